@@ -1,0 +1,219 @@
+//! The per-file pipeline and the parallel run: read, prefilter, load, build the template
+//! view, run the rules, and keep only what the reports need (findings, errors, and the
+//! text of files that have them). Trees are dropped as soon as their findings are out.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::discover::{self, io_reason, Candidate, Discovery};
+use crate::finding::{Finding, Severity};
+use crate::load::{self, Format, Limits, LoadError};
+use crate::model::Template;
+use crate::rules::{self, Rule};
+use crate::source::SourceText;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub rules: Vec<&'static Rule>,
+    pub limits: Limits,
+    /// Larger files are an error, never silently skipped.
+    pub max_file_size: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            rules: rules::RULES.to_vec(),
+            limits: Limits::default(),
+            max_file_size: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Settings {
+    fn needles(&self) -> Vec<&'static str> {
+        let mut needles: Vec<&'static str> = self.rules.iter().flat_map(|r| r.needles.iter().copied()).collect();
+        needles.sort_unstable();
+        needles.dedup();
+        needles
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The prefilter proved no enabled rule can fire; not parsed.
+    Skipped,
+    /// Parsed, but not a CloudFormation template (no top-level `Resources`).
+    NotTemplate,
+    Checked { tables: usize },
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub path: String,
+    pub status: Status,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<LoadError>,
+    /// Kept only when there is something to show.
+    pub source: Option<SourceText>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub templates: usize,
+    pub tables: usize,
+    pub findings: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub not_templates: usize,
+    pub error_findings: usize,
+    pub warning_findings: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub files: Vec<FileReport>,
+    pub summary: Summary,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// 2 when anything could not be checked, 1 for an error-severity finding, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.summary.errors > 0 {
+            2
+        } else if self.summary.error_findings > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Check every discovered file in parallel; the result is in path order whatever the
+/// thread count.
+pub fn run(discovery: Discovery, settings: &Settings) -> Report {
+    let started = Instant::now();
+    let mut files: Vec<FileReport> = discovery.files.par_iter().map(|c| check_file(c, settings)).collect();
+    files.extend(discovery.errors.into_iter().map(|e| failed(e.display, LoadError::new(e.message), None)));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let summary = summarize(&files);
+    Report {
+        files,
+        summary,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn summarize(files: &[FileReport]) -> Summary {
+    let mut s = Summary {
+        files: files.len(),
+        ..Summary::default()
+    };
+    for file in files {
+        match file.status {
+            Status::Skipped => s.skipped += 1,
+            Status::NotTemplate => s.not_templates += 1,
+            Status::Checked { tables } => {
+                s.templates += 1;
+                s.tables += tables;
+            }
+            Status::Failed => {}
+        }
+        s.errors += file.errors.len();
+        s.findings += file.findings.len();
+        for f in &file.findings {
+            match f.severity {
+                Severity::Error => s.error_findings += 1,
+                Severity::Warning => s.warning_findings += 1,
+                Severity::Note => {}
+            }
+        }
+    }
+    s
+}
+
+pub fn check_file(candidate: &Candidate, settings: &Settings) -> FileReport {
+    match read(&candidate.path, settings.max_file_size) {
+        Ok(bytes) => check_bytes(&candidate.display, &candidate.path, &bytes, settings),
+        Err(error) => failed(candidate.display.clone(), error, None),
+    }
+}
+
+fn read(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
+    let describe = |e: std::io::Error| LoadError::new(format!("cannot read file: {}", io_reason(&e)));
+    let file = std::fs::File::open(path).map_err(describe)?;
+    let meta = file.metadata().map_err(describe)?;
+    if !meta.is_file() {
+        return Err(LoadError::new("not a regular file (a FIFO, socket or device cannot be a template)"));
+    }
+    if meta.len() > max {
+        return Err(LoadError::new(format!(
+            "file is {} bytes, larger than the {} byte limit",
+            meta.len(),
+            max
+        ))
+        .with_help("raise the limit with --max-file-size if this really is a template"));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut bytes).map_err(describe)?;
+    if bytes.len() as u64 > max {
+        return Err(LoadError::new(format!("file grew past the {max} byte limit while it was read")));
+    }
+    Ok(bytes)
+}
+
+/// Check one file's bytes. `path` picks the format by extension.
+pub fn check_bytes(display: &str, path: &Path, bytes: &[u8], settings: &Settings) -> FileReport {
+    let mut report = FileReport {
+        path: display.to_string(),
+        status: Status::Skipped,
+        findings: Vec::new(),
+        errors: Vec::new(),
+        source: None,
+    };
+    if !discover::may_match(bytes, &settings.needles()) {
+        return report;
+    }
+    let text = match load::decode(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let lossy: Arc<str> = String::from_utf8_lossy(bytes).into();
+            return failed(report.path, error, Some(SourceText::new(lossy)));
+        }
+    };
+    let outcome = load::load(text, Format::detect(path, text), &settings.limits).and_then(|doc| {
+        let Some(template) = Template::from_document(&doc)? else {
+            return Ok(None);
+        };
+        let tables = template.tables().count();
+        Ok(Some((tables, rules::check_template(&template, &settings.rules))))
+    });
+    match outcome {
+        Ok(None) => report.status = Status::NotTemplate,
+        Ok(Some((tables, findings))) => {
+            report.status = Status::Checked { tables };
+            if !findings.is_empty() {
+                report.source = Some(SourceText::new(text.into()));
+            }
+            report.findings = findings;
+        }
+        Err(error) => return failed(report.path, error, Some(SourceText::new(text.into()))),
+    }
+    report
+}
+
+fn failed(path: String, error: LoadError, source: Option<SourceText>) -> FileReport {
+    FileReport {
+        path,
+        status: Status::Failed,
+        findings: Vec::new(),
+        errors: vec![error],
+        source,
+    }
+}

@@ -1,0 +1,214 @@
+//! Stage 1: which files, in what order. Walks the given paths with gitignore semantics
+//! (ripgrep's `ignore` crate), keeps template extensions, and returns a sorted list. A path
+//! named on the command line is always read, whatever its extension. Reading, the
+//! prefilter and parsing belong to the next stage.
+
+use std::path::{Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+/// Extensions (case-insensitive) of files that can be templates.
+pub const TEMPLATE_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "template"];
+
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    /// Honour .gitignore, .ignore and git excludes (off with `--no-ignore`).
+    pub respect_ignore: bool,
+    /// Enter hidden files and directories.
+    pub hidden: bool,
+    /// Follow symbolic links while walking (loops are detected and skipped).
+    pub follow_links: bool,
+    pub extensions: Vec<String>,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            respect_ignore: true,
+            hidden: false,
+            follow_links: false,
+            extensions: TEMPLATE_EXTENSIONS.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+}
+
+/// A file to check, with the path as the user reaches it (as ripgrep prints it).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    pub display: String,
+    pub path: PathBuf,
+}
+
+/// A path that could not be walked: it may hide templates, so it is an error.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WalkError {
+    pub display: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<Candidate>,
+    pub errors: Vec<WalkError>,
+}
+
+pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Discovery {
+    let mut found = Discovery::default();
+    let implicit = paths.is_empty();
+    let default = [PathBuf::from(".")];
+    let roots = if implicit { &default[..] } else { paths };
+    for root in roots {
+        walk_root(root, implicit, options, &mut found);
+    }
+    found.files.sort();
+    found.files.dedup_by(|a, b| a.path == b.path);
+    found.errors.sort();
+    found
+}
+
+fn walk_root(root: &Path, implicit: bool, options: &WalkOptions, found: &mut Discovery) {
+    let root_display = root.display().to_string();
+    match std::fs::metadata(root) {
+        Err(e) => {
+            found.errors.push(WalkError {
+                display: root_display,
+                message: format!("cannot read path: {}", io_reason(&e)),
+            });
+            return;
+        }
+        Ok(meta) if meta.is_file() => {
+            found.files.push(Candidate {
+                display: root_display,
+                path: root.to_path_buf(),
+            });
+            return;
+        }
+        Ok(meta) if !meta.is_dir() => {
+            found.errors.push(WalkError {
+                display: root_display,
+                message: "not a regular file or directory (a FIFO, socket or device cannot be a template)".into(),
+            });
+            return;
+        }
+        Ok(_) => {}
+    }
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .standard_filters(options.respect_ignore)
+        .hidden(!options.hidden)
+        .follow_links(options.follow_links);
+    for entry in builder.build() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                if let Some(walk_error) = walk_error(&err) {
+                    found.errors.push(walk_error);
+                }
+                continue;
+            }
+        };
+        // Only regular files: opening a FIFO would block, a directory named `x.yaml` is walked.
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.path();
+        if !has_template_extension(path, &options.extensions) {
+            continue;
+        }
+        let display = if implicit {
+            path.strip_prefix(".").unwrap_or(path).display().to_string()
+        } else {
+            path.display().to_string()
+        };
+        found.files.push(Candidate {
+            display,
+            path: path.to_path_buf(),
+        });
+    }
+}
+
+pub fn has_template_extension(path: &Path, extensions: &[String]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// A walk error worth reporting; a symlink loop is not (its target is walked anyway).
+fn walk_error(err: &ignore::Error) -> Option<WalkError> {
+    match err {
+        ignore::Error::Loop { .. } => None,
+        ignore::Error::WithPath { path, err } => walk_error(err).map(|mut e| {
+            e.display = path.display().to_string();
+            e
+        }),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error(err),
+        ignore::Error::Io(io) => Some(WalkError {
+            display: String::new(),
+            message: format!("cannot read directory entry: {}", io_reason(io)),
+        }),
+        // A malformed .gitignore line is not worth failing a run over.
+        ignore::Error::Glob { .. } | ignore::Error::UnrecognizedFileType(_) | ignore::Error::InvalidDefinition => None,
+        ignore::Error::Partial(errors) => errors.iter().find_map(walk_error),
+    }
+}
+
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// The cheap prefilter: can a file with these bytes fire any rule whose needles are
+/// given? A file that contains none of the needles (ASCII case-insensitive) cannot, unless
+/// it holds a backslash escape that could spell one after decoding (JSON `\u0044`, YAML
+/// double-quoted `\x44`, `\u`, `\U`, or an escaped line break that joins two halves).
+/// It must never change a result, only save the parse.
+pub fn may_match(bytes: &[u8], needles: &[&str]) -> bool {
+    needles.iter().any(|n| contains_ignore_ascii_case(bytes, n.as_bytes())) || has_spelling_escape(bytes)
+}
+
+fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, haystack).any(|i| {
+        haystack
+            .get(i + 1..i + 1 + rest.len())
+            .is_some_and(|window| window.eq_ignore_ascii_case(rest))
+    })
+}
+
+fn has_spelling_escape(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'\\', bytes)
+        .any(|i| matches!(bytes.get(i + 1), Some(b'u' | b'U' | b'x' | b'\n' | b'\r')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NEEDLES: &[&str] = &["dynamodb", "simpletable"];
+
+    #[test]
+    fn prefilter_matches_any_case() {
+        assert!(may_match(b"Type: AWS::DynamoDB::Table", NEEDLES));
+        assert!(may_match(b"Type: AWS::Serverless::SimpleTable", NEEDLES));
+        assert!(may_match(b"arn:aws:DYNAMODB:", NEEDLES));
+        assert!(!may_match(b"Type: AWS::S3::Bucket", NEEDLES));
+    }
+
+    #[test]
+    fn prefilter_keeps_files_with_escapes_that_could_spell_a_table() {
+        assert!(may_match(br#"{"Type": "AWS::Dynamo\u0044B::Table"}"#, NEEDLES));
+        assert!(may_match(b"Type: \"AWS::Dynamo\\x44B::Table\"", NEEDLES));
+        assert!(may_match(b"Type: \"AWS::Dyna\\\n  moDB::Table\"", NEEDLES));
+        assert!(!may_match(b"Name: \"a\\tb\"", NEEDLES));
+    }
+
+    #[test]
+    fn prefilter_needle_at_end_of_input() {
+        assert!(may_match(b"xx dynamodb", NEEDLES));
+        assert!(!may_match(b"xx dynamod", NEEDLES));
+    }
+}

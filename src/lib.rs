@@ -1,0 +1,16 @@
+//! ddb-guard: prove that every DynamoDB table in a set of CloudFormation templates is
+//! retained on stack deletion and on replacement.
+//!
+//! One straight pipeline, one module per stage:
+//! [`discover`] -> [`load`] -> [`model`] -> [`rules`] -> [`report`], run per file by
+//! [`check`]. See ARCHITECTURE.md.
+
+pub mod check;
+pub mod cli;
+pub mod discover;
+pub mod finding;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod source;

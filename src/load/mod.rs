@@ -1,0 +1,204 @@
+//! Stage 2: bytes to one spanned document tree, the same node type for YAML and JSON.
+//!
+//! YAML goes through saphyr-parser's event iterator and JSON through jsonc-parser (every
+//! lenient option off); both feed [`tree::Document`]. serde_yaml is not used: it has no
+//! value spans, is archived, and expands aliases silently (see ARCHITECTURE.md).
+
+mod json;
+pub mod tree;
+mod yaml;
+
+use std::path::Path;
+
+use crate::finding::Label;
+use crate::source::Span;
+pub use tree::{Call, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
+
+const BOM: &str = "\u{feff}";
+
+/// Resource limits for one document, so that no input can exhaust the stack or memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_nodes: usize,
+    pub max_scalar_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 128,
+            max_nodes: 10_000_000,
+            max_scalar_len: 16 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+impl Format {
+    /// `.json` is JSON and `.yaml`/`.yml` YAML; anything else (`.template`, no extension)
+    /// is JSON when its first non-blank character opens an object.
+    pub fn detect(path: &Path, text: &str) -> Format {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("json") => Format::Json,
+            Some("yaml" | "yml") => Format::Yaml,
+            _ => {
+                let body = text.strip_prefix(BOM).unwrap_or(text);
+                if body.trim_start().starts_with('{') {
+                    Format::Json
+                } else {
+                    Format::Yaml
+                }
+            }
+        }
+    }
+}
+
+/// A file that could not be loaded: what went wrong, where, and what to do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadError {
+    pub message: String,
+    pub span: Option<Span>,
+    /// The label on `span`.
+    pub label: Option<String>,
+    /// Further places worth showing (the first of two duplicate keys).
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl LoadError {
+    pub fn new(message: impl Into<String>) -> Self {
+        LoadError {
+            message: message.into(),
+            span: None,
+            label: None,
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn at(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+        LoadError {
+            span: Some(span),
+            label: Some(label.into()),
+            ..LoadError::new(message)
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+}
+
+/// Parse `text` (the whole file, BOM included) into a spanned tree whose spans index `text`.
+pub fn load<'s>(text: &'s str, format: Format, limits: &Limits) -> Result<Document<'s>, LoadError> {
+    let (body, base) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    match format {
+        Format::Yaml => yaml::load(body, base, limits),
+        Format::Json => json::load(body, base, limits),
+    }
+}
+
+/// Bytes to text, or an error at the first byte that is not UTF-8.
+pub fn decode(bytes: &[u8]) -> Result<&str, LoadError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        LoadError::at(
+            "file is not valid UTF-8",
+            Span::new(at, at + e.error_len().unwrap_or(1)),
+            "invalid byte here",
+        )
+        .with_help("CloudFormation templates must be UTF-8: re-save the file as UTF-8")
+    })
+}
+
+/// Tracks open mappings while a loader builds a tree, to reject duplicate keys. Small
+/// mappings compare linearly; large ones (a `Resources` map of thousands) switch to a hash.
+pub(crate) struct KeySet<'s> {
+    keys: Vec<(std::borrow::Cow<'s, str>, Span)>,
+    index: Option<std::collections::HashMap<std::borrow::Cow<'s, str>, Span>>,
+}
+
+impl<'s> KeySet<'s> {
+    pub fn new() -> Self {
+        KeySet {
+            keys: Vec::new(),
+            index: None,
+        }
+    }
+
+    /// Record a key; if it was already present, return the span of its first occurrence.
+    pub fn insert(&mut self, key: std::borrow::Cow<'s, str>, span: Span) -> Option<Span> {
+        if let Some(index) = &mut self.index {
+            if let Some(first) = index.get(&key) {
+                return Some(*first);
+            }
+            index.insert(key, span);
+            return None;
+        }
+        if let Some((_, first)) = self.keys.iter().find(|(k, _)| *k == key) {
+            return Some(*first);
+        }
+        self.keys.push((key, span));
+        if self.keys.len() > 16 {
+            self.index = Some(self.keys.drain(..).collect());
+        }
+        None
+    }
+}
+
+pub(crate) fn duplicate_key(key: &str, first: Span, second: Span) -> LoadError {
+    LoadError::at(
+        format!("duplicate mapping key `{key}`"),
+        second,
+        "defined again here",
+    )
+    .with_label(first, "first defined here")
+    .with_help("CloudFormation keeps only one of them: remove or rename one of the two keys")
+}
+
+pub(crate) fn too_deep(span: Span, limits: &Limits) -> LoadError {
+    LoadError::at(
+        format!("nesting is deeper than {} levels", limits.max_depth),
+        span,
+        "too deep",
+    )
+    .with_help("no real template nests this deep; the file is probably generated wrongly")
+}
+
+pub(crate) fn too_many_nodes(span: Span, limits: &Limits) -> LoadError {
+    LoadError::at(
+        format!("document has more than {} nodes", limits.max_nodes),
+        span,
+        "limit reached here",
+    )
+}
+
+pub(crate) fn scalar_too_long(span: Span, limits: &Limits) -> LoadError {
+    LoadError::at(
+        format!("scalar is longer than {} bytes", limits.max_scalar_len),
+        span,
+        "too long",
+    )
+}

@@ -1,0 +1,178 @@
+//! The one spanned document tree that both the YAML and the JSON loader build.
+//!
+//! Nodes live in an arena (`Vec<Node>`), addressed by `NodeId`. Every key and every value
+//! keeps its byte span, map keys keep their order (and duplicates are rejected by the
+//! loaders), and scalars borrow from the input where the parser allows it.
+
+use std::borrow::Cow;
+
+use crate::source::Span;
+
+pub type NodeId = u32;
+
+/// How a scalar was written. Plain YAML scalars and bare JSON literals (`true`, `12`,
+/// `null`) can mean null, booleans or numbers; quoted and block scalars are always text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    Quoted,
+    Block,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar<'s> {
+    pub text: Cow<'s, str>,
+    pub style: ScalarStyle,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub key: NodeId,
+    pub value: NodeId,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind<'s> {
+    Map(Vec<Entry>),
+    Seq(Vec<NodeId>),
+    Scalar(Scalar<'s>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node<'s> {
+    pub span: Span,
+    /// A YAML tag, with CloudFormation short forms already in long form: `!Ref` is `Ref`,
+    /// `!Condition` is `Condition`, any other `!X` is `Fn::X`. Other tags keep their text
+    /// (`!!str`).
+    pub tag: Option<Box<str>>,
+    pub kind: NodeKind<'s>,
+}
+
+/// A loaded document: the arena plus its root (none for an empty YAML document).
+#[derive(Clone, Debug, Default)]
+pub struct Document<'s> {
+    pub nodes: Vec<Node<'s>>,
+    pub root: Option<NodeId>,
+}
+
+/// An intrinsic function call, written either as a tag (`!Sub x`) or as a single-key
+/// mapping (`{"Fn::Sub": x}`). `arg` is the node holding the argument: for the tag form it
+/// is the tagged node itself, so read it through the kind accessors, not by re-evaluating.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'d> {
+    pub name: &'d str,
+    pub arg: NodeId,
+    /// Span of the function name (the tag, or the mapping key).
+    pub name_span: Span,
+}
+
+impl<'s> Document<'s> {
+    pub fn node(&self, id: NodeId) -> &Node<'s> {
+        &self.nodes[id as usize]
+    }
+
+    pub fn span(&self, id: NodeId) -> Span {
+        self.node(id).span
+    }
+
+    pub fn push(&mut self, node: Node<'s>) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(node);
+        id
+    }
+
+    /// The scalar text of a node, whatever its style or tag.
+    pub fn scalar(&self, id: NodeId) -> Option<&Scalar<'s>> {
+        match &self.node(id).kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The text of an untagged string-like scalar (tags make it an intrinsic instead).
+    pub fn str(&self, id: NodeId) -> Option<&str> {
+        let node = self.node(id);
+        match (&node.kind, node.tag.as_deref()) {
+            (NodeKind::Scalar(s), None | Some("!!str")) => Some(&s.text),
+            _ => None,
+        }
+    }
+
+    pub fn map(&self, id: NodeId) -> Option<&[Entry]> {
+        match &self.node(id).kind {
+            NodeKind::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn seq(&self, id: NodeId) -> Option<&[NodeId]> {
+        match &self.node(id).kind {
+            NodeKind::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The text of a key node (keys are always scalars).
+    pub fn key(&self, entry: &Entry) -> &str {
+        self.scalar(entry.key).map(|s| &*s.text).unwrap_or("")
+    }
+
+    /// The entry for `key` in the mapping `id`, if `id` is a mapping and has it.
+    pub fn get(&self, id: NodeId, key: &str) -> Option<Entry> {
+        self.map(id)?.iter().copied().find(|e| self.key(e) == key)
+    }
+
+    pub fn get_value(&self, id: NodeId, key: &str) -> Option<NodeId> {
+        self.get(id, key).map(|e| e.value)
+    }
+
+    /// Is this node null: a plain `null`, `~`, an empty plain scalar, or JSON `null`?
+    pub fn is_null(&self, id: NodeId) -> bool {
+        let node = self.node(id);
+        node.tag.is_none()
+            && matches!(&node.kind, NodeKind::Scalar(s) if s.style == ScalarStyle::Plain
+                && matches!(&*s.text, "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// The intrinsic function this node calls, if any.
+    pub fn call(&self, id: NodeId) -> Option<Call<'_>> {
+        let node = self.node(id);
+        if let Some(tag) = node.tag.as_deref() {
+            if tag == "Ref" || tag == "Condition" || tag.starts_with("Fn::") {
+                return Some(Call {
+                    name: tag,
+                    arg: id,
+                    name_span: Span::new(node.span.start, node.span.start + tag_len(tag)),
+                });
+            }
+            return None;
+        }
+        let entries = self.map(id)?;
+        if entries.len() != 1 {
+            return None;
+        }
+        let entry = entries[0];
+        let name = self.key(&entry);
+        if name == "Ref" || name == "Condition" || name.starts_with("Fn::") {
+            return Some(Call {
+                name,
+                arg: entry.value,
+                name_span: self.span(entry.key),
+            });
+        }
+        None
+    }
+}
+
+/// Length in the source of the short form of a long-form tag name (`Fn::Sub` was `!Sub`).
+fn tag_len(tag: &str) -> usize {
+    1 + tag.strip_prefix("Fn::").unwrap_or(tag).len()
+}
+
+/// The long form of a CloudFormation short-form tag suffix.
+pub fn long_form(suffix: &str) -> String {
+    match suffix {
+        "Ref" | "Condition" => suffix.to_string(),
+        _ => format!("Fn::{suffix}"),
+    }
+}

@@ -1,0 +1,131 @@
+//! The proof shared by DDB001 and DDB002: evaluate a retention attribute to every value it
+//! can take and report each case that does not retain the table.
+
+use crate::finding::{Finding, Label};
+use crate::model::{Outcome, Value};
+
+use super::{ResourceView, Rule};
+
+/// What one retention attribute must be, and what losing it costs.
+pub struct PolicySpec {
+    pub attribute: &'static str,
+    /// Values that retain the table (case-sensitive, as CloudFormation compares them).
+    pub retains: &'static [&'static str],
+    /// What CloudFormation does to the table when the attribute does not retain it.
+    pub consequence: &'static str,
+    /// Explains a value that is valid elsewhere but not here (`Snapshot`, ...).
+    pub explain: fn(&str) -> Option<&'static str>,
+}
+
+pub fn check_policy(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Vec<Finding> {
+    if !view.resource.is_table() {
+        return Vec::new();
+    }
+    let attr = spec.attribute;
+    let Some(entry) = view.attribute(attr) else {
+        return vec![missing(view, rule, spec)];
+    };
+    let bad: Vec<Outcome> = view
+        .eval(entry.value)
+        .into_iter()
+        .filter(|o| !matches!(&o.value, Value::Text(v) if spec.retains.contains(&v.as_str())))
+        .collect();
+    let Some(first) = bad.first() else {
+        return Vec::new();
+    };
+    let cases: Vec<String> = bad.iter().map(|o| describe(o, spec)).collect();
+    let message = if cases.len() == 1 {
+        format!("{attr} {}: {}", cases[0], spec.consequence)
+    } else {
+        format!("{attr} does not always retain the table: it {}; {}", cases.join("; it "), spec.consequence)
+    };
+    let label = label_for(first, spec);
+    let mut finding = view.finding(rule, first.span, message, label);
+    for other in bad.iter().skip(1) {
+        if other.span != first.span && !finding.labels.iter().any(|l| l.span == other.span) {
+            finding.labels.push(Label {
+                span: other.span,
+                text: label_for(other, spec),
+            });
+        }
+    }
+    finding.help = Some(help(&bad, spec));
+    vec![finding]
+}
+
+fn missing(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Finding {
+    let attr = spec.attribute;
+    if let Some(misplaced) = view.property(attr) {
+        let mut finding = view.finding(
+            rule,
+            view.doc().span(misplaced.key),
+            format!("{attr} is under `Properties`, where CloudFormation ignores it: {}", spec.consequence),
+            "resource attribute, not a property".to_string(),
+        );
+        finding.help = Some(format!(
+            "{attr} is a resource attribute, not a property: move it out of `Properties` to the level of `Type`"
+        ));
+        return finding;
+    }
+    let mut finding = view.finding(
+        rule,
+        view.key_span(),
+        format!("table `{}` has no {attr}: {}", view.resource.logical_id, spec.consequence),
+        format!("no {attr} on this table"),
+    );
+    finding.help = Some(format!("add `{attr}: Retain` to the resource, next to `Type`"));
+    finding
+}
+
+/// "is `Delete` when condition `IsProd` is false".
+fn describe(outcome: &Outcome, spec: &PolicySpec) -> String {
+    let what = match &outcome.value {
+        Value::Text(v) if v.is_empty() => "is empty".to_string(),
+        Value::Text(v) => match (spec.explain)(v) {
+            Some(why) => format!("is `{v}`, {why}"),
+            None => match spec.retains.iter().find(|r| r.eq_ignore_ascii_case(v)) {
+                Some(right) => format!("is `{v}`, but values are case-sensitive (did you mean `{right}`?)"),
+                None if v == "Delete" => "is `Delete`".to_string(),
+                None => format!("is `{v}`, which is not a valid value"),
+            },
+        },
+        Value::NoValue => "is removed by `AWS::NoValue`, so CloudFormation falls back to `Delete`".to_string(),
+        Value::Unknown(why) => format!("cannot be proven `Retain` ({why})"),
+    };
+    let when = outcome.describe_when();
+    if when.is_empty() {
+        what
+    } else {
+        format!("{what} {when}")
+    }
+}
+
+fn label_for(outcome: &Outcome, spec: &PolicySpec) -> String {
+    let when = outcome.describe_when();
+    let what = match &outcome.value {
+        Value::Text(v) if v.is_empty() => "empty".to_string(),
+        Value::Text(v) => format!("`{v}` does not retain the table"),
+        Value::NoValue => "removes the attribute: `Delete`".to_string(),
+        Value::Unknown(_) => format!("cannot be proven `{}`", spec.retains[0]),
+    };
+    if when.is_empty() {
+        what
+    } else {
+        format!("{what} {when}")
+    }
+}
+
+fn help(bad: &[Outcome], spec: &PolicySpec) -> String {
+    let attr = spec.attribute;
+    let conditional = bad.iter().any(|o| !o.when.is_empty());
+    let unknown_param = bad
+        .iter()
+        .any(|o| matches!(&o.value, Value::Unknown(why) if why.contains("AllowedValues")));
+    if unknown_param {
+        format!("set `{attr}: Retain`, or give the parameter `AllowedValues: [Retain]`")
+    } else if conditional {
+        format!("make every case `Retain`, or set `{attr}: Retain` directly")
+    } else {
+        format!("set `{attr}: Retain`")
+    }
+}
