@@ -35,7 +35,11 @@ impl Default for Settings {
 
 impl Settings {
     fn needles(&self) -> Vec<&'static str> {
-        let mut needles: Vec<&'static str> = self.rules.iter().flat_map(|r| r.needles.iter().copied()).collect();
+        let mut needles: Vec<&'static str> = self
+            .rules
+            .iter()
+            .flat_map(|r| r.needles.iter().copied())
+            .collect();
         needles.sort_unstable();
         needles.dedup();
         needles
@@ -48,7 +52,9 @@ pub enum Status {
     Skipped,
     /// Parsed, but not a CloudFormation template (no top-level `Resources`).
     NotTemplate,
-    Checked { tables: usize },
+    Checked {
+        tables: usize,
+    },
     Failed,
 }
 
@@ -99,8 +105,17 @@ impl Report {
 /// thread count.
 pub fn run(discovery: Discovery, settings: &Settings) -> Report {
     let started = Instant::now();
-    let mut files: Vec<FileReport> = discovery.files.par_iter().map(|c| check_file(c, settings)).collect();
-    files.extend(discovery.errors.into_iter().map(|e| failed(e.display, LoadError::new(e.message), None)));
+    let mut files: Vec<FileReport> = discovery
+        .files
+        .par_iter()
+        .map(|c| check_file(c, settings))
+        .collect();
+    files.extend(
+        discovery
+            .errors
+            .into_iter()
+            .map(|e| failed(e.display, LoadError::new(e.message), None)),
+    );
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let summary = summarize(&files);
     Report {
@@ -146,11 +161,14 @@ pub fn check_file(candidate: &Candidate, settings: &Settings) -> FileReport {
 }
 
 fn read(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
-    let describe = |e: std::io::Error| LoadError::new(format!("cannot read file: {}", io_reason(&e)));
+    let describe =
+        |e: std::io::Error| LoadError::new(format!("cannot read file: {}", io_reason(&e)));
     let file = std::fs::File::open(path).map_err(describe)?;
     let meta = file.metadata().map_err(describe)?;
     if !meta.is_file() {
-        return Err(LoadError::new("not a regular file (a FIFO, socket or device cannot be a template)"));
+        return Err(LoadError::new(
+            "not a regular file (a FIFO, socket or device cannot be a template)",
+        ));
     }
     if meta.len() > max {
         return Err(LoadError::new(format!(
@@ -161,9 +179,12 @@ fn read(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
         .with_help("raise the limit with --max-file-size if this really is a template"));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut bytes).map_err(describe)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut bytes)
+        .map_err(describe)?;
     if bytes.len() as u64 > max {
-        return Err(LoadError::new(format!("file grew past the {max} byte limit while it was read")));
+        return Err(LoadError::new(format!(
+            "file grew past the {max} byte limit while it was read"
+        )));
     }
     Ok(bytes)
 }
@@ -192,7 +213,10 @@ pub fn check_bytes(display: &str, path: &Path, bytes: &[u8], settings: &Settings
             return Ok(None);
         };
         let tables = template.tables().count();
-        Ok(Some((tables, rules::check_template(&template, &settings.rules))))
+        Ok(Some((
+            tables,
+            rules::check_template(&template, &settings.rules),
+        )))
     });
     match outcome {
         Ok(None) => report.status = Status::NotTemplate,

@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "ddb-guard", version, about = "Guard CloudFormation templates so that no DynamoDB table is deleted by accident")]
+#[command(
+    name = "ddb-guard",
+    version,
+    about = "Guard CloudFormation templates so that no DynamoDB table is deleted by accident"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

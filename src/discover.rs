@@ -141,13 +141,17 @@ fn walk_error(err: &ignore::Error) -> Option<WalkError> {
             e.display = path.display().to_string();
             e
         }),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err)
+        }
         ignore::Error::Io(io) => Some(WalkError {
             display: String::new(),
             message: format!("cannot read directory entry: {}", io_reason(io)),
         }),
         // A malformed .gitignore line is not worth failing a run over.
-        ignore::Error::Glob { .. } | ignore::Error::UnrecognizedFileType(_) | ignore::Error::InvalidDefinition => None,
+        ignore::Error::Glob { .. }
+        | ignore::Error::UnrecognizedFileType(_)
+        | ignore::Error::InvalidDefinition => None,
         ignore::Error::Partial(errors) => errors.iter().find_map(walk_error),
     }
 }
@@ -166,11 +170,16 @@ pub fn io_reason(e: &std::io::Error) -> String {
 /// double-quoted `\x44`, `\u`, `\U`, or an escaped line break that joins two halves).
 /// It must never change a result, only save the parse.
 pub fn may_match(bytes: &[u8], needles: &[&str]) -> bool {
-    needles.iter().any(|n| contains_ignore_ascii_case(bytes, n.as_bytes())) || has_spelling_escape(bytes)
+    needles
+        .iter()
+        .any(|n| contains_ignore_ascii_case(bytes, n.as_bytes()))
+        || has_spelling_escape(bytes)
 }
 
 fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else { return true };
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
     let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
     memchr::memchr2_iter(lower, upper, haystack).any(|i| {
         haystack
@@ -200,7 +209,10 @@ mod tests {
 
     #[test]
     fn prefilter_keeps_files_with_escapes_that_could_spell_a_table() {
-        assert!(may_match(br#"{"Type": "AWS::Dynamo\u0044B::Table"}"#, NEEDLES));
+        assert!(may_match(
+            br#"{"Type": "AWS::Dynamo\u0044B::Table"}"#,
+            NEEDLES
+        ));
         assert!(may_match(b"Type: \"AWS::Dynamo\\x44B::Table\"", NEEDLES));
         assert!(may_match(b"Type: \"AWS::Dyna\\\n  moDB::Table\"", NEEDLES));
         assert!(!may_match(b"Name: \"a\\tb\"", NEEDLES));

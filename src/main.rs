@@ -20,7 +20,9 @@ fn main() -> ExitCode {
 fn check_command(args: &CheckArgs) -> ExitCode {
     if let Some(threads) = args.threads {
         // Only fails if a global pool exists already, which cannot happen this early.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.into()).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.into())
+            .build_global();
     }
     let walk = WalkOptions {
         respect_ignore: !args.no_ignore,
@@ -38,7 +40,9 @@ fn check_command(args: &CheckArgs) -> ExitCode {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let options = RenderOptions {
         color,
@@ -46,7 +50,8 @@ fn check_command(args: &CheckArgs) -> ExitCode {
         timing: true,
     };
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = report::render(args.format, &report, &options, &mut out).and_then(|()| out.flush());
+    let written =
+        report::render(args.format, &report, &options, &mut out).and_then(|()| out.flush());
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("ddb-guard: cannot write output: {e}");

@@ -67,7 +67,12 @@ impl LineIndex {
             .get(start..offset)
             .map(|s| s.chars().count())
             // An offset inside a multi-byte character counts up to that character.
-            .unwrap_or_else(|| text[start..].char_indices().take_while(|(i, _)| start + i < offset).count());
+            .unwrap_or_else(|| {
+                text[start..]
+                    .char_indices()
+                    .take_while(|(i, _)| start + i < offset)
+                    .count()
+            });
         Position {
             line: line + 1,
             column: column + 1,

@@ -25,12 +25,15 @@ fn strict() -> ParseOptions {
 }
 
 pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
-    let parsed = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &strict())
-        .map_err(|e| {
+    let parsed =
+        jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &strict()).map_err(|e| {
             let r = e.range();
             LoadError::at(
                 format!("invalid JSON: {}", e.kind()),
-                Span::new(base + r.start, base + r.end.max(r.start + 1).min(text.len()).max(r.start)),
+                Span::new(
+                    base + r.start,
+                    base + r.end.max(r.start + 1).min(text.len()).max(r.start),
+                ),
                 e.kind().to_string(),
             )
         })?;
@@ -68,7 +71,12 @@ impl<'s> Builder<'s, '_> {
         }))
     }
 
-    fn scalar(&mut self, span: Span, text: Cow<'s, str>, style: ScalarStyle) -> Result<NodeId, LoadError> {
+    fn scalar(
+        &mut self,
+        span: Span,
+        text: Cow<'s, str>,
+        style: ScalarStyle,
+    ) -> Result<NodeId, LoadError> {
         if text.len() > self.limits.max_scalar_len {
             return Err(scalar_too_long(span, self.limits));
         }
@@ -79,12 +87,20 @@ impl<'s> Builder<'s, '_> {
     fn value(&mut self, value: Value<'s>, depth: usize) -> Result<NodeId, LoadError> {
         match value {
             Value::StringLit(s) => self.scalar(self.span(s.range), s.value, ScalarStyle::Quoted),
-            Value::NumberLit(n) => self.scalar(self.span(n.range), Cow::Borrowed(n.value), ScalarStyle::Plain),
+            Value::NumberLit(n) => self.scalar(
+                self.span(n.range),
+                Cow::Borrowed(n.value),
+                ScalarStyle::Plain,
+            ),
             Value::BooleanLit(b) => {
                 let text = if b.value { "true" } else { "false" };
                 self.scalar(self.span(b.range), Cow::Borrowed(text), ScalarStyle::Plain)
             }
-            Value::NullKeyword(n) => self.scalar(self.span(n.range), Cow::Borrowed("null"), ScalarStyle::Plain),
+            Value::NullKeyword(n) => self.scalar(
+                self.span(n.range),
+                Cow::Borrowed("null"),
+                ScalarStyle::Plain,
+            ),
             Value::Array(a) => {
                 let span = self.span(a.range);
                 if depth > self.limits.max_depth {

@@ -5,7 +5,6 @@
 //! the `!!binary`-style tags, more than one document) with the position of the offence.
 //! saphyr's markers count characters; [`ByteCursor`] converts them to byte offsets.
 
-
 use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as YamlSpan, Tag};
 
 use super::tree::{long_form, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
@@ -54,8 +53,14 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
                 }
             }
             Event::Alias(_) => {
-                return Err(LoadError::at("YAML aliases are not supported by CloudFormation", span, "alias")
-                    .with_help("write the value out in full (CloudFormation rejects aliases at deploy time)"));
+                return Err(LoadError::at(
+                    "YAML aliases are not supported by CloudFormation",
+                    span,
+                    "alias",
+                )
+                .with_help(
+                    "write the value out in full (CloudFormation rejects aliases at deploy time)",
+                ));
             }
             Event::Scalar(value, style, anchor, tag) => {
                 if anchor > 0 {
@@ -72,7 +77,15 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
                 };
                 let span = trim_scalar_span(text, base, span, style);
                 let is_merge = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
-                let id = push(&mut doc, limits, Node { span, tag, kind: NodeKind::Scalar(Scalar { text: value, style }) })?;
+                let id = push(
+                    &mut doc,
+                    limits,
+                    Node {
+                        span,
+                        tag,
+                        kind: NodeKind::Scalar(Scalar { text: value, style }),
+                    },
+                )?;
                 attach(&mut doc, &mut stack, id, is_merge)?;
             }
             Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag) if anchor > 0 => {
@@ -108,13 +121,32 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
             Event::MappingEnd | Event::SequenceEnd => {
                 let Some(frame) = stack.pop() else { continue };
                 let node = match frame {
-                    Frame::Map { start, flow, tag, entries, .. } => {
+                    Frame::Map {
+                        start,
+                        flow,
+                        tag,
+                        entries,
+                        ..
+                    } => {
                         let end = collection_end(&doc, flow, span, entries.last().map(|e| e.value));
-                        Node { span: Span::new(start.start, end.max(start.end)), tag, kind: NodeKind::Map(entries) }
+                        Node {
+                            span: Span::new(start.start, end.max(start.end)),
+                            tag,
+                            kind: NodeKind::Map(entries),
+                        }
                     }
-                    Frame::Seq { start, flow, tag, items } => {
+                    Frame::Seq {
+                        start,
+                        flow,
+                        tag,
+                        items,
+                    } => {
                         let end = collection_end(&doc, flow, span, items.last().copied());
-                        Node { span: Span::new(start.start, end.max(start.end)), tag, kind: NodeKind::Seq(items) }
+                        Node {
+                            span: Span::new(start.start, end.max(start.end)),
+                            tag,
+                            kind: NodeKind::Seq(items),
+                        }
                     }
                 };
                 let id = push(&mut doc, limits, node)?;
@@ -141,22 +173,40 @@ fn push<'s>(doc: &mut Document<'s>, limits: &Limits, node: Node<'s>) -> Result<N
 }
 
 /// Hand a finished node to the open collection (as a key or a value) or make it the root.
-fn attach<'s>(doc: &mut Document<'s>, stack: &mut [Frame<'s>], id: NodeId, is_merge: bool) -> Result<(), LoadError> {
+fn attach<'s>(
+    doc: &mut Document<'s>,
+    stack: &mut [Frame<'s>],
+    id: NodeId,
+    is_merge: bool,
+) -> Result<(), LoadError> {
     match stack.last_mut() {
         None => doc.root = Some(id),
         Some(Frame::Seq { items, .. }) => items.push(id),
-        Some(Frame::Map { entries, pending_key, keys, .. }) => match pending_key.take() {
+        Some(Frame::Map {
+            entries,
+            pending_key,
+            keys,
+            ..
+        }) => match pending_key.take() {
             Some(key) => entries.push(Entry { key, value: id }),
             None => {
                 let node = doc.node(id);
                 let span = node.span;
                 let NodeKind::Scalar(scalar) = &node.kind else {
-                    return Err(LoadError::at("mapping keys must be plain strings", span, "complex key")
-                        .with_help("CloudFormation keys are strings: replace the `? ...` key"));
+                    return Err(LoadError::at(
+                        "mapping keys must be plain strings",
+                        span,
+                        "complex key",
+                    )
+                    .with_help("CloudFormation keys are strings: replace the `? ...` key"));
                 };
                 if is_merge {
-                    return Err(LoadError::at("YAML merge keys (`<<`) are not supported by CloudFormation", span, "merge key")
-                        .with_help("write the merged keys out in full"));
+                    return Err(LoadError::at(
+                        "YAML merge keys (`<<`) are not supported by CloudFormation",
+                        span,
+                        "merge key",
+                    )
+                    .with_help("write the merged keys out in full"));
                 }
                 if let Some(first) = keys.insert(scalar.text.clone(), span) {
                     return Err(duplicate_key(&scalar.text, first, span));
@@ -169,8 +219,12 @@ fn attach<'s>(doc: &mut Document<'s>, stack: &mut [Frame<'s>], id: NodeId, is_me
 }
 
 fn anchor_error(span: Span) -> LoadError {
-    LoadError::at("YAML anchors are not supported by CloudFormation", span, "anchor")
-        .with_help("remove the `&anchor` and write the value out where it is used")
+    LoadError::at(
+        "YAML anchors are not supported by CloudFormation",
+        span,
+        "anchor",
+    )
+    .with_help("remove the `&anchor` and write the value out where it is used")
 }
 
 fn convert_tag(tag: Option<&Tag>, span: Span) -> Result<Option<Box<str>>, LoadError> {
@@ -202,17 +256,24 @@ fn trim_scalar_span(text: &str, base: usize, span: Span, style: ScalarStyle) -> 
     if style == ScalarStyle::Quoted {
         return span;
     }
-    let (Some(start), Some(end)) = (span.start.checked_sub(base), span.end.checked_sub(base)) else {
+    let (Some(start), Some(end)) = (span.start.checked_sub(base), span.end.checked_sub(base))
+    else {
         return span;
     };
-    let Some(slice) = text.get(start..end) else { return span };
+    let Some(slice) = text.get(start..end) else {
+        return span;
+    };
     let keep = slice.trim_end_matches([' ', '\t', '\r', '\n']).len();
     Span::new(span.start, span.start + keep)
 }
 
 fn scan_error(e: &ScanError, cursor: &mut ByteCursor) -> LoadError {
     let at = cursor.byte(e.marker().index());
-    LoadError::at(format!("invalid YAML: {}", e.info()), Span::new(at, at), e.info().to_string())
+    LoadError::at(
+        format!("invalid YAML: {}", e.info()),
+        Span::new(at, at),
+        e.info().to_string(),
+    )
 }
 
 /// Converts saphyr's character indexes to byte offsets. Events arrive almost in order, so
@@ -227,7 +288,13 @@ struct ByteCursor<'s> {
 
 impl<'s> ByteCursor<'s> {
     fn new(text: &'s str, base: usize) -> Self {
-        ByteCursor { text, base, ascii: text.is_ascii(), chars: 0, bytes: 0 }
+        ByteCursor {
+            text,
+            base,
+            ascii: text.is_ascii(),
+            chars: 0,
+            bytes: 0,
+        }
     }
 
     fn byte(&mut self, char_index: usize) -> usize {
@@ -235,12 +302,18 @@ impl<'s> ByteCursor<'s> {
             return self.base + char_index.min(self.text.len());
         }
         while self.chars < char_index && self.bytes < self.text.len() {
-            let width = self.text[self.bytes..].chars().next().map_or(1, char::len_utf8);
+            let width = self.text[self.bytes..]
+                .chars()
+                .next()
+                .map_or(1, char::len_utf8);
             self.bytes += width;
             self.chars += 1;
         }
         while self.chars > char_index && self.bytes > 0 {
-            let width = self.text[..self.bytes].chars().next_back().map_or(1, char::len_utf8);
+            let width = self.text[..self.bytes]
+                .chars()
+                .next_back()
+                .map_or(1, char::len_utf8);
             self.bytes -= width;
             self.chars -= 1;
         }

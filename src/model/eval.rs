@@ -49,9 +49,24 @@ impl fmt::Display for Assumption {
 impl Assumption {
     fn contradicts(&self, other: &Assumption) -> bool {
         match (self, other) {
-            (Assumption::Condition { name: a, holds: x }, Assumption::Condition { name: b, holds: y }) => a == b && x != y,
-            (Assumption::Parameter { name: a, value: x }, Assumption::Parameter { name: b, value: y }) => a == b && x != y,
-            (Assumption::LoopItem { identifier: a, value: x }, Assumption::LoopItem { identifier: b, value: y }) => a == b && x != y,
+            (
+                Assumption::Condition { name: a, holds: x },
+                Assumption::Condition { name: b, holds: y },
+            ) => a == b && x != y,
+            (
+                Assumption::Parameter { name: a, value: x },
+                Assumption::Parameter { name: b, value: y },
+            ) => a == b && x != y,
+            (
+                Assumption::LoopItem {
+                    identifier: a,
+                    value: x,
+                },
+                Assumption::LoopItem {
+                    identifier: b,
+                    value: y,
+                },
+            ) => a == b && x != y,
             _ => false,
         }
     }
@@ -120,7 +135,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     pub fn eval(&self, node: NodeId) -> Vec<Outcome> {
         let outcomes = self.eval_inner(node, 0);
         if outcomes.is_empty() {
-            return vec![Outcome::new(Value::Unknown("no value can be resolved".into()), self.span(node))];
+            return vec![Outcome::new(
+                Value::Unknown("no value can be resolved".into()),
+                self.span(node),
+            )];
         }
         outcomes
     }
@@ -139,10 +157,18 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             return self.eval_call(node, call.name, call.arg, depth);
         }
         match &doc.node(node).kind {
-            NodeKind::Scalar(s) if doc.node(node).tag.is_none() || doc.node(node).tag.as_deref() == Some("!!str") => {
-                vec![Outcome::new(Value::Text(s.text.to_string()), self.span(node))]
+            NodeKind::Scalar(s)
+                if doc.node(node).tag.is_none()
+                    || doc.node(node).tag.as_deref() == Some("!!str") =>
+            {
+                vec![Outcome::new(
+                    Value::Text(s.text.to_string()),
+                    self.span(node),
+                )]
             }
-            NodeKind::Scalar(_) => self.unknown(node, "a value with an unknown tag cannot be resolved"),
+            NodeKind::Scalar(_) => {
+                self.unknown(node, "a value with an unknown tag cannot be resolved")
+            }
             NodeKind::Seq(_) => self.unknown(node, "a list is not a single value"),
             NodeKind::Map(_) => self.unknown(node, "a mapping is not a single value"),
         }
@@ -158,7 +184,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             },
             "Fn::If" => match args {
                 [cond, then, otherwise] => self.eval_if(node, *cond, *then, *otherwise, depth),
-                _ => self.unknown(node, "`Fn::If` needs [condition, value if true, value if false]"),
+                _ => self.unknown(
+                    node,
+                    "`Fn::If` needs [condition, value if true, value if false]",
+                ),
             },
             "Fn::FindInMap" => self.eval_find_in_map(node, args, depth),
             "Fn::Sub" => self.eval_sub(node, arg, depth),
@@ -170,7 +199,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 [index, list] => self.eval_select(node, *index, *list, depth),
                 _ => self.unknown(node, "`Fn::Select` needs [index, list]"),
             },
-            other => self.unknown(node, format!("`{other}` cannot be resolved before deployment")),
+            other => self.unknown(
+                node,
+                format!("`{other}` cannot be resolved before deployment"),
+            ),
         }
     }
 
@@ -183,10 +215,15 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             return self.loop_items(node, binding);
         }
         if name.starts_with("AWS::") {
-            return self.unknown(node, format!("pseudo parameter `{name}` depends on where the stack is deployed"));
+            return self.unknown(
+                node,
+                format!("pseudo parameter `{name}` depends on where the stack is deployed"),
+            );
         }
         if let Some(param) = self.template.parameter(name) {
-            let allowed = doc.get_value(param, "AllowedValues").and_then(|a| doc.seq(a));
+            let allowed = doc
+                .get_value(param, "AllowedValues")
+                .and_then(|a| doc.seq(a));
             let Some(allowed) = allowed else {
                 return self.unknown(
                     node,
@@ -197,47 +234,88 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             for item in allowed {
                 match doc.scalar(*item) {
                     Some(s) => out.extend(
-                        Outcome::new(Value::Text(s.text.to_string()), self.span(node)).assume(Assumption::Parameter {
-                            name: name.to_string(),
-                            value: s.text.to_string(),
-                        }),
+                        Outcome::new(Value::Text(s.text.to_string()), self.span(node)).assume(
+                            Assumption::Parameter {
+                                name: name.to_string(),
+                                value: s.text.to_string(),
+                            },
+                        ),
                     ),
-                    None => return self.unknown(node, format!("parameter `{name}` has a non-literal AllowedValues entry")),
+                    None => {
+                        return self.unknown(
+                            node,
+                            format!("parameter `{name}` has a non-literal AllowedValues entry"),
+                        )
+                    }
                 }
             }
             return cap(out, self.span(node));
         }
         if self.template.has_resource(name) {
-            return self.unknown(node, format!("`Ref` to resource `{name}` is only known after deployment"));
+            return self.unknown(
+                node,
+                format!("`Ref` to resource `{name}` is only known after deployment"),
+            );
         }
-        self.unknown(node, format!("`{name}` is not a parameter or resource of this template"))
+        self.unknown(
+            node,
+            format!("`{name}` is not a parameter or resource of this template"),
+        )
     }
 
     fn loop_items(&self, node: NodeId, binding: &LoopBinding<'_>) -> Vec<Outcome> {
         let doc = self.template.doc;
         let Some(items) = doc.seq(binding.collection) else {
-            return self.unknown(node, format!("the `Fn::ForEach` collection of `{}` is not a literal list", binding.identifier));
+            return self.unknown(
+                node,
+                format!(
+                    "the `Fn::ForEach` collection of `{}` is not a literal list",
+                    binding.identifier
+                ),
+            );
         };
         let mut out = Vec::new();
         for item in items {
             match doc.str(*item) {
-                Some(text) => out.extend(Outcome::new(Value::Text(text.to_string()), self.span(node)).assume(Assumption::LoopItem {
-                    identifier: binding.identifier.to_string(),
-                    value: text.to_string(),
-                })),
-                None => return self.unknown(node, format!("the `Fn::ForEach` collection of `{}` has a non-literal item", binding.identifier)),
+                Some(text) => out.extend(
+                    Outcome::new(Value::Text(text.to_string()), self.span(node)).assume(
+                        Assumption::LoopItem {
+                            identifier: binding.identifier.to_string(),
+                            value: text.to_string(),
+                        },
+                    ),
+                ),
+                None => {
+                    return self.unknown(
+                        node,
+                        format!(
+                            "the `Fn::ForEach` collection of `{}` has a non-literal item",
+                            binding.identifier
+                        ),
+                    )
+                }
             }
         }
         cap(out, self.span(node))
     }
 
-    fn eval_if(&self, node: NodeId, cond: NodeId, then: NodeId, otherwise: NodeId, depth: usize) -> Vec<Outcome> {
+    fn eval_if(
+        &self,
+        node: NodeId,
+        cond: NodeId,
+        then: NodeId,
+        otherwise: NodeId,
+        depth: usize,
+    ) -> Vec<Outcome> {
         let Some(name) = self.template.doc.str(cond) else {
             return self.unknown(node, "the condition of `Fn::If` must be a condition name");
         };
         let truth = self.condition(name, depth);
         let mut out = Vec::new();
-        for (holds, possible, branch) in [(true, truth.can_be_true, then), (false, truth.can_be_false, otherwise)] {
+        for (holds, possible, branch) in [
+            (true, truth.can_be_true, then),
+            (false, truth.can_be_false, otherwise),
+        ] {
             if !possible {
                 continue;
             }
@@ -269,8 +347,14 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         }
         let Some(call) = doc.call(node) else {
             return match doc.str(node) {
-                Some("true") => Truth { can_be_true: true, can_be_false: false },
-                Some("false") => Truth { can_be_true: false, can_be_false: true },
+                Some("true") => Truth {
+                    can_be_true: true,
+                    can_be_false: false,
+                },
+                Some("false") => Truth {
+                    can_be_true: false,
+                    can_be_false: true,
+                },
                 _ => EITHER,
             };
         };
@@ -283,7 +367,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             "Fn::Not" => match args {
                 [inner] => {
                     let t = self.truth(*inner, depth + 1);
-                    Truth { can_be_true: t.can_be_false, can_be_false: t.can_be_true }
+                    Truth {
+                        can_be_true: t.can_be_false,
+                        can_be_false: t.can_be_true,
+                    }
                 }
                 _ => EITHER,
             },
@@ -315,12 +402,18 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     fn equals(&self, a: NodeId, b: NodeId, depth: usize) -> Truth {
         let left = self.eval_inner(a, depth + 1);
         let right = self.eval_inner(b, depth + 1);
-        let mut truth = Truth { can_be_true: false, can_be_false: false };
+        let mut truth = Truth {
+            can_be_true: false,
+            can_be_false: false,
+        };
         for l in &left {
             for r in &right {
                 match (&l.value, &r.value) {
                     (Value::Text(x), Value::Text(y)) => {
-                        if l.when.iter().any(|p| r.when.iter().any(|q| p.contradicts(q))) {
+                        if l.when
+                            .iter()
+                            .any(|p| r.when.iter().any(|q| p.contradicts(q)))
+                        {
                             continue;
                         }
                         if x == y {
@@ -344,23 +437,41 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let (map_name, top, second, default) = match args {
             [m, t, s] => (*m, *t, *s, None),
             [m, t, s, d] => (*m, *t, *s, Some(*d)),
-            _ => return self.unknown(node, "`Fn::FindInMap` needs [map, top-level key, second-level key]"),
+            _ => {
+                return self.unknown(
+                    node,
+                    "`Fn::FindInMap` needs [map, top-level key, second-level key]",
+                )
+            }
         };
         let Some(mappings) = self.template.mappings else {
             return self.unknown(node, "the template has no Mappings");
         };
         let mut out = Vec::new();
         for m in self.eval_inner(map_name, depth + 1) {
-            let Value::Text(name) = &m.value else { return self.unknown(node, "the map name cannot be resolved") };
-            let Some(map) = doc.get_value(mappings, name) else { continue };
+            let Value::Text(name) = &m.value else {
+                return self.unknown(node, "the map name cannot be resolved");
+            };
+            let Some(map) = doc.get_value(mappings, name) else {
+                continue;
+            };
             for t in self.keys_of(map, top, depth) {
-                let Some((top_key, top_when)) = t else { return self.unknown(node, "a map key cannot be resolved") };
+                let Some((top_key, top_when)) = t else {
+                    return self.unknown(node, "a map key cannot be resolved");
+                };
                 let Some(inner) = doc.get_value(map, &top_key) else {
-                    out.extend(self.find_default(node, default, depth, &[m.when.clone(), top_when.clone()]));
+                    out.extend(self.find_default(
+                        node,
+                        default,
+                        depth,
+                        &[m.when.clone(), top_when.clone()],
+                    ));
                     continue;
                 };
                 for s in self.keys_of(inner, second, depth) {
-                    let Some((second_key, second_when)) = s else { return self.unknown(node, "a map key cannot be resolved") };
+                    let Some((second_key, second_when)) = s else {
+                        return self.unknown(node, "a map key cannot be resolved");
+                    };
                     let whens = [m.when.clone(), top_when.clone(), second_when];
                     match doc.get_value(inner, &second_key) {
                         Some(value) => {
@@ -376,8 +487,16 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         cap(out, self.span(node))
     }
 
-    fn find_default(&self, node: NodeId, default: Option<NodeId>, depth: usize, whens: &[Vec<Assumption>]) -> Vec<Outcome> {
-        let Some(default) = default else { return Vec::new() };
+    fn find_default(
+        &self,
+        node: NodeId,
+        default: Option<NodeId>,
+        depth: usize,
+        whens: &[Vec<Assumption>],
+    ) -> Vec<Outcome> {
+        let Some(default) = default else {
+            return Vec::new();
+        };
         let doc = self.template.doc;
         let value = doc.get_value(default, "DefaultValue").unwrap_or(default);
         let _ = node;
@@ -390,14 +509,23 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     /// The keys `key` can select in `map`: a literal or resolvable key, or every key of
     /// the map when it cannot be resolved (a pseudo parameter such as `AWS::Region`).
     /// `None` marks a key that could not be enumerated.
-    fn keys_of(&self, map: NodeId, key: NodeId, depth: usize) -> Vec<Option<(String, Vec<Assumption>)>> {
+    fn keys_of(
+        &self,
+        map: NodeId,
+        key: NodeId,
+        depth: usize,
+    ) -> Vec<Option<(String, Vec<Assumption>)>> {
         let doc = self.template.doc;
         let mut keys = Vec::new();
         for o in self.eval_inner(key, depth + 1) {
             match o.value {
                 Value::Text(t) => keys.push(Some((t, o.when))),
                 _ => match doc.map(map) {
-                    Some(entries) => keys.extend(entries.iter().map(|e| Some((doc.key(e).to_string(), o.when.clone())))),
+                    Some(entries) => keys.extend(
+                        entries
+                            .iter()
+                            .map(|e| Some((doc.key(e).to_string(), o.when.clone()))),
+                    ),
                     None => keys.push(None),
                 },
             }
@@ -405,20 +533,37 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         keys
     }
 
-    fn eval_join(&self, node: NodeId, delimiter: NodeId, list: NodeId, depth: usize) -> Vec<Outcome> {
+    fn eval_join(
+        &self,
+        node: NodeId,
+        delimiter: NodeId,
+        list: NodeId,
+        depth: usize,
+    ) -> Vec<Outcome> {
         let doc = self.template.doc;
-        let Some(delimiter) = doc.str(delimiter) else { return self.unknown(node, "the `Fn::Join` delimiter must be literal") };
-        let Some(items) = doc.seq(list) else { return self.unknown(node, "the `Fn::Join` list cannot be resolved") };
-        let parts: Vec<Vec<Outcome>> = items.iter().map(|i| self.eval_inner(*i, depth + 1)).collect();
+        let Some(delimiter) = doc.str(delimiter) else {
+            return self.unknown(node, "the `Fn::Join` delimiter must be literal");
+        };
+        let Some(items) = doc.seq(list) else {
+            return self.unknown(node, "the `Fn::Join` list cannot be resolved");
+        };
+        let parts: Vec<Vec<Outcome>> = items
+            .iter()
+            .map(|i| self.eval_inner(*i, depth + 1))
+            .collect();
         self.concat(node, &parts, delimiter)
     }
 
     fn eval_select(&self, node: NodeId, index: NodeId, list: NodeId, depth: usize) -> Vec<Outcome> {
         let doc = self.template.doc;
-        let Some(items) = doc.seq(list) else { return self.unknown(node, "the `Fn::Select` list cannot be resolved") };
+        let Some(items) = doc.seq(list) else {
+            return self.unknown(node, "the `Fn::Select` list cannot be resolved");
+        };
         let mut out = Vec::new();
         for i in self.eval_inner(index, depth + 1) {
-            let Value::Text(text) = &i.value else { return self.unknown(node, "the `Fn::Select` index cannot be resolved") };
+            let Value::Text(text) = &i.value else {
+                return self.unknown(node, "the `Fn::Select` index cannot be resolved");
+            };
             let Some(item) = text.trim().parse::<usize>().ok().and_then(|n| items.get(n)) else {
                 return self.unknown(node, format!("`Fn::Select` index `{text}` is out of range"));
             };
@@ -433,7 +578,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let doc = self.template.doc;
         let (template, vars) = match doc.seq(arg) {
             Some([t, v]) => (*t, Some(*v)),
-            Some(_) => return self.unknown(node, "`Fn::Sub` needs a string or [string, variables]"),
+            Some(_) => {
+                return self.unknown(node, "`Fn::Sub` needs a string or [string, variables]")
+            }
             None => (arg, None),
         };
         let Some(text) = doc.scalar(template).map(|s| s.text.as_ref()) else {
@@ -457,7 +604,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             } else if let Some(value) = vars.and_then(|v| doc.get_value(v, name)) {
                 parts.push(self.eval_inner(value, depth + 1));
             } else if name.contains('.') {
-                parts.push(self.unknown(node, format!("`${{{name}}}` is an attribute known only after deployment")));
+                parts.push(self.unknown(
+                    node,
+                    format!("`${{{name}}}` is an attribute known only after deployment"),
+                ));
             } else {
                 parts.push(self.eval_ref(node, name));
             }
@@ -482,9 +632,19 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                         };
                         return vec![Outcome::new(Value::Unknown(why), o.span)];
                     };
-                    let Value::Text(head) = &prefix.value else { continue };
-                    let text = if i == 0 { piece.clone() } else { format!("{head}{delimiter}{piece}") };
-                    let combined = Outcome { value: Value::Text(text), span, when: prefix.when.clone() };
+                    let Value::Text(head) = &prefix.value else {
+                        continue;
+                    };
+                    let text = if i == 0 {
+                        piece.clone()
+                    } else {
+                        format!("{head}{delimiter}{piece}")
+                    };
+                    let combined = Outcome {
+                        value: Value::Text(text),
+                        span,
+                        when: prefix.when.clone(),
+                    };
                     if let Some(c) = with_assumptions(combined, std::slice::from_ref(&o.when)) {
                         next.push(c);
                     }
@@ -510,7 +670,9 @@ fn with_assumptions(mut outcome: Outcome, whens: &[Vec<Assumption>]) -> Option<O
 
 fn too_many(span: Span) -> Vec<Outcome> {
     vec![Outcome::new(
-        Value::Unknown(format!("the expression has more than {MAX_OUTCOMES} possible values")),
+        Value::Unknown(format!(
+            "the expression has more than {MAX_OUTCOMES} possible values"
+        )),
         span,
     )]
 }

@@ -55,7 +55,9 @@ impl<'d, 's> Template<'d, 's> {
     /// The template view of a document, or `None` when the document is not a template
     /// (no top-level `Resources` mapping: package.json, Kubernetes manifests, ...).
     pub fn from_document(doc: &'d Document<'s>) -> Result<Option<Self>, LoadError> {
-        let Some(root) = doc.root else { return Ok(None) };
+        let Some(root) = doc.root else {
+            return Ok(None);
+        };
         let Some(resources_entry) = doc.map(root).and_then(|_| doc.get(root, "Resources")) else {
             return Ok(None);
         };
@@ -69,7 +71,9 @@ impl<'d, 's> Template<'d, 's> {
                 doc.span(resources_node),
                 "not a mapping",
             )
-            .with_help("write `Resources:` followed by indented `LogicalId: {Type: ...}` entries"));
+            .with_help(
+                "write `Resources:` followed by indented `LogicalId: {Type: ...}` entries",
+            ));
         }
         Ok(Some(Template {
             doc,
@@ -111,10 +115,15 @@ fn collect_resources<'d>(
         let key = doc.key(entry);
         if key.starts_with(FOR_EACH) {
             // [Identifier, Collection, {FragmentKey: Resource, ...}]
-            let Some([identifier, collection, fragment]) = doc.seq(entry.value).and_then(|s| <&[NodeId; 3]>::try_from(s).ok()) else {
+            let Some([identifier, collection, fragment]) = doc
+                .seq(entry.value)
+                .and_then(|s| <&[NodeId; 3]>::try_from(s).ok())
+            else {
                 continue;
             };
-            let Some(identifier) = doc.str(*identifier) else { continue };
+            let Some(identifier) = doc.str(*identifier) else {
+                continue;
+            };
             loops.push(LoopBinding {
                 identifier,
                 collection: *collection,

@@ -5,14 +5,20 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
 
 use crate::check::{FileReport, Report};
 use crate::finding::{Finding, Label, Severity};
 use crate::load::LoadError;
 use crate::source::Span;
 
-pub fn render(report: &Report, options: &super::RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    report: &Report,
+    options: &super::RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
@@ -27,18 +33,29 @@ pub fn render(report: &Report, options: &super::RenderOptions, out: &mut dyn Wri
             .as_ref()
             .map(|s| NamedSource::new(file.path.clone(), Arc::clone(&s.text)));
         for error in &file.errors {
-            let diagnostic = ErrorDiagnostic { file, error, source: source.clone() };
+            let diagnostic = ErrorDiagnostic {
+                file,
+                error,
+                source: source.clone(),
+            };
             write_diagnostic(&handler, &diagnostic, out)?;
         }
         for finding in &file.findings {
-            let diagnostic = FindingDiagnostic { finding, source: source.clone() };
+            let diagnostic = FindingDiagnostic {
+                finding,
+                source: source.clone(),
+            };
             write_diagnostic(&handler, &diagnostic, out)?;
         }
     }
     writeln!(out, "{}", summary_line(report, options))
 }
 
-fn write_diagnostic(handler: &GraphicalReportHandler, diagnostic: &dyn Diagnostic, out: &mut dyn Write) -> io::Result<()> {
+fn write_diagnostic(
+    handler: &GraphicalReportHandler,
+    diagnostic: &dyn Diagnostic,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut text = String::new();
     if handler.render_report(&mut text, diagnostic).is_err() {
         text = format!("{diagnostic}\n");
@@ -52,17 +69,32 @@ fn summary_line(report: &Report, options: &super::RenderOptions) -> String {
         "{} checked ({} {}, {} {}): {} ({} {}, {} {})",
         plural(s.files, "file", "files"),
         s.templates,
-        if s.templates == 1 { "template" } else { "templates" },
+        if s.templates == 1 {
+            "template"
+        } else {
+            "templates"
+        },
         s.tables,
         if s.tables == 1 { "table" } else { "tables" },
         plural(s.findings, "finding", "findings"),
         s.error_findings,
-        if s.error_findings == 1 { "error" } else { "errors" },
+        if s.error_findings == 1 {
+            "error"
+        } else {
+            "errors"
+        },
         s.warning_findings,
-        if s.warning_findings == 1 { "warning" } else { "warnings" },
+        if s.warning_findings == 1 {
+            "warning"
+        } else {
+            "warnings"
+        },
     );
     if s.errors > 0 {
-        line.push_str(&format!(", {} could not be checked", plural(s.errors, "file", "files")));
+        line.push_str(&format!(
+            ", {} could not be checked",
+            plural(s.errors, "file", "files")
+        ));
     }
     if options.timing {
         line.push_str(&format!(" in {:.2}s", report.elapsed.as_secs_f64()));
@@ -108,7 +140,10 @@ impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!("{} {}", self.finding.code, self.finding.name)))
+        Some(Box::new(format!(
+            "{} {}",
+            self.finding.code, self.finding.name
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -120,7 +155,10 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.finding.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.finding
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -160,7 +198,10 @@ impl Diagnostic for ErrorDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.error.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.error
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

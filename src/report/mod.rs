@@ -24,7 +24,12 @@ pub struct RenderOptions {
     pub timing: bool,
 }
 
-pub fn render(format: Format, report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    format: Format,
+    report: &Report,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Human => human::render(report, options, out),
         Format::Json => json::render(report, out),

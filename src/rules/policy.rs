@@ -30,19 +30,35 @@ pub fn check_policy(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Vec<
         .into_iter()
         .filter(|o| !matches!(&o.value, Value::Text(v) if spec.retains.contains(&v.as_str())))
         .collect();
-    let Some(first) = bad.first() else {
+    if bad.is_empty() {
         return Vec::new();
-    };
+    }
     let cases: Vec<String> = bad.iter().map(|o| describe(o, spec)).collect();
     let message = if cases.len() == 1 {
         format!("{attr} {}: {}", cases[0], spec.consequence)
     } else {
-        format!("{attr} does not always retain the table: it {}; {}", cases.join("; it "), spec.consequence)
+        format!(
+            "{attr} does not always retain the table: it {}; {}",
+            cases.join("; it "),
+            spec.consequence
+        )
     };
-    let label = label_for(first, spec);
-    let mut finding = view.finding(rule, first.span, message, label);
-    for other in bad.iter().skip(1) {
-        if other.span != first.span && !finding.labels.iter().any(|l| l.span == other.span) {
+    // The primary span stays inside the attribute's value (a mapping entry or a parameter
+    // elsewhere in the file becomes a secondary label), so the finding sorts and annotates
+    // at the table.
+    let value_span = view.doc().span(entry.value);
+    let inside = |o: &Outcome| o.span.start >= value_span.start && o.span.end <= value_span.end;
+    let primary = bad
+        .iter()
+        .find(|o| inside(o))
+        .map_or(value_span, |o| o.span);
+    let label = match bad.iter().find(|o| o.span == primary) {
+        Some(o) => label_for(o, spec),
+        None => label_for(&bad[0], spec),
+    };
+    let mut finding = view.finding(rule, primary, message, label);
+    for other in &bad {
+        if other.span != primary && !finding.labels.iter().any(|l| l.span == other.span) {
             finding.labels.push(Label {
                 span: other.span,
                 text: label_for(other, spec),
@@ -59,7 +75,10 @@ fn missing(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Finding {
         let mut finding = view.finding(
             rule,
             view.doc().span(misplaced.key),
-            format!("{attr} is under `Properties`, where CloudFormation ignores it: {}", spec.consequence),
+            format!(
+                "{attr} is under `Properties`, where CloudFormation ignores it: {}",
+                spec.consequence
+            ),
             "resource attribute, not a property".to_string(),
         );
         finding.help = Some(format!(
@@ -70,10 +89,15 @@ fn missing(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Finding {
     let mut finding = view.finding(
         rule,
         view.key_span(),
-        format!("table `{}` has no {attr}: {}", view.resource.logical_id, spec.consequence),
+        format!(
+            "table `{}` has no {attr}: {}",
+            view.resource.logical_id, spec.consequence
+        ),
         format!("no {attr} on this table"),
     );
-    finding.help = Some(format!("add `{attr}: Retain` to the resource, next to `Type`"));
+    finding.help = Some(format!(
+        "add `{attr}: Retain` to the resource, next to `Type`"
+    ));
     finding
 }
 
@@ -84,12 +108,16 @@ fn describe(outcome: &Outcome, spec: &PolicySpec) -> String {
         Value::Text(v) => match (spec.explain)(v) {
             Some(why) => format!("is `{v}`, {why}"),
             None => match spec.retains.iter().find(|r| r.eq_ignore_ascii_case(v)) {
-                Some(right) => format!("is `{v}`, but values are case-sensitive (did you mean `{right}`?)"),
+                Some(right) => {
+                    format!("is `{v}`, but values are case-sensitive (did you mean `{right}`?)")
+                }
                 None if v == "Delete" => "is `Delete`".to_string(),
                 None => format!("is `{v}`, which is not a valid value"),
             },
         },
-        Value::NoValue => "is removed by `AWS::NoValue`, so CloudFormation falls back to `Delete`".to_string(),
+        Value::NoValue => {
+            "is removed by `AWS::NoValue`, so CloudFormation falls back to `Delete`".to_string()
+        }
         Value::Unknown(why) => format!("cannot be proven `Retain` ({why})"),
     };
     let when = outcome.describe_when();

@@ -45,7 +45,8 @@ pub const RULE: Rule = Rule {
 const SPEC: PolicySpec = PolicySpec {
     attribute: "UpdateReplacePolicy",
     retains: &["Retain"],
-    consequence: "when an update replaces the table, CloudFormation deletes the old table and its data",
+    consequence:
+        "when an update replaces the table, CloudFormation deletes the old table and its data",
     explain,
 };
 
