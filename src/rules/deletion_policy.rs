@@ -41,6 +41,7 @@ pub const RULE: Rule = Rule {
     summary: "DynamoDB table must have DeletionPolicy Retain in every case",
     needles: &["dynamodb", "simpletable"],
     check,
+    source: include_str!("deletion_policy.rs"),
 };
 
 const SPEC: PolicySpec = PolicySpec {

@@ -3,6 +3,7 @@
 //! rule never reads files, renders, or decides exit codes.
 
 mod deletion_policy;
+pub mod doc;
 mod policy;
 mod update_replace_policy;
 
@@ -21,6 +22,9 @@ pub struct Rule {
     /// fire; the prefilter skips files that contain none of the enabled rules' patterns.
     pub needles: &'static [&'static str],
     pub check: fn(&ResourceView) -> Vec<Finding>,
+    /// The rule file's source, whose `//!` doc comment is the rule's documentation
+    /// (see [`doc`]); set with `include_str!` of the rule's own file.
+    pub source: &'static str,
 }
 
 /// Every rule, in code order.

@@ -40,6 +40,7 @@ pub const RULE: Rule = Rule {
     summary: "DynamoDB table must have UpdateReplacePolicy Retain in every case",
     needles: &["dynamodb", "simpletable"],
     check,
+    source: include_str!("update_replace_policy.rs"),
 };
 
 const SPEC: PolicySpec = PolicySpec {

@@ -1,0 +1,69 @@
+//! Rule documentation comes from each rule file's own `//!` doc comment (as in ruff), so the
+//! text of `ddb-guard rule`, SARIF help and `docs/rules/` cannot drift from the code.
+
+use super::Rule;
+
+/// The Markdown body of a rule's doc comment, without its `CODE name` title line.
+pub fn markdown(rule: &Rule) -> String {
+    let mut lines = rule
+        .source
+        .lines()
+        .map_while(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .skip(1) // the title line: `DDB001 deletion-policy`
+        .skip_while(|l| l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    lines.truncate(lines.trim_end().len());
+    lines
+}
+
+/// The text of one `## Heading` section of a rule's doc comment.
+pub fn section(rule: &Rule, heading: &str) -> Option<String> {
+    let body = markdown(rule);
+    let start = body.find(&format!("## {heading}\n"))? + heading.len() + 4;
+    let rest = &body[start..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    Some(rest[..end].trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RULES;
+
+    #[test]
+    fn every_rule_documents_itself_under_the_fixed_headings() {
+        for rule in RULES {
+            let title = rule.source.lines().next().unwrap_or_default();
+            assert_eq!(
+                title,
+                format!("//! {} {}", rule.code, rule.name),
+                "title of {}",
+                rule.code
+            );
+            for heading in [
+                "What it checks",
+                "Why it matters",
+                "Example",
+                "Use instead",
+                "Fix safety",
+            ] {
+                let text = section(rule, heading).unwrap_or_default();
+                assert!(
+                    !text.is_empty(),
+                    "{} lacks a `## {heading}` section",
+                    rule.code
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn section_stops_at_the_next_heading() {
+        let rule = crate::rules::find("DDB001").expect("DDB001 exists");
+        let what = section(rule, "What it checks").unwrap_or_default();
+        assert!(what.starts_with("Every DynamoDB table"));
+        assert!(!what.contains("## "));
+    }
+}
