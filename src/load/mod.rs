@@ -202,3 +202,6 @@ pub(crate) fn scalar_too_long(span: Span, limits: &Limits) -> LoadError {
         "too long",
     )
 }
+
+#[cfg(test)]
+mod spans_test;

@@ -99,7 +99,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
                 let tag = convert_tag(tag.as_deref(), span)?;
                 stack.push(Frame::Map {
                     start: span,
-                    flow: !span.is_empty(),
+                    flow: opens_flow(text, base, span, '{'),
                     tag,
                     entries: Vec::new(),
                     pending_key: None,
@@ -113,7 +113,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
                 let tag = convert_tag(tag.as_deref(), span)?;
                 stack.push(Frame::Seq {
                     start: span,
-                    flow: !span.is_empty(),
+                    flow: opens_flow(text, base, span, '['),
                     tag,
                     items: Vec::new(),
                 });
@@ -155,6 +155,16 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
         }
     }
     Ok(doc)
+}
+
+/// The start event of a flow collection covers its bracket (after any tag); that of a block
+/// collection is empty, or covers only its tag and the following blanks.
+fn opens_flow(text: &str, base: usize, span: Span, bracket: char) -> bool {
+    span.start
+        .checked_sub(base)
+        .zip(span.end.checked_sub(base))
+        .and_then(|(start, end)| text.get(start..end))
+        .is_some_and(|covered| covered.trim_end().ends_with(bracket))
 }
 
 /// A flow collection ends at its closing bracket; a block collection at its last child.
