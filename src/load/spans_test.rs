@@ -39,7 +39,10 @@ fn assert_spans_slice_back(text: &str, doc: &Document) {
                     // `!Ref Env`: the span covers the tag, then the value.
                     Some(tag) if !tag.starts_with("!!") => {
                         let short = format!("!{}", tag.strip_prefix("Fn::").unwrap_or(tag));
-                        assert!(slice.starts_with(&short), "tagged scalar {slice:?} lacks {short}");
+                        assert!(
+                            slice.starts_with(&short),
+                            "tagged scalar {slice:?} lacks {short}"
+                        );
                         slice[short.len()..].trim_start()
                     }
                     _ => slice,
@@ -52,8 +55,15 @@ fn assert_spans_slice_back(text: &str, doc: &Document) {
                         assert_eq!(&body[1..body.len() - 1], s.text, "quoted scalar");
                     }
                     ScalarStyle::Block => {
-                        let lines: Vec<&str> = body.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-                        assert_eq!(lines.join("\n").trim_start_matches(['|', '>']).trim(), s.text.trim());
+                        let lines: Vec<&str> = body
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .collect();
+                        assert_eq!(
+                            lines.join("\n").trim_start_matches(['|', '>']).trim(),
+                            s.text.trim()
+                        );
                     }
                 }
             }
@@ -62,9 +72,17 @@ fn assert_spans_slice_back(text: &str, doc: &Document) {
                 if flow {
                     assert!(slice.ends_with('}'), "flow map {slice:?}");
                 } else if let Some(first) = entries.first() {
-                    assert_eq!(node.span.start, doc.span(first.key).start, "block map starts at its first key");
+                    assert_eq!(
+                        node.span.start,
+                        doc.span(first.key).start,
+                        "block map starts at its first key"
+                    );
                     let last = entries[entries.len() - 1].value;
-                    assert_eq!(node.span.end, doc.span(last).end, "block map ends at its last value");
+                    assert_eq!(
+                        node.span.end,
+                        doc.span(last).end,
+                        "block map ends at its last value"
+                    );
                 }
             }
             NodeKind::Seq(items) => {
@@ -97,7 +115,10 @@ fn yaml_spans_slice_back_with_bom_and_crlf() {
         let root = doc.root.expect("root");
         let resources = doc.get_value(root, "Resources").expect("Resources");
         let table = doc.get(resources, "Tablé").expect("table");
-        assert_eq!(&text[doc.span(table.key).start..doc.span(table.key).end], "Tablé");
+        assert_eq!(
+            &text[doc.span(table.key).start..doc.span(table.key).end],
+            "Tablé"
+        );
     }
 }
 
@@ -114,7 +135,10 @@ fn short_form_tags_are_long_form_calls() {
     let doc = load(YAML, Format::Yaml, &Limits::default()).expect("loads");
     let root = doc.root.expect("root");
     let table = doc
-        .get_value(doc.get_value(root, "Resources").expect("Resources"), "Tablé")
+        .get_value(
+            doc.get_value(root, "Resources").expect("Resources"),
+            "Tablé",
+        )
         .expect("table");
     let policy = doc.get_value(table, "DeletionPolicy").expect("policy");
     let call = doc.call(policy).expect("a call");
@@ -132,6 +156,10 @@ fn tagged_collections_span_from_the_tag() {
     let a = doc.span(doc.get_value(root, "A").expect("A"));
     assert_eq!(&text[a.start..a.end], "!If [C, x, y]");
     let b = doc.span(doc.get_value(root, "B").expect("B"));
-    assert!(text[b.start..b.end].starts_with("!Sub"), "{:?}", &text[b.start..b.end]);
+    assert!(
+        text[b.start..b.end].starts_with("!Sub"),
+        "{:?}",
+        &text[b.start..b.end]
+    );
     assert!(text[b.start..b.end].ends_with("{X: 1}"));
 }

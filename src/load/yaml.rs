@@ -279,6 +279,15 @@ fn trim_scalar_span(text: &str, base: usize, span: Span, style: ScalarStyle) -> 
 
 fn scan_error(e: &ScanError, cursor: &mut ByteCursor) -> LoadError {
     let at = cursor.byte(e.marker().index());
+    if e.info().contains("unknown anchor") {
+        // Anchors are rejected before any alias can refer to one, so every alias lands here.
+        return LoadError::at(
+            "YAML aliases are not supported by CloudFormation",
+            Span::new(at, at),
+            "alias",
+        )
+        .with_help("write the value out in full (CloudFormation rejects aliases at deploy time)");
+    }
     LoadError::at(
         format!("invalid YAML: {}", e.info()),
         Span::new(at, at),

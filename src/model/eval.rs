@@ -102,8 +102,9 @@ impl Outcome {
         if self.when.iter().any(|a| a.contradicts(&assumption)) {
             return None;
         }
+        // Callers add the enclosing assumption last; it reads best first.
         if !self.when.contains(&assumption) {
-            self.when.push(assumption);
+            self.when.insert(0, assumption);
         }
         Some(self)
     }

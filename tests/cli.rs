@@ -1,0 +1,243 @@
+//! The `check` command end to end: exit codes, discovery, ordering, load errors, and
+//! snapshots of the human and JSON reports on the bundled examples.
+
+mod common;
+
+use std::path::Path;
+
+use common::{check_json, check_one, ddb_guard, write};
+
+const RETAINED: &str = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n";
+const UNRETAINED: &str = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n";
+
+fn examples() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn human_report_on_examples() {
+    let output = ddb_guard()
+        .current_dir(examples())
+        .args(["check", "templates-examples"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    insta::with_settings!({filters => vec![(r" in \d+\.\d+s", " in [elapsed]")]}, {
+        insta::assert_snapshot!("human_examples", text);
+    });
+}
+
+#[test]
+fn json_report_on_examples() {
+    let (code, report) = check_json(examples(), &["templates-examples"]);
+    assert_eq!(code, 1);
+    insta::assert_json_snapshot!("json_examples", report);
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let (_, report) = check_json(examples(), &["templates-examples"]);
+    assert_eq!(report["version"], 1);
+    for key in ["files", "templates", "tables", "findings", "errors"] {
+        assert!(report["summary"][key].is_u64(), "summary.{key}");
+    }
+    let finding = &report["findings"][0];
+    for key in [
+        "rule",
+        "name",
+        "severity",
+        "path",
+        "resource",
+        "resource_type",
+        "message",
+    ] {
+        assert!(finding[key].is_string(), "finding.{key}");
+    }
+    for key in ["line", "column", "end_line", "end_column"] {
+        assert!(
+            finding[key].as_u64().is_some_and(|n| n >= 1),
+            "finding.{key}"
+        );
+    }
+}
+
+#[test]
+fn exit_code_is_zero_when_every_table_is_retained() {
+    let (code, report) = check_one("t.yaml", RETAINED);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["findings"], 0);
+}
+
+#[test]
+fn load_error_wins_over_findings_and_other_files_are_still_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "a-broken.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Bad: [\n",
+    );
+    write(dir.path(), "b-table.yaml", UNRETAINED);
+    let (code, report) = check_json(dir.path(), &["."]);
+    assert_eq!(code, 2);
+    assert_eq!(report["summary"]["errors"], 1);
+    assert_eq!(report["errors"][0]["path"], "./a-broken.yaml");
+    assert!(report["errors"][0]["line"].as_u64().is_some());
+    assert_eq!(report["findings"][0]["path"], "./b-table.yaml");
+}
+
+#[test]
+fn bad_usage_exits_two() {
+    ddb_guard()
+        .args(["check", "--format", "nope"])
+        .assert()
+        .code(2);
+    ddb_guard().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn missing_path_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, report) = check_json(dir.path(), &["nowhere.yaml"]);
+    assert_eq!(code, 2);
+    assert!(report["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("no such file"));
+}
+
+#[test]
+fn non_templates_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "package.json", "{\"name\": \"dynamodb-app\"}");
+    write(
+        dir.path(),
+        "k8s.yaml",
+        "apiVersion: v1\nkind: ConfigMap\ndata: {table: dynamodb}\n",
+    );
+    write(
+        dir.path(),
+        "openapi.yaml",
+        "openapi: 3.0.0\npaths: {}\ninfo: {title: DynamoDB API}\n",
+    );
+    let (code, report) = check_json(dir.path(), &["."]);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["files"], 3);
+    assert_eq!(report["summary"]["not_templates"], 3);
+    assert_eq!(report["summary"]["templates"], 0);
+}
+
+#[test]
+fn default_path_is_the_current_directory_printed_without_dot_slash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "sub/t.yaml", UNRETAINED);
+    let (_, report) = check_json(dir.path(), &[]);
+    assert_eq!(report["findings"][0]["path"], "sub/t.yaml");
+}
+
+#[test]
+fn only_template_extensions_are_walked_but_explicit_paths_are_always_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.YAML", UNRETAINED);
+    write(dir.path(), "b.yml", UNRETAINED);
+    write(dir.path(), "c.template", UNRETAINED);
+    write(
+        dir.path(),
+        "d.json",
+        "{\"Resources\": {\"T\": {\"Type\": \"AWS::DynamoDB::Table\"}}}",
+    );
+    write(dir.path(), "e.txt", UNRETAINED);
+    let (_, report) = check_json(dir.path(), &["."]);
+    assert_eq!(report["summary"]["files"], 4);
+    let (_, report) = check_json(dir.path(), &["e.txt"]);
+    assert_eq!(report["summary"]["tables"], 1);
+}
+
+#[test]
+fn gitignored_files_are_skipped_unless_no_ignore() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join(".git")).expect("git dir");
+    write(dir.path(), ".gitignore", "cdk.out/\n");
+    write(
+        dir.path(),
+        "cdk.out/Stack.template.json",
+        "{\"Resources\": {\"T\": {\"Type\": \"AWS::DynamoDB::Table\"}}}",
+    );
+    write(dir.path(), "app.yaml", RETAINED);
+    let (code, report) = check_json(dir.path(), &["."]);
+    assert_eq!((code, report["summary"]["files"].as_u64()), (0, Some(1)));
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", ".", "--no-ignore", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_neither_hang_nor_fail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "d/t.yaml", RETAINED);
+    std::os::unix::fs::symlink("..", dir.path().join("d/loop")).expect("symlink");
+    let (code, report) = check_json(dir.path(), &["."]);
+    assert_eq!((code, report["summary"]["files"].as_u64()), (0, Some(1)));
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", ".", "--follow", "--format", "json"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn output_order_is_the_same_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..40 {
+        write(dir.path(), &format!("t{i:02}.yaml"), UNRETAINED);
+    }
+    let run = |threads: &str| {
+        ddb_guard()
+            .current_dir(dir.path())
+            .args(["check", ".", "--format", "json", "--threads", threads])
+            .output()
+            .expect("runs")
+            .stdout
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("8"));
+}
+
+#[test]
+fn prefilter_skips_files_that_cannot_hold_a_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "bucket.yaml",
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n",
+    );
+    write(dir.path(), "broken-bucket.yaml", "Resources: [\n");
+    let (code, report) = check_json(dir.path(), &["."]);
+    assert_eq!(code, 0, "a file that cannot hold a table is never parsed");
+    assert_eq!(report["summary"]["skipped"], 2);
+}
+
+#[test]
+fn no_color_and_piped_output_have_no_escape_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "t.yaml", UNRETAINED);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "t.yaml"])
+        .output()
+        .expect("runs");
+    assert!(!output.stdout.contains(&0x1b));
+    let colored = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "t.yaml", "--color", "always"])
+        .output()
+        .expect("runs");
+    assert!(colored.stdout.contains(&0x1b));
+}
