@@ -12,12 +12,16 @@ use crate::discover::{self, io_reason, Candidate, Discovery};
 use crate::finding::{Finding, Severity};
 use crate::load::{self, Format, Limits, LoadError};
 use crate::model::Template;
-use crate::rules::{self, Rule};
+use crate::rules::{self, Rule, RuleOptions};
 use crate::source::SourceText;
 
 #[derive(Clone)]
 pub struct Settings {
+    /// The enabled rules; their needles are the prefilter, so fewer rules scan faster.
     pub rules: Vec<&'static Rule>,
+    pub options: RuleOptions,
+    /// Per-rule severities that replace the rules' defaults (`[severity]` in the config).
+    pub severities: Vec<(&'static str, Severity)>,
     pub limits: Limits,
     /// Larger files are an error, never silently skipped.
     pub max_file_size: u64,
@@ -26,7 +30,9 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            rules: rules::RULES.to_vec(),
+            rules: rules::default_rules(),
+            options: RuleOptions::default(),
+            severities: Vec::new(),
             limits: Limits::default(),
             max_file_size: 64 * 1024 * 1024,
         }
@@ -43,6 +49,13 @@ impl Settings {
         needles.sort_unstable();
         needles.dedup();
         needles
+    }
+
+    fn severity(&self, code: &str) -> Option<Severity> {
+        self.severities
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, s)| *s)
     }
 }
 
@@ -213,10 +226,13 @@ pub fn check_bytes(display: &str, path: &Path, bytes: &[u8], settings: &Settings
             return Ok(None);
         };
         let tables = template.tables().count();
-        Ok(Some((
-            tables,
-            rules::check_template(&template, &settings.rules),
-        )))
+        let mut findings = rules::check_template(&template, &settings.rules, &settings.options);
+        for finding in &mut findings {
+            if let Some(severity) = settings.severity(finding.code) {
+                finding.severity = severity;
+            }
+        }
+        Ok(Some((tables, findings)))
     });
     match outcome {
         Ok(None) => report.status = Status::NotTemplate,

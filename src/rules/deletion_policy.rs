@@ -4,7 +4,8 @@
 //! Every DynamoDB table (`AWS::DynamoDB::Table`, `AWS::DynamoDB::GlobalTable`,
 //! `AWS::Serverless::SimpleTable`, also inside `Fn::ForEach`) must have a `DeletionPolicy`
 //! that is `Retain` or `RetainExceptOnCreate` in every case: every `Fn::If` branch, every
-//! allowed value of a referenced parameter, every mapping entry it can select.
+//! allowed value of a referenced parameter, every mapping entry it can select. With
+//! `allow_retain_except_on_create = false` in `ddb-guard.toml`, only `Retain` passes.
 //!
 //! ## Why it matters
 //! Without `DeletionPolicy`, CloudFormation deletes the table, with all its data, when the
@@ -40,21 +41,79 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "DynamoDB table must have DeletionPolicy Retain in every case",
     needles: &["dynamodb", "simpletable"],
+    default_enabled: true,
     check,
     source: include_str!("deletion_policy.rs"),
 };
 
+const CONSEQUENCE: &str = "CloudFormation deletes the table and its data when the stack is deleted or the resource is removed";
+
 const SPEC: PolicySpec = PolicySpec {
     attribute: "DeletionPolicy",
     retains: &["Retain", "RetainExceptOnCreate"],
-    consequence: "CloudFormation deletes the table and its data when the stack is deleted or the resource is removed",
+    consequence: CONSEQUENCE,
     explain,
+};
+
+/// For projects with `allow_retain_except_on_create = false`.
+const RETAIN_ONLY: PolicySpec = PolicySpec {
+    attribute: "DeletionPolicy",
+    retains: &["Retain"],
+    consequence: CONSEQUENCE,
+    explain: explain_retain_only,
 };
 
 fn explain(value: &str) -> Option<&'static str> {
     (value == "Snapshot").then_some("which DynamoDB tables do not support")
 }
 
+fn explain_retain_only(value: &str) -> Option<&'static str> {
+    match value {
+        "RetainExceptOnCreate" => Some(
+            "which this project does not accept (`allow_retain_except_on_create = false` in ddb-guard.toml)",
+        ),
+        _ => explain(value),
+    }
+}
+
 fn check(view: &ResourceView) -> Vec<Finding> {
-    check_policy(view, &RULE, &SPEC)
+    let spec = if view.options.allow_retain_except_on_create {
+        &SPEC
+    } else {
+        &RETAIN_ONLY
+    };
+    check_policy(view, &RULE, spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::load::{self, Format, Limits};
+    use crate::model::Template;
+    use crate::rules::{check_template, RuleOptions};
+
+    fn codes(text: &str, options: &RuleOptions) -> Vec<&'static str> {
+        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        check_template(&template, &[&super::RULE], options)
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    }
+
+    const EXCEPT_ON_CREATE: &str = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: RetainExceptOnCreate\n    UpdateReplacePolicy: Retain\n";
+
+    #[test]
+    fn retain_except_on_create_proves_deletion_policy_by_default() {
+        assert!(codes(EXCEPT_ON_CREATE, &RuleOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn retain_except_on_create_is_a_finding_when_the_project_disallows_it() {
+        let strict = RuleOptions {
+            allow_retain_except_on_create: false,
+        };
+        assert_eq!(codes(EXCEPT_ON_CREATE, &strict), ["DDB001"]);
+    }
 }

@@ -21,6 +21,9 @@ pub struct Rule {
     /// Byte patterns (ASCII, matched case-insensitively) without which the rule cannot
     /// fire; the prefilter skips files that contain none of the enabled rules' patterns.
     pub needles: &'static [&'static str],
+    /// Runs without being selected. Off for rules that are noisy outside some projects
+    /// (DDB012); `--select` or `select` in `ddb-guard.toml` turns them on.
+    pub default_enabled: bool,
     pub check: fn(&ResourceView) -> Vec<Finding>,
     /// The rule file's source, whose `//!` doc comment is the rule's documentation
     /// (see [`doc`]); set with `include_str!` of the rule's own file.
@@ -37,10 +40,37 @@ pub fn find(code_or_name: &str) -> Option<&'static Rule> {
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
 }
 
+/// The rules enabled when nothing is selected, in code order.
+pub fn default_rules() -> Vec<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .filter(|r| r.default_enabled)
+        .collect()
+}
+
+/// Project-wide choices that change what a rule accepts (`ddb-guard.toml`). Rules read
+/// them from the [`ResourceView`], so a rule stays a pure function of its input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleOptions {
+    /// `RetainExceptOnCreate` proves DDB001 (it deletes a table only when the stack's
+    /// creation itself fails and rolls back). Off for projects that want `Retain` only.
+    pub allow_retain_except_on_create: bool,
+}
+
+impl Default for RuleOptions {
+    fn default() -> Self {
+        RuleOptions {
+            allow_retain_except_on_create: true,
+        }
+    }
+}
+
 /// What a rule sees: one resource in its template, with the evaluator for its scope.
 pub struct ResourceView<'a, 'd, 's> {
     pub template: &'a Template<'d, 's>,
     pub resource: &'a Resource<'d>,
+    pub options: &'a RuleOptions,
 }
 
 impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
@@ -92,10 +122,14 @@ impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
 }
 
 /// Run `rules` over every resource of a template; findings come out in span order.
-pub fn check_template(template: &Template, rules: &[&Rule]) -> Vec<Finding> {
+pub fn check_template(template: &Template, rules: &[&Rule], options: &RuleOptions) -> Vec<Finding> {
     let mut findings = Vec::new();
     for resource in &template.resources {
-        let view = ResourceView { template, resource };
+        let view = ResourceView {
+            template,
+            resource,
+            options,
+        };
         for rule in rules {
             findings.extend((rule.check)(&view));
         }

@@ -39,6 +39,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "DynamoDB table must have UpdateReplacePolicy Retain in every case",
     needles: &["dynamodb", "simpletable"],
+    default_enabled: true,
     check,
     source: include_str!("update_replace_policy.rs"),
 };
