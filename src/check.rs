@@ -166,22 +166,42 @@ fn summarize(files: &[FileReport]) -> Summary {
     s
 }
 
+/// Check one file. A panic inside the pipeline (a bug) fails this file closed, as an
+/// error that makes the run exit 2, and the other files are still checked.
 pub fn check_file(candidate: &Candidate, settings: &Settings) -> FileReport {
-    match read(&candidate.path, settings.max_file_size) {
-        Ok(bytes) => check_bytes(&candidate.display, &candidate.path, &bytes, settings),
-        Err(error) => failed(candidate.display.clone(), error, None),
-    }
+    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match read(&candidate.path, settings.max_file_size) {
+            Ok(bytes) => check_bytes(&candidate.display, &candidate.path, &bytes, settings),
+            Err(error) => failed(candidate.display.clone(), error, None),
+        }
+    }));
+    checked.unwrap_or_else(|_| {
+        failed(
+            candidate.display.clone(),
+            LoadError::new("internal error while checking this file").with_help(
+                "this is a bug in ddb-guard; please report it with the file that triggers it",
+            ),
+            None,
+        )
+    })
 }
 
+/// Read a whole file, refusing anything that is not a regular file without opening it: a
+/// FIFO would block the run forever and a device has no end. The file may change between
+/// the walk and this read (deleted, swapped for a FIFO, grown), so the type is checked
+/// again on the open handle, and the read stops one byte past the limit.
 fn read(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
     let describe =
         |e: std::io::Error| LoadError::new(format!("cannot read file: {}", io_reason(&e)));
-    let file = std::fs::File::open(path).map_err(describe)?;
+    let not_regular =
+        || LoadError::new("not a regular file (a FIFO, socket or device cannot be a template)");
+    if !std::fs::metadata(path).map_err(describe)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = open_nonblocking(path).map_err(describe)?;
     let meta = file.metadata().map_err(describe)?;
     if !meta.is_file() {
-        return Err(LoadError::new(
-            "not a regular file (a FIFO, socket or device cannot be a template)",
-        ));
+        return Err(not_regular());
     }
     if meta.len() > max {
         return Err(LoadError::new(format!(
@@ -197,9 +217,27 @@ fn read(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
     if bytes.len() as u64 > max {
         return Err(LoadError::new(format!(
             "file grew past the {max} byte limit while it was read"
-        )));
+        ))
+        .with_help("raise the limit with --max-file-size if this really is a template"));
     }
     Ok(bytes)
+}
+
+/// Open for reading without blocking: if a FIFO was swapped in after the type check, the
+/// open returns at once and the check on the handle rejects it. Regular files ignore the
+/// flag.
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// Check one file's bytes. `path` picks the format by extension.

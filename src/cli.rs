@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::load::Limits;
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
@@ -52,9 +53,103 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Largest file to read, in bytes; larger files are an error.
-    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    /// Largest file to read (bytes, or with a K, M or G suffix: 64M); a larger file is an
+    /// error, never silently skipped.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub max_file_size: u64,
+
+    /// Deepest nesting of mappings and lists in a document; deeper files are an error.
+    #[arg(
+        long,
+        value_name = "LEVELS",
+        default_value_t = Limits::default().max_depth,
+        value_parser = parse_depth
+    )]
+    pub max_depth: usize,
+
+    /// Most nodes (keys, values, list items) in a document; larger files are an error.
+    #[arg(
+        long,
+        value_name = "COUNT",
+        default_value_t = Limits::default().max_nodes,
+        value_parser = parse_count
+    )]
+    pub max_nodes: usize,
+
+    /// Longest scalar (a string or number) in a document (bytes, or with a K, M or G
+    /// suffix); a longer one is an error.
+    #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = parse_size_usize)]
+    pub max_scalar_len: usize,
+}
+
+impl CheckArgs {
+    /// The loader limits the arguments ask for.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_depth: self.max_depth,
+            max_nodes: self.max_nodes,
+            max_scalar_len: self.max_scalar_len,
+        }
+    }
+}
+
+/// `--max-depth` is capped because the JSON parser stops at this depth anyway, and so
+/// that no setting can let a document exhaust a thread's stack.
+pub const MAX_DEPTH_CEILING: usize = 512;
+
+fn parse_depth(s: &str) -> Result<usize, String> {
+    let depth: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number of levels"))?;
+    if !(1..=MAX_DEPTH_CEILING).contains(&depth) {
+        return Err(format!(
+            "must be between 1 and {MAX_DEPTH_CEILING} (the JSON parser stops at {MAX_DEPTH_CEILING} levels)"
+        ));
+    }
+    Ok(depth)
+}
+
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+/// A byte size: a whole number with an optional binary suffix, `K`, `M` or `G` (also
+/// `KiB`, `MB`, ..., any case), as ripgrep's `--max-filesize` takes it.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, suffix) = t.split_at(digits);
+    let shift = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a size: use a number of bytes, optionally with K, M or G (64M)"
+            ))
+        }
+    };
+    let n: u64 = number.parse().map_err(|_| {
+        format!("`{s}` is not a size: use a number of bytes, optionally with K, M or G (64M)")
+    })?;
+    let bytes = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))?;
+    if bytes == 0 {
+        return Err("must be at least 1 byte".into());
+    }
+    Ok(bytes)
+}
+
+fn parse_size_usize(s: &str) -> Result<usize, String> {
+    let bytes = parse_size(s)?;
+    usize::try_from(bytes).map_err(|_| format!("`{s}` is too large for this machine"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -62,4 +157,36 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes_in_any_case() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("64mib"), Ok(64 << 20));
+        assert_eq!(parse_size("2k"), Ok(2048));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+    }
+
+    #[test]
+    fn sizes_reject_garbage_zero_and_overflow() {
+        assert!(parse_size("").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
+
+    #[test]
+    fn depth_is_capped_at_the_json_parser_limit() {
+        assert_eq!(parse_depth("1"), Ok(1));
+        assert_eq!(parse_depth("512"), Ok(512));
+        assert!(parse_depth("0").is_err());
+        assert!(parse_depth("513").is_err());
+    }
 }

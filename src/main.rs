@@ -32,6 +32,7 @@ fn check_command(args: &CheckArgs) -> ExitCode {
     };
     let settings = Settings {
         max_file_size: args.max_file_size,
+        limits: args.limits(),
         ..Settings::default()
     };
     let report = check::run(discover::discover(&args.paths, &walk), &settings);
@@ -54,7 +55,8 @@ fn check_command(args: &CheckArgs) -> ExitCode {
         report::render(args.format, &report, &options, &mut out).and_then(|()| out.flush());
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("ddb-guard: cannot write output: {e}");
+            // stderr may be closed too; nothing is left to tell, and the exit code says it.
+            let _ = writeln!(std::io::stderr(), "ddb-guard: cannot write output: {e}");
             return ExitCode::from(2);
         }
     }

@@ -184,7 +184,9 @@ pub(crate) fn too_deep(span: Span, limits: &Limits) -> LoadError {
         span,
         "too deep",
     )
-    .with_help("no real template nests this deep; the file is probably generated wrongly")
+    .with_help(
+        "no real template nests this deep; if this one does, raise the limit with --max-depth",
+    )
 }
 
 pub(crate) fn too_many_nodes(span: Span, limits: &Limits) -> LoadError {
@@ -193,6 +195,7 @@ pub(crate) fn too_many_nodes(span: Span, limits: &Limits) -> LoadError {
         span,
         "limit reached here",
     )
+    .with_help("if this really is one template, raise the limit with --max-nodes")
 }
 
 pub(crate) fn scalar_too_long(span: Span, limits: &Limits) -> LoadError {
@@ -201,6 +204,7 @@ pub(crate) fn scalar_too_long(span: Span, limits: &Limits) -> LoadError {
         span,
         "too long",
     )
+    .with_help("if this value is meant to be this long, raise the limit with --max-scalar-len")
 }
 
 #[cfg(test)]

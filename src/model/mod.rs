@@ -30,7 +30,7 @@ pub struct Resource<'d> {
     pub key: NodeId,
     /// The resource's mapping.
     pub node: NodeId,
-    /// The `Type`, when it is a literal string.
+    /// The `Type`, when it is a literal, non-null string (DDB008 reports the others).
     pub type_name: Option<&'d str>,
     /// Enclosing `Fn::ForEach` loops, outermost first.
     pub loops: Vec<LoopBinding<'d>>,
@@ -114,14 +114,23 @@ fn collect_resources<'d>(
     for entry in entries {
         let key = doc.key(entry);
         if key.starts_with(FOR_EACH) {
-            // [Identifier, Collection, {FragmentKey: Resource, ...}]
-            let Some([identifier, collection, fragment]) = doc
+            // [Identifier, Collection, {FragmentKey: Resource, ...}]. A loop of any other
+            // shape may hide a table, so it stays as a resource of unknown type (DDB008).
+            let shape = doc
                 .seq(entry.value)
                 .and_then(|s| <&[NodeId; 3]>::try_from(s).ok())
-            else {
-                continue;
-            };
-            let Some(identifier) = doc.str(*identifier) else {
+                .and_then(|[identifier, collection, fragment]| {
+                    doc.map(*fragment)?;
+                    Some((doc.str(*identifier)?, collection, fragment))
+                });
+            let Some((identifier, collection, fragment)) = shape else {
+                out.push(Resource {
+                    logical_id: key,
+                    key: entry.key,
+                    node: entry.value,
+                    type_name: None,
+                    loops: loops.clone(),
+                });
                 continue;
             };
             loops.push(LoopBinding {
@@ -136,7 +145,10 @@ fn collect_resources<'d>(
             logical_id: key,
             key: entry.key,
             node: entry.value,
-            type_name: doc.get_value(entry.value, "Type").and_then(|t| doc.str(t)),
+            type_name: doc
+                .get_value(entry.value, "Type")
+                .filter(|t| !doc.is_null(*t))
+                .and_then(|t| doc.str(t)),
             loops: loops.clone(),
         });
     }

@@ -5,6 +5,7 @@
 mod deletion_policy;
 pub mod doc;
 mod policy;
+mod unresolved_type;
 mod update_replace_policy;
 
 use crate::finding::{Finding, Severity};
@@ -31,7 +32,11 @@ pub struct Rule {
 }
 
 /// Every rule, in code order.
-pub const RULES: &[&Rule] = &[&deletion_policy::RULE, &update_replace_policy::RULE];
+pub const RULES: &[&Rule] = &[
+    &deletion_policy::RULE,
+    &update_replace_policy::RULE,
+    &unresolved_type::RULE,
+];
 
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
     RULES
