@@ -93,9 +93,10 @@ impl CheckArgs {
     }
 }
 
-/// `--max-depth` is capped because the JSON parser stops at this depth anyway, and so
-/// that no setting can let a document exhaust a thread's stack.
-pub const MAX_DEPTH_CEILING: usize = 512;
+/// `--max-depth` is capped where the parsers stop anyway (saphyr counts YAML flow levels
+/// in a `u8`; jsonc-parser stops at 512 ranges, two per nested object), so that the limit
+/// means the same in both formats and no setting can exhaust a worker thread's stack.
+pub const MAX_DEPTH_CEILING: usize = 255;
 
 fn parse_depth(s: &str) -> Result<usize, String> {
     let depth: usize = s
@@ -104,7 +105,7 @@ fn parse_depth(s: &str) -> Result<usize, String> {
         .map_err(|_| format!("`{s}` is not a whole number of levels"))?;
     if !(1..=MAX_DEPTH_CEILING).contains(&depth) {
         return Err(format!(
-            "must be between 1 and {MAX_DEPTH_CEILING} (the JSON parser stops at {MAX_DEPTH_CEILING} levels)"
+            "must be between 1 and {MAX_DEPTH_CEILING} (the YAML and JSON parsers stop near {MAX_DEPTH_CEILING} levels)"
         ));
     }
     Ok(depth)
@@ -185,8 +186,8 @@ mod tests {
     #[test]
     fn depth_is_capped_at_the_json_parser_limit() {
         assert_eq!(parse_depth("1"), Ok(1));
-        assert_eq!(parse_depth("512"), Ok(512));
+        assert_eq!(parse_depth("255"), Ok(255));
         assert!(parse_depth("0").is_err());
-        assert!(parse_depth("513").is_err());
+        assert!(parse_depth("256").is_err());
     }
 }

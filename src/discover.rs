@@ -101,7 +101,15 @@ fn walk_root(root: &Path, implicit: bool, options: &WalkOptions, found: &mut Dis
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                if let Some(walk_error) = walk_error(&err) {
+                if let Some(mut walk_error) = walk_error(&err) {
+                    if implicit {
+                        if let Some(rest) = walk_error.display.strip_prefix("./") {
+                            walk_error.display = rest.to_string();
+                        }
+                    }
+                    if walk_error.display.is_empty() {
+                        walk_error.display = root_display.clone();
+                    }
                     found.errors.push(walk_error);
                 }
                 continue;
@@ -146,7 +154,10 @@ fn walk_error(err: &ignore::Error) -> Option<WalkError> {
         }
         ignore::Error::Io(io) => Some(WalkError {
             display: String::new(),
-            message: format!("cannot read directory entry: {}", io_reason(io)),
+            message: format!(
+                "cannot read directory, so templates in it are not checked: {}",
+                io_reason(io)
+            ),
         }),
         // A malformed .gitignore line is not worth failing a run over.
         ignore::Error::Glob { .. }

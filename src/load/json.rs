@@ -28,8 +28,15 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
     let parsed =
         jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &strict()).map_err(|e| {
             let r = e.range();
+            let message = match e.kind() {
+                jsonc_parser::errors::ParseErrorKind::NestingDepthExceeded => {
+                    "nesting is deeper than the JSON parser's limit (512 levels, two per object)"
+                        .to_string()
+                }
+                kind => format!("invalid JSON: {kind}"),
+            };
             LoadError::at(
-                format!("invalid JSON: {}", e.kind()),
+                message,
                 Span::new(
                     base + r.start,
                     base + r.end.max(r.start + 1).min(text.len()).max(r.start),

@@ -288,6 +288,15 @@ fn scan_error(e: &ScanError, cursor: &mut ByteCursor) -> LoadError {
         )
         .with_help("write the value out in full (CloudFormation rejects aliases at deploy time)");
     }
+    if e.info() == "recursion limit exceeded" {
+        // saphyr counts flow levels (`[`, `{`) in a u8.
+        return LoadError::at(
+            "nesting is deeper than the YAML parser's limit of 255 flow levels",
+            Span::new(at, at),
+            "too deep",
+        )
+        .with_help("no real template nests this deep; the file is probably generated wrongly");
+    }
     LoadError::at(
         format!("invalid YAML: {}", e.info()),
         Span::new(at, at),

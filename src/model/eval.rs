@@ -19,6 +19,10 @@ use crate::source::Span;
 pub const MAX_OUTCOMES: usize = 64;
 /// Conditions nested (or referring to each other) deeper than this are not followed.
 const MAX_CONDITION_DEPTH: usize = 32;
+/// Intrinsics nested deeper than this are `Unknown`: real templates nest a handful, and the
+/// bound keeps the recursion far from the end of a worker thread's stack whatever
+/// `--max-depth` allows.
+const MAX_EVAL_DEPTH: usize = 64;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -154,6 +158,12 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
 
     fn eval_inner(&self, node: NodeId, depth: usize) -> Vec<Outcome> {
         let doc = self.template.doc;
+        if depth > MAX_EVAL_DEPTH {
+            return self.unknown(
+                node,
+                format!("intrinsic functions are nested more than {MAX_EVAL_DEPTH} deep"),
+            );
+        }
         if let Some(call) = doc.call(node) {
             return self.eval_call(node, call.name, call.arg, depth);
         }

@@ -1,0 +1,714 @@
+//! Hostile input and faults: every case is generated in a temp dir next to a control
+//! template with an unprotected table, and each test asserts the exit code, the error text
+//! (with line and column where the input has one) and that the control file was still
+//! checked in the same run. A case that cannot be produced here (permission bits under
+//! root) prints why it is skipped instead of passing silently.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+const CONTROL: &str = "Resources:\n  Control:\n    Type: AWS::DynamoDB::Table\n";
+
+/// A temp dir holding `control.yaml`, whose table has no policies (two findings).
+fn workspace() -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("control.yaml"), CONTROL).expect("write control");
+    dir
+}
+
+struct Run {
+    code: i32,
+    json: Value,
+    stderr: String,
+}
+
+/// Run `ddb-guard check --format json <args>` in `dir` (paths print relative to it).
+fn check(dir: &Path, args: &[&str]) -> Run {
+    run_in(dir, args, Command::cargo_bin("ddb-guard").expect("binary"))
+}
+
+fn run_in(dir: &Path, args: &[&str], mut command: Command) -> Run {
+    let output = command
+        .current_dir(dir)
+        .arg("check")
+        .arg("--format")
+        .arg("json")
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("output is not JSON ({e}): {stdout}"));
+    Run {
+        code: output.status.code().expect("exit code, not a signal"),
+        json,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+impl Run {
+    fn errors(&self) -> &[Value] {
+        self.json["errors"].as_array().map_or(&[], Vec::as_slice)
+    }
+
+    fn error_for(&self, path: &str) -> &Value {
+        self.errors()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap_or_else(|| panic!("no error for {path}: {:#}", self.json))
+    }
+
+    fn findings_for(&self, path: &str) -> Vec<String> {
+        self.json["findings"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|f| f["path"] == path)
+            .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// The control table was checked in this run: both of its findings are there.
+    fn assert_control_checked(&self) {
+        assert_eq!(
+            self.findings_for("control.yaml"),
+            ["DDB001", "DDB002"],
+            "the control file must still be checked: {:#}",
+            self.json
+        );
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+    }
+
+    fn assert_error(&self, path: &str, message: &str, at: Option<(u64, u64)>) {
+        let error = self.error_for(path);
+        let text = error["message"].as_str().unwrap_or_default();
+        assert!(text.contains(message), "`{text}` lacks `{message}`");
+        if let Some((line, column)) = at {
+            assert_eq!(
+                (error["line"].as_u64(), error["column"].as_u64()),
+                (Some(line), Some(column)),
+                "position of {error:#}"
+            );
+        }
+    }
+}
+
+fn nested_yaml(depth: usize) -> String {
+    format!(
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    )
+}
+
+// ---------------------------------------------------------------- limits
+
+#[test]
+fn file_over_max_file_size_is_an_error_not_a_skip() {
+    let dir = workspace();
+    let big = format!("{CONTROL}# {}\n", "x".repeat(4096));
+    fs::write(dir.path().join("big.yaml"), big).unwrap();
+    let run = check(dir.path(), &["--max-file-size", "2K"]);
+    assert_eq!(run.code, 2);
+    run.assert_error("big.yaml", "larger than the 2048 byte limit", None);
+    run.assert_control_checked();
+}
+
+#[test]
+fn file_over_max_file_size_is_an_error_even_without_dynamodb() {
+    // The size check comes before the prefilter: a file too large to read is never proven
+    // table-free.
+    let dir = workspace();
+    fs::write(dir.path().join("big.json"), "x".repeat(4096)).unwrap();
+    let run = check(dir.path(), &["--max-file-size", "1k"]);
+    assert_eq!(run.code, 2);
+    run.assert_error("big.json", "larger than the 1024 byte limit", None);
+    run.assert_control_checked();
+}
+
+#[test]
+fn yaml_nested_deeper_than_max_depth_is_an_error_at_the_offending_bracket() {
+    let dir = workspace();
+    fs::write(dir.path().join("deep.yaml"), nested_yaml(10)).unwrap();
+    let run = check(dir.path(), &["--max-depth", "8"]);
+    assert_eq!(run.code, 2);
+    // Root map, Resources map, T map: the sixth `[` is the ninth level.
+    run.assert_error(
+        "deep.yaml",
+        "nesting is deeper than 8 levels",
+        Some((4, 22)),
+    );
+    run.assert_control_checked();
+}
+
+#[test]
+fn json_nested_deeper_than_max_depth_is_an_error_with_position() {
+    let dir = workspace();
+    let json = format!(
+        "{{\"Resources\": {{\"T\": {{\"Type\": \"AWS::DynamoDB::Table\", \"Properties\": {}{}}}}}}}",
+        "[".repeat(10),
+        "]".repeat(10)
+    );
+    fs::write(dir.path().join("deep.json"), json).unwrap();
+    let run = check(dir.path(), &["--max-depth", "8"]);
+    assert_eq!(run.code, 2);
+    // Root, Resources and T are three levels: the sixth `[` is the ninth.
+    run.assert_error(
+        "deep.json",
+        "nesting is deeper than 8 levels",
+        Some((1, 73)),
+    );
+    run.assert_control_checked();
+}
+
+#[test]
+fn default_depth_limit_stops_a_hundred_thousand_levels_without_overflow() {
+    let dir = workspace();
+    fs::write(dir.path().join("deep.yaml"), nested_yaml(100_000)).unwrap();
+    let json = format!(
+        "{{\"DynamoDB\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    fs::write(dir.path().join("deep.json"), json).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    // saphyr stops flow nesting at 255 levels and jsonc-parser at 512 ranges, before the
+    // tree builder sees a level; both say so in the same words as the --max-depth error.
+    run.assert_error(
+        "deep.yaml",
+        "nesting is deeper than the YAML parser's limit",
+        Some((4, 272)),
+    );
+    run.assert_error(
+        "deep.json",
+        "nesting is deeper than the JSON parser's limit",
+        None,
+    );
+    run.assert_control_checked();
+}
+
+#[test]
+fn deepest_allowed_nesting_loads_and_evaluates_without_overflow() {
+    // Close to 255 levels, the ceiling of --max-depth, through the JSON and YAML loaders
+    // and the evaluator (a DeletionPolicy of 100 nested Fn::If, under a condition that can
+    // go either way): worker threads must not overflow.
+    let dir = workspace();
+    let mut policy = String::from("\"Retain\"");
+    for _ in 0..100 {
+        policy = format!("{{\"Fn::If\": [\"C\", {policy}, \"Retain\"]}}");
+    }
+    let json = format!(
+        "{{\"Conditions\": {{\"C\": {{\"Fn::Equals\": [{{\"Ref\": \"P\"}}, \"b\"]}}}}, \"Resources\": {{\"T\": {{\"Type\": \"AWS::DynamoDB::Table\", \"UpdateReplacePolicy\": \"Retain\", \"DeletionPolicy\": {policy}, \"Properties\": {{\"X\": {}{}}}}}}}}}",
+        "[".repeat(248),
+        "]".repeat(248)
+    );
+    fs::write(dir.path().join("deep.json"), &json).unwrap();
+    fs::write(dir.path().join("deep.yaml"), &json).unwrap();
+    let run = check(dir.path(), &["--max-depth", "255"]);
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    assert!(run.errors().is_empty(), "{:#}", run.json);
+    assert_eq!(run.json["summary"]["tables"], 3);
+    run.assert_control_checked();
+}
+
+#[test]
+fn document_with_more_nodes_than_max_nodes_is_an_error() {
+    let dir = workspace();
+    let list: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    let yaml = format!("{CONTROL}    Properties:\n      L: [{}]\n", list.join(", "));
+    fs::write(dir.path().join("many.yaml"), yaml).unwrap();
+    let run = check(dir.path(), &["--max-nodes", "50"]);
+    assert_eq!(run.code, 2);
+    // Seven nodes come before the list (four keys, a type, ...); item `44` is the 51st.
+    run.assert_error("many.yaml", "more than 50 nodes", Some((5, 177)));
+    // The control file has fewer than 50 nodes and is still checked.
+    run.assert_control_checked();
+}
+
+#[test]
+fn scalar_longer_than_max_scalar_len_is_an_error_with_position() {
+    let dir = workspace();
+    let yaml = format!(
+        "{CONTROL}    Properties:\n      TableName: {}\n",
+        "n".repeat(40)
+    );
+    fs::write(dir.path().join("long.yaml"), yaml).unwrap();
+    let run = check(dir.path(), &["--max-scalar-len", "32"]);
+    assert_eq!(run.code, 2);
+    run.assert_error("long.yaml", "scalar is longer than 32 bytes", Some((5, 18)));
+    run.assert_control_checked();
+}
+
+#[test]
+fn limit_errors_say_which_flag_raises_them() {
+    let dir = workspace();
+    fs::write(dir.path().join("deep.yaml"), nested_yaml(10)).unwrap();
+    let run = check(dir.path(), &["--max-depth", "8"]);
+    let help = run.error_for("deep.yaml")["help"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(help.contains("--max-depth"), "{help}");
+}
+
+#[test]
+fn invalid_limit_values_are_usage_errors_naming_the_flag() {
+    for (flag, value, reason) in [
+        ("--max-depth", "0", "between 1 and 255"),
+        ("--max-depth", "256", "between 1 and 255"),
+        ("--max-depth", "deep", "not a whole number"),
+        ("--max-nodes", "0", "at least 1"),
+        ("--max-nodes", "-5", "not a whole number"),
+        ("--max-scalar-len", "12X", "not a size"),
+        ("--max-file-size", "0", "at least 1 byte"),
+        ("--max-file-size", "99999999999G", "too large"),
+    ] {
+        let output = Command::cargo_bin("ddb-guard")
+            .unwrap()
+            .args(["check", &format!("{flag}={value}"), "."])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{flag}"))
+                && stderr.contains(reason),
+            "{flag} {value}: {stderr}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- files that are not files
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let status = StdCommand::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_named_yaml_in_a_directory_is_skipped_without_opening_it() {
+    let dir = workspace();
+    mkfifo(&dir.path().join("pipe.yaml"));
+    // Nobody ever writes to the FIFO: opening it would block until the 120 s timeout.
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.errors().is_empty(), "{:#}", run.json);
+    assert_eq!(run.json["summary"]["files"], 1);
+    run.assert_control_checked();
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_or_device_named_on_the_command_line_is_an_error() {
+    let dir = workspace();
+    mkfifo(&dir.path().join("pipe.yaml"));
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+    let run = check(
+        dir.path(),
+        &["pipe.yaml", "zero.yaml", "/dev/null", "control.yaml"],
+    );
+    assert_eq!(run.code, 2);
+    for path in ["pipe.yaml", "zero.yaml", "/dev/null"] {
+        run.assert_error(path, "not a regular file or directory", None);
+    }
+    run.assert_control_checked();
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_to_a_device_is_not_followed_into_when_walking_with_follow() {
+    let dir = workspace();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+    let run = check(dir.path(), &["--follow"]);
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    run.assert_control_checked();
+}
+
+#[test]
+fn directory_named_like_a_template_is_walked_not_read() {
+    let dir = workspace();
+    let inner = dir.path().join("stack.yaml");
+    fs::create_dir(&inner).unwrap();
+    fs::write(inner.join("inner.yaml"), CONTROL).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.errors().is_empty(), "{:#}", run.json);
+    assert_eq!(
+        run.findings_for("stack.yaml/inner.yaml"),
+        ["DDB001", "DDB002"]
+    );
+    run.assert_control_checked();
+}
+
+// ---------------------------------------------------------------- odd contents
+
+#[test]
+fn empty_file_and_file_of_nul_bytes_are_skipped() {
+    let dir = workspace();
+    fs::write(dir.path().join("empty.yaml"), "").unwrap();
+    fs::write(dir.path().join("nul.yaml"), [0u8; 4096]).unwrap();
+    fs::write(dir.path().join("nul.json"), [0u8; 4096]).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.errors().is_empty(), "{:#}", run.json);
+    // Nothing in them can name a table: the prefilter skips them without parsing.
+    assert_eq!(run.json["summary"]["skipped"], 3);
+    run.assert_control_checked();
+}
+
+#[test]
+fn nul_bytes_after_a_table_are_an_error_at_the_first_nul() {
+    let dir = workspace();
+    let mut yaml = CONTROL.as_bytes().to_vec();
+    yaml.extend_from_slice(&[0; 16]);
+    fs::write(dir.path().join("nul.yaml"), &yaml).unwrap();
+    let json = b"{\"Resources\": {\"T\": {\"Type\": \"AWS::DynamoDB::Table\"}}}\0\0";
+    fs::write(dir.path().join("nul.json"), json).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    run.assert_error("nul.yaml", "invalid YAML", Some((4, 1)));
+    run.assert_error("nul.json", "invalid JSON", Some((1, 55)));
+    run.assert_control_checked();
+}
+
+#[test]
+fn invalid_utf8_content_is_an_error_at_the_bad_byte() {
+    let dir = workspace();
+    let mut bytes = b"Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    X: caf".to_vec();
+    bytes.extend_from_slice(&[0xe9, b'\n']);
+    fs::write(dir.path().join("latin1.yaml"), bytes).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    run.assert_error("latin1.yaml", "not valid UTF-8", Some((4, 11)));
+    run.assert_control_checked();
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn file_name_with_invalid_utf8_is_checked_and_printed_lossily() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = workspace();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff.yaml");
+    fs::write(dir.path().join(name), CONTROL).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.findings_for("bad\u{fffd}.yaml"), ["DDB001", "DDB002"]);
+    run.assert_control_checked();
+}
+
+// ---------------------------------------------------------------- documents
+
+#[test]
+fn multi_document_yaml_with_a_table_is_an_error_at_the_second_document() {
+    let dir = workspace();
+    fs::write(
+        dir.path().join("multi.yaml"),
+        format!("{CONTROL}---\nResources: {{}}\n"),
+    )
+    .unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    run.assert_error("multi.yaml", "more than one YAML document", Some((4, 1)));
+    run.assert_control_checked();
+}
+
+#[test]
+fn separator_only_and_comment_only_documents_are_not_templates() {
+    let dir = workspace();
+    fs::write(dir.path().join("sep.yaml"), "--- # DynamoDB\n").unwrap();
+    fs::write(dir.path().join("dots.yaml"), "--- # DynamoDB\n...\n").unwrap();
+    fs::write(
+        dir.path().join("comments.yaml"),
+        "# AWS::DynamoDB::Table\n# only\n",
+    )
+    .unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    assert!(run.errors().is_empty(), "{:#}", run.json);
+    assert_eq!(run.json["summary"]["not_templates"], 3);
+    run.assert_control_checked();
+}
+
+#[test]
+fn resources_null_is_an_empty_template_and_resources_list_is_an_error() {
+    let dir = workspace();
+    fs::write(
+        dir.path().join("null.yaml"),
+        "# dynamodb\nResources: null\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("list.yaml"), "# dynamodb\nResources: []\n").unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    run.assert_error("list.yaml", "`Resources` must be a mapping", Some((2, 12)));
+    assert!(run.findings_for("null.yaml").is_empty());
+    run.assert_control_checked();
+}
+
+#[test]
+fn resources_of_odd_shapes_are_reported_never_skipped() {
+    let dir = workspace();
+    let yaml = "\
+Resources:
+  AsString: AWS::DynamoDB::Table
+  AsNumber: 42
+  AsList: [Type, AWS::DynamoDB::Table]
+  TypeNumber:
+    Type: 42
+  TypeRef:
+    Type: !Ref TableType
+  TypeSub:
+    Type: {\"Fn::Sub\": \"AWS::${Svc}::Table\"}
+  PropertiesList:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Properties: [TableName, x]
+";
+    fs::write(dir.path().join("shapes.yaml"), yaml).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    assert!(run.errors().is_empty(), "{:#}", run.json);
+    let findings: Vec<(String, u64, u64)> = run.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "shapes.yaml")
+        .map(|f| {
+            (
+                format!(
+                    "{} {}",
+                    f["rule"].as_str().unwrap(),
+                    f["resource"].as_str().unwrap()
+                ),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            ("DDB008 AsString".to_string(), 2, 13),
+            ("DDB008 AsNumber".to_string(), 3, 13),
+            ("DDB008 AsList".to_string(), 4, 11),
+            ("DDB008 TypeRef".to_string(), 8, 11),
+            ("DDB008 TypeSub".to_string(), 10, 11),
+        ]
+    );
+    run.assert_control_checked();
+}
+
+#[test]
+fn billion_laughs_is_rejected_at_the_first_anchor() {
+    let dir = workspace();
+    let mut yaml = String::from("# dynamodb\na: &a [x, x, x, x, x, x, x, x, x]\n");
+    for (i, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].iter().enumerate() {
+        let prev = ["a", "b", "c", "d", "e", "f", "g", "h"][i];
+        yaml.push_str(&format!(
+            "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    fs::write(dir.path().join("lol.yaml"), yaml).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    run.assert_error("lol.yaml", "anchors are not supported", Some((2, 4)));
+    run.assert_control_checked();
+}
+
+// ---------------------------------------------------------------- permissions
+
+/// How to run the binary so that permission bits apply: directly, or, when this process
+/// reads through them (root), as `nobody` through `setpriv`. `None` (with the reason
+/// printed) when neither works here.
+#[cfg(unix)]
+fn unprivileged_command(dir: &Path, probe: &Path) -> Option<Command> {
+    let binary = assert_cmd::cargo::cargo_bin("ddb-guard");
+    if fs::read_dir(probe).is_err() && fs::read(probe).is_err() {
+        return Some(Command::new(binary));
+    }
+    // Root: the temp dir must be enterable by `nobody`, and setpriv must exist.
+    chmod(dir, 0o755);
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&binary);
+    let works = StdCommand::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if works {
+        Some(command)
+    } else {
+        eprintln!(
+            "skipped: this process reads {} despite mode 000 (root) and cannot drop to \
+             `nobody` with setpriv, so a permission-denied error cannot be produced here",
+            probe.display()
+        );
+        None
+    }
+}
+
+#[cfg(unix)]
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_an_error_and_others_are_checked() {
+    let dir = workspace();
+    let locked = dir.path().join("locked.yaml");
+    fs::write(&locked, CONTROL).unwrap();
+    chmod(&locked, 0o000);
+    if let Some(command) = unprivileged_command(dir.path(), &locked) {
+        let run = run_in(dir.path(), &[], command);
+        assert_eq!(run.code, 2);
+        run.assert_error("locked.yaml", "cannot read file: permission denied", None);
+        run.assert_control_checked();
+    }
+    chmod(&locked, 0o644);
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_directory_is_an_error_and_others_are_checked() {
+    let dir = workspace();
+    let locked = dir.path().join("locked");
+    fs::create_dir(&locked).unwrap();
+    fs::write(locked.join("hidden-table.yaml"), CONTROL).unwrap();
+    chmod(&locked, 0o000);
+    if let Some(command) = unprivileged_command(dir.path(), &locked) {
+        let run = run_in(dir.path(), &[], command);
+        assert_eq!(run.code, 2);
+        run.assert_error("locked", "permission denied", None);
+        run.assert_control_checked();
+    }
+    chmod(&locked, 0o755);
+}
+
+// ---------------------------------------------------------------- races, through the library
+
+fn discover(dir: &Path) -> ddb_guard::discover::Discovery {
+    ddb_guard::discover::discover(
+        &[dir.to_path_buf()],
+        &ddb_guard::discover::WalkOptions::default(),
+    )
+}
+
+fn report_for<'r>(
+    report: &'r ddb_guard::check::Report,
+    name: &str,
+) -> &'r ddb_guard::check::FileReport {
+    report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with(name))
+        .unwrap_or_else(|| panic!("no report for {name}"))
+}
+
+#[test]
+fn file_deleted_between_walk_and_read_is_an_error() {
+    let dir = workspace();
+    let gone: PathBuf = dir.path().join("gone.yaml");
+    fs::write(&gone, CONTROL).unwrap();
+    let found = discover(dir.path());
+    fs::remove_file(&gone).unwrap();
+    let report = ddb_guard::check::run(found, &ddb_guard::check::Settings::default());
+    assert_eq!(report.exit_code(), 2);
+    let file = report_for(&report, "gone.yaml");
+    assert_eq!(
+        file.errors[0].message,
+        "cannot read file: no such file or directory"
+    );
+    assert_eq!(report_for(&report, "control.yaml").findings.len(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn file_swapped_for_a_fifo_between_walk_and_read_is_an_error_not_a_hang() {
+    let dir = workspace();
+    let swapped = dir.path().join("swapped.yaml");
+    fs::write(&swapped, CONTROL).unwrap();
+    let found = discover(dir.path());
+    fs::remove_file(&swapped).unwrap();
+    mkfifo(&swapped);
+    let report = ddb_guard::check::run(found, &ddb_guard::check::Settings::default());
+    assert_eq!(report.exit_code(), 2);
+    let file = report_for(&report, "swapped.yaml");
+    assert!(
+        file.errors[0].message.contains("not a regular file"),
+        "{:?}",
+        file.errors
+    );
+    assert_eq!(report_for(&report, "control.yaml").findings.len(), 2);
+}
+
+#[test]
+fn file_grown_past_the_limit_between_walk_and_read_is_an_error() {
+    let dir = workspace();
+    let grown = dir.path().join("grown.yaml");
+    fs::write(&grown, CONTROL).unwrap();
+    let found = discover(dir.path());
+    fs::write(&grown, format!("{CONTROL}# {}\n", "x".repeat(8192))).unwrap();
+    let settings = ddb_guard::check::Settings {
+        max_file_size: 4096,
+        ..ddb_guard::check::Settings::default()
+    };
+    let report = ddb_guard::check::run(found, &settings);
+    assert_eq!(report.exit_code(), 2);
+    let file = report_for(&report, "grown.yaml");
+    assert!(
+        file.errors[0].message.contains("4096 byte limit"),
+        "{:?}",
+        file.errors
+    );
+    assert_eq!(report_for(&report, "control.yaml").findings.len(), 2);
+}
+
+// ---------------------------------------------------------------- output
+
+#[test]
+fn closed_stdout_is_not_a_panic_and_keeps_the_exit_code() {
+    // `ddb-guard check | head -1`: read one line, close the pipe, let the rest fail.
+    let dir = workspace();
+    for i in 0..300 {
+        fs::write(dir.path().join(format!("t{i}.yaml")), CONTROL).unwrap();
+    }
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ddb-guard"))
+        .current_dir(dir.path())
+        .args(["check", "--color", "always"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("DDB001"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.is_empty(),
+        "a closed pipe is not worth a message: {stderr}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
