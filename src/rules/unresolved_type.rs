@@ -54,7 +54,9 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "Resource type must be a literal string, or the resource could be an unchecked table",
     needles: &["dynamodb", "simpletable"],
+    default_enabled: true,
     check,
+    source: include_str!("unresolved_type.rs"),
 };
 
 const CONSEQUENCE: &str =
@@ -133,12 +135,12 @@ fn shape(doc: &crate::load::Document, id: crate::load::NodeId) -> String {
 mod tests {
     use crate::load::{load, Format, Limits};
     use crate::model::Template;
-    use crate::rules::check_template;
+    use crate::rules::{check_template, RuleOptions};
 
     fn messages(yaml: &str) -> Vec<String> {
         let doc = load(yaml, Format::Yaml, &Limits::default()).unwrap();
         let template = Template::from_document(&doc).unwrap().unwrap();
-        check_template(&template, &[&super::RULE])
+        check_template(&template, &[&super::RULE], &RuleOptions::default())
             .into_iter()
             .map(|f| f.message)
             .collect()
