@@ -4,9 +4,11 @@
 //! lenient option off); both feed [`tree::Document`]. serde_yaml is not used: it has no
 //! value spans, is archived, and expands aliases silently (see ARCHITECTURE.md).
 
+mod builder;
 mod json;
 pub mod tree;
 mod yaml;
+mod yaml_fallback;
 
 use std::path::Path;
 

@@ -1,160 +1,93 @@
-//! YAML to the spanned tree through saphyr-parser's event iterator.
+//! YAML to the spanned tree through saphyr-parser's event iterator, with libyaml-safer as
+//! a fallback for files that only saphyr rejects.
 //!
-//! The builder is iterative (an explicit stack), so deep nesting cannot overflow a rayon
-//! thread's stack; it rejects what CloudFormation rejects (aliases, anchors, merge keys,
-//! the `!!binary`-style tags, more than one document) with the position of the offence.
+//! saphyr enforces the YAML 1.2 indentation rules strictly: a flow sequence's closing `]`
+//! or a quoted scalar's continuation line at its parent key's indentation is an error.
+//! libyaml (and so PyYAML, cfn-lint, and CloudFormation's own parser) accepts those, and
+//! real deployed templates use them, so a scan error from saphyr is retried with
+//! libyaml-safer; saphyr's error is reported only if libyaml rejects the file too. Both
+//! adapters feed the same [`Builder`], which owns every CloudFormation check.
 //! saphyr's markers count characters; [`ByteCursor`] converts them to byte offsets.
 
-use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as YamlSpan, Tag};
+use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as YamlSpan};
 
-use super::tree::{long_form, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
-use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, KeySet, Limits, LoadError};
+use super::builder::{alias_error, convert_tag, trim_scalar_span, Builder, Collection};
+use super::tree::{Document, ScalarStyle};
+use super::{yaml_fallback, Limits, LoadError};
 use crate::source::Span;
 
-/// Core-schema tags that CloudFormation does not support.
-const UNSUPPORTED_TAGS: &[&str] = &["binary", "omap", "pairs", "set", "timestamp"];
-
-enum Frame<'s> {
-    Map {
-        start: Span,
-        flow: bool,
-        tag: Option<Box<str>>,
-        entries: Vec<Entry>,
-        pending_key: Option<NodeId>,
-        keys: KeySet<'s>,
-    },
-    Seq {
-        start: Span,
-        flow: bool,
-        tag: Option<Box<str>>,
-        items: Vec<NodeId>,
-    },
+pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
+    match load_saphyr(text, base, limits) {
+        Err(Failure::Scan(error)) => yaml_fallback::load(text, base, limits).map_err(|_| error),
+        Err(Failure::Rejected(error)) => Err(error),
+        Ok(doc) => Ok(doc),
+    }
 }
 
-pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
+enum Failure {
+    /// The parser could not read the text (worth a second opinion).
+    Scan(LoadError),
+    /// The text was read, and the builder refused it (the fallback would refuse it too).
+    Rejected(LoadError),
+}
+
+fn load_saphyr<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, Failure> {
     let mut cursor = ByteCursor::new(text, base);
-    let mut doc = Document::default();
-    let mut stack: Vec<Frame<'s>> = Vec::new();
-    let mut documents = 0usize;
+    let mut builder = Builder::new(limits);
     for item in Parser::new_from_str(text) {
-        let (event, yspan) = item.map_err(|e| scan_error(&e, &mut cursor))?;
+        let (event, yspan) = item.map_err(|e| {
+            let error = scan_error(&e, &mut cursor);
+            if e.info() == "recursion limit exceeded" {
+                Failure::Rejected(error)
+            } else {
+                Failure::Scan(error)
+            }
+        })?;
         let span = cursor.span(yspan);
-        match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
-            Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    return Err(LoadError::at(
-                        "more than one YAML document in the file",
-                        span,
-                        "second document starts here",
-                    )
-                    .with_help("a CloudFormation template is a single document: split the file or remove the `---` separator"));
-                }
-            }
-            Event::Alias(_) => {
-                return Err(LoadError::at(
-                    "YAML aliases are not supported by CloudFormation",
-                    span,
-                    "alias",
-                )
-                .with_help(
-                    "write the value out in full (CloudFormation rejects aliases at deploy time)",
-                ));
-            }
+        let tag_text =
+            |tag: Option<&saphyr_parser::Tag>| tag.map(|t| format!("{}{}", t.handle, t.suffix));
+        let step = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
+            Event::DocumentStart(_) => builder.document_start(span),
+            Event::Alias(_) => builder.alias(span),
             Event::Scalar(value, style, anchor, tag) => {
-                if anchor > 0 {
-                    return Err(anchor_error(span));
-                }
-                let tag = convert_tag(tag.as_deref(), span)?;
-                if value.len() > limits.max_scalar_len {
-                    return Err(scalar_too_long(span, limits));
-                }
                 let style = match style {
                     YamlStyle::Plain => ScalarStyle::Plain,
                     YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => ScalarStyle::Quoted,
                     YamlStyle::Literal | YamlStyle::Folded => ScalarStyle::Block,
                 };
-                let span = trim_scalar_span(text, base, span, style);
-                let is_merge = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
-                let id = push(
-                    &mut doc,
-                    limits,
-                    Node {
+                convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
+                    let span = trim_scalar_span(text, base, span, style);
+                    builder.scalar(value, style, span, tag, anchor > 0)
+                })
+            }
+            Event::MappingStart(anchor, tag) => {
+                convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
+                    builder.start(
+                        Collection::Map,
                         span,
                         tag,
-                        kind: NodeKind::Scalar(Scalar { text: value, style }),
-                    },
-                )?;
-                attach(&mut doc, &mut stack, id, is_merge)?;
+                        opens_flow(text, base, span, '{'),
+                        anchor > 0,
+                    )
+                })
             }
-            Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag) if anchor > 0 => {
-                let _ = tag;
-                return Err(anchor_error(span));
-            }
-            Event::MappingStart(_, tag) => {
-                if stack.len() >= limits.max_depth {
-                    return Err(too_deep(span, limits));
-                }
-                let tag = convert_tag(tag.as_deref(), span)?;
-                stack.push(Frame::Map {
-                    start: span,
-                    flow: opens_flow(text, base, span, '{'),
-                    tag,
-                    entries: Vec::new(),
-                    pending_key: None,
-                    keys: KeySet::new(),
-                });
-            }
-            Event::SequenceStart(_, tag) => {
-                if stack.len() >= limits.max_depth {
-                    return Err(too_deep(span, limits));
-                }
-                let tag = convert_tag(tag.as_deref(), span)?;
-                stack.push(Frame::Seq {
-                    start: span,
-                    flow: opens_flow(text, base, span, '['),
-                    tag,
-                    items: Vec::new(),
-                });
-            }
-            Event::MappingEnd | Event::SequenceEnd => {
-                let Some(frame) = stack.pop() else { continue };
-                let node = match frame {
-                    Frame::Map {
-                        start,
-                        flow,
+            Event::SequenceStart(anchor, tag) => {
+                convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
+                    builder.start(
+                        Collection::Seq,
+                        span,
                         tag,
-                        entries,
-                        ..
-                    } => {
-                        let end = collection_end(&doc, flow, span, entries.last().map(|e| e.value));
-                        Node {
-                            span: Span::new(start.start, end.max(start.end)),
-                            tag,
-                            kind: NodeKind::Map(entries),
-                        }
-                    }
-                    Frame::Seq {
-                        start,
-                        flow,
-                        tag,
-                        items,
-                    } => {
-                        let end = collection_end(&doc, flow, span, items.last().copied());
-                        Node {
-                            span: Span::new(start.start, end.max(start.end)),
-                            tag,
-                            kind: NodeKind::Seq(items),
-                        }
-                    }
-                };
-                let id = push(&mut doc, limits, node)?;
-                attach(&mut doc, &mut stack, id, false)?;
+                        opens_flow(text, base, span, '['),
+                        anchor > 0,
+                    )
+                })
             }
-        }
+            Event::MappingEnd | Event::SequenceEnd => builder.end(span),
+        };
+        step.map_err(Failure::Rejected)?;
     }
-    Ok(doc)
+    Ok(builder.finish())
 }
 
 /// The start event of a flow collection covers its bracket (after any tag); that of a block
@@ -167,126 +100,11 @@ fn opens_flow(text: &str, base: usize, span: Span, bracket: char) -> bool {
         .is_some_and(|covered| covered.trim_end().ends_with(bracket))
 }
 
-/// A flow collection ends at its closing bracket; a block collection at its last child.
-fn collection_end(doc: &Document, flow: bool, end_event: Span, last: Option<NodeId>) -> usize {
-    if flow {
-        return end_event.end;
-    }
-    last.map(|id| doc.span(id).end).unwrap_or(end_event.start)
-}
-
-fn push<'s>(doc: &mut Document<'s>, limits: &Limits, node: Node<'s>) -> Result<NodeId, LoadError> {
-    if doc.nodes.len() >= limits.max_nodes {
-        return Err(too_many_nodes(node.span, limits));
-    }
-    Ok(doc.push(node))
-}
-
-/// Hand a finished node to the open collection (as a key or a value) or make it the root.
-fn attach<'s>(
-    doc: &mut Document<'s>,
-    stack: &mut [Frame<'s>],
-    id: NodeId,
-    is_merge: bool,
-) -> Result<(), LoadError> {
-    match stack.last_mut() {
-        None => doc.root = Some(id),
-        Some(Frame::Seq { items, .. }) => items.push(id),
-        Some(Frame::Map {
-            entries,
-            pending_key,
-            keys,
-            ..
-        }) => match pending_key.take() {
-            Some(key) => entries.push(Entry { key, value: id }),
-            None => {
-                let node = doc.node(id);
-                let span = node.span;
-                let NodeKind::Scalar(scalar) = &node.kind else {
-                    return Err(LoadError::at(
-                        "mapping keys must be plain strings",
-                        span,
-                        "complex key",
-                    )
-                    .with_help("CloudFormation keys are strings: replace the `? ...` key"));
-                };
-                if is_merge {
-                    return Err(LoadError::at(
-                        "YAML merge keys (`<<`) are not supported by CloudFormation",
-                        span,
-                        "merge key",
-                    )
-                    .with_help("write the merged keys out in full"));
-                }
-                if let Some(first) = keys.insert(scalar.text.clone(), span) {
-                    return Err(duplicate_key(&scalar.text, first, span));
-                }
-                *pending_key = Some(id);
-            }
-        },
-    }
-    Ok(())
-}
-
-fn anchor_error(span: Span) -> LoadError {
-    LoadError::at(
-        "YAML anchors are not supported by CloudFormation",
-        span,
-        "anchor",
-    )
-    .with_help("remove the `&anchor` and write the value out where it is used")
-}
-
-fn convert_tag(tag: Option<&Tag>, span: Span) -> Result<Option<Box<str>>, LoadError> {
-    let Some(tag) = tag else { return Ok(None) };
-    if tag.is_yaml_core_schema() {
-        if UNSUPPORTED_TAGS.contains(&tag.suffix.as_str()) {
-            return Err(LoadError::at(
-                format!("the `!!{}` tag is not supported by CloudFormation", tag.suffix),
-                span,
-                "unsupported tag",
-            )
-            .with_help("CloudFormation rejects the binary, omap, pairs, set and timestamp tags: write a plain value"));
-        }
-        return Ok(Some(format!("!!{}", tag.suffix).into()));
-    }
-    if tag.handle == "!" {
-        if tag.suffix.is_empty() {
-            // The non-specific tag `!` only forces a string.
-            return Ok(None);
-        }
-        return Ok(Some(long_form(&tag.suffix).into()));
-    }
-    Ok(Some(format!("{}{}", tag.handle, tag.suffix).into()))
-}
-
-/// saphyr ends block scalars (and plain scalars before a comment) at the next token; trim
-/// the trailing blanks so that a label or an edit covers the value only.
-fn trim_scalar_span(text: &str, base: usize, span: Span, style: ScalarStyle) -> Span {
-    if style == ScalarStyle::Quoted {
-        return span;
-    }
-    let (Some(start), Some(end)) = (span.start.checked_sub(base), span.end.checked_sub(base))
-    else {
-        return span;
-    };
-    let Some(slice) = text.get(start..end) else {
-        return span;
-    };
-    let keep = slice.trim_end_matches([' ', '\t', '\r', '\n']).len();
-    Span::new(span.start, span.start + keep)
-}
-
 fn scan_error(e: &ScanError, cursor: &mut ByteCursor) -> LoadError {
     let at = cursor.byte(e.marker().index());
     if e.info().contains("unknown anchor") {
         // Anchors are rejected before any alias can refer to one, so every alias lands here.
-        return LoadError::at(
-            "YAML aliases are not supported by CloudFormation",
-            Span::new(at, at),
-            "alias",
-        )
-        .with_help("write the value out in full (CloudFormation rejects aliases at deploy time)");
+        return alias_error(Span::new(at, at));
     }
     if e.info() == "recursion limit exceeded" {
         // saphyr counts flow levels (`[`, `{`) in a u8.
@@ -362,10 +180,47 @@ mod tests {
     #[test]
     fn multibyte_text_keeps_byte_spans() {
         let text = "a: é\nb: ünï\n";
-        let doc = load_any(text, Format::Yaml, &Limits::default()).unwrap();
-        let root = doc.root.unwrap();
-        let b = doc.get(root, "b").unwrap();
+        let doc = load_any(text, Format::Yaml, &Limits::default()).expect("loads");
+        let root = doc.root.expect("root");
+        let b = doc.get(root, "b").expect("b");
         assert_eq!(&text[doc.span(b.key).start..doc.span(b.key).end], "b");
         assert_eq!(&text[doc.span(b.value).start..doc.span(b.value).end], "ünï");
+    }
+
+    #[test]
+    fn flow_close_at_parent_indentation_is_accepted_as_libyaml_does() {
+        let text =
+            "Statement:\n  - Action: [\n      \"dynamodb:PutItem\",\n    ]\n    Effect: Allow\n";
+        let doc = load_any(text, Format::Yaml, &Limits::default()).expect("libyaml accepts it");
+        let root = doc.root.expect("root");
+        let statement = doc.get_value(root, "Statement").expect("Statement");
+        let first = doc.seq(statement).expect("list")[0];
+        let action = doc.get_value(first, "Action").expect("Action");
+        let item = doc.seq(action).expect("list")[0];
+        let span = doc.span(item);
+        assert_eq!(&text[span.start..span.end], "\"dynamodb:PutItem\"");
+    }
+
+    #[test]
+    fn quoted_continuation_at_parent_indentation_is_accepted() {
+        let text = "A:\n  Doc: !Sub '{\n      \"a\": 1\n  }'\n  B: x\n";
+        let doc = load_any(text, Format::Yaml, &Limits::default()).expect("libyaml accepts it");
+        let root = doc.root.expect("root");
+        let a = doc.get_value(root, "A").expect("A");
+        let d = doc.get_value(a, "Doc").expect("Doc");
+        assert_eq!(doc.call(d).map(|c| c.name), Some("Fn::Sub"));
+        let b = doc.get_value(a, "B").expect("B");
+        assert_eq!(&text[doc.span(b).start..doc.span(b).end], "x");
+    }
+
+    #[test]
+    fn text_both_parsers_reject_reports_saphyrs_error() {
+        let error = load_any("a: [\nb", Format::Yaml, &Limits::default()).expect_err("invalid");
+        assert!(
+            error.message.starts_with("invalid YAML"),
+            "{}",
+            error.message
+        );
+        assert!(error.span.is_some());
     }
 }

@@ -1,0 +1,252 @@
+//! The event-to-tree builder shared by both YAML adapters (saphyr-parser, and libyaml-safer
+//! as a fallback). It owns every CloudFormation-specific check on YAML structure, so the
+//! two parsers cannot disagree about what is accepted: aliases, anchors, merge keys, the
+//! unsupported core tags, more than one document, duplicate keys, complex keys, and the
+//! depth, node and scalar limits. It is iterative (an explicit stack), so deep nesting
+//! cannot overflow a rayon thread's stack.
+
+use std::borrow::Cow;
+
+use super::tree::{long_form, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
+use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, KeySet, Limits, LoadError};
+use crate::source::Span;
+
+/// Core-schema tags that CloudFormation does not support.
+const UNSUPPORTED_TAGS: &[&str] = &["binary", "omap", "pairs", "set", "timestamp"];
+/// The YAML core schema's tag prefix (`!!x` is `tag:yaml.org,2002:x`).
+pub const CORE_PREFIX: &str = "tag:yaml.org,2002:";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Collection {
+    Map,
+    Seq,
+}
+
+struct Frame<'s> {
+    kind: Collection,
+    start: Span,
+    flow: bool,
+    tag: Option<Box<str>>,
+    entries: Vec<Entry>,
+    items: Vec<NodeId>,
+    pending_key: Option<NodeId>,
+    keys: KeySet<'s>,
+}
+
+pub struct Builder<'s, 'l> {
+    doc: Document<'s>,
+    stack: Vec<Frame<'s>>,
+    limits: &'l Limits,
+    documents: usize,
+}
+
+impl<'s, 'l> Builder<'s, 'l> {
+    pub fn new(limits: &'l Limits) -> Self {
+        Builder {
+            doc: Document::default(),
+            stack: Vec::new(),
+            limits,
+            documents: 0,
+        }
+    }
+
+    pub fn finish(self) -> Document<'s> {
+        self.doc
+    }
+
+    pub fn document_start(&mut self, span: Span) -> Result<(), LoadError> {
+        self.documents += 1;
+        if self.documents > 1 {
+            return Err(LoadError::at(
+                "more than one YAML document in the file",
+                span,
+                "second document starts here",
+            )
+            .with_help("a CloudFormation template is a single document: split the file or remove the `---` separator"));
+        }
+        Ok(())
+    }
+
+    pub fn alias(&mut self, span: Span) -> Result<(), LoadError> {
+        Err(alias_error(span))
+    }
+
+    pub fn scalar(
+        &mut self,
+        text: Cow<'s, str>,
+        style: ScalarStyle,
+        span: Span,
+        tag: Option<Box<str>>,
+        anchored: bool,
+    ) -> Result<(), LoadError> {
+        if anchored {
+            return Err(anchor_error(span));
+        }
+        if text.len() > self.limits.max_scalar_len {
+            return Err(scalar_too_long(span, self.limits));
+        }
+        let is_merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
+        let id = self.push(Node {
+            span,
+            tag,
+            kind: NodeKind::Scalar(Scalar { text, style }),
+        })?;
+        self.attach(id, is_merge)
+    }
+
+    pub fn start(
+        &mut self,
+        kind: Collection,
+        span: Span,
+        tag: Option<Box<str>>,
+        flow: bool,
+        anchored: bool,
+    ) -> Result<(), LoadError> {
+        if anchored {
+            return Err(anchor_error(span));
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(too_deep(span, self.limits));
+        }
+        self.stack.push(Frame {
+            kind,
+            start: span,
+            flow,
+            tag,
+            entries: Vec::new(),
+            items: Vec::new(),
+            pending_key: None,
+            keys: KeySet::new(),
+        });
+        Ok(())
+    }
+
+    /// Close the innermost collection; `span` is the end event's. A flow collection ends
+    /// at its closing bracket, a block collection at its last child.
+    pub fn end(&mut self, span: Span) -> Result<(), LoadError> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        let last = match frame.kind {
+            Collection::Map => frame.entries.last().map(|e| e.value),
+            Collection::Seq => frame.items.last().copied(),
+        };
+        let end = if frame.flow {
+            span.end
+        } else {
+            last.map_or(span.start, |id| self.doc.span(id).end)
+        };
+        let kind = match frame.kind {
+            Collection::Map => NodeKind::Map(frame.entries),
+            Collection::Seq => NodeKind::Seq(frame.items),
+        };
+        let id = self.push(Node {
+            span: Span::new(frame.start.start, end.max(frame.start.end)),
+            tag: frame.tag,
+            kind,
+        })?;
+        self.attach(id, false)
+    }
+
+    fn push(&mut self, node: Node<'s>) -> Result<NodeId, LoadError> {
+        if self.doc.nodes.len() >= self.limits.max_nodes {
+            return Err(too_many_nodes(node.span, self.limits));
+        }
+        Ok(self.doc.push(node))
+    }
+
+    /// Hand a finished node to the open collection (as a key or a value) or make it the root.
+    fn attach(&mut self, id: NodeId, is_merge: bool) -> Result<(), LoadError> {
+        let Some(frame) = self.stack.last_mut() else {
+            self.doc.root = Some(id);
+            return Ok(());
+        };
+        if frame.kind == Collection::Seq {
+            frame.items.push(id);
+            return Ok(());
+        }
+        if let Some(key) = frame.pending_key.take() {
+            frame.entries.push(Entry { key, value: id });
+            return Ok(());
+        }
+        let node = self.doc.node(id);
+        let span = node.span;
+        let NodeKind::Scalar(scalar) = &node.kind else {
+            return Err(
+                LoadError::at("mapping keys must be plain strings", span, "complex key")
+                    .with_help("CloudFormation keys are strings: replace the `? ...` key"),
+            );
+        };
+        if is_merge {
+            return Err(LoadError::at(
+                "YAML merge keys (`<<`) are not supported by CloudFormation",
+                span,
+                "merge key",
+            )
+            .with_help("write the merged keys out in full"));
+        }
+        if let Some(first) = frame.keys.insert(scalar.text.clone(), span) {
+            return Err(duplicate_key(&scalar.text, first, span));
+        }
+        frame.pending_key = Some(id);
+        Ok(())
+    }
+}
+
+/// Our tag for a YAML tag given as its handle-resolved text (`!Ref`, `tag:yaml.org,2002:str`):
+/// CloudFormation short forms become long-form names, core tags `!!x`.
+pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Box<str>>, LoadError> {
+    let Some(tag) = tag else { return Ok(None) };
+    if let Some(core) = tag.strip_prefix(CORE_PREFIX) {
+        if UNSUPPORTED_TAGS.contains(&core) {
+            return Err(LoadError::at(
+                format!("the `!!{core}` tag is not supported by CloudFormation"),
+                span,
+                "unsupported tag",
+            )
+            .with_help("CloudFormation rejects the binary, omap, pairs, set and timestamp tags: write a plain value"));
+        }
+        return Ok(Some(format!("!!{core}").into()));
+    }
+    match tag.strip_prefix('!') {
+        // The non-specific tag `!` only forces a string.
+        Some("") => Ok(None),
+        Some(local) if !local.starts_with('<') => Ok(Some(long_form(local).into())),
+        _ => Ok(Some(tag.into())),
+    }
+}
+
+pub fn alias_error(span: Span) -> LoadError {
+    LoadError::at(
+        "YAML aliases are not supported by CloudFormation",
+        span,
+        "alias",
+    )
+    .with_help("write the value out in full (CloudFormation rejects aliases at deploy time)")
+}
+
+fn anchor_error(span: Span) -> LoadError {
+    LoadError::at(
+        "YAML anchors are not supported by CloudFormation",
+        span,
+        "anchor",
+    )
+    .with_help("remove the `&anchor` and write the value out where it is used")
+}
+
+/// saphyr and libyaml end block scalars (and plain scalars before a comment) at the next
+/// token; trim the trailing blanks so that a label or an edit covers the value only.
+pub fn trim_scalar_span(text: &str, base: usize, span: Span, style: ScalarStyle) -> Span {
+    if style == ScalarStyle::Quoted {
+        return span;
+    }
+    let (Some(start), Some(end)) = (span.start.checked_sub(base), span.end.checked_sub(base))
+    else {
+        return span;
+    };
+    let Some(slice) = text.get(start..end) else {
+        return span;
+    };
+    let keep = slice.trim_end_matches([' ', '\t', '\r', '\n']).len();
+    Span::new(span.start, span.start + keep)
+}

@@ -1,0 +1,121 @@
+//! The libyaml-safer adapter: used only when saphyr-parser cannot read a file (see
+//! `yaml.rs` for why). It feeds the same [`Builder`], so every CloudFormation check applies
+//! unchanged; libyaml's marks are byte offsets already.
+
+use std::borrow::Cow;
+
+use libyaml_safer::{EventData, MappingStyle, Parser, ScalarStyle as YamlStyle, SequenceStyle};
+
+use super::builder::{convert_tag, trim_scalar_span, Builder, Collection};
+use super::tree::{Document, ScalarStyle};
+use super::{Limits, LoadError};
+use crate::source::Span;
+
+pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
+    let mut parser = Parser::new();
+    let mut input = text.as_bytes();
+    parser.set_input_string(&mut input);
+    let mut builder = Builder::new(limits);
+    let at = |index: u64| base + usize::try_from(index).unwrap_or(usize::MAX).min(text.len());
+    loop {
+        let event = parser.parse().map_err(|e| {
+            let mark = e.problem_mark().map_or(base, |m| at(m.index));
+            LoadError::at(
+                format!("invalid YAML: {}", e.problem()),
+                Span::new(mark, mark),
+                e.problem(),
+            )
+        })?;
+        let span = Span::new(at(event.start_mark.index), at(event.end_mark.index));
+        match event.data {
+            EventData::StreamEnd => break,
+            EventData::StreamStart { .. } | EventData::DocumentEnd { .. } => {}
+            EventData::DocumentStart { .. } => builder.document_start(span)?,
+            EventData::Alias { .. } => builder.alias(span)?,
+            EventData::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+                ..
+            } => {
+                let style = match style {
+                    YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => ScalarStyle::Quoted,
+                    YamlStyle::Literal | YamlStyle::Folded => ScalarStyle::Block,
+                    _ => ScalarStyle::Plain,
+                };
+                let tag = convert_tag(tag.as_deref(), span)?;
+                let span = trim_scalar_span(text, base, span, style);
+                builder.scalar(Cow::Owned(value), style, span, tag, anchor.is_some())?;
+            }
+            EventData::SequenceStart {
+                anchor, tag, style, ..
+            } => {
+                let tag = convert_tag(tag.as_deref(), span)?;
+                builder.start(
+                    Collection::Seq,
+                    span,
+                    tag,
+                    style == SequenceStyle::Flow,
+                    anchor.is_some(),
+                )?;
+            }
+            EventData::MappingStart {
+                anchor, tag, style, ..
+            } => {
+                let tag = convert_tag(tag.as_deref(), span)?;
+                builder.start(
+                    Collection::Map,
+                    span,
+                    tag,
+                    style == MappingStyle::Flow,
+                    anchor.is_some(),
+                )?;
+            }
+            EventData::SequenceEnd | EventData::MappingEnd => builder.end(span)?,
+        }
+    }
+    Ok(builder.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::load;
+    use crate::load::Limits;
+
+    /// The fallback must build the same spans as the main adapter.
+    #[test]
+    fn fallback_spans_slice_back() {
+        let text = "R:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: !If [C, Retain, \"Delete\"]\n    P: {a: 1}\n";
+        let doc = load(text, 0, &Limits::default()).expect("loads");
+        for node in &doc.nodes {
+            assert!(text.get(node.span.start..node.span.end).is_some());
+        }
+        let root = doc.root.expect("root");
+        let t = doc
+            .get_value(doc.get_value(root, "R").expect("R"), "T")
+            .expect("T");
+        let policy = doc.get_value(t, "DeletionPolicy").expect("policy");
+        assert_eq!(
+            &text[doc.span(policy).start..doc.span(policy).end],
+            "!If [C, Retain, \"Delete\"]"
+        );
+        assert_eq!(doc.call(policy).map(|c| c.name), Some("Fn::If"));
+        let p = doc.get_value(t, "P").expect("P");
+        assert_eq!(&text[doc.span(p).start..doc.span(p).end], "{a: 1}");
+        let ty = doc.get(t, "Type").expect("Type");
+        assert_eq!(&text[doc.span(ty.key).start..doc.span(ty.key).end], "Type");
+        assert_eq!(
+            &text[doc.span(ty.value).start..doc.span(ty.value).end],
+            "AWS::DynamoDB::Table"
+        );
+    }
+
+    #[test]
+    fn fallback_applies_the_same_rejections() {
+        assert!(load("a: &x 1\n", 0, &Limits::default()).is_err());
+        assert!(load("a: !!binary eA==\n", 0, &Limits::default()).is_err());
+        assert!(load("a: 1\na: 2\n", 0, &Limits::default()).is_err());
+        assert!(load("a: 1\n---\nb: 2\n", 0, &Limits::default()).is_err());
+    }
+}
