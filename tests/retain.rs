@@ -289,3 +289,29 @@ fn escaped_table_type_is_not_skipped_by_the_prefilter() {
     let (_, report) = check_one("t.yaml", yaml);
     assert_eq!(report["summary"]["tables"], 1);
 }
+
+#[test]
+fn conditions_referring_to_each_other_twice_per_level_stay_linear() {
+    let mut conditions = String::from("Conditions:\n");
+    for i in 0..40 {
+        conditions.push_str(&format!(
+            "  C{i}: !And [{{Condition: C{}}}, {{Condition: C{}}}]\n",
+            i + 1,
+            i + 1
+        ));
+    }
+    conditions.push_str("  C40: !Equals [a, b]\n  Loop: !Not [{Condition: Loop}]\n");
+    let text = format!(
+        "{conditions}Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: !If [C0, Delete, Retain]\n    UpdateReplacePolicy: !If [Loop, Retain, Delete]\n"
+    );
+    let (_, report) = check_one("t.yaml", &text);
+    assert!(
+        rule_hits(&report, "DDB001").is_empty(),
+        "C0 is provably false"
+    );
+    assert_eq!(
+        rule_hits(&report, "DDB002").len(),
+        1,
+        "a cyclic condition can be either"
+    );
+}

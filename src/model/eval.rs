@@ -9,6 +9,8 @@
 //! assumptions are dropped. The number of outcomes is capped so that no template can make
 //! the evaluator explode.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 
 use super::{LoopBinding, Template};
@@ -129,11 +131,19 @@ const EITHER: Truth = Truth {
 pub struct Evaluator<'t, 'd, 's> {
     template: &'t Template<'d, 's>,
     loops: &'t [LoopBinding<'d>],
+    /// Truth of each condition already evaluated (`None` while in progress, so a cycle
+    /// reads as "either"). Without it, conditions that refer to one another twice per
+    /// level would take exponential time.
+    conditions: RefCell<HashMap<String, Option<Truth>>>,
 }
 
 impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     pub fn new(template: &'t Template<'d, 's>, loops: &'t [LoopBinding<'d>]) -> Self {
-        Evaluator { template, loops }
+        Evaluator {
+            template,
+            loops,
+            conditions: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Every value `node` can take. Never empty: what cannot be resolved is `Unknown`.
@@ -345,10 +355,18 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         if depth > MAX_CONDITION_DEPTH {
             return EITHER;
         }
-        match self.template.condition(name) {
+        if let Some(known) = self.conditions.borrow().get(name) {
+            return known.unwrap_or(EITHER);
+        }
+        self.conditions.borrow_mut().insert(name.to_string(), None);
+        let truth = match self.template.condition(name) {
             Some(body) => self.truth(body, depth + 1),
             None => EITHER,
-        }
+        };
+        self.conditions
+            .borrow_mut()
+            .insert(name.to_string(), Some(truth));
+        truth
     }
 
     fn truth(&self, node: NodeId, depth: usize) -> Truth {
