@@ -2,17 +2,19 @@
 //! view, run the rules, and keep only what the reports need (findings, errors, and the
 //! text of files that have them). Trees are dropped as soon as their findings are out.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::base::{self, BaseFile, Baseline};
 use crate::discover::{self, io_reason, Candidate, Discovery};
 use crate::finding::{Finding, Severity};
 use crate::load::{self, Format, Limits, LoadError};
 use crate::model::Template;
-use crate::rules::{self, Rule, RuleOptions};
+use crate::rules::{self, Comparison, Head, Rule, RuleOptions};
 use crate::source::SourceText;
 
 #[derive(Clone)]
@@ -51,6 +53,14 @@ impl Settings {
         needles
     }
 
+    fn override_severities(&self, findings: &mut [Finding]) {
+        for finding in findings {
+            if let Some(severity) = self.severity(finding.code) {
+                finding.severity = severity;
+            }
+        }
+    }
+
     fn severity(&self, code: &str) -> Option<Severity> {
         self.severities
             .iter()
@@ -68,6 +78,9 @@ pub enum Status {
     Checked {
         tables: usize,
     },
+    /// Gone at the head, present at the base (`check --base`, `diff`): its findings point
+    /// into the base text.
+    Deleted,
     Failed,
 }
 
@@ -117,12 +130,53 @@ impl Report {
 /// Check every discovered file in parallel; the result is in path order whatever the
 /// thread count.
 pub fn run(discovery: Discovery, settings: &Settings) -> Report {
+    run_against(discovery, &Baseline::default(), settings)
+}
+
+/// [`run`], and compare each file that has a base version with it (`check --base`,
+/// `diff`). Changed files the walk skipped (ignored, hidden) are checked anyway: a table
+/// removed there is still removed.
+pub fn run_against(discovery: Discovery, baseline: &Baseline, settings: &Settings) -> Report {
     let started = Instant::now();
-    let mut files: Vec<FileReport> = discovery
-        .files
-        .par_iter()
-        .map(|c| check_file(c, settings))
+    let mut candidates = discovery.files;
+    let mut keys: Vec<Option<PathBuf>> = if baseline.pairs.is_empty() {
+        vec![None; candidates.len()]
+    } else {
+        candidates
+            .par_iter()
+            .map(|c| Some(base::canonical(&c.path)))
+            .collect()
+    };
+    let seen: HashSet<&PathBuf> = keys.iter().flatten().collect();
+    let mut extra: Vec<(&PathBuf, &Candidate)> = baseline
+        .pairs
+        .iter()
+        .filter(|(key, _)| !seen.contains(key))
+        .map(|(key, pair)| (key, &pair.head))
         .collect();
+    extra.sort();
+    for (key, candidate) in extra {
+        keys.push(Some(key.clone()));
+        candidates.push(candidate.clone());
+    }
+    let mut files: Vec<FileReport> = candidates
+        .par_iter()
+        .zip(keys.par_iter())
+        .map(|(c, key)| {
+            let base = key
+                .as_ref()
+                .and_then(|k| baseline.pairs.get(k))
+                .map(|p| &p.base);
+            check_file_against(c, base, settings)
+        })
+        .collect();
+    files.extend(
+        baseline
+            .deleted
+            .par_iter()
+            .map(|b| check_deleted(b, settings))
+            .collect::<Vec<_>>(),
+    );
     files.extend(
         discovery
             .errors
@@ -151,7 +205,7 @@ fn summarize(files: &[FileReport]) -> Summary {
                 s.templates += 1;
                 s.tables += tables;
             }
-            Status::Failed => {}
+            Status::Deleted | Status::Failed => {}
         }
         s.errors += file.errors.len();
         s.findings += file.findings.len();
@@ -169,9 +223,19 @@ fn summarize(files: &[FileReport]) -> Summary {
 /// Check one file. A panic inside the pipeline (a bug) fails this file closed, as an
 /// error that makes the run exit 2, and the other files are still checked.
 pub fn check_file(candidate: &Candidate, settings: &Settings) -> FileReport {
+    check_file_against(candidate, None, settings)
+}
+
+fn check_file_against(
+    candidate: &Candidate,
+    base: Option<&BaseFile>,
+    settings: &Settings,
+) -> FileReport {
     let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         match read(&candidate.path, settings.max_file_size) {
-            Ok(bytes) => check_bytes(&candidate.display, &candidate.path, &bytes, settings),
+            Ok(bytes) => {
+                check_bytes_against(&candidate.display, &candidate.path, &bytes, base, settings)
+            }
             Err(error) => failed(candidate.display.clone(), error, None),
         }
     }));
@@ -242,6 +306,18 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Check one file's bytes. `path` picks the format by extension.
 pub fn check_bytes(display: &str, path: &Path, bytes: &[u8], settings: &Settings) -> FileReport {
+    check_bytes_against(display, path, bytes, None, settings)
+}
+
+/// [`check_bytes`], and compare with `base` when there is one. The head is parsed even
+/// without a table in it: a table gone from the head is exactly what is looked for.
+pub fn check_bytes_against(
+    display: &str,
+    path: &Path,
+    bytes: &[u8],
+    base: Option<&BaseFile>,
+    settings: &Settings,
+) -> FileReport {
     let mut report = FileReport {
         path: display.to_string(),
         status: Status::Skipped,
@@ -249,7 +325,8 @@ pub fn check_bytes(display: &str, path: &Path, bytes: &[u8], settings: &Settings
         errors: Vec::new(),
         source: None,
     };
-    if !discover::may_match(bytes, &settings.needles()) {
+    let base = base.filter(|_| !rules::diff_rules(&settings.rules).is_empty());
+    if base.is_none() && !discover::may_match(bytes, &settings.needles()) {
         return report;
     }
     let text = match load::decode(bytes) {
@@ -260,30 +337,125 @@ pub fn check_bytes(display: &str, path: &Path, bytes: &[u8], settings: &Settings
         }
     };
     let outcome = load::load(text, Format::detect(path, text), &settings.limits).and_then(|doc| {
-        let Some(template) = Template::from_document(&doc)? else {
-            return Ok(None);
-        };
-        let tables = template.tables().count();
-        let mut findings = rules::check_template(&template, &settings.rules, &settings.options);
-        for finding in &mut findings {
-            if let Some(severity) = settings.severity(finding.code) {
-                finding.severity = severity;
+        let template = Template::from_document(&doc)?;
+        let tables = template.as_ref().map(|t| t.tables().count());
+        let mut findings = template
+            .as_ref()
+            .map(|t| rules::check_template(t, &settings.rules, &settings.options))
+            .unwrap_or_default();
+        let mut base_error = None;
+        if let Some(base) = base {
+            let head = match &template {
+                Some(t) => Head::Template(t),
+                None => Head::NotTemplate,
+            };
+            match compare(base, head, settings) {
+                Ok(more) if !more.is_empty() => {
+                    findings.extend(more);
+                    findings.sort_by_key(|f| (f.span.start, f.code));
+                }
+                Ok(_) => {}
+                Err(error) => base_error = Some(error),
             }
         }
-        Ok(Some((tables, findings)))
+        settings.override_severities(&mut findings);
+        Ok((tables, findings, base_error))
     });
     match outcome {
-        Ok(None) => report.status = Status::NotTemplate,
-        Ok(Some((tables, findings))) => {
-            report.status = Status::Checked { tables };
+        Ok((tables, findings, base_error)) => {
+            report.status = match tables {
+                Some(tables) => Status::Checked { tables },
+                None => Status::NotTemplate,
+            };
             if !findings.is_empty() {
                 report.source = Some(SourceText::new(text.into()));
             }
             report.findings = findings;
+            report.errors.extend(base_error);
         }
         Err(error) => return failed(report.path, error, Some(SourceText::new(text.into()))),
     }
     report
+}
+
+/// A base template whose file is gone at the head: every table in it is removed. The
+/// findings point into the base text, the only text there is.
+fn check_deleted(base: &BaseFile, settings: &Settings) -> FileReport {
+    let mut report = FileReport {
+        path: base.display.clone(),
+        status: Status::Deleted,
+        findings: Vec::new(),
+        errors: Vec::new(),
+        source: None,
+    };
+    let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        compare(base, Head::Deleted, settings)
+    }))
+    .unwrap_or_else(|_| {
+        Err(
+            LoadError::new("internal error while comparing with this file").with_help(
+                "this is a bug in ddb-guard; please report it with the file that triggers it",
+            ),
+        )
+    });
+    match compared {
+        Ok(mut findings) => {
+            if !findings.is_empty() {
+                report.source = load::decode(&base.bytes)
+                    .ok()
+                    .map(|t| SourceText::new(t.into()));
+            }
+            settings.override_severities(&mut findings);
+            report.findings = findings;
+        }
+        Err(error) => report.errors.push(error),
+    }
+    report
+}
+
+/// Load the base version and run the comparison rules against `head`. A base that does
+/// not load is an error, never a pass: it may hold the table this change deletes.
+fn compare(base: &BaseFile, head: Head, settings: &Settings) -> Result<Vec<Finding>, LoadError> {
+    let diff_rules = rules::diff_rules(&settings.rules);
+    if diff_rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = load::decode(&base.bytes).map_err(|e| in_base(base, None, e))?;
+    let source = SourceText::new(text.into());
+    let doc = load::load(text, Format::detect(&base.path, text), &settings.limits)
+        .map_err(|e| in_base(base, Some(&source), e))?;
+    let Some(template) =
+        Template::from_document(&doc).map_err(|e| in_base(base, Some(&source), e))?
+    else {
+        return Ok(Vec::new());
+    };
+    let comparison = Comparison {
+        base: &template,
+        base_name: &base.name,
+        base_source: &source,
+        head,
+        options: &settings.options,
+    };
+    Ok(rules::compare_templates(&comparison, &diff_rules))
+}
+
+/// A load error of the base version, told in the head file's report: its span indexes the
+/// base text, so the position goes into the message instead.
+fn in_base(base: &BaseFile, source: Option<&SourceText>, error: LoadError) -> LoadError {
+    let at = match (source, error.span) {
+        (Some(source), Some(span)) => {
+            let p = source.position(span.start);
+            format!(" (line {}, column {})", p.line, p.column)
+        }
+        _ => String::new(),
+    };
+    LoadError::new(format!(
+        "cannot compare with the base version `{}`: {}{at}",
+        base.name, error.message
+    ))
+    .with_help(
+        "the base version must load to prove that no table is removed or replaced; compare with another base, or fix the file at the base",
+    )
 }
 
 fn failed(path: String, error: LoadError, source: Option<SourceText>) -> FileReport {

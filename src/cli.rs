@@ -22,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Check templates: every DynamoDB table must be retained on delete and on replace.
     Check(CheckArgs),
+    /// Check NEW and compare it with OLD (two files or two directories): the pull-request
+    /// guard of `check --base` without git.
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +83,26 @@ pub struct CheckArgs {
     /// suffix); a longer one is an error.
     #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = parse_size_usize)]
     pub max_scalar_len: usize,
+
+    /// Also compare each template with its version at this git revision (the merge base
+    /// of REV and HEAD): a table removed, renamed or replaced is a finding.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+}
+
+/// `diff OLD NEW` takes every option of `check`; its PATHS and `--base` are hidden and
+/// refused, since OLD and NEW say what to compare.
+#[derive(Debug, Args)]
+#[command(mut_arg("paths", |a| a.hide(true)), mut_arg("base", |a| a.hide(true)))]
+pub struct DiffArgs {
+    /// The old template, or directory of templates (the base).
+    pub old: PathBuf,
+
+    /// The new template, or directory of templates (checked, and compared with OLD).
+    pub new: PathBuf,
+
+    #[command(flatten)]
+    pub check: CheckArgs,
 }
 
 impl CheckArgs {

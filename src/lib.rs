@@ -5,10 +5,12 @@
 //! [`discover`] -> [`load`] -> [`model`] -> [`rules`] -> [`report`], run per file by
 //! [`check`]. See ARCHITECTURE.md.
 
+pub mod base;
 pub mod check;
 pub mod cli;
 pub mod discover;
 pub mod finding;
+pub mod git;
 pub mod load;
 pub mod model;
 pub mod report;

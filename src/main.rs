@@ -1,10 +1,12 @@
 //! Wiring only: parse arguments, discover, check, report, exit.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use ddb_guard::base::{self, Baseline, ReadLimits};
 use ddb_guard::check::{self, Settings};
 use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command};
 use ddb_guard::discover::{self, WalkOptions};
@@ -13,11 +15,21 @@ use ddb_guard::report::{self, RenderOptions};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check(args) => check_command(&args),
+        Command::Check(args) => check_command(&args, None),
+        Command::Diff(args) => {
+            if !args.check.paths.is_empty() || args.check.base.is_some() {
+                return usage_error(
+                    "`diff` compares exactly OLD and NEW; to compare with a git revision use `check --base REV [PATHS]`",
+                    None,
+                );
+            }
+            check_command(&args.check, Some((&args.old, &args.new)))
+        }
     }
 }
 
-fn check_command(args: &CheckArgs) -> ExitCode {
+/// `check`, or `diff OLD NEW` when `diff` is given.
+fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
     if let Some(threads) = args.threads {
         // Only fails if a global pool exists already, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -35,7 +47,22 @@ fn check_command(args: &CheckArgs) -> ExitCode {
         limits: args.limits(),
         ..Settings::default()
     };
-    let report = check::run(discover::discover(&args.paths, &walk), &settings);
+    let read = ReadLimits {
+        max_file_size: settings.max_file_size,
+        limits: settings.limits,
+    };
+    let (discovery, baseline) = match (diff, &args.base) {
+        (Some((old, new)), _) => match base::from_paths(old, new, &walk, &read) {
+            Ok((baseline, discovery)) => (discovery, baseline),
+            Err(e) => return usage_error(&e.to_string(), e.help()),
+        },
+        (None, Some(rev)) => match base::from_git(rev, &args.paths, &read) {
+            Ok(baseline) => (discover::discover(&args.paths, &walk), baseline),
+            Err(e) => return usage_error(&e.to_string(), e.help()),
+        },
+        (None, None) => (discover::discover(&args.paths, &walk), Baseline::default()),
+    };
+    let report = check::run_against(discovery, &baseline, &settings);
 
     let stdout = std::io::stdout();
     let color = match args.color {
@@ -61,6 +88,16 @@ fn check_command(args: &CheckArgs) -> ExitCode {
         }
     }
     ExitCode::from(report.exit_code() as u8)
+}
+
+/// Nothing could be compared (no repository, unknown revision, bad arguments): exit 2.
+fn usage_error(message: &str, help: Option<&str>) -> ExitCode {
+    let mut stderr = std::io::stderr();
+    let _ = writeln!(stderr, "ddb-guard: error: {message}");
+    if let Some(help) = help {
+        let _ = writeln!(stderr, "  help: {help}");
+    }
+    ExitCode::from(2)
 }
 
 fn terminal_width() -> usize {

@@ -3,6 +3,7 @@
 //! evaluator of intrinsic functions in [`eval`].
 
 pub mod eval;
+pub mod same;
 
 use crate::load::{Document, LoadError, NodeId};
 

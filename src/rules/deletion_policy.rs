@@ -48,7 +48,7 @@ pub const RULE: Rule = Rule {
 
 const CONSEQUENCE: &str = "CloudFormation deletes the table and its data when the stack is deleted or the resource is removed";
 
-const SPEC: PolicySpec = PolicySpec {
+pub(super) const SPEC: PolicySpec = PolicySpec {
     attribute: "DeletionPolicy",
     retains: &["Retain", "RetainExceptOnCreate"],
     consequence: CONSEQUENCE,

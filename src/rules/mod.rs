@@ -1,17 +1,25 @@
 //! Stage 4: rules. Each rule is one file: a doc comment (what it checks, why, examples,
 //! fix safety), a [`Rule`] value, and a pure check from a [`ResourceView`] to findings. A
 //! rule never reads files, renders, or decides exit codes.
+//!
+//! The pull-request guard's rules (DDB020-DDB022) compare two versions of a template: each
+//! is a [`Rule`] (so listing, docs, selection and severities treat it like any other) plus
+//! a [`DiffRule`], a pure function of a [`Comparison`] of the base and the head.
 
 mod deletion_policy;
 pub mod doc;
 mod policy;
+mod table_match;
+mod table_removed;
+mod table_renamed;
+mod table_replaced;
 mod unresolved_type;
 mod update_replace_policy;
 
 use crate::finding::{Finding, Severity};
 use crate::load::{Document, Entry, NodeId};
 use crate::model::{Evaluator, Outcome, Resource, Template};
-use crate::source::Span;
+use crate::source::{SourceText, Span};
 
 pub struct Rule {
     pub code: &'static str,
@@ -36,6 +44,9 @@ pub const RULES: &[&Rule] = &[
     &deletion_policy::RULE,
     &update_replace_policy::RULE,
     &unresolved_type::RULE,
+    &table_removed::RULE,
+    &table_renamed::RULE,
+    &table_replaced::RULE,
 ];
 
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
@@ -139,6 +150,124 @@ pub fn check_template(template: &Template, rules: &[&Rule], options: &RuleOption
             findings.extend((rule.check)(&view));
         }
     }
+    findings.sort_by_key(|f| (f.span.start, f.code));
+    findings
+}
+
+/// The per-resource check of a rule that only compares versions (DDB020-DDB022): one
+/// resource alone says nothing about what was removed or replaced.
+pub fn compares_versions_only(_: &ResourceView) -> Vec<Finding> {
+    Vec::new()
+}
+
+/// The comparison half of a pull-request guard rule.
+pub struct DiffRule {
+    /// The rule's metadata and documentation.
+    pub rule: &'static Rule,
+    pub check: fn(&Comparison) -> Vec<Finding>,
+}
+
+/// Every comparison rule, in code order.
+pub const DIFF_RULES: &[&DiffRule] = &[
+    &table_removed::DIFF,
+    &table_renamed::DIFF,
+    &table_replaced::DIFF,
+];
+
+/// The comparison rules among the enabled `rules` (so `select`/`ignore` apply to them).
+pub fn diff_rules(rules: &[&Rule]) -> Vec<&'static DiffRule> {
+    DIFF_RULES
+        .iter()
+        .copied()
+        .filter(|d| rules.iter().any(|r| r.code == d.rule.code))
+        .collect()
+}
+
+/// What became of the template at the head.
+pub enum Head<'a, 'd, 's> {
+    Template(&'a Template<'d, 's>),
+    /// The file is still there but is no longer a template (no `Resources`).
+    NotTemplate,
+    /// The file was deleted; findings can only point into the base text.
+    Deleted,
+}
+
+/// A template at the base revision and what became of it at the head. Findings point into
+/// the head text (a line GitHub can annotate), except for a deleted file, where they point
+/// into the base text; messages name the base file and line.
+pub struct Comparison<'a, 'd, 's> {
+    pub base: &'a Template<'d, 's>,
+    /// How to name the base file in messages: `main:stacks/orders.yaml`, `old/orders.yaml`.
+    pub base_name: &'a str,
+    pub base_source: &'a SourceText,
+    pub head: Head<'a, 'd, 's>,
+    pub options: &'a RuleOptions,
+}
+
+impl<'a, 'd, 's> Comparison<'a, 'd, 's> {
+    /// "`main:orders.yaml` line 12": where a base span is, for messages.
+    pub fn base_at(&self, span: Span) -> String {
+        format!(
+            "`{}` line {}",
+            self.base_name,
+            self.base_source.position(span.start).line
+        )
+    }
+
+    pub fn base_view(&self, resource: &'a Resource<'d>) -> ResourceView<'a, 'd, 's> {
+        ResourceView {
+            template: self.base,
+            resource,
+            options: self.options,
+        }
+    }
+
+    /// Where a finding about a table gone from the head points: the head's `Resources:` key
+    /// (a line that exists at the head), the start of a head file that is no longer a
+    /// template, or the table's key in the base text when the file was deleted.
+    pub fn removal_span(&self, base_resource: &Resource) -> Span {
+        match &self.head {
+            Head::Template(head) => head
+                .doc
+                .get(head.root, "Resources")
+                .map_or(Span::new(0, 0), |e| head.doc.span(e.key)),
+            Head::NotTemplate => Span::new(0, 0),
+            Head::Deleted => self.base.doc.span(base_resource.key),
+        }
+    }
+}
+
+/// A finding about a base table, located at `span` (in the head text, or the base text for
+/// a deleted file).
+pub fn diff_finding(
+    rule: &Rule,
+    severity: Severity,
+    table: &Resource,
+    span: Span,
+    message: String,
+    label: String,
+) -> Finding {
+    Finding {
+        code: rule.code,
+        name: rule.name,
+        severity,
+        resource: table.logical_id.to_string(),
+        resource_type: table.type_name.unwrap_or_default().to_string(),
+        message,
+        span,
+        label,
+        labels: Vec::new(),
+        help: None,
+    }
+}
+
+/// Run the comparison rules; findings come out in span order (stable for equal spans, so
+/// several tables removed at one `Resources:` key keep their base order).
+pub fn compare_templates(comparison: &Comparison, rules: &[&DiffRule]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = rules
+        .iter()
+        .flat_map(|rule| (rule.check)(comparison))
+        .collect();
     findings.sort_by_key(|f| (f.span.start, f.code));
     findings
 }

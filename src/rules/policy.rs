@@ -2,6 +2,7 @@
 //! can take and report each case that does not retain the table.
 
 use crate::finding::{Finding, Label};
+use crate::load::NodeId;
 use crate::model::{Outcome, Value};
 
 use super::{ResourceView, Rule};
@@ -25,11 +26,7 @@ pub fn check_policy(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Vec<
     let Some(entry) = view.attribute(attr) else {
         return vec![missing(view, rule, spec)];
     };
-    let bad: Vec<Outcome> = view
-        .eval(entry.value)
-        .into_iter()
-        .filter(|o| !matches!(&o.value, Value::Text(v) if spec.retains.contains(&v.as_str())))
-        .collect();
+    let bad = failing_outcomes(view, entry.value, spec.retains);
     if bad.is_empty() {
         return Vec::new();
     }
@@ -67,6 +64,23 @@ pub fn check_policy(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Vec<
     }
     finding.help = Some(help(&bad, spec));
     vec![finding]
+}
+
+/// Is the resource attribute `attribute` provably one of `allowed` in every case? A missing
+/// attribute or one that cannot be resolved proves nothing. DDB001/DDB002 and the
+/// pull-request guard (DDB020-DDB022, which ask this of the base version) share this
+/// proof, so they can never disagree about what "retained" means.
+pub fn retains(view: &ResourceView, attribute: &str, allowed: &[&str]) -> bool {
+    view.attribute(attribute)
+        .is_some_and(|entry| failing_outcomes(view, entry.value, allowed).is_empty())
+}
+
+/// Every value the attribute at `value` can take that is not one of `allowed`.
+fn failing_outcomes(view: &ResourceView, value: NodeId, allowed: &[&str]) -> Vec<Outcome> {
+    view.eval(value)
+        .into_iter()
+        .filter(|o| !matches!(&o.value, Value::Text(v) if allowed.contains(&v.as_str())))
+        .collect()
 }
 
 fn missing(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Finding {

@@ -44,7 +44,7 @@ pub const RULE: Rule = Rule {
     source: include_str!("update_replace_policy.rs"),
 };
 
-const SPEC: PolicySpec = PolicySpec {
+pub(super) const SPEC: PolicySpec = PolicySpec {
     attribute: "UpdateReplacePolicy",
     retains: &["Retain"],
     consequence:

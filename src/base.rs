@@ -1,0 +1,499 @@
+//! The base side of the pull-request guard: which head file corresponds to which base
+//! file, and the base bytes, from a git revision ([`from_git`]) or from an old copy on disk
+//! ([`from_paths`]). The comparison itself runs in `check`, per head file, through the same
+//! loader, model and rules as everything else.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use crate::discover::{self, Candidate, Discovery, WalkError, WalkOptions};
+use crate::git::{Change, GitError, Repo};
+use crate::load::{self, Format, Limits};
+use crate::model::Template;
+
+/// A template as it was at the base.
+#[derive(Clone, Debug)]
+pub struct BaseFile {
+    /// How messages name it: `main:stacks/orders.yaml`, or `old/orders.yaml`.
+    pub name: String,
+    /// Its path at the base; the extension picks the format.
+    pub path: PathBuf,
+    /// The report path when the file is gone at the head (relative to where the user is).
+    pub display: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A head file and the base version it is compared with.
+#[derive(Clone, Debug)]
+pub struct Pair {
+    pub head: Candidate,
+    pub base: BaseFile,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Baseline {
+    /// Pairs by canonical head path, so that they meet the walk's candidates however the
+    /// paths were spelled.
+    pub pairs: HashMap<PathBuf, Pair>,
+    /// Base templates with tables whose file is gone at the head.
+    pub deleted: Vec<BaseFile>,
+}
+
+impl Baseline {
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty() && self.deleted.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaseError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl BaseError {
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            BaseError::Git(e) => e.help(),
+            BaseError::Usage(_) => None,
+        }
+    }
+}
+
+/// Limits for reading files while pairing.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadLimits {
+    pub max_file_size: u64,
+    pub limits: Limits,
+}
+
+/// Compare the working tree under `paths` (default: the current directory) with the merge
+/// base of `rev` and HEAD.
+pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Baseline, BaseError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| BaseError::Usage(format!("cannot read the current directory: {e}")))?;
+    let repo = Repo::discover(&cwd)?;
+    let commit = repo.resolve(rev)?;
+    let base = repo.merge_base(rev, &commit)?;
+    // Name the base as the user did, unless the merge base is another commit.
+    let base_label = if base == commit {
+        rev.to_string()
+    } else {
+        base.chars().take(12).collect()
+    };
+    let default = [PathBuf::from(".")];
+    let args = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let scopes = Scopes::new(&repo.root, &cwd, args, paths.is_empty());
+
+    let mut baseline = Baseline::default();
+    let mut deleted = Vec::new();
+    let mut added = Vec::new();
+    for change in repo.changes(&base, args)? {
+        let (from, to) = match change {
+            Change::Modified(p) => (p.clone(), Some(p)),
+            Change::Renamed { from, to } => (from, Some(to)),
+            Change::Deleted(p) => (p, None),
+            Change::Added(p) => {
+                if scopes.wanted(&p) {
+                    added.push((PathBuf::from(&p), scopes.candidate(&repo.root, &p)));
+                }
+                continue;
+            }
+        };
+        if !scopes.wanted(&from) {
+            continue;
+        }
+        let bytes = repo.read(&base, &from)?;
+        if !may_hold_tables(&bytes) {
+            continue;
+        }
+        let file = BaseFile {
+            name: format!("{base_label}:{from}"),
+            path: PathBuf::from(&from),
+            display: scopes.display(&from),
+            bytes,
+        };
+        match to {
+            Some(to) => baseline.insert(Pair {
+                head: scopes.candidate(&repo.root, &to),
+                base: file,
+            }),
+            None => deleted.push((PathBuf::from(&from), file)),
+        }
+    }
+    pair_moved(&mut baseline, deleted, added, read);
+    Ok(baseline)
+}
+
+/// Compare NEW with OLD: two files, or two directories matched by relative path. Returns
+/// the baseline and the walk of NEW (the files to check).
+pub fn from_paths(
+    old: &Path,
+    new: &Path,
+    walk: &WalkOptions,
+    read: &ReadLimits,
+) -> Result<(Baseline, Discovery), BaseError> {
+    let kind = |p: &Path| match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(m) if m.is_dir() => Ok(false),
+        Ok(_) => Err(BaseError::Usage(format!(
+            "{}: not a regular file or directory",
+            p.display()
+        ))),
+        Err(e) => Err(BaseError::Usage(format!(
+            "{}: {}",
+            p.display(),
+            discover::io_reason(&e)
+        ))),
+    };
+    let (old_is_file, new_is_file) = (kind(old)?, kind(new)?);
+    if old_is_file != new_is_file {
+        return Err(BaseError::Usage(format!(
+            "OLD and NEW must both be files or both be directories: {} is a {}, {} is a {}",
+            old.display(),
+            if old_is_file { "file" } else { "directory" },
+            new.display(),
+            if new_is_file { "file" } else { "directory" },
+        )));
+    }
+    let mut discovery = discover::discover(&[new.to_path_buf()], walk);
+    let mut baseline = Baseline::default();
+    if old_is_file {
+        if let Some(file) = read_old(old, read, &mut discovery.errors) {
+            baseline.insert(Pair {
+                head: Candidate {
+                    display: new.display().to_string(),
+                    path: new.to_path_buf(),
+                },
+                base: file,
+            });
+        }
+        return Ok((baseline, discovery));
+    }
+
+    let old_walk = discover::discover(&[old.to_path_buf()], walk);
+    discovery.errors.extend(old_walk.errors);
+    let relative = |root: &Path, c: &Candidate| -> Option<PathBuf> {
+        c.path.strip_prefix(root).ok().map(Path::to_path_buf)
+    };
+    let mut heads: HashMap<PathBuf, Candidate> = discovery
+        .files
+        .iter()
+        .filter_map(|c| Some((relative(new, c)?, c.clone())))
+        .collect();
+    let mut deleted = Vec::new();
+    for c in &old_walk.files {
+        let Some(rel) = relative(old, c) else {
+            continue;
+        };
+        let Some(file) = read_old(&c.path, read, &mut discovery.errors) else {
+            continue;
+        };
+        match heads.remove(&rel) {
+            Some(head) => baseline.insert(Pair { head, base: file }),
+            None => deleted.push((rel, file)),
+        }
+    }
+    let mut added: Vec<(PathBuf, Candidate)> = heads.into_iter().collect();
+    added.sort();
+    pair_moved(&mut baseline, deleted, added, read);
+    Ok((baseline, discovery))
+}
+
+impl Baseline {
+    fn insert(&mut self, pair: Pair) {
+        let key = canonical(&pair.head.path);
+        self.pairs.insert(key, pair);
+    }
+}
+
+/// The key under which a head file meets the walk's candidates.
+pub fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Without one of these, a file cannot declare a table (the rules' prefilter).
+fn may_hold_tables(bytes: &[u8]) -> bool {
+    discover::may_match(bytes, &["dynamodb", "simpletable"])
+}
+
+/// An old file, if it may hold tables; an unreadable one is an error, never a pass.
+fn read_old(path: &Path, read: &ReadLimits, errors: &mut Vec<WalkError>) -> Option<BaseFile> {
+    let display = path.display().to_string();
+    match read_limited(path, read.max_file_size) {
+        Ok(bytes) if may_hold_tables(&bytes) => Some(BaseFile {
+            name: display.clone(),
+            path: path.to_path_buf(),
+            display,
+            bytes,
+        }),
+        Ok(_) => None,
+        Err(message) => {
+            errors.push(WalkError { display, message });
+            None
+        }
+    }
+}
+
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read file: {}", discover::io_reason(&e)))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read file: {}", discover::io_reason(&e)))?;
+    if bytes.len() as u64 > max {
+        return Err(format!("file is larger than the {max} byte limit"));
+    }
+    Ok(bytes)
+}
+
+/// A deleted template whose tables reappear in an added file was moved, not deleted:
+/// git's rename detection misses a move that also rewrote the text (YAML converted to
+/// JSON). An added file pairs with the deleted one when it has the same directory and
+/// name apart from the extension, or else when it declares the most tables with the same
+/// logical ID and type (at least one). Each added file pairs at most once. Paths are
+/// relative to the repository root (git) or to OLD and NEW (directories).
+fn pair_moved(
+    baseline: &mut Baseline,
+    deleted: Vec<(PathBuf, BaseFile)>,
+    added: Vec<(PathBuf, Candidate)>,
+    read: &ReadLimits,
+) {
+    let mut taken: HashSet<usize> = HashSet::new();
+    let mut added_tables: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+    for (rel, file) in deleted {
+        let same_stem = added.iter().enumerate().position(|(i, (other, _))| {
+            !taken.contains(&i)
+                && other.parent() == rel.parent()
+                && other.file_stem() == rel.file_stem()
+        });
+        let chosen = same_stem.or_else(|| {
+            let tables = tables_of(&file.bytes, &file.path, &read.limits);
+            if tables.is_empty() {
+                return None;
+            }
+            let mut best: Option<(usize, usize)> = None;
+            for (i, (_, c)) in added.iter().enumerate() {
+                if taken.contains(&i) {
+                    continue;
+                }
+                let theirs = added_tables.entry(i).or_insert_with(|| {
+                    read_limited(&c.path, read.max_file_size)
+                        .map(|b| tables_of(&b, &c.path, &read.limits))
+                        .unwrap_or_default()
+                });
+                let shared = tables.iter().filter(|t| theirs.contains(t)).count();
+                if shared > 0 && best.is_none_or(|(_, n)| shared > n) {
+                    best = Some((i, shared));
+                }
+            }
+            best.map(|(i, _)| i)
+        });
+        match chosen {
+            Some(i) => {
+                taken.insert(i);
+                baseline.insert(Pair {
+                    head: added[i].1.clone(),
+                    base: file,
+                });
+            }
+            None => baseline.deleted.push(file),
+        }
+    }
+}
+
+/// (logical ID, type) of every table, or nothing when the file does not load.
+fn tables_of(bytes: &[u8], path: &Path, limits: &Limits) -> Vec<(String, String)> {
+    let Ok(text) = load::decode(bytes) else {
+        return Vec::new();
+    };
+    let Ok(doc) = load::load(text, Format::detect(path, text), limits) else {
+        return Vec::new();
+    };
+    let Ok(Some(template)) = Template::from_document(&doc) else {
+        return Vec::new();
+    };
+    template
+        .tables()
+        .map(|t| {
+            (
+                t.logical_id.to_string(),
+                t.type_name.unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The PATHS arguments, as root-relative prefixes, for filtering git's output and for
+/// spelling report paths the way the walk does (`./stacks/a.yaml` if the user typed
+/// `./stacks`).
+struct Scopes {
+    /// (argument as typed, root-relative prefix with `/` separators; "" for the root).
+    args: Vec<(PathBuf, String)>,
+    implicit: bool,
+    root: PathBuf,
+    cwd: PathBuf,
+}
+
+impl Scopes {
+    fn new(root: &Path, cwd: &Path, args: &[PathBuf], implicit: bool) -> Self {
+        let args = args
+            .iter()
+            .filter_map(|a| {
+                let abs = normalize(&cwd.join(a));
+                let rel = abs.strip_prefix(normalize(root)).ok()?;
+                Some((a.clone(), slash_path(rel)))
+            })
+            .collect();
+        Scopes {
+            args,
+            implicit,
+            root: normalize(root),
+            cwd: normalize(cwd),
+        }
+    }
+
+    /// The argument that covers `path` (root-relative), if any.
+    fn scope(&self, path: &str) -> Option<&(PathBuf, String)> {
+        self.args.iter().find(|(_, prefix)| {
+            prefix.is_empty()
+                || path == prefix
+                || path
+                    .strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    /// A template extension, or a file named on the command line (always read, as the
+    /// walk does).
+    fn wanted(&self, path: &str) -> bool {
+        let exts: Vec<String> = discover::TEMPLATE_EXTENSIONS
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        discover::has_template_extension(Path::new(path), &exts)
+            || self.args.iter().any(|(_, prefix)| prefix == path)
+    }
+
+    /// How the walk would spell `path` (root-relative) in a report.
+    fn display(&self, path: &str) -> String {
+        match self.scope(path) {
+            Some((arg, prefix)) => {
+                let rest = if prefix.is_empty() {
+                    path
+                } else {
+                    path[prefix.len()..].trim_start_matches('/')
+                };
+                if self.implicit {
+                    // The walk of an implicit `.` prints paths without the `./`.
+                    let full = self.root.join(path);
+                    return slash_path(&relative(&full, &self.cwd));
+                }
+                if rest.is_empty() {
+                    arg.display().to_string()
+                } else {
+                    arg.join(rest).display().to_string()
+                }
+            }
+            None => slash_path(&relative(&self.root.join(path), &self.cwd)),
+        }
+    }
+
+    fn candidate(&self, root: &Path, path: &str) -> Candidate {
+        Candidate {
+            display: self.display(path),
+            path: root.join(path),
+        }
+    }
+}
+
+fn slash_path(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `.` and `..` resolved without touching the file system (a deleted file has no
+/// canonical path).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to `from` (both absolute and normalized), with `..` where needed.
+fn relative(path: &Path, from: &Path) -> PathBuf {
+    let a: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = from.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &a[common..] {
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_out_of_the_current_directory() {
+        assert_eq!(
+            relative(Path::new("/r/a/b.yaml"), Path::new("/r/c")),
+            PathBuf::from("../a/b.yaml")
+        );
+        assert_eq!(
+            relative(Path::new("/r/a/b.yaml"), Path::new("/r")),
+            PathBuf::from("a/b.yaml")
+        );
+    }
+
+    #[test]
+    fn report_paths_are_spelled_as_the_walk_spells_them() {
+        let root = Path::new("/repo");
+        let explicit = Scopes::new(
+            root,
+            Path::new("/repo"),
+            &[PathBuf::from("./stacks")],
+            false,
+        );
+        assert_eq!(explicit.display("stacks/a.yaml"), "./stacks/a.yaml");
+        assert!(explicit.scope("stacksx/a.yaml").is_none());
+        let implicit = Scopes::new(root, Path::new("/repo/stacks"), &[PathBuf::from(".")], true);
+        assert_eq!(implicit.display("stacks/a.yaml"), "a.yaml");
+    }
+
+    #[test]
+    fn any_extension_is_wanted_when_the_file_is_named() {
+        let scopes = Scopes::new(
+            Path::new("/repo"),
+            Path::new("/repo"),
+            &[PathBuf::from("stack.cfn")],
+            false,
+        );
+        assert!(scopes.wanted("stack.cfn"));
+        assert!(scopes.wanted("x/other.yaml"));
+        assert!(!scopes.wanted("x/other.cfn"));
+    }
+}

@@ -1,0 +1,279 @@
+//! The git plumbing of `check --base REV`, through the `git` CLI: find the repository, resolve
+//! the revision, list what changed under the given paths, and read a file at the base.
+//!
+//! Only the `git` binary is used (no libgit2): it is already on every CI runner, it honours
+//! the user's configuration (safe.directory, alternates, partial clones) and its errors are
+//! the ones users know. Every command runs with literal pathspecs, NUL-separated output and
+//! no pager, external diff or textconv, so no configuration can change what we parse.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run git: {0}")]
+    Spawn(String),
+    #[error("`--base` needs a git repository, and {dir} is not inside one ({detail})")]
+    NotARepository { dir: String, detail: String },
+    #[error("unknown revision `{rev}` ({detail})")]
+    UnknownRevision { rev: String, detail: String },
+    #[error("`{rev}` and HEAD have no common ancestor in this clone")]
+    NoMergeBase { rev: String },
+    #[error("`git {command}` failed: {detail}")]
+    Failed { command: String, detail: String },
+}
+
+impl GitError {
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            GitError::Spawn(_) => Some("install git, or compare two directories with `ddb-guard diff OLD NEW`"),
+            GitError::NotARepository { .. } => Some("run inside the repository, or compare two files or directories with `ddb-guard diff OLD NEW`"),
+            GitError::UnknownRevision { .. } | GitError::NoMergeBase { .. } => Some("in a shallow CI clone, fetch the base first (actions/checkout with `fetch-depth: 0`, or `git fetch origin <base>`)"),
+            GitError::Failed { .. } => None,
+        }
+    }
+}
+
+/// One changed path between the base and the working tree; paths are relative to the
+/// repository root, with `/` separators, as git prints them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Modified(String),
+    Renamed { from: String, to: String },
+    Deleted(String),
+    Added(String),
+}
+
+pub struct Repo {
+    /// The top of the work tree, as git reports it.
+    pub root: PathBuf,
+    /// Where git commands run (pathspecs are relative to it).
+    cwd: PathBuf,
+}
+
+impl Repo {
+    /// The repository containing `cwd`.
+    pub fn discover(cwd: &Path) -> Result<Repo, GitError> {
+        let out = run(cwd, ["rev-parse", "--show-toplevel"])?;
+        if !out.status.success() {
+            return Err(GitError::NotARepository {
+                dir: cwd.display().to_string(),
+                detail: stderr_line(&out),
+            });
+        }
+        let root = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+        if root.is_empty() {
+            return Err(GitError::NotARepository {
+                dir: cwd.display().to_string(),
+                detail: "no work tree".into(),
+            });
+        }
+        Ok(Repo {
+            root: PathBuf::from(root),
+            cwd: cwd.to_path_buf(),
+        })
+    }
+
+    /// The full commit id `rev` names.
+    pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
+        let spec = format!("{rev}^{{commit}}");
+        let out = self.git(["rev-parse", "--verify", "--end-of-options", spec.as_str()])?;
+        if !out.status.success() {
+            return Err(GitError::UnknownRevision {
+                rev: rev.to_string(),
+                detail: stderr_line(&out),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// The best common ancestor of `commit` and HEAD: what a pull request changes is what
+    /// it changed since it forked, not what the base branch did meanwhile (`git diff REV...`).
+    pub fn merge_base(&self, rev: &str, commit: &str) -> Result<String, GitError> {
+        let out = self.git(["merge-base", commit, "HEAD"])?;
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || id.is_empty() {
+            return Err(GitError::NoMergeBase {
+                rev: rev.to_string(),
+            });
+        }
+        Ok(id)
+    }
+
+    /// What changed under `paths` between `commit` and the working tree, untracked files
+    /// (not ignored) included as added: a template moved with `mv` and not yet staged is
+    /// still a move.
+    pub fn changes(&self, commit: &str, paths: &[PathBuf]) -> Result<Vec<Change>, GitError> {
+        let fixed = [
+            "diff",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-relative",
+            "--ignore-submodules",
+            "--name-status",
+            "-z",
+            "-M",
+            commit,
+            "--",
+        ];
+        let mut args: Vec<&OsStr> = fixed.iter().map(OsStr::new).collect();
+        args.extend(paths.iter().map(|p| p.as_os_str()));
+        let out = self.git(&args)?;
+        let diff = checked("diff", out)?;
+        let mut changes = parse_name_status(&diff)?;
+
+        let fixed = [
+            "ls-files",
+            "--others",
+            "--exclude-standard",
+            "--full-name",
+            "-z",
+            "--",
+        ];
+        let mut args: Vec<&OsStr> = fixed.iter().map(OsStr::new).collect();
+        args.extend(paths.iter().map(|p| p.as_os_str()));
+        let out = self.git(&args)?;
+        let untracked = checked("ls-files", out)?;
+        changes.extend(
+            untracked
+                .split(|b| *b == 0)
+                .filter(|p| !p.is_empty())
+                .map(|p| Change::Added(String::from_utf8_lossy(p).into_owned())),
+        );
+        Ok(changes)
+    }
+
+    /// The bytes of `path` (relative to the root) at `commit`.
+    pub fn read(&self, commit: &str, path: &str) -> Result<Vec<u8>, GitError> {
+        let object = format!("{commit}:{path}");
+        let out = self.git(["cat-file", "blob", object.as_str()])?;
+        checked("cat-file", out)
+    }
+
+    fn git<I, S>(&self, args: I) -> Result<Output, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        run(&self.cwd, args)
+    }
+}
+
+fn run<I, S>(cwd: &Path, args: I) -> Result<Output, GitError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new("git")
+        .current_dir(cwd)
+        .args([
+            "--no-pager",
+            "--literal-pathspecs",
+            "-c",
+            "core.quotepath=off",
+        ])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| GitError::Spawn(e.to_string()))
+}
+
+fn checked(command: &str, out: Output) -> Result<Vec<u8>, GitError> {
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(GitError::Failed {
+            command: command.to_string(),
+            detail: stderr_line(&out),
+        })
+    }
+}
+
+/// The first line of git's error output, without its `fatal: ` prefix.
+fn stderr_line(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stderr);
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let line = line
+        .strip_prefix("fatal: ")
+        .or_else(|| line.strip_prefix("error: "))
+        .unwrap_or(line);
+    if line.is_empty() {
+        format!("exit status {}", out.status.code().unwrap_or(-1))
+    } else {
+        line.to_string()
+    }
+}
+
+/// `git diff --name-status -z`: a status field, then one path (two for renames and copies),
+/// every field NUL-terminated.
+fn parse_name_status(bytes: &[u8]) -> Result<Vec<Change>, GitError> {
+    let mut fields = bytes
+        .split(|b| *b == 0)
+        .map(|f| String::from_utf8_lossy(f).into_owned());
+    let mut changes = Vec::new();
+    let malformed = || GitError::Failed {
+        command: "diff".into(),
+        detail: "unexpected --name-status output".into(),
+    };
+    while let Some(status) = fields.next() {
+        if status.is_empty() {
+            continue;
+        }
+        let mut path = || {
+            fields
+                .next()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(malformed)
+        };
+        let change = match status.as_bytes()[0] {
+            b'R' => Change::Renamed {
+                from: path()?,
+                to: path()?,
+            },
+            // A copy leaves the source in place: the copy is a new file.
+            b'C' => {
+                path()?;
+                Change::Added(path()?)
+            }
+            b'D' => Change::Deleted(path()?),
+            b'A' => Change::Added(path()?),
+            // M, T (type change), U (unmerged), X: the file exists on both sides.
+            _ => Change::Modified(path()?),
+        };
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_status_parses_every_kind_of_change() {
+        let raw = b"M\0a.yaml\0R087\0old dir/b.yaml\0new/b.yaml\0D\0c.json\0A\0d.yml\0C100\0e.yaml\0f.yaml\0";
+        let Ok(changes) = parse_name_status(raw) else {
+            panic!("valid output is rejected");
+        };
+        assert_eq!(
+            changes,
+            vec![
+                Change::Modified("a.yaml".into()),
+                Change::Renamed {
+                    from: "old dir/b.yaml".into(),
+                    to: "new/b.yaml".into()
+                },
+                Change::Deleted("c.json".into()),
+                Change::Added("d.yml".into()),
+                Change::Added("f.yaml".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn truncated_name_status_is_an_error_not_a_panic() {
+        assert!(parse_name_status(b"R100\0only-one\0").is_err());
+        assert!(parse_name_status(b"M\0").is_err());
+    }
+}

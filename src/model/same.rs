@@ -1,0 +1,176 @@
+//! Do two template values mean the same thing? Used by the pull-request guard to compare a
+//! property at the base with the same property at the head, possibly across formats.
+//!
+//! Text and spans do not matter, meaning does: a YAML file converted to JSON (or re-indented,
+//! re-quoted, with keys reordered) must compare equal, so `!Ref X` equals `{"Ref": "X"}`,
+//! `!GetAtt A.B` equals `{"Fn::GetAtt": ["A", "B"]}`, `5` equals `"5"` (CloudFormation passes
+//! both as the same string), and mapping keys compare as a set. Sequences keep their order.
+
+use crate::load::{Document, NodeId, NodeKind};
+
+/// One side of a comparison: a document and a node in it.
+#[derive(Clone, Copy)]
+pub struct Side<'d, 's> {
+    pub doc: &'d Document<'s>,
+    pub node: NodeId,
+}
+
+impl<'d, 's> Side<'d, 's> {
+    pub fn new(doc: &'d Document<'s>, node: NodeId) -> Self {
+        Side { doc, node }
+    }
+}
+
+/// Structural equality that ignores spans, quoting, key order and the short/long form of
+/// intrinsic functions. Depth is bounded by the loader's nesting limit.
+pub fn same_value(a: Side, b: Side) -> bool {
+    eq(a.doc, a.node, false, b.doc, b.node, false)
+}
+
+/// `bare` means "compare this node's own content, not as a tagged call": the argument of a
+/// short-form call (`!Sub x`) is the tagged node itself.
+fn eq(ad: &Document, a: NodeId, a_bare: bool, bd: &Document, b: NodeId, b_bare: bool) -> bool {
+    let ca = if a_bare { None } else { ad.call(a) };
+    let cb = if b_bare { None } else { bd.call(b) };
+    match (ca, cb) {
+        (Some(x), Some(y)) => {
+            if x.name != y.name {
+                return false;
+            }
+            let a_arg_bare = x.arg == a && ad.node(a).tag.is_some();
+            let b_arg_bare = y.arg == b && bd.node(b).tag.is_some();
+            if x.name == "Fn::GetAtt" {
+                if let (Some(p), Some(q)) = (get_att(ad, x.arg), get_att(bd, y.arg)) {
+                    return p == q;
+                }
+            }
+            eq(ad, x.arg, a_arg_bare, bd, y.arg, b_arg_bare)
+        }
+        (Some(_), None) | (None, Some(_)) => false,
+        (None, None) => {
+            let (na, nb) = (ad.node(a), bd.node(b));
+            if !a_bare
+                && !b_bare
+                && foreign_tag(na.tag.as_deref()) != foreign_tag(nb.tag.as_deref())
+            {
+                return false;
+            }
+            match (&na.kind, &nb.kind) {
+                (NodeKind::Scalar(x), NodeKind::Scalar(y)) => {
+                    (ad.is_null(a) && bd.is_null(b)) || x.text == y.text
+                }
+                (NodeKind::Seq(x), NodeKind::Seq(y)) => {
+                    x.len() == y.len()
+                        && x.iter()
+                            .zip(y)
+                            .all(|(p, q)| eq(ad, *p, false, bd, *q, false))
+                }
+                (NodeKind::Map(x), NodeKind::Map(y)) => {
+                    x.len() == y.len()
+                        && x.iter().all(|e| {
+                            bd.get(b, ad.key(e))
+                                .is_some_and(|f| eq(ad, e.value, false, bd, f.value, false))
+                        })
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+/// A tag that changes meaning: not a YAML core-schema tag (`!!str`, `!!int`: the value is
+/// passed on as the same text either way).
+fn foreign_tag(tag: Option<&str>) -> Option<&str> {
+    tag.filter(|t| !t.starts_with("!!"))
+}
+
+/// `Fn::GetAtt` as (resource, attribute), from `A.B` or `[A, B]`, when both are literal.
+fn get_att<'d>(doc: &'d Document, arg: NodeId) -> Option<(&'d str, &'d str)> {
+    if let Some(items) = doc.seq(arg) {
+        return match items {
+            [r, a] => Some((doc.scalar(*r)?.text.as_ref(), doc.scalar(*a)?.text.as_ref())),
+            _ => None,
+        };
+    }
+    doc.scalar(arg)?.text.split_once('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{load, Format, Limits};
+
+    fn same(a: &str, fa: Format, b: &str, fb: Format) -> bool {
+        let limits = Limits::default();
+        let (Ok(x), Ok(y)) = (load(a, fa, &limits), load(b, fb, &limits)) else {
+            panic!("test input does not load");
+        };
+        let (Some(rx), Some(ry)) = (x.root, y.root) else {
+            panic!("test input is empty");
+        };
+        same_value(Side::new(&x, rx), Side::new(&y, ry))
+    }
+
+    #[test]
+    fn short_form_tag_equals_long_form_call() {
+        assert!(same(
+            "!Ref Env",
+            Format::Yaml,
+            r#"{"Ref": "Env"}"#,
+            Format::Json
+        ));
+        assert!(same(
+            "!Sub '${Env}-orders'",
+            Format::Yaml,
+            r#"{"Fn::Sub": "${Env}-orders"}"#,
+            Format::Json
+        ));
+        assert!(same(
+            "!If [IsProd, a, !Ref B]",
+            Format::Yaml,
+            r#"{"Fn::If": ["IsProd", "a", {"Ref": "B"}]}"#,
+            Format::Json
+        ));
+    }
+
+    #[test]
+    fn get_att_dotted_equals_list_form() {
+        assert!(same(
+            "!GetAtt Stream.Arn",
+            Format::Yaml,
+            r#"{"Fn::GetAtt": ["Stream", "Arn"]}"#,
+            Format::Json
+        ));
+        assert!(!same(
+            "!GetAtt Stream.Arn",
+            Format::Yaml,
+            r#"{"Fn::GetAtt": ["Stream", "Name"]}"#,
+            Format::Json
+        ));
+    }
+
+    #[test]
+    fn key_order_and_quoting_do_not_matter() {
+        assert!(same(
+            "{AttributeName: id, KeyType: HASH}",
+            Format::Yaml,
+            r#"{"KeyType": "HASH", "AttributeName": "id"}"#,
+            Format::Json
+        ));
+        assert!(same("5", Format::Yaml, r#""5""#, Format::Json));
+    }
+
+    #[test]
+    fn different_calls_values_and_orders_differ() {
+        assert!(!same("!Ref A", Format::Yaml, "!Sub A", Format::Yaml));
+        assert!(!same("!Ref A", Format::Yaml, "A", Format::Yaml));
+        assert!(!same("[a, b]", Format::Yaml, "[b, a]", Format::Yaml));
+        assert!(!same("{a: 1}", Format::Yaml, "{a: 1, b: 2}", Format::Yaml));
+        assert!(!same("{a: 1}", Format::Yaml, "{b: 1}", Format::Yaml));
+    }
+
+    #[test]
+    fn nulls_compare_equal_whatever_their_spelling() {
+        assert!(same("~", Format::Yaml, "null", Format::Json));
+    }
+}

@@ -1,0 +1,111 @@
+//! What became of each base table at the head: kept under its logical ID, renamed (a new
+//! logical ID for what is recognisably the same table), or removed. Shared by DDB020,
+//! DDB021 and DDB022 so that each base table gets exactly one fate.
+
+use crate::model::same::{same_value, Side};
+use crate::model::{Resource, Template};
+
+use super::{Comparison, Head};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    TableName,
+    KeySchema,
+}
+
+impl Evidence {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Evidence::TableName => "the same TableName",
+            Evidence::KeySchema => "the same key schema",
+        }
+    }
+}
+
+pub enum Fate<'a, 'd> {
+    /// Same logical ID at the head (whatever its type now).
+    Kept(&'a Resource<'d>),
+    /// Gone under its ID, and a new ID at the head holds a table of the same type with the
+    /// same TableName or key schema.
+    Renamed(&'a Resource<'d>, Evidence),
+    Removed,
+}
+
+/// Every base table with its fate, in base order. A head table is the rename target of at
+/// most one base table; TableName evidence is matched before key-schema evidence, since a
+/// key schema like `id HASH` is shared by many unrelated tables.
+pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fate<'a, 'd>)> {
+    let base = cmp.base;
+    let tables: Vec<&'a Resource<'d>> = base.resources.iter().filter(|r| r.is_table()).collect();
+    let Head::Template(head) = &cmp.head else {
+        return tables.into_iter().map(|t| (t, Fate::Removed)).collect();
+    };
+    let head: &'a Template<'d, '_> = head;
+    let mut fates: Vec<Option<Fate<'a, 'd>>> = tables
+        .iter()
+        .map(|t| {
+            head.resources
+                .iter()
+                .find(|r| r.logical_id == t.logical_id)
+                .map(Fate::Kept)
+        })
+        .collect();
+    // Head tables under logical IDs the base does not have: the candidates for a rename.
+    let mut candidates: Vec<Option<&'a Resource<'d>>> = head
+        .tables()
+        .filter(|r| !base.has_resource(r.logical_id))
+        .map(Some)
+        .collect();
+    for evidence in [Evidence::TableName, Evidence::KeySchema] {
+        for (i, table) in tables.iter().enumerate() {
+            if fates[i].is_some() {
+                continue;
+            }
+            let found = candidates.iter_mut().find(|slot| {
+                slot.is_some_and(|c| {
+                    c.type_name == table.type_name && same_by(base, table, head, c, evidence)
+                })
+            });
+            if let Some(slot) = found {
+                if let Some(target) = slot.take() {
+                    fates[i] = Some(Fate::Renamed(target, evidence));
+                }
+            }
+        }
+    }
+    tables
+        .into_iter()
+        .zip(fates)
+        .map(|(t, f)| (t, f.unwrap_or(Fate::Removed)))
+        .collect()
+}
+
+/// The property that identifies a table for `evidence` (SAM's SimpleTable names its key
+/// `PrimaryKey`).
+fn identity_property(resource: &Resource, evidence: Evidence) -> &'static str {
+    match (evidence, resource.type_name) {
+        (Evidence::TableName, _) => "TableName",
+        (Evidence::KeySchema, Some("AWS::Serverless::SimpleTable")) => "PrimaryKey",
+        (Evidence::KeySchema, _) => "KeySchema",
+    }
+}
+
+/// Both resources have the identifying property, and it means the same thing.
+fn same_by(
+    base: &Template,
+    a: &Resource,
+    head: &Template,
+    b: &Resource,
+    evidence: Evidence,
+) -> bool {
+    let name = identity_property(a, evidence);
+    let value = |t: &Template, r: &Resource| {
+        t.doc
+            .get_value(r.node, "Properties")
+            .and_then(|p| t.doc.get_value(p, name))
+    };
+    match (value(base, a), value(head, b)) {
+        (Some(x), Some(y)) => same_value(Side::new(base.doc, x), Side::new(head.doc, y)),
+        _ => false,
+    }
+}
