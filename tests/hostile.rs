@@ -712,3 +712,29 @@ fn closed_stdout_is_not_a_panic_and_keeps_the_exit_code() {
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn find_in_map_over_a_huge_map_with_an_unresolvable_key_fails_closed() {
+    let dir = workspace();
+    let mut yaml = String::from("Mappings:\n  Regions:\n");
+    for i in 0..300 {
+        yaml.push_str(&format!("    r{i}: {{Policy: Retain}}\n"));
+    }
+    yaml.push_str(
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    UpdateReplacePolicy: Retain\n    DeletionPolicy: !FindInMap [Regions, !Ref AWS::Region, Policy]\n",
+    );
+    fs::write(dir.path().join("huge-map.yaml"), yaml).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.findings_for("huge-map.yaml"), ["DDB001"]);
+    let message = run.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "huge-map.yaml")
+        .and_then(|f| f["message"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("cannot be proven"), "{message}");
+    run.assert_control_checked();
+}

@@ -1,7 +1,7 @@
 //! The event-to-tree builder shared by both YAML adapters (saphyr-parser, and libyaml-safer
 //! as a fallback). It owns every CloudFormation-specific check on YAML structure, so the
 //! two parsers cannot disagree about what is accepted: aliases, anchors, merge keys, the
-//! unsupported core tags, more than one document, duplicate keys, complex keys, and the
+//! unsupported core tags, duplicate keys, complex keys, and the
 //! depth, node and scalar limits. It is iterative (an explicit stack), so deep nesting
 //! cannot overflow a rayon thread's stack.
 
@@ -54,15 +54,12 @@ impl<'s, 'l> Builder<'s, 'l> {
         self.doc
     }
 
+    /// Later documents are loaded too: the model decides whether a stream of several
+    /// documents holds a template (an error) or not (Kubernetes manifests).
     pub fn document_start(&mut self, span: Span) -> Result<(), LoadError> {
         self.documents += 1;
         if self.documents > 1 {
-            return Err(LoadError::at(
-                "more than one YAML document in the file",
-                span,
-                "second document starts here",
-            )
-            .with_help("a CloudFormation template is a single document: split the file or remove the `---` separator"));
+            self.doc.more_documents.push(span);
         }
         Ok(())
     }
@@ -145,6 +142,9 @@ impl<'s, 'l> Builder<'s, 'l> {
             tag: frame.tag,
             kind,
         })?;
+        if let Some(index) = frame.keys.into_index() {
+            self.doc.large_maps.insert(id, index);
+        }
         self.attach(id, false)
     }
 
@@ -158,7 +158,11 @@ impl<'s, 'l> Builder<'s, 'l> {
     /// Hand a finished node to the open collection (as a key or a value) or make it the root.
     fn attach(&mut self, id: NodeId, is_merge: bool) -> Result<(), LoadError> {
         let Some(frame) = self.stack.last_mut() else {
-            self.doc.root = Some(id);
+            if self.doc.more_documents.is_empty() {
+                self.doc.root = Some(id);
+            } else {
+                self.doc.more_roots.push(id);
+            }
             return Ok(());
         };
         if frame.kind == Collection::Seq {

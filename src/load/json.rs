@@ -139,7 +139,11 @@ impl<'s> Builder<'s, '_> {
                     let value = self.value(prop.value, depth + 1)?;
                     entries.push(Entry { key, value });
                 }
-                self.push(span, NodeKind::Map(entries))
+                let id = self.push(span, NodeKind::Map(entries))?;
+                if let Some(index) = seen.into_index() {
+                    self.doc.large_maps.insert(id, index);
+                }
+                Ok(id)
             }
         }
     }

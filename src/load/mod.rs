@@ -136,10 +136,14 @@ pub fn decode(bytes: &[u8]) -> Result<&str, LoadError> {
 }
 
 /// Tracks open mappings while a loader builds a tree, to reject duplicate keys. Small
-/// mappings compare linearly; large ones (a `Resources` map of thousands) switch to a hash.
+/// mappings compare linearly; large ones (a `Resources` map of thousands) switch to a hash,
+/// which the document keeps afterwards (see [`Document::get`]) so that lookups in a large
+/// mapping never cost a scan.
 pub(crate) struct KeySet<'s> {
     keys: Vec<(std::borrow::Cow<'s, str>, Span)>,
-    index: Option<std::collections::HashMap<std::borrow::Cow<'s, str>, Span>>,
+    index: Option<tree::KeyIndex<'s>>,
+    /// First-occurrence spans, by entry position, once `index` is in use.
+    spans: Vec<Span>,
 }
 
 impl<'s> KeySet<'s> {
@@ -147,6 +151,7 @@ impl<'s> KeySet<'s> {
         KeySet {
             keys: Vec::new(),
             index: None,
+            spans: Vec::new(),
         }
     }
 
@@ -154,9 +159,10 @@ impl<'s> KeySet<'s> {
     pub fn insert(&mut self, key: std::borrow::Cow<'s, str>, span: Span) -> Option<Span> {
         if let Some(index) = &mut self.index {
             if let Some(first) = index.get(&key) {
-                return Some(*first);
+                return self.spans.get(*first as usize).copied();
             }
-            index.insert(key, span);
+            index.insert(key, self.spans.len() as u32);
+            self.spans.push(span);
             return None;
         }
         if let Some((_, first)) = self.keys.iter().find(|(k, _)| *k == key) {
@@ -164,9 +170,19 @@ impl<'s> KeySet<'s> {
         }
         self.keys.push((key, span));
         if self.keys.len() > 16 {
-            self.index = Some(self.keys.drain(..).collect());
+            let mut index = tree::KeyIndex::with_capacity(self.keys.len() * 2);
+            for (position, (key, span)) in self.keys.drain(..).enumerate() {
+                index.insert(key, position as u32);
+                self.spans.push(span);
+            }
+            self.index = Some(index);
         }
         None
+    }
+
+    /// The key-to-entry-position index of a large mapping, for the finished document.
+    pub fn into_index(self) -> Option<tree::KeyIndex<'s>> {
+        self.index
     }
 }
 
@@ -211,3 +227,48 @@ pub(crate) fn scalar_too_long(span: Span, limits: &Limits) -> LoadError {
 
 #[cfg(test)]
 mod spans_test;
+
+#[cfg(test)]
+mod large_map_tests {
+    use super::*;
+
+    fn many_keys(format: Format, n: usize) -> String {
+        let keys: Vec<String> = (0..n)
+            .map(|i| match format {
+                Format::Yaml => format!("  k{i}: v{i}\n"),
+                Format::Json => format!("\"k{i}\": \"v{i}\""),
+            })
+            .collect();
+        match format {
+            Format::Yaml => format!("m:\n{}", keys.concat()),
+            Format::Json => format!("{{\"m\": {{{}}}}}", keys.join(", ")),
+        }
+    }
+
+    #[test]
+    fn large_mappings_are_indexed_and_lookups_find_every_key() {
+        for format in [Format::Yaml, Format::Json] {
+            let text = many_keys(format, 100);
+            let doc = load(&text, format, &Limits::default()).unwrap();
+            let map = doc.get_value(doc.root.unwrap(), "m").unwrap();
+            assert!(doc.large_maps.contains_key(&map), "{format:?}");
+            for i in 0..100 {
+                let value = doc.get_value(map, &format!("k{i}")).unwrap();
+                assert_eq!(doc.str(value), Some(format!("v{i}").as_str()));
+            }
+            assert!(doc.get(map, "k100").is_none());
+            // The small root mapping is scanned, not indexed.
+            assert!(!doc.large_maps.contains_key(&doc.root.unwrap()));
+        }
+    }
+
+    #[test]
+    fn duplicate_in_a_large_mapping_points_at_both_occurrences() {
+        let text = format!("{}  k7: again\n", many_keys(Format::Yaml, 40));
+        let error = load(&text, Format::Yaml, &Limits::default()).unwrap_err();
+        assert_eq!(error.message, "duplicate mapping key `k7`");
+        let first = error.labels[0].span;
+        assert_eq!(&text[first.start..first.end], "k7");
+        assert_eq!(text[..first.start].matches('\n').count(), 8);
+    }
+}

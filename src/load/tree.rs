@@ -48,11 +48,18 @@ pub struct Node<'s> {
     pub kind: NodeKind<'s>,
 }
 
+/// Key to entry position, for one large mapping.
+pub type KeyIndex<'s> = std::collections::HashMap<Cow<'s, str>, u32>;
+
 /// A loaded document: the arena plus its root (none for an empty YAML document).
 #[derive(Clone, Debug, Default)]
 pub struct Document<'s> {
     pub nodes: Vec<Node<'s>>,
     pub root: Option<NodeId>,
+    /// Hash indexes of the mappings with more than a few keys, built by the loaders while
+    /// they check for duplicates. Without them, a template of N tables that each `Ref` a
+    /// parameter or resource costs N x N key comparisons: a hang on a crafted file.
+    pub large_maps: std::collections::HashMap<NodeId, KeyIndex<'s>>,
 }
 
 /// An intrinsic function call, written either as a tag (`!Sub x`) or as a single-key
@@ -119,7 +126,14 @@ impl<'s> Document<'s> {
 
     /// The entry for `key` in the mapping `id`, if `id` is a mapping and has it.
     pub fn get(&self, id: NodeId, key: &str) -> Option<Entry> {
-        self.map(id)?.iter().copied().find(|e| self.key(e) == key)
+        let entries = self.map(id)?;
+        if let Some(index) = self.large_maps.get(&id) {
+            return index
+                .get(key)
+                .and_then(|position| entries.get(*position as usize))
+                .copied();
+        }
+        entries.iter().copied().find(|e| self.key(e) == key)
     }
 
     pub fn get_value(&self, id: NodeId, key: &str) -> Option<NodeId> {

@@ -25,6 +25,8 @@ const MAX_CONDITION_DEPTH: usize = 32;
 /// bound keeps the recursion far from the end of a worker thread's stack whatever
 /// `--max-depth` allows.
 const MAX_EVAL_DEPTH: usize = 64;
+/// An unresolvable `Fn::FindInMap` key selects every key of its map only up to this many.
+const MAX_ENUMERATED_KEYS: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -486,7 +488,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             };
             for t in self.keys_of(map, top, depth) {
                 let Some((top_key, top_when)) = t else {
-                    return self.unknown(node, "a map key cannot be resolved");
+                    return self.unknown(
+                        node,
+                        "a map key cannot be resolved and the keys it could be cannot be listed",
+                    );
                 };
                 let Some(inner) = doc.get_value(map, &top_key) else {
                     out.extend(self.find_default(
@@ -499,7 +504,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 };
                 for s in self.keys_of(inner, second, depth) {
                     let Some((second_key, second_when)) = s else {
-                        return self.unknown(node, "a map key cannot be resolved");
+                        return self.unknown(
+                        node,
+                        "a map key cannot be resolved and the keys it could be cannot be listed",
+                    );
                     };
                     let whens = [m.when.clone(), top_when.clone(), second_when];
                     match doc.get_value(inner, &second_key) {
@@ -509,6 +517,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                             }
                         }
                         None => out.extend(self.find_default(node, default, depth, &whens)),
+                    }
+                    if out.len() > MAX_OUTCOMES {
+                        return too_many(self.span(node));
                     }
                 }
             }
@@ -537,7 +548,8 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
 
     /// The keys `key` can select in `map`: a literal or resolvable key, or every key of
     /// the map when it cannot be resolved (a pseudo parameter such as `AWS::Region`).
-    /// `None` marks a key that could not be enumerated.
+    /// `None` marks a key that could not be enumerated (the map is not a mapping, or has
+    /// more than `MAX_ENUMERATED_KEYS` keys).
     fn keys_of(
         &self,
         map: NodeId,
@@ -549,7 +561,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         for o in self.eval_inner(key, depth + 1) {
             match o.value {
                 Value::Text(t) => keys.push(Some((t, o.when))),
-                _ => match doc.map(map) {
+                // More keys than this cannot all be Retain within MAX_OUTCOMES anyway;
+                // enumerating a huge map for every table would be quadratic.
+                _ => match doc.map(map).filter(|e| e.len() <= MAX_ENUMERATED_KEYS) {
                     Some(entries) => keys.extend(
                         entries
                             .iter()

@@ -50,6 +50,8 @@ pub struct Template<'d, 's> {
     pub parameters: Option<NodeId>,
     pub conditions: Option<NodeId>,
     pub mappings: Option<NodeId>,
+    /// Logical IDs, so that `Ref` resolution costs no scan of thousands of resources.
+    resource_ids: std::collections::HashSet<&'d str>,
 }
 
 impl<'d, 's> Template<'d, 's> {
@@ -76,10 +78,12 @@ impl<'d, 's> Template<'d, 's> {
                 "write `Resources:` followed by indented `LogicalId: {Type: ...}` entries",
             ));
         }
+        let resource_ids = resources.iter().map(|r| r.logical_id).collect();
         Ok(Some(Template {
             doc,
             root,
             resources,
+            resource_ids,
             parameters: doc.get_value(root, "Parameters"),
             conditions: doc.get_value(root, "Conditions"),
             mappings: doc.get_value(root, "Mappings"),
@@ -99,7 +103,7 @@ impl<'d, 's> Template<'d, 's> {
     }
 
     pub fn has_resource(&self, name: &str) -> bool {
-        self.resources.iter().any(|r| r.logical_id == name)
+        self.resource_ids.contains(name)
     }
 }
 

@@ -1,0 +1,11 @@
+//! The YAML loader, then the whole pipeline and both renderers, on arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        ddb_guard_fuzz::load_and_check(text, ddb_guard::load::Format::Yaml);
+    }
+    ddb_guard_fuzz::pipeline(data, "fuzz.yaml");
+});

@@ -1,0 +1,137 @@
+//! Oracles shared by the fuzz targets. Each target feeds arbitrary bytes through one stage
+//! and then asserts what must hold for any input: no panic (libFuzzer catches those), every
+//! span inside the text and on a character boundary (renderers and fixes slice with them),
+//! and the evaluator's own guarantees.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ddb_guard::check::{self, Report, Settings, Summary};
+use ddb_guard::load::{self, Document, Format, Limits, LoadError};
+use ddb_guard::model::eval::MAX_OUTCOMES;
+use ddb_guard::model::{Evaluator, Template};
+use ddb_guard::report::{self, RenderOptions};
+use ddb_guard::source::Span;
+
+/// Small enough that one execution stays fast, large enough that every limit path is hit.
+pub fn limits() -> Limits {
+    Limits {
+        max_depth: 128,
+        max_nodes: 50_000,
+        max_scalar_len: 64 * 1024,
+    }
+}
+
+pub fn assert_span(text: &str, span: Span, what: &str) {
+    assert!(span.start <= span.end, "{what}: inverted span {span:?}");
+    assert!(
+        span.end <= text.len(),
+        "{what}: span {span:?} past the end ({})",
+        text.len()
+    );
+    assert!(
+        text.is_char_boundary(span.start) && text.is_char_boundary(span.end),
+        "{what}: span {span:?} splits a character"
+    );
+}
+
+pub fn assert_error(text: &str, error: &LoadError) {
+    if let Some(span) = error.span {
+        assert_span(text, span, "error span");
+    }
+    for label in &error.labels {
+        assert_span(text, label.span, "error label");
+    }
+}
+
+pub fn assert_tree(text: &str, doc: &Document) {
+    for node in &doc.nodes {
+        assert_span(text, node.span, "node span");
+    }
+}
+
+/// Load `text` as `format` and check the tree or the error.
+pub fn load_and_check(text: &str, format: Format) {
+    match load::load(text, format, &limits()) {
+        Ok(doc) => assert_tree(text, &doc),
+        Err(error) => assert_error(text, &error),
+    }
+}
+
+/// The whole per-file pipeline (prefilter, load, model, rules) and both renderers.
+pub fn pipeline(bytes: &[u8], name: &str) {
+    let settings = Settings {
+        limits: limits(),
+        ..Settings::default()
+    };
+    let file = check::check_bytes(name, Path::new(name), bytes, &settings);
+    if let Some(source) = &file.source {
+        for finding in &file.findings {
+            assert_span(&source.text, finding.span, "finding span");
+            for label in &finding.labels {
+                assert_span(&source.text, label.span, "finding label");
+            }
+        }
+    }
+    let report = Report {
+        files: vec![file],
+        summary: Summary::default(),
+        elapsed: Duration::ZERO,
+    };
+    let options = RenderOptions {
+        color: false,
+        width: 80,
+        timing: false,
+    };
+    for format in [report::Format::Human, report::Format::Json] {
+        report::render(format, &report, &options, &mut std::io::sink()).expect("render to a sink");
+    }
+}
+
+/// Evaluate every intrinsic call and every resource attribute of a template, and check
+/// the evaluator's promises: never empty, never more than `MAX_OUTCOMES`, spans in range,
+/// and every condition can be true or false (or both).
+pub fn evaluate(text: &str) {
+    let format = if text.trim_start().starts_with('{') {
+        Format::Json
+    } else {
+        Format::Yaml
+    };
+    let Ok(doc) = load::load(text, format, &limits()) else {
+        return;
+    };
+    let Ok(Some(template)) = Template::from_document(&doc) else {
+        return;
+    };
+    if let Some(conditions) = template.conditions.and_then(|c| doc.map(c)) {
+        let evaluator = Evaluator::new(&template, &[]);
+        for entry in conditions {
+            let truth = evaluator.condition(doc.key(entry), 0);
+            assert!(truth.can_be_true || truth.can_be_false, "{truth:?}");
+        }
+    }
+    for resource in &template.resources {
+        let evaluator = Evaluator::new(&template, &resource.loops);
+        let mut nodes: Vec<u32> = doc
+            .map(resource.node)
+            .unwrap_or(&[])
+            .iter()
+            .map(|e| e.value)
+            .collect();
+        let subtree_end = doc.span(resource.node).end;
+        let subtree_start = doc.span(resource.node).start;
+        nodes.extend((0..doc.nodes.len() as u32).filter(|&id| {
+            let span = doc.span(id);
+            doc.call(id).is_some() && span.start >= subtree_start && span.end <= subtree_end
+        }));
+        for node in nodes {
+            let outcomes = evaluator.eval(node);
+            assert!(!outcomes.is_empty(), "no outcome");
+            assert!(outcomes.len() <= MAX_OUTCOMES, "{} outcomes", outcomes.len());
+            for outcome in &outcomes {
+                assert_span(text, outcome.span, "outcome span");
+                let _ = outcome.describe_when();
+            }
+        }
+    }
+}
