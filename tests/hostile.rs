@@ -426,6 +426,54 @@ fn multi_document_yaml_with_a_table_is_an_error_at_the_second_document() {
 }
 
 #[test]
+fn table_in_a_later_yaml_document_is_an_error_not_a_pass() {
+    let dir = workspace();
+    fs::write(
+        dir.path().join("later.yaml"),
+        format!("kind: ConfigMap # dynamodb\n---\n{CONTROL}"),
+    )
+    .unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    run.assert_error("later.yaml", "more than one YAML document", Some((2, 1)));
+    run.assert_control_checked();
+}
+
+#[test]
+fn kubernetes_stream_of_documents_without_resources_is_not_a_template() {
+    let dir = workspace();
+    let manifests = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dynamodb-local}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dynamodb-local}
+";
+    fs::write(dir.path().join("k8s.yaml"), manifests).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    assert!(run.errors().is_empty(), "{:#}", run.json);
+    assert_eq!(run.json["summary"]["not_templates"], 1);
+    run.assert_control_checked();
+}
+
+#[test]
+fn invalid_yaml_in_a_later_document_is_still_an_error() {
+    let dir = workspace();
+    fs::write(
+        dir.path().join("broken.yaml"),
+        "a: 1 # dynamodb\n---\nb: [\n",
+    )
+    .unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    run.assert_error("broken.yaml", "invalid YAML", None);
+    run.assert_control_checked();
+}
+
+#[test]
 fn separator_only_and_comment_only_documents_are_not_templates() {
     let dir = workspace();
     fs::write(dir.path().join("sep.yaml"), "--- # DynamoDB\n").unwrap();

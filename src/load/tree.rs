@@ -60,6 +60,10 @@ pub struct Document<'s> {
     /// they check for duplicates. Without them, a template of N tables that each `Ref` a
     /// parameter or resource costs N x N key comparisons: a hang on a crafted file.
     pub large_maps: std::collections::HashMap<NodeId, KeyIndex<'s>>,
+    /// Where each YAML document after the first starts (its `---`), and the roots of
+    /// those that are not empty. CloudFormation reads one document only.
+    pub more_documents: Vec<Span>,
+    pub more_roots: Vec<NodeId>,
 }
 
 /// An intrinsic function call, written either as a tag (`!Sub x`) or as a single-key

@@ -58,6 +58,20 @@ impl<'d, 's> Template<'d, 's> {
     /// The template view of a document, or `None` when the document is not a template
     /// (no top-level `Resources` mapping: package.json, Kubernetes manifests, ...).
     pub fn from_document(doc: &'d Document<'s>) -> Result<Option<Self>, LoadError> {
+        if let Some(second) = doc.more_documents.first() {
+            // A stream of several documents (Kubernetes manifests) is not a template, unless
+            // one of them looks like one: then checking only the first could miss a table.
+            let has_resources = |root: &NodeId| doc.get(*root, "Resources").is_some();
+            if doc.root.iter().chain(&doc.more_roots).any(has_resources) {
+                return Err(LoadError::at(
+                    "more than one YAML document in the file",
+                    *second,
+                    "second document starts here",
+                )
+                .with_help("a CloudFormation template is a single document: split the file or remove the `---` separator"));
+            }
+            return Ok(None);
+        }
         let Some(root) = doc.root else {
             return Ok(None);
         };
