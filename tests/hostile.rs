@@ -786,3 +786,77 @@ fn find_in_map_over_a_huge_map_with_an_unresolvable_key_fails_closed() {
     assert!(message.contains("cannot be proven"), "{message}");
     run.assert_control_checked();
 }
+
+// ---------------------------------------------------------------- human output
+
+fn minified(tables: usize, padding: usize) -> String {
+    let resources: Vec<String> = (0..tables)
+        .map(|i| format!("\"T{i}\":{{\"Type\":\"AWS::DynamoDB::Table\"}}"))
+        .collect();
+    format!(
+        "{{\"Description\":\"{}\",\"Resources\":{{{}}}}}",
+        "x".repeat(padding),
+        resources.join(",")
+    )
+}
+
+fn check_human(dir: &Path) -> (i32, String) {
+    let output = Command::cargo_bin("ddb-guard")
+        .unwrap()
+        .current_dir(dir)
+        .args(["check", "--color", "never"])
+        .env("COLUMNS", "100")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn minified_template_on_one_huge_line_does_not_print_the_line_per_finding() {
+    // 2,000 tables on a single 80 KB line: with a snippet per finding, the human output
+    // would be 4,000 copies of that line (hundreds of MB).
+    let dir = workspace();
+    fs::write(dir.path().join("min.json"), minified(2000, 0)).unwrap();
+    let (code, text) = check_human(dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(text.matches("DDB001 deletion-policy").count(), 2001);
+    assert!(
+        text.len() < 4002 * 1024,
+        "output is {} bytes for 4002 findings",
+        text.len()
+    );
+    assert!(
+        text.contains("at min.json:1:32 (snippet left out"),
+        "{}",
+        &text[..2000]
+    );
+}
+
+#[test]
+fn hostile_run_in_human_output() {
+    let dir = workspace();
+    let (min, deep) = (minified(1, 5000), nested_yaml(300));
+    let files: &[(&str, &[u8])] = &[
+        ("min.json", min.as_bytes()),
+        ("deep.yaml", deep.as_bytes()),
+        (
+            "latin1.yaml",
+            b"Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    X: caf\xe9\n",
+        ),
+        ("list.yaml", b"# dynamodb\nResources: []\n"),
+        (
+            "types.yaml",
+            b"Resources:\n  A: AWS::DynamoDB::Table\n  B:\n    Type: !Ref Kind\n",
+        ),
+    ];
+    for (name, bytes) in files {
+        fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let (code, text) = check_human(dir.path());
+    assert_eq!(code, 2);
+    insta::with_settings!({filters => vec![(r" in \d+\.\d+s", " in [elapsed]")]}, {
+        insta::assert_snapshot!("hostile_human", text);
+    });
+}

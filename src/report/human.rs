@@ -32,23 +32,76 @@ pub fn render(
             .source
             .as_ref()
             .map(|s| NamedSource::new(file.path.clone(), Arc::clone(&s.text)));
+        // A snippet whose lines are huge (a minified template on one line) would print the
+        // whole line for every finding: output quadratic in the file. Those findings show
+        // their position instead.
+        let snippet = |spans: &mut dyn Iterator<Item = Span>| {
+            let text = file.source.as_ref().map(|s| &*s.text);
+            let mut spans = spans.peekable();
+            match (text, spans.peek().copied()) {
+                (Some(text), Some(first)) => {
+                    if spans.all(|span| fits_in_snippet(text, span)) {
+                        (source.clone(), None)
+                    } else {
+                        (
+                            None,
+                            file.source.as_ref().map(|s| position(&file.path, s, first)),
+                        )
+                    }
+                }
+                _ => (source.clone(), None),
+            }
+        };
         for error in &file.errors {
+            let spans = error
+                .span
+                .into_iter()
+                .chain(error.labels.iter().map(|l| l.span));
+            let (source, location) = snippet(&mut spans.into_iter());
             let diagnostic = ErrorDiagnostic {
                 file,
                 error,
-                source: source.clone(),
+                source,
+                location,
             };
             write_diagnostic(&handler, &diagnostic, out)?;
         }
         for finding in &file.findings {
+            let spans = std::iter::once(finding.span).chain(finding.labels.iter().map(|l| l.span));
+            let (source, location) = snippet(&mut spans.into_iter());
             let diagnostic = FindingDiagnostic {
                 finding,
-                source: source.clone(),
+                source,
+                location,
             };
             write_diagnostic(&handler, &diagnostic, out)?;
         }
     }
     writeln!(out, "{}", summary_line(report, options))
+}
+
+/// Longest stretch of text (the span and a line of context on each side) shown as a snippet.
+const MAX_SNIPPET_BYTES: usize = 4096;
+
+/// Does the snippet of `span` (its lines and one line either side, as miette shows it) stay
+/// under [`MAX_SNIPPET_BYTES`]? Looks at no more than that many bytes either way.
+fn fits_in_snippet(text: &str, span: Span) -> bool {
+    let bytes = text.as_bytes();
+    let (start, end) = (span.start.min(bytes.len()), span.end.min(bytes.len()));
+    if end - start > MAX_SNIPPET_BYTES {
+        return false;
+    }
+    let before = &bytes[start.saturating_sub(MAX_SNIPPET_BYTES)..start];
+    let after = &bytes[end..(end + MAX_SNIPPET_BYTES).min(bytes.len())];
+    let reaches_start = start <= MAX_SNIPPET_BYTES;
+    let reaches_end = end + MAX_SNIPPET_BYTES >= bytes.len();
+    (reaches_start || memchr::memrchr_iter(b'\n', before).nth(1).is_some())
+        && (reaches_end || memchr::memchr_iter(b'\n', after).nth(1).is_some())
+}
+
+fn position(path: &str, source: &crate::source::SourceText, span: Span) -> String {
+    let at = source.position(span.start);
+    format!("{path}:{}:{}", at.line, at.column)
 }
 
 fn write_diagnostic(
@@ -122,7 +175,11 @@ fn secondary(labels: &[Label]) -> impl Iterator<Item = LabeledSpan> + '_ {
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     source: Option<NamedSource<Arc<str>>>,
+    /// `path:line:column`, when the snippet is left out.
+    location: Option<String>,
 }
+
+const TOO_LONG: &str = "snippet left out: its lines are too long to show";
 
 impl fmt::Debug for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -132,7 +189,11 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&self.finding.message)?;
+        match &self.location {
+            Some(at) => write!(f, "\n  at {at} ({TOO_LONG})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -176,6 +237,7 @@ struct ErrorDiagnostic<'a> {
     file: &'a FileReport,
     error: &'a LoadError,
     source: Option<NamedSource<Arc<str>>>,
+    location: Option<String>,
 }
 
 impl fmt::Debug for ErrorDiagnostic<'_> {
@@ -186,7 +248,11 @@ impl fmt::Debug for ErrorDiagnostic<'_> {
 
 impl fmt::Display for ErrorDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.file.path, self.error.message)
+        write!(f, "{}: {}", self.file.path, self.error.message)?;
+        match &self.location {
+            Some(at) => write!(f, "\n  at {at} ({TOO_LONG})"),
+            None => Ok(()),
+        }
     }
 }
 
