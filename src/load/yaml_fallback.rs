@@ -116,6 +116,10 @@ mod tests {
         assert!(load("a: &x 1\n", 0, &Limits::default()).is_err());
         assert!(load("a: !!binary eA==\n", 0, &Limits::default()).is_err());
         assert!(load("a: 1\na: 2\n", 0, &Limits::default()).is_err());
-        assert!(load("a: 1\n---\nb: 2\n", 0, &Limits::default()).is_err());
+        // A second document is recorded for the model, which rejects it if any document
+        // has `Resources`.
+        let two = load("a: 1\n---\nb: 2\n", 0, &Limits::default()).expect("two documents");
+        assert_eq!(two.more_documents.len(), 1);
+        assert_eq!(two.more_roots.len(), 1);
     }
 }
