@@ -20,7 +20,8 @@ pub struct BaseFile {
     pub path: PathBuf,
     /// The report path when the file is gone at the head (relative to where the user is).
     pub display: String,
-    pub bytes: Vec<u8>,
+    /// The base text, or why it could not be read (too large): an error, never a pass.
+    pub bytes: Result<Vec<u8>, String>,
 }
 
 /// A head file and the base version it is compared with.
@@ -78,7 +79,7 @@ pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Basel
     let commit = repo.resolve(rev)?;
     let base = repo.merge_base(rev, &commit)?;
     // Name the base as the user did, unless the merge base is another commit.
-    let base_label = if base == commit {
+    let base_label = if base == commit && !is_full_id(rev) {
         rev.to_string()
     } else {
         base.chars().take(12).collect()
@@ -109,10 +110,14 @@ pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Basel
         if !scopes.wanted(&from) {
             continue;
         }
-        let bytes = repo.read(&base, &from)?;
-        if !may_hold_tables(&bytes) {
-            continue;
-        }
+        let bytes = match repo.read(&base, &from, read.max_file_size)? {
+            Some(bytes) if !may_hold_tables(&bytes) => continue,
+            Some(bytes) => Ok(bytes),
+            None => Err(format!(
+                "the base version is larger than the {} byte limit",
+                read.max_file_size
+            )),
+        };
         let file = BaseFile {
             name: format!("{base_label}:{from}"),
             path: PathBuf::from(&from),
@@ -129,6 +134,11 @@ pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Basel
     }
     pair_moved(&mut baseline, deleted, added, read);
     Ok(baseline)
+}
+
+/// A full commit id (what CI passes as the base SHA): shown abbreviated, as git does.
+fn is_full_id(rev: &str) -> bool {
+    rev.len() >= 40 && rev.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Compare NEW with OLD: two files, or two directories matched by relative path. Returns
@@ -231,7 +241,7 @@ fn read_old(path: &Path, read: &ReadLimits, errors: &mut Vec<WalkError>) -> Opti
             name: display.clone(),
             path: path.to_path_buf(),
             display,
-            bytes,
+            bytes: Ok(bytes),
         }),
         Ok(_) => None,
         Err(message) => {
@@ -276,7 +286,11 @@ fn pair_moved(
                 && other.file_stem() == rel.file_stem()
         });
         let chosen = same_stem.or_else(|| {
-            let tables = tables_of(&file.bytes, &file.path, &read.limits);
+            let tables = file
+                .bytes
+                .as_ref()
+                .map(|b| tables_of(b, &file.path, &read.limits))
+                .unwrap_or_default();
             if tables.is_empty() {
                 return None;
             }

@@ -177,10 +177,18 @@ pub fn run_against(discovery: Discovery, baseline: &Baseline, settings: &Setting
             .map(|b| check_deleted(b, settings))
             .collect::<Vec<_>>(),
     );
+    // A path named on the command line that is gone at the head but was a template at the
+    // base is the deleted template just reported, not a missing path.
+    let deleted: HashSet<&str> = baseline
+        .deleted
+        .iter()
+        .map(|b| b.display.as_str())
+        .collect();
     files.extend(
         discovery
             .errors
             .into_iter()
+            .filter(|e| !deleted.contains(e.display.as_str()))
             .map(|e| failed(e.display, LoadError::new(e.message), None)),
     );
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -401,8 +409,11 @@ fn check_deleted(base: &BaseFile, settings: &Settings) -> FileReport {
     match compared {
         Ok(mut findings) => {
             if !findings.is_empty() {
-                report.source = load::decode(&base.bytes)
+                report.source = base
+                    .bytes
+                    .as_deref()
                     .ok()
+                    .and_then(|b| load::decode(b).ok())
                     .map(|t| SourceText::new(t.into()));
             }
             settings.override_severities(&mut findings);
@@ -420,7 +431,11 @@ fn compare(base: &BaseFile, head: Head, settings: &Settings) -> Result<Vec<Findi
     if diff_rules.is_empty() {
         return Ok(Vec::new());
     }
-    let text = load::decode(&base.bytes).map_err(|e| in_base(base, None, e))?;
+    let bytes = base.bytes.as_deref().map_err(|why| {
+        in_base(base, None, LoadError::new(why.clone()))
+            .with_help("raise the limit with --max-file-size if the base really is a template")
+    })?;
+    let text = load::decode(bytes).map_err(|e| in_base(base, None, e))?;
     let source = SourceText::new(text.into());
     let doc = load::load(text, Format::detect(&base.path, text), &settings.limits)
         .map_err(|e| in_base(base, Some(&source), e))?;

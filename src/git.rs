@@ -8,7 +8,7 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -144,11 +144,45 @@ impl Repo {
         Ok(changes)
     }
 
-    /// The bytes of `path` (relative to the root) at `commit`.
-    pub fn read(&self, commit: &str, path: &str) -> Result<Vec<u8>, GitError> {
+    /// The bytes of `path` (relative to the root) at `commit`, or `Ok(None)` when the blob
+    /// is larger than `max` bytes (read no further than that, so a huge blob in the history
+    /// cannot exhaust memory).
+    pub fn read(&self, commit: &str, path: &str, max: u64) -> Result<Option<Vec<u8>>, GitError> {
+        use std::io::Read;
         let object = format!("{commit}:{path}");
-        let out = self.git(["cat-file", "blob", object.as_str()])?;
-        checked("cat-file", out)
+        let mut child = command(&self.cwd)
+            .args(["cat-file", "blob", object.as_str()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| GitError::Spawn(e.to_string()))?;
+        let mut bytes = Vec::new();
+        if let Some(stdout) = child.stdout.take() {
+            stdout
+                .take(max.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|e| GitError::Failed {
+                    command: "cat-file".into(),
+                    detail: e.to_string(),
+                })?;
+        }
+        if bytes.len() as u64 > max {
+            // Stop git rather than drain the rest; an error from the kill changes nothing.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        let out = child.wait_with_output().map_err(|e| GitError::Failed {
+            command: "cat-file".into(),
+            detail: e.to_string(),
+        })?;
+        if !out.status.success() {
+            return Err(GitError::Failed {
+                command: "cat-file".into(),
+                detail: stderr_line(&out),
+            });
+        }
+        Ok(Some(bytes))
     }
 
     fn git<I, S>(&self, args: I) -> Result<Output, GitError>
@@ -165,18 +199,23 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    Command::new("git")
-        .current_dir(cwd)
+    command(cwd)
+        .args(args)
+        .output()
+        .map_err(|e| GitError::Spawn(e.to_string()))
+}
+
+fn command(cwd: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(cwd)
         .args([
             "--no-pager",
             "--literal-pathspecs",
             "-c",
             "core.quotepath=off",
         ])
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| GitError::Spawn(e.to_string()))
+        .stdin(Stdio::null());
+    cmd
 }
 
 fn checked(command: &str, out: Output) -> Result<Vec<u8>, GitError> {

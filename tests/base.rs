@@ -716,3 +716,93 @@ fn human_output_of_a_pull_request_that_loses_tables() {
     repo.remove("stacks/sessions.yaml");
     insta::assert_snapshot!(human(repo.guard().args(["check", "--base", "main"]), 1));
 }
+
+#[test]
+fn deleted_template_named_on_the_command_line_is_reported_not_missing() {
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", &without_policies(ORDERS));
+    repo.commit("base");
+    repo.remove("stacks/orders.yaml");
+    let out = repo
+        .guard()
+        .args([
+            "check",
+            "--base",
+            "main",
+            "stacks/orders.yaml",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(1);
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["errors"].as_array().map(Vec::len), Some(0), "{json}");
+    assert_eq!(json["findings"][0]["rule"], "DDB020");
+    assert_eq!(json["findings"][0]["path"], "stacks/orders.yaml");
+}
+
+#[test]
+fn a_full_commit_id_as_base_is_named_by_its_short_form() {
+    let repo = Repo::new();
+    repo.write("orders.yaml", &without_policies(ORDERS));
+    repo.commit("base");
+    let sha = String::from_utf8(
+        isolated(Command::new("git"), repo.path())
+            .current_dir(repo.path())
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    repo.write("orders.yaml", QUEUE_ONLY);
+    let text = messages(repo.guard().args(["check", "--base", &sha]), 1);
+    assert!(
+        text[0].contains(&format!("`{}:orders.yaml` line 5", &sha[..12])),
+        "{}",
+        text[0]
+    );
+}
+
+#[test]
+fn base_version_over_the_size_limit_is_an_error_not_a_pass() {
+    let repo = Repo::new();
+    let padding = format!("# {}\n", "x".repeat(4096));
+    repo.write("orders.yaml", &format!("{padding}{ORDERS}"));
+    repo.commit("base");
+    repo.write("orders.yaml", QUEUE_ONLY);
+    let out = repo
+        .guard()
+        .args([
+            "check",
+            "--base",
+            "main",
+            "--max-file-size",
+            "1K",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(2);
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let message = json["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("larger than the 1024 byte limit"),
+        "{message}"
+    );
+}
+
+#[test]
+fn diff_takes_exactly_old_and_new() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), ORDERS).unwrap();
+    Bin::cargo_bin("ddb-guard")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["diff", "a.yaml", "a.yaml", "a.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("compares exactly OLD and NEW"));
+}

@@ -173,4 +173,126 @@ mod tests {
     fn nulls_compare_equal_whatever_their_spelling() {
         assert!(same("~", Format::Yaml, "null", Format::Json));
     }
+
+    mod prop {
+        use super::same;
+        use crate::load::Format;
+        use proptest::prelude::*;
+
+        /// A template value: text, a list, a mapping (distinct keys) or an intrinsic call.
+        #[derive(Clone, Debug)]
+        enum V {
+            Text(String),
+            Seq(Vec<V>),
+            Map(Vec<(String, V)>),
+            Call(&'static str, Box<V>),
+        }
+
+        const CALLS: &[&str] = &["Ref", "Sub", "If", "Join", "Select", "FindInMap", "Base64"];
+
+        fn value() -> impl Strategy<Value = V> {
+            let leaf = "[a-z0-9]{0,6}".prop_map(V::Text);
+            leaf.prop_recursive(4, 32, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(V::Seq),
+                    prop::collection::btree_map("[a-z]{1,4}", inner.clone(), 0..4)
+                        .prop_map(|m| V::Map(m.into_iter().collect())),
+                    (prop::sample::select(CALLS), inner)
+                        .prop_map(|(name, arg)| V::Call(name, Box::new(arg))),
+                ]
+            })
+        }
+
+        /// Flow YAML with short-form tags.
+        fn yaml(v: &V) -> String {
+            match v {
+                V::Text(t) => format!("\"{t}\""),
+                V::Seq(items) => {
+                    format!(
+                        "[{}]",
+                        items.iter().map(yaml).collect::<Vec<_>>().join(", ")
+                    )
+                }
+                V::Map(entries) => format!(
+                    "{{{}}}",
+                    entries
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\": {}", yaml(v)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                // A YAML node has one tag: a call of a call takes the long form outside.
+                V::Call(name, arg) if matches!(**arg, V::Call(..)) => {
+                    format!("{{\"{}\": {}}}", long_form(name), yaml(arg))
+                }
+                V::Call(name, arg) => format!("!{name} {}", yaml(arg)),
+            }
+        }
+
+        fn long_form(name: &str) -> String {
+            if name == "Ref" {
+                name.to_string()
+            } else {
+                format!("Fn::{name}")
+            }
+        }
+
+        /// JSON with long-form calls and every mapping's keys in reverse order.
+        fn json(v: &V) -> String {
+            match v {
+                V::Text(t) => format!("\"{t}\""),
+                V::Seq(items) => {
+                    format!(
+                        "[{}]",
+                        items.iter().map(json).collect::<Vec<_>>().join(", ")
+                    )
+                }
+                V::Map(entries) => format!(
+                    "{{{}}}",
+                    entries
+                        .iter()
+                        .rev()
+                        .map(|(k, v)| format!("\"{k}\": {}", json(v)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                V::Call(name, arg) => format!("{{\"{}\": {}}}", long_form(name), json(arg)),
+            }
+        }
+
+        /// The value with its first text leaf changed, if it has one.
+        fn mutate(v: &V) -> Option<V> {
+            match v {
+                V::Text(t) => Some(V::Text(format!("{t}z"))),
+                V::Seq(items) => items.iter().enumerate().find_map(|(i, item)| {
+                    let changed = mutate(item)?;
+                    let mut items = items.clone();
+                    items[i] = changed;
+                    Some(V::Seq(items))
+                }),
+                V::Map(entries) => entries.iter().enumerate().find_map(|(i, (k, item))| {
+                    let changed = mutate(item)?;
+                    let mut entries = entries.clone();
+                    entries[i] = (k.clone(), changed);
+                    Some(V::Map(entries))
+                }),
+                V::Call(name, arg) => Some(V::Call(name, Box::new(mutate(arg)?))),
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn yaml_short_form_equals_its_json_long_form(v in value()) {
+                prop_assert!(same(&yaml(&v), Format::Yaml, &json(&v), Format::Json),
+                    "{} vs {}", yaml(&v), json(&v));
+            }
+
+            #[test]
+            fn changing_one_text_leaf_is_a_difference(v in value()) {
+                let Some(changed) = mutate(&v) else { return Ok(()); };
+                prop_assert!(!same(&yaml(&v), Format::Yaml, &json(&changed), Format::Json),
+                    "{} vs {}", yaml(&v), json(&changed));
+            }
+        }
+    }
 }
