@@ -806,3 +806,69 @@ fn diff_takes_exactly_old_and_new() {
         .code(2)
         .stderr(predicates::str::contains("compares exactly OLD and NEW"));
 }
+
+#[test]
+fn table_that_gains_a_condition_that_can_be_false_is_removed_where_it_is_false() {
+    let repo = Repo::new();
+    let base = format!(
+        "Parameters:\n  Env:\n    Type: String\n    AllowedValues: [dev, prod]\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n{}",
+        without_policies(ORDERS).replace("AWSTemplateFormatVersion: '2010-09-09'\n", "")
+    );
+    repo.write("orders.yaml", &base);
+    repo.commit("base");
+    let head = base.replace(
+        "    Type: AWS::DynamoDB::Table\n",
+        "    Type: AWS::DynamoDB::Table\n    Condition: IsProd\n",
+    );
+    assert_ne!(head, base);
+    repo.write("orders.yaml", &head);
+    let found = findings(repo.guard().args(["check", "--base", "main"]), 1);
+    assert!(
+        found.contains(&f("DDB020", "error", "orders.yaml", 12)),
+        "{found:?}"
+    );
+    let text = messages(repo.guard().args(["check", "--base", "main"]), 1);
+    assert!(
+        text.iter()
+            .any(|m| m.contains("now exists only when condition `IsProd` is true")),
+        "{text:?}"
+    );
+    // Deployed with the same condition already: nothing changes.
+    repo.commit("conditional table");
+    assert_eq!(
+        findings(repo.guard().args(["check", "--base", "HEAD"]), 1)
+            .iter()
+            .filter(|f| f.0 == "DDB020")
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn item_removed_from_a_for_each_collection_removes_that_copy_of_the_table() {
+    let repo = Repo::new();
+    let template = |tenants: &str| {
+        format!(
+            "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Tenants:\n    - Tenant\n    - [{tenants}]\n    - ${{Tenant}}Table:\n        Type: AWS::DynamoDB::Table\n        Properties:\n          KeySchema:\n            - AttributeName: id\n              KeyType: HASH\n"
+        )
+    };
+    repo.write("tenants.yaml", &template("acme, globex, initech"));
+    repo.commit("base");
+    repo.write("tenants.yaml", &template("acme, initech"));
+    let found: Vec<_> = findings(repo.guard().args(["check", "--base", "main"]), 1)
+        .into_iter()
+        .filter(|f| f.0 == "DDB020")
+        .collect();
+    assert_eq!(found, vec![f("DDB020", "error", "tenants.yaml", 5)]);
+    let text = messages(repo.guard().args(["check", "--base", "main"]), 1);
+    assert!(
+        text.iter()
+            .any(|m| m.contains("for `Tenant` = `globex` were removed")),
+        "{text:?}"
+    );
+    // Adding a tenant removes nothing.
+    repo.write("tenants.yaml", &template("acme, globex, initech, umbrella"));
+    assert!(findings(repo.guard().args(["check", "--base", "main"]), 1)
+        .iter()
+        .all(|f| f.0 != "DDB020"));
+}

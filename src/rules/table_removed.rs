@@ -4,8 +4,10 @@
 //! Compares a template with its version at a base revision (`ddb-guard check --base REV`,
 //! `ddb-guard diff OLD NEW`). A DynamoDB table present at the base must not disappear at
 //! the head: neither the resource (and not by a logical-ID rename either, which is DDB021)
-//! nor the whole template file. If the base `DeletionPolicy` was provably `Retain` (or
-//! `RetainExceptOnCreate`) in every case, the finding is only a note.
+//! nor the whole template file. A table also disappears where it is still declared but
+//! gained a `Condition` that can be false, or where its `Fn::ForEach` collection lost an
+//! item (the copy for that item is removed). If the base `DeletionPolicy` was provably
+//! `Retain` (or `RetainExceptOnCreate`) in every case, the finding is only a note.
 //!
 //! ## Why it matters
 //! CloudFormation applies the policy of the *deployed* version: when a resource leaves the
@@ -38,6 +40,10 @@ use super::policy::retains;
 use super::table_match::{fates, Fate};
 use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
 use crate::finding::{Finding, Severity};
+use crate::load::{Document, NodeId};
+use crate::model::same::{same_value, Side};
+use crate::model::{Evaluator, Resource, Template};
+use crate::source::Span;
 
 pub const RULE: Rule = Rule {
     code: "DDB020",
@@ -56,52 +62,135 @@ pub const DIFF: DiffRule = DiffRule { rule: &RULE, check };
 fn check(cmp: &Comparison) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (table, fate) in fates(cmp) {
-        if !matches!(fate, Fate::Removed) {
-            continue;
-        }
         let id = table.logical_id;
-        let was_at = cmp.base_at(cmp.base.doc.span(table.key));
-        let what = match cmp.head {
-            Head::Template(_) => format!("table `{id}` was removed from the template"),
-            Head::NotTemplate => {
-                format!("table `{id}` is gone: the file is no longer a CloudFormation template")
+        let removals = match fate {
+            Fate::Removed => {
+                let what = match cmp.head {
+                    Head::Template(_) => format!("table `{id}` was removed from the template"),
+                    Head::NotTemplate => format!(
+                        "table `{id}` is gone: the file is no longer a CloudFormation template"
+                    ),
+                    Head::Deleted => {
+                        format!("table `{id}` is gone: the template file was deleted")
+                    }
+                };
+                vec![(what, cmp.removal_span(table))]
             }
-            Head::Deleted => format!("table `{id}` is gone: the template file was deleted"),
+            Fate::Kept(now) => match &cmp.head {
+                Head::Template(head) if now.is_table() => partly_removed(cmp, table, head, now),
+                _ => Vec::new(),
+            },
+            Fate::Renamed(..) => Vec::new(),
         };
-        let retained = retains(
-            &cmp.base_view(table),
-            "DeletionPolicy",
-            deletion_policy::SPEC.retains,
-        );
-        let (severity, message, label, help) = if retained {
-            (
-                Severity::Note,
-                format!(
-                    "{what} (it was at {was_at}); its base DeletionPolicy retains it, so CloudFormation keeps the table and its data but no longer manages it (orphaned)"
-                ),
-                format!("`{id}` leaves the stack here; the table is kept"),
-                "if that is intended, delete or import the orphaned table on purpose later; otherwise restore the resource".to_string(),
-            )
-        } else {
-            (
-                Severity::Error,
-                format!(
-                    "{what} (it was at {was_at}) and its base DeletionPolicy is not provably Retain: deploying this change deletes the table and its data"
-                ),
-                format!("`{id}` is deleted with its data"),
-                "restore the resource; to remove a table safely, first deploy it with `DeletionPolicy: Retain`, then remove it in a later change".to_string(),
-            )
-        };
-        let mut finding = diff_finding(
-            &RULE,
-            severity,
-            table,
-            cmp.removal_span(table),
-            message,
-            label,
-        );
-        finding.help = Some(help);
-        findings.push(finding);
+        for (what, span) in removals {
+            findings.push(removal(cmp, table, what, span));
+        }
     }
     findings
+}
+
+/// A table still declared at the head that no longer exists in every deployment: it
+/// gained a `Condition` that can be false, or its `Fn::ForEach` collection lost items.
+fn partly_removed(
+    cmp: &Comparison,
+    was: &Resource,
+    head: &Template,
+    now: &Resource,
+) -> Vec<(String, Span)> {
+    let (bd, hd) = (cmp.base.doc, head.doc);
+    let id = was.logical_id;
+    let mut out = Vec::new();
+    let condition_of = |doc: &Document, r: &Resource| {
+        doc.get(r.node, "Condition")
+            .and_then(|e| Some((doc.str(e.value)?.to_string(), e)))
+    };
+    if let Some((name, entry)) = condition_of(hd, now) {
+        let before = condition_of(bd, was).map(|(n, _)| n);
+        let unchanged = before.as_deref() == Some(name.as_str())
+            && match (cmp.base.condition(&name), head.condition(&name)) {
+                (Some(b), Some(h)) => same_value(Side::new(bd, b), Side::new(hd, h)),
+                (None, None) => true,
+                _ => false,
+            };
+        let can_be_false = Evaluator::new(head, &now.loops)
+            .condition(&name, 0)
+            .can_be_false;
+        if !unchanged && can_be_false {
+            let before = match before {
+                Some(b) if b == name => format!("condition `{b}` defined differently"),
+                Some(b) => format!("condition `{b}`"),
+                None => "no condition".to_string(),
+            };
+            out.push((
+                format!(
+                    "table `{id}` now exists only when condition `{name}` is true (at the base it had {before}), so where `{name}` is false the update removes it"
+                ),
+                hd.span(entry.key),
+            ));
+        }
+    }
+    for (before, after) in was.loops.iter().zip(&now.loops) {
+        if before.identifier != after.identifier {
+            break;
+        }
+        let (Some(old), Some(new)) = (
+            literal_items(bd, before.collection),
+            literal_items(hd, after.collection),
+        ) else {
+            continue;
+        };
+        let gone: Vec<String> = old
+            .iter()
+            .filter(|item| !new.contains(item))
+            .map(|item| format!("`{item}`"))
+            .collect();
+        if !gone.is_empty() {
+            out.push((
+                format!(
+                    "the copies of table `{id}` for `{}` = {} were removed from its `Fn::ForEach` collection",
+                    before.identifier,
+                    gone.join(", ")
+                ),
+                hd.span(after.collection),
+            ));
+        }
+    }
+    out
+}
+
+/// The items of a literal `Fn::ForEach` collection; `None` when it is not literal.
+fn literal_items<'d>(doc: &'d Document, collection: NodeId) -> Option<Vec<&'d str>> {
+    doc.seq(collection)?.iter().map(|i| doc.str(*i)).collect()
+}
+
+fn removal(cmp: &Comparison, table: &Resource, what: String, span: Span) -> Finding {
+    let id = table.logical_id;
+    let was_at = cmp.base_at(cmp.base.doc.span(table.key));
+    let retained = retains(
+        &cmp.base_view(table),
+        "DeletionPolicy",
+        deletion_policy::SPEC.retains,
+    );
+    let (severity, message, label, help) = if retained {
+        (
+            Severity::Note,
+            format!(
+                "{what} (it was at {was_at}); its base DeletionPolicy retains it, so CloudFormation keeps the table and its data but no longer manages it (orphaned)"
+            ),
+            format!("`{id}` leaves the stack here; the table is kept"),
+            "if that is intended, delete or import the orphaned table on purpose later; otherwise restore the resource",
+        )
+    } else {
+        (
+            Severity::Error,
+            format!(
+                "{what} (it was at {was_at}) and its base DeletionPolicy is not provably Retain: deploying this change deletes the table and its data"
+            ),
+            format!("`{id}` is deleted with its data"),
+            "restore the resource; to remove a table safely, first deploy it with `DeletionPolicy: Retain`, then remove it in a later change",
+        )
+    };
+    let mut finding = diff_finding(&RULE, severity, table, span, message, label);
+    finding.help = Some(help.to_string());
+    finding
 }
