@@ -125,6 +125,19 @@ impl Report {
             0
         }
     }
+
+    /// Attach an error found after the check (a refused fix) to its file, so that every
+    /// format shows it and the exit code says something could not be done.
+    pub fn add_error(&mut self, path: &str, error: LoadError) {
+        match self.files.iter_mut().find(|f| f.path == path) {
+            Some(file) => file.errors.push(error),
+            None => {
+                self.files.push(failed(path.to_string(), error, None));
+                self.files.sort_by(|a, b| a.path.cmp(&b.path));
+            }
+        }
+        self.summary = summarize(&self.files);
+    }
 }
 
 /// Check every discovered file in parallel; the result is in path order whatever the

@@ -88,6 +88,18 @@ pub struct CheckArgs {
     /// of REV and HEAD): a table removed, renamed or replaced is a finding.
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+
+    /// Apply safe fixes (insert or correct `Retain`), then report what remains.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Print the unified diff of what `--fix` would write, and write nothing.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// With `--fix` or `--diff`, also apply unsafe fixes (replace a conditional policy).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
 }
 
 /// `diff OLD NEW` takes every option of `check`; its PATHS and `--base` are hidden and

@@ -47,4 +47,76 @@ pub struct Finding {
     pub label: String,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// How to resolve the finding automatically, when the text allows it.
+    pub fix: Option<Fix>,
+}
+
+/// Whether a fix keeps the template's intended behaviour (ruff's applicability). `--fix`
+/// applies only safe fixes; unsafe ones also need `--unsafe-fixes`, because they overrule
+/// something the author wrote on purpose (a condition, a parameter) or change cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Unsafe,
+    Safe,
+}
+
+/// Replace the bytes of `span` (empty for an insertion) by `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+impl Edit {
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Edit {
+            span: Span::new(at, at),
+            replacement: text.into(),
+        }
+    }
+
+    pub fn delete(span: Span) -> Self {
+        Edit {
+            span,
+            replacement: String::new(),
+        }
+    }
+
+    pub fn replace(span: Span, text: impl Into<String>) -> Self {
+        Edit {
+            span,
+            replacement: text.into(),
+        }
+    }
+}
+
+/// A value a fix writes. Kept structural (not text) so that the same value can be rendered
+/// in YAML or JSON style and checked against the re-parsed tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixValue {
+    Str(String),
+    Bool(bool),
+    Map(Vec<(String, FixValue)>),
+}
+
+/// One structural effect a fix must have on the parse tree: key `key` of the mapping whose
+/// span is `map` is set to `value`, or removed when `value` is `None`. The fix engine
+/// verifies that the fixed text parses to the original tree plus exactly these changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub map: Span,
+    pub key: String,
+    pub value: Option<FixValue>,
+}
+
+/// Byte edits that resolve a finding, plus what they must do to the tree. Rules attach
+/// fixes; only the engine in `crate::fix` applies them, so a rule never writes files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub applicability: Applicability,
+    /// What the fix does, in the imperative ("insert `DeletionPolicy: Retain`").
+    pub description: String,
+    pub edits: Vec<Edit>,
+    pub changes: Vec<Change>,
 }

@@ -3,13 +3,14 @@
 //!
 //! One straight pipeline, one module per stage:
 //! [`discover`] -> [`load`] -> [`model`] -> [`rules`] -> [`report`], run per file by
-//! [`check`]. See ARCHITECTURE.md.
+//! [`check`]. [`fix`] applies the fixes that rules attach to findings. See ARCHITECTURE.md.
 
 pub mod base;
 pub mod check;
 pub mod cli;
 pub mod discover;
 pub mod finding;
+pub mod fix;
 pub mod git;
 pub mod load;
 pub mod model;

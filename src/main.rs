@@ -7,10 +7,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use ddb_guard::base::{self, Baseline, ReadLimits};
-use ddb_guard::check::{self, Settings};
+use ddb_guard::check::{self, Report, Settings};
 use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command};
-use ddb_guard::discover::{self, WalkOptions};
-use ddb_guard::report::{self, RenderOptions};
+use ddb_guard::discover::{self, Discovery, WalkOptions};
+use ddb_guard::finding::Applicability;
+use ddb_guard::fix::{self, FixMode};
+use ddb_guard::report::{self, Format, RenderOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -47,6 +49,9 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         limits: args.limits(),
         ..Settings::default()
     };
+    if args.unsafe_fixes && !args.fix && !args.diff {
+        return usage_error("--unsafe-fixes needs --fix or --diff", None);
+    }
     let read = ReadLimits {
         max_file_size: settings.max_file_size,
         limits: settings.limits,
@@ -62,8 +67,63 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         },
         (None, None) => (discover::discover(&args.paths, &walk), Baseline::default()),
     };
-    let report = check::run_against(discovery, &baseline, &settings);
+    let candidates = discovery.files.clone();
+    let again = Discovery {
+        files: discovery.files.clone(),
+        errors: discovery.errors.clone(),
+    };
+    let mut report = check::run_against(discovery, &baseline, &settings);
+    let mode = FixMode {
+        unsafe_fixes: args.unsafe_fixes,
+    };
+    if args.diff {
+        return diff_command(&report, &candidates, &settings, mode);
+    }
+    if args.fix {
+        let plans = fix::plan(&report, &candidates, &settings, mode);
+        let mut refused = Vec::new();
+        let (mut fixes, mut files) = (0, 0);
+        for plan in plans {
+            let written = plan.result.and_then(|fixed| {
+                if fixed.applied > 0 {
+                    fix::write(&plan.path, plan.original.as_bytes(), fixed.text.as_bytes())?;
+                }
+                Ok(fixed.applied)
+            });
+            match written {
+                Ok(0) => {}
+                Ok(n) => {
+                    fixes += n;
+                    files += 1;
+                }
+                Err(error) => refused.push((plan.display, error)),
+            }
+        }
+        // Re-check from disk: what the report shows is what the files now hold.
+        report = check::run_against(again, &baseline, &settings);
+        for (path, error) in refused {
+            report.add_error(&path, error);
+        }
+        let (code, _) = render(args, &report);
+        // Files were written whatever happened to stdout: always say so.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{} applied in {}",
+            plural(fixes, "fix", "fixes"),
+            plural(files, "file", "files")
+        );
+        return code;
+    }
+    let (code, complete) = render(args, &report);
+    if complete && args.format == Format::Human {
+        hint_fixable(&report);
+    }
+    code
+}
 
+/// Render the report; the flag says whether all of it reached stdout (a reader that
+/// closed the pipe wants no more, on stdout or stderr).
+fn render(args: &CheckArgs, report: &Report) -> (ExitCode, bool) {
     let stdout = std::io::stdout();
     let color = match args.color {
         ColorChoice::Always => true,
@@ -79,15 +139,16 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
     };
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written =
-        report::render(args.format, &report, &options, &mut out).and_then(|()| out.flush());
+        report::render(args.format, report, &options, &mut out).and_then(|()| out.flush());
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             // stderr may be closed too; nothing is left to tell, and the exit code says it.
             let _ = writeln!(std::io::stderr(), "ddb-guard: cannot write output: {e}");
-            return ExitCode::from(2);
+            return (ExitCode::from(2), false);
         }
+        return (ExitCode::from(report.exit_code() as u8), false);
     }
-    ExitCode::from(report.exit_code() as u8)
+    (ExitCode::from(report.exit_code() as u8), true)
 }
 
 /// Nothing could be compared (no repository, unknown revision, bad arguments): exit 2.
@@ -106,4 +167,85 @@ fn terminal_width() -> usize {
         .and_then(|c| c.parse().ok())
         .filter(|w| *w >= 40)
         .unwrap_or(100)
+}
+
+/// `--diff`: the diffs on stdout (ready for `patch -p0`), a count on
+/// stderr, and the exit code of the check itself.
+fn diff_command(
+    report: &Report,
+    candidates: &[discover::Candidate],
+    settings: &Settings,
+    mode: FixMode,
+) -> ExitCode {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut fixes, mut files, mut failed) = (0, 0, false);
+    for plan in fix::plan(report, candidates, settings, mode) {
+        match plan.result {
+            Ok(fixed) if fixed.applied > 0 => {
+                fixes += fixed.applied;
+                files += 1;
+                let diff = fix::unified_diff(&plan.display, &plan.original, &fixed.text);
+                if let Err(e) = out.write_all(diff.as_bytes()) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return ExitCode::from(report.exit_code() as u8);
+                    }
+                    let _ = writeln!(std::io::stderr(), "ddb-guard: cannot write output: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                failed = true;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "ddb-guard: {}: {}",
+                    plan.display,
+                    error.message
+                );
+            }
+        }
+    }
+    let _ = out.flush();
+    let _ = writeln!(
+        std::io::stderr(),
+        "{} would be applied in {}",
+        plural(fixes, "fix", "fixes"),
+        plural(files, "file", "files")
+    );
+    if failed {
+        return ExitCode::from(2);
+    }
+    ExitCode::from(report.exit_code() as u8)
+}
+
+/// Tell the user, as ruff does, how many findings `--fix` would resolve.
+fn hint_fixable(report: &Report) {
+    let fixes = report
+        .files
+        .iter()
+        .flat_map(|f| &f.findings)
+        .filter_map(|f| f.fix.as_ref());
+    let (mut safe, mut unsafe_only) = (0, 0);
+    for fix in fixes {
+        match fix.applicability {
+            Applicability::Safe => safe += 1,
+            Applicability::Unsafe => unsafe_only += 1,
+        }
+    }
+    if safe > 0 || unsafe_only > 0 {
+        let more = if unsafe_only > 0 {
+            format!(" ({unsafe_only} more with `--fix --unsafe-fixes`)",)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            std::io::stderr(),
+            "{} fixable with `ddb-guard check --fix`{more}",
+            plural(safe, "finding is", "findings are"),
+        );
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -5,6 +5,7 @@
 //! value spans, is archived, and expands aliases silently (see ARCHITECTURE.md).
 
 mod builder;
+mod edit;
 mod json;
 pub mod tree;
 mod yaml;
@@ -36,8 +37,9 @@ impl Default for Limits {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
+    #[default]
     Yaml,
     Json,
 }
@@ -116,10 +118,13 @@ pub fn load<'s>(text: &'s str, format: Format, limits: &Limits) -> Result<Docume
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
     };
-    match format {
+    let mut doc = match format {
         Format::Yaml => yaml::load(body, base, limits),
         Format::Json => json::load(body, base, limits),
-    }
+    }?;
+    doc.text = text;
+    doc.format = format;
+    Ok(doc)
 }
 
 /// Bytes to text, or an error at the first byte that is not UTF-8.

@@ -64,6 +64,10 @@ pub struct Document<'s> {
     /// those that are not empty. CloudFormation reads one document only.
     pub more_documents: Vec<Span>,
     pub more_roots: Vec<NodeId>,
+    /// The whole text the spans index (BOM included), so that a rule can shape a fix in
+    /// the style of the bytes around a node without parsing anything again.
+    pub text: &'s str,
+    pub format: super::Format,
 }
 
 /// An intrinsic function call, written either as a tag (`!Sub x`) or as a single-key

@@ -133,6 +133,7 @@ impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
             label,
             labels: Vec::new(),
             help: None,
+            fix: None,
         }
     }
 }
@@ -258,6 +259,7 @@ pub fn diff_finding(
         label,
         labels: Vec::new(),
         help: None,
+        fix: None,
     }
 }
 

@@ -1,8 +1,8 @@
 //! The proof shared by DDB001 and DDB002: evaluate a retention attribute to every value it
 //! can take and report each case that does not retain the table.
 
-use crate::finding::{Finding, Label};
-use crate::load::NodeId;
+use crate::finding::{Applicability, Change, Finding, Fix, FixValue, Label};
+use crate::load::{Entry, NodeId};
 use crate::model::{Outcome, Value};
 
 use super::{ResourceView, Rule};
@@ -63,6 +63,7 @@ pub fn check_policy(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Vec<
         }
     }
     finding.help = Some(help(&bad, spec));
+    finding.fix = fix_value(view, spec, entry);
     vec![finding]
 }
 
@@ -98,6 +99,7 @@ fn missing(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Finding {
         finding.help = Some(format!(
             "{attr} is a resource attribute, not a property: move it out of `Properties` to the level of `Type`"
         ));
+        finding.fix = fix_misplaced(view, spec, misplaced);
         return finding;
     }
     let mut finding = view.finding(
@@ -112,7 +114,103 @@ fn missing(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Finding {
     finding.help = Some(format!(
         "add `{attr}: Retain` to the resource, next to `Type`"
     ));
+    finding.fix = fix_missing(view, spec);
     finding
+}
+
+fn retain() -> FixValue {
+    FixValue::Str("Retain".to_string())
+}
+
+/// Insert `attr: Retain` right after `Type`: always safe, it only adds protection.
+fn fix_missing(view: &ResourceView, spec: &PolicySpec) -> Option<Fix> {
+    let doc = view.doc();
+    let map = view.resource.node;
+    let after = view.attribute("Type")?;
+    let edit = doc.insert_entry_after(map, after, spec.attribute, &retain())?;
+    Some(Fix {
+        applicability: Applicability::Safe,
+        description: format!("insert `{}: Retain`", spec.attribute),
+        edits: vec![edit],
+        changes: vec![Change {
+            map: doc.span(map),
+            key: spec.attribute.to_string(),
+            value: Some(retain()),
+        }],
+    })
+}
+
+/// Replace the value by `Retain`. Safe for a plain literal (`Delete`, `Snapshot`, `retain`
+/// are mistakes or explicit deletes); unsafe for an expression (`Fn::If`, `Ref`,
+/// `Fn::FindInMap`), which states an intent per environment that the fix overrules.
+fn fix_value(view: &ResourceView, spec: &PolicySpec, entry: Entry) -> Option<Fix> {
+    let doc = view.doc();
+    let literal = doc.str(entry.value).is_some();
+    let edit = doc.replace_value(entry, &retain())?;
+    Some(Fix {
+        applicability: if literal {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
+        description: if literal {
+            format!("replace the value of `{}` by `Retain`", spec.attribute)
+        } else {
+            format!(
+                "replace the conditional `{}` by an unconditional `Retain`",
+                spec.attribute
+            )
+        },
+        edits: vec![edit],
+        changes: vec![Change {
+            map: doc.span(view.resource.node),
+            key: spec.attribute.to_string(),
+            value: Some(retain()),
+        }],
+    })
+}
+
+/// Move a policy written under `Properties` to the resource. A retaining literal moves as
+/// written; anything else becomes `Retain` (unsafe when it was an expression).
+fn fix_misplaced(view: &ResourceView, spec: &PolicySpec, misplaced: Entry) -> Option<Fix> {
+    let doc = view.doc();
+    let map = view.resource.node;
+    let properties = view.attribute("Properties")?;
+    let after = view.attribute("Type")?;
+    let literal = doc.str(misplaced.value);
+    let value = match literal {
+        Some(v) if spec.retains.contains(&v) => FixValue::Str(v.to_string()),
+        _ => retain(),
+    };
+    let mut edits = doc.remove_entry(properties, misplaced)?;
+    edits.push(doc.insert_entry_after(map, after, spec.attribute, &value)?);
+    let FixValue::Str(shown) = &value else {
+        return None;
+    };
+    Some(Fix {
+        applicability: if literal.is_some() {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
+        description: format!(
+            "move `{}` out of `Properties` as `{}: {shown}`",
+            spec.attribute, spec.attribute
+        ),
+        edits,
+        changes: vec![
+            Change {
+                map: doc.span(properties.value),
+                key: spec.attribute.to_string(),
+                value: None,
+            },
+            Change {
+                map: doc.span(map),
+                key: spec.attribute.to_string(),
+                value: Some(value.clone()),
+            },
+        ],
+    })
 }
 
 /// "is `Delete` when condition `IsProd` is false".

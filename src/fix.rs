@@ -1,0 +1,496 @@
+//! The fix engine: the one place that turns fixes attached to findings into new file
+//! contents and writes them.
+//!
+//! Per file, in passes: load, run the rules, take the allowed fixes whose edits do not
+//! overlap, apply them, and verify that the new text parses to the old tree plus exactly
+//! the changes the fixes declare. Overlapping fixes wait for the next pass, which starts
+//! from the fixed text (as ruff does). Nothing is written unless every pass verified, and
+//! the file on disk is replaced only if it still holds the bytes that were checked:
+//! temp file in the same directory, fsync, rename, permissions kept.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::check::{Report, Settings};
+use crate::discover::{io_reason, Candidate};
+use crate::finding::{Applicability, Change, Edit, Fix, FixValue};
+use crate::load::{self, Document, Format, LoadError, NodeId, NodeKind, ScalarStyle};
+use crate::model::Template;
+use crate::rules;
+use crate::source::Span;
+
+/// Fixes that still apply after this many passes mean a fix does not resolve its own
+/// finding: refuse rather than loop.
+const MAX_PASSES: usize = 8;
+
+/// Which fixes to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixMode {
+    pub unsafe_fixes: bool,
+}
+
+impl FixMode {
+    pub fn allows(&self, fix: &Fix) -> bool {
+        fix.applicability == Applicability::Safe || self.unsafe_fixes
+    }
+}
+
+/// The fixed text of one file and how many fixes it took.
+#[derive(Clone, Debug)]
+pub struct Fixed {
+    pub text: String,
+    pub applied: usize,
+}
+
+/// The outcome for one file that had fixes to apply.
+#[derive(Clone, Debug)]
+pub struct FileFix {
+    pub display: String,
+    pub path: PathBuf,
+    /// The text that was checked, as read from disk.
+    pub original: Arc<str>,
+    pub result: Result<Fixed, LoadError>,
+}
+
+/// Compute the fixes for every file of `report` that has an allowed fix, in parallel and
+/// in path order. Nothing is written.
+pub fn plan(
+    report: &Report,
+    candidates: &[Candidate],
+    settings: &Settings,
+    mode: FixMode,
+) -> Vec<FileFix> {
+    let paths: HashMap<&str, &Path> = candidates
+        .iter()
+        .map(|c| (c.display.as_str(), c.path.as_path()))
+        .collect();
+    let todo: Vec<(&str, &Path, Arc<str>)> = report
+        .files
+        .iter()
+        .filter(|f| {
+            f.errors.is_empty()
+                && f.findings
+                    .iter()
+                    .any(|x| x.fix.as_ref().is_some_and(|fix| mode.allows(fix)))
+        })
+        .filter_map(|f| {
+            let path = paths.get(f.path.as_str())?;
+            let source = f.source.as_ref()?;
+            Some((f.path.as_str(), *path, Arc::clone(&source.text)))
+        })
+        .collect();
+    todo.into_par_iter()
+        .map(|(display, path, original)| FileFix {
+            display: display.to_string(),
+            path: path.to_path_buf(),
+            result: fix_text(path, &original, settings, mode),
+            original,
+        })
+        .collect()
+}
+
+/// Apply every allowed fix to `text` (the whole file, as read), verified pass by pass.
+pub fn fix_text(
+    path: &Path,
+    text: &str,
+    settings: &Settings,
+    mode: FixMode,
+) -> Result<Fixed, LoadError> {
+    let mut current = text.to_string();
+    let mut applied = 0;
+    for _ in 0..MAX_PASSES {
+        let doc = load::load(&current, Format::detect(path, &current), &settings.limits)?;
+        let Some(template) = Template::from_document(&doc)? else {
+            break;
+        };
+        let mut findings = rules::check_template(&template, &settings.rules, &settings.options);
+        // Rule order first: keys inserted at one place come out as DeletionPolicy, then
+        // UpdateReplacePolicy, whichever finding comes first in the file.
+        findings.sort_by_key(|f| (f.code, f.span.start));
+        let fixes: Vec<&Fix> = findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .filter(|f| mode.allows(f))
+            .collect();
+        if fixes.is_empty() {
+            return Ok(Fixed {
+                text: current,
+                applied,
+            });
+        }
+        let chosen = choose(&fixes);
+        let next = apply(&current, &chosen);
+        verify(&doc, path, &next, &chosen, &settings.limits)?;
+        applied += chosen.len();
+        current = next;
+    }
+    Err(LoadError::new(format!(
+        "fixes did not converge after {MAX_PASSES} passes; the file was not changed"
+    ))
+    .with_help("this is a bug in ddb-guard: please report it with the template"))
+}
+
+/// The fixes of one pass: in order, each one whose edits and changes do not collide with
+/// those already taken. Insertions at the same offset do not collide; they
+/// are written in the order taken.
+fn choose<'f>(fixes: &[&'f Fix]) -> Vec<&'f Fix> {
+    let mut taken: Vec<&Fix> = Vec::new();
+    for fix in fixes {
+        let collides = taken.iter().any(|t| {
+            t.edits
+                .iter()
+                .any(|a| fix.edits.iter().any(|b| overlaps(a.span, b.span)))
+                || t.changes.iter().any(|a| {
+                    fix.changes.iter().any(|b| {
+                        // Two removals from one mapping could empty it, which each
+                        // removal alone did not plan for: one per pass.
+                        a.map == b.map
+                            && (a.key == b.key || (a.value.is_none() && b.value.is_none()))
+                    })
+                })
+        });
+        if !collides {
+            taken.push(fix);
+        }
+    }
+    taken
+}
+
+fn overlaps(a: Span, b: Span) -> bool {
+    let inside = |point: usize, range: Span| range.start < point && point < range.end;
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => false,
+        (true, false) => inside(a.start, b),
+        (false, true) => inside(b.start, a),
+        (false, false) => a.start < b.end && b.start < a.end,
+    }
+}
+
+fn apply(text: &str, fixes: &[&Fix]) -> String {
+    let mut edits: Vec<&Edit> = fixes.iter().flat_map(|f| &f.edits).collect();
+    // Stable: insertions at one offset keep the order of their fixes.
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len() + 64 * edits.len());
+    let mut at = 0;
+    for edit in edits {
+        out.push_str(&text[at..edit.span.start]);
+        out.push_str(&edit.replacement);
+        at = edit.span.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The fixed text must parse, and to the original tree with exactly the declared changes:
+/// same keys in the same order, same scalars with the same style and tags, everywhere
+/// except the changed keys.
+fn verify(
+    before: &Document,
+    path: &Path,
+    fixed: &str,
+    fixes: &[&Fix],
+    limits: &load::Limits,
+) -> Result<(), LoadError> {
+    let refuse = |why: String| {
+        LoadError::new(format!(
+            "a fix was refused and the file left untouched: {why}"
+        ))
+        .with_help("this is a bug in ddb-guard: please report it with the template")
+    };
+    let after = load::load(fixed, Format::detect(path, fixed), limits)
+        .map_err(|e| refuse(format!("the fixed text would not parse ({})", e.message)))?;
+    if after.more_documents.len() != before.more_documents.len() {
+        return Err(refuse(
+            "the fixed text would have another number of YAML documents".into(),
+        ));
+    }
+    let mut changes: HashMap<Span, Vec<&Change>> = HashMap::new();
+    for change in fixes.iter().flat_map(|f| &f.changes) {
+        changes.entry(change.map).or_default().push(change);
+    }
+    let mut compare = Compare {
+        a: before,
+        b: &after,
+        changes: &changes,
+        applied: 0,
+    };
+    let same = match (before.root, after.root) {
+        (Some(x), Some(y)) => compare.same(x, y),
+        (None, None) => Ok(()),
+        _ => Err(before.root.map(|r| before.span(r)).unwrap_or_default()),
+    };
+    if let Err(span) = same {
+        return Err(LoadError {
+            span: Some(span),
+            label: Some("the fix would change this".to_string()),
+            ..refuse("the fixed text would change more than the intended keys".to_string())
+        });
+    }
+    let expected = changes.values().map(Vec::len).sum::<usize>();
+    if compare.applied != expected {
+        return Err(refuse(format!(
+            "{} of {expected} intended changes were not found in the fixed text",
+            expected - compare.applied
+        )));
+    }
+    Ok(())
+}
+
+/// Structural equality of two trees modulo declared changes; the error is the span (in
+/// the original) where they first differ.
+struct Compare<'a, 's, 't> {
+    a: &'a Document<'s>,
+    b: &'a Document<'t>,
+    changes: &'a HashMap<Span, Vec<&'a Change>>,
+    applied: usize,
+}
+
+impl Compare<'_, '_, '_> {
+    fn same(&mut self, x: NodeId, y: NodeId) -> Result<(), Span> {
+        let (nx, ny) = (self.a.node(x), self.b.node(y));
+        let here = nx.span;
+        if nx.tag != ny.tag {
+            return Err(here);
+        }
+        match (&nx.kind, &ny.kind) {
+            (NodeKind::Scalar(s), NodeKind::Scalar(t)) => {
+                if s.text == t.text && s.style == t.style {
+                    Ok(())
+                } else {
+                    Err(here)
+                }
+            }
+            (NodeKind::Seq(p), NodeKind::Seq(q)) => {
+                if p.len() != q.len() {
+                    return Err(here);
+                }
+                p.iter().zip(q).try_for_each(|(i, j)| self.same(*i, *j))
+            }
+            (NodeKind::Map(p), NodeKind::Map(q)) => {
+                let all = self.changes;
+                let changes = all.get(&here).map(Vec::as_slice).unwrap_or(&[]);
+                for change in changes {
+                    let found = self.b.get_value(y, &change.key);
+                    let ok = match (&change.value, found) {
+                        (None, None) => true,
+                        (Some(value), Some(node)) => matches(self.b, node, value),
+                        _ => false,
+                    };
+                    if !ok {
+                        return Err(here);
+                    }
+                    self.applied += 1;
+                }
+                let untouched = |doc: &Document, entries: &[load::Entry]| -> Vec<load::Entry> {
+                    entries
+                        .iter()
+                        .filter(|e| !changes.iter().any(|c| c.key == doc.key(e)))
+                        .copied()
+                        .collect()
+                };
+                let (p, q) = (untouched(self.a, p), untouched(self.b, q));
+                if p.len() != q.len() {
+                    return Err(here);
+                }
+                for (e, f) in p.iter().zip(&q) {
+                    self.same(e.key, f.key)?;
+                    self.same(e.value, f.value)?;
+                }
+                Ok(())
+            }
+            _ => Err(here),
+        }
+    }
+}
+
+/// Does `node` hold `value`, whatever quoting it was written with?
+fn matches(doc: &Document, node: NodeId, value: &FixValue) -> bool {
+    let n = doc.node(node);
+    match (value, &n.kind) {
+        (_, _) if n.tag.is_some() => false,
+        (FixValue::Str(s), NodeKind::Scalar(t)) => t.style != ScalarStyle::Block && t.text == *s,
+        (FixValue::Bool(v), NodeKind::Scalar(t)) => {
+            t.style == ScalarStyle::Plain && t.text == v.to_string()
+        }
+        (FixValue::Map(entries), NodeKind::Map(found)) => {
+            entries.len() == found.len()
+                && entries
+                    .iter()
+                    .zip(found)
+                    .all(|((k, v), e)| doc.key(e) == k && matches(doc, e.value, v))
+        }
+        _ => false,
+    }
+}
+
+/// Replace `path` by `fixed`, if it still holds `expected`. Atomic: a temp file in the
+/// same directory is written, synced and renamed over the original, with its permissions.
+/// A symbolic link is followed, so the link keeps pointing at the (fixed) target.
+pub fn write(path: &Path, expected: &[u8], fixed: &[u8]) -> Result<(), LoadError> {
+    let io = |what: &str, e: std::io::Error| {
+        LoadError::new(format!(
+            "{what}: {}; the file was not changed",
+            io_reason(&e)
+        ))
+    };
+    let target = std::fs::canonicalize(path).map_err(|e| io("cannot resolve the path", e))?;
+    let current = std::fs::read(&target).map_err(|e| io("cannot read the file again", e))?;
+    if current != expected {
+        return Err(LoadError::new(
+            "the file changed on disk after it was checked; it was not fixed",
+        )
+        .with_help("run `ddb-guard check --fix` again once nothing else writes the file"));
+    }
+    let permissions = std::fs::metadata(&target)
+        .map_err(|e| io("cannot read the file's permissions", e))?
+        .permissions();
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".ddb-guard-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io("cannot create a temporary file next to it", e))?;
+    temp.write_all(fixed)
+        .and_then(|()| temp.as_file().set_permissions(permissions))
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io("cannot write the temporary file", e))?;
+    temp.persist(&target)
+        .map_err(|e| io("cannot rename the temporary file over it", e.error))?;
+    // The rename is durable only once the directory entry is; not every platform can
+    // sync a directory, and the data is already safe either way.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The unified diff of one file's fix, headed by its path, as ruff prints it.
+pub fn unified_diff(display: &str, original: &str, fixed: &str) -> String {
+    similar::TextDiff::from_lines(original, fixed)
+        .unified_diff()
+        .context_radius(3)
+        .header(display, display)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(text: &str, name: &str, unsafe_fixes: bool) -> Result<Fixed, LoadError> {
+        fix_text(
+            Path::new(name),
+            text,
+            &Settings::default(),
+            FixMode { unsafe_fixes },
+        )
+    }
+
+    #[test]
+    fn missing_policies_are_inserted_in_rule_order_after_type() {
+        let text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {}\n";
+        let fixed = fix(text, "t.yaml", false).unwrap();
+        assert_eq!(fixed.applied, 2);
+        assert_eq!(
+            fixed.text,
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties: {}\n"
+        );
+    }
+
+    #[test]
+    fn conditional_policy_is_replaced_only_with_unsafe_fixes() {
+        let text = "Conditions:\n  C: !Equals [a, b]\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: !If [C, Retain, Delete]\n    UpdateReplacePolicy: Retain\n";
+        let safe = fix(text, "t.yaml", false).unwrap();
+        assert_eq!((safe.applied, safe.text.as_str()), (0, text));
+        let forced = fix(text, "t.yaml", true).unwrap();
+        assert_eq!(forced.applied, 1);
+        assert!(forced.text.contains("    DeletionPolicy: Retain\n"));
+    }
+
+    #[test]
+    fn insertions_at_one_offset_do_not_collide_but_overlaps_do() {
+        assert!(!overlaps(Span::new(4, 4), Span::new(4, 4)));
+        assert!(!overlaps(Span::new(4, 4), Span::new(4, 9)));
+        assert!(overlaps(Span::new(5, 5), Span::new(4, 9)));
+        assert!(overlaps(Span::new(4, 6), Span::new(5, 9)));
+        assert!(!overlaps(Span::new(4, 5), Span::new(5, 9)));
+    }
+
+    #[test]
+    fn a_fix_that_changes_more_than_it_declares_is_refused() {
+        let text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n";
+        let doc = load::load(text, Format::Yaml, &load::Limits::default()).unwrap();
+        let bad = Fix {
+            applicability: Applicability::Safe,
+            description: "sneaky".into(),
+            edits: vec![Edit::replace(Span::new(2, 3), "U")],
+            changes: Vec::new(),
+        };
+        let next = apply(text, &[&bad]);
+        let err = verify(
+            &doc,
+            Path::new("t.yaml"),
+            &next,
+            &[&bad],
+            &load::Limits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("more than the intended keys"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_fix_that_does_not_do_what_it_declares_is_refused() {
+        let text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n";
+        let doc = load::load(text, Format::Yaml, &load::Limits::default()).unwrap();
+        let t = doc.get_value(doc.root.unwrap(), "Resources").unwrap();
+        let t = doc.get_value(t, "T").unwrap();
+        let lazy = Fix {
+            applicability: Applicability::Safe,
+            description: "lazy".into(),
+            edits: Vec::new(),
+            changes: vec![Change {
+                map: doc.span(t),
+                key: "DeletionPolicy".into(),
+                value: Some(FixValue::Str("Retain".into())),
+            }],
+        };
+        let err = verify(
+            &doc,
+            Path::new("t.yaml"),
+            text,
+            &[&lazy],
+            &load::Limits::default(),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("refused"), "{err:?}");
+    }
+
+    #[test]
+    fn write_refuses_a_file_that_changed_since_it_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        std::fs::write(&path, "changed by someone else\n").unwrap();
+        let err = write(&path, b"what was checked\n", b"fixed\n").unwrap_err();
+        assert!(err.message.contains("changed on disk"), "{err:?}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "changed by someone else\n"
+        );
+    }
+
+    #[test]
+    fn write_replaces_the_file_when_it_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        std::fs::write(&path, "old\n").unwrap();
+        write(&path, b"old\n", b"new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+    }
+}

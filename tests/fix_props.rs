@@ -1,0 +1,324 @@
+//! Property test of `--fix` on generated templates: YAML block and flow, pretty and
+//! minified JSON, CRLF, BOM and comments, with policies missing, wrong, right or misplaced
+//! under `Properties`. After the fix no DDB001/DDB002 finding is left, the tree is the
+//! original plus exactly the retention policies (checked by an oracle independent of the
+//! engine's own verification), only lines holding a policy change, and a second fix is a
+//! no-op.
+
+mod support {
+    pub mod fix_oracle;
+}
+
+use std::path::Path;
+
+use ddb_guard::check::Settings;
+use ddb_guard::fix::{self, FixMode};
+use proptest::prelude::*;
+use support::fix_oracle;
+
+#[derive(Clone, Debug)]
+enum Layout {
+    Block { indent: usize },
+    Flow,
+    Json { indent: usize },
+    JsonMinified,
+}
+
+#[derive(Clone, Debug)]
+enum Policy {
+    Missing,
+    Literal(&'static str),
+    InProperties(&'static str),
+}
+
+#[derive(Clone, Debug)]
+struct Table {
+    deletion: Policy,
+    replace: Policy,
+    type_first: bool,
+    extra: usize,
+    quoted: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    layout: Layout,
+    crlf: bool,
+    bom: bool,
+    comments: bool,
+    tables: Vec<Table>,
+}
+
+/// A tiny ordered tree to render in every layout.
+enum T {
+    Str(String, bool),
+    Map(Vec<(String, T)>),
+}
+
+fn s(text: &str) -> T {
+    T::Str(text.to_string(), false)
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    prop_oneof![
+        Just(Policy::Missing),
+        prop::sample::select(vec![
+            "Retain",
+            "RetainExceptOnCreate",
+            "Delete",
+            "Snapshot",
+            "retain"
+        ])
+        .prop_map(Policy::Literal),
+        prop::sample::select(vec!["Retain", "Delete"]).prop_map(Policy::InProperties),
+    ]
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let layout = prop_oneof![
+        (1usize..=2).prop_map(|n| Layout::Block { indent: 2 * n }),
+        Just(Layout::Flow),
+        prop::sample::select(vec![1usize, 2, 4]).prop_map(|indent| Layout::Json { indent }),
+        Just(Layout::JsonMinified),
+    ];
+    let table = (policy(), policy(), any::<bool>(), 0usize..=2, any::<bool>()).prop_map(
+        |(deletion, replace, type_first, extra, quoted)| Table {
+            deletion,
+            replace,
+            type_first,
+            extra,
+            quoted,
+        },
+    );
+    (
+        layout,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        prop::collection::vec(table, 1..=3),
+    )
+        .prop_map(|(layout, crlf, bom, comments, tables)| Case {
+            layout,
+            crlf,
+            bom,
+            comments,
+            tables,
+        })
+}
+
+fn resource(t: &Table) -> T {
+    let mut props = Vec::new();
+    let mut policies = Vec::new();
+    for (name, p) in [
+        ("DeletionPolicy", &t.deletion),
+        ("UpdateReplacePolicy", &t.replace),
+    ] {
+        match p {
+            Policy::Missing => {}
+            Policy::Literal(v) => {
+                policies.push((name.to_string(), T::Str(v.to_string(), t.quoted)))
+            }
+            Policy::InProperties(v) => props.push((name.to_string(), s(v))),
+        }
+    }
+    for i in 0..t.extra {
+        props.push((format!("Extra{i}"), s("PAY_PER_REQUEST")));
+    }
+    let type_entry = (
+        "Type".to_string(),
+        T::Str("AWS::DynamoDB::Table".into(), t.quoted),
+    );
+    let mut entries = Vec::new();
+    if t.type_first {
+        entries.push(type_entry);
+        entries.extend(policies);
+        if !props.is_empty() {
+            entries.push(("Properties".into(), T::Map(props)));
+        }
+    } else {
+        if !props.is_empty() {
+            entries.push(("Properties".into(), T::Map(props)));
+        }
+        entries.extend(policies);
+        entries.push(type_entry);
+    }
+    T::Map(entries)
+}
+
+fn yaml_scalar(text: &str, quoted: bool) -> String {
+    if quoted {
+        format!("\"{text}\"")
+    } else {
+        text.to_string()
+    }
+}
+
+fn yaml_flow(t: &T) -> String {
+    match t {
+        T::Str(v, q) => yaml_scalar(v, *q),
+        T::Map(entries) => {
+            let parts: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", yaml_flow(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+fn yaml_block(t: &T, depth: usize, indent: usize, comments: bool, out: &mut Vec<String>) {
+    let T::Map(entries) = t else { return };
+    let pad = " ".repeat(depth * indent);
+    for (k, v) in entries {
+        match v {
+            T::Str(text, q) => {
+                let comment = if comments && k == "Type" {
+                    " # the table"
+                } else {
+                    ""
+                };
+                out.push(format!("{pad}{k}: {}{comment}", yaml_scalar(text, *q)));
+            }
+            T::Map(_) => {
+                out.push(format!("{pad}{k}:"));
+                yaml_block(v, depth + 1, indent, comments, out);
+            }
+        }
+    }
+}
+
+fn json(t: &T, depth: usize, indent: Option<usize>) -> String {
+    match t {
+        T::Str(v, _) => format!("\"{v}\""),
+        T::Map(entries) if entries.is_empty() => "{}".into(),
+        T::Map(entries) => {
+            let Some(n) = indent else {
+                let parts: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\":{}", json(v, 0, None)))
+                    .collect();
+                return format!("{{{}}}", parts.join(","));
+            };
+            let inner = " ".repeat((depth + 1) * n);
+            let parts: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{inner}\"{k}\": {}", json(v, depth + 1, indent)))
+                .collect();
+            format!("{{\n{}\n{}}}", parts.join(",\n"), " ".repeat(depth * n))
+        }
+    }
+}
+
+fn render(case: &Case) -> (String, &'static str) {
+    let resources: Vec<(String, T)> = case
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("Table{i}"), resource(t)))
+        .collect();
+    let (text, name) = match &case.layout {
+        Layout::Block { .. } | Layout::Flow => {
+            let mut lines = vec!["AWSTemplateFormatVersion: \"2010-09-09\"".to_string()];
+            if case.comments {
+                lines.push("# Generated for the fix property test".into());
+            }
+            lines.push("Resources:".into());
+            let n = match case.layout {
+                Layout::Block { indent } => indent,
+                _ => 2,
+            };
+            let pad = " ".repeat(n);
+            for (id, r) in &resources {
+                if case.comments {
+                    lines.push(format!("{pad}# {id} holds data"));
+                }
+                if matches!(case.layout, Layout::Flow) {
+                    lines.push(format!("{pad}{id}: {}", yaml_flow(r)));
+                } else {
+                    lines.push(format!("{pad}{id}:"));
+                    yaml_block(r, 2, n, case.comments, &mut lines);
+                }
+            }
+            (lines.join("\n") + "\n", "template.yaml")
+        }
+        Layout::Json { indent } => {
+            let root = T::Map(vec![("Resources".into(), T::Map(resources))]);
+            (json(&root, 0, Some(*indent)) + "\n", "template.json")
+        }
+        Layout::JsonMinified => {
+            let root = T::Map(vec![("Resources".into(), T::Map(resources))]);
+            (json(&root, 0, None), "template.json")
+        }
+    };
+    let text = if case.crlf {
+        text.replace('\n', "\r\n")
+    } else {
+        text
+    };
+    let text = if case.bom {
+        format!("\u{feff}{text}")
+    } else {
+        text
+    };
+    (text, name)
+}
+
+/// Policies the fix must set: every one that is not already a valid retaining literal
+/// beside `Type`.
+fn expected_changes(case: &Case) -> usize {
+    case.tables
+        .iter()
+        .map(|t| {
+            let fine =
+                |p: &Policy, valid: &[&str]| matches!(p, Policy::Literal(v) if valid.contains(v));
+            usize::from(!fine(&t.deletion, &["Retain", "RetainExceptOnCreate"]))
+                + usize::from(!fine(&t.replace, &["Retain"]))
+        })
+        .sum()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn fix_sets_exactly_the_policies_and_is_idempotent(case in case()) {
+        let (text, name) = render(&case);
+        let path = Path::new(name);
+        let fixed = fix::fix_text(path, &text, &Settings::default(), FixMode { unsafe_fixes: false })
+            .map_err(|e| TestCaseError::fail(format!("fix refused: {}\n{text}", e.message)))?;
+        let verdict = fix_oracle::verify(path, &text, &fixed.text)
+            .map_err(|why| TestCaseError::fail(format!("{why}\n--- original\n{text}\n--- fixed\n{}", fixed.text)))?;
+        prop_assert_eq!(verdict.policy_findings_left, 0, "{}", fixed.text);
+        prop_assert_eq!(verdict.policies_changed, expected_changes(&case), "{}", fixed.text);
+        if matches!(case.layout, Layout::Block { .. } | Layout::Json { .. }) {
+            prop_assert!(only_policy_lines_changed(&text, &fixed.text), "{}", fixed.text);
+        }
+    }
+}
+
+/// Byte-minimal, line by line: every removed or added line holds a policy or `Properties`
+/// (emptied by a move), differs from a counterpart only by a JSON comma, or is the
+/// closing brace of an emptied JSON `Properties`.
+fn only_policy_lines_changed(original: &str, fixed: &str) -> bool {
+    let diff = similar::TextDiff::from_lines(original, fixed);
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches(['\r', '\n']);
+        match change.tag() {
+            similar::ChangeTag::Delete => removed.push(line),
+            similar::ChangeTag::Insert => added.push(line),
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    let exempt = |l: &str| l.contains("Policy") || l.contains("Properties");
+    let bare = |l: &str| l.trim_end_matches(',').to_string();
+    let matched = |l: &str, others: &[&str]| others.iter().any(|o| bare(o) == bare(l));
+    removed
+        .iter()
+        .all(|l| exempt(l) || matched(l, &added) || matches!(l.trim(), "}" | "},"))
+        && added.iter().all(|l| exempt(l) || matched(l, &removed))
+}
