@@ -123,8 +123,7 @@ pub fn fix_text(
             });
         }
         let chosen = choose(&fixes);
-        let next = apply(&current, &chosen);
-        verify(&doc, path, &next, &chosen, &settings.limits)?;
+        let next = apply_verified(path, &current, &doc, &chosen, &settings.limits)?;
         applied += chosen.len();
         current = next;
     }
@@ -132,6 +131,25 @@ pub fn fix_text(
         "fixes did not converge after {MAX_PASSES} passes; the file was not changed"
     ))
     .with_help("this is a bug in ddb-guard: please report it with the template"))
+}
+
+/// Apply non-overlapping `fixes` to `text` (whose tree is `doc`) and verify the result:
+/// the fixed text, or why it was refused.
+pub fn apply_verified(
+    path: &Path,
+    text: &str,
+    doc: &Document,
+    fixes: &[&Fix],
+    limits: &load::Limits,
+) -> Result<String, LoadError> {
+    let next = apply(text, fixes).ok_or_else(|| {
+        LoadError::new(
+            "a fix was refused and the file left untouched: its edits overlap or split a character",
+        )
+        .with_help("this is a bug in ddb-guard: please report it with the template")
+    })?;
+    verify(doc, path, &next, fixes, limits)?;
+    Ok(next)
 }
 
 /// The fixes of one pass: in order, each one whose edits and changes do not collide with
@@ -170,19 +188,21 @@ fn overlaps(a: Span, b: Span) -> bool {
     }
 }
 
-fn apply(text: &str, fixes: &[&Fix]) -> String {
+/// The text with every edit applied, or `None` if two edits overlap or an edit does not
+/// fall on character boundaries (a bug in a rule's fix; never a panic).
+fn apply(text: &str, fixes: &[&Fix]) -> Option<String> {
     let mut edits: Vec<&Edit> = fixes.iter().flat_map(|f| &f.edits).collect();
     // Stable: insertions at one offset keep the order of their fixes.
     edits.sort_by_key(|e| (e.span.start, e.span.end));
     let mut out = String::with_capacity(text.len() + 64 * edits.len());
     let mut at = 0;
     for edit in edits {
-        out.push_str(&text[at..edit.span.start]);
+        out.push_str(text.get(at..edit.span.start)?);
         out.push_str(&edit.replacement);
         at = edit.span.end;
     }
-    out.push_str(&text[at..]);
-    out
+    out.push_str(text.get(at..)?);
+    Some(out)
 }
 
 /// The fixed text must parse, and to the original tree with exactly the declared changes:
@@ -430,7 +450,7 @@ mod tests {
             edits: vec![Edit::replace(Span::new(2, 3), "U")],
             changes: Vec::new(),
         };
-        let next = apply(text, &[&bad]);
+        let next = apply(text, &[&bad]).unwrap();
         let err = verify(
             &doc,
             Path::new("t.yaml"),
@@ -492,5 +512,25 @@ mod tests {
         std::fs::write(&path, "old\n").unwrap();
         write(&path, b"old\n", b"new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+    }
+
+    #[test]
+    fn edits_that_overlap_or_split_a_character_are_refused_not_a_panic() {
+        let text = "é: x\n";
+        let split = Fix {
+            applicability: Applicability::Safe,
+            description: "split".into(),
+            edits: vec![Edit::insert(1, "y")],
+            changes: Vec::new(),
+        };
+        assert_eq!(apply(text, &[&split]), None);
+        let overlapping = Fix {
+            edits: vec![
+                Edit::replace(Span::new(0, 4), "a"),
+                Edit::replace(Span::new(2, 5), "b"),
+            ],
+            ..split
+        };
+        assert_eq!(apply(text, &[&overlapping]), None);
     }
 }

@@ -230,7 +230,7 @@ fn render(case: &Case) -> (String, &'static str) {
             let pad = " ".repeat(n);
             for (id, r) in &resources {
                 if case.comments {
-                    lines.push(format!("{pad}# {id} holds data"));
+                    lines.push(format!("{pad}# {id} holds data (données, データ)"));
                 }
                 if matches!(case.layout, Layout::Flow) {
                     lines.push(format!("{pad}{id}: {}", yaml_flow(r)));

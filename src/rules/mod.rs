@@ -8,6 +8,7 @@
 
 mod deletion_policy;
 pub mod doc;
+pub mod fixes;
 mod policy;
 mod table_match;
 mod table_removed;

@@ -124,20 +124,13 @@ fn retain() -> FixValue {
 
 /// Insert `attr: Retain` right after `Type`: always safe, it only adds protection.
 fn fix_missing(view: &ResourceView, spec: &PolicySpec) -> Option<Fix> {
-    let doc = view.doc();
-    let map = view.resource.node;
-    let after = view.attribute("Type")?;
-    let edit = doc.insert_entry_after(map, after, spec.attribute, &retain())?;
-    Some(Fix {
-        applicability: Applicability::Safe,
-        description: format!("insert `{}: Retain`", spec.attribute),
-        edits: vec![edit],
-        changes: vec![Change {
-            map: doc.span(map),
-            key: spec.attribute.to_string(),
-            value: Some(retain()),
-        }],
-    })
+    super::fixes::set_attribute(
+        view,
+        spec.attribute,
+        retain(),
+        Applicability::Safe,
+        format!("insert `{}: Retain`", spec.attribute),
+    )
 }
 
 /// Replace the value by `Retain`. Safe for a plain literal (`Delete`, `Snapshot`, `retain`
