@@ -173,7 +173,7 @@ fn yaml_block(t: &T, depth: usize, indent: usize, comments: bool, out: &mut Vec<
         match v {
             T::Str(text, q) => {
                 let comment = if comments && k == "Type" {
-                    " # the table"
+                    " # the täble ✓"
                 } else {
                     ""
                 };
