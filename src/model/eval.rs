@@ -55,7 +55,7 @@ impl fmt::Display for Assumption {
 }
 
 impl Assumption {
-    fn contradicts(&self, other: &Assumption) -> bool {
+    pub fn contradicts(&self, other: &Assumption) -> bool {
         match (self, other) {
             (
                 Assumption::Condition { name: a, holds: x },
@@ -106,7 +106,8 @@ impl Outcome {
         format!("when {}", parts.join(" and "))
     }
 
-    fn assume(mut self, assumption: Assumption) -> Option<Self> {
+    /// This outcome under one more assumption, or `None` when that contradicts it.
+    pub fn assume(mut self, assumption: Assumption) -> Option<Self> {
         if self.when.iter().any(|a| a.contradicts(&assumption)) {
             return None;
         }
@@ -229,7 +230,8 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         }
     }
 
-    fn eval_ref(&self, node: NodeId, name: &str) -> Vec<Outcome> {
+    /// Every value of `Ref: name` (also `${name}` in `Fn::Sub`), with `node` as its span.
+    pub fn eval_ref(&self, node: NodeId, name: &str) -> Vec<Outcome> {
         let doc = self.template.doc;
         if name == "AWS::NoValue" {
             return vec![Outcome::new(Value::NoValue, self.span(node))];
