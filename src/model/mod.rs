@@ -3,6 +3,8 @@
 //! evaluator of intrinsic functions in [`eval`].
 
 pub mod eval;
+pub mod expand;
+pub mod iam;
 pub mod same;
 
 use crate::load::{Document, LoadError, NodeId};

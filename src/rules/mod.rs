@@ -7,9 +7,16 @@
 //! a [`DiffRule`], a pure function of a [`Comparison`] of the base and the head.
 
 mod deletion_policy;
+mod deletion_protection;
 pub mod doc;
 pub mod fixes;
+mod iam_allows_delete_backup;
+mod iam_allows_delete_table;
+mod iam_allows_update_table;
+mod iam_grant;
+mod point_in_time_recovery;
 mod policy;
+mod protection;
 mod table_match;
 mod table_removed;
 mod table_renamed;
@@ -44,7 +51,12 @@ pub struct Rule {
 pub const RULES: &[&Rule] = &[
     &deletion_policy::RULE,
     &update_replace_policy::RULE,
+    &deletion_protection::RULE,
+    &point_in_time_recovery::RULE,
     &unresolved_type::RULE,
+    &iam_allows_delete_table::RULE,
+    &iam_allows_delete_backup::RULE,
+    &iam_allows_update_table::RULE,
     &table_removed::RULE,
     &table_renamed::RULE,
     &table_replaced::RULE,

@@ -1,0 +1,176 @@
+//! Structural expansion of intrinsics that choose between whole mappings or lists, not
+//! single values: `Fn::If` around a policy statement, a `Replicas` list whose items are
+//! conditional, `Ref: AWS::NoValue` that removes an item or a property. [`Evaluator::eval`]
+//! answers "which scalar values", this answers "which nodes", under the same assumptions,
+//! so a rule can walk into the chosen mapping and evaluate its scalars with the evaluator.
+
+use super::eval::{Assumption, Evaluator, MAX_OUTCOMES};
+use crate::load::{Document, NodeId, NodeKind};
+use crate::source::Span;
+
+/// `Fn::If` nested deeper than this is not followed (the loader bounds nesting anyway).
+const MAX_DEPTH: usize = 32;
+
+/// One node a value can turn out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Branch {
+    /// This node (never an `Fn::If` or `AWS::NoValue`), under these assumptions.
+    Node { node: NodeId, when: Vec<Assumption> },
+    /// `Ref: AWS::NoValue`: the item or property is removed.
+    NoValue { span: Span, when: Vec<Assumption> },
+    /// A list that cannot be known statically (`Ref` to a list parameter, `Fn::Split`, ...).
+    Unknown {
+        span: Span,
+        why: String,
+        when: Vec<Assumption>,
+    },
+}
+
+impl Branch {
+    pub fn when(&self) -> &[Assumption] {
+        match self {
+            Branch::Node { when, .. }
+            | Branch::NoValue { when, .. }
+            | Branch::Unknown { when, .. } => when,
+        }
+    }
+}
+
+/// `when` plus `extra`, or `None` when they contradict each other.
+pub fn combine(when: &[Assumption], extra: &[Assumption]) -> Option<Vec<Assumption>> {
+    let mut out = when.to_vec();
+    for a in extra {
+        if out.iter().any(|b| b.contradicts(a)) {
+            return None;
+        }
+        if !out.contains(a) {
+            out.push(a.clone());
+        }
+    }
+    Some(out)
+}
+
+/// The nodes `node` can be: both branches of every `Fn::If` whose condition is not
+/// provably constant, with `AWS::NoValue` made explicit.
+pub fn branches(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<Branch> {
+    let mut out = Vec::new();
+    branches_into(ev, doc, node, Vec::new(), 0, &mut out);
+    if out.len() > MAX_OUTCOMES {
+        return vec![Branch::Unknown {
+            span: doc.span(node),
+            why: format!("the value has more than {MAX_OUTCOMES} possible cases"),
+            when: Vec::new(),
+        }];
+    }
+    out
+}
+
+fn branches_into(
+    ev: &Evaluator,
+    doc: &Document,
+    node: NodeId,
+    when: Vec<Assumption>,
+    depth: usize,
+    out: &mut Vec<Branch>,
+) {
+    if out.len() > MAX_OUTCOMES {
+        return;
+    }
+    let span = doc.span(node);
+    let Some(call) = doc.call(node) else {
+        out.push(Branch::Node { node, when });
+        return;
+    };
+    match call.name {
+        "Ref"
+            if doc
+                .scalar(call.arg)
+                .is_some_and(|s| s.text == "AWS::NoValue") =>
+        {
+            out.push(Branch::NoValue { span, when });
+        }
+        "Fn::If" => {
+            let parts = doc.seq(call.arg).unwrap_or(&[]);
+            let (Some(name), [_, then, otherwise]) =
+                (parts.first().and_then(|c| doc.str(*c)), parts)
+            else {
+                out.push(Branch::Unknown {
+                    span,
+                    why: "`Fn::If` needs [condition, value if true, value if false]".into(),
+                    when,
+                });
+                return;
+            };
+            if depth >= MAX_DEPTH {
+                out.push(Branch::Unknown {
+                    span,
+                    why: "`Fn::If` is nested too deeply to follow".into(),
+                    when,
+                });
+                return;
+            }
+            let truth = ev.condition(name, 0);
+            for (holds, possible, branch) in [
+                (true, truth.can_be_true, *then),
+                (false, truth.can_be_false, *otherwise),
+            ] {
+                if !possible {
+                    continue;
+                }
+                let assumption = Assumption::Condition {
+                    name: name.to_string(),
+                    holds,
+                };
+                if let Some(when) = combine(&when, std::slice::from_ref(&assumption)) {
+                    branches_into(ev, doc, branch, when, depth + 1, out);
+                }
+            }
+        }
+        // Any other call is a value the caller evaluates (a scalar) or cannot know.
+        _ => out.push(Branch::Node { node, when }),
+    }
+}
+
+/// The items of a list-valued node: the list (or each list an `Fn::If` chooses), then
+/// each item expanded with [`branches`]. Removed items (`AWS::NoValue`) are dropped; a
+/// single non-list value (also a call such as `Fn::Sub`) counts as a one-item list, as IAM
+/// accepts it; the caller's evaluation of that item says when it cannot be known.
+pub fn items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<Branch> {
+    let mut out = Vec::new();
+    for list in branches(ev, doc, node) {
+        let Branch::Node { node: list, when } = list else {
+            // A removed list has no items; an unknown one stays unknown.
+            if let Branch::Unknown { .. } = list {
+                out.push(list);
+            }
+            continue;
+        };
+        match &doc.node(list).kind {
+            NodeKind::Seq(entries) if doc.call(list).is_none() => {
+                for item in entries {
+                    for b in branches(ev, doc, *item) {
+                        let merged = match b {
+                            Branch::Node { node, when: w } => {
+                                combine(&when, &w).map(|when| Branch::Node { node, when })
+                            }
+                            Branch::NoValue { .. } => None,
+                            Branch::Unknown { span, why, when: w } => {
+                                combine(&when, &w).map(|when| Branch::Unknown { span, why, when })
+                            }
+                        };
+                        out.extend(merged);
+                    }
+                }
+            }
+            _ => out.push(Branch::Node { node: list, when }),
+        }
+    }
+    if out.len() > MAX_OUTCOMES {
+        return vec![Branch::Unknown {
+            span: doc.span(node),
+            why: format!("the list has more than {MAX_OUTCOMES} possible items"),
+            when: Vec::new(),
+        }];
+    }
+    out
+}

@@ -1,0 +1,96 @@
+//! DDB010 iam-allows-delete-table
+//!
+//! ## What it checks
+//! Every identity policy in the template (`AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy`,
+//! `AWS::IAM::RolePolicy`/`UserPolicy`/`GroupPolicy`, and the inline `Policies` of
+//! `AWS::IAM::Role`, `User` and `Group`) must not allow `dynamodb:DeleteTable` on a resource
+//! that can be a table ARN, unless a `Deny` in the same document takes it back.
+//!
+//! IAM semantics, as AWS evaluates them:
+//! - Actions match case-insensitively, with `*` and `?` wildcards: `*`, `dynamodb:*`,
+//!   `dynamodb:Delete*` and `DynamoDB:deletetable` all grant it. `NotAction` grants every
+//!   action it does not list. `Action` may be a string or a list, and `Statement` a list
+//!   or a single mapping.
+//! - A resource can be a table ARN when it is `*`, a pattern such as
+//!   `arn:aws:dynamodb:*:*:table/*`, a `!GetAtt`/`!Sub`/`!Join` of a table in the template,
+//!   a value that cannot be resolved, or `NotResource` that does not exclude all tables.
+//!   Stream and index ARNs (`table/Orders/stream/*`) are not tables.
+//! - `Fn::If` is followed into both branches (statements, actions, resources, effect);
+//!   the finding says under which condition the grant holds.
+//! - A `Deny` wins only when it certainly applies: no IAM `Condition`, no CloudFormation
+//!   condition the `Allow` does not share, and actions and resources that cover the grant.
+//! - Service control policies (`AWS::Organizations::Policy`) only filter what other
+//!   policies grant; their `Allow` statements never grant, so they are not flagged.
+//!
+//! The finding points at the action string that grants (or the `NotAction` key). The
+//! rule's prefilter pattern is `aws::iam::`: a policy granting `"*"` or using `NotAction`
+//! may mention neither DynamoDB nor AWS Backup, but it always names an IAM resource type.
+//!
+//! ## Why it matters
+//! The guardrail behind ddb-guard denies `dynamodb:DeleteTable` through IAM and service
+//! control policies. A template that grants it to a role, user or group undoes that
+//! guardrail for every principal that receives the policy: one mistaken script, or a
+//! compromised credential, can delete a table and its data outside CloudFormation.
+//!
+//! ## Example
+//! ```yaml
+//! DeployRole:
+//!   Type: AWS::IAM::Role
+//!   Properties:
+//!     Policies:
+//!       - PolicyName: deploy
+//!         PolicyDocument:
+//!           Statement:
+//!             - Effect: Allow
+//!               Action: dynamodb:*
+//!               Resource: !GetAtt OrdersTable.Arn
+//! ```
+//!
+//! ## Use instead
+//! ```yaml
+//! DeployRole:
+//!   Type: AWS::IAM::Role
+//!   Properties:
+//!     Policies:
+//!       - PolicyName: deploy
+//!         PolicyDocument:
+//!           Statement:
+//!             - Effect: Allow
+//!               Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:Query]
+//!               Resource: !GetAtt OrdersTable.Arn
+//! ```
+//!
+//! ## Fix safety
+//! No automatic fix: which actions a principal needs is a decision about the application.
+//! Narrow the actions, scope the resources away from tables, or add a `Deny` for
+//! `dynamodb:DeleteTable` to the same policy.
+
+use super::iam_grant::{check_grants, GrantSpec, NEEDLES};
+use super::{ResourceView, Rule};
+use crate::finding::{Finding, Severity};
+use crate::model::iam::{Guarded, TABLE_ARN};
+
+pub const RULE: Rule = Rule {
+    code: "DDB010",
+    name: "iam-allows-delete-table",
+    severity: Severity::Warning,
+    summary: "IAM policy must not allow dynamodb:DeleteTable on a table",
+    needles: NEEDLES,
+    default_enabled: true,
+    check,
+    source: include_str!("iam_allows_delete_table.rs"),
+};
+
+const SPEC: GrantSpec = GrantSpec {
+    guarded: &[Guarded {
+        action: "dynamodb:DeleteTable",
+        shapes: &[TABLE_ARN],
+    }],
+    target: "a table ARN",
+    consequence: "it undoes the guardrail that denies deleting DynamoDB tables",
+    help: "list only the actions the principal needs (e.g. `dynamodb:DeleteItem`, not `dynamodb:Delete*`), or scope `Resource` away from tables",
+};
+
+fn check(view: &ResourceView) -> Vec<Finding> {
+    check_grants(view, &RULE, &SPEC)
+}

@@ -1,0 +1,148 @@
+//! The check shared by DDB010, DDB011 and DDB012: does an identity policy in the template
+//! allow one of the guarded actions on a resource that can be a table or backup ARN, with
+//! no `Deny` in the same document taking it back? The IAM semantics live in
+//! [`crate::model::iam`].
+
+use crate::finding::{Finding, Label};
+use crate::model::eval::Assumption;
+use crate::model::iam::{self, Grant, Guarded, Via};
+use crate::source::Span;
+
+use super::{ResourceView, Rule};
+
+pub struct GrantSpec {
+    pub guarded: &'static [Guarded],
+    /// "a table ARN", "a backup ARN".
+    pub target: &'static str,
+    /// What the grant undoes.
+    pub consequence: &'static str,
+    /// How to fix it, beyond the generic advice.
+    pub help: &'static str,
+}
+
+/// The `needles` of every IAM rule: the rule can only fire on a resource whose type is an
+/// `AWS::IAM::` type, which must be written literally in the file (`Type` cannot be an
+/// intrinsic). A policy granting `"*"` or using `NotAction` may mention neither DynamoDB nor
+/// AWS Backup, so those words would make the prefilter unsound.
+pub const NEEDLES: &[&str] = &["aws::iam::"];
+
+pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<Finding> {
+    if !view.resource.type_name.is_some_and(iam::has_documents) {
+        return Vec::new();
+    }
+    let mut findings: Vec<Finding> = Vec::new();
+    // One finding per granting action value, whatever the number of guarded actions,
+    // conditions or documents (`Fn::If` branches) that lead to it.
+    let mut by_span: Vec<(Span, Vec<Grant>, Option<String>)> = Vec::new();
+    for document in iam::documents(view.template, view.resource) {
+        let statements = iam::statements(view.template, view.resource, &document);
+        for guarded in spec.guarded {
+            for grant in iam::grants(&document, &statements, guarded) {
+                match by_span.iter_mut().find(|(s, _, _)| *s == grant.action_span) {
+                    Some((_, grants, _)) => grants.push(grant),
+                    None => by_span.push((grant.action_span, vec![grant], document.name.clone())),
+                }
+            }
+        }
+    }
+    for (span, grants, policy_name) in by_span {
+        findings.push(finding(
+            view,
+            rule,
+            spec,
+            span,
+            &grants,
+            policy_name.as_deref(),
+        ));
+    }
+    findings
+}
+
+fn finding(
+    view: &ResourceView,
+    rule: &Rule,
+    spec: &GrantSpec,
+    span: Span,
+    grants: &[Grant],
+    policy_name: Option<&str>,
+) -> Finding {
+    let mut actions: Vec<&str> = Vec::new();
+    for g in grants {
+        if !actions.contains(&g.action) {
+            actions.push(g.action);
+        }
+    }
+    let listed = actions
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let first = &grants[0];
+    let policy = match policy_name {
+        Some(name) => format!("policy `{name}`"),
+        None => "the policy".to_string(),
+    };
+    let verb = match &first.via {
+        Via::Unresolved(_) => "may allow",
+        _ => "allows",
+    };
+    let resource = match &first.resource {
+        Some(glob) => format!("`{glob}`"),
+        None => "every resource that `NotResource` does not exclude".to_string(),
+    };
+    let mut message = format!("{policy} {verb} {listed} on {resource}");
+    let when = describe_when(grants);
+    if !when.is_empty() {
+        message.push(' ');
+        message.push_str(&when);
+    }
+    message.push_str(": ");
+    message.push_str(spec.consequence);
+    let label = match &first.via {
+        Via::Pattern(p) => format!("`{p}` matches {}", actions.join(", ")),
+        Via::Unresolved(why) => format!(
+            "cannot be proven not to match {} ({why})",
+            actions.join(", ")
+        ),
+        Via::NotAction => format!(
+            "NotAction allows every action it does not list, including {}",
+            actions.join(", ")
+        ),
+    };
+    let mut f = view.finding(rule, span, message, label);
+    let mut resource_spans: Vec<Span> = Vec::new();
+    for g in grants {
+        if g.resource_span != span && !resource_spans.contains(&g.resource_span) {
+            resource_spans.push(g.resource_span);
+        }
+    }
+    for s in resource_spans {
+        f.labels.push(Label {
+            span: s,
+            text: format!("can match {}", spec.target),
+        });
+    }
+    let deny = actions.first().copied().unwrap_or_default();
+    f.help = Some(format!(
+        "{}; or add a statement `{{Effect: Deny, Action: {deny}, Resource: \"*\"}}` to the same policy",
+        spec.help
+    ));
+    f
+}
+
+/// "when condition `IsProd` is true", when every grant depends on some condition (the
+/// union of the cases); empty when any grant holds unconditionally.
+fn describe_when(grants: &[Grant]) -> String {
+    if grants.iter().any(|g| g.when.is_empty()) {
+        return String::new();
+    }
+    let mut cases: Vec<String> = Vec::new();
+    for g in grants {
+        let parts: Vec<String> = g.when.iter().map(Assumption::to_string).collect();
+        let case = parts.join(" and ");
+        if !cases.contains(&case) {
+            cases.push(case);
+        }
+    }
+    format!("when {}", cases.join(", or when "))
+}

@@ -1,0 +1,79 @@
+//! DDB004 point-in-time-recovery
+//!
+//! ## What it checks
+//! `PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled` must be provably true on
+//! every `AWS::DynamoDB::Table`, every `AWS::Serverless::SimpleTable` (SAM passes the
+//! property through to the table it creates), and every replica of every
+//! `AWS::DynamoDB::GlobalTable` (all replicas, not only the first). Booleans, `Fn::If`
+//! branches, parameters and mappings are evaluated as for DDB003; a value that cannot be
+//! resolved before deployment proves nothing.
+//!
+//! ## Why it matters
+//! Retention and deletion protection keep the table; point-in-time recovery keeps its data.
+//! Without it, items deleted or overwritten by a bad deploy, a bug or a mistaken script are
+//! gone: PITR restores a table to any second of the recovery period (35 days by default),
+//! and a deleted table with PITR enabled leaves a system backup behind. It is off by default,
+//! and each replica of a global table has its own setting.
+//!
+//! The rule can only fire on a file that names a DynamoDB table type, so its prefilter
+//! patterns are `dynamodb` and `simpletable`.
+//!
+//! ## Example
+//! ```yaml
+//! OrdersTable:
+//!   Type: AWS::DynamoDB::GlobalTable
+//!   Properties:
+//!     Replicas:
+//!       - Region: eu-west-1
+//!         PointInTimeRecoverySpecification:
+//!           PointInTimeRecoveryEnabled: true
+//!       - Region: us-east-1
+//! ```
+//!
+//! ## Use instead
+//! ```yaml
+//! OrdersTable:
+//!   Type: AWS::DynamoDB::GlobalTable
+//!   Properties:
+//!     Replicas:
+//!       - Region: eu-west-1
+//!         PointInTimeRecoverySpecification:
+//!           PointInTimeRecoveryEnabled: true
+//!       - Region: us-east-1
+//!         PointInTimeRecoverySpecification:
+//!           PointInTimeRecoveryEnabled: true
+//! ```
+//!
+//! ## Fix safety
+//! No automatic fix: point-in-time recovery is billed by table size, so enabling it is a
+//! cost decision. Changing the property is an in-place update, never a replacement.
+
+use super::protection::{check_flag, FlagSpec};
+use super::{ResourceView, Rule};
+use crate::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "DDB004",
+    name: "point-in-time-recovery",
+    severity: Severity::Warning,
+    summary:
+        "DynamoDB table must have point-in-time recovery enabled on the table and every replica",
+    needles: &["dynamodb", "simpletable"],
+    default_enabled: true,
+    check,
+    source: include_str!("point_in_time_recovery.rs"),
+};
+
+const SPEC: FlagSpec = FlagSpec {
+    path: &[
+        "PointInTimeRecoverySpecification",
+        "PointInTimeRecoveryEnabled",
+    ],
+    consequence: "items deleted or overwritten by mistake cannot be restored",
+    fix: "PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}",
+    simple_table: None,
+};
+
+fn check(view: &ResourceView) -> Vec<Finding> {
+    check_flag(view, &RULE, &SPEC)
+}

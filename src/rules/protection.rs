@@ -1,0 +1,324 @@
+//! The proof shared by DDB003 and DDB004: a boolean table property must be provably true
+//! on every table and on every replica of a global table, in every `Fn::If` branch and for
+//! every allowed parameter value.
+
+use crate::finding::{Finding, Label};
+use crate::load::{Document, NodeId, NodeKind, ScalarStyle};
+use crate::model::eval::Assumption;
+use crate::model::expand::{self, combine, Branch};
+use crate::model::{Evaluator, Value};
+use crate::source::Span;
+
+use super::{ResourceView, Rule};
+
+pub struct FlagSpec {
+    /// The property path from a table's `Properties` (or a global table's replica).
+    pub path: &'static [&'static str],
+    /// What CloudFormation (or DynamoDB) does when the flag is not true.
+    pub consequence: &'static str,
+    /// The fix, as YAML (`DeletionProtectionEnabled: true`).
+    pub fix: &'static str,
+    /// Set when `AWS::Serverless::SimpleTable` has no such property: why, in the message.
+    pub simple_table: Option<&'static str>,
+}
+
+impl FlagSpec {
+    fn name(&self) -> String {
+        self.path.join(".")
+    }
+
+    fn leaf(&self) -> &'static str {
+        leaf_key(self.path)
+    }
+}
+
+/// One case where the flag is not proven true.
+struct Bad {
+    span: Span,
+    what: String,
+    label: String,
+    when: Vec<Assumption>,
+}
+
+pub fn check_flag(view: &ResourceView, rule: &Rule, spec: &FlagSpec) -> Vec<Finding> {
+    let Some(type_name) = view.resource.type_name.filter(|_| view.resource.is_table()) else {
+        return Vec::new();
+    };
+    let doc = view.doc();
+    let ev = view.evaluator();
+    if type_name == "AWS::Serverless::SimpleTable" {
+        if let Some(why) = spec.simple_table {
+            let span = view
+                .attribute("Type")
+                .map_or(view.key_span(), |t| doc.span(t.value));
+            let mut f = view.finding(
+                rule,
+                span,
+                format!(
+                    "`AWS::Serverless::SimpleTable` cannot set {}: {why}; {}",
+                    spec.name(),
+                    spec.consequence
+                ),
+                format!("SimpleTable has no {}", spec.name()),
+            );
+            f.help = Some(format!(
+                "use `Type: AWS::DynamoDB::Table` (what SimpleTable becomes) with `{}` under `Properties`",
+                spec.fix
+            ));
+            return vec![f];
+        }
+    }
+    if type_name != "AWS::DynamoDB::GlobalTable" {
+        let bad = match view.properties() {
+            Some(props) => {
+                let anchor = view.key_span();
+                walk(&ev, doc, props, spec.path, anchor, Vec::new())
+            }
+            None => vec![missing(
+                view.key_span(),
+                spec.path[0],
+                spec.leaf(),
+                Vec::new(),
+            )],
+        };
+        return report(view, rule, spec, None, bad).into_iter().collect();
+    }
+    let Some(replicas) = view.property("Replicas") else {
+        // CloudFormation rejects a global table without replicas; nothing to prove.
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for (index, replica) in expand::items(&ev, doc, replicas.value)
+        .into_iter()
+        .enumerate()
+    {
+        match replica {
+            Branch::Node { node, when } => {
+                let region = doc
+                    .get(node, "Region")
+                    .map(|r| (doc.str(r.value), doc.span(r.value)));
+                let (name, anchor) = match region {
+                    Some((Some(region), span)) => (format!("replica `{region}`"), span),
+                    Some((None, span)) => (format!("replica {}", index + 1), span),
+                    None => (format!("replica {}", index + 1), doc.span(node)),
+                };
+                let bad = if doc.map(node).is_some() {
+                    walk(&ev, doc, node, spec.path, anchor, when)
+                } else {
+                    vec![Bad {
+                        span: doc.span(node),
+                        what: "cannot be proven true (the replica is not a mapping)".into(),
+                        label: "not a replica specification".into(),
+                        when,
+                    }]
+                };
+                findings.extend(report(view, rule, spec, Some(&name), bad));
+            }
+            Branch::Unknown { span, why, when } => {
+                let bad = vec![Bad {
+                    span,
+                    what: format!("cannot be proven true on every replica ({why})"),
+                    label: "replicas cannot be resolved".into(),
+                    when,
+                }];
+                findings.extend(report(view, rule, spec, None, bad));
+            }
+            Branch::NoValue { .. } => {}
+        }
+    }
+    findings
+}
+
+fn missing(anchor: Span, key: &str, leaf: &str, when: Vec<Assumption>) -> Bad {
+    let what = if key == leaf {
+        "is not set, so it defaults to false".to_string()
+    } else {
+        format!("is not set (no `{key}`), so it defaults to false")
+    };
+    Bad {
+        span: anchor,
+        what,
+        label: format!("no {key} here"),
+        when,
+    }
+}
+
+/// Follow `path` from the mapping `node`, through `Fn::If` at every level, and return
+/// every case where the value at its end is not true.
+fn walk(
+    ev: &Evaluator,
+    doc: &Document,
+    node: NodeId,
+    path: &[&str],
+    anchor: Span,
+    when: Vec<Assumption>,
+) -> Vec<Bad> {
+    let Some((key, rest)) = path.split_first() else {
+        return leaf(ev, doc, node, when);
+    };
+    let mut out = Vec::new();
+    for branch in expand::branches(ev, doc, node) {
+        match branch {
+            Branch::Node { node, when: w } => {
+                let Some(when) = combine(&when, &w) else {
+                    continue;
+                };
+                match doc.get(node, key) {
+                    Some(entry) => {
+                        let anchor = doc.span(entry.key);
+                        out.extend(walk(ev, doc, entry.value, rest, anchor, when));
+                    }
+                    None if doc.map(node).is_some() => {
+                        out.push(missing(anchor, key, leaf_key(path), when))
+                    }
+                    None => out.push(Bad {
+                        span: doc.span(node),
+                        what: "cannot be proven true (not a mapping)".into(),
+                        label: "not a mapping".into(),
+                        when,
+                    }),
+                }
+            }
+            Branch::NoValue { span, when: w } => {
+                if let Some(when) = combine(&when, &w) {
+                    out.push(removed(span, when));
+                }
+            }
+            Branch::Unknown { span, why, when: w } => {
+                if let Some(when) = combine(&when, &w) {
+                    out.push(unknown(span, &why, when));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn leaf_key<'p>(path: &[&'p str]) -> &'p str {
+    path.last().copied().unwrap_or_default()
+}
+
+fn removed(span: Span, when: Vec<Assumption>) -> Bad {
+    Bad {
+        span,
+        what: "is removed by `AWS::NoValue`, so it defaults to false".into(),
+        label: "removed: defaults to false".into(),
+        when,
+    }
+}
+
+fn unknown(span: Span, why: &str, when: Vec<Assumption>) -> Bad {
+    Bad {
+        span,
+        what: format!("cannot be proven true ({why})"),
+        label: "cannot be proven true".into(),
+        when,
+    }
+}
+
+fn leaf(ev: &Evaluator, doc: &Document, node: NodeId, when: Vec<Assumption>) -> Vec<Bad> {
+    let mut out = Vec::new();
+    for o in ev.eval(node) {
+        let Some(when) = combine(&when, &o.when) else {
+            continue;
+        };
+        match &o.value {
+            Value::Text(t) if is_true(doc, t, o.span) => {}
+            Value::Text(t) => out.push(Bad {
+                span: o.span,
+                what: format!("is `{t}`"),
+                label: format!("`{t}` is not true"),
+                when,
+            }),
+            Value::NoValue => out.push(removed(o.span, when)),
+            Value::Unknown(why) => out.push(unknown(o.span, why, when)),
+        }
+    }
+    out
+}
+
+/// `true` in any quoting and case (CloudFormation converts the string), and the YAML 1.1
+/// booleans `yes`/`on` when written plain, as CloudFormation's YAML parser reads them.
+fn is_true(doc: &Document, text: &str, span: Span) -> bool {
+    if text.eq_ignore_ascii_case("true") {
+        return true;
+    }
+    if !matches!(text, "yes" | "Yes" | "YES" | "on" | "On" | "ON") {
+        return false;
+    }
+    doc.nodes.iter().any(|n| {
+        n.span == span
+            && n.tag.is_none()
+            && matches!(&n.kind, NodeKind::Scalar(s) if s.style == ScalarStyle::Plain)
+    })
+}
+
+fn report(
+    view: &ResourceView,
+    rule: &Rule,
+    spec: &FlagSpec,
+    replica: Option<&str>,
+    bad: Vec<Bad>,
+) -> Option<Finding> {
+    let first = bad.first()?;
+    let key = spec.leaf();
+    let subject = match replica {
+        Some(r) => format!("{key} of {r}"),
+        None => key.to_string(),
+    };
+    let case = |b: &Bad| {
+        let when = describe_when(&b.when);
+        if when.is_empty() {
+            b.what.clone()
+        } else {
+            format!("{} {when}", b.what)
+        }
+    };
+    let message = if bad.len() == 1 {
+        format!("{subject} {}: {}", case(first), spec.consequence)
+    } else {
+        let cases: Vec<String> = bad.iter().map(case).collect();
+        format!(
+            "{subject} is not always true: it {}; {}",
+            cases.join("; it "),
+            spec.consequence
+        )
+    };
+    let label_for = |b: &Bad| {
+        let when = describe_when(&b.when);
+        if when.is_empty() {
+            b.label.clone()
+        } else {
+            format!("{} {when}", b.label)
+        }
+    };
+    let mut finding = view.finding(rule, first.span, message, label_for(first));
+    for other in &bad[1..] {
+        if other.span != first.span && !finding.labels.iter().any(|l| l.span == other.span) {
+            finding.labels.push(Label {
+                span: other.span,
+                text: label_for(other),
+            });
+        }
+    }
+    let conditional = bad.iter().any(|b| !b.when.is_empty());
+    let place = if replica.is_some() {
+        "on every replica"
+    } else {
+        "under `Properties`"
+    };
+    finding.help = Some(if conditional {
+        format!("make every case true, or set `{}` {place}", spec.fix)
+    } else {
+        format!("set `{}` {place}", spec.fix)
+    });
+    Some(finding)
+}
+
+fn describe_when(when: &[Assumption]) -> String {
+    if when.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = when.iter().map(ToString::to_string).collect();
+    format!("when {}", parts.join(" and "))
+}
