@@ -7,7 +7,8 @@ use std::path::Path;
 
 use common::{check_json, check_one, ddb_guard, write};
 
-const RETAINED: &str = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n";
+/// Retained, deletion-protected and recoverable: no rule has anything to say.
+const RETAINED: &str = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}\n";
 const UNRETAINED: &str = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n";
 
 fn examples() -> &'static Path {

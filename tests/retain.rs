@@ -40,7 +40,7 @@ fn missing_deletion_policy_points_at_the_logical_id() {
 fn retained_table_has_no_finding_and_exits_zero() {
     let (code, report) = check_one(
         "t.yaml",
-        &table("    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n"),
+        &table("    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}\n"),
     );
     assert_eq!(code, 0);
     assert_eq!(report["findings"].as_array().map(Vec::len), Some(0));
@@ -220,7 +220,11 @@ fn deletion_policy_under_properties_gets_its_own_help() {
         "t.yaml",
         &table("    UpdateReplacePolicy: Retain\n    Properties:\n      DeletionPolicy: Retain\n"),
     );
-    let finding = &report["findings"][0];
+    let ddb001 = common::findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB001")
+        .unwrap_or_default();
+    let finding = &ddb001;
     assert_eq!(finding["rule"], "DDB001");
     assert_eq!(
         (finding["line"].as_u64(), finding["column"].as_u64()),
@@ -275,7 +279,11 @@ fn json_templates_are_checked_with_exact_positions() {
     let (_, report) = check_one("stack.template.json", text);
     let hits = rule_hits(&report, "DDB001");
     assert_eq!((hits[0].1, hits[0].2), (5, 22));
-    assert_eq!(report["findings"][0]["end_column"], 30);
+    let ddb001 = common::findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB001")
+        .unwrap_or_default();
+    assert_eq!(ddb001["end_column"], 30);
 }
 
 #[test]

@@ -248,7 +248,7 @@ pub enum PolicyKind {
 pub struct PolicyDocument {
     pub node: NodeId,
     pub kind: PolicyKind,
-    /// `PolicyName` of an inline policy, when it is a literal.
+    /// `PolicyName` (or `ManagedPolicyName`), when it is a literal.
     pub name: Option<String>,
     pub when: Vec<Assumption>,
 }
@@ -312,9 +312,9 @@ pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument
     match IDENTITY_DOCUMENTS.iter().find(|(t, _)| *t == type_name) {
         Some((_, Where::PolicyDocument)) => {
             if let Some(d) = doc.get_value(props, "PolicyDocument") {
-                let name = doc
-                    .get_value(props, "PolicyName")
-                    .and_then(|n| doc.str(n))
+                let name = ["PolicyName", "ManagedPolicyName"]
+                    .iter()
+                    .find_map(|k| doc.get_value(props, k).and_then(|n| doc.str(n)))
                     .map(str::to_string);
                 push_document(d, PolicyKind::Identity, name, &[]);
             }

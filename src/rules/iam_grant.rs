@@ -78,10 +78,10 @@ fn finding(
         .collect::<Vec<_>>()
         .join(", ");
     let first = &grants[0];
-    let policy = match policy_name {
-        Some(name) => format!("policy `{name}`"),
-        None => "the policy".to_string(),
-    };
+    let policy = format!(
+        "policy `{}`",
+        policy_name.unwrap_or(view.resource.logical_id)
+    );
     let verb = match &first.via {
         Via::Unresolved(_) => "may allow",
         _ => "allows",

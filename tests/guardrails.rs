@@ -1,0 +1,694 @@
+//! The guardrail rules through the real binary: DDB003 deletion-protection, DDB004
+//! point-in-time-recovery, DDB010/DDB011/DDB012 IAM grants, the prefilter's soundness for
+//! them, and a snapshot of the human report.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{check_json, check_one, ddb_guard, rule_hits};
+use ddb_guard::check::{check_bytes, Settings, Status};
+use ddb_guard::rules;
+
+type Hit = (String, u64, u64, String);
+
+fn hits(rule: &str, text: &str) -> Vec<Hit> {
+    let (_, report) = check_one("t.yaml", text);
+    rule_hits(&report, rule)
+}
+
+/// A retained table (so DDB001/DDB002 stay quiet) whose `Properties` lines are `props`
+/// (indented by 6). The resource key `Orders` is on line 9.
+fn table(props: &str) -> String {
+    format!(
+        "Parameters:\n  Flag:\n    Type: String\n    AllowedValues: [\"true\", \"false\"]\n  Free:\n    Type: String\nConditions:\n  IsProd: !Equals [!Ref \"AWS::Region\", us-east-1]\nResources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n{props}"
+    )
+}
+
+const TABLE_LINE: u64 = 10;
+const PITR: &str =
+    "      PointInTimeRecoverySpecification:\n        PointInTimeRecoveryEnabled: true\n";
+
+// ---------------------------------------------------------------------------------------
+// DDB003 deletion-protection
+
+#[test]
+fn missing_deletion_protection_is_a_warning_at_the_logical_id() {
+    let (code, report) = check_one("t.yaml", &table(PITR));
+    assert_eq!(code, 0, "a warning does not fail the run");
+    let hits = rule_hits(&report, "DDB003");
+    assert_eq!(hits.len(), 1);
+    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE, 3));
+    assert!(
+        hits[0].3.contains("is not set, so it defaults to false"),
+        "{}",
+        hits[0].3
+    );
+    assert_eq!(report["findings"][0]["severity"], "warning");
+}
+
+#[test]
+fn deletion_protection_true_in_every_spelling_is_proven() {
+    for value in ["true", "\"true\"", "'TRUE'", "True", "yes", "on", "ON"] {
+        let props = format!("      DeletionProtectionEnabled: {value}\n{PITR}");
+        assert!(hits("DDB003", &table(&props)).is_empty(), "{value}");
+    }
+}
+
+#[test]
+fn quoted_yes_is_a_string_not_a_boolean() {
+    let props = format!("      DeletionProtectionEnabled: \"yes\"\n{PITR}");
+    let hits = hits("DDB003", &table(&props));
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].3.contains("is `yes`"), "{}", hits[0].3);
+}
+
+#[test]
+fn deletion_protection_false_points_at_the_value() {
+    let props = format!("      DeletionProtectionEnabled: false\n{PITR}");
+    let hits = hits("DDB003", &table(&props));
+    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE + 6, 34));
+    assert!(
+        hits[0]
+            .3
+            .starts_with("DeletionProtectionEnabled is `false`"),
+        "{}",
+        hits[0].3
+    );
+}
+
+#[test]
+fn deletion_protection_on_one_if_branch_only_is_a_finding() {
+    let props = format!("      DeletionProtectionEnabled: !If [IsProd, true, false]\n{PITR}");
+    let hits = hits("DDB003", &table(&props));
+    assert_eq!(hits.len(), 1);
+    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE + 6, 53));
+    assert!(
+        hits[0].3.contains("when condition `IsProd` is false"),
+        "{}",
+        hits[0].3
+    );
+}
+
+#[test]
+fn deletion_protection_true_on_both_branches_is_proven() {
+    let props = format!("      DeletionProtectionEnabled: !If [IsProd, true, \"true\"]\n{PITR}");
+    assert!(hits("DDB003", &table(&props)).is_empty());
+}
+
+#[test]
+fn deletion_protection_from_a_parameter_needs_allowed_values() {
+    let props = format!("      DeletionProtectionEnabled: !Ref Flag\n{PITR}");
+    let hits_flag = hits("DDB003", &table(&props));
+    assert!(
+        hits_flag[0].3.contains("parameter `Flag` is `false`"),
+        "{}",
+        hits_flag[0].3
+    );
+    let props = format!("      DeletionProtectionEnabled: !Ref Free\n{PITR}");
+    let hits_free = hits("DDB003", &table(&props));
+    assert!(
+        hits_free[0].3.contains("cannot be proven true"),
+        "{}",
+        hits_free[0].3
+    );
+}
+
+#[test]
+fn deletion_protection_removed_by_novalue_is_a_finding() {
+    let props =
+        format!("      DeletionProtectionEnabled: !If [IsProd, true, !Ref AWS::NoValue]\n{PITR}");
+    let hits = hits("DDB003", &table(&props));
+    assert!(
+        hits[0].3.contains("removed by `AWS::NoValue`"),
+        "{}",
+        hits[0].3
+    );
+}
+
+fn global_table(replicas: &str) -> String {
+    format!(
+        "Resources:\n  Global:\n    Type: AWS::DynamoDB::GlobalTable\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      Replicas:\n{replicas}"
+    )
+}
+
+const PROTECTED_REPLICA: &str = "        - Region: eu-west-1\n          DeletionProtectionEnabled: true\n          PointInTimeRecoverySpecification:\n            PointInTimeRecoveryEnabled: true\n";
+
+#[test]
+fn global_table_with_every_replica_protected_has_no_finding() {
+    let text = global_table(
+        &PROTECTED_REPLICA
+            .repeat(2)
+            .replacen("eu-west-1", "us-east-1", 1),
+    );
+    let (code, report) = check_one("t.yaml", &text);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["findings"], 0, "{report}");
+}
+
+#[test]
+fn every_global_table_replica_is_checked_not_only_the_first() {
+    let text = global_table(&format!("{PROTECTED_REPLICA}        - Region: us-east-1\n"));
+    let ddb003 = hits("DDB003", &text);
+    assert_eq!(ddb003.len(), 1);
+    assert_eq!(
+        (ddb003[0].1, ddb003[0].2),
+        (12, 19),
+        "at the replica's Region"
+    );
+    assert!(
+        ddb003[0].3.contains("replica `us-east-1`"),
+        "{}",
+        ddb003[0].3
+    );
+    let ddb004 = hits("DDB004", &text);
+    assert_eq!(ddb004.len(), 1);
+    assert!(
+        ddb004[0].3.contains("replica `us-east-1`"),
+        "{}",
+        ddb004[0].3
+    );
+}
+
+#[test]
+fn conditional_replica_is_checked_under_its_condition() {
+    let text = format!(
+        "Conditions:\n  Dr: !Equals [!Ref \"AWS::Region\", eu-west-1]\n{}        - !If\n          - Dr\n          - Region: us-west-2\n            DeletionProtectionEnabled: false\n          - !Ref AWS::NoValue\n",
+        global_table(PROTECTED_REPLICA)
+    );
+    let hits = hits("DDB003", &text);
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].3.contains("replica `us-west-2`"), "{}", hits[0].3);
+    assert!(
+        hits[0].3.contains("when condition `Dr` is true"),
+        "{}",
+        hits[0].3
+    );
+}
+
+#[test]
+fn simple_table_cannot_have_deletion_protection() {
+    let text = "Resources:\n  Visits:\n    Type: AWS::Serverless::SimpleTable\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      PointInTimeRecoverySpecification:\n        PointInTimeRecoveryEnabled: true\n";
+    let (_, report) = check_one("t.yaml", text);
+    let ddb003 = rule_hits(&report, "DDB003");
+    assert_eq!(ddb003.len(), 1);
+    assert_eq!((ddb003[0].1, ddb003[0].2), (3, 11), "at the Type value");
+    assert!(
+        ddb003[0]
+            .3
+            .contains("`AWS::Serverless::SimpleTable` cannot set DeletionProtectionEnabled"),
+        "{}",
+        ddb003[0].3
+    );
+    let help = common::findings(&report)[0]["help"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(help.contains("AWS::DynamoDB::Table"), "{help}");
+    // SAM passes PointInTimeRecoverySpecification through, so DDB004 is satisfied.
+    assert!(rule_hits(&report, "DDB004").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// DDB004 point-in-time-recovery
+
+#[test]
+fn missing_point_in_time_recovery_is_a_warning() {
+    let hits = hits("DDB004", &table("      DeletionProtectionEnabled: true\n"));
+    assert_eq!(hits.len(), 1);
+    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE, 3));
+    assert!(
+        hits[0].3.contains("no `PointInTimeRecoverySpecification`"),
+        "{}",
+        hits[0].3
+    );
+}
+
+#[test]
+fn point_in_time_recovery_enabled_is_proven() {
+    let props = format!("      DeletionProtectionEnabled: true\n{PITR}");
+    let (code, report) = check_one("t.yaml", &table(&props));
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["findings"], 0, "{report}");
+}
+
+#[test]
+fn point_in_time_recovery_without_the_flag_is_a_finding_at_the_specification() {
+    let props = "      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: {RecoveryPeriodInDays: 7}\n";
+    let hits = hits("DDB004", &table(props));
+    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE + 7, 7));
+    assert!(
+        hits[0]
+            .3
+            .starts_with("PointInTimeRecoveryEnabled is not set"),
+        "{}",
+        hits[0].3
+    );
+}
+
+#[test]
+fn point_in_time_recovery_specification_chosen_by_if_is_followed() {
+    let props = "      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: !If\n        - IsProd\n        - PointInTimeRecoveryEnabled: true\n        - !Ref AWS::NoValue\n";
+    let hits = hits("DDB004", &table(props));
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0].3.contains("removed by `AWS::NoValue`"),
+        "{}",
+        hits[0].3
+    );
+    assert!(
+        hits[0].3.contains("when condition `IsProd` is false"),
+        "{}",
+        hits[0].3
+    );
+}
+
+#[test]
+fn point_in_time_recovery_in_json_is_checked() {
+    let text = r#"{"Resources": {"T": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+  "UpdateReplacePolicy": "Retain", "Properties": {"DeletionProtectionEnabled": true,
+  "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": "false"}}}}}"#;
+    let (_, report) = check_one("t.json", text);
+    let hits = rule_hits(&report, "DDB004");
+    assert_eq!(hits.len(), 1);
+    assert_eq!((hits[0].1, hits[0].2), (3, 70));
+    assert!(rule_hits(&report, "DDB003").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// DDB010 / DDB011 / DDB012: IAM
+
+/// A template with a retained, protected table `Orders` (so table rules stay quiet), an
+/// SQS queue, and the given IAM resources (indented by 2).
+fn iam(resources: &str) -> String {
+    format!(
+        "Conditions:\n  IsProd: !Equals [!Ref \"AWS::Region\", us-east-1]\nResources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: {{PointInTimeRecoveryEnabled: true}}\n  Queue:\n    Type: AWS::SQS::Queue\n{resources}"
+    )
+}
+
+const IAM_LINE: u64 = 13;
+
+/// An `AWS::IAM::Policy` named `P` whose statement list is `statements` (indented by 10).
+fn policy(statements: &str) -> String {
+    iam(&format!(
+        "  P:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: app\n      Roles: [app]\n      PolicyDocument:\n        Statement:\n{statements}"
+    ))
+}
+
+fn allow(action: &str, resource: &str) -> String {
+    format!("          - Effect: Allow\n            Action: {action}\n            Resource: {resource}\n")
+}
+
+#[test]
+fn star_action_on_star_resource_grants_delete_table_at_the_action() {
+    let text = policy(&allow("\"*\"", "\"*\""));
+    let (code, report) = check_one("t.yaml", &text);
+    assert_eq!(code, 0, "a warning does not fail the run");
+    let hits = rule_hits(&report, "DDB010");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].0, "P");
+    assert_eq!((hits[0].1, hits[0].2), (IAM_LINE + 8, 21));
+    assert!(
+        hits[0]
+            .3
+            .starts_with("policy `app` allows `dynamodb:DeleteTable` on `*`"),
+        "{}",
+        hits[0].3
+    );
+    let finding = common::findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB010")
+        .unwrap_or_default();
+    assert_eq!(finding["resource_type"], "AWS::IAM::Policy");
+}
+
+#[test]
+fn action_wildcards_and_case_follow_iam() {
+    for action in [
+        "dynamodb:*",
+        "dynamodb:Delete*",
+        "DynamoDB:deletetable",
+        "dynamodb:Delete?able",
+        "\"*:*\"",
+    ] {
+        assert_eq!(
+            hits("DDB010", &policy(&allow(action, "\"*\""))).len(),
+            1,
+            "{action}"
+        );
+    }
+    for action in [
+        "dynamodb:DeleteItem",
+        "dynamodb:Describe*",
+        "dynamodb:Delete?",
+        "s3:*",
+    ] {
+        assert!(
+            hits("DDB010", &policy(&allow(action, "\"*\""))).is_empty(),
+            "{action}"
+        );
+    }
+}
+
+#[test]
+fn the_offending_action_in_a_list_is_labelled() {
+    let text = policy(&allow("[dynamodb:GetItem, dynamodb:Delete*]", "\"*\""));
+    let (_, report) = check_one("t.yaml", &text);
+    let finding = common::findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB010")
+        .unwrap_or_default();
+    assert_eq!(
+        (finding["line"].as_u64(), finding["column"].as_u64()),
+        (Some(IAM_LINE + 8), Some(40))
+    );
+    assert_eq!(finding["end_column"], 56);
+}
+
+#[test]
+fn single_statement_mapping_and_string_action_are_read() {
+    let text = iam("  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Statement:\n          Effect: Allow\n          Action: dynamodb:DeleteTable\n          Resource: arn:aws:dynamodb:*:*:table/*\n");
+    let hits = hits("DDB010", &text);
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].3.contains("policy `P`"), "{}", hits[0].3);
+}
+
+#[test]
+fn inline_policies_of_roles_users_and_groups_are_checked() {
+    for kind in ["Role", "User", "Group"] {
+        let text = iam(&format!(
+            "  P:\n    Type: AWS::IAM::{kind}\n    Properties:\n      Policies:\n        - PolicyName: inline\n          PolicyDocument:\n            Statement:\n              - Effect: Allow\n                Action: dynamodb:*\n                Resource: !GetAtt Orders.Arn\n"
+        ));
+        let hits = hits("DDB010", &text);
+        assert_eq!(hits.len(), 1, "{kind}");
+        assert!(hits[0].3.contains("policy `inline`"), "{}", hits[0].3);
+    }
+}
+
+#[test]
+fn not_action_grants_what_it_does_not_list() {
+    let text = policy("          - Effect: Allow\n            NotAction: [iam:*, s3:*]\n            Resource: \"*\"\n");
+    let (_, report) = check_one("t.yaml", &text);
+    let hits = rule_hits(&report, "DDB010");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        (hits[0].1, hits[0].2),
+        (IAM_LINE + 8, 13),
+        "at the NotAction key"
+    );
+    assert_eq!(rule_hits(&report, "DDB011").len(), 1);
+    let listed = policy("          - Effect: Allow\n            NotAction: dynamodb:Delete*\n            Resource: \"*\"\n");
+    assert!(hits_in(&listed, "DDB010").is_empty());
+}
+
+fn hits_in(text: &str, rule: &str) -> Vec<Hit> {
+    hits(rule, text)
+}
+
+#[test]
+fn deny_in_the_same_document_wins() {
+    let deny = "          - Effect: Deny\n            Action: dynamodb:DeleteTable\n            Resource: \"*\"\n";
+    let text = policy(&format!("{}{deny}", allow("dynamodb:*", "\"*\"")));
+    assert!(hits("DDB010", &text).is_empty());
+    // The deny covers DeleteTable only: DeleteBackup is still granted.
+    assert_eq!(hits("DDB011", &text).len(), 1);
+}
+
+#[test]
+fn deny_with_an_iam_condition_does_not_win() {
+    let deny = "          - Effect: Deny\n            Action: dynamodb:DeleteTable\n            Resource: \"*\"\n            Condition: {Bool: {aws:MultiFactorAuthPresent: false}}\n";
+    let text = policy(&format!("{}{deny}", allow("dynamodb:*", "\"*\"")));
+    assert_eq!(hits("DDB010", &text).len(), 1);
+}
+
+#[test]
+fn deny_on_a_narrower_resource_does_not_win() {
+    let deny = "          - Effect: Deny\n            Action: dynamodb:DeleteTable\n            Resource: arn:aws:dynamodb:*:*:table/Orders\n";
+    let text = policy(&format!("{}{deny}", allow("dynamodb:*", "\"*\"")));
+    assert_eq!(hits("DDB010", &text).len(), 1);
+    let deny = "          - Effect: Deny\n            Action: dynamodb:Delete*\n            Resource: arn:*:dynamodb:*\n";
+    let text = policy(&format!("{}{deny}", allow("dynamodb:*", "\"*\"")));
+    assert!(
+        hits("DDB010", &text).is_empty(),
+        "a deny on every DynamoDB ARN covers tables"
+    );
+}
+
+#[test]
+fn resources_that_cannot_be_tables_are_not_findings() {
+    for resource in [
+        "arn:aws:s3:::bucket/*",
+        "arn:aws:dynamodb:*:*:table/Orders/stream/*",
+        "arn:aws:dynamodb:*:*:table/Orders/index/*",
+        "!GetAtt Queue.Arn",
+        "!Ref Queue",
+        "!Sub \"${Orders.Arn}/index/*\"",
+    ] {
+        assert!(
+            hits("DDB010", &policy(&allow("\"*\"", resource))).is_empty(),
+            "{resource}"
+        );
+    }
+}
+
+#[test]
+fn resources_built_from_a_table_in_the_template_are_tables() {
+    for resource in [
+        "!GetAtt Orders.Arn",
+        "!GetAtt [Orders, Arn]",
+        "!Sub \"${Orders.Arn}\"",
+        "!Sub \"arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Orders}\"",
+        "!Join [\"\", [\"arn:aws:dynamodb:\", !Ref \"AWS::Region\", \":\", !Ref \"AWS::AccountId\", \":table/\", !Ref Orders]]",
+        "!Sub [\"arn:aws:dynamodb:*:*:table/${T}\", {T: !Ref Orders}]",
+        "!ImportValue shared-table-arn",
+    ] {
+        assert_eq!(hits("DDB010", &policy(&allow("dynamodb:DeleteTable", resource))).len(), 1, "{resource}");
+    }
+}
+
+#[test]
+fn not_resource_grants_unless_it_excludes_every_table() {
+    let stmt = |not: &str| {
+        policy(&format!("          - Effect: Allow\n            Action: dynamodb:DeleteTable\n            NotResource: {not}\n"))
+    };
+    let hits_s3 = hits("DDB010", &stmt("arn:aws:s3:::*"));
+    assert_eq!(hits_s3.len(), 1);
+    assert!(
+        hits_s3[0]
+            .3
+            .contains("every resource that `NotResource` does not exclude"),
+        "{}",
+        hits_s3[0].3
+    );
+    assert!(hits("DDB010", &stmt("\"arn:*:dynamodb:*:*:table/*\"")).is_empty());
+}
+
+#[test]
+fn statement_chosen_by_if_is_a_finding_under_its_condition() {
+    let text = policy("          - !If\n            - IsProd\n            - !Ref AWS::NoValue\n            - Effect: Allow\n              Action: \"*\"\n              Resource: \"*\"\n");
+    let hits = hits("DDB010", &text);
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0].3.contains("when condition `IsProd` is false"),
+        "{}",
+        hits[0].3
+    );
+}
+
+#[test]
+fn action_chosen_by_if_is_evaluated() {
+    let text = policy(&allow(
+        "!If [IsProd, dynamodb:GetItem, dynamodb:DeleteTable]",
+        "\"*\"",
+    ));
+    let hits = hits("DDB010", &text);
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0].3.contains("when condition `IsProd` is false"),
+        "{}",
+        hits[0].3
+    );
+    let text = policy(&allow(
+        "!If [IsProd, [dynamodb:GetItem], [dynamodb:Query]]",
+        "\"*\"",
+    ));
+    assert!(hits_in(&text, "DDB010").is_empty());
+}
+
+#[test]
+fn service_control_policies_never_grant() {
+    let text = iam("  Scp:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: all\n      Type: SERVICE_CONTROL_POLICY\n      Content:\n        Statement:\n          - Effect: Allow\n            Action: \"*\"\n            Resource: \"*\"\n  Boundary:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: b\n      PolicyDocument:\n        Statement:\n          - Effect: Deny\n            Action: \"*\"\n            Resource: \"*\"\n");
+    let (code, report) = check_one("t.yaml", &text);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["findings"], 0, "{report}");
+}
+
+#[test]
+fn backup_deletions_are_listed_in_one_finding() {
+    let text = policy(&allow("backup:Delete*", "\"*\""));
+    let hits = hits("DDB011", &text);
+    assert_eq!(hits.len(), 1);
+    for action in [
+        "backup:DeleteRecoveryPoint",
+        "backup:DeleteBackupVault",
+        "backup:DeleteBackupSelection",
+        "backup:DeleteBackupPlan",
+    ] {
+        assert!(hits[0].3.contains(action), "{action}: {}", hits[0].3);
+    }
+    assert!(
+        !hits[0].3.contains("dynamodb:DeleteBackup"),
+        "{}",
+        hits[0].3
+    );
+}
+
+#[test]
+fn delete_backup_needs_a_resource_that_can_be_a_backup() {
+    // The table's own ARN is not one of its backups.
+    assert!(hits(
+        "DDB011",
+        &policy(&allow("dynamodb:*", "!GetAtt Orders.Arn"))
+    )
+    .is_empty());
+    let on_backups = policy(&allow(
+        "dynamodb:DeleteBackup",
+        "!Sub \"${Orders.Arn}/backup/*\"",
+    ));
+    assert_eq!(hits("DDB011", &on_backups).len(), 1);
+    let on_vault = policy(&allow(
+        "backup:DeleteBackupVault",
+        "arn:aws:backup:*:*:backup-vault:orders",
+    ));
+    assert_eq!(hits("DDB011", &on_vault).len(), 1);
+    let on_plan = policy(&allow(
+        "backup:DeleteBackupVault",
+        "arn:aws:backup:*:*:backup-plan:*",
+    ));
+    assert!(
+        hits("DDB011", &on_plan).is_empty(),
+        "a plan ARN is not a vault"
+    );
+}
+
+#[test]
+fn update_table_is_off_by_default() {
+    let text = policy(&allow("dynamodb:UpdateTable", "\"*\""));
+    let (code, report) = check_one("t.yaml", &text);
+    assert_eq!(code, 0);
+    assert!(rule_hits(&report, "DDB012").is_empty());
+    assert_eq!(report["summary"]["findings"], 0, "{report}");
+}
+
+/// Check `text` with only `codes` enabled, through the library's per-file pipeline.
+fn check_with(codes: &[&str], name: &str, text: &str) -> ddb_guard::check::FileReport {
+    let settings = Settings {
+        rules: codes.iter().filter_map(|c| rules::find(c)).collect(),
+        ..Settings::default()
+    };
+    assert_eq!(settings.rules.len(), codes.len(), "every code is a rule");
+    check_bytes(name, &PathBuf::from(name), text.as_bytes(), &settings)
+}
+
+#[test]
+fn update_table_is_found_when_selected() {
+    let report = check_with(
+        &["DDB012"],
+        "t.yaml",
+        &policy(&allow("dynamodb:Update*", "\"*\"")),
+    );
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].code, "DDB012");
+    assert!(
+        report.findings[0]
+            .message
+            .contains("`dynamodb:UpdateTable`"),
+        "{}",
+        report.findings[0].message
+    );
+    let narrow = check_with(
+        &["DDB012"],
+        "t.yaml",
+        &policy(&allow("dynamodb:UpdateItem", "\"*\"")),
+    );
+    assert!(narrow.findings.is_empty());
+}
+
+#[test]
+fn default_rules_are_every_rule_but_the_opt_in_ones() {
+    let defaults: Vec<&str> = Settings::default().rules.iter().map(|r| r.code).collect();
+    assert_eq!(
+        defaults,
+        ["DDB001", "DDB002", "DDB003", "DDB004", "DDB010", "DDB011"]
+    );
+    assert!(rules::find("DDB012").is_some_and(|r| !r.default_enabled));
+}
+
+// ---------------------------------------------------------------------------------------
+// Prefilter soundness
+
+/// A policy that grants everything and mentions neither DynamoDB nor AWS Backup.
+const WILDCARD_ONLY: &str = "Resources:\n  Admin:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Statement:\n          - Effect: Allow\n            NotAction: iam:*\n            Resource: \"*\"\n";
+
+#[test]
+fn wildcard_only_policy_is_not_skipped_by_the_prefilter() {
+    assert!(!WILDCARD_ONLY.to_ascii_lowercase().contains("dynamodb"));
+    assert!(!WILDCARD_ONLY.to_ascii_lowercase().contains("backup"));
+    let (_, report) = check_one("t.yaml", WILDCARD_ONLY);
+    assert_eq!(report["summary"]["skipped"], 0);
+    assert_eq!(rule_hits(&report, "DDB010").len(), 1);
+    assert_eq!(rule_hits(&report, "DDB011").len(), 1);
+}
+
+#[test]
+fn escaped_iam_type_is_not_skipped_by_the_prefilter() {
+    // `\u0049` is `I`: the bytes never spell `AWS::IAM::` nor DynamoDB.
+    let text = r#"{"Resources": {"P": {"Type": "AWS::\u0049AM::Policy", "Properties": {"PolicyName": "p",
+  "PolicyDocument": {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}}}}}"#;
+    let (_, report) = check_one("t.json", text);
+    assert_eq!(report["summary"]["skipped"], 0);
+    assert_eq!(rule_hits(&report, "DDB010").len(), 1);
+}
+
+#[test]
+fn selecting_only_table_rules_skips_an_iam_only_file() {
+    let report = check_with(&["DDB001", "DDB003"], "t.yaml", WILDCARD_ONLY);
+    assert_eq!(report.status, Status::Skipped);
+    let report = check_with(&["DDB010"], "t.yaml", WILDCARD_ONLY);
+    assert!(matches!(report.status, Status::Checked { .. }));
+    assert_eq!(report.findings.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Human output
+
+fn fixtures() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn human_report_on_the_guardrail_fixture() {
+    let output = ddb_guard()
+        .current_dir(fixtures())
+        .args(["check", "tests/fixtures/guardrails/stack.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "warnings only");
+    let text = String::from_utf8_lossy(&output.stdout);
+    insta::with_settings!({filters => vec![(r" in \d+\.\d+s", " in [elapsed]")]}, {
+        insta::assert_snapshot!("human_guardrails", text);
+    });
+}
+
+#[test]
+fn json_report_on_the_guardrail_example_lists_every_guardrail_rule() {
+    let (code, report) = check_json(fixtures(), &["templates-examples/guardrails"]);
+    assert_eq!(code, 0);
+    let mut codes: Vec<String> = common::findings(&report)
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes, ["DDB003", "DDB004", "DDB010", "DDB011"]);
+}
