@@ -8,7 +8,7 @@ use assert_cmd::Command as Bin;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// A table that DDB001/DDB002 accept, so that only the comparison rules can fire.
+/// A table that DDB001-DDB004 accept, so that only the comparison rules can fire.
 const ORDERS: &str = "\
 AWSTemplateFormatVersion: '2010-09-09'
 Resources:
@@ -36,6 +36,9 @@ Resources:
               KeyType: HASH
           Projection:
             ProjectionType: ALL
+      DeletionProtectionEnabled: true
+      PointInTimeRecoverySpecification:
+        PointInTimeRecoveryEnabled: true
 ";
 
 /// The same template as JSON, keys reordered, long-form intrinsics.
@@ -59,7 +62,9 @@ const ORDERS_JSON: &str = r#"{
             "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"}],
             "Projection": {"ProjectionType": "ALL"}
           }
-        ]
+        ],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true},
+        "DeletionProtectionEnabled": true
       }
     },
     "Queue": {"Type": "AWS::SQS::Queue"}
@@ -481,7 +486,7 @@ fn local_secondary_index_added_is_a_replacement() {
     let lsi = "      LocalSecondaryIndexes:\n        - IndexName: byDate\n          KeySchema:\n            - AttributeName: id\n              KeyType: HASH\n          Projection:\n            ProjectionType: ALL\n";
     repo.write("orders.yaml", &format!("{ORDERS}{lsi}"));
     let found = findings(repo.guard().args(["check", "--base", "main"]), 0);
-    assert_eq!(found, vec![f("DDB022", "warning", "orders.yaml", 27)]);
+    assert_eq!(found, vec![f("DDB022", "warning", "orders.yaml", 30)]);
 }
 
 #[test]

@@ -789,7 +789,7 @@ fn find_in_map_over_a_huge_map_with_an_unresolvable_key_fails_closed() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["path"] == "huge-map.yaml")
+        .find(|f| f["path"] == "huge-map.yaml" && f["rule"] == "DDB001")
         .and_then(|f| f["message"].as_str())
         .unwrap_or_default()
         .to_string();
