@@ -95,6 +95,7 @@ pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Basel
     let mut baseline = Baseline::default();
     let mut deleted = Vec::new();
     let mut added = Vec::new();
+    let mut changed: Vec<(String, Option<String>)> = Vec::new();
     for change in repo.changes(&base, args)? {
         let (from, to) = match change {
             Change::Modified(p) => (p.clone(), Some(p)),
@@ -107,10 +108,14 @@ pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Basel
                 continue;
             }
         };
-        if !scopes.wanted(&from) {
-            continue;
+        if scopes.wanted(&from) {
+            changed.push((from, to));
         }
-        let bytes = match repo.read(&base, &from, read.max_file_size)? {
+    }
+    let paths: Vec<&str> = changed.iter().map(|(from, _)| from.as_str()).collect();
+    let blobs = repo.read_all(&base, &paths, read.max_file_size)?;
+    for ((from, to), blob) in changed.into_iter().zip(blobs) {
+        let bytes = match blob {
             Some(bytes) if !may_hold_tables(&bytes) => continue,
             Some(bytes) => Ok(bytes),
             None => Err(format!(

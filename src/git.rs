@@ -144,6 +144,110 @@ impl Repo {
         Ok(changes)
     }
 
+    /// The bytes of each of `paths` (relative to the root) at `commit`, `None` for a blob
+    /// larger than `max`, in one `git cat-file --batch` process rather than one per file
+    /// (a pull request can touch thousands of templates). Only the bytes of blobs within
+    /// the limit are kept; larger ones are skipped through a small buffer.
+    pub fn read_all(
+        &self,
+        commit: &str,
+        paths: &[&str],
+        max: u64,
+    ) -> Result<Vec<Option<Vec<u8>>>, GitError> {
+        use std::io::{BufRead, BufReader, Read, Write};
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The batch protocol is line-based: a path with a line break goes alone.
+        if paths.iter().any(|p| p.contains('\n')) {
+            return paths.iter().map(|p| self.read(commit, p, max)).collect();
+        }
+        let failed = |detail: String| GitError::Failed {
+            command: "cat-file --batch".into(),
+            detail,
+        };
+        let mut child = command(&self.cwd)
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| GitError::Spawn(e.to_string()))?;
+        let requests: String = paths.iter().map(|p| format!("{commit}:{p}\n")).collect();
+        let mut stdin = child.stdin.take();
+        // Written from another thread: git answers while it reads, and both pipes are finite.
+        let writer = std::thread::spawn(move || {
+            if let Some(stdin) = stdin.as_mut() {
+                // A write error means git exited; the reader below reports it.
+                let _ = stdin.write_all(requests.as_bytes());
+            }
+        });
+        let Some(stdout) = child.stdout.take() else {
+            return Err(failed("no output pipe".into()));
+        };
+        let mut out = BufReader::new(stdout);
+        let mut blobs = Vec::with_capacity(paths.len());
+        let mut result = Ok(());
+        for path in paths {
+            let mut header = String::new();
+            if let Err(e) = out.read_line(&mut header) {
+                result = Err(failed(e.to_string()));
+                break;
+            }
+            // `<oid> blob <size>`, or `<object> missing`.
+            let fields: Vec<&str> = header.trim_end().rsplitn(3, ' ').collect();
+            let size = match fields.as_slice() {
+                [size, "blob", _] => size.parse::<u64>().ok(),
+                _ => None,
+            };
+            let Some(size) = size else {
+                result = Err(failed(format!(
+                    "cannot read `{path}` at the base: {}",
+                    header.trim()
+                )));
+                break;
+            };
+            let mut body = (&mut out).take(size);
+            // A short body means git stopped mid-blob: an error, never a truncated template.
+            let short = || failed(format!("the base version of `{path}` ended early"));
+            if size > max {
+                match std::io::copy(&mut body, &mut std::io::sink()) {
+                    Ok(n) if n == size => blobs.push(None),
+                    Ok(_) => result = Err(short()),
+                    Err(e) => result = Err(failed(e.to_string())),
+                }
+            } else {
+                let mut bytes = Vec::with_capacity(size as usize);
+                match body.read_to_end(&mut bytes) {
+                    Ok(_) if bytes.len() as u64 == size => blobs.push(Some(bytes)),
+                    Ok(_) => result = Err(short()),
+                    Err(e) => result = Err(failed(e.to_string())),
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+            let mut newline = [0u8; 1];
+            if let Err(e) = out.read_exact(&mut newline) {
+                result = Err(failed(e.to_string()));
+                break;
+            }
+        }
+        if result.is_err() {
+            let _ = child.kill();
+        }
+        let _ = writer.join();
+        let status = child.wait().map_err(|e| failed(e.to_string()))?;
+        result?;
+        if !status.success() {
+            return Err(failed(format!(
+                "exit status {}",
+                status.code().unwrap_or(-1)
+            )));
+        }
+        Ok(blobs)
+    }
+
     /// The bytes of `path` (relative to the root) at `commit`, or `Ok(None)` when the blob
     /// is larger than `max` bytes (read no further than that, so a huge blob in the history
     /// cannot exhaust memory).

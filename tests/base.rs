@@ -877,3 +877,17 @@ fn item_removed_from_a_for_each_collection_removes_that_copy_of_the_table() {
         .iter()
         .all(|f| f.0 != "DDB020"));
 }
+
+#[test]
+fn paths_with_spaces_and_non_ascii_characters_survive_git() {
+    let repo = Repo::new();
+    repo.write("my stacks/commandes é.yaml", &without_policies(ORDERS));
+    repo.write("my stacks/keep.yaml", ORDERS);
+    repo.commit("base");
+    repo.remove("my stacks/commandes é.yaml");
+    repo.write("my stacks/keep.yaml", &ORDERS.replace("Queue:", "Queue2:"));
+    assert_eq!(
+        findings(repo.guard().args(["check", "--base", "main"]), 1),
+        vec![f("DDB020", "error", "my stacks/commandes é.yaml", 5)]
+    );
+}
