@@ -1,6 +1,7 @@
 //! Property test of `--fix` on generated templates: YAML block and flow, pretty and
-//! minified JSON, CRLF, BOM and comments, with policies missing, wrong, right or misplaced
-//! under `Properties`. After the fix no DDB001/DDB002 finding is left, the tree is the
+//! minified JSON, CRLF, BOM and comments, with policies missing, wrong, right, misplaced
+//! under `Properties` or conditional (`Ref`), with and without `--unsafe-fixes`. After the
+//! fix no DDB001/DDB002 finding is left but those only an unsafe fix resolves, the tree is the
 //! original plus exactly the retention policies (checked by an oracle independent of the
 //! engine's own verification), only lines holding a policy change, and a second fix is a
 //! no-op.
@@ -29,6 +30,8 @@ enum Policy {
     Missing,
     Literal(&'static str),
     InProperties(&'static str),
+    /// `!Ref Choice` / `{"Ref": "Choice"}`: only an unsafe fix replaces it.
+    Conditional,
 }
 
 #[derive(Clone, Debug)]
@@ -46,12 +49,14 @@ struct Case {
     crlf: bool,
     bom: bool,
     comments: bool,
+    unsafe_fixes: bool,
     tables: Vec<Table>,
 }
 
 /// A tiny ordered tree to render in every layout.
 enum T {
     Str(String, bool),
+    Ref(String),
     Map(Vec<(String, T)>),
 }
 
@@ -71,6 +76,7 @@ fn policy() -> impl Strategy<Value = Policy> {
         ])
         .prop_map(Policy::Literal),
         prop::sample::select(vec!["Retain", "Delete"]).prop_map(Policy::InProperties),
+        Just(Policy::Conditional),
     ]
 }
 
@@ -95,13 +101,15 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
         prop::collection::vec(table, 1..=3),
     )
-        .prop_map(|(layout, crlf, bom, comments, tables)| Case {
+        .prop_map(|(layout, crlf, bom, comments, unsafe_fixes, tables)| Case {
             layout,
             crlf,
             bom,
             comments,
+            unsafe_fixes,
             tables,
         })
 }
@@ -119,6 +127,7 @@ fn resource(t: &Table) -> T {
                 policies.push((name.to_string(), T::Str(v.to_string(), t.quoted)))
             }
             Policy::InProperties(v) => props.push((name.to_string(), s(v))),
+            Policy::Conditional => policies.push((name.to_string(), T::Ref("Choice".into()))),
         }
     }
     for i in 0..t.extra {
@@ -156,6 +165,7 @@ fn yaml_scalar(text: &str, quoted: bool) -> String {
 fn yaml_flow(t: &T) -> String {
     match t {
         T::Str(v, q) => yaml_scalar(v, *q),
+        T::Ref(p) => format!("!Ref {p}"),
         T::Map(entries) => {
             let parts: Vec<String> = entries
                 .iter()
@@ -179,6 +189,7 @@ fn yaml_block(t: &T, depth: usize, indent: usize, comments: bool, out: &mut Vec<
                 };
                 out.push(format!("{pad}{k}: {}{comment}", yaml_scalar(text, *q)));
             }
+            T::Ref(p) => out.push(format!("{pad}{k}: !Ref {p}")),
             T::Map(_) => {
                 out.push(format!("{pad}{k}:"));
                 yaml_block(v, depth + 1, indent, comments, out);
@@ -190,6 +201,7 @@ fn yaml_block(t: &T, depth: usize, indent: usize, comments: bool, out: &mut Vec<
 fn json(t: &T, depth: usize, indent: Option<usize>) -> String {
     match t {
         T::Str(v, _) => format!("\"{v}\""),
+        T::Ref(p) => json(&T::Map(vec![("Ref".into(), s(p))]), depth, indent),
         T::Map(entries) if entries.is_empty() => "{}".into(),
         T::Map(entries) => {
             let Some(n) = indent else {
@@ -264,17 +276,32 @@ fn render(case: &Case) -> (String, &'static str) {
 }
 
 /// Policies the fix must set: every one that is not already a valid retaining literal
-/// beside `Type`.
+/// beside `Type`, except conditional ones without `--unsafe-fixes`.
 fn expected_changes(case: &Case) -> usize {
+    let changes = |p: &Policy, valid: &[&str]| match p {
+        Policy::Literal(v) => !valid.contains(v),
+        Policy::Conditional => case.unsafe_fixes,
+        Policy::Missing | Policy::InProperties(_) => true,
+    };
     case.tables
         .iter()
         .map(|t| {
-            let fine =
-                |p: &Policy, valid: &[&str]| matches!(p, Policy::Literal(v) if valid.contains(v));
-            usize::from(!fine(&t.deletion, &["Retain", "RetainExceptOnCreate"]))
-                + usize::from(!fine(&t.replace, &["Retain"]))
+            usize::from(changes(&t.deletion, &["Retain", "RetainExceptOnCreate"]))
+                + usize::from(changes(&t.replace, &["Retain"]))
         })
         .sum()
+}
+
+/// Findings only an unsafe fix resolves, left when `--unsafe-fixes` is off.
+fn expected_left(case: &Case) -> usize {
+    if case.unsafe_fixes {
+        return 0;
+    }
+    case.tables
+        .iter()
+        .flat_map(|t| [&t.deletion, &t.replace])
+        .filter(|p| matches!(p, Policy::Conditional))
+        .count()
 }
 
 proptest! {
@@ -288,11 +315,12 @@ proptest! {
     fn fix_sets_exactly_the_policies_and_is_idempotent(case in case()) {
         let (text, name) = render(&case);
         let path = Path::new(name);
-        let fixed = fix::fix_text(path, &text, &Settings::default(), FixMode { unsafe_fixes: false })
+        let mode = FixMode { unsafe_fixes: case.unsafe_fixes };
+        let fixed = fix::fix_text(path, &text, &Settings::default(), mode)
             .map_err(|e| TestCaseError::fail(format!("fix refused: {}\n{text}", e.message)))?;
         let verdict = fix_oracle::verify(path, &text, &fixed.text)
             .map_err(|why| TestCaseError::fail(format!("{why}\n--- original\n{text}\n--- fixed\n{}", fixed.text)))?;
-        prop_assert_eq!(verdict.policy_findings_left, 0, "{}", fixed.text);
+        prop_assert_eq!(verdict.policy_findings_left, expected_left(&case), "{}", fixed.text);
         prop_assert_eq!(verdict.policies_changed, expected_changes(&case), "{}", fixed.text);
         if matches!(case.layout, Layout::Block { .. } | Layout::Json { .. }) {
             prop_assert!(only_policy_lines_changed(&text, &fixed.text), "{}", fixed.text);
@@ -300,8 +328,8 @@ proptest! {
     }
 }
 
-/// Byte-minimal, line by line: every removed or added line holds a policy or `Properties`
-/// (emptied by a move), differs from a counterpart only by a JSON comma, or is the
+/// Byte-minimal, line by line: every removed or added line holds a policy, `Properties`
+/// (emptied by a move) or a replaced `Ref`, differs from a counterpart only by a JSON comma, or is the
 /// closing brace of an emptied JSON `Properties`.
 fn only_policy_lines_changed(original: &str, fixed: &str) -> bool {
     let diff = similar::TextDiff::from_lines(original, fixed);
@@ -314,7 +342,8 @@ fn only_policy_lines_changed(original: &str, fixed: &str) -> bool {
             similar::ChangeTag::Equal => {}
         }
     }
-    let exempt = |l: &str| l.contains("Policy") || l.contains("Properties");
+    // A replaced `{"Ref": ...}` spans lines of its own in pretty JSON.
+    let exempt = |l: &str| l.contains("Policy") || l.contains("Properties") || l.contains("Ref");
     let bare = |l: &str| l.trim_end_matches(',').to_string();
     let matched = |l: &str, others: &[&str]| others.iter().any(|o| bare(o) == bare(l));
     removed
