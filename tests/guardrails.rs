@@ -276,6 +276,58 @@ fn point_in_time_recovery_in_json_is_checked() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Unsafe fixes for DDB003 / DDB004
+
+/// Run `check --fix` (plus `extra`) on `text` as `name`; the exit code and the file after.
+fn fix(name: &str, text: &str, extra: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(dir.path(), name, text);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "--fix"])
+        .args(extra)
+        .arg(name)
+        .output()
+        .expect("runs");
+    let after = std::fs::read_to_string(dir.path().join(name)).expect("read back");
+    (output.status.code().unwrap_or(-1), after)
+}
+
+const UNGUARDED: &str = "Conditions:\n  IsProd: !Equals [!Ref \"AWS::Region\", us-east-1]\nResources:\n  Bare:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n  Partial:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      BillingMode: PAY_PER_REQUEST # on demand\n      DeletionProtectionEnabled: !If [IsProd, true, false]\n      PointInTimeRecoverySpecification:\n        RecoveryPeriodInDays: 7\n";
+
+#[test]
+fn protection_fixes_are_unsafe_and_not_applied_by_fix_alone() {
+    let (_, after) = fix("t.yaml", UNGUARDED, &[]);
+    assert_eq!(after, UNGUARDED);
+}
+
+#[test]
+fn unsafe_fixes_enable_deletion_protection_and_recovery_keeping_the_rest() {
+    let (code, after) = fix("t.yaml", UNGUARDED, &["--unsafe-fixes"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        after,
+        "Conditions:\n  IsProd: !Equals [!Ref \"AWS::Region\", us-east-1]\nResources:\n  Bare:\n    Type: AWS::DynamoDB::Table\n    Properties: {DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}}\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n  Partial:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      BillingMode: PAY_PER_REQUEST # on demand\n      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification:\n        RecoveryPeriodInDays: 7\n        PointInTimeRecoveryEnabled: true\n"
+    );
+    let (_, report) = check_one("t.yaml", &after);
+    assert_eq!(report["summary"]["findings"], 0, "{report}");
+}
+
+#[test]
+fn unsafe_fix_replaces_a_false_recovery_flag_in_json() {
+    let text = "{\"Resources\": {\"T\": {\"Type\": \"AWS::DynamoDB::Table\", \"DeletionPolicy\": \"Retain\",\n  \"UpdateReplacePolicy\": \"Retain\", \"Properties\": {\"DeletionProtectionEnabled\": true,\n  \"PointInTimeRecoverySpecification\": {\"PointInTimeRecoveryEnabled\": \"false\"}}}}}\n";
+    let (_, after) = fix("t.json", text, &["--unsafe-fixes"]);
+    assert_eq!(after, text.replace("\"false\"", "true"));
+}
+
+#[test]
+fn global_table_replicas_get_no_fix() {
+    let text = global_table("        - Region: us-east-1\n");
+    let (_, after) = fix("t.yaml", &text, &["--unsafe-fixes"]);
+    assert_eq!(after, text);
+}
+
+// ---------------------------------------------------------------------------------------
 // DDB010 / DDB011 / DDB012: IAM
 
 /// A template with a retained, protected table `Orders` (so table rules stay quiet), an

@@ -40,9 +40,12 @@
 //! ```
 //!
 //! ## Fix safety
-//! No automatic fix: enabling deletion protection changes how the table can be operated
-//! (tear-down scripts and test stacks must turn it off first), so it is a decision to make
-//! on purpose. Changing the property is an in-place update, never a replacement.
+//! Unsafe (`--fix --unsafe-fixes`): on an `AWS::DynamoDB::Table` the fix sets
+//! `DeletionProtectionEnabled: true`, adding it (and `Properties`, if missing) or replacing
+//! the value, a conditional one included. It is unsafe because tear-down scripts and test
+//! stacks must then turn protection off before they delete the table, and because it
+//! overrules a per-environment choice. Replicas of a global table and SimpleTables get no
+//! fix. Changing the property is an in-place update, never a replacement.
 
 use super::protection::{check_flag, FlagSpec};
 use super::{ResourceView, Rule};

@@ -45,8 +45,12 @@
 //! ```
 //!
 //! ## Fix safety
-//! No automatic fix: point-in-time recovery is billed by table size, so enabling it is a
-//! cost decision. Changing the property is an in-place update, never a replacement.
+//! Unsafe (`--fix --unsafe-fixes`): on an `AWS::DynamoDB::Table` or a SimpleTable the fix
+//! sets `PointInTimeRecoveryEnabled: true`, inside an existing
+//! `PointInTimeRecoverySpecification` mapping (its `RecoveryPeriodInDays` is kept) or as a
+//! new one. It is unsafe because point-in-time recovery is billed by table size, and
+//! because it overrules a conditional value. Replicas of a global table get no fix.
+//! Changing the property is an in-place update, never a replacement.
 
 use super::protection::{check_flag, FlagSpec};
 use super::{ResourceView, Rule};

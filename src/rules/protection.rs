@@ -2,7 +2,7 @@
 //! on every table and on every replica of a global table, in every `Fn::If` branch and for
 //! every allowed parameter value.
 
-use crate::finding::{Finding, Label};
+use crate::finding::{Applicability, Change, Finding, Fix, FixValue, Label};
 use crate::load::{Document, NodeId, NodeKind, ScalarStyle};
 use crate::model::eval::Assumption;
 use crate::model::expand::{self, combine, Branch};
@@ -81,7 +81,11 @@ pub fn check_flag(view: &ResourceView, rule: &Rule, spec: &FlagSpec) -> Vec<Find
                 Vec::new(),
             )],
         };
-        return report(view, rule, spec, None, bad).into_iter().collect();
+        let mut finding = report(view, rule, spec, None, bad);
+        if let Some(f) = finding.as_mut() {
+            f.fix = fix_table(view, spec);
+        }
+        return finding.into_iter().collect();
     }
     let Some(replicas) = view.property("Replicas") else {
         // CloudFormation rejects a global table without replicas; nothing to prove.
@@ -313,6 +317,74 @@ fn report(
         format!("set `{}` {place}", spec.fix)
     });
     Some(finding)
+}
+
+/// The unsafe fix for a table (not a global table's replicas, whose list may be built by
+/// intrinsics): set the property path to `true`, keeping sibling keys of a nested mapping
+/// (`RecoveryPeriodInDays`). Unsafe because it changes how the table is operated and
+/// billed, and because it overrules a conditional value.
+fn fix_table(view: &ResourceView, spec: &FlagSpec) -> Option<Fix> {
+    let doc = view.doc();
+    let description = format!("set `{}`", spec.fix);
+    let nested = |path: &[&str]| {
+        path.iter().rev().fold(FixValue::Bool(true), |value, key| {
+            FixValue::Map(vec![(key.to_string(), value)])
+        })
+    };
+    let (first, rest) = spec.path.split_first()?;
+    let Some(mut entry) = view.property(first) else {
+        return super::fixes::set_property(
+            view,
+            first,
+            nested(rest),
+            Applicability::Unsafe,
+            description,
+        );
+    };
+    // Walk down through plain mappings; replace the first value that is not one.
+    let mut map = view.properties()?;
+    let mut remaining = rest;
+    let mut key = *first;
+    while let Some((next, tail)) = remaining.split_first() {
+        if doc.call(entry.value).is_some() || doc.map(entry.value).is_none() {
+            break;
+        }
+        map = entry.value;
+        key = next;
+        match doc.get(map, next) {
+            Some(found) => {
+                entry = found;
+                remaining = tail;
+            }
+            None => {
+                let value = nested(tail);
+                let last = *doc.map(map)?.last()?;
+                let edit = doc.insert_entry_after(map, last, next, &value)?;
+                return Some(Fix {
+                    applicability: Applicability::Unsafe,
+                    description,
+                    edits: vec![edit],
+                    changes: vec![Change {
+                        map: doc.span(map),
+                        key: next.to_string(),
+                        value: Some(value),
+                    }],
+                });
+            }
+        }
+    }
+    let value = nested(remaining);
+    let edit = doc.replace_value(entry, &value)?;
+    Some(Fix {
+        applicability: Applicability::Unsafe,
+        description,
+        edits: vec![edit],
+        changes: vec![Change {
+            map: doc.span(map),
+            key: key.to_string(),
+            value: Some(value),
+        }],
+    })
 }
 
 fn describe_when(when: &[Assumption]) -> String {
