@@ -401,13 +401,17 @@ pub fn unified_diff(display: &str, original: &str, fixed: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Fix with the retention rules only (DDB003/DDB004 have unsafe fixes of their own,
+    /// tested in tests/guardrails.rs).
     fn fix(text: &str, name: &str, unsafe_fixes: bool) -> Result<Fixed, LoadError> {
-        fix_text(
-            Path::new(name),
-            text,
-            &Settings::default(),
-            FixMode { unsafe_fixes },
-        )
+        let settings = Settings {
+            rules: ["DDB001", "DDB002"]
+                .iter()
+                .filter_map(|c| rules::find(c))
+                .collect(),
+            ..Settings::default()
+        };
+        fix_text(Path::new(name), text, &settings, FixMode { unsafe_fixes })
     }
 
     #[test]

@@ -320,5 +320,5 @@ fn plain_check_hints_at_fixable_findings() {
         .arg("t.yaml")
         .assert()
         .code(1)
-        .stderr("6 findings are fixable with `ddb-guard check --fix`\n");
+        .stderr("6 findings are fixable with `ddb-guard check --fix` (8 more with `--fix --unsafe-fixes`)\n");
 }
