@@ -202,14 +202,15 @@ fn without_policies(template: &str) -> String {
 }
 
 #[test]
-fn removed_table_without_retain_is_an_error_at_the_head_resources_key() {
+fn removed_table_without_retain_is_an_error_next_to_where_it_was() {
     let repo = Repo::new();
     repo.write("stacks/orders.yaml", &without_policies(ORDERS));
     repo.commit("base");
     repo.write("stacks/orders.yaml", QUEUE_ONLY);
     assert_eq!(
         findings(repo.guard().args(["check", "--base", "main"]), 1),
-        vec![f("DDB020", "error", "stacks/orders.yaml", 2)]
+        // The last line of `Queue`, which preceded the table: a line in the diff's context.
+        vec![f("DDB020", "error", "stacks/orders.yaml", 4)]
     );
     let text = messages(repo.guard().args(["check", "--base", "main"]), 1);
     assert!(
@@ -229,7 +230,7 @@ fn removed_table_with_retain_at_the_base_is_only_a_note() {
     repo.commit("remove the table");
     assert_eq!(
         findings(repo.guard().args(["check", "--base", "HEAD~1"]), 0),
-        vec![f("DDB020", "note", "stacks/orders.yaml", 2)]
+        vec![f("DDB020", "note", "stacks/orders.yaml", 4)]
     );
     let text = messages(repo.guard().args(["check", "--base", "HEAD~1"]), 0);
     assert!(text[0].contains("orphaned"), "{}", text[0]);
@@ -520,7 +521,7 @@ fn paths_are_relative_to_the_current_directory() {
     // From a subdirectory, only what is under it, spelled from there.
     assert_eq!(
         findings(repo.guard_in("infra").args(["check", "--base", "main"]), 1),
-        vec![f("DDB020", "error", "stacks/orders.yaml", 2)]
+        vec![f("DDB020", "error", "stacks/orders.yaml", 4)]
     );
     // An explicit path keeps its spelling, as the walk prints it.
     assert_eq!(
@@ -529,7 +530,7 @@ fn paths_are_relative_to_the_current_directory() {
                 .args(["check", "--base", "main", "./stacks"]),
             1
         ),
-        vec![f("DDB020", "error", "./stacks/orders.yaml", 2)]
+        vec![f("DDB020", "error", "./stacks/orders.yaml", 4)]
     );
     assert_eq!(
         findings(
@@ -713,13 +714,28 @@ fn human_output_of_a_pull_request_that_loses_tables() {
             .replace("OrdersTable", "SessionsTable")
             .replace("orders", "sessions"),
     );
+    let topic = "  Topic:\n    Type: AWS::SNS::Topic\n";
+    repo.write(
+        "stacks/audit.yaml",
+        &format!("Resources:\n  AuditTable:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n{topic}"),
+    );
     repo.commit("base");
     repo.write(
         "stacks/orders.yaml",
         &ORDERS.replace("  OrdersTable:", "  Orders:"),
     );
     repo.remove("stacks/sessions.yaml");
+    repo.write("stacks/audit.yaml", &format!("Resources:\n{topic}"));
     insta::assert_snapshot!(human(repo.guard().args(["check", "--base", "main"]), 1));
+    let out = repo
+        .guard()
+        .args(["check", "--base", "main", "--format", "json"])
+        .assert()
+        .code(1);
+    insta::assert_snapshot!(
+        "json_output_of_a_pull_request_that_loses_tables",
+        String::from_utf8_lossy(&out.get_output().stdout)
+    );
 }
 
 #[test]
@@ -889,5 +905,39 @@ fn paths_with_spaces_and_non_ascii_characters_survive_git() {
     assert_eq!(
         findings(repo.guard().args(["check", "--base", "main"]), 1),
         vec![f("DDB020", "error", "my stacks/commandes é.yaml", 5)]
+    );
+}
+
+#[test]
+fn removed_table_points_at_the_next_resource_that_is_still_there() {
+    let repo = Repo::new();
+    let base = format!(
+        "{}  Topic:\n    Type: AWS::SNS::Topic\n",
+        without_policies(ORDERS)
+    );
+    repo.write("orders.yaml", &base);
+    repo.commit("base");
+    repo.write(
+        "orders.yaml",
+        &format!("{QUEUE_ONLY}  Topic:\n    Type: AWS::SNS::Topic\n"),
+    );
+    assert_eq!(
+        findings(repo.guard().args(["check", "--base", "main"]), 1),
+        vec![f("DDB020", "error", "orders.yaml", 5)]
+    );
+}
+
+#[test]
+fn removed_table_with_nothing_left_around_it_points_at_resources() {
+    let repo = Repo::new();
+    repo.write("orders.yaml", &without_policies(ORDERS));
+    repo.commit("base");
+    repo.write(
+        "orders.yaml",
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n",
+    );
+    assert_eq!(
+        findings(repo.guard().args(["check", "--base", "main"]), 1),
+        vec![f("DDB020", "error", "orders.yaml", 1)]
     );
 }

@@ -236,17 +236,68 @@ impl<'a, 'd, 's> Comparison<'a, 'd, 's> {
         }
     }
 
-    /// Where a finding about a table gone from the head points: the head's `Resources:` key
-    /// (a line that exists at the head), the start of a head file that is no longer a
-    /// template, or the table's key in the base text when the file was deleted.
-    pub fn removal_span(&self, base_resource: &Resource) -> Span {
-        match &self.head {
-            Head::Template(head) => head
-                .doc
-                .get(head.root, "Resources")
-                .map_or(Span::new(0, 0), |e| head.doc.span(e.key)),
-            Head::NotTemplate => Span::new(0, 0),
-            Head::Deleted => self.base.doc.span(base_resource.key),
+    /// Where a finding about a table gone from the head points, and how to say where that
+    /// is. GitHub annotates only lines shown in the pull request's diff, so the anchor is
+    /// next to the hole the table left: the key of the next resource of the base that is
+    /// still at the head (the first context line after the removed block), else the last
+    /// line of the previous one, else the head's `Resources:` key. A head file that is no
+    /// longer a template has only its first line; a deleted file has no head at all, so
+    /// the finding points at the table in the base text.
+    pub fn removal_span(&self, base_resource: &Resource) -> (Span, Placement) {
+        let head = match &self.head {
+            Head::Template(head) => *head,
+            Head::NotTemplate => return (Span::new(0, 0), Placement::FileStart),
+            Head::Deleted => return (self.base.doc.span(base_resource.key), Placement::Base),
+        };
+        let at_head = |r: &Resource| head.resources.iter().find(|h| h.logical_id == r.logical_id);
+        let order = &self.base.resources;
+        if let Some(i) = order
+            .iter()
+            .position(|r| r.logical_id == base_resource.logical_id && r.key == base_resource.key)
+        {
+            if let Some(next) = order[i + 1..].iter().find_map(at_head) {
+                return (
+                    head.doc.span(next.key),
+                    Placement::Above(next.logical_id.to_string()),
+                );
+            }
+            if let Some(prev) = order[..i].iter().rev().find_map(at_head) {
+                return (last_line(head.doc, prev.node), Placement::Below);
+            }
+        }
+        let resources = head.doc.get(head.root, "Resources");
+        (
+            resources.map_or(Span::new(0, 0), |e| head.doc.span(e.key)),
+            Placement::Resources,
+        )
+    }
+}
+
+/// Where [`Comparison::removal_span`] points, relative to the removed table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// At the key of the next resource, which follows the hole.
+    Above(String),
+    /// At the last line of the previous resource, which precedes the hole.
+    Below,
+    Resources,
+    FileStart,
+    /// In the base text (the file was deleted).
+    Base,
+}
+
+/// The span of the last scalar under `node`: a token on the last line of its block.
+fn last_line(doc: &Document, mut node: NodeId) -> Span {
+    // Bounded by the loader's depth limit.
+    loop {
+        let next = match &doc.node(node).kind {
+            crate::load::NodeKind::Map(entries) => entries.last().map(|e| e.value),
+            crate::load::NodeKind::Seq(items) => items.last().copied(),
+            crate::load::NodeKind::Scalar(_) => None,
+        };
+        match next {
+            Some(child) => node = child,
+            None => return doc.span(node),
         }
     }
 }

@@ -38,7 +38,7 @@
 use super::deletion_policy;
 use super::policy::retains;
 use super::table_match::{fates, Fate};
-use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
+use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Placement, Rule};
 use crate::finding::{Finding, Severity};
 use crate::load::{Document, NodeId};
 use crate::model::same::{same_value, Side};
@@ -74,7 +74,15 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
                         format!("table `{id}` is gone: the template file was deleted")
                     }
                 };
-                vec![(what, cmp.removal_span(table))]
+                let (span, placement) = cmp.removal_span(table);
+                let place = match placement {
+                    Placement::Above(next) => format!("was removed just above `{next}`"),
+                    Placement::Below => "was removed just below".to_string(),
+                    Placement::Resources => "is no longer under `Resources`".to_string(),
+                    Placement::FileStart => "is gone: no longer a template".to_string(),
+                    Placement::Base => "is gone with its file".to_string(),
+                };
+                vec![(what, span, place)]
             }
             Fate::Kept(now) => match &cmp.head {
                 Head::Template(head) if now.is_table() => partly_removed(cmp, table, head, now),
@@ -82,8 +90,8 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
             },
             Fate::Renamed(..) => Vec::new(),
         };
-        for (what, span) in removals {
-            findings.push(removal(cmp, table, what, span));
+        for (what, span, place) in removals {
+            findings.push(removal(cmp, table, what, span, &place));
         }
     }
     findings
@@ -96,7 +104,7 @@ fn partly_removed(
     was: &Resource,
     head: &Template,
     now: &Resource,
-) -> Vec<(String, Span)> {
+) -> Vec<(String, Span, String)> {
     let (bd, hd) = (cmp.base.doc, head.doc);
     let id = was.logical_id;
     let mut out = Vec::new();
@@ -126,6 +134,7 @@ fn partly_removed(
                     "table `{id}` now exists only when condition `{name}` is true (at the base it had {before}), so where `{name}` is false the update removes it"
                 ),
                 hd.span(entry.key),
+                format!("now exists only when `{name}` is true"),
             ));
         }
     }
@@ -152,6 +161,7 @@ fn partly_removed(
                     gone.join(", ")
                 ),
                 hd.span(after.collection),
+                format!("loses its copies for {}", gone.join(", ")),
             ));
         }
     }
@@ -163,7 +173,7 @@ fn literal_items<'d>(doc: &'d Document, collection: NodeId) -> Option<Vec<&'d st
     doc.seq(collection)?.iter().map(|i| doc.str(*i)).collect()
 }
 
-fn removal(cmp: &Comparison, table: &Resource, what: String, span: Span) -> Finding {
+fn removal(cmp: &Comparison, table: &Resource, what: String, span: Span, place: &str) -> Finding {
     let id = table.logical_id;
     let was_at = cmp.base_at(cmp.base.doc.span(table.key));
     let retained = retains(
@@ -177,7 +187,7 @@ fn removal(cmp: &Comparison, table: &Resource, what: String, span: Span) -> Find
             format!(
                 "{what} (it was at {was_at}); its base DeletionPolicy retains it, so CloudFormation keeps the table and its data but no longer manages it (orphaned)"
             ),
-            format!("`{id}` leaves the stack here; the table is kept"),
+            format!("`{id}` {place}: kept, but orphaned"),
             "if that is intended, delete or import the orphaned table on purpose later; otherwise restore the resource",
         )
     } else {
@@ -186,7 +196,7 @@ fn removal(cmp: &Comparison, table: &Resource, what: String, span: Span) -> Find
             format!(
                 "{what} (it was at {was_at}) and its base DeletionPolicy is not provably Retain: deploying this change deletes the table and its data"
             ),
-            format!("`{id}` is deleted with its data"),
+            format!("`{id}` {place}: deleted with its data"),
             "restore the resource; to remove a table safely, first deploy it with `DeletionPolicy: Retain`, then remove it in a later change",
         )
     };
