@@ -438,6 +438,22 @@ fn inline_policies_of_roles_users_and_groups_are_checked() {
 }
 
 #[test]
+fn sam_function_inline_policy_documents_are_checked() {
+    let text = iam("  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Policies:\n        - DynamoDBCrudPolicy:\n            TableName: !Ref Orders\n        - AWSLambdaBasicExecutionRole\n        - Statement:\n            - Effect: Allow\n              Action: dynamodb:DeleteTable\n              Resource: !GetAtt Orders.Arn\n");
+    let hits = hits("DDB010", &text);
+    assert_eq!(hits.len(), 1);
+    assert_eq!((hits[0].0.as_str(), hits[0].1), ("Fn", IAM_LINE + 10));
+    let single = iam("  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        Statement:\n          Effect: Allow\n          Action: \"*\"\n          Resource: \"*\"\n");
+    assert_eq!(
+        hits_in(&single, "DDB010").len(),
+        1,
+        "a single document, not a list"
+    );
+    let templates_only = iam("  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - DynamoDBCrudPolicy: {TableName: !Ref Orders}\n");
+    assert!(hits_in(&templates_only, "DDB010").is_empty());
+}
+
+#[test]
 fn not_action_grants_what_it_does_not_list() {
     let text = policy("          - Effect: Allow\n            NotAction: [iam:*, s3:*]\n            Resource: \"*\"\n");
     let (_, report) = check_one("t.yaml", &text);
@@ -698,6 +714,16 @@ fn escaped_iam_type_is_not_skipped_by_the_prefilter() {
     let text = r#"{"Resources": {"P": {"Type": "AWS::\u0049AM::Policy", "Properties": {"PolicyName": "p",
   "PolicyDocument": {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}}}}}"#;
     let (_, report) = check_one("t.json", text);
+    assert_eq!(report["summary"]["skipped"], 0);
+    assert_eq!(rule_hits(&report, "DDB010").len(), 1);
+}
+
+#[test]
+fn wildcard_only_sam_function_policy_is_not_skipped_by_the_prefilter() {
+    let text = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - Statement:\n            - Effect: Allow\n              NotAction: s3:*\n              Resource: \"*\"\n";
+    assert!(!text.to_ascii_lowercase().contains("dynamodb"));
+    assert!(!text.to_ascii_lowercase().contains("aws::iam::"));
+    let (_, report) = check_one("t.yaml", text);
     assert_eq!(report["summary"]["skipped"], 0);
     assert_eq!(rule_hits(&report, "DDB010").len(), 1);
 }

@@ -263,12 +263,18 @@ const IDENTITY_DOCUMENTS: &[(&str, Where)] = &[
     ("AWS::IAM::Role", Where::InlinePolicies),
     ("AWS::IAM::User", Where::InlinePolicies),
     ("AWS::IAM::Group", Where::InlinePolicies),
+    ("AWS::Serverless::Function", Where::SamPolicies),
+    ("AWS::Serverless::StateMachine", Where::SamPolicies),
 ];
 
 #[derive(Clone, Copy, Debug)]
 enum Where {
     PolicyDocument,
     InlinePolicies,
+    /// SAM's `Policies`: a policy document, or a list of documents, managed policy names and
+    /// SAM policy templates (`DynamoDBCrudPolicy: {...}`). Only the documents (mappings
+    /// with a `Statement`) are read; SAM's policy templates never grant table deletion.
+    SamPolicies,
 }
 
 /// Is this a resource type that carries policy documents (identity or SCP)?
@@ -335,6 +341,19 @@ pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument
                     .and_then(|n| doc.str(n))
                     .map(str::to_string);
                 push_document(d, PolicyKind::Identity, name, &when);
+            }
+        }
+        Some((_, Where::SamPolicies)) => {
+            let Some(policies) = doc.get_value(props, "Policies") else {
+                return out;
+            };
+            for item in expand::items(&ev, doc, policies) {
+                let Branch::Node { node, when } = item else {
+                    continue;
+                };
+                if doc.get(node, "Statement").is_some() {
+                    push_document(node, PolicyKind::Identity, None, &when);
+                }
             }
         }
         None => {}

@@ -2,9 +2,11 @@
 //!
 //! ## What it checks
 //! Every identity policy in the template (`AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy`,
-//! `AWS::IAM::RolePolicy`/`UserPolicy`/`GroupPolicy`, and the inline `Policies` of
-//! `AWS::IAM::Role`, `User` and `Group`) must not allow `dynamodb:DeleteTable` on a resource
-//! that can be a table ARN, unless a `Deny` in the same document takes it back.
+//! `AWS::IAM::RolePolicy`/`UserPolicy`/`GroupPolicy`, the inline `Policies` of
+//! `AWS::IAM::Role`, `User` and `Group`, and the inline policy documents in the `Policies`
+//! of SAM's `AWS::Serverless::Function` and `StateMachine`) must not allow
+//! `dynamodb:DeleteTable` on a resource that can be a table ARN, unless a `Deny` in the
+//! same document takes it back.
 //!
 //! IAM semantics, as AWS evaluates them:
 //! - Actions match case-insensitively, with `*` and `?` wildcards: `*`, `dynamodb:*`,
@@ -23,8 +25,11 @@
 //!   policies grant; their `Allow` statements never grant, so they are not flagged.
 //!
 //! The finding points at the action string that grants (or the `NotAction` key). The
-//! rule's prefilter pattern is `aws::iam::`: a policy granting `"*"` or using `NotAction`
-//! may mention neither DynamoDB nor AWS Backup, but it always names an IAM resource type.
+//! rule's prefilter patterns are `aws::iam::` and `aws::serverless::`: a policy granting
+//! `"*"` or using `NotAction` may mention neither DynamoDB nor AWS Backup, but it always
+//! sits in a resource whose type names IAM or SAM, and `Type` is always a literal. A policy
+//! document written as a JSON string, managed policy names and SAM policy templates are
+//! not read.
 //!
 //! ## Why it matters
 //! The guardrail behind ddb-guard denies `dynamodb:DeleteTable` through IAM and service

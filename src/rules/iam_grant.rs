@@ -21,10 +21,11 @@ pub struct GrantSpec {
 }
 
 /// The `needles` of every IAM rule: the rule can only fire on a resource whose type is an
-/// `AWS::IAM::` type, which must be written literally in the file (`Type` cannot be an
-/// intrinsic). A policy granting `"*"` or using `NotAction` may mention neither DynamoDB nor
-/// AWS Backup, so those words would make the prefilter unsound.
-pub const NEEDLES: &[&str] = &["aws::iam::"];
+/// `AWS::IAM::` type or a SAM function or state machine, which must be written literally in
+/// the file (`Type` cannot be an intrinsic). A policy granting `"*"` or using `NotAction`
+/// may mention neither DynamoDB nor AWS Backup, so those words would make the prefilter
+/// unsound.
+pub const NEEDLES: &[&str] = &["aws::iam::", "aws::serverless::"];
 
 pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<Finding> {
     if !view.resource.type_name.is_some_and(iam::has_documents) {
