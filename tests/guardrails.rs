@@ -483,6 +483,16 @@ fn deny_in_the_same_document_wins() {
 }
 
 #[test]
+fn deny_only_under_a_condition_does_not_cancel_an_unconditional_allow() {
+    let deny = "          - !If\n            - IsProd\n            - Effect: Deny\n              Action: dynamodb:DeleteTable\n              Resource: \"*\"\n            - !Ref AWS::NoValue\n";
+    let text = policy(&format!("{}{deny}", allow("dynamodb:*", "\"*\"")));
+    assert_eq!(hits("DDB010", &text).len(), 1);
+    // The other way round: an Allow under a condition, a Deny always.
+    let allow_if = "          - !If\n            - IsProd\n            - Effect: Allow\n              Action: \"*\"\n              Resource: \"*\"\n            - !Ref AWS::NoValue\n          - Effect: Deny\n            Action: dynamodb:DeleteTable\n            Resource: \"*\"\n";
+    assert!(hits("DDB010", &policy(allow_if)).is_empty());
+}
+
+#[test]
 fn deny_with_an_iam_condition_does_not_win() {
     let deny = "          - Effect: Deny\n            Action: dynamodb:DeleteTable\n            Resource: \"*\"\n            Condition: {Bool: {aws:MultiFactorAuthPresent: false}}\n";
     let text = policy(&format!("{}{deny}", allow("dynamodb:*", "\"*\"")));

@@ -174,3 +174,76 @@ pub fn items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<Branch> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{load, Format, Limits};
+    use crate::model::Template;
+
+    /// The literal texts of the items of `Resources.T.L`, each with its assumptions.
+    fn items_of(yaml: &str) -> Vec<(String, Vec<String>)> {
+        let doc = load(yaml, Format::Yaml, &Limits::default()).expect("loads");
+        let template = Template::from_document(&doc)
+            .expect("template")
+            .expect("has Resources");
+        let ev = Evaluator::new(&template, &[]);
+        let t = &template.resources[0];
+        let list = doc.get_value(t.node, "L").expect("L");
+        items(&ev, &doc, list)
+            .into_iter()
+            .map(|b| match b {
+                Branch::Node { node, when } => (
+                    doc.str(node).unwrap_or("<map>").to_string(),
+                    when.iter().map(ToString::to_string).collect(),
+                ),
+                Branch::NoValue { .. } => ("<novalue>".into(), Vec::new()),
+                Branch::Unknown { why, .. } => (format!("<unknown: {why}>"), Vec::new()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn conditional_items_carry_their_condition_and_removed_items_vanish() {
+        let got = items_of(
+            "Resources:\n  T:\n    L:\n      - a\n      - !If [C, b, !Ref AWS::NoValue]\n",
+        );
+        assert_eq!(
+            got,
+            [
+                ("a".to_string(), vec![]),
+                ("b".to_string(), vec!["condition `C` is true".to_string()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_list_chosen_by_if_contributes_both_lists() {
+        let got = items_of("Resources:\n  T:\n    L: !If [C, [a, b], [c]]\n");
+        let texts: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["a", "b", "c"]);
+        assert_eq!(got[2].1, ["condition `C` is false"]);
+    }
+
+    #[test]
+    fn a_provably_false_condition_drops_its_branch() {
+        let got = items_of(
+            "Conditions:\n  Never: !Equals [a, b]\nResources:\n  T:\n    L: [!If [Never, x, y]]\n",
+        );
+        assert_eq!(
+            got,
+            [(
+                "y".to_string(),
+                vec!["condition `Never` is false".to_string()]
+            )]
+        );
+    }
+
+    #[test]
+    fn a_single_value_is_a_one_item_list() {
+        assert_eq!(
+            items_of("Resources:\n  T:\n    L: a\n"),
+            [("a".to_string(), vec![])]
+        );
+    }
+}
