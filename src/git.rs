@@ -77,12 +77,20 @@ impl Repo {
 
     /// The full commit id `rev` names.
     pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
+        // Not an option in disguise (`--output=x`); refused here rather than with
+        // `--end-of-options`, which git before 2.24 does not know.
+        if rev.starts_with('-') || rev.is_empty() {
+            return Err(GitError::UnknownRevision {
+                rev: rev.to_string(),
+                detail: "not a revision name".into(),
+            });
+        }
         let spec = format!("{rev}^{{commit}}");
-        let out = self.git(["rev-parse", "--verify", "--end-of-options", spec.as_str()])?;
+        let out = self.git(["rev-parse", "--verify", "--quiet", spec.as_str()])?;
         if !out.status.success() {
             return Err(GitError::UnknownRevision {
                 rev: rev.to_string(),
-                detail: stderr_line(&out),
+                detail: "no commit by that name in this clone".into(),
             });
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
@@ -109,7 +117,6 @@ impl Repo {
             "diff",
             "--no-ext-diff",
             "--no-textconv",
-            "--no-relative",
             "--ignore-submodules",
             "--name-status",
             "-z",
@@ -312,11 +319,15 @@ where
 fn command(cwd: &Path) -> Command {
     let mut cmd = Command::new("git");
     cmd.current_dir(cwd)
+        // `diff.relative` would make paths relative to the current directory; set as
+        // configuration, which older git ignores, rather than with `--no-relative`.
         .args([
             "--no-pager",
             "--literal-pathspecs",
             "-c",
             "core.quotepath=off",
+            "-c",
+            "diff.relative=false",
         ])
         .stdin(Stdio::null());
     cmd

@@ -941,3 +941,41 @@ fn removed_table_with_nothing_left_around_it_points_at_resources() {
         vec![f("DDB020", "error", "orders.yaml", 1)]
     );
 }
+
+#[test]
+fn tables_with_different_names_are_not_a_rename_even_with_the_same_key_schema() {
+    let repo = Repo::new();
+    repo.write("orders.yaml", ORDERS);
+    repo.commit("base");
+    repo.write(
+        "orders.yaml",
+        &ORDERS
+            .replace("  OrdersTable:", "  InvoicesTable:")
+            .replace("-orders'", "-invoices'"),
+    );
+    // The retained table is orphaned (a note) and a new table appears: not DDB021.
+    let found = findings(repo.guard().args(["check", "--base", "main"]), 0);
+    assert!(found.iter().all(|f| f.0 != "DDB021"), "{found:?}");
+    assert!(
+        found.iter().any(|f| f.0 == "DDB020" && f.1 == "note"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn simple_table_primary_key_change_is_a_replacement() {
+    let repo = Repo::new();
+    let template = |key: &str| {
+        format!(
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  Sessions:\n    Type: AWS::Serverless::SimpleTable\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      PrimaryKey:\n        Name: {key}\n        Type: String\n"
+        )
+    };
+    repo.write("template.yaml", &template("id"));
+    repo.commit("base");
+    repo.write("template.yaml", &template("sessionId"));
+    let found = findings(repo.guard().args(["check", "--base", "main"]), 0);
+    assert!(
+        found.contains(&f("DDB022", "warning", "template.yaml", 8)),
+        "{found:?}"
+    );
+}

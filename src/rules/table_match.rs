@@ -104,8 +104,22 @@ fn same_by(
             .get_value(r.node, "Properties")
             .and_then(|p| t.doc.get_value(p, name))
     };
-    match (value(base, a), value(head, b)) {
+    let same = match (value(base, a), value(head, b)) {
         (Some(x), Some(y)) => same_value(Side::new(base.doc, x), Side::new(head.doc, y)),
         _ => false,
+    };
+    if !same || evidence == Evidence::TableName {
+        return same;
+    }
+    // A key schema like `id HASH` is everywhere: two tables with different explicit names
+    // are two tables, not one renamed.
+    let name = |t: &Template, r: &Resource| {
+        t.doc
+            .get_value(r.node, "Properties")
+            .and_then(|p| t.doc.get_value(p, "TableName"))
+    };
+    match (name(base, a), name(head, b)) {
+        (Some(x), Some(y)) => same_value(Side::new(base.doc, x), Side::new(head.doc, y)),
+        _ => true,
     }
 }
