@@ -256,18 +256,9 @@ fn read_old(path: &Path, read: &ReadLimits, errors: &mut Vec<WalkError>) -> Opti
     }
 }
 
+/// The same read as `check` (never opens a FIFO or device, size limit included).
 fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read file: {}", discover::io_reason(&e)))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read file: {}", discover::io_reason(&e)))?;
-    if bytes.len() as u64 > max {
-        return Err(format!("file is larger than the {max} byte limit"));
-    }
-    Ok(bytes)
+    crate::check::read_file(path, max).map_err(|e| e.message)
 }
 
 /// A deleted template whose tables reappear in an added file was moved, not deleted:

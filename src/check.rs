@@ -253,7 +253,7 @@ fn check_file_against(
     settings: &Settings,
 ) -> FileReport {
     let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        match read(&candidate.path, settings.max_file_size) {
+        match read_file(&candidate.path, settings.max_file_size) {
             Ok(bytes) => {
                 check_bytes_against(&candidate.display, &candidate.path, &bytes, base, settings)
             }
@@ -275,7 +275,7 @@ fn check_file_against(
 /// FIFO would block the run forever and a device has no end. The file may change between
 /// the walk and this read (deleted, swapped for a FIFO, grown), so the type is checked
 /// again on the open handle, and the read stops one byte past the limit.
-fn read(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
+pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
     let describe =
         |e: std::io::Error| LoadError::new(format!("cannot read file: {}", io_reason(&e)));
     let not_regular =
