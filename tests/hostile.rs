@@ -870,3 +870,50 @@ fn hostile_run_in_human_output() {
         insta::assert_snapshot!("hostile_human", text);
     });
 }
+
+#[test]
+fn closed_stdout_and_stderr_are_not_a_panic() {
+    // Both ends closed before the run writes anything: a panic would exit 101.
+    let dir = workspace();
+    for i in 0..300 {
+        fs::write(dir.path().join(format!("t{i}.yaml")), CONTROL).unwrap();
+    }
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ddb-guard"))
+        .current_dir(dir.path())
+        .args(["check", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn sub_that_would_build_a_huge_string_fails_closed() {
+    // `${P}` 20,000 times over a 1 KB parameter value would be a 20 MB string per table;
+    // a `Fn::Join` of two 64-value parameters would build 4,096 long combinations.
+    let dir = workspace();
+    let value = "v".repeat(1000);
+    let values: Vec<String> = (0..64).map(|i| format!("{i}{value}")).collect();
+    let list = values.join(", ");
+    let yaml = format!(
+        "Parameters:\n  P:\n    Type: String\n    AllowedValues: [{value}]\n  Q:\n    Type: String\n    AllowedValues: [{list}]\n  R:\n    Type: String\n    AllowedValues: [{list}]\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: !Sub \"{}\"\n    UpdateReplacePolicy: !Join [\"\", [!Ref Q, !Ref R]]\n",
+        "${P}".repeat(20_000)
+    );
+    fs::write(dir.path().join("sub.yaml"), yaml).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.findings_for("sub.yaml"), ["DDB001", "DDB002"]);
+    for finding in run.json["findings"].as_array().unwrap() {
+        if finding["path"] == "sub.yaml" {
+            let message = finding["message"].as_str().unwrap_or_default();
+            let head: String = message.chars().take(300).collect();
+            assert!(message.contains("cannot be proven"), "{head}");
+            assert!(message.len() < 1000, "{head}");
+        }
+    }
+    run.assert_control_checked();
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ddb_guard::check::{self, Report, Settings, Summary};
 use ddb_guard::load::{self, Document, Format, Limits, LoadError};
-use ddb_guard::model::eval::MAX_OUTCOMES;
+use ddb_guard::model::eval::{MAX_OUTCOMES, MAX_VALUE_LEN};
 use ddb_guard::model::{Evaluator, Template};
 use ddb_guard::report::{self, RenderOptions};
 use ddb_guard::source::Span;
@@ -127,9 +127,16 @@ pub fn evaluate(text: &str) {
         for node in nodes {
             let outcomes = evaluator.eval(node);
             assert!(!outcomes.is_empty(), "no outcome");
-            assert!(outcomes.len() <= MAX_OUTCOMES, "{} outcomes", outcomes.len());
+            assert!(
+                outcomes.len() <= MAX_OUTCOMES,
+                "{} outcomes",
+                outcomes.len()
+            );
             for outcome in &outcomes {
                 assert_span(text, outcome.span, "outcome span");
+                if let ddb_guard::model::Value::Text(value) = &outcome.value {
+                    assert!(value.len() <= MAX_VALUE_LEN, "{} byte value", value.len());
+                }
                 let _ = outcome.describe_when();
             }
         }

@@ -27,6 +27,12 @@ const MAX_CONDITION_DEPTH: usize = 32;
 const MAX_EVAL_DEPTH: usize = 64;
 /// An unresolvable `Fn::FindInMap` key selects every key of its map only up to this many.
 const MAX_ENUMERATED_KEYS: usize = 256;
+/// Longer values are `Unknown`: policies and condition operands are short words, and the
+/// bound keeps `Fn::Sub`/`Fn::Join` from building huge strings (a `${P}` repeated a
+/// million times, or 64 x 64 combinations of long parameter values).
+pub const MAX_VALUE_LEN: usize = 4096;
+/// `Fn::Join` lists longer than this are `Unknown`.
+const MAX_JOIN_ITEMS: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -165,6 +171,13 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         self.template.doc.span(node)
     }
 
+    fn too_long(&self, node: NodeId) -> Vec<Outcome> {
+        self.unknown(
+            node,
+            format!("a value longer than {MAX_VALUE_LEN} bytes is not resolved"),
+        )
+    }
+
     fn unknown(&self, node: NodeId, why: impl Into<String>) -> Vec<Outcome> {
         vec![Outcome::new(Value::Unknown(why.into()), self.span(node))]
     }
@@ -185,6 +198,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 if doc.node(node).tag.is_none()
                     || doc.node(node).tag.as_deref() == Some("!!str") =>
             {
+                if s.text.len() > MAX_VALUE_LEN {
+                    return self.too_long(node);
+                }
                 vec![Outcome::new(
                     Value::Text(s.text.to_string()),
                     self.span(node),
@@ -258,6 +274,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             let mut out = Vec::new();
             for item in allowed {
                 match doc.scalar(*item) {
+                    Some(s) if s.text.len() > MAX_VALUE_LEN => return self.too_long(node),
                     Some(s) => out.extend(
                         Outcome::new(Value::Text(s.text.to_string()), self.span(node)).assume(
                             Assumption::Parameter {
@@ -302,6 +319,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let mut out = Vec::new();
         for item in items {
             match doc.str(*item) {
+                Some(text) if text.len() > MAX_VALUE_LEN => return self.too_long(node),
                 Some(text) => out.extend(
                     Outcome::new(Value::Text(text.to_string()), self.span(node)).assume(
                         Assumption::LoopItem {
@@ -592,6 +610,12 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let Some(items) = doc.seq(list) else {
             return self.unknown(node, "the `Fn::Join` list cannot be resolved");
         };
+        if items.len() > MAX_JOIN_ITEMS {
+            return self.unknown(
+                node,
+                format!("the `Fn::Join` list has more than {MAX_JOIN_ITEMS} items"),
+            );
+        }
         let parts: Vec<Vec<Outcome>> = items
             .iter()
             .map(|i| self.eval_inner(*i, depth + 1))
@@ -631,6 +655,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let Some(text) = doc.scalar(template).map(|s| s.text.as_ref()) else {
             return self.unknown(node, "the `Fn::Sub` string must be literal");
         };
+        if text.len() > MAX_VALUE_LEN {
+            return self.too_long(node);
+        }
         let mut parts: Vec<Vec<Outcome>> = Vec::new();
         let span = self.span(node);
         let literal = |s: &str| vec![Outcome::new(Value::Text(s.to_string()), span)];
@@ -680,6 +707,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     let Value::Text(head) = &prefix.value else {
                         continue;
                     };
+                    if head.len() + delimiter.len() + piece.len() > MAX_VALUE_LEN {
+                        return self.too_long(node);
+                    }
                     let text = if i == 0 {
                         piece.clone()
                     } else {
@@ -692,6 +722,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     };
                     if let Some(c) = with_assumptions(combined, std::slice::from_ref(&o.when)) {
                         next.push(c);
+                    }
+                    if next.len() > MAX_OUTCOMES {
+                        return too_many(span);
                     }
                 }
             }
