@@ -58,3 +58,11 @@ fn evaluate_corpus_keeps_the_evaluator_promises() {
         }
     }
 }
+
+#[test]
+fn fix_corpus_round_trips() {
+    for (name, bytes) in corpus("fix_roundtrip") {
+        eprintln!("{name}");
+        oracles::fix_roundtrip(&bytes);
+    }
+}

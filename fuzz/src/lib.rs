@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ddb_guard::check::{self, Report, Settings, Summary};
+use ddb_guard::fix::{self, FixMode};
 use ddb_guard::load::{self, Document, Format, Limits, LoadError};
 use ddb_guard::model::eval::{MAX_OUTCOMES, MAX_VALUE_LEN};
 use ddb_guard::model::{Evaluator, Template};
@@ -139,6 +140,57 @@ pub fn evaluate(text: &str) {
                 }
                 let _ = outcome.describe_when();
             }
+        }
+    }
+}
+
+/// The autofix round trip: on a template with an allowed fix, `fix_text` either refuses
+/// for a reason that is not a bug, or returns text that loads, checks without errors and
+/// has no allowed fix left (one run of `--fix` is enough). The engine's own verification
+/// (old tree plus exactly the declared changes, bytes outside the edits kept) runs inside.
+pub fn fix_roundtrip(bytes: &[u8]) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    let name = if text.trim_start().starts_with('{') {
+        "fuzz.json"
+    } else {
+        "fuzz.yaml"
+    };
+    let path = Path::new(name);
+    let settings = Settings {
+        limits: limits(),
+        ..Settings::default()
+    };
+    // Alternate the two modes by the input's length so both are exercised.
+    let mode = FixMode {
+        unsafe_fixes: bytes.len() % 2 == 0,
+    };
+    let fixable = |report: &check::FileReport| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.fix.as_ref().is_some_and(|x| mode.allows(x)))
+            .count()
+    };
+    let before = check::check_bytes(name, path, bytes, &settings);
+    if !before.errors.is_empty() || fixable(&before) == 0 {
+        return;
+    }
+    match fix::fix_text(path, text, &settings, mode) {
+        Ok(fixed) => {
+            assert!(fixed.applied > 0, "a fixable file was fixed by no fix");
+            let after = check::check_bytes(name, path, fixed.text.as_bytes(), &settings);
+            assert!(
+                after.errors.is_empty(),
+                "fixed text does not load: {:?}",
+                after.errors
+            );
+            assert_eq!(fixable(&after), 0, "fixes left after --fix");
+        }
+        Err(error) => {
+            let help = error.help.unwrap_or_default();
+            assert!(!help.contains("this is a bug"), "{}", error.message);
         }
     }
 }
