@@ -917,3 +917,21 @@ fn sub_that_would_build_a_huge_string_fails_closed() {
     }
     run.assert_control_checked();
 }
+
+#[test]
+fn tag_before_a_comma_in_a_file_saphyr_rejects_is_an_error_not_a_panic() {
+    // Found by the load_yaml fuzz target: saphyr rejects the broken list, the file is
+    // retried with libyaml-safer, which panicked on `!Ref,` inside the flow sequence.
+    let dir = workspace();
+    let yaml = format!("{CONTROL}    P: [!Ref, x]\n    L:\n      - a\n      b: c\n");
+    fs::write(dir.path().join("tagcomma.yaml"), yaml).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2, "{:#}", run.json);
+    run.assert_error(
+        "tagcomma.yaml",
+        "invalid YAML: while parsing a block collection",
+        Some((7, 7)),
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run.assert_control_checked();
+}

@@ -18,7 +18,14 @@ use crate::source::Span;
 
 pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
     match load_saphyr(text, base, limits) {
-        Err(Failure::Scan(error)) => yaml_fallback::load(text, base, limits).map_err(|_| error),
+        Err(Failure::Scan(error)) if yaml_fallback::can_read(text) => {
+            // libyaml-safer is a port with `panic!` left in; a panic there is a refusal,
+            // never a crash (fuzzing found one, now avoided by `can_read`).
+            std::panic::catch_unwind(|| yaml_fallback::load(text, base, limits))
+                .unwrap_or(Err(error.clone()))
+                .map_err(|_| error)
+        }
+        Err(Failure::Scan(error)) => Err(error),
         Err(Failure::Rejected(error)) => Err(error),
         Ok(doc) => Ok(doc),
     }
