@@ -908,7 +908,7 @@ fn sub_that_would_build_a_huge_string_fails_closed() {
     assert_eq!(run.code, 1);
     assert_eq!(run.findings_for("sub.yaml"), ["DDB001", "DDB002"]);
     for finding in run.json["findings"].as_array().unwrap() {
-        if finding["path"] == "sub.yaml" {
+        if finding["path"] == "sub.yaml" && finding["severity"] == "error" {
             let message = finding["message"].as_str().unwrap_or_default();
             let head: String = message.chars().take(300).collect();
             assert!(message.contains("cannot be proven"), "{head}");

@@ -164,7 +164,7 @@ pub fn fix_roundtrip(bytes: &[u8]) {
     };
     // Alternate the two modes by the input's length so both are exercised.
     let mode = FixMode {
-        unsafe_fixes: bytes.len() % 2 == 0,
+        unsafe_fixes: bytes.len().is_multiple_of(2),
     };
     let fixable = |report: &check::FileReport| {
         report
