@@ -38,6 +38,8 @@ pub struct Baseline {
     pub pairs: HashMap<PathBuf, Pair>,
     /// Base templates with tables whose file is gone at the head.
     pub deleted: Vec<BaseFile>,
+    /// Things the user should know about how the base was chosen (printed on stderr).
+    pub warnings: Vec<String>,
 }
 
 impl Baseline {
@@ -77,7 +79,20 @@ pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Basel
         .map_err(|e| BaseError::Usage(format!("cannot read the current directory: {e}")))?;
     let repo = Repo::discover(&cwd)?;
     let commit = repo.resolve(rev)?;
-    let base = repo.merge_base(rev, &commit)?;
+    let mut warnings = Vec::new();
+    let base = match repo.merge_base(rev, &commit) {
+        Ok(base) => base,
+        // A shallow CI clone that fetched the base commit alone: on a pull request's merge
+        // commit, the base itself is the right comparison; elsewhere, changes made on the
+        // base branch after the fork show up too (as removals: the safe direction).
+        Err(GitError::NoMergeBase { .. }) if repo.is_shallow() => {
+            warnings.push(format!(
+                "this shallow clone has no merge base of `{rev}` and HEAD; comparing with `{rev}` itself, so tables added on its branch after the fork would show as removed (fetch more history, e.g. actions/checkout `fetch-depth: 0`, to compare with the merge base)"
+            ));
+            commit.clone()
+        }
+        Err(e) => return Err(e.into()),
+    };
     // Name the base as the user did, unless the merge base is another commit.
     let base_label = if base == commit && !is_full_id(rev) {
         rev.to_string()
@@ -138,6 +153,7 @@ pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Basel
         }
     }
     pair_moved(&mut baseline, deleted, added, read);
+    baseline.warnings = warnings;
     Ok(baseline)
 }
 

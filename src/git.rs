@@ -109,6 +109,13 @@ impl Repo {
         Ok(id)
     }
 
+    /// Is this a shallow clone (history cut off, as CI checkouts usually are)?
+    pub fn is_shallow(&self) -> bool {
+        self.git(["rev-parse", "--is-shallow-repository"])
+            .map(|out| out.status.success() && out.stdout.starts_with(b"true"))
+            .unwrap_or(false)
+    }
+
     /// What changed under `paths` between `commit` and the working tree, untracked files
     /// (not ignored) included as added: a template moved with `mv` and not yet staged is
     /// still a move.

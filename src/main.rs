@@ -62,7 +62,12 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
             Err(e) => return usage_error(&e.to_string(), e.help()),
         },
         (None, Some(rev)) => match base::from_git(rev, &args.paths, &read) {
-            Ok(baseline) => (discover::discover(&args.paths, &walk), baseline),
+            Ok(baseline) => {
+                for warning in &baseline.warnings {
+                    let _ = writeln!(std::io::stderr(), "ddb-guard: warning: {warning}");
+                }
+                (discover::discover(&args.paths, &walk), baseline)
+            }
             Err(e) => return usage_error(&e.to_string(), e.help()),
         },
         (None, None) => (discover::discover(&args.paths, &walk), Baseline::default()),

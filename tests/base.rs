@@ -979,3 +979,37 @@ fn simple_table_primary_key_change_is_a_replacement() {
         "{found:?}"
     );
 }
+
+#[test]
+fn shallow_clone_without_a_merge_base_compares_with_the_base_itself_and_says_so() {
+    let origin = Repo::new();
+    origin.write("orders.yaml", &without_policies(ORDERS));
+    origin.commit("base");
+    origin.git(&["checkout", "-q", "-b", "feature"]);
+    origin.write("orders.yaml", QUEUE_ONLY);
+    origin.commit("drop the table");
+    // What CI does: the head alone, then the base commit alone.
+    let url = format!("file://{}", origin.path().display());
+    let clone = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    clone.git(&[
+        "clone", "-q", "--depth", "1", "--branch", "feature", &url, ".",
+    ]);
+    clone.git(&[
+        "fetch",
+        "-q",
+        "--depth",
+        "1",
+        "origin",
+        "main:refs/remotes/origin/main",
+    ]);
+    let out = clone
+        .guard()
+        .args(["check", "--base", "origin/main", "--format", "json"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("no merge base"));
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["findings"][0]["rule"], "DDB020", "{json}");
+}
