@@ -594,6 +594,33 @@ fn action_chosen_by_if_is_evaluated() {
 }
 
 #[test]
+fn long_action_lists_are_read_item_by_item() {
+    let mut actions: Vec<String> = (0..150).map(|i| format!("s3:Action{i}")).collect();
+    let narrow = policy(&allow(&format!("[{}]", actions.join(", ")), "\"*\""));
+    assert!(
+        hits("DDB010", &narrow).is_empty(),
+        "150 harmless actions are no finding"
+    );
+    actions.push("dynamodb:DeleteTable".into());
+    let wide = policy(&allow(&format!("[{}]", actions.join(", ")), "\"*\""));
+    let found = hits("DDB010", &wide);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].3.starts_with("policy `app` allows"),
+        "{}",
+        found[0].3
+    );
+}
+
+#[test]
+fn statements_that_cannot_be_resolved_may_grant() {
+    let text = iam("  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Statement: !Split [\",\", x]\n");
+    let found = hits("DDB010", &text);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].3.contains("may allow"), "{}", found[0].3);
+}
+
+#[test]
 fn service_control_policies_never_grant() {
     let text = iam("  Scp:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: all\n      Type: SERVICE_CONTROL_POLICY\n      Content:\n        Statement:\n          - Effect: Allow\n            Action: \"*\"\n            Resource: \"*\"\n  Boundary:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: b\n      PolicyDocument:\n        Statement:\n          - Effect: Deny\n            Action: \"*\"\n            Resource: \"*\"\n");
     let (code, report) = check_one("t.yaml", &text);

@@ -433,12 +433,25 @@ pub fn statements(
     };
     let mut out = Vec::new();
     for item in expand::items(&ev, doc, list) {
-        let Branch::Node { node, when } = item else {
-            continue;
+        let (node, when) = match item {
+            Branch::Node { node, when } => (node, when),
+            Branch::NoValue { .. } => continue,
+            // A statement that cannot be resolved may grant anything.
+            Branch::Unknown { span, why, when } => {
+                if let Some(when) = combine(&document.when, &when) {
+                    out.push(unknown_statement(document.node, span, why, when));
+                }
+                continue;
+            }
         };
         let Some(when) = combine(&document.when, &when) else {
             continue;
         };
+        if let Some(call) = doc.call(node) {
+            let why = format!("`{}` cannot be resolved to a statement", call.name);
+            out.push(unknown_statement(document.node, doc.span(node), why, when));
+            continue;
+        }
         if doc.map(node).is_none() {
             continue;
         }
@@ -494,6 +507,26 @@ pub fn statements(
         }
     }
     out
+}
+
+fn unknown_statement(node: NodeId, span: Span, why: String, when: Vec<Assumption>) -> Statement {
+    Statement {
+        node,
+        effect: Effect::Unknown(why.clone()),
+        actions: Actions::Action(vec![ActionItem {
+            pattern: Err(why),
+            span,
+            when: Vec::new(),
+        }]),
+        resources: Resources::Resource(vec![ResourceItem {
+            glob: "*".into(),
+            exact: false,
+            span,
+            when: Vec::new(),
+        }]),
+        has_condition: false,
+        when,
+    }
 }
 
 fn action_items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<ActionItem> {
