@@ -74,7 +74,12 @@ pub struct ReadLimits {
 
 /// Compare the working tree under `paths` (default: the current directory) with the merge
 /// base of `rev` and HEAD.
-pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Baseline, BaseError> {
+pub fn from_git(
+    rev: &str,
+    paths: &[PathBuf],
+    walk: &WalkOptions,
+    read: &ReadLimits,
+) -> Result<Baseline, BaseError> {
     let cwd = std::env::current_dir()
         .map_err(|e| BaseError::Usage(format!("cannot read the current directory: {e}")))?;
     let repo = Repo::discover(&cwd)?;
@@ -117,13 +122,13 @@ pub fn from_git(rev: &str, paths: &[PathBuf], read: &ReadLimits) -> Result<Basel
             Change::Renamed { from, to } => (from, Some(to)),
             Change::Deleted(p) => (p, None),
             Change::Added(p) => {
-                if scopes.wanted(&p) {
+                if scopes.wanted(&p, walk) {
                     added.push((PathBuf::from(&p), scopes.candidate(&repo.root, &p)));
                 }
                 continue;
             }
         };
-        if scopes.wanted(&from) {
+        if scopes.wanted(&from, walk) {
             changed.push((from, to));
         }
     }
@@ -398,15 +403,34 @@ impl Scopes {
         })
     }
 
-    /// A template extension, or a file named on the command line (always read, as the
-    /// walk does).
-    fn wanted(&self, path: &str) -> bool {
-        let exts: Vec<String> = discover::TEMPLATE_EXTENSIONS
-            .iter()
-            .map(|e| e.to_string())
-            .collect();
-        discover::has_template_extension(Path::new(path), &exts)
-            || self.args.iter().any(|(_, prefix)| prefix == path)
+    /// What the walk would check: a file named on the command line (always), or one with
+    /// a template extension and, unless hidden files are walked, no hidden component below
+    /// the argument that covers it (an argument typed as `.github/cfn` is walked anyway).
+    fn wanted(&self, path: &str, walk: &WalkOptions) -> bool {
+        if self.args.iter().any(|(_, prefix)| prefix == path) {
+            return true;
+        }
+        if !discover::has_template_extension(Path::new(path), &walk.extensions) {
+            return false;
+        }
+        if walk.hidden {
+            return true;
+        }
+        let visible_below = |prefix: &str| {
+            let below = if prefix.is_empty() {
+                path
+            } else {
+                match path.strip_prefix(prefix) {
+                    Some(rest) if rest.starts_with('/') => &rest[1..],
+                    _ => return false,
+                }
+            };
+            !below.split('/').any(|c| c.starts_with('.'))
+        };
+        // git lists only paths under the arguments; should one not be recognised here (a
+        // symbolic link in an argument), judge the whole path rather than drop the file.
+        self.scope(path).is_none() && visible_below("")
+            || self.args.iter().any(|(_, prefix)| visible_below(prefix))
     }
 
     /// How the walk would spell `path` (root-relative) in a report.
@@ -518,8 +542,27 @@ mod tests {
             &[PathBuf::from("stack.cfn")],
             false,
         );
-        assert!(scopes.wanted("stack.cfn"));
-        assert!(scopes.wanted("x/other.yaml"));
-        assert!(!scopes.wanted("x/other.cfn"));
+        let walk = WalkOptions::default();
+        assert!(scopes.wanted("stack.cfn", &walk));
+        assert!(scopes.wanted("x/other.yaml", &walk));
+        assert!(!scopes.wanted("x/other.cfn", &walk));
+    }
+
+    #[test]
+    fn hidden_files_are_wanted_only_as_the_walk_wants_them() {
+        let scopes = Scopes::new(
+            Path::new("/repo"),
+            Path::new("/repo"),
+            &[PathBuf::from("."), PathBuf::from(".github/cfn")],
+            false,
+        );
+        let walk = WalkOptions::default();
+        assert!(!scopes.wanted(".aws-sam/build/template.yaml", &walk));
+        assert!(scopes.wanted(".github/cfn/stack.yaml", &walk));
+        let hidden = WalkOptions {
+            hidden: true,
+            ..WalkOptions::default()
+        };
+        assert!(scopes.wanted(".aws-sam/build/template.yaml", &hidden));
     }
 }

@@ -1013,3 +1013,26 @@ fn shallow_clone_without_a_merge_base_compares_with_the_base_itself_and_says_so(
     let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(json["findings"][0]["rule"], "DDB020", "{json}");
 }
+
+#[test]
+fn hidden_templates_are_compared_only_when_the_walk_would_check_them() {
+    let repo = Repo::new();
+    repo.write(".build/orders.yaml", &without_policies(ORDERS));
+    repo.commit("base");
+    repo.remove(".build/orders.yaml");
+    assert_eq!(
+        findings(repo.guard().args(["check", "--base", "main"]), 0),
+        vec![]
+    );
+    assert_eq!(
+        findings(
+            repo.guard().args(["check", "--base", "main", "--hidden"]),
+            1
+        ),
+        vec![f("DDB020", "error", ".build/orders.yaml", 5)]
+    );
+    assert_eq!(
+        findings(repo.guard().args(["check", "--base", "main", ".build"]), 1),
+        vec![f("DDB020", "error", ".build/orders.yaml", 5)]
+    );
+}
