@@ -935,3 +935,41 @@ fn tag_before_a_comma_in_a_file_saphyr_rejects_is_an_error_not_a_panic() {
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     run.assert_control_checked();
 }
+
+#[test]
+fn long_parameter_values_are_quoted_short_in_every_finding() {
+    // One parameter with 64 values of 4,000 bytes, referenced by 50 tables: quoting the
+    // values whole would make each finding 500 KB and the output grow with tables x values.
+    let dir = workspace();
+    let values: Vec<String> = (0..64)
+        .map(|i| format!("{i:02}{}", "é".repeat(2000)))
+        .collect();
+    let mut yaml = format!(
+        "Parameters:\n  Policy:\n    Type: String\n    AllowedValues: [{}]\nResources:\n",
+        values.join(", ")
+    );
+    for i in 0..50 {
+        yaml.push_str(&format!(
+            "  T{i}:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: !Ref Policy\n    UpdateReplacePolicy: Retain\n"
+        ));
+    }
+    fs::write(dir.path().join("long.yaml"), yaml).unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 1);
+    let ours: Vec<&Value> = run.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "long.yaml" && f["rule"] == "DDB001")
+        .collect();
+    assert_eq!(ours.len(), 50);
+    for finding in ours {
+        let message = finding["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("é…`"),
+            "values are cut at a character boundary"
+        );
+        assert!(message.len() < 16 * 1024, "{} byte message", message.len());
+    }
+    run.assert_control_checked();
+}

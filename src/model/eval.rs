@@ -53,11 +53,34 @@ pub enum Assumption {
 impl fmt::Display for Assumption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Assumption::Condition { name, holds } => write!(f, "condition `{name}` is {holds}"),
-            Assumption::Parameter { name, value } => write!(f, "parameter `{name}` is `{value}`"),
-            Assumption::LoopItem { identifier, value } => write!(f, "`{identifier}` is `{value}`"),
+            Assumption::Condition { name, holds } => {
+                write!(f, "condition `{}` is {holds}", short(name))
+            }
+            Assumption::Parameter { name, value } => {
+                write!(f, "parameter `{}` is `{}`", short(name), short(value))
+            }
+            Assumption::LoopItem { identifier, value } => {
+                write!(f, "`{}` is `{}`", short(identifier), short(value))
+            }
         }
     }
+}
+
+/// Longest name or value quoted whole in a message.
+const MAX_QUOTED: usize = 64;
+
+/// A name or value as quoted in a message: cut to its first characters past
+/// [`MAX_QUOTED`] bytes, so that one long parameter value cannot make every finding that
+/// mentions it huge (output would grow with tables x value length).
+pub fn short(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_QUOTED {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = MAX_QUOTED - 4;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…", &text[..end]))
 }
 
 impl Assumption {
@@ -760,4 +783,19 @@ fn cap(out: Vec<Outcome>, span: Span) -> Vec<Outcome> {
         return too_many(span);
     }
     out
+}
+
+#[cfg(test)]
+mod short_tests {
+    use super::short;
+
+    #[test]
+    fn short_keeps_short_text_and_cuts_long_text_on_a_character() {
+        assert_eq!(short("Retain"), "Retain");
+        let long = "é".repeat(100);
+        let cut = short(&long);
+        assert!(cut.ends_with('…'));
+        assert!(cut.len() <= 64);
+        assert!(cut.trim_end_matches('…').chars().all(|c| c == 'é'));
+    }
 }

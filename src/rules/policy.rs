@@ -3,6 +3,7 @@
 
 use crate::finding::{Applicability, Change, Finding, Fix, FixValue, Label};
 use crate::load::{Entry, NodeId};
+use crate::model::eval::short;
 use crate::model::{Outcome, Value};
 
 use super::{ResourceView, Rule};
@@ -211,13 +212,13 @@ fn describe(outcome: &Outcome, spec: &PolicySpec) -> String {
     let what = match &outcome.value {
         Value::Text(v) if v.is_empty() => "is empty".to_string(),
         Value::Text(v) => match (spec.explain)(v) {
-            Some(why) => format!("is `{v}`, {why}"),
+            Some(why) => format!("is `{}`, {why}", short(v)),
             None => match spec.retains.iter().find(|r| r.eq_ignore_ascii_case(v)) {
                 Some(right) => {
                     format!("is `{v}`, but values are case-sensitive (did you mean `{right}`?)")
                 }
                 None if v == "Delete" => "is `Delete`".to_string(),
-                None => format!("is `{v}`, which is not a valid value"),
+                None => format!("is `{}`, which is not a valid value", short(v)),
             },
         },
         Value::NoValue => {
@@ -237,7 +238,7 @@ fn label_for(outcome: &Outcome, spec: &PolicySpec) -> String {
     let when = outcome.describe_when();
     let what = match &outcome.value {
         Value::Text(v) if v.is_empty() => "empty".to_string(),
-        Value::Text(v) => format!("`{v}` does not retain the table"),
+        Value::Text(v) => format!("`{}` does not retain the table", short(v)),
         Value::NoValue => "removes the attribute: `Delete`".to_string(),
         Value::Unknown(_) => format!("cannot be proven `{}`", spec.retains[0]),
     };
