@@ -15,6 +15,7 @@ use ddb_guard::fix::{self, FixMode};
 use ddb_guard::report::{self, Format, RenderOptions};
 
 fn main() -> ExitCode {
+    ddb_guard::load::quiet_fallback_panics();
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check_command(&args, None),

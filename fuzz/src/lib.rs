@@ -14,6 +14,14 @@ use ddb_guard::model::{Evaluator, Template};
 use ddb_guard::report::{self, RenderOptions};
 use ddb_guard::source::Span;
 
+/// Every target calls this first: panics inside the libyaml-safer fallback are caught by
+/// the loader and are refusals (as in the binary, which installs the same hook); any other
+/// panic still reaches libFuzzer's hook and is a crash.
+pub fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(load::quiet_fallback_panics);
+}
+
 /// Small enough that one execution stays fast, large enough that every limit path is hit.
 pub fn limits() -> Limits {
     Limits {
@@ -53,6 +61,7 @@ pub fn assert_tree(text: &str, doc: &Document) {
 
 /// Load `text` as `format` and check the tree or the error.
 pub fn load_and_check(text: &str, format: Format) {
+    init();
     match load::load(text, format, &limits()) {
         Ok(doc) => assert_tree(text, &doc),
         Err(error) => assert_error(text, &error),
@@ -61,6 +70,7 @@ pub fn load_and_check(text: &str, format: Format) {
 
 /// The whole per-file pipeline (prefilter, load, model, rules) and both renderers.
 pub fn pipeline(bytes: &[u8], name: &str) {
+    init();
     let settings = Settings {
         limits: limits(),
         ..Settings::default()
@@ -93,6 +103,7 @@ pub fn pipeline(bytes: &[u8], name: &str) {
 /// the evaluator's promises: never empty, never more than `MAX_OUTCOMES`, spans in range,
 /// and every condition can be true or false (or both).
 pub fn evaluate(text: &str) {
+    init();
     let format = if text.trim_start().starts_with('{') {
         Format::Json
     } else {
@@ -149,6 +160,7 @@ pub fn evaluate(text: &str) {
 /// has no allowed fix left (one run of `--fix` is enough). The engine's own verification
 /// (old tree plus exactly the declared changes, bytes outside the edits kept) runs inside.
 pub fn fix_roundtrip(bytes: &[u8]) {
+    init();
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;
     };

@@ -127,6 +127,23 @@ pub fn load<'s>(text: &'s str, format: Format, limits: &Limits) -> Result<Docume
     Ok(doc)
 }
 
+/// Keep the panics of the libyaml-safer fallback off stderr. That crate (a port of libyaml)
+/// still has `panic!`s on some malformed input (fuzzing found two); the YAML loader runs
+/// it under `catch_unwind` and reports saphyr's error instead, so such a panic is a
+/// refusal, not a crash, and printing it would only alarm. Every other panic goes to the
+/// hook that was installed before. Call once, early (`main`, a fuzz target).
+pub fn quiet_fallback_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_fallback = info
+            .location()
+            .is_some_and(|l| l.file().contains("libyaml-safer"));
+        if !in_fallback {
+            previous(info);
+        }
+    }));
+}
+
 /// Bytes to text, or an error at the first byte that is not UTF-8.
 pub fn decode(bytes: &[u8]) -> Result<&str, LoadError> {
     std::str::from_utf8(bytes).map_err(|e| {

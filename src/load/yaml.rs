@@ -20,7 +20,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
     match load_saphyr(text, base, limits) {
         Err(Failure::Scan(error)) if yaml_fallback::can_read(text) => {
             // libyaml-safer is a port with `panic!` left in; a panic there is a refusal,
-            // never a crash (fuzzing found one, now avoided by `can_read`).
+            // never a crash (see `quiet_fallback_panics`; `can_read` avoids a known one).
             std::panic::catch_unwind(|| yaml_fallback::load(text, base, limits))
                 .unwrap_or(Err(error.clone()))
                 .map_err(|_| error)
