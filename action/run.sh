@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The check step of the GitHub Action (action.yml): one `ddb-guard check` run that writes the
+# annotations (`--format github`, which also appends the job summary to GITHUB_STEP_SUMMARY),
+# the SARIF file and a JSON report from which the step outputs are read.
+#
+# Every input arrives through the environment, never through `${{ }}` inside the script (a
+# crafted input would otherwise run as shell code). Inputs are never evaluated: they are split
+# into words with globbing off and passed to ddb-guard as separate arguments.
+#   DDB_GUARD_BIN       the binary (from install.sh); default `ddb-guard` on PATH
+#   INPUT_PATHS         files/directories; one per line, or separated by spaces (default .)
+#   INPUT_FAIL_ON       error | warning | never; empty: ddb-guard's default (or its config file)
+#   INPUT_SARIF_FILE    where to write SARIF; empty: no SARIF
+#   INPUT_BASE          git revision for the pull-request guard; `none` turns it off; empty:
+#                       the pull request's base (PR_BASE_SHA, else origin/GITHUB_BASE_REF)
+#   INPUT_CONFIG        config file (--config)
+#   INPUT_ARGS          more arguments, separated by spaces
+#   PR_BASE_SHA         github.event.pull_request.base.sha (or merge_group.base_sha)
+#   GITHUB_EVENT_NAME, GITHUB_BASE_REF, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY: from the runner
+set -uo pipefail
+
+warn() { echo "::warning title=ddb-guard action::$*"; }
+output() { printf '%s=%s\n' "$1" "$2" >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set}"; }
+
+bin=${DDB_GUARD_BIN:-ddb-guard}
+
+# Splits $1 into the global array `words`: on newlines when it has any (so paths may hold
+# spaces), else on blanks. No globbing, no quote removal, no expansion. (Plain bash 3.2 so
+# that it also runs with macOS's /bin/bash.)
+split_words() {
+    local text=$1 w
+    local IFS
+    if [[ $text == *$'\n'* ]]; then IFS=$'\n'; else IFS=$' \t'; fi
+    set -f
+    # shellcheck disable=SC2206 # splitting is the point; globbing is off
+    local -a split=($text)
+    set +f
+    words=()
+    for w in ${split[@]+"${split[@]}"}; do
+        w=${w%$'\r'}
+        if [[ -n ${w//[[:space:]]/} ]]; then words+=("$w"); fi
+    done
+    return 0
+}
+
+# The revision the pull-request guard compares against, or nothing.
+resolve_base() {
+    local base=${INPUT_BASE:-}
+    if [[ $base == none ]]; then return 0; fi
+    if [[ -z $base ]]; then
+        case "${GITHUB_EVENT_NAME:-}" in
+        pull_request | pull_request_target | merge_group) ;;
+        *) return 0 ;;
+        esac
+        if [[ -n ${PR_BASE_SHA:-} ]]; then
+            base=$PR_BASE_SHA
+        elif [[ -n ${GITHUB_BASE_REF:-} ]]; then
+            base=origin/$GITHUB_BASE_REF
+        else
+            return 0
+        fi
+    fi
+    # actions/checkout fetches one commit by default: fetch the base too when it is missing.
+    if ! git rev-parse --verify --quiet "$base^{commit}" >/dev/null 2>&1; then
+        local ref=$base
+        if [[ $base == origin/* ]]; then ref="+refs/heads/${base#origin/}:refs/remotes/$base"; fi
+        if ! git fetch --no-tags --quiet --depth=1 origin "$ref" >&2; then
+            warn "cannot fetch the base revision $base; use actions/checkout with fetch-depth: 0"
+        fi
+    fi
+    printf '%s\n' "$base"
+}
+
+words=()
+split_words "${INPUT_PATHS:-.}"
+paths=(${words[@]+"${words[@]}"})
+if ((${#paths[@]} == 0)); then paths=(.); fi
+split_words "${INPUT_ARGS:-}"
+extra=(${words[@]+"${words[@]}"})
+
+work=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/ddb-guard-action.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+json="$work/report.json"
+
+args=(check --format github --format "json=$json")
+sarif=${INPUT_SARIF_FILE:-}
+if [[ -n $sarif ]]; then
+    mkdir -p "$(dirname "$sarif")"
+    args+=(--format "sarif=$sarif")
+fi
+if [[ -n ${INPUT_FAIL_ON:-} ]]; then args+=(--fail-on "$INPUT_FAIL_ON"); fi
+if [[ -n ${INPUT_CONFIG:-} ]]; then args+=(--config "$INPUT_CONFIG"); fi
+base=$(resolve_base)
+if [[ -n $base ]]; then args+=(--base "$base"); fi
+args+=(${extra[@]+"${extra[@]}"} -- "${paths[@]}")
+
+echo "ddb-guard ${args[*]}" >&2
+"$bin" "${args[@]}"
+status=$?
+
+# The JSON report's summary holds the counts. Read without jq (not on every runner): the
+# summary object comes before the findings, has only numbers, and JSON escapes every quote
+# inside strings, so the first `"summary":{` is the key itself.
+count() {
+    local compact=$1 key=$2 value
+    value=${compact#*\"summary\":\{}
+    value=${value%%\}*}
+    if [[ $value =~ \"$key\":([0-9]+) ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
+}
+findings="" errors=""
+if [[ -s $json ]]; then
+    compact=$(head -c 65536 "$json" | tr -d ' \t\r\n')
+    findings=$(count "$compact" findings)
+    errors=$(count "$compact" errors)
+fi
+output findings "$findings"
+output errors "$errors"
+if [[ -n $sarif && -s $sarif ]]; then output sarif-file "$sarif"; else output sarif-file ""; fi
+output exit-code "$status"
+
+if [[ -z $findings ]]; then
+    echo "::error title=ddb-guard action::ddb-guard exited with $status without writing a report"
+fi
+exit "$status"
