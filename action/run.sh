@@ -24,7 +24,7 @@ output() { printf '%s=%s\n' "$1" "$2" >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is not s
 bin=${DDB_GUARD_BIN:-ddb-guard}
 
 # Splits $1 into the global array `words`: on newlines when it has any (so paths may hold
-# spaces), else on blanks. No globbing, no quote removal, no expansion. (Plain bash 3.2 so
+# spaces), else on blanks; drops empty words and CRs. No globbing, no quote removal, no expansion. (Plain bash 3.2 so
 # that it also runs with macOS's /bin/bash.)
 split_words() {
     local text=$1 w
@@ -36,8 +36,10 @@ split_words() {
     set +f
     words=()
     for w in ${split[@]+"${split[@]}"}; do
-        w=${w%$'\r'}
-        if [[ -n ${w//[[:space:]]/} ]]; then words+=("$w"); fi
+        # Trim each word (a path may hold inner spaces, not leading or trailing ones).
+        w=${w#"${w%%[![:space:]]*}"}
+        w=${w%"${w##*[![:space:]]}"}
+        if [[ -n $w ]]; then words+=("$w"); fi
     done
     return 0
 }

@@ -311,8 +311,8 @@ check_step "$ws" DDB_GUARD_BIN="$stub_ddb" INPUT_PATHS=$'with space\r\n\n  templ
     INPUT_ARGS="--no-ignore  --threads 2" STUB_EXIT=0
 [[ $status == 0 ]] || fail "exit 0 expected, got $status"
 args_are check --format github --format "json=$(json_arg)" --fail-on warning \
-    --config ci/ddb-guard.toml --no-ignore --threads 2 -- "with space" "  templates-examples/retained"
-ok "run.sh: paths one per line (spaces kept, blank lines and CRs dropped), fail-on, config, args"
+    --config ci/ddb-guard.toml --no-ignore --threads 2 -- "with space" "templates-examples/retained"
+ok "run.sh: paths one per line (inner spaces kept; blank lines, indentation and CRs dropped), fail-on, config, args"
 
 # shellcheck disable=SC2016 # the $(...) must reach the script unexpanded
 check_step "$ws" DDB_GUARD_BIN="$stub_ddb" INPUT_PATHS='a $(touch pwned1) `touch pwned2` *' \
@@ -340,7 +340,8 @@ if git -C "$pr" cat-file -e "$base_sha^{commit}" 2>/dev/null; then
     fail "the base is already in the shallow clone"
 fi
 EVENT_NAME=pull_request EVENT_PATH="$tmp/pr.json" BASE_REF=main \
-    check_step "$pr" DDB_GUARD_BIN="$stub_ddb" PR_BASE_SHA="$pr_base" INPUT_PATHS=templates-examples
+    check_step "$pr" DDB_GUARD_BIN="$stub_ddb" PR_BASE_SHA="$pr_base" INPUT_PATHS=templates-examples \
+    INPUT_SARIF_FILE=ddb-guard.sarif
 args_are check --format github --format "json=$(json_arg)" --format sarif=ddb-guard.sarif \
     --base "$base_sha" -- templates-examples
 git -C "$pr" cat-file -e "$base_sha^{commit}" 2>/dev/null || fail "run.sh did not fetch the base commit"

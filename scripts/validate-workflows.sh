@@ -6,6 +6,7 @@
 #     (vendor.github-actions) against SchemaStore's schemas;
 #   - zizmor: security audit (pinning, permissions, credentials, template injection...);
 #   - pre-commit validate-manifest: .pre-commit-hooks.yaml;
+#   - the README's example workflow (schema) and .pre-commit-config.yaml (validate-config);
 #   - shellcheck: the action's scripts and the repository's scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,28 @@ echo "-- zizmor --offline"
 
 echo "-- pre-commit validate-manifest"
 "$bin/pre-commit" validate-manifest .pre-commit-hooks.yaml
+
+# The first ```yaml block after a README heading.
+readme_yaml() {
+    awk -v heading="$1" '
+        $0 == heading { inside = 1; next }
+        inside && /^## / { exit }
+        inside && /^```yaml$/ { block = 1; next }
+        block && /^```$/ { exit }
+        block { print }
+    ' README.md
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "-- README examples"
+readme_yaml "## GitHub Action" >"$tmp/workflow.yml"
+readme_yaml "## pre-commit" >"$tmp/.pre-commit-config.yaml"
+[[ -s $tmp/workflow.yml && -s $tmp/.pre-commit-config.yaml ]] || {
+    echo "validate-workflows.sh: README lost its GitHub Action or pre-commit example" >&2
+    exit 1
+}
+"$bin/check-jsonschema" --builtin-schema vendor.github-workflows "$tmp/workflow.yml"
+"$bin/pre-commit" validate-config "$tmp/.pre-commit-config.yaml"
 
 echo "-- shellcheck"
 "$bin/shellcheck" action/*.sh scripts/*.sh .ci/run
