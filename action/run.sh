@@ -11,7 +11,8 @@
 #   INPUT_FAIL_ON       error | warning | never; empty: ddb-guard's default (or its config file)
 #   INPUT_SARIF_FILE    where to write SARIF; empty: no SARIF
 #   INPUT_BASE          git revision for the pull-request guard; `none` turns it off; empty:
-#                       the pull request's base (PR_BASE_SHA, else origin/GITHUB_BASE_REF)
+#                       the pull request's base (PR_BASE_SHA, else origin/GITHUB_BASE_REF);
+#                       a shallow checkout is completed so that its merge base exists
 #   INPUT_CONFIG        config file (--config)
 #   INPUT_ARGS          more arguments, separated by spaces
 #   PR_BASE_SHA         github.event.pull_request.base.sha (or merge_group.base_sha)
@@ -44,10 +45,13 @@ split_words() {
     return 0
 }
 
-# The revision the pull-request guard compares against, or nothing.
+# Sets `base`: the revision the pull-request guard compares against, or nothing.
 resolve_base() {
-    local base=${INPUT_BASE:-}
-    if [[ $base == none ]]; then return 0; fi
+    base=${INPUT_BASE:-}
+    if [[ $base == none ]]; then
+        base=""
+        return 0
+    fi
     if [[ -z $base ]]; then
         case "${GITHUB_EVENT_NAME:-}" in
         pull_request | pull_request_target | merge_group) ;;
@@ -61,15 +65,28 @@ resolve_base() {
             return 0
         fi
     fi
-    # actions/checkout fetches one commit by default: fetch the base too when it is missing.
+    fetch_base
+}
+
+# `check --base` compares with the merge base of the base and HEAD, so git needs both commits
+# and the history that joins them; actions/checkout fetches a single commit by default.
+# Complete a shallow clone and fetch the base when they are missing; if that fails (e.g. a
+# private repository without credentials), ddb-guard stops with a clear error (exit 2).
+fetch_base() {
+    if git merge-base "$base" HEAD >/dev/null 2>&1; then return 0; fi
+    if [[ $(git rev-parse --is-shallow-repository 2>/dev/null) == true ]]; then
+        echo "ddb-guard action: shallow checkout; fetching the history the pull-request guard needs" >&2
+        git fetch --no-tags --quiet --unshallow origin >&2 || true
+    fi
     if ! git rev-parse --verify --quiet "$base^{commit}" >/dev/null 2>&1; then
         local ref=$base
         if [[ $base == origin/* ]]; then ref="+refs/heads/${base#origin/}:refs/remotes/$base"; fi
-        if ! git fetch --no-tags --quiet --depth=1 origin "$ref" >&2; then
-            warn "cannot fetch the base revision $base; use actions/checkout with fetch-depth: 0"
-        fi
+        git fetch --no-tags --quiet origin "$ref" >&2 || true
     fi
-    printf '%s\n' "$base"
+    if ! git merge-base "$base" HEAD >/dev/null 2>&1; then
+        warn "cannot fetch the base revision $base and its history; use actions/checkout with fetch-depth: 0"
+    fi
+    return 0
 }
 
 words=()
@@ -91,7 +108,7 @@ if [[ -n $sarif ]]; then
 fi
 if [[ -n ${INPUT_FAIL_ON:-} ]]; then args+=(--fail-on "$INPUT_FAIL_ON"); fi
 if [[ -n ${INPUT_CONFIG:-} ]]; then args+=(--config "$INPUT_CONFIG"); fi
-base=$(resolve_base)
+resolve_base
 if [[ -n $base ]]; then args+=(--base "$base"); fi
 args+=(${extra[@]+"${extra[@]}"} -- "${paths[@]}")
 

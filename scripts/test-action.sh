@@ -344,13 +344,27 @@ EVENT_NAME=pull_request EVENT_PATH="$tmp/pr.json" BASE_REF=main \
     INPUT_SARIF_FILE=ddb-guard.sarif
 args_are check --format github --format "json=$(json_arg)" --format sarif=ddb-guard.sarif \
     --base "$base_sha" -- templates-examples
-git -C "$pr" cat-file -e "$base_sha^{commit}" 2>/dev/null || fail "run.sh did not fetch the base commit"
-ok "run.sh: a pull request's base SHA (from the event) is fetched into the shallow clone and passed as --base"
+git -C "$pr" merge-base "$base_sha" HEAD >/dev/null 2>&1 ||
+    fail "run.sh did not fetch the base commit and the history joining it to HEAD"
+ok "run.sh: a pull request's base SHA (from the event) and its merge base are fetched into the shallow clone"
+# What run.sh fetched is enough for the real pull-request guard.
+if "$bin" check --help 2>/dev/null | grep -q -- '--base'; then
+    status=0
+    (cd "$pr" && "$bin" check --format json --base "$base_sha" templates-examples) >"$tmp/pr-report.json" \
+        2>"$tmp/pr-stderr" || status=$?
+    [[ $status == 1 ]] || fail "check --base after run.sh's fetch: exit $status: $(cat "$tmp/pr-stderr")"
+    grep -q '"rule": "DDB020"' "$tmp/pr-report.json" || fail "no DDB020 for the deleted template"
+    ok "run.sh: after its fetch, the real check --base finds the deleted table (DDB020)"
+else
+    skipped+=("real check --base after the fetch: this ddb-guard has no check --base")
+fi
 
+rm -rf "$pr"
+git_quiet clone --depth 1 --branch feature "file://$origin" "$pr"
 EVENT_NAME=pull_request BASE_REF=main \
     check_step "$pr" DDB_GUARD_BIN="$stub_ddb" PR_BASE_SHA="" INPUT_PATHS=. INPUT_SARIF_FILE=""
 args_are check --format github --format "json=$(json_arg)" --base origin/main -- .
-git -C "$pr" rev-parse --verify --quiet origin/main >/dev/null || fail "origin/main was not fetched"
+git -C "$pr" merge-base origin/main HEAD >/dev/null 2>&1 || fail "origin/main was not fetched"
 EVENT_NAME=pull_request BASE_REF=main \
     check_step "$pr" DDB_GUARD_BIN="$stub_ddb" PR_BASE_SHA="$pr_base" INPUT_BASE=none INPUT_PATHS=.
 if grep -q -- '^--base$' "$tmp/ddb-args"; then fail "base: none still passed --base"; fi
