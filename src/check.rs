@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::base::{self, BaseFile, Baseline};
 use crate::discover::{self, io_reason, Candidate, Discovery};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Suppression};
 use crate::load::{self, Format, Limits, LoadError};
 use crate::model::Template;
 use crate::rules::{self, Comparison, Head, Rule, RuleOptions};
@@ -88,10 +88,29 @@ pub enum Status {
 pub struct FileReport {
     pub path: String,
     pub status: Status,
+    /// The findings that count: not suppressed, not in the `--baseline` file.
     pub findings: Vec<Finding>,
+    /// Findings silenced by a `Metadata.ddb-guard.ignore` entry, with its reason.
+    pub suppressed: Vec<(Finding, Suppression)>,
+    /// Findings recorded in the `--baseline` file (counted, not shown, never failing).
+    pub baselined: Vec<Finding>,
     pub errors: Vec<LoadError>,
     /// Kept only when there is something to show.
     pub source: Option<SourceText>,
+}
+
+impl FileReport {
+    fn new(path: String, status: Status) -> Self {
+        FileReport {
+            path,
+            status,
+            findings: Vec::new(),
+            suppressed: Vec::new(),
+            baselined: Vec::new(),
+            errors: Vec::new(),
+            source: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -105,6 +124,12 @@ pub struct Summary {
     pub not_templates: usize,
     pub error_findings: usize,
     pub warning_findings: usize,
+    /// Findings silenced by suppressions (not in `findings`).
+    pub suppressed: usize,
+    /// Findings recorded in the `--baseline` file (not in `findings`).
+    pub baselined: usize,
+    /// `--baseline` entries that no longer match a finding.
+    pub stale_baseline: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -112,9 +137,17 @@ pub struct Report {
     pub files: Vec<FileReport>,
     pub summary: Summary,
     pub elapsed: Duration,
+    /// Entries of the `--baseline` file that match no finding in the files checked.
+    pub stale_baseline: Vec<crate::baseline::Entry>,
 }
 
 impl Report {
+    /// Recount the summary after findings moved (into the baseline, for instance).
+    pub fn resummarize(&mut self) {
+        self.summary = summarize(&self.files);
+        self.summary.stale_baseline = self.stale_baseline.len();
+    }
+
     /// 2 when anything could not be checked, 1 for an error-severity finding, else 0.
     pub fn exit_code(&self) -> i32 {
         if self.summary.errors > 0 {
@@ -210,6 +243,7 @@ pub fn run_against(discovery: Discovery, baseline: &Baseline, settings: &Setting
         files,
         summary,
         elapsed: started.elapsed(),
+        stale_baseline: Vec::new(),
     }
 }
 
@@ -230,6 +264,8 @@ fn summarize(files: &[FileReport]) -> Summary {
         }
         s.errors += file.errors.len();
         s.findings += file.findings.len();
+        s.suppressed += file.suppressed.len();
+        s.baselined += file.baselined.len();
         for f in &file.findings {
             match f.severity {
                 Severity::Error => s.error_findings += 1,
@@ -339,13 +375,7 @@ pub fn check_bytes_against(
     base: Option<&BaseFile>,
     settings: &Settings,
 ) -> FileReport {
-    let mut report = FileReport {
-        path: display.to_string(),
-        status: Status::Skipped,
-        findings: Vec::new(),
-        errors: Vec::new(),
-        source: None,
-    };
+    let mut report = FileReport::new(display.to_string(), Status::Skipped);
     let base = base.filter(|_| !rules::diff_rules(&settings.rules).is_empty());
     if base.is_none() && !discover::may_match(bytes, &settings.needles()) {
         return report;
@@ -358,12 +388,14 @@ pub fn check_bytes_against(
         }
     };
     let outcome = load::load(text, Format::detect(path, text), &settings.limits).and_then(|doc| {
-        let template = Template::from_document(&doc)?;
+        let template = Template::from_document_at(&doc, path)?;
         let tables = template.as_ref().map(|t| t.tables().count());
-        let mut findings = template
+        let applied = template
             .as_ref()
-            .map(|t| rules::check_template(t, &settings.rules, &settings.options))
+            .map(|t| rules::check_resources(t, &settings.rules, &settings.options))
             .unwrap_or_default();
+        let mut findings = applied.active;
+        let mut suppressed = applied.suppressed;
         let mut base_error = None;
         if let Some(base) = base {
             let head = match &template {
@@ -380,18 +412,22 @@ pub fn check_bytes_against(
             }
         }
         settings.override_severities(&mut findings);
-        Ok((tables, findings, base_error))
+        for (finding, _) in &mut suppressed {
+            settings.override_severities(std::slice::from_mut(finding));
+        }
+        Ok((tables, findings, suppressed, base_error))
     });
     match outcome {
-        Ok((tables, findings, base_error)) => {
+        Ok((tables, findings, suppressed, base_error)) => {
             report.status = match tables {
                 Some(tables) => Status::Checked { tables },
                 None => Status::NotTemplate,
             };
-            if !findings.is_empty() {
+            if !findings.is_empty() || !suppressed.is_empty() {
                 report.source = Some(SourceText::new(text.into()));
             }
             report.findings = findings;
+            report.suppressed = suppressed;
             report.errors.extend(base_error);
         }
         Err(error) => return failed(report.path, error, Some(SourceText::new(text.into()))),
@@ -402,13 +438,7 @@ pub fn check_bytes_against(
 /// A base template whose file is gone at the head: every table in it is removed. The
 /// findings point into the base text, the only text there is.
 fn check_deleted(base: &BaseFile, settings: &Settings) -> FileReport {
-    let mut report = FileReport {
-        path: base.display.clone(),
-        status: Status::Deleted,
-        findings: Vec::new(),
-        errors: Vec::new(),
-        source: None,
-    };
+    let mut report = FileReport::new(base.display.clone(), Status::Deleted);
     let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         compare(base, Head::Deleted, settings)
     }))
@@ -452,8 +482,8 @@ fn compare(base: &BaseFile, head: Head, settings: &Settings) -> Result<Vec<Findi
     let source = SourceText::new(text.into());
     let doc = load::load(text, Format::detect(&base.path, text), &settings.limits)
         .map_err(|e| in_base(base, Some(&source), e))?;
-    let Some(template) =
-        Template::from_document(&doc).map_err(|e| in_base(base, Some(&source), e))?
+    let Some(template) = Template::from_document_at(&doc, &base.path)
+        .map_err(|e| in_base(base, Some(&source), e))?
     else {
         return Ok(Vec::new());
     };
@@ -488,10 +518,8 @@ fn in_base(base: &BaseFile, source: Option<&SourceText>, error: LoadError) -> Lo
 
 fn failed(path: String, error: LoadError, source: Option<SourceText>) -> FileReport {
     FileReport {
-        path,
-        status: Status::Failed,
-        findings: Vec::new(),
         errors: vec![error],
         source,
+        ..FileReport::new(path, Status::Failed)
     }
 }

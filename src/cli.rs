@@ -25,6 +25,23 @@ pub enum Command {
     /// Check NEW and compare it with OLD (two files or two directories): the pull-request
     /// guard of `check --base` without git.
     Diff(DiffArgs),
+    /// List the rules, or print one rule's documentation.
+    Rule(RuleArgs),
+    /// Write a commented default ddb-guard.toml (never overwrites one).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// A rule code or name (`DDB001`, `deletion-policy`); without it, every rule is listed.
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the file.
+    #[arg(default_value = crate::config::FILE_NAME)]
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +117,62 @@ pub struct CheckArgs {
     /// With `--fix` or `--diff`, also apply unsafe fixes (replace a conditional policy).
     #[arg(long)]
     pub unsafe_fixes: bool,
+
+    /// Run only these rules (codes, names, code prefixes or ALL; repeat or separate with commas).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub select: Option<Vec<String>>,
+
+    /// Also run these rules, on top of the selected ones (e.g. an off-by-default rule).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub ignore: Vec<String>,
+
+    /// Read this config file instead of looking for ddb-guard.toml in the current directory and its parents.
+    #[arg(long, value_name = "PATH", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file.
+    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
+    pub isolated: bool,
+
+    /// Apply the config's `exclude` also to files named on the command line (for pre-commit).
+    #[arg(long, help_heading = "Configuration")]
+    pub force_exclude: bool,
+
+    /// Also list findings silenced by a `Metadata: ddb-guard: ignore` suppression.
+    #[arg(long, help_heading = "Suppressions and baseline")]
+    pub show_suppressed: bool,
+
+    /// Fail only on findings that this baseline file does not record.
+    #[arg(long, value_name = "FILE", help_heading = "Suppressions and baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record today's findings in this baseline file (then report them as baselined).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "baseline",
+        help_heading = "Suppressions and baseline"
+    )]
+    pub write_baseline: Option<PathBuf>,
 }
 
 /// `diff OLD NEW` takes every option of `check`; its PATHS and `--base` are hidden and

@@ -19,6 +19,39 @@ pub struct WalkOptions {
     /// Follow symbolic links while walking (loops are detected and skipped).
     pub follow_links: bool,
     pub extensions: Vec<String>,
+    /// Paths not to walk (`exclude` in ddb-guard.toml).
+    pub exclude: Option<Exclude>,
+    /// Apply `exclude` to paths named on the command line too (pre-commit passes file names).
+    pub force_exclude: bool,
+}
+
+/// Gitignore-style exclude patterns, anchored at the config file's directory.
+#[derive(Clone, Debug)]
+pub struct Exclude {
+    matcher: ignore::gitignore::Gitignore,
+}
+
+impl Exclude {
+    pub fn new(matcher: ignore::gitignore::Gitignore) -> Self {
+        Exclude { matcher }
+    }
+
+    /// Is `path` (or, with `parents`, any directory above it) excluded? Paths outside the
+    /// patterns' directory never are.
+    pub fn excludes(&self, path: &Path, is_dir: bool, parents: bool) -> bool {
+        let Ok(absolute) = std::path::absolute(path) else {
+            return false;
+        };
+        if !absolute.starts_with(self.matcher.path()) {
+            return false;
+        }
+        let matched = if parents {
+            self.matcher.matched_path_or_any_parents(&absolute, is_dir)
+        } else {
+            self.matcher.matched(&absolute, is_dir)
+        };
+        matched.is_ignore()
+    }
 }
 
 impl Default for WalkOptions {
@@ -28,6 +61,8 @@ impl Default for WalkOptions {
             hidden: false,
             follow_links: false,
             extensions: TEMPLATE_EXTENSIONS.iter().map(|e| e.to_string()).collect(),
+            exclude: None,
+            force_exclude: false,
         }
     }
 }
@@ -77,6 +112,14 @@ fn walk_root(root: &Path, implicit: bool, options: &WalkOptions, found: &mut Dis
             return;
         }
         Ok(meta) if meta.is_file() => {
+            let excluded = options.force_exclude
+                && options
+                    .exclude
+                    .as_ref()
+                    .is_some_and(|x| x.excludes(root, false, true));
+            if excluded {
+                return;
+            }
             found.files.push(Candidate {
                 display: root_display,
                 path: root.to_path_buf(),
@@ -90,13 +133,34 @@ fn walk_root(root: &Path, implicit: bool, options: &WalkOptions, found: &mut Dis
             });
             return;
         }
-        Ok(_) => {}
+        Ok(_) => {
+            let excluded = options.force_exclude
+                && options
+                    .exclude
+                    .as_ref()
+                    .is_some_and(|x| x.excludes(root, true, true));
+            if excluded {
+                return;
+            }
+        }
     }
     let mut builder = WalkBuilder::new(root);
     builder
         .standard_filters(options.respect_ignore)
         .hidden(!options.hidden)
         .follow_links(options.follow_links);
+    if let Some(exclude) = options.exclude.clone() {
+        // Prune excluded directories instead of walking them. The root itself is walked
+        // when named, as ripgrep walks an ignored directory it is given.
+        builder.filter_entry(move |entry| {
+            entry.depth() == 0
+                || !exclude.excludes(
+                    entry.path(),
+                    entry.file_type().is_some_and(|t| t.is_dir()),
+                    false,
+                )
+        });
+    }
     for entry in builder.build() {
         let entry = match entry {
             Ok(entry) => entry,

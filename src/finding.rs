@@ -120,3 +120,11 @@ pub struct Fix {
     pub edits: Vec<Edit>,
     pub changes: Vec<Change>,
 }
+
+/// Why a finding is silenced: the reason from the resource's `Metadata.ddb-guard.ignore`
+/// entry, and that entry's span (SARIF `suppressions[].justification` and location).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    pub reason: String,
+    pub span: Span,
+}

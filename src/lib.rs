@@ -6,8 +6,10 @@
 //! [`check`]. [`fix`] applies the fixes that rules attach to findings. See ARCHITECTURE.md.
 
 pub mod base;
+pub mod baseline;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod fix;

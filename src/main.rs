@@ -7,12 +7,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use ddb_guard::base::{self, Baseline, ReadLimits};
+use ddb_guard::baseline::{self as findings_baseline, BaselineError};
 use ddb_guard::check::{self, Report, Settings};
-use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command};
-use ddb_guard::discover::{self, Discovery, WalkOptions};
+use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command, InitArgs, RuleArgs};
+use ddb_guard::config::{self, ConfigError};
+use ddb_guard::discover::{self, Discovery};
 use ddb_guard::finding::Applicability;
 use ddb_guard::fix::{self, FixMode};
 use ddb_guard::report::{self, Format, RenderOptions};
+use ddb_guard::rules::{self, doc, select};
 
 fn main() -> ExitCode {
     ddb_guard::load::quiet_fallback_panics();
@@ -28,6 +31,8 @@ fn main() -> ExitCode {
             }
             check_command(&args.check, Some((&args.old, &args.new)))
         }
+        Command::Rule(args) => rule_command(&args),
+        Command::Init(args) => init_command(&args),
     }
 }
 
@@ -39,17 +44,11 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
             .num_threads(threads.into())
             .build_global();
     }
-    let walk = WalkOptions {
-        respect_ignore: !args.no_ignore,
-        hidden: args.hidden,
-        follow_links: args.follow,
-        ..WalkOptions::default()
+    let resolved = match resolve(args) {
+        Ok(resolved) => resolved,
+        Err(e) => return usage_error(&e.to_string(), None),
     };
-    let settings = Settings {
-        max_file_size: args.max_file_size,
-        limits: args.limits(),
-        ..Settings::default()
-    };
+    let (walk, settings) = (&resolved.walk, &resolved.settings);
     if args.unsafe_fixes && !args.fix && !args.diff {
         return usage_error("--unsafe-fixes needs --fix or --diff", None);
     }
@@ -58,7 +57,7 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         limits: settings.limits,
     };
     let (discovery, baseline) = match (diff, &args.base) {
-        (Some((old, new)), _) => match base::from_paths(old, new, &walk, &read) {
+        (Some((old, new)), _) => match base::from_paths(old, new, walk, &read) {
             Ok((baseline, discovery)) => (discovery, baseline),
             Err(e) => return usage_error(&e.to_string(), e.help()),
         },
@@ -67,26 +66,33 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
                 for warning in &baseline.warnings {
                     let _ = writeln!(std::io::stderr(), "ddb-guard: warning: {warning}");
                 }
-                (discover::discover(&args.paths, &walk), baseline)
+                (discover::discover(&args.paths, walk), baseline)
             }
             Err(e) => return usage_error(&e.to_string(), e.help()),
         },
-        (None, None) => (discover::discover(&args.paths, &walk), Baseline::default()),
+        (None, None) => (discover::discover(&args.paths, walk), Baseline::default()),
     };
     let candidates = discovery.files.clone();
     let again = Discovery {
         files: discovery.files.clone(),
         errors: discovery.errors.clone(),
     };
-    let mut report = check::run_against(discovery, &baseline, &settings);
+    let mut report = check::run_against(discovery, &baseline, settings);
+    let recorded = match findings_baseline_for(args, &report) {
+        Ok(recorded) => recorded,
+        Err(e) => return usage_error(&e.to_string(), None),
+    };
+    if let Some((recorded, keys)) = &recorded {
+        recorded.apply(&mut report, keys);
+    }
     let mode = FixMode {
         unsafe_fixes: args.unsafe_fixes,
     };
     if args.diff {
-        return diff_command(&report, &candidates, &settings, mode);
+        return diff_command(&report, &candidates, settings, mode);
     }
     if args.fix {
-        let plans = fix::plan(&report, &candidates, &settings, mode);
+        let plans = fix::plan(&report, &candidates, settings, mode);
         let mut refused = Vec::new();
         let (mut fixes, mut files) = (0, 0);
         for plan in plans {
@@ -106,7 +112,10 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
             }
         }
         // Re-check from disk: what the report shows is what the files now hold.
-        report = check::run_against(again, &baseline, &settings);
+        report = check::run_against(again, &baseline, settings);
+        if let Some((recorded, keys)) = &recorded {
+            recorded.apply(&mut report, keys);
+        }
         for (path, error) in refused {
             report.add_error(&path, error);
         }
@@ -142,6 +151,7 @@ fn render(args: &CheckArgs, report: &Report) -> (ExitCode, bool) {
         color,
         width: terminal_width(),
         timing: true,
+        show_suppressed: args.show_suppressed,
     };
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written =
@@ -165,6 +175,124 @@ fn usage_error(message: &str, help: Option<&str>) -> ExitCode {
         let _ = writeln!(stderr, "  help: {help}");
     }
     ExitCode::from(2)
+}
+
+fn print(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("ddb-guard: cannot write output: {e}");
+            ExitCode::from(2)
+        }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn rule_command(args: &RuleArgs) -> ExitCode {
+    let Some(name) = &args.rule else {
+        return print(&rules_listing());
+    };
+    match select::expand(name) {
+        Ok(found) => {
+            let pages: Vec<String> = found.iter().map(|r| doc::page(r)).collect();
+            print(&pages.join("\n"))
+        }
+        Err(e) => usage_error(&e.to_string(), None),
+    }
+}
+
+/// One line per rule: code, name, default severity, on by default, summary.
+fn rules_listing() -> String {
+    let width = |f: fn(&rules::Rule) -> &str, title: &str| {
+        rules::RULES
+            .iter()
+            .map(|r| f(r).len())
+            .chain([title.len()])
+            .max()
+            .unwrap_or_default()
+    };
+    let name_width = width(|r| r.name, "name");
+    let mut out = format!(
+        "{:<6}  {:<name_width$}  {:<8}  {:<7}  summary\n",
+        "code", "name", "severity", "default"
+    );
+    for rule in rules::RULES {
+        out.push_str(&format!(
+            "{:<6}  {:<name_width$}  {:<8}  {:<7}  {}\n",
+            rule.code,
+            rule.name,
+            rule.severity.as_str(),
+            if rule.default_enabled { "on" } else { "off" },
+            rule.summary
+        ));
+    }
+    out
+}
+
+fn init_command(args: &InitArgs) -> ExitCode {
+    let path = &args.path;
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut file| {
+            file.write_all(config::DEFAULT_FILE.as_bytes())?;
+            file.sync_all()
+        });
+    match written {
+        Ok(()) => {
+            eprintln!("ddb-guard: wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => usage_error(
+            &format!("{} already exists; not overwriting it", path.display()),
+            None,
+        ),
+        Err(e) => {
+            // Do not leave half a file behind.
+            let _ = std::fs::remove_file(path);
+            usage_error(
+                &format!(
+                    "cannot write {}: {}",
+                    path.display(),
+                    discover::io_reason(&e)
+                ),
+                None,
+            )
+        }
+    }
+}
+
+fn resolve(args: &CheckArgs) -> Result<config::Resolved, ConfigError> {
+    let cwd = std::env::current_dir().map_err(|e| ConfigError {
+        path: None,
+        position: None,
+        message: format!(
+            "cannot read the current directory: {}",
+            discover::io_reason(&e)
+        ),
+    })?;
+    let config = config::locate(args, &cwd)?;
+    config::resolve(args, config.as_ref())
+}
+
+/// The `--baseline` file, or the one `--write-baseline` has just written from `report`'s
+/// findings, with the keys that match report paths to its entries.
+fn findings_baseline_for(
+    args: &CheckArgs,
+    report: &Report,
+) -> Result<Option<(findings_baseline::Baseline, findings_baseline::Keys)>, BaselineError> {
+    if let Some(path) = &args.write_baseline {
+        let keys = findings_baseline::Keys::for_file(path);
+        let recorded = findings_baseline::Baseline::from_report(report, &keys);
+        recorded.write(path)?;
+        Ok(Some((recorded, keys)))
+    } else if let Some(path) = &args.baseline {
+        let keys = findings_baseline::Keys::for_file(path);
+        Ok(Some((findings_baseline::Baseline::load(path)?, keys)))
+    } else {
+        Ok(None)
+    }
 }
 
 fn terminal_width() -> usize {

@@ -7,6 +7,8 @@ pub mod expand;
 pub mod iam;
 pub mod same;
 
+use std::path::Path;
+
 use crate::load::{Document, LoadError, NodeId};
 
 pub use eval::{Assumption, Evaluator, Outcome, Value};
@@ -45,6 +47,41 @@ impl Resource<'_> {
     }
 }
 
+/// Where a file keeps its CloudFormation sections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `Resources`, `Parameters`, ... at the top level.
+    CloudFormation,
+    /// Serverless Framework `serverless.yml`: the sections live under `resources` (a
+    /// mapping, or a list of mappings that the framework merges). Variables such as
+    /// `${self:custom.table}` are resolved at deploy time, so they stay opaque strings.
+    Serverless,
+}
+
+impl Layout {
+    /// `serverless.yml` / `serverless.yaml` (any case) is Serverless; anything else is a
+    /// plain template.
+    pub fn detect(path: &Path) -> Layout {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.eq_ignore_ascii_case("serverless.yml")
+            || name.eq_ignore_ascii_case("serverless.yaml")
+        {
+            Layout::Serverless
+        } else {
+            Layout::CloudFormation
+        }
+    }
+}
+
+/// A whole-string Serverless variable: `${file(x.yml)}`, `${self:custom.x}`.
+fn is_variable(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with("${") && t.ends_with('}')
+}
+
 pub struct Template<'d, 's> {
     pub doc: &'d Document<'s>,
     pub root: NodeId,
@@ -60,6 +97,16 @@ impl<'d, 's> Template<'d, 's> {
     /// The template view of a document, or `None` when the document is not a template
     /// (no top-level `Resources` mapping: package.json, Kubernetes manifests, ...).
     pub fn from_document(doc: &'d Document<'s>) -> Result<Option<Self>, LoadError> {
+        Template::with_layout(doc, Layout::CloudFormation)
+    }
+
+    /// The template view of the document loaded from `path`, whose file name decides the
+    /// layout (see [`Layout::detect`]).
+    pub fn from_document_at(doc: &'d Document<'s>, path: &Path) -> Result<Option<Self>, LoadError> {
+        Template::with_layout(doc, Layout::detect(path))
+    }
+
+    pub fn with_layout(doc: &'d Document<'s>, layout: Layout) -> Result<Option<Self>, LoadError> {
         if let Some(second) = doc.more_documents.first() {
             // A stream of several documents (Kubernetes manifests) is not a template, unless
             // one of them looks like one: then checking only the first could miss a table.
@@ -77,32 +124,61 @@ impl<'d, 's> Template<'d, 's> {
         let Some(root) = doc.root else {
             return Ok(None);
         };
-        let Some(resources_entry) = doc.map(root).and_then(|_| doc.get(root, "Resources")) else {
+        if doc.map(root).is_none() {
             return Ok(None);
-        };
-        let resources_node = resources_entry.value;
-        let mut resources = Vec::new();
-        if doc.map(resources_node).is_some() {
-            collect_resources(doc, resources_node, &mut Vec::new(), &mut resources);
-        } else if !doc.is_null(resources_node) {
-            return Err(LoadError::at(
-                "`Resources` must be a mapping of logical IDs to resources",
-                doc.span(resources_node),
-                "not a mapping",
-            )
-            .with_help(
-                "write `Resources:` followed by indented `LogicalId: {Type: ...}` entries",
-            ));
         }
+        // The mappings that hold `Resources`, `Parameters`, `Conditions`, `Mappings`.
+        let sections: Vec<NodeId> = match layout {
+            Layout::CloudFormation => vec![root],
+            Layout::Serverless => match doc.get_value(root, "resources") {
+                None => return Ok(None),
+                Some(r) if doc.map(r).is_some() => vec![r],
+                // `resources: [${file(tables.yml)}, {Resources: ...}]` merges the items.
+                Some(r) => doc
+                    .seq(r)
+                    .unwrap_or_default()
+                    .iter()
+                    .copied()
+                    .filter(|&item| doc.map(item).is_some())
+                    .collect(),
+            },
+        };
+        let mut found = false;
+        let mut resources = Vec::new();
+        for &section in &sections {
+            let Some(entry) = doc.get(section, "Resources") else {
+                continue;
+            };
+            found = true;
+            let node = entry.value;
+            if doc.map(node).is_some() {
+                collect_resources(doc, node, &mut Vec::new(), &mut resources);
+            } else if layout == Layout::Serverless && doc.str(node).is_some_and(is_variable) {
+                // `Resources: ${file(tables.yml)}`: that file is checked on its own.
+            } else if !doc.is_null(node) {
+                return Err(LoadError::at(
+                    "`Resources` must be a mapping of logical IDs to resources",
+                    doc.span(node),
+                    "not a mapping",
+                )
+                .with_help(
+                    "write `Resources:` followed by indented `LogicalId: {Type: ...}` entries",
+                ));
+            }
+        }
+        if !found {
+            return Ok(None);
+        }
+        let first = |key: &str| sections.iter().find_map(|&s| doc.get_value(s, key));
         let resource_ids = resources.iter().map(|r| r.logical_id).collect();
         Ok(Some(Template {
             doc,
-            root,
+            root: sections.first().copied().unwrap_or(root),
             resources,
             resource_ids,
-            parameters: doc.get_value(root, "Parameters"),
-            conditions: doc.get_value(root, "Conditions"),
-            mappings: doc.get_value(root, "Mappings"),
+            parameters: first("Parameters"),
+            conditions: first("Conditions"),
+            mappings: first("Mappings"),
         }))
     }
 

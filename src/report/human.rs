@@ -10,7 +10,7 @@ use miette::{
 };
 
 use crate::check::{FileReport, Report};
-use crate::finding::{Finding, Label, Severity};
+use crate::finding::{Finding, Label, Severity, Suppression};
 use crate::load::LoadError;
 use crate::source::Span;
 
@@ -71,11 +71,34 @@ pub fn render(
             let (source, location) = snippet(&mut spans.into_iter());
             let diagnostic = FindingDiagnostic {
                 finding,
+                suppression: None,
                 source,
                 location,
             };
             write_diagnostic(&handler, &diagnostic, out)?;
         }
+        if options.show_suppressed {
+            for (finding, suppression) in &file.suppressed {
+                let spans = std::iter::once(finding.span)
+                    .chain(finding.labels.iter().map(|l| l.span))
+                    .chain([suppression.span]);
+                let (source, location) = snippet(&mut spans.into_iter());
+                let diagnostic = FindingDiagnostic {
+                    finding,
+                    suppression: Some(suppression),
+                    source,
+                    location,
+                };
+                write_diagnostic(&handler, &diagnostic, out)?;
+            }
+        }
+    }
+    for entry in &report.stale_baseline {
+        writeln!(
+            out,
+            "note: baseline entry {} for `{}` in {} matches no finding any more; refresh the baseline with --write-baseline",
+            entry.rule, entry.resource, entry.path
+        )?;
     }
     writeln!(out, "{}", summary_line(report, options))
 }
@@ -143,6 +166,22 @@ fn summary_line(report: &Report, options: &super::RenderOptions) -> String {
             "warnings"
         },
     );
+    if s.suppressed > 0 {
+        line.push_str(&format!(", {} suppressed", s.suppressed));
+    }
+    if s.baselined > 0 {
+        line.push_str(&format!(", {} in the baseline", s.baselined));
+    }
+    if s.stale_baseline > 0 {
+        line.push_str(&format!(
+            ", {}",
+            plural(
+                s.stale_baseline,
+                "stale baseline entry",
+                "stale baseline entries"
+            )
+        ));
+    }
     if s.errors > 0 {
         line.push_str(&format!(
             ", {} could not be checked",
@@ -174,6 +213,8 @@ fn secondary(labels: &[Label]) -> impl Iterator<Item = LabeledSpan> + '_ {
 
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
+    /// Set for a suppressed finding shown by `--show-suppressed`.
+    suppression: Option<&'a Suppression>,
     source: Option<NamedSource<Arc<str>>>,
     /// `path:line:column`, when the snippet is left out.
     location: Option<String>,
@@ -201,13 +242,21 @@ impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let suppressed = if self.suppression.is_some() {
+            " (suppressed)"
+        } else {
+            ""
+        };
         Some(Box::new(format!(
-            "{} {}",
+            "{} {}{suppressed}",
             self.finding.code, self.finding.name
         )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
+        if self.suppression.is_some() {
+            return Some(miette::Severity::Advice);
+        }
         Some(match self.finding.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -216,6 +265,13 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        if let Some(suppression) = self.suppression {
+            let reason = match suppression.reason.as_str() {
+                "" => "(no reason given)",
+                reason => reason,
+            };
+            return Some(Box::new(format!("suppressed: {reason}")));
+        }
         self.finding
             .help
             .as_ref()
@@ -229,7 +285,14 @@ impl Diagnostic for FindingDiagnostic<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
         let primary = std::iter::once(labeled(self.finding.span, &self.finding.label, true));
-        Some(Box::new(primary.chain(secondary(&self.finding.labels))))
+        let suppressed_here = self
+            .suppression
+            .map(|s| labeled(s.span, "suppressed here", false));
+        Some(Box::new(
+            primary
+                .chain(secondary(&self.finding.labels))
+                .chain(suppressed_here),
+        ))
     }
 }
 

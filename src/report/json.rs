@@ -4,7 +4,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::check::Report;
+use crate::check::{FileReport, Report};
+use crate::finding::{Finding, Suppression};
+use crate::source::SourceText;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -12,6 +14,10 @@ struct JsonReport<'a> {
     summary: JsonSummary,
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
+    /// Findings silenced by a resource's `Metadata.ddb-guard.ignore`, with the reason.
+    suppressed: Vec<JsonFinding<'a>>,
+    /// `--baseline` entries that match no finding in the files checked.
+    stale_baseline: &'a [crate::baseline::Entry],
 }
 
 #[derive(Serialize)]
@@ -23,6 +29,9 @@ struct JsonSummary {
     errors: usize,
     skipped: usize,
     not_templates: usize,
+    suppressed: usize,
+    baselined: usize,
+    stale_baseline: usize,
 }
 
 #[derive(Serialize)]
@@ -42,6 +51,15 @@ struct JsonFinding<'a> {
     byte_length: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    reason: &'a str,
+    line: usize,
+    column: usize,
 }
 
 #[derive(Serialize)]
@@ -66,45 +84,79 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             errors: s.errors,
             skipped: s.skipped,
             not_templates: s.not_templates,
+            suppressed: s.suppressed,
+            baselined: s.baselined,
+            stale_baseline: s.stale_baseline,
         },
         findings: Vec::new(),
         errors: Vec::new(),
+        suppressed: Vec::new(),
+        stale_baseline: &report.stale_baseline,
     };
     for file in &report.files {
-        for f in &file.findings {
-            let Some(source) = &file.source else { continue };
-            let (start, end) = source.range(f.span);
-            doc.findings.push(JsonFinding {
-                rule: f.code,
-                name: f.name,
-                severity: f.severity.as_str(),
-                path: &file.path,
-                resource: &f.resource,
-                resource_type: &f.resource_type,
-                message: &f.message,
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-                byte_offset: f.span.start,
-                byte_length: f.span.len(),
-                help: f.help.as_deref(),
-            });
-        }
-        for e in &file.errors {
-            let start = match (&file.source, e.span) {
-                (Some(source), Some(span)) => Some(source.position(span.start)),
-                _ => None,
-            };
-            doc.errors.push(JsonError {
-                path: &file.path,
-                line: start.map(|p| p.line),
-                column: start.map(|p| p.column),
-                message: &e.message,
-                help: e.help.as_deref(),
-            });
-        }
+        let Some(source) = &file.source else {
+            // Findings always keep their file's text; without it there is nothing to place.
+            add_errors(&mut doc, file);
+            continue;
+        };
+        doc.findings
+            .extend(file.findings.iter().map(|f| finding(file, source, f, None)));
+        doc.suppressed.extend(
+            file.suppressed
+                .iter()
+                .map(|(f, sup)| finding(file, source, f, Some(sup))),
+        );
+        add_errors(&mut doc, file);
     }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+fn finding<'a>(
+    file: &'a FileReport,
+    source: &SourceText,
+    f: &'a Finding,
+    suppression: Option<&'a Suppression>,
+) -> JsonFinding<'a> {
+    let (start, end) = source.range(f.span);
+    JsonFinding {
+        rule: f.code,
+        name: f.name,
+        severity: f.severity.as_str(),
+        path: &file.path,
+        resource: &f.resource,
+        resource_type: &f.resource_type,
+        message: &f.message,
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+        byte_offset: f.span.start,
+        byte_length: f.span.len(),
+        help: f.help.as_deref(),
+        suppression: suppression.map(|sup| {
+            let at = source.position(sup.span.start);
+            JsonSuppression {
+                reason: &sup.reason,
+                line: at.line,
+                column: at.column,
+            }
+        }),
+    }
+}
+
+fn add_errors<'a>(doc: &mut JsonReport<'a>, file: &'a FileReport) {
+    for e in &file.errors {
+        let start = match (&file.source, e.span) {
+            (Some(source), Some(span)) => Some(source.position(span.start)),
+            _ => None,
+        };
+        doc.errors.push(JsonError {
+            path: &file.path,
+            line: start.map(|p| p.line),
+            column: start.map(|p| p.column),
+            message: &e.message,
+            help: e.help.as_deref(),
+        });
+    }
 }

@@ -22,6 +22,8 @@ pub struct RenderOptions {
     pub width: usize,
     /// Print the elapsed time in the summary (off in snapshot tests).
     pub timing: bool,
+    /// List suppressed findings too (`--show-suppressed`); they are always counted.
+    pub show_suppressed: bool,
 }
 
 pub fn render(

@@ -1,7 +1,7 @@
 //! Rule documentation comes from each rule file's own `//!` doc comment (as in ruff), so the
 //! text of `ddb-guard rule`, SARIF help and `docs/rules/` cannot drift from the code.
 
-use super::Rule;
+use super::{Rule, RULES};
 
 /// The Markdown body of a rule's doc comment, without its `CODE name` title line.
 pub fn markdown(rule: &Rule) -> String {
@@ -25,6 +25,50 @@ pub fn section(rule: &Rule, heading: &str) -> Option<String> {
     let rest = &body[start..];
     let end = rest.find("\n## ").unwrap_or(rest.len());
     Some(rest[..end].trim().to_string())
+}
+
+/// A rule's full page: what `ddb-guard rule CODE` prints and `docs/rules/CODE.md` holds.
+pub fn page(rule: &Rule) -> String {
+    format!(
+        "# {code} {name}\n\n{summary}.\n\n- Default severity: {severity}\n- Enabled by default: {enabled}\n\n{body}\n",
+        code = rule.code,
+        name = rule.name,
+        summary = rule.summary,
+        severity = rule.severity.as_str(),
+        enabled = if rule.default_enabled {
+            "yes"
+        } else {
+            "no (turn it on with `--select` or `select` in ddb-guard.toml)"
+        },
+        body = markdown(rule),
+    )
+}
+
+/// The Markdown table of every rule, linking each to `link(rule)`.
+pub fn table(link: impl Fn(&Rule) -> String) -> String {
+    let mut out = String::from(
+        "| code | name | severity | on by default | summary |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for rule in RULES {
+        out.push_str(&format!(
+            "| [{code}]({link}) | `{name}` | {severity} | {enabled} | {summary} |\n",
+            code = rule.code,
+            link = link(rule),
+            name = rule.name,
+            severity = rule.severity.as_str(),
+            enabled = if rule.default_enabled { "yes" } else { "no" },
+            summary = rule.summary,
+        ));
+    }
+    out
+}
+
+/// `docs/rules/README.md`: the index of the rule pages.
+pub fn index() -> String {
+    format!(
+        "# Rules\n\n<!-- Generated from the rule sources (src/rules/*.rs); regenerate with `UPDATE_DOCS=1 cargo test --test docs`. -->\n\n{}",
+        table(|r| format!("{}.md", r.code))
+    )
 }
 
 #[cfg(test)]

@@ -14,14 +14,18 @@ mod iam_allows_delete_backup;
 mod iam_allows_delete_table;
 mod iam_allows_update_table;
 mod iam_grant;
+mod invalid_suppression;
 mod point_in_time_recovery;
 mod policy;
 mod protection;
+pub mod select;
+pub mod suppression;
 mod table_match;
 mod table_removed;
 mod table_renamed;
 mod table_replaced;
 mod unresolved_type;
+mod unused_suppression;
 mod update_replace_policy;
 
 use crate::finding::{Finding, Severity};
@@ -60,6 +64,8 @@ pub const RULES: &[&Rule] = &[
     &table_removed::RULE,
     &table_renamed::RULE,
     &table_replaced::RULE,
+    &invalid_suppression::RULE,
+    &unused_suppression::RULE,
 ];
 
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
@@ -153,19 +159,32 @@ impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
 
 /// Run `rules` over every resource of a template; findings come out in span order.
 pub fn check_template(template: &Template, rules: &[&Rule], options: &RuleOptions) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for resource in &template.resources {
-        let view = ResourceView {
+    check_resources(template, rules, options).active
+}
+
+/// Run `rules` over every resource of a template, then apply the resources' suppressions:
+/// the findings that count and the suppressed ones, each in span order.
+pub fn check_resources(
+    template: &Template,
+    rules: &[&Rule],
+    options: &RuleOptions,
+) -> suppression::Applied {
+    let views: Vec<ResourceView> = template
+        .resources
+        .iter()
+        .map(|resource| ResourceView {
             template,
             resource,
             options,
-        };
+        })
+        .collect();
+    let mut findings = Vec::new();
+    for view in &views {
         for rule in rules {
-            findings.extend((rule.check)(&view));
+            findings.extend((rule.check)(view));
         }
     }
-    findings.sort_by_key(|f| (f.span.start, f.code));
-    findings
+    suppression::apply(&views, findings, rules)
 }
 
 /// The per-resource check of a rule that only compares versions (DDB020-DDB022): one

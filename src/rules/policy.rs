@@ -218,6 +218,11 @@ fn describe(outcome: &Outcome, spec: &PolicySpec) -> String {
                     format!("is `{v}`, but values are case-sensitive (did you mean `{right}`?)")
                 }
                 None if v == "Delete" => "is `Delete`".to_string(),
+                // serverless.yml: resolved by the framework at deploy time, unknowable here.
+                None if v.starts_with("${") => format!(
+                    "is the Serverless variable `{}`, which cannot be proven `Retain` before deployment",
+                    short(v)
+                ),
                 None => format!("is `{}`, which is not a valid value", short(v)),
             },
         },

@@ -1,0 +1,413 @@
+//! `ddb-guard.toml`: found in the current directory or the nearest parent that has one (as
+//! ruff and rustfmt do), or named with `--config`. The file is one layer of settings under
+//! the command line: every flag given on the command line wins over the file.
+//!
+//! Unknown keys are an error naming the key, the file, its line and column, because a
+//! misspelt `ignore` that silently did nothing would weaken the guard without anyone noticing.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::check::Settings;
+use crate::cli::CheckArgs;
+use crate::discover::{Exclude, WalkOptions};
+use crate::finding::Severity;
+use crate::rules::select::{self, Layer};
+use crate::rules::RuleOptions;
+use crate::source::{SourceText, Span};
+
+pub const FILE_NAME: &str = "ddb-guard.toml";
+
+/// The file's keys. Every key is optional; absent keys keep the defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub select: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub extend_select: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub ignore: Vec<Spanned<String>>,
+    /// Rule code or name -> severity.
+    #[serde(default)]
+    pub severity: BTreeMap<Spanned<String>, SeverityName>,
+    /// Gitignore-style patterns, relative to the config file's directory.
+    pub exclude: Option<Vec<Spanned<String>>>,
+    pub force_exclude: Option<bool>,
+    pub extensions: Option<Vec<Spanned<String>>>,
+    pub respect_gitignore: Option<bool>,
+    pub allow_retain_except_on_create: Option<bool>,
+    pub fail_on: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    Error,
+    Warning,
+    Note,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(s: SeverityName) -> Severity {
+        match s {
+            SeverityName::Error => Severity::Error,
+            SeverityName::Warning => Severity::Warning,
+            SeverityName::Note => Severity::Note,
+        }
+    }
+}
+
+/// A loaded config file.
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    /// The absolute directory holding the file; `exclude` patterns are relative to it.
+    pub dir: PathBuf,
+    source: SourceText,
+    pub file: FileConfig,
+}
+
+/// A config file or a command-line value that cannot be used; the run stops with exit 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The config file, or `None` for a command-line argument.
+    pub path: Option<PathBuf>,
+    /// 1-based line and column in the file.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.path, self.position) {
+            (Some(path), Some((line, column))) => {
+                write!(f, "{}:{line}:{column}: {}", path.display(), self.message)
+            }
+            (Some(path), None) => write!(f, "{}: {}", path.display(), self.message),
+            (None, _) => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The nearest `ddb-guard.toml` in `start` or its parents, up to the filesystem root.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let error = |message: String| ConfigError {
+            path: Some(path.to_path_buf()),
+            position: None,
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            error(format!(
+                "cannot read config file: {}",
+                crate::discover::io_reason(&e)
+            ))
+        })?;
+        Config::parse(path, text)
+    }
+
+    /// Parse `text` as the config file at `path`.
+    pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
+        let source = SourceText::new(text.into());
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut config = Config {
+            path: path.to_path_buf(),
+            dir,
+            source,
+            file: FileConfig::default(),
+        };
+        config.file = toml::from_str(&config.source.text).map_err(|e| {
+            let span = e.span().map(|r| Span::new(r.start, r.end));
+            config.error(span, e.message().trim_end().to_string())
+        })?;
+        Ok(config)
+    }
+
+    fn error(&self, span: Option<Span>, message: String) -> ConfigError {
+        ConfigError {
+            path: Some(self.path.clone()),
+            position: span.map(|s| {
+                let p = self.source.position(s.start);
+                (p.line, p.column)
+            }),
+            message,
+        }
+    }
+
+    fn spanned_error(&self, value: &Spanned<String>, message: String) -> ConfigError {
+        let r = value.span();
+        self.error(Some(Span::new(r.start, r.end)), message)
+    }
+
+    /// Every selector in the file must name a rule; say where one does not.
+    fn check_selectors(&self) -> Result<(), ConfigError> {
+        let f = &self.file;
+        let all = f
+            .select
+            .iter()
+            .flatten()
+            .chain(&f.extend_select)
+            .chain(&f.ignore)
+            .chain(f.severity.keys());
+        for selector in all {
+            if let Err(e) = select::expand(selector.get_ref()) {
+                return Err(self.spanned_error(selector, e.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    fn layer(&self) -> Layer {
+        let strings = |v: &[Spanned<String>]| v.iter().map(|s| s.get_ref().clone()).collect();
+        Layer {
+            select: self.file.select.as_deref().map(strings),
+            extend_select: strings(&self.file.extend_select),
+            ignore: strings(&self.file.ignore),
+        }
+    }
+
+    fn exclude(&self) -> Result<Option<Exclude>, ConfigError> {
+        let Some(patterns) = &self.file.exclude else {
+            return Ok(None);
+        };
+        let mut builder = GitignoreBuilder::new(&self.dir);
+        for pattern in patterns {
+            builder.add_line(None, pattern.get_ref()).map_err(|e| {
+                self.spanned_error(pattern, format!("invalid exclude pattern: {e}"))
+            })?;
+        }
+        let matcher: Gitignore = builder
+            .build()
+            .map_err(|e| self.error(None, format!("invalid exclude patterns: {e}")))?;
+        Ok(Some(Exclude::new(matcher)))
+    }
+}
+
+/// Everything a `check` run needs, from defaults, then the config file, then the flags.
+#[derive(Clone)]
+pub struct Resolved {
+    pub settings: Settings,
+    pub walk: WalkOptions,
+    /// The config file that was used, if any.
+    pub config_path: Option<PathBuf>,
+    /// `fail_on` from the file (the command line's `--fail-on` wins where it exists).
+    pub fail_on: Option<String>,
+}
+
+/// The config file a run uses: `--config`, else the nearest one above `cwd` (none with
+/// `--isolated`).
+pub fn locate(args: &CheckArgs, cwd: &Path) -> Result<Option<Config>, ConfigError> {
+    if args.isolated {
+        return Ok(None);
+    }
+    match &args.config {
+        Some(path) => Config::load(path).map(Some),
+        None => find(cwd).map(|p| Config::load(&p)).transpose(),
+    }
+}
+
+pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, ConfigError> {
+    let cli_error = |flag: &str, e: select::UnknownSelector| ConfigError {
+        path: None,
+        position: None,
+        message: format!("{flag}: {e}"),
+    };
+    let cli = Layer {
+        select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    // Check each flag's selectors on their own, to name the flag in the error.
+    for (flag, values) in [
+        ("--select", args.select.as_deref().unwrap_or_default()),
+        ("--extend-select", &args.extend_select[..]),
+        ("--ignore", &args.ignore[..]),
+    ] {
+        for value in values {
+            select::expand(value).map_err(|e| cli_error(flag, e))?;
+        }
+    }
+
+    let mut settings = Settings {
+        max_file_size: args.max_file_size,
+        limits: args.limits(),
+        ..Settings::default()
+    };
+    let mut walk = WalkOptions {
+        respect_ignore: !args.no_ignore,
+        hidden: args.hidden,
+        follow_links: args.follow,
+        force_exclude: args.force_exclude,
+        ..WalkOptions::default()
+    };
+    let mut fail_on = None;
+    let Some(config) = config else {
+        settings.rules = select::resolve(&[&cli]).map_err(|e| cli_error("--select", e))?;
+        return Ok(Resolved {
+            settings,
+            walk,
+            config_path: None,
+            fail_on,
+        });
+    };
+
+    config.check_selectors()?;
+    let file = &config.file;
+    settings.rules = select::resolve(&[&config.layer(), &cli]).map_err(|e| ConfigError {
+        path: Some(config.path.clone()),
+        position: None,
+        message: e.to_string(),
+    })?;
+    for (selector, severity) in &file.severity {
+        for rule in select::expand(selector.get_ref())
+            .map_err(|e| config.spanned_error(selector, e.to_string()))?
+        {
+            settings.severities.retain(|(code, _)| *code != rule.code);
+            settings.severities.push((rule.code, (*severity).into()));
+        }
+    }
+    settings.options = RuleOptions {
+        allow_retain_except_on_create: file.allow_retain_except_on_create.unwrap_or(true),
+    };
+    if let Some(extensions) = &file.extensions {
+        walk.extensions = Vec::new();
+        for ext in extensions {
+            let clean = ext.get_ref().trim().trim_start_matches('.');
+            if clean.is_empty() || clean.contains(['/', '\\']) {
+                return Err(config.spanned_error(
+                    ext,
+                    format!(
+                        "`{}` is not a file extension (write `yaml`, not `*.yaml`)",
+                        ext.get_ref()
+                    ),
+                ));
+            }
+            walk.extensions.push(clean.to_string());
+        }
+    }
+    // `--no-ignore` on the command line wins; otherwise the file decides.
+    if !args.no_ignore {
+        walk.respect_ignore = file.respect_gitignore.unwrap_or(true);
+    }
+    walk.force_exclude = args.force_exclude || file.force_exclude.unwrap_or(false);
+    walk.exclude = config.exclude()?;
+    if let Some(value) = &file.fail_on {
+        fail_on = Some(value.get_ref().clone());
+    }
+    Ok(Resolved {
+        settings,
+        walk,
+        config_path: Some(config.path.clone()),
+        fail_on,
+    })
+}
+
+/// What `ddb-guard init` writes: every key at its default, commented out, with why.
+pub const DEFAULT_FILE: &str = r#"# ddb-guard configuration. Command-line flags override every key here.
+# ddb-guard uses the nearest ddb-guard.toml in the current directory or its parents,
+# or the file given with --config. `ddb-guard rule` lists the rules.
+
+# Rules to run: codes (DDB001), names (deletion-policy), code prefixes (DDB01) or "ALL".
+# The default is every rule that is on by default.
+# select = ["ALL"]
+
+# Rules to run on top of `select`, such as the off-by-default DDB012.
+# extend_select = ["DDB012"]
+
+# Rules not to run.
+# ignore = []
+
+# Gitignore-style patterns, relative to this file's directory, of paths not to walk.
+# Files named on the command line are still checked unless force_exclude is true.
+# exclude = ["cdk.out/", "node_modules/"]
+# force_exclude = false
+
+# File extensions to walk (case-insensitive).
+# extensions = ["yaml", "yml", "json", "template"]
+
+# Honour .gitignore, .ignore and git excludes while walking.
+# respect_gitignore = true
+
+# Whether DeletionPolicy: RetainExceptOnCreate proves DDB001. It deletes the table only
+# when the stack's own creation fails; set false to accept only Retain.
+# allow_retain_except_on_create = true
+
+# The lowest finding severity that fails the run (exit 1).
+# fail_on = "error"
+
+# Per-rule severity: "error", "warning" or "note".
+# [severity]
+# DDB003 = "error"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("ddb-guard.toml"), text.to_string())
+    }
+
+    #[test]
+    fn the_default_file_parses_and_changes_nothing() {
+        let config = parse(DEFAULT_FILE).expect("default file is valid");
+        assert!(config.file.select.is_none());
+        assert!(config.file.severity.is_empty());
+    }
+
+    #[test]
+    fn the_default_file_parses_with_every_key_uncommented() {
+        let uncommented: String = DEFAULT_FILE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if rest.contains(" = ") || rest.starts_with('[') => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = parse(&uncommented).expect("every documented key is valid");
+        assert!(config.check_selectors().is_ok(), "every documented rule exists");
+        assert_eq!(config.file.allow_retain_except_on_create, Some(true));
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_key_and_its_line() {
+        let err = parse("select = [\"DDB001\"]\nignroe = [\"DDB002\"]\n").expect_err("unknown key");
+        assert_eq!(err.position, Some((2, 1)));
+        assert!(err.message.contains("ignroe"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_unknown_rule_points_at_the_selector() {
+        let config = parse("ignore = [\"DDB002\", \"DDB0001\"]\n").expect("valid TOML");
+        let err = config.check_selectors().expect_err("unknown rule");
+        assert_eq!(err.position, Some((1, 21)));
+        assert!(
+            err.message.contains("did you mean `DDB001`"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_bad_severity_lists_the_valid_ones() {
+        let err = parse("[severity]\nDDB001 = \"fatal\"\n").expect_err("bad severity");
+        assert_eq!(err.position.map(|p| p.0), Some(2));
+        assert!(err.message.contains("error"), "{}", err.message);
+    }
+}

@@ -1,0 +1,82 @@
+//! DDB900 invalid-suppression
+//!
+//! ## What it checks
+//! Every suppression in a resource's `Metadata.ddb-guard.ignore` list must name a rule and
+//! give a non-empty `reason`, and must have no other keys. `ignore` itself must be a list.
+//!
+//! ## Why it matters
+//! A suppression switches the guard off for one table or policy. Without a reason, nobody
+//! reviewing the template can tell whether losing the table's data on deletion was
+//! intended, and nobody can tell later whether the reason still holds. A suppression
+//! without a reason still applies, so the finding it silences is replaced by this error; a
+//! malformed one (an unknown key, a `rule` that is not a string) silences nothing.
+//!
+//! ## Example
+//! ```yaml
+//! ScratchTable:
+//!   Type: AWS::DynamoDB::Table
+//!   Metadata:
+//!     ddb-guard:
+//!       ignore:
+//!         - rule: DDB001
+//! ```
+//!
+//! ## Use instead
+//! ```yaml
+//! ScratchTable:
+//!   Type: AWS::DynamoDB::Table
+//!   Metadata:
+//!     ddb-guard:
+//!       ignore:
+//!         - rule: DDB001
+//!           reason: "CI scratch data, rebuilt from S3 on every deploy"
+//! ```
+//!
+//! ## Fix safety
+//! No automatic fix: only a person can say why the guard may be switched off.
+
+use super::suppression::directives;
+use super::{ResourceView, Rule};
+use crate::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "DDB900",
+    name: "invalid-suppression",
+    severity: Severity::Error,
+    summary: "A suppression must name a rule and give a reason",
+    needles: &[super::suppression::METADATA_KEY],
+    default_enabled: true,
+    check,
+    source: include_str!("invalid_suppression.rs"),
+};
+
+fn check(view: &ResourceView) -> Vec<Finding> {
+    let (list, problem) = directives(view.doc(), view.resource.node);
+    let mut findings = Vec::new();
+    if let Some((span, message)) = problem {
+        findings.push(view.finding(&RULE, span, message, "not a list".into()));
+    }
+    for directive in list {
+        if let Some((span, message)) = directive.problem {
+            let mut finding = view.finding(&RULE, span, message, "invalid suppression".into());
+            finding.help = Some("write `- {rule: DDB001, reason: \"why this is safe\"}`".into());
+            findings.push(finding);
+        } else if directive.reason.is_none() {
+            let rule = directive.rule.as_deref().unwrap_or_default();
+            let mut finding = view.finding(
+                &RULE,
+                directive.span,
+                format!(
+                    "suppression of `{rule}` on `{}` gives no reason",
+                    view.resource.logical_id
+                ),
+                "no `reason`".into(),
+            );
+            finding.help = Some(format!(
+                "say why the guard may be off here: `{{rule: {rule}, reason: \"...\"}}`"
+            ));
+            findings.push(finding);
+        }
+    }
+    findings
+}

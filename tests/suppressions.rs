@@ -1,0 +1,256 @@
+//! Audited suppressions (`Metadata: ddb-guard: ignore`), DDB900 and DDB901, through the
+//! binary: what is silenced, what is counted, and what `--show-suppressed` lists.
+
+mod common;
+
+use common::{check_json, ddb_guard, rule_hits, write};
+
+fn run(template: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "t.yaml", template);
+    let mut args = vec!["t.yaml", "--isolated", "--select", "DDB001,DDB002,DDB9"];
+    args.extend_from_slice(extra);
+    check_json(dir.path(), &args)
+}
+
+const SUPPRESSED: &str = "\
+Resources:
+  Scratch:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Delete
+    UpdateReplacePolicy: Retain
+    Metadata:
+      ddb-guard:
+        ignore:
+          - rule: DDB001
+            reason: \"CI scratch data, rebuilt on every deploy\"
+";
+
+#[test]
+fn a_suppression_with_a_reason_silences_its_rule_on_its_resource() {
+    let (code, report) = run(SUPPRESSED, &[]);
+    assert_eq!(code, 0);
+    assert!(common::findings(&report).is_empty());
+    assert_eq!(report["summary"]["suppressed"], 1);
+    let suppressed = &report["suppressed"][0];
+    assert_eq!(suppressed["rule"], "DDB001");
+    assert_eq!(suppressed["resource"], "Scratch");
+    assert_eq!(suppressed["line"], 4);
+    assert_eq!(
+        suppressed["suppression"]["reason"],
+        "CI scratch data, rebuilt on every deploy"
+    );
+    assert_eq!(suppressed["suppression"]["line"], 9);
+}
+
+#[test]
+fn a_suppression_names_a_rule_by_code_or_name_and_only_silences_that_rule() {
+    let template = "\
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    Metadata:
+      ddb-guard:
+        ignore:
+          - {rule: update-replace-policy, reason: \"replacement is blocked by a stack policy\"}
+";
+    let (code, report) = run(template, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(rule_hits(&report, "DDB001").len(), 1);
+    assert!(rule_hits(&report, "DDB002").is_empty());
+    assert_eq!(report["suppressed"][0]["rule"], "DDB002");
+}
+
+#[test]
+fn a_suppression_on_one_resource_does_not_reach_another() {
+    let template = format!("{SUPPRESSED}  Other:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Retain\n");
+    let (code, report) = run(&template, &[]);
+    assert_eq!(code, 1);
+    let hits = rule_hits(&report, "DDB001");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].0, "Other");
+}
+
+#[test]
+fn a_suppression_without_a_reason_is_an_error_that_replaces_the_finding() {
+    let template = "\
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Delete
+    UpdateReplacePolicy: Retain
+    Metadata:
+      ddb-guard:
+        ignore:
+          - rule: DDB001
+          - {rule: DDB002, reason: \"  \"}
+          - DDB001
+";
+    let (code, report) = run(template, &[]);
+    assert_eq!(code, 1);
+    let missing = rule_hits(&report, "DDB900");
+    let lines: Vec<u64> = missing.iter().map(|h| h.1).collect();
+    assert_eq!(lines, [9, 10, 11]);
+    assert!(missing[0].3.contains("gives no reason"), "{}", missing[0].3);
+    assert!(rule_hits(&report, "DDB001").is_empty());
+    assert_eq!(report["summary"]["suppressed"], 1);
+    // DDB002 had nothing to silence; the second DDB001 entry came after the first used it.
+    let unused: Vec<u64> = rule_hits(&report, "DDB901").iter().map(|h| h.1).collect();
+    assert_eq!(unused, [10, 11]);
+}
+
+#[test]
+fn a_malformed_suppression_is_an_error_and_silences_nothing() {
+    let template = "\
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Delete
+    UpdateReplacePolicy: Retain
+    Metadata:
+      ddb-guard:
+        ignore:
+          - {rule: DDB001, reson: \"typo\"}
+";
+    let (code, report) = run(template, &[]);
+    assert_eq!(code, 1);
+    let invalid = rule_hits(&report, "DDB900");
+    assert_eq!(invalid.len(), 1);
+    assert_eq!((invalid[0].1, invalid[0].2), (9, 28));
+    assert!(
+        invalid[0].3.contains("unknown key `reson`"),
+        "{}",
+        invalid[0].3
+    );
+    assert_eq!(rule_hits(&report, "DDB001").len(), 1);
+}
+
+#[test]
+fn ignore_that_is_not_a_list_is_an_error() {
+    let template = "\
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Metadata:
+      ddb-guard:
+        ignore: DDB001
+";
+    let (code, report) = run(template, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(rule_hits(&report, "DDB900").len(), 1);
+}
+
+#[test]
+fn a_suppression_that_silences_nothing_is_a_warning() {
+    let template = "\
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Metadata:
+      ddb-guard:
+        ignore:
+          - {rule: DDB001, reason: \"was needed during the migration\"}
+          - {rule: DDB0002, reason: \"typo in the code\"}
+";
+    let (code, report) = run(template, &[]);
+    assert_eq!(code, 0, "DDB901 is a warning");
+    let unused = rule_hits(&report, "DDB901");
+    assert_eq!(unused.len(), 2);
+    assert!(unused[0].3.contains("silences nothing"), "{}", unused[0].3);
+    assert!(
+        unused[1].3.contains("`DDB0002`, which is not a rule"),
+        "{}",
+        unused[1].3
+    );
+    let help = common::findings(&report)[1]["help"].clone();
+    assert!(
+        help.as_str()
+            .unwrap_or_default()
+            .contains("did you mean `DDB002`"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_suppression_of_a_rule_that_is_not_running_is_not_judged() {
+    let (code, report) = run(SUPPRESSED, &["--ignore", "DDB001"]);
+    assert_eq!(code, 0);
+    assert!(common::findings(&report).is_empty());
+    assert_eq!(report["summary"]["suppressed"], 0);
+}
+
+#[test]
+fn the_audit_rules_cannot_be_suppressed_by_metadata() {
+    let template = "\
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Metadata:
+      ddb-guard:
+        ignore:
+          - {rule: DDB900, reason: \"no\"}
+";
+    let (_, report) = run(template, &[]);
+    let unused = rule_hits(&report, "DDB901");
+    assert_eq!(unused.len(), 1);
+    assert!(
+        unused[0].3.contains("cannot be suppressed"),
+        "{}",
+        unused[0].3
+    );
+}
+
+#[test]
+fn suppressions_inside_for_each_fragments_apply_per_fragment() {
+    let template = "\
+Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Tenants:
+    - Tenant
+    - [A, B]
+    - ${Tenant}Table:
+        Type: AWS::DynamoDB::Table
+        UpdateReplacePolicy: Retain
+        Metadata:
+          ddb-guard:
+            ignore:
+              - {rule: DDB001, reason: \"tenant tables are recreated from the event log\"}
+";
+    let (code, report) = run(template, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["suppressed"], 1);
+}
+
+#[test]
+fn human_output_counts_suppressed_findings_and_lists_them_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "t.yaml", SUPPRESSED);
+    let run = |extra: &[&str]| {
+        let output = ddb_guard()
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "t.yaml",
+                "--isolated",
+                "--select",
+                "DDB001,DDB002,DDB9",
+            ])
+            .args(extra)
+            .output()
+            .expect("runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let quiet = run(&[]);
+    assert!(!quiet.contains("DDB001"), "{quiet}");
+    assert!(quiet.contains(", 1 suppressed in"), "{quiet}");
+    let shown = run(&["--show-suppressed"]);
+    insta::with_settings!({filters => vec![(r" in \d+\.\d+s", " in [elapsed]")]}, {
+        insta::assert_snapshot!("show_suppressed", shown);
+    });
+}
