@@ -381,7 +381,10 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         let config = parse(&uncommented).expect("every documented key is valid");
-        assert!(config.check_selectors().is_ok(), "every documented rule exists");
+        assert!(
+            config.check_selectors().is_ok(),
+            "every documented rule exists"
+        );
         assert_eq!(config.file.allow_retain_except_on_create, Some(true));
     }
 
