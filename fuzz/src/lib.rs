@@ -83,16 +83,22 @@ pub fn pipeline(bytes: &[u8], name: &str) {
                 assert_span(&source.text, label.span, "finding label");
             }
         }
+        for (finding, suppression) in &file.suppressed {
+            assert_span(&source.text, finding.span, "suppressed finding span");
+            assert_span(&source.text, suppression.span, "suppression span");
+        }
     }
     let report = Report {
         files: vec![file],
         summary: Summary::default(),
         elapsed: Duration::ZERO,
+        stale_baseline: Vec::new(),
     };
     let options = RenderOptions {
         color: false,
         width: 80,
         timing: false,
+        show_suppressed: true,
     };
     for format in [report::Format::Human, report::Format::Json] {
         report::render(format, &report, &options, &mut std::io::sink()).expect("render to a sink");
