@@ -61,7 +61,7 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
             Ok((baseline, discovery)) => (discovery, baseline),
             Err(e) => return usage_error(&e.to_string(), e.help()),
         },
-        (None, Some(rev)) => match base::from_git(rev, &args.paths, &walk, &read) {
+        (None, Some(rev)) => match base::from_git(rev, &args.paths, walk, &read) {
             Ok(baseline) => {
                 for warning in &baseline.warnings {
                     let _ = writeln!(std::io::stderr(), "ddb-guard: warning: {warning}");
