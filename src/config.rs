@@ -41,7 +41,16 @@ pub struct FileConfig {
     pub extensions: Option<Vec<Spanned<String>>>,
     pub respect_gitignore: Option<bool>,
     pub allow_retain_except_on_create: Option<bool>,
-    pub fail_on: Option<Spanned<String>>,
+    pub fail_on: Option<FailOnName>,
+}
+
+/// The lowest severity that fails the run (`--fail-on`'s values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOnName {
+    Error,
+    Warning,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -205,8 +214,8 @@ pub struct Resolved {
     pub walk: WalkOptions,
     /// The config file that was used, if any.
     pub config_path: Option<PathBuf>,
-    /// `fail_on` from the file (the command line's `--fail-on` wins where it exists).
-    pub fail_on: Option<String>,
+    /// `fail_on` from the file; `--fail-on` on the command line wins over it.
+    pub fail_on: Option<FailOnName>,
 }
 
 /// The config file a run uses: `--config`, else the nearest one above `cwd` (none with
@@ -306,9 +315,7 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
     }
     walk.force_exclude = args.force_exclude || file.force_exclude.unwrap_or(false);
     walk.exclude = config.exclude()?;
-    if let Some(value) = &file.fail_on {
-        fail_on = Some(value.get_ref().clone());
-    }
+    fail_on = file.fail_on;
     Ok(Resolved {
         settings,
         walk,
@@ -347,7 +354,7 @@ pub const DEFAULT_FILE: &str = r#"# ddb-guard configuration. Command-line flags 
 # when the stack's own creation fails; set false to accept only Retain.
 # allow_retain_except_on_create = true
 
-# The lowest finding severity that fails the run (exit 1).
+# The lowest finding severity that fails the run (exit 1): "error", "warning" or "never".
 # fail_on = "error"
 
 # Per-rule severity: "error", "warning" or "note".
@@ -405,6 +412,14 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn fail_on_takes_the_values_of_the_flag() {
+        let config = parse("fail_on = \"warning\"\n").expect("valid");
+        assert_eq!(config.file.fail_on, Some(FailOnName::Warning));
+        let err = parse("fail_on = \"note\"\n").expect_err("not a --fail-on value");
+        assert_eq!(err.position, Some((1, 11)));
     }
 
     #[test]
