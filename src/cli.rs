@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::load::Limits;
+use crate::report::inventory::InventoryFormat;
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
@@ -29,6 +30,82 @@ pub enum Command {
     Rule(RuleArgs),
     /// Write a commented default ddb-guard.toml (never overwrites one).
     Init(InitArgs),
+    /// List every table with its protection layers (retained on delete and replace,
+    /// deletion protection, point-in-time recovery, backup plan) and the guardrails around
+    /// them (vault locks, vault policies, service control policies).
+    Inventory(InventoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Files or directories to list (default: the current directory).
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InventoryFormat::Human)]
+    pub format: InventoryFormat,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How files are found and read: the same choices as `check`.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Do not respect .gitignore, .ignore and git exclude files (CDK's cdk.out is usually ignored).
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Also walk hidden files and directories.
+    #[arg(long)]
+    pub hidden: bool,
+
+    /// Follow symbolic links while walking directories.
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+
+    /// Number of threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Largest file to read (bytes, or with a K, M or G suffix: 64M); a larger file is an
+    /// error, never silently skipped.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Deepest nesting of mappings and lists in a document; deeper files are an error.
+    #[arg(
+        long,
+        value_name = "LEVELS",
+        default_value_t = Limits::default().max_depth,
+        value_parser = parse_depth
+    )]
+    pub max_depth: usize,
+
+    /// Most nodes (keys, values, list items) in a document; larger files are an error.
+    #[arg(
+        long,
+        value_name = "COUNT",
+        default_value_t = Limits::default().max_nodes,
+        value_parser = parse_count
+    )]
+    pub max_nodes: usize,
+
+    /// Longest scalar (a string or number) in a document (bytes, or with a K, M or G
+    /// suffix); a longer one is an error.
+    #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = parse_size_usize)]
+    pub max_scalar_len: usize,
+}
+
+impl InputArgs {
+    /// The loader limits the arguments ask for.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_depth: self.max_depth,
+            max_nodes: self.max_nodes,
+            max_scalar_len: self.max_scalar_len,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

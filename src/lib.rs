@@ -14,6 +14,7 @@ pub mod discover;
 pub mod finding;
 pub mod fix;
 pub mod git;
+pub mod inventory;
 pub mod load;
 pub mod model;
 pub mod report;

@@ -9,11 +9,13 @@ use clap::Parser;
 use ddb_guard::base::{self, Baseline, ReadLimits};
 use ddb_guard::baseline::{self as findings_baseline, BaselineError};
 use ddb_guard::check::{self, Report, Settings};
-use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command, InitArgs, RuleArgs};
+use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command, InitArgs, InventoryArgs, RuleArgs};
 use ddb_guard::config::{self, ConfigError};
-use ddb_guard::discover::{self, Discovery};
+use ddb_guard::discover::{self, Discovery, WalkOptions};
 use ddb_guard::finding::Applicability;
 use ddb_guard::fix::{self, FixMode};
+use ddb_guard::inventory;
+use ddb_guard::report::inventory::InventoryFormat;
 use ddb_guard::report::{self, Format, RenderOptions};
 use ddb_guard::rules::{self, doc, select};
 
@@ -33,6 +35,52 @@ fn main() -> ExitCode {
         }
         Command::Rule(args) => rule_command(&args),
         Command::Init(args) => init_command(&args),
+        Command::Inventory(args) => inventory_command(&args),
+    }
+}
+
+/// `inventory`: the same discovery, prefilter and limits as `check`; exit 2 when a file
+/// cannot be read, else 0.
+fn inventory_command(args: &InventoryArgs) -> ExitCode {
+    let input = &args.input;
+    if let Some(threads) = input.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.into())
+            .build_global();
+    }
+    let walk = WalkOptions {
+        respect_ignore: !input.no_ignore,
+        hidden: input.hidden,
+        follow_links: input.follow,
+        ..WalkOptions::default()
+    };
+    let settings = Settings {
+        max_file_size: input.max_file_size,
+        limits: input.limits(),
+        ..Settings::default()
+    };
+    let inventory = inventory::run(discover::discover(&args.paths, &walk), &settings);
+    let code = ExitCode::from(inventory.exit_code() as u8);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written =
+        report::inventory::render(args.format, &inventory, &mut out).and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(std::io::stderr(), "ddb-guard: cannot write output: {e}");
+            ExitCode::from(2)
+        }
+        _ => {
+            if !inventory.errors.is_empty() && args.format != InventoryFormat::Human {
+                // The formats for machines and reports hold the errors too; say it where a
+                // person running the command sees it.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "ddb-guard: {} could not be read; the inventory is incomplete",
+                    plural(inventory.errors.len(), "file", "files")
+                );
+            }
+            code
+        }
     }
 }
 

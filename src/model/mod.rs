@@ -2,6 +2,7 @@
 //! `Fn::ForEach` fragments), parameters, conditions and mappings, plus the static
 //! evaluator of intrinsic functions in [`eval`].
 
+pub mod backup;
 pub mod eval;
 pub mod expand;
 pub mod iam;

@@ -3,6 +3,7 @@
 //! findings, errors, spans and, for snippets, the file text.
 
 pub mod human;
+pub mod inventory;
 pub mod json;
 
 use std::io::{self, Write};

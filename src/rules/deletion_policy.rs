@@ -31,7 +31,8 @@
 //! Replacing a conditional (`Fn::If`, `Ref`) value changes intended behaviour and is
 //! applied only with `--unsafe-fixes`.
 
-use super::policy::{check_policy, PolicySpec};
+use super::layers::LayerState;
+use super::policy::{check_policy, policy_state, PolicySpec};
 use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 
@@ -77,12 +78,20 @@ fn explain_retain_only(value: &str) -> Option<&'static str> {
 }
 
 fn check(view: &ResourceView) -> Vec<Finding> {
-    let spec = if view.options.allow_retain_except_on_create {
+    check_policy(view, &RULE, spec(view))
+}
+
+/// Retained on delete, as this rule decides it (for the inventory).
+pub(super) fn state(view: &ResourceView) -> LayerState {
+    policy_state(view, spec(view))
+}
+
+fn spec(view: &ResourceView) -> &'static PolicySpec {
+    if view.options.allow_retain_except_on_create {
         &SPEC
     } else {
         &RETAIN_ONLY
-    };
-    check_policy(view, &RULE, spec)
+    }
 }
 
 #[cfg(test)]

@@ -47,7 +47,8 @@
 //! overrules a per-environment choice. Replicas of a global table and SimpleTables get no
 //! fix. Changing the property is an in-place update, never a replacement.
 
-use super::protection::{check_flag, FlagSpec};
+use super::layers::LayerState;
+use super::protection::{check_flag, flag_state, FlagSpec};
 use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 
@@ -72,4 +73,9 @@ const SPEC: FlagSpec = FlagSpec {
 
 fn check(view: &ResourceView) -> Vec<Finding> {
     check_flag(view, &RULE, &SPEC)
+}
+
+/// The layer as this rule decides it (for the inventory).
+pub(super) fn state(view: &ResourceView) -> LayerState {
+    flag_state(view, &SPEC)
 }

@@ -6,6 +6,7 @@
 //! is a [`Rule`] (so listing, docs, selection and severities treat it like any other) plus
 //! a [`DiffRule`], a pure function of a [`Comparison`] of the base and the head.
 
+mod backup_plan;
 mod deletion_policy;
 mod deletion_protection;
 pub mod doc;
@@ -15,6 +16,7 @@ mod iam_allows_delete_table;
 mod iam_allows_update_table;
 mod iam_grant;
 mod invalid_suppression;
+pub mod layers;
 mod point_in_time_recovery;
 mod policy;
 mod protection;
@@ -57,6 +59,7 @@ pub const RULES: &[&Rule] = &[
     &update_replace_policy::RULE,
     &deletion_protection::RULE,
     &point_in_time_recovery::RULE,
+    &backup_plan::RULE,
     &unresolved_type::RULE,
     &iam_allows_delete_table::RULE,
     &iam_allows_delete_backup::RULE,

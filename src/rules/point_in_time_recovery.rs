@@ -52,7 +52,8 @@
 //! because it overrules a conditional value. Replicas of a global table get no fix.
 //! Changing the property is an in-place update, never a replacement.
 
-use super::protection::{check_flag, FlagSpec};
+use super::layers::LayerState;
+use super::protection::{check_flag, flag_state, FlagSpec};
 use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 
@@ -80,4 +81,9 @@ const SPEC: FlagSpec = FlagSpec {
 
 fn check(view: &ResourceView) -> Vec<Finding> {
     check_flag(view, &RULE, &SPEC)
+}
+
+/// The layer as this rule decides it (for the inventory).
+pub(super) fn state(view: &ResourceView) -> LayerState {
+    flag_state(view, &SPEC)
 }

@@ -6,6 +6,7 @@ use crate::load::{Entry, NodeId};
 use crate::model::eval::short;
 use crate::model::{Outcome, Value};
 
+use super::layers::LayerState;
 use super::{ResourceView, Rule};
 
 /// What one retention attribute must be, and what losing it costs.
@@ -75,6 +76,27 @@ pub fn check_policy(view: &ResourceView, rule: &Rule, spec: &PolicySpec) -> Vec<
 pub fn retains(view: &ResourceView, attribute: &str, allowed: &[&str]) -> bool {
     view.attribute(attribute)
         .is_some_and(|entry| failing_outcomes(view, entry.value, allowed).is_empty())
+}
+
+/// The same proof as [`check_policy`], as a protection layer for the inventory: proven,
+/// retained only in some cases (with the cases where it is not), or not at all.
+pub fn policy_state(view: &ResourceView, spec: &PolicySpec) -> LayerState {
+    let Some(entry) = view.attribute(spec.attribute) else {
+        return LayerState::No;
+    };
+    let all = view.eval(entry.value).len();
+    let bad = failing_outcomes(view, entry.value, spec.retains);
+    if bad.is_empty() {
+        return LayerState::Proven;
+    }
+    if bad.len() == all || bad.iter().any(|o| o.when.is_empty()) {
+        return LayerState::No;
+    }
+    let cases: Vec<String> = bad
+        .iter()
+        .map(|o| format!("{} {}", spec.attribute, describe(o, spec)))
+        .collect();
+    LayerState::Conditional(cases.join("; "))
 }
 
 /// Every value the attribute at `value` can take that is not one of `allowed`.

@@ -9,6 +9,7 @@ use crate::model::expand::{self, combine, Branch};
 use crate::model::{Evaluator, Value};
 use crate::source::Span;
 
+use super::layers::LayerState;
 use super::{ResourceView, Rule};
 
 pub struct FlagSpec {
@@ -40,14 +41,23 @@ struct Bad {
     when: Vec<Assumption>,
 }
 
+/// What the walk over a table found: the failing cases per replica (`None` for the table
+/// itself), and how many cases were proven true.
+enum Cases {
+    NotTable,
+    /// `AWS::Serverless::SimpleTable` has no such property; why.
+    SimpleTable(&'static str),
+    Found {
+        groups: Vec<(Option<String>, Vec<Bad>)>,
+        good: usize,
+    },
+}
+
 pub fn check_flag(view: &ResourceView, rule: &Rule, spec: &FlagSpec) -> Vec<Finding> {
-    let Some(type_name) = view.resource.type_name.filter(|_| view.resource.is_table()) else {
-        return Vec::new();
-    };
-    let doc = view.doc();
-    let ev = view.evaluator();
-    if type_name == "AWS::Serverless::SimpleTable" {
-        if let Some(why) = spec.simple_table {
+    match cases(view, spec) {
+        Cases::NotTable => Vec::new(),
+        Cases::SimpleTable(why) => {
+            let doc = view.doc();
             let span = view
                 .attribute("Type")
                 .map_or(view.key_span(), |t| doc.span(t.value));
@@ -65,14 +75,72 @@ pub fn check_flag(view: &ResourceView, rule: &Rule, spec: &FlagSpec) -> Vec<Find
                 "use `Type: AWS::DynamoDB::Table` (what SimpleTable becomes) with `{}` under `Properties`",
                 spec.fix
             ));
-            return vec![f];
+            vec![f]
+        }
+        Cases::Found { groups, .. } => {
+            let global = view.resource.type_name == Some("AWS::DynamoDB::GlobalTable");
+            groups
+                .into_iter()
+                .filter_map(|(replica, bad)| {
+                    let mut finding = report(view, rule, spec, replica.as_deref(), bad)?;
+                    if !global {
+                        finding.fix = fix_table(view, spec);
+                    }
+                    Some(finding)
+                })
+                .collect()
         }
     }
+}
+
+/// The same proof as [`check_flag`], as a protection layer for the inventory: proven, or
+/// true only in some cases (with the cases where it is not), or not at all.
+pub fn flag_state(view: &ResourceView, spec: &FlagSpec) -> LayerState {
+    match cases(view, spec) {
+        Cases::NotTable | Cases::SimpleTable(_) => LayerState::No,
+        Cases::Found { groups, good } => {
+            let bad: Vec<(Option<String>, &Bad)> = groups
+                .iter()
+                .flat_map(|(replica, bad)| bad.iter().map(move |b| (replica.clone(), b)))
+                .collect();
+            if bad.is_empty() {
+                return LayerState::Proven;
+            }
+            if good == 0 || bad.iter().any(|(_, b)| b.when.is_empty()) {
+                return LayerState::No;
+            }
+            let cases: Vec<String> = bad
+                .iter()
+                .map(|(replica, b)| {
+                    let subject = match replica {
+                        Some(r) => format!("{} of {r}", spec.leaf()),
+                        None => spec.leaf().to_string(),
+                    };
+                    format!("{subject} {} {}", b.what, describe_when(&b.when))
+                })
+                .collect();
+            LayerState::Conditional(cases.join("; "))
+        }
+    }
+}
+
+fn cases(view: &ResourceView, spec: &FlagSpec) -> Cases {
+    let Some(type_name) = view.resource.type_name.filter(|_| view.resource.is_table()) else {
+        return Cases::NotTable;
+    };
+    let doc = view.doc();
+    let ev = view.evaluator();
+    if type_name == "AWS::Serverless::SimpleTable" {
+        if let Some(why) = spec.simple_table {
+            return Cases::SimpleTable(why);
+        }
+    }
+    let mut good = 0;
     if type_name != "AWS::DynamoDB::GlobalTable" {
         let bad = match view.properties() {
             Some(props) => {
                 let anchor = view.key_span();
-                walk(&ev, doc, props, spec.path, anchor, Vec::new())
+                walk(&ev, doc, props, spec.path, anchor, Vec::new(), &mut good)
             }
             None => vec![missing(
                 view.key_span(),
@@ -81,17 +149,19 @@ pub fn check_flag(view: &ResourceView, rule: &Rule, spec: &FlagSpec) -> Vec<Find
                 Vec::new(),
             )],
         };
-        let mut finding = report(view, rule, spec, None, bad);
-        if let Some(f) = finding.as_mut() {
-            f.fix = fix_table(view, spec);
-        }
-        return finding.into_iter().collect();
+        return Cases::Found {
+            groups: vec![(None, bad)],
+            good,
+        };
     }
     let Some(replicas) = view.property("Replicas") else {
         // CloudFormation rejects a global table without replicas; nothing to prove.
-        return Vec::new();
+        return Cases::Found {
+            groups: Vec::new(),
+            good,
+        };
     };
-    let mut findings = Vec::new();
+    let mut groups = Vec::new();
     for (index, replica) in expand::items(&ev, doc, replicas.value)
         .into_iter()
         .enumerate()
@@ -107,7 +177,7 @@ pub fn check_flag(view: &ResourceView, rule: &Rule, spec: &FlagSpec) -> Vec<Find
                     None => (format!("replica {}", index + 1), doc.span(node)),
                 };
                 let bad = if doc.map(node).is_some() {
-                    walk(&ev, doc, node, spec.path, anchor, when)
+                    walk(&ev, doc, node, spec.path, anchor, when, &mut good)
                 } else {
                     vec![Bad {
                         span: doc.span(node),
@@ -116,7 +186,7 @@ pub fn check_flag(view: &ResourceView, rule: &Rule, spec: &FlagSpec) -> Vec<Find
                         when,
                     }]
                 };
-                findings.extend(report(view, rule, spec, Some(&name), bad));
+                groups.push((Some(name), bad));
             }
             Branch::Unknown { span, why, when } => {
                 let bad = vec![Bad {
@@ -125,12 +195,12 @@ pub fn check_flag(view: &ResourceView, rule: &Rule, spec: &FlagSpec) -> Vec<Find
                     label: "replicas cannot be resolved".into(),
                     when,
                 }];
-                findings.extend(report(view, rule, spec, None, bad));
+                groups.push((None, bad));
             }
             Branch::NoValue { .. } => {}
         }
     }
-    findings
+    Cases::Found { groups, good }
 }
 
 fn missing(anchor: Span, key: &str, leaf: &str, when: Vec<Assumption>) -> Bad {
@@ -156,9 +226,10 @@ fn walk(
     path: &[&str],
     anchor: Span,
     when: Vec<Assumption>,
+    good: &mut usize,
 ) -> Vec<Bad> {
     let Some((key, rest)) = path.split_first() else {
-        return leaf(ev, doc, node, when);
+        return leaf(ev, doc, node, when, good);
     };
     let mut out = Vec::new();
     for branch in expand::branches(ev, doc, node) {
@@ -170,7 +241,7 @@ fn walk(
                 match doc.get(node, key) {
                     Some(entry) => {
                         let anchor = doc.span(entry.key);
-                        out.extend(walk(ev, doc, entry.value, rest, anchor, when));
+                        out.extend(walk(ev, doc, entry.value, rest, anchor, when, good));
                     }
                     None if doc.map(node).is_some() => {
                         out.push(missing(anchor, key, leaf_key(path), when))
@@ -220,14 +291,20 @@ fn unknown(span: Span, why: &str, when: Vec<Assumption>) -> Bad {
     }
 }
 
-fn leaf(ev: &Evaluator, doc: &Document, node: NodeId, when: Vec<Assumption>) -> Vec<Bad> {
+fn leaf(
+    ev: &Evaluator,
+    doc: &Document,
+    node: NodeId,
+    when: Vec<Assumption>,
+    good: &mut usize,
+) -> Vec<Bad> {
     let mut out = Vec::new();
     for o in ev.eval(node) {
         let Some(when) = combine(&when, &o.when) else {
             continue;
         };
         match &o.value {
-            Value::Text(t) if is_true(doc, t, o.span) => {}
+            Value::Text(t) if is_true(doc, t, o.span) => *good += 1,
             Value::Text(t) => out.push(Bad {
                 span: o.span,
                 what: format!("is `{t}`"),

@@ -29,7 +29,8 @@
 //! Inserting a missing `UpdateReplacePolicy: Retain` or replacing a wrong literal is safe;
 //! replacing a conditional value is applied only with `--unsafe-fixes`.
 
-use super::policy::{check_policy, PolicySpec};
+use super::layers::LayerState;
+use super::policy::{check_policy, policy_state, PolicySpec};
 use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 
@@ -62,4 +63,9 @@ fn explain(value: &str) -> Option<&'static str> {
 
 fn check(view: &ResourceView) -> Vec<Finding> {
     check_policy(view, &RULE, &SPEC)
+}
+
+/// Retained on replace, as this rule decides it (for the inventory).
+pub(super) fn state(view: &ResourceView) -> LayerState {
+    policy_state(view, &SPEC)
 }

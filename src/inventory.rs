@@ -1,0 +1,253 @@
+//! `ddb-guard inventory`: every table with each of its protection layers, and the
+//! guardrails (vault locks, vault policies, service control policies) around them.
+//!
+//! The same pipeline as [`check`](crate::check) up to the template view (discovery,
+//! prefilter, limits, fail-closed loading), then the rules' own proofs in
+//! [`rules::layers`] instead of the rules: the inventory and the check cannot disagree.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::check::{self, Settings};
+use crate::discover::{self, Candidate, Discovery};
+use crate::load::{self, Format, LoadError};
+use crate::model::backup::{self, GuardrailKind};
+use crate::model::Template;
+use crate::rules::layers::{self, Layers};
+use crate::rules::{self, ResourceView};
+use crate::source::SourceText;
+
+/// Patterns without which a file holds neither a table nor a guardrail: the layer rules'
+/// own (a table type) and the guardrail resource types.
+const GUARDRAIL_NEEDLES: &[&str] = &["aws::backup::backupvault", "aws::organizations::policy"];
+
+/// The rules whose proofs are the layers; their needles are the table prefilter.
+pub const LAYER_RULES: &[&str] = &["DDB001", "DDB002", "DDB003", "DDB004", "DDB005"];
+
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub tables: Vec<TableRow>,
+    pub guardrails: Vec<GuardrailRow>,
+    pub errors: Vec<InventoryError>,
+    /// Files read (including those the prefilter skipped and those that failed).
+    pub files: usize,
+    /// Files that are templates.
+    pub templates: usize,
+}
+
+impl Inventory {
+    /// 2 when some file could not be read, else 0: an inventory has no findings.
+    pub fn exit_code(&self) -> i32 {
+        if self.errors.is_empty() {
+            0
+        } else {
+            2
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableRow {
+    pub path: String,
+    pub resource: String,
+    pub resource_type: String,
+    pub layers: Layers,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuardrailRow {
+    pub path: String,
+    pub resource: String,
+    pub kind: GuardrailKind,
+    pub denies: Vec<&'static str>,
+    /// Set when the guardrail holds only in some cases: which.
+    pub conditional: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A file that could not be read or loaded, with its position resolved (the text is not
+/// kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+struct FileInventory {
+    path: String,
+    template: bool,
+    tables: Vec<TableRow>,
+    guardrails: Vec<GuardrailRow>,
+    errors: Vec<InventoryError>,
+}
+
+pub fn needles() -> Vec<&'static str> {
+    let mut needles: Vec<&'static str> = LAYER_RULES
+        .iter()
+        .filter_map(|code| rules::find(code))
+        .flat_map(|r| r.needles.iter().copied())
+        .chain(GUARDRAIL_NEEDLES.iter().copied())
+        .collect();
+    needles.sort_unstable();
+    needles.dedup();
+    needles
+}
+
+/// Inventory every discovered file in parallel; rows come out in path order, then
+/// template order, whatever the thread count.
+pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
+    let needles = needles();
+    let mut files: Vec<FileInventory> = discovery
+        .files
+        .par_iter()
+        .map(|c| inventory_file(c, &needles, settings))
+        .collect();
+    files.extend(discovery.errors.into_iter().map(|e| FileInventory {
+        errors: vec![error(&e.display, None, LoadError::new(e.message))],
+        path: e.display,
+        template: false,
+        tables: Vec::new(),
+        guardrails: Vec::new(),
+    }));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut inventory = Inventory {
+        files: files.len(),
+        ..Inventory::default()
+    };
+    for file in files {
+        inventory.templates += usize::from(file.template);
+        inventory.tables.extend(file.tables);
+        inventory.guardrails.extend(file.guardrails);
+        inventory.errors.extend(file.errors);
+    }
+    inventory
+}
+
+fn inventory_file(candidate: &Candidate, needles: &[&str], settings: &Settings) -> FileInventory {
+    let display = &candidate.display;
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match check::read_file(&candidate.path, settings.max_file_size) {
+            Ok(bytes) => inventory_bytes(display, &candidate.path, &bytes, needles, settings),
+            Err(e) => failed(display, None, e),
+        }
+    }));
+    done.unwrap_or_else(|_| {
+        failed(
+            display,
+            None,
+            LoadError::new("internal error while reading this file").with_help(
+                "this is a bug in ddb-guard; please report it with the file that triggers it",
+            ),
+        )
+    })
+}
+
+fn inventory_bytes(
+    display: &str,
+    path: &Path,
+    bytes: &[u8],
+    needles: &[&str],
+    settings: &Settings,
+) -> FileInventory {
+    let mut out = FileInventory {
+        path: display.to_string(),
+        template: false,
+        tables: Vec::new(),
+        guardrails: Vec::new(),
+        errors: Vec::new(),
+    };
+    if !discover::may_match(bytes, needles) {
+        return out;
+    }
+    let text = match load::decode(bytes) {
+        Ok(text) => text,
+        Err(e) => return failed(display, None, e),
+    };
+    let loaded = load::load(text, Format::detect(path, text), &settings.limits).and_then(|doc| {
+        let Some(template) = Template::from_document(&doc)? else {
+            return Ok(None);
+        };
+        let tables: Vec<TableRow> = template
+            .tables()
+            .map(|resource| {
+                let view = ResourceView {
+                    template: &template,
+                    resource,
+                    options: &settings.options,
+                };
+                TableRow {
+                    path: display.to_string(),
+                    resource: resource.logical_id.to_string(),
+                    resource_type: resource.type_name.unwrap_or_default().to_string(),
+                    layers: layers::layers(&view),
+                }
+            })
+            .collect();
+        let guardrails = backup::guardrails(&template)
+            .into_iter()
+            .map(|g| GuardrailRow {
+                path: display.to_string(),
+                resource: g.resource.to_string(),
+                kind: g.kind,
+                denies: g.denies,
+                conditional: g.conditional,
+                note: g.note,
+            })
+            .collect();
+        Ok(Some((tables, guardrails)))
+    });
+    match loaded {
+        Ok(Some((tables, guardrails))) => {
+            out.template = true;
+            out.tables = tables;
+            out.guardrails = guardrails;
+            out
+        }
+        Ok(None) => out,
+        Err(e) => failed(display, Some(&SourceText::new(text.into())), e),
+    }
+}
+
+fn failed(path: &str, source: Option<&SourceText>, e: LoadError) -> FileInventory {
+    FileInventory {
+        path: path.to_string(),
+        template: false,
+        tables: Vec::new(),
+        guardrails: Vec::new(),
+        errors: vec![error(path, source, e)],
+    }
+}
+
+fn error(path: &str, source: Option<&SourceText>, e: LoadError) -> InventoryError {
+    let position = match (source, e.span) {
+        (Some(source), Some(span)) => Some(source.position(span.start)),
+        _ => None,
+    };
+    InventoryError {
+        path: path.to_string(),
+        line: position.map(|p| p.line),
+        column: position.map(|p| p.column),
+        message: e.message,
+        help: e.help,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefilter_keeps_every_layer_rules_needles() {
+        let needles = needles();
+        for code in LAYER_RULES {
+            let rule = rules::find(code).expect("layer rules exist");
+            for n in rule.needles {
+                assert!(needles.contains(n), "{code} needle {n}");
+            }
+        }
+    }
+}

@@ -1,0 +1,925 @@
+//! AWS Backup and organization guardrails as a template declares them: which
+//! `AWS::Backup::BackupSelection` covers a table, and which backup vaults and service
+//! control policies deny deleting tables, backups or recovery points.
+//!
+//! Coverage is a proof, as everywhere in ddb-guard: a selection covers a table only when
+//! its `Resources` (or tags and conditions) provably match that table, and the
+//! assumptions under which it does are kept so that the inventory can say "only when
+//! condition `IsProd` is true". Values that cannot be resolved cover nothing, and exclude
+//! the table when they appear in `NotResources`.
+
+use super::eval::{Assumption, Evaluator, Value};
+use super::expand::{self, combine, Branch};
+use super::iam::{
+    self, action_matches, glob_can_match_shape, glob_covers, wildcard_match, Actions, Effect,
+    PolicyDocument, PolicyKind, Resources, Statement, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN,
+    RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
+};
+use super::{Resource, Template, TABLE_TYPES};
+use crate::load::{Document, NodeId};
+
+/// Markers in the ARN of the table being covered: the stack's own partition, Region and
+/// account, the table's name when it is generated, another table's name, and a value
+/// that cannot be resolved. No literal text holds them, so only the same reference (or
+/// a `*`) matches them.
+const PARTITION: char = '\u{2}';
+const REGION: char = '\u{3}';
+const ACCOUNT: char = '\u{4}';
+const THIS_TABLE: char = '\u{5}';
+const OTHER_TABLE: char = '\u{6}';
+const UNKNOWN: char = '\u{7}';
+
+/// `Fn::Sub` and `Fn::Join` nested deeper than this resolve to nothing.
+const MAX_DEPTH: usize = 16;
+/// More alternatives than this for one value resolve to nothing.
+const MAX_ALTERNATIVES: usize = 64;
+
+/// One way a backup selection covers a table: the selection and when it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coverage<'d> {
+    pub selection: &'d str,
+    pub when: Vec<Assumption>,
+}
+
+/// Every way the `AWS::Backup::BackupSelection` resources of `template` cover `table`.
+/// Empty: no selection covers it. One with no assumptions: covered in every case.
+pub fn coverage<'d>(template: &Template<'d, '_>, table: &Resource<'d>) -> Vec<Coverage<'d>> {
+    let doc = template.doc;
+    let target = Target::of(template, table);
+    let mut out = Vec::new();
+    for selection in &template.resources {
+        if selection.type_name != Some("AWS::Backup::BackupSelection") {
+            continue;
+        }
+        let ev = Evaluator::new(template, &selection.loops);
+        let Some(exists) = resource_condition(&ev, doc, selection) else {
+            continue;
+        };
+        let Some(body) = doc
+            .get_value(selection.node, "Properties")
+            .and_then(|p| doc.get_value(p, "BackupSelection"))
+        else {
+            continue;
+        };
+        for branch in expand::branches(&ev, doc, body) {
+            let Branch::Node { node, when } = branch else {
+                continue;
+            };
+            let Some(when) = combine(&exists, &when) else {
+                continue;
+            };
+            for w in selection_covers(template, &ev, node, &target) {
+                if let Some(when) = combine(&when, &w) {
+                    out.push(Coverage {
+                        selection: selection.logical_id,
+                        when,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The assumptions under which a resource exists (its `Condition` attribute), or `None`
+/// when it never does.
+fn resource_condition(
+    ev: &Evaluator,
+    doc: &Document,
+    resource: &Resource,
+) -> Option<Vec<Assumption>> {
+    let Some(name) = doc
+        .get_value(resource.node, "Condition")
+        .and_then(|c| doc.str(c))
+    else {
+        return Some(Vec::new());
+    };
+    let truth = ev.condition(name, 0);
+    if !truth.can_be_true {
+        return None;
+    }
+    if !truth.can_be_false {
+        return Some(Vec::new());
+    }
+    Some(vec![Assumption::Condition {
+        name: name.to_string(),
+        holds: true,
+    }])
+}
+
+/// The table whose coverage is asked: its logical ID, its ARN with markers for what the
+/// stack decides, and its tags.
+struct Target<'d> {
+    logical_id: &'d str,
+    /// The literal `TableName`, or [`THIS_TABLE`].
+    name: String,
+    tags: Vec<Tag>,
+}
+
+struct Tag {
+    key: String,
+    value: NodeId,
+    when: Vec<Assumption>,
+}
+
+impl<'d> Target<'d> {
+    fn of(template: &Template<'d, '_>, table: &Resource<'d>) -> Self {
+        let doc = template.doc;
+        let props = doc.get_value(table.node, "Properties");
+        let name = props
+            .and_then(|p| doc.get_value(p, "TableName"))
+            .and_then(|n| doc.str(n))
+            .filter(|n| !n.is_empty() && !n.contains(['*', '?']))
+            .map_or_else(|| THIS_TABLE.to_string(), str::to_string);
+        let ev = Evaluator::new(template, &table.loops);
+        let mut tags = Vec::new();
+        if let Some(props) = props {
+            if table.type_name == Some("AWS::DynamoDB::GlobalTable") {
+                // Each replica carries its own tags; a selection by tag covers the replicas
+                // that have them.
+                if let Some(replicas) = doc.get_value(props, "Replicas") {
+                    for replica in expand::items(&ev, doc, replicas) {
+                        if let Branch::Node { node, when } = replica {
+                            if let Some(t) = doc.get_value(node, "Tags") {
+                                tag_list(&ev, doc, t, &when, &mut tags);
+                            }
+                        }
+                    }
+                }
+            } else if let Some(t) = doc.get_value(props, "Tags") {
+                if doc.map(t).is_some() && doc.call(t).is_none() {
+                    // SAM's SimpleTable: `Tags: {Key: Value}`.
+                    for entry in doc.map(t).unwrap_or(&[]) {
+                        tags.push(Tag {
+                            key: doc.key(entry).to_string(),
+                            value: entry.value,
+                            when: Vec::new(),
+                        });
+                    }
+                } else {
+                    tag_list(&ev, doc, t, &[], &mut tags);
+                }
+            }
+        }
+        Target {
+            logical_id: table.logical_id,
+            name,
+            tags,
+        }
+    }
+
+    fn arn(&self) -> String {
+        format!(
+            "arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{}",
+            self.name
+        )
+    }
+}
+
+/// `Tags: [{Key, Value}]`, with items chosen by `Fn::If`.
+fn tag_list(ev: &Evaluator, doc: &Document, list: NodeId, when: &[Assumption], out: &mut Vec<Tag>) {
+    for item in expand::items(ev, doc, list) {
+        let Branch::Node { node, when: w } = item else {
+            continue;
+        };
+        let (Some(key), Some(value)) = (
+            doc.get_value(node, "Key").and_then(|k| doc.str(k)),
+            doc.get_value(node, "Value"),
+        ) else {
+            continue;
+        };
+        if let Some(when) = combine(when, &w) {
+            out.push(Tag {
+                key: key.to_string(),
+                value,
+                when,
+            });
+        }
+    }
+}
+
+/// The cases in which one `BackupSelection` mapping covers the table: (`Resources` or
+/// `ListOfTags`) and every `Conditions` test, unless `NotResources` can name it.
+fn selection_covers(
+    template: &Template,
+    ev: &Evaluator,
+    selection: NodeId,
+    target: &Target,
+) -> Vec<Vec<Assumption>> {
+    let doc = template.doc;
+    let resources = doc.get_value(selection, "Resources");
+    let list_of_tags = doc.get_value(selection, "ListOfTags");
+    let conditions = doc.get_value(selection, "Conditions");
+    let mut base = Vec::new();
+    if let Some(list) = resources {
+        base.extend(arn_list_covers(template, ev, list, target, false));
+    }
+    if let Some(list) = list_of_tags {
+        for item in expand::items(ev, doc, list) {
+            let Branch::Node { node, when } = item else {
+                continue;
+            };
+            let key = doc
+                .get_value(node, "ConditionKey")
+                .and_then(|k| literal(ev, k));
+            let value = doc
+                .get_value(node, "ConditionValue")
+                .and_then(|v| literal(ev, v));
+            let (Some(key), Some(value)) = (key, value) else {
+                continue;
+            };
+            for w in tag_test(ev, target, &key, Test::Equals, &value) {
+                base.extend(combine(&when, &w));
+            }
+        }
+    }
+    if resources.is_none() && list_of_tags.is_none() && conditions.is_some() {
+        // Conditions alone select among every resource AWS Backup can protect.
+        base.push(Vec::new());
+    }
+    if let Some(conditions) = conditions {
+        base = conditions_hold(ev, doc, conditions, target)
+            .iter()
+            .flat_map(|c| {
+                base.iter()
+                    .filter_map(|b| combine(b, c))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    }
+    if base.is_empty() {
+        return base;
+    }
+    if let Some(list) = doc.get_value(selection, "NotResources") {
+        if !arn_list_covers(template, ev, list, target, true).is_empty() {
+            // A table that the exclusions can name is not proven covered.
+            return Vec::new();
+        }
+    }
+    base
+}
+
+/// The cases in which an ARN list names the table. For `NotResources` (`exclude`), a
+/// value that cannot be resolved counts as naming it.
+fn arn_list_covers(
+    template: &Template,
+    ev: &Evaluator,
+    list: NodeId,
+    target: &Target,
+    exclude: bool,
+) -> Vec<Vec<Assumption>> {
+    let doc = template.doc;
+    let inner = target.arn();
+    let mut out = Vec::new();
+    for item in expand::items(ev, doc, list) {
+        let (node, when) = match item {
+            Branch::Node { node, when } => (node, when),
+            Branch::Unknown { when, .. } if exclude => {
+                out.push(when);
+                continue;
+            }
+            _ => continue,
+        };
+        let arns = arn_globs(template, ev, node, target, 0);
+        let covering: Vec<&(String, Vec<Assumption>)> = arns
+            .iter()
+            .filter(|(glob, _)| {
+                let glob = if exclude {
+                    glob.replace(UNKNOWN, "*")
+                } else {
+                    glob.clone()
+                };
+                arn_covers(&glob, &inner)
+            })
+            .collect();
+        if !arns.is_empty() && covering.len() == arns.len() {
+            out.push(when);
+        } else {
+            out.extend(covering.iter().filter_map(|(_, w)| combine(&when, w)));
+        }
+    }
+    out
+}
+
+/// Does the selection glob match every ARN the table can have? A literal partition in the
+/// glob (`arn:aws:...`) is taken as the stack's own; Region and account must be the
+/// stack's (`${AWS::Region}`) or `*`, since a literal one may be another.
+fn arn_covers(glob: &str, inner: &str) -> bool {
+    if glob_covers(glob, inner) {
+        return true;
+    }
+    let mut parts = glob.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("arn"), Some(partition), Some(_))
+            if !partition.contains(|c: char| c == '*' || c < ' ') =>
+        {
+            let inner = inner.replacen(PARTITION, partition, 1);
+            glob_covers(glob, &inner)
+        }
+        _ => false,
+    }
+}
+
+/// The ARN globs a selection's `Resources` item can be, each with its assumptions, with
+/// references to the table itself, to other tables and to the stack resolved to markers.
+fn arn_globs(
+    template: &Template,
+    ev: &Evaluator,
+    node: NodeId,
+    target: &Target,
+    depth: usize,
+) -> Vec<(String, Vec<Assumption>)> {
+    let doc = template.doc;
+    if depth > MAX_DEPTH {
+        return vec![(UNKNOWN.to_string(), Vec::new())];
+    }
+    let mut out = Vec::new();
+    for branch in expand::branches(ev, doc, node) {
+        let (node, when) = match branch {
+            Branch::Node { node, when } => (node, when),
+            Branch::NoValue { .. } => continue,
+            Branch::Unknown { when, .. } => {
+                out.push((UNKNOWN.to_string(), when));
+                continue;
+            }
+        };
+        let found: Vec<(String, Vec<Assumption>)> = match doc.call(node) {
+            None => match doc.str(node) {
+                Some(text) => vec![(text.to_string(), Vec::new())],
+                None => vec![(UNKNOWN.to_string(), Vec::new())],
+            },
+            Some(call) => match call.name {
+                "Fn::GetAtt" => {
+                    let parts = match doc.seq(call.arg) {
+                        Some([r, a]) => doc.str(*r).zip(doc.str(*a)),
+                        Some(_) => None,
+                        None => doc.str(call.arg).and_then(|s| s.split_once('.')),
+                    };
+                    match parts {
+                        Some((r, a)) => vec![(attribute(template, target, r, a), Vec::new())],
+                        None => vec![(UNKNOWN.to_string(), Vec::new())],
+                    }
+                }
+                "Ref" => match doc.scalar(call.arg) {
+                    Some(s) => reference(template, ev, node, target, &s.text),
+                    None => vec![(UNKNOWN.to_string(), Vec::new())],
+                },
+                "Fn::Sub" => sub(template, ev, node, call.arg, target, depth),
+                "Fn::Join" => match doc.seq(call.arg) {
+                    Some([delimiter, list]) => match (doc.str(*delimiter), doc.seq(*list)) {
+                        (Some(delimiter), Some(items)) => {
+                            let mut parts = Vec::new();
+                            for (i, item) in items.iter().enumerate() {
+                                if i > 0 {
+                                    parts.push(vec![(delimiter.to_string(), Vec::new())]);
+                                }
+                                parts.push(arn_globs(template, ev, *item, target, depth + 1));
+                            }
+                            concat(parts)
+                        }
+                        _ => vec![(UNKNOWN.to_string(), Vec::new())],
+                    },
+                    _ => vec![(UNKNOWN.to_string(), Vec::new())],
+                },
+                _ => ev
+                    .eval(node)
+                    .into_iter()
+                    .map(|o| match o.value {
+                        Value::Text(t) => (t, o.when),
+                        _ => (UNKNOWN.to_string(), o.when),
+                    })
+                    .collect(),
+            },
+        };
+        for (glob, w) in found {
+            if let Some(w) = combine(&when, &w) {
+                out.push((glob, w));
+            }
+        }
+    }
+    if out.len() > MAX_ALTERNATIVES {
+        return vec![(UNKNOWN.to_string(), Vec::new())];
+    }
+    out
+}
+
+fn is_table(template: &Template, name: &str) -> bool {
+    template
+        .resources
+        .iter()
+        .any(|r| r.logical_id == name && r.type_name.is_some_and(|t| TABLE_TYPES.contains(&t)))
+}
+
+/// `!GetAtt R.Arn`: the table's own ARN, another table's, or an unknown value.
+fn attribute(template: &Template, target: &Target, resource: &str, attribute: &str) -> String {
+    if attribute != "Arn" {
+        return UNKNOWN.to_string();
+    }
+    let table_arn =
+        |name: &str| format!("arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{name}");
+    if resource == target.logical_id {
+        target.arn()
+    } else if is_table(template, resource) {
+        table_arn(&OTHER_TABLE.to_string())
+    } else {
+        UNKNOWN.to_string()
+    }
+}
+
+/// `Ref` (or `${Name}` in `Fn::Sub`): a table's name, the stack's partition, Region or
+/// account, or whatever a parameter can be.
+fn reference(
+    template: &Template,
+    ev: &Evaluator,
+    node: NodeId,
+    target: &Target,
+    name: &str,
+) -> Vec<(String, Vec<Assumption>)> {
+    let text = match name {
+        _ if name == target.logical_id => target.name.clone(),
+        "AWS::Partition" => PARTITION.to_string(),
+        "AWS::Region" => REGION.to_string(),
+        "AWS::AccountId" => ACCOUNT.to_string(),
+        _ if is_table(template, name) => OTHER_TABLE.to_string(),
+        _ if template.has_resource(name) => UNKNOWN.to_string(),
+        _ => {
+            return ev
+                .eval_ref(node, name)
+                .into_iter()
+                .map(|o| match o.value {
+                    Value::Text(t) => (t, o.when),
+                    _ => (UNKNOWN.to_string(), o.when),
+                })
+                .collect()
+        }
+    };
+    vec![(text, Vec::new())]
+}
+
+fn sub(
+    template: &Template,
+    ev: &Evaluator,
+    node: NodeId,
+    arg: NodeId,
+    target: &Target,
+    depth: usize,
+) -> Vec<(String, Vec<Assumption>)> {
+    let doc = template.doc;
+    let (text_node, vars) = match doc.seq(arg) {
+        Some([t, v]) => (*t, Some(*v)),
+        Some(_) => return vec![(UNKNOWN.to_string(), Vec::new())],
+        None => (arg, None),
+    };
+    let Some(text) = doc.scalar(text_node).map(|s| s.text.as_ref()) else {
+        return vec![(UNKNOWN.to_string(), Vec::new())];
+    };
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("${") {
+        parts.push(vec![(rest[..open].to_string(), Vec::new())]);
+        let after = &rest[open + 2..];
+        let Some(close) = after.find('}') else {
+            parts.push(vec![(rest[open..].to_string(), Vec::new())]);
+            rest = "";
+            break;
+        };
+        let name = after[..close].trim();
+        if let Some(literal) = name.strip_prefix('!') {
+            parts.push(vec![(format!("${{{literal}}}"), Vec::new())]);
+        } else if let Some(value) = vars.and_then(|v| doc.get_value(v, name)) {
+            parts.push(arn_globs(template, ev, value, target, depth + 1));
+        } else if let Some((resource, attr)) = name.split_once('.') {
+            parts.push(vec![(
+                attribute(template, target, resource, attr),
+                Vec::new(),
+            )]);
+        } else {
+            parts.push(reference(template, ev, node, target, name));
+        }
+        rest = &after[close + 1..];
+    }
+    parts.push(vec![(rest.to_string(), Vec::new())]);
+    concat(parts)
+}
+
+/// Every combination of the parts, concatenated; contradictory combinations are dropped.
+fn concat(parts: Vec<Vec<(String, Vec<Assumption>)>>) -> Vec<(String, Vec<Assumption>)> {
+    let mut acc = vec![(String::new(), Vec::new())];
+    for part in parts {
+        let mut next = Vec::new();
+        for (prefix, when) in &acc {
+            for (piece, w) in &part {
+                if let Some(when) = combine(when, w) {
+                    next.push((format!("{prefix}{piece}"), when));
+                }
+            }
+        }
+        if next.len() > MAX_ALTERNATIVES {
+            return vec![(UNKNOWN.to_string(), Vec::new())];
+        }
+        acc = next;
+    }
+    acc
+}
+
+/// A value that is one literal string in every case.
+fn literal(ev: &Evaluator, node: NodeId) -> Option<String> {
+    match ev.eval(node).as_slice() {
+        [o] if o.when.is_empty() => match &o.value {
+            Value::Text(t) => Some(t.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Test {
+    Equals,
+    Like,
+    NotEquals,
+    NotLike,
+}
+
+impl Test {
+    fn accepts(self, pattern: &str, value: &str) -> bool {
+        match self {
+            Test::Equals => value == pattern,
+            Test::Like => wildcard_match(pattern, value, false),
+            Test::NotEquals => value != pattern,
+            Test::NotLike => !wildcard_match(pattern, value, false),
+        }
+    }
+
+    fn negated(self) -> bool {
+        matches!(self, Test::NotEquals | Test::NotLike)
+    }
+}
+
+/// The cases in which the table's tag `key` passes `test`. A negated test also passes
+/// when the table has no such tag.
+fn tag_test(
+    ev: &Evaluator,
+    target: &Target,
+    key: &str,
+    test: Test,
+    pattern: &str,
+) -> Vec<Vec<Assumption>> {
+    let tags: Vec<&Tag> = target.tags.iter().filter(|t| t.key == key).collect();
+    if tags.is_empty() {
+        return if test.negated() {
+            vec![Vec::new()]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut out = Vec::new();
+    for tag in tags {
+        let outcomes = ev.eval(tag.value);
+        let passing: Vec<_> = outcomes
+            .iter()
+            .filter(|o| matches!(&o.value, Value::Text(t) if test.accepts(pattern, t)))
+            .collect();
+        if passing.len() == outcomes.len() {
+            out.push(tag.when.clone());
+        } else {
+            out.extend(passing.iter().filter_map(|o| combine(&tag.when, &o.when)));
+        }
+    }
+    out
+}
+
+/// The cases in which every test of `Conditions` passes (they are joined by AND). A test
+/// that is not on a resource tag, or cannot be resolved, passes in no case.
+fn conditions_hold(
+    ev: &Evaluator,
+    doc: &Document,
+    conditions: NodeId,
+    target: &Target,
+) -> Vec<Vec<Assumption>> {
+    let mut acc: Vec<Vec<Assumption>> = vec![Vec::new()];
+    for entry in doc.map(conditions).unwrap_or(&[]) {
+        let test = match doc.key(entry) {
+            "StringEquals" => Test::Equals,
+            "StringLike" => Test::Like,
+            "StringNotEquals" => Test::NotEquals,
+            "StringNotLike" => Test::NotLike,
+            _ => return Vec::new(),
+        };
+        for item in expand::items(ev, doc, entry.value) {
+            // A test that exists only in some cases passes wherever it passes while
+            // present, so its own cases are kept as they are.
+            let Branch::Node { node, .. } = item else {
+                return Vec::new();
+            };
+            let key = doc
+                .get_value(node, "ConditionKey")
+                .and_then(|k| literal(ev, k));
+            let value = doc
+                .get_value(node, "ConditionValue")
+                .and_then(|v| literal(ev, v));
+            let tag = key
+                .as_deref()
+                .and_then(|k| k.strip_prefix("aws:ResourceTag/"));
+            let (Some(tag), Some(value)) = (tag, value) else {
+                return Vec::new();
+            };
+            let passes = tag_test(ev, target, tag, test, &value);
+            acc = acc
+                .iter()
+                .flat_map(|a| {
+                    passes
+                        .iter()
+                        .filter_map(|p| combine(a, p))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            if acc.len() > MAX_ALTERNATIVES {
+                return Vec::new();
+            }
+        }
+    }
+    acc
+}
+
+// ---------------------------------------------------------------------------------------
+// Guardrails
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuardrailKind {
+    /// A service control policy that denies deleting tables, backups or recovery points.
+    Scp,
+    /// A backup vault with `LockConfiguration`.
+    VaultLock,
+    /// A backup vault whose `AccessPolicy` denies `backup:DeleteRecoveryPoint`.
+    VaultPolicy,
+}
+
+impl GuardrailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuardrailKind::Scp => "scp",
+            GuardrailKind::VaultLock => "vault-lock",
+            GuardrailKind::VaultPolicy => "vault-policy",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guardrail<'d> {
+    pub resource: &'d str,
+    pub kind: GuardrailKind,
+    pub denies: Vec<&'static str>,
+    /// Set when the guardrail holds only in some cases: which.
+    pub conditional: Option<String>,
+    /// What else a reader should know (a lock in governance mode can be removed).
+    pub note: Option<String>,
+}
+
+/// The deletions a service control policy is recognized for (`backup:Delete*` as the
+/// actions it matches), and the ARNs each acts on.
+const SCP_ACTIONS: &[(&str, &[&str])] = &[
+    ("dynamodb:DeleteTable", &[TABLE_ARN]),
+    ("dynamodb:DeleteBackup", &[TABLE_BACKUP_ARN]),
+    (
+        "backup:DeleteRecoveryPoint",
+        &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
+    ),
+    ("backup:DeleteBackupVault", &[BACKUP_VAULT_ARN]),
+    (
+        "backup:DeleteBackupVaultLockConfiguration",
+        &[BACKUP_VAULT_ARN],
+    ),
+    ("backup:DeleteBackupVaultAccessPolicy", &[BACKUP_VAULT_ARN]),
+    ("backup:DeleteBackupPlan", &[BACKUP_PLAN_ARN]),
+    ("backup:DeleteBackupSelection", &[BACKUP_PLAN_ARN]),
+];
+
+/// What a vault's access policy is recognized for; it must deny the first.
+const VAULT_ACTIONS: &[(&str, &[&str])] = &[
+    (
+        "backup:DeleteRecoveryPoint",
+        &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
+    ),
+    (
+        "backup:UpdateRecoveryPointLifecycle",
+        &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
+    ),
+    ("backup:DeleteBackupVault", &[BACKUP_VAULT_ARN]),
+];
+
+/// Every guardrail the template declares, in resource order.
+pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
+    let doc = template.doc;
+    let mut out = Vec::new();
+    for resource in &template.resources {
+        let ev = Evaluator::new(template, &resource.loops);
+        let Some(exists) = resource_condition(&ev, doc, resource) else {
+            continue;
+        };
+        let props = doc.get_value(resource.node, "Properties");
+        match (resource.type_name, props) {
+            (Some("AWS::Backup::BackupVault"), Some(props)) => {
+                if let Some(lock) = doc.get_value(props, "LockConfiguration") {
+                    out.extend(vault_lock(&ev, doc, resource, lock, &exists));
+                }
+                if let Some(policy) = doc.get_value(props, "AccessPolicy") {
+                    let document = PolicyDocument {
+                        node: policy,
+                        kind: PolicyKind::Identity,
+                        name: None,
+                        when: exists.clone(),
+                    };
+                    let statements = iam::statements(template, resource, &document);
+                    let denied = denied_actions(&statements, VAULT_ACTIONS);
+                    if denied
+                        .first()
+                        .is_some_and(|(a, _)| *a == VAULT_ACTIONS[0].0)
+                    {
+                        out.push(guardrail(resource, GuardrailKind::VaultPolicy, denied));
+                    }
+                }
+            }
+            (Some("AWS::Organizations::Policy"), Some(props)) => {
+                let is_scp = doc
+                    .get_value(props, "Type")
+                    .and_then(|t| literal(&ev, t))
+                    .is_some_and(|t| t == "SERVICE_CONTROL_POLICY");
+                if !is_scp {
+                    continue;
+                }
+                let mut denied = Vec::new();
+                for document in iam::documents(template, resource) {
+                    let Some(when) = combine(&exists, &document.when) else {
+                        continue;
+                    };
+                    let document = PolicyDocument { when, ..document };
+                    let statements = iam::statements(template, resource, &document);
+                    for (action, reason) in denied_actions(&statements, SCP_ACTIONS) {
+                        merge(&mut denied, action, reason);
+                    }
+                }
+                if !denied.is_empty() {
+                    out.push(guardrail(resource, GuardrailKind::Scp, denied));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn vault_lock<'d>(
+    ev: &Evaluator,
+    doc: &Document,
+    resource: &Resource<'d>,
+    lock: NodeId,
+    exists: &[Assumption],
+) -> Option<Guardrail<'d>> {
+    let branches = expand::branches(ev, doc, lock);
+    let locked: Vec<(NodeId, Vec<Assumption>)> = branches
+        .iter()
+        .filter_map(|b| match b {
+            Branch::Node { node, when } => combine(exists, when).map(|w| (*node, w)),
+            _ => None,
+        })
+        .collect();
+    let (first, _) = locked.first()?;
+    let conditional = if locked.len() == branches.len() && exists.is_empty() {
+        None
+    } else {
+        let cases: Vec<String> = locked.iter().map(|(_, w)| describe(w)).collect();
+        Some(format!("the vault is locked only {}", cases.join(", or ")))
+    };
+    let note = doc
+        .get(*first, "ChangeableForDays")
+        .is_none()
+        .then(|| {
+            "governance mode (no `ChangeableForDays`): principals allowed `backup:DeleteBackupVaultLockConfiguration` can remove the lock".to_string()
+        });
+    Some(Guardrail {
+        resource: resource.logical_id,
+        kind: GuardrailKind::VaultLock,
+        denies: vec!["backup:DeleteRecoveryPoint"],
+        conditional,
+        note,
+    })
+}
+
+fn guardrail<'d>(
+    resource: &Resource<'d>,
+    kind: GuardrailKind,
+    denied: Vec<(&'static str, Option<String>)>,
+) -> Guardrail<'d> {
+    // One line per reason, naming the actions it applies to.
+    let mut conditions: Vec<(String, Vec<&str>)> = Vec::new();
+    for (action, why) in &denied {
+        let Some(why) = why else { continue };
+        match conditions.iter_mut().find(|(w, _)| w == why) {
+            Some((_, actions)) => actions.push(action),
+            None => conditions.push((why.clone(), vec![action])),
+        }
+    }
+    let every = conditions.len() == 1 && conditions[0].1.len() == denied.len();
+    let conditions: Vec<String> = conditions
+        .into_iter()
+        .map(|(why, actions)| {
+            if every {
+                return format!("denied {why}");
+            }
+            let actions: Vec<String> = actions.iter().map(|a| format!("`{a}`")).collect();
+            format!("{} denied {why}", actions.join(", "))
+        })
+        .collect();
+    Guardrail {
+        resource: resource.logical_id,
+        kind,
+        denies: denied.iter().map(|(a, _)| *a).collect(),
+        conditional: (!conditions.is_empty()).then(|| conditions.join("; ")),
+        note: None,
+    }
+}
+
+/// Keep the better of two findings for one action: an unconditional deny wins.
+fn merge(
+    denied: &mut Vec<(&'static str, Option<String>)>,
+    action: &'static str,
+    why: Option<String>,
+) {
+    match denied.iter_mut().find(|(a, _)| *a == action) {
+        Some(existing) => {
+            if why.is_none() {
+                existing.1 = None;
+            }
+        }
+        None => denied.push((action, why)),
+    }
+}
+
+/// Which of `actions` some `Deny` statement denies on an ARN they act on, each with why
+/// the deny is conditional (`None`: in every case), in the order of `actions`.
+fn denied_actions(
+    statements: &[Statement],
+    actions: &[(&'static str, &[&str])],
+) -> Vec<(&'static str, Option<String>)> {
+    let mut out: Vec<(&'static str, Option<String>)> = Vec::new();
+    for (action, shapes) in actions {
+        for s in statements {
+            if s.effect != Effect::Deny {
+                continue;
+            }
+            let Some(item_when) = denies_action(&s.actions, action) else {
+                continue;
+            };
+            let reaches = match &s.resources {
+                Resources::Resource(items) => items.iter().any(|r| {
+                    shapes
+                        .iter()
+                        .any(|shape| glob_can_match_shape(&r.glob, shape))
+                }),
+                Resources::NotResource { .. } => true,
+                Resources::Missing => false,
+            };
+            if !reaches {
+                continue;
+            }
+            let Some(when) = combine(&s.when, &item_when) else {
+                continue;
+            };
+            let why = if s.has_condition {
+                Some("only when the statement's IAM `Condition` holds".to_string())
+            } else if !when.is_empty() {
+                Some(format!("only {}", describe(&when)))
+            } else {
+                None
+            };
+            merge(&mut out, action, why);
+        }
+    }
+    out
+}
+
+/// The assumptions under which the action list names `action`, if it can.
+fn denies_action(actions: &Actions, action: &str) -> Option<Vec<Assumption>> {
+    match actions {
+        Actions::Action(items) => items
+            .iter()
+            .filter(|i| i.pattern.as_ref().is_ok_and(|p| action_matches(p, action)))
+            .min_by_key(|i| i.when.len())
+            .map(|i| i.when.clone()),
+        Actions::NotAction { items, .. } => items
+            .iter()
+            .all(|i| i.pattern.as_ref().is_ok_and(|p| !action_matches(p, action)))
+            .then(Vec::new),
+        Actions::Missing => None,
+    }
+}
+
+/// "when condition `IsProd` is true and parameter `Env` is `prod`".
+pub fn describe(when: &[Assumption]) -> String {
+    if when.is_empty() {
+        return "in every case".to_string();
+    }
+    let parts: Vec<String> = when.iter().map(ToString::to_string).collect();
+    format!("when {}", parts.join(" and "))
+}

@@ -1,0 +1,70 @@
+//! `inventory --format csv`: one row per table (RFC 4180 quoting), layers as `yes`, `no`
+//! or `conditional`, and the conditions in the last column. Guardrails are not tables;
+//! they are in the other formats.
+
+use std::io::{self, Write};
+
+use super::word;
+use crate::inventory::Inventory;
+
+const HEADER: &[&str] = &[
+    "path",
+    "resource",
+    "resource_type",
+    "retained_on_delete",
+    "retained_on_replace",
+    "deletion_protection",
+    "pitr",
+    "backup_plan",
+    "conditions",
+];
+
+pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+    write_row(out, HEADER.iter().map(|s| s.to_string()))?;
+    for t in &inventory.tables {
+        let named = t.layers.named();
+        let conditions: Vec<String> = named
+            .iter()
+            .filter_map(|(name, state)| state.reason().map(|why| format!("{name}: {why}")))
+            .collect();
+        let row = [t.path.clone(), t.resource.clone(), t.resource_type.clone()]
+            .into_iter()
+            .chain(named.iter().map(|(_, state)| word(state).to_string()))
+            .chain(std::iter::once(conditions.join("; ")));
+        write_row(out, row)?;
+    }
+    Ok(())
+}
+
+fn write_row(out: &mut dyn Write, cells: impl Iterator<Item = String>) -> io::Result<()> {
+    let cells: Vec<String> = cells.map(|c| quote(&c)).collect();
+    write!(out, "{}\r\n", cells.join(","))
+}
+
+/// Quote a cell that holds a comma, quote or line break; a leading `=`, `+`, `-` or `@`
+/// is prefixed with `'` so that spreadsheets do not run a file's text as a formula.
+fn quote(cell: &str) -> String {
+    let cell = if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    };
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn cells_with_commas_quotes_or_formulas_are_quoted() {
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(quote("=cmd()"), "'=cmd()");
+        assert_eq!(quote("plain"), "plain");
+    }
+}

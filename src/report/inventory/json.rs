@@ -1,0 +1,111 @@
+//! `inventory --format json`: `{"version": 1, "tables": [...], "guardrails": [...]}`. A
+//! layer is `true` only when it holds in every case; `conditional` says why the others
+//! hold only sometimes.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::inventory::Inventory;
+
+#[derive(Serialize)]
+struct JsonInventory<'a> {
+    version: u32,
+    tables: Vec<JsonTable<'a>>,
+    guardrails: Vec<JsonGuardrail<'a>>,
+    errors: Vec<JsonError<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonTable<'a> {
+    path: &'a str,
+    resource: &'a str,
+    resource_type: &'a str,
+    retained_on_delete: bool,
+    retained_on_replace: bool,
+    deletion_protection: bool,
+    pitr: bool,
+    backup_plan: bool,
+    /// Layers that hold only in some cases, and in which they do not.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    conditional: BTreeMap<&'static str, &'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonGuardrail<'a> {
+    path: &'a str,
+    resource: &'a str,
+    kind: &'static str,
+    denies: &'a [&'static str],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conditional: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    path: &'a str,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+}
+
+pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+    let tables = inventory
+        .tables
+        .iter()
+        .map(|t| {
+            let l = &t.layers;
+            JsonTable {
+                path: &t.path,
+                resource: &t.resource,
+                resource_type: &t.resource_type,
+                retained_on_delete: l.retained_on_delete.holds(),
+                retained_on_replace: l.retained_on_replace.holds(),
+                deletion_protection: l.deletion_protection.holds(),
+                pitr: l.pitr.holds(),
+                backup_plan: l.backup_plan.holds(),
+                conditional: l
+                    .named()
+                    .into_iter()
+                    .filter_map(|(name, state)| state.reason().map(|why| (name, why)))
+                    .collect(),
+            }
+        })
+        .collect();
+    let guardrails = inventory
+        .guardrails
+        .iter()
+        .map(|g| JsonGuardrail {
+            path: &g.path,
+            resource: &g.resource,
+            kind: g.kind.as_str(),
+            denies: &g.denies,
+            conditional: g.conditional.as_deref(),
+            note: g.note.as_deref(),
+        })
+        .collect();
+    let errors = inventory
+        .errors
+        .iter()
+        .map(|e| JsonError {
+            path: &e.path,
+            line: e.line,
+            column: e.column,
+            message: &e.message,
+            help: e.help.as_deref(),
+        })
+        .collect();
+    let doc = JsonInventory {
+        version: 1,
+        tables,
+        guardrails,
+        errors,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
