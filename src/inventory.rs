@@ -240,6 +240,50 @@ fn error(path: &str, source: Option<&SourceText>, e: LoadError) -> InventoryErro
 mod tests {
     use super::*;
 
+    /// The inventory and `check` share one proof: on every bundled example, a layer
+    /// holds exactly when its rule has nothing to report.
+    #[test]
+    fn layers_agree_with_their_rules_on_the_examples() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates-examples");
+        let discovery = discover::discover(&[root], &discover::WalkOptions::default());
+        let options = rules::RuleOptions::default();
+        let mut tables = 0;
+        for candidate in &discovery.files {
+            let bytes = std::fs::read(&candidate.path).expect("example reads");
+            let text = load::decode(&bytes).expect("example is UTF-8");
+            let doc = load::load(
+                text,
+                Format::detect(&candidate.path, text),
+                &Default::default(),
+            )
+            .expect("example loads");
+            let Some(template) = Template::from_document(&doc).expect("example is valid") else {
+                continue;
+            };
+            for resource in template.tables() {
+                tables += 1;
+                let view = ResourceView {
+                    template: &template,
+                    resource,
+                    options: &options,
+                };
+                let layers = layers::layers(&view);
+                for (code, (name, state)) in LAYER_RULES.iter().zip(layers.named()) {
+                    let rule = rules::find(code).expect("layer rule exists");
+                    let fires = !(rule.check)(&view).is_empty();
+                    assert_eq!(
+                        fires,
+                        !state.holds(),
+                        "{} {} {name}: {state:?}",
+                        candidate.display,
+                        resource.logical_id
+                    );
+                }
+            }
+        }
+        assert!(tables >= 10, "the examples hold tables ({tables})");
+    }
+
     #[test]
     fn the_prefilter_keeps_every_layer_rules_needles() {
         let needles = needles();

@@ -353,7 +353,8 @@ fn arn_globs(
                     let parts = match doc.seq(call.arg) {
                         Some([r, a]) => doc.str(*r).zip(doc.str(*a)),
                         Some(_) => None,
-                        None => doc.str(call.arg).and_then(|s| s.split_once('.')),
+                        // `!GetAtt T.Arn`: the tagged scalar is the argument.
+                        None => doc.scalar(call.arg).and_then(|s| s.text.split_once('.')),
                     };
                     match parts {
                         Some((r, a)) => vec![(attribute(template, target, r, a), Vec::new())],
@@ -922,4 +923,131 @@ pub fn describe(when: &[Assumption]) -> String {
     }
     let parts: Vec<String> = when.iter().map(ToString::to_string).collect();
     format!("when {}", parts.join(" and "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, Format, Limits};
+
+    fn with_guardrails(text: &str, check: impl FnOnce(Vec<Guardrail>)) {
+        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        check(guardrails(&template));
+    }
+
+    const CONDITIONS: &str = "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n";
+
+    fn vault(properties: &str) -> String {
+        format!("{CONDITIONS}Resources:\n  Vault:\n    Type: AWS::Backup::BackupVault\n    Properties:\n      BackupVaultName: v\n{properties}")
+    }
+
+    fn scp(policy_type: &str, statement: &str) -> String {
+        format!("Resources:\n  Guard:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: g\n      Type: {policy_type}\n      Content:\n        Version: '2012-10-17'\n        Statement:\n{statement}")
+    }
+
+    #[test]
+    fn a_vault_lock_is_a_guardrail_and_governance_mode_is_noted() {
+        let compliance =
+            vault("      LockConfiguration: {MinRetentionDays: 35, ChangeableForDays: 3}\n");
+        with_guardrails(&compliance, |g| {
+            assert_eq!(g.len(), 1);
+            assert_eq!(g[0].kind, GuardrailKind::VaultLock);
+            assert_eq!(g[0].denies, ["backup:DeleteRecoveryPoint"]);
+            assert_eq!(
+                (g[0].conditional.as_deref(), g[0].note.as_deref()),
+                (None, None)
+            );
+        });
+        let governance = vault("      LockConfiguration: {MinRetentionDays: 35}\n");
+        with_guardrails(&governance, |g| {
+            assert!(g[0]
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("governance")));
+        });
+    }
+
+    #[test]
+    fn a_lock_in_one_if_branch_is_conditional() {
+        let text = vault(
+            "      LockConfiguration: !If [IsProd, {MinRetentionDays: 35}, !Ref AWS::NoValue]\n",
+        );
+        with_guardrails(&text, |g| {
+            assert_eq!(g.len(), 1);
+            assert!(g[0]
+                .conditional
+                .as_deref()
+                .is_some_and(|c| c.contains("condition `IsProd` is true")));
+        });
+    }
+
+    #[test]
+    fn a_vault_policy_must_deny_deleting_recovery_points() {
+        let deny = |actions: &str, effect: &str| {
+            vault(&format!("      AccessPolicy:\n        Statement:\n          - Effect: {effect}\n            Principal: '*'\n            Action: {actions}\n            Resource: '*'\n"))
+        };
+        with_guardrails(&deny("backup:DeleteRecoveryPoint", "Deny"), |g| {
+            assert_eq!(g.len(), 1);
+            assert_eq!(g[0].kind, GuardrailKind::VaultPolicy);
+            assert_eq!(g[0].denies, ["backup:DeleteRecoveryPoint"]);
+        });
+        with_guardrails(&deny("'backup:Delete*'", "Deny"), |g| {
+            assert_eq!(
+                g[0].denies,
+                ["backup:DeleteRecoveryPoint", "backup:DeleteBackupVault"]
+            );
+        });
+        with_guardrails(&deny("backup:DeleteRecoveryPoint", "Allow"), |g| {
+            assert!(g.is_empty())
+        });
+        with_guardrails(&deny("backup:DeleteBackupVault", "Deny"), |g| {
+            assert!(g.is_empty())
+        });
+    }
+
+    const DENY_DELETES: &str = "          - Effect: Deny\n            Action: [dynamodb:DeleteTable, 'backup:Delete*']\n            Resource: '*'\n";
+
+    #[test]
+    fn a_service_control_policy_that_denies_deletions_is_a_guardrail() {
+        with_guardrails(&scp("SERVICE_CONTROL_POLICY", DENY_DELETES), |g| {
+            assert_eq!(g.len(), 1);
+            assert_eq!(g[0].kind, GuardrailKind::Scp);
+            assert_eq!(
+                g[0].denies[..2],
+                ["dynamodb:DeleteTable", "backup:DeleteRecoveryPoint"]
+            );
+            assert!(!g[0].denies.contains(&"dynamodb:DeleteBackup"));
+            assert_eq!(g[0].conditional, None);
+        });
+    }
+
+    #[test]
+    fn other_policy_types_and_allow_only_scps_are_not_guardrails() {
+        with_guardrails(&scp("TAG_POLICY", DENY_DELETES), |g| assert!(g.is_empty()));
+        let allow = DENY_DELETES.replace("Deny", "Allow");
+        with_guardrails(&scp("SERVICE_CONTROL_POLICY", &allow), |g| {
+            assert!(g.is_empty())
+        });
+        let elsewhere = DENY_DELETES.replace("'*'", "arn:aws:s3:::bucket");
+        with_guardrails(&scp("SERVICE_CONTROL_POLICY", &elsewhere), |g| {
+            assert!(g.is_empty())
+        });
+    }
+
+    #[test]
+    fn an_iam_condition_makes_an_scp_deny_conditional() {
+        let text = format!(
+            "{DENY_DELETES}            Condition:\n              ArnNotLike: {{aws:PrincipalArn: 'arn:aws:iam::*:role/break-glass'}}\n"
+        );
+        with_guardrails(&scp("SERVICE_CONTROL_POLICY", &text), |g| {
+            assert_eq!(g.len(), 1);
+            assert_eq!(
+                g[0].conditional.as_deref(),
+                Some("denied only when the statement's IAM `Condition` holds")
+            );
+        });
+    }
 }

@@ -115,3 +115,281 @@ pub(super) fn state(view: &ResourceView) -> LayerState {
     }
     LayerState::Conditional(format!("only {}", cases.join(", or ")))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::load::{self, Format, Limits};
+    use crate::model::Template;
+    use crate::rules::layers::{self, LayerState};
+    use crate::rules::{check_template, ResourceView, RuleOptions};
+
+    const HEAD: &str = "Parameters:
+  Env: {Type: String, AllowedValues: [prod, dev]}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Other:
+    Type: AWS::DynamoDB::Table
+";
+
+    /// A template with table `T` (its properties indented under `Properties`) and one
+    /// backup selection whose `BackupSelection` body is `selection`.
+    fn template(table: &str, selection: &str) -> String {
+        let indent = |text: &str, by: usize| -> String {
+            text.lines()
+                .map(|l| format!("{}{l}\n", " ".repeat(by)))
+                .collect()
+        };
+        format!(
+            "{HEAD}  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n{}  S:\n    Type: AWS::Backup::BackupSelection\n    Properties:\n      BackupPlanId: plan-id\n      BackupSelection:\n        SelectionName: s\n        IamRoleArn: arn:aws:iam::123456789012:role/backup\n{}",
+            indent(if table.is_empty() { "BillingMode: PAY_PER_REQUEST" } else { table }, 6),
+            indent(selection, 8),
+        )
+    }
+
+    fn state_of(text: &str, table: &str) -> LayerState {
+        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        let resource = template
+            .resources
+            .iter()
+            .find(|r| r.logical_id == table)
+            .expect("table exists");
+        let options = RuleOptions::default();
+        let view = ResourceView {
+            template: &template,
+            resource,
+            options: &options,
+        };
+        layers::backup_plan(&view)
+    }
+
+    fn coverage(table: &str, selection: &str) -> LayerState {
+        state_of(&template(table, selection), "T")
+    }
+
+    fn findings(text: &str) -> Vec<(String, String)> {
+        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        check_template(&template, &[&super::RULE], &RuleOptions::default())
+            .into_iter()
+            .map(|f| (f.resource, f.message))
+            .collect()
+    }
+
+    fn is_conditional_on(state: &LayerState, condition: &str) -> bool {
+        matches!(state, LayerState::Conditional(why) if why.contains(condition))
+    }
+
+    #[test]
+    fn get_att_arn_covers_that_table_only() {
+        assert_eq!(
+            coverage("", "Resources: [!GetAtt T.Arn]"),
+            LayerState::Proven
+        );
+        assert_eq!(
+            coverage("", "Resources: [{\"Fn::GetAtt\": [T, Arn]}]"),
+            LayerState::Proven
+        );
+        assert_eq!(
+            coverage("", "Resources: [!GetAtt Other.Arn]"),
+            LayerState::No
+        );
+    }
+
+    #[test]
+    fn sub_arn_with_the_tables_name_covers_it() {
+        let sub = "Resources:\n  - !Sub arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}";
+        assert_eq!(coverage("", sub), LayerState::Proven);
+        assert_eq!(
+            coverage("", &sub.replace("${T}", "${Other}")),
+            LayerState::No
+        );
+        assert_eq!(
+            coverage("", "Resources: [!Sub '${T.Arn}']"),
+            LayerState::Proven
+        );
+    }
+
+    #[test]
+    fn join_arn_with_ref_covers_the_table() {
+        let join = "Resources:\n  - !Join ['', ['arn:', !Ref AWS::Partition, ':dynamodb:', !Ref AWS::Region, ':', !Ref AWS::AccountId, ':table/', !Ref T]]";
+        assert_eq!(coverage("", join), LayerState::Proven);
+        assert_eq!(
+            coverage("", &join.replace("!Ref T]", "!Ref Other]")),
+            LayerState::No
+        );
+    }
+
+    #[test]
+    fn wildcard_arns_cover_every_table_in_any_region() {
+        for glob in [
+            "'*'",
+            "arn:aws:dynamodb:*:*:table/*",
+            "'arn:*:dynamodb:*:*:*'",
+        ] {
+            assert_eq!(
+                coverage("", &format!("Resources: [{glob}]")),
+                LayerState::Proven,
+                "{glob}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_literal_region_or_another_service_proves_nothing() {
+        for glob in [
+            "arn:aws:dynamodb:us-east-1:123456789012:table/*",
+            "arn:aws:s3:::*",
+            "arn:aws:dynamodb:*:*:table/orders",
+        ] {
+            assert_eq!(
+                coverage("", &format!("Resources: [{glob}]")),
+                LayerState::No,
+                "{glob}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_literal_table_name_is_matched_by_a_literal_or_wildcard_arn() {
+        let named = "TableName: orders";
+        assert_eq!(
+            coverage(named, "Resources: [arn:aws:dynamodb:*:*:table/orders]"),
+            LayerState::Proven
+        );
+        assert_eq!(
+            coverage(named, "Resources: [arn:aws:dynamodb:*:*:table/ord*]"),
+            LayerState::Proven
+        );
+        assert_eq!(
+            coverage(named, "Resources: [arn:aws:dynamodb:*:*:table/orders-*]"),
+            LayerState::No
+        );
+    }
+
+    const DAILY: &str = "Tags:\n  - Key: backup\n    Value: daily";
+
+    #[test]
+    fn list_of_tags_covers_a_table_with_that_tag() {
+        let by_tag = "ListOfTags:\n  - {ConditionType: STRINGEQUALS, ConditionKey: backup, ConditionValue: daily}";
+        assert_eq!(coverage(DAILY, by_tag), LayerState::Proven);
+        assert_eq!(coverage("", by_tag), LayerState::No);
+        assert_eq!(
+            coverage(
+                DAILY,
+                &by_tag.replace("ConditionValue: daily", "ConditionValue: weekly")
+            ),
+            LayerState::No
+        );
+    }
+
+    #[test]
+    fn conditions_on_resource_tags_cover_a_matching_table() {
+        let test = |op: &str, value: &str| {
+            format!(
+                "Resources: ['*']\nConditions:\n  {op}:\n    - {{ConditionKey: 'aws:ResourceTag/backup', ConditionValue: '{value}'}}"
+            )
+        };
+        assert_eq!(
+            coverage(DAILY, &test("StringEquals", "daily")),
+            LayerState::Proven
+        );
+        assert_eq!(
+            coverage(DAILY, &test("StringLike", "dai*")),
+            LayerState::Proven
+        );
+        assert_eq!(
+            coverage(DAILY, &test("StringNotEquals", "daily")),
+            LayerState::No
+        );
+        assert_eq!(
+            coverage(DAILY, &test("StringNotLike", "week*")),
+            LayerState::Proven
+        );
+        assert_eq!(coverage("", &test("StringEquals", "daily")), LayerState::No);
+        // Tests are joined by AND: the table has no `team` tag.
+        let both = format!(
+            "{}\n  StringLike:\n    - {{ConditionKey: 'aws:ResourceTag/team', ConditionValue: '*'}}",
+            test("StringEquals", "daily")
+        );
+        assert_eq!(coverage(DAILY, &both), LayerState::No);
+    }
+
+    #[test]
+    fn not_resources_that_can_name_the_table_exclude_it() {
+        assert_eq!(
+            coverage("", "Resources: ['*']\nNotResources: [!GetAtt T.Arn]"),
+            LayerState::No
+        );
+        assert_eq!(
+            coverage("", "Resources: ['*']\nNotResources: [!GetAtt Other.Arn]"),
+            LayerState::Proven
+        );
+        assert_eq!(
+            coverage(
+                "",
+                "Resources: ['*']\nNotResources: [arn:aws:dynamodb:*:*:table/*]"
+            ),
+            LayerState::No
+        );
+    }
+
+    #[test]
+    fn coverage_under_one_if_branch_is_conditional() {
+        let state = coverage(
+            "",
+            "Resources:\n  - !If [IsProd, !GetAtt T.Arn, !Ref AWS::NoValue]",
+        );
+        assert!(is_conditional_on(&state, "IsProd"), "{state:?}");
+        let tagged = "Tags:\n  - Key: backup\n    Value: !If [IsProd, daily, none]";
+        let by_tag = "ListOfTags:\n  - {ConditionType: STRINGEQUALS, ConditionKey: backup, ConditionValue: daily}";
+        let state = coverage(tagged, by_tag);
+        assert!(is_conditional_on(&state, "IsProd"), "{state:?}");
+        let param = "Tags:\n  - Key: backup\n    Value: !Ref Env";
+        let state = coverage(param, &by_tag.replace("daily", "prod"));
+        assert!(is_conditional_on(&state, "Env"), "{state:?}");
+    }
+
+    #[test]
+    fn a_selection_with_a_condition_covers_only_when_it_holds() {
+        let text = template("", "Resources: [!GetAtt T.Arn]")
+            .replace("  S:\n    Type:", "  S:\n    Condition: IsProd\n    Type:");
+        let state = state_of(&text, "T");
+        assert!(is_conditional_on(&state, "IsProd"), "{state:?}");
+    }
+
+    #[test]
+    fn simple_table_tags_are_a_mapping() {
+        let text = "Resources:\n  T:\n    Type: AWS::Serverless::SimpleTable\n    Properties:\n      Tags: {backup: daily}\n  S:\n    Type: AWS::Backup::BackupSelection\n    Properties:\n      BackupPlanId: p\n      BackupSelection:\n        SelectionName: s\n        IamRoleArn: r\n        ListOfTags: [{ConditionType: STRINGEQUALS, ConditionKey: backup, ConditionValue: daily}]\n";
+        assert_eq!(state_of(text, "T"), LayerState::Proven);
+    }
+
+    #[test]
+    fn the_rule_reports_uncovered_and_conditionally_covered_tables() {
+        let text = template(
+            "",
+            "Resources: [!If [IsProd, !GetAtt T.Arn, !Ref AWS::NoValue]]",
+        );
+        let found = findings(&text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "Other");
+        assert!(found[0].1.contains("covered by no AWS Backup selection"));
+        assert_eq!(found[1].0, "T");
+        assert!(
+            found[1].1.contains("when condition `IsProd` is true"),
+            "{}",
+            found[1].1
+        );
+    }
+
+    #[test]
+    fn the_rule_is_off_unless_selected() {
+        assert!(!super::RULE.default_enabled);
+        assert!(crate::rules::find("backup-plan").is_some_and(|r| r.code == "DDB005"));
+    }
+}
