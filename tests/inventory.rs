@@ -1,0 +1,241 @@
+//! `ddb-guard inventory` end to end: the JSON shape, snapshots of the human, Markdown and
+//! CSV views on the bundled examples, the 80-column limit, and the same discovery,
+//! prefilter and fail-closed loading as `check`.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ddb_guard, write};
+use serde_json::Value;
+
+fn examples() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn inventory(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = ddb_guard()
+        .current_dir(dir)
+        .arg("inventory")
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn inventory_json(dir: &Path, args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, stdout, stderr) = inventory(dir, &all);
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {stdout}\nstderr: {stderr}"));
+    (code, json)
+}
+
+fn table<'a>(json: &'a Value, path_end: &str, resource: &str) -> &'a Value {
+    json["tables"]
+        .as_array()
+        .expect("tables is a list")
+        .iter()
+        .find(|t| {
+            t["resource"] == resource && t["path"].as_str().is_some_and(|p| p.ends_with(path_end))
+        })
+        .unwrap_or_else(|| panic!("{path_end} {resource} is listed"))
+}
+
+#[test]
+fn human_inventory_of_the_examples_fits_80_columns() {
+    let (code, stdout, _) = inventory(examples(), &["templates-examples"]);
+    assert_eq!(code, 0);
+    for line in stdout.lines() {
+        assert!(line.chars().count() <= 80, "too wide: {line:?}");
+    }
+    insta::assert_snapshot!("inventory_human", stdout);
+}
+
+#[test]
+fn markdown_inventory_of_the_examples() {
+    let (code, stdout, _) = inventory(examples(), &["templates-examples", "--format", "markdown"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("inventory_markdown", stdout);
+}
+
+#[test]
+fn csv_inventory_of_the_examples() {
+    let (code, stdout, _) = inventory(examples(), &["templates-examples", "--format", "csv"]);
+    assert_eq!(code, 0);
+    let width = stdout.lines().next().map(|h| h.split(',').count());
+    assert_eq!(width, Some(9));
+    insta::assert_snapshot!("inventory_csv", stdout);
+}
+
+#[test]
+fn json_inventory_of_the_examples() {
+    let (code, json) = inventory_json(examples(), &["templates-examples"]);
+    assert_eq!(code, 0);
+    insta::assert_json_snapshot!("inventory_json", json);
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let (_, json) = inventory_json(examples(), &["templates-examples"]);
+    assert_eq!(json["version"], 1);
+    let tables = json["tables"].as_array().expect("tables");
+    assert!(!tables.is_empty());
+    for t in tables {
+        for key in ["path", "resource", "resource_type"] {
+            assert!(t[key].is_string(), "{key} in {t}");
+        }
+        for key in [
+            "retained_on_delete",
+            "retained_on_replace",
+            "deletion_protection",
+            "pitr",
+            "backup_plan",
+        ] {
+            assert!(t[key].is_boolean(), "{key} in {t}");
+        }
+    }
+    let guardrails = json["guardrails"].as_array().expect("guardrails");
+    assert!(!guardrails.is_empty());
+    for g in guardrails {
+        assert!(g["path"].is_string() && g["resource"].is_string());
+        assert!(["scp", "vault-lock", "vault-policy"].contains(&g["kind"].as_str().unwrap_or("")));
+        assert!(g["denies"]
+            .as_array()
+            .is_some_and(|d| d.iter().all(Value::is_string)));
+    }
+}
+
+#[test]
+fn the_backup_example_has_every_layer_and_every_kind_of_guardrail() {
+    let (_, json) = inventory_json(examples(), &["templates-examples/backup"]);
+    let orders = table(&json, "orders-data.yaml", "OrdersTable");
+    for layer in [
+        "retained_on_delete",
+        "retained_on_replace",
+        "deletion_protection",
+        "pitr",
+        "backup_plan",
+    ] {
+        assert_eq!(orders[layer], true, "{layer}");
+    }
+    assert_eq!(
+        table(&json, "orders-data.yaml", "CustomersTable")["backup_plan"],
+        true
+    );
+    // Tagged for the plan in production only: false, with the reason.
+    let audit = table(&json, "orders-data.yaml", "AuditTable");
+    assert_eq!(audit["backup_plan"], false);
+    let why = audit["conditional"]["backup_plan"].as_str().unwrap_or("");
+    assert!(why.contains("condition `IsProd` is true"), "{why}");
+    let kinds: Vec<&str> = json["guardrails"]
+        .as_array()
+        .expect("guardrails")
+        .iter()
+        .filter_map(|g| g["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["vault-lock", "vault-policy", "scp"]);
+}
+
+#[test]
+fn a_conditional_layer_is_false_in_json_and_explained_in_the_human_view() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "t.yaml",
+        "Conditions:\n  IsProd: !Equals [!Ref AWS::AccountId, '123456789012']\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: !If [IsProd, Retain, Delete]\n    UpdateReplacePolicy: Retain\n",
+    );
+    let (_, json) = inventory_json(dir.path(), &["t.yaml"]);
+    let t = table(&json, "t.yaml", "T");
+    assert_eq!(t["retained_on_delete"], false);
+    assert_eq!(t["retained_on_replace"], true);
+    assert!(t["conditional"]["retained_on_delete"]
+        .as_str()
+        .is_some_and(|w| w.contains("`Delete` when condition `IsProd` is false")));
+    let (_, human, _) = inventory(dir.path(), &["t.yaml"]);
+    assert!(human.contains("cond 1"), "{human}");
+    assert!(
+        human.contains("1. T retained on delete: DeletionPolicy is `Delete` when"),
+        "{human}"
+    );
+}
+
+#[test]
+fn a_file_that_does_not_load_exits_two_and_the_others_are_still_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "a-broken.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Bad: [\n",
+    );
+    write(
+        dir.path(),
+        "b-good.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n",
+    );
+    let (code, json) = inventory_json(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert_eq!(json["tables"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["errors"][0]["path"], "a-broken.yaml");
+    assert!(json["errors"][0]["line"].is_u64());
+    let (code, human, _) = inventory(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(human.contains("error: a-broken.yaml:"), "{human}");
+    let (code, _, stderr) = inventory(dir.path(), &["--format", "csv"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("1 file could not be read"), "{stderr}");
+}
+
+#[test]
+fn limits_apply_as_in_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "t.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n",
+    );
+    let (code, json) = inventory_json(dir.path(), &["t.yaml", "--max-file-size", "8"]);
+    assert_eq!(code, 2);
+    assert!(json["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("byte limit")));
+}
+
+#[test]
+fn the_prefilter_skips_files_without_tables_or_guardrails_but_keeps_a_lone_vault() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Not YAML at all, but nothing in it can be a table or a guardrail: never parsed.
+    write(
+        dir.path(),
+        "queue.yaml",
+        "Resources: [unclosed\n  Q: {Type: AWS::SQS::Queue}\n",
+    );
+    write(
+        dir.path(),
+        "vault.yaml",
+        "Resources:\n  Vault:\n    Type: AWS::Backup::BackupVault\n    Properties:\n      BackupVaultName: v\n      LockConfiguration: {MinRetentionDays: 7}\n",
+    );
+    let (code, json) = inventory_json(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(json["errors"].as_array().map(Vec::len), Some(0));
+    assert_eq!(json["guardrails"][0]["kind"], "vault-lock");
+    assert_eq!(json["guardrails"][0]["path"], "vault.yaml");
+}
+
+#[test]
+fn no_tables_is_said_plainly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "q.yaml",
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+    );
+    let (code, human, _) = inventory(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(human.starts_with("No DynamoDB tables found."), "{human}");
+}
