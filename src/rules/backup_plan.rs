@@ -389,7 +389,9 @@ Resources:
 
     #[test]
     fn the_rule_is_off_unless_selected() {
-        assert!(!super::RULE.default_enabled);
+        assert!(!crate::rules::default_rules()
+            .iter()
+            .any(|r| r.code == "DDB005"));
         assert!(crate::rules::find("backup-plan").is_some_and(|r| r.code == "DDB005"));
     }
 }
