@@ -239,3 +239,36 @@ fn no_tables_is_said_plainly() {
     assert_eq!(code, 0);
     assert!(human.starts_with("No DynamoDB tables found."), "{human}");
 }
+
+#[test]
+fn ddb005_is_off_by_default_and_agrees_with_the_backup_column_when_selected() {
+    let run = |extra: &[&str]| {
+        let output = ddb_guard()
+            .current_dir(examples())
+            .args(["check", "templates-examples/backup", "--format", "json"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let mut tables: Vec<String> = json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "DDB005")
+            .filter_map(|f| f["resource"].as_str().map(str::to_string))
+            .collect();
+        tables.sort();
+        tables
+    };
+    assert!(run(&[]).is_empty());
+    assert_eq!(run(&["--extend-select", "DDB005"]), ["AuditTable"]);
+    let (_, json) = inventory_json(examples(), &["templates-examples/backup"]);
+    let uncovered: Vec<&str> = json["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .filter(|t| t["backup_plan"] == false)
+        .filter_map(|t| t["resource"].as_str())
+        .collect();
+    assert_eq!(uncovered, ["AuditTable"]);
+}
