@@ -18,9 +18,10 @@
 //! `ddb-guard.toml`) where each stack must carry its own backups.
 //!
 //! ## Why it matters
-//! Point-in-time recovery covers 35 days and is deleted with the table's account access;
-//! an AWS Backup plan keeps copies for as long as the plan says, in a vault that can be
-//! locked against deletion, in another Region or account. Without a selection that covers
+//! Point-in-time recovery reaches back at most 35 days and lives with the table, in its
+//! account and Region; an AWS Backup plan keeps copies for as long as the plan says, in a
+//! vault that can be locked against deletion, and can copy them to another Region or
+//! account. Without a selection that covers
 //! the table, the plan never backs it up, however well the plan is written.
 //!
 //! The rule can only fire on a file that names a DynamoDB table type, so its prefilter
