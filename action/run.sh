@@ -15,6 +15,7 @@
 #                       a shallow checkout is completed so that its merge base exists
 #   INPUT_CONFIG        config file (--config)
 #   INPUT_ARGS          more arguments, separated by spaces
+#   INPUT_INVENTORY     `false` leaves the protection inventory out of the job summary
 #   PR_BASE_SHA         github.event.pull_request.base.sha (or merge_group.base_sha)
 #   GITHUB_EVENT_NAME, GITHUB_BASE_REF, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY: from the runner
 set -uo pipefail
@@ -138,5 +139,17 @@ output exit-code "$status"
 
 if [[ -z $findings ]]; then
     echo "::error title=ddb-guard action::ddb-guard exited with $status without writing a report"
+fi
+
+# The protection inventory of the same paths (every table's layers, the guardrails) goes into
+# the job summary as Markdown. It never changes the step's result: the check decides that.
+if [[ ${INPUT_INVENTORY:-true} != false && -n ${GITHUB_STEP_SUMMARY:-} ]]; then
+    inventory="$work/inventory.md"
+    if "$bin" inventory --format markdown -- "${paths[@]}" >"$inventory" 2>"$work/inventory.err" ||
+        [[ -s $inventory ]]; then
+        { echo; cat "$inventory"; } >>"$GITHUB_STEP_SUMMARY"
+    else
+        warn "no protection inventory in the job summary: $(head -c 500 "$work/inventory.err")"
+    fi
 fi
 exit "$status"

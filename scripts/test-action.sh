@@ -69,7 +69,7 @@ for s in runs:
     assert "${{" not in run, f"expression inside run: {run}"
     assert run.startswith('bash "$GITHUB_ACTION_PATH/action/'), run
 inputs = re.findall(r"^  ([a-z-]+):\n    description:", text.split("\noutputs:")[0], re.M)
-assert set(inputs) == {"paths", "fail-on", "sarif-file", "base", "config", "version", "args"}, inputs
+assert set(inputs) == {"paths", "fail-on", "sarif-file", "base", "config", "version", "args", "inventory"}, inputs
 for name in inputs:
     env = "INPUT_" + name.upper().replace("-", "_")
     assert f"{env}: ${{{{ inputs.{name} }}}}" in text, f"input {name} not passed as {env}"
@@ -263,6 +263,11 @@ cat >"$tmp/stub-report.json" <<'JSON'
 JSON
 cat >"$stub_ddb" <<STUB
 #!/usr/bin/env bash
+if [[ \$1 == inventory ]]; then
+    printf '%s\n' "\$@" >"$tmp/ddb-inventory-args"
+    echo "## stub inventory"
+    exit 0
+fi
 printf '%s\n' "\$@" >"$tmp/ddb-args"
 for a in "\$@"; do
     case "\$a" in
@@ -305,6 +310,14 @@ args_are check --format github --format "json=$(json_arg)" --format sarif=ddb-gu
 [[ $(output_of "$sdir/output" exit-code) == 1 ]] || fail "exit-code output"
 has_output "$sdir/output" sarif-file # empty: the stub writes no SARIF
 ok "run.sh: defaults give one check with github, json and sarif formats; counts read from the summary"
+[[ $(cat "$tmp/ddb-inventory-args") == $'inventory\n--format\nmarkdown\n--\n.' ]] ||
+    fail "inventory arguments: $(cat "$tmp/ddb-inventory-args")"
+contains "$sdir/summary" "## stub inventory"
+rm -f "$tmp/ddb-inventory-args"
+check_step "$ws" DDB_GUARD_BIN="$stub_ddb" INPUT_PATHS=. INPUT_INVENTORY=false
+[[ ! -e $tmp/ddb-inventory-args ]] || fail "inventory: false still ran the inventory"
+if grep -q "stub inventory" "$sdir/summary"; then fail "inventory: false still wrote it"; fi
+ok "run.sh: the Markdown inventory of the same paths goes into the job summary unless inventory: false"
 
 check_step "$ws" DDB_GUARD_BIN="$stub_ddb" INPUT_PATHS=$'with space\r\n\n  templates-examples/retained\n' \
     INPUT_SARIF_FILE="" INPUT_FAIL_ON=warning INPUT_CONFIG=ci/ddb-guard.toml \
@@ -331,6 +344,13 @@ check_step "$ws" DDB_GUARD_BIN="$silent_ddb" INPUT_PATHS=.
 contains "$sdir/stdout" "::error title=ddb-guard action::ddb-guard exited with 2 without writing a report"
 [[ -z $(output_of "$sdir/output" findings) ]] || fail "findings output without a report"
 ok "run.sh: no report (e.g. bad arguments) is an error annotation, exit code kept, no made-up counts"
+
+# The real inventory, whatever the check's formats: its Markdown lands in the job summary.
+check_step "$ws" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples/backup INPUT_SARIF_FILE=""
+contains "$sdir/summary" "## DynamoDB protection inventory"
+contains "$sdir/summary" '| `templates-examples/backup/orders-data.yaml` | `OrdersTable` |'
+contains "$sdir/summary" "| vault-lock |"
+ok "run.sh: the real binary's Markdown inventory is in the job summary"
 
 # Base selection: push events never get one; pull requests get the payload's base SHA (fetched
 # into the shallow clone), else origin/GITHUB_BASE_REF; an explicit base wins; none disables.
@@ -398,6 +418,8 @@ if ((real == 1)); then
     [[ $status == 1 ]] || fail "check step on the examples: exit $status, expected 1: $(cat "$sdir/stderr")"
     "$python" "$repo/scripts/test-action-check.py" "$expected_json" "$sdir/stdout" "$sdir/summary" \
         "$sdir/output" "$ex/results/ddb-guard.sarif" || fail "check step outputs (see above)"
+    contains "$sdir/summary" "## DynamoDB protection inventory"
+    contains "$sdir/summary" '| `templates-examples/backup/orders-data.yaml` | `OrdersTable` |'
     ok "real check: annotations, job summary, outputs and SARIF agree with the JSON report (exit 1)"
 
     check_step "$ex" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples INPUT_SARIF_FILE="" \
