@@ -348,6 +348,7 @@ ok "run.sh: no report (e.g. bad arguments) is an error annotation, exit code kep
 # The real inventory, whatever the check's formats: its Markdown lands in the job summary.
 check_step "$ws" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples/backup INPUT_SARIF_FILE=""
 contains "$sdir/summary" "## DynamoDB protection inventory"
+# shellcheck disable=SC2016 # Markdown backticks, not a command substitution
 contains "$sdir/summary" '| `templates-examples/backup/orders-data.yaml` | `OrdersTable` |'
 contains "$sdir/summary" "| vault-lock |"
 ok "run.sh: the real binary's Markdown inventory is in the job summary"
@@ -419,6 +420,7 @@ if ((real == 1)); then
     "$python" "$repo/scripts/test-action-check.py" "$expected_json" "$sdir/stdout" "$sdir/summary" \
         "$sdir/output" "$ex/results/ddb-guard.sarif" || fail "check step outputs (see above)"
     contains "$sdir/summary" "## DynamoDB protection inventory"
+    # shellcheck disable=SC2016 # Markdown backticks, not a command substitution
     contains "$sdir/summary" '| `templates-examples/backup/orders-data.yaml` | `OrdersTable` |'
     ok "real check: annotations, job summary, outputs and SARIF agree with the JSON report (exit 1)"
 
