@@ -992,3 +992,37 @@ fn libyaml_fallback_panic_found_by_fuzzing_is_a_quiet_load_error() {
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     run.assert_control_checked();
 }
+
+#[test]
+fn unsafe_fix_into_a_flow_mapping_with_an_implicit_null_is_applied_not_refused() {
+    // Found by the fix_roundtrip fuzz target (fuzz/corpus/fix_roundtrip/crash-*).
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("flow.yaml"),
+        "Resources:\n  Flow: {Type: AWS::DynamoDB::Table, Properties: {TableName}}\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("ddb-guard")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--diff",
+            "--unsafe-fixes",
+            "--color",
+            "never",
+            "flow.yaml",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("refused") && !stdout.contains("refused"),
+        "{stderr}{stdout}"
+    );
+    assert!(
+        stdout.contains("Properties: {TableName, DeletionProtectionEnabled: true, "),
+        "{stdout}"
+    );
+}

@@ -83,6 +83,14 @@ impl<'s, 'l> Builder<'s, 'l> {
             return Err(scalar_too_long(span, self.limits));
         }
         let is_merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
+        // An implicit null (`{a}`, `{a, b: c}`, `a:`) has no text, but the parser's event
+        // spans the next token (`}` or `,`); an edit after that value would land past
+        // it. Found by the fix_roundtrip fuzz target.
+        let span = if style == ScalarStyle::Plain && text.is_empty() {
+            Span::new(span.start, span.start)
+        } else {
+            span
+        };
         let id = self.push(Node {
             span,
             tag,

@@ -163,3 +163,20 @@ fn tagged_collections_span_from_the_tag() {
     );
     assert!(text[b.start..b.end].ends_with("{X: 1}"));
 }
+
+#[test]
+fn implicit_null_values_have_an_empty_span_after_their_key() {
+    // Found by the fix_roundtrip fuzz target: the null of `{a}` spanned the `}`, so an
+    // entry inserted after it landed outside the mapping and the fix was refused.
+    for (text, key, at) in [
+        ("P: {TableName}\n", "TableName", 13),
+        ("P: {a, b: c}\n", "a", 5),
+        ("P: {a:b}\n", "a:b", 7),
+    ] {
+        let doc = load(text, Format::Yaml, &Limits::default()).expect("loads");
+        let map = doc.get_value(doc.root.expect("root"), "P").expect("P");
+        let value = doc.get_value(map, key).expect("key");
+        assert!(doc.is_null(value), "{text}");
+        assert_eq!(doc.span(value), super::Span::new(at, at), "{text}");
+    }
+}
