@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -95,6 +96,9 @@ pub struct FileReport {
     /// Findings recorded in the `--baseline` file (counted, not shown, never failing).
     pub baselined: Vec<Finding>,
     pub errors: Vec<LoadError>,
+    /// Every (logical ID, rule code) pair that was checked, so that reports listing checks
+    /// (JUnit) show the passing ones too, not only the findings.
+    pub checked: Vec<(String, &'static str)>,
     /// Kept only when there is something to show.
     pub source: Option<SourceText>,
 }
@@ -108,6 +112,7 @@ impl FileReport {
             suppressed: Vec::new(),
             baselined: Vec::new(),
             errors: Vec::new(),
+            checked: Vec::new(),
             source: None,
         }
     }
@@ -141,6 +146,29 @@ pub struct Report {
     pub stale_baseline: Vec<crate::baseline::Entry>,
 }
 
+/// Which findings make the run fail (exit 1); `--fail-on`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Error-severity findings fail the run.
+    #[default]
+    Error,
+    /// Warnings fail the run too.
+    Warning,
+    /// Findings never fail the run; files that cannot be checked still do (exit 2).
+    Never,
+}
+
+impl FailOn {
+    /// Whether a finding of `severity` fails the run.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity >= Severity::Error,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Never => false,
+        }
+    }
+}
+
 impl Report {
     /// Recount the summary after findings moved (into the baseline, for instance).
     pub fn resummarize(&mut self) {
@@ -150,9 +178,21 @@ impl Report {
 
     /// 2 when anything could not be checked, 1 for an error-severity finding, else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.summary.errors > 0 {
+        self.exit_code_for(FailOn::Error)
+    }
+
+    /// 2 when anything could not be checked (fail closed, whatever `fail_on` says), 1 when
+    /// a finding at or above `fail_on` exists, else 0.
+    pub fn exit_code_for(&self, fail_on: FailOn) -> i32 {
+        let s = &self.summary;
+        let failing = match fail_on {
+            FailOn::Error => s.error_findings,
+            FailOn::Warning => s.error_findings + s.warning_findings,
+            FailOn::Never => 0,
+        };
+        if s.errors > 0 {
             2
-        } else if self.summary.error_findings > 0 {
+        } else if failing > 0 {
             1
         } else {
             0
@@ -183,6 +223,17 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Report {
 /// `diff`). Changed files the walk skipped (ignored, hidden) are checked anyway: a table
 /// removed there is still removed.
 pub fn run_against(discovery: Discovery, baseline: &Baseline, settings: &Settings) -> Report {
+    run_against_counting(discovery, baseline, settings, &AtomicUsize::new(0))
+}
+
+/// [`run_against`], counting finished files in `done` so that a progress display can
+/// poll it from another thread without being in the per-file path.
+pub fn run_against_counting(
+    discovery: Discovery,
+    baseline: &Baseline,
+    settings: &Settings,
+    done: &AtomicUsize,
+) -> Report {
     let started = Instant::now();
     let mut candidates = discovery.files;
     let mut keys: Vec<Option<PathBuf>> = if baseline.pairs.is_empty() {
@@ -213,7 +264,9 @@ pub fn run_against(discovery: Discovery, baseline: &Baseline, settings: &Setting
                 .as_ref()
                 .and_then(|k| baseline.pairs.get(k))
                 .map(|p| &p.base);
-            check_file_against(c, base, settings)
+            let file = check_file_against(c, base, settings);
+            done.fetch_add(1, Ordering::Relaxed);
+            file
         })
         .collect();
     files.extend(
@@ -247,7 +300,8 @@ pub fn run_against(discovery: Discovery, baseline: &Baseline, settings: &Setting
     }
 }
 
-fn summarize(files: &[FileReport]) -> Summary {
+/// The counts over a set of file reports (also for building a [`Report`] in tests).
+pub fn summarize(files: &[FileReport]) -> Summary {
     let mut s = Summary {
         files: files.len(),
         ..Summary::default()
@@ -390,6 +444,10 @@ pub fn check_bytes_against(
     let outcome = load::load(text, Format::detect(path, text), &settings.limits).and_then(|doc| {
         let template = Template::from_document_at(&doc, path)?;
         let tables = template.as_ref().map(|t| t.tables().count());
+        let checked = template
+            .as_ref()
+            .map(|t| checks(t, settings))
+            .unwrap_or_default();
         let applied = template
             .as_ref()
             .map(|t| rules::check_resources(t, &settings.rules, &settings.options))
@@ -415,14 +473,15 @@ pub fn check_bytes_against(
         for (finding, _) in &mut suppressed {
             settings.override_severities(std::slice::from_mut(finding));
         }
-        Ok((tables, findings, suppressed, base_error))
+        Ok((tables, checked, findings, suppressed, base_error))
     });
     match outcome {
-        Ok((tables, findings, suppressed, base_error)) => {
+        Ok((tables, checked, findings, suppressed, base_error)) => {
             report.status = match tables {
                 Some(tables) => Status::Checked { tables },
                 None => Status::NotTemplate,
             };
+            report.checked = checked;
             if !findings.is_empty() || !suppressed.is_empty() {
                 report.source = Some(SourceText::new(text.into()));
             }
@@ -516,10 +575,89 @@ fn in_base(base: &BaseFile, source: Option<&SourceText>, error: LoadError) -> Lo
     )
 }
 
+/// The checks a template got, for reports that list passing checks too: each per-table
+/// rule on each table, and each other rule (IAM policies, untyped resources) once for the
+/// whole template, as `("", code)`. Comparison rules (DDB020-022) are about the base's
+/// tables, so they are not checks of this template.
+fn checks(template: &Template, settings: &Settings) -> Vec<(String, &'static str)> {
+    let compares: Vec<&str> = rules::diff_rules(&settings.rules)
+        .iter()
+        .map(|d| d.rule.code)
+        .collect();
+    let (per_table, whole): (Vec<&Rule>, Vec<&Rule>) = settings
+        .rules
+        .iter()
+        .copied()
+        .filter(|r| !compares.contains(&r.code))
+        .partition(|r| rules::PER_TABLE.contains(&r.code));
+    let mut checked: Vec<(String, &'static str)> = template
+        .tables()
+        .flat_map(|t| per_table.iter().map(|r| (t.logical_id.to_string(), r.code)))
+        .collect();
+    checked.extend(whole.iter().map(|r| (String::new(), r.code)));
+    checked
+}
+
 fn failed(path: String, error: LoadError, source: Option<SourceText>) -> FileReport {
     FileReport {
         errors: vec![error],
+        checked: Vec::new(),
         source,
         ..FileReport::new(path, Status::Failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(summary: Summary) -> Report {
+        Report {
+            files: Vec::new(),
+            summary,
+            elapsed: Duration::ZERO,
+            stale_baseline: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fail_on_sets_the_lowest_severity_that_fails_the_run() {
+        let warnings = report(Summary {
+            findings: 1,
+            warning_findings: 1,
+            ..Summary::default()
+        });
+        assert_eq!(warnings.exit_code_for(FailOn::Error), 0);
+        assert_eq!(warnings.exit_code_for(FailOn::Warning), 1);
+        assert_eq!(warnings.exit_code_for(FailOn::Never), 0);
+        let errors = report(Summary {
+            findings: 1,
+            error_findings: 1,
+            ..Summary::default()
+        });
+        assert_eq!(errors.exit_code_for(FailOn::Error), 1);
+        assert_eq!(errors.exit_code_for(FailOn::Warning), 1);
+        assert_eq!(errors.exit_code_for(FailOn::Never), 0);
+        assert_eq!(errors.exit_code(), 1);
+    }
+
+    #[test]
+    fn fails_agrees_with_the_exit_code_per_severity() {
+        assert!(FailOn::Error.fails(Severity::Error));
+        assert!(!FailOn::Error.fails(Severity::Warning));
+        assert!(FailOn::Warning.fails(Severity::Warning));
+        assert!(!FailOn::Warning.fails(Severity::Note));
+        assert!(!FailOn::Never.fails(Severity::Error));
+    }
+
+    #[test]
+    fn a_file_that_could_not_be_checked_exits_2_whatever_fail_on_says() {
+        let failed = report(Summary {
+            errors: 1,
+            ..Summary::default()
+        });
+        for fail_on in [FailOn::Error, FailOn::Warning, FailOn::Never] {
+            assert_eq!(failed.exit_code_for(fail_on), 2);
+        }
     }
 }

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::check::FailOn;
 use crate::load::Limits;
 use crate::report::inventory::InventoryFormat;
-use crate::report::Format;
+use crate::report::Output;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -126,9 +127,16 @@ pub struct CheckArgs {
     /// Files or directories to check (default: the current directory).
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format, optionally into a file: human, json, compact, github, sarif, junit.
+    /// Repeat for several reports from one run (`--format github --format
+    /// sarif=results.sarif`); at most one may go to stdout. Default: human.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<Output>,
+
+    /// Which findings fail the run with exit code 1 (default: `fail_on` of the config
+    /// file, else error). Files that cannot be checked always exit with 2.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
 
     /// Do not respect .gitignore, .ignore and git exclude files (CDK's cdk.out is usually ignored).
     #[arg(long)]

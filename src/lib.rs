@@ -17,6 +17,7 @@ pub mod git;
 pub mod inventory;
 pub mod load;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -4,19 +4,20 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use ddb_guard::base::{self, Baseline, ReadLimits};
 use ddb_guard::baseline::{self as findings_baseline, BaselineError};
-use ddb_guard::check::{self, Report, Settings};
+use ddb_guard::check::{self, FailOn, Report, Settings};
 use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command, InitArgs, InventoryArgs, RuleArgs};
 use ddb_guard::config::{self, ConfigError};
 use ddb_guard::discover::{self, Discovery, WalkOptions};
 use ddb_guard::finding::Applicability;
 use ddb_guard::fix::{self, FixMode};
 use ddb_guard::inventory;
+use ddb_guard::progress::{self, Progress};
 use ddb_guard::report::inventory::InventoryFormat;
-use ddb_guard::report::{self, Format, RenderOptions};
+use ddb_guard::report::{self, github, Destination, Format, Output, RenderOptions};
 use ddb_guard::rules::{self, doc, select};
 
 fn main() -> ExitCode {
@@ -86,6 +87,19 @@ fn inventory_command(args: &InventoryArgs) -> ExitCode {
 
 /// `check`, or `diff OLD NEW` when `diff` is given.
 fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
+    let outputs = if args.formats.is_empty() {
+        vec![Output {
+            format: Format::Human,
+            destination: Destination::Stdout,
+        }]
+    } else {
+        args.formats.clone()
+    };
+    if let Err(message) = report::check_outputs(&outputs) {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
     if let Some(threads) = args.threads {
         // Only fails if a global pool exists already, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -97,6 +111,13 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         Err(e) => return usage_error(&e.to_string(), None),
     };
     let (walk, settings) = (&resolved.walk, &resolved.settings);
+    // The flag wins over the config file, which wins over the default (`error`).
+    let fail_on = match (args.fail_on, resolved.fail_on) {
+        (Some(flag), _) => flag,
+        (None, Some(config::FailOnName::Error)) | (None, None) => FailOn::Error,
+        (None, Some(config::FailOnName::Warning)) => FailOn::Warning,
+        (None, Some(config::FailOnName::Never)) => FailOn::Never,
+    };
     if args.unsafe_fixes && !args.fix && !args.diff {
         return usage_error("--unsafe-fixes needs --fix or --diff", None);
     }
@@ -125,7 +146,24 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         files: discovery.files.clone(),
         errors: discovery.errors.clone(),
     };
-    let mut report = check::run_against(discovery, &baseline, settings);
+    let machine_stdout_piped = !std::io::stdout().is_terminal()
+        && outputs
+            .iter()
+            .any(|o| o.destination == Destination::Stdout && o.format != Format::Human);
+    let progress = progress::wanted(
+        discovery.files.len(),
+        std::io::stderr().is_terminal(),
+        progress::in_ci(std::env::var_os("CI").as_deref()),
+        machine_stdout_piped,
+    )
+    .then(|| Progress::start(discovery.files.len()));
+    let mut report = match &progress {
+        Some(p) => check::run_against_counting(discovery, &baseline, settings, p.counter()),
+        None => check::run_against(discovery, &baseline, settings),
+    };
+    if let Some(p) = progress {
+        p.finish();
+    }
     let recorded = match findings_baseline_for(args, &report) {
         Ok(recorded) => recorded,
         Err(e) => return usage_error(&e.to_string(), None),
@@ -167,7 +205,7 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         for (path, error) in refused {
             report.add_error(&path, error);
         }
-        let (code, _) = render(args, &report);
+        let (code, _) = render(args, &outputs, fail_on, &report);
         // Files were written whatever happened to stdout: always say so.
         let _ = writeln!(
             std::io::stderr(),
@@ -177,22 +215,31 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         );
         return code;
     }
-    let (code, complete) = render(args, &report);
-    if complete && args.format == Format::Human {
+    let (code, complete) = render(args, &outputs, fail_on, &report);
+    let human_on_stdout = outputs
+        .iter()
+        .any(|o| o.format == Format::Human && o.destination == Destination::Stdout);
+    if complete && human_on_stdout {
         hint_fixable(&report);
     }
     code
 }
 
-/// Render the report; the flag says whether all of it reached stdout (a reader that
-/// closed the pipe wants no more, on stdout or stderr).
-fn render(args: &CheckArgs, report: &Report) -> (ExitCode, bool) {
-    let stdout = std::io::stdout();
+/// Render the report into every requested output (and the GitHub job summary); the flag
+/// says whether all of stdout's report got out (a reader that closed the pipe wants no
+/// more, on stdout or stderr).
+fn render(
+    args: &CheckArgs,
+    outputs: &[Output],
+    fail_on: FailOn,
+    report: &Report,
+) -> (ExitCode, bool) {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
     let options = RenderOptions {
@@ -200,19 +247,82 @@ fn render(args: &CheckArgs, report: &Report) -> (ExitCode, bool) {
         width: terminal_width(),
         timing: true,
         show_suppressed: args.show_suppressed,
+        fail_on,
     };
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let written =
-        report::render(args.format, report, &options, &mut out).and_then(|()| out.flush());
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            // stderr may be closed too; nothing is left to tell, and the exit code says it.
-            let _ = writeln!(std::io::stderr(), "ddb-guard: cannot write output: {e}");
-            return (ExitCode::from(2), false);
+    let mut failed = false;
+    let mut complete = true;
+    for output in outputs {
+        match write_output(output, report, &options) {
+            Ok(true) => {}
+            Ok(false) => complete = false,
+            Err(message) => {
+                tell(&message);
+                failed = true;
+                complete = false;
+            }
         }
-        return (ExitCode::from(report.exit_code() as u8), false);
     }
-    (ExitCode::from(report.exit_code() as u8), true)
+    if outputs.iter().any(|o| o.format == Format::Github) {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            let path = std::path::PathBuf::from(path);
+            if let Err(e) = github::append_step_summary(&path, report) {
+                tell(&format!(
+                    "cannot write the job summary to {}: {e}",
+                    path.display()
+                ));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return (ExitCode::from(2), false);
+    }
+    (
+        ExitCode::from(report.exit_code_for(fail_on) as u8),
+        complete,
+    )
+}
+
+/// Render one report to its destination: `Ok(false)` when stdout's reader closed the
+/// pipe early, an error message naming the output that failed.
+fn write_output(output: &Output, report: &Report, options: &RenderOptions) -> Result<bool, String> {
+    match &output.destination {
+        Destination::Stdout => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let written =
+                report::render(output.format, report, options, &mut out).and_then(|()| out.flush());
+            match written {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+                Err(e) => Err(format!("cannot write output: {e}")),
+            }
+        }
+        Destination::File(path) => {
+            // Colour codes do not belong in a file.
+            let options = RenderOptions {
+                color: false,
+                ..*options
+            };
+            let mut bytes = Vec::new();
+            report::render(output.format, report, &options, &mut bytes)
+                .and_then(|()| report::write_file_atomically(path, &bytes))
+                .map(|()| true)
+                .map_err(|e| {
+                    format!(
+                        "cannot write {} report to {}: {e}",
+                        output.format.name(),
+                        path.display()
+                    )
+                })
+        }
+    }
+}
+
+/// An error on stderr. stderr may be closed too; then nothing is left to tell, and the
+/// exit code says it.
+fn tell(message: &str) {
+    let _ = writeln!(std::io::stderr(), "ddb-guard: {message}");
 }
 
 /// Nothing could be compared (no repository, unknown revision, bad arguments): exit 2.

@@ -99,8 +99,16 @@ pub fn pipeline(bytes: &[u8], name: &str) {
         width: 80,
         timing: false,
         show_suppressed: true,
+        fail_on: Default::default(),
     };
-    for format in [report::Format::Human, report::Format::Json] {
+    for format in [
+        report::Format::Human,
+        report::Format::Json,
+        report::Format::Compact,
+        report::Format::Github,
+        report::Format::Sarif,
+        report::Format::Junit,
+    ] {
         report::render(format, &report, &options, &mut std::io::sink()).expect("render to a sink");
     }
 }

@@ -3,6 +3,15 @@
 
 use super::{Rule, RULES};
 
+/// The project's repository: the one place its URL is spelled (Cargo.toml `repository`).
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// Where a rule's generated page lives (`docs/rules/<CODE>.md` in the repository), for
+/// SARIF `helpUri` and links in other reports.
+pub fn url(code: &str) -> String {
+    format!("{REPOSITORY}/blob/main/docs/rules/{code}.md")
+}
+
 /// The Markdown body of a rule's doc comment, without its `CODE name` title line.
 pub fn markdown(rule: &Rule) -> String {
     let mut lines = rule

@@ -71,6 +71,10 @@ pub const RULES: &[&Rule] = &[
     &unused_suppression::RULE,
 ];
 
+/// Rules whose subject is each table: reports that list checks (JUnit) show one check per
+/// table for these, and one per template for every other rule.
+pub const PER_TABLE: &[&str] = &["DDB001", "DDB002", "DDB003", "DDB004"];
+
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
     RULES
         .iter()
