@@ -48,6 +48,43 @@ pub struct InventoryArgs {
 
     #[command(flatten)]
     pub input: InputArgs,
+
+    /// Read this config file instead of looking for ddb-guard.toml in the current directory and its parents.
+    #[arg(long, value_name = "PATH", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file.
+    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
+    pub isolated: bool,
+
+    /// Apply the config's `exclude` also to files named on the command line (for pre-commit).
+    #[arg(long, help_heading = "Configuration")]
+    pub force_exclude: bool,
+}
+
+impl InventoryArgs {
+    /// The `check` arguments that find and read the same files with the same config, so
+    /// that the config file is resolved once, in one place, for both commands.
+    pub fn as_check_args(&self) -> Result<CheckArgs, clap::Error> {
+        use clap::{Args as _, FromArgMatches as _};
+        let defaults = CheckArgs::augment_args(clap::Command::new("inventory"))
+            .try_get_matches_from(["inventory"])?;
+        let mut check = CheckArgs::from_arg_matches(&defaults)?;
+        let input = &self.input;
+        check.paths = self.paths.clone();
+        check.no_ignore = input.no_ignore;
+        check.hidden = input.hidden;
+        check.follow = input.follow;
+        check.threads = input.threads;
+        check.max_file_size = input.max_file_size;
+        check.max_depth = input.max_depth;
+        check.max_nodes = input.max_nodes;
+        check.max_scalar_len = input.max_scalar_len;
+        check.config = self.config.clone();
+        check.isolated = self.isolated;
+        check.force_exclude = self.force_exclude;
+        Ok(check)
+    }
 }
 
 /// How files are found and read: the same choices as `check`.

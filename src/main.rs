@@ -11,7 +11,7 @@ use ddb_guard::baseline::{self as findings_baseline, BaselineError};
 use ddb_guard::check::{self, FailOn, Report, Settings};
 use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command, InitArgs, InventoryArgs, RuleArgs};
 use ddb_guard::config::{self, ConfigError};
-use ddb_guard::discover::{self, Discovery, WalkOptions};
+use ddb_guard::discover::{self, Discovery};
 use ddb_guard::finding::Applicability;
 use ddb_guard::fix::{self, FixMode};
 use ddb_guard::inventory;
@@ -40,27 +40,24 @@ fn main() -> ExitCode {
     }
 }
 
-/// `inventory`: the same discovery, prefilter and limits as `check`; exit 2 when a file
+/// `inventory`: the same config, discovery, prefilter and limits as `check`; exit 2 when a file
 /// cannot be read, else 0.
 fn inventory_command(args: &InventoryArgs) -> ExitCode {
-    let input = &args.input;
-    if let Some(threads) = input.threads {
+    if let Some(threads) = args.input.threads {
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.into())
             .build_global();
     }
-    let walk = WalkOptions {
-        respect_ignore: !input.no_ignore,
-        hidden: input.hidden,
-        follow_links: input.follow,
-        ..WalkOptions::default()
+    let check_args = match args.as_check_args() {
+        Ok(check_args) => check_args,
+        Err(e) => return usage_error(&e.to_string(), None),
     };
-    let settings = Settings {
-        max_file_size: input.max_file_size,
-        limits: input.limits(),
-        ..Settings::default()
+    let resolved = match resolve(&check_args) {
+        Ok(resolved) => resolved,
+        Err(e) => return usage_error(&e.to_string(), None),
     };
-    let inventory = inventory::run(discover::discover(&args.paths, &walk), &settings);
+    let (walk, settings) = (&resolved.walk, &resolved.settings);
+    let inventory = inventory::run(discover::discover(&args.paths, walk), settings);
     let code = ExitCode::from(inventory.exit_code() as u8);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written =

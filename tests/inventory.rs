@@ -272,3 +272,31 @@ fn ddb005_is_off_by_default_and_agrees_with_the_backup_column_when_selected() {
         .collect();
     assert_eq!(uncovered, ["AuditTable"]);
 }
+
+#[test]
+fn the_config_file_applies_as_in_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "ddb-guard.toml",
+        "exclude = [\"generated/\"]\nallow_retain_except_on_create = false\n",
+    );
+    write(
+        dir.path(),
+        "stack.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: RetainExceptOnCreate\n    UpdateReplacePolicy: Retain\n",
+    );
+    write(
+        dir.path(),
+        "generated/other.yaml",
+        "Resources:\n  G:\n    Type: AWS::DynamoDB::Table\n",
+    );
+    let (code, json) = inventory_json(dir.path(), &[]);
+    assert_eq!(code, 0);
+    let tables = json["tables"].as_array().expect("tables");
+    assert_eq!(tables.len(), 1, "generated/ is excluded: {tables:?}");
+    assert_eq!(tables[0]["retained_on_delete"], false);
+    let (_, json) = inventory_json(dir.path(), &["--isolated"]);
+    assert_eq!(json["tables"].as_array().map(Vec::len), Some(2));
+    assert_eq!(table(&json, "stack.yaml", "T")["retained_on_delete"], true);
+}
