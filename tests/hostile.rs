@@ -1026,3 +1026,38 @@ fn unsafe_fix_into_a_flow_mapping_with_an_implicit_null_is_applied_not_refused()
         "{stdout}"
     );
 }
+
+#[test]
+fn unsafe_fix_of_a_tag_without_a_value_is_applied_not_refused() {
+    // Found by the fix_roundtrip fuzz target after the implicit-null span fix: `!Sub` with
+    // no value must keep the span of its tag, or replacing it is refused.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("tag.yaml"),
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    UpdateReplacePolicy: !Sub",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("ddb-guard")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--diff",
+            "--unsafe-fixes",
+            "--color",
+            "never",
+            "tag.yaml",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("refused") && !stdout.contains("refused"),
+        "{stderr}{stdout}"
+    );
+    assert!(
+        stdout.contains("+    UpdateReplacePolicy: Retain"),
+        "{stdout}"
+    );
+}

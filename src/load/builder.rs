@@ -85,8 +85,9 @@ impl<'s, 'l> Builder<'s, 'l> {
         let is_merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
         // An implicit null (`{a}`, `{a, b: c}`, `a:`) has no text, but the parser's event
         // spans the next token (`}` or `,`); an edit after that value would land past
-        // it. Found by the fix_roundtrip fuzz target.
-        let span = if style == ScalarStyle::Plain && text.is_empty() {
+        // it. Found by the fix_roundtrip fuzz target. A tagged one (`!Sub` alone) keeps
+        // the span of its tag.
+        let span = if style == ScalarStyle::Plain && text.is_empty() && tag.is_none() {
             Span::new(span.start, span.start)
         } else {
             span
