@@ -10,9 +10,8 @@
 # run through a stub `cargo` that records its arguments (TEST_ACTION_REAL_CARGO=1 runs the
 # real `cargo install`, a release build: slow).
 #
-# The check scenarios need `--format github|sarif|json=FILE` and `--fail-on` (CI outputs), and
-# the pull-request scenarios `check --base` (pull-request guard). Until the binary has them,
-# those scenarios are reported as SKIPPED and the script says so at the end.
+# Then the real binary (with its --format github|sarif|json=FILE, --fail-on and --base) runs
+# the check step on the examples and on a pull request that deletes a table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -31,7 +30,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ddb-guard-test-action.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 passed=0
-skipped=()
 fail() {
     echo "FAIL: $*" >&2
     exit 1
@@ -369,16 +367,12 @@ git -C "$pr" merge-base "$base_sha" HEAD >/dev/null 2>&1 ||
     fail "run.sh did not fetch the base commit and the history joining it to HEAD"
 ok "run.sh: a pull request's base SHA (from the event) and its merge base are fetched into the shallow clone"
 # What run.sh fetched is enough for the real pull-request guard.
-if "$bin" check --help 2>/dev/null | grep -q -- '--base'; then
-    status=0
-    (cd "$pr" && "$bin" check --format json --base "$base_sha" templates-examples) >"$tmp/pr-report.json" \
-        2>"$tmp/pr-stderr" || status=$?
-    [[ $status == 1 ]] || fail "check --base after run.sh's fetch: exit $status: $(cat "$tmp/pr-stderr")"
-    grep -q '"rule": "DDB020"' "$tmp/pr-report.json" || fail "no DDB020 for the deleted template"
-    ok "run.sh: after its fetch, the real check --base finds the deleted table (DDB020)"
-else
-    skipped+=("real check --base after the fetch: this ddb-guard has no check --base")
-fi
+status=0
+(cd "$pr" && "$bin" check --format json --base "$base_sha" templates-examples) >"$tmp/pr-report.json" \
+    2>"$tmp/pr-stderr" || status=$?
+[[ $status == 1 ]] || fail "check --base after run.sh's fetch: exit $status: $(cat "$tmp/pr-stderr")"
+grep -q '"rule": "DDB020"' "$tmp/pr-report.json" || fail "no DDB020 for the deleted template"
+ok "run.sh: after its fetch, the real check --base finds the deleted table (DDB020)"
 
 rm -rf "$pr"
 git_quiet clone --depth 1 --branch feature "file://$origin" "$pr"
@@ -394,66 +388,46 @@ args_are check --format github --format "json=$(json_arg)" --base HEAD~0 -- .
 ok "run.sh: GITHUB_BASE_REF alone gives origin/<base>; 'none' disables; an explicit base is used on any event"
 
 # ---------------------------------------------------------------------------------------------
-# The check step, part 2: the real binary on the examples. Needs the CI output formats; probe
-# the binary rather than guess.
-probe="$tmp/probe"
-mkdir -p "$probe/empty"
-real=1
-if ! "$bin" check --format github --format "json=$probe/r.json" --format "sarif=$probe/r.sarif" \
-    --fail-on never "$probe/empty" >/dev/null 2>&1; then
-    real=0
-    skipped+=("real-binary check scenarios: this ddb-guard has no --format github/sarif/json=FILE or --fail-on yet")
-fi
-has_base=0
-if "$bin" check --help 2>/dev/null | grep -q -- '--base'; then has_base=1; fi
+# The check step, part 2: the real binary on the examples.
+# ---------------------------------------------------------------------------------------------
+# The examples as they are at the base (all tables), in their own workspace.
+ex="$tmp/examples"
+git_quiet clone "file://$origin" "$ex"
+expected_json="$tmp/expected.json"
+(cd "$ex" && "$bin" check --format json templates-examples >"$expected_json") || true
 
-if ((real == 1)); then
-    # The examples as they are at the base (all tables), in their own workspace.
-    ex="$tmp/examples"
-    git_quiet clone "file://$origin" "$ex"
-    expected_json="$tmp/expected.json"
-    (cd "$ex" && "$bin" check --format json templates-examples >"$expected_json") || true
+check_step "$ex" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples \
+    INPUT_SARIF_FILE=results/ddb-guard.sarif INPUT_FAIL_ON="" INPUT_BASE="" INPUT_CONFIG="" INPUT_ARGS=""
+[[ $status == 1 ]] || fail "check step on the examples: exit $status, expected 1: $(cat "$sdir/stderr")"
+"$python" "$repo/scripts/test-action-check.py" "$expected_json" "$sdir/stdout" "$sdir/summary" \
+    "$sdir/output" "$ex/results/ddb-guard.sarif" || fail "check step outputs (see above)"
+contains "$sdir/summary" "## DynamoDB protection inventory"
+# shellcheck disable=SC2016 # Markdown backticks, not a command substitution
+contains "$sdir/summary" '| `templates-examples/backup/orders-data.yaml` | `OrdersTable` |'
+ok "real check: annotations, job summary, outputs and SARIF agree with the JSON report (exit 1)"
 
-    check_step "$ex" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples \
-        INPUT_SARIF_FILE=results/ddb-guard.sarif INPUT_FAIL_ON="" INPUT_BASE="" INPUT_CONFIG="" INPUT_ARGS=""
-    [[ $status == 1 ]] || fail "check step on the examples: exit $status, expected 1: $(cat "$sdir/stderr")"
-    "$python" "$repo/scripts/test-action-check.py" "$expected_json" "$sdir/stdout" "$sdir/summary" \
-        "$sdir/output" "$ex/results/ddb-guard.sarif" || fail "check step outputs (see above)"
-    contains "$sdir/summary" "## DynamoDB protection inventory"
-    # shellcheck disable=SC2016 # Markdown backticks, not a command substitution
-    contains "$sdir/summary" '| `templates-examples/backup/orders-data.yaml` | `OrdersTable` |'
-    ok "real check: annotations, job summary, outputs and SARIF agree with the JSON report (exit 1)"
+check_step "$ex" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples INPUT_SARIF_FILE="" \
+    INPUT_FAIL_ON=never
+[[ $status == 0 ]] || fail "fail-on never: exit $status"
+[[ -z $(output_of "$sdir/output" sarif-file) ]] || fail "sarif-file output without a SARIF file"
+[[ $(output_of "$sdir/output" findings) -gt 0 ]] || fail "fail-on never must still count findings"
+ok "real check: fail-on never passes with the findings counted; empty sarif-file writes none"
 
-    check_step "$ex" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples INPUT_SARIF_FILE="" \
-        INPUT_FAIL_ON=never
-    [[ $status == 0 ]] || fail "fail-on never: exit $status"
-    [[ -z $(output_of "$sdir/output" sarif-file) ]] || fail "sarif-file output without a SARIF file"
-    [[ $(output_of "$sdir/output" findings) -gt 0 ]] || fail "fail-on never must still count findings"
-    ok "real check: fail-on never passes with the findings counted; empty sarif-file writes none"
+check_step "$ex" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples/retained INPUT_SARIF_FILE=clean.sarif
+[[ $status == 0 ]] || fail "retained examples: exit $status: $(cat "$sdir/stderr")"
+[[ $(output_of "$sdir/output" findings) == 0 ]] || fail "the retained examples have findings"
+[[ -s $ex/clean.sarif ]] || fail "no SARIF for a clean run"
+ok "real check: a clean run exits 0 with findings=0 and still writes the SARIF"
 
-    check_step "$ex" DDB_GUARD_BIN="$bin" INPUT_PATHS=templates-examples/retained INPUT_SARIF_FILE=clean.sarif
-    [[ $status == 0 ]] || fail "retained examples: exit $status: $(cat "$sdir/stderr")"
-    [[ $(output_of "$sdir/output" findings) == 0 ]] || fail "the retained examples have findings"
-    [[ -s $ex/clean.sarif ]] || fail "no SARIF for a clean run"
-    ok "real check: a clean run exits 0 with findings=0 and still writes the SARIF"
-
-    if ((has_base == 1)); then
-        rm -rf "$pr"
-        git_quiet clone --depth 1 --branch feature "file://$origin" "$pr"
-        EVENT_NAME=pull_request EVENT_PATH="$tmp/pr.json" BASE_REF=main \
-            check_step "$pr" DDB_GUARD_BIN="$bin" PR_BASE_SHA="$pr_base" \
-            INPUT_PATHS=templates-examples INPUT_SARIF_FILE=pr.sarif
-        [[ $status == 1 ]] || fail "pull request deleting a table: exit $status: $(cat "$sdir/stderr")"
-        contains "$sdir/stdout" "title=DDB020"
-        grep -q '"ruleId": *"DDB020"' "$pr/pr.sarif" || fail "DDB020 is not in the SARIF"
-        ok "real check: a pull request that deletes a table's template fails with DDB020"
-    else
-        skipped+=("real-binary pull-request scenario: this ddb-guard has no check --base yet")
-    fi
-fi
+rm -rf "$pr"
+git_quiet clone --depth 1 --branch feature "file://$origin" "$pr"
+EVENT_NAME=pull_request EVENT_PATH="$tmp/pr.json" BASE_REF=main \
+    check_step "$pr" DDB_GUARD_BIN="$bin" PR_BASE_SHA="$pr_base" \
+    INPUT_PATHS=templates-examples INPUT_SARIF_FILE=pr.sarif
+[[ $status == 1 ]] || fail "pull request deleting a table: exit $status: $(cat "$sdir/stderr")"
+contains "$sdir/stdout" "title=DDB020"
+grep -q '"ruleId": *"DDB020"' "$pr/pr.sarif" || fail "DDB020 is not in the SARIF"
+ok "real check: a pull request that deletes a table's template fails with DDB020"
 
 echo
 echo "$passed passed"
-if ((${#skipped[@]} > 0)); then
-    printf 'SKIPPED: %s\n' "${skipped[@]}"
-fi
