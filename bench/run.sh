@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# bench/run.sh - time ddb-guard against the floor (ripgrep) and the peers (cfn-guard, cfn-lint).
+#
+# Usage: bench/run.sh [options] CORPUS_DIR [COPIES]
+#
+# Materializes COPIES (default 10) renamed copies of the template files of CORPUS_DIR in a
+# temporary directory, then times, with hyperfine (median of several warm runs):
+#   corpus xCOPIES   ddb-guard check --format json, with all threads and with --threads 1,
+#                    against the floor `rg -il dynamodb` on the same tree;
+#   corpus x1        ddb-guard and rg (for the x1 vs xCOPIES peak RSS comparison);
+#   peer-ok x1       the corpus minus the files on which a peer aborts its whole run
+#                    (bench/peer-exclusions.txt): ddb-guard, cfn-guard, cfn-lint;
+#   DynamoDB subset  the peer-ok files that mention DynamoDB (every file is parsed there).
+# Peak RSS comes from /usr/bin/time -v. Prints a Markdown table, the ratios and a line per
+# target saying met or missed. Peers are timed only when installed (see bench/README.md).
+#
+# Options:
+#   --runs N         timed runs per fast command (default 5; the median is reported)
+#   --slow-runs N    timed runs of cfn-lint on the whole peer-ok set (default 1: ~minutes each)
+#   --no-peers       skip cfn-guard and cfn-lint even when installed
+#   --no-micro       skip `cargo bench --bench loaders` (the loader MB/s targets)
+#   --keep           keep the temporary corpus directory (its path is printed)
+#   --out FILE       also write the report (Markdown) to FILE
+#   -h, --help       this text
+#
+# Environment: DDB_GUARD=path/to/binary skips the release build; MAKE_BIG_CORPUS=path to
+# make-big-corpus.sh (default: CORPUS_DIR/../bench/make-big-corpus.sh, else a built-in copy
+# loop with the same layout); TMPDIR for where the copies go.
+# Installs hyperfine, ripgrep and GNU time with apt-get when missing (idempotent).
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+runs=5 slow_runs=1 peers=1 micro=1 keep=0 out=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift ;;
+    --slow-runs) slow_runs=$2; shift ;;
+    --no-peers) peers=0 ;;
+    --no-micro) micro=0 ;;
+    --keep) keep=1 ;;
+    --out) out=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; args+=("$@"); break ;;
+    -*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+[ ${#args[@]} -ge 1 ] && [ ${#args[@]} -le 2 ] || { usage >&2; exit 2; }
+corpus=${args[0]}
+copies=${args[1]:-10}
+[ -d "$corpus" ] || { echo "not a directory: $corpus" >&2; exit 2; }
+case "$copies" in ''|*[!0-9]*|0) echo "COPIES must be a positive integer: $copies" >&2; exit 2 ;; esac
+corpus=$(cd "$corpus" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+
+# --- tools ---------------------------------------------------------------------------------
+need=()
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v rg >/dev/null || need+=(ripgrep)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    echo "installing ${need[*]} with apt-get" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+  else
+    echo "missing ${need[*]}: install them (Debian: apt-get install ${need[*]})" >&2
+    exit 2
+  fi
+fi
+
+if [ -z "${DDB_GUARD:-}" ]; then
+  echo "building ddb-guard (release)" >&2
+  (cd "$repo" && cargo build --release --locked --quiet) >&2
+  DDB_GUARD=$repo/target/release/ddb-guard
+fi
+ddb=$DDB_GUARD
+[ -x "$ddb" ] || { echo "not an executable: $ddb" >&2; exit 2; }
+
+have_guard=0 have_lint=0
+if [ "$peers" -eq 1 ]; then
+  command -v cfn-guard >/dev/null && have_guard=1
+  command -v cfn-lint >/dev/null && have_lint=1
+fi
+
+# --- corpora -------------------------------------------------------------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ddb-bench.XXXXXX")
+if [ "$keep" -eq 1 ]; then
+  echo "corpora kept in $tmp" >&2
+else
+  trap 'rm -rf "$tmp"' EXIT
+fi
+
+template_files() { # DIR -> NUL-separated ./relative paths of template files, sorted
+  (cd "$1" && find . -type f \( -iname '*.yaml' -o -iname '*.yml' -o -iname '*.json' -o -iname '*.template' \) -print0) | sort -z
+}
+
+make_big=${MAKE_BIG_CORPUS:-$corpus/../bench/make-big-corpus.sh}
+echo "materializing $copies copies of $corpus" >&2
+if [ -x "$make_big" ]; then
+  "$make_big" "$corpus" "$copies" "$tmp/big" >&2
+else
+  # Same layout as make-big-corpus.sh --keep-names: c<k>/ holds copy k.
+  width=${#copies}; [ "$width" -lt 4 ] && width=4
+  template_files "$corpus" > "$tmp/all"
+  for k in $(seq 1 "$copies"); do
+    tag=$(printf "c%0${width}d" "$k")
+    mkdir -p "$tmp/big/$tag"
+    tar -C "$corpus" --null -T "$tmp/all" -cf - | tar -C "$tmp/big/$tag" -xf -
+  done
+fi
+x1=$(find "$tmp/big" -mindepth 1 -maxdepth 1 -type d | sort | head -n 1)
+
+# Peer-ok: the corpus minus every file any peer aborts on; the exclusion list is relative
+# to the shared corpus, so a different corpus simply excludes nothing that is not there.
+exclusions=$here/peer-exclusions.txt
+template_files "$corpus" | tr '\0' '\n' | sed 's,^\./,,' > "$tmp/all.txt"
+grep -v '^#' "$exclusions" | cut -f2 | sed '/^$/d' | sort -u > "$tmp/excluded.txt"
+grep -vxF -f "$tmp/excluded.txt" "$tmp/all.txt" | tr '\n' '\0' > "$tmp/peer-ok.list" || true
+mkdir -p "$tmp/peer-ok" "$tmp/ddb-subset"
+tar -C "$corpus" --null -T "$tmp/peer-ok.list" -cf - | tar -C "$tmp/peer-ok" -xf -
+(cd "$tmp/peer-ok" && rg -il --null dynamodb .) | sort -z > "$tmp/ddb.list" || true
+tar -C "$tmp/peer-ok" --null -T "$tmp/ddb.list" -cf - | tar -C "$tmp/ddb-subset" -xf -
+
+# --- measuring -----------------------------------------------------------------------------
+rows=$tmp/rows.tsv # set tool median_s runs rss_kb files bytes load cpu_s
+: > "$rows"
+
+count_files() { find "$1" -type f | wc -l; }
+count_bytes() { find "$1" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+# measure SET_LABEL DIR TOOL RUNS WARMUP RSS_RUNS CMD...
+measure() {
+  local label=$1 dir=$2 tool=$3 n=$4 warmup=$5 rss_runs=$6
+  shift 6
+  local load csv median rss files bytes
+  load=$(loadavg)
+  echo "timing $tool on $label ($n runs, load $load): $*" >&2
+  csv=$tmp/h.csv
+  hyperfine -N -i --style basic --warmup "$warmup" --runs "$n" --export-csv "$csv" -- "$*" >&2
+  median=$(awk -F, 'NR == 2 {print $4}' "$csv")
+  cpu=$(awk -F, 'NR == 2 {print $5 + $6}' "$csv") # mean user + system
+  # Peak RSS: the median over rss_runs runs of /usr/bin/time -v.
+  rss=$(for _ in $(seq 1 "$rss_runs"); do
+    /usr/bin/time -v "$@" > /dev/null 2> "$tmp/time.txt" || true
+    awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.txt"
+  done | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+  files=$(count_files "$dir")
+  bytes=$(count_bytes "$dir")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$tool" "$median" "$n" "$rss" "$files" "$bytes" "$load" "$cpu" >> "$rows"
+}
+
+big_label="corpus x$copies"
+ddb_json=(check --format json)
+measure "$big_label" "$tmp/big" "rg -il dynamodb" "$runs" 1 1 rg -il dynamodb "$tmp/big"
+measure "$big_label" "$tmp/big" ddb-guard "$runs" 1 3 "$ddb" "${ddb_json[@]}" "$tmp/big"
+measure "$big_label" "$tmp/big" "ddb-guard --threads 1" "$runs" 1 1 "$ddb" "${ddb_json[@]}" --threads 1 "$tmp/big"
+measure "corpus x1" "$x1" "rg -il dynamodb" "$runs" 1 1 rg -il dynamodb "$x1"
+measure "corpus x1" "$x1" ddb-guard "$runs" 1 3 "$ddb" "${ddb_json[@]}" "$x1"
+
+guard_rule=$here/ddb_retain.guard
+lint_args=(--include-checks I3011 --mandatory-checks I3011 --ignore-checks W I E1 E2 E3 E4 E5 E6 E7 E8 E9)
+lint_globs() { for e in yaml yml json template; do printf '%s\n' "$1/**/*.$e"; done; }
+for set in peer-ok ddb-subset; do
+  dir=$tmp/$set
+  label=$([ "$set" = peer-ok ] && echo "peer-ok x1" || echo "DynamoDB subset")
+  measure "$label" "$dir" "rg -il dynamodb" "$runs" 1 1 rg -il dynamodb "$dir"
+  measure "$label" "$dir" ddb-guard "$runs" 1 3 "$ddb" "${ddb_json[@]}" "$dir"
+  if [ "$have_guard" -eq 1 ]; then
+    measure "$label" "$dir" cfn-guard "$runs" 1 1 cfn-guard validate -r "$guard_rule" -d "$dir" -o json
+  fi
+  if [ "$have_lint" -eq 1 ]; then
+    mapfile -t globs < <(lint_globs "$dir")
+    if [ "$set" = peer-ok ]; then n=$slow_runs; w=0; else n=$runs; w=1; fi
+    measure "$label" "$dir" cfn-lint "$n" "$w" 1 cfn-lint "${lint_args[@]}" -- "${globs[@]}"
+  fi
+done
+
+micro_report=""
+if [ "$micro" -eq 1 ]; then
+  echo "running cargo bench --bench loaders (load $(loadavg))" >&2
+  micro_report=$(cd "$repo" && cargo bench --locked --bench loaders 2>/dev/null) || micro_report="cargo bench failed"
+fi
+
+# --- report --------------------------------------------------------------------------------
+report() {
+  local commit
+  commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  echo "## ddb-guard benchmark"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit; host: $(nproc) cores; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- versions: $("$ddb" --version); $(rg --version | head -n 1); $(hyperfine --version)$([ "$have_guard" -eq 1 ] && echo "; $(cfn-guard --version 2>&1 | head -n 1)")$([ "$have_lint" -eq 1 ] && echo "; cfn-lint $(cfn-lint --version 2>&1 | awk '{print $NF}')")"
+  echo "- median s: hyperfine median wall time of warm runs (page cache hot); CPU s: mean user + system time;"
+  echo "  load: 1-minute load average when the row started (a load above the core count inflates wall times);"
+  echo "  peak RSS: /usr/bin/time -v (median of 3 runs for ddb-guard)"
+  echo
+  echo "| set | files | MB | tool | median s | runs | CPU s | files/s | MB/s | peak RSS MB | load |"
+  echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' '{
+    mb = $7 / 1e6
+    printf "| %s | %d | %.1f | %s | %.3f | %d | %.3f | %.0f | %.1f | %.1f | %s |\n", $1, $6, mb, $2, $3, $4, $9, $6 / $3, mb / $3, $5 / 1024, $8
+  }' "$rows"
+  echo
+  echo "### Targets"
+  echo
+  awk -F'\t' -v copies="$copies" -v big="$big_label" '
+    { t[$1 "|" $2] = $3; r[$1 "|" $2] = $5 }
+    function check(name, have, value, op, goal, unit,   ok) {
+      if (!have) { printf "- %s: not measured (tool not installed)\n", name; return }
+      ok = (op == "<=") ? value <= goal : value >= goal
+      printf "- %s: %.2f%s (target %s %s%s): %s\n", name, value, unit, op, goal, unit, ok ? "MET" : "MISSED"
+    }
+    function ratio(a, b) { return (b > 0) ? a / b : 0 }
+    END {
+      g = big "|ddb-guard"; f = big "|rg -il dynamodb"; s = big "|ddb-guard --threads 1"
+      check("corpus x" copies ": ddb-guard / rg wall time", 1, ratio(t[g], t[f]), "<=", 2, "x")
+      check("corpus x" copies ": wall time 2 threads / --threads 1", 1, ratio(t[g], t[s]), "<=", 0.6, "x")
+      check("peak RSS corpus x" copies " / corpus x1", 1, ratio(r[g], r["corpus x1|ddb-guard"]), "<=", 1.2, "x")
+      p = "peer-ok x1|"; d = "DynamoDB subset|"
+      check("peer-ok x1: cfn-guard / ddb-guard", (p "cfn-guard") in t, ratio(t[p "cfn-guard"], t[p "ddb-guard"]), ">=", 15, "x")
+      check("peer-ok x1: cfn-lint / ddb-guard", (p "cfn-lint") in t, ratio(t[p "cfn-lint"], t[p "ddb-guard"]), ">=", 300, "x")
+      check("peer-ok x1: cfn-guard peak RSS / ddb-guard peak RSS", (p "cfn-guard") in r, ratio(r[p "cfn-guard"], r[p "ddb-guard"]), ">=", 10, "x")
+      check("DynamoDB subset: cfn-guard / ddb-guard", (d "cfn-guard") in t, ratio(t[d "cfn-guard"], t[d "ddb-guard"]), ">=", 5, "x")
+      check("DynamoDB subset: cfn-lint / ddb-guard", (d "cfn-lint") in t, ratio(t[d "cfn-lint"], t[d "ddb-guard"]), ">=", 100, "x")
+      check("peer-ok x1: ddb-guard / rg wall time (information)", 1, ratio(t[p "ddb-guard"], t[p "rg -il dynamodb"]), "<=", 2, "x")
+    }' "$rows"
+  if [ -n "$micro_report" ]; then
+    echo
+    echo "### Loaders (cargo bench --bench loaders; targets: YAML >= 70 MB/s, JSON >= 80 MB/s)"
+    echo
+    echo '```'
+    echo "$micro_report"
+    echo '```'
+  fi
+}
+
+if [ -n "$out" ]; then
+  report | tee "$out"
+else
+  report
+fi
