@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::base::{self, BaseFile, Baseline};
-use crate::discover::{self, io_reason, Candidate, Discovery};
+use crate::discover::{io_reason, Candidate, Discovery, Prefilter};
 use crate::finding::{Finding, Severity, Suppression};
 use crate::load::{self, Format, Limits, LoadError};
 use crate::model::Template;
@@ -43,15 +43,9 @@ impl Default for Settings {
 }
 
 impl Settings {
-    fn needles(&self) -> Vec<&'static str> {
-        let mut needles: Vec<&'static str> = self
-            .rules
-            .iter()
-            .flat_map(|r| r.needles.iter().copied())
-            .collect();
-        needles.sort_unstable();
-        needles.dedup();
-        needles
+    /// The prefilter for the enabled rules; build it once per run, not per file.
+    pub fn prefilter(&self) -> Prefilter {
+        Prefilter::new(self.rules.iter().flat_map(|r| r.needles.iter().copied()))
     }
 
     fn override_severities(&self, findings: &mut [Finding]) {
@@ -235,6 +229,7 @@ pub fn run_against_counting(
     done: &AtomicUsize,
 ) -> Report {
     let started = Instant::now();
+    let prefilter = settings.prefilter();
     let mut candidates = discovery.files;
     let mut keys: Vec<Option<PathBuf>> = if baseline.pairs.is_empty() {
         vec![None; candidates.len()]
@@ -264,7 +259,7 @@ pub fn run_against_counting(
                 .as_ref()
                 .and_then(|k| baseline.pairs.get(k))
                 .map(|p| &p.base);
-            let file = check_file_against(c, base, settings);
+            let file = check_file_against(c, base, settings, &prefilter);
             done.fetch_add(1, Ordering::Relaxed);
             file
         })
@@ -334,19 +329,25 @@ pub fn summarize(files: &[FileReport]) -> Summary {
 /// Check one file. A panic inside the pipeline (a bug) fails this file closed, as an
 /// error that makes the run exit 2, and the other files are still checked.
 pub fn check_file(candidate: &Candidate, settings: &Settings) -> FileReport {
-    check_file_against(candidate, None, settings)
+    check_file_against(candidate, None, settings, &settings.prefilter())
 }
 
 fn check_file_against(
     candidate: &Candidate,
     base: Option<&BaseFile>,
     settings: &Settings,
+    prefilter: &Prefilter,
 ) -> FileReport {
     let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         match read_file(&candidate.path, settings.max_file_size) {
-            Ok(bytes) => {
-                check_bytes_against(&candidate.display, &candidate.path, &bytes, base, settings)
-            }
+            Ok(bytes) => check_prefiltered(
+                &candidate.display,
+                &candidate.path,
+                &bytes,
+                base,
+                settings,
+                prefilter,
+            ),
             Err(error) => failed(candidate.display.clone(), error, None),
         }
     }));
@@ -429,9 +430,20 @@ pub fn check_bytes_against(
     base: Option<&BaseFile>,
     settings: &Settings,
 ) -> FileReport {
+    check_prefiltered(display, path, bytes, base, settings, &settings.prefilter())
+}
+
+fn check_prefiltered(
+    display: &str,
+    path: &Path,
+    bytes: &[u8],
+    base: Option<&BaseFile>,
+    settings: &Settings,
+    prefilter: &Prefilter,
+) -> FileReport {
     let mut report = FileReport::new(display.to_string(), Status::Skipped);
     let base = base.filter(|_| !rules::diff_rules(&settings.rules).is_empty());
-    if base.is_none() && !discover::may_match(bytes, &settings.needles()) {
+    if base.is_none() && !prefilter.may_match(bytes) {
         return report;
     }
     let text = match load::decode(bytes) {

@@ -244,23 +244,79 @@ pub fn io_reason(e: &std::io::Error) -> String {
 /// it holds a backslash escape that could spell one after decoding (JSON `\u0044`, YAML
 /// double-quoted `\x44`, `\u`, `\U`, or an escaped line break that joins two halves).
 /// It must never change a result, only save the parse.
-pub fn may_match(bytes: &[u8], needles: &[&str]) -> bool {
-    needles
-        .iter()
-        .any(|n| contains_ignore_ascii_case(bytes, n.as_bytes()))
-        || has_spelling_escape(bytes)
+///
+/// Build it once per run: it owns the needles' SIMD searchers. It folds the haystack in
+/// small chunks (`byte | 0x20`, which maps `A-Z` onto `a-z`) and runs one memmem
+/// search per needle on the folded chunk, which is several times cheaper than verifying
+/// every `d`/`D` of a file by hand. Folding both sides can only add matches (bytes that
+/// differ only in bit 5, such as `@` and `` ` ``), never lose one, so a skipped file is
+/// always a file that no enabled rule can fire on.
+pub struct Prefilter {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    /// The longest needle minus one: how far consecutive chunks overlap.
+    overlap: usize,
 }
 
-fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
-        return true;
-    };
-    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
-    memchr::memchr2_iter(lower, upper, haystack).any(|i| {
-        haystack
-            .get(i + 1..i + 1 + rest.len())
-            .is_some_and(|window| window.eq_ignore_ascii_case(rest))
-    })
+/// Chunk size of the folded copy; needles longer than half of it (none are) are searched
+/// without folding.
+const FOLD_CHUNK: usize = 8 * 1024;
+
+impl Prefilter {
+    pub fn new<'n>(needles: impl IntoIterator<Item = &'n str>) -> Self {
+        let mut folded: Vec<Vec<u8>> = needles.into_iter().map(|n| fold(n.as_bytes())).collect();
+        folded.sort_unstable();
+        folded.dedup();
+        let overlap = folded
+            .iter()
+            .map(|n| n.len().saturating_sub(1))
+            .max()
+            .unwrap_or(0);
+        Prefilter {
+            finders: folded
+                .iter()
+                .map(|n| memchr::memmem::Finder::new(n).into_owned())
+                .collect(),
+            overlap,
+        }
+    }
+
+    pub fn may_match(&self, bytes: &[u8]) -> bool {
+        self.contains_a_needle(bytes) || has_spelling_escape(bytes)
+    }
+
+    fn contains_a_needle(&self, bytes: &[u8]) -> bool {
+        if self.finders.is_empty() {
+            return false;
+        }
+        if self.overlap >= FOLD_CHUNK / 2 {
+            let folded = fold(bytes);
+            return self.finders.iter().any(|f| f.find(&folded).is_some());
+        }
+        // Not a zeroed stack array: zeroing 8 KiB per file cost more than the search.
+        let mut chunk = Vec::with_capacity(bytes.len().min(FOLD_CHUNK));
+        let mut start = 0;
+        loop {
+            let end = (start + FOLD_CHUNK).min(bytes.len());
+            chunk.clear();
+            chunk.extend(bytes[start..end].iter().map(|b| b | 0x20));
+            if self.finders.iter().any(|f| f.find(&chunk).is_some()) {
+                return true;
+            }
+            if end == bytes.len() {
+                return false;
+            }
+            start = end - self.overlap;
+        }
+    }
+}
+
+/// One-off form of [`Prefilter::may_match`], for callers that check a single buffer.
+pub fn may_match(bytes: &[u8], needles: &[&str]) -> bool {
+    Prefilter::new(needles.iter().copied()).may_match(bytes)
+}
+
+fn fold(bytes: &[u8]) -> Vec<u8> {
+    bytes.iter().map(|b| b | 0x20).collect()
 }
 
 fn has_spelling_escape(bytes: &[u8]) -> bool {
@@ -291,6 +347,58 @@ mod tests {
         assert!(may_match(b"Type: \"AWS::Dynamo\\x44B::Table\"", NEEDLES));
         assert!(may_match(b"Type: \"AWS::Dyna\\\n  moDB::Table\"", NEEDLES));
         assert!(!may_match(b"Name: \"a\\tb\"", NEEDLES));
+    }
+
+    #[test]
+    fn prefilter_finds_a_needle_that_straddles_two_fold_chunks() {
+        let prefilter = Prefilter::new(NEEDLES.iter().copied());
+        for cut in 1.."dynamodb".len() {
+            let mut text = vec![b' '; FOLD_CHUNK - cut];
+            text.extend_from_slice(b"DynamoDB");
+            text.extend_from_slice(&[b' '; 100]);
+            assert!(prefilter.may_match(&text), "needle cut at {cut}");
+        }
+        let mut long = vec![b'x'; 5 * FOLD_CHUNK];
+        assert!(!prefilter.may_match(&long));
+        long.extend_from_slice(b"SimpleTable");
+        assert!(prefilter.may_match(&long));
+    }
+
+    #[test]
+    fn prefilter_with_no_needles_only_keeps_escapes() {
+        let prefilter = Prefilter::new([]);
+        assert!(!prefilter.may_match(b"AWS::DynamoDB::Table"));
+        assert!(prefilter.may_match(b"\\u0044ynamoDB"));
+    }
+
+    fn naive_contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    }
+
+    proptest::proptest! {
+        /// Skipping is only sound if every file that holds a needle in any case is kept.
+        #[test]
+        fn prefilter_keeps_every_file_that_holds_a_needle(
+            prefix in proptest::collection::vec(proptest::num::u8::ANY, 0..20_000),
+            suffix in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            upper in proptest::collection::vec(proptest::bool::ANY, 11),
+            which in 0usize..2,
+        ) {
+            let needle: Vec<u8> = NEEDLES[which]
+                .bytes()
+                .zip(&upper)
+                .map(|(b, &u)| if u { b.to_ascii_uppercase() } else { b })
+                .collect();
+            let mut text = prefix.clone();
+            text.extend_from_slice(&needle);
+            text.extend_from_slice(&suffix);
+            let prefilter = Prefilter::new(NEEDLES.iter().copied());
+            proptest::prop_assert!(prefilter.may_match(&text));
+            let naive = NEEDLES.iter().any(|n| naive_contains(&prefix, n.as_bytes()));
+            proptest::prop_assert!(!naive || prefilter.may_match(&prefix));
+        }
     }
 
     #[test]
