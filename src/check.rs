@@ -133,6 +133,9 @@ pub struct Summary {
 
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// Every file with something to show or count beyond "skipped": files the prefilter
+    /// skipped are only counted in `summary` (`files`, `skipped`), so that memory does not
+    /// grow with the size of the repository, only with what is found in it.
     pub files: Vec<FileReport>,
     pub summary: Summary,
     pub elapsed: Duration,
@@ -230,6 +233,7 @@ pub fn run_against_counting(
 ) -> Report {
     let started = Instant::now();
     let prefilter = settings.prefilter();
+    let skipped = AtomicUsize::new(0);
     let mut candidates = discovery.files;
     let mut keys: Vec<Option<PathBuf>> = if baseline.pairs.is_empty() {
         vec![None; candidates.len()]
@@ -263,6 +267,13 @@ pub fn run_against_counting(
             done.fetch_add(1, Ordering::Relaxed);
             file
         })
+        .filter(|f| {
+            let keep = f.status != Status::Skipped || !f.errors.is_empty();
+            if !keep {
+                skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            keep
+        })
         .collect();
     files.extend(
         baseline
@@ -286,7 +297,10 @@ pub fn run_against_counting(
             .map(|e| failed(e.display, LoadError::new(e.message), None)),
     );
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let summary = summarize(&files);
+    let mut summary = summarize(&files);
+    let skipped = skipped.into_inner();
+    summary.files += skipped;
+    summary.skipped += skipped;
     Report {
         files,
         summary,
@@ -671,5 +685,32 @@ mod tests {
         for fail_on in [FailOn::Error, FailOn::Warning, FailOn::Never] {
             assert_eq!(failed.exit_code_for(fail_on), 2);
         }
+    }
+
+    #[test]
+    fn skipped_files_are_counted_but_not_kept() {
+        use crate::discover::{discover, WalkOptions};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("table.yaml"),
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n",
+        )
+        .unwrap();
+        for i in 0..3 {
+            std::fs::write(
+                dir.path().join(format!("bucket{i}.yaml")),
+                "Resources:\n  B:\n    Type: AWS::S3::Bucket\n",
+            )
+            .unwrap();
+        }
+        let discovery = discover(&[dir.path().to_path_buf()], &WalkOptions::default());
+        let report = run(discovery, &Settings::default());
+        assert_eq!(report.summary.files, 4);
+        assert_eq!(report.summary.skipped, 3);
+        assert_eq!(report.summary.templates, 1);
+        let kept: Vec<&str> = report.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(kept.len(), 1);
+        assert!(kept[0].ends_with("table.yaml"), "{kept:?}");
+        assert!(!report.files[0].findings.is_empty());
     }
 }
