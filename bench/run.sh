@@ -18,6 +18,8 @@
 #   --runs N         timed runs per fast command (default 5; the median is reported)
 #   --slow-runs N    timed runs of cfn-lint on the whole peer-ok set (default 1: minutes
 #                    each; 0 skips it)
+#   --warmup N       untimed runs before the timed ones (default 1; not for cfn-lint)
+#   --rss-runs N     /usr/bin/time runs of ddb-guard for peak RSS, median (default 3)
 #   --lint-runs N    timed runs of cfn-lint on the DynamoDB subset (default 3; ~a minute each)
 #   --no-peers       skip cfn-guard and cfn-lint even when installed
 #   --no-micro       skip `cargo bench --bench loaders` (the loader MB/s targets)
@@ -33,13 +35,15 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-runs=5 slow_runs=1 lint_runs=3 peers=1 micro=1 keep=0 out=""
+runs=5 warmup=1 rss_runs=3 slow_runs=1 lint_runs=3 peers=1 micro=1 keep=0 out=""
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift ;;
     --slow-runs) slow_runs=$2; shift ;;
     --lint-runs) lint_runs=$2; shift ;;
+    --warmup) warmup=$2; shift ;;
+    --rss-runs) rss_runs=$2; shift ;;
     --no-peers) peers=0 ;;
     --no-micro) micro=0 ;;
     --keep) keep=1 ;;
@@ -160,11 +164,11 @@ measure() {
 
 big_label="corpus x$copies"
 ddb_json=(check --format json)
-measure "$big_label" "$tmp/big" "rg -il dynamodb" "$runs" 1 1 rg -il dynamodb "$tmp/big"
-measure "$big_label" "$tmp/big" ddb-guard "$runs" 1 3 "$ddb" "${ddb_json[@]}" "$tmp/big"
-measure "$big_label" "$tmp/big" "ddb-guard --threads 1" "$runs" 1 1 "$ddb" "${ddb_json[@]}" --threads 1 "$tmp/big"
-measure "corpus x1" "$x1" "rg -il dynamodb" "$runs" 1 1 rg -il dynamodb "$x1"
-measure "corpus x1" "$x1" ddb-guard "$runs" 1 3 "$ddb" "${ddb_json[@]}" "$x1"
+measure "$big_label" "$tmp/big" "rg -il dynamodb" "$runs" "$warmup" 1 rg -il dynamodb "$tmp/big"
+measure "$big_label" "$tmp/big" ddb-guard "$runs" "$warmup" "$rss_runs" "$ddb" "${ddb_json[@]}" "$tmp/big"
+measure "$big_label" "$tmp/big" "ddb-guard --threads 1" "$runs" "$warmup" 1 "$ddb" "${ddb_json[@]}" --threads 1 "$tmp/big"
+measure "corpus x1" "$x1" "rg -il dynamodb" "$runs" "$warmup" 1 rg -il dynamodb "$x1"
+measure "corpus x1" "$x1" ddb-guard "$runs" "$warmup" "$rss_runs" "$ddb" "${ddb_json[@]}" "$x1"
 
 guard_rule=$here/ddb_retain.guard
 lint_args=(--include-checks I3011 --mandatory-checks I3011 --ignore-checks W I E1 E2 E3 E4 E5 E6 E7 E8 E9)
@@ -172,10 +176,10 @@ lint_globs() { for e in yaml yml json template; do printf '%s\n' "$1/**/*.$e"; d
 for set in peer-ok ddb-subset; do
   dir=$tmp/$set
   label=$([ "$set" = peer-ok ] && echo "peer-ok x1" || echo "DynamoDB subset")
-  measure "$label" "$dir" "rg -il dynamodb" "$runs" 1 1 rg -il dynamodb "$dir"
-  measure "$label" "$dir" ddb-guard "$runs" 1 3 "$ddb" "${ddb_json[@]}" "$dir"
+  measure "$label" "$dir" "rg -il dynamodb" "$runs" "$warmup" 1 rg -il dynamodb "$dir"
+  measure "$label" "$dir" ddb-guard "$runs" "$warmup" "$rss_runs" "$ddb" "${ddb_json[@]}" "$dir"
   if [ "$have_guard" -eq 1 ]; then
-    measure "$label" "$dir" cfn-guard "$runs" 1 1 cfn-guard validate -r "$guard_rule" -d "$dir" -o json
+    measure "$label" "$dir" cfn-guard "$runs" "$warmup" 1 cfn-guard validate -r "$guard_rule" -d "$dir" -o json
   fi
   if [ "$have_lint" -eq 1 ]; then
     mapfile -t globs < <(lint_globs "$dir")
@@ -203,7 +207,7 @@ report() {
   echo "- versions: $("$ddb" --version); $(rg --version | head -n 1); $(hyperfine --version)$([ "$have_guard" -eq 1 ] && echo "; $(cfn-guard --version 2>&1 | head -n 1)")$([ "$have_lint" -eq 1 ] && echo "; cfn-lint $(cfn-lint --version 2>&1 | awk '{print $NF}')")"
   echo "- median s: hyperfine median wall time of warm runs (page cache hot); CPU s: mean user + system time;"
   echo "  load: 1-minute load average when the row started (a load above the core count inflates wall times);"
-  echo "  peak RSS: /usr/bin/time -v (median of 3 runs for ddb-guard)"
+  echo "  peak RSS: /usr/bin/time -v (median of $rss_runs runs for ddb-guard)"
   echo
   echo "| set | files | MB | tool | median s | runs | CPU s | files/s | MB/s | peak RSS MB | load |"
   echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
