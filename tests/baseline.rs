@@ -203,3 +203,34 @@ fn rewriting_a_baseline_keeps_its_permissions() {
         assert_eq!(read_baseline(dir.path())["version"], 1);
     }
 }
+
+#[test]
+fn sarif_leaves_baselined_findings_out_and_keeps_new_ones() {
+    let dir = project();
+    json(dir.path(), &["--write-baseline", "ddb-guard-baseline.json"]);
+    write(
+        dir.path(),
+        "stacks/app.yaml",
+        &format!("{TWO_TABLES}  Sessions:\n    Type: AWS::DynamoDB::Table\n    UpdateReplacePolicy: Retain\n"),
+    );
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "--isolated", "--select", "DDB001,DDB002"])
+        .args(["--baseline", "ddb-guard-baseline.json", "--format", "sarif"])
+        .output()
+        .expect("runs");
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).expect("SARIF is JSON");
+    let results: Vec<String> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["ruleId"].as_str().unwrap_or_default(),
+                r["properties"]["resource"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(results, ["DDB001 Sessions"]);
+}

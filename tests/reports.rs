@@ -255,6 +255,34 @@ fn sarif_output_is_valid_against_the_sarif_2_1_0_schema() {
 }
 
 #[test]
+fn sarif_carries_a_suppressed_finding_with_its_reason_and_the_ignore_entry() {
+    let (sarif, _) = sarif_of(FIXTURES);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let suppressed: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{results:#?}");
+    let result = suppressed[0];
+    assert_eq!(result["ruleId"], "DDB001");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "tests/fixtures/reports/suppressed.yaml"
+    );
+    let suppression = &result["suppressions"][0];
+    assert_eq!(suppression["kind"], "inSource");
+    assert_eq!(
+        suppression["justification"],
+        "CI scratch data, rebuilt on every deploy"
+    );
+    // The location is the `ignore` entry (`- rule: DDB001` on line 11).
+    assert_eq!(
+        suppression["location"]["physicalLocation"]["region"]["startLine"],
+        11
+    );
+}
+
+#[test]
 fn sarif_results_carry_what_code_scanning_needs() {
     let (sarif, _) = sarif_of(EXAMPLES);
     let run = &sarif["runs"][0];

@@ -140,7 +140,19 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<Location<'a>>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression<'a>>,
     properties: ResultProperties<'a>,
+}
+
+/// A `Metadata.ddb-guard.ignore` entry: the reason is the justification, the entry itself
+/// the location, so an auditor can jump from the silenced result to the line that silenced it.
+#[derive(Serialize)]
+struct SarifSuppression<'a> {
+    kind: &'static str,
+    status: &'static str,
+    justification: &'a str,
+    location: Location<'a>,
 }
 
 #[derive(Serialize)]
@@ -237,7 +249,11 @@ fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Log<'a> {
             });
         }
         let mut occurrences: HashMap<(&str, &str), usize> = HashMap::new();
-        for finding in &file.findings {
+        // Suppressed findings are results too (with `suppressions`), counted in the same
+        // occurrence sequence so that a fingerprint does not depend on which are silenced
+        // first. Baselined findings are left out: see the README's SARIF section.
+        let silenced = file.suppressed.iter().map(|(f, s)| (f, Some(s)));
+        for (finding, suppression) in file.findings.iter().map(|f| (f, None)).chain(silenced) {
             let rule_index = *index.entry(finding.code).or_insert_with(|| {
                 // A finding from a rule outside the registry still gets a descriptor, so
                 // that every ruleId resolves.
@@ -248,7 +264,24 @@ fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Log<'a> {
                 .entry((finding.code, finding.resource.as_str()))
                 .or_default();
             *occurrence += 1;
-            results.push(result(file, finding, &uri, rule_index, *occurrence));
+            let mut result = result(file, finding, &uri, rule_index, *occurrence);
+            if let Some(suppression) = suppression {
+                result.suppressions.push(SarifSuppression {
+                    kind: "inSource",
+                    status: "accepted",
+                    justification: &suppression.reason,
+                    location: Location {
+                        id: None,
+                        physical_location: PhysicalLocation {
+                            artifact_location: ArtifactLocation { uri: uri.clone() },
+                            region: region(file, suppression.span),
+                        },
+                        message: None,
+                        logical_locations: Vec::new(),
+                    },
+                });
+            }
+            results.push(result);
         }
     }
     Log {
@@ -318,6 +351,7 @@ fn result<'a>(
             FINGERPRINT_KEY,
             fingerprint(finding.code, uri, &finding.resource, occurrence),
         )]),
+        suppressions: Vec::new(),
         properties: ResultProperties {
             resource: &finding.resource,
             resource_type: &finding.resource_type,
