@@ -363,3 +363,22 @@ pub fn compare_templates(comparison: &Comparison, rules: &[&DiffRule]) -> Vec<Fi
     findings.sort_by_key(|f| (f.span.start, f.code));
     findings
 }
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    /// The rule listing, the docs index and SARIF `rules[]` follow `RULES`, so its order is
+    /// the order users read.
+    #[test]
+    fn rules_are_listed_in_code_order_without_duplicates() {
+        for pair in RULES.windows(2) {
+            assert!(
+                pair[0].code < pair[1].code,
+                "{} must come before {}",
+                pair[1].code,
+                pair[0].code
+            );
+        }
+    }
+}
