@@ -32,7 +32,7 @@ pub struct Pair {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct Baseline {
+pub struct BaseRevision {
     /// Pairs by canonical head path, so that they meet the walk's candidates however the
     /// paths were spelled.
     pub pairs: HashMap<PathBuf, Pair>,
@@ -42,7 +42,7 @@ pub struct Baseline {
     pub warnings: Vec<String>,
 }
 
-impl Baseline {
+impl BaseRevision {
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty() && self.deleted.is_empty()
     }
@@ -79,7 +79,7 @@ pub fn from_git(
     paths: &[PathBuf],
     walk: &WalkOptions,
     read: &ReadLimits,
-) -> Result<Baseline, BaseError> {
+) -> Result<BaseRevision, BaseError> {
     let cwd = std::env::current_dir()
         .map_err(|e| BaseError::Usage(format!("cannot read the current directory: {e}")))?;
     let repo = Repo::discover(&cwd)?;
@@ -112,7 +112,7 @@ pub fn from_git(
     };
     let scopes = Scopes::new(&repo.root, &cwd, args, paths.is_empty());
 
-    let mut baseline = Baseline::default();
+    let mut baseline = BaseRevision::default();
     let mut deleted = Vec::new();
     let mut added = Vec::new();
     let mut changed: Vec<(String, Option<String>)> = Vec::new();
@@ -174,7 +174,7 @@ pub fn from_paths(
     new: &Path,
     walk: &WalkOptions,
     read: &ReadLimits,
-) -> Result<(Baseline, Discovery), BaseError> {
+) -> Result<(BaseRevision, Discovery), BaseError> {
     let kind = |p: &Path| match std::fs::metadata(p) {
         Ok(m) if m.is_file() => Ok(true),
         Ok(m) if m.is_dir() => Ok(false),
@@ -199,7 +199,7 @@ pub fn from_paths(
         )));
     }
     let mut discovery = discover::discover(&[new.to_path_buf()], walk);
-    let mut baseline = Baseline::default();
+    let mut baseline = BaseRevision::default();
     if old_is_file {
         if let Some(file) = read_old(old, read, &mut discovery.errors) {
             baseline.insert(Pair {
@@ -242,7 +242,7 @@ pub fn from_paths(
     Ok((baseline, discovery))
 }
 
-impl Baseline {
+impl BaseRevision {
     fn insert(&mut self, pair: Pair) {
         let key = canonical(&pair.head.path);
         self.pairs.insert(key, pair);
@@ -289,7 +289,7 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 /// logical ID and type (at least one). Each added file pairs at most once. Paths are
 /// relative to the repository root (git) or to OLD and NEW (directories).
 fn pair_moved(
-    baseline: &mut Baseline,
+    baseline: &mut BaseRevision,
     deleted: Vec<(PathBuf, BaseFile)>,
     added: Vec<(PathBuf, Candidate)>,
     read: &ReadLimits,

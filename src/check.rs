@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::base::{self, BaseFile, Baseline};
+use crate::base::{self, BaseFile, BaseRevision};
 use crate::discover::{io_reason, Candidate, Discovery, Prefilter};
 use crate::finding::{Finding, Severity, Suppression};
 use crate::load::{self, Format, Limits, LoadError};
@@ -213,13 +213,13 @@ impl Report {
 /// Check every discovered file in parallel; the result is in path order whatever the
 /// thread count.
 pub fn run(discovery: Discovery, settings: &Settings) -> Report {
-    run_against(discovery, &Baseline::default(), settings)
+    run_against(discovery, &BaseRevision::default(), settings)
 }
 
 /// [`run`], and compare each file that has a base version with it (`check --base`,
 /// `diff`). Changed files the walk skipped (ignored, hidden) are checked anyway: a table
 /// removed there is still removed.
-pub fn run_against(discovery: Discovery, baseline: &Baseline, settings: &Settings) -> Report {
+pub fn run_against(discovery: Discovery, baseline: &BaseRevision, settings: &Settings) -> Report {
     run_against_counting(discovery, baseline, settings, &AtomicUsize::new(0))
 }
 
@@ -227,7 +227,7 @@ pub fn run_against(discovery: Discovery, baseline: &Baseline, settings: &Setting
 /// poll it from another thread without being in the per-file path.
 pub fn run_against_counting(
     discovery: Discovery,
-    baseline: &Baseline,
+    baseline: &BaseRevision,
     settings: &Settings,
     done: &AtomicUsize,
 ) -> Report {

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use ddb_guard::base::{self, Baseline, ReadLimits};
-use ddb_guard::baseline::{self as findings_baseline, BaselineError};
+use ddb_guard::base::{self, BaseRevision, ReadLimits};
+use ddb_guard::baseline::{self, BaselineError};
 use ddb_guard::check::{self, FailOn, Report, Settings};
 use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command, InitArgs, InventoryArgs, RuleArgs};
 use ddb_guard::config::{self, ConfigError};
@@ -136,7 +136,7 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
             }
             Err(e) => return usage_error(&e.to_string(), e.help()),
         },
-        (None, None) => (discover::discover(&args.paths, walk), Baseline::default()),
+        (None, None) => (discover::discover(&args.paths, walk), BaseRevision::default()),
     };
     // Only --fix (re-check from disk) and --diff need the walk again after the check; a
     // plain check keeps one list, not three (they were a third of peak RSS at corpus x10).
@@ -438,15 +438,15 @@ fn resolve(args: &CheckArgs) -> Result<config::Resolved, ConfigError> {
 fn findings_baseline_for(
     args: &CheckArgs,
     report: &Report,
-) -> Result<Option<(findings_baseline::Baseline, findings_baseline::Keys)>, BaselineError> {
+) -> Result<Option<(baseline::Baseline, baseline::Keys)>, BaselineError> {
     if let Some(path) = &args.write_baseline {
-        let keys = findings_baseline::Keys::for_file(path);
-        let recorded = findings_baseline::Baseline::from_report(report, &keys);
+        let keys = baseline::Keys::for_file(path);
+        let recorded = baseline::Baseline::from_report(report, &keys);
         recorded.write(path)?;
         Ok(Some((recorded, keys)))
     } else if let Some(path) = &args.baseline {
-        let keys = findings_baseline::Keys::for_file(path);
-        Ok(Some((findings_baseline::Baseline::load(path)?, keys)))
+        let keys = baseline::Keys::for_file(path);
+        Ok(Some((baseline::Baseline::load(path)?, keys)))
     } else {
         Ok(None)
     }
