@@ -136,7 +136,10 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
             }
             Err(e) => return usage_error(&e.to_string(), e.help()),
         },
-        (None, None) => (discover::discover(&args.paths, walk), BaseRevision::default()),
+        (None, None) => (
+            discover::discover(&args.paths, walk),
+            BaseRevision::default(),
+        ),
     };
     // Only --fix (re-check from disk) and --diff need the walk again after the check; a
     // plain check keeps one list, not three (they were a third of peak RSS at corpus x10).
