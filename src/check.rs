@@ -615,7 +615,7 @@ fn checks(template: &Template, settings: &Settings) -> Vec<(String, &'static str
         .iter()
         .copied()
         .filter(|r| !compares.contains(&r.code))
-        .partition(|r| rules::PER_TABLE.contains(&r.code));
+        .partition(|r| r.per_table);
     let mut checked: Vec<(String, &'static str)> = template
         .tables()
         .flat_map(|t| per_table.iter().map(|r| (t.logical_id.to_string(), r.code)))

@@ -71,6 +71,7 @@ pub const RULE: Rule = Rule {
     summary: "DynamoDB table should be covered by an AWS Backup selection in the same template",
     needles: &["dynamodb", "simpletable"],
     default_enabled: false,
+    per_table: true,
     check,
     source: include_str!("backup_plan.rs"),
 };

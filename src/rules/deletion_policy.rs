@@ -43,6 +43,7 @@ pub const RULE: Rule = Rule {
     summary: "DynamoDB table must have DeletionPolicy Retain in every case",
     needles: &["dynamodb", "simpletable"],
     default_enabled: true,
+    per_table: true,
     check,
     source: include_str!("deletion_policy.rs"),
 };

@@ -60,6 +60,7 @@ pub const RULE: Rule = Rule {
         "DynamoDB table must have DeletionProtectionEnabled true on the table and every replica",
     needles: &["dynamodb", "simpletable"],
     default_enabled: true,
+    per_table: true,
     check,
     source: include_str!("deletion_protection.rs"),
 };

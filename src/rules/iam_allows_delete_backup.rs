@@ -65,6 +65,7 @@ pub const RULE: Rule = Rule {
     summary: "IAM policy must not allow deleting DynamoDB backups or AWS Backup recovery points, vaults or plans",
     needles: NEEDLES,
     default_enabled: true,
+    per_table: false,
     check,
     source: include_str!("iam_allows_delete_backup.rs"),
 };

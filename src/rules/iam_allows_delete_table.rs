@@ -82,6 +82,7 @@ pub const RULE: Rule = Rule {
     summary: "IAM policy must not allow dynamodb:DeleteTable on a table",
     needles: NEEDLES,
     default_enabled: true,
+    per_table: false,
     check,
     source: include_str!("iam_allows_delete_table.rs"),
 };

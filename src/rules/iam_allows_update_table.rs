@@ -59,6 +59,7 @@ pub const RULE: Rule = Rule {
     summary: "IAM policy must not allow dynamodb:UpdateTable on a table (opt-in)",
     needles: NEEDLES,
     default_enabled: false,
+    per_table: false,
     check,
     source: include_str!("iam_allows_update_table.rs"),
 };

@@ -46,6 +46,7 @@ pub const RULE: Rule = Rule {
     summary: "A suppression must name a rule and give a reason",
     needles: &[super::suppression::METADATA_KEY],
     default_enabled: true,
+    per_table: false,
     check,
     source: include_str!("invalid_suppression.rs"),
 };

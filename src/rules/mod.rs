@@ -47,6 +47,9 @@ pub struct Rule {
     /// Runs without being selected. Off for rules that are noisy outside some projects
     /// (DDB012); `--select` or `select` in `ddb-guard.toml` turns them on.
     pub default_enabled: bool,
+    /// The rule's subject is each table (one check per table in reports that list checks,
+    /// such as JUnit), not the template as a whole.
+    pub per_table: bool,
     pub check: fn(&ResourceView) -> Vec<Finding>,
     /// The rule file's source, whose `//!` doc comment is the rule's documentation
     /// (see [`doc`]); set with `include_str!` of the rule's own file.
@@ -70,10 +73,6 @@ pub const RULES: &[&Rule] = &[
     &invalid_suppression::RULE,
     &unused_suppression::RULE,
 ];
-
-/// Rules whose subject is each table: reports that list checks (JUnit) show one check per
-/// table for these, and one per template for every other rule.
-pub const PER_TABLE: &[&str] = &["DDB001", "DDB002", "DDB003", "DDB004"];
 
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
     RULES
@@ -365,7 +364,7 @@ pub fn compare_templates(comparison: &Comparison, rules: &[&DiffRule]) -> Vec<Fi
 }
 
 #[cfg(test)]
-mod order_tests {
+mod registry_tests {
     use super::*;
 
     /// The rule listing, the docs index and SARIF `rules[]` follow `RULES`, so its order is
@@ -380,5 +379,27 @@ mod order_tests {
                 pair[0].code
             );
         }
+    }
+
+    /// A bare table (no policies, no protection, no backup plan, no metadata) trips every
+    /// rule about a table's own settings and nothing else, so the rules that fire on it are
+    /// exactly the per-table ones.
+    #[test]
+    fn every_rule_that_fires_on_a_bare_table_is_marked_per_table() {
+        let settings = crate::check::Settings {
+            rules: RULES.to_vec(),
+            ..crate::check::Settings::default()
+        };
+        let text = b"Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n";
+        let report =
+            crate::check::check_bytes("t.yaml", std::path::Path::new("t.yaml"), text, &settings);
+        let mut fired: Vec<&str> = report.findings.iter().map(|f| f.code).collect();
+        fired.dedup();
+        let marked: Vec<&str> = RULES
+            .iter()
+            .filter(|r| r.per_table)
+            .map(|r| r.code)
+            .collect();
+        assert_eq!(fired, marked);
     }
 }

@@ -65,6 +65,7 @@ pub const RULE: Rule = Rule {
         "DynamoDB table must have point-in-time recovery enabled on the table and every replica",
     needles: &["dynamodb", "simpletable"],
     default_enabled: true,
+    per_table: true,
     check,
     source: include_str!("point_in_time_recovery.rs"),
 };

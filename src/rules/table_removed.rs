@@ -53,6 +53,7 @@ pub const RULE: Rule = Rule {
         "DynamoDB table present at the base revision is removed without a retained DeletionPolicy",
     needles: &[],
     default_enabled: true,
+    per_table: false,
     check: compares_versions_only,
     source: include_str!("table_removed.rs"),
 };

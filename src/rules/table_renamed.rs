@@ -42,6 +42,7 @@ pub const RULE: Rule = Rule {
     summary: "DynamoDB table's logical ID changed: CloudFormation creates a new empty table and drops the old one",
     needles: &[],
     default_enabled: true,
+    per_table: false,
     check: compares_versions_only,
     source: include_str!("table_renamed.rs"),
 };

@@ -51,6 +51,7 @@ pub const RULE: Rule = Rule {
         "DynamoDB table property change requires replacement without a retained UpdateReplacePolicy",
     needles: &[],
     default_enabled: true,
+    per_table: false,
     check: compares_versions_only,
     source: include_str!("table_replaced.rs"),
 };

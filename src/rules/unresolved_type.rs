@@ -55,6 +55,7 @@ pub const RULE: Rule = Rule {
     summary: "Resource type must be a literal string, or the resource could be an unchecked table",
     needles: &["dynamodb", "simpletable"],
     default_enabled: true,
+    per_table: false,
     check,
     source: include_str!("unresolved_type.rs"),
 };

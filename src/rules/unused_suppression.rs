@@ -45,6 +45,7 @@ pub const RULE: Rule = Rule {
     summary: "A suppression must silence at least one finding",
     needles: &[super::suppression::METADATA_KEY],
     default_enabled: true,
+    per_table: false,
     check,
     source: include_str!("unused_suppression.rs"),
 };

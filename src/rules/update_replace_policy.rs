@@ -41,6 +41,7 @@ pub const RULE: Rule = Rule {
     summary: "DynamoDB table must have UpdateReplacePolicy Retain in every case",
     needles: &["dynamodb", "simpletable"],
     default_enabled: true,
+    per_table: true,
     check,
     source: include_str!("update_replace_policy.rs"),
 };
