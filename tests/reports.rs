@@ -255,6 +255,35 @@ fn sarif_output_is_valid_against_the_sarif_2_1_0_schema() {
 }
 
 #[test]
+fn json_findings_carry_their_fix_edits_with_positions() {
+    let r = run(&[EXAMPLES, "--format", "json"]);
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    let fixes: Vec<&Value> = findings.iter().filter_map(|f| f.get("fix")).collect();
+    assert!(!fixes.is_empty());
+    for fix in fixes {
+        assert!(fix["applicability"] == "safe" || fix["applicability"] == "unsafe");
+        assert!(fix["description"].as_str().is_some_and(|d| !d.is_empty()));
+        let edits = fix["edits"].as_array().expect("edits");
+        assert!(!edits.is_empty());
+        for edit in edits {
+            for key in [
+                "byte_offset",
+                "byte_length",
+                "line",
+                "column",
+                "end_line",
+                "end_column",
+            ] {
+                assert!(edit[key].is_u64(), "{key} in {edit}");
+            }
+            assert!(edit["line"].as_u64() >= Some(1));
+            assert!(edit["content"].is_string());
+        }
+    }
+}
+
+#[test]
 fn sarif_carries_a_suppressed_finding_with_its_reason_and_the_ignore_entry() {
     let (sarif, _) = sarif_of(FIXTURES);
     let results = sarif["runs"][0]["results"].as_array().expect("results");

@@ -53,6 +53,27 @@ struct JsonFinding<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppression: Option<JsonSuppression<'a>>,
+    /// What `--fix` would do, so that editors and bots can offer the same edit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: crate::finding::Applicability,
+    description: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    byte_offset: usize,
+    byte_length: usize,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    content: &'a str,
 }
 
 #[derive(Serialize)]
@@ -141,6 +162,26 @@ fn finding<'a>(
                 line: at.line,
                 column: at.column,
             }
+        }),
+        fix: f.fix.as_ref().map(|fix| JsonFix {
+            applicability: fix.applicability,
+            description: &fix.description,
+            edits: fix
+                .edits
+                .iter()
+                .map(|edit| {
+                    let (start, end) = source.range(edit.span);
+                    JsonEdit {
+                        byte_offset: edit.span.start,
+                        byte_length: edit.span.len(),
+                        line: start.line,
+                        column: start.column,
+                        end_line: end.line,
+                        end_column: end.column,
+                        content: &edit.replacement,
+                    }
+                })
+                .collect(),
         }),
     }
 }
