@@ -284,6 +284,46 @@ fn json_findings_carry_their_fix_edits_with_positions() {
 }
 
 #[test]
+fn sarif_fixes_carry_the_same_edits_as_the_json_report() {
+    let r = run(&[EXAMPLES, "--format", "json"]);
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let json: Vec<(u64, u64, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f.get("fix"))
+        .flat_map(|fix| fix["edits"].as_array().cloned().unwrap_or_default())
+        .map(|e| {
+            let n = |k: &str| e[k].as_u64().unwrap_or(u64::MAX);
+            (n("byte_offset"), n("byte_length"), e["content"].to_string())
+        })
+        .collect();
+    let (sarif, _) = sarif_of(EXAMPLES);
+    let mut from_sarif: Vec<(u64, u64, String)> = Vec::new();
+    for result in sarif["runs"][0]["results"].as_array().expect("results") {
+        for fix in result["fixes"].as_array().into_iter().flatten() {
+            assert!(fix["description"]["text"].is_string());
+            for change in fix["artifactChanges"].as_array().expect("changes") {
+                for rep in change["replacements"].as_array().expect("replacements") {
+                    let region = &rep["deletedRegion"];
+                    let n = |k: &str| region[k].as_u64().unwrap_or(u64::MAX);
+                    from_sarif.push((
+                        n("byteOffset"),
+                        n("byteLength"),
+                        rep["insertedContent"]["text"].to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    assert!(!json.is_empty());
+    let (mut json, mut from_sarif) = (json, from_sarif);
+    json.sort();
+    from_sarif.sort();
+    assert_eq!(json, from_sarif);
+}
+
+#[test]
 fn sarif_carries_a_suppressed_finding_with_its_reason_and_the_ignore_entry() {
     let (sarif, _) = sarif_of(FIXTURES);
     let results = sarif["runs"][0]["results"].as_array().expect("results");

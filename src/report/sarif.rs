@@ -142,7 +142,31 @@ struct SarifResult<'a> {
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<SarifSuppression<'a>>,
+    /// The finding's automatic fix (the edits `--fix` would make), for viewers that offer it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix<'a>>,
     properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix<'a> {
+    description: Message<'a>,
+    artifact_changes: Vec<ArtifactChange<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange<'a> {
+    artifact_location: ArtifactLocation,
+    replacements: Vec<Replacement<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement<'a> {
+    deleted_region: Region,
+    inserted_content: Message<'a>,
 }
 
 /// A `Metadata.ddb-guard.ignore` entry: the reason is the justification, the entry itself
@@ -352,6 +376,35 @@ fn result<'a>(
             fingerprint(finding.code, uri, &finding.resource, occurrence),
         )]),
         suppressions: Vec::new(),
+        fixes: finding
+            .fix
+            .iter()
+            .filter_map(|fix| {
+                let replacements = fix
+                    .edits
+                    .iter()
+                    .map(|edit| {
+                        Some(Replacement {
+                            deleted_region: region(file, edit.span)?,
+                            inserted_content: Message {
+                                text: &edit.replacement,
+                            },
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                Some(SarifFix {
+                    description: Message {
+                        text: &fix.description,
+                    },
+                    artifact_changes: vec![ArtifactChange {
+                        artifact_location: ArtifactLocation {
+                            uri: uri.to_string(),
+                        },
+                        replacements,
+                    }],
+                })
+            })
+            .collect(),
         properties: ResultProperties {
             resource: &finding.resource,
             resource_type: &finding.resource_type,
