@@ -93,6 +93,13 @@ pub fn plan(
         .collect()
 }
 
+/// YAML counts a lone CR as a line break, but edits are placed by LF-terminated lines, so
+/// such a file would be edited in the wrong place (verification would refuse it anyway).
+fn has_bare_cr(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
+}
+
 /// Apply every allowed fix to `text` (the whole file, as read), verified pass by pass.
 pub fn fix_text(
     path: &Path,
@@ -121,6 +128,12 @@ pub fn fix_text(
                 text: current,
                 applied,
             });
+        }
+        if has_bare_cr(&current) {
+            return Err(LoadError::new(
+                "the file has bare CR (classic Mac) line breaks, which the fix engine does not edit; the file was not changed",
+            )
+            .with_help("convert the line endings to LF or CRLF, then run `ddb-guard check --fix` again"));
         }
         let chosen = choose(&fixes);
         let next = apply_verified(path, &current, &doc, &chosen, &settings.limits)?;
