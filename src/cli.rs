@@ -70,16 +70,8 @@ impl InventoryArgs {
         let defaults = CheckArgs::augment_args(clap::Command::new("inventory"))
             .try_get_matches_from(["inventory"])?;
         let mut check = CheckArgs::from_arg_matches(&defaults)?;
-        let input = &self.input;
         check.paths = self.paths.clone();
-        check.no_ignore = input.no_ignore;
-        check.hidden = input.hidden;
-        check.follow = input.follow;
-        check.threads = input.threads;
-        check.max_file_size = input.max_file_size;
-        check.max_depth = input.max_depth;
-        check.max_nodes = input.max_nodes;
-        check.max_scalar_len = input.max_scalar_len;
+        check.input = self.input.clone();
         check.config = self.config.clone();
         check.isolated = self.isolated;
         check.force_exclude = self.force_exclude;
@@ -88,7 +80,7 @@ impl InventoryArgs {
 }
 
 /// How files are found and read: the same choices as `check`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct InputArgs {
     /// Do not respect .gitignore, .ignore and git exclude files (CDK's cdk.out is usually ignored).
     #[arg(long)]
@@ -175,53 +167,12 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
 
-    /// Do not respect .gitignore, .ignore and git exclude files (CDK's cdk.out is usually ignored).
-    #[arg(long)]
-    pub no_ignore: bool,
-
-    /// Also walk hidden files and directories.
-    #[arg(long)]
-    pub hidden: bool,
-
-    /// Follow symbolic links while walking directories.
-    #[arg(short = 'L', long)]
-    pub follow: bool,
-
-    /// Number of threads (default: all cores).
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
-    pub threads: Option<u16>,
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// When to use colours in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-
-    /// Largest file to read (bytes, or with a K, M or G suffix: 64M); a larger file is an
-    /// error, never silently skipped.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
-    pub max_file_size: u64,
-
-    /// Deepest nesting of mappings and lists in a document; deeper files are an error.
-    #[arg(
-        long,
-        value_name = "LEVELS",
-        default_value_t = Limits::default().max_depth,
-        value_parser = parse_depth
-    )]
-    pub max_depth: usize,
-
-    /// Most nodes (keys, values, list items) in a document; larger files are an error.
-    #[arg(
-        long,
-        value_name = "COUNT",
-        default_value_t = Limits::default().max_nodes,
-        value_parser = parse_count
-    )]
-    pub max_nodes: usize,
-
-    /// Longest scalar (a string or number) in a document (bytes, or with a K, M or G
-    /// suffix); a longer one is an error.
-    #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = parse_size_usize)]
-    pub max_scalar_len: usize,
 
     /// Also compare each template with its version at this git revision (the merge base
     /// of REV and HEAD): a table removed, renamed or replaced is a finding.
@@ -310,17 +261,6 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub check: CheckArgs,
-}
-
-impl CheckArgs {
-    /// The loader limits the arguments ask for.
-    pub fn limits(&self) -> Limits {
-        Limits {
-            max_depth: self.max_depth,
-            max_nodes: self.max_nodes,
-            max_scalar_len: self.max_scalar_len,
-        }
-    }
 }
 
 /// `--max-depth` is capped where the parsers stop anyway (saphyr counts YAML flow levels

@@ -253,14 +253,14 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
     }
 
     let mut settings = Settings {
-        max_file_size: args.max_file_size,
-        limits: args.limits(),
+        max_file_size: args.input.max_file_size,
+        limits: args.input.limits(),
         ..Settings::default()
     };
     let mut walk = WalkOptions {
-        respect_ignore: !args.no_ignore,
-        hidden: args.hidden,
-        follow_links: args.follow,
+        respect_ignore: !args.input.no_ignore,
+        hidden: args.input.hidden,
+        follow_links: args.input.follow,
         force_exclude: args.force_exclude,
         ..WalkOptions::default()
     };
@@ -310,7 +310,7 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
         }
     }
     // `--no-ignore` on the command line wins; otherwise the file decides.
-    if !args.no_ignore {
+    if !args.input.no_ignore {
         walk.respect_ignore = file.respect_gitignore.unwrap_or(true);
     }
     walk.force_exclude = args.force_exclude || file.force_exclude.unwrap_or(false);

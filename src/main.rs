@@ -97,7 +97,7 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
             .error(clap::error::ErrorKind::ArgumentConflict, message)
             .exit();
     }
-    if let Some(threads) = args.threads {
+    if let Some(threads) = args.input.threads {
         // Only fails if a global pool exists already, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.into())
