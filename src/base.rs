@@ -256,7 +256,7 @@ pub fn canonical(path: &Path) -> PathBuf {
 
 /// Without one of these, a file cannot declare a table (the rules' prefilter).
 fn may_hold_tables(bytes: &[u8]) -> bool {
-    discover::may_match(bytes, &["dynamodb", "simpletable"])
+    discover::may_match(bytes, &[&["dynamodb"], &["simpletable"]])
 }
 
 /// An old file, if it may hold tables; an unreadable one is an error, never a pass.

@@ -44,8 +44,15 @@ impl Default for Settings {
 
 impl Settings {
     /// The prefilter for the enabled rules; build it once per run, not per file.
-    pub fn prefilter(&self) -> Prefilter {
-        Prefilter::new(self.rules.iter().flat_map(|r| r.needles.iter().copied()))
+    pub fn prefilter(&self) -> RuleFilter {
+        RuleFilter {
+            any: Prefilter::new(self.rules.iter().flat_map(|r| r.needles.iter().copied())),
+            each: self
+                .rules
+                .iter()
+                .map(|r| (r.code, Prefilter::new(r.needles.iter().copied())))
+                .collect(),
+        }
     }
 
     fn override_severities(&self, findings: &mut [Finding]) {
@@ -61,6 +68,31 @@ impl Settings {
             .iter()
             .find(|(c, _)| *c == code)
             .map(|(_, s)| *s)
+    }
+}
+
+/// The enabled rules' prefilters: `any` decides whether a file is parsed at all, `each`
+/// which rules then run on it. A rule runs only on a file that holds one of its needle
+/// groups, as its documentation says, even when another rule's needles got the file
+/// parsed.
+pub struct RuleFilter {
+    any: Prefilter,
+    each: Vec<(&'static str, Prefilter)>,
+}
+
+impl RuleFilter {
+    pub fn may_match(&self, bytes: &[u8]) -> bool {
+        self.any.may_match(bytes)
+    }
+
+    /// The codes of the rules that can fire on these bytes (all, when escapes could spell
+    /// a needle: the per-rule filters see the same escapes).
+    fn rules_for(&self, bytes: &[u8]) -> Vec<&'static str> {
+        self.each
+            .iter()
+            .filter(|(_, p)| p.may_match(bytes))
+            .map(|(code, _)| *code)
+            .collect()
     }
 }
 
@@ -350,7 +382,7 @@ fn check_file_against(
     candidate: &Candidate,
     base: Option<&BaseFile>,
     settings: &Settings,
-    prefilter: &Prefilter,
+    prefilter: &RuleFilter,
 ) -> FileReport {
     let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         match read_file(&candidate.path, settings.max_file_size) {
@@ -453,7 +485,7 @@ fn check_prefiltered(
     bytes: &[u8],
     base: Option<&BaseFile>,
     settings: &Settings,
-    prefilter: &Prefilter,
+    prefilter: &RuleFilter,
 ) -> FileReport {
     let mut report = FileReport::new(display.to_string(), Status::Skipped);
     let base = base.filter(|_| !rules::diff_rules(&settings.rules).is_empty());
@@ -476,7 +508,15 @@ fn check_prefiltered(
             .unwrap_or_default();
         let applied = template
             .as_ref()
-            .map(|t| rules::check_resources(t, &settings.rules, &settings.options))
+            .map(|t| {
+                let may_fire = prefilter.rules_for(bytes);
+                rules::check_resources_where(
+                    t,
+                    &settings.rules,
+                    |r| may_fire.contains(&r.code),
+                    &settings.options,
+                )
+            })
             .unwrap_or_default();
         let mut findings = applied.active;
         let mut suppressed = applied.suppressed;

@@ -10,7 +10,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::check::{self, Settings};
-use crate::discover::{self, Candidate, Discovery};
+use crate::discover::{Candidate, Discovery, Prefilter};
 use crate::load::{self, Format, LoadError};
 use crate::model::backup::{self, GuardrailKind};
 use crate::model::Template;
@@ -20,7 +20,10 @@ use crate::source::SourceText;
 
 /// Patterns without which a file holds neither a table nor a guardrail: the layer rules'
 /// own (a table type) and the guardrail resource types.
-const GUARDRAIL_NEEDLES: &[&str] = &["aws::backup::backupvault", "aws::organizations::policy"];
+const GUARDRAIL_NEEDLES: rules::Needles = &[
+    &["aws::backup::backupvault"],
+    &["aws::organizations::policy"],
+];
 
 /// The rules whose proofs are the layers; their needles are the table prefilter.
 pub const LAYER_RULES: &[&str] = &["DDB001", "DDB002", "DDB003", "DDB004", "DDB005"];
@@ -85,8 +88,8 @@ struct FileInventory {
     errors: Vec<InventoryError>,
 }
 
-pub fn needles() -> Vec<&'static str> {
-    let mut needles: Vec<&'static str> = LAYER_RULES
+pub fn needles() -> Vec<&'static [&'static str]> {
+    let mut needles: Vec<&'static [&'static str]> = LAYER_RULES
         .iter()
         .filter_map(|code| rules::find(code))
         .flat_map(|r| r.needles.iter().copied())
@@ -100,11 +103,11 @@ pub fn needles() -> Vec<&'static str> {
 /// Inventory every discovered file in parallel; rows come out in path order, then
 /// template order, whatever the thread count.
 pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
-    let needles = needles();
+    let prefilter = Prefilter::new(needles());
     let mut files: Vec<FileInventory> = discovery
         .files
         .par_iter()
-        .map(|c| inventory_file(c, &needles, settings))
+        .map(|c| inventory_file(c, &prefilter, settings))
         .collect();
     files.extend(discovery.errors.into_iter().map(|e| FileInventory {
         errors: vec![error(&e.display, None, LoadError::new(e.message))],
@@ -127,11 +130,15 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
     inventory
 }
 
-fn inventory_file(candidate: &Candidate, needles: &[&str], settings: &Settings) -> FileInventory {
+fn inventory_file(
+    candidate: &Candidate,
+    prefilter: &Prefilter,
+    settings: &Settings,
+) -> FileInventory {
     let display = &candidate.display;
     let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         match check::read_file(&candidate.path, settings.max_file_size) {
-            Ok(bytes) => inventory_bytes(display, &candidate.path, &bytes, needles, settings),
+            Ok(bytes) => inventory_bytes(display, &candidate.path, &bytes, prefilter, settings),
             Err(e) => failed(display, None, e),
         }
     }));
@@ -150,7 +157,7 @@ fn inventory_bytes(
     display: &str,
     path: &Path,
     bytes: &[u8],
-    needles: &[&str],
+    prefilter: &Prefilter,
     settings: &Settings,
 ) -> FileInventory {
     let mut out = FileInventory {
@@ -160,7 +167,7 @@ fn inventory_bytes(
         guardrails: Vec::new(),
         errors: Vec::new(),
     };
-    if !discover::may_match(bytes, needles) {
+    if !prefilter.may_match(bytes) {
         return out;
     }
     let text = match load::decode(bytes) {
@@ -245,7 +252,8 @@ mod tests {
     #[test]
     fn layers_agree_with_their_rules_on_the_examples() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates-examples");
-        let discovery = discover::discover(&[root], &discover::WalkOptions::default());
+        let discovery =
+            crate::discover::discover(&[root], &crate::discover::WalkOptions::default());
         let options = rules::RuleOptions::default();
         let mut tables = 0;
         for candidate in &discovery.files {
@@ -290,7 +298,7 @@ mod tests {
         for code in LAYER_RULES {
             let rule = rules::find(code).expect("layer rules exist");
             for n in rule.needles {
-                assert!(needles.contains(n), "{code} needle {n}");
+                assert!(needles.contains(n), "{code} needle {n:?}");
             }
         }
     }

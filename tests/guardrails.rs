@@ -807,3 +807,63 @@ fn json_report_on_the_guardrail_example_lists_every_guardrail_rule() {
     codes.dedup();
     assert_eq!(codes, ["DDB003", "DDB004", "DDB010", "DDB011"]);
 }
+
+/// Every policy-bearing type the IAM rules read, granting `"*"` in the shape the rule reads
+/// it: its file must survive the prefilter (whose groups are narrower than "any IAM type").
+#[test]
+fn every_identity_document_type_passes_the_prefilter_with_a_wildcard_grant() {
+    use ddb_guard::model::iam::{Where, IDENTITY_DOCUMENTS};
+    const STATEMENT: &str =
+        "Statement:\n  - Effect: Allow\n    Action: \"*\"\n    Resource: \"*\"\n";
+    let indent = |text: &str, by: usize| -> String {
+        text.lines()
+            .map(|l| format!("{}{l}\n", " ".repeat(by)))
+            .collect()
+    };
+    for (type_name, place) in IDENTITY_DOCUMENTS {
+        let properties = match place {
+            Where::PolicyDocument => {
+                format!("PolicyName: p\nPolicyDocument:\n{}", indent(STATEMENT, 2))
+            }
+            Where::InlinePolicies => format!(
+                "Policies:\n  - PolicyName: p\n    PolicyDocument:\n{}",
+                indent(STATEMENT, 6)
+            ),
+            Where::SamPolicies => format!("Policies:\n  - {}", indent(STATEMENT, 4).trim_start()),
+        };
+        let text = format!(
+            "Resources:\n  Grant:\n    Type: {type_name}\n    Properties:\n{}",
+            indent(&properties, 6)
+        );
+        let report = check_with(&["DDB010"], "t.yaml", &text);
+        assert!(
+            matches!(report.status, Status::Checked { .. }),
+            "{type_name} was skipped:\n{text}"
+        );
+        assert_eq!(report.findings.len(), 1, "{type_name}:\n{text}");
+    }
+}
+
+#[test]
+fn a_role_without_inline_policies_is_not_parsed_for_the_iam_rules() {
+    // Trust policy and managed policy ARNs only: nothing the IAM rules read.
+    let text = "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Statement:\n          - Effect: Allow\n            Principal: {Service: lambda.amazonaws.com}\n            Action: \"sts:AssumeRole\"\n      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n";
+    let report = check_with(&["DDB010", "DDB011"], "t.yaml", text);
+    assert_eq!(report.status, Status::Skipped);
+}
+
+/// Whether a rule runs on a file depends on its own needles only: an untyped resource in a
+/// file parsed for its IAM policy is not DDB008's business unless the file names a table
+/// type, as DDB008's documentation says.
+#[test]
+fn a_rule_runs_only_on_files_that_hold_its_own_needles() {
+    let iam_only = format!("{WILDCARD_ONLY}  Untyped:\n    Properties: {{}}\n");
+    let report = check_with(&["DDB008", "DDB010"], "t.yaml", &iam_only);
+    let codes: Vec<&str> = report.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["DDB010"], "{codes:?}");
+    let with_table = format!("# an AWS::DynamoDB::Table lives elsewhere\n{iam_only}");
+    let report = check_with(&["DDB008", "DDB010"], "t.yaml", &with_table);
+    let mut codes: Vec<&str> = report.findings.iter().map(|f| f.code).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["DDB008", "DDB010"], "{codes:?}");
+}

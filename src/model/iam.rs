@@ -254,7 +254,8 @@ pub struct PolicyDocument {
 }
 
 /// The resource types whose documents grant to principals, and where the document is.
-const IDENTITY_DOCUMENTS: &[(&str, Where)] = &[
+/// Public so that a test can pin the IAM rules' prefilter needles to this list.
+pub const IDENTITY_DOCUMENTS: &[(&str, Where)] = &[
     ("AWS::IAM::Policy", Where::PolicyDocument),
     ("AWS::IAM::ManagedPolicy", Where::PolicyDocument),
     ("AWS::IAM::RolePolicy", Where::PolicyDocument),
@@ -268,8 +269,10 @@ const IDENTITY_DOCUMENTS: &[(&str, Where)] = &[
 ];
 
 #[derive(Clone, Copy, Debug)]
-enum Where {
+pub enum Where {
+    /// `PolicyDocument`: one document.
     PolicyDocument,
+    /// `Policies`: a list of `{PolicyName, PolicyDocument}`.
     InlinePolicies,
     /// SAM's `Policies`: a policy document, or a list of documents, managed policy names and
     /// SAM policy templates (`DynamoDBCrudPolicy: {...}`). Only the documents (mappings

@@ -69,7 +69,7 @@ pub const RULE: Rule = Rule {
     name: "backup-plan",
     severity: Severity::Warning,
     summary: "DynamoDB table should be covered by an AWS Backup selection in the same template",
-    needles: &["dynamodb", "simpletable"],
+    needles: &[&["dynamodb"], &["simpletable"]],
     default_enabled: false,
     per_table: true,
     check,

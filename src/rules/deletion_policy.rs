@@ -41,7 +41,7 @@ pub const RULE: Rule = Rule {
     name: "deletion-policy",
     severity: Severity::Error,
     summary: "DynamoDB table must have DeletionPolicy Retain in every case",
-    needles: &["dynamodb", "simpletable"],
+    needles: &[&["dynamodb"], &["simpletable"]],
     default_enabled: true,
     per_table: true,
     check,

@@ -58,7 +58,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary:
         "DynamoDB table must have DeletionProtectionEnabled true on the table and every replica",
-    needles: &["dynamodb", "simpletable"],
+    needles: &[&["dynamodb"], &["simpletable"]],
     default_enabled: true,
     per_table: true,
     check,

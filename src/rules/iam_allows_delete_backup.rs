@@ -13,9 +13,8 @@
 //!
 //! Action and resource matching, `NotAction`, `NotResource`, `Fn::If`, `Deny` and service
 //! control policies follow the same IAM semantics as DDB010. The finding points at the
-//! action string that grants, and lists every guarded action it grants. The rule's
-//! prefilter patterns are `aws::iam::` and `aws::serverless::`, for the same reason as
-//! DDB010's.
+//! action string that grants, and lists every guarded action it grants. The rule reads the
+//! same files as DDB010, for the same reason.
 //!
 //! ## Why it matters
 //! Backups are the last copy of a table's data. The guardrail behind ddb-guard denies

@@ -25,11 +25,12 @@
 //!   policies grant; their `Allow` statements never grant, so they are not flagged.
 //!
 //! The finding points at the action string that grants (or the `NotAction` key). The
-//! rule's prefilter patterns are `aws::iam::` and `aws::serverless::`: a policy granting
-//! `"*"` or using `NotAction` may mention neither DynamoDB nor AWS Backup, but it always
-//! sits in a resource whose type names IAM or SAM, and `Type` is always a literal. A policy
-//! document written as a JSON string, managed policy names and SAM policy templates are
-//! not read.
+//! rule reads only files that hold a policy-bearing type and a `Statement`: an IAM or SAM
+//! type together with `Policies`, or one of the policy types (`AWS::IAM::Policy`,
+//! `ManagedPolicy`, `RolePolicy`, `UserPolicy`, `GroupPolicy`). A policy granting `"*"` or
+//! using `NotAction` may mention neither DynamoDB nor AWS Backup, but it always sits in
+//! such a resource, and `Type` is always a literal. A policy document written as a JSON
+//! string, managed policy names and SAM policy templates are not read.
 //!
 //! ## Why it matters
 //! The guardrail behind ddb-guard denies `dynamodb:DeleteTable` through IAM and service

@@ -4,8 +4,7 @@
 //! Off by default; enable it with `--select DDB012`. Every identity policy in the template
 //! (the same resources as DDB010) must not allow `dynamodb:UpdateTable` on a resource that
 //! can be a table ARN, unless a `Deny` in the same document takes it back. Matching follows
-//! the same IAM semantics as DDB010, and so do the prefilter patterns (`aws::iam::`,
-//! `aws::serverless::`).
+//! the same IAM semantics as DDB010, and the rule reads the same files.
 //!
 //! ## Why it matters
 //! `UpdateTable` does not delete the table, but it can delete its global secondary indexes,

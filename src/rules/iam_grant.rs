@@ -8,7 +8,7 @@ use crate::model::eval::Assumption;
 use crate::model::iam::{self, Grant, Guarded, Via};
 use crate::source::Span;
 
-use super::{ResourceView, Rule};
+use super::{Needles, ResourceView, Rule};
 
 pub struct GrantSpec {
     pub guarded: &'static [Guarded],
@@ -20,12 +20,23 @@ pub struct GrantSpec {
     pub help: &'static str,
 }
 
-/// The `needles` of every IAM rule: the rule can only fire on a resource whose type is an
-/// `AWS::IAM::` type or a SAM function or state machine, which must be written literally in
-/// the file (`Type` cannot be an intrinsic). A policy granting `"*"` or using `NotAction`
-/// may mention neither DynamoDB nor AWS Backup, so those words would make the prefilter
-/// unsound.
-pub const NEEDLES: &[&str] = &["aws::iam::", "aws::serverless::"];
+/// The `needles` of every IAM rule. The rule reads only the documents of the types in
+/// [`iam::has_documents`], whose `Type` must be written literally (it cannot be an
+/// intrinsic), and a document grants nothing without a `Statement` key: a document that is
+/// not a mapping with `Statement` is skipped (see [`iam::documents`] and
+/// [`iam::statements`]). Roles, users, groups and SAM functions or state machines hold
+/// their documents under `Policies`; the policy types under `PolicyDocument`. Nothing
+/// narrower is sound: a policy granting `"*"` or using `NotAction`, or whose action is a
+/// parameter, may mention neither DynamoDB nor AWS Backup.
+pub const NEEDLES: Needles = &[
+    &["aws::iam::", "policies", "statement"],
+    &["aws::serverless::", "policies", "statement"],
+    &["aws::iam::policy", "statement"],
+    &["aws::iam::managedpolicy", "statement"],
+    &["aws::iam::rolepolicy", "statement"],
+    &["aws::iam::userpolicy", "statement"],
+    &["aws::iam::grouppolicy", "statement"],
+];
 
 pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<Finding> {
     if !view.resource.type_name.is_some_and(iam::has_documents) {

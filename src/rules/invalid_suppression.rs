@@ -44,7 +44,7 @@ pub const RULE: Rule = Rule {
     name: "invalid-suppression",
     severity: Severity::Error,
     summary: "A suppression must name a rule and give a reason",
-    needles: &[super::suppression::METADATA_KEY],
+    needles: &[&[super::suppression::METADATA_KEY]],
     default_enabled: true,
     per_table: false,
     check,

@@ -35,15 +35,20 @@ use crate::load::{Document, Entry, NodeId};
 use crate::model::{Evaluator, Outcome, Resource, Template};
 use crate::source::{SourceText, Span};
 
+/// Groups of byte patterns: see [`Rule::needles`].
+pub type Needles = &'static [&'static [&'static str]];
+
 pub struct Rule {
     pub code: &'static str,
     pub name: &'static str,
     pub severity: Severity,
     /// One line for listings and SARIF's shortDescription.
     pub summary: &'static str,
-    /// Byte patterns (ASCII, matched case-insensitively) without which the rule cannot
-    /// fire; the prefilter skips files that contain none of the enabled rules' patterns.
-    pub needles: &'static [&'static str],
+    /// What a file must contain for the rule to be able to fire: every pattern of at least
+    /// one group (ASCII, matched case-insensitively). The prefilter skips files that hold
+    /// no group of any enabled rule. Groups let a rule be narrow and still sound: an IAM
+    /// rule needs a policy-bearing type *and* a `Statement`, not either.
+    pub needles: Needles,
     /// Runs without being selected. Off for rules that are noisy outside some projects
     /// (DDB012); `--select` or `select` in `ddb-guard.toml` turns them on.
     pub default_enabled: bool,
@@ -175,6 +180,19 @@ pub fn check_resources(
     rules: &[&Rule],
     options: &RuleOptions,
 ) -> suppression::Applied {
+    check_resources_where(template, rules, |_| true, options)
+}
+
+/// [`check_resources`] for a file whose text rules out some of the enabled `rules`: only
+/// the rules `may_fire` keeps run, so a file's findings never depend on which other rules
+/// made it worth parsing. Suppressions are still judged against every enabled rule, so a
+/// suppression of a rule that could not fire is reported as unused (DDB901).
+pub fn check_resources_where(
+    template: &Template,
+    rules: &[&Rule],
+    may_fire: impl Fn(&Rule) -> bool,
+    options: &RuleOptions,
+) -> suppression::Applied {
     let views: Vec<ResourceView> = template
         .resources
         .iter()
@@ -185,8 +203,9 @@ pub fn check_resources(
         })
         .collect();
     let mut findings = Vec::new();
+    let running: Vec<&Rule> = rules.iter().copied().filter(|r| may_fire(r)).collect();
     for view in &views {
-        for rule in rules {
+        for rule in &running {
             findings.extend((rule.check)(view));
         }
     }

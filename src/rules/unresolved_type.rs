@@ -53,7 +53,7 @@ pub const RULE: Rule = Rule {
     name: "unresolved-type",
     severity: Severity::Error,
     summary: "Resource type must be a literal string, or the resource could be an unchecked table",
-    needles: &["dynamodb", "simpletable"],
+    needles: &[&["dynamodb"], &["simpletable"]],
     default_enabled: true,
     per_table: false,
     check,

@@ -43,7 +43,7 @@ pub const RULE: Rule = Rule {
     name: "unused-suppression",
     severity: Severity::Warning,
     summary: "A suppression must silence at least one finding",
-    needles: &[super::suppression::METADATA_KEY],
+    needles: &[&[super::suppression::METADATA_KEY]],
     default_enabled: true,
     per_table: false,
     check,

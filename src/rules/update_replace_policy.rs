@@ -39,7 +39,7 @@ pub const RULE: Rule = Rule {
     name: "update-replace-policy",
     severity: Severity::Error,
     summary: "DynamoDB table must have UpdateReplacePolicy Retain in every case",
-    needles: &["dynamodb", "simpletable"],
+    needles: &[&["dynamodb"], &["simpletable"]],
     default_enabled: true,
     per_table: true,
     check,
