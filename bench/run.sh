@@ -150,8 +150,10 @@ measure() {
   echo "timing $tool on $label ($n runs, load $load): $*" >&2
   csv=$tmp/h.csv
   hyperfine -N -i --style basic --warmup "$warmup" --runs "$n" --export-csv "$csv" -- "$*" >&2
-  median=$(awk -F, 'NR == 2 {print $4}' "$csv")
-  cpu=$(awk -F, 'NR == 2 {print $5 + $6}' "$csv") # mean user + system
+  # Columns: command,mean,stddev,median,user,system,min,max; counted from the end, since
+  # the command itself may hold commas (`--select DDB001,DDB002`).
+  median=$(awk -F, 'NR == 2 {print $(NF - 4)}' "$csv")
+  cpu=$(awk -F, 'NR == 2 {print $(NF - 3) + $(NF - 2)}' "$csv") # mean user + system
   # Peak RSS: the median over rss_runs runs of /usr/bin/time -v.
   rss=$(for _ in $(seq 1 "$rss_runs"); do
     /usr/bin/time -v "$@" > /dev/null 2> "$tmp/time.txt" || true
@@ -167,6 +169,10 @@ ddb_json=(check --format json)
 measure "$big_label" "$tmp/big" "rg -il dynamodb" "$runs" "$warmup" 1 rg -il dynamodb "$tmp/big"
 measure "$big_label" "$tmp/big" ddb-guard "$runs" "$warmup" "$rss_runs" "$ddb" "${ddb_json[@]}" "$tmp/big"
 measure "$big_label" "$tmp/big" "ddb-guard --threads 1" "$runs" "$warmup" 1 "$ddb" "${ddb_json[@]}" --threads 1 "$tmp/big"
+# The retention rules alone (what the prefilter-vs-rg target was written for): only files
+# that name a table type are parsed. Information, next to the default rule set.
+retention=(--select DDB001,DDB002)
+measure "$big_label" "$tmp/big" "ddb-guard ${retention[*]}" "$runs" "$warmup" 1 "$ddb" "${ddb_json[@]}" "${retention[@]}" "$tmp/big"
 measure "corpus x1" "$x1" "rg -il dynamodb" "$runs" "$warmup" 1 rg -il dynamodb "$x1"
 measure "corpus x1" "$x1" ddb-guard "$runs" "$warmup" "$rss_runs" "$ddb" "${ddb_json[@]}" "$x1"
 
@@ -178,6 +184,8 @@ for set in peer-ok ddb-subset; do
   label=$([ "$set" = peer-ok ] && echo "peer-ok x1" || echo "DynamoDB subset")
   measure "$label" "$dir" "rg -il dynamodb" "$runs" "$warmup" 1 rg -il dynamodb "$dir"
   measure "$label" "$dir" ddb-guard "$runs" "$warmup" "$rss_runs" "$ddb" "${ddb_json[@]}" "$dir"
+  # Like for like with cfn-guard's Retain rule: the retention rules only.
+  measure "$label" "$dir" "ddb-guard ${retention[*]}" "$runs" "$warmup" 1 "$ddb" "${ddb_json[@]}" "${retention[@]}" "$dir"
   if [ "$have_guard" -eq 1 ]; then
     measure "$label" "$dir" cfn-guard "$runs" "$warmup" 1 cfn-guard validate -r "$guard_rule" -d "$dir" -o json
   fi
@@ -194,7 +202,7 @@ done
 micro_report=""
 if [ "$micro" -eq 1 ]; then
   echo "running cargo bench --bench loaders (load $(loadavg))" >&2
-  micro_report=$(cd "$repo" && cargo bench --locked --bench loaders 2>/dev/null) || micro_report="cargo bench failed"
+  micro_report=$(cd "$repo" && DDB_BENCH_CORPUS=$corpus cargo bench --locked --bench loaders 2>/dev/null) || micro_report="cargo bench failed"
 fi
 
 # --- report --------------------------------------------------------------------------------
@@ -231,21 +239,28 @@ report() {
     }
     function ratio(a, b) { return (b > 0) ? a / b : 0 }
     END {
+      # Which rows exist, before any t[...] below creates an empty one by reading it.
+      p = "peer-ok x1|"; d = "DynamoDB subset|"; k = "ddb-guard --select DDB001,DDB002"
+      have_big_k = (big "|" k) in t
+      have_d_guard = (d "cfn-guard") in t; have_d_k = (d k) in t
+      have_p_guard = (p "cfn-guard") in t; have_p_k = (p k) in t
       g = big "|ddb-guard"; f = big "|rg -il dynamodb"; s = big "|ddb-guard --threads 1"
       check("corpus x" copies ": ddb-guard / rg wall time", 1, ratio(t[g], t[f]), "<=", 2, "x", ratio(c[g], c[f]))
       check("corpus x" copies ": wall time 2 threads / --threads 1", 1, ratio(t[g], t[s]), "<=", 0.6, "x", "")
       check("peak RSS corpus x" copies " / corpus x1", 1, ratio(r[g], r["corpus x1|ddb-guard"]), "<=", 1.2, "x", "")
-      p = "peer-ok x1|"; d = "DynamoDB subset|"
       check("peer-ok x1: cfn-guard / ddb-guard", (p "cfn-guard") in t, ratio(t[p "cfn-guard"], t[p "ddb-guard"]), ">=", 15, "x", ratio(c[p "cfn-guard"], c[p "ddb-guard"]))
       check("peer-ok x1: cfn-lint / ddb-guard", (p "cfn-lint") in t, ratio(t[p "cfn-lint"], t[p "ddb-guard"]), ">=", 300, "x", ratio(c[p "cfn-lint"], c[p "ddb-guard"]))
       check("peer-ok x1: cfn-guard peak RSS / ddb-guard peak RSS", (p "cfn-guard") in r, ratio(r[p "cfn-guard"], r[p "ddb-guard"]), ">=", 10, "x", "")
       check("DynamoDB subset: cfn-guard / ddb-guard", (d "cfn-guard") in t, ratio(t[d "cfn-guard"], t[d "ddb-guard"]), ">=", 5, "x", ratio(c[d "cfn-guard"], c[d "ddb-guard"]))
       check("DynamoDB subset: cfn-lint / ddb-guard", (d "cfn-lint") in t, ratio(t[d "cfn-lint"], t[d "ddb-guard"]), ">=", 100, "x", ratio(c[d "cfn-lint"], c[d "ddb-guard"]))
       check("peer-ok x1: ddb-guard / rg wall time (information)", 1, ratio(t[p "ddb-guard"], t[p "rg -il dynamodb"]), "<=", 2, "x", ratio(c[p "ddb-guard"], c[p "rg -il dynamodb"]))
+      check("corpus x" copies ": ddb-guard " substr(k, 11) " / rg wall time (information)", have_big_k, ratio(t[big "|" k], t[f]), "<=", 2, "x", ratio(c[big "|" k], c[f]))
+      check("DynamoDB subset: cfn-guard / ddb-guard " substr(k, 11) " (information: like for like)", have_d_guard && have_d_k, ratio(t[d "cfn-guard"], t[d k]), ">=", 5, "x", ratio(c[d "cfn-guard"], c[d k]))
+      check("peer-ok x1: cfn-guard / ddb-guard " substr(k, 11) " (information: like for like)", have_p_guard && have_p_k, ratio(t[p "cfn-guard"], t[p k]), ">=", 15, "x", ratio(c[p "cfn-guard"], c[p k]))
     }' "$rows"
   if [ -n "$micro_report" ]; then
     echo
-    echo "### Loaders (cargo bench --bench loaders; targets: YAML >= 70 MB/s, JSON >= 80 MB/s)"
+    echo "### Loaders (cargo bench --bench loaders, with DDB_BENCH_CORPUS=CORPUS_DIR; targets: YAML >= 70 MB/s, JSON >= 80 MB/s)"
     echo
     echo '```'
     echo "$micro_report"

@@ -9,6 +9,12 @@
 //! time). Before divan runs, the bench also prints MB/s per second of this thread's CPU
 //! time (Linux `/proc/thread-self/schedstat`), which stays meaningful when a shared machine
 //! runs more jobs than it has cores and wall times stretch with the load average.
+//!
+//! With `DDB_BENCH_CORPUS=DIR` it also loads every template file under DIR (YAML and JSON
+//! apart, each file once per run, as `check` does) and prints the same CPU-time MB/s for
+//! our loaders and for the bare parsers: how fast real templates load, which the generated
+//! ones only approximate (MB/s depends on the shape: short keys and values cost more per
+//! byte than comments or long strings).
 
 use std::fmt::Write;
 
@@ -20,7 +26,78 @@ const TARGET_BYTES: usize = 5 * 1024 * 1024;
 
 fn main() {
     cpu_time_throughput();
+    if let Some(dir) = std::env::var_os("DDB_BENCH_CORPUS") {
+        corpus_throughput(std::path::Path::new(&dir));
+    }
     divan::main();
+}
+
+/// Every template file under `dir` (by extension), read into memory, split by format.
+fn corpus_texts(dir: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let (mut yaml, mut json) = (Vec::new(), Vec::new());
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            if !matches!(ext.as_deref(), Some("yaml" | "yml" | "json" | "template")) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            match Format::detect(&path, &text) {
+                Format::Yaml => yaml.push(text),
+                Format::Json => json.push(text),
+            }
+        }
+    }
+    (yaml, json)
+}
+
+/// The loaders on real templates: MB/s per CPU-second over the whole set, best of 3 runs.
+fn corpus_throughput(dir: &std::path::Path) {
+    let (yaml, json) = corpus_texts(dir);
+    let limits = Limits::default();
+    let cases: [(&str, &[String], &Loader); 4] = [
+        ("yaml loader", &yaml, &|t| {
+            load::load(t, Format::Yaml, &limits).map_or(0, |d| d.nodes.len())
+        }),
+        ("saphyr-parser events only", &yaml, &saphyr_events),
+        ("json loader", &json, &|t| {
+            load::load(t, Format::Json, &limits).map_or(0, |d| d.nodes.len())
+        }),
+        ("jsonc-parser AST only", &json, &jsonc_ast),
+    ];
+    for (name, texts, run) in cases {
+        let bytes: usize = texts.iter().map(String::len).sum();
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let Some(start) = thread_cpu_ns() else { return };
+            for text in texts {
+                divan::black_box(run(divan::black_box(text)));
+            }
+            let Some(end) = thread_cpu_ns() else { return };
+            best = best.min((end - start) as f64 / 1e9);
+        }
+        println!(
+            "corpus {name}: {} files, {:.1} MB in {:.1} ms of CPU time = {:.1} MB/s (best of 3)",
+            texts.len(),
+            bytes as f64 / 1e6,
+            best * 1e3,
+            bytes as f64 / 1e6 / best,
+        );
+    }
 }
 
 /// Nanoseconds of CPU time this thread has used, if the kernel tells.
