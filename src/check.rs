@@ -45,13 +45,14 @@ impl Default for Settings {
 impl Settings {
     /// The prefilter for the enabled rules; build it once per run, not per file.
     pub fn prefilter(&self) -> RuleFilter {
+        let owners = self
+            .rules
+            .iter()
+            .flat_map(|r| r.needles.iter().map(|_| r.code))
+            .collect();
         RuleFilter {
             any: Prefilter::new(self.rules.iter().flat_map(|r| r.needles.iter().copied())),
-            each: self
-                .rules
-                .iter()
-                .map(|r| (r.code, Prefilter::new(r.needles.iter().copied())))
-                .collect(),
+            owners,
         }
     }
 
@@ -77,7 +78,8 @@ impl Settings {
 /// parsed.
 pub struct RuleFilter {
     any: Prefilter,
-    each: Vec<(&'static str, Prefilter)>,
+    /// The rule that owns each of `any`'s groups, in order.
+    owners: Vec<&'static str>,
 }
 
 impl RuleFilter {
@@ -86,13 +88,18 @@ impl RuleFilter {
     }
 
     /// The codes of the rules that can fire on these bytes (all, when escapes could spell
-    /// a needle: the per-rule filters see the same escapes).
+    /// a needle).
     fn rules_for(&self, bytes: &[u8]) -> Vec<&'static str> {
-        self.each
-            .iter()
-            .filter(|(_, p)| p.may_match(bytes))
-            .map(|(code, _)| *code)
-            .collect()
+        let mut codes: Vec<&'static str> = self
+            .any
+            .held_groups(bytes)
+            .into_iter()
+            .zip(&self.owners)
+            .filter(|(held, _)| *held)
+            .map(|(_, code)| *code)
+            .collect();
+        codes.dedup();
+        codes
     }
 }
 

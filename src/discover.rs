@@ -286,12 +286,10 @@ impl Prefilter {
                 }
             }
         };
-        let mut groups: Vec<Vec<usize>> = groups
+        let groups: Vec<Vec<usize>> = groups
             .into_iter()
             .map(|group| group.iter().map(|p| index_of(p)).collect())
             .collect();
-        groups.sort_unstable();
-        groups.dedup();
         let mut leads: Vec<usize> = groups.iter().filter_map(|g| g.first().copied()).collect();
         leads.sort_unstable();
         leads.dedup();
@@ -320,7 +318,8 @@ impl Prefilter {
             return true;
         }
         let mut found = vec![false; self.finders.len()];
-        if self.search(bytes, &self.leads, &mut found) {
+        let complete = |found: &[bool]| self.complete(found);
+        if self.search(bytes, &self.leads, &mut found, complete) {
             return true;
         }
         let mut rest: Vec<usize> = self
@@ -331,15 +330,38 @@ impl Prefilter {
             .collect();
         rest.sort_unstable();
         rest.dedup();
-        !rest.is_empty() && self.search(bytes, &rest, &mut found)
+        !rest.is_empty() && self.search(bytes, &rest, &mut found, complete)
+    }
+
+    /// Which of the groups given to [`Prefilter::new`] (in that order) the bytes hold, all
+    /// of them when an escape could spell a pattern. One pass over the file for every
+    /// pattern: for a file about to be parsed, which costs far more.
+    pub fn held_groups(&self, bytes: &[u8]) -> Vec<bool> {
+        if has_spelling_escape(bytes) {
+            return vec![true; self.groups.len()];
+        }
+        let mut found = vec![false; self.finders.len()];
+        let every: Vec<usize> = (0..self.finders.len()).collect();
+        self.search(bytes, &every, &mut found, |found| found.iter().all(|&f| f));
+        self.groups
+            .iter()
+            .map(|g| g.iter().all(|&i| found[i]))
+            .collect()
     }
 
     fn complete(&self, found: &[bool]) -> bool {
         self.groups.iter().any(|g| g.iter().all(|&i| found[i]))
     }
 
-    /// Look for the patterns `which` (marking them in `found`) until a group is complete.
-    fn search(&self, bytes: &[u8], which: &[usize], found: &mut [bool]) -> bool {
+    /// Look for the patterns `which` (marking them in `found`) until `done` says so;
+    /// returns whether it did.
+    fn search(
+        &self,
+        bytes: &[u8],
+        which: &[usize],
+        found: &mut [bool],
+        done: impl Fn(&[bool]) -> bool,
+    ) -> bool {
         let mark = |haystack: &[u8], found: &mut [bool]| {
             let mut new = false;
             for &i in which {
@@ -348,7 +370,7 @@ impl Prefilter {
                     new = true;
                 }
             }
-            new && self.complete(found)
+            new && done(found)
         };
         if self.overlap >= FOLD_CHUNK / 2 {
             return mark(&fold(bytes), found);
@@ -461,6 +483,11 @@ mod tests {
                 .any(|g| g.iter().all(|p| naive_contains(&text, p.as_bytes())));
             let prefilter = Prefilter::new(GROUPS.iter().copied());
             proptest::prop_assert_eq!(prefilter.may_match(&text), naive);
+            let each: Vec<bool> = GROUPS
+                .iter()
+                .map(|g| g.iter().all(|p| naive_contains(&text, p.as_bytes())))
+                .collect();
+            proptest::prop_assert_eq!(prefilter.held_groups(&text), each);
         }
 
         /// Skipping is only sound if every file that holds a needle in any case is kept.
