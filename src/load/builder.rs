@@ -198,7 +198,7 @@ impl<'s, 'l> Builder<'s, 'l> {
             )
             .with_help("write the merged keys out in full"));
         }
-        if let Some(first) = frame.keys.insert(&self.doc.nodes, id, span) {
+        if let Some(first) = frame.keys.insert(scalar.text.clone(), span) {
             return Err(duplicate_key(&scalar.text, first, span));
         }
         frame.pending_key = Some(id);

@@ -132,11 +132,10 @@ impl<'s> Builder<'s, '_> {
                         ObjectPropName::Word(w) => (Cow::Borrowed(w.value), w.range),
                     };
                     let key_span = self.span(name_range);
-                    let key = self.scalar(key_span, name, ScalarStyle::Quoted)?;
-                    if let Some(first) = seen.insert(&self.doc.nodes, key, key_span) {
-                        let name = self.doc.scalar(key).map(|s| &*s.text).unwrap_or("");
-                        return Err(duplicate_key(name, first, key_span));
+                    if let Some(first) = seen.insert(name.clone(), key_span) {
+                        return Err(duplicate_key(&name, first, key_span));
                     }
+                    let key = self.scalar(key_span, name, ScalarStyle::Quoted)?;
                     let value = self.value(prop.value, depth + 1)?;
                     entries.push(Entry { key, value });
                 }

@@ -160,48 +160,41 @@ pub fn decode(bytes: &[u8]) -> Result<&str, LoadError> {
 /// Tracks open mappings while a loader builds a tree, to reject duplicate keys. Small
 /// mappings compare linearly; large ones (a `Resources` map of thousands) switch to a hash,
 /// which the document keeps afterwards (see [`Document::get`]) so that lookups in a large
-/// mapping never cost a scan. Keys are read from their nodes, already in the arena, so a
-/// small mapping's keys are never copied (saphyr hands every scalar over as an owned
-/// `String`; copying each key again was a tenth of the YAML loader's time).
+/// mapping never cost a scan.
 pub(crate) struct KeySet<'s> {
-    small: Vec<(NodeId, Span)>,
+    keys: Vec<(std::borrow::Cow<'s, str>, Span)>,
     index: Option<tree::KeyIndex<'s>>,
     /// First-occurrence spans, by entry position, once `index` is in use.
     spans: Vec<Span>,
 }
 
-/// Mappings with more keys than this get a hash index.
-const SMALL_MAP: usize = 16;
-
 impl<'s> KeySet<'s> {
     pub fn new() -> Self {
         KeySet {
-            small: Vec::new(),
+            keys: Vec::new(),
             index: None,
             spans: Vec::new(),
         }
     }
 
-    /// Record the key node `key` (a scalar in `nodes`); if its text was already a key of
-    /// this mapping, return the span of its first occurrence.
-    pub fn insert(&mut self, nodes: &[tree::Node<'s>], key: NodeId, span: Span) -> Option<Span> {
-        let text = key_text(nodes, key);
+    /// Record a key; if it was already present, return the span of its first occurrence.
+    pub fn insert(&mut self, key: std::borrow::Cow<'s, str>, span: Span) -> Option<Span> {
         if let Some(index) = &mut self.index {
-            if let Some(first) = index.get(text) {
+            if let Some(first) = index.get(&key) {
                 return self.spans.get(*first as usize).copied();
             }
-            index.insert(key_cow(nodes, key), self.spans.len() as u32);
+            index.insert(key, self.spans.len() as u32);
             self.spans.push(span);
             return None;
         }
-        if let Some((_, first)) = self.small.iter().find(|(k, _)| key_text(nodes, *k) == text) {
+        if let Some((_, first)) = self.keys.iter().find(|(k, _)| *k == key) {
             return Some(*first);
         }
-        self.small.push((key, span));
-        if self.small.len() > SMALL_MAP {
-            let mut index = tree::KeyIndex::with_capacity(self.small.len() * 2);
-            for (position, (key, span)) in self.small.drain(..).enumerate() {
-                index.insert(key_cow(nodes, key), position as u32);
+        self.keys.push((key, span));
+        if self.keys.len() > 16 {
+            let mut index = tree::KeyIndex::with_capacity(self.keys.len() * 2);
+            for (position, (key, span)) in self.keys.drain(..).enumerate() {
+                index.insert(key, position as u32);
                 self.spans.push(span);
             }
             self.index = Some(index);
@@ -212,20 +205,6 @@ impl<'s> KeySet<'s> {
     /// The key-to-entry-position index of a large mapping, for the finished document.
     pub fn into_index(self) -> Option<tree::KeyIndex<'s>> {
         self.index
-    }
-}
-
-fn key_text<'n>(nodes: &'n [tree::Node<'_>], key: NodeId) -> &'n str {
-    match nodes.get(key as usize).map(|n| &n.kind) {
-        Some(tree::NodeKind::Scalar(s)) => &s.text,
-        _ => "",
-    }
-}
-
-fn key_cow<'s>(nodes: &[tree::Node<'s>], key: NodeId) -> std::borrow::Cow<'s, str> {
-    match nodes.get(key as usize).map(|n| &n.kind) {
-        Some(tree::NodeKind::Scalar(s)) => s.text.clone(),
-        _ => std::borrow::Cow::Borrowed(""),
     }
 }
 
