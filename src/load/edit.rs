@@ -30,6 +30,7 @@ impl Document<'_> {
         let value_text = self.render(value, self.quote_of(after.value));
         let key_span = self.span(after.key);
         let value_span = self.span(after.value);
+        let end = self.entry_end(after);
         if self.is_flow(map) {
             let separator = self.flow_separator(map, index)?;
             let gap = self.text.get(key_span.end..value_span.start)?;
@@ -39,13 +40,13 @@ impl Document<'_> {
                 ": "
             };
             return Some(Edit::insert(
-                value_span.end,
+                end,
                 format!("{separator}{key_text}{colon}{value_text}"),
             ));
         }
         let indent = self.indent_of(key_span.start)?;
-        let line = self.line_end(value_span.end);
-        if !is_trivia(self.text.get(value_span.end..line.end)?) {
+        let line = self.line_end(end);
+        if !is_trivia(self.text.get(end..line.end)?) {
             return None;
         }
         let eol = if line.eol.is_empty() {
@@ -67,7 +68,7 @@ impl Document<'_> {
         let entries = self.map(map)?;
         let index = entries.iter().position(|e| *e == entry)?;
         let key = self.span(entry.key);
-        let value = self.span(entry.value);
+        let value = Span::new(self.span(entry.value).start, self.entry_end(entry));
         if self.is_flow(map) {
             let map_span = self.span(map);
             if !self.text.get(..map_span.end)?.ends_with('}') {
@@ -90,10 +91,10 @@ impl Document<'_> {
                     Span::new(key.start, next.start),
                 )
             } else {
-                let previous = self.span(entries[index - 1].value);
+                let previous = self.entry_end(entries[index - 1]);
                 (
-                    self.text.get(previous.end..key.start)?,
-                    Span::new(previous.end, value.end),
+                    self.text.get(previous..key.start)?,
+                    Span::new(previous, value.end),
                 )
             };
             if gap.trim() != "," {
@@ -152,6 +153,19 @@ impl Document<'_> {
         Some(Edit::replace(span, rendered))
     }
 
+    /// Where `entry`'s text ends: after its value, or after its colon when the value is
+    /// empty (`a:` in `{a:}` or on a line of its own), whose span sits before the colon.
+    /// Found by the fix_roundtrip fuzz target: an entry inserted after `{a:}` landed
+    /// between the key and its colon.
+    fn entry_end(&self, entry: Entry) -> usize {
+        let value = self.span(entry.value);
+        if !value.is_empty() {
+            return value.end;
+        }
+        self.colon_after(value.end)
+            .map_or(value.end, |colon| colon + 1)
+    }
+
     fn is_flow(&self, map: NodeId) -> bool {
         self.text
             .get(self.span(map).start..)
@@ -169,7 +183,7 @@ impl Document<'_> {
         for j in order {
             let gap = self
                 .text
-                .get(self.span(entries[j - 1].value).end..self.span(entries[j].key).start)?;
+                .get(self.entry_end(entries[j - 1])..self.span(entries[j].key).start)?;
             if gap.trim() == "," {
                 return Some(gap.to_string());
             }
@@ -533,6 +547,45 @@ mod tests {
                 Format::Json
             ),
             "{\"T\": {\"Properties\": {}}}"
+        );
+    }
+    #[test]
+    fn insert_after_an_entry_with_an_empty_value_goes_after_its_colon() {
+        // Found by the fix_roundtrip fuzz target: the inserted entry landed between `n`
+        // and its colon (`{n, DeletionPolicy: Retain:}`) and verification refused the fix.
+        for (text, fixed) in [
+            ("T: {n:}\n", "T: {n:, DeletionPolicy: Retain}\n"),
+            ("T: {n: }\n", "T: {n:, DeletionPolicy: Retain }\n"),
+            ("T: {a: 1, n:}\n", "T: {a: 1, n:, DeletionPolicy: Retain}\n"),
+            (
+                "T:\n  n: # c\n  b: 1\n",
+                "T:\n  n: # c\n  DeletionPolicy: Retain\n  b: 1\n",
+            ),
+            ("T:\n  n:\n", "T:\n  n:\n  DeletionPolicy: Retain\n"),
+        ] {
+            let doc = load(text, Format::Yaml, &Limits::default()).unwrap();
+            let map = doc.get_value(doc.root.unwrap(), "T").unwrap();
+            let after = doc.get(map, "n").unwrap();
+            let edit = doc
+                .insert_entry_after(map, after, "DeletionPolicy", &retain())
+                .unwrap();
+            assert_eq!(apply(text, &[edit]), fixed, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn removing_a_flow_entry_with_an_empty_value_takes_its_colon_with_it() {
+        assert_eq!(
+            remove("T: {Properties: {A: 1, DeletionPolicy:}}", Format::Yaml),
+            "T: {Properties: {A: 1}}"
+        );
+        assert_eq!(
+            remove("T: {Properties: {DeletionPolicy:}}", Format::Yaml),
+            "T: {Properties: {}}"
+        );
+        assert_eq!(
+            remove("T: {Properties: {DeletionPolicy:, A: 1}}", Format::Yaml),
+            "T: {Properties: {A: 1}}"
         );
     }
 }
