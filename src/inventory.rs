@@ -136,12 +136,12 @@ fn inventory_file(
     settings: &Settings,
 ) -> FileInventory {
     let display = &candidate.display;
-    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        match check::read_file(&candidate.path, settings.max_file_size) {
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+        || match check::read_candidate(candidate, settings.max_file_size) {
             Ok(bytes) => inventory_bytes(display, &candidate.path, &bytes, prefilter, settings),
             Err(e) => failed(display, None, e),
-        }
-    }));
+        },
+    ));
     done.unwrap_or_else(|_| {
         failed(
             display,
