@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -16,7 +15,7 @@ use crate::finding::{Finding, Severity, Suppression};
 use crate::load::{self, Format, Limits, LoadError};
 use crate::model::Template;
 use crate::rules::{self, Comparison, Head, Rule, RuleOptions};
-use crate::source::SourceText;
+use crate::source::{ContentHash, Excerpt, ExcerptBuilder, SourceText};
 
 #[derive(Clone)]
 pub struct Settings {
@@ -132,8 +131,12 @@ pub struct FileReport {
     /// Every (logical ID, rule code) pair that was checked, so that reports listing checks
     /// (JUnit) show the passing ones too, not only the findings.
     pub checked: Vec<(String, &'static str)>,
-    /// Kept only when there is something to show.
-    pub source: Option<SourceText>,
+    /// What the reports need of the text (positions, snippet lines), kept only when there
+    /// is something to show. Never the whole file: see [`excerpt`].
+    pub source: Option<Excerpt>,
+    /// The bytes that were checked, for `--fix` to refuse a file changed since; set for
+    /// files read from disk that have findings.
+    pub checked_bytes: Option<ContentHash>,
 }
 
 impl FileReport {
@@ -147,6 +150,7 @@ impl FileReport {
             errors: Vec::new(),
             checked: Vec::new(),
             source: None,
+            checked_bytes: None,
         }
     }
 }
@@ -236,12 +240,24 @@ impl Report {
     }
 
     /// Attach an error found after the check (a refused fix) to its file, so that every
-    /// format shows it and the exit code says something could not be done.
-    pub fn add_error(&mut self, path: &str, error: LoadError) {
+    /// format shows it and the exit code says something could not be done. `text` is the
+    /// text the error's span points into, if it has one.
+    pub fn add_error(&mut self, path: &str, error: LoadError, text: Option<&str>) {
         match self.files.iter_mut().find(|f| f.path == path) {
-            Some(file) => file.errors.push(error),
+            Some(file) => {
+                if let Some(text) = text {
+                    let mut builder = ExcerptBuilder::new(text);
+                    error_spans(&mut builder, &error);
+                    let more = builder.finish();
+                    match &mut file.source {
+                        Some(source) => source.merge(&more),
+                        None => file.source = Some(more),
+                    }
+                }
+                file.errors.push(error)
+            }
             None => {
-                self.files.push(failed(path.to_string(), error, None));
+                self.files.push(failed(path.to_string(), error, text));
                 self.files.sort_by(|a, b| a.path.cmp(&b.path));
             }
         }
@@ -519,8 +535,8 @@ fn check_prefiltered(
     let text = match load::decode(bytes) {
         Ok(text) => text,
         Err(error) => {
-            let lossy: Arc<str> = String::from_utf8_lossy(bytes).into();
-            return failed(report.path, error, Some(SourceText::new(lossy)));
+            let lossy = String::from_utf8_lossy(bytes);
+            return failed(report.path, error, Some(&lossy));
         }
     };
     let outcome = load::load(text, Format::detect(path, text), &settings.limits).and_then(|doc| {
@@ -572,14 +588,15 @@ fn check_prefiltered(
                 None => Status::NotTemplate,
             };
             report.checked = checked;
-            if !findings.is_empty() || !suppressed.is_empty() {
-                report.source = Some(SourceText::new(text.into()));
-            }
             report.findings = findings;
             report.suppressed = suppressed;
             report.errors.extend(base_error);
+            if !report.findings.is_empty() || !report.suppressed.is_empty() {
+                report.source = Some(excerpt(text, &report));
+                report.checked_bytes = Some(ContentHash::of(bytes));
+            }
         }
-        Err(error) => return failed(report.path, error, Some(SourceText::new(text.into()))),
+        Err(error) => return failed(report.path, error, Some(text)),
     }
     report
 }
@@ -600,16 +617,16 @@ fn check_deleted(base: &BaseFile, settings: &Settings) -> FileReport {
     });
     match compared {
         Ok(mut findings) => {
-            if !findings.is_empty() {
+            settings.override_severities(&mut findings);
+            report.findings = findings;
+            if !report.findings.is_empty() {
                 report.source = base
                     .bytes
                     .as_deref()
                     .ok()
                     .and_then(|b| load::decode(b).ok())
-                    .map(|t| SourceText::new(t.into()));
+                    .map(|t| excerpt(t, &report));
             }
-            settings.override_severities(&mut findings);
-            report.findings = findings;
         }
         Err(error) => report.errors.push(error),
     }
@@ -688,12 +705,53 @@ fn checks(template: &Template, settings: &Settings) -> Vec<(String, &'static str
     checked
 }
 
-fn failed(path: String, error: LoadError, source: Option<SourceText>) -> FileReport {
-    FileReport {
+/// A file that could not be checked; `text` is what the error's span points into.
+fn failed(path: String, error: LoadError, text: Option<&str>) -> FileReport {
+    let mut report = FileReport {
         errors: vec![error],
-        checked: Vec::new(),
-        source,
         ..FileReport::new(path, Status::Failed)
+    };
+    report.source = text.map(|text| excerpt(text, &report));
+    report
+}
+
+/// What the reports of `report` need of `text`: every span a format may place, and the
+/// lines the human report shows around the spans of each diagnostic. Baselining later
+/// only moves findings between lists, so everything it may show is here already.
+fn excerpt(text: &str, report: &FileReport) -> Excerpt {
+    let mut builder = ExcerptBuilder::new(text);
+    for finding in &report.findings {
+        finding_spans(&mut builder, finding, None);
+    }
+    for (finding, suppression) in &report.suppressed {
+        finding_spans(&mut builder, finding, Some(suppression));
+    }
+    for error in &report.errors {
+        error_spans(&mut builder, error);
+    }
+    builder.finish()
+}
+
+fn finding_spans(
+    builder: &mut ExcerptBuilder,
+    finding: &Finding,
+    suppression: Option<&Suppression>,
+) {
+    let spans: Vec<_> = std::iter::once(finding.span)
+        .chain(finding.labels.iter().map(|l| l.span))
+        .chain(suppression.map(|s| s.span))
+        .collect();
+    builder.diagnostic(&spans);
+    for edit in finding.fix.iter().flat_map(|f| &f.edits) {
+        builder.point(edit.span);
+    }
+}
+
+fn error_spans(builder: &mut ExcerptBuilder, error: &LoadError) {
+    let labels = error.labels.iter().map(|l| l.span);
+    match error.span {
+        Some(span) => builder.diagnostic(&std::iter::once(span).chain(labels).collect::<Vec<_>>()),
+        None => labels.for_each(|span| builder.point(span)),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::finding::{Applicability, Change, Edit, Fix, FixValue};
 use crate::load::{self, Document, Format, LoadError, NodeId, NodeKind, ScalarStyle};
 use crate::model::Template;
 use crate::rules;
-use crate::source::Span;
+use crate::source::{ContentHash, Span};
 
 /// Fixes that still apply after this many passes mean a fix does not resolve its own
 /// finding: refuse rather than loop.
@@ -68,7 +68,7 @@ pub fn plan(
         .iter()
         .map(|c| (c.display.as_str(), c.path.as_path()))
         .collect();
-    let todo: Vec<(&str, &Path, Arc<str>)> = report
+    let todo: Vec<(&str, &Path, ContentHash)> = report
         .files
         .iter()
         .filter(|f| {
@@ -79,18 +79,49 @@ pub fn plan(
         })
         .filter_map(|f| {
             let path = paths.get(f.path.as_str())?;
-            let source = f.source.as_ref()?;
-            Some((f.path.as_str(), *path, Arc::clone(&source.text)))
+            Some((f.path.as_str(), *path, f.checked_bytes?))
         })
         .collect();
     todo.into_par_iter()
-        .map(|(display, path, original)| FileFix {
-            display: display.to_string(),
-            path: path.to_path_buf(),
-            result: fix_text(path, &original, settings, mode),
-            original,
+        .map(|(display, path, checked)| {
+            let (original, result) = match read_again(path, checked, settings) {
+                Ok(text) => {
+                    let result = fix_text(path, &text, settings, mode);
+                    (text, result)
+                }
+                Err(error) => (Arc::from(""), Err(error)),
+            };
+            FileFix {
+                display: display.to_string(),
+                path: path.to_path_buf(),
+                original,
+                result,
+            }
         })
         .collect()
+}
+
+/// The text of a file to fix, read again: the report keeps only excerpts of what it
+/// checked. Bytes that differ from the checked ones (by length and hash) are refused, so
+/// a fix is never planned from text the findings were not about.
+fn read_again(
+    path: &Path,
+    checked: ContentHash,
+    settings: &Settings,
+) -> Result<Arc<str>, LoadError> {
+    let bytes = crate::check::read_file(path, settings.max_file_size)
+        .map_err(|e| LoadError::new(format!("{}; the file was not changed", e.message)))?;
+    if ContentHash::of(&bytes) != checked {
+        return Err(changed_since_checked());
+    }
+    String::from_utf8(bytes)
+        .map(Arc::from)
+        .map_err(|_| changed_since_checked())
+}
+
+fn changed_since_checked() -> LoadError {
+    LoadError::new("the file changed on disk after it was checked; it was not fixed")
+        .with_help("run `ddb-guard check --fix` again once nothing else writes the file")
 }
 
 /// YAML counts a lone CR as a line break, but edits are placed by LF-terminated lines, so
@@ -373,10 +404,7 @@ pub fn write(path: &Path, expected: &[u8], fixed: &[u8]) -> Result<(), LoadError
     let target = std::fs::canonicalize(path).map_err(|e| io("cannot resolve the path", e))?;
     let current = std::fs::read(&target).map_err(|e| io("cannot read the file again", e))?;
     if current != expected {
-        return Err(LoadError::new(
-            "the file changed on disk after it was checked; it was not fixed",
-        )
-        .with_help("run `ddb-guard check --fix` again once nothing else writes the file"));
+        return Err(changed_since_checked());
     }
     let permissions = std::fs::metadata(&target)
         .map_err(|e| io("cannot read the file's permissions", e))?

@@ -196,7 +196,7 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
                     fixes += n;
                     files += 1;
                 }
-                Err(error) => refused.push((plan.display, error)),
+                Err(error) => refused.push((plan.display, error, plan.original)),
             }
         }
         // Re-check from disk: what the report shows is what the files now hold.
@@ -204,8 +204,8 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         if let Some((recorded, keys)) = &recorded {
             recorded.apply(&mut report, keys);
         }
-        for (path, error) in refused {
-            report.add_error(&path, error);
+        for (path, error, text) in refused {
+            report.add_error(&path, error, Some(&text));
         }
         let (code, _) = render(args, &outputs, fail_on, &report);
         // Files were written whatever happened to stdout: always say so.

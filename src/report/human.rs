@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::Arc;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
@@ -12,7 +11,7 @@ use miette::{
 use crate::check::{FileReport, Report};
 use crate::finding::{Finding, Label, Severity, Suppression};
 use crate::load::LoadError;
-use crate::source::Span;
+use crate::source::{Excerpt, Span};
 
 pub fn render(
     report: &Report,
@@ -31,16 +30,17 @@ pub fn render(
         let source = file
             .source
             .as_ref()
-            .map(|s| NamedSource::new(file.path.clone(), Arc::clone(&s.text)));
+            .map(|s| NamedSource::new(file.path.clone(), s.clone()));
         // A snippet whose lines are huge (a minified template on one line) would print the
         // whole line for every finding: output quadratic in the file. Those findings show
-        // their position instead.
+        // their position instead (`source::fits_in_snippet`, decided when the excerpt was
+        // cut, since the excerpt keeps no such lines).
         let snippet = |spans: &mut dyn Iterator<Item = Span>| {
-            let text = file.source.as_ref().map(|s| &*s.text);
+            let excerpt = file.source.as_ref();
             let mut spans = spans.peekable();
-            match (text, spans.peek().copied()) {
-                (Some(text), Some(first)) => {
-                    if spans.all(|span| fits_in_snippet(text, span)) {
+            match (excerpt, spans.peek().copied()) {
+                (Some(excerpt), Some(first)) => {
+                    if spans.all(|span| excerpt.fits_in_snippet(span)) {
                         (source.clone(), None)
                     } else {
                         (
@@ -103,26 +103,7 @@ pub fn render(
     writeln!(out, "{}", summary_line(report, options))
 }
 
-/// Longest stretch of text (the span and a line of context on each side) shown as a snippet.
-const MAX_SNIPPET_BYTES: usize = 4096;
-
-/// Does the snippet of `span` (its lines and one line either side, as miette shows it) stay
-/// under [`MAX_SNIPPET_BYTES`]? Looks at no more than that many bytes either way.
-fn fits_in_snippet(text: &str, span: Span) -> bool {
-    let bytes = text.as_bytes();
-    let (start, end) = (span.start.min(bytes.len()), span.end.min(bytes.len()));
-    if end - start > MAX_SNIPPET_BYTES {
-        return false;
-    }
-    let before = &bytes[start.saturating_sub(MAX_SNIPPET_BYTES)..start];
-    let after = &bytes[end..(end + MAX_SNIPPET_BYTES).min(bytes.len())];
-    let reaches_start = start <= MAX_SNIPPET_BYTES;
-    let reaches_end = end + MAX_SNIPPET_BYTES >= bytes.len();
-    (reaches_start || memchr::memrchr_iter(b'\n', before).nth(1).is_some())
-        && (reaches_end || memchr::memchr_iter(b'\n', after).nth(1).is_some())
-}
-
-fn position(path: &str, source: &crate::source::SourceText, span: Span) -> String {
+fn position(path: &str, source: &Excerpt, span: Span) -> String {
     let at = source.position(span.start);
     format!("{path}:{}:{}", at.line, at.column)
 }
@@ -215,7 +196,7 @@ struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     /// Set for a suppressed finding shown by `--show-suppressed`.
     suppression: Option<&'a Suppression>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<NamedSource<Excerpt>>,
     /// `path:line:column`, when the snippet is left out.
     location: Option<String>,
 }
@@ -299,7 +280,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
 struct ErrorDiagnostic<'a> {
     file: &'a FileReport,
     error: &'a LoadError,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<NamedSource<Excerpt>>,
     location: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::check::{FileReport, Report};
 use crate::finding::{Finding, Suppression};
-use crate::source::SourceText;
+use crate::source::Excerpt;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -135,7 +135,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 fn finding<'a>(
     file: &'a FileReport,
-    source: &SourceText,
+    source: &Excerpt,
     f: &'a Finding,
     suppression: Option<&'a Suppression>,
 ) -> JsonFinding<'a> {

@@ -24,7 +24,7 @@ use clap::ValueEnum;
 use crate::check::{FailOn, FileReport, Report};
 use crate::finding::Severity;
 use crate::load::LoadError;
-use crate::source::{Position, SourceText, Span};
+use crate::source::{Excerpt, Position, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Format {
@@ -244,7 +244,7 @@ pub fn relative_path(display: &str, cwd: Option<&Path>) -> Option<String> {
 }
 
 /// Start and end (exclusive) of a span in a file, when the file's text was kept.
-pub(crate) fn range_of(source: Option<&SourceText>, span: Span) -> Option<(Position, Position)> {
+pub(crate) fn range_of(source: Option<&Excerpt>, span: Span) -> Option<(Position, Position)> {
     source.map(|s| s.range(span))
 }
 
