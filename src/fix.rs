@@ -550,6 +550,48 @@ mod tests {
         );
     }
 
+    /// The report keeps no text, so fixes are planned from the file read again; the same
+    /// length with other bytes is a change too.
+    #[test]
+    fn plan_refuses_a_file_that_changed_after_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        let checked = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n";
+        std::fs::write(&path, checked).unwrap();
+        let candidates = vec![Candidate {
+            display: "t.yaml".to_string(),
+            path: path.clone(),
+        }];
+        let settings = Settings::default();
+        let file = crate::check::check_file(&candidates[0], &settings);
+        assert!(file.findings.iter().any(|f| f.fix.is_some()), "{file:?}");
+        let report = Report {
+            files: vec![file],
+            summary: Default::default(),
+            elapsed: Default::default(),
+            stale_baseline: Vec::new(),
+        };
+        let mode = FixMode {
+            unsafe_fixes: false,
+        };
+        let unchanged = plan(&report, &candidates, &settings, mode);
+        assert_eq!(unchanged.len(), 1);
+        assert_eq!(&*unchanged[0].original, checked);
+        assert!(unchanged[0].result.as_ref().is_ok_and(|f| f.applied > 0));
+
+        let same_length = checked.replace("T:", "U:");
+        std::fs::write(&path, &same_length).unwrap();
+        let plans = plan(&report, &candidates, &settings, mode);
+        assert_eq!(plans.len(), 1);
+        let err = plans[0].result.as_ref().unwrap_err();
+        assert!(
+            err.message
+                .contains("the file changed on disk after it was checked"),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), same_length);
+    }
+
     #[test]
     fn write_replaces_the_file_when_it_is_unchanged() {
         let dir = tempfile::tempdir().unwrap();
