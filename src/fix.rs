@@ -267,39 +267,78 @@ fn verify(
     };
     let after = load::load(fixed, Format::detect(path, fixed), limits)
         .map_err(|e| refuse(format!("the fixed text would not parse ({})", e.message)))?;
-    if after.more_documents.len() != before.more_documents.len() {
-        return Err(refuse(
-            "the fixed text would have another number of YAML documents".into(),
-        ));
-    }
     let mut changes: HashMap<Span, Vec<&Change>> = HashMap::new();
     for change in fixes.iter().flat_map(|f| &f.changes) {
         changes.entry(change.map).or_default().push(change);
     }
-    let mut compare = Compare {
-        a: before,
-        b: &after,
-        changes: &changes,
-        applied: 0,
+    let mismatch = match compare_trees(before, &after, &changes) {
+        Ok(()) => return Ok(()),
+        Err(mismatch) => mismatch,
     };
-    let same = match (before.root, after.root) {
-        (Some(x), Some(y)) => compare.same(x, y),
-        (None, None) => Ok(()),
-        _ => Err(before.root.map(|r| before.span(r)).unwrap_or_default()),
-    };
-    if let Err(span) = same {
-        return Err(LoadError {
+    // Only the libyaml fallback could read the original, and the fix replaced what
+    // saphyr rejected, so the fixed text reads with saphyr: where the two parsers read
+    // other parts differently (`{?a}` is the key `?a` to saphyr, `a` to libyaml), the
+    // file would change meaning outside the fix. Refused, and not a bug of the fix when
+    // the fallback reads the fixed text exactly as intended. Found by the fix_roundtrip
+    // fuzz target.
+    if before.lenient && !after.lenient {
+        let as_intended = load::load_lenient_yaml(fixed, limits)
+            .is_ok_and(|lenient| compare_trees(before, &lenient, &changes).is_ok());
+        if as_intended {
+            return Err(LoadError::new(
+                "a fix was refused and the file left untouched: only the lenient YAML parser reads this file, the fixed text would be read by the strict one, and the two read it differently",
+            )
+            .with_help("fix the part of the file that strict YAML 1.2 rejects (often a flow collection's continuation line indented less than its key), then run `ddb-guard check --fix` again"));
+        }
+    }
+    Err(match mismatch {
+        Mismatch::Documents => {
+            refuse("the fixed text would have another number of YAML documents".into())
+        }
+        Mismatch::Differs(span) => LoadError {
             span: Some(span),
             label: Some("the fix would change this".to_string()),
             ..refuse("the fixed text would change more than the intended keys".to_string())
-        });
+        },
+        Mismatch::Missing { missing, expected } => refuse(format!(
+            "{missing} of {expected} intended changes were not found in the fixed text"
+        )),
+    })
+}
+
+/// How a fixed tree differs from the original plus the declared changes.
+enum Mismatch {
+    Documents,
+    Differs(Span),
+    Missing { missing: usize, expected: usize },
+}
+
+fn compare_trees(
+    before: &Document,
+    after: &Document,
+    changes: &HashMap<Span, Vec<&Change>>,
+) -> Result<(), Mismatch> {
+    if after.more_documents.len() != before.more_documents.len() {
+        return Err(Mismatch::Documents);
     }
+    let mut compare = Compare {
+        a: before,
+        b: after,
+        changes,
+        applied: 0,
+    };
+    match (before.root, after.root) {
+        (Some(x), Some(y)) => compare.same(x, y),
+        (None, None) => Ok(()),
+        _ => Err(before.root.map(|r| before.span(r)).unwrap_or_default()),
+    }
+    .map_err(Mismatch::Differs)?;
     let expected = changes.values().map(Vec::len).sum::<usize>();
     if compare.applied != expected {
-        return Err(refuse(format!(
-            "{} of {expected} intended changes were not found in the fixed text",
-            expected - compare.applied
-        )));
+        return Err(Mismatch::Missing {
+            missing: expected - compare.applied,
+            expected,
+        });
     }
     Ok(())
 }
@@ -474,6 +513,37 @@ mod tests {
         let forced = fix(text, "t.yaml", true).unwrap();
         assert_eq!(forced.applied, 1);
         assert!(forced.text.contains("    DeletionPolicy: Retain\n"));
+    }
+
+    #[test]
+    fn a_fix_that_would_switch_a_lenient_only_file_to_the_strict_parser_is_refused_not_a_bug() {
+        // Found by the fix_roundtrip fuzz target: only libyaml reads the original (the
+        // under-indented `x]`), the fix replaces that value, and saphyr reads the result,
+        // where `{?ee}` is the key `?ee` instead of libyaml's `ee`.
+        let text = "P:\n {?ee}\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: [Po,\n x]\n    UpdateReplacePolicy: Retain\n";
+        assert!(
+            load::load(text, Format::Yaml, &load::Limits::default())
+                .unwrap()
+                .lenient
+        );
+        let error = fix(text, "t.yaml", true).unwrap_err();
+        assert!(error
+            .message
+            .contains("only the lenient YAML parser reads this file"));
+        assert!(!error.help.unwrap_or_default().contains("bug"));
+    }
+
+    #[test]
+    fn a_lenient_only_file_that_stays_lenient_is_fixed() {
+        let text = "P: {?ee}\nL: [a,\nb]\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Retain\n";
+        assert!(
+            load::load(text, Format::Yaml, &load::Limits::default())
+                .unwrap()
+                .lenient
+        );
+        let fixed = fix(text, "t.yaml", false).unwrap();
+        assert_eq!(fixed.applied, 1);
+        assert_eq!(fixed.text, text.replace("Delete", "Retain"));
     }
 
     #[test]

@@ -127,6 +127,19 @@ pub fn load<'s>(text: &'s str, format: Format, limits: &Limits) -> Result<Docume
     Ok(doc)
 }
 
+/// Parse YAML `text` with the libyaml-safer fallback alone, as `load` does when saphyr
+/// rejects a file: the fix engine reads a fixed text with the parser that read the original.
+pub fn load_lenient_yaml<'s>(text: &'s str, limits: &Limits) -> Result<Document<'s>, LoadError> {
+    let (body, base) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    let mut doc = yaml::load_lenient(body, base, limits)?;
+    doc.text = text;
+    doc.format = Format::Yaml;
+    Ok(doc)
+}
+
 /// Keep the panics of the libyaml-safer fallback off stderr. That crate (a port of libyaml)
 /// still has `panic!`s on some malformed input (fuzzing found two); the YAML loader runs
 /// it under `catch_unwind` and reports saphyr's error instead, so such a panic is a

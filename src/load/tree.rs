@@ -68,6 +68,9 @@ pub struct Document<'s> {
     /// the style of the bytes around a node without parsing anything again.
     pub text: &'s str,
     pub format: super::Format,
+    /// Read by the libyaml-safer fallback because saphyr rejected the text. The two read
+    /// a few constructs differently, so the fix engine must know which one read a file.
+    pub lenient: bool,
 }
 
 /// An intrinsic function call, written either as a tag (`!Sub x`) or as a single-key

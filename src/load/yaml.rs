@@ -18,17 +18,30 @@ use crate::source::Span;
 
 pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
     match load_saphyr(text, base, limits) {
-        Err(Failure::Scan(error)) if yaml_fallback::can_read(text) => {
-            // libyaml-safer is a port with `panic!` left in; a panic there is a refusal,
-            // never a crash (see `quiet_fallback_panics`; `can_read` avoids a known one).
-            std::panic::catch_unwind(|| yaml_fallback::load(text, base, limits))
-                .unwrap_or(Err(error.clone()))
-                .map_err(|_| error)
-        }
-        Err(Failure::Scan(error)) => Err(error),
+        // A second opinion; saphyr's error is the one reported if libyaml refuses too.
+        Err(Failure::Scan(error)) => load_lenient(text, base, limits).map_err(|_| error),
         Err(Failure::Rejected(error)) => Err(error),
         Ok(doc) => Ok(doc),
     }
+}
+
+/// The libyaml-safer fallback alone. libyaml-safer is a port with `panic!` left in; a
+/// panic there is a refusal, never a crash (see `quiet_fallback_panics`; `can_read` avoids
+/// a known one).
+pub fn load_lenient<'s>(
+    text: &'s str,
+    base: usize,
+    limits: &Limits,
+) -> Result<Document<'s>, LoadError> {
+    if !yaml_fallback::can_read(text) {
+        return Err(LoadError::new(
+            "invalid YAML: the lenient parser cannot read a tag followed by a comma",
+        ));
+    }
+    let mut doc = std::panic::catch_unwind(|| yaml_fallback::load(text, base, limits))
+        .unwrap_or_else(|_| Err(LoadError::new("invalid YAML: the lenient parser failed")))?;
+    doc.lenient = true;
+    Ok(doc)
 }
 
 enum Failure {
