@@ -534,6 +534,19 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_whose_value_is_a_block_mapping_ending_in_a_null_is_replaced_whole() {
+        // Found by the fix_roundtrip fuzz target: the replacement stopped before `ies`'s
+        // colon, and the fixed text did not parse.
+        let text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: !Sub\n      ies:\n";
+        let fixed = fix(text, "t.yaml", true).unwrap();
+        assert_eq!(fixed.applied, 1);
+        assert_eq!(
+            fixed.text,
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n"
+        );
+    }
+
+    #[test]
     fn a_lenient_only_file_that_stays_lenient_is_fixed() {
         let text = "P: {?ee}\nL: [a,\nb]\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Retain\n";
         assert!(

@@ -35,15 +35,21 @@ struct Frame<'s> {
 
 pub struct Builder<'s, 'l> {
     doc: Document<'s>,
+    /// The text given to the parser, which starts at offset `base` of the file (after a
+    /// BOM): read only to find the colon after a key whose value is empty.
+    text: &'s str,
+    base: usize,
     stack: Vec<Frame<'s>>,
     limits: &'l Limits,
     documents: usize,
 }
 
 impl<'s, 'l> Builder<'s, 'l> {
-    pub fn new(limits: &'l Limits) -> Self {
+    pub fn new(text: &'s str, base: usize, limits: &'l Limits) -> Self {
         Builder {
             doc: Document::default(),
+            text,
+            base,
             stack: Vec::new(),
             limits,
             documents: 0,
@@ -140,7 +146,10 @@ impl<'s, 'l> Builder<'s, 'l> {
         let end = if frame.flow {
             span.end
         } else {
-            last.map_or(span.start, |id| self.doc.span(id).end)
+            match (frame.kind, frame.entries.last()) {
+                (Collection::Map, Some(entry)) => self.entry_end(*entry),
+                _ => last.map_or(span.start, |id| self.doc.span(id).end),
+            }
         };
         let kind = match frame.kind {
             Collection::Map => NodeKind::Map(frame.entries),
@@ -155,6 +164,30 @@ impl<'s, 'l> Builder<'s, 'l> {
             self.doc.large_maps.insert(id, index);
         }
         self.attach(id, false)
+    }
+
+    /// The end of a block mapping entry: its value's, or past the colon when the value is
+    /// an implicit null, whose span is empty and sits before the colon. Without this, a
+    /// block mapping ending in `a:` ended before that colon, and a fix replacing the
+    /// mapping left the colon behind (found by the fix_roundtrip fuzz target).
+    fn entry_end(&self, entry: Entry) -> usize {
+        let value = self.doc.span(entry.value);
+        let end = value.end.max(self.doc.span(entry.key).end);
+        if !value.is_empty() {
+            return end;
+        }
+        let Some(rest) = end
+            .checked_sub(self.base)
+            .and_then(|at| self.text.get(at..))
+        else {
+            return end;
+        };
+        let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        if rest[blanks..].starts_with(':') {
+            end + blanks + 1
+        } else {
+            end
+        }
     }
 
     fn push(&mut self, node: Node<'s>) -> Result<NodeId, LoadError> {

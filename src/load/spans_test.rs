@@ -180,3 +180,23 @@ fn implicit_null_values_have_an_empty_span_after_their_key() {
         assert_eq!(doc.span(value), super::Span::new(at, at), "{text}");
     }
 }
+
+#[test]
+fn a_block_mapping_ending_in_an_implicit_null_spans_its_last_colon() {
+    // Found by the fix_roundtrip fuzz target: the mapping of `P:` ended before the colon
+    // of `b:`, so a fix replacing `P`'s value left `:` behind and the result did not parse.
+    for (text, end) in [
+        ("P:\n  a: 1\n  b:\n", 14),
+        ("P: !Sub\n  b :\n", 13),
+        ("P:\n  a:\n    b:\nQ: 1\n", 14),
+    ] {
+        let doc = load(text, Format::Yaml, &Limits::default()).expect("loads");
+        let value = doc.get_value(doc.root.expect("root"), "P").expect("P");
+        assert_eq!(doc.span(value).end, end, "{text:?}");
+        let fallback = super::load_lenient_yaml(text, &Limits::default()).expect("loads");
+        let value = fallback
+            .get_value(fallback.root.expect("root"), "P")
+            .expect("P");
+        assert_eq!(fallback.span(value).end, end, "lenient {text:?}");
+    }
+}

@@ -53,7 +53,7 @@ enum Failure {
 
 fn load_saphyr<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, Failure> {
     let mut cursor = ByteCursor::new(text, base);
-    let mut builder = Builder::new(limits);
+    let mut builder = Builder::new(text, base, limits);
     for item in Parser::new_from_str(text) {
         let (event, yspan) = item.map_err(|e| {
             let error = scan_error(&e, &mut cursor);

@@ -27,7 +27,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
     let mut parser = Parser::new();
     let mut input = text.as_bytes();
     parser.set_input_string(&mut input);
-    let mut builder = Builder::new(limits);
+    let mut builder = Builder::new(text, base, limits);
     let at = |index: u64| base + usize::try_from(index).unwrap_or(usize::MAX).min(text.len());
     loop {
         let event = parser.parse().map_err(|e| {
