@@ -14,13 +14,23 @@ use crate::source::Span;
 /// Whether libyaml-safer 0.3 can be given `text` without panicking. It panics ("TODO:
 /// What is expected here?", scanner.rs) on a tag followed directly by a comma inside a
 /// flow collection (`[!Ref, x]`), which saphyr reads fine: found by the `load_yaml` fuzz
-/// target. Any `!` followed by a `,` before the next blank is refused here (a stray one in
-/// a string only costs the fallback, and saphyr's error is reported).
+/// target. Any `!` that could start a tag (at the start of a word or after a flow or
+/// value indicator) followed by a `,` before the next blank is refused here (a stray one
+/// in a string only costs the fallback, and saphyr's error is reported). A `!` inside a
+/// plain scalar (`Tabl!e,`) is not a tag: refusing it made a fix that wrote a comma after
+/// such a scalar turn a file only libyaml reads into one nothing reads (found by the
+/// fix_roundtrip fuzz target).
 pub fn can_read(text: &str) -> bool {
-    !text
-        .split(|c: char| c.is_whitespace())
-        .filter_map(|word| word.find('!').map(|at| &word[at..]))
-        .any(|tagged| tagged.contains(','))
+    !text.split(|c: char| c.is_whitespace()).any(|word| {
+        word.char_indices().any(|(at, c)| {
+            c == '!'
+                && word[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|before| matches!(before, '[' | '{' | ',' | ':' | '?' | '-'))
+                && word[at..].contains(',')
+        })
+    })
 }
 
 pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
@@ -137,6 +147,19 @@ mod tests {
             assert!(doc.is_ok(), "{text}");
         }
         assert!(super::can_read("a: !Ref b\nc: [!GetAtt T.Arn, d]\n"));
+    }
+
+    #[test]
+    fn a_bang_inside_a_plain_scalar_before_a_comma_still_gets_the_fallback() {
+        // Found by the fix_roundtrip fuzz target: only libyaml reads this file (the tab
+        // after `Tabs:`), and a fix writing `, X: true` after `Tabl!RefeName:`t` made
+        // `can_read` refuse the fixed text, so the fix was refused as unparsable.
+        let text = "P: {Tabl!RefeName:`t, DeletionProtectionEnabled: true}\nM  Tabs:\tx\" }\n";
+        assert!(super::can_read(text));
+        let doc = load(text, 0, &Limits::default()).expect("libyaml reads it");
+        let p = doc.get_value(doc.root.expect("root"), "P").expect("P");
+        assert!(doc.get(p, "Tabl!RefeName:`t").is_some());
+        assert!(!super::can_read("P: {a: b,!Ref, c}\n"));
     }
 
     #[test]
