@@ -71,8 +71,8 @@ impl Settings {
     }
 }
 
-/// The enabled rules' prefilters: `any` decides whether a file is parsed at all, `each`
-/// which rules then run on it. A rule runs only on a file that holds one of its needle
+/// The enabled rules' prefilter: whether a file is parsed at all, and which rules then
+/// run on it (the owners of the needle groups it holds). A rule runs only on a file that holds one of its needle
 /// groups, as its documentation says, even when another rule's needles got the file
 /// parsed.
 pub struct RuleFilter {
@@ -459,9 +459,8 @@ fn not_regular() -> LoadError {
 }
 
 fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
-    let describe = cannot_read;
-    let file = open_nonblocking(path).map_err(describe)?;
-    let meta = file.metadata().map_err(describe)?;
+    let file = open_nonblocking(path).map_err(cannot_read)?;
+    let meta = file.metadata().map_err(cannot_read)?;
     if !meta.is_file() {
         return Err(not_regular());
     }
@@ -475,7 +474,7 @@ fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut bytes)
-        .map_err(describe)?;
+        .map_err(cannot_read)?;
     if bytes.len() as u64 > max {
         return Err(LoadError::new(format!(
             "file grew past the {max} byte limit while it was read"
