@@ -265,31 +265,43 @@ fn verify(
         ))
         .with_help("this is a bug in ddb-guard: please report it with the template")
     };
-    let after = load::load(fixed, Format::detect(path, fixed), limits)
-        .map_err(|e| refuse(format!("the fixed text would not parse ({})", e.message)))?;
     let mut changes: HashMap<Span, Vec<&Change>> = HashMap::new();
     for change in fixes.iter().flat_map(|f| &f.changes) {
         changes.entry(change.map).or_default().push(change);
     }
+    // Only the libyaml fallback could read the original, and the fix replaced what
+    // saphyr rejected, so the fixed text reads with saphyr: where the two parsers read
+    // other parts differently (`{?a}` is the key `?a` to saphyr, `a` to libyaml), the
+    // file would change meaning outside the fix, or the loader refuses it for that
+    // difference. Refused, and not a bug of the fix when the fallback reads the fixed
+    // text exactly as intended. Found by the fix_roundtrip fuzz target.
+    let switches_parser = || {
+        before.lenient
+            && load::load_lenient_yaml(fixed, limits)
+                .is_ok_and(|lenient| compare_trees(before, &lenient, &changes).is_ok())
+    };
+    let switch_refusal = || {
+        LoadError::new(
+            "a fix was refused and the file left untouched: only the lenient YAML parser reads this file, the fixed text would be read by the strict one, and the two read it differently",
+        )
+        .with_help("fix the part of the file that strict YAML 1.2 rejects (often a flow collection's continuation line indented less than its key), then run `ddb-guard check --fix` again")
+    };
+    let after = match load::load(fixed, Format::detect(path, fixed), limits) {
+        Ok(after) => after,
+        Err(_) if switches_parser() => return Err(switch_refusal()),
+        Err(e) => {
+            return Err(refuse(format!(
+                "the fixed text would not parse ({})",
+                e.message
+            )))
+        }
+    };
     let mismatch = match compare_trees(before, &after, &changes) {
         Ok(()) => return Ok(()),
         Err(mismatch) => mismatch,
     };
-    // Only the libyaml fallback could read the original, and the fix replaced what
-    // saphyr rejected, so the fixed text reads with saphyr: where the two parsers read
-    // other parts differently (`{?a}` is the key `?a` to saphyr, `a` to libyaml), the
-    // file would change meaning outside the fix. Refused, and not a bug of the fix when
-    // the fallback reads the fixed text exactly as intended. Found by the fix_roundtrip
-    // fuzz target.
-    if before.lenient && !after.lenient {
-        let as_intended = load::load_lenient_yaml(fixed, limits)
-            .is_ok_and(|lenient| compare_trees(before, &lenient, &changes).is_ok());
-        if as_intended {
-            return Err(LoadError::new(
-                "a fix was refused and the file left untouched: only the lenient YAML parser reads this file, the fixed text would be read by the strict one, and the two read it differently",
-            )
-            .with_help("fix the part of the file that strict YAML 1.2 rejects (often a flow collection's continuation line indented less than its key), then run `ddb-guard check --fix` again"));
-        }
+    if !after.lenient && switches_parser() {
+        return Err(switch_refusal());
     }
     Err(match mismatch {
         Mismatch::Documents => {
@@ -557,6 +569,32 @@ mod tests {
         let fixed = fix(text, "t.yaml", false).unwrap();
         assert_eq!(fixed.applied, 1);
         assert_eq!(fixed.text, text.replace("Delete", "Retain"));
+    }
+
+    #[test]
+    fn a_lenient_only_file_with_a_bare_tag_in_flow_is_fixed_not_refused_as_a_bug() {
+        // Only libyaml reads this file (the quoted continuation at its key's indentation),
+        // and libyaml cannot read a tag right before a comma: the insertion after `!Ref`
+        // keeps a blank before its comma.
+        let text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties: {TableName: !Ref }\n    Metadata: 'a\n    b'\n";
+        assert!(
+            load::load(text, Format::Yaml, &load::Limits::default())
+                .unwrap()
+                .lenient
+        );
+        let settings = Settings {
+            rules: ["DDB003", "DDB004"]
+                .iter()
+                .filter_map(|c| rules::find(c))
+                .collect(),
+            ..Settings::default()
+        };
+        let mode = FixMode { unsafe_fixes: true };
+        let fixed = fix_text(Path::new("t.yaml"), text, &settings, mode).unwrap();
+        assert_eq!(fixed.applied, 2);
+        assert!(fixed
+            .text
+            .contains("{TableName: !Ref , DeletionProtectionEnabled: true"));
     }
 
     #[test]

@@ -66,3 +66,13 @@ fn fix_corpus_round_trips() {
         oracles::fix_roundtrip(&bytes);
     }
 }
+
+#[test]
+fn parsers_agree_corpus_reads_alike_or_is_refused() {
+    for (name, bytes) in corpus("parsers_agree") {
+        eprintln!("{name}");
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            oracles::parsers_agree(text);
+        }
+    }
+}

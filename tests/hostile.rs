@@ -579,6 +579,36 @@ fn billion_laughs_is_rejected_at_the_first_anchor() {
     run.assert_control_checked();
 }
 
+#[test]
+fn table_hidden_from_yaml_1_2_behind_a_unicode_line_break_is_an_error_not_a_pass() {
+    // To YAML 1.1 (CloudFormation, cfn-lint) U+2028 ends the comment, and `Hidden` is a
+    // table of its own; to YAML 1.2 the whole line is a comment. Likewise `?` in a flow
+    // mapping: an explicit key to YAML 1.1, part of the key's text to YAML 1.2.
+    let dir = workspace();
+    let retained = "Resources:\n  Shown:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n";
+    fs::write(
+        dir.path().join("separator.yaml"),
+        format!("{retained}  # note\u{2028}  Hidden: {{Type: AWS::DynamoDB::Table}}\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("question.yaml"),
+        "Resources:\n  T: {Type: AWS::DynamoDB::Table, ?DeletionPolicy: Delete, DeletionPolicy: Retain, UpdateReplacePolicy: Retain}\n",
+    )
+    .unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    let message = "YAML 1.1 and YAML 1.2 parsers read this file differently";
+    run.assert_error("separator.yaml", message, Some((6, 9)));
+    run.assert_error("question.yaml", message, Some((2, 35)));
+    run.assert_error(
+        "question.yaml",
+        "duplicate mapping key `DeletionPolicy`",
+        None,
+    );
+    run.assert_control_checked();
+}
+
 // ---------------------------------------------------------------- permissions
 
 /// How to run the binary so that permission bits apply: directly, or, when this process

@@ -222,3 +222,63 @@ pub fn fix_roundtrip(bytes: &[u8]) {
         }
     }
 }
+
+/// The tree as text, without spans: what a rule can see of a document. Two parsers that
+/// read a file the same way give the same string.
+pub fn shape(doc: &Document) -> String {
+    use ddb_guard::load::NodeKind;
+    fn walk(doc: &Document, id: u32, out: &mut String) {
+        let node = doc.node(id);
+        if let Some(tag) = &node.tag {
+            out.push_str(&format!("<{tag}>"));
+        }
+        match &node.kind {
+            NodeKind::Map(entries) => {
+                out.push('{');
+                for entry in entries {
+                    walk(doc, entry.key, out);
+                    out.push_str(": ");
+                    walk(doc, entry.value, out);
+                    out.push_str(", ");
+                }
+                out.push('}');
+            }
+            NodeKind::Seq(items) => {
+                out.push('[');
+                for item in items {
+                    walk(doc, *item, out);
+                    out.push_str(", ");
+                }
+                out.push(']');
+            }
+            NodeKind::Scalar(s) => out.push_str(&format!("{:?}{:?}", s.style, s.text)),
+        }
+    }
+    let mut out = String::new();
+    for root in doc.root.iter().chain(&doc.more_roots) {
+        walk(doc, *root, &mut out);
+        out.push_str("\n---\n");
+    }
+    out
+}
+
+/// What saphyr read (when it read the file) is what libyaml reads too, or the loader
+/// refused the file: the checker must never see other keys or values than the YAML 1.1
+/// parsers (libyaml, PyYAML: cfn-lint, and likely CloudFormation itself) would.
+pub fn parsers_agree(text: &str) {
+    init();
+    let Ok(strict) = load::load(text, Format::Yaml, &limits()) else {
+        return;
+    };
+    if strict.lenient {
+        return;
+    }
+    let Ok(lenient) = load::load_lenient_yaml(text, &limits()) else {
+        return;
+    };
+    let (a, b) = (shape(&strict), shape(&lenient));
+    assert!(
+        a == b,
+        "saphyr and libyaml read this differently:\n{a}\n{b}"
+    );
+}

@@ -56,6 +56,12 @@ impl<'s, 'l> Builder<'s, 'l> {
         }
     }
 
+    /// Whether the next node lies inside a flow collection (`[...]`, `{...}`), also within
+    /// the implicit single-pair mapping of a flow sequence entry (`[a: b]`).
+    pub fn in_flow(&self) -> bool {
+        self.stack.iter().any(|frame| frame.flow)
+    }
+
     pub fn finish(self) -> Document<'s> {
         self.doc
     }

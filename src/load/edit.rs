@@ -32,7 +32,13 @@ impl Document<'_> {
         let value_span = self.span(after.value);
         let end = self.entry_end(after);
         if self.is_flow(map) {
-            let separator = self.flow_separator(map, index)?;
+            let mut separator = self.flow_separator(map, index)?;
+            // A tag with no value right before a comma (`{a: !Ref, b: c}`) is what the
+            // libyaml fallback cannot read (`yaml_fallback::can_read`): keep a blank
+            // between them, so that a file only libyaml reads stays readable.
+            if self.is_bare_tag(after.value) && separator.starts_with(',') {
+                separator.insert(0, ' ');
+            }
             let gap = self.text.get(key_span.end..value_span.start)?;
             let colon = if gap.trim() == ":" && !gap.contains('\n') {
                 gap
@@ -164,6 +170,12 @@ impl Document<'_> {
         }
         self.colon_after(value.end)
             .map_or(value.end, |colon| colon + 1)
+    }
+
+    /// A tagged scalar with no text (`!Ref` alone): its span ends with the tag.
+    fn is_bare_tag(&self, id: NodeId) -> bool {
+        let node = self.node(id);
+        node.tag.is_some() && matches!(&node.kind, NodeKind::Scalar(s) if s.text.is_empty())
     }
 
     fn is_flow(&self, map: NodeId) -> bool {
@@ -570,6 +582,31 @@ mod tests {
                 .insert_entry_after(map, after, "DeletionPolicy", &retain())
                 .unwrap();
             assert_eq!(apply(text, &[edit]), fixed, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn insert_after_a_bare_tag_in_flow_keeps_a_blank_before_the_comma() {
+        // Found by the fix_roundtrip fuzz target: in a file only the libyaml fallback
+        // reads, `!Ref, X: true` made the fixed text unreadable to it.
+        for (text, fixed) in [
+            (
+                "T: {n: !Ref }\n",
+                "T: {n: !Ref , DeletionPolicy: Retain }\n",
+            ),
+            ("T: {n: !Ref}\n", "T: {n: !Ref , DeletionPolicy: Retain}\n"),
+            (
+                "T: {n: !Ref x}\n",
+                "T: {n: !Ref x, DeletionPolicy: Retain}\n",
+            ),
+        ] {
+            let doc = load(text, Format::Yaml, &Limits::default()).expect("loads");
+            let t = doc.get_value(doc.root.expect("root"), "T").expect("T");
+            let last = *doc.map(t).expect("map").last().expect("entry");
+            let edit = doc
+                .insert_entry_after(t, last, "DeletionPolicy", &retain())
+                .expect("edit");
+            assert_eq!(apply(text, &[edit]), fixed, "{text}");
         }
     }
 

@@ -9,6 +9,7 @@ mod edit;
 mod json;
 pub mod tree;
 mod yaml;
+mod yaml_dialects;
 mod yaml_fallback;
 
 use std::path::Path;

@@ -6,13 +6,17 @@
 //! libyaml (and so PyYAML, cfn-lint, and CloudFormation's own parser) accepts those, and
 //! real deployed templates use them, so a scan error from saphyr is retried with
 //! libyaml-safer; saphyr's error is reported only if libyaml rejects the file too. Both
-//! adapters feed the same [`Builder`], which owns every CloudFormation check.
+//! adapters feed the same [`Builder`], which owns every CloudFormation check. A file
+//! saphyr reads but that holds a construct YAML 1.1 reads otherwise (a U+2028 line break,
+//! `?` starting a flow key) is read by libyaml-safer too and refused unless both trees
+//! agree (`yaml_dialects`).
 //! saphyr's markers count characters; [`ByteCursor`] converts them to byte offsets.
 
 use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as YamlSpan};
 
 use super::builder::{alias_error, convert_tag, trim_scalar_span, Builder, Collection};
 use super::tree::{Document, ScalarStyle};
+use super::yaml_dialects::{self, Ambiguity, AmbiguityKind};
 use super::{yaml_fallback, Limits, LoadError};
 use crate::source::Span;
 
@@ -21,7 +25,12 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
         // A second opinion; saphyr's error is the one reported if libyaml refuses too.
         Err(Failure::Scan(error)) => load_lenient(text, base, limits).map_err(|_| error),
         Err(Failure::Rejected(error)) => Err(error),
-        Ok(doc) => Ok(doc),
+        Ok((doc, None)) => Ok(doc),
+        // A construct YAML 1.1 may read otherwise: accept saphyr's tree only if libyaml's
+        // is the same (see `yaml_dialects`).
+        Ok((doc, Some(ambiguity))) => {
+            yaml_dialects::confirm(doc, load_lenient(text, base, limits), ambiguity)
+        }
     }
 }
 
@@ -51,9 +60,15 @@ enum Failure {
     Rejected(LoadError),
 }
 
-fn load_saphyr<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, Failure> {
+/// saphyr's tree, and the first construct in it that YAML 1.1 may read differently.
+fn load_saphyr<'s>(
+    text: &'s str,
+    base: usize,
+    limits: &Limits,
+) -> Result<(Document<'s>, Option<Ambiguity>), Failure> {
     let mut cursor = ByteCursor::new(text, base);
     let mut builder = Builder::new(text, base, limits);
+    let mut ambiguity = yaml_dialects::unicode_line_break(text, base);
     for item in Parser::new_from_str(text) {
         let (event, yspan) = item.map_err(|e| {
             let error = scan_error(&e, &mut cursor);
@@ -78,6 +93,16 @@ fn load_saphyr<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Docume
                 };
                 convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
                     let span = trim_scalar_span(text, base, span, style);
+                    if ambiguity.is_none()
+                        && style == ScalarStyle::Plain
+                        && value.starts_with('?')
+                        && builder.in_flow()
+                    {
+                        ambiguity = Some(Ambiguity {
+                            span: Span::new(span.start, span.start + 1),
+                            kind: AmbiguityKind::QuestionMarkInFlow,
+                        });
+                    }
                     builder.scalar(value, style, span, tag, anchor > 0)
                 })
             }
@@ -107,7 +132,7 @@ fn load_saphyr<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Docume
         };
         step.map_err(Failure::Rejected)?;
     }
-    Ok(builder.finish())
+    Ok((builder.finish(), ambiguity))
 }
 
 /// The start event of a flow collection covers its bracket (after any tag); that of a block
