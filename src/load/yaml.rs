@@ -68,7 +68,7 @@ fn load_saphyr<'s>(
 ) -> Result<(Document<'s>, Option<Ambiguity>), Failure> {
     let mut cursor = ByteCursor::new(text, base);
     let mut builder = Builder::new(text, base, limits);
-    let mut ambiguity = yaml_dialects::unicode_line_break(text, base);
+    let mut ambiguity = yaml_dialects::unicode_character(text, base);
     for item in Parser::new_from_str(text) {
         let (event, yspan) = item.map_err(|e| {
             let error = scan_error(&e, &mut cursor);
@@ -90,6 +90,14 @@ fn load_saphyr<'s>(
                     YamlStyle::Plain => ScalarStyle::Plain,
                     YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => ScalarStyle::Quoted,
                     YamlStyle::Literal | YamlStyle::Folded => ScalarStyle::Block,
+                };
+                let value = if style == ScalarStyle::Block {
+                    let (value, found) =
+                        yaml_dialects::block_scalar_at_end(value, text, base, span);
+                    ambiguity = ambiguity.or(found);
+                    value
+                } else {
+                    value
                 };
                 convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
                     let span = trim_scalar_span(text, base, span, style);

@@ -11,6 +11,8 @@
 //! may not share. The differential fuzz target `parsers_agree` looks for constructs not
 //! listed here.
 
+use std::borrow::Cow;
+
 use super::tree::{Document, NodeId, NodeKind};
 use super::LoadError;
 use crate::source::Span;
@@ -27,6 +29,14 @@ pub enum AmbiguityKind {
     /// NEL, LINE SEPARATOR or PARAGRAPH SEPARATOR: a line break in YAML 1.1 (also inside a
     /// comment, where it ends the comment), an ordinary character in YAML 1.2.
     UnicodeLineBreak(char),
+    /// A block scalar that ends the file without a line break, whose indentation is given
+    /// by an indicator (`|2`) and whose last line is blank: whether that line belongs to
+    /// it decides a trailing line break saphyr and YAML 1.1 count differently.
+    BlockScalarAtEnd,
+    /// A byte order mark after the start of the file: YAML 1.2 skips one that starts a
+    /// line outside a document's content, YAML 1.1 reads it as text (PyYAML makes it part
+    /// of the next key, libyaml counts it as a column of indentation).
+    ByteOrderMark,
     /// `?` at the start of a plain scalar in a flow collection (`{?a: b}`, `[?a]`): an
     /// explicit-key indicator in YAML 1.1, part of the text in YAML 1.2.
     QuestionMarkInFlow,
@@ -43,6 +53,13 @@ impl Ambiguity {
             AmbiguityKind::QuestionMarkInFlow => {
                 "`?` here starts an explicit key in YAML 1.1 only".to_string()
             }
+            AmbiguityKind::ByteOrderMark => {
+                "U+FEFF BYTE ORDER MARK after the start of the file is text in YAML 1.1 only"
+                    .to_string()
+            }
+            AmbiguityKind::BlockScalarAtEnd => {
+                "a block scalar ends the file on this blank line without a line break".to_string()
+            }
         }
     }
 
@@ -57,6 +74,13 @@ impl Ambiguity {
                 "CloudFormation and cfn-lint read YAML 1.1: quote the value (`'?a'`) if `?` is \
                  part of it, or put a space after `?` if it marks a key"
             }
+            AmbiguityKind::ByteOrderMark => {
+                "CloudFormation and cfn-lint read YAML 1.1: remove the character (a byte \
+                 order mark belongs only at the very start of a file)"
+            }
+            AmbiguityKind::BlockScalarAtEnd => {
+                "end the file with a line break, or remove the blanks after the last one"
+            }
         }
     }
 }
@@ -69,22 +93,97 @@ fn unicode_break_name(c: char) -> &'static str {
     }
 }
 
-/// The first NEL, LINE SEPARATOR or PARAGRAPH SEPARATOR in `text` (which starts at offset
-/// `base` of the file). A byte scan: their UTF-8 forms start with 0xC2 or 0xE2.
-pub fn unicode_line_break(text: &str, base: usize) -> Option<Ambiguity> {
+/// The first NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR or BYTE ORDER MARK in `text`
+/// (which starts at offset `base` of the file, after any leading BOM). A byte scan: their
+/// UTF-8 forms start with 0xC2, 0xE2 or 0xEF.
+pub fn unicode_character(text: &str, base: usize) -> Option<Ambiguity> {
     let bytes = text.as_bytes();
-    memchr::memchr2_iter(0xC2, 0xE2, bytes).find_map(|at| {
-        let c = match bytes.get(at..at + 3) {
-            Some([0xE2, 0x80, 0xA8]) => '\u{2028}',
-            Some([0xE2, 0x80, 0xA9]) => '\u{2029}',
-            _ if bytes.get(at..at + 2) == Some(&[0xC2, 0x85]) => '\u{85}',
+    memchr::memchr3_iter(0xC2, 0xE2, 0xEF, bytes).find_map(|at| {
+        let (kind, len) = match bytes.get(at..at + 3) {
+            Some([0xE2, 0x80, 0xA8]) => (AmbiguityKind::UnicodeLineBreak('\u{2028}'), 3),
+            Some([0xE2, 0x80, 0xA9]) => (AmbiguityKind::UnicodeLineBreak('\u{2029}'), 3),
+            Some([0xEF, 0xBB, 0xBF]) => (AmbiguityKind::ByteOrderMark, 3),
+            _ if bytes.get(at..at + 2) == Some(&[0xC2, 0x85]) => {
+                (AmbiguityKind::UnicodeLineBreak('\u{85}'), 2)
+            }
             _ => return None,
         };
         Some(Ambiguity {
-            span: Span::new(base + at, base + at + c.len_utf8()),
-            kind: AmbiguityKind::UnicodeLineBreak(c),
+            span: Span::new(base + at, base + at + len),
+            kind,
         })
     })
+}
+
+/// saphyr's value for a block scalar (`|`, `>`) that runs to the end of a text without a
+/// final line break has one line break too many when that last line belongs to the
+/// scalar: `a: >\n b` is `b\n` to saphyr and `b` to PyYAML, `a: |\n b\n ` is `b\n\n`
+/// against `b\n` (found by the parsers_agree fuzz target, checked against PyYAML for each
+/// chomping indicator). Left alone, that could flip an `Fn::Equals` written last in a
+/// file. Takes the extra line break off, or, where that depends on an indentation
+/// indicator it does not read (`!Sub |2` with a blank last line), leaves the value and
+/// returns the ambiguity for the YAML 1.1 comparison.
+pub fn block_scalar_at_end<'s>(
+    value: Cow<'s, str>,
+    text: &str,
+    base: usize,
+    span: Span,
+) -> (Cow<'s, str>, Option<Ambiguity>) {
+    let at_end = span.end == base + text.len() && !text.ends_with(['\n', '\r']);
+    if !at_end || !value.ends_with('\n') {
+        return (value, None);
+    }
+    let last_line = &text[text.rfind(['\n', '\r']).map_or(0, |at| at + 1)..];
+    if last_line.trim_start_matches(' ').is_empty() {
+        // A blank last line belongs to the scalar if it reaches its indentation.
+        let Some(indent) = content_indentation(text, span.start.saturating_sub(base)) else {
+            let blank = Span::new(base + text.len() - last_line.len(), base + text.len());
+            let ambiguity = Ambiguity {
+                span: blank,
+                kind: AmbiguityKind::BlockScalarAtEnd,
+            };
+            return (value, Some(ambiguity));
+        };
+        if last_line.len() < indent {
+            return (value, None);
+        }
+    }
+    let value = match value {
+        Cow::Borrowed(v) => Cow::Borrowed(&v[..v.len() - 1]),
+        Cow::Owned(mut v) => {
+            v.pop();
+            Cow::Owned(v)
+        }
+    };
+    (value, None)
+}
+
+/// The content indentation of the block scalar whose event starts at byte `start` of
+/// `text`. saphyr starts an untagged block scalar's event at its content indentation on
+/// its first line with text, and a tagged one at its tag, on the header line: there it is
+/// the indentation of the next line with text. `None` when a tagged header gives it with an
+/// indentation indicator (`!Sub |2`).
+fn content_indentation(text: &str, start: usize) -> Option<usize> {
+    let line_start = text
+        .get(..start)?
+        .rfind(['\n', '\r'])
+        .map_or(0, |at| at + 1);
+    let before = &text[line_start..start];
+    if before.bytes().all(|b| b == b' ') {
+        return Some(before.len());
+    }
+    let (header, body) = text[start..].split_once('\n')?;
+    let indicators = header.trim_start_matches(|c: char| c != '|' && c != '>');
+    if indicators
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .any(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    body.lines()
+        .find(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start_matches(' ').len())
 }
 
 /// Accept saphyr's reading `strict` only if the YAML 1.1 reading `other` (libyaml-safer's,
@@ -194,6 +293,53 @@ mod tests {
             let text = format!("a: 1 # x{c}b: c\n");
             let span = refusal(&text).span.expect("span");
             assert_eq!(&text[span.start..span.end], c.to_string());
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_after_the_start_is_refused_and_one_at_the_start_is_not() {
+        // Found by the parsers_agree fuzz target: saphyr skips the second BOM, so `b` is a
+        // child of `a`; to libyaml the BOM is a column of indentation, and `b` a sibling.
+        let text = "\n\u{feff}a:\n b: c\n";
+        let span = refusal(text).span.expect("span");
+        assert_eq!(&text[span.start..span.end], "\u{feff}");
+        assert!(load("\u{feff}a:\n b: c\n", Format::Yaml, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn a_block_scalar_ending_the_file_without_a_line_break_reads_as_in_yaml_1_1() {
+        // Each value is PyYAML's (yaml.safe_load).
+        for (text, value) in [
+            ("a: >\n b", "b"),
+            ("a: >\n b\n ", "b\n"),
+            ("a: |\n b\n\n ", "b\n"),
+            ("a: |+\n b\n\n\n ", "b\n\n\n"),
+            ("a: |+\n b", "b"),
+            ("a: >\n b\n  ", "b\n "),
+            ("a: |\n b\n # c", "b\n# c"),
+            ("a: |2\n   b\n  ", " b\n"),
+            ("a: >-\n b\n ", "b"),
+            ("a: >\n b\n\n  c\n ", "b\n\n c\n"),
+            ("a:\n  b: |\n    x\n  ", "x\n"),
+            ("a: |\n b\n# c", "b\n"),
+            ("a: |\n b\n", "b\n"),
+            ("a: |\r\n b", "b"),
+            ("a: !Sub |\n  x\n\n  ", "x\n"),
+            ("- >\n  b\n\n  c", "b\nc"),
+            ("a: |\n\n  b\n ", "\nb\n"),
+            ("a: !Sub |\n\n  b\n  ", "\nb\n"),
+            ("a: !Sub |\n\n  b\n ", "\nb\n"),
+        ] {
+            let doc = load(text, Format::Yaml, &Limits::default()).expect("loads");
+            let last = doc
+                .nodes
+                .iter()
+                .filter_map(|n| match &n.kind {
+                    NodeKind::Scalar(s) => Some(s.text.as_ref()),
+                    _ => None,
+                })
+                .next_back();
+            assert_eq!(last, Some(value), "{text:?}");
         }
     }
 
