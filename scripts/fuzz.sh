@@ -2,6 +2,7 @@
 # Run the cargo-fuzz targets, one at a time, at the lowest CPU priority.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 600 s, every target)
+#   FUZZ_KEEP_GOING=1 scripts/fuzz.sh 1200 load_yaml      (go on after a crash)
 #
 # Only the stable toolchain is assumed: cargo-fuzz passes nightly-only flags
 # (-Zsanitizer=address, ...), which RUSTC_BOOTSTRAP=1 allows on stable. cargo-fuzz is
@@ -23,6 +24,13 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     nice -n 19 cargo install cargo-fuzz --locked
 fi
 
+# FUZZ_KEEP_GOING=1: libFuzzer's fork mode, which records a crash and goes on, so that
+# one long run collects every find (each lands in fuzz/artifacts/<target>/).
+keep_going=()
+if [ "${FUZZ_KEEP_GOING:-0}" = 1 ]; then
+    keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+fi
+
 export RUSTC_BOOTSTRAP=1
 export CARGO_BUILD_JOBS=1
 for target in "${targets[@]}"; do
@@ -31,5 +39,5 @@ for target in "${targets[@]}"; do
     nice -n 19 cargo fuzz run "$target" \
         "fuzz/corpus-run/$target" "fuzz/corpus/$target" -- \
         -dict=fuzz/dict/cfn.dict -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-        -max_total_time="$seconds" -print_final_stats=1
+        -max_total_time="$seconds" -print_final_stats=1 "${keep_going[@]}"
 done

@@ -62,6 +62,11 @@ impl<'s, 'l> Builder<'s, 'l> {
         self.stack.iter().any(|frame| frame.flow)
     }
 
+    /// Whether the next node is a document's root.
+    pub fn at_root(&self) -> bool {
+        self.stack.is_empty()
+    }
+
     pub fn finish(self) -> Document<'s> {
         self.doc
     }

@@ -91,6 +91,13 @@ fn load_saphyr<'s>(
                     YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => ScalarStyle::Quoted,
                     YamlStyle::Literal | YamlStyle::Folded => ScalarStyle::Block,
                 };
+                if ambiguity.is_none() && style == ScalarStyle::Block && builder.at_root() {
+                    let raw = span
+                        .start
+                        .checked_sub(base)
+                        .and_then(|start| text.get(start..span.end.saturating_sub(base)));
+                    ambiguity = raw.and_then(|raw| yaml_dialects::document_marker(raw, span.start));
+                }
                 let value = if style == ScalarStyle::Block {
                     let (value, found) =
                         yaml_dialects::block_scalar_at_end(value, text, base, span);

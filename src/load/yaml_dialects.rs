@@ -33,6 +33,10 @@ pub enum AmbiguityKind {
     /// by an indicator (`|2`) and whose last line is blank: whether that line belongs to
     /// it decides a trailing line break saphyr and YAML 1.1 count differently.
     BlockScalarAtEnd,
+    /// A line starting with `---` or `...` inside a block scalar that is a whole document
+    /// (`!Sub |` at the root, its text at column 0): saphyr keeps the line as text, YAML
+    /// 1.1 starts or ends a document there, and the next document could be a template.
+    DocumentMarkerInBlockScalar,
     /// A byte order mark after the start of the file: YAML 1.2 skips one that starts a
     /// line outside a document's content, YAML 1.1 reads it as text (PyYAML makes it part
     /// of the next key, libyaml counts it as a column of indentation).
@@ -60,6 +64,9 @@ impl Ambiguity {
             AmbiguityKind::BlockScalarAtEnd => {
                 "a block scalar ends the file on this blank line without a line break".to_string()
             }
+            AmbiguityKind::DocumentMarkerInBlockScalar => {
+                "a document marker in YAML 1.1, text in this block scalar to YAML 1.2".to_string()
+            }
         }
     }
 
@@ -80,6 +87,9 @@ impl Ambiguity {
             }
             AmbiguityKind::BlockScalarAtEnd => {
                 "end the file with a line break, or remove the blanks after the last one"
+            }
+            AmbiguityKind::DocumentMarkerInBlockScalar => {
+                "a template is one mapping: indent the block scalar's text, or remove the line"
             }
         }
     }
@@ -113,6 +123,22 @@ pub fn unicode_character(text: &str, base: usize) -> Option<Ambiguity> {
             kind,
         })
     })
+}
+
+/// The first line of `raw` (a block scalar's text, at offset `start` of the file) that
+/// starts with a document marker (`---` or `...`).
+pub fn document_marker(raw: &str, start: usize) -> Option<Ambiguity> {
+    let mut at = 0;
+    for line in raw.split_inclusive(['\n', '\r']) {
+        if line.starts_with("---") || line.starts_with("...") {
+            return Some(Ambiguity {
+                span: Span::new(start + at, start + at + 3),
+                kind: AmbiguityKind::DocumentMarkerInBlockScalar,
+            });
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// saphyr's value for a block scalar (`|`, `>`) that runs to the end of a text without a
@@ -341,6 +367,16 @@ mod tests {
                 .next_back();
             assert_eq!(last, Some(value), "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_document_marker_inside_a_root_block_scalar_is_refused() {
+        // Found by the parsers_agree fuzz target: saphyr reads one scalar document, YAML
+        // 1.1 a second document that holds a table.
+        let text = "!Sub |\nx\n---\nResources:\n  T: {Type: AWS::DynamoDB::Table}\n";
+        let span = refusal(text).span.expect("span");
+        assert_eq!(&text[span.start..span.end], "---");
+        assert!(load("a: |\n  x\n  ---\n", Format::Yaml, &Limits::default()).is_ok());
     }
 
     #[test]
