@@ -211,6 +211,19 @@ fn walk_error(err: &ignore::Error) -> Option<WalkError> {
         ignore::Error::Loop { .. } => None,
         ignore::Error::WithPath { path, err } => walk_error(err).map(|mut e| {
             e.display = path.display().to_string();
+            // With --follow, a link whose target is missing or that points back at itself
+            // fails like an unreadable directory; say what it is.
+            let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
+            if let (true, Some(io)) = (is_link, io_error(err)) {
+                e.message = if io.kind() == std::io::ErrorKind::NotFound {
+                    "broken symbolic link: its target does not exist, so it is not checked".into()
+                } else {
+                    format!(
+                        "cannot follow symbolic link, so it is not checked: {}",
+                        io_reason(io)
+                    )
+                };
+            }
             e
         }),
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
@@ -231,11 +244,28 @@ fn walk_error(err: &ignore::Error) -> Option<WalkError> {
     }
 }
 
+/// The I/O error inside a walk error's wrappers.
+fn io_error(err: &ignore::Error) -> Option<&std::io::Error> {
+    match err {
+        ignore::Error::Io(io) => Some(io),
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => io_error(err),
+        _ => None,
+    }
+}
+
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
+        // walkdir's errors repeat the path, which the report prints already.
+        _ => {
+            let text = e.to_string();
+            text.strip_prefix("IO error for operation on ")
+                .and_then(|rest| rest.rsplit_once(": "))
+                .map_or(text.clone(), |(_, why)| why.to_string())
+        }
     }
 }
 

@@ -339,6 +339,25 @@ fn symlink_to_a_device_is_not_followed_into_when_walking_with_follow() {
     run.assert_control_checked();
 }
 
+#[cfg(unix)]
+#[test]
+fn broken_or_looping_symlink_with_follow_is_an_error_that_says_so() {
+    let dir = workspace();
+    std::os::unix::fs::symlink("missing.yaml", dir.path().join("dangling.yaml")).unwrap();
+    std::os::unix::fs::symlink("self.yaml", dir.path().join("self.yaml")).unwrap();
+    let run = check(dir.path(), &["--follow"]);
+    assert_eq!(run.code, 2, "{:#}", run.json);
+    run.assert_error("dangling.yaml", "broken symbolic link", None);
+    run.assert_error(
+        "self.yaml",
+        "cannot follow symbolic link, so it is not checked: Too many levels",
+        None,
+    );
+    run.assert_control_checked();
+    // Without --follow, links are not walked, as in ripgrep.
+    assert_eq!(check(dir.path(), &[]).code, 1);
+}
+
 #[test]
 fn directory_named_like_a_template_is_walked_not_read() {
     let dir = workspace();

@@ -83,14 +83,15 @@ struct JsonSuppression<'a> {
     column: usize,
 }
 
+/// A file that could not be checked; `inventory --format json` lists its errors the same way.
 #[derive(Serialize)]
-struct JsonError<'a> {
-    path: &'a str,
-    line: Option<usize>,
-    column: Option<usize>,
-    message: &'a str,
+pub(crate) struct JsonError<'a> {
+    pub path: &'a str,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    help: Option<&'a str>,
+    pub help: Option<&'a str>,
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {

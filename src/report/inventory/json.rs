@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::inventory::Inventory;
+use crate::report::json::JsonError;
 
 #[derive(Serialize)]
 struct JsonInventory<'a> {
@@ -42,16 +43,6 @@ struct JsonGuardrail<'a> {
     conditional: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct JsonError<'a> {
-    path: &'a str,
-    line: Option<usize>,
-    column: Option<usize>,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    help: Option<&'a str>,
 }
 
 pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
