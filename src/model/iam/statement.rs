@@ -1,0 +1,340 @@
+//! The policy documents a resource carries (identity policies, SAM inline documents,
+//! service control policies) and their statements, with `Fn::If` and other intrinsics
+//! expanded into branches under assumptions.
+
+use super::resource_glob::resource_items;
+use crate::load::{Document, NodeId};
+use crate::model::eval::{Assumption, Evaluator, Value};
+use crate::model::expand::{self, combine, Branch};
+use crate::model::{Resource, Template};
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// Attached to principals: its `Allow` statements grant.
+    Identity,
+    /// A service control policy (`AWS::Organizations::Policy`): it only filters, so its
+    /// `Allow` statements never grant anything.
+    ServiceControl,
+}
+
+/// One policy document in a resource, as written or as one branch of an `Fn::If`.
+#[derive(Clone, Debug)]
+pub struct PolicyDocument {
+    pub node: NodeId,
+    pub kind: PolicyKind,
+    /// `PolicyName` (or `ManagedPolicyName`), when it is a literal.
+    pub name: Option<String>,
+    pub when: Vec<Assumption>,
+}
+
+/// The resource types whose documents grant to principals, and where the document is.
+/// Public so that a test can pin the IAM rules' prefilter needles to this list.
+pub const IDENTITY_DOCUMENTS: &[(&str, Where)] = &[
+    ("AWS::IAM::Policy", Where::PolicyDocument),
+    ("AWS::IAM::ManagedPolicy", Where::PolicyDocument),
+    ("AWS::IAM::RolePolicy", Where::PolicyDocument),
+    ("AWS::IAM::UserPolicy", Where::PolicyDocument),
+    ("AWS::IAM::GroupPolicy", Where::PolicyDocument),
+    ("AWS::IAM::Role", Where::InlinePolicies),
+    ("AWS::IAM::User", Where::InlinePolicies),
+    ("AWS::IAM::Group", Where::InlinePolicies),
+    ("AWS::Serverless::Function", Where::SamPolicies),
+    ("AWS::Serverless::StateMachine", Where::SamPolicies),
+];
+
+#[derive(Clone, Copy, Debug)]
+pub enum Where {
+    /// `PolicyDocument`: one document.
+    PolicyDocument,
+    /// `Policies`: a list of `{PolicyName, PolicyDocument}`.
+    InlinePolicies,
+    /// SAM's `Policies`: a policy document, or a list of documents, managed policy names and
+    /// SAM policy templates (`DynamoDBCrudPolicy: {...}`). Only the documents (mappings
+    /// with a `Statement`) are read; SAM's policy templates never grant table deletion.
+    SamPolicies,
+}
+
+/// Is this a resource type that carries policy documents (identity or SCP)?
+pub fn has_documents(type_name: &str) -> bool {
+    type_name == "AWS::Organizations::Policy"
+        || IDENTITY_DOCUMENTS.iter().any(|(t, _)| *t == type_name)
+}
+
+/// Every policy document of `resource`. A document written as a JSON string (which
+/// CloudFormation also accepts) is not parsed: rules never re-parse text.
+pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument> {
+    let doc = template.doc;
+    let ev = Evaluator::new(template, &resource.loops);
+    let Some(type_name) = resource.type_name else {
+        return Vec::new();
+    };
+    let Some(props) = doc.get_value(resource.node, "Properties") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push_document = |node: NodeId, kind, name: Option<String>, when: &[Assumption]| {
+        for b in expand::branches(&ev, doc, node) {
+            if let Branch::Node { node, when: w } = b {
+                if let Some(when) = combine(when, &w) {
+                    out.push(PolicyDocument {
+                        node,
+                        kind,
+                        name: name.clone(),
+                        when,
+                    });
+                }
+            }
+        }
+    };
+    if type_name == "AWS::Organizations::Policy" {
+        if let Some(content) = doc.get_value(props, "Content") {
+            push_document(content, PolicyKind::ServiceControl, None, &[]);
+        }
+        return out;
+    }
+    match IDENTITY_DOCUMENTS.iter().find(|(t, _)| *t == type_name) {
+        Some((_, Where::PolicyDocument)) => {
+            if let Some(d) = doc.get_value(props, "PolicyDocument") {
+                let name = ["PolicyName", "ManagedPolicyName"]
+                    .iter()
+                    .find_map(|k| doc.get_value(props, k).and_then(|n| doc.str(n)))
+                    .map(str::to_string);
+                push_document(d, PolicyKind::Identity, name, &[]);
+            }
+        }
+        Some((_, Where::InlinePolicies)) => {
+            let Some(policies) = doc.get_value(props, "Policies") else {
+                return out;
+            };
+            for item in expand::items(&ev, doc, policies) {
+                let Branch::Node { node, when } = item else {
+                    continue;
+                };
+                let Some(d) = doc.get_value(node, "PolicyDocument") else {
+                    continue;
+                };
+                let name = doc
+                    .get_value(node, "PolicyName")
+                    .and_then(|n| doc.str(n))
+                    .map(str::to_string);
+                push_document(d, PolicyKind::Identity, name, &when);
+            }
+        }
+        Some((_, Where::SamPolicies)) => {
+            let Some(policies) = doc.get_value(props, "Policies") else {
+                return out;
+            };
+            for item in expand::items(&ev, doc, policies) {
+                let Branch::Node { node, when } = item else {
+                    continue;
+                };
+                if doc.get(node, "Statement").is_some() {
+                    push_document(node, PolicyKind::Identity, None, &when);
+                }
+            }
+        }
+        None => {}
+    }
+    out
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+    /// Not resolvable, or not a valid effect: it may be `Allow`, and is never a `Deny`.
+    Unknown(String),
+}
+
+/// One value in `Action`/`NotAction`: the pattern, or why it cannot be known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionItem {
+    pub pattern: Result<String, String>,
+    pub span: Span,
+    pub when: Vec<Assumption>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Actions {
+    Action(Vec<ActionItem>),
+    /// Every action except these; `key` is the span of the `NotAction` key.
+    NotAction {
+        key: Span,
+        items: Vec<ActionItem>,
+    },
+    /// Neither key: IAM rejects the statement.
+    Missing,
+}
+
+/// One value in `Resource`/`NotResource`, as an IAM glob in which what could not be
+/// resolved is `*`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceItem {
+    pub glob: String,
+    /// Nothing in `glob` stands for an unresolved value (so it may prove a `Deny`).
+    pub exact: bool,
+    pub span: Span,
+    pub when: Vec<Assumption>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Resources {
+    Resource(Vec<ResourceItem>),
+    NotResource { key: Span, items: Vec<ResourceItem> },
+    Missing,
+}
+
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub node: NodeId,
+    pub effect: Effect,
+    pub actions: Actions,
+    pub resources: Resources,
+    /// The statement has an IAM `Condition` block: it applies only sometimes.
+    pub has_condition: bool,
+    /// The CloudFormation conditions under which the statement exists with this effect.
+    pub when: Vec<Assumption>,
+}
+
+/// The statements of one document: `Statement` may be a list or a single mapping, and
+/// statements, their effect, actions and resources may be chosen by `Fn::If`.
+pub fn statements(
+    template: &Template,
+    resource: &Resource,
+    document: &PolicyDocument,
+) -> Vec<Statement> {
+    let doc = template.doc;
+    let ev = Evaluator::new(template, &resource.loops);
+    let Some(list) = doc.get_value(document.node, "Statement") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in expand::items(&ev, doc, list) {
+        let (node, when) = match item {
+            Branch::Node { node, when } => (node, when),
+            Branch::NoValue { .. } => continue,
+            // A statement that cannot be resolved may grant anything.
+            Branch::Unknown { span, why, when } => {
+                if let Some(when) = combine(&document.when, &when) {
+                    out.push(unknown_statement(document.node, span, why, when));
+                }
+                continue;
+            }
+        };
+        let Some(when) = combine(&document.when, &when) else {
+            continue;
+        };
+        if let Some(call) = doc.call(node) {
+            let why = format!("`{}` cannot be resolved to a statement", call.name);
+            out.push(unknown_statement(document.node, doc.span(node), why, when));
+            continue;
+        }
+        if doc.map(node).is_none() {
+            continue;
+        }
+        let actions = if let Some(e) = doc.get(node, "Action") {
+            Actions::Action(action_items(&ev, doc, e.value))
+        } else if let Some(e) = doc.get(node, "NotAction") {
+            Actions::NotAction {
+                key: doc.span(e.key),
+                items: action_items(&ev, doc, e.value),
+            }
+        } else {
+            Actions::Missing
+        };
+        let resources = if let Some(e) = doc.get(node, "Resource") {
+            Resources::Resource(resource_items(template, &ev, e.value))
+        } else if let Some(e) = doc.get(node, "NotResource") {
+            Resources::NotResource {
+                key: doc.span(e.key),
+                items: resource_items(template, &ev, e.value),
+            }
+        } else {
+            Resources::Missing
+        };
+        let has_condition = doc.get(node, "Condition").is_some();
+        let effects: Vec<(Effect, Vec<Assumption>)> = match doc.get_value(node, "Effect") {
+            None => vec![(Effect::Unknown("no `Effect`".into()), Vec::new())],
+            Some(e) => ev
+                .eval(e)
+                .into_iter()
+                .map(|o| {
+                    let effect = match &o.value {
+                        Value::Text(t) if t == "Allow" => Effect::Allow,
+                        Value::Text(t) if t == "Deny" => Effect::Deny,
+                        Value::Text(t) => Effect::Unknown(format!("`{t}` is not an effect")),
+                        Value::NoValue => Effect::Unknown("`Effect` is removed".into()),
+                        Value::Unknown(why) => Effect::Unknown(why.clone()),
+                    };
+                    (effect, o.when)
+                })
+                .collect(),
+        };
+        for (effect, w) in effects {
+            if let Some(when) = combine(&when, &w) {
+                out.push(Statement {
+                    node,
+                    effect,
+                    actions: actions.clone(),
+                    resources: resources.clone(),
+                    has_condition,
+                    when,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn unknown_statement(node: NodeId, span: Span, why: String, when: Vec<Assumption>) -> Statement {
+    Statement {
+        node,
+        effect: Effect::Unknown(why.clone()),
+        actions: Actions::Action(vec![ActionItem {
+            pattern: Err(why),
+            span,
+            when: Vec::new(),
+        }]),
+        resources: Resources::Resource(vec![ResourceItem {
+            glob: "*".into(),
+            exact: false,
+            span,
+            when: Vec::new(),
+        }]),
+        has_condition: false,
+        when,
+    }
+}
+
+fn action_items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<ActionItem> {
+    let mut out = Vec::new();
+    for item in expand::items(ev, doc, node) {
+        match item {
+            Branch::Node { node, when } => {
+                for o in ev.eval(node) {
+                    let Some(when) = combine(&when, &o.when) else {
+                        continue;
+                    };
+                    let pattern = match o.value {
+                        Value::Text(t) => Ok(t),
+                        Value::NoValue => continue,
+                        Value::Unknown(why) => Err(why),
+                    };
+                    out.push(ActionItem {
+                        pattern,
+                        span: o.span,
+                        when,
+                    });
+                }
+            }
+            Branch::Unknown { span, why, when } => out.push(ActionItem {
+                pattern: Err(why),
+                span,
+                when,
+            }),
+            Branch::NoValue { .. } => {}
+        }
+    }
+    out
+}
