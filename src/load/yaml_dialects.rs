@@ -1,8 +1,8 @@
 //! YAML 1.1 against YAML 1.2: the constructs the two read differently, and the check that
 //! a file holding one reads the same both ways.
 //!
-//! saphyr reads YAML 1.2. PyYAML (cfn-lint), SnakeYAML and libyaml read YAML 1.1, and so,
-//! as far as anyone outside AWS can tell, does CloudFormation. Where the two disagree, a
+//! saphyr reads YAML 1.2. CloudFormation's documentation says it reads YAML 1.1 (less
+//! aliases, merge keys and a few tags), as do PyYAML (cfn-lint), SnakeYAML and libyaml. Where the two disagree, a
 //! crafted template could show the checker one set of keys and deploy another: a table
 //! hidden behind a U+2028 in a comment is a line of its own to CloudFormation and part of
 //! the comment to saphyr. So a file that saphyr reads and that holds such a construct is
