@@ -100,7 +100,7 @@ fn load_saphyr<'s>(
                 }
                 let value = if style == ScalarStyle::Block {
                     let (value, found) =
-                        yaml_dialects::block_scalar_at_end(value, text, base, span);
+                        yaml_dialects::block_scalar_at_end(value, tag.is_some(), text, base, span);
                     ambiguity = ambiguity.or(found);
                     value
                 } else {

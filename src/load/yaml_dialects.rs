@@ -151,6 +151,7 @@ pub fn document_marker(raw: &str, start: usize) -> Option<Ambiguity> {
 /// returns the ambiguity for the YAML 1.1 comparison.
 pub fn block_scalar_at_end<'s>(
     value: Cow<'s, str>,
+    tagged: bool,
     text: &str,
     base: usize,
     span: Span,
@@ -162,7 +163,8 @@ pub fn block_scalar_at_end<'s>(
     let last_line = &text[text.rfind(['\n', '\r']).map_or(0, |at| at + 1)..];
     if last_line.trim_start_matches(' ').is_empty() {
         // A blank last line belongs to the scalar if it reaches its indentation.
-        let Some(indent) = content_indentation(text, span.start.saturating_sub(base)) else {
+        let Some(indent) = content_indentation(text, span.start.saturating_sub(base), tagged)
+        else {
             let blank = Span::new(base + text.len() - last_line.len(), base + text.len());
             let ambiguity = Ambiguity {
                 span: blank,
@@ -186,28 +188,38 @@ pub fn block_scalar_at_end<'s>(
 
 /// The content indentation of the block scalar whose event starts at byte `start` of
 /// `text`. saphyr starts an untagged block scalar's event at its content indentation on
-/// its first line with text, and a tagged one at its tag, on the header line: there it is
-/// the indentation of the next line with text. `None` when a tagged header gives it with an
-/// indentation indicator (`!Sub |2`).
-fn content_indentation(text: &str, start: usize) -> Option<usize> {
-    let line_start = text
-        .get(..start)?
-        .rfind(['\n', '\r'])
-        .map_or(0, |at| at + 1);
-    let before = &text[line_start..start];
-    if before.bytes().all(|b| b == b' ') {
-        return Some(before.len());
+/// its first line with text, and a tagged one at its tag: there it is the indentation of
+/// the first line with text after the header (`|`, `>` and their indicators). `None` when
+/// the header gives it with an indentation indicator (`!Sub |2`), or cannot be found.
+fn content_indentation(text: &str, start: usize, tagged: bool) -> Option<usize> {
+    if !tagged {
+        let line_start = text
+            .get(..start)?
+            .rfind(['\n', '\r'])
+            .map_or(0, |at| at + 1);
+        let before = &text[line_start..start];
+        return before.bytes().all(|b| b == b' ').then_some(before.len());
     }
-    let (header, body) = text[start..].split_once('\n')?;
-    let indicators = header.trim_start_matches(|c: char| c != '|' && c != '>');
-    if indicators
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .any(|c| c.is_ascii_digit())
-    {
+    // Past the tag, blanks, line breaks and comments to the indicator.
+    let mut rest = text
+        .get(start..)?
+        .trim_start_matches(|c: char| !c.is_whitespace());
+    loop {
+        rest = rest.trim_start();
+        match rest.strip_prefix('#') {
+            Some(comment) => rest = comment.split_once(['\n', '\r'])?.1,
+            None => break,
+        }
+    }
+    if !rest.starts_with(['|', '>']) {
         return None;
     }
-    body.lines()
+    let (header, body) = rest.split_once(['\n', '\r'])?;
+    let indicators = header.split(char::is_whitespace).next().unwrap_or_default();
+    if indicators.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    body.split(['\n', '\r'])
         .find(|line| !line.trim().is_empty())
         .map(|line| line.len() - line.trim_start_matches(' ').len())
 }
@@ -355,6 +367,9 @@ mod tests {
             ("a: |\n\n  b\n ", "\nb\n"),
             ("a: !Sub |\n\n  b\n  ", "\nb\n"),
             ("a: !Sub |\n\n  b\n ", "\nb\n"),
+            ("!Sub\n  |\n\n x\n    ", "\nx\n   "),
+            ("!Sub # c |\n  |\n\n x\n ", "\nx\n"),
+            ("!Sub\n  |\n\n  x\n ", "\nx\n"),
         ] {
             let doc = load(text, Format::Yaml, &Limits::default()).expect("loads");
             let last = doc
