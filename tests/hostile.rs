@@ -1042,15 +1042,11 @@ fn libyaml_fallback_panic_found_by_fuzzing_is_a_quiet_load_error() {
     run.assert_control_checked();
 }
 
-#[test]
-fn unsafe_fix_into_a_flow_mapping_with_an_implicit_null_is_applied_not_refused() {
-    // Found by the fix_roundtrip fuzz target (fuzz/corpus/fix_roundtrip/crash-*).
+/// `ddb-guard check --diff --unsafe-fixes NAME` on a file holding `text`: the diff, after
+/// asserting that no fix was refused.
+fn unsafe_fix_diff(name: &str, text: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("flow.yaml"),
-        "Resources:\n  Flow: {Type: AWS::DynamoDB::Table, Properties: {TableName}}\n",
-    )
-    .unwrap();
+    fs::write(dir.path().join(name), text).unwrap();
     let output = Command::cargo_bin("ddb-guard")
         .unwrap()
         .current_dir(dir.path())
@@ -1060,19 +1056,29 @@ fn unsafe_fix_into_a_flow_mapping_with_an_implicit_null_is_applied_not_refused()
             "--unsafe-fixes",
             "--color",
             "never",
-            "flow.yaml",
+            name,
         ])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         !stderr.contains("refused") && !stdout.contains("refused"),
         "{stderr}{stdout}"
     );
+    stdout
+}
+
+#[test]
+fn unsafe_fix_into_a_flow_mapping_with_an_implicit_null_is_applied_not_refused() {
+    // Found by the fix_roundtrip fuzz target (fuzz/corpus/fix_roundtrip/crash-*).
+    let diff = unsafe_fix_diff(
+        "flow.yaml",
+        "Resources:\n  Flow: {Type: AWS::DynamoDB::Table, Properties: {TableName}}\n",
+    );
     assert!(
-        stdout.contains("Properties: {TableName, DeletionProtectionEnabled: true, "),
-        "{stdout}"
+        diff.contains("Properties: {TableName, DeletionProtectionEnabled: true, "),
+        "{diff}"
     );
 }
 
@@ -1080,33 +1086,23 @@ fn unsafe_fix_into_a_flow_mapping_with_an_implicit_null_is_applied_not_refused()
 fn unsafe_fix_of_a_tag_without_a_value_is_applied_not_refused() {
     // Found by the fix_roundtrip fuzz target after the implicit-null span fix: `!Sub` with
     // no value must keep the span of its tag, or replacing it is refused.
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("tag.yaml"),
+    let diff = unsafe_fix_diff(
+        "tag.yaml",
         "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    UpdateReplacePolicy: !Sub",
-    )
-    .unwrap();
-    let output = Command::cargo_bin("ddb-guard")
-        .unwrap()
-        .current_dir(dir.path())
-        .args([
-            "check",
-            "--diff",
-            "--unsafe-fixes",
-            "--color",
-            "never",
-            "tag.yaml",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("refused") && !stdout.contains("refused"),
-        "{stderr}{stdout}"
+    );
+    assert!(diff.contains("+    UpdateReplacePolicy: Retain"), "{diff}");
+}
+
+#[test]
+fn unsafe_fix_after_a_bare_tag_in_a_file_only_libyaml_reads_is_applied_not_refused() {
+    // The quoted continuation at its key's indentation is read by the libyaml fallback
+    // only, which cannot read a tag right before a comma (`!Ref,`).
+    let diff = unsafe_fix_diff(
+        "lenient.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties: {TableName: !Ref }\n    Metadata: 'a\n    b'\n",
     );
     assert!(
-        stdout.contains("+    UpdateReplacePolicy: Retain"),
-        "{stdout}"
+        diff.contains("+    Properties: {TableName: !Ref , DeletionProtectionEnabled: true"),
+        "{diff}"
     );
 }
