@@ -496,11 +496,17 @@ mod tests {
     /// Fix with the retention rules only (DDB003/DDB004 have unsafe fixes of their own,
     /// tested in tests/guardrails.rs).
     fn fix(text: &str, name: &str, unsafe_fixes: bool) -> Result<Fixed, LoadError> {
+        fix_with(&["DDB001", "DDB002"], text, name, unsafe_fixes)
+    }
+
+    fn fix_with(
+        rules: &[&str],
+        text: &str,
+        name: &str,
+        unsafe_fixes: bool,
+    ) -> Result<Fixed, LoadError> {
         let settings = Settings {
-            rules: ["DDB001", "DDB002"]
-                .iter()
-                .filter_map(|c| rules::find(c))
-                .collect(),
+            rules: rules.iter().filter_map(|c| rules::find(c)).collect(),
             ..Settings::default()
         };
         fix_text(Path::new(name), text, &settings, FixMode { unsafe_fixes })
@@ -582,15 +588,7 @@ mod tests {
                 .unwrap()
                 .lenient
         );
-        let settings = Settings {
-            rules: ["DDB003", "DDB004"]
-                .iter()
-                .filter_map(|c| rules::find(c))
-                .collect(),
-            ..Settings::default()
-        };
-        let mode = FixMode { unsafe_fixes: true };
-        let fixed = fix_text(Path::new("t.yaml"), text, &settings, mode).unwrap();
+        let fixed = fix_with(&["DDB003", "DDB004"], text, "t.yaml", true).unwrap();
         assert_eq!(fixed.applied, 2);
         assert!(fixed
             .text
