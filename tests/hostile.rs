@@ -906,6 +906,11 @@ fn hostile_run_in_human_output() {
         ),
         ("list.yaml", b"# dynamodb\nResources: []\n"),
         (
+            "dialect.yaml",
+            "Resources:\n  T: {Type: AWS::DynamoDB::Table, ?DeletionPolicy: Delete}\n  # x\u{2028}  U: {}\n"
+                .as_bytes(),
+        ),
+        (
             "types.yaml",
             b"Resources:\n  A: AWS::DynamoDB::Table\n  B:\n    Type: !Ref Kind\n",
         ),
