@@ -261,18 +261,35 @@ pub fn confirm<'s>(
 }
 
 /// Where `a` first differs from `b` (in document order): the span in `a` of the first
-/// node that differs in structure, keys, scalar text, scalar style or tag, or of the last
-/// document when they hold different numbers of documents. Spans are not compared.
+/// node that differs in structure, keys, scalar text, scalar style or tag. Where two
+/// collections differ only in length, their common items are compared first, so the span
+/// is the first item that differs, or else the shorter collection. Spans are not compared.
 /// Iterative, so a deep tree cannot overflow the stack.
 pub fn first_difference(a: &Document, b: &Document) -> Option<Span> {
+    /// Compare two nodes, or report a collection whose common items all matched.
+    enum Step {
+        Compare(NodeId, NodeId),
+        Longer(Span),
+    }
     let roots_a: Vec<NodeId> = a.root.iter().chain(&a.more_roots).copied().collect();
     let roots_b: Vec<NodeId> = b.root.iter().chain(&b.more_roots).copied().collect();
+    let mut stack = Vec::new();
     if roots_a.len() != roots_b.len() {
         let last = roots_a.last().map_or(Span::new(0, 0), |&id| a.span(id));
-        return Some(last);
+        stack.push(Step::Longer(last));
     }
-    let mut stack: Vec<(NodeId, NodeId)> = roots_a.into_iter().zip(roots_b).rev().collect();
-    while let Some((x, y)) = stack.pop() {
+    stack.extend(
+        roots_a
+            .into_iter()
+            .zip(roots_b)
+            .rev()
+            .map(|(x, y)| Step::Compare(x, y)),
+    );
+    while let Some(step) = stack.pop() {
+        let (x, y) = match step {
+            Step::Compare(x, y) => (x, y),
+            Step::Longer(span) => return Some(span),
+        };
         let (nx, ny) = (a.node(x), b.node(y));
         if nx.tag != ny.tag {
             return Some(nx.span);
@@ -283,13 +300,20 @@ pub fn first_difference(a: &Document, b: &Document) -> Option<Span> {
                     return Some(nx.span);
                 }
             }
-            (NodeKind::Seq(ix), NodeKind::Seq(iy)) if ix.len() == iy.len() => {
-                stack.extend(ix.iter().copied().zip(iy.iter().copied()).rev());
+            (NodeKind::Seq(ix), NodeKind::Seq(iy)) => {
+                if ix.len() != iy.len() {
+                    stack.push(Step::Longer(nx.span));
+                }
+                let pairs = ix.iter().zip(iy).rev();
+                stack.extend(pairs.map(|(x, y)| Step::Compare(*x, *y)));
             }
-            (NodeKind::Map(ex), NodeKind::Map(ey)) if ex.len() == ey.len() => {
+            (NodeKind::Map(ex), NodeKind::Map(ey)) => {
+                if ex.len() != ey.len() {
+                    stack.push(Step::Longer(nx.span));
+                }
                 for (ex, ey) in ex.iter().zip(ey).rev() {
-                    stack.push((ex.value, ey.value));
-                    stack.push((ex.key, ey.key));
+                    stack.push(Step::Compare(ex.value, ey.value));
+                    stack.push(Step::Compare(ex.key, ey.key));
                 }
             }
             _ => return Some(nx.span),
@@ -447,5 +471,14 @@ mod tests {
         assert!(!same("a: !Ref x\n", "a: x\n"));
         assert!(!same("a: [1]\n", "a: [1, 2]\n"));
         assert!(!same("a: 1\n", "a: 1\n---\nb: 2\n"));
+        let text = "a: {b: 1, c: 2}\n";
+        let x = load(text, Format::Yaml, &Limits::default()).expect("x");
+        let y = load("a: {b: 1, d: 2, e: 3}\n", Format::Yaml, &Limits::default()).expect("y");
+        let at = first_difference(&x, &y).expect("differs");
+        assert_eq!(
+            &text[at.start..at.end],
+            "c",
+            "the first differing key, not the mapping"
+        );
     }
 }
