@@ -240,6 +240,14 @@ impl<'t> ExcerptBuilder<'t> {
         if !all_fit || spans.is_empty() {
             return;
         }
+        // miette counts a lone CR as a line break when it numbers lines and reads context,
+        // but not when it splits lines to show them, so around one it may show more lines
+        // than the window below would hold (found by the proptest at the end of this
+        // file). Files with classic Mac line breaks are rare: keep such a file whole.
+        if !self.bare_cr.is_empty() {
+            self.ranges.push((0, self.text.len()));
+            return;
+        }
         let mut contexts: Vec<(Span, usize, usize)> = spans
             .iter()
             .map(|&s| {
@@ -250,33 +258,38 @@ impl<'t> ExcerptBuilder<'t> {
         contexts.sort_by_key(|(s, _, _)| s.start);
         // miette joins the snippets of two labels into one when, in its line numbers,
         // `left.line + left.line_count >= right.line` (`line_count` counts from the start
-        // of the file), and then shows every line between them. Keep those lines whenever
-        // the join may happen (the test errs on the side of keeping).
+        // of the file), and then shows every line between them. `left` is the previous
+        // label, or the labels miette has joined so far, which start no later. Keep those
+        // lines whenever the join may happen (the test errs on the side of keeping): with
+        // the previous label's line, not the first of the run kept so far, since miette
+        // may not have joined that run (found by the proptest below, with bare CRs).
         let (first, mut start, mut end) = contexts[0];
-        let mut first_line = self.miette_line(first.start);
+        let mut last_line = self.miette_line(first.start);
         for &(next, next_start, next_end) in &contexts[1..] {
             let joins = next_start <= end
-                || first_line + self.miette_line(end) + 1 >= self.miette_line(next_start);
+                || last_line + self.miette_line(end) + 1 >= self.miette_line(next_start);
             if joins {
                 end = end.max(next_end);
             } else {
                 self.ranges.push((start, end));
                 (start, end) = (next_start, next_end);
-                first_line = self.miette_line(next.start);
             }
+            last_line = self.miette_line(next.start);
         }
         self.ranges.push((start, end));
     }
 
     /// The whole lines miette may read around `span` with one line of context: from the
-    /// start of the line before the span's first line to the end of the line after the
-    /// line holding `span.end` (which covers a span that ends with its line break).
+    /// start of the line before the span's first line to the end of the second line after
+    /// the line holding `span.end`. One line after would do, but for a span that ends
+    /// between the CR and the LF of a CRLF, which miette takes for the end of that line
+    /// (found by the proptest at the end of this file).
     fn context(&self, span: Span) -> (usize, usize) {
         let len = self.text.len();
         let first = self.lines.line_of(span.start.min(len));
         let last = self.lines.line_of(span.end.min(len));
         let start = self.lines.line_start(first.saturating_sub(1)).unwrap_or(0);
-        let end = self.lines.line_start(last + 2).unwrap_or(len);
+        let end = self.lines.line_start(last + 3).unwrap_or(len);
         (start, end)
     }
 
@@ -635,8 +648,13 @@ mod tests {
                 Just("  ".to_string()),
                 Just("x".repeat(3000)),
             ];
-            (any::<bool>(), proptest::collection::vec(piece, 0..60)).prop_map(|(bom, pieces)| {
-                let body: String = pieces.concat();
+            // Half the texts have no lone CR: those keep whole files (see `diagnostic`).
+            let pieces = proptest::collection::vec(piece, 0..60);
+            (any::<bool>(), any::<bool>(), pieces).prop_map(|(bom, lone_cr, pieces)| {
+                let body: String = pieces
+                    .into_iter()
+                    .filter(|p| lone_cr || p != "\r")
+                    .collect();
                 if bom {
                     format!("\u{feff}{body}")
                 } else {
