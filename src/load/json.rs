@@ -37,10 +37,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
             };
             LoadError::at(
                 message,
-                Span::new(
-                    base + r.start,
-                    base + r.end.max(r.start + 1).min(text.len()).max(r.start),
-                ),
+                error_span(text, base, r.start, r.end),
                 e.kind().to_string(),
             )
         })?;
@@ -54,6 +51,22 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
         builder.doc.root = Some(root);
     }
     Ok(builder.doc)
+}
+
+/// The span of a parse error at `start..end` of `text`: at least the character at `start`
+/// (an empty range is hard to see), whole characters only. Found by the load_json fuzz
+/// target: one byte past an error before a multibyte character split it.
+fn error_span(text: &str, base: usize, start: usize, end: usize) -> Span {
+    let mut start = start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let first_char = text[start..].chars().next().map_or(0, char::len_utf8);
+    let mut end = end.clamp(start + first_char, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    Span::new(base + start, base + end)
 }
 
 struct Builder<'s, 'l> {
@@ -145,6 +158,30 @@ impl<'s> Builder<'s, '_> {
                 }
                 Ok(id)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::load::{load, Format, Limits};
+
+    #[test]
+    fn an_error_before_a_multibyte_character_covers_the_whole_character() {
+        // Found by the load_json fuzz target (fuzz/corpus/load_json/crash-*).
+        for text in [
+            "{\"T\": \"A\"\u{7a1}}",
+            "{\"a\": 1 日本}",
+            "{\u{feff}}",
+            "é",
+        ] {
+            let error = load(text, Format::Json, &Limits::default()).expect_err("invalid");
+            let span = error.span.expect("span");
+            assert!(
+                text.get(span.start..span.end).is_some(),
+                "{text:?} {span:?}"
+            );
+            assert!(span.end > span.start, "{text:?} {span:?}");
         }
     }
 }
