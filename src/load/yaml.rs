@@ -16,7 +16,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as 
 
 use super::builder::{alias_error, convert_tag, trim_scalar_span, Builder, Collection};
 use super::tree::{Document, ScalarStyle};
-use super::yaml_dialects::{self, Ambiguity, AmbiguityKind};
+use super::yaml_dialects::{self, Ambiguity};
 use super::{yaml_fallback, Limits, LoadError};
 use crate::source::Span;
 
@@ -91,33 +91,15 @@ fn load_saphyr<'s>(
                     YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => ScalarStyle::Quoted,
                     YamlStyle::Literal | YamlStyle::Folded => ScalarStyle::Block,
                 };
-                if ambiguity.is_none() && style == ScalarStyle::Block && builder.at_root() {
-                    let raw = span
-                        .start
-                        .checked_sub(base)
-                        .and_then(|start| text.get(start..span.end.saturating_sub(base)));
-                    ambiguity = raw.and_then(|raw| yaml_dialects::document_marker(raw, span.start));
-                }
-                let value = if style == ScalarStyle::Block {
-                    let (value, found) =
-                        yaml_dialects::block_scalar_at_end(value, tag.is_some(), text, base, span);
-                    ambiguity = ambiguity.or(found);
-                    value
-                } else {
-                    value
+                let scalar = yaml_dialects::ScalarEvent {
+                    style,
+                    tagged: tag.is_some(),
+                    span,
                 };
+                let (value, found) = scalar.as_yaml_1_1(value, &builder, text, base);
+                ambiguity = ambiguity.or(found);
                 convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
                     let span = trim_scalar_span(text, base, span, style);
-                    if ambiguity.is_none()
-                        && style == ScalarStyle::Plain
-                        && value.starts_with('?')
-                        && builder.in_flow()
-                    {
-                        ambiguity = Some(Ambiguity {
-                            span: Span::new(span.start, span.start + 1),
-                            kind: AmbiguityKind::QuestionMarkInFlow,
-                        });
-                    }
                     builder.scalar(value, style, span, tag, anchor > 0)
                 })
             }

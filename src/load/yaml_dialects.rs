@@ -13,7 +13,8 @@
 
 use std::borrow::Cow;
 
-use super::tree::{Document, NodeId, NodeKind};
+use super::builder::Builder;
+use super::tree::{Document, NodeId, NodeKind, ScalarStyle};
 use super::LoadError;
 use crate::source::Span;
 
@@ -125,9 +126,55 @@ pub fn unicode_character(text: &str, base: usize) -> Option<Ambiguity> {
     })
 }
 
+/// A scalar as saphyr reported it, for the checks that only a scalar can fail.
+pub struct ScalarEvent {
+    pub style: ScalarStyle,
+    pub tagged: bool,
+    /// saphyr's span: a tagged scalar's starts at its tag, a block scalar's ends at the
+    /// next token.
+    pub span: Span,
+}
+
+impl ScalarEvent {
+    /// saphyr's `value` as YAML 1.1 reads it where the difference is known and local (a
+    /// block scalar at the end of the text), and the first construct in it that YAML 1.1
+    /// may read otherwise: `?` starting a plain scalar in a flow collection, a document
+    /// marker inside a root block scalar. `builder` is where the scalar goes.
+    pub fn as_yaml_1_1<'s>(
+        &self,
+        value: Cow<'s, str>,
+        builder: &Builder,
+        text: &str,
+        base: usize,
+    ) -> (Cow<'s, str>, Option<Ambiguity>) {
+        match self.style {
+            ScalarStyle::Plain if value.starts_with('?') && builder.in_flow() => {
+                let ambiguity = Ambiguity {
+                    span: Span::new(self.span.start, self.span.start + 1),
+                    kind: AmbiguityKind::QuestionMarkInFlow,
+                };
+                (value, Some(ambiguity))
+            }
+            ScalarStyle::Block => {
+                let marker = if builder.at_root() {
+                    let start = self.span.start.saturating_sub(base);
+                    text.get(start..self.span.end.saturating_sub(base))
+                        .and_then(|raw| document_marker(raw, self.span.start))
+                } else {
+                    None
+                };
+                let (value, at_end) =
+                    block_scalar_at_end(value, self.tagged, text, base, self.span);
+                (value, marker.or(at_end))
+            }
+            _ => (value, None),
+        }
+    }
+}
+
 /// The first line of `raw` (a block scalar's text, at offset `start` of the file) that
 /// starts with a document marker (`---` or `...`).
-pub fn document_marker(raw: &str, start: usize) -> Option<Ambiguity> {
+fn document_marker(raw: &str, start: usize) -> Option<Ambiguity> {
     let mut at = 0;
     for line in raw.split_inclusive(['\n', '\r']) {
         if line.starts_with("---") || line.starts_with("...") {
@@ -149,7 +196,7 @@ pub fn document_marker(raw: &str, start: usize) -> Option<Ambiguity> {
 /// file. Takes the extra line break off, or, where that depends on an indentation
 /// indicator it does not read (`!Sub |2` with a blank last line), leaves the value and
 /// returns the ambiguity for the YAML 1.1 comparison.
-pub fn block_scalar_at_end<'s>(
+fn block_scalar_at_end<'s>(
     value: Cow<'s, str>,
     tagged: bool,
     text: &str,
