@@ -38,6 +38,10 @@ pub enum AmbiguityKind {
     /// (`!Sub |` at the root, its text at column 0): saphyr keeps the line as text, YAML
     /// 1.1 starts or ends a document there, and the next document could be a template.
     DocumentMarkerInBlockScalar,
+    /// A block scalar that is a whole document with its text at column 0: text to YAML
+    /// 1.2, while YAML 1.1 (PyYAML, libyaml) wants at least one space of indentation and
+    /// reads the lines as something else, or not at all.
+    RootBlockScalarAtColumnZero,
     /// A byte order mark after the start of the file: YAML 1.2 skips one that starts a
     /// line outside a document's content, YAML 1.1 reads it as text (PyYAML makes it part
     /// of the next key, libyaml counts it as a column of indentation).
@@ -68,6 +72,9 @@ impl Ambiguity {
             AmbiguityKind::DocumentMarkerInBlockScalar => {
                 "a document marker in YAML 1.1, text in this block scalar to YAML 1.2".to_string()
             }
+            AmbiguityKind::RootBlockScalarAtColumnZero => {
+                "text at column 0 belongs to this block scalar in YAML 1.2 only".to_string()
+            }
         }
     }
 
@@ -89,7 +96,8 @@ impl Ambiguity {
             AmbiguityKind::BlockScalarAtEnd => {
                 "end the file with a line break, or remove the blanks after the last one"
             }
-            AmbiguityKind::DocumentMarkerInBlockScalar => {
+            AmbiguityKind::DocumentMarkerInBlockScalar
+            | AmbiguityKind::RootBlockScalarAtColumnZero => {
                 "a template is one mapping: indent the block scalar's text, or remove the line"
             }
         }
@@ -158,8 +166,14 @@ impl ScalarEvent {
             ScalarStyle::Block => {
                 let marker = if builder.at_root() {
                     let start = self.span.start.saturating_sub(base);
+                    let at_column_zero = content_indentation(text, start, self.tagged) == Some(0);
+                    let column_zero = Ambiguity {
+                        span: Span::new(self.span.start, self.span.start),
+                        kind: AmbiguityKind::RootBlockScalarAtColumnZero,
+                    };
                     text.get(start..self.span.end.saturating_sub(base))
                         .and_then(|raw| document_marker(raw, self.span.start))
+                        .or(at_column_zero.then_some(column_zero))
                 } else {
                     None
                 };
@@ -463,6 +477,17 @@ mod tests {
         let span = refusal(text).span.expect("span");
         assert_eq!(&text[span.start..span.end], "---");
         assert!(load("a: |\n  x\n  ---\n", Format::Yaml, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn a_root_block_scalar_with_text_at_column_zero_is_refused() {
+        // Found by the parsers_agree fuzz target: YAML 1.1 wants one space of indentation,
+        // so to PyYAML and libyaml this block scalar is empty and `# x` a comment.
+        let error = refusal("!Sub\n  |\n\n# x\n");
+        assert!(error
+            .label
+            .is_some_and(|l| l.contains("column 0 belongs to this block scalar")));
+        assert!(load("!Sub\n  |\n\n # x\n", Format::Yaml, &Limits::default()).is_ok());
     }
 
     #[test]
