@@ -259,13 +259,14 @@ pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        // walkdir's errors repeat the path, which the report prints already.
-        _ => {
-            let text = e.to_string();
-            text.strip_prefix("IO error for operation on ")
-                .and_then(|rest| rest.rsplit_once(": "))
-                .map_or(text.clone(), |(_, why)| why.to_string())
-        }
+        // A walk error (walkdir's, inside `ignore`'s) repeats the path, which the report
+        // prints already: say only the I/O error it wraps.
+        _ => e
+            .get_ref()
+            .and_then(|inner| inner.source())
+            .and_then(|source| source.downcast_ref::<std::io::Error>())
+            .unwrap_or(e)
+            .to_string(),
     }
 }
 

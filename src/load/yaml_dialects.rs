@@ -164,25 +164,32 @@ impl ScalarEvent {
                 (value, Some(ambiguity))
             }
             ScalarStyle::Block => {
-                let marker = if builder.at_root() {
-                    let start = self.span.start.saturating_sub(base);
-                    let at_column_zero = content_indentation(text, start, self.tagged) == Some(0);
-                    let column_zero = Ambiguity {
-                        span: Span::new(self.span.start, self.span.start),
-                        kind: AmbiguityKind::RootBlockScalarAtColumnZero,
-                    };
-                    text.get(start..self.span.end.saturating_sub(base))
-                        .and_then(|raw| document_marker(raw, self.span.start))
-                        .or(at_column_zero.then_some(column_zero))
+                let root = if builder.at_root() {
+                    self.root_block(text, base)
                 } else {
                     None
                 };
                 let (value, at_end) =
                     block_scalar_at_end(value, self.tagged, text, base, self.span);
-                (value, marker.or(at_end))
+                (value, root.or(at_end))
             }
             _ => (value, None),
         }
+    }
+
+    /// A block scalar that is a whole document: a `---` line in it, or else its text at
+    /// column 0.
+    fn root_block(&self, text: &str, base: usize) -> Option<Ambiguity> {
+        let start = self.span.start.saturating_sub(base);
+        let marker = text
+            .get(start..self.span.end.saturating_sub(base))
+            .and_then(|raw| document_marker(raw, self.span.start));
+        marker.or_else(|| {
+            (content_indentation(text, start, self.tagged) == Some(0)).then_some(Ambiguity {
+                span: Span::new(self.span.start, self.span.start),
+                kind: AmbiguityKind::RootBlockScalarAtColumnZero,
+            })
+        })
     }
 }
 
