@@ -72,7 +72,7 @@ fn a_suppression_on_one_resource_does_not_reach_another() {
 }
 
 #[test]
-fn a_suppression_without_a_reason_is_an_error_that_replaces_the_finding() {
+fn a_suppression_without_a_reason_is_an_error_and_silences_nothing() {
     let template = "\
 Resources:
   T:
@@ -92,11 +92,143 @@ Resources:
     let lines: Vec<u64> = missing.iter().map(|h| h.1).collect();
     assert_eq!(lines, [9, 10, 11]);
     assert!(missing[0].3.contains("gives no reason"), "{}", missing[0].3);
-    assert!(rule_hits(&report, "DDB001").is_empty());
-    assert_eq!(report["summary"]["suppressed"], 1);
-    // DDB002 had nothing to silence; the second DDB001 entry came after the first used it.
-    let unused: Vec<u64> = rule_hits(&report, "DDB901").iter().map(|h| h.1).collect();
-    assert_eq!(unused, [10, 11]);
+    assert!(
+        missing[0].3.contains("silences nothing"),
+        "{}",
+        missing[0].3
+    );
+    assert_eq!(rule_hits(&report, "DDB001").len(), 1);
+    assert_eq!(report["summary"]["suppressed"], 0);
+    // An invalid entry is reported once, as invalid, not also as unused.
+    assert!(rule_hits(&report, "DDB901").is_empty());
+}
+
+/// Every way of writing a `reason` that says nothing, in YAML and in JSON: the entry is
+/// DDB900 and the finding it names is still reported.
+#[test]
+fn a_reason_that_says_nothing_is_invalid_and_silences_nothing() {
+    let yaml_reasons = [
+        ("null", "null"),
+        ("~", "null"),
+        ("", "null"),
+        ("\"\"", "empty"),
+        ("\"   \"", "blank"),
+        ("\"\\t\\n\"", "blank"),
+        ("false", "boolean"),
+        ("\"false\"", "boolean"),
+        ("no", "boolean"),
+        ("0", "number"),
+        ("'0'", "number"),
+        ("1.5e3", "number"),
+        ("\"\\u200B\"", "blank"),
+        ("\"\\uFEFF\\u200D \\u2060\"", "blank"),
+        ("\"\\u3164\"", "blank"),
+        ("\"\\u00AD\\u034F\"", "blank"),
+        ("\"...\"", "no letter or digit"),
+        ("[a, b]", "must be text"),
+        ("!Ref Reason", "intrinsic"),
+    ];
+    for (reason, why) in yaml_reasons {
+        let template = format!(
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Retain\n    Metadata:\n      ddb-guard:\n        ignore:\n          - rule: DDB001\n            reason: {reason}\n"
+        );
+        let (code, report) = run(&template, &[]);
+        assert_eq!(code, 1, "reason: {reason}");
+        let invalid = rule_hits(&report, "DDB900");
+        assert_eq!(invalid.len(), 1, "reason: {reason}: {report}");
+        assert!(
+            invalid[0].3.contains(why),
+            "reason {reason}: {}",
+            invalid[0].3
+        );
+        assert!(
+            invalid[0].3.contains("silences nothing"),
+            "{}",
+            invalid[0].3
+        );
+        assert_eq!(rule_hits(&report, "DDB001").len(), 1, "reason: {reason}");
+        assert_eq!(report["summary"]["suppressed"], 0, "reason: {reason}");
+        assert_eq!(
+            report["suppressed"],
+            serde_json::json!([]),
+            "reason: {reason}"
+        );
+    }
+    let json_reasons = [
+        "null",
+        "false",
+        "0",
+        "\"\"",
+        "\" \"",
+        "\"\\u200b\\ufeff\"",
+        "\"null\"",
+    ];
+    for reason in json_reasons {
+        let template = format!(
+            r#"{{"Resources": {{"T": {{"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Delete",
+  "UpdateReplacePolicy": "Retain",
+  "Metadata": {{"ddb-guard": {{"ignore": [{{"rule": "DDB001", "reason": {reason}}}]}}}}}}}}}}"#
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "t.json", &template);
+        let (code, report) = check_json(
+            dir.path(),
+            &["t.json", "--isolated", "--select", "DDB001,DDB9"],
+        );
+        assert_eq!(code, 1, "reason: {reason}");
+        assert_eq!(rule_hits(&report, "DDB900").len(), 1, "reason: {reason}");
+        assert_eq!(rule_hits(&report, "DDB001").len(), 1, "reason: {reason}");
+        assert_eq!(report["summary"]["suppressed"], 0, "reason: {reason}");
+    }
+}
+
+/// A real reason in any script, with invisible characters around it, still counts, and
+/// JSON carries it as written (trimmed), never a null turned into text.
+#[test]
+fn a_reason_in_any_script_silences_and_json_keeps_it_as_text() {
+    for (reason, expected) in [
+        (
+            "\"\\u200Bテーブルは毎回再作成\"",
+            "\u{200B}テーブルは毎回再作成",
+        ),
+        (
+            "\"rebuilt nightly (ticket 42)\"",
+            "rebuilt nightly (ticket 42)",
+        ),
+        (
+            "\"null is what we store here\"",
+            "null is what we store here",
+        ),
+    ] {
+        let template = format!(
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Retain\n    Metadata:\n      ddb-guard:\n        ignore:\n          - rule: DDB001\n            reason: {reason}\n"
+        );
+        let (code, report) = run(&template, &[]);
+        assert_eq!(code, 0, "reason {reason}: {report}");
+        assert_eq!(report["suppressed"][0]["suppression"]["reason"], expected);
+    }
+}
+
+/// `rule: null` names no rule: DDB900, not a rule called "null".
+#[test]
+fn a_null_rule_is_invalid_and_not_the_text_null() {
+    let template = "\
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Delete
+    UpdateReplacePolicy: Retain
+    Metadata:
+      ddb-guard:
+        ignore:
+          - {rule: null, reason: \"was needed\"}
+";
+    let (code, report) = run(template, &[]);
+    assert_eq!(code, 1);
+    let invalid = rule_hits(&report, "DDB900");
+    assert_eq!(invalid.len(), 1, "{report}");
+    assert!(!report.to_string().contains("`null`"), "{report}");
+    assert_eq!(rule_hits(&report, "DDB001").len(), 1);
 }
 
 #[test]
@@ -194,7 +326,7 @@ Resources:
     Metadata:
       ddb-guard:
         ignore:
-          - {rule: DDB900, reason: \"no\"}
+          - {rule: DDB900, reason: \"audit noise\"}
 ";
     let (_, report) = run(template, &[]);
     let unused = rule_hits(&report, "DDB901");

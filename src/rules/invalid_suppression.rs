@@ -2,14 +2,17 @@
 //!
 //! ## What it checks
 //! Every suppression in a resource's `Metadata.ddb-guard.ignore` list must name a rule and
-//! give a non-empty `reason`, and must have no other keys. `ignore` itself must be a list.
+//! give a `reason`, and must have no other keys. `ignore` itself must be a list. A reason is
+//! text with at least one visible letter or digit: a `reason` that is null, empty, blank,
+//! only invisible characters (zero-width spaces, a BOM, bidirectional marks), a boolean or
+//! a number (`false`, `0`, quoted or not) is no reason.
 //!
 //! ## Why it matters
 //! A suppression switches the guard off for one table or policy. Without a reason, nobody
 //! reviewing the template can tell whether losing the table's data on deletion was
-//! intended, and nobody can tell later whether the reason still holds. A suppression
-//! without a reason still applies, so the finding it silences is replaced by this error; a
-//! malformed one (an unknown key, a `rule` that is not a string) silences nothing.
+//! intended, and nobody can tell later whether the reason still holds. An invalid
+//! suppression (no reason, or a malformed entry: an unknown key, a `rule` that is not a
+//! string) silences nothing: the finding it names is still reported, beside this error.
 //!
 //! ## Example
 //! ```yaml
@@ -64,15 +67,25 @@ fn check(view: &ResourceView) -> Vec<Finding> {
             findings.push(finding);
         } else if directive.reason.is_none() {
             let rule = directive.rule.as_deref().unwrap_or_default();
-            let mut finding = view.finding(
-                &RULE,
-                directive.span,
-                format!(
-                    "suppression of `{rule}` on `{}` gives no reason",
-                    view.resource.logical_id
+            let (span, message, label) = match &directive.reason_problem {
+                Some((span, problem)) => (
+                    *span,
+                    format!(
+                        "suppression of `{rule}` on `{}` gives no reason ({problem}): it silences nothing",
+                        view.resource.logical_id
+                    ),
+                    "not a reason".to_string(),
                 ),
-                "no `reason`".into(),
-            );
+                None => (
+                    directive.span,
+                    format!(
+                        "suppression of `{rule}` on `{}` gives no reason: it silences nothing",
+                        view.resource.logical_id
+                    ),
+                    "no `reason`".to_string(),
+                ),
+            };
+            let mut finding = view.finding(&RULE, span, message, label);
             finding.help = Some(format!(
                 "say why the guard may be off here: `{{rule: {rule}, reason: \"...\"}}`"
             ));
