@@ -7,6 +7,7 @@
 #   - zizmor: security audit (pinning, permissions, credentials, template injection...);
 #   - pre-commit validate-manifest: .pre-commit-hooks.yaml;
 #   - the README's example workflow (schema) and .pre-commit-config.yaml (validate-config);
+#   - docs/gitlab.md's .gitlab-ci.yml example (vendor.gitlab-ci schema);
 #   - shellcheck: the action's scripts and the repository's scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,13 @@ readme_yaml "## pre-commit" >"$tmp/.pre-commit-config.yaml"
 }
 "$bin/check-jsonschema" --builtin-schema vendor.github-workflows "$tmp/workflow.yml"
 "$bin/pre-commit" validate-config "$tmp/.pre-commit-config.yaml"
+awk '/^```yaml$/ { block = 1; next } block && /^```$/ { exit } block { print }' \
+    docs/gitlab.md >"$tmp/.gitlab-ci.yml"
+[[ -s $tmp/.gitlab-ci.yml ]] || {
+    echo "validate-workflows.sh: docs/gitlab.md lost its .gitlab-ci.yml example" >&2
+    exit 1
+}
+"$bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$tmp/.gitlab-ci.yml"
 
 echo "-- shellcheck"
 "$bin/shellcheck" action/*.sh scripts/*.sh .ci/run

@@ -156,7 +156,8 @@ pub struct CheckArgs {
     /// Files or directories to check (default: the current directory).
     pub paths: Vec<PathBuf>,
 
-    /// Output format, optionally into a file: human, json, compact, github, sarif, junit.
+    /// Output format, optionally into a file: human, json, compact, github, sarif, junit,
+    /// gitlab.
     /// Repeat for several reports from one run (`--format github --format
     /// sarif=results.sarif`); at most one may go to stdout. Default: human.
     #[arg(long = "format", value_name = "FORMAT[=FILE]")]

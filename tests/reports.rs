@@ -432,11 +432,223 @@ fn sarif_uris_are_relative_to_the_current_directory_for_absolute_arguments() {
     );
 }
 
+// ---------------------------------------------------------------- gitlab
+
+fn gitlab_of(path: &str) -> (Value, i32) {
+    let r = run(&[path, "--format", "gitlab"]);
+    let report = serde_json::from_str(&r.stdout).expect("GitLab report is JSON");
+    (report, r.code)
+}
+
+#[test]
+fn gitlab_on_templates_examples() {
+    let (report, code) = gitlab_of(EXAMPLES);
+    assert_eq!(code, 1);
+    insta::assert_json_snapshot!("gitlab_examples", report);
+}
+
+#[test]
+fn gitlab_reports_a_broken_file_as_a_blocker() {
+    let (report, code) = gitlab_of(FIXTURES);
+    assert_eq!(code, 2);
+    let issues = report.as_array().expect("an array");
+    assert!(issues
+        .iter()
+        .any(|i| i["check_name"] == "load-error" && i["severity"] == "blocker"));
+    insta::assert_json_snapshot!("gitlab_fixtures", report);
+}
+
+#[test]
+fn gitlab_output_is_valid_against_the_documented_field_list() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/schemas/gitlab-codequality.json"))
+            .expect("schema file"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::options()
+        .build(&schema)
+        .expect("schema compiles");
+    for path in [EXAMPLES, FIXTURES] {
+        let (report, _) = gitlab_of(path);
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{path}: {errors:#?}");
+        // GitLab shows one issue per fingerprint: two findings must never share one.
+        let issues = report.as_array().expect("an array");
+        let mut fingerprints: Vec<&str> = issues
+            .iter()
+            .filter_map(|i| i["fingerprint"].as_str())
+            .collect();
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+        assert_eq!(fingerprints.len(), issues.len(), "{path}");
+    }
+    // The schema does catch what GitLab would not read.
+    let (report, _) = gitlab_of(EXAMPLES);
+    for (pointer, bad) in [
+        ("/0/severity", Value::from("error")),
+        ("/0/location/lines/begin", Value::from(0)),
+        (
+            "/0/location/path",
+            Value::from("./templates-examples/x.yaml"),
+        ),
+    ] {
+        let mut broken = report.clone();
+        *broken.pointer_mut(pointer).expect("field exists") = bad;
+        assert!(!validator.is_valid(&broken), "{pointer}");
+    }
+    let mut broken = report.clone();
+    broken[0]
+        .as_object_mut()
+        .expect("object")
+        .remove("check_name");
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn gitlab_issues_are_the_counted_findings_and_carry_their_sarif_fingerprints() {
+    let (gitlab, _) = gitlab_of(EXAMPLES);
+    let issues = gitlab.as_array().expect("an array");
+    assert_eq!(
+        issues.len(),
+        findings_in_json(ddb_guard(), &[EXAMPLES]),
+        "one issue per counted finding"
+    );
+    let (sarif, _) = sarif_of(EXAMPLES);
+    // SARIF also lists suppressed findings; every GitLab issue is one of its results, with
+    // the same rule, file, line and fingerprint.
+    let from_sarif: Vec<(String, String, u64, String)> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let location = &r["locations"][0]["physicalLocation"];
+            (
+                r["ruleId"].as_str().unwrap_or_default().to_string(),
+                location["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                location["region"]["startLine"].as_u64().unwrap_or_default(),
+                r["partialFingerprints"]["ddbGuard/v1"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    for issue in issues {
+        let key = (
+            issue["check_name"].as_str().unwrap_or_default().to_string(),
+            issue["location"]["path"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            issue["location"]["lines"]["begin"]
+                .as_u64()
+                .unwrap_or_default(),
+            issue["fingerprint"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        assert!(
+            from_sarif.contains(&key),
+            "{key:?} is not in the SARIF report"
+        );
+    }
+}
+
+#[test]
+fn gitlab_fingerprints_survive_lines_added_above_the_finding() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let body = "  Orders:\n    Type: AWS::DynamoDB::Table\n";
+    std::fs::write(dir.path().join("t.yaml"), format!("Resources:\n{body}")).expect("write");
+    let issues = |dir: &Path| {
+        let mut cmd = ddb_guard();
+        cmd.current_dir(dir);
+        let r = run_with(cmd, &["t.yaml", "--format", "gitlab"]);
+        let report: Value = serde_json::from_str(&r.stdout).expect("JSON");
+        report
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| {
+                (
+                    i["fingerprint"].clone(),
+                    i["location"]["lines"]["begin"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = issues(dir.path());
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        format!("# a comment\n\nDescription: moved down\nResources:\n{body}"),
+    )
+    .expect("write");
+    let after = issues(dir.path());
+    assert!(before.len() >= 2);
+    assert_eq!(before.len(), after.len());
+    for ((fp_before, line_before), (fp_after, line_after)) in before.iter().zip(&after) {
+        assert_eq!(fp_before, fp_after);
+        assert_ne!(line_before, line_after, "the lines did move");
+    }
+}
+
 // ---------------------------------------------------------------- junit
 
 fn junit_of(path: &str) -> (String, i32) {
     let r = run(&[path, "--format", "junit"]);
-    (r.stdout, r.code)
+    (without_run_time(&r.stdout), r.code)
+}
+
+/// The report without the run's elapsed time (on `<testsuites>`), which differs between
+/// runs; every other `time` is kept.
+fn without_run_time(xml: &str) -> String {
+    xml.lines()
+        .map(|line| match line.strip_prefix("<testsuites ") {
+            Some(_) => match line.find(" time=\"") {
+                Some(at) => {
+                    let rest = &line[at + 7..];
+                    let end = rest.find('"').map_or(rest.len(), |e| e + 1);
+                    format!("{} time=\"(elapsed)\"{}", &line[..at], &rest[end..])
+                }
+                None => line.to_string(),
+            },
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn junit_testsuites_and_testcases_carry_a_time() {
+    for path in [EXAMPLES, FIXTURES] {
+        let xml = run(&[path, "--format", "junit"]).stdout;
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let timed: Vec<_> = doc
+            .descendants()
+            .filter(|n| {
+                n.has_tag_name("testsuites")
+                    || n.has_tag_name("testsuite")
+                    || n.has_tag_name("testcase")
+            })
+            .collect();
+        assert!(timed.len() > 2, "{path}");
+        for node in timed {
+            let time: Option<f64> = node.attribute("time").and_then(|t| t.parse().ok());
+            assert!(
+                time.is_some_and(|t| t >= 0.0 && t.is_finite()),
+                "{path}: <{}> has time {:?}",
+                node.tag_name().name(),
+                node.attribute("time")
+            );
+        }
+    }
 }
 
 #[test]
@@ -588,7 +800,7 @@ fn one_run_writes_several_reports() {
         serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif file")).expect("JSON");
     assert_eq!(written, sarif_of(EXAMPLES).0);
     assert_eq!(
-        std::fs::read_to_string(&junit).expect("junit file"),
+        without_run_time(&std::fs::read_to_string(&junit).expect("junit file")),
         junit_of(EXAMPLES).0
     );
 }

@@ -4,7 +4,8 @@
 //! passing checks show as passing tests and a new table shows as a new test. A check with
 //! a finding at or above `--fail-on` is a `<failure>` (so the test view agrees with the
 //! exit code); lower findings are kept in the testcase's `<system-out>`. A file that could
-//! not be checked is one testcase with an `<error>`.
+//! not be checked is one testcase with an `<error>`. Every element carries `time` (strict
+//! schemas require it): the run's elapsed seconds on `<testsuites>`, zero below it.
 //! Written by hand: the XML is small and every text and attribute goes through [`escape`].
 
 use std::collections::BTreeMap;
@@ -13,6 +14,11 @@ use std::io::{self, Write};
 use crate::check::{FailOn, FileReport, Report, Status};
 use crate::finding::Finding;
 use crate::rules;
+
+/// The `time` of a testsuite or testcase. Strict JUnit schemas require the attribute, but
+/// files are checked in parallel and one check takes microseconds, so a time per file or per
+/// check would be noise; the run's elapsed time is on `<testsuites>`.
+const UNTIMED: &str = "0";
 
 struct Case<'a> {
     resource: &'a str,
@@ -41,14 +47,15 @@ pub fn render(report: &Report, fail_on: FailOn, out: &mut dyn Write) -> io::Resu
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="ddb-guard" tests="{tests}" failures="{failures}" errors="{errors}">"#
+        r#"<testsuites name="ddb-guard" tests="{tests}" failures="{failures}" errors="{errors}" time="{:.3}">"#,
+        report.elapsed.as_secs_f64()
     )?;
     for (file, cases) in &suites {
         let path = escape(&file.path);
         let file_errors = usize::from(!file.errors.is_empty());
         writeln!(
             out,
-            r#"  <testsuite name="{path}" tests="{}" failures="{}" errors="{file_errors}" skipped="0">"#,
+            r#"  <testsuite name="{path}" tests="{}" failures="{}" errors="{file_errors}" skipped="0" time="{UNTIMED}">"#,
             cases.len() + file_errors,
             failed(cases, fail_on),
         )?;
@@ -56,7 +63,7 @@ pub fn render(report: &Report, fail_on: FailOn, out: &mut dyn Write) -> io::Resu
             let first = &file.errors[0].message;
             writeln!(
                 out,
-                r#"    <testcase name="load" classname="{path}" file="{path}">"#
+                r#"    <testcase name="load" classname="{path}" file="{path}" time="{UNTIMED}">"#
             )?;
             let body: Vec<String> = file
                 .errors
@@ -92,7 +99,7 @@ pub fn render(report: &Report, fail_on: FailOn, out: &mut dyn Write) -> io::Resu
                 format!("{}: {rule}", case.resource)
             };
             let head = format!(
-                r#"    <testcase name="{}" classname="{path}" file="{path}""#,
+                r#"    <testcase name="{}" classname="{path}" file="{path}" time="{UNTIMED}""#,
                 escape(&name)
             );
             let Some(first) = case.findings.first() else {

@@ -6,7 +6,9 @@
 //! the templates are parsed once and each [`Output`] renders the same report.
 
 pub mod compact;
+pub mod fingerprint;
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod inventory;
 pub mod json;
@@ -34,6 +36,7 @@ pub enum Format {
     Github,
     Sarif,
     Junit,
+    Gitlab,
 }
 
 impl Format {
@@ -45,6 +48,7 @@ impl Format {
             Format::Github => "github",
             Format::Sarif => "sarif",
             Format::Junit => "junit",
+            Format::Gitlab => "gitlab",
         }
     }
 }
@@ -76,6 +80,7 @@ pub fn render(
         Format::Github => github::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Junit => junit::render(report, options.fail_on, out),
+        Format::Gitlab => gitlab::render(report, out),
     }
 }
 
@@ -298,7 +303,7 @@ mod tests {
     fn unknown_format_and_empty_destination_are_refused() {
         assert!(output("xml")
             .unwrap_err()
-            .contains("possible formats: human, json, compact, github, sarif, junit"));
+            .contains("possible formats: human, json, compact, github, sarif, junit, gitlab"));
         assert!(output("sarif=").unwrap_err().contains("names no file"));
     }
 

@@ -5,7 +5,7 @@
 //! comment, so the help shown in code scanning is the text of `ddb-guard rule`. Locations
 //! are relative, percent-encoded URIs with 1-based, code-point columns and byte offsets.
 //! `partialFingerprints` hash rule, path and logical ID, never line numbers, so an alert
-//! survives edits above it. Files that could not be checked are tool execution
+//! survives edits above it ([`super::fingerprint`], shared with `--format gitlab`). Files that could not be checked are tool execution
 //! notifications and make the invocation unsuccessful: code scanning must not read a
 //! failed run as a clean one.
 
@@ -272,23 +272,18 @@ fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Log<'a> {
                 }],
             });
         }
-        let mut occurrences: HashMap<(&str, &str), usize> = HashMap::new();
-        // Suppressed findings are results too (with `suppressions`), counted in the same
-        // occurrence sequence so that a fingerprint does not depend on which are silenced
-        // first. Baselined findings are left out: see the README's SARIF section.
-        let silenced = file.suppressed.iter().map(|(f, s)| (f, Some(s)));
-        for (finding, suppression) in file.findings.iter().map(|f| (f, None)).chain(silenced) {
+        // Suppressed findings are results too (with `suppressions`). Baselined findings are
+        // left out: see the README's SARIF section.
+        for tracked in super::fingerprint::tracked(file, &uri) {
+            let finding = tracked.finding;
             let rule_index = *index.entry(finding.code).or_insert_with(|| {
                 // A finding from a rule outside the registry still gets a descriptor, so
                 // that every ruleId resolves.
                 descriptors.push(describe_unregistered(finding));
                 descriptors.len() - 1
             });
-            let occurrence = occurrences
-                .entry((finding.code, finding.resource.as_str()))
-                .or_default();
-            *occurrence += 1;
-            let mut result = result(file, finding, &uri, rule_index, *occurrence);
+            let mut result = result(file, finding, &uri, rule_index, tracked.fingerprint);
+            let suppression = tracked.suppression;
             if let Some(suppression) = suppression {
                 result.suppressions.push(SarifSuppression {
                     kind: "inSource",
@@ -336,7 +331,7 @@ fn result<'a>(
     finding: &'a Finding,
     uri: &str,
     rule_index: usize,
-    occurrence: usize,
+    fingerprint: String,
 ) -> SarifResult<'a> {
     let location = |span: Span, id: Option<usize>, text: Option<&'a str>| Location {
         id,
@@ -371,10 +366,7 @@ fn result<'a>(
         },
         locations: vec![primary],
         related_locations: related,
-        partial_fingerprints: BTreeMap::from([(
-            FINGERPRINT_KEY,
-            fingerprint(finding.code, uri, &finding.resource, occurrence),
-        )]),
+        partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
         suppressions: Vec::new(),
         fixes: finding
             .fix
@@ -550,20 +542,6 @@ fn percent_encode(path: &str) -> String {
     out
 }
 
-/// A stable fingerprint of rule, file and logical ID: FNV-1a (64-bit), whose output is
-/// fixed by its definition, not by a library version. Several findings of one rule on one
-/// resource are told apart by their order, as CodeQL's `hash:occurrence` does.
-pub fn fingerprint(code: &str, uri: &str, resource: &str, occurrence: usize) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [code, uri, resource] {
-        for byte in part.bytes().chain(std::iter::once(0)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}:{occurrence}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -593,23 +571,6 @@ mod tests {
         assert_eq!(
             artifact_uri("/elsewhere/x y.yaml", Some(Path::new("/work/repo"))),
             "file:///elsewhere/x%20y.yaml"
-        );
-    }
-
-    #[test]
-    fn fingerprints_are_pinned_and_change_with_every_hashed_field() {
-        // Pinned (computed independently with a Python FNV-1a): a change here re-opens
-        // every alert users have already triaged.
-        let base = fingerprint("DDB001", "t.yaml", "Orders", 1);
-        assert_eq!(base, "b939f185fb3b3606:1");
-        assert_ne!(base, fingerprint("DDB002", "t.yaml", "Orders", 1));
-        assert_ne!(base, fingerprint("DDB001", "u.yaml", "Orders", 1));
-        assert_ne!(base, fingerprint("DDB001", "t.yaml", "Order", 1));
-        assert_ne!(base, fingerprint("DDB001", "t.yaml", "Orders", 2));
-        // Field boundaries count: ("ab", "c") is not ("a", "bc").
-        assert_ne!(
-            fingerprint("DDB001", "ab", "c", 1),
-            fingerprint("DDB001", "a", "bc", 1)
         );
     }
 
