@@ -8,8 +8,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::discover::{self, Candidate, Discovery, WalkError, WalkOptions};
 use crate::git::{Change, GitError, Repo};
-use crate::load::{self, Format, Limits};
-use crate::model::Template;
+use crate::load::Limits;
+use crate::template_file::TemplateFile;
 
 /// A template as it was at the base.
 #[derive(Clone, Debug)]
@@ -343,13 +343,10 @@ fn pair_moved(
 
 /// (logical ID, type) of every table, or nothing when the file does not load.
 fn tables_of(bytes: &[u8], path: &Path, limits: &Limits) -> Vec<(String, String)> {
-    let Ok(text) = load::decode(bytes) else {
+    let Ok(file) = TemplateFile::from_bytes(path, bytes, limits) else {
         return Vec::new();
     };
-    let Ok(doc) = load::load(text, Format::detect(path, text), limits) else {
-        return Vec::new();
-    };
-    let Ok(Some(template)) = Template::from_document(&doc) else {
+    let Ok(Some(template)) = file.template() else {
         return Vec::new();
     };
     template

@@ -12,10 +12,11 @@ use rayon::prelude::*;
 use crate::base::{self, BaseFile, BaseRevision};
 use crate::discover::{io_reason, Candidate, Discovery, Prefilter};
 use crate::finding::{Finding, Severity, Suppression};
-use crate::load::{self, Format, Limits, LoadError};
+use crate::load::{self, Limits, LoadError};
 use crate::model::Template;
 use crate::rules::{self, Comparison, Head, Rule, RuleOptions};
 use crate::source::{ContentHash, Excerpt, ExcerptBuilder, SourceText};
+use crate::template_file::TemplateFile;
 
 #[derive(Clone)]
 pub struct Settings {
@@ -531,15 +532,13 @@ fn check_prefiltered(
     if base.is_none() && !prefilter.may_match(bytes) {
         return report;
     }
-    let text = match load::decode(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            let lossy = String::from_utf8_lossy(bytes);
-            return failed(report.path, error, Some(&lossy));
-        }
+    let file = match TemplateFile::from_bytes(path, bytes, &settings.limits) {
+        Ok(file) => file,
+        // The text as far as it decodes: an error's span indexes the bytes.
+        Err(error) => return failed(report.path, error, Some(&String::from_utf8_lossy(bytes))),
     };
-    let outcome = load::load(text, Format::detect(path, text), &settings.limits).and_then(|doc| {
-        let template = Template::from_document_at(&doc, path)?;
+    let text = file.text();
+    let outcome = file.template().map(|template| {
         let tables = template.as_ref().map(|t| t.tables().count());
         let checked = template
             .as_ref()
@@ -578,7 +577,7 @@ fn check_prefiltered(
         for (finding, _) in &mut suppressed {
             settings.override_severities(std::slice::from_mut(finding));
         }
-        Ok((tables, checked, findings, suppressed, base_error))
+        (tables, checked, findings, suppressed, base_error)
     });
     match outcome {
         Ok((tables, checked, findings, suppressed, base_error)) => {
@@ -643,11 +642,13 @@ fn compare(base: &BaseFile, head: Head, settings: &Settings) -> Result<Vec<Findi
         in_base(base, None, LoadError::new(why.clone()))
             .with_help("raise the limit with --max-file-size if the base really is a template")
     })?;
-    let text = load::decode(bytes).map_err(|e| in_base(base, None, e))?;
-    let source = SourceText::new(text.into());
-    let doc = load::load(text, Format::detect(&base.path, text), &settings.limits)
-        .map_err(|e| in_base(base, Some(&source), e))?;
-    let Some(template) = Template::from_document_at(&doc, &base.path)
+    let file = TemplateFile::from_bytes(&base.path, bytes, &settings.limits).map_err(|e| {
+        let source = std::str::from_utf8(bytes).map(|text| SourceText::new(text.into()));
+        in_base(base, source.as_ref().ok(), e)
+    })?;
+    let source = SourceText::new(file.text().into());
+    let Some(template) = file
+        .template()
         .map_err(|e| in_base(base, Some(&source), e))?
     else {
         return Ok(Vec::new());

@@ -19,9 +19,9 @@ use crate::check::{Report, Settings};
 use crate::discover::{io_reason, Candidate};
 use crate::finding::{Applicability, Change, Edit, Fix, FixValue};
 use crate::load::{self, Document, Format, LoadError, NodeId, NodeKind, ScalarStyle};
-use crate::model::Template;
 use crate::rules;
 use crate::source::{ContentHash, Span};
+use crate::template_file::TemplateFile;
 
 /// Fixes that still apply after this many passes mean a fix does not resolve its own
 /// finding: refuse rather than loop.
@@ -141,9 +141,13 @@ pub fn fix_text(
     let mut current = text.to_string();
     let mut applied = 0;
     for _ in 0..MAX_PASSES {
-        let doc = load::load(&current, Format::detect(path, &current), &settings.limits)?;
-        let Some(template) = Template::from_document(&doc)? else {
-            break;
+        let file = TemplateFile::from_text(path, &current, &settings.limits)?;
+        let Some(template) = file.template()? else {
+            // Not a template (any more): nothing for the rules to fix.
+            return Ok(Fixed {
+                text: current,
+                applied,
+            });
         };
         let mut findings = rules::check_template(&template, &settings.rules, &settings.options);
         // Rule order first: keys inserted at one place come out as DeletionPolicy, then
@@ -167,7 +171,7 @@ pub fn fix_text(
             .with_help("convert the line endings to LF or CRLF, then run `ddb-guard check --fix` again"));
         }
         let chosen = choose(&fixes);
-        let next = apply_verified(path, &current, &doc, &chosen, &settings.limits)?;
+        let next = apply_verified(path, &current, file.document(), &chosen, &settings.limits)?;
         applied += chosen.len();
         current = next;
     }

@@ -11,12 +11,12 @@ use rayon::prelude::*;
 
 use crate::check::{self, Settings};
 use crate::discover::{Candidate, Discovery, Prefilter};
-use crate::load::{self, Format, LoadError};
+use crate::load::LoadError;
 use crate::model::backup::{self, GuardrailKind};
-use crate::model::Template;
 use crate::rules::layers::{self, Layers};
 use crate::rules::{self, ResourceView};
 use crate::source::SourceText;
+use crate::template_file::TemplateFile;
 
 /// Patterns without which a file holds neither a table nor a guardrail: the layer rules'
 /// own (a table type) and the guardrail resource types.
@@ -170,14 +170,16 @@ fn inventory_bytes(
     if !prefilter.may_match(bytes) {
         return out;
     }
-    let text = match load::decode(bytes) {
-        Ok(text) => text,
-        Err(e) => return failed(display, None, e),
+    let file = match TemplateFile::from_bytes(path, bytes, &settings.limits) {
+        Ok(file) => file,
+        Err(e) => {
+            // Positions only for a load error: a decode error's span indexes the bytes.
+            let source = std::str::from_utf8(bytes).map(|text| SourceText::new(text.into()));
+            return failed(display, source.as_ref().ok(), e);
+        }
     };
-    let loaded = load::load(text, Format::detect(path, text), &settings.limits).and_then(|doc| {
-        let Some(template) = Template::from_document(&doc)? else {
-            return Ok(None);
-        };
+    let loaded = file.template().map(|template| {
+        let template = template?;
         let tables: Vec<TableRow> = template
             .tables()
             .map(|resource| {
@@ -205,7 +207,7 @@ fn inventory_bytes(
                 note: g.note,
             })
             .collect();
-        Ok(Some((tables, guardrails)))
+        Some((tables, guardrails))
     });
     match loaded {
         Ok(Some((tables, guardrails))) => {
@@ -215,7 +217,7 @@ fn inventory_bytes(
             out
         }
         Ok(None) => out,
-        Err(e) => failed(display, Some(&SourceText::new(text.into())), e),
+        Err(e) => failed(display, Some(&SourceText::new(file.text().into())), e),
     }
 }
 
@@ -258,14 +260,9 @@ mod tests {
         let mut tables = 0;
         for candidate in &discovery.files {
             let bytes = std::fs::read(&candidate.path).expect("example reads");
-            let text = load::decode(&bytes).expect("example is UTF-8");
-            let doc = load::load(
-                text,
-                Format::detect(&candidate.path, text),
-                &Default::default(),
-            )
-            .expect("example loads");
-            let Some(template) = Template::from_document(&doc).expect("example is valid") else {
+            let file = TemplateFile::from_bytes(&candidate.path, &bytes, &Default::default())
+                .unwrap_or_else(|e| panic!("example loads: {}", e.message));
+            let Some(template) = file.template().expect("example is valid") else {
                 continue;
             };
             for resource in template.tables() {

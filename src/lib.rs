@@ -21,3 +21,4 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod template_file;

@@ -177,7 +177,7 @@ fn check_command(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitCode {
         unsafe_fixes: args.unsafe_fixes,
     };
     if args.diff {
-        return diff_command(&report, &candidates, settings, mode);
+        return diff_command(&report, &candidates, settings, mode, fail_on);
     }
     if args.fix {
         let plans = fix::plan(&report, &candidates, settings, mode);
@@ -470,6 +470,7 @@ fn diff_command(
     candidates: &[discover::Candidate],
     settings: &Settings,
     mode: FixMode,
+    fail_on: FailOn,
 ) -> ExitCode {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut fixes, mut files, mut failed) = (0, 0, false);
@@ -481,7 +482,7 @@ fn diff_command(
                 let diff = fix::unified_diff(&plan.display, &plan.original, &fixed.text);
                 if let Err(e) = out.write_all(diff.as_bytes()) {
                     if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        return ExitCode::from(report.exit_code() as u8);
+                        return ExitCode::from(report.exit_code_for(fail_on) as u8);
                     }
                     let _ = writeln!(std::io::stderr(), "ddb-guard: cannot write output: {e}");
                     return ExitCode::from(2);
@@ -509,7 +510,7 @@ fn diff_command(
     if failed {
         return ExitCode::from(2);
     }
-    ExitCode::from(report.exit_code() as u8)
+    ExitCode::from(report.exit_code_for(fail_on) as u8)
 }
 
 /// Tell the user, as ruff does, how many findings `--fix` would resolve.

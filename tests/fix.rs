@@ -322,3 +322,37 @@ fn plain_check_hints_at_fixable_findings() {
         .code(1)
         .stderr("6 findings are fixable with `ddb-guard check --fix` (8 more with `--fix --unsafe-fixes`)\n");
 }
+
+#[test]
+fn diff_exits_as_fail_on_says_like_a_plain_check() {
+    let dir = dir_with("t.yaml", YAML_BLOCK);
+    let code = |extra: &[&str]| {
+        ddb_guard(dir.path())
+            .arg("--isolated")
+            .args(extra)
+            .arg("t.yaml")
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    for fail_on in ["never", "error", "warning"] {
+        let plain = code(&["--format", "compact", "--fail-on", fail_on]);
+        let diff = code(&["--diff", "--fail-on", fail_on]);
+        assert_eq!(diff, plain, "--diff --fail-on {fail_on}");
+    }
+    assert_eq!(code(&["--diff", "--fail-on", "never"]), Some(0));
+    assert_eq!(code(&["--diff"]), Some(1));
+    // The config file's `fail_on` counts as the flag does.
+    std::fs::write(dir.path().join("ddb-guard.toml"), "fail_on = \"never\"\n").unwrap();
+    let configured = ddb_guard(dir.path())
+        .args(["--diff", "t.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(configured.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("t.yaml")).unwrap(),
+        YAML_BLOCK,
+        "--diff must not write"
+    );
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{check_json, rule_hits, write};
+use common::{check_json, ddb_guard, rule_hits, write};
 
 const SERVICE: &str = "\
 service: orders
@@ -112,4 +112,153 @@ fn top_level_resources_in_a_serverless_file_are_not_cloudformation() {
     assert_eq!(report["summary"]["not_templates"], 1);
     let (_, report) = run("stack.yml", text);
     assert_eq!(report["summary"]["templates"], 1);
+}
+
+/// A service whose tables `--fix` can retain: one without any policy, one that deletes.
+const UNRETAINED: &str = "\
+service: orders
+resources:
+  Resources:
+    OrdersTable:
+      Type: AWS::DynamoDB::Table
+      Properties:
+        TableName: orders
+    CartTable:
+      Type: AWS::DynamoDB::Table
+      DeletionPolicy: Delete
+      UpdateReplacePolicy: Delete
+";
+
+fn policy_hits(report: &serde_json::Value) -> usize {
+    rule_hits(report, "DDB001").len() + rule_hits(report, "DDB002").len()
+}
+
+#[test]
+fn fix_retains_every_serverless_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "svc/serverless.yml", UNRETAINED);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", ".", "--isolated", "--fix", "--format", "json"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.contains("4 fixes applied in 1 file"), "{stderr}");
+    let fixed = std::fs::read_to_string(dir.path().join("svc/serverless.yml")).expect("reads");
+    assert_eq!(
+        fixed.matches("DeletionPolicy: Retain").count(),
+        2,
+        "{fixed}"
+    );
+    assert_eq!(
+        fixed.matches("UpdateReplacePolicy: Retain").count(),
+        2,
+        "{fixed}"
+    );
+    assert!(!fixed.contains("Delete\n"), "{fixed}");
+    // The re-check from disk agrees: nothing left to retain.
+    let (code, report) = check_json(dir.path(), &[".", "--isolated"]);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["tables"], 2);
+    assert_eq!(policy_hits(&report), 0);
+}
+
+#[test]
+fn diff_shows_the_serverless_fixes_and_exits_as_the_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", UNRETAINED);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "serverless.yml", "--isolated", "--diff"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.contains("4 fixes would be applied in 1 file"),
+        "{stderr}"
+    );
+    // One inserted for OrdersTable, one replacing CartTable's `Delete`.
+    assert_eq!(
+        stdout.matches("+      DeletionPolicy: Retain").count(),
+        2,
+        "{stdout}"
+    );
+    assert!(stdout.contains("-      DeletionPolicy: Delete"), "{stdout}");
+    // Nothing was written.
+    let text = std::fs::read_to_string(dir.path().join("serverless.yml")).expect("reads");
+    assert_eq!(text, UNRETAINED);
+}
+
+#[test]
+fn inventory_lists_serverless_tables_as_check_sees_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", SERVICE);
+    // A top-level `Resources` in serverless.yml is not a template: not listed either.
+    write(
+        dir.path(),
+        "other/serverless.yml",
+        "Resources:\n  Ignored:\n    Type: AWS::DynamoDB::Table\n",
+    );
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["inventory", ".", "--isolated", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let mut listed: Vec<(&str, &str)> = json["tables"]
+        .as_array()
+        .expect("tables is a list")
+        .iter()
+        .map(|t| {
+            (
+                t["path"].as_str().unwrap_or_default(),
+                t["resource"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            ("./serverless.yml", "CartTable"),
+            ("./serverless.yml", "KeptTable"),
+            ("./serverless.yml", "OrdersTable"),
+        ]
+    );
+    let (_, report) = check_json(dir.path(), &[".", "--isolated"]);
+    assert_eq!(report["summary"]["tables"], 3);
+}
+
+#[test]
+fn a_serverless_service_moved_and_rewritten_pairs_by_its_tables() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let retained = "\
+service: orders
+resources:
+  Resources:
+    OrdersTable:
+      Type: AWS::DynamoDB::Table
+      DeletionPolicy: Retain
+      UpdateReplacePolicy: Retain
+";
+    write(dir.path(), "old/a/serverless.yml", retained);
+    // Moved to another directory and rewritten: only its tables say it is the same file.
+    let rewritten = retained.replace(
+        "service: orders\n",
+        "service: orders\nprovider:\n  name: aws\n  runtime: nodejs20.x\n",
+    );
+    write(dir.path(), "new/b/serverless.yml", &rewritten);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["diff", "old", "new", "--isolated", "--format", "json"])
+        .args(["--select", "DDB020,DDB021,DDB022"])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(common::findings(&report), Vec::<serde_json::Value>::new());
+    assert_eq!(output.status.code(), Some(0));
 }

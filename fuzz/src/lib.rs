@@ -10,9 +10,10 @@ use ddb_guard::check::{self, Report, Settings, Summary};
 use ddb_guard::fix::{self, FixMode};
 use ddb_guard::load::{self, Document, Format, Limits, LoadError};
 use ddb_guard::model::eval::{MAX_OUTCOMES, MAX_VALUE_LEN};
-use ddb_guard::model::{Evaluator, Template};
+use ddb_guard::model::Evaluator;
 use ddb_guard::report::{self, RenderOptions};
 use ddb_guard::source::Span;
+use ddb_guard::template_file::TemplateFile;
 
 /// Every target calls this first: panics inside the libyaml-safer fallback are caught by
 /// the loader and are refusals (as in the binary, which installs the same hook); any other
@@ -120,15 +121,16 @@ pub fn pipeline(bytes: &[u8], name: &str) {
 /// and every condition can be true or false (or both).
 pub fn evaluate(text: &str) {
     init();
-    let format = if text.trim_start().starts_with('{') {
-        Format::Json
+    let path = Path::new(if text.trim_start().starts_with('{') {
+        "template.json"
     } else {
-        Format::Yaml
-    };
-    let Ok(doc) = load::load(text, format, &limits()) else {
+        "template.yaml"
+    });
+    let Ok(file) = TemplateFile::from_text(path, text, &limits()) else {
         return;
     };
-    let Ok(Some(template)) = Template::from_document(&doc) else {
+    let doc = file.document();
+    let Ok(Some(template)) = file.template() else {
         return;
     };
     if let Some(conditions) = template.conditions.and_then(|c| doc.map(c)) {

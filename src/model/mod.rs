@@ -95,19 +95,22 @@ pub struct Template<'d, 's> {
 }
 
 impl<'d, 's> Template<'d, 's> {
-    /// The template view of a document, or `None` when the document is not a template
-    /// (no top-level `Resources` mapping: package.json, Kubernetes manifests, ...).
-    pub fn from_document(doc: &'d Document<'s>) -> Result<Option<Self>, LoadError> {
+    /// The template view of a document in the CloudFormation layout, for unit tests of
+    /// the model and the rules. Everything else goes through
+    /// [`TemplateFile`](crate::template_file::TemplateFile), which knows the file's layout.
+    #[cfg(test)]
+    pub(crate) fn from_document(doc: &'d Document<'s>) -> Result<Option<Self>, LoadError> {
         Template::with_layout(doc, Layout::CloudFormation)
     }
 
-    /// The template view of the document loaded from `path`, whose file name decides the
-    /// layout (see [`Layout::detect`]).
-    pub fn from_document_at(doc: &'d Document<'s>, path: &Path) -> Result<Option<Self>, LoadError> {
-        Template::with_layout(doc, Layout::detect(path))
-    }
-
-    pub fn with_layout(doc: &'d Document<'s>, layout: Layout) -> Result<Option<Self>, LoadError> {
+    /// The template view of a document, or `None` when the document is not a template
+    /// (no `Resources` mapping where `layout` keeps it: package.json, Kubernetes
+    /// manifests, ...). Only [`TemplateFile`](crate::template_file::TemplateFile) calls
+    /// it, with the layout of the file's path.
+    pub(crate) fn with_layout(
+        doc: &'d Document<'s>,
+        layout: Layout,
+    ) -> Result<Option<Self>, LoadError> {
         if let Some(second) = doc.more_documents.first() {
             // A stream of several documents (Kubernetes manifests) is not a template, unless
             // one of them looks like one: then checking only the first could miss a table.

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use ddb_guard::check::Settings;
 use ddb_guard::fix::{self, FixMode};
-use ddb_guard::load::{self, Document, Format, NodeId, NodeKind};
-use ddb_guard::model::Template;
+use ddb_guard::load::{self, Document, NodeId, NodeKind};
+use ddb_guard::template_file::TemplateFile;
 
 const POLICIES: &[&str] = &["DeletionPolicy", "UpdateReplacePolicy"];
 
@@ -28,17 +28,18 @@ pub struct Verdict {
 
 pub fn verify(path: &Path, original: &str, fixed: &str) -> Result<Verdict, String> {
     let limits = load::Limits::default();
-    let a = load::load(original, Format::detect(path, original), &limits)
+    let a_file = TemplateFile::from_text(path, original, &limits)
         .map_err(|e| format!("original does not parse: {}", e.message))?;
-    let b = load::load(fixed, Format::detect(path, fixed), &limits)
+    let b_file = TemplateFile::from_text(path, fixed, &limits)
         .map_err(|e| format!("fixed text does not parse: {}", e.message))?;
-    let tables: HashSet<NodeId> = match Template::from_document(&a) {
+    let (a, b) = (a_file.document(), b_file.document());
+    let tables: HashSet<NodeId> = match a_file.template() {
         Ok(Some(t)) => t.tables().map(|r| r.node).collect(),
         _ => HashSet::new(),
     };
     let mut verdict = Verdict::default();
     match (a.root, b.root) {
-        (Some(x), Some(y)) => same(&a, x, &b, y, &tables, &mut verdict)?,
+        (Some(x), Some(y)) => same(a, x, b, y, &tables, &mut verdict)?,
         (None, None) => {}
         _ => return Err("one of the two documents is empty".into()),
     }
@@ -52,7 +53,7 @@ pub fn verify(path: &Path, original: &str, fixed: &str) -> Result<Verdict, Strin
         return Err("a comment was lost".into());
     }
     let settings = Settings::default();
-    if let Ok(Some(template)) = Template::from_document(&b) {
+    if let Ok(Some(template)) = b_file.template() {
         for finding in
             ddb_guard::rules::check_template(&template, &settings.rules, &settings.options)
         {

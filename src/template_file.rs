@@ -1,0 +1,93 @@
+//! The one per-file path from bytes to a template: decode, detect the format, load within
+//! the limits, and lay the document out (CloudFormation, Serverless Framework) by the
+//! file's path. Every command that looks at a template (`check`, `--fix`/`--diff`,
+//! `inventory`, the pull-request guard's base side) goes through [`TemplateFile`], so two
+//! commands cannot disagree about where a file keeps its resources: the layout-blind
+//! constructor of [`Template`] is not public.
+
+use std::path::Path;
+
+use crate::load::{self, Document, Format, Limits, LoadError};
+use crate::model::{Layout, Template};
+
+/// A file's text loaded into a document, with the layout its path gives it.
+pub struct TemplateFile<'s> {
+    text: &'s str,
+    doc: Document<'s>,
+    layout: Layout,
+}
+
+impl<'s> TemplateFile<'s> {
+    /// Decode `bytes`, then [`TemplateFile::from_text`]. An error's span indexes `bytes`
+    /// (the text, when they are UTF-8; the first invalid byte when they are not).
+    pub fn from_bytes(path: &Path, bytes: &'s [u8], limits: &Limits) -> Result<Self, LoadError> {
+        TemplateFile::from_text(path, load::decode(bytes)?, limits)
+    }
+
+    /// Load `text`, read from `path`: the extension (or the text) picks the format, the
+    /// file name the layout.
+    pub fn from_text(path: &Path, text: &'s str, limits: &Limits) -> Result<Self, LoadError> {
+        let doc = load::load(text, Format::detect(path, text), limits)?;
+        Ok(TemplateFile {
+            text,
+            doc,
+            layout: Layout::detect(path),
+        })
+    }
+
+    /// The template view, laid out as the path says; `None` when the file is not a
+    /// template (no `Resources` where its layout keeps them).
+    pub fn template(&self) -> Result<Option<Template<'_, 's>>, LoadError> {
+        Template::with_layout(&self.doc, self.layout)
+    }
+
+    pub fn document(&self) -> &Document<'s> {
+        &self.doc
+    }
+
+    pub fn text(&self) -> &'s str {
+        self.text
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVERLESS: &str =
+        "service: s\nresources:\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\n";
+
+    fn tables(path: &str, text: &str) -> Option<Vec<String>> {
+        let file = TemplateFile::from_bytes(Path::new(path), text.as_bytes(), &Limits::default())
+            .unwrap_or_else(|e| panic!("{}", e.message));
+        let template = file.template().unwrap_or_else(|e| panic!("{}", e.message));
+        template.map(|t| t.tables().map(|r| r.logical_id.to_string()).collect())
+    }
+
+    #[test]
+    fn the_file_name_lays_out_a_serverless_service() {
+        assert_eq!(
+            tables("a/serverless.yml", SERVERLESS),
+            Some(vec!["T".into()])
+        );
+        assert_eq!(
+            tables("a/SERVERLESS.YAML", SERVERLESS),
+            Some(vec!["T".into()])
+        );
+        // The same text under another name is not a CloudFormation template.
+        assert_eq!(tables("a/template.yml", SERVERLESS), None);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_fail_at_the_first_invalid_byte() {
+        let bytes = b"Resources: \xff\n";
+        let failed = TemplateFile::from_bytes(Path::new("t.yaml"), bytes, &Limits::default())
+            .err()
+            .expect("invalid UTF-8 is refused");
+        assert_eq!(failed.span.map(|s| s.start), Some(11));
+    }
+}
