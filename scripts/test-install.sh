@@ -24,22 +24,37 @@ fail() {
 
 echo "-- cargo package --list"
 cargo package --list --locked --allow-dirty >"$tmp/list"
-for f in Cargo.toml Cargo.lock README.md LICENSE-APACHE LICENSE-MIT src/main.rs src/lib.rs; do
+for f in Cargo.toml Cargo.lock README.md LICENSE-APACHE LICENSE-MIT build.rs src/main.rs src/lib.rs; do
     grep -qx "$f" "$tmp/list" || fail "the crate package lacks $f"
 done
-if grep -v -E '^(src/.*\.rs|Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|README\.md|LICENSE-APACHE|LICENSE-MIT|\.cargo_vcs_info\.json)$' "$tmp/list"; then
+if grep -v -E '^(src/.*\.rs|build\.rs|Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|README\.md|LICENSE-APACHE|LICENSE-MIT|\.cargo_vcs_info\.json)$' "$tmp/list"; then
     fail "the crate package holds files outside the include list (above)"
 fi
 echo "ok - $(wc -l <"$tmp/list") files: sources, Cargo files, README, licences"
 
+# Built from a checkout, --version names the commit and the build date (build.rs).
+head=$(git rev-parse --short=9 HEAD)
+from_checkout="^ddb-guard $version \($head [0-9]{4}-[0-9]{2}-[0-9]{2}\)\$"
+
 echo "-- cargo install --locked --path ."
 cargo install --quiet --locked --path . --root "$tmp/path"
-[[ $("$tmp/path/bin/ddb-guard" --version) == "ddb-guard $version" ]] || fail "--path install"
-echo "ok - cargo install --path . installs ddb-guard $version"
+[[ $("$tmp/path/bin/ddb-guard" --version) =~ $from_checkout ]] || fail "--path install"
+echo "ok - cargo install --path . installs ddb-guard $version ($head)"
+
+echo "-- the published crate builds without git information"
+cargo package --quiet --locked --allow-dirty --no-verify
+crate="$CARGO_TARGET_DIR/package/ddb-guard-$version.crate"
+mkdir "$tmp/crate"
+tar -xzf "$crate" -C "$tmp/crate"
+cargo install --quiet --locked --path "$tmp/crate/ddb-guard-$version" --root "$tmp/crate-install"
+[[ $("$tmp/crate-install/bin/ddb-guard" --version) == "ddb-guard $version" ]] || fail "crate install"
+echo "ok - the packaged crate installs ddb-guard $version (no commit, no date)"
 
 echo "-- cargo install --locked --git file://$repo ddb-guard"
 cargo install --quiet --locked --git "file://$repo" --rev "$(git rev-parse HEAD)" --root "$tmp/git" ddb-guard
-[[ $("$tmp/git/bin/ddb-guard" --version) == "ddb-guard $version" ]] || fail "--git install"
+# Cargo's git checkout may or may not keep a .git: the version is plain or names HEAD.
+installed=$("$tmp/git/bin/ddb-guard" --version)
+[[ $installed == "ddb-guard $version" || $installed =~ $from_checkout ]] || fail "--git install: $installed"
 status=0
 "$tmp/git/bin/ddb-guard" check templates-examples/unprotected >/dev/null 2>&1 || status=$?
 [[ $status == 1 ]] || fail "the installed binary should find the unprotected tables (exit $status)"

@@ -9,10 +9,14 @@ use crate::load::Limits;
 use crate::report::inventory::InventoryFormat;
 use crate::report::Output;
 
+/// `--version`: the package version, with the git commit and build date when built from a
+/// checkout (`build.rs`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("DDB_GUARD_BUILD_INFO"));
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ddb-guard",
-    version,
+    version = VERSION,
     about = "Guard CloudFormation templates so that no DynamoDB table is deleted by accident"
 )]
 pub struct Cli {
@@ -142,6 +146,21 @@ impl InputArgs {
 pub struct RuleArgs {
     /// A rule code or name (`DDB001`, `deletion-policy`); without it, every rule is listed.
     pub rule: Option<String>,
+
+    /// Print every rule's documentation.
+    #[arg(long, conflicts_with = "rule")]
+    pub all: bool,
+
+    /// `text` (a listing or Markdown pages) or `json` (an array of rules with their
+    /// documentation; every rule unless one is named).
+    #[arg(long, value_enum, default_value_t = RuleFormat::Text)]
+    pub format: RuleFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RuleFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

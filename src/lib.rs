@@ -7,6 +7,8 @@
 
 pub mod base;
 pub mod baseline;
+#[cfg(test)]
+mod build_info;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -9,7 +9,9 @@ use clap::{CommandFactory, Parser};
 use ddb_guard::base::{self, BaseRevision, ReadLimits};
 use ddb_guard::baseline::{self, BaselineError};
 use ddb_guard::check::{self, FailOn, Report, Settings};
-use ddb_guard::cli::{CheckArgs, Cli, ColorChoice, Command, InitArgs, InventoryArgs, RuleArgs};
+use ddb_guard::cli::{
+    CheckArgs, Cli, ColorChoice, Command, InitArgs, InventoryArgs, RuleArgs, RuleFormat,
+};
 use ddb_guard::config::{self, ConfigError};
 use ddb_guard::discover::{self, Discovery};
 use ddb_guard::finding::Applicability;
@@ -349,15 +351,20 @@ fn print(text: &str) -> ExitCode {
 }
 
 fn rule_command(args: &RuleArgs) -> ExitCode {
-    let Some(name) = &args.rule else {
-        return print(&rules_listing());
+    let found = match &args.rule {
+        Some(name) => match select::expand(name) {
+            Ok(found) => found,
+            Err(e) => return usage_error(&e.to_string(), None),
+        },
+        None if args.all || args.format == RuleFormat::Json => rules::RULES.to_vec(),
+        None => return print(&rules_listing()),
     };
-    match select::expand(name) {
-        Ok(found) => {
+    match args.format {
+        RuleFormat::Json => print(&doc::json(&found)),
+        RuleFormat::Text => {
             let pages: Vec<String> = found.iter().map(|r| doc::page(r)).collect();
             print(&pages.join("\n"))
         }
-        Err(e) => usage_error(&e.to_string(), None),
     }
 }
 

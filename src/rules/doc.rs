@@ -53,6 +53,42 @@ pub fn page(rule: &Rule) -> String {
     )
 }
 
+/// One rule as `ddb-guard rule --format json` writes it, for tools that render rule docs.
+#[derive(serde::Serialize)]
+pub struct RuleJson {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// `error`, `warning` or `note`.
+    pub severity: &'static str,
+    pub enabled_by_default: bool,
+    /// The generated page in the repository (`docs/rules/CODE.md`).
+    pub url: String,
+    /// The rule's documentation, Markdown: the body of [`page`], from the rule's doc comment.
+    pub explanation: String,
+}
+
+/// `ddb-guard rule --format json`: always an array, in code order, whether one rule or all
+/// were asked for, so that a tool reads every answer the same way.
+pub fn json(rules: &[&Rule]) -> String {
+    let entries: Vec<RuleJson> = rules
+        .iter()
+        .map(|rule| RuleJson {
+            code: rule.code,
+            name: rule.name,
+            summary: rule.summary,
+            severity: rule.severity.as_str(),
+            enabled_by_default: rule.default_enabled,
+            url: url(rule.code),
+            explanation: markdown(rule),
+        })
+        .collect();
+    // Serializing plain strings and booleans cannot fail; an empty array is still JSON.
+    let mut text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".to_string());
+    text.push('\n');
+    text
+}
+
 /// The Markdown table of every rule, linking each to `link(rule)`.
 pub fn table(link: impl Fn(&Rule) -> String) -> String {
     let mut out = String::from(
