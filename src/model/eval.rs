@@ -13,8 +13,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
-use super::{LoopBinding, Template};
-use crate::load::{NodeId, NodeKind};
+use super::{LoopBinding, Resource, Template};
+use crate::load::{NodeId, NodeKind, ScalarStyle};
 use crate::source::Span;
 
 /// More outcomes than this collapse into one `Unknown`.
@@ -41,6 +41,34 @@ pub enum Value {
     NoValue,
     /// Cannot be known before deployment; the text says why.
     Unknown(String),
+    /// A string of which some parts cannot be known (`dynamodb:${Action}`): only an
+    /// evaluator made with [`Evaluator::keeping_parts`] returns it, for callers that can
+    /// use the known parts (an IAM action whose literal prefix rules out a match).
+    Partial(Vec<Piece>),
+}
+
+/// One part of a [`Value::Partial`] string. The unknown part is a typed variant, never a
+/// character inside the text, so no string a template spells can be taken for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Piece {
+    Lit(String),
+    /// Any text; why it cannot be known.
+    Unknown(String),
+}
+
+impl Value {
+    /// Why the value is not one known string (`None` for a known text).
+    pub fn unknown_reason(&self) -> Option<&str> {
+        match self {
+            Value::Text(_) => None,
+            Value::NoValue => Some("`AWS::NoValue` removes the value"),
+            Value::Unknown(why) => Some(why),
+            Value::Partial(pieces) => pieces.iter().find_map(|p| match p {
+                Piece::Unknown(why) => Some(why.as_str()),
+                Piece::Lit(_) => None,
+            }),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +143,10 @@ pub struct Outcome {
     pub value: Value,
     pub span: Span,
     pub when: Vec<Assumption>,
+    /// The text is (or contains) a plain YAML scalar that YAML 1.1 reads as a boolean,
+    /// number or null in a spelling whose text CloudFormation compares by is not settled
+    /// (`True`, `yes`, `1.0`, `~`, `012`): a comparison with it can go either way.
+    pub yaml_typed: bool,
 }
 
 impl Outcome {
@@ -123,6 +155,7 @@ impl Outcome {
             value,
             span,
             when: Vec::new(),
+            yaml_typed: false,
         }
     }
 
@@ -167,6 +200,11 @@ pub struct Evaluator<'t, 'd, 's> {
     /// reads as "either"). Without it, conditions that refer to one another twice per
     /// level would take exponential time.
     conditions: RefCell<HashMap<String, Option<Truth>>>,
+    /// What holds whenever the values asked about matter: the resource's own `Condition`
+    /// is true (it does not exist otherwise). Outcomes that contradict it are dropped.
+    given: Vec<Assumption>,
+    /// Strings with unknown parts stay [`Value::Partial`] instead of becoming `Unknown`.
+    keep_parts: bool,
 }
 
 impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
@@ -175,10 +213,48 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             template,
             loops,
             conditions: RefCell::new(HashMap::new()),
+            given: Vec::new(),
+            keep_parts: false,
         }
     }
 
-    /// Every value `node` can take. Never empty: what cannot be resolved is `Unknown`.
+    /// The evaluator for the values of one resource: its loops, and its own `Condition`
+    /// as a given, since none of its values matters when it does not exist (a
+    /// `DeletionPolicy` branch taken only when the table's condition is false is no case).
+    pub fn for_resource(template: &'t Template<'d, 's>, resource: &'t Resource<'d>) -> Self {
+        let mut ev = Evaluator::new(template, &resource.loops);
+        let doc = template.doc;
+        if let Some(name) = doc
+            .get_value(resource.node, "Condition")
+            .and_then(|c| doc.str(c))
+        {
+            let mut given = Vec::new();
+            ev.implied_by_condition(name, true, 0, &mut given);
+            ev.given = given;
+        }
+        ev
+    }
+
+    /// This evaluator, returning [`Value::Partial`] for strings with unknown parts.
+    pub fn keeping_parts(mut self) -> Self {
+        self.keep_parts = true;
+        self
+    }
+
+    /// The assumptions every case asked about shares (see [`Evaluator::for_resource`]).
+    pub fn given(&self) -> &[Assumption] {
+        &self.given
+    }
+
+    /// Whether assumptions `when` are consistent with what is given.
+    pub fn consistent(&self, when: &[Assumption]) -> bool {
+        !when
+            .iter()
+            .any(|a| self.given.iter().any(|g| g.contradicts(a)))
+    }
+
+    /// Every value `node` can take, except those that contradict what is given. Empty only
+    /// when every value does (the value never matters); what cannot be resolved is `Unknown`.
     pub fn eval(&self, node: NodeId) -> Vec<Outcome> {
         let outcomes = self.eval_inner(node, 0);
         if outcomes.is_empty() {
@@ -188,6 +264,91 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             )];
         }
         outcomes
+            .into_iter()
+            .filter(|o| self.consistent(&o.when))
+            .collect()
+    }
+
+    /// The assumptions that follow from condition `name` being `holds`: the condition
+    /// itself, the conditions it is a conjunction of (or, when false, a disjunction of),
+    /// negations, and `Fn::Equals` of a parameter with one of its AllowedValues.
+    fn implied_by_condition(&self, name: &str, holds: bool, depth: usize, out: &mut Vec<Assumption>) {
+        let a = Assumption::Condition {
+            name: name.to_string(),
+            holds,
+        };
+        if out.contains(&a) || depth > MAX_CONDITION_DEPTH {
+            return;
+        }
+        out.push(a);
+        if let Some(body) = self.template.condition(name) {
+            self.implied_by(body, holds, depth + 1, out);
+        }
+    }
+
+    fn implied_by(&self, node: NodeId, holds: bool, depth: usize, out: &mut Vec<Assumption>) {
+        let doc = self.template.doc;
+        if depth > MAX_CONDITION_DEPTH {
+            return;
+        }
+        let Some(call) = doc.call(node) else { return };
+        let args = doc.seq(call.arg).unwrap_or(&[]);
+        match (call.name, holds) {
+            ("Condition", _) => {
+                if let Some(name) = doc.str(call.arg) {
+                    self.implied_by_condition(name, holds, depth + 1, out);
+                }
+            }
+            ("Fn::Not", _) => {
+                if let [inner] = args {
+                    self.implied_by(*inner, !holds, depth + 1, out);
+                }
+            }
+            ("Fn::And", true) | ("Fn::Or", false) => {
+                for part in args {
+                    self.implied_by(*part, holds, depth + 1, out);
+                }
+            }
+            ("Fn::Equals", true) => {
+                let [a, b] = args else { return };
+                for (r, lit) in [(*a, *b), (*b, *a)] {
+                    if let Some(p) = self.parameter_equal_to(r, lit) {
+                        out.push(p);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `Parameter { name, value }` when `r` is `Ref` to a parameter whose every value is
+    /// exactly one of its AllowedValues and `lit` is one of them, written as a string.
+    fn parameter_equal_to(&self, r: NodeId, lit: NodeId) -> Option<Assumption> {
+        let doc = self.template.doc;
+        let call = doc.call(r).filter(|c| c.name == "Ref")?;
+        let name = doc.str(call.arg)?;
+        if self.loops.iter().any(|b| b.identifier == name) {
+            return None;
+        }
+        let value = doc.str(lit)?;
+        let literal = doc.scalar(lit)?;
+        if literal.style == ScalarStyle::Plain && yaml_typed(value) {
+            return None;
+        }
+        let outcomes = self.eval_ref(r, name);
+        let matches = outcomes.iter().any(|o| {
+            !o.yaml_typed
+                && o.value == Value::Text(value.to_string())
+                && o.when
+                    == [Assumption::Parameter {
+                        name: name.to_string(),
+                        value: value.to_string(),
+                    }]
+        });
+        matches.then(|| Assumption::Parameter {
+            name: name.to_string(),
+            value: value.to_string(),
+        })
     }
 
     fn span(&self, node: NodeId) -> Span {
@@ -224,10 +385,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 if s.text.len() > MAX_VALUE_LEN {
                     return self.too_long(node);
                 }
-                vec![Outcome::new(
-                    Value::Text(s.text.to_string()),
-                    self.span(node),
-                )]
+                vec![self.literal(node)]
             }
             NodeKind::Scalar(_) => {
                 self.unknown(node, "a value with an unknown tag cannot be resolved")
@@ -285,6 +443,36 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             );
         }
         if let Some(param) = self.template.parameter(name) {
+            let type_name = doc.get_value(param, "Type").map(|t| doc.str(t).map(str::trim));
+            match type_name {
+                Some(Some(t)) if t.starts_with("AWS::SSM::Parameter::Value<") => {
+                    return self.unknown(
+                        node,
+                        format!(
+                            "parameter `{}` has type `{}`: `Ref` returns the value stored in Systems Manager at deploy time, and AllowedValues, AllowedPattern and Default constrain only the parameter's name",
+                            short(name),
+                            short(t)
+                        ),
+                    )
+                }
+                Some(Some(t)) if t == "CommaDelimitedList" || t.starts_with("List<") => {
+                    return self.unknown(
+                        node,
+                        format!(
+                            "parameter `{}` has type `{}`: `Ref` returns a list of values, not one of AllowedValues",
+                            short(name),
+                            short(t)
+                        ),
+                    )
+                }
+                Some(None) => {
+                    return self.unknown(
+                        node,
+                        format!("parameter `{}` has a `Type` that is not a string", short(name)),
+                    )
+                }
+                _ => {}
+            }
             let allowed = doc
                 .get_value(param, "AllowedValues")
                 .and_then(|a| doc.seq(a));
@@ -298,15 +486,17 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             for item in allowed {
                 match doc.scalar(*item) {
                     Some(s) if s.text.len() > MAX_VALUE_LEN => return self.too_long(node),
-                    Some(s) => out.extend(
-                        Outcome::new(Value::Text(s.text.to_string()), self.span(node)).assume(
-                            Assumption::Parameter {
-                                name: name.to_string(),
-                                value: s.text.to_string(),
-                            },
-                        ),
+                    Some(s) if doc.str(*item).is_some() => out.extend(
+                        Outcome {
+                            yaml_typed: self.literal(*item).yaml_typed,
+                            ..Outcome::new(Value::Text(s.text.to_string()), self.span(node))
+                        }
+                        .assume(Assumption::Parameter {
+                            name: name.to_string(),
+                            value: s.text.to_string(),
+                        }),
                     ),
-                    None => {
+                    _ => {
                         return self.unknown(
                             node,
                             format!("parameter `{name}` has a non-literal AllowedValues entry"),
@@ -331,6 +521,21 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     fn loop_items(&self, node: NodeId, binding: &LoopBinding<'_>) -> Vec<Outcome> {
         let doc = self.template.doc;
         let Some(items) = doc.seq(binding.collection) else {
+            if let Some(call) = doc.call(binding.collection).filter(|c| c.name == "Ref") {
+                if let Some(why) = doc
+                    .str(call.arg)
+                    .and_then(|name| self.eval_ref(binding.collection, name).into_iter().next())
+                    .and_then(|o| o.value.unknown_reason().map(str::to_string))
+                {
+                    return self.unknown(
+                        node,
+                        format!(
+                            "the `Fn::ForEach` collection of `{}` cannot be listed ({why})",
+                            binding.identifier
+                        ),
+                    );
+                }
+            }
             return self.unknown(
                 node,
                 format!(
@@ -344,12 +549,14 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             match doc.str(*item) {
                 Some(text) if text.len() > MAX_VALUE_LEN => return self.too_long(node),
                 Some(text) => out.extend(
-                    Outcome::new(Value::Text(text.to_string()), self.span(node)).assume(
-                        Assumption::LoopItem {
-                            identifier: binding.identifier.to_string(),
-                            value: text.to_string(),
-                        },
-                    ),
+                    Outcome {
+                        yaml_typed: self.literal(*item).yaml_typed,
+                        ..Outcome::new(Value::Text(text.to_string()), self.span(node))
+                    }
+                    .assume(Assumption::LoopItem {
+                        identifier: binding.identifier.to_string(),
+                        value: text.to_string(),
+                    }),
                 ),
                 None => {
                     return self.unknown(
@@ -490,6 +697,11 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                         {
                             continue;
                         }
+                        if l.yaml_typed || r.yaml_typed {
+                            // CloudFormation compares the typed value's text, which
+                            // this checker does not know: either result is possible.
+                            return EITHER;
+                        }
                         if x == y {
                             truth.can_be_true = true;
                         } else {
@@ -519,26 +731,38 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             }
         };
         let Some(mappings) = self.template.mappings else {
+            if default.is_some() {
+                return cap(self.find_default(default, depth, &[]), self.span(node));
+            }
             return self.unknown(node, "the template has no Mappings");
+        };
+        let unlistable = || {
+            self.unknown(
+                node,
+                "a map key cannot be resolved and the keys it could be cannot be listed",
+            )
         };
         let mut out = Vec::new();
         for m in self.eval_inner(map_name, depth + 1) {
             let Value::Text(name) = &m.value else {
                 return self.unknown(node, "the map name cannot be resolved");
             };
-            let Some(map) = doc.get_value(mappings, name) else {
+            let Some(map) = doc.get_value(mappings, name).filter(|_| !m.yaml_typed) else {
+                // A map that is not there: an error, or the default.
+                out.extend(self.find_default(default, depth, std::slice::from_ref(&m.when)));
                 continue;
             };
             for t in self.keys_of(map, top, depth) {
-                let Some((top_key, top_when)) = t else {
-                    return self.unknown(
-                        node,
-                        "a map key cannot be resolved and the keys it could be cannot be listed",
-                    );
+                let (top_key, top_when) = match t {
+                    Key::Unlistable => return unlistable(),
+                    Key::Absent(when) => {
+                        out.extend(self.find_default(default, depth, &[m.when.clone(), when]));
+                        continue;
+                    }
+                    Key::Present(key, when) => (key, when),
                 };
                 let Some(inner) = doc.get_value(map, &top_key) else {
                     out.extend(self.find_default(
-                        node,
                         default,
                         depth,
                         &[m.when.clone(), top_when.clone()],
@@ -546,11 +770,17 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     continue;
                 };
                 for s in self.keys_of(inner, second, depth) {
-                    let Some((second_key, second_when)) = s else {
-                        return self.unknown(
-                        node,
-                        "a map key cannot be resolved and the keys it could be cannot be listed",
-                    );
+                    let (second_key, second_when) = match s {
+                        Key::Unlistable => return unlistable(),
+                        Key::Absent(when) => {
+                            out.extend(self.find_default(
+                                default,
+                                depth,
+                                &[m.when.clone(), top_when.clone(), when],
+                            ));
+                            continue;
+                        }
+                        Key::Present(key, when) => (key, when),
                     };
                     let whens = [m.when.clone(), top_when.clone(), second_when];
                     match doc.get_value(inner, &second_key) {
@@ -559,7 +789,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                                 out.extend(with_assumptions(o, &whens));
                             }
                         }
-                        None => out.extend(self.find_default(node, default, depth, &whens)),
+                        None => out.extend(self.find_default(default, depth, &whens)),
                     }
                     if out.len() > MAX_OUTCOMES {
                         return too_many(self.span(node));
@@ -570,9 +800,11 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         cap(out, self.span(node))
     }
 
+    /// The values of `Fn::FindInMap`'s `DefaultValue` (AWS::LanguageExtensions), taken
+    /// when a key is not in the map; none without a default (CloudFormation then fails
+    /// the deployment, which deletes nothing).
     fn find_default(
         &self,
-        node: NodeId,
         default: Option<NodeId>,
         depth: usize,
         whens: &[Vec<Assumption>],
@@ -581,42 +813,71 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             return Vec::new();
         };
         let doc = self.template.doc;
-        let value = doc.get_value(default, "DefaultValue").unwrap_or(default);
-        let _ = node;
+        let Some(value) = doc.get_value(default, "DefaultValue") else {
+            return self.unknown(
+                default,
+                "the fourth argument of `Fn::FindInMap` must be `{DefaultValue: ...}`",
+            );
+        };
         self.eval_inner(value, depth + 1)
             .into_iter()
             .filter_map(|o| with_assumptions(o, whens))
             .collect()
     }
 
-    /// The keys `key` can select in `map`: a literal or resolvable key, or every key of
-    /// the map when it cannot be resolved (a pseudo parameter such as `AWS::Region`).
-    /// `None` marks a key that could not be enumerated (the map is not a mapping, or has
-    /// more than `MAX_ENUMERATED_KEYS` keys).
-    fn keys_of(
-        &self,
-        map: NodeId,
-        key: NodeId,
-        depth: usize,
-    ) -> Vec<Option<(String, Vec<Assumption>)>> {
+    /// The keys `key` can select in `map`. A key that cannot be resolved (a pseudo
+    /// parameter such as `AWS::Region`, an SSM parameter), that YAML 1.1 may type, or
+    /// that is looked up in a map with typed keys (`yes:`, `1.0:`), may be any key of the
+    /// map or none of them ([`Key::Absent`]); [`Key::Unlistable`] when the map cannot be
+    /// listed (not a mapping, or more than `MAX_ENUMERATED_KEYS` keys).
+    fn keys_of(&self, map: NodeId, key: NodeId, depth: usize) -> Vec<Key> {
         let doc = self.template.doc;
+        let typed_keys = doc.map(map).is_some_and(|entries| {
+            entries.iter().any(|e| {
+                let k = doc.node(e.key);
+                k.tag.is_none()
+                    && matches!(&k.kind, NodeKind::Scalar(s) if s.style == ScalarStyle::Plain && yaml_typed(&s.text))
+            })
+        });
         let mut keys = Vec::new();
         for o in self.eval_inner(key, depth + 1) {
             match o.value {
-                Value::Text(t) => keys.push(Some((t, o.when))),
+                Value::Text(t) if !o.yaml_typed && !typed_keys => {
+                    keys.push(Key::Present(t, o.when))
+                }
                 // More keys than this cannot all be Retain within MAX_OUTCOMES anyway;
                 // enumerating a huge map for every table would be quadratic.
                 _ => match doc.map(map).filter(|e| e.len() <= MAX_ENUMERATED_KEYS) {
-                    Some(entries) => keys.extend(
-                        entries
-                            .iter()
-                            .map(|e| Some((doc.key(e).to_string(), o.when.clone()))),
-                    ),
-                    None => keys.push(None),
+                    Some(entries) => {
+                        keys.extend(
+                            entries
+                                .iter()
+                                .map(|e| Key::Present(doc.key(e).to_string(), o.when.clone())),
+                        );
+                        keys.push(Key::Absent(o.when));
+                    }
+                    None => keys.push(Key::Unlistable),
                 },
             }
         }
         keys
+    }
+
+    /// An untagged (or `!!str`) scalar as a text outcome, marked when YAML 1.1 types it.
+    fn literal(&self, node: NodeId) -> Outcome {
+        let doc = self.template.doc;
+        let n = doc.node(node);
+        let (text, typed) = match &n.kind {
+            NodeKind::Scalar(s) => (
+                s.text.to_string(),
+                n.tag.is_none() && s.style == ScalarStyle::Plain && yaml_typed(&s.text),
+            ),
+            _ => (String::new(), false),
+        };
+        Outcome {
+            yaml_typed: typed,
+            ..Outcome::new(Value::Text(text), self.span(node))
+        }
     }
 
     fn eval_join(
@@ -712,52 +973,140 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         self.concat(node, &parts, "")
     }
 
-    /// All combinations of the parts, joined; contradictory combinations are dropped.
+    /// All combinations of the parts, joined; contradictory combinations are dropped. A
+    /// part that cannot be known makes the whole `Unknown`, or, for an evaluator
+    /// [keeping parts](Evaluator::keeping_parts), an unknown [`Piece`] of a
+    /// [`Value::Partial`].
     fn concat(&self, node: NodeId, parts: &[Vec<Outcome>], delimiter: &str) -> Vec<Outcome> {
         let span = self.span(node);
-        let mut acc = vec![Outcome::new(Value::Text(String::new()), span)];
+        let mut acc: Vec<(Vec<Piece>, Outcome)> =
+            vec![(Vec::new(), Outcome::new(Value::Text(String::new()), span))];
         for (i, part) in parts.iter().enumerate() {
             let mut next = Vec::new();
-            for prefix in &acc {
+            for (pieces, prefix) in &acc {
                 for o in part {
-                    let Value::Text(piece) = &o.value else {
-                        let why = match &o.value {
-                            Value::Unknown(why) => why.clone(),
-                            _ => "`AWS::NoValue` inside a string cannot be resolved".to_string(),
-                        };
-                        return vec![Outcome::new(Value::Unknown(why), o.span)];
+                    let added: Vec<Piece> = match &o.value {
+                        Value::Text(piece) => vec![Piece::Lit(piece.clone())],
+                        Value::Partial(p) if self.keep_parts => p.clone(),
+                        other => {
+                            let why = other
+                                .unknown_reason()
+                                .map(str::to_string)
+                                .unwrap_or_default();
+                            let why = if matches!(other, Value::NoValue) {
+                                "`AWS::NoValue` inside a string cannot be resolved".to_string()
+                            } else {
+                                why
+                            };
+                            if !self.keep_parts {
+                                return vec![Outcome::new(Value::Unknown(why), o.span)];
+                            }
+                            vec![Piece::Unknown(why)]
+                        }
                     };
-                    let Value::Text(head) = &prefix.value else {
-                        continue;
-                    };
-                    if head.len() + delimiter.len() + piece.len() > MAX_VALUE_LEN {
+                    let mut joined = pieces.clone();
+                    if i > 0 && !delimiter.is_empty() {
+                        push_piece(&mut joined, Piece::Lit(delimiter.to_string()));
+                    }
+                    for p in added {
+                        push_piece(&mut joined, p);
+                    }
+                    let len: usize = joined
+                        .iter()
+                        .map(|p| match p {
+                            Piece::Lit(t) => t.len(),
+                            Piece::Unknown(_) => 1,
+                        })
+                        .sum();
+                    if len > MAX_VALUE_LEN {
                         return self.too_long(node);
                     }
-                    let text = if i == 0 {
-                        piece.clone()
-                    } else {
-                        format!("{head}{delimiter}{piece}")
-                    };
                     let combined = Outcome {
-                        value: Value::Text(text),
+                        value: Value::Text(String::new()),
                         span,
                         when: prefix.when.clone(),
+                        yaml_typed: prefix.yaml_typed || o.yaml_typed,
                     };
                     if let Some(c) = with_assumptions(combined, std::slice::from_ref(&o.when)) {
-                        next.push(c);
+                        next.push((joined, c));
                     }
                     if next.len() > MAX_OUTCOMES {
                         return too_many(span);
                     }
                 }
             }
-            if next.len() > MAX_OUTCOMES {
-                return too_many(span);
-            }
             acc = next;
         }
-        acc
+        acc.into_iter()
+            .map(|(pieces, mut o)| {
+                o.value = match pieces.as_slice() {
+                    [] => Value::Text(String::new()),
+                    [Piece::Lit(t)] => Value::Text(t.clone()),
+                    _ => Value::Partial(pieces),
+                };
+                o
+            })
+            .collect()
     }
+}
+
+/// Append a piece, merging neighbouring literals so that a known string is one `Lit`.
+fn push_piece(pieces: &mut Vec<Piece>, piece: Piece) {
+    if let (Some(Piece::Lit(last)), Piece::Lit(more)) = (pieces.last_mut(), &piece) {
+        last.push_str(more);
+        return;
+    }
+    if piece == Piece::Lit(String::new()) {
+        return;
+    }
+    pieces.push(piece);
+}
+
+/// One key `Fn::FindInMap` can look up in a map.
+enum Key {
+    /// This key, under these assumptions.
+    Present(String, Vec<Assumption>),
+    /// A key that is not in the map (the default applies, or the deployment fails).
+    Absent(Vec<Assumption>),
+    /// The keys cannot be listed.
+    Unlistable,
+}
+
+/// Could YAML 1.1 (which CloudFormation reads) type this plain scalar as a boolean,
+/// number or null in a way whose text CloudFormation compares is not settled? `true`,
+/// `false` and short canonical decimal integers are settled (CloudFormation compares them
+/// as written); any other spelling of a boolean or null, and anything that starts like a
+/// number (`1.0`, `012`, `0x1F`, `1_000`, `1:20`, `.inf`), is not. Over-approximates: a
+/// plain `1st` counts too, which only keeps both branches of a comparison.
+pub fn yaml_typed(text: &str) -> bool {
+    if text == "true" || text == "false" || canonical_int(text) {
+        return false;
+    }
+    if text.is_empty() || text == "~" || text == "=" {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+    ) {
+        return true;
+    }
+    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+}
+
+/// `0`, or an optional `-` and up to 15 digits without a leading zero: read as the same
+/// integer by every YAML 1.1 parser and printed back as written.
+fn canonical_int(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if text == "0" {
+        return true;
+    }
+    !digits.is_empty()
+        && digits.len() <= 15
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn with_assumptions(mut outcome: Outcome, whens: &[Vec<Assumption>]) -> Option<Outcome> {

@@ -51,10 +51,12 @@ pub fn combine(when: &[Assumption], extra: &[Assumption]) -> Option<Vec<Assumpti
 }
 
 /// The nodes `node` can be: both branches of every `Fn::If` whose condition is not
-/// provably constant, with `AWS::NoValue` made explicit.
+/// provably constant, with `AWS::NoValue` made explicit. Branches that contradict what
+/// the evaluator is given (the resource's own `Condition`) are left out.
 pub fn branches(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<Branch> {
     let mut out = Vec::new();
     branches_into(ev, doc, node, Vec::new(), 0, &mut out);
+    out.retain(|b| ev.consistent(b.when()));
     if out.len() > MAX_OUTCOMES {
         return vec![Branch::Unknown {
             span: doc.span(node),

@@ -92,6 +92,7 @@ const SPEC: GrantSpec = GrantSpec {
             shapes: &[BACKUP_PLAN_ARN],
         },
     ],
+    report_invalid: false,
     target: "a backup ARN",
     consequence: "it undoes the guardrail that keeps the backups of DynamoDB tables",
     help: "list only the actions the principal needs (e.g. `backup:StartBackupJob`, not `backup:*`), or scope `Resource` away from backups",

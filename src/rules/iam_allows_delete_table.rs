@@ -94,6 +94,7 @@ const SPEC: GrantSpec = GrantSpec {
         shapes: &[TABLE_ARN],
     }],
     target: "a table ARN",
+    report_invalid: true,
     consequence: "it undoes the guardrail that denies deleting DynamoDB tables",
     help: "list only the actions the principal needs (e.g. `dynamodb:DeleteItem`, not `dynamodb:Delete*`), or scope `Resource` away from tables",
 };

@@ -69,6 +69,7 @@ const SPEC: GrantSpec = GrantSpec {
         shapes: &[TABLE_ARN],
     }],
     target: "a table ARN",
+    report_invalid: false,
     consequence: "it can delete indexes and replicas, change streams and throughput, and turn off deletion protection",
     help: "list only the actions the principal needs (e.g. `dynamodb:UpdateItem`, not `dynamodb:Update*`), or scope `Resource` away from tables",
 };

@@ -5,7 +5,9 @@
 
 use crate::finding::{Finding, Label};
 use crate::model::eval::Assumption;
-use crate::model::iam::{self, Grant, Guarded, Via};
+use crate::model::eval::short;
+use crate::model::iam::{self, Effect, Grant, Guarded, Via};
+use crate::model::Evaluator;
 use crate::source::Span;
 
 use super::{Needles, ResourceView, Rule};
@@ -14,6 +16,9 @@ pub struct GrantSpec {
     pub guarded: &'static [Guarded],
     /// "a table ARN", "a backup ARN".
     pub target: &'static str,
+    /// Report statements whose `Effect` IAM refuses (one rule does, so that an invalid
+    /// policy is reported once, not once per IAM rule).
+    pub report_invalid: bool,
     /// What the grant undoes.
     pub consequence: &'static str,
     /// How to fix it, beyond the generic advice.
@@ -46,10 +51,28 @@ pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<F
     // One finding per granting action value, whatever the number of guarded actions,
     // conditions or documents (`Fn::If` branches) that lead to it.
     let mut by_span: Vec<(Span, Vec<Grant>, Option<String>)> = Vec::new();
+    // A grant that holds only when the policy resource's own `Condition` is false is no
+    // grant: the policy does not exist then.
+    let ev = Evaluator::for_resource(view.template, view.resource);
+    let mut invalid: Vec<Span> = Vec::new();
     for document in iam::documents(view.template, view.resource) {
         let statements = iam::statements(view.template, view.resource, &document);
+        if spec.report_invalid {
+            for s in &statements {
+                if let Effect::Invalid { text, span } = &s.effect {
+                    if invalid.contains(span) || !ev.consistent(&s.when) {
+                        continue;
+                    }
+                    invalid.push(*span);
+                    findings.push(invalid_effect(view, rule, &document, text, *span));
+                }
+            }
+        }
         for guarded in spec.guarded {
             for grant in iam::grants(&document, &statements, guarded) {
+                if !ev.consistent(&grant.when) {
+                    continue;
+                }
                 match by_span.iter_mut().find(|(s, _, _)| *s == grant.action_span) {
                     Some((_, grants, _)) => grants.push(grant),
                     None => by_span.push((grant.action_span, vec![grant], document.name.clone())),
@@ -98,9 +121,13 @@ fn finding(
         Via::Unresolved(_) => "may allow",
         _ => "allows",
     };
-    let resource = match &first.resource {
-        Some(glob) => format!("`{glob}`"),
-        None => "every resource that `NotResource` does not exclude".to_string(),
+    let resource = match (&first.resource, &first.chosen_by) {
+        (Some(glob), Some(p)) if glob == "*" => {
+            format!("a resource chosen by parameter `{}`", short(p))
+        }
+        (Some(glob), Some(p)) => format!("`{glob}` (chosen by parameter `{}`)", short(p)),
+        (Some(glob), None) => format!("`{glob}`"),
+        (None, _) => "every resource that `NotResource` does not exclude".to_string(),
     };
     let mut message = format!("{policy} {verb} {listed} on {resource}");
     let when = describe_when(grants);
@@ -139,6 +166,37 @@ fn finding(
         "{}; or add a statement `{{Effect: Deny, Action: {deny}, Resource: \"*\"}}` to the same policy",
         spec.help
     ));
+    f
+}
+
+/// A statement whose `Effect` is neither `Allow` nor `Deny`: IAM compares it
+/// case-sensitively and refuses the whole policy, so the deployment fails. Fail closed: the
+/// template is reported rather than passed as "grants nothing".
+fn invalid_effect(
+    view: &ResourceView,
+    rule: &Rule,
+    document: &iam::PolicyDocument,
+    text: &str,
+    span: Span,
+) -> Finding {
+    let policy = document.name.as_deref().unwrap_or(view.resource.logical_id);
+    let right = ["Allow", "Deny"]
+        .into_iter()
+        .find(|e| e.eq_ignore_ascii_case(text.trim()));
+    let mut f = view.finding(
+        rule,
+        span,
+        format!(
+            "policy `{}` is invalid: `Effect` is `{}`, and IAM accepts only `Allow` or `Deny` (case-sensitive), so it refuses the policy and the deployment fails",
+            short(policy),
+            short(text)
+        ),
+        "not `Allow` or `Deny`".to_string(),
+    );
+    f.help = Some(match right {
+        Some(right) => format!("write `Effect: {right}`"),
+        None => "write `Effect: Allow` or `Effect: Deny`".to_string(),
+    });
     f
 }
 

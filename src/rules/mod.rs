@@ -124,8 +124,10 @@ impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
         self.template.doc
     }
 
+    /// The evaluator for this resource's values: its loops, and its own `Condition` as a
+    /// given (a case in which the resource does not exist is no case).
     pub fn evaluator(&self) -> Evaluator<'a, 'd, 's> {
-        Evaluator::new(self.template, &self.resource.loops)
+        Evaluator::for_resource(self.template, self.resource)
     }
 
     pub fn eval(&self, node: NodeId) -> Vec<Outcome> {

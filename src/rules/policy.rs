@@ -251,7 +251,10 @@ fn describe(outcome: &Outcome, spec: &PolicySpec) -> String {
         Value::NoValue => {
             "is removed by `AWS::NoValue`, so CloudFormation falls back to `Delete`".to_string()
         }
-        Value::Unknown(why) => format!("cannot be proven `Retain` ({why})"),
+        Value::Unknown(_) | Value::Partial(_) => format!(
+            "cannot be proven `Retain` ({})",
+            outcome.value.unknown_reason().unwrap_or_default()
+        ),
     };
     let when = outcome.describe_when();
     if when.is_empty() {
@@ -267,7 +270,9 @@ fn label_for(outcome: &Outcome, spec: &PolicySpec) -> String {
         Value::Text(v) if v.is_empty() => "empty".to_string(),
         Value::Text(v) => format!("`{}` does not retain the table", short(v)),
         Value::NoValue => "removes the attribute: `Delete`".to_string(),
-        Value::Unknown(_) => format!("cannot be proven `{}`", spec.retains[0]),
+        Value::Unknown(_) | Value::Partial(_) => {
+            format!("cannot be proven `{}`", spec.retains[0])
+        }
     };
     if when.is_empty() {
         what

@@ -312,7 +312,11 @@ fn leaf(
                 when,
             }),
             Value::NoValue => out.push(removed(o.span, when)),
-            Value::Unknown(why) => out.push(unknown(o.span, why, when)),
+            Value::Unknown(_) | Value::Partial(_) => out.push(unknown(
+                o.span,
+                o.value.unknown_reason().unwrap_or_default(),
+                when,
+            )),
         }
     }
     out

@@ -34,6 +34,8 @@ pub struct Grant {
     pub resource_span: Span,
     /// Its glob, as people read it; `None` for `NotResource`.
     pub resource: Option<String>,
+    /// The parameter whose value decides (part of) that resource.
+    pub chosen_by: Option<String>,
     pub when: Vec<Assumption>,
 }
 
@@ -49,10 +51,12 @@ pub fn grants(
     }
     let mut out = Vec::new();
     for s in statements {
-        if s.effect == Effect::Deny {
+        // A `Deny` grants nothing, nor does an invalid effect (IAM refuses the policy).
+        if matches!(s.effect, Effect::Deny | Effect::Invalid { .. }) {
             continue;
         }
-        let Some((resource_span, resource, allowed)) = reachable(&s.resources, guarded) else {
+        let Some((resource_span, resource, chosen_by, allowed)) = reachable(&s.resources, guarded)
+        else {
             continue;
         };
         for (via, action_span, item_when) in granting(&s.actions, guarded.action) {
@@ -71,6 +75,7 @@ pub fn grants(
                 action_span,
                 resource_span,
                 resource: resource.clone(),
+                chosen_by: chosen_by.clone(),
                 when,
             });
         }
@@ -78,12 +83,11 @@ pub fn grants(
     out
 }
 
-/// The first resource value that can be a guarded ARN, and every glob that can (which a
-/// `Deny` must cover).
-fn reachable(
-    resources: &Resources,
-    guarded: &Guarded,
-) -> Option<(Span, Option<String>, Vec<String>)> {
+/// The first resource value that can be a guarded ARN (its span, glob and the parameter
+/// that chooses it), and every glob that can (which a `Deny` must cover).
+type Reachable = (Span, Option<String>, Option<String>, Vec<String>);
+
+fn reachable(resources: &Resources, guarded: &Guarded) -> Option<Reachable> {
     match resources {
         Resources::Resource(items) => {
             let hits: Vec<&ResourceItem> = items
@@ -99,6 +103,7 @@ fn reachable(
             Some((
                 first.span,
                 Some(display_glob(&first.glob)),
+                first.chosen_by.clone(),
                 hits.iter().map(|r| r.glob.clone()).collect(),
             ))
         }
@@ -112,7 +117,7 @@ fn reachable(
                 return None;
             }
             let allowed = guarded.shapes.iter().map(|s| shape_glob(s)).collect();
-            Some((*key, None, allowed))
+            Some((*key, None, None, allowed))
         }
         Resources::Missing => None,
     }
@@ -127,7 +132,11 @@ fn granting(actions: &Actions, action: &str) -> Vec<(Via, Span, Vec<Assumption>)
                     Some((Via::Pattern(p.clone()), i.span, i.when.clone()))
                 }
                 Ok(_) => None,
-                Err(why) => Some((Via::Unresolved(why.clone()), i.span, i.when.clone())),
+                // Only when the known parts of the value let it match.
+                Err(why) if action_matches(&i.can_match, action) => {
+                    Some((Via::Unresolved(why.clone()), i.span, i.when.clone()))
+                }
+                Err(_) => None,
             })
             .collect(),
         Actions::NotAction { key, items } => {

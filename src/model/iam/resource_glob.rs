@@ -26,6 +26,7 @@ pub(super) fn resource_items(
                         out.push(ResourceItem {
                             glob: g.glob,
                             exact: g.exact,
+                            chosen_by: g.chosen_by,
                             span,
                             when,
                         });
@@ -35,6 +36,7 @@ pub(super) fn resource_items(
             Branch::Unknown { span, when, .. } => out.push(ResourceItem {
                 glob: "*".into(),
                 exact: false,
+                chosen_by: None,
                 span,
                 when,
             }),
@@ -48,6 +50,8 @@ struct Glob {
     glob: String,
     exact: bool,
     when: Vec<Assumption>,
+    /// The parameter whose unknown value fills part of the glob.
+    chosen_by: Option<String>,
 }
 
 impl Glob {
@@ -56,6 +60,7 @@ impl Glob {
             glob: glob.into(),
             exact,
             when: Vec::new(),
+            chosen_by: None,
         }
     }
 
@@ -248,11 +253,20 @@ fn ref_globs(
         None if matches!(name, "AWS::Partition" | "AWS::Region" | "AWS::AccountId") => {
             vec![Glob::new(SEGMENT.to_string(), false)]
         }
-        None => ev
-            .eval_ref(node, name)
-            .into_iter()
-            .map(outcome_glob)
-            .collect(),
+        None => {
+            let parameter = template.parameter(name).is_some();
+            ev.eval_ref(node, name)
+                .into_iter()
+                .map(|o| {
+                    let known = matches!(o.value, Value::Text(_));
+                    let mut g = outcome_glob(o);
+                    if parameter && !known {
+                        g.chosen_by = Some(name.to_string());
+                    }
+                    g
+                })
+                .collect()
+        }
     }
 }
 
@@ -314,6 +328,7 @@ fn concat(parts: Vec<Vec<Glob>>) -> Vec<Glob> {
                         glob: format!("{}{}", prefix.glob, piece.glob),
                         exact: prefix.exact && piece.exact,
                         when,
+                        chosen_by: prefix.chosen_by.clone().or_else(|| piece.chosen_by.clone()),
                     });
                 }
             }

@@ -4,7 +4,7 @@
 
 use super::resource_glob::resource_items;
 use crate::load::{Document, NodeId};
-use crate::model::eval::{Assumption, Evaluator, Value};
+use crate::model::eval::{Assumption, Evaluator, Piece, Value};
 use crate::model::expand::{self, combine, Branch};
 use crate::model::{Resource, Template};
 use crate::source::Span;
@@ -65,7 +65,7 @@ pub fn has_documents(type_name: &str) -> bool {
 /// CloudFormation also accepts) is not parsed: rules never re-parse text.
 pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument> {
     let doc = template.doc;
-    let ev = Evaluator::new(template, &resource.loops);
+    let ev = Evaluator::for_resource(template, resource);
     let Some(type_name) = resource.type_name else {
         return Vec::new();
     };
@@ -143,14 +143,23 @@ pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument
 pub enum Effect {
     Allow,
     Deny,
-    /// Not resolvable, or not a valid effect: it may be `Allow`, and is never a `Deny`.
+    /// Not resolvable: it may be `Allow`, and is never a `Deny`.
     Unknown(String),
+    /// Known, and neither `Allow` nor `Deny` (IAM compares case-sensitively): IAM refuses
+    /// the policy, so the statement never allows anything.
+    Invalid { text: String, span: Span },
 }
 
 /// One value in `Action`/`NotAction`: the pattern, or why it cannot be known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionItem {
+    /// The pattern, or why it cannot be known (an unknown pattern never proves a `Deny`).
     pub pattern: Result<String, String>,
+    /// A pattern every action this value can stand for matches: the pattern itself, `*`
+    /// for a value that cannot be known, or the known parts with `*` for each unknown
+    /// one (`elasticloadbalancing:${Action}` is `elasticloadbalancing:*`, which never
+    /// matches a `dynamodb:` action).
+    pub can_match: String,
     pub span: Span,
     pub when: Vec<Assumption>,
 }
@@ -174,6 +183,9 @@ pub struct ResourceItem {
     pub glob: String,
     /// Nothing in `glob` stands for an unresolved value (so it may prove a `Deny`).
     pub exact: bool,
+    /// The parameter whose value (unknown before deployment) fills part of the glob, so a
+    /// message can say "a resource chosen by parameter `X`" instead of showing `*`.
+    pub chosen_by: Option<String>,
     pub span: Span,
     pub when: Vec<Assumption>,
 }
@@ -205,7 +217,8 @@ pub fn statements(
     document: &PolicyDocument,
 ) -> Vec<Statement> {
     let doc = template.doc;
-    let ev = Evaluator::new(template, &resource.loops);
+    let ev = Evaluator::for_resource(template, resource);
+    let parts_ev = Evaluator::for_resource(template, resource).keeping_parts();
     let Some(list) = doc.get_value(document.node, "Statement") else {
         return Vec::new();
     };
@@ -234,11 +247,11 @@ pub fn statements(
             continue;
         }
         let actions = if let Some(e) = doc.get(node, "Action") {
-            Actions::Action(action_items(&ev, doc, e.value))
+            Actions::Action(action_items(&parts_ev, doc, e.value))
         } else if let Some(e) = doc.get(node, "NotAction") {
             Actions::NotAction {
                 key: doc.span(e.key),
-                items: action_items(&ev, doc, e.value),
+                items: action_items(&parts_ev, doc, e.value),
             }
         } else {
             Actions::Missing
@@ -263,9 +276,14 @@ pub fn statements(
                     let effect = match &o.value {
                         Value::Text(t) if t == "Allow" => Effect::Allow,
                         Value::Text(t) if t == "Deny" => Effect::Deny,
-                        Value::Text(t) => Effect::Unknown(format!("`{t}` is not an effect")),
+                        Value::Text(t) => Effect::Invalid {
+                            text: t.clone(),
+                            span: o.span,
+                        },
                         Value::NoValue => Effect::Unknown("`Effect` is removed".into()),
-                        Value::Unknown(why) => Effect::Unknown(why.clone()),
+                        Value::Unknown(_) | Value::Partial(_) => Effect::Unknown(
+                            o.value.unknown_reason().unwrap_or_default().to_string(),
+                        ),
                     };
                     (effect, o.when)
                 })
@@ -293,12 +311,14 @@ fn unknown_statement(node: NodeId, span: Span, why: String, when: Vec<Assumption
         effect: Effect::Unknown(why.clone()),
         actions: Actions::Action(vec![ActionItem {
             pattern: Err(why),
+            can_match: "*".into(),
             span,
             when: Vec::new(),
         }]),
         resources: Resources::Resource(vec![ResourceItem {
             glob: "*".into(),
             exact: false,
+            chosen_by: None,
             span,
             when: Vec::new(),
         }]),
@@ -316,13 +336,31 @@ fn action_items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<ActionItem>
                     let Some(when) = combine(&when, &o.when) else {
                         continue;
                     };
-                    let pattern = match o.value {
-                        Value::Text(t) => Ok(t),
+                    let (pattern, can_match) = match o.value {
+                        Value::Text(t) => (Ok(t.clone()), t),
                         Value::NoValue => continue,
-                        Value::Unknown(why) => Err(why),
+                        Value::Unknown(why) => (Err(why), "*".to_string()),
+                        Value::Partial(pieces) => {
+                            let why = pieces
+                                .iter()
+                                .find_map(|p| match p {
+                                    Piece::Unknown(why) => Some(why.clone()),
+                                    Piece::Lit(_) => None,
+                                })
+                                .unwrap_or_default();
+                            let glob: String = pieces
+                                .iter()
+                                .map(|p| match p {
+                                    Piece::Lit(t) => t.as_str(),
+                                    Piece::Unknown(_) => "*",
+                                })
+                                .collect();
+                            (Err(why), glob)
+                        }
                     };
                     out.push(ActionItem {
                         pattern,
+                        can_match,
                         span: o.span,
                         when,
                     });
@@ -330,6 +368,7 @@ fn action_items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<ActionItem>
             }
             Branch::Unknown { span, why, when } => out.push(ActionItem {
                 pattern: Err(why),
+                can_match: "*".into(),
                 span,
                 when,
             }),
