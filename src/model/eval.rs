@@ -272,7 +272,13 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     /// The assumptions that follow from condition `name` being `holds`: the condition
     /// itself, the conditions it is a conjunction of (or, when false, a disjunction of),
     /// negations, and `Fn::Equals` of a parameter with one of its AllowedValues.
-    fn implied_by_condition(&self, name: &str, holds: bool, depth: usize, out: &mut Vec<Assumption>) {
+    fn implied_by_condition(
+        &self,
+        name: &str,
+        holds: bool,
+        depth: usize,
+        out: &mut Vec<Assumption>,
+    ) {
         let a = Assumption::Condition {
             name: name.to_string(),
             holds,
@@ -295,7 +301,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let args = doc.seq(call.arg).unwrap_or(&[]);
         match (call.name, holds) {
             ("Condition", _) => {
-                if let Some(name) = doc.str(call.arg) {
+                if let Some(name) = doc.scalar(call.arg).map(|s| s.text.as_ref()) {
                     self.implied_by_condition(name, holds, depth + 1, out);
                 }
             }
@@ -326,7 +332,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     fn parameter_equal_to(&self, r: NodeId, lit: NodeId) -> Option<Assumption> {
         let doc = self.template.doc;
         let call = doc.call(r).filter(|c| c.name == "Ref")?;
-        let name = doc.str(call.arg)?;
+        let name = doc.scalar(call.arg).map(|s| s.text.as_ref())?;
         if self.loops.iter().any(|b| b.identifier == name) {
             return None;
         }
@@ -443,7 +449,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             );
         }
         if let Some(param) = self.template.parameter(name) {
-            let type_name = doc.get_value(param, "Type").map(|t| doc.str(t).map(str::trim));
+            let type_name = doc
+                .get_value(param, "Type")
+                .map(|t| doc.str(t).map(str::trim));
             match type_name {
                 Some(Some(t)) if t.starts_with("AWS::SSM::Parameter::Value<") => {
                     return self.unknown(
@@ -523,8 +531,12 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let Some(items) = doc.seq(binding.collection) else {
             if let Some(call) = doc.call(binding.collection).filter(|c| c.name == "Ref") {
                 if let Some(why) = doc
-                    .str(call.arg)
-                    .and_then(|name| self.eval_ref(binding.collection, name).into_iter().next())
+                    .scalar(call.arg)
+                    .and_then(|name| {
+                        self.eval_ref(binding.collection, &name.text)
+                            .into_iter()
+                            .next()
+                    })
                     .and_then(|o| o.value.unknown_reason().map(str::to_string))
                 {
                     return self.unknown(
@@ -1146,5 +1158,234 @@ mod short_tests {
         assert!(cut.ends_with('…'));
         assert!(cut.len() <= 64);
         assert!(cut.trim_end_matches('…').chars().all(|c| c == 'é'));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, Format, Limits};
+
+    /// The values `DeletionPolicy` of resource `T` can take, as `(value, when)` text, with
+    /// `T`'s own `Condition` given, in a template made of `head` and `T`'s `attrs`.
+    fn values(head: &str, attrs: &str) -> Vec<(String, String)> {
+        let text = format!("{head}Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n{attrs}");
+        let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        let table = &template.resources[0];
+        let node = doc
+            .get_value(table.node, "DeletionPolicy")
+            .expect("has DeletionPolicy");
+        Evaluator::for_resource(&template, table)
+            .eval(node)
+            .into_iter()
+            .map(|o| {
+                let value = match &o.value {
+                    Value::Text(t) => t.clone(),
+                    other => format!("?{}", other.unknown_reason().unwrap_or_default()),
+                };
+                (value, o.describe_when())
+            })
+            .collect()
+    }
+
+    fn texts(head: &str, attrs: &str) -> Vec<String> {
+        values(head, attrs).into_iter().map(|(v, _)| v).collect()
+    }
+
+    const SSM: &str = "Parameters:\n  P:\n    Type: AWS::SSM::Parameter::Value<String>\n    AllowedValues: [Retain]\n    Default: Retain\n";
+
+    #[test]
+    fn an_ssm_parameter_is_unknown_and_says_why() {
+        let got = texts(SSM, "    DeletionPolicy: !Ref P\n");
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].starts_with("?parameter `P` has type `AWS::SSM::Parameter::Value<String>`"),
+            "{got:?}"
+        );
+        assert!(
+            got[0].contains("constrain only the parameter's name"),
+            "{got:?}"
+        );
+        let list = "Parameters:\n  P:\n    Type: AWS::SSM::Parameter::Value<List<String>>\n    AllowedValues: [Retain]\n";
+        assert!(texts(list, "    DeletionPolicy: !Ref P\n")[0].contains("Systems Manager"));
+        let plain_list =
+            "Parameters:\n  P:\n    Type: CommaDelimitedList\n    AllowedValues: [Retain]\n";
+        assert!(texts(plain_list, "    DeletionPolicy: !Ref P\n")[0].contains("returns a list"));
+    }
+
+    #[test]
+    fn an_ssm_parameter_in_fn_equals_leaves_both_branches() {
+        let head = format!("{SSM}Conditions:\n  C: !Equals [!Ref P, Retain]\n");
+        let got = texts(&head, "    DeletionPolicy: !If [C, Retain, Delete]\n");
+        assert_eq!(got, ["Retain", "Delete"]);
+    }
+
+    #[test]
+    fn an_ssm_parameter_as_a_map_key_selects_every_key_and_the_default() {
+        let head = format!("{SSM}Mappings:\n  M:\n    a: {{k: Retain}}\n    b: {{k: Snapshot}}\n");
+        let got = texts(
+            &head,
+            "    DeletionPolicy: !FindInMap [M, !Ref P, k, {DefaultValue: Delete}]\n",
+        );
+        assert_eq!(got, ["Retain", "Snapshot", "Delete"]);
+        // Without a default, a missing key fails the deployment: no value.
+        let got = texts(&head, "    DeletionPolicy: !FindInMap [M, !Ref P, k]\n");
+        assert_eq!(got, ["Retain", "Snapshot"]);
+    }
+
+    #[test]
+    fn find_in_map_default_applies_to_absent_keys_at_both_levels() {
+        let head = "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\nMappings:\n  M:\n    prod: {k: Retain}\n";
+        let got = values(
+            head,
+            "    DeletionPolicy: !FindInMap [M, !Ref Env, k, {DefaultValue: Delete}]\n",
+        );
+        assert_eq!(
+            got,
+            [
+                (
+                    "Retain".to_string(),
+                    "when parameter `Env` is `prod`".to_string()
+                ),
+                (
+                    "Delete".to_string(),
+                    "when parameter `Env` is `dev`".to_string()
+                ),
+            ]
+        );
+        let got = texts(head, "    DeletionPolicy: !FindInMap [M, prod, !Ref \"AWS::Region\", {DefaultValue: Delete}]\n");
+        assert_eq!(got, ["Retain", "Delete"]);
+        let got = texts(
+            head,
+            "    DeletionPolicy: !FindInMap [Missing, prod, k, {DefaultValue: Delete}]\n",
+        );
+        assert_eq!(got, ["Delete"]);
+    }
+
+    #[test]
+    fn yaml_typing_is_settled_only_for_true_false_and_canonical_integers() {
+        for settled in ["true", "false", "0", "1", "-12", "123456789012"] {
+            assert!(!yaml_typed(settled), "{settled}");
+        }
+        for typed in [
+            "True",
+            "TRUE",
+            "False",
+            "yes",
+            "Yes",
+            "NO",
+            "on",
+            "Off",
+            "y",
+            "N",
+            "~",
+            "null",
+            "Null",
+            "",
+            "1.0",
+            "1e3",
+            "010",
+            "0x1F",
+            "0b11",
+            "1_000",
+            "1:20",
+            ".inf",
+            "-.inf",
+            ".NaN",
+            "+1",
+            "-0",
+            "1234567890123456",
+        ] {
+            assert!(yaml_typed(typed), "{typed}");
+        }
+        for text in ["Retain", "prod", "us-east-1", "dynamodb:DeleteTable"] {
+            assert!(!yaml_typed(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_comparison_with_a_typed_scalar_leaves_both_branches() {
+        for (a, b) in [
+            ("True", "'True'"),
+            ("yes", "'yes'"),
+            ("1.0", "'1.0'"),
+            ("Yes", "Yes"),
+        ] {
+            let head = format!("Conditions:\n  C: !Equals [{a}, {b}]\n");
+            let got = texts(&head, "    DeletionPolicy: !If [C, Retain, Delete]\n");
+            assert_eq!(got, ["Retain", "Delete"], "{a} vs {b}");
+        }
+        // Quoted text and the settled spellings still prune.
+        for (a, b) in [("'yes'", "\"yes\""), ("true", "'true'"), ("1", "'1'")] {
+            let head = format!("Conditions:\n  C: !Equals [{a}, {b}]\n");
+            let got = texts(&head, "    DeletionPolicy: !If [C, Retain, Delete]\n");
+            assert_eq!(got, ["Retain"], "{a} vs {b}");
+        }
+        // A parameter whose AllowedValues are typed carries the typing into comparisons.
+        let head = "Parameters:\n  P: {Type: String, AllowedValues: [yes, no]}\nConditions:\n  C: !Equals [!Ref P, 'no']\n";
+        let got = texts(head, "    DeletionPolicy: !If [C, Retain, Delete]\n");
+        assert_eq!(got, ["Retain", "Delete"]);
+    }
+
+    #[test]
+    fn the_resources_own_condition_is_given() {
+        let head = "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\nMappings:\n  M:\n    prod: {k: Retain}\n    dev: {k: Delete}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n  Other: !Equals [!Ref \"AWS::Region\", us-east-1]\n  Both: !And [!Condition IsProd, !Condition Other]\n  NotProd: !Not [!Condition IsProd]\n";
+        let got = texts(
+            head,
+            "    Condition: IsProd\n    DeletionPolicy: !If [IsProd, Retain, Delete]\n",
+        );
+        assert_eq!(got, ["Retain"]);
+        let got = texts(
+            head,
+            "    Condition: Both\n    DeletionPolicy: !If [IsProd, Retain, Delete]\n",
+        );
+        assert_eq!(got, ["Retain"]);
+        let got = texts(
+            head,
+            "    Condition: IsProd\n    DeletionPolicy: !FindInMap [M, !Ref Env, k]\n",
+        );
+        assert_eq!(got, ["Retain"]);
+        let got = texts(
+            head,
+            "    Condition: NotProd\n    DeletionPolicy: !If [IsProd, Delete, Retain]\n",
+        );
+        assert_eq!(got, ["Retain"]);
+        let got = texts(
+            head,
+            "    Condition: Other\n    DeletionPolicy: !If [IsProd, Retain, Delete]\n",
+        );
+        assert_eq!(got, ["Retain", "Delete"]);
+    }
+
+    #[test]
+    fn a_string_with_unknown_parts_keeps_its_known_parts_only_when_asked() {
+        let text = "Parameters:\n  A: {Type: String}\nResources:\n  T:\n    Type: AWS::IAM::Policy\n    Properties:\n      X: !Sub \"dynamodb:${A}-${AWS::Region}\"\n      Y: !Join [\":\", [ec2, !Ref A]]\n";
+        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        let props = doc
+            .get_value(template.resources[0].node, "Properties")
+            .expect("has Properties");
+        let x = doc.get_value(props, "X").expect("X");
+        let y = doc.get_value(props, "Y").expect("Y");
+        let plain = Evaluator::new(&template, &[]);
+        assert!(matches!(plain.eval(x)[0].value, Value::Unknown(_)));
+        let parts = Evaluator::new(&template, &[]).keeping_parts();
+        let Value::Partial(pieces) = &parts.eval(x)[0].value else {
+            panic!("a partial value");
+        };
+        assert_eq!(pieces.len(), 4, "{pieces:?}");
+        assert_eq!(pieces[0], Piece::Lit("dynamodb:".into()));
+        assert!(matches!(&pieces[1], Piece::Unknown(why) if why.contains("`A`")));
+        assert_eq!(pieces[2], Piece::Lit("-".into()));
+        assert!(matches!(&pieces[3], Piece::Unknown(why) if why.contains("AWS::Region")));
+        let Value::Partial(pieces) = &parts.eval(y)[0].value else {
+            panic!("a partial value");
+        };
+        assert_eq!(pieces[0], Piece::Lit("ec2:".into()));
     }
 }

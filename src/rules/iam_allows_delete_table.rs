@@ -18,7 +18,19 @@
 //!   a value that cannot be resolved, or `NotResource` that does not exclude all tables.
 //!   Stream and index ARNs (`table/Orders/stream/*`) are not tables.
 //! - `Fn::If` is followed into both branches (statements, actions, resources, effect);
-//!   the finding says under which condition the grant holds.
+//!   the finding says under which condition the grant holds. A branch taken only when the
+//!   policy resource's own `Condition` is false is no grant (the policy does not exist).
+//! - An action built with `Fn::Sub`/`Fn::Join` from a value that cannot be known is
+//!   matched by its known parts: `elasticloadbalancing:${Action}` never grants it,
+//!   `dynamodb:${Action}` may. A resource that a parameter decides is named as such ("a
+//!   resource chosen by parameter `Target`"). An SSM parameter type
+//!   (`AWS::SSM::Parameter::Value<...>`) is never resolved: its AllowedValues constrain
+//!   only the parameter's name.
+//! - `Effect` is case-sensitive, as in IAM: a statement whose `Effect` is neither `Allow`
+//!   nor `Deny` (`allow`, `ALLOW`) grants nothing, and this rule reports the policy as
+//!   invalid at the `Effect` value (IAM refuses it, so the deployment fails). It is
+//!   reported at this rule's severity, as a grant would be, so that a mistaken reading of
+//!   the effect can never hide one.
 //! - A `Deny` wins only when it certainly applies: no IAM `Condition`, no CloudFormation
 //!   condition the `Allow` does not share, and actions and resources that cover the grant.
 //! - Service control policies (`AWS::Organizations::Policy`) only filter what other

@@ -4,8 +4,8 @@
 //! [`crate::model::iam`].
 
 use crate::finding::{Finding, Label};
-use crate::model::eval::Assumption;
 use crate::model::eval::short;
+use crate::model::eval::Assumption;
 use crate::model::iam::{self, Effect, Grant, Guarded, Via};
 use crate::model::Evaluator;
 use crate::source::Span;

@@ -204,3 +204,72 @@ fn denies(deny: &Statement, guarded: &Guarded, allowed: &[String], when: &[Assum
         Resources::Missing => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, Format, Limits};
+    use crate::model::iam::{documents, statements, RECOVERY_POINT_ARN, TABLE_ARN};
+    use crate::model::Template;
+
+    const DELETE_TABLE: Guarded = Guarded {
+        action: "dynamodb:DeleteTable",
+        shapes: &[TABLE_ARN],
+    };
+    const DELETE_RECOVERY_POINT: Guarded = Guarded {
+        action: "backup:DeleteRecoveryPoint",
+        shapes: &[RECOVERY_POINT_ARN],
+    };
+
+    /// The grants of `guarded` by a policy whose one statement is `statement`.
+    fn grants_of(statement: &str, guarded: &Guarded) -> Vec<Grant> {
+        let text = format!("Parameters:\n  A: {{Type: String}}\n  R: {{Type: String}}\nResources:\n  P:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: p\n      PolicyDocument:\n        Statement:\n          - {statement}\n");
+        let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        let resource = &template.resources[0];
+        let mut out = Vec::new();
+        for document in documents(&template, resource) {
+            let s = statements(&template, resource, &document);
+            out.extend(grants(&document, &s, guarded));
+        }
+        out
+    }
+
+    #[test]
+    fn the_known_prefix_of_an_action_decides_what_it_can_match() {
+        let elb = "{Effect: Allow, Action: !Sub 'elasticloadbalancing:${A}', Resource: '*'}";
+        assert!(grants_of(elb, &DELETE_TABLE).is_empty());
+        let dynamo = "{Effect: Allow, Action: !Sub 'dynamodb:${A}', Resource: '*'}";
+        let g = grants_of(dynamo, &DELETE_TABLE);
+        assert_eq!(g.len(), 1);
+        assert!(matches!(&g[0].via, Via::Unresolved(why) if why.contains("`A`")));
+        assert!(grants_of(dynamo, &DELETE_RECOVERY_POINT).is_empty());
+        let suffix = "{Effect: Allow, Action: !Join ['', [!Ref A, ':DeleteTable']], Resource: '*'}";
+        assert_eq!(grants_of(suffix, &DELETE_TABLE).len(), 1);
+        let other = "{Effect: Allow, Action: !Join ['', [!Ref A, ':GetItem']], Resource: '*'}";
+        assert!(grants_of(other, &DELETE_TABLE).is_empty());
+    }
+
+    #[test]
+    fn a_resource_from_a_parameter_names_it() {
+        let g = grants_of(
+            "{Effect: Allow, Action: dynamodb:DeleteTable, Resource: !Ref R}",
+            &DELETE_TABLE,
+        );
+        assert_eq!(g[0].chosen_by.as_deref(), Some("R"));
+        assert_eq!(g[0].resource.as_deref(), Some("*"));
+    }
+
+    #[test]
+    fn an_effect_other_than_allow_or_deny_never_grants() {
+        for effect in ["allow", "ALLOW", "Allow ", "Permit"] {
+            let s = format!("{{Effect: '{effect}', Action: '*', Resource: '*'}}");
+            assert!(grants_of(&s, &DELETE_TABLE).is_empty(), "{effect}");
+        }
+        // An effect that cannot be known may be `Allow`.
+        let s = "{Effect: !Ref A, Action: '*', Resource: '*'}";
+        assert_eq!(grants_of(s, &DELETE_TABLE).len(), 1);
+    }
+}

@@ -147,7 +147,10 @@ pub enum Effect {
     Unknown(String),
     /// Known, and neither `Allow` nor `Deny` (IAM compares case-sensitively): IAM refuses
     /// the policy, so the statement never allows anything.
-    Invalid { text: String, span: Span },
+    Invalid {
+        text: String,
+        span: Span,
+    },
 }
 
 /// One value in `Action`/`NotAction`: the pattern, or why it cannot be known.

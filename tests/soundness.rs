@@ -1,0 +1,233 @@
+//! The proof cannot be fooled (issue 16): each class of template that once passed with a
+//! deletable table (or, for a table's own `Condition`, failed with none), through the real
+//! binary on the templates in `tests/fixtures/soundness/`.
+
+mod common;
+
+use std::path::Path;
+
+use common::{check_json, findings};
+use serde_json::Value;
+
+/// (rule, resource, message) of every finding in the fixture `name`, and the exit code.
+fn check(name: &str) -> (i32, Vec<(String, String, String)>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let (code, report) = check_json(&dir, &[name]);
+    assert!(
+        report["errors"].as_array().is_none_or(Vec::is_empty),
+        "{name} loads: {}",
+        report["errors"]
+    );
+    let hits = findings(&report)
+        .iter()
+        .map(|f: &Value| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["resource"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (code, hits)
+}
+
+/// The messages of `rule` about `resource`.
+fn messages(hits: &[(String, String, String)], rule: &str, resource: &str) -> Vec<String> {
+    hits.iter()
+        .filter(|(r, res, _)| r == rule && res == resource)
+        .map(|(_, _, m)| m.clone())
+        .collect()
+}
+
+fn one(hits: &[(String, String, String)], rule: &str, resource: &str) -> String {
+    let found = messages(hits, rule, resource);
+    assert_eq!(found.len(), 1, "one {rule} on {resource}: {hits:#?}");
+    found[0].clone()
+}
+
+fn none(hits: &[(String, String, String)], rule: &str, resource: &str) {
+    let found = messages(hits, rule, resource);
+    assert!(found.is_empty(), "no {rule} on {resource}: {found:#?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. SSM parameter types
+
+#[test]
+fn ssm_parameter_in_deletion_policy_is_unknown_whatever_its_allowed_values() {
+    let (code, hits) = check("ssm_deletion_policy.yaml");
+    assert_eq!(code, 1);
+    let m = one(&hits, "DDB001", "Orders");
+    assert!(m.contains("cannot be proven `Retain`"), "{m}");
+    assert!(m.contains("parameter `PolicyName`"), "{m}");
+    assert!(m.contains("AWS::SSM::Parameter::Value<String>"), "{m}");
+    assert!(
+        m.contains("constrain only the parameter's name"),
+        "the message says why: {m}"
+    );
+}
+
+#[test]
+fn ssm_parameter_in_a_condition_keeps_both_branches() {
+    let (_, hits) = check("ssm_condition.yaml");
+    let m = one(&hits, "DDB001", "Orders");
+    assert!(
+        m.contains("`Delete` when condition `IsProd` is false"),
+        "{m}"
+    );
+}
+
+#[test]
+fn ssm_parameter_as_a_mapping_key_can_select_any_entry() {
+    let (_, hits) = check("ssm_mapping_key.yaml");
+    let m = one(&hits, "DDB001", "Orders");
+    assert!(m.contains("`Delete`"), "{m}");
+}
+
+#[test]
+fn ssm_list_parameter_as_a_for_each_collection_is_unknown_with_its_reason() {
+    let (_, hits) = check("ssm_for_each.yaml");
+    let m = one(&hits, "DDB001", "${Env}Orders");
+    assert!(m.contains("`Delete`"), "the `dev` entry is a case: {m}");
+    let (_, hits) = check("ssm_commadelimited_for_each.yaml");
+    let m = one(&hits, "DDB001", "${Env}Orders");
+    assert!(m.contains("cannot be proven `Retain`"), "{m}");
+    assert!(m.contains("Systems Manager"), "{m}");
+}
+
+#[test]
+fn ssm_parameter_as_an_iam_resource_or_action_can_be_anything() {
+    let (_, hits) = check("ssm_iam.yaml");
+    let m = one(&hits, "DDB010", "ResourceRole");
+    assert!(
+        m.contains("on a resource chosen by parameter `Target`"),
+        "{m}"
+    );
+    let m = one(&hits, "DDB010", "ActionRole");
+    assert!(m.contains("may allow `dynamodb:DeleteTable`"), "{m}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Fn::FindInMap DefaultValue
+
+#[test]
+fn find_in_map_default_is_a_case_for_a_region_without_an_entry() {
+    let (code, hits) = check("find_in_map_default_region.yaml");
+    assert_eq!(code, 1);
+    let m = one(&hits, "DDB001", "Orders");
+    assert!(m.contains("`Delete`"), "{m}");
+}
+
+#[test]
+fn find_in_map_default_is_a_case_for_keys_without_an_entry() {
+    let (_, hits) = check("find_in_map_default_parameter.yaml");
+    let m = one(&hits, "DDB001", "ByEnv");
+    assert!(
+        m.contains("`Delete` when parameter `Env` is `staging`"),
+        "{m}"
+    );
+    let m = one(&hits, "DDB002", "ByFree");
+    assert!(m.contains("`Delete`"), "{m}");
+    let m = one(&hits, "DDB001", "SecondKey");
+    assert!(m.contains("`Delete`"), "{m}");
+    none(&hits, "DDB001", "Proven");
+    none(&hits, "DDB002", "Proven");
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. YAML 1.1 scalars in comparisons
+
+#[test]
+fn yaml_typed_scalars_never_prune_a_branch() {
+    let (_, hits) = check("yaml11_equals.yaml");
+    for table in [
+        "TitleCaseTable",
+        "YesTable",
+        "OnTable",
+        "FloatTable",
+        "OctalTable",
+        "TypedTable",
+    ] {
+        let m = one(&hits, "DDB001", table);
+        assert!(m.contains("`Delete`"), "{table}: {m}");
+    }
+    // Plain `true` and canonical integers compare as written: the comparison is settled.
+    none(&hits, "DDB001", "LowerTable");
+    none(&hits, "DDB001", "IntTable");
+}
+
+#[test]
+fn json_numbers_other_than_integers_are_not_settled_either() {
+    let (_, hits) = check("yaml11_equals.json");
+    for table in ["FloatTable", "ExpTable"] {
+        let m = one(&hits, "DDB001", table);
+        assert!(m.contains("`Delete`"), "{table}: {m}");
+    }
+    none(&hits, "DDB001", "BoolTable");
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. The resource's own Condition
+
+#[test]
+fn a_branch_taken_only_when_the_table_does_not_exist_is_no_finding() {
+    let (_, hits) = check("own_condition.yaml");
+    for rule in ["DDB001", "DDB002", "DDB003", "DDB004"] {
+        none(&hits, rule, "ProdOnly");
+    }
+    none(&hits, "DDB001", "ProdInRegion");
+    none(&hits, "DDB001", "ByParameter");
+    let m = one(&hits, "DDB001", "OtherCondition");
+    assert!(
+        m.contains("`Delete` when condition `IsProd` is false"),
+        "{m}"
+    );
+    none(&hits, "DDB010", "ProdPolicy");
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. IAM actions built with Fn::Sub / Fn::Join
+
+#[test]
+fn an_action_with_another_services_prefix_never_matches() {
+    let (_, hits) = check("iam_action_parts.yaml");
+    for rule in ["DDB010", "DDB011", "DDB012"] {
+        none(&hits, rule, "LoadBalancerRole");
+    }
+}
+
+#[test]
+fn a_dynamodb_prefix_matches_only_dynamodb_actions() {
+    let (_, hits) = check("iam_action_parts.yaml");
+    let m = one(&hits, "DDB010", "DynamoRole");
+    assert!(m.contains("may allow `dynamodb:DeleteTable` on `*`"), "{m}");
+    let m = one(&hits, "DDB011", "DynamoRole");
+    assert!(m.contains("`dynamodb:DeleteBackup`"), "{m}");
+    assert!(
+        !m.contains("backup:"),
+        "a dynamodb: action is no backup: grant: {m}"
+    );
+    let m = one(&hits, "DDB010", "JoinedRole");
+    assert!(
+        m.contains("may allow `dynamodb:DeleteTable` on a resource chosen by parameter `Target`"),
+        "{m}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. IAM Effect is case-sensitive
+
+#[test]
+fn an_effect_in_the_wrong_case_is_an_invalid_policy_not_an_allow() {
+    // Reported at DDB010's severity: were IAM to accept the effect, it would be a grant.
+    let (_, hits) = check("iam_effect_case.yaml");
+    for (resource, effect) in [("LowerCase", "allow"), ("UpperCase", "ALLOW")] {
+        let m = one(&hits, "DDB010", resource);
+        assert!(
+            m.contains(&format!("is invalid: `Effect` is `{effect}`")),
+            "{m}"
+        );
+        assert!(!m.contains("allows"), "never reported as an allow: {m}");
+        none(&hits, "DDB011", resource);
+    }
+}
