@@ -39,6 +39,20 @@ pub enum Command {
     /// deletion protection, point-in-time recovery, backup plan) and the guardrails around
     /// them (vault locks, vault policies, service control policies).
     Inventory(InventoryArgs),
+    /// Print a shell completion script for bash, zsh, fish, PowerShell or elvish.
+    ///
+    /// Write it where the shell looks for completions, for example
+    /// `ddb-guard completions bash > ~/.local/share/bash-completion/completions/ddb-guard`,
+    /// `ddb-guard completions zsh > "${fpath[1]}/_ddb-guard"` or
+    /// `ddb-guard completions fish > ~/.config/fish/completions/ddb-guard.fish`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,8 @@ use ddb_guard::base::{self, BaseRevision, ReadLimits};
 use ddb_guard::baseline::{self, BaselineError};
 use ddb_guard::check::{self, FailOn, Report, Settings};
 use ddb_guard::cli::{
-    CheckArgs, Cli, ColorChoice, Command, InitArgs, InventoryArgs, RuleArgs, RuleFormat,
+    CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, InitArgs, InventoryArgs, RuleArgs,
+    RuleFormat,
 };
 use ddb_guard::config::{self, ConfigError};
 use ddb_guard::discover::{self, Discovery};
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Rule(args) => rule_command(&args),
         Command::Init(args) => init_command(&args),
         Command::Inventory(args) => inventory_command(&args),
+        Command::Completions(args) => completions_command(&args),
     }
 }
 
@@ -348,6 +350,13 @@ fn print(text: &str) -> ExitCode {
         }
         _ => ExitCode::SUCCESS,
     }
+}
+
+/// `completions SHELL`: the script clap_complete generates from the same CLI definition.
+fn completions_command(args: &CompletionsArgs) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "ddb-guard", &mut script);
+    print(&String::from_utf8_lossy(&script))
 }
 
 fn rule_command(args: &RuleArgs) -> ExitCode {

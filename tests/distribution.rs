@@ -3,10 +3,13 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command as StdCommand;
 
+use clap::CommandFactory;
 use common::ddb_guard;
+use ddb_guard::cli::Cli;
 use serde_json::Value;
 
 fn root() -> &'static Path {
@@ -153,4 +156,146 @@ fn rule_json_for_an_unknown_rule_is_a_usage_error() {
     assert!(out.stdout.is_empty());
     let out = run(&["rule", "--all", "DDB001"]);
     assert_eq!(out.code, 2);
+}
+
+// ---------------------------------------------------------------- completions
+
+#[test]
+fn completions_are_generated_for_every_shell_from_the_cli_definition() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        // Every subcommand and a subcommand's option are offered.
+        for word in [
+            "check",
+            "diff",
+            "rule",
+            "inventory",
+            "completions",
+            "--format",
+        ] {
+            assert!(out.stdout.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.code, 2);
+}
+
+#[test]
+fn bash_completions_parse_and_complete_a_subcommand() {
+    let script = run(&["completions", "bash"]).stdout;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("ddb-guard.bash");
+    std::fs::write(&file, &script).expect("write");
+    // Load the script, find the function it registered for `ddb-guard` and ask it what
+    // follows `ddb-guard ch`, as bash does on TAB.
+    let probe = format!(
+        "set -e; source '{}'; f=$(complete -p ddb-guard | sed -n 's/.* -F \\([^ ]*\\) .*/\\1/p'); \
+         COMP_WORDS=(ddb-guard ch); COMP_CWORD=1; COMP_LINE='ddb-guard ch'; \
+         COMP_POINT=${{#COMP_LINE}}; \"$f\" ddb-guard ch ddb-guard; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        file.display()
+    );
+    let Ok(output) = StdCommand::new("bash").args(["-c", &probe]).output() else {
+        eprintln!("skipped: no bash on this machine");
+        return;
+    };
+    let offered = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(offered.trim(), "check", "{offered}");
+}
+
+// ---------------------------------------------------------------- man pages
+
+/// The man pages clap_mangen generates from the CLI definition: `ddb-guard.1` and one page
+/// per subcommand (`ddb-guard-check.1`, ...), as git and cargo ship them. The version is
+/// the package version alone, so that the pages do not change with every commit.
+fn man_pages() -> BTreeMap<String, Vec<u8>> {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut top = Cli::command()
+        .version(version)
+        .disable_help_subcommand(true);
+    top.build();
+    let mut pages = BTreeMap::new();
+    let render = |cmd: clap::Command, pages: &mut BTreeMap<String, Vec<u8>>| {
+        let man = clap_mangen::Man::new(cmd)
+            .source(format!("ddb-guard {version}"))
+            .manual("ddb-guard manual");
+        let mut text = Vec::new();
+        man.render(&mut text).expect("rendering into memory");
+        pages.insert(man.get_filename(), text);
+    };
+    for sub in top.get_subcommands().filter(|s| !s.is_hide_set()) {
+        // Built from the top command, a subcommand displays as `ddb-guard-check`.
+        render(sub.clone().version(version), &mut pages);
+    }
+    render(top, &mut pages);
+    pages
+}
+
+#[test]
+fn man_pages_are_generated_from_the_cli_definition() {
+    let dir = root().join("man");
+    let expected = man_pages();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::create_dir_all(&dir).expect("create man/");
+        for entry in std::fs::read_dir(&dir).expect("read man/").flatten() {
+            std::fs::remove_file(entry.path()).expect("remove a stale page");
+        }
+        for (name, text) in &expected {
+            std::fs::write(dir.join(name), text).expect("write a page");
+        }
+    }
+    let actual: BTreeMap<String, Vec<u8>> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            let text = std::fs::read(e.path()).unwrap_or_default();
+            (e.file_name().to_string_lossy().into_owned(), text)
+        })
+        .collect();
+    assert!(expected.contains_key("ddb-guard.1"));
+    assert!(expected.contains_key("ddb-guard-check.1"));
+    let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(&actual),
+        names(&expected),
+        "man/ does not hold one page per command; regenerate with \
+         `UPDATE_DOCS=1 cargo test --test distribution man_pages`"
+    );
+    for (name, text) in &expected {
+        assert!(
+            actual.get(name) == Some(text),
+            "man/{name} is stale: the CLI changed; regenerate with \
+             `UPDATE_DOCS=1 cargo test --test distribution man_pages`"
+        );
+    }
+}
+
+#[test]
+fn man_pages_render_without_warnings() {
+    let Ok(probe) = StdCommand::new("groff").arg("--version").output() else {
+        eprintln!("skipped: no groff on this machine");
+        return;
+    };
+    assert!(probe.status.success());
+    for (name, text) in man_pages() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join(&name);
+        std::fs::write(&file, &text).expect("write");
+        let output = StdCommand::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(&file)
+            .output()
+            .expect("groff runs");
+        let warnings = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && warnings.is_empty(),
+            "{name}: {warnings}"
+        );
+    }
 }
