@@ -76,3 +76,11 @@ fn parsers_agree_corpus_reads_alike_or_is_refused() {
         }
     }
 }
+
+#[test]
+fn soundness_corpus_keeps_the_oracle_property() {
+    for (name, bytes) in corpus("soundness") {
+        eprintln!("{name}");
+        oracles::soundness(&bytes);
+    }
+}

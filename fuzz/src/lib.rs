@@ -15,6 +15,10 @@ use ddb_guard::report::{self, RenderOptions};
 use ddb_guard::source::Span;
 use ddb_guard::template_file::TemplateFile;
 
+/// The brute-force twin of the proof (also run by `tests/oracle.rs` in `cargo test`).
+#[path = "../../tests/support/soundness_oracle.rs"]
+pub mod soundness_oracle;
+
 /// Every target calls this first: panics inside the libyaml-safer fallback are caught by
 /// the loader and are refusals (as in the binary, which installs the same hook); any other
 /// panic still reaches libFuzzer's hook and is a crash.
@@ -283,4 +287,16 @@ pub fn parsers_agree(text: &str) {
         a == b,
         "saphyr and libyaml read this differently:\n{a}\n{b}"
     );
+}
+
+/// The soundness oracle on a template generated from `data` (the choices of
+/// `soundness_oracle::generate`): every table some deployment can delete is reported, and
+/// within the oracle's precision scope a table every deployment keeps is not. The known
+/// bug classes in `soundness_oracle::EXCLUSIONS` are stepped around, as in `cargo test`.
+pub fn soundness(data: &[u8]) {
+    init();
+    let template = soundness_oracle::generate(&mut soundness_oracle::Choices::new(data));
+    if let Err(violation) = soundness_oracle::check(&template) {
+        panic!("{violation}");
+    }
 }
