@@ -231,3 +231,40 @@ fn an_effect_in_the_wrong_case_is_an_invalid_policy_not_an_allow() {
         none(&hits, "DDB011", resource);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Typed unknowns: no string a template spells is taken for one
+
+#[test]
+fn control_characters_in_a_template_are_text_not_unknowns_or_this_table() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let output = common::ddb_guard()
+        .current_dir(&dir)
+        .args([
+            "check",
+            "control_characters.json",
+            "--select",
+            "DDB005,DDB010",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    let hits: Vec<(String, String, String)> = findings(&report)
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["resource"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    // `arn:\u0002:dynamodb:\u0003:\u0004:table/\u0005` once spelled the markers of "this
+    // stack's table": it names no table of this stack.
+    let m = one(&hits, "DDB005", "Orders");
+    assert!(!m.is_empty());
+    // A `Deny` on text that spells the old unknown-segment marker takes nothing back.
+    let m = one(&hits, "DDB010", "Role");
+    assert!(m.contains("allows `dynamodb:DeleteTable`"), "{m}");
+}

@@ -8,29 +8,16 @@
 //! condition `IsProd` is true". Values that cannot be resolved cover nothing, and exclude
 //! the table when they appear in `NotResources`.
 
-use super::eval::{Assumption, Evaluator, Value};
+use super::eval::{Assumption, Evaluator, Piece, Value};
 use super::expand::{self, combine, Branch};
 use super::iam::{
-    self, action_matches, glob_can_match_shape, glob_covers, wildcard_match, Actions, Effect,
-    PolicyDocument, PolicyKind, Resources, Statement, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN,
-    RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
+    self, action_matches, glob_can_match_shape, glob_covers, lit, wildcard_match, Actions, Effect,
+    Glob, Marker, Part, PolicyDocument, PolicyKind, Resources, Statement, BACKUP_PLAN_ARN,
+    BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
 };
 use super::{Resource, Template, TABLE_TYPES};
 use crate::load::{Document, NodeId};
 
-/// Markers in the ARN of the table being covered: the stack's own partition, Region and
-/// account, the table's name when it is generated, another table's name, and a value
-/// that cannot be resolved. No literal text holds them, so only the same reference (or
-/// a `*`) matches them.
-const PARTITION: char = '\u{2}';
-const REGION: char = '\u{3}';
-const ACCOUNT: char = '\u{4}';
-const THIS_TABLE: char = '\u{5}';
-const OTHER_TABLE: char = '\u{6}';
-const UNKNOWN: char = '\u{7}';
-
-/// `Fn::Sub` and `Fn::Join` nested deeper than this resolve to nothing.
-const MAX_DEPTH: usize = 16;
 /// More alternatives than this for one value resolve to nothing.
 const MAX_ALTERNATIVES: usize = 64;
 
@@ -51,7 +38,9 @@ pub fn coverage<'d>(template: &Template<'d, '_>, table: &Resource<'d>) -> Vec<Co
         if selection.type_name != Some("AWS::Backup::BackupSelection") {
             continue;
         }
-        let ev = Evaluator::new(template, &selection.loops);
+        // Keeping parts: `${AWS::Region}` and `!GetAtt Orders.Arn` are the stack's own
+        // Region and that table's ARN, not just unknown text.
+        let ev = Evaluator::new(template, &selection.loops).keeping_parts();
         let Some(exists) = resource_condition(&ev, doc, selection) else {
             continue;
         };
@@ -111,8 +100,8 @@ fn resource_condition(
 /// stack decides, and its tags.
 struct Target<'d> {
     logical_id: &'d str,
-    /// The literal `TableName`, or [`THIS_TABLE`].
-    name: String,
+    /// The literal `TableName`, or [`Marker::ThisTable`] when it is generated.
+    name: Part,
     tags: Vec<Tag>,
 }
 
@@ -130,7 +119,9 @@ impl<'d> Target<'d> {
             .and_then(|p| doc.get_value(p, "TableName"))
             .and_then(|n| doc.str(n))
             .filter(|n| !n.is_empty() && !n.contains(['*', '?']))
-            .map_or_else(|| THIS_TABLE.to_string(), str::to_string);
+            .map_or(Part::Marker(Marker::ThisTable), |n| {
+                Part::Lit(n.to_string())
+            });
         let ev = Evaluator::new(template, &table.loops);
         let mut tags = Vec::new();
         if let Some(props) = props {
@@ -168,11 +159,8 @@ impl<'d> Target<'d> {
         }
     }
 
-    fn arn(&self) -> String {
-        format!(
-            "arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{}",
-            self.name
-        )
+    fn arn(&self) -> Glob {
+        table_arn(self.name.clone())
     }
 }
 
@@ -270,6 +258,9 @@ fn arn_list_covers(
 ) -> Vec<Vec<Assumption>> {
     let doc = template.doc;
     let inner = target.arn();
+    // What a value that cannot be resolved stands for: it names no table proven covered,
+    // and may name the table when it excludes.
+    let unknown = if exclude { Part::Any } else { Part::Opaque };
     let mut out = Vec::new();
     for item in expand::items(ev, doc, list) {
         let (node, when) = match item {
@@ -280,17 +271,10 @@ fn arn_list_covers(
             }
             _ => continue,
         };
-        let arns = arn_globs(template, ev, node, target, 0);
-        let covering: Vec<&(String, Vec<Assumption>)> = arns
+        let arns = arn_globs(template, ev, node, target, &unknown);
+        let covering: Vec<&(Glob, Vec<Assumption>)> = arns
             .iter()
-            .filter(|(glob, _)| {
-                let glob = if exclude {
-                    glob.replace(UNKNOWN, "*")
-                } else {
-                    glob.clone()
-                };
-                arn_covers(&glob, &inner)
-            })
+            .filter(|(glob, _)| arn_covers(glob, &inner))
             .collect();
         if !arns.is_empty() && covering.len() == arns.len() {
             out.push(when);
@@ -304,104 +288,96 @@ fn arn_list_covers(
 /// Does the selection glob match every ARN the table can have? A literal partition in the
 /// glob (`arn:aws:...`) is taken as the stack's own; Region and account must be the
 /// stack's (`${AWS::Region}`) or `*`, since a literal one may be another.
-fn arn_covers(glob: &str, inner: &str) -> bool {
+fn arn_covers(glob: &[Part], inner: &[Part]) -> bool {
     if glob_covers(glob, inner) {
         return true;
     }
-    let mut parts = glob.splitn(3, ':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("arn"), Some(partition), Some(_))
-            if !partition.contains(|c: char| c == '*' || c < ' ') =>
-        {
-            let inner = inner.replacen(PARTITION, partition, 1);
-            glob_covers(glob, &inner)
-        }
-        _ => false,
-    }
+    let Some(Part::Lit(first)) = glob.first() else {
+        return false;
+    };
+    let partition = first
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(partition, _)| partition)
+        .filter(|p| !p.contains(|c: char| c == '*' || c == '?' || c < ' '));
+    let Some(partition) = partition else {
+        return false;
+    };
+    let inner: Glob = inner
+        .iter()
+        .map(|p| match p {
+            Part::Marker(Marker::Partition) => Part::Lit(partition.to_string()),
+            other => other.clone(),
+        })
+        .collect();
+    glob_covers(glob, &inner)
 }
 
-/// The ARN globs a selection's `Resources` item can be, each with its assumptions, with
-/// references to the table itself, to other tables and to the stack resolved to markers.
+/// The ARN globs a selection's `Resources` item can be, each with its assumptions, read
+/// from the evaluator's outcomes: references to the table itself, to other tables and to
+/// the stack become markers, and what cannot be resolved becomes `unknown`.
 fn arn_globs(
     template: &Template,
     ev: &Evaluator,
     node: NodeId,
     target: &Target,
-    depth: usize,
-) -> Vec<(String, Vec<Assumption>)> {
-    let doc = template.doc;
-    if depth > MAX_DEPTH {
-        return vec![(UNKNOWN.to_string(), Vec::new())];
-    }
+    unknown: &Part,
+) -> Vec<(Glob, Vec<Assumption>)> {
     let mut out = Vec::new();
-    for branch in expand::branches(ev, doc, node) {
-        let (node, when) = match branch {
-            Branch::Node { node, when } => (node, when),
-            Branch::NoValue { .. } => continue,
-            Branch::Unknown { when, .. } => {
-                out.push((UNKNOWN.to_string(), when));
-                continue;
-            }
-        };
-        let found: Vec<(String, Vec<Assumption>)> = match doc.call(node) {
-            None => match doc.str(node) {
-                Some(text) => vec![(text.to_string(), Vec::new())],
-                None => vec![(UNKNOWN.to_string(), Vec::new())],
-            },
-            Some(call) => match call.name {
-                "Fn::GetAtt" => {
-                    let parts = match doc.seq(call.arg) {
-                        Some([r, a]) => doc.str(*r).zip(doc.str(*a)),
-                        Some(_) => None,
-                        // `!GetAtt T.Arn`: the tagged scalar is the argument.
-                        None => doc.scalar(call.arg).and_then(|s| s.text.split_once('.')),
-                    };
-                    match parts {
-                        Some((r, a)) => vec![(attribute(template, target, r, a), Vec::new())],
-                        None => vec![(UNKNOWN.to_string(), Vec::new())],
+    for o in ev.eval(node) {
+        let glob = match o.value {
+            Value::NoValue => continue,
+            Value::Text(t) => lit(t),
+            Value::Unknown(_) => vec![unknown.clone()],
+            Value::Partial(pieces) => pieces
+                .iter()
+                .flat_map(|piece| match piece {
+                    Piece::Lit(t) => lit(t.clone()),
+                    Piece::Pseudo(name) => vec![match name.as_str() {
+                        "AWS::Partition" => Part::Marker(Marker::Partition),
+                        "AWS::Region" => Part::Marker(Marker::Region),
+                        "AWS::AccountId" => Part::Marker(Marker::Account),
+                        _ => unknown.clone(),
+                    }],
+                    Piece::Ref(name) if name == target.logical_id => vec![target.name.clone()],
+                    Piece::Ref(name) if is_table(template, name) => {
+                        vec![Part::Marker(Marker::OtherTable)]
                     }
-                }
-                "Ref" => match doc.scalar(call.arg) {
-                    Some(s) => reference(template, ev, node, target, &s.text),
-                    None => vec![(UNKNOWN.to_string(), Vec::new())],
-                },
-                "Fn::Sub" => sub(template, ev, node, call.arg, target, depth),
-                "Fn::Join" => match doc.seq(call.arg) {
-                    Some([delimiter, list]) => match (doc.str(*delimiter), doc.seq(*list)) {
-                        (Some(delimiter), Some(items)) => {
-                            let mut parts = Vec::new();
-                            for (i, item) in items.iter().enumerate() {
-                                if i > 0 {
-                                    parts.push(vec![(delimiter.to_string(), Vec::new())]);
-                                }
-                                parts.push(arn_globs(template, ev, *item, target, depth + 1));
-                            }
-                            concat(parts)
+                    Piece::Attribute {
+                        resource,
+                        attribute,
+                    } if attribute == "Arn" => {
+                        if resource == target.logical_id {
+                            target.arn()
+                        } else if is_table(template, resource) {
+                            table_arn(Part::Marker(Marker::OtherTable))
+                        } else {
+                            vec![unknown.clone()]
                         }
-                        _ => vec![(UNKNOWN.to_string(), Vec::new())],
-                    },
-                    _ => vec![(UNKNOWN.to_string(), Vec::new())],
-                },
-                _ => ev
-                    .eval(node)
-                    .into_iter()
-                    .map(|o| match o.value {
-                        Value::Text(t) => (t, o.when),
-                        _ => (UNKNOWN.to_string(), o.when),
-                    })
-                    .collect(),
-            },
+                    }
+                    Piece::Unknown { .. } | Piece::Ref(_) | Piece::Attribute { .. } => {
+                        vec![unknown.clone()]
+                    }
+                })
+                .collect(),
         };
-        for (glob, w) in found {
-            if let Some(w) = combine(&when, &w) {
-                out.push((glob, w));
-            }
-        }
-    }
-    if out.len() > MAX_ALTERNATIVES {
-        return vec![(UNKNOWN.to_string(), Vec::new())];
+        out.push((glob, o.when));
     }
     out
+}
+
+/// A table's ARN in this stack, with the stack's own partition, Region and account.
+fn table_arn(name: Part) -> Glob {
+    vec![
+        Part::Lit("arn:".into()),
+        Part::Marker(Marker::Partition),
+        Part::Lit(":dynamodb:".into()),
+        Part::Marker(Marker::Region),
+        Part::Lit(":".into()),
+        Part::Marker(Marker::Account),
+        Part::Lit(":table/".into()),
+        name,
+    ]
 }
 
 fn is_table(template: &Template, name: &str) -> bool {
@@ -409,118 +385,6 @@ fn is_table(template: &Template, name: &str) -> bool {
         .resources
         .iter()
         .any(|r| r.logical_id == name && r.type_name.is_some_and(|t| TABLE_TYPES.contains(&t)))
-}
-
-/// `!GetAtt R.Arn`: the table's own ARN, another table's, or an unknown value.
-fn attribute(template: &Template, target: &Target, resource: &str, attribute: &str) -> String {
-    if attribute != "Arn" {
-        return UNKNOWN.to_string();
-    }
-    let table_arn =
-        |name: &str| format!("arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{name}");
-    if resource == target.logical_id {
-        target.arn()
-    } else if is_table(template, resource) {
-        table_arn(&OTHER_TABLE.to_string())
-    } else {
-        UNKNOWN.to_string()
-    }
-}
-
-/// `Ref` (or `${Name}` in `Fn::Sub`): a table's name, the stack's partition, Region or
-/// account, or whatever a parameter can be.
-fn reference(
-    template: &Template,
-    ev: &Evaluator,
-    node: NodeId,
-    target: &Target,
-    name: &str,
-) -> Vec<(String, Vec<Assumption>)> {
-    let text = match name {
-        _ if name == target.logical_id => target.name.clone(),
-        "AWS::Partition" => PARTITION.to_string(),
-        "AWS::Region" => REGION.to_string(),
-        "AWS::AccountId" => ACCOUNT.to_string(),
-        _ if is_table(template, name) => OTHER_TABLE.to_string(),
-        _ if template.has_resource(name) => UNKNOWN.to_string(),
-        _ => {
-            return ev
-                .eval_ref(node, name)
-                .into_iter()
-                .map(|o| match o.value {
-                    Value::Text(t) => (t, o.when),
-                    _ => (UNKNOWN.to_string(), o.when),
-                })
-                .collect()
-        }
-    };
-    vec![(text, Vec::new())]
-}
-
-fn sub(
-    template: &Template,
-    ev: &Evaluator,
-    node: NodeId,
-    arg: NodeId,
-    target: &Target,
-    depth: usize,
-) -> Vec<(String, Vec<Assumption>)> {
-    let doc = template.doc;
-    let (text_node, vars) = match doc.seq(arg) {
-        Some([t, v]) => (*t, Some(*v)),
-        Some(_) => return vec![(UNKNOWN.to_string(), Vec::new())],
-        None => (arg, None),
-    };
-    let Some(text) = doc.scalar(text_node).map(|s| s.text.as_ref()) else {
-        return vec![(UNKNOWN.to_string(), Vec::new())];
-    };
-    let mut parts = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("${") {
-        parts.push(vec![(rest[..open].to_string(), Vec::new())]);
-        let after = &rest[open + 2..];
-        let Some(close) = after.find('}') else {
-            parts.push(vec![(rest[open..].to_string(), Vec::new())]);
-            rest = "";
-            break;
-        };
-        let name = after[..close].trim();
-        if let Some(literal) = name.strip_prefix('!') {
-            parts.push(vec![(format!("${{{literal}}}"), Vec::new())]);
-        } else if let Some(value) = vars.and_then(|v| doc.get_value(v, name)) {
-            parts.push(arn_globs(template, ev, value, target, depth + 1));
-        } else if let Some((resource, attr)) = name.split_once('.') {
-            parts.push(vec![(
-                attribute(template, target, resource, attr),
-                Vec::new(),
-            )]);
-        } else {
-            parts.push(reference(template, ev, node, target, name));
-        }
-        rest = &after[close + 1..];
-    }
-    parts.push(vec![(rest.to_string(), Vec::new())]);
-    concat(parts)
-}
-
-/// Every combination of the parts, concatenated; contradictory combinations are dropped.
-fn concat(parts: Vec<Vec<(String, Vec<Assumption>)>>) -> Vec<(String, Vec<Assumption>)> {
-    let mut acc = vec![(String::new(), Vec::new())];
-    for part in parts {
-        let mut next = Vec::new();
-        for (prefix, when) in &acc {
-            for (piece, w) in &part {
-                if let Some(when) = combine(when, w) {
-                    next.push((format!("{prefix}{piece}"), when));
-                }
-            }
-        }
-        if next.len() > MAX_ALTERNATIVES {
-            return vec![(UNKNOWN.to_string(), Vec::new())];
-        }
-        acc = next;
-    }
-    acc
 }
 
 /// A value that is one literal string in every case.

@@ -47,26 +47,63 @@ pub enum Value {
     Partial(Vec<Piece>),
 }
 
-/// One part of a [`Value::Partial`] string. The unknown part is a typed variant, never a
-/// character inside the text, so no string a template spells can be taken for it.
+/// One part of a [`Value::Partial`] string. What is not known is a typed variant, never a
+/// character inside the text, so no string a template spells can be taken for it. The
+/// consumers decide what each stand-in can be: an IAM action reads any of them as `*`, an
+/// IAM resource reads `!GetAtt Orders.Arn` as a table ARN, a backup selection reads
+/// `${AWS::Region}` as the stack's own Region.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Piece {
     Lit(String),
-    /// Any text; why it cannot be known.
-    Unknown(String),
+    /// Any text: why it cannot be known, and the parameter whose value it is, if any.
+    Unknown {
+        why: String,
+        parameter: Option<String>,
+    },
+    /// A pseudo parameter (`AWS::Region`, `AWS::AccountId`, ...): the stack's own value.
+    Pseudo(String),
+    /// `Ref` to a resource of this template: its name or ID.
+    Ref(String),
+    /// `Fn::GetAtt` (or `${Resource.Attribute}`) of a resource of this template.
+    Attribute {
+        resource: String,
+        attribute: String,
+    },
+}
+
+impl Piece {
+    /// Why this piece is not known text (`None` for a literal).
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            Piece::Lit(_) => None,
+            Piece::Unknown { why, .. } => Some(why.clone()),
+            Piece::Pseudo(name) => Some(format!(
+                "pseudo parameter `{name}` depends on where the stack is deployed"
+            )),
+            Piece::Ref(name) => Some(format!(
+                "`Ref` to resource `{}` is only known after deployment",
+                short(name)
+            )),
+            Piece::Attribute {
+                resource,
+                attribute,
+            } => Some(format!(
+                "`Fn::GetAtt` `{}.{}` is known only after deployment",
+                short(resource),
+                short(attribute)
+            )),
+        }
+    }
 }
 
 impl Value {
     /// Why the value is not one known string (`None` for a known text).
-    pub fn unknown_reason(&self) -> Option<&str> {
+    pub fn unknown_reason(&self) -> Option<String> {
         match self {
             Value::Text(_) => None,
-            Value::NoValue => Some("`AWS::NoValue` removes the value"),
-            Value::Unknown(why) => Some(why),
-            Value::Partial(pieces) => pieces.iter().find_map(|p| match p {
-                Piece::Unknown(why) => Some(why.as_str()),
-                Piece::Lit(_) => None,
-            }),
+            Value::NoValue => Some("`AWS::NoValue` removes the value".to_string()),
+            Value::Unknown(why) => Some(why.clone()),
+            Value::Partial(pieces) => pieces.iter().find_map(Piece::reason),
         }
     }
 }
@@ -372,6 +409,27 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         vec![Outcome::new(Value::Unknown(why.into()), self.span(node))]
     }
 
+    /// A value known only at deployment: the typed piece for an evaluator keeping parts,
+    /// `Unknown` with its reason otherwise.
+    fn stand_in(&self, node: NodeId, piece: Piece) -> Vec<Outcome> {
+        if self.keep_parts {
+            return vec![Outcome::new(Value::Partial(vec![piece]), self.span(node))];
+        }
+        let why = piece.reason().unwrap_or_default();
+        self.unknown(node, why)
+    }
+
+    /// A parameter whose value cannot be listed.
+    fn parameter_unknown(&self, node: NodeId, name: &str, why: String) -> Vec<Outcome> {
+        self.stand_in(
+            node,
+            Piece::Unknown {
+                why,
+                parameter: Some(name.to_string()),
+            },
+        )
+    }
+
     fn eval_inner(&self, node: NodeId, depth: usize) -> Vec<Outcome> {
         let doc = self.template.doc;
         if depth > MAX_EVAL_DEPTH {
@@ -426,6 +484,24 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 [index, list] => self.eval_select(node, *index, *list, depth),
                 _ => self.unknown(node, "`Fn::Select` needs [index, list]"),
             },
+            "Fn::GetAtt" => {
+                let parts = match args {
+                    [r, a] => doc.str(*r).zip(doc.str(*a)),
+                    [..] if doc.seq(arg).is_some() => None,
+                    // `!GetAtt T.Arn`: the tagged scalar is the argument.
+                    _ => doc.scalar(arg).and_then(|s| s.text.split_once('.')),
+                };
+                match parts {
+                    Some((r, a)) if self.template.has_resource(r) => self.stand_in(
+                        node,
+                        Piece::Attribute {
+                            resource: r.to_string(),
+                            attribute: a.to_string(),
+                        },
+                    ),
+                    _ => self.unknown(node, "`Fn::GetAtt` cannot be resolved before deployment"),
+                }
+            }
             other => self.unknown(
                 node,
                 format!("`{other}` cannot be resolved before deployment"),
@@ -443,10 +519,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             return self.loop_items(node, binding);
         }
         if name.starts_with("AWS::") {
-            return self.unknown(
-                node,
-                format!("pseudo parameter `{name}` depends on where the stack is deployed"),
-            );
+            return self.stand_in(node, Piece::Pseudo(name.to_string()));
         }
         if let Some(param) = self.template.parameter(name) {
             let type_name = doc
@@ -454,8 +527,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 .map(|t| doc.str(t).map(str::trim));
             match type_name {
                 Some(Some(t)) if t.starts_with("AWS::SSM::Parameter::Value<") => {
-                    return self.unknown(
+                    return self.parameter_unknown(
                         node,
+                        name,
                         format!(
                             "parameter `{}` has type `{}`: `Ref` returns the value stored in Systems Manager at deploy time, and AllowedValues, AllowedPattern and Default constrain only the parameter's name",
                             short(name),
@@ -464,8 +538,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     )
                 }
                 Some(Some(t)) if t == "CommaDelimitedList" || t.starts_with("List<") => {
-                    return self.unknown(
+                    return self.parameter_unknown(
                         node,
+                        name,
                         format!(
                             "parameter `{}` has type `{}`: `Ref` returns a list of values, not one of AllowedValues",
                             short(name),
@@ -474,8 +549,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     )
                 }
                 Some(None) => {
-                    return self.unknown(
+                    return self.parameter_unknown(
                         node,
+                        name,
                         format!("parameter `{}` has a `Type` that is not a string", short(name)),
                     )
                 }
@@ -485,8 +561,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 .get_value(param, "AllowedValues")
                 .and_then(|a| doc.seq(a));
             let Some(allowed) = allowed else {
-                return self.unknown(
+                return self.parameter_unknown(
                     node,
+                    name,
                     format!("parameter `{name}` has no AllowedValues, so any value can be passed at deploy time"),
                 );
             };
@@ -515,10 +592,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             return cap(out, self.span(node));
         }
         if self.template.has_resource(name) {
-            return self.unknown(
-                node,
-                format!("`Ref` to resource `{name}` is only known after deployment"),
-            );
+            return self.stand_in(node, Piece::Ref(name.to_string()));
         }
         self.unknown(
             node,
@@ -537,7 +611,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                             .into_iter()
                             .next()
                     })
-                    .and_then(|o| o.value.unknown_reason().map(str::to_string))
+                    .and_then(|o| o.value.unknown_reason())
                 {
                     return self.unknown(
                         node,
@@ -971,6 +1045,17 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 parts.push(literal(&format!("${{{escaped}}}")));
             } else if let Some(value) = vars.and_then(|v| doc.get_value(v, name)) {
                 parts.push(self.eval_inner(value, depth + 1));
+            } else if let Some((resource, attribute)) = name
+                .split_once('.')
+                .filter(|(r, _)| self.template.has_resource(r))
+            {
+                parts.push(self.stand_in(
+                    node,
+                    Piece::Attribute {
+                        resource: resource.to_string(),
+                        attribute: attribute.to_string(),
+                    },
+                ));
             } else if name.contains('.') {
                 parts.push(self.unknown(
                     node,
@@ -1001,10 +1086,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                         Value::Text(piece) => vec![Piece::Lit(piece.clone())],
                         Value::Partial(p) if self.keep_parts => p.clone(),
                         other => {
-                            let why = other
-                                .unknown_reason()
-                                .map(str::to_string)
-                                .unwrap_or_default();
+                            let why = other.unknown_reason().unwrap_or_default();
                             let why = if matches!(other, Value::NoValue) {
                                 "`AWS::NoValue` inside a string cannot be resolved".to_string()
                             } else {
@@ -1013,7 +1095,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                             if !self.keep_parts {
                                 return vec![Outcome::new(Value::Unknown(why), o.span)];
                             }
-                            vec![Piece::Unknown(why)]
+                            vec![Piece::Unknown {
+                                why,
+                                parameter: None,
+                            }]
                         }
                     };
                     let mut joined = pieces.clone();
@@ -1027,7 +1112,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                         .iter()
                         .map(|p| match p {
                             Piece::Lit(t) => t.len(),
-                            Piece::Unknown(_) => 1,
+                            _ => 1,
                         })
                         .sum();
                     if len > MAX_VALUE_LEN {
@@ -1380,9 +1465,11 @@ mod tests {
         };
         assert_eq!(pieces.len(), 4, "{pieces:?}");
         assert_eq!(pieces[0], Piece::Lit("dynamodb:".into()));
-        assert!(matches!(&pieces[1], Piece::Unknown(why) if why.contains("`A`")));
+        assert!(
+            matches!(&pieces[1], Piece::Unknown { why, parameter: Some(p) } if why.contains("`A`") && p == "A")
+        );
         assert_eq!(pieces[2], Piece::Lit("-".into()));
-        assert!(matches!(&pieces[3], Piece::Unknown(why) if why.contains("AWS::Region")));
+        assert_eq!(pieces[3], Piece::Pseudo("AWS::Region".into()));
         let Value::Partial(pieces) = &parts.eval(y)[0].value else {
             panic!("a partial value");
         };

@@ -314,7 +314,7 @@ fn leaf(
             Value::NoValue => out.push(removed(o.span, when)),
             Value::Unknown(_) | Value::Partial(_) => out.push(unknown(
                 o.span,
-                o.value.unknown_reason().unwrap_or_default(),
+                &o.value.unknown_reason().unwrap_or_default(),
                 when,
             )),
         }

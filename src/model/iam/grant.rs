@@ -5,7 +5,7 @@ use super::statement::{
     Actions, Effect, PolicyDocument, PolicyKind, ResourceItem, Resources, Statement,
 };
 use super::wildcard::{
-    action_matches, display_glob, glob_can_match_shape, glob_covers, shape_glob,
+    action_matches, display_glob, glob_can_match_shape, glob_covers, shape_glob, Glob,
 };
 use super::Guarded;
 use crate::model::eval::Assumption;
@@ -85,7 +85,7 @@ pub fn grants(
 
 /// The first resource value that can be a guarded ARN (its span, glob and the parameter
 /// that chooses it), and every glob that can (which a `Deny` must cover).
-type Reachable = (Span, Option<String>, Option<String>, Vec<String>);
+type Reachable = (Span, Option<String>, Option<String>, Vec<Glob>);
 
 fn reachable(resources: &Resources, guarded: &Guarded) -> Option<Reachable> {
     match resources {
@@ -154,7 +154,7 @@ fn granting(actions: &Actions, action: &str) -> Vec<(Via, Span, Vec<Assumption>)
 }
 
 /// Does `deny` take back `action` on every glob in `allowed` whenever `when` holds?
-fn denies(deny: &Statement, guarded: &Guarded, allowed: &[String], when: &[Assumption]) -> bool {
+fn denies(deny: &Statement, guarded: &Guarded, allowed: &[Glob], when: &[Assumption]) -> bool {
     if deny.effect != Effect::Deny || deny.has_condition {
         return false;
     }

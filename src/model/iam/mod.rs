@@ -24,8 +24,8 @@ pub use statement::{
     ResourceItem, Resources, Statement, Where, IDENTITY_DOCUMENTS,
 };
 pub use wildcard::{
-    action_matches, display_glob, glob_can_match_shape, glob_covers, shape_glob, wildcard_match,
-    SEGMENT,
+    action_matches, display_glob, glob_can_match_shape, glob_covers, is_literal, lit, shape_glob,
+    wildcard_match, Glob, Marker, Part,
 };
 
 // ---------------------------------------------------------------------------------------

@@ -1,15 +1,18 @@
-//! A statement's `Resource` values as globs: literals, `Ref`/`Fn::GetAtt` of the
-//! template's own resources as ARN shapes, `Fn::Sub`/`Fn::Join` concatenated, and `*`
-//! wherever a part cannot be resolved.
+//! A statement's `Resource` values as globs, read from the evaluator's outcomes (one walker
+//! for every intrinsic, with its bounds): literals as written, `Ref`/`Fn::GetAtt` of the
+//! template's own resources as ARN shapes, pseudo parameters as one ARN field, and [`Part::Any`]
+//! wherever a value cannot be known.
 
 use super::statement::ResourceItem;
-use super::wildcard::{segments, OPAQUE, SEGMENT};
+use super::wildcard::{segments, Glob, Part};
 use super::{BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, TABLE_ARN};
 use crate::load::NodeId;
-use crate::model::eval::{Assumption, Evaluator, Outcome, Value};
+use crate::model::eval::{Evaluator, Outcome, Piece, Value};
 use crate::model::expand::{self, combine, Branch};
 use crate::model::{Template, TABLE_TYPES};
 
+/// The globs of a `Resource`/`NotResource` value. `ev` must keep parts
+/// ([`Evaluator::keeping_parts`]), so that `!Sub "${Orders.Arn}/index/*"` keeps its shape.
 pub(super) fn resource_items(
     template: &Template,
     ev: &Evaluator,
@@ -21,8 +24,11 @@ pub(super) fn resource_items(
         match item {
             Branch::Node { node, when } => {
                 let span = doc.span(node);
-                for g in globs(template, ev, node, true, 0) {
-                    if let Some(when) = combine(&when, &g.when) {
+                for o in ev.eval(node) {
+                    let Some(g) = glob(template, &o) else {
+                        continue;
+                    };
+                    if let Some(when) = combine(&when, &o.when) {
                         out.push(ResourceItem {
                             glob: g.glob,
                             exact: g.exact,
@@ -34,7 +40,7 @@ pub(super) fn resource_items(
                 }
             }
             Branch::Unknown { span, when, .. } => out.push(ResourceItem {
-                glob: "*".into(),
+                glob: vec![Part::Any],
                 exact: false,
                 chosen_by: None,
                 span,
@@ -46,146 +52,90 @@ pub(super) fn resource_items(
     out
 }
 
-struct Glob {
-    glob: String,
+struct Resolved {
+    glob: Glob,
+    /// Nothing in the glob stands for an unresolved value.
     exact: bool,
-    when: Vec<Assumption>,
-    /// The parameter whose unknown value fills part of the glob.
     chosen_by: Option<String>,
 }
 
-impl Glob {
-    fn new(glob: impl Into<String>, exact: bool) -> Self {
-        Glob {
-            glob: glob.into(),
-            exact,
-            when: Vec::new(),
-            chosen_by: None,
+/// The glob one outcome of a `Resource` value is; `None` when it removes the value.
+fn glob(template: &Template, outcome: &Outcome) -> Option<Resolved> {
+    let mut out = Resolved {
+        glob: Vec::new(),
+        exact: true,
+        chosen_by: None,
+    };
+    match &outcome.value {
+        Value::NoValue => return None,
+        Value::Text(text) => policy_variables(text, &mut out),
+        Value::Unknown(_) => {
+            out.glob.push(Part::Any);
+            out.exact = false;
         }
-    }
-
-    fn unknown() -> Self {
-        Glob::new("*", false)
-    }
-}
-
-const MAX_GLOB_DEPTH: usize = 16;
-
-/// The globs a `Resource` value can be. `whole` is true when the value is the entire
-/// resource string, where the ARN of a non-DynamoDB resource is provably no table.
-fn globs(
-    template: &Template,
-    ev: &Evaluator,
-    node: NodeId,
-    whole: bool,
-    depth: usize,
-) -> Vec<Glob> {
-    let doc = template.doc;
-    if depth > MAX_GLOB_DEPTH {
-        return vec![Glob::unknown()];
-    }
-    let mut out = Vec::new();
-    for branch in expand::branches(ev, doc, node) {
-        let (node, when) = match branch {
-            Branch::Node { node, when } => (node, when),
-            Branch::NoValue { .. } => continue,
-            Branch::Unknown { when, .. } => {
-                out.push(Glob {
-                    when,
-                    ..Glob::unknown()
-                });
-                continue;
-            }
-        };
-        let found = match doc.call(node) {
-            None => match doc.str(node) {
-                Some(text) => vec![policy_variables(text)],
-                None => vec![Glob::unknown()],
-            },
-            Some(call) => match call.name {
-                "Fn::GetAtt" => {
-                    let parts: Option<(String, String)> = match doc.seq(call.arg) {
-                        Some([r, a]) => doc
-                            .str(*r)
-                            .zip(doc.str(*a))
-                            .map(|(r, a)| (r.to_string(), a.to_string())),
-                        Some(_) => None,
-                        None => doc
-                            .str(call.arg)
-                            .or_else(|| doc.scalar(call.arg).map(|s| &*s.text))
-                            .and_then(|s| s.split_once('.'))
-                            .map(|(r, a)| (r.to_string(), a.to_string())),
-                    };
-                    match parts {
-                        Some((r, a)) => vec![attribute_glob(template, &r, &a, whole)],
-                        None => vec![Glob::unknown()],
+        Value::Partial(pieces) => {
+            // A resource's name or ARN alone is provably no table when it is the whole
+            // value; as part of a longer string it can be anything.
+            let whole = pieces.len() == 1;
+            for piece in pieces {
+                match piece {
+                    Piece::Lit(text) => policy_variables(text, &mut out),
+                    Piece::Unknown { parameter, .. } => {
+                        out.glob.push(Part::Any);
+                        out.exact = false;
+                        if out.chosen_by.is_none() {
+                            out.chosen_by.clone_from(parameter);
+                        }
+                    }
+                    Piece::Pseudo(name) => {
+                        out.exact = false;
+                        out.glob.push(
+                            if matches!(
+                                name.as_str(),
+                                "AWS::Partition" | "AWS::Region" | "AWS::AccountId"
+                            ) {
+                                Part::AnySegment
+                            } else {
+                                Part::Any
+                            },
+                        );
+                    }
+                    Piece::Ref(name) => {
+                        out.exact = false;
+                        out.glob.push(reference(template, name, whole));
+                    }
+                    Piece::Attribute {
+                        resource,
+                        attribute,
+                    } => {
+                        out.exact = false;
+                        out.glob
+                            .extend(attribute_glob(template, resource, attribute, whole));
                     }
                 }
-                "Ref" => match doc.scalar(call.arg) {
-                    Some(s) => ref_globs(template, ev, node, &s.text, whole),
-                    None => vec![Glob::unknown()],
-                },
-                "Fn::Sub" => sub_globs(template, ev, node, call.arg, depth),
-                "Fn::Join" => match doc.seq(call.arg) {
-                    Some([delimiter, list]) => match (doc.str(*delimiter), doc.seq(*list)) {
-                        (Some(delimiter), Some(items)) => {
-                            let mut parts = Vec::new();
-                            for (i, item) in items.iter().enumerate() {
-                                if i > 0 {
-                                    parts.push(vec![Glob::new(delimiter, true)]);
-                                }
-                                parts.push(globs(template, ev, *item, false, depth + 1));
-                            }
-                            concat(parts)
-                        }
-                        _ => vec![Glob::unknown()],
-                    },
-                    _ => vec![Glob::unknown()],
-                },
-                _ => ev.eval(node).into_iter().map(outcome_glob).collect(),
-            },
-        };
-        for g in found {
-            if let Some(w) = combine(&when, &g.when) {
-                out.push(Glob { when: w, ..g });
             }
         }
     }
-    if out.len() > crate::model::eval::MAX_OUTCOMES {
-        return vec![Glob::unknown()];
-    }
-    out
-}
-
-fn outcome_glob(o: Outcome) -> Glob {
-    match o.value {
-        Value::Text(t) => Glob {
-            when: o.when,
-            ..policy_variables(&t)
-        },
-        _ => Glob {
-            when: o.when,
-            ..Glob::unknown()
-        },
-    }
+    Some(out)
 }
 
 /// IAM policy variables (`${aws:username}`) in a resource stand for any value.
-fn policy_variables(text: &str) -> Glob {
-    let mut glob = String::new();
-    let mut exact = true;
+fn policy_variables(text: &str, out: &mut Resolved) {
     let mut rest = text;
     while let Some(open) = rest.find("${") {
         let Some(close) = rest[open..].find('}') else {
             break;
         };
-        glob.push_str(&rest[..open]);
-        glob.push('*');
-        exact = false;
+        if open > 0 {
+            out.glob.push(Part::Lit(rest[..open].to_string()));
+        }
+        out.glob.push(Part::Any);
+        out.exact = false;
         rest = &rest[open + close + 1..];
     }
-    glob.push_str(rest);
-    Glob::new(glob, exact)
+    if !rest.is_empty() {
+        out.glob.push(Part::Lit(rest.to_string()));
+    }
 }
 
 fn resource_type<'d>(template: &Template<'d, '_>, name: &str) -> Option<Option<&'d str>> {
@@ -212,12 +162,15 @@ fn passes_through(type_name: Option<&str>) -> bool {
 
 fn attribute_glob(template: &Template, resource: &str, attribute: &str, whole: bool) -> Glob {
     let Some(type_name) = resource_type(template, resource) else {
-        return Glob::unknown();
+        return vec![Part::Any];
     };
     let known = match (type_name.unwrap_or_default(), attribute) {
         (t, "Arn") if TABLE_TYPES.contains(&t) => Some(segments(TABLE_ARN)),
         (t, "StreamArn") if TABLE_TYPES.contains(&t) => {
-            Some(format!("{}/stream/{SEGMENT}", segments(TABLE_ARN)))
+            let mut arn = segments(TABLE_ARN);
+            arn.push(Part::Lit("/stream/".into()));
+            arn.push(Part::AnySegment);
+            Some(arn)
         }
         ("AWS::Backup::BackupVault", "BackupVaultArn") => Some(segments(BACKUP_VAULT_ARN)),
         ("AWS::Backup::BackupPlan", "BackupPlanArn") => Some(segments(BACKUP_PLAN_ARN)),
@@ -225,118 +178,23 @@ fn attribute_glob(template: &Template, resource: &str, attribute: &str, whole: b
     };
     match known {
         // The ARN of a table in this template: its name is not known, the shape is.
-        Some(glob) => Glob::new(glob, false),
+        Some(glob) => glob,
         None if whole && !passes_through(type_name) && attribute.ends_with("Arn") => {
-            Glob::new(OPAQUE.to_string(), false)
+            vec![Part::Opaque]
         }
-        None => Glob::unknown(),
+        None => vec![Part::Any],
     }
 }
 
-fn ref_globs(
-    template: &Template,
-    ev: &Evaluator,
-    node: NodeId,
-    name: &str,
-    whole: bool,
-) -> Vec<Glob> {
+/// `Ref` of a resource of the template: its name or ID.
+fn reference(template: &Template, name: &str, whole: bool) -> Part {
     match resource_type(template, name) {
-        // `Ref` of a resource is its name or ID; as a whole `Resource` it is no ARN.
-        Some(t) if whole && !passes_through(t) => vec![Glob::new(OPAQUE.to_string(), false)],
+        // As a whole `Resource` it is no ARN.
+        Some(t) if whole && !passes_through(t) => Part::Opaque,
         // A table's name, a vault's name: one ARN segment.
-        Some(t)
-            if t.is_some_and(|t| TABLE_TYPES.contains(&t) || t.starts_with("AWS::Backup::")) =>
-        {
-            vec![Glob::new(SEGMENT.to_string(), false)]
+        Some(Some(t)) if TABLE_TYPES.contains(&t) || t.starts_with("AWS::Backup::") => {
+            Part::AnySegment
         }
-        Some(_) => vec![Glob::unknown()],
-        None if matches!(name, "AWS::Partition" | "AWS::Region" | "AWS::AccountId") => {
-            vec![Glob::new(SEGMENT.to_string(), false)]
-        }
-        None => {
-            let parameter = template.parameter(name).is_some();
-            ev.eval_ref(node, name)
-                .into_iter()
-                .map(|o| {
-                    let known = matches!(o.value, Value::Text(_));
-                    let mut g = outcome_glob(o);
-                    if parameter && !known {
-                        g.chosen_by = Some(name.to_string());
-                    }
-                    g
-                })
-                .collect()
-        }
+        _ => Part::Any,
     }
-}
-
-fn sub_globs(
-    template: &Template,
-    ev: &Evaluator,
-    node: NodeId,
-    arg: NodeId,
-    depth: usize,
-) -> Vec<Glob> {
-    let doc = template.doc;
-    let (text_node, vars) = match doc.seq(arg) {
-        Some([t, v]) => (*t, Some(*v)),
-        Some(_) => return vec![Glob::unknown()],
-        None => (arg, None),
-    };
-    let Some(text) = doc.scalar(text_node).map(|s| s.text.as_ref()) else {
-        return vec![Glob::unknown()];
-    };
-    let whole = text.trim().starts_with("${")
-        && text.trim().ends_with('}')
-        && text.matches("${").count() == 1;
-    let mut parts: Vec<Vec<Glob>> = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("${") {
-        parts.push(vec![Glob::new(&rest[..open], true)]);
-        let after = &rest[open + 2..];
-        let Some(close) = after.find('}') else {
-            parts.push(vec![Glob::new(&rest[open..], true)]);
-            rest = "";
-            break;
-        };
-        let name = after[..close].trim();
-        if name.starts_with('!') {
-            // `${!aws:username}` is the IAM policy variable `${aws:username}`.
-            parts.push(vec![Glob::unknown()]);
-        } else if let Some(value) = vars.and_then(|v| doc.get_value(v, name)) {
-            parts.push(globs(template, ev, value, whole, depth + 1));
-        } else if let Some((resource, attribute)) = name.split_once('.') {
-            parts.push(vec![attribute_glob(template, resource, attribute, whole)]);
-        } else {
-            parts.push(ref_globs(template, ev, node, name, whole));
-        }
-        rest = &after[close + 1..];
-    }
-    parts.push(vec![Glob::new(rest, true)]);
-    concat(parts)
-}
-
-/// Every combination of the parts, concatenated; contradictory combinations are dropped.
-fn concat(parts: Vec<Vec<Glob>>) -> Vec<Glob> {
-    let mut acc = vec![Glob::new("", true)];
-    for part in parts {
-        let mut next = Vec::new();
-        for prefix in &acc {
-            for piece in &part {
-                if let Some(when) = combine(&prefix.when, &piece.when) {
-                    next.push(Glob {
-                        glob: format!("{}{}", prefix.glob, piece.glob),
-                        exact: prefix.exact && piece.exact,
-                        when,
-                        chosen_by: prefix.chosen_by.clone().or_else(|| piece.chosen_by.clone()),
-                    });
-                }
-            }
-        }
-        if next.len() > crate::model::eval::MAX_OUTCOMES {
-            return vec![Glob::unknown()];
-        }
-        acc = next;
-    }
-    acc
 }

@@ -3,6 +3,7 @@
 //! expanded into branches under assumptions.
 
 use super::resource_glob::resource_items;
+use super::wildcard::{Glob, Part};
 use crate::load::{Document, NodeId};
 use crate::model::eval::{Assumption, Evaluator, Piece, Value};
 use crate::model::expand::{self, combine, Branch};
@@ -183,7 +184,7 @@ pub enum Actions {
 /// resolved is `*`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceItem {
-    pub glob: String,
+    pub glob: Glob,
     /// Nothing in `glob` stands for an unresolved value (so it may prove a `Deny`).
     pub exact: bool,
     /// The parameter whose value (unknown before deployment) fills part of the glob, so a
@@ -260,11 +261,11 @@ pub fn statements(
             Actions::Missing
         };
         let resources = if let Some(e) = doc.get(node, "Resource") {
-            Resources::Resource(resource_items(template, &ev, e.value))
+            Resources::Resource(resource_items(template, &parts_ev, e.value))
         } else if let Some(e) = doc.get(node, "NotResource") {
             Resources::NotResource {
                 key: doc.span(e.key),
-                items: resource_items(template, &ev, e.value),
+                items: resource_items(template, &parts_ev, e.value),
             }
         } else {
             Resources::Missing
@@ -319,7 +320,7 @@ fn unknown_statement(node: NodeId, span: Span, why: String, when: Vec<Assumption
             when: Vec::new(),
         }]),
         resources: Resources::Resource(vec![ResourceItem {
-            glob: "*".into(),
+            glob: vec![Part::Any],
             exact: false,
             chosen_by: None,
             span,
@@ -344,18 +345,12 @@ fn action_items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<ActionItem>
                         Value::NoValue => continue,
                         Value::Unknown(why) => (Err(why), "*".to_string()),
                         Value::Partial(pieces) => {
-                            let why = pieces
-                                .iter()
-                                .find_map(|p| match p {
-                                    Piece::Unknown(why) => Some(why.clone()),
-                                    Piece::Lit(_) => None,
-                                })
-                                .unwrap_or_default();
+                            let why = pieces.iter().find_map(Piece::reason).unwrap_or_default();
                             let glob: String = pieces
                                 .iter()
                                 .map(|p| match p {
                                     Piece::Lit(t) => t.as_str(),
-                                    Piece::Unknown(_) => "*",
+                                    _ => "*",
                                 })
                                 .collect();
                             (Err(why), glob)

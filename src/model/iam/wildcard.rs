@@ -41,40 +41,115 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
     wildcard_match(pattern, action, true)
 }
 
-/// Stands for a value that is certainly not part of a DynamoDB or AWS Backup ARN (the ARN
-/// of an SQS queue in the template, say). No ARN shape accepts it.
-pub(super) const OPAQUE: char = '\0';
+/// One part of a resource pattern or ARN as the checker builds it: text as the template
+/// writes it (where `*` and `?` are IAM's wildcards), or a typed stand-in for what the
+/// template does not say. The stand-ins are variants, never characters inside the text, so
+/// no string a template spells can be taken for an unknown segment or for "this table".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Lit(String),
+    /// Any text (an unresolved value in an `Allow`): matches like `*`, proves no `Deny`.
+    Any,
+    /// One unknown ARN field (a table's name, the Region, the account): one or more
+    /// characters, none of them `:` or `/`. `!GetAtt Orders.Arn` is
+    /// `arn:SEG:dynamodb:SEG:SEG:table/SEG`, which can be a table ARN but not a backup ARN.
+    AnySegment,
+    /// A value that is certainly not part of a DynamoDB or AWS Backup ARN (the ARN of an
+    /// SQS queue in the template, or a value a backup selection cannot be shown to name):
+    /// no ARN shape accepts it and only `*` covers it.
+    Opaque,
+    /// A value that is the same wherever the template names it the same way: equal to the
+    /// same marker, covered by `*`.
+    Marker(Marker),
+}
 
-/// Stands for one unknown ARN segment (a table's name, the Region, the account): any run
-/// of characters without `:` or `/`. `!GetAtt Orders.Arn` is
-/// `arn:SEG:dynamodb:SEG:SEG:table/SEG`, which can be a table ARN but not a backup ARN.
-pub const SEGMENT: char = '\u{1}';
+/// The values a backup selection compares by identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// The stack's own partition, Region and account (`${AWS::Region}`).
+    Partition,
+    Region,
+    Account,
+    /// The name of the table whose coverage is asked, when it is generated.
+    ThisTable,
+    /// Another table's name.
+    OtherTable,
+}
 
-/// A glob as people read it, with [`SEGMENT`] shown as `*`.
-pub fn display_glob(glob: &str) -> String {
-    glob.replace(SEGMENT, "*")
+/// A pattern or ARN: its parts in order.
+pub type Glob = Vec<Part>;
+
+/// A glob of one literal text.
+pub fn lit(text: impl Into<String>) -> Glob {
+    vec![Part::Lit(text.into())]
+}
+
+/// A glob as people read it, with every stand-in shown as `*`.
+pub fn display_glob(glob: &[Part]) -> String {
+    glob.iter()
+        .map(|p| match p {
+            Part::Lit(t) => t.as_str(),
+            Part::Marker(Marker::Partition) => "${AWS::Partition}",
+            Part::Marker(Marker::Region) => "${AWS::Region}",
+            Part::Marker(Marker::Account) => "${AWS::AccountId}",
+            Part::Any | Part::AnySegment | Part::Opaque | Part::Marker(_) => "*",
+        })
+        .collect()
+}
+
+/// Whether the glob holds only literal text (its wildcards are the template's own).
+pub fn is_literal(glob: &[Part]) -> bool {
+    glob.iter().all(|p| matches!(p, Part::Lit(_)))
+}
+
+/// One matching step of a glob: a literal byte, IAM's `*` and `?`, or a stand-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tok {
+    Byte(u8),
+    Star,
+    Question,
+    Segment,
+    Opaque,
+    Marker(Marker),
+}
+
+fn glob_tokens(glob: &[Part]) -> Vec<Tok> {
+    let mut out = Vec::new();
+    for part in glob {
+        match part {
+            Part::Lit(text) => out.extend(text.bytes().map(|b| match b {
+                b'*' => Tok::Star,
+                b'?' => Tok::Question,
+                b => Tok::Byte(b),
+            })),
+            Part::Any => out.push(Tok::Star),
+            Part::AnySegment => out.push(Tok::Segment),
+            Part::Opaque => out.push(Tok::Opaque),
+            Part::Marker(m) => out.push(Tok::Marker(*m)),
+        }
+    }
+    out
 }
 
 /// One token of an ARN shape: a literal byte, or a field (one or more bytes, none of them
-/// `:`, `/` or [`OPAQUE`]; a table name cannot hold `/`, a region or account cannot hold
-/// `:`).
+/// `:` or `/`; a table name cannot hold `/`, a region or account cannot hold `:`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tok {
+enum ShapeTok {
     Lit(u8),
     Field,
 }
 
 /// Shapes are written with `{}` for a field: `arn:{}:dynamodb:{}:{}:table/{}`.
-fn tokens(shape: &str) -> Vec<Tok> {
+fn shape_tokens(shape: &str) -> Vec<ShapeTok> {
     let mut out = Vec::new();
     let bytes = shape.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i..].starts_with(b"{}") {
-            out.push(Tok::Field);
+            out.push(ShapeTok::Field);
             i += 2;
         } else {
-            out.push(Tok::Lit(bytes[i]));
+            out.push(ShapeTok::Lit(bytes[i]));
             i += 1;
         }
     }
@@ -82,36 +157,42 @@ fn tokens(shape: &str) -> Vec<Tok> {
 }
 
 fn field_accepts(b: u8) -> bool {
-    !matches!(b, b':' | b'/' | 0)
+    !matches!(b, b':' | b'/')
+}
+
+/// What one glob step consumes of a shape: any byte, any field byte, or one byte.
+#[derive(Clone, Copy)]
+enum Class {
+    Any,
+    FieldByte,
+    Byte(u8),
 }
 
 /// Can some ARN of `shape` be matched by the resource pattern `glob`? Decided exactly, by
 /// a search over (pattern position, shape position) pairs: a glob and a shape are both
 /// finite automata, and this asks whether their product accepts anything.
-pub fn glob_can_match_shape(glob: &str, shape: &str) -> bool {
-    let pat = glob.as_bytes();
-    let toks = tokens(shape);
+pub fn glob_can_match_shape(glob: &[Part], shape: &str) -> bool {
+    let pat = glob_tokens(glob);
+    let toks = shape_tokens(shape);
     let (n, m) = (pat.len(), toks.len());
     // State: (pattern index, token index, whether the current field has a byte yet).
     let index = |i: usize, k: usize, s: bool| (i * (m + 1) + k) * 2 + usize::from(s);
     let mut seen = vec![false; (n + 1) * (m + 1) * 2];
     let mut stack = vec![(0usize, 0usize, false)];
-    // Moves of the shape on one byte: `None` is "any byte" (a wildcard picks one).
-    // `Some(b)`: that byte; `None`: any byte (`*`, `?`); `SEG`: any non-separator byte.
-    const SEG: Option<u8> = Some(1);
-    let step = |k: usize, byte: Option<u8>| -> Option<(usize, bool)> {
+    let step = |k: usize, class: Class| -> Option<(usize, bool)> {
         match toks.get(k)? {
-            Tok::Lit(x) => {
-                let ok = match byte {
-                    None => true,
-                    SEG => field_accepts(*x),
-                    Some(b) => b == *x,
+            ShapeTok::Lit(x) => {
+                let ok = match class {
+                    Class::Any => true,
+                    Class::FieldByte => field_accepts(*x),
+                    Class::Byte(b) => b == *x,
                 };
                 ok.then_some((k + 1, false))
             }
-            Tok::Field => byte
-                .is_none_or(|b| b == 1 || field_accepts(b))
-                .then_some((k, true)),
+            ShapeTok::Field => match class {
+                Class::Byte(b) if !field_accepts(b) => None,
+                _ => Some((k, true)),
+            },
         }
     };
     while let Some((i, k, s)) = stack.pop() {
@@ -126,49 +207,68 @@ pub fn glob_can_match_shape(glob: &str, shape: &str) -> bool {
                 stack.push(state);
             }
         };
-        if s && toks.get(k) == Some(&Tok::Field) {
+        if s && toks.get(k) == Some(&ShapeTok::Field) {
             push((i, k + 1, false));
         }
-        let Some(&b) = pat.get(i) else { continue };
-        match b {
-            b'*' | 1 => {
+        let Some(&t) = pat.get(i) else { continue };
+        match t {
+            Tok::Star | Tok::Segment => {
                 push((i + 1, k, s));
-                let class = if b == b'*' { None } else { SEG };
+                let class = if t == Tok::Star {
+                    Class::Any
+                } else {
+                    Class::FieldByte
+                };
                 if let Some((k2, s2)) = step(k, class) {
                     push((i, k2, s2));
                 }
             }
-            b'?' => {
-                if let Some((k2, s2)) = step(k, None) {
+            Tok::Question => {
+                if let Some((k2, s2)) = step(k, Class::Any) {
                     push((i + 1, k2, s2));
                 }
             }
-            _ => {
-                if let Some((k2, s2)) = step(k, Some(b)) {
+            Tok::Byte(b) => {
+                if let Some((k2, s2)) = step(k, Class::Byte(b)) {
                     push((i + 1, k2, s2));
                 }
             }
+            // No ARN of a DynamoDB or AWS Backup shape holds these.
+            Tok::Opaque | Tok::Marker(_) => {}
         }
     }
     false
 }
 
 /// The ARN of a resource of this shape whose fields are not known.
-pub(super) fn segments(shape: &str) -> String {
-    shape.replace("{}", &SEGMENT.to_string())
+pub(super) fn segments(shape: &str) -> Glob {
+    let mut out = Vec::new();
+    let mut rest = shape;
+    while let Some(at) = rest.find("{}") {
+        if at > 0 {
+            out.push(Part::Lit(rest[..at].to_string()));
+        }
+        out.push(Part::AnySegment);
+        rest = &rest[at + 2..];
+    }
+    if !rest.is_empty() {
+        out.push(Part::Lit(rest.to_string()));
+    }
+    out
 }
 
 /// The glob every ARN of `shape` matches (fields become `*`).
-pub fn shape_glob(shape: &str) -> String {
-    shape.replace("{}", "*")
+pub fn shape_glob(shape: &str) -> Glob {
+    lit(shape.replace("{}", "*"))
 }
 
 /// Does the pattern `outer` match every string that `inner` matches? Sound, not complete:
 /// `true` is a proof (each `*` of `inner` is swallowed by a `*` of `outer`, each `?` by a
-/// `?` or `*`), `false` may be a miss. Used only to let a `Deny` win, so a miss keeps a
-/// finding rather than hiding one.
-pub fn glob_covers(outer: &str, inner: &str) -> bool {
-    let (o, i) = (outer.as_bytes(), inner.as_bytes());
+/// `?` or `*`, each marker by the same marker or a `*`), `false` may be a miss. Used only
+/// to let a `Deny` (or a backup selection) win, so a miss keeps a finding rather than
+/// hiding one.
+pub fn glob_covers(outer: &[Part], inner: &[Part]) -> bool {
+    let (o, i) = (glob_tokens(outer), glob_tokens(inner));
     let (n, m) = (o.len(), i.len());
     let mut seen = vec![false; (n + 1) * (m + 1)];
     let mut stack = vec![(0usize, 0usize)];
@@ -181,16 +281,15 @@ pub fn glob_covers(outer: &str, inner: &str) -> bool {
         }
         let Some(&oc) = o.get(a) else { continue };
         match (oc, i.get(b)) {
-            (b'*', next) => {
+            (Tok::Star, next) => {
                 stack.push((a + 1, b));
                 if next.is_some() {
                     stack.push((a, b + 1));
                 }
             }
-            (b'?', Some(&ic)) if ic != b'*' && ic != 1 => stack.push((a + 1, b + 1)),
-            (_, Some(&ic)) if oc == ic && !matches!(ic, b'*' | b'?' | 0 | 1) => {
-                stack.push((a + 1, b + 1))
-            }
+            (Tok::Question, Some(Tok::Byte(_))) => stack.push((a + 1, b + 1)),
+            (Tok::Byte(x), Some(Tok::Byte(y))) if x == *y => stack.push((a + 1, b + 1)),
+            (Tok::Marker(x), Some(Tok::Marker(y))) if x == *y => stack.push((a + 1, b + 1)),
             _ => {}
         }
     }
@@ -202,6 +301,14 @@ mod tests {
     use super::*;
     use crate::model::iam::{TABLE_ARN, TABLE_BACKUP_ARN};
     use proptest::prelude::*;
+
+    fn can(glob: &str, shape: &str) -> bool {
+        glob_can_match_shape(&lit(glob), shape)
+    }
+
+    fn covers(outer: &str, inner: &str) -> bool {
+        glob_covers(&lit(outer), &lit(inner))
+    }
 
     /// An independent reference: the textbook recursion, exponential but obviously right.
     fn reference(p: &[char], t: &[char], ignore_case: bool) -> bool {
@@ -267,7 +374,7 @@ mod tests {
         /// `glob_covers` is sound: whatever string `inner` matches, `outer` matches too.
         #[test]
         fn covers_is_sound(outer in "[ab:*?]{0,6}", inner in "[ab:*?]{0,6}", fill in "[ab:]{0,4}") {
-            if glob_covers(&outer, &inner) {
+            if covers(&outer, &inner) {
                 // One concrete string of `inner`: each `*` becomes `fill`, each `?` an `a`.
                 let concrete: String = inner
                     .chars()
@@ -285,20 +392,22 @@ mod tests {
             name in "[A-Za-z0-9_.-]{3,8}", choices in proptest::collection::vec(0u8..8, 16),
         ) {
             let arn = format!("arn:{partition}:dynamodb:{region}:{account}:table/{name}");
-            let glob: String = arn
-                .chars()
-                .zip(choices.iter().cycle())
-                .map(|(c, choice)| match choice {
-                    1 => "?".to_string(),
-                    2 => "*".to_string(),
-                    3 => format!("{c}*"),
-                    4 if c != ':' && c != '/' => SEGMENT.to_string(),
-                    _ => c.to_string(),
-                })
-                .collect();
+            let mut glob: Glob = Vec::new();
+            for (c, choice) in arn.chars().zip(choices.iter().cycle()) {
+                let part = match choice {
+                    1 => lit("?"),
+                    2 => lit("*"),
+                    3 => lit(format!("{c}*")),
+                    4 if c != ':' && c != '/' => vec![Part::AnySegment],
+                    _ => lit(c.to_string()),
+                };
+                glob.extend(part);
+            }
             prop_assert!(glob_can_match_shape(&glob, TABLE_ARN), "{:?} from {}", glob, arn);
             let backup = format!("{arn}/backup/01700000000000-abcdef12");
-            prop_assert!(glob_can_match_shape(&format!("{glob}/backup/*"), TABLE_BACKUP_ARN), "{}", backup);
+            let mut with_backup = glob.clone();
+            with_backup.push(Part::Lit("/backup/*".into()));
+            prop_assert!(glob_can_match_shape(&with_backup, TABLE_BACKUP_ARN), "{}", backup);
         }
     }
 
@@ -325,63 +434,77 @@ mod tests {
 
     #[test]
     fn table_arn_shapes() {
-        assert!(glob_can_match_shape("*", TABLE_ARN));
-        assert!(glob_can_match_shape(
-            "arn:aws:dynamodb:*:*:table/*",
-            TABLE_ARN
-        ));
-        assert!(glob_can_match_shape(
+        assert!(can("*", TABLE_ARN));
+        assert!(can("arn:aws:dynamodb:*:*:table/*", TABLE_ARN));
+        assert!(can(
             "arn:aws:dynamodb:us-east-1:123456789012:table/Orders",
             TABLE_ARN
         ));
-        assert!(glob_can_match_shape("arn:*:dynamodb:*:*:*", TABLE_ARN));
+        assert!(can("arn:*:dynamodb:*:*:*", TABLE_ARN));
         // A stream or index ARN is not the table: names cannot hold `/`.
-        assert!(!glob_can_match_shape(
+        assert!(!can(
             "arn:aws:dynamodb:*:*:table/Orders/stream/*",
             TABLE_ARN
         ));
-        assert!(!glob_can_match_shape(
-            "arn:aws:dynamodb:*:*:table/Orders/index/*",
-            TABLE_ARN
-        ));
-        assert!(glob_can_match_shape(
+        assert!(!can("arn:aws:dynamodb:*:*:table/Orders/index/*", TABLE_ARN));
+        assert!(can(
             "arn:aws:dynamodb:*:*:table/Orders/backup/*",
             TABLE_BACKUP_ARN
         ));
-        assert!(!glob_can_match_shape("arn:aws:s3:::bucket/*", TABLE_ARN));
-        assert!(!glob_can_match_shape(
-            "arn:aws:dynamodb:*:*:table/",
-            TABLE_ARN
-        ));
-        assert!(!glob_can_match_shape("\0", TABLE_ARN));
-        assert!(!glob_can_match_shape("Orders", TABLE_ARN));
+        assert!(!can("arn:aws:s3:::bucket/*", TABLE_ARN));
+        assert!(!can("arn:aws:dynamodb:*:*:table/", TABLE_ARN));
+        assert!(!glob_can_match_shape(&[Part::Opaque], TABLE_ARN));
+        assert!(!can("Orders", TABLE_ARN));
         // `!GetAtt Orders.Arn`: a table, never one of its backups.
         let table = segments(TABLE_ARN);
         assert!(glob_can_match_shape(&table, TABLE_ARN));
         assert!(!glob_can_match_shape(&table, TABLE_BACKUP_ARN));
-        assert!(glob_can_match_shape(
-            &format!("{table}/backup/*"),
-            TABLE_BACKUP_ARN
-        ));
+        let mut backups = table.clone();
+        backups.push(Part::Lit("/backup/*".into()));
+        assert!(glob_can_match_shape(&backups, TABLE_BACKUP_ARN));
         assert_eq!(display_glob(&table), "arn:*:dynamodb:*:*:table/*");
     }
 
     #[test]
+    fn stand_ins_are_typed_and_no_text_spells_them() {
+        let this_table = vec![
+            Part::Lit("arn:".into()),
+            Part::Marker(Marker::Partition),
+            Part::Lit(":table/".into()),
+            Part::Marker(Marker::ThisTable),
+        ];
+        // The same markers cover each other, a star covers them, text never does.
+        assert!(glob_covers(&this_table, &this_table));
+        assert!(glob_covers(&lit("arn:*:table/*"), &this_table));
+        for spelled in [
+            "arn:\u{2}:table/\u{5}",
+            "arn:\u{1}:table/\u{1}",
+            "arn:?:table/?",
+        ] {
+            assert!(!glob_covers(&lit(spelled), &this_table), "{spelled:?}");
+        }
+        // An unknown segment is no text either: a literal `\u{1}` is one byte.
+        assert!(!can("arn:aws:dynamodb:r:a:table/\u{1}/backup/x", TABLE_ARN));
+        assert!(glob_can_match_shape(&segments(TABLE_ARN), TABLE_ARN));
+        assert!(!glob_covers(&segments(TABLE_ARN), &segments(TABLE_ARN)));
+        assert!(!glob_can_match_shape(&[Part::Opaque], TABLE_ARN));
+        assert!(!glob_covers(&[Part::Opaque], &[Part::Opaque]));
+        assert!(glob_covers(&[Part::Any], &[Part::Opaque]));
+    }
+
+    #[test]
     fn coverage_is_literal_or_through_stars() {
-        assert!(glob_covers("*", "arn:*:dynamodb:*:*:table/*"));
-        assert!(glob_covers(
-            "arn:*:dynamodb:*",
-            "arn:*:dynamodb:*:*:table/*"
-        ));
-        assert!(glob_covers(
+        assert!(covers("*", "arn:*:dynamodb:*:*:table/*"));
+        assert!(covers("arn:*:dynamodb:*", "arn:*:dynamodb:*:*:table/*"));
+        assert!(covers(
             "arn:*:dynamodb:*:*:table/Orders",
             "arn:aws:dynamodb:us-east-1:1:table/Orders"
         ));
-        assert!(!glob_covers(
+        assert!(!covers(
             "arn:aws:dynamodb:*:*:table/*",
             "arn:*:dynamodb:*:*:table/*"
         ));
-        assert!(!glob_covers(
+        assert!(!covers(
             "arn:*:dynamodb:*:*:table/Orders",
             "arn:*:dynamodb:*:*:table/*"
         ));
