@@ -695,7 +695,7 @@ fn checks(template: &Template, settings: &Settings) -> Vec<(String, &'static str
         .rules
         .iter()
         .copied()
-        .filter(|r| !compares.contains(&r.code))
+        .filter(|r| !compares.contains(&r.code) && !rules::changeset::is_changeset_rule(r.code))
         .partition(|r| r.per_table);
     let mut checked: Vec<(String, &'static str)> = template
         .tables()

@@ -46,6 +46,11 @@ pub enum Command {
     /// `ddb-guard completions zsh > "${fpath[1]}/_ddb-guard"` or
     /// `ddb-guard completions fish > ~/.config/fish/completions/ddb-guard.fish`.
     Completions(CompletionsArgs),
+    /// Check a CloudFormation change set before it is executed: the JSON that `aws
+    /// cloudformation describe-change-set` prints (pages and nested change sets as more
+    /// files, `-` for standard input). A table removed, replaced or losing its guardrails
+    /// is a finding.
+    Changeset(ChangesetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +58,93 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangesetArgs {
+    /// `describe-change-set` JSON files: every page of the change set (in order) and every
+    /// nested change set; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The template the change set was made from: findings then also point at the
+    /// resource's logical ID in it.
+    #[arg(long, value_name = "PATH")]
+    pub template: Option<PathBuf>,
+
+    /// Output format, optionally into a file: human, json, compact, github, sarif, junit
+    /// (repeat for several; at most one to stdout). Default: human.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<Output>,
+
+    /// Which findings fail the run with exit code 1 (default: `fail_on` of the config
+    /// file, else error). A change set that cannot be checked always exits with 2.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// When to use colours in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Largest file to read (bytes, or with a K, M or G suffix).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Run only these rules (codes, names, code prefixes or ALL; repeat or separate with commas).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub select: Option<Vec<String>>,
+
+    /// Also run these rules, on top of the selected ones.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub ignore: Vec<String>,
+
+    /// Read this config file instead of looking for ddb-guard.toml in the current directory and its parents.
+    #[arg(long, value_name = "PATH", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file.
+    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
+    pub isolated: bool,
+}
+
+impl ChangesetArgs {
+    /// The `check` arguments with the same formats, selection and config, so that the
+    /// config file and `--fail-on` are resolved exactly as for `check`.
+    pub fn as_check_args(&self) -> Result<CheckArgs, clap::Error> {
+        use clap::{Args as _, FromArgMatches as _};
+        let defaults = CheckArgs::augment_args(clap::Command::new("changeset"))
+            .try_get_matches_from(["changeset"])?;
+        let mut check = CheckArgs::from_arg_matches(&defaults)?;
+        check.formats = self.formats.clone();
+        check.fail_on = self.fail_on;
+        check.color = self.color;
+        check.input.max_file_size = self.max_file_size;
+        check.select = self.select.clone();
+        check.extend_select = self.extend_select.clone();
+        check.ignore = self.ignore.clone();
+        check.config = self.config.clone();
+        check.isolated = self.isolated;
+        Ok(check)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod base;
 pub mod baseline;
 #[cfg(test)]
 mod build_info;
+pub mod changeset;
 pub mod check;
 pub mod cli;
 pub mod config;

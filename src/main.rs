@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+mod changeset_command;
+
 use ddb_guard::base::{self, BaseRevision, ReadLimits};
 use ddb_guard::baseline::{self, BaselineError};
 use ddb_guard::check::{self, FailOn, Report, Settings};
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Init(args) => init_command(&args),
         Command::Inventory(args) => inventory_command(&args),
         Command::Completions(args) => completions_command(&args),
+        Command::Changeset(args) => changeset_command::run(&args),
     }
 }
 

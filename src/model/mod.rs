@@ -3,6 +3,7 @@
 //! evaluator of intrinsic functions in [`eval`].
 
 pub mod backup;
+pub mod changeset;
 pub mod eval;
 pub mod expand;
 pub mod iam;

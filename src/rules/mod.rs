@@ -7,6 +7,7 @@
 //! a [`DiffRule`], a pure function of a [`Comparison`] of the base and the head.
 
 mod backup_plan;
+pub mod changeset;
 mod deletion_policy;
 mod deletion_protection;
 pub mod doc;
@@ -75,6 +76,13 @@ pub const RULES: &[&Rule] = &[
     &table_removed::RULE,
     &table_renamed::RULE,
     &table_replaced::RULE,
+    &changeset::TABLE_REMOVED,
+    &changeset::TABLE_REPLACED,
+    &changeset::NESTED_STACK,
+    &changeset::POLICY_WEAKENED,
+    &changeset::PROTECTION_DISABLED,
+    &changeset::REPLICA_REMOVED,
+    &changeset::STATUS,
     &invalid_suppression::RULE,
     &unused_suppression::RULE,
 ];
