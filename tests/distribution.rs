@@ -188,11 +188,11 @@ fn bash_completions_parse_and_complete_a_subcommand() {
     let file = dir.path().join("ddb-guard.bash");
     std::fs::write(&file, &script).expect("write");
     // Load the script, find the function it registered for `ddb-guard` and ask it what
-    // follows `ddb-guard ch`, as bash does on TAB.
+    // follows `ddb-guard che` (`ch` is also `changeset`), as bash does on TAB.
     let probe = format!(
         "set -e; source '{}'; f=$(complete -p ddb-guard | sed -n 's/.* -F \\([^ ]*\\) .*/\\1/p'); \
-         COMP_WORDS=(ddb-guard ch); COMP_CWORD=1; COMP_LINE='ddb-guard ch'; \
-         COMP_POINT=${{#COMP_LINE}}; \"$f\" ddb-guard ch ddb-guard; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+         COMP_WORDS=(ddb-guard che); COMP_CWORD=1; COMP_LINE='ddb-guard che'; \
+         COMP_POINT=${{#COMP_LINE}}; \"$f\" ddb-guard che ddb-guard; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
         file.display()
     );
     let Ok(output) = StdCommand::new("bash").args(["-c", &probe]).output() else {
