@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Tests .pre-commit-hooks.yaml the way a user meets it: `pre-commit try-repo` builds ddb-guard
-# from this repository (language: rust, i.e. `cargo install` in release mode: slow the first
-# time, so this is a script and not part of `cargo test`) and runs the hook on a scratch git
-# repository holding a bad template, a good one, a non-template JSON file and a text file.
+# from this repository (hook ddb-guard, language: rust, i.e. `cargo install` in release mode;
+# hook ddb-guard-python, language: python, i.e. pip building the wheel with maturin: slow the
+# first time, so this is a script and not part of `cargo test`) and runs the hook on a scratch
+# git repository holding a bad template, a good one, a non-template JSON file and a text file.
 #
 # The hook repository is a snapshot of this working tree (tracked and untracked files, not
 # ignored ones) committed in a temp dir, so uncommitted changes are tested too. try-repo
-# builds afresh on every call (a new temp clone each time), so there are only two calls, and
+# builds afresh on every call (a new temp clone each time), so there are only three calls, and
 # the release profile's LTO is turned off here: it changes link time, not behaviour.
 # CARGO_TARGET_DIR under target/ keeps the dependencies built between runs.
 set -euo pipefail
@@ -48,30 +49,44 @@ echo 'AWS::DynamoDB::Table is mentioned here, but this is not a template' >"$use
 git_quiet -C "$user" init
 git_quiet -C "$user" add -A
 
-# try-repo ARGS... -> output in $tmp/out, exit status in $status
+# try-repo HOOK ARGS... -> output in $tmp/out, exit status in $status
 try_repo() {
+    local hook=$1
+    shift
     status=0
-    (cd "$user" && "$bin/pre-commit" try-repo "$hooks" ddb-guard --ref "$rev" --color never "$@") \
+    (cd "$user" && "$bin/pre-commit" try-repo "$hooks" "$hook" --ref "$rev" --color never "$@") \
         >"$tmp/out" 2>&1 || status=$?
 }
 
-echo "-- pre-commit try-repo --all-files (builds ddb-guard in release mode)"
-try_repo --all-files
-cat "$tmp/out"
-[[ $status == 1 ]] || fail "a table without Retain must fail the hook (exit $status)"
-grep -q 'ddb-guard.*Failed' "$tmp/out" || fail "the hook did not report Failed"
-grep -q 'DDB001' "$tmp/out" || fail "the hook output does not name DDB001"
-grep -q 'infra/bad.yaml' "$tmp/out" || fail "the hook output does not name infra/bad.yaml"
-if grep -q 'infra/good.yml:' "$tmp/out"; then fail "the retained template was reported"; fi
-# ddb-guard counts the files it was given: bad.yaml, good.yml and package.json, not notes.txt.
-grep -q '^3 files checked' "$tmp/out" ||
-    fail "the hook should get exactly the 3 files matching \\.(json|ya?ml|template)\$"
+# The checks of a run with --all-files, the same for every hook.
+expect_all_files_failure() {
+    cat "$tmp/out"
+    [[ $status == 1 ]] || fail "$1: a table without Retain must fail the hook (exit $status)"
+    grep -q 'ddb-guard.*Failed' "$tmp/out" || fail "$1: the hook did not report Failed"
+    grep -q 'DDB001' "$tmp/out" || fail "$1: the hook output does not name DDB001"
+    grep -q 'infra/bad.yaml' "$tmp/out" || fail "$1: the hook output does not name infra/bad.yaml"
+    if grep -q 'infra/good.yml:' "$tmp/out"; then fail "$1: the retained template was reported"; fi
+    # ddb-guard counts the files it was given: bad.yaml, good.yml and package.json, not notes.txt.
+    grep -q '^3 files checked' "$tmp/out" ||
+        fail "$1: the hook should get exactly the 3 files matching \\.(json|ya?ml|template)\$"
+}
+
+echo "-- pre-commit try-repo ddb-guard --all-files (builds ddb-guard in release mode)"
+try_repo ddb-guard --all-files
+expect_all_files_failure ddb-guard
 echo "ok - the hook fails on an unprotected table, naming file and rule; only matching files are passed"
 
 echo "-- pre-commit try-repo --files infra/good.yml package.json"
-try_repo --files infra/good.yml package.json
+try_repo ddb-guard --files infra/good.yml package.json
 cat "$tmp/out"
 [[ $status == 0 ]] || fail "a retained template and package.json must pass (exit $status)"
 grep -q 'ddb-guard.*Passed' "$tmp/out" || fail "the hook did not report Passed"
 echo "ok - a retained template and a non-template JSON file pass"
+
+# The Python hook: pre-commit pip-installs this repository, so pip builds the wheel with
+# maturin (from PyPI, as pyproject.toml's build-system asks) and the same cargo release build.
+echo "-- pre-commit try-repo ddb-guard-python --all-files (pip builds the wheel)"
+try_repo ddb-guard-python --all-files
+expect_all_files_failure ddb-guard-python
+echo "ok - the Python hook behaves as the Rust one"
 echo "pre-commit hook: ok"

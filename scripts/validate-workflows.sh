@@ -6,7 +6,8 @@
 #     (vendor.github-actions) against SchemaStore's schemas;
 #   - zizmor: security audit (pinning, permissions, credentials, template injection...);
 #   - pre-commit validate-manifest: .pre-commit-hooks.yaml;
-#   - the README's example workflow (schema) and .pre-commit-config.yaml (validate-config);
+#   - the README's example workflow (schema) and its two .pre-commit-config.yaml examples
+#     (validate-config);
 #   - docs/gitlab.md's .gitlab-ci.yml example (vendor.gitlab-ci schema);
 #   - shellcheck: the action's scripts and the repository's scripts.
 set -euo pipefail
@@ -26,18 +27,19 @@ echo "-- zizmor --offline"
 echo "-- pre-commit validate-manifest"
 "$bin/pre-commit" validate-manifest .pre-commit-hooks.yaml
 
-# The first ```yaml block after a README heading.
+# The Nth (default: first) ```yaml block after a README heading.
 readme_yaml() {
-    awk -v heading="$1" '
+    awk -v heading="$1" -v want="${2:-1}" '
         $0 == heading { inside = 1; next }
         inside && /^## / { exit }
-        inside && /^```yaml$/ { block = 1; next }
+        inside && /^```yaml$/ { n++; if (n == want) { block = 1 }; next }
         block && /^```$/ { exit }
         block { print }
     ' README.md
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/local"
 echo "-- README examples"
 readme_yaml "## GitHub Action" >"$tmp/workflow.yml"
 readme_yaml "## pre-commit" >"$tmp/.pre-commit-config.yaml"
@@ -47,6 +49,12 @@ readme_yaml "## pre-commit" >"$tmp/.pre-commit-config.yaml"
 }
 "$bin/check-jsonschema" --builtin-schema vendor.github-workflows "$tmp/workflow.yml"
 "$bin/pre-commit" validate-config "$tmp/.pre-commit-config.yaml"
+readme_yaml "## pre-commit" 2 >"$tmp/local/.pre-commit-config.yaml"
+[[ -s $tmp/local/.pre-commit-config.yaml ]] || {
+    echo "validate-workflows.sh: README lost its local (published wheel) pre-commit example" >&2
+    exit 1
+}
+"$bin/pre-commit" validate-config "$tmp/local/.pre-commit-config.yaml"
 awk '/^```yaml$/ { block = 1; next } block && /^```$/ { exit } block { print }' \
     docs/gitlab.md >"$tmp/.gitlab-ci.yml"
 [[ -s $tmp/.gitlab-ci.yml ]] || {
