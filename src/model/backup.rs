@@ -18,8 +18,8 @@ use super::iam::{
 use super::{Resource, Template, TABLE_TYPES};
 use crate::load::{Document, NodeId};
 
-/// More alternatives than this for one value resolve to nothing.
-const MAX_ALTERNATIVES: usize = 64;
+/// More alternatives than this for one value resolve to nothing: the evaluator's bound.
+const MAX_ALTERNATIVES: usize = super::eval::MAX_OUTCOMES;
 
 /// One way a backup selection covers a table: the selection and when it does.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -24,7 +24,7 @@ const MAX_CONDITION_DEPTH: usize = 32;
 /// Intrinsics nested deeper than this are `Unknown`: real templates nest a handful, and the
 /// bound keeps the recursion far from the end of a worker thread's stack whatever
 /// `--max-depth` allows.
-const MAX_EVAL_DEPTH: usize = 64;
+pub const MAX_EVAL_DEPTH: usize = 64;
 /// An unresolvable `Fn::FindInMap` key selects every key of its map only up to this many.
 const MAX_ENUMERATED_KEYS: usize = 256;
 /// Longer values are `Unknown`: policies and condition operands are short words, and the

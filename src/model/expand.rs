@@ -4,12 +4,12 @@
 //! answers "which scalar values", this answers "which nodes", under the same assumptions,
 //! so a rule can walk into the chosen mapping and evaluate its scalars with the evaluator.
 
-use super::eval::{Assumption, Evaluator, MAX_OUTCOMES};
+use super::eval::{Assumption, Evaluator, MAX_EVAL_DEPTH, MAX_OUTCOMES};
 use crate::load::{Document, NodeId, NodeKind};
 use crate::source::Span;
 
-/// `Fn::If` nested deeper than this is not followed (the loader bounds nesting anyway).
-const MAX_DEPTH: usize = 32;
+/// `Fn::If` nested deeper than this is not followed: the evaluator's own bound.
+const MAX_DEPTH: usize = MAX_EVAL_DEPTH;
 
 /// One node a value can turn out to be.
 #[derive(Clone, Debug, PartialEq, Eq)]
