@@ -4,10 +4,16 @@
 //! `inventory`, the pull-request guard's base side) goes through [`TemplateFile`], so two
 //! commands cannot disagree about where a file keeps its resources: the layout-blind
 //! constructor of [`Template`] is not public.
+//!
+//! A file that is not a template may be a policy file (an IAM policy document, or an AWS
+//! CLI output around one: [`crate::model::policy_file`]); its view is then one resource
+//! per policy document, which the IAM rules and the inventory read like template
+//! policies.
 
 use std::path::Path;
 
 use crate::load::{self, Document, Format, Limits, LoadError};
+use crate::model::policy_file::{self, FilePolicy};
 use crate::model::{Layout, Template};
 
 /// A file's text loaded into a document, with the layout its path gives it.
@@ -15,6 +21,8 @@ pub struct TemplateFile<'s> {
     text: &'s str,
     doc: Document<'s>,
     layout: Layout,
+    /// The policy documents of a policy file; empty for a template or any other file.
+    policies: Vec<FilePolicy>,
 }
 
 impl<'s> TemplateFile<'s> {
@@ -27,18 +35,37 @@ impl<'s> TemplateFile<'s> {
     /// Load `text`, read from `path`: the extension (or the text) picks the format, the
     /// file name the layout.
     pub fn from_text(path: &Path, text: &'s str, limits: &Limits) -> Result<Self, LoadError> {
-        let doc = load::load(text, Format::detect(path, text), limits)?;
+        let mut doc = load::load(text, Format::detect(path, text), limits)?;
+        let layout = Layout::detect(path);
+        // A template's error is reported by `template()`; only a file that is certainly
+        // not a template can be a policy file.
+        let not_template = matches!(Template::with_layout(&doc, layout), Ok(None));
+        let policies = if not_template {
+            policy_file::detect(&mut doc, path, limits)?.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         Ok(TemplateFile {
             text,
             doc,
-            layout: Layout::detect(path),
+            layout,
+            policies,
         })
     }
 
-    /// The template view, laid out as the path says; `None` when the file is not a
-    /// template (no `Resources` where its layout keeps them).
+    /// The template view, laid out as the path says; for a policy file, one resource per
+    /// policy document; `None` when the file is neither (no `Resources` where its layout
+    /// keeps them, no policy document).
     pub fn template(&self) -> Result<Option<Template<'_, 's>>, LoadError> {
+        if !self.policies.is_empty() {
+            return Ok(Some(Template::for_policies(&self.doc, &self.policies)));
+        }
         Template::with_layout(&self.doc, self.layout)
+    }
+
+    /// The policy documents, when the file is a policy file.
+    pub fn policies(&self) -> &[FilePolicy] {
+        &self.policies
     }
 
     pub fn document(&self) -> &Document<'s> {

@@ -845,9 +845,14 @@ fn every_identity_document_type_passes_the_prefilter_with_a_wildcard_grant() {
 }
 
 #[test]
-fn a_role_without_inline_policies_is_not_parsed_for_the_iam_rules() {
-    // Trust policy and managed policy ARNs only: nothing the IAM rules read.
+fn a_role_without_inline_policies_is_not_reported_by_the_iam_rules() {
+    // Trust policy and managed policy ARNs only: nothing the IAM rules read. (The file is
+    // parsed: a file that holds `Statement` may be a policy file, issue 22.)
     let text = "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Statement:\n          - Effect: Allow\n            Principal: {Service: lambda.amazonaws.com}\n            Action: \"sts:AssumeRole\"\n      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n";
+    let report = check_with(&["DDB010", "DDB011"], "t.yaml", text);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    // Without `Statement` (or a policy version), the IAM rules cannot fire: not parsed.
+    let text = "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n";
     let report = check_with(&["DDB010", "DDB011"], "t.yaml", text);
     assert_eq!(report.status, Status::Skipped);
 }

@@ -6,6 +6,7 @@
 
 mod builder;
 mod edit;
+pub mod embedded;
 mod json;
 pub mod tree;
 mod yaml;

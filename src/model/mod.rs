@@ -7,6 +7,7 @@ pub mod changeset;
 pub mod eval;
 pub mod expand;
 pub mod iam;
+pub mod policy_file;
 pub mod same;
 
 use std::path::Path;
@@ -41,6 +42,10 @@ pub struct Resource<'d> {
     pub type_name: Option<&'d str>,
     /// Enclosing `Fn::ForEach` loops, outermost first.
     pub loops: Vec<LoopBinding<'d>>,
+    /// A policy document of a policy file ([`policy_file`]): `node` is the document
+    /// itself, `type_name` says which kind (`AWS::Organizations::Policy` for a service
+    /// control policy, `AWS::IAM::ManagedPolicy` for an identity policy).
+    pub standalone_policy: bool,
 }
 
 impl Resource<'_> {
@@ -187,6 +192,38 @@ impl<'d, 's> Template<'d, 's> {
         }))
     }
 
+    /// The view of a policy file: one resource per policy document, named by the policy,
+    /// with no parameters, conditions or mappings. Only
+    /// [`TemplateFile`](crate::template_file::TemplateFile) calls it.
+    pub(crate) fn for_policies(
+        doc: &'d Document<'s>,
+        policies: &[policy_file::FilePolicy],
+    ) -> Self {
+        let resources: Vec<Resource<'d>> = policies
+            .iter()
+            .map(|p| Resource {
+                logical_id: doc.str(p.name).unwrap_or("policy"),
+                key: p.name,
+                node: p.document,
+                type_name: Some(match p.kind {
+                    iam::PolicyKind::ServiceControl => "AWS::Organizations::Policy",
+                    iam::PolicyKind::Identity => "AWS::IAM::ManagedPolicy",
+                }),
+                loops: Vec::new(),
+                standalone_policy: true,
+            })
+            .collect();
+        Template {
+            doc,
+            root: doc.root.unwrap_or_default(),
+            resource_ids: resources.iter().map(|r| r.logical_id).collect(),
+            resources,
+            parameters: None,
+            conditions: None,
+            mappings: None,
+        }
+    }
+
     pub fn tables(&self) -> impl Iterator<Item = &Resource<'d>> {
         self.resources.iter().filter(|r| r.is_table())
     }
@@ -232,6 +269,7 @@ fn collect_resources<'d>(
                     node: entry.value,
                     type_name: None,
                     loops: loops.clone(),
+                    standalone_policy: false,
                 });
                 continue;
             };
@@ -252,6 +290,7 @@ fn collect_resources<'d>(
                 .filter(|t| !doc.is_null(*t))
                 .and_then(|t| doc.str(t)),
             loops: loops.clone(),
+            standalone_policy: false,
         });
     }
 }

@@ -33,7 +33,13 @@ pub struct GrantSpec {
 /// their documents under `Policies`; the policy types under `PolicyDocument`. Nothing
 /// narrower is sound: a policy granting `"*"` or using `NotAction`, or whose action is a
 /// parameter, may mention neither DynamoDB nor AWS Backup.
+///
+/// A policy file ([`crate::model::policy_file`]) has no CloudFormation type: its documents
+/// hold `Statement` (also inside a JSON string, where only the quotes are escaped), or
+/// are URL-encoded inside `PolicyVersion`/`PolicyVersionList`, whose keys are plain.
 pub const NEEDLES: Needles = &[
+    &["statement"],
+    &["policyversion"],
     &["aws::iam::", "policies", "statement"],
     &["aws::serverless::", "policies", "statement"],
     &["aws::iam::policy", "statement"],

@@ -37,6 +37,20 @@ pub const RECOVERY_POINT_ARN: &str = "arn:{}:backup:{}:{}:recovery-point:{}";
 pub const BACKUP_VAULT_ARN: &str = "arn:{}:backup:{}:{}:backup-vault:{}";
 pub const BACKUP_PLAN_ARN: &str = "arn:{}:backup:{}:{}:backup-plan:{}";
 
+/// Every action a rule or a guardrail is about: what a policy must state clearly (a
+/// policy file whose statement on one of these IAM would refuse is an error).
+pub const GUARDED_ACTIONS: &[&str] = &[
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:DeleteBackup",
+    "backup:DeleteRecoveryPoint",
+    "backup:DeleteBackupVault",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupSelection",
+    "backup:DeleteBackupPlan",
+];
+
 /// An action the guardrail denies, and the ARN shapes IAM authorizes it against (from
 /// the Service Authorization Reference).
 #[derive(Clone, Copy, Debug)]

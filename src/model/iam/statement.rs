@@ -70,6 +70,19 @@ pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument
     let Some(type_name) = resource.type_name else {
         return Vec::new();
     };
+    if resource.standalone_policy {
+        let kind = if type_name == "AWS::Organizations::Policy" {
+            PolicyKind::ServiceControl
+        } else {
+            PolicyKind::Identity
+        };
+        return vec![PolicyDocument {
+            node: resource.node,
+            kind,
+            name: Some(resource.logical_id.to_string()),
+            when: Vec::new(),
+        }];
+    }
     let Some(props) = doc.get_value(resource.node, "Properties") else {
         return Vec::new();
     };
