@@ -6,8 +6,8 @@
 #     (vendor.github-actions) against SchemaStore's schemas;
 #   - zizmor: security audit (pinning, permissions, credentials, template injection...);
 #   - pre-commit validate-manifest: .pre-commit-hooks.yaml;
-#   - the README's example workflow (schema) and its two .pre-commit-config.yaml examples
-#     (validate-config);
+#   - the documented example workflow (docs/github-action.md, schema) and the two
+#     .pre-commit-config.yaml examples (docs/pre-commit.md, validate-config);
 #   - docs/gitlab.md's .gitlab-ci.yml example (vendor.gitlab-ci schema);
 #   - shellcheck: the action's scripts and the repository's scripts.
 set -euo pipefail
@@ -27,36 +27,33 @@ echo "-- zizmor --offline"
 echo "-- pre-commit validate-manifest"
 "$bin/pre-commit" validate-manifest .pre-commit-hooks.yaml
 
-# The Nth (default: first) ```yaml block after a README heading.
-readme_yaml() {
-    awk -v heading="$1" -v want="${2:-1}" '
-        $0 == heading { inside = 1; next }
-        inside && /^## / { exit }
-        inside && /^```yaml$/ { n++; if (n == want) { block = 1 }; next }
+# The Nth (default: first) ```yaml block of a Markdown page.
+doc_yaml() {
+    awk -v want="${2:-1}" '
+        /^```yaml$/ { n++; if (n == want) { block = 1 }; next }
         block && /^```$/ { exit }
         block { print }
-    ' README.md
+    ' "$1"
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/local"
-echo "-- README examples"
-readme_yaml "## GitHub Action" >"$tmp/workflow.yml"
-readme_yaml "## pre-commit" >"$tmp/.pre-commit-config.yaml"
+echo "-- documented examples"
+doc_yaml docs/github-action.md >"$tmp/workflow.yml"
+doc_yaml docs/pre-commit.md >"$tmp/.pre-commit-config.yaml"
 [[ -s $tmp/workflow.yml && -s $tmp/.pre-commit-config.yaml ]] || {
-    echo "validate-workflows.sh: README lost its GitHub Action or pre-commit example" >&2
+    echo "validate-workflows.sh: docs/github-action.md or docs/pre-commit.md lost its example" >&2
     exit 1
 }
 "$bin/check-jsonschema" --builtin-schema vendor.github-workflows "$tmp/workflow.yml"
 "$bin/pre-commit" validate-config "$tmp/.pre-commit-config.yaml"
-readme_yaml "## pre-commit" 2 >"$tmp/local/.pre-commit-config.yaml"
+doc_yaml docs/pre-commit.md 2 >"$tmp/local/.pre-commit-config.yaml"
 [[ -s $tmp/local/.pre-commit-config.yaml ]] || {
-    echo "validate-workflows.sh: README lost its local (published wheel) pre-commit example" >&2
+    echo "validate-workflows.sh: docs/pre-commit.md lost its local (published wheel) example" >&2
     exit 1
 }
 "$bin/pre-commit" validate-config "$tmp/local/.pre-commit-config.yaml"
-awk '/^```yaml$/ { block = 1; next } block && /^```$/ { exit } block { print }' \
-    docs/gitlab.md >"$tmp/.gitlab-ci.yml"
+doc_yaml docs/gitlab.md >"$tmp/.gitlab-ci.yml"
 [[ -s $tmp/.gitlab-ci.yml ]] || {
     echo "validate-workflows.sh: docs/gitlab.md lost its .gitlab-ci.yml example" >&2
     exit 1

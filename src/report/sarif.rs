@@ -273,7 +273,7 @@ fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Log<'a> {
             });
         }
         // Suppressed findings are results too (with `suppressions`). Baselined findings are
-        // left out: see the README's SARIF section.
+        // left out: see the SARIF section of docs/output-formats.md.
         for tracked in super::fingerprint::tracked(file, &uri) {
             let finding = tracked.finding;
             let rule_index = *index.entry(finding.code).or_insert_with(|| {
