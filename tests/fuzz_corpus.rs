@@ -46,6 +46,7 @@ fn json_corpus_loads_or_fails_with_spans_inside_the_text() {
             oracles::load_and_check(text, Format::Json);
         }
         oracles::pipeline(&bytes, "fuzz.json");
+        oracles::changeset(&bytes);
     }
 }
 

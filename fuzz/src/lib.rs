@@ -120,6 +120,61 @@ pub fn pipeline(bytes: &[u8], name: &str) {
     }
 }
 
+/// The change-set gate (`ddb-guard changeset`) on arbitrary bytes: as one file, and
+/// split in two "pages" at a byte chosen by the input, so that the page, nested-set and
+/// context paths run. Every finding and error span lies inside its own file's text, and
+/// every renderer takes the report.
+pub fn changeset(bytes: &[u8]) {
+    init();
+    use ddb_guard::changeset::{self, Input};
+    let settings = Settings {
+        limits: limits(),
+        rules: ddb_guard::rules::RULES.to_vec(),
+        ..Settings::default()
+    };
+    let split = bytes.first().map_or(0, |b| *b as usize % (bytes.len() + 1));
+    let runs: Vec<Vec<Vec<u8>>> = vec![
+        vec![bytes.to_vec()],
+        vec![bytes[..split].to_vec(), bytes[split..].to_vec()],
+    ];
+    for files in runs {
+        let inputs = files
+            .iter()
+            .enumerate()
+            .map(|(i, b)| Input {
+                display: format!("cs{i}.json"),
+                bytes: Ok(b.clone()),
+            })
+            .collect();
+        let report = changeset::run(inputs, &settings);
+        for (file, bytes) in report.files.iter().zip(&files) {
+            let text = String::from_utf8_lossy(bytes);
+            for finding in &file.findings {
+                assert_span(&text, finding.span, "change-set finding span");
+            }
+            for error in &file.errors {
+                assert_error(&text, error);
+            }
+        }
+        let options = RenderOptions {
+            color: false,
+            width: 80,
+            timing: false,
+            show_suppressed: true,
+            fail_on: Default::default(),
+        };
+        for format in [
+            report::Format::Human,
+            report::Format::Json,
+            report::Format::Sarif,
+            report::Format::Junit,
+        ] {
+            report::render(format, &report, &options, &mut std::io::sink())
+                .expect("render to a sink");
+        }
+    }
+}
+
 /// Evaluate every intrinsic call and every resource attribute of a template, and check
 /// the evaluator's promises: never empty, never more than `MAX_OUTCOMES`, spans in range,
 /// and every condition can be true or false (or both).
