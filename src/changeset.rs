@@ -12,11 +12,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::check::{summarize, FileReport, Report, Settings, Status};
-use crate::finding::Finding;
+use crate::finding::{Finding, TemplateLocation};
 use crate::load::{self, Format, LoadError};
 use crate::model::changeset::{self, ChangeSetPage, ResourceChange, Status as SetStatus};
 use crate::rules::changeset::{changeset_rules, check_page, ChangeSetRule, PageView};
-use crate::source::{ExcerptBuilder, Span};
+use crate::source::{ExcerptBuilder, LineIndex, Span};
+use crate::template_file::TemplateFile;
 
 /// One input: its name in reports, and its bytes (or why they could not be read).
 pub struct Input {
@@ -62,6 +63,92 @@ struct Loaded {
 
 /// Check the change sets in `inputs`; files are reported in argument order.
 pub fn run(inputs: Vec<Input>, settings: &Settings) -> Report {
+    run_with_template(inputs, None, settings)
+}
+
+/// [`run`], and give every finding about a resource of the root change set the place the
+/// `template` (the one the change set was made from) declares it: its logical-ID key, or
+/// for a resource the change removes (no longer in the template), its `Resources` key. A
+/// template that does not load is an error of its own.
+pub fn run_with_template(
+    inputs: Vec<Input>,
+    template: Option<(&Path, Input)>,
+    settings: &Settings,
+) -> Report {
+    let (mut report, nested) = run_sets(inputs, settings);
+    if let Some((path, input)) = template {
+        if let Err(failed) = locate_in_template(&mut report, &nested, path, &input, settings) {
+            let (error, text) = *failed;
+            let mut file = empty(input.display);
+            file.errors.push(error);
+            if let Some(text) = text {
+                file.source = Some(excerpt(&text, &file));
+            }
+            report.files.push(file);
+            report.summary = summarize(&report.files);
+        }
+    }
+    report
+}
+
+fn locate_in_template(
+    report: &mut Report,
+    nested: &[bool],
+    path: &Path,
+    input: &Input,
+    settings: &Settings,
+) -> Result<(), Box<(LoadError, Option<String>)>> {
+    let bytes = input
+        .bytes
+        .as_ref()
+        .map_err(|e| Box::new((e.clone(), None)))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| Box::new((utf8_error(e), None)))?;
+    let with_text = |e: LoadError| Box::new((e, Some(text.to_string())));
+    let file = TemplateFile::from_text(path, text, &settings.limits).map_err(with_text)?;
+    let Some(template) = file.template().map_err(with_text)? else {
+        return Err(Box::new((
+            LoadError::new("`--template` is not a CloudFormation template (it has no `Resources`)"),
+            None,
+        )));
+    };
+    let doc = file.document();
+    let lines = LineIndex::new(text);
+    let located = |span: Span| {
+        Box::new(TemplateLocation {
+            path: input.display.clone(),
+            span,
+            start: lines.position(text, span.start),
+            end: lines.position(text, span.end),
+        })
+    };
+    let resources_key = doc
+        .root
+        .and_then(|root| doc.get(root, "Resources"))
+        .map(|e| doc.span(e.key));
+    // The template is the root stack's: nested change sets describe other templates.
+    let root_files = report
+        .files
+        .iter_mut()
+        .zip(nested)
+        .filter(|(_, nested)| !**nested);
+    for (file, _) in root_files {
+        // DDB036 is about the change set itself, not a resource of the template.
+        for finding in file.findings.iter_mut().filter(|f| f.code != "DDB036") {
+            let declared = template
+                .resources
+                .iter()
+                .find(|r| r.logical_id == finding.resource)
+                .map(|r| doc.span(r.key));
+            if let Some(span) = declared.or(resources_key) {
+                finding.template = Some(located(span));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The report, and for each of its files whether it holds a nested change set.
+fn run_sets(inputs: Vec<Input>, settings: &Settings) -> (Report, Vec<bool>) {
     let started = Instant::now();
     let rules = changeset_rules(&settings.rules);
     let mut files: Vec<FileReport> = Vec::new();
@@ -182,8 +269,12 @@ pub fn run(inputs: Vec<Input>, settings: &Settings) -> Report {
         }
     }
 
+    let mut nested = vec![false; files.len()];
     for (key, pages) in &groups {
         let nested_in = chain(key, &parents, &parent_set);
+        for &i in pages {
+            nested[loaded[i].file] = !nested_in.is_empty();
+        }
         for (n, &i) in pages.iter().enumerate() {
             let l = &loaded[i];
             let view = PageView {
@@ -214,12 +305,13 @@ pub fn run(inputs: Vec<Input>, settings: &Settings) -> Report {
         }
     }
     let summary = summarize(&files);
-    Report {
+    let report = Report {
         files,
         summary,
         elapsed: started.elapsed(),
         stale_baseline: Vec::new(),
-    }
+    };
+    (report, nested)
 }
 
 fn empty(path: String) -> FileReport {

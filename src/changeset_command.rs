@@ -49,6 +49,10 @@ pub fn run(args: &ChangesetArgs) -> ExitCode {
         .iter()
         .map(|f| Input::read(f, settings.max_file_size))
         .collect();
-    let report = changeset::run(inputs, settings);
+    let template = args
+        .template
+        .as_deref()
+        .map(|path| (path, Input::read(path, settings.max_file_size)));
+    let report = changeset::run_with_template(inputs, template, settings);
     crate::render(&check_args, &outputs, fail_on, &report).0
 }

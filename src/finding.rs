@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::source::Span;
+use crate::source::{Position, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,6 +49,20 @@ pub struct Finding {
     pub help: Option<String>,
     /// How to resolve the finding automatically, when the text allows it.
     pub fix: Option<Fix>,
+    /// Where the resource is declared in another file: the template a change set was made
+    /// from (`changeset --template`), so that annotations land on a line of the pull
+    /// request. `None` for findings about the checked file alone.
+    pub template: Option<Box<TemplateLocation>>,
+}
+
+/// A resource's logical-ID key in a template other than the file the finding is in, with
+/// its positions computed from that template's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateLocation {
+    pub path: String,
+    pub span: Span,
+    pub start: Position,
+    pub end: Position,
 }
 
 /// Whether a fix keeps the template's intended behaviour (ruff's applicability). `--fix`

@@ -386,3 +386,112 @@ fn common_filters(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The line of `needle`'s first occurrence in a fixture, 1-based.
+fn line_of(file: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(fixtures().join(file)).expect("fixture");
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} in {file}"));
+    text[..at].matches('\n').count() as u64 + 1
+}
+
+#[test]
+fn with_the_template_findings_also_carry_the_logical_id_key() {
+    let (code, report) = json(&["every-action.json", "--template", "template.yaml"]);
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let of = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["resource"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let invoices = of("InvoicesTable");
+    assert_eq!(
+        invoices["path"], "every-action.json",
+        "the finding stays in the change set"
+    );
+    assert_eq!(invoices["template"]["path"], "template.yaml");
+    assert_eq!(
+        invoices["template"]["line"].as_u64(),
+        Some(line_of("template.yaml", "  InvoicesTable:"))
+    );
+    assert_eq!(invoices["template"]["column"], 3);
+    // A removed table is no longer in the template: its `Resources` key stands for it.
+    assert_eq!(
+        of("OrdersTable")["template"]["line"].as_u64(),
+        Some(line_of("template.yaml", "Resources:"))
+    );
+}
+
+#[test]
+fn with_the_template_github_annotations_land_on_the_template() {
+    let (_, stdout, _) = run(&[
+        "every-action.json",
+        "--template",
+        "template.yaml",
+        "--format",
+        "github",
+    ]);
+    let line = line_of("template.yaml", "  LedgerTable:");
+    let ledger = stdout
+        .lines()
+        .find(|l| l.contains("`LedgerTable`"))
+        .unwrap_or_default();
+    assert!(
+        ledger.starts_with(&format!("::error file=template.yaml,line={line},col=3,")),
+        "{ledger}"
+    );
+    assert!(
+        ledger.contains("(change set every-action.json:"),
+        "{ledger}"
+    );
+    let (_, sarif, _) = run(&[
+        "every-action.json",
+        "--template",
+        "template.yaml",
+        "--format",
+        "sarif",
+    ]);
+    let sarif: Value = serde_json::from_str(&sarif).expect("sarif");
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ledger = results
+        .iter()
+        .find(|r| r["locations"][0]["logicalLocations"][0]["name"] == "LedgerTable")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        ledger["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "template.yaml"
+    );
+    assert_eq!(
+        ledger["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "every-action.json"
+    );
+}
+
+#[test]
+fn a_template_that_does_not_load_is_an_error() {
+    let (code, stdout, _) = run(&[
+        "clean.json",
+        "--template",
+        "missing.yaml",
+        "--format",
+        "compact",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stdout.contains("missing.yaml"), "{stdout}");
+    let (code, stdout, _) = run(&[
+        "clean.json",
+        "--template",
+        "truncated.json",
+        "--format",
+        "compact",
+    ]);
+    assert_eq!(code, 2, "{stdout}");
+}

@@ -24,13 +24,20 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         for finding in &file.findings {
             let start = super::range_of(file.source.as_ref(), finding.span).map(|(s, _)| s);
+            let message = match &finding.template {
+                Some(t) => format!(
+                    "{} (template {}:{}:{})",
+                    finding.message, t.path, t.start.line, t.start.column
+                ),
+                None => finding.message.clone(),
+            };
             line(
                 out,
                 &file.path,
                 start,
                 finding.code,
                 finding.severity.as_str(),
-                &finding.message,
+                &message,
             )?;
         }
     }

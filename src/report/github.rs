@@ -26,7 +26,7 @@ struct Annotation<'a> {
     file: String,
     range: Option<(Position, Position)>,
     title: String,
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     help: Option<&'a str>,
 }
 
@@ -49,11 +49,30 @@ fn annotations<'a>(report: &'a Report, cwd: Option<&Path>) -> Vec<Annotation<'a>
                 file: path.clone(),
                 range: super::error_range(file, error),
                 title: "ddb-guard load-error".to_string(),
-                message: &error.message,
+                message: error.message.as_str().into(),
                 help: error.help.as_deref(),
             });
         }
         for finding in &file.findings {
+            // A change-set finding with `--template` is annotated on the template's line
+            // (a line of the pull request); the message says where the change is.
+            let (file_name, range, message) = match &finding.template {
+                Some(t) => {
+                    let at = super::range_of(file.source.as_ref(), finding.span)
+                        .map(|(s, _)| format!(":{}:{}", s.line, s.column))
+                        .unwrap_or_default();
+                    (
+                        super::relative_path(&t.path, cwd).unwrap_or_else(|| t.path.clone()),
+                        Some((t.start, t.end)),
+                        format!("{} (change set {}{at})", finding.message, path).into(),
+                    )
+                }
+                None => (
+                    path.clone(),
+                    super::range_of(file.source.as_ref(), finding.span),
+                    finding.message.as_str().into(),
+                ),
+            };
             all.push(Annotation {
                 rank: super::severity_rank(finding.severity),
                 command: match finding.severity {
@@ -61,10 +80,10 @@ fn annotations<'a>(report: &'a Report, cwd: Option<&Path>) -> Vec<Annotation<'a>
                     Severity::Warning => "warning",
                     Severity::Note => "notice",
                 },
-                file: path.clone(),
-                range: super::range_of(file.source.as_ref(), finding.span),
+                file: file_name,
+                range,
                 title: format!("{} {}", finding.code, finding.name),
-                message: &finding.message,
+                message,
                 help: finding.help.as_deref(),
             });
         }
@@ -390,7 +409,7 @@ mod tests {
                 Position { line: 3, column: 9 },
             )),
             title: title.to_string(),
-            message,
+            message: message.into(),
             help: None,
         }
     }

@@ -89,10 +89,21 @@ fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Vec<Issue<'a>> {
                 check_name: finding.code,
                 fingerprint: tracked.fingerprint,
                 severity: severity(finding.severity),
-                location: Location {
-                    path: path.clone(),
-                    lines: Lines {
-                        begin: line_of(finding.span),
+                // A change-set finding with `--template` lands on the template's line,
+                // which the merge request shows.
+                location: match &finding.template {
+                    Some(t) => Location {
+                        path: super::relative_path(&t.path, cwd)
+                            .unwrap_or_else(|| t.path.replace('\\', "/")),
+                        lines: Lines {
+                            begin: t.start.line,
+                        },
+                    },
+                    None => Location {
+                        path: path.clone(),
+                        lines: Lines {
+                            begin: line_of(finding.span),
+                        },
                     },
                 },
             });

@@ -253,10 +253,16 @@ impl Diagnostic for FindingDiagnostic<'_> {
             };
             return Some(Box::new(format!("suppressed: {reason}")));
         }
-        self.finding
-            .help
+        let template = self
+            .finding
+            .template
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+            .map(|t| format!("declared in {}:{}:{}", t.path, t.start.line, t.start.column));
+        match (&self.finding.help, template) {
+            (Some(help), Some(at)) => Some(Box::new(format!("{help}\n{at}"))),
+            (None, Some(at)) => Some(Box::new(at)),
+            (help, None) => help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>),
+        }
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

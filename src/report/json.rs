@@ -56,6 +56,20 @@ struct JsonFinding<'a> {
     /// What `--fix` would do, so that editors and bots can offer the same edit.
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JsonFix<'a>>,
+    /// Where the resource is declared in the template a change set was made from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<JsonTemplate<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonTemplate<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    byte_offset: usize,
+    byte_length: usize,
 }
 
 #[derive(Serialize)]
@@ -163,6 +177,15 @@ fn finding<'a>(
                 line: at.line,
                 column: at.column,
             }
+        }),
+        template: f.template.as_deref().map(|t| JsonTemplate {
+            path: &t.path,
+            line: t.start.line,
+            column: t.start.column,
+            end_line: t.end.line,
+            end_column: t.end.column,
+            byte_offset: t.span.start,
+            byte_length: t.span.len(),
         }),
         fix: f.fix.as_ref().map(|fix| JsonFix {
             applicability: fix.applicability,

@@ -283,6 +283,9 @@ fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Log<'a> {
                 descriptors.len() - 1
             });
             let mut result = result(file, finding, &uri, rule_index, tracked.fingerprint);
+            if let Some(template) = &finding.template {
+                in_template(&mut result, template, artifact_uri(&template.path, cwd));
+            }
             let suppression = tracked.suppression;
             if let Some(suppression) = suppression {
                 result.suppressions.push(SarifSuppression {
@@ -403,6 +406,41 @@ fn result<'a>(
             help: finding.help.as_deref(),
         },
     }
+}
+
+/// A finding whose resource is declared in a template (`changeset --template`): the
+/// template's logical-ID key becomes the primary location, where code scanning can show it
+/// on a line of the pull request, and the change set's place becomes a related location.
+fn in_template<'a>(
+    result: &mut SarifResult<'a>,
+    template: &'a crate::finding::TemplateLocation,
+    uri: String,
+) {
+    let Some(mut checked) = result.locations.pop() else {
+        return;
+    };
+    let logical = std::mem::take(&mut checked.logical_locations);
+    checked.id = Some(result.related_locations.len() + 1);
+    checked.message = Some(Message {
+        text: "the change in the change set",
+    });
+    result.related_locations.push(checked);
+    result.locations.push(Location {
+        id: None,
+        physical_location: PhysicalLocation {
+            artifact_location: ArtifactLocation { uri },
+            region: Some(Region {
+                start_line: Some(template.start.line),
+                start_column: Some(template.start.column),
+                end_line: Some(template.end.line),
+                end_column: Some(template.end.column),
+                byte_offset: template.span.start,
+                byte_length: template.span.len(),
+            }),
+        },
+        message: None,
+        logical_locations: logical,
+    });
 }
 
 fn region(file: &FileReport, span: Span) -> Option<Region> {

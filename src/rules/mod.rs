@@ -174,6 +174,7 @@ impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
             labels: Vec::new(),
             help: None,
             fix: None,
+            template: None,
         }
     }
 }
@@ -378,6 +379,7 @@ pub fn diff_finding(
         labels: Vec::new(),
         help: None,
         fix: None,
+        template: None,
     }
 }
 

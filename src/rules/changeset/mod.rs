@@ -135,6 +135,7 @@ pub fn at(
         labels: Vec::new(),
         help: None,
         fix: None,
+        template: None,
     }
 }
 
@@ -148,4 +149,175 @@ pub fn check_page(view: &PageView, rules: &[&ChangeSetRule]) -> Vec<Finding> {
     let mut findings: Vec<Finding> = rules.iter().flat_map(|r| (r.check)(view)).collect();
     findings.sort_by_key(|f| (f.span.start, f.code));
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::changeset::{run, Input};
+    use crate::check::Settings;
+    use crate::finding::Severity;
+
+    /// Run the gate on change sets given as JSON texts; (rule, severity, message) of every
+    /// finding, and the error messages.
+    fn gate(texts: &[&str]) -> (Vec<(&'static str, Severity, String)>, Vec<String>) {
+        let inputs = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Input {
+                display: format!("cs{i}.json"),
+                bytes: Ok(t.as_bytes().to_vec()),
+            })
+            .collect();
+        let settings = Settings {
+            rules: crate::rules::RULES.to_vec(),
+            ..Settings::default()
+        };
+        let report = run(inputs, &settings);
+        let findings = report
+            .files
+            .iter()
+            .flat_map(|f| &f.findings)
+            .map(|f| (f.code, f.severity, f.message.clone()))
+            .collect();
+        let errors = report
+            .files
+            .iter()
+            .flat_map(|f| &f.errors)
+            .map(|e| e.message.clone())
+            .collect();
+        (findings, errors)
+    }
+
+    fn set(id: &str, changes: &[&str]) -> String {
+        format!(
+            r#"{{"ChangeSetId":"{id}","Status":"CREATE_COMPLETE","ExecutionStatus":"AVAILABLE","Changes":[{}]}}"#,
+            changes
+                .iter()
+                .map(|c| format!(r#"{{"Type":"Resource","ResourceChange":{c}}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    }
+
+    #[test]
+    fn a_policy_change_without_values_is_a_finding_and_one_to_retain_is_not() {
+        let unknown = set(
+            "arn:a",
+            &[
+                r#"{"Action":"Modify","LogicalResourceId":"T","ResourceType":"AWS::DynamoDB::Table","Replacement":"False","Scope":["DeletionPolicy"]}"#,
+            ],
+        );
+        let (findings, errors) = gate(&[&unknown]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].0, "DDB033");
+        assert!(findings[0].2.contains("holds no values"), "{findings:?}");
+        let to_retain = set(
+            "arn:a",
+            &[
+                r#"{"Action":"Modify","LogicalResourceId":"T","ResourceType":"AWS::DynamoDB::Table","Replacement":"False","Scope":["UpdateReplacePolicy"],"Details":[{"Target":{"Attribute":"UpdateReplacePolicy","AfterValue":"Retain","AttributeChangeType":"Add"}}]}"#,
+            ],
+        );
+        assert!(gate(&[&to_retain]).0.is_empty());
+    }
+
+    #[test]
+    fn a_replica_removed_in_details_alone_is_a_finding_and_a_replica_setting_is_not() {
+        let removed = set(
+            "arn:a",
+            &[
+                r#"{"Action":"Modify","LogicalResourceId":"G","ResourceType":"AWS::DynamoDB::GlobalTable","Replacement":"False","Scope":["Properties"],"Details":[{"Target":{"Attribute":"Properties","Name":"Replicas","Path":"/Properties/Replicas/2","AttributeChangeType":"Remove"}}]}"#,
+            ],
+        );
+        let (findings, _) = gate(&[&removed]);
+        assert!(findings.iter().any(|f| f.0 == "DDB035"), "{findings:?}");
+        let tags = set(
+            "arn:a",
+            &[
+                r#"{"Action":"Modify","LogicalResourceId":"G","ResourceType":"AWS::DynamoDB::GlobalTable","Replacement":"False","Scope":["Properties"],"Details":[{"Target":{"Attribute":"Properties","Name":"Replicas","Path":"/Properties/Replicas/0/Tags/1","AttributeChangeType":"Remove","BeforeValue":"x"}}]}"#,
+            ],
+        );
+        let (findings, _) = gate(&[&tags]);
+        assert!(!findings.iter().any(|f| f.0 == "DDB035"), "{findings:?}");
+    }
+
+    #[test]
+    fn deletion_protection_named_without_values_may_be_turned_off() {
+        let cs = set(
+            "arn:a",
+            &[
+                r#"{"Action":"Modify","LogicalResourceId":"T","ResourceType":"AWS::DynamoDB::Table","Replacement":"False","Scope":["Properties"],"Details":[{"Target":{"Attribute":"Properties","Name":"DeletionProtectionEnabled","RequiresRecreation":"Never"},"Evaluation":"Static","ChangeSource":"DirectModification"}]}"#,
+            ],
+        );
+        let (findings, _) = gate(&[&cs]);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(
+            (findings[0].0, findings[0].1),
+            ("DDB034", Severity::Warning)
+        );
+        assert!(findings[0].2.contains("may be turned off"));
+    }
+
+    #[test]
+    fn a_removed_nested_stack_reports_each_table_of_its_given_change_set() {
+        let root = set(
+            "arn:root",
+            &[
+                r#"{"Action":"Remove","LogicalResourceId":"Data","ResourceType":"AWS::CloudFormation::Stack","ChangeSetId":"arn:nested"}"#,
+            ],
+        );
+        let nested = set(
+            "arn:nested",
+            &[
+                r#"{"Action":"Remove","LogicalResourceId":"Kept","ResourceType":"AWS::DynamoDB::Table","PolicyAction":"Retain"}"#,
+                r#"{"Action":"Remove","LogicalResourceId":"Lost","ResourceType":"AWS::DynamoDB::Table","PolicyAction":"Delete"}"#,
+            ],
+        );
+        let (findings, errors) = gate(&[&root, &nested]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let nested_stack: Vec<_> = findings.iter().filter(|f| f.0 == "DDB032").collect();
+        assert_eq!(nested_stack.len(), 3, "{findings:?}");
+        assert!(
+            nested_stack[0].2.contains("(`Kept`, `Lost`)"),
+            "{findings:?}"
+        );
+        assert_eq!(nested_stack[1].1, Severity::Note);
+        assert_eq!(nested_stack[2].1, Severity::Error);
+        assert!(nested_stack[2]
+            .2
+            .contains("table `Lost` in nested stack `Data` goes with its nested stack"));
+    }
+
+    #[test]
+    fn unknown_values_of_every_checked_enum_fail_closed() {
+        for (field, json) in [
+            ("Replacement", r#""Replacement":"Maybe""#),
+            ("PolicyAction", r#""PolicyAction":"Shred""#),
+            ("Scope", r#""Scope":["Everything"]"#),
+        ] {
+            let change = format!(
+                r#"{{"Action":"Modify","LogicalResourceId":"T","ResourceType":"AWS::DynamoDB::Table",{json}}}"#
+            );
+            let (_, errors) = gate(&[&set("arn:a", &[&change])]);
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.contains(&format!("unknown `{field}` value"))),
+                "{field}: {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_change_set_still_being_created_cannot_be_checked() {
+        let cs = r#"{"ChangeSetId":"arn:a","Status":"CREATE_IN_PROGRESS","ExecutionStatus":"UNAVAILABLE","Changes":[]}"#;
+        let (_, errors) = gate(&[cs]);
+        assert!(errors[0].contains("not complete yet"), "{errors:?}");
+        let failed = r#"{"ChangeSetId":"arn:a","Status":"FAILED","StatusReason":"Template format error","Changes":[]}"#;
+        let (_, errors) = gate(&[failed]);
+        assert!(
+            errors[0].contains("failed: Template format error"),
+            "{errors:?}"
+        );
+    }
 }

@@ -100,5 +100,6 @@ fn check(view: &PageView) -> Vec<Finding> {
         labels: Vec::new(),
         help: None,
         fix: None,
+        template: None,
     }]
 }
