@@ -918,32 +918,52 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     /// listed (not a mapping, or more than `MAX_ENUMERATED_KEYS` keys).
     fn keys_of(&self, map: NodeId, key: NodeId, depth: usize) -> Vec<Key> {
         let doc = self.template.doc;
-        let typed_keys = doc.map(map).is_some_and(|entries| {
-            entries.iter().any(|e| {
-                let k = doc.node(e.key);
-                k.tag.is_none()
-                    && matches!(&k.kind, NodeKind::Scalar(s) if s.style == ScalarStyle::Plain && yaml_typed(&s.text))
-            })
-        });
+        let typed_key = |k: NodeId| {
+            let n = doc.node(k);
+            n.tag.is_none()
+                && matches!(&n.kind, NodeKind::Scalar(s) if s.style == ScalarStyle::Plain && yaml_typed(&s.text))
+        };
+        // Whether a key YAML 1.1 types could be the one looked up, read only on a miss
+        // and only in a map small enough to scan for every lookup (a larger one could
+        // hold such a key: the lookup then fails closed).
+        let mut any_typed: Option<bool> = None;
         let mut keys = Vec::new();
         for o in self.eval_inner(key, depth + 1) {
-            match o.value {
-                Value::Text(t) if !o.yaml_typed && !typed_keys => {
-                    keys.push(Key::Present(t, o.when))
-                }
-                // More keys than this cannot all be Retain within MAX_OUTCOMES anyway;
-                // enumerating a huge map for every table would be quadratic.
-                _ => match doc.map(map).filter(|e| e.len() <= MAX_ENUMERATED_KEYS) {
-                    Some(entries) => {
-                        keys.extend(
-                            entries
-                                .iter()
-                                .map(|e| Key::Present(doc.key(e).to_string(), o.when.clone())),
-                        );
-                        keys.push(Key::Absent(o.when));
+            if let (Value::Text(t), false) = (&o.value, o.yaml_typed) {
+                match doc.get(map, t) {
+                    Some(entry) if !typed_key(entry.key) => {
+                        keys.push(Key::Present(t.clone(), o.when));
+                        continue;
                     }
-                    None => keys.push(Key::Unlistable),
-                },
+                    Some(_) => {}
+                    None => {
+                        let typed = *any_typed.get_or_insert_with(|| match doc.map(map) {
+                            Some(entries) if entries.len() <= MAX_ENUMERATED_KEYS => {
+                                entries.iter().any(|e| typed_key(e.key))
+                            }
+                            Some(_) => true,
+                            None => false,
+                        });
+                        if !typed {
+                            keys.push(Key::Absent(o.when));
+                            continue;
+                        }
+                    }
+                }
+            }
+            // Any key of the map, or none. More keys than this cannot all be Retain
+            // within MAX_OUTCOMES anyway; enumerating a huge map for every table would be
+            // quadratic.
+            match doc.map(map).filter(|e| e.len() <= MAX_ENUMERATED_KEYS) {
+                Some(entries) => {
+                    keys.extend(
+                        entries
+                            .iter()
+                            .map(|e| Key::Present(doc.key(e).to_string(), o.when.clone())),
+                    );
+                    keys.push(Key::Absent(o.when));
+                }
+                None => keys.push(Key::Unlistable),
             }
         }
         keys
@@ -1413,6 +1433,28 @@ mod tests {
         let head = "Parameters:\n  P: {Type: String, AllowedValues: [yes, no]}\nConditions:\n  C: !Equals [!Ref P, 'no']\n";
         let got = texts(head, "    DeletionPolicy: !If [C, Retain, Delete]\n");
         assert_eq!(got, ["Retain", "Delete"]);
+    }
+
+    #[test]
+    fn a_map_with_typed_keys_can_match_any_lookup() {
+        // `yes:` is read as a boolean: which text it matches is not settled.
+        let head = "Mappings:\n  M:\n    yes: {k: Retain}\n    other: {k: Delete}\n";
+        let got = texts(
+            head,
+            "    DeletionPolicy: !FindInMap [M, 'true', k, {DefaultValue: Snapshot}]\n",
+        );
+        assert_eq!(got, ["Retain", "Delete", "Snapshot"]);
+        let got = texts(head, "    DeletionPolicy: !FindInMap [M, yes, k]\n");
+        assert_eq!(got, ["Retain", "Delete"]);
+        // An untyped key found as written is that entry.
+        let got = texts(head, "    DeletionPolicy: !FindInMap [M, other, k]\n");
+        assert_eq!(got, ["Delete"]);
+        let plain = "Mappings:\n  M:\n    prod: {k: Retain}\n";
+        let got = texts(
+            plain,
+            "    DeletionPolicy: !FindInMap [M, dev, k, {DefaultValue: Delete}]\n",
+        );
+        assert_eq!(got, ["Delete"]);
     }
 
     #[test]
