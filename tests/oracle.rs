@@ -10,8 +10,10 @@
 //! `DeletionProtectionEnabled` and `PointInTimeRecoverySpecification` are built from
 //! literals, `Ref` (parameters, pseudo parameters, the loop identifier, `AWS::NoValue`),
 //! `Fn::If`, `Fn::FindInMap` (with and without `DefaultValue`, keys literal, missing, or
-//! from a `Ref`), `Fn::Sub`, `Fn::Join` and `Fn::Select`. Scalars are plain or quoted, and
-//! include YAML 1.1 spellings (`True`, `yes`, `Off`, `y`, `1.0`, `010`, `0x1F`, ...). Each
+//! from a `Ref`), `Fn::Sub` (with and without a variable map), `Fn::Join`, `Fn::Select`
+//! (of a list, or of `Fn::Split`). Scalars are plain or quoted, and include YAML 1.1
+//! spellings (`True`, `yes`, `Off`, `y`, `1.0`, `010`, `0x1F`, ...), also as mapping keys
+//! (written plain, so `True:` is the key `true` in YAML and `True` in JSON). Each
 //! template is rendered as YAML (short-form tags or long form) and as JSON, and both
 //! renderings are checked. `AWS::LanguageExtensions` is declared when `DefaultValue` or
 //! `Fn::ForEach` is used.
@@ -32,9 +34,10 @@
 //! everything else as strings, so they have one reading.
 //!
 //! Semantics: `Fn::If` evaluates the chosen branch only; `Fn::Equals` compares the
-//! strings; `Fn::And`/`Fn::Or` evaluate every operand; `Fn::FindInMap` returns the entry,
-//! else its `DefaultValue`, else the deployment fails; `Fn::Sub`, `Fn::Join` and
-//! `Fn::Select` compute their string; `Ref: AWS::NoValue` removes the value. A deployment
+//! strings; `Fn::And`/`Fn::Or` evaluate every operand; `Fn::FindInMap` returns the entry
+//! whose key reads as the lookup value, else its `DefaultValue`, else the deployment fails;
+//! `Fn::Sub` (variable map first, then `Ref`), `Fn::Join`, `Fn::Select` and `Fn::Split`
+//! compute their string; `Ref: AWS::NoValue` removes the value. A deployment
 //! that fails (a missing map key without default, ...) creates nothing and is not
 //! counted; this is judged per table and attribute (stricter than CloudFormation, which
 //! fails the whole stack). A table exists when it has no `Condition` or its condition is
@@ -58,7 +61,8 @@
 //!    table's own `Condition`) or at most once inside another condition, across the
 //!    attribute, the table's `Condition` and the conditions they read (ddb-guard treats
 //!    conditions as independent, which is exact only then); no condition fails to
-//!    evaluate; the table exists in some assignment; at most 32 values can come out
+//!    evaluate; no `Fn::Split` is read (the README does not list it among what the proof
+//!    resolves); the table exists in some assignment; at most 32 values can come out
 //!    (ddb-guard caps outcomes at 64). Then, if the rule holds in every assignment,
 //!    ddb-guard reports nothing for it.
 //!
