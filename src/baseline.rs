@@ -8,23 +8,17 @@
 //! The file is sorted JSON, so it diffs well in review.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{Report, Status};
+use crate::report::data::{Report, Status};
 
 pub const VERSION: u32 = 1;
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Entry {
-    // Field order is the sort order: grouped by file, then by table.
-    pub path: String,
-    pub resource: String,
-    pub rule: String,
-}
+/// One accepted finding: (rule, path, logical ID). Defined with the report data, which
+/// lists the stale ones.
+pub use crate::report::data::BaselineEntry as Entry;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,8 +133,8 @@ impl Baseline {
         Ok(baseline)
     }
 
-    /// Write atomically: a temp file in the same directory, fsync, rename over the old file
-    /// (keeping its permissions), so a crash never leaves half a baseline.
+    /// Write atomically ([`atomic_write`](crate::atomic_write)), so a crash never leaves
+    /// half a baseline.
     pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
         let fail = |e: std::io::Error| {
             BaselineError(format!(
@@ -152,36 +146,7 @@ impl Baseline {
         let mut text = serde_json::to_string_pretty(self)
             .map_err(|e| BaselineError(format!("cannot serialize baseline: {e}")))?;
         text.push('\n');
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "baseline".into());
-        let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let result = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)?;
-            file.write_all(text.as_bytes())?;
-            if let Ok(meta) = std::fs::metadata(path) {
-                file.set_permissions(meta.permissions())?;
-            }
-            file.sync_all()?;
-            std::fs::rename(&temp, path)?;
-            // Make the rename itself durable.
-            if let Ok(d) = std::fs::File::open(&dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        result.map_err(fail)
+        crate::atomic_write::write(path, text.as_bytes()).map_err(|e| fail(e.source))
     }
 
     /// Move the findings this baseline records out of the report's failing findings, and

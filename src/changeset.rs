@@ -11,10 +11,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::check::{summarize, FileReport, Report, Settings, Status};
+use crate::check::Settings;
 use crate::finding::{Finding, TemplateLocation};
-use crate::load::{self, Format, LoadError};
+use crate::load::{self, FileError, Format};
 use crate::model::changeset::{self, ChangeSetPage, ResourceChange, Status as SetStatus};
+use crate::report::data::{summarize, FileReport, Report, Status};
 use crate::rules::changeset::{changeset_rules, check_page, ChangeSetRule, PageView};
 use crate::source::{ExcerptBuilder, LineIndex, Span};
 use crate::template_file::TemplateFile;
@@ -22,7 +23,7 @@ use crate::template_file::TemplateFile;
 /// One input: its name in reports, and its bytes (or why they could not be read).
 pub struct Input {
     pub display: String,
-    pub bytes: Result<Vec<u8>, LoadError>,
+    pub bytes: Result<Vec<u8>, FileError>,
 }
 
 impl Input {
@@ -35,8 +36,8 @@ impl Input {
                 &mut bytes,
             );
             let bytes = match read {
-                Err(e) => Err(LoadError::new(format!("cannot read standard input: {e}"))),
-                Ok(_) if bytes.len() as u64 > max_file_size => Err(LoadError::new(format!(
+                Err(e) => Err(FileError::new(format!("cannot read standard input: {e}"))),
+                Ok(_) if bytes.len() as u64 > max_file_size => Err(FileError::new(format!(
                     "standard input is larger than the {max_file_size} byte limit"
                 ))
                 .with_help("raise the limit with --max-file-size")),
@@ -49,7 +50,7 @@ impl Input {
         }
         Input {
             display: arg.display().to_string(),
-            bytes: crate::check::read_file(arg, max_file_size),
+            bytes: crate::read::file(arg, max_file_size),
         }
     }
 }
@@ -97,17 +98,17 @@ fn locate_in_template(
     path: &Path,
     input: &Input,
     settings: &Settings,
-) -> Result<(), Box<(LoadError, Option<String>)>> {
+) -> Result<(), Box<(FileError, Option<String>)>> {
     let bytes = input
         .bytes
         .as_ref()
         .map_err(|e| Box::new((e.clone(), None)))?;
     let text = std::str::from_utf8(bytes).map_err(|e| Box::new((utf8_error(e), None)))?;
-    let with_text = |e: LoadError| Box::new((e, Some(text.to_string())));
+    let with_text = |e: FileError| Box::new((e, Some(text.to_string())));
     let file = TemplateFile::from_text(path, text, &settings.limits).map_err(with_text)?;
     let Some(template) = file.template().map_err(with_text)? else {
         return Err(Box::new((
-            LoadError::new("`--template` is not a CloudFormation template (it has no `Resources`)"),
+            FileError::new("`--template` is not a CloudFormation template (it has no `Resources`)"),
             None,
         )));
     };
@@ -194,7 +195,7 @@ fn run_sets(inputs: Vec<Input>, settings: &Settings) -> (Report, Vec<bool>) {
         for (n, pair) in pages.windows(2).enumerate() {
             let (this, next) = (&loaded[pair[0]], &loaded[pair[1]]);
             if this.page.next_token.is_none() {
-                let error = LoadError::at(
+                let error = FileError::at(
                     format!(
                         "another page of change set `{key}` follows its last page (page {} of this change set has no `NextToken`): a page given twice, or pages out of order",
                         n + 1
@@ -209,7 +210,7 @@ fn run_sets(inputs: Vec<Input>, settings: &Settings) -> (Report, Vec<bool>) {
         if let Some(&last) = pages.last() {
             let l = &loaded[last];
             if let Some(token) = &l.page.next_token {
-                let error = LoadError::at(
+                let error = FileError::at(
                     format!(
                         "change set `{key}` has more pages: the page after this one (page {}) is missing",
                         pages.len()
@@ -251,7 +252,7 @@ fn run_sets(inputs: Vec<Input>, settings: &Settings) -> (Report, Vec<bool>) {
                     parents.entry(id.value.as_str()).or_insert(change);
                     parent_set.entry(id.value.as_str()).or_insert(key.clone());
                 } else {
-                    let error = LoadError::at(
+                    let error = FileError::at(
                         format!(
                             "the nested change set of stack `{}` is not given: `{}`",
                             change.logical_id.value, id.value
@@ -328,9 +329,9 @@ fn empty(path: String) -> FileReport {
     }
 }
 
-fn utf8_error(e: std::str::Utf8Error) -> LoadError {
+fn utf8_error(e: std::str::Utf8Error) -> FileError {
     let at = e.valid_up_to();
-    LoadError::at(
+    FileError::at(
         "file is not valid UTF-8",
         Span::new(at, at + e.error_len().unwrap_or(1)),
         "invalid byte here",
@@ -345,7 +346,7 @@ fn head(span: Span) -> Span {
 
 /// Load one input as a change set page. Text that is not JSON at all gets an error that
 /// says which `aws` output it looks like.
-fn read(text: &str, settings: &Settings) -> Result<ChangeSetPage, LoadError> {
+fn read(text: &str, settings: &Settings) -> Result<ChangeSetPage, FileError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let offset = text.len() - body.len();
     let trimmed = body.trim_start();
@@ -354,7 +355,7 @@ fn read(text: &str, settings: &Settings) -> Result<ChangeSetPage, LoadError> {
     let first = Span::new(at, at + first_line.len().max(1).min(trimmed.len().max(1)));
     if trimmed.is_empty() {
         return Err(
-            LoadError::new("the file is empty, not a change set").with_help(
+            FileError::new("the file is empty, not a change set").with_help(
                 "give the JSON that `aws cloudformation describe-change-set --output json` prints",
             ),
         );
@@ -369,7 +370,7 @@ fn read(text: &str, settings: &Settings) -> Result<ChangeSetPage, LoadError> {
         } else {
             "the file does not start with `{`"
         };
-        return Err(LoadError::at(
+        return Err(FileError::at(
             format!("not JSON: {looks}"),
             first,
             "expected `{`",
@@ -388,7 +389,7 @@ fn read(text: &str, settings: &Settings) -> Result<ChangeSetPage, LoadError> {
 
 /// A change set that holds no complete answer: still being created, deleted, or failed
 /// for a reason other than having no changes.
-fn status_error(page: &ChangeSetPage) -> Option<LoadError> {
+fn status_error(page: &ChangeSetPage) -> Option<FileError> {
     let status = page.status.as_ref()?;
     let reason = page
         .status_reason
@@ -411,7 +412,7 @@ fn status_error(page: &ChangeSetPage) -> Option<LoadError> {
             "create the change set again and describe the new one",
         ),
     };
-    Some(LoadError::at(message, status.span, "cannot be checked").with_help(help))
+    Some(FileError::at(message, status.span, "cannot be checked").with_help(help))
 }
 
 /// The logical IDs of the stacks a change set is nested in, outermost first. Bounded: a
@@ -504,6 +505,7 @@ fn excerpt(text: &str, report: &FileReport) -> crate::source::Excerpt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::data::{ExitStatus, FailOn};
 
     fn input(name: &str, text: &str) -> Input {
         Input {
@@ -523,7 +525,7 @@ mod tests {
     fn a_missing_next_page_is_an_error_naming_the_token() {
         let page = r#"{"ChangeSetId":"arn:aws:cloudformation:us-east-1:1:changeSet/c/1","Status":"CREATE_COMPLETE","ExecutionStatus":"AVAILABLE","NextToken":"tok123","Changes":[]}"#;
         let report = run(vec![input("p1.json", page)], &settings());
-        assert_eq!(report.exit_code(), 2);
+        assert_eq!(report.exit_status(FailOn::Error), ExitStatus::Error);
         let error = &report.files[0].errors[0];
         assert!(
             error
@@ -543,7 +545,7 @@ mod tests {
     fn a_missing_nested_change_set_names_its_id_and_the_command() {
         let page = r#"{"ChangeSetId":"arn:root","Status":"CREATE_COMPLETE","Changes":[{"Type":"Resource","ResourceChange":{"Action":"Modify","LogicalResourceId":"Data","ResourceType":"AWS::CloudFormation::Stack","ChangeSetId":"arn:aws:cloudformation:us-east-1:1:changeSet/nested/2"}}]}"#;
         let report = run(vec![input("root.json", page)], &settings());
-        assert_eq!(report.exit_code(), 2);
+        assert_eq!(report.exit_status(FailOn::Error), ExitStatus::Error);
         let error = &report.files[0].errors[0];
         assert!(error
             .message
@@ -561,7 +563,7 @@ mod tests {
             vec![input("cs.txt", "-----------------\n|DescribeChangeSet|\n")],
             &settings(),
         );
-        assert_eq!(report.exit_code(), 2);
+        assert_eq!(report.exit_status(FailOn::Error), ExitStatus::Error);
         assert!(report.files[0].errors[0].message.contains("table output"));
     }
 }

@@ -4,14 +4,17 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::check::FailOn;
 use crate::load::Limits;
+use crate::report::data::FailOn;
 use crate::report::inventory::InventoryFormat;
 use crate::report::Output;
 
 /// `--version`: the package version, with the git commit and build date when built from a
 /// checkout (`build.rs`).
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("DDB_GUARD_BUILD_INFO"));
+
+/// The config file's name: `check` looks for it, `init` writes it.
+pub const CONFIG_FILE_NAME: &str = "ddb-guard.toml";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -272,7 +275,7 @@ pub enum RuleFormat {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Where to write the file.
-    #[arg(default_value = crate::config::FILE_NAME)]
+    #[arg(default_value = CONFIG_FILE_NAME)]
     pub path: PathBuf,
 }
 

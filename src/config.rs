@@ -21,7 +21,7 @@ use crate::rules::select::{self, Layer};
 use crate::rules::RuleOptions;
 use crate::source::{SourceText, Span};
 
-pub const FILE_NAME: &str = "ddb-guard.toml";
+pub use crate::cli::CONFIG_FILE_NAME as FILE_NAME;
 
 /// The file's keys. Every key is optional; absent keys keep the defaults.
 #[derive(Debug, Default, Deserialize)]

@@ -9,16 +9,16 @@
 //! temp file in the same directory, fsync, rename, permissions kept.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::check::{Report, Settings};
+use crate::check::Settings;
 use crate::discover::{io_reason, Candidate};
 use crate::finding::{Applicability, Change, Edit, Fix, FixValue};
-use crate::load::{self, Document, Format, LoadError, NodeId, NodeKind, ScalarStyle};
+use crate::load::{self, Document, FileError, Format, NodeId, NodeKind, ScalarStyle};
+use crate::report::data::Report;
 use crate::rules;
 use crate::source::{ContentHash, Span};
 use crate::template_file::TemplateFile;
@@ -53,7 +53,7 @@ pub struct FileFix {
     pub path: PathBuf,
     /// The text that was checked, as read from disk.
     pub original: Arc<str>,
-    pub result: Result<Fixed, LoadError>,
+    pub result: Result<Fixed, FileError>,
 }
 
 /// Compute the fixes for every file of `report` that has an allowed fix, in parallel and
@@ -108,9 +108,9 @@ fn read_again(
     path: &Path,
     checked: ContentHash,
     settings: &Settings,
-) -> Result<Arc<str>, LoadError> {
-    let bytes = crate::check::read_file(path, settings.max_file_size)
-        .map_err(|e| LoadError::new(format!("{}; the file was not changed", e.message)))?;
+) -> Result<Arc<str>, FileError> {
+    let bytes = crate::read::file(path, settings.max_file_size)
+        .map_err(|e| FileError::new(format!("{}; the file was not changed", e.message)))?;
     if ContentHash::of(&bytes) != checked {
         return Err(changed_since_checked());
     }
@@ -119,8 +119,8 @@ fn read_again(
         .map_err(|_| changed_since_checked())
 }
 
-fn changed_since_checked() -> LoadError {
-    LoadError::new("the file changed on disk after it was checked; it was not fixed")
+fn changed_since_checked() -> FileError {
+    FileError::new("the file changed on disk after it was checked; it was not fixed")
         .with_help("run `ddb-guard check --fix` again once nothing else writes the file")
 }
 
@@ -137,7 +137,7 @@ pub fn fix_text(
     text: &str,
     settings: &Settings,
     mode: FixMode,
-) -> Result<Fixed, LoadError> {
+) -> Result<Fixed, FileError> {
     let mut current = text.to_string();
     let mut applied = 0;
     for _ in 0..MAX_PASSES {
@@ -165,7 +165,7 @@ pub fn fix_text(
             });
         }
         if has_bare_cr(&current) {
-            return Err(LoadError::new(
+            return Err(FileError::new(
                 "the file has bare CR (classic Mac) line breaks, which the fix engine does not edit; the file was not changed",
             )
             .with_help("convert the line endings to LF or CRLF, then run `ddb-guard check --fix` again"));
@@ -175,7 +175,7 @@ pub fn fix_text(
         applied += chosen.len();
         current = next;
     }
-    Err(LoadError::new(format!(
+    Err(FileError::new(format!(
         "fixes did not converge after {MAX_PASSES} passes; the file was not changed"
     ))
     .with_help("this is a bug in ddb-guard: please report it with the template"))
@@ -189,9 +189,9 @@ pub fn apply_verified(
     doc: &Document,
     fixes: &[&Fix],
     limits: &load::Limits,
-) -> Result<String, LoadError> {
+) -> Result<String, FileError> {
     let next = apply(text, fixes).ok_or_else(|| {
-        LoadError::new(
+        FileError::new(
             "a fix was refused and the file left untouched: its edits overlap or split a character",
         )
         .with_help("this is a bug in ddb-guard: please report it with the template")
@@ -262,9 +262,9 @@ fn verify(
     fixed: &str,
     fixes: &[&Fix],
     limits: &load::Limits,
-) -> Result<(), LoadError> {
+) -> Result<(), FileError> {
     let refuse = |why: String| {
-        LoadError::new(format!(
+        FileError::new(format!(
             "a fix was refused and the file left untouched: {why}"
         ))
         .with_help("this is a bug in ddb-guard: please report it with the template")
@@ -285,7 +285,7 @@ fn verify(
                 .is_ok_and(|lenient| compare_trees(before, &lenient, &changes).is_ok())
     };
     let switch_refusal = || {
-        LoadError::new(
+        FileError::new(
             "a fix was refused and the file left untouched: only the lenient YAML parser reads this file, the fixed text would be read by the strict one, and the two read it differently",
         )
         .with_help("fix the part of the file that strict YAML 1.2 rejects (often a flow collection's continuation line indented less than its key), then run `ddb-guard check --fix` again")
@@ -311,7 +311,7 @@ fn verify(
         Mismatch::Documents => {
             refuse("the fixed text would have another number of YAML documents".into())
         }
-        Mismatch::Differs(span) => LoadError {
+        Mismatch::Differs(span) => FileError {
             span: Some(span),
             label: Some("the fix would change this".to_string()),
             ..refuse("the fixed text would change more than the intended keys".to_string())
@@ -446,12 +446,12 @@ fn matches(doc: &Document, node: NodeId, value: &FixValue) -> bool {
     }
 }
 
-/// Replace `path` by `fixed`, if it still holds `expected`. Atomic: a temp file in the
-/// same directory is written, synced and renamed over the original, with its permissions.
-/// A symbolic link is followed, so the link keeps pointing at the (fixed) target.
-pub fn write(path: &Path, expected: &[u8], fixed: &[u8]) -> Result<(), LoadError> {
+/// Replace `path` by `fixed`, if it still holds `expected`, atomically and with its
+/// permissions ([`atomic_write`](crate::atomic_write)). A symbolic link is followed, so
+/// the link keeps pointing at the (fixed) target.
+pub fn write(path: &Path, expected: &[u8], fixed: &[u8]) -> Result<(), FileError> {
     let io = |what: &str, e: std::io::Error| {
-        LoadError::new(format!(
+        FileError::new(format!(
             "{what}: {}; the file was not changed",
             io_reason(&e)
         ))
@@ -461,27 +461,7 @@ pub fn write(path: &Path, expected: &[u8], fixed: &[u8]) -> Result<(), LoadError
     if current != expected {
         return Err(changed_since_checked());
     }
-    let permissions = std::fs::metadata(&target)
-        .map_err(|e| io("cannot read the file's permissions", e))?
-        .permissions();
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".ddb-guard-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io("cannot create a temporary file next to it", e))?;
-    temp.write_all(fixed)
-        .and_then(|()| temp.as_file().set_permissions(permissions))
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| io("cannot write the temporary file", e))?;
-    temp.persist(&target)
-        .map_err(|e| io("cannot rename the temporary file over it", e.error))?;
-    // The rename is durable only once the directory entry is; not every platform can
-    // sync a directory, and the data is already safe either way.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::atomic_write::write(&target, fixed).map_err(|e| io(e.step, e.source))
 }
 
 /// The unified diff of one file's fix, headed by its path, as ruff prints it.
@@ -499,7 +479,7 @@ mod tests {
 
     /// Fix with the retention rules only (DDB003/DDB004 have unsafe fixes of their own,
     /// tested in tests/guardrails.rs).
-    fn fix(text: &str, name: &str, unsafe_fixes: bool) -> Result<Fixed, LoadError> {
+    fn fix(text: &str, name: &str, unsafe_fixes: bool) -> Result<Fixed, FileError> {
         fix_with(&["DDB001", "DDB002"], text, name, unsafe_fixes)
     }
 
@@ -508,7 +488,7 @@ mod tests {
         text: &str,
         name: &str,
         unsafe_fixes: bool,
-    ) -> Result<Fixed, LoadError> {
+    ) -> Result<Fixed, FileError> {
         let settings = Settings {
             rules: rules.iter().filter_map(|c| rules::find(c)).collect(),
             ..Settings::default()
@@ -686,7 +666,11 @@ mod tests {
             path: path.clone(),
         }];
         let settings = Settings::default();
-        let file = crate::check::check_file(&candidates[0], &settings);
+        let file = crate::check::Checker::new(settings.clone()).check_bytes(
+            "t.yaml",
+            &path,
+            checked.as_bytes(),
+        );
         assert!(file.findings.iter().any(|f| f.fix.is_some()), "{file:?}");
         let report = Report {
             files: vec![file],

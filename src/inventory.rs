@@ -9,11 +9,14 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::check::{self, Settings};
-use crate::discover::{Candidate, Discovery, Prefilter};
-use crate::load::LoadError;
-use crate::model::backup::{self, GuardrailKind};
-use crate::rules::layers::{self, Layers};
+use crate::check::Settings;
+use crate::discover::{Candidate, Discovery};
+use crate::load::FileError;
+use crate::model::backup;
+use crate::prefilter::Prefilter;
+use crate::read;
+use crate::report::data::{GuardrailRow, Inventory, InventoryError, TableRow};
+use crate::rules::layers;
 use crate::rules::{self, ResourceView};
 use crate::source::SourceText;
 use crate::template_file::TemplateFile;
@@ -27,58 +30,6 @@ const GUARDRAIL_NEEDLES: rules::Needles = &[
 
 /// The rules whose proofs are the layers; their needles are the table prefilter.
 pub const LAYER_RULES: &[&str] = &["DDB001", "DDB002", "DDB003", "DDB004", "DDB005"];
-
-#[derive(Clone, Debug, Default)]
-pub struct Inventory {
-    pub tables: Vec<TableRow>,
-    pub guardrails: Vec<GuardrailRow>,
-    pub errors: Vec<InventoryError>,
-    /// Files read (including those the prefilter skipped and those that failed).
-    pub files: usize,
-    /// Files that are templates.
-    pub templates: usize,
-}
-
-impl Inventory {
-    /// 2 when some file could not be read, else 0: an inventory has no findings.
-    pub fn exit_code(&self) -> i32 {
-        if self.errors.is_empty() {
-            0
-        } else {
-            2
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TableRow {
-    pub path: String,
-    pub resource: String,
-    pub resource_type: String,
-    pub layers: Layers,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GuardrailRow {
-    pub path: String,
-    pub resource: String,
-    pub kind: GuardrailKind,
-    pub denies: Vec<&'static str>,
-    /// Set when the guardrail holds only in some cases: which.
-    pub conditional: Option<String>,
-    pub note: Option<String>,
-}
-
-/// A file that could not be read or loaded, with its position resolved (the text is not
-/// kept).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InventoryError {
-    pub path: String,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub message: String,
-    pub help: Option<String>,
-}
 
 struct FileInventory {
     path: String,
@@ -110,7 +61,7 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
         .map(|c| inventory_file(c, &prefilter, settings))
         .collect();
     files.extend(discovery.errors.into_iter().map(|e| FileInventory {
-        errors: vec![error(&e.display, None, LoadError::new(e.message))],
+        errors: vec![error(&e.display, None, FileError::new(e.message))],
         path: e.display,
         template: false,
         tables: Vec::new(),
@@ -136,17 +87,17 @@ fn inventory_file(
     settings: &Settings,
 ) -> FileInventory {
     let display = &candidate.display;
-    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-        || match check::read_candidate(candidate, settings.max_file_size) {
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match read::candidate(candidate, settings.max_file_size) {
             Ok(bytes) => inventory_bytes(display, &candidate.path, &bytes, prefilter, settings),
             Err(e) => failed(display, None, e),
-        },
-    ));
+        }
+    }));
     done.unwrap_or_else(|_| {
         failed(
             display,
             None,
-            LoadError::new("internal error while reading this file").with_help(
+            FileError::new("internal error while reading this file").with_help(
                 "this is a bug in ddb-guard; please report it with the file that triggers it",
             ),
         )
@@ -221,7 +172,7 @@ fn inventory_bytes(
     }
 }
 
-fn failed(path: &str, source: Option<&SourceText>, e: LoadError) -> FileInventory {
+fn failed(path: &str, source: Option<&SourceText>, e: FileError) -> FileInventory {
     FileInventory {
         path: path.to_string(),
         template: false,
@@ -231,7 +182,7 @@ fn failed(path: &str, source: Option<&SourceText>, e: LoadError) -> FileInventor
     }
 }
 
-fn error(path: &str, source: Option<&SourceText>, e: LoadError) -> InventoryError {
+fn error(path: &str, source: Option<&SourceText>, e: FileError) -> InventoryError {
     let position = match (source, e.span) {
         (Some(source), Some(span)) => Some(source.position(span.start)),
         _ => None,

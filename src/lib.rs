@@ -5,22 +5,27 @@
 //! [`discover`] -> [`load`] -> [`model`] -> [`rules`] -> [`report`], run per file by
 //! [`check`]. [`fix`] applies the fixes that rules attach to findings. See ARCHITECTURE.md.
 
-pub mod base;
+pub mod atomic_write;
+pub mod base_revision;
 pub mod baseline;
 #[cfg(test)]
 mod build_info;
 pub mod changeset;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod discover;
+pub mod file_error;
 pub mod finding;
 pub mod fix;
 pub mod git;
 pub mod inventory;
 pub mod load;
 pub mod model;
+pub mod prefilter;
 pub mod progress;
+pub mod read;
 pub mod report;
 pub mod rules;
 pub mod source;

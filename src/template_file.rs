@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::load::{self, Document, Format, Limits, LoadError};
+use crate::load::{self, Document, FileError, Format, Limits};
 use crate::model::policy_file::{self, FilePolicy};
 use crate::model::{Layout, Template};
 
@@ -28,13 +28,13 @@ pub struct TemplateFile<'s> {
 impl<'s> TemplateFile<'s> {
     /// Decode `bytes`, then [`TemplateFile::from_text`]. An error's span indexes `bytes`
     /// (the text, when they are UTF-8; the first invalid byte when they are not).
-    pub fn from_bytes(path: &Path, bytes: &'s [u8], limits: &Limits) -> Result<Self, LoadError> {
+    pub fn from_bytes(path: &Path, bytes: &'s [u8], limits: &Limits) -> Result<Self, FileError> {
         TemplateFile::from_text(path, load::decode(bytes)?, limits)
     }
 
     /// Load `text`, read from `path`: the extension (or the text) picks the format, the
     /// file name the layout.
-    pub fn from_text(path: &Path, text: &'s str, limits: &Limits) -> Result<Self, LoadError> {
+    pub fn from_text(path: &Path, text: &'s str, limits: &Limits) -> Result<Self, FileError> {
         let mut doc = load::load(text, Format::detect(path, text), limits)?;
         let layout = Layout::detect(path);
         // A template's error is reported by `template()`; only a file that is certainly
@@ -56,7 +56,7 @@ impl<'s> TemplateFile<'s> {
     /// The template view, laid out as the path says; for a policy file, one resource per
     /// policy document; `None` when the file is neither (no `Resources` where its layout
     /// keeps them, no policy document).
-    pub fn template(&self) -> Result<Option<Template<'_, 's>>, LoadError> {
+    pub fn template(&self) -> Result<Option<Template<'_, 's>>, FileError> {
         if !self.policies.is_empty() {
             return Ok(Some(Template::for_policies(&self.doc, &self.policies)));
         }

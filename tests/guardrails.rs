@@ -7,7 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{check_json, check_one, ddb_guard, rule_hits};
-use ddb_guard::check::{check_bytes, Settings, Status};
+use ddb_guard::check::{Checker, Settings};
+use ddb_guard::report::data::Status;
 use ddb_guard::rules;
 
 type Hit = (String, u64, u64, String);
@@ -686,13 +687,13 @@ fn update_table_is_off_by_default() {
 }
 
 /// Check `text` with only `codes` enabled, through the library's per-file pipeline.
-fn check_with(codes: &[&str], name: &str, text: &str) -> ddb_guard::check::FileReport {
+fn check_with(codes: &[&str], name: &str, text: &str) -> ddb_guard::report::data::FileReport {
     let settings = Settings {
         rules: codes.iter().filter_map(|c| rules::find(c)).collect(),
         ..Settings::default()
     };
     assert_eq!(settings.rules.len(), codes.len(), "every code is a rule");
-    check_bytes(name, &PathBuf::from(name), text.as_bytes(), &settings)
+    Checker::new(settings).check_bytes(name, &PathBuf::from(name), text.as_bytes())
 }
 
 #[test]

@@ -712,7 +712,7 @@ fn discover(dir: &Path) -> ddb_guard::discover::Discovery {
 }
 
 /// The number of error-severity findings in one file's report.
-fn errors_of(file: &ddb_guard::check::FileReport) -> usize {
+fn errors_of(file: &ddb_guard::report::data::FileReport) -> usize {
     file.findings
         .iter()
         .filter(|f| f.severity == ddb_guard::finding::Severity::Error)
@@ -720,9 +720,9 @@ fn errors_of(file: &ddb_guard::check::FileReport) -> usize {
 }
 
 fn report_for<'r>(
-    report: &'r ddb_guard::check::Report,
+    report: &'r ddb_guard::report::data::Report,
     name: &str,
-) -> &'r ddb_guard::check::FileReport {
+) -> &'r ddb_guard::report::data::FileReport {
     report
         .files
         .iter()
@@ -737,8 +737,11 @@ fn file_deleted_between_walk_and_read_is_an_error() {
     fs::write(&gone, CONTROL).unwrap();
     let found = discover(dir.path());
     fs::remove_file(&gone).unwrap();
-    let report = ddb_guard::check::run(found, &ddb_guard::check::Settings::default());
-    assert_eq!(report.exit_code(), 2);
+    let report = ddb_guard::check::Checker::new(ddb_guard::check::Settings::default()).check(found);
+    assert_eq!(
+        report.exit_status(ddb_guard::report::data::FailOn::Error),
+        ddb_guard::report::data::ExitStatus::Error
+    );
     let file = report_for(&report, "gone.yaml");
     assert_eq!(
         file.errors[0].message,
@@ -756,8 +759,11 @@ fn file_swapped_for_a_fifo_between_walk_and_read_is_an_error_not_a_hang() {
     let found = discover(dir.path());
     fs::remove_file(&swapped).unwrap();
     mkfifo(&swapped);
-    let report = ddb_guard::check::run(found, &ddb_guard::check::Settings::default());
-    assert_eq!(report.exit_code(), 2);
+    let report = ddb_guard::check::Checker::new(ddb_guard::check::Settings::default()).check(found);
+    assert_eq!(
+        report.exit_status(ddb_guard::report::data::FailOn::Error),
+        ddb_guard::report::data::ExitStatus::Error
+    );
     let file = report_for(&report, "swapped.yaml");
     assert!(
         file.errors[0].message.contains("not a regular file"),
@@ -778,8 +784,11 @@ fn file_grown_past_the_limit_between_walk_and_read_is_an_error() {
         max_file_size: 4096,
         ..ddb_guard::check::Settings::default()
     };
-    let report = ddb_guard::check::run(found, &settings);
-    assert_eq!(report.exit_code(), 2);
+    let report = ddb_guard::check::Checker::new(settings).check(found);
+    assert_eq!(
+        report.exit_status(ddb_guard::report::data::FailOn::Error),
+        ddb_guard::report::data::ExitStatus::Error
+    );
     let file = report_for(&report, "grown.yaml");
     assert!(
         file.errors[0].message.contains("4096 byte limit"),

@@ -50,7 +50,7 @@
 //! # The property
 //! For every table (the fragment key for `Fn::ForEach`) and each of DDB001-DDB004:
 //! 1. **Soundness.** If some assignment gives an existing table a value for which the
-//!    rule does not hold, ddb-guard (run in process through `check::check_bytes` with
+//!    rule does not hold, ddb-guard (run in process through `Checker::check_bytes` with
 //!    the default settings) reports that rule for that table, or fails the file (exit 2).
 //! 2. **Precision**, only within this scope: in a YAML rendering, no unsettled spelling
 //!    anywhere and no plain scalar that does not read as its text (`yes`, `True`, `Off`)

@@ -6,11 +6,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use ddb_guard::check::{self, Report, Settings, Summary};
+use ddb_guard::check::{Checker, Settings};
 use ddb_guard::fix::{self, FixMode};
-use ddb_guard::load::{self, Document, Format, Limits, LoadError};
+use ddb_guard::load::{self, Document, FileError, Format, Limits};
 use ddb_guard::model::eval::{MAX_OUTCOMES, MAX_VALUE_LEN};
 use ddb_guard::model::Evaluator;
+use ddb_guard::report::data::{FileReport, Report, Summary};
 use ddb_guard::report::{self, RenderOptions};
 use ddb_guard::source::Span;
 use ddb_guard::template_file::TemplateFile;
@@ -49,7 +50,7 @@ pub fn assert_span(text: &str, span: Span, what: &str) {
     );
 }
 
-pub fn assert_error(text: &str, error: &LoadError) {
+pub fn assert_error(text: &str, error: &FileError) {
     if let Some(span) = error.span {
         assert_span(text, span, "error span");
     }
@@ -80,7 +81,7 @@ pub fn pipeline(bytes: &[u8], name: &str) {
         limits: limits(),
         ..Settings::default()
     };
-    let file = check::check_bytes(name, Path::new(name), bytes, &settings);
+    let file = Checker::new(settings).check_bytes(name, Path::new(name), bytes);
     if file.source.is_some() {
         // The report keeps an excerpt; the text it was cut from is the (lossy) input.
         let text = String::from_utf8_lossy(bytes);
@@ -255,21 +256,22 @@ pub fn fix_roundtrip(bytes: &[u8]) {
     let mode = FixMode {
         unsafe_fixes: bytes.len().is_multiple_of(2),
     };
-    let fixable = |report: &check::FileReport| {
+    let checker = Checker::new(settings.clone());
+    let fixable = |report: &FileReport| {
         report
             .findings
             .iter()
             .filter(|f| f.fix.as_ref().is_some_and(|x| mode.allows(x)))
             .count()
     };
-    let before = check::check_bytes(name, path, bytes, &settings);
+    let before = checker.check_bytes(name, path, bytes);
     if !before.errors.is_empty() || fixable(&before) == 0 {
         return;
     }
     match fix::fix_text(path, text, &settings, mode) {
         Ok(fixed) => {
             assert!(fixed.applied > 0, "a fixable file was fixed by no fix");
-            let after = check::check_bytes(name, path, fixed.text.as_bytes(), &settings);
+            let after = checker.check_bytes(name, path, fixed.text.as_bytes());
             assert!(
                 after.errors.is_empty(),
                 "fixed text does not load: {:?}",

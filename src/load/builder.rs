@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use super::tree::{long_form, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
-use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, KeySet, Limits, LoadError};
+use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, FileError, KeySet, Limits};
 use crate::source::Span;
 
 /// Core-schema tags that CloudFormation does not support.
@@ -73,7 +73,7 @@ impl<'s, 'l> Builder<'s, 'l> {
 
     /// Later documents are loaded too: the model decides whether a stream of several
     /// documents holds a template (an error) or not (Kubernetes manifests).
-    pub fn document_start(&mut self, span: Span) -> Result<(), LoadError> {
+    pub fn document_start(&mut self, span: Span) -> Result<(), FileError> {
         self.documents += 1;
         if self.documents > 1 {
             self.doc.more_documents.push(span);
@@ -81,7 +81,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         Ok(())
     }
 
-    pub fn alias(&mut self, span: Span) -> Result<(), LoadError> {
+    pub fn alias(&mut self, span: Span) -> Result<(), FileError> {
         Err(alias_error(span))
     }
 
@@ -92,7 +92,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         span: Span,
         tag: Option<Box<str>>,
         anchored: bool,
-    ) -> Result<(), LoadError> {
+    ) -> Result<(), FileError> {
         if anchored {
             return Err(anchor_error(span));
         }
@@ -124,7 +124,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         tag: Option<Box<str>>,
         flow: bool,
         anchored: bool,
-    ) -> Result<(), LoadError> {
+    ) -> Result<(), FileError> {
         if anchored {
             return Err(anchor_error(span));
         }
@@ -146,7 +146,7 @@ impl<'s, 'l> Builder<'s, 'l> {
 
     /// Close the innermost collection; `span` is the end event's. A flow collection ends
     /// at its closing bracket, a block collection at its last child.
-    pub fn end(&mut self, span: Span) -> Result<(), LoadError> {
+    pub fn end(&mut self, span: Span) -> Result<(), FileError> {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
@@ -201,7 +201,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         }
     }
 
-    fn push(&mut self, node: Node<'s>) -> Result<NodeId, LoadError> {
+    fn push(&mut self, node: Node<'s>) -> Result<NodeId, FileError> {
         if self.doc.nodes.len() >= self.limits.max_nodes {
             return Err(too_many_nodes(node.span, self.limits));
         }
@@ -209,7 +209,7 @@ impl<'s, 'l> Builder<'s, 'l> {
     }
 
     /// Hand a finished node to the open collection (as a key or a value) or make it the root.
-    fn attach(&mut self, id: NodeId, is_merge: bool) -> Result<(), LoadError> {
+    fn attach(&mut self, id: NodeId, is_merge: bool) -> Result<(), FileError> {
         let Some(frame) = self.stack.last_mut() else {
             if self.doc.more_documents.is_empty() {
                 self.doc.root = Some(id);
@@ -230,12 +230,12 @@ impl<'s, 'l> Builder<'s, 'l> {
         let span = node.span;
         let NodeKind::Scalar(scalar) = &node.kind else {
             return Err(
-                LoadError::at("mapping keys must be plain strings", span, "complex key")
+                FileError::at("mapping keys must be plain strings", span, "complex key")
                     .with_help("CloudFormation keys are strings: replace the `? ...` key"),
             );
         };
         if is_merge {
-            return Err(LoadError::at(
+            return Err(FileError::at(
                 "YAML merge keys (`<<`) are not supported by CloudFormation",
                 span,
                 "merge key",
@@ -252,11 +252,11 @@ impl<'s, 'l> Builder<'s, 'l> {
 
 /// Our tag for a YAML tag given as its handle-resolved text (`!Ref`, `tag:yaml.org,2002:str`):
 /// CloudFormation short forms become long-form names, core tags `!!x`.
-pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Box<str>>, LoadError> {
+pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Box<str>>, FileError> {
     let Some(tag) = tag else { return Ok(None) };
     if let Some(core) = tag.strip_prefix(CORE_PREFIX) {
         if UNSUPPORTED_TAGS.contains(&core) {
-            return Err(LoadError::at(
+            return Err(FileError::at(
                 format!("the `!!{core}` tag is not supported by CloudFormation"),
                 span,
                 "unsupported tag",
@@ -273,8 +273,8 @@ pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Box<str>>, Lo
     }
 }
 
-pub fn alias_error(span: Span) -> LoadError {
-    LoadError::at(
+pub fn alias_error(span: Span) -> FileError {
+    FileError::at(
         "YAML aliases are not supported by CloudFormation",
         span,
         "alias",
@@ -282,8 +282,8 @@ pub fn alias_error(span: Span) -> LoadError {
     .with_help("write the value out in full (CloudFormation rejects aliases at deploy time)")
 }
 
-fn anchor_error(span: Span) -> LoadError {
-    LoadError::at(
+fn anchor_error(span: Span) -> FileError {
+    FileError::at(
         "YAML anchors are not supported by CloudFormation",
         span,
         "anchor",

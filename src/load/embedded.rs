@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::tree::{Document, Node, NodeId, NodeKind, Scalar};
-use super::{json, Limits, LoadError};
+use super::{json, FileError, Limits};
 use crate::source::Span;
 
 /// Load the text of the string node `string` as JSON (URL-decoding it first when
@@ -21,10 +21,10 @@ pub fn graft_json_string(
     string: NodeId,
     url_encoded: bool,
     limits: &Limits,
-) -> Result<NodeId, LoadError> {
+) -> Result<NodeId, FileError> {
     let span = doc.span(string);
     let Some(value) = doc.scalar(string).map(|s| s.text.to_string()) else {
-        return Err(LoadError::at(
+        return Err(FileError::at(
             "expected a string holding a policy document",
             span,
             "not a string",
@@ -33,7 +33,7 @@ pub fn graft_json_string(
     let (mut text, mut offsets) = source_offsets(doc, string, &value);
     if url_encoded {
         let Some((decoded, map)) = percent_decode(&text) else {
-            return Err(LoadError::at(
+            return Err(FileError::at(
                 "the policy document is not valid URL-encoded UTF-8",
                 span,
                 "cannot be decoded",
@@ -47,7 +47,7 @@ pub fn graft_json_string(
         let start = at(s.start);
         Span::new(start, at(s.end).max(start))
     };
-    let inner = json::load(&text, 0, limits).map_err(|e| LoadError {
+    let inner = json::load(&text, 0, limits).map_err(|e| FileError {
         span: Some(e.span.map(remap).unwrap_or(span)),
         labels: e
             .labels
@@ -61,7 +61,7 @@ pub fn graft_json_string(
         ..e
     })?;
     let Some(root) = inner.root else {
-        return Err(LoadError::at(
+        return Err(FileError::at(
             "the string holds no policy document",
             span,
             "empty",

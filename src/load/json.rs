@@ -6,7 +6,7 @@ use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions};
 
 use super::tree::{Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
-use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, KeySet, Limits, LoadError};
+use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, FileError, KeySet, Limits};
 use crate::source::Span;
 
 fn strict() -> ParseOptions {
@@ -24,7 +24,7 @@ fn strict() -> ParseOptions {
     }
 }
 
-pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
+pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, FileError> {
     let parsed =
         jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &strict()).map_err(|e| {
             let r = e.range();
@@ -35,7 +35,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
                 }
                 kind => format!("invalid JSON: {kind}"),
             };
-            LoadError::at(
+            FileError::at(
                 message,
                 error_span(text, base, r.start, r.end),
                 e.kind().to_string(),
@@ -80,7 +80,7 @@ impl<'s> Builder<'s, '_> {
         Span::new(self.base + r.start, self.base + r.end)
     }
 
-    fn push(&mut self, span: Span, kind: NodeKind<'s>) -> Result<NodeId, LoadError> {
+    fn push(&mut self, span: Span, kind: NodeKind<'s>) -> Result<NodeId, FileError> {
         if self.doc.nodes.len() >= self.limits.max_nodes {
             return Err(too_many_nodes(span, self.limits));
         }
@@ -96,7 +96,7 @@ impl<'s> Builder<'s, '_> {
         span: Span,
         text: Cow<'s, str>,
         style: ScalarStyle,
-    ) -> Result<NodeId, LoadError> {
+    ) -> Result<NodeId, FileError> {
         if text.len() > self.limits.max_scalar_len {
             return Err(scalar_too_long(span, self.limits));
         }
@@ -104,7 +104,7 @@ impl<'s> Builder<'s, '_> {
     }
 
     /// Recursion is bounded: jsonc-parser stops at 512 levels and we stop at `max_depth`.
-    fn value(&mut self, value: Value<'s>, depth: usize) -> Result<NodeId, LoadError> {
+    fn value(&mut self, value: Value<'s>, depth: usize) -> Result<NodeId, FileError> {
         match value {
             Value::StringLit(s) => self.scalar(self.span(s.range), s.value, ScalarStyle::Quoted),
             Value::NumberLit(n) => self.scalar(

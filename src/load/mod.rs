@@ -15,7 +15,7 @@ mod yaml_fallback;
 
 use std::path::Path;
 
-use crate::finding::Label;
+pub use crate::file_error::FileError;
 use crate::source::Span;
 pub use tree::{Call, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
 
@@ -69,53 +69,8 @@ impl Format {
     }
 }
 
-/// A file that could not be loaded: what went wrong, where, and what to do.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LoadError {
-    pub message: String,
-    pub span: Option<Span>,
-    /// The label on `span`.
-    pub label: Option<String>,
-    /// Further places worth showing (the first of two duplicate keys).
-    pub labels: Vec<Label>,
-    pub help: Option<String>,
-}
-
-impl LoadError {
-    pub fn new(message: impl Into<String>) -> Self {
-        LoadError {
-            message: message.into(),
-            span: None,
-            label: None,
-            labels: Vec::new(),
-            help: None,
-        }
-    }
-
-    pub fn at(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
-        LoadError {
-            span: Some(span),
-            label: Some(label.into()),
-            ..LoadError::new(message)
-        }
-    }
-
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-
-    pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.labels.push(Label {
-            span,
-            text: text.into(),
-        });
-        self
-    }
-}
-
 /// Parse `text` (the whole file, BOM included) into a spanned tree whose spans index `text`.
-pub fn load<'s>(text: &'s str, format: Format, limits: &Limits) -> Result<Document<'s>, LoadError> {
+pub fn load<'s>(text: &'s str, format: Format, limits: &Limits) -> Result<Document<'s>, FileError> {
     let (body, base) = match text.strip_prefix(BOM) {
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
@@ -131,7 +86,7 @@ pub fn load<'s>(text: &'s str, format: Format, limits: &Limits) -> Result<Docume
 
 /// Parse YAML `text` with the libyaml-safer fallback alone, as `load` does when saphyr
 /// rejects a file: the fix engine reads a fixed text with the parser that read the original.
-pub fn load_lenient_yaml<'s>(text: &'s str, limits: &Limits) -> Result<Document<'s>, LoadError> {
+pub fn load_lenient_yaml<'s>(text: &'s str, limits: &Limits) -> Result<Document<'s>, FileError> {
     let (body, base) = match text.strip_prefix(BOM) {
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
@@ -160,10 +115,10 @@ pub fn quiet_fallback_panics() {
 }
 
 /// Bytes to text, or an error at the first byte that is not UTF-8.
-pub fn decode(bytes: &[u8]) -> Result<&str, LoadError> {
+pub fn decode(bytes: &[u8]) -> Result<&str, FileError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
-        LoadError::at(
+        FileError::at(
             "file is not valid UTF-8",
             Span::new(at, at + e.error_len().unwrap_or(1)),
             "invalid byte here",
@@ -223,8 +178,8 @@ impl<'s> KeySet<'s> {
     }
 }
 
-pub(crate) fn duplicate_key(key: &str, first: Span, second: Span) -> LoadError {
-    LoadError::at(
+pub(crate) fn duplicate_key(key: &str, first: Span, second: Span) -> FileError {
+    FileError::at(
         format!("duplicate mapping key `{key}`"),
         second,
         "defined again here",
@@ -233,8 +188,8 @@ pub(crate) fn duplicate_key(key: &str, first: Span, second: Span) -> LoadError {
     .with_help("CloudFormation keeps only one of them: remove or rename one of the two keys")
 }
 
-pub(crate) fn too_deep(span: Span, limits: &Limits) -> LoadError {
-    LoadError::at(
+pub(crate) fn too_deep(span: Span, limits: &Limits) -> FileError {
+    FileError::at(
         format!("nesting is deeper than {} levels", limits.max_depth),
         span,
         "too deep",
@@ -244,8 +199,8 @@ pub(crate) fn too_deep(span: Span, limits: &Limits) -> LoadError {
     )
 }
 
-pub(crate) fn too_many_nodes(span: Span, limits: &Limits) -> LoadError {
-    LoadError::at(
+pub(crate) fn too_many_nodes(span: Span, limits: &Limits) -> FileError {
+    FileError::at(
         format!("document has more than {} nodes", limits.max_nodes),
         span,
         "limit reached here",
@@ -253,8 +208,8 @@ pub(crate) fn too_many_nodes(span: Span, limits: &Limits) -> LoadError {
     .with_help("if this really is one template, raise the limit with --max-nodes")
 }
 
-pub(crate) fn scalar_too_long(span: Span, limits: &Limits) -> LoadError {
-    LoadError::at(
+pub(crate) fn scalar_too_long(span: Span, limits: &Limits) -> FileError {
+    FileError::at(
         format!("scalar is longer than {} bytes", limits.max_scalar_len),
         span,
         "too long",

@@ -17,10 +17,10 @@ use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as 
 use super::builder::{alias_error, convert_tag, trim_scalar_span, Builder, Collection};
 use super::tree::{Document, ScalarStyle};
 use super::yaml_dialects::{self, Ambiguity};
-use super::{yaml_fallback, Limits, LoadError};
+use super::{yaml_fallback, FileError, Limits};
 use crate::source::Span;
 
-pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
+pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, FileError> {
     match load_saphyr(text, base, limits) {
         // A second opinion; saphyr's error is the one reported if libyaml refuses too.
         Err(Failure::Scan(error)) => load_lenient(text, base, limits).map_err(|_| error),
@@ -41,23 +41,23 @@ pub fn load_lenient<'s>(
     text: &'s str,
     base: usize,
     limits: &Limits,
-) -> Result<Document<'s>, LoadError> {
+) -> Result<Document<'s>, FileError> {
     if !yaml_fallback::can_read(text) {
-        return Err(LoadError::new(
+        return Err(FileError::new(
             "invalid YAML: the lenient parser cannot read a tag followed by a comma",
         ));
     }
     let mut doc = std::panic::catch_unwind(|| yaml_fallback::load(text, base, limits))
-        .unwrap_or_else(|_| Err(LoadError::new("invalid YAML: the lenient parser failed")))?;
+        .unwrap_or_else(|_| Err(FileError::new("invalid YAML: the lenient parser failed")))?;
     doc.lenient = true;
     Ok(doc)
 }
 
 enum Failure {
     /// The parser could not read the text (worth a second opinion).
-    Scan(LoadError),
+    Scan(FileError),
     /// The text was read, and the builder refused it (the fallback would refuse it too).
-    Rejected(LoadError),
+    Rejected(FileError),
 }
 
 /// saphyr's tree, and the first construct in it that YAML 1.1 may read differently.
@@ -142,7 +142,7 @@ fn opens_flow(text: &str, base: usize, span: Span, bracket: char) -> bool {
         .is_some_and(|covered| covered.trim_end().ends_with(bracket))
 }
 
-fn scan_error(e: &ScanError, cursor: &mut ByteCursor) -> LoadError {
+fn scan_error(e: &ScanError, cursor: &mut ByteCursor) -> FileError {
     let at = cursor.byte(e.marker().index());
     if e.info().contains("unknown anchor") {
         // Anchors are rejected before any alias can refer to one, so every alias lands here.
@@ -150,14 +150,14 @@ fn scan_error(e: &ScanError, cursor: &mut ByteCursor) -> LoadError {
     }
     if e.info() == "recursion limit exceeded" {
         // saphyr counts flow levels (`[`, `{`) in a u8.
-        return LoadError::at(
+        return FileError::at(
             "nesting is deeper than the YAML parser's limit of 255 flow levels",
             Span::new(at, at),
             "too deep",
         )
         .with_help("no real template nests this deep; the file is probably generated wrongly");
     }
-    LoadError::at(
+    FileError::at(
         format!("invalid YAML: {}", e.info()),
         Span::new(at, at),
         e.info().to_string(),

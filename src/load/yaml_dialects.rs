@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use super::builder::Builder;
 use super::tree::{Document, NodeId, NodeKind, ScalarStyle};
-use super::LoadError;
+use super::FileError;
 use crate::source::Span;
 
 /// A construct that YAML 1.1 and YAML 1.2 may read differently.
@@ -296,10 +296,10 @@ fn content_indentation(text: &str, start: usize, tagged: bool) -> Option<usize> 
 /// or its error) builds the same tree; otherwise refuse the file at the construct.
 pub fn confirm<'s>(
     strict: Document<'s>,
-    other: Result<Document<'_>, LoadError>,
+    other: Result<Document<'_>, FileError>,
     ambiguity: Ambiguity,
-) -> Result<Document<'s>, LoadError> {
-    let refusal = LoadError::at(
+) -> Result<Document<'s>, FileError> {
+    let refusal = FileError::at(
         "YAML 1.1 and YAML 1.2 parsers read this file differently",
         ambiguity.span,
         ambiguity.label(),
@@ -314,7 +314,7 @@ pub fn confirm<'s>(
             Some(_) => Err(refusal),
         },
         Err(error) => {
-            let refusal = LoadError {
+            let refusal = FileError {
                 message: format!("{} (as YAML 1.1: {})", refusal.message, error.message),
                 ..refusal
             };
@@ -395,7 +395,7 @@ mod tests {
     use super::*;
     use crate::load::{load, load_lenient_yaml, Format, Limits};
 
-    fn refusal(text: &str) -> LoadError {
+    fn refusal(text: &str) -> FileError {
         load(text, Format::Yaml, &Limits::default()).expect_err("refused")
     }
 

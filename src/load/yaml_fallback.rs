@@ -8,7 +8,7 @@ use libyaml_safer::{EventData, MappingStyle, Parser, ScalarStyle as YamlStyle, S
 
 use super::builder::{convert_tag, trim_scalar_span, Builder, Collection};
 use super::tree::{Document, ScalarStyle};
-use super::{Limits, LoadError};
+use super::{FileError, Limits};
 use crate::source::Span;
 
 /// Whether libyaml-safer 0.3 can be given `text` without panicking. It panics ("TODO:
@@ -33,7 +33,7 @@ pub fn can_read(text: &str) -> bool {
     })
 }
 
-pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, LoadError> {
+pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, FileError> {
     let mut parser = Parser::new();
     let mut input = text.as_bytes();
     parser.set_input_string(&mut input);
@@ -42,7 +42,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
     loop {
         let event = parser.parse().map_err(|e| {
             let mark = e.problem_mark().map_or(base, |m| at(m.index));
-            LoadError::at(
+            FileError::at(
                 format!("invalid YAML: {}", e.problem()),
                 Span::new(mark, mark),
                 e.problem(),

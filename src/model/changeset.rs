@@ -9,7 +9,7 @@
 //! that say nothing about what happens to a table. `BeforeContext`/`AfterContext` are
 //! JSON encoded as strings; they are decoded here with the same JSON loader.
 
-use crate::load::{self, Document, Format, Limits, LoadError, NodeId, NodeKind, ScalarStyle};
+use crate::load::{self, Document, FileError, Format, Limits, NodeId, NodeKind, ScalarStyle};
 use crate::source::Span;
 
 /// A value with the span of the node it was read from.
@@ -278,13 +278,13 @@ impl Value {
 }
 
 /// Read one page of `describe-change-set` output from a loaded JSON document.
-pub fn read_page(doc: &Document, limits: &Limits) -> Result<ChangeSetPage, LoadError> {
+pub fn read_page(doc: &Document, limits: &Limits) -> Result<ChangeSetPage, FileError> {
     let Some(root) = doc.root else {
-        return Err(LoadError::new("the file is empty, not a change set").with_help(HELP_DESCRIBE));
+        return Err(FileError::new("the file is empty, not a change set").with_help(HELP_DESCRIBE));
     };
     let r = Reader { doc, limits };
     if doc.map(root).is_none() {
-        return Err(LoadError::at(
+        return Err(FileError::at(
             "not a change set: the top level is not a JSON object",
             doc.span(root),
             "expected the object `describe-change-set` prints",
@@ -301,7 +301,7 @@ pub fn read_page(doc: &Document, limits: &Limits) -> Result<ChangeSetPage, LoadE
         } else {
             "not a change set: the object has no `Changes`, `ChangeSetId` or `ChangeSetName`"
         };
-        return Err(LoadError::at(what, r.key_or_node(root), "top level").with_help(HELP_DESCRIBE));
+        return Err(FileError::at(what, r.key_or_node(root), "top level").with_help(HELP_DESCRIBE));
     }
     let mut changes = Vec::new();
     if let Some(node) = changes_node {
@@ -349,9 +349,9 @@ impl Reader<'_, '_> {
         Span::new(span.start, span.start + 1)
     }
 
-    fn seq(&self, node: NodeId, field: &str) -> Result<&[NodeId], LoadError> {
+    fn seq(&self, node: NodeId, field: &str) -> Result<&[NodeId], FileError> {
         self.doc.seq(node).ok_or_else(|| {
-            LoadError::at(
+            FileError::at(
                 format!("`{field}` must be a list"),
                 self.doc.span(node),
                 "not a list",
@@ -359,10 +359,10 @@ impl Reader<'_, '_> {
         })
     }
 
-    fn map(&self, node: NodeId, field: &str) -> Result<NodeId, LoadError> {
+    fn map(&self, node: NodeId, field: &str) -> Result<NodeId, FileError> {
         match self.doc.map(node) {
             Some(_) => Ok(node),
-            None => Err(LoadError::at(
+            None => Err(FileError::at(
                 format!("`{field}` must be an object"),
                 self.doc.span(node),
                 "not an object",
@@ -370,7 +370,7 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn opt_string(&self, map: NodeId, key: &str) -> Result<Option<Spanned<String>>, LoadError> {
+    fn opt_string(&self, map: NodeId, key: &str) -> Result<Option<Spanned<String>>, FileError> {
         let Some(node) = self.doc.get_value(map, key) else {
             return Ok(None);
         };
@@ -382,7 +382,7 @@ impl Reader<'_, '_> {
                 value: s.text.to_string(),
                 span: self.doc.span(node),
             })),
-            _ => Err(LoadError::at(
+            _ => Err(FileError::at(
                 format!("`{key}` must be a string"),
                 self.doc.span(node),
                 "not a string",
@@ -390,9 +390,9 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn string(&self, map: NodeId, key: &str, what: &str) -> Result<Spanned<String>, LoadError> {
+    fn string(&self, map: NodeId, key: &str, what: &str) -> Result<Spanned<String>, FileError> {
         self.opt_string(map, key)?.ok_or_else(|| {
-            LoadError::at(
+            FileError::at(
                 format!("{what} has no `{key}`"),
                 self.key_or_node(map),
                 format!("`{key}` missing"),
@@ -401,7 +401,7 @@ impl Reader<'_, '_> {
         })
     }
 
-    fn opt_bool(&self, map: NodeId, key: &str) -> Result<Option<bool>, LoadError> {
+    fn opt_bool(&self, map: NodeId, key: &str) -> Result<Option<bool>, FileError> {
         let Some(node) = self.doc.get_value(map, key) else {
             return Ok(None);
         };
@@ -409,7 +409,7 @@ impl Reader<'_, '_> {
             _ if self.doc.is_null(node) => Ok(None),
             Some(s) if s.style == ScalarStyle::Plain && s.text == "true" => Ok(Some(true)),
             Some(s) if s.style == ScalarStyle::Plain && s.text == "false" => Ok(Some(false)),
-            _ => Err(LoadError::at(
+            _ => Err(FileError::at(
                 format!("`{key}` must be true or false"),
                 self.doc.span(node),
                 "not a boolean",
@@ -423,7 +423,7 @@ impl Reader<'_, '_> {
         key: &str,
         parse: fn(&str) -> Option<T>,
         known: impl Iterator<Item = &'static str>,
-    ) -> Result<Option<Spanned<T>>, LoadError> {
+    ) -> Result<Option<Spanned<T>>, FileError> {
         let Some(text) = self.opt_string(map, key)? else {
             return Ok(None);
         };
@@ -436,7 +436,7 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn change(&self, item: NodeId) -> Result<ResourceChange, LoadError> {
+    fn change(&self, item: NodeId) -> Result<ResourceChange, FileError> {
         let item = self.map(item, "Changes[]")?;
         if let Some(kind) = self.opt_string(item, "Type")? {
             if kind.value != "Resource" {
@@ -444,7 +444,7 @@ impl Reader<'_, '_> {
             }
         }
         let Some(node) = self.doc.get_value(item, "ResourceChange") else {
-            return Err(LoadError::at(
+            return Err(FileError::at(
                 "a change has no `ResourceChange`",
                 self.key_or_node(item),
                 "`ResourceChange` missing",
@@ -470,7 +470,7 @@ impl Reader<'_, '_> {
                         span: self.doc.span(*entry),
                     },
                     _ => {
-                        return Err(LoadError::at(
+                        return Err(FileError::at(
                             "`Scope` entries must be strings",
                             self.doc.span(*entry),
                             "not a string",
@@ -521,7 +521,7 @@ impl Reader<'_, '_> {
         })
     }
 
-    fn detail(&self, node: NodeId) -> Result<Detail, LoadError> {
+    fn detail(&self, node: NodeId) -> Result<Detail, FileError> {
         let node = self.map(node, "Details[]")?;
         let target = match self.doc.get_value(node, "Target") {
             Some(t) => {
@@ -582,7 +582,7 @@ impl Reader<'_, '_> {
 
     /// Decode a context string with the JSON loader. A context that does not decode (AWS
     /// truncates large values) is an error: what it hides may be the table's protection.
-    fn context(&self, rc: NodeId, key: &str) -> Result<Option<Context>, LoadError> {
+    fn context(&self, rc: NodeId, key: &str) -> Result<Option<Context>, FileError> {
         let Some(text) = self.opt_string(rc, key)? else {
             return Ok(None);
         };
@@ -591,7 +591,7 @@ impl Reader<'_, '_> {
                 .span
                 .map(|s| format!(" at character {} of the decoded text", text.value[..s.start.min(text.value.len())].chars().count() + 1))
                 .unwrap_or_default();
-            LoadError::at(
+            FileError::at(
                 format!("`{key}` is not valid JSON{at}: {}", e.message),
                 text.span,
                 "cannot decode this string",
@@ -599,14 +599,14 @@ impl Reader<'_, '_> {
             .with_help("the value may be truncated; describe the change set again, or without `--include-property-values`")
         })?;
         let Some(root) = decoded.root else {
-            return Err(LoadError::at(
+            return Err(FileError::at(
                 format!("`{key}` is empty"),
                 text.span,
                 "empty context",
             ));
         };
         if decoded.map(root).is_none() {
-            return Err(LoadError::at(
+            return Err(FileError::at(
                 format!("`{key}` must encode a JSON object"),
                 text.span,
                 "not an object",
@@ -623,9 +623,9 @@ fn unknown_value(
     field: &str,
     text: &Spanned<String>,
     known: impl Iterator<Item = &'static str>,
-) -> LoadError {
+) -> FileError {
     let known: Vec<String> = known.map(|k| format!("`{k}`")).collect();
-    LoadError::at(
+    FileError::at(
         format!(
             "unknown `{field}` value `{}`: ddb-guard cannot tell what it does to a table",
             text.value
@@ -663,7 +663,7 @@ fn owned(doc: &Document, node: NodeId) -> Value {
 mod tests {
     use super::*;
 
-    fn page(text: &str) -> Result<ChangeSetPage, LoadError> {
+    fn page(text: &str) -> Result<ChangeSetPage, FileError> {
         let doc = load::load(text, Format::Json, &Limits::default())?;
         read_page(&doc, &Limits::default())
     }

@@ -12,7 +12,7 @@ pub mod same;
 
 use std::path::Path;
 
-use crate::load::{Document, LoadError, NodeId};
+use crate::load::{Document, FileError, NodeId};
 
 pub use eval::{Assumption, Evaluator, Outcome, Value};
 
@@ -105,7 +105,7 @@ impl<'d, 's> Template<'d, 's> {
     /// the model and the rules. Everything else goes through
     /// [`TemplateFile`](crate::template_file::TemplateFile), which knows the file's layout.
     #[cfg(test)]
-    pub(crate) fn from_document(doc: &'d Document<'s>) -> Result<Option<Self>, LoadError> {
+    pub(crate) fn from_document(doc: &'d Document<'s>) -> Result<Option<Self>, FileError> {
         Template::with_layout(doc, Layout::CloudFormation)
     }
 
@@ -116,13 +116,13 @@ impl<'d, 's> Template<'d, 's> {
     pub(crate) fn with_layout(
         doc: &'d Document<'s>,
         layout: Layout,
-    ) -> Result<Option<Self>, LoadError> {
+    ) -> Result<Option<Self>, FileError> {
         if let Some(second) = doc.more_documents.first() {
             // A stream of several documents (Kubernetes manifests) is not a template, unless
             // one of them looks like one: then checking only the first could miss a table.
             let has_resources = |root: &NodeId| doc.get(*root, "Resources").is_some();
             if doc.root.iter().chain(&doc.more_roots).any(has_resources) {
-                return Err(LoadError::at(
+                return Err(FileError::at(
                     "more than one YAML document in the file",
                     *second,
                     "second document starts here",
@@ -166,7 +166,7 @@ impl<'d, 's> Template<'d, 's> {
             } else if layout == Layout::Serverless && doc.str(node).is_some_and(is_variable) {
                 // `Resources: ${file(tables.yml)}`: that file is checked on its own.
             } else if !doc.is_null(node) {
-                return Err(LoadError::at(
+                return Err(FileError::at(
                     "`Resources` must be a mapping of logical IDs to resources",
                     doc.span(node),
                     "not a mapping",

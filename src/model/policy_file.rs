@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use crate::load::embedded::graft_json_string;
-use crate::load::{Document, Limits, LoadError, Node, NodeId, NodeKind, Scalar, ScalarStyle};
+use crate::load::{Document, FileError, Limits, Node, NodeId, NodeKind, Scalar, ScalarStyle};
 use crate::model::iam::{action_matches, PolicyKind, GUARDED_ACTIONS};
 
 /// One policy document of a policy file.
@@ -51,7 +51,7 @@ pub fn detect(
     doc: &mut Document,
     path: &Path,
     limits: &Limits,
-) -> Result<Option<Vec<FilePolicy>>, LoadError> {
+) -> Result<Option<Vec<FilePolicy>>, FileError> {
     if !doc.more_documents.is_empty() {
         return Ok(None);
     }
@@ -152,7 +152,7 @@ fn authorization_details(
     root: NodeId,
     limits: &Limits,
     found: &mut Vec<(String, NodeId, PolicyKind, bool)>,
-) -> Result<(), LoadError> {
+) -> Result<(), FileError> {
     for (list, name_key, policies_key) in [
         ("UserDetailList", "UserName", "UserPolicyList"),
         ("GroupDetailList", "GroupName", "GroupPolicyList"),
@@ -210,7 +210,7 @@ fn is_false(doc: &Document, map: NodeId, key: &str) -> bool {
 
 /// The document node: the mapping itself, or the document inside a string (JSON, or
 /// URL-encoded JSON as IAM's API returns it).
-fn document_node(doc: &mut Document, node: NodeId, limits: &Limits) -> Result<NodeId, LoadError> {
+fn document_node(doc: &mut Document, node: NodeId, limits: &Limits) -> Result<NodeId, FileError> {
     if doc.map(node).is_some() {
         return Ok(node);
     }
@@ -219,7 +219,7 @@ fn document_node(doc: &mut Document, node: NodeId, limits: &Limits) -> Result<No
             let url_encoded = text.trim_start().starts_with('%');
             graft_json_string(doc, node, url_encoded, limits)
         }
-        None => Err(LoadError::at(
+        None => Err(FileError::at(
             "a policy document must be an object (or a string holding one)",
             doc.span(node),
             "not a policy document",
@@ -249,9 +249,9 @@ fn is_scp_path(path: &Path) -> bool {
 }
 
 /// Check the shape IAM requires wherever it decides a guarded action.
-fn validate(doc: &Document, document: NodeId) -> Result<(), LoadError> {
+fn validate(doc: &Document, document: NodeId) -> Result<(), FileError> {
     let Some(statement) = doc.get_value(document, "Statement") else {
-        return Err(LoadError::at(
+        return Err(FileError::at(
             "a policy document must have a `Statement`",
             doc.span(document),
             "no `Statement`",
@@ -262,7 +262,7 @@ fn validate(doc: &Document, document: NodeId) -> Result<(), LoadError> {
     } else if let Some(list) = doc.seq(statement) {
         list.to_vec()
     } else {
-        return Err(LoadError::at(
+        return Err(FileError::at(
             "`Statement` must be an object or a list of objects",
             doc.span(statement),
             "not an object or a list",
@@ -271,7 +271,7 @@ fn validate(doc: &Document, document: NodeId) -> Result<(), LoadError> {
     };
     for s in statements {
         if doc.map(s).is_none() {
-            return Err(LoadError::at(
+            return Err(FileError::at(
                 "each statement must be an object",
                 doc.span(s),
                 "not an object",
@@ -287,7 +287,7 @@ fn validate(doc: &Document, document: NodeId) -> Result<(), LoadError> {
                         .any(|p| GUARDED_ACTIONS.iter().any(|a| action_matches(p, a)))
                 }
                 Err(at) => {
-                    return Err(LoadError::at(
+                    return Err(FileError::at(
                         format!(
                             "`{}` must be a string or a list of strings",
                             doc.key(&entry)
@@ -304,7 +304,7 @@ fn validate(doc: &Document, document: NodeId) -> Result<(), LoadError> {
         }
         match doc.get_value(s, "Effect") {
             Some(e) if matches!(doc.str(e), Some("Allow" | "Deny")) => {}
-            Some(e) => return Err(LoadError::at(
+            Some(e) => return Err(FileError::at(
                 "`Effect` must be `Allow` or `Deny` (IAM compares case-sensitively)",
                 doc.span(e),
                 "not `Allow` or `Deny`",
@@ -313,7 +313,7 @@ fn validate(doc: &Document, document: NodeId) -> Result<(), LoadError> {
                 "IAM refuses the policy: write `\"Effect\": \"Allow\"` or `\"Effect\": \"Deny\"`",
             )),
             None => {
-                return Err(LoadError::at(
+                return Err(FileError::at(
                     "a statement that names a guarded action must have an `Effect`",
                     doc.span(s),
                     "no `Effect`",
@@ -322,7 +322,7 @@ fn validate(doc: &Document, document: NodeId) -> Result<(), LoadError> {
         }
         if let Some(entry) = doc.get(s, "Resource").or_else(|| doc.get(s, "NotResource")) {
             if let Err(at) = strings(doc, entry.value) {
-                return Err(LoadError::at(
+                return Err(FileError::at(
                     format!(
                         "`{}` must be a string or a list of strings",
                         doc.key(&entry)

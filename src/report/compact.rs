@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use crate::check::Report;
+use crate::report::data::Report;
 use crate::source::Position;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use crate::check::FileReport;
 use crate::finding::{Finding, Suppression};
+use crate::report::data::FileReport;
 
 /// One finding a code host tracks, with its fingerprint.
 pub struct Tracked<'a> {

@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::check::Report;
 use crate::finding::Severity;
+use crate::report::data::Report;
 use crate::source::Position;
 
 /// GitHub refuses a step summary larger than this, and then shows none of it.

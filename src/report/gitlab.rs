@@ -14,8 +14,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::check::Report;
 use crate::finding::Severity;
+use crate::report::data::Report;
 
 /// The `check_name` of a file that could not be checked.
 pub const LOAD_ERROR: &str = "load-error";

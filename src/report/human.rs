@@ -8,9 +8,9 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
 
-use crate::check::{FileReport, Report};
 use crate::finding::{Finding, Label, Severity, Suppression};
-use crate::load::LoadError;
+use crate::load::FileError;
+use crate::report::data::{FileReport, Report};
 use crate::source::{Excerpt, Span};
 
 pub fn render(
@@ -285,7 +285,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
 
 struct ErrorDiagnostic<'a> {
     file: &'a FileReport,
-    error: &'a LoadError,
+    error: &'a FileError,
     source: Option<NamedSource<Excerpt>>,
     location: Option<String>,
 }

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::check::{FileReport, Report};
 use crate::finding::{Finding, Suppression};
+use crate::report::data::{FileReport, Report};
 use crate::source::Excerpt;
 
 #[derive(Serialize)]
@@ -17,7 +17,7 @@ struct JsonReport<'a> {
     /// Findings silenced by a resource's `Metadata.ddb-guard.ignore`, with the reason.
     suppressed: Vec<JsonFinding<'a>>,
     /// `--baseline` entries that match no finding in the files checked.
-    stale_baseline: &'a [crate::baseline::Entry],
+    stale_baseline: &'a [super::data::BaselineEntry],
 }
 
 #[derive(Serialize)]

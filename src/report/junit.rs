@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::check::{FailOn, FileReport, Report, Status};
 use crate::finding::Finding;
+use crate::report::data::{FailOn, FileReport, Report, Status};
 use crate::rules;
 
 /// The `time` of a testsuite or testcase. Strict JUnit schemas require the attribute, but

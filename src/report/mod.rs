@@ -1,11 +1,12 @@
 //! Stage 5: reports. One file per output format; every format renders the same
-//! [`Report`](crate::check::Report). A reporter never inspects templates: it reads
+//! [`Report`](data::Report). A reporter never inspects templates: it reads
 //! findings, errors, spans and, for snippets, the file text.
 //!
 //! One run can write several reports (`--format github --format sarif=results.sarif`):
 //! the templates are parsed once and each [`Output`] renders the same report.
 
 pub mod compact;
+pub mod data;
 pub mod fingerprint;
 pub mod github;
 pub mod gitlab;
@@ -23,9 +24,9 @@ use std::str::FromStr;
 
 use clap::ValueEnum;
 
-use crate::check::{FailOn, FileReport, Report};
 use crate::finding::Severity;
-use crate::load::LoadError;
+use crate::load::FileError;
+use crate::report::data::{FailOn, FileReport, Report};
 use crate::source::{Excerpt, Position, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -183,50 +184,6 @@ pub fn check_outputs(outputs: &[Output]) -> Result<(), String> {
     Ok(())
 }
 
-/// Write `contents` to `path` so that readers never see a half-written report: a temporary
-/// file in the same directory, flushed to disk, then renamed over the target (whose
-/// permissions are kept when it exists).
-pub fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".to_string());
-    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
-    let mut attempt = 0u32;
-    let (tmp_path, mut file) = loop {
-        let tmp_path = dir.join(format!(
-            ".{name}.ddb-guard-{}-{attempt}.tmp",
-            std::process::id()
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp_path)
-        {
-            Ok(file) => break (tmp_path, file),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    };
-    let written = (|| {
-        file.write_all(contents)?;
-        if let Some(permissions) = permissions {
-            file.set_permissions(permissions)?;
-        }
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp_path, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp_path);
-    }
-    written
-}
-
 /// A file's path as code hosts expect it: relative to `cwd` when it lies inside it,
 /// with forward slashes and without `.` segments; `None` for a path outside `cwd`.
 pub fn relative_path(display: &str, cwd: Option<&Path>) -> Option<String> {
@@ -254,7 +211,7 @@ pub(crate) fn range_of(source: Option<&Excerpt>, span: Span) -> Option<(Position
 }
 
 /// The start and end of a load error, when it has a place in a file that was read.
-pub(crate) fn error_range(file: &FileReport, error: &LoadError) -> Option<(Position, Position)> {
+pub(crate) fn error_range(file: &FileReport, error: &FileError) -> Option<(Position, Position)> {
     range_of(file.source.as_ref(), error.span?)
 }
 
@@ -336,20 +293,6 @@ mod tests {
         assert!(check_outputs(&outputs)
             .unwrap_err()
             .contains("two --format options"));
-    }
-
-    #[test]
-    fn atomic_write_replaces_the_file_and_leaves_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("r.sarif");
-        std::fs::write(&target, "old").unwrap();
-        write_file_atomically(&target, b"new").unwrap();
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("r.sarif")]);
     }
 
     #[test]

@@ -15,8 +15,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::check::{FileReport, Report};
 use crate::finding::{Finding, Severity};
+use crate::report::data::{FileReport, Report};
 use crate::rules::{self, doc, Rule};
 use crate::source::{Position, Span};
 

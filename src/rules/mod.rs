@@ -422,8 +422,11 @@ mod registry_tests {
             ..crate::check::Settings::default()
         };
         let text = b"Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n";
-        let report =
-            crate::check::check_bytes("t.yaml", std::path::Path::new("t.yaml"), text, &settings);
+        let report = crate::check::Checker::new(settings).check_bytes(
+            "t.yaml",
+            std::path::Path::new("t.yaml"),
+            text,
+        );
         let mut fired: Vec<&str> = report.findings.iter().map(|f| f.code).collect();
         fired.dedup();
         let marked: Vec<&str> = RULES

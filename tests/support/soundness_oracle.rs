@@ -5,7 +5,7 @@
 //! It shares no code with `ddb_guard::model`: templates are generated as a small tree
 //! ([`Template`]), rendered to YAML and JSON text, and evaluated *concretely* here, one
 //! assignment of parameters, pseudo parameters and YAML readings at a time. ddb-guard is
-//! only run, through `ddb_guard::check::check_bytes`, on the rendered text.
+//! only run, through `ddb_guard::check::Checker::check_bytes`, on the rendered text.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -1842,7 +1842,11 @@ pub fn run_guard(text: &str, format: Format) -> Guard {
         Format::Json => "template.json",
     };
     let settings = ddb_guard::check::Settings::default();
-    let report = ddb_guard::check::check_bytes(name, Path::new(name), text.as_bytes(), &settings);
+    let report = ddb_guard::check::Checker::new(settings).check_bytes(
+        name,
+        Path::new(name),
+        text.as_bytes(),
+    );
     Guard {
         findings: report
             .findings
@@ -1854,7 +1858,8 @@ pub fn run_guard(text: &str, format: Format) -> Guard {
             .first()
             .map(|e| e.message.clone())
             .or_else(|| {
-                (report.status == ddb_guard::check::Status::Failed).then(|| "failed".to_string())
+                (report.status == ddb_guard::report::data::Status::Failed)
+                    .then(|| "failed".to_string())
             }),
     }
 }

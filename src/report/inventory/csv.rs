@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::word;
-use crate::inventory::Inventory;
+use crate::report::data::Inventory;
 
 const HEADER: &[&str] = &[
     "path",

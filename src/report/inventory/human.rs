@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::LAYER_TITLES;
-use crate::inventory::Inventory;
+use crate::report::data::Inventory;
 use crate::rules::layers::LayerState;
 
 const WIDTH: usize = 80;

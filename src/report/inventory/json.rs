@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::inventory::Inventory;
+use crate::report::data::Inventory;
 use crate::report::json::JsonError;
 
 #[derive(Serialize)]

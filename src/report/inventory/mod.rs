@@ -1,5 +1,5 @@
 //! The inventory's formats, one file each; all render the same
-//! [`Inventory`](crate::inventory::Inventory) and none inspects templates.
+//! [`Inventory`](crate::report::data::Inventory) and none inspects templates.
 
 pub mod csv;
 pub mod human;
@@ -8,7 +8,7 @@ pub mod markdown;
 
 use std::io::{self, Write};
 
-use crate::inventory::Inventory;
+use crate::report::data::Inventory;
 use crate::rules::layers::LayerState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -256,7 +256,7 @@ pub fn canonical(path: &Path) -> PathBuf {
 
 /// Without one of these, a file cannot declare a table (the rules' prefilter).
 fn may_hold_tables(bytes: &[u8]) -> bool {
-    discover::may_match(bytes, &[&["dynamodb"], &["simpletable"]])
+    crate::prefilter::may_match(bytes, &[&["dynamodb"], &["simpletable"]])
 }
 
 /// An old file, if it may hold tables; an unreadable one is an error, never a pass.
@@ -279,7 +279,7 @@ fn read_old(path: &Path, read: &ReadLimits, errors: &mut Vec<WalkError>) -> Opti
 
 /// The same read as `check` (never opens a FIFO or device, size limit included).
 fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    crate::check::read_file(path, max).map_err(|e| e.message)
+    crate::read::file(path, max).map_err(|e| e.message)
 }
 
 /// A deleted template whose tables reappear in an added file was moved, not deleted:

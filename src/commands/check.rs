@@ -1,0 +1,338 @@
+//! `ddb-guard check [PATHS]`: discover, check (compared with a base revision under
+//! `--base`), apply the `--baseline`, then report; or hand the report to [`fix`](super::fix)
+//! for `--fix` and `--diff`. `diff OLD NEW` runs the same path with OLD as the base.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use clap::CommandFactory;
+
+use super::{fix, plural, resolve, set_threads, tell, usage_error};
+use crate::atomic_write;
+use crate::base_revision::{self, BaseRevision, ReadLimits};
+use crate::baseline::{self, BaselineError};
+use crate::check::Checker;
+use crate::cli::{CheckArgs, Cli, ColorChoice};
+use crate::config;
+use crate::discover::{self, Candidate, Discovery};
+use crate::finding::Applicability;
+use crate::fix::FixMode;
+use crate::progress::{self, Progress};
+use crate::report::data::{ExitStatus, FailOn, Report};
+use crate::report::{self, github, Destination, Format, Output, RenderOptions};
+
+pub fn run(args: &CheckArgs) -> ExitStatus {
+    run_compared(args, None)
+}
+
+/// Everything a check run needs after its setup: what `--fix` and `--diff` use to read the
+/// files again, re-check them and report.
+pub(crate) struct CheckRun<'a> {
+    pub args: &'a CheckArgs,
+    pub outputs: Vec<Output>,
+    pub fail_on: FailOn,
+    pub checker: Checker,
+    pub base: BaseRevision,
+    /// The `--baseline` (or just written `--write-baseline`) file, with its path keys.
+    pub accepted: Option<(baseline::Baseline, baseline::Keys)>,
+    /// The files walked, kept for `--fix` and `--diff` only: a plain check keeps one list,
+    /// not three (they were a third of peak RSS at corpus x10).
+    pub again: Option<Discovery>,
+}
+
+impl CheckRun<'_> {
+    pub fn mode(&self) -> FixMode {
+        FixMode {
+            unsafe_fixes: self.args.unsafe_fixes,
+        }
+    }
+
+    pub fn candidates(&self) -> &[Candidate] {
+        self.again
+            .as_ref()
+            .map(|d| &d.files[..])
+            .unwrap_or_default()
+    }
+
+    /// Check the walked files again from disk (after `--fix` wrote them), with the same
+    /// base and baseline.
+    pub fn recheck(&mut self) -> Report {
+        let again = self.again.take().unwrap_or_default();
+        let mut report = self.checker.check_against(again, &self.base, None);
+        if let Some((accepted, keys)) = &self.accepted {
+            accepted.apply(&mut report, keys);
+        }
+        report
+    }
+
+    /// Render the report into every requested output; see [`render`].
+    pub fn render(&self, report: &Report) -> (ExitStatus, bool) {
+        render(self.args, &self.outputs, self.fail_on, report)
+    }
+}
+
+/// `check`, or `diff OLD NEW` when `diff` is given.
+pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitStatus {
+    let outputs = outputs(args);
+    set_threads(args.input.threads);
+    let resolved = match resolve(args) {
+        Ok(resolved) => resolved,
+        Err(e) => return usage_error(&e.to_string(), None),
+    };
+    let walk = &resolved.walk;
+    let fail_on = fail_on(args, &resolved);
+    if args.unsafe_fixes && !args.fix && !args.diff {
+        return usage_error("--unsafe-fixes needs --fix or --diff", None);
+    }
+    let checker = Checker::new(resolved.settings);
+    let read = ReadLimits {
+        max_file_size: checker.settings().max_file_size,
+        limits: checker.settings().limits,
+    };
+    let (discovery, base) = match (diff, &args.base) {
+        (Some((old, new)), _) => match base_revision::from_paths(old, new, walk, &read) {
+            Ok((base, discovery)) => (discovery, base),
+            Err(e) => return usage_error(&e.to_string(), e.help()),
+        },
+        (None, Some(rev)) => match base_revision::from_git(rev, &args.paths, walk, &read) {
+            Ok(base) => {
+                for warning in &base.warnings {
+                    let _ = writeln!(std::io::stderr(), "ddb-guard: warning: {warning}");
+                }
+                (discover::discover(&args.paths, walk), base)
+            }
+            Err(e) => return usage_error(&e.to_string(), e.help()),
+        },
+        (None, None) => (
+            discover::discover(&args.paths, walk),
+            BaseRevision::default(),
+        ),
+    };
+    let again = (args.fix || args.diff).then(|| Discovery {
+        files: discovery.files.clone(),
+        errors: discovery.errors.clone(),
+    });
+    let machine_stdout_piped = !std::io::stdout().is_terminal()
+        && outputs
+            .iter()
+            .any(|o| o.destination == Destination::Stdout && o.format != Format::Human);
+    let progress = progress::wanted(
+        discovery.files.len(),
+        std::io::stderr().is_terminal(),
+        progress::in_ci(std::env::var_os("CI").as_deref()),
+        machine_stdout_piped,
+    )
+    .then(|| Progress::start(discovery.files.len()));
+    let mut report =
+        checker.check_against(discovery, &base, progress.as_ref().map(|p| p.counter()));
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let accepted = match accepted_findings(args, &report) {
+        Ok(accepted) => accepted,
+        Err(e) => return usage_error(&e.to_string(), None),
+    };
+    if let Some((accepted, keys)) = &accepted {
+        accepted.apply(&mut report, keys);
+    }
+    let mut run = CheckRun {
+        args,
+        outputs,
+        fail_on,
+        checker,
+        base,
+        accepted,
+        again,
+    };
+    if args.diff {
+        return fix::show_diff(&run, &report);
+    }
+    if args.fix {
+        return fix::apply(&mut run, &report);
+    }
+    let (status, complete) = run.render(&report);
+    let human_on_stdout = run
+        .outputs
+        .iter()
+        .any(|o| o.format == Format::Human && o.destination == Destination::Stdout);
+    if complete && human_on_stdout {
+        hint_fixable(&report);
+    }
+    status
+}
+
+/// Render the report into every requested output (and the GitHub job summary). The
+/// flag says whether all of stdout's report got out (a reader that closed the pipe
+/// wants no more, on stdout or stderr).
+pub(crate) fn render(
+    args: &CheckArgs,
+    outputs: &[Output],
+    fail_on: FailOn,
+    report: &Report,
+) -> (ExitStatus, bool) {
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let options = RenderOptions {
+        color,
+        width: terminal_width(),
+        timing: true,
+        show_suppressed: args.show_suppressed,
+        fail_on,
+    };
+    let mut failed = false;
+    let mut complete = true;
+    for output in outputs {
+        match write_output(output, report, &options) {
+            Ok(true) => {}
+            Ok(false) => complete = false,
+            Err(message) => {
+                tell(&message);
+                failed = true;
+                complete = false;
+            }
+        }
+    }
+    if outputs.iter().any(|o| o.format == Format::Github) {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            let path = std::path::PathBuf::from(path);
+            if let Err(e) = github::append_step_summary(&path, report) {
+                tell(&format!(
+                    "cannot write the job summary to {}: {e}",
+                    path.display()
+                ));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return (ExitStatus::Error, false);
+    }
+    (report.exit_status(fail_on), complete)
+}
+
+/// The `--format` outputs (human on stdout by default); two on one destination are a
+/// usage error, reported by clap (it exits).
+pub(crate) fn outputs(args: &CheckArgs) -> Vec<Output> {
+    let outputs = if args.formats.is_empty() {
+        vec![Output {
+            format: Format::Human,
+            destination: Destination::Stdout,
+        }]
+    } else {
+        args.formats.clone()
+    };
+    if let Err(message) = report::check_outputs(&outputs) {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
+    outputs
+}
+
+/// `--fail-on`: the flag wins over the config file, which wins over the default (`error`).
+pub(crate) fn fail_on(args: &CheckArgs, resolved: &config::Resolved) -> FailOn {
+    match (args.fail_on, resolved.fail_on) {
+        (Some(flag), _) => flag,
+        (None, Some(config::FailOnName::Error)) | (None, None) => FailOn::Error,
+        (None, Some(config::FailOnName::Warning)) => FailOn::Warning,
+        (None, Some(config::FailOnName::Never)) => FailOn::Never,
+    }
+}
+
+/// Render one report to its destination: `Ok(false)` when stdout's reader closed the
+/// pipe early, an error message naming the output that failed.
+fn write_output(output: &Output, report: &Report, options: &RenderOptions) -> Result<bool, String> {
+    match &output.destination {
+        Destination::Stdout => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let written =
+                report::render(output.format, report, options, &mut out).and_then(|()| out.flush());
+            match written {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+                Err(e) => Err(format!("cannot write output: {e}")),
+            }
+        }
+        Destination::File(path) => {
+            // Colour codes do not belong in a file.
+            let options = RenderOptions {
+                color: false,
+                ..*options
+            };
+            let mut bytes = Vec::new();
+            report::render(output.format, report, &options, &mut bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|()| atomic_write::write(path, &bytes).map_err(|e| e.source.to_string()))
+                .map(|()| true)
+                .map_err(|e| {
+                    format!(
+                        "cannot write {} report to {}: {e}",
+                        output.format.name(),
+                        path.display()
+                    )
+                })
+        }
+    }
+}
+
+/// The `--baseline` file, or the one `--write-baseline` has just written from `report`'s
+/// findings, with the keys that match report paths to its entries.
+fn accepted_findings(
+    args: &CheckArgs,
+    report: &Report,
+) -> Result<Option<(baseline::Baseline, baseline::Keys)>, BaselineError> {
+    if let Some(path) = &args.write_baseline {
+        let keys = baseline::Keys::for_file(path);
+        let accepted = baseline::Baseline::from_report(report, &keys);
+        accepted.write(path)?;
+        Ok(Some((accepted, keys)))
+    } else if let Some(path) = &args.baseline {
+        let keys = baseline::Keys::for_file(path);
+        Ok(Some((baseline::Baseline::load(path)?, keys)))
+    } else {
+        Ok(None)
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100)
+}
+
+/// Tell the user, as ruff does, how many findings `--fix` would resolve.
+fn hint_fixable(report: &Report) {
+    let fixes = report
+        .files
+        .iter()
+        .flat_map(|f| &f.findings)
+        .filter_map(|f| f.fix.as_ref());
+    let (mut safe, mut unsafe_only) = (0, 0);
+    for fix in fixes {
+        match fix.applicability {
+            Applicability::Safe => safe += 1,
+            Applicability::Unsafe => unsafe_only += 1,
+        }
+    }
+    if safe > 0 || unsafe_only > 0 {
+        let more = if unsafe_only > 0 {
+            format!(" ({unsafe_only} more with `--fix --unsafe-fixes`)",)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            std::io::stderr(),
+            "{} fixable with `ddb-guard check --fix`{more}",
+            plural(safe, "finding is", "findings are"),
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! `check --fix` and `check --diff`: the fix engine's plans for the checked files,
+//! written (then re-checked from disk and reported) or shown as unified diffs.
+
+use std::io::Write;
+
+use super::check::CheckRun;
+use super::{plural, tell};
+use crate::fix;
+use crate::report::data::{ExitStatus, Report};
+
+/// `--fix`: write every file whose fixes verified, re-check from disk (what the report
+/// shows is what the files now hold), report, and count the fixes on stderr.
+pub(crate) fn apply(run: &mut CheckRun, report: &Report) -> ExitStatus {
+    let plans = fix::plan(report, run.candidates(), run.checker.settings(), run.mode());
+    let mut refused = Vec::new();
+    let (mut fixes, mut files) = (0, 0);
+    for plan in plans {
+        let written = plan.result.and_then(|fixed| {
+            if fixed.applied > 0 {
+                fix::write(&plan.path, plan.original.as_bytes(), fixed.text.as_bytes())?;
+            }
+            Ok(fixed.applied)
+        });
+        match written {
+            Ok(0) => {}
+            Ok(n) => {
+                fixes += n;
+                files += 1;
+            }
+            Err(error) => refused.push((plan.display, error, plan.original)),
+        }
+    }
+    let mut report = run.recheck();
+    for (path, error, text) in refused {
+        report.add_error(&path, error, Some(&text));
+    }
+    let (status, _) = run.render(&report);
+    // Files were written whatever happened to stdout: always say so.
+    let _ = writeln!(
+        std::io::stderr(),
+        "{} applied in {}",
+        plural(fixes, "fix", "fixes"),
+        plural(files, "file", "files")
+    );
+    status
+}
+
+/// `--diff`: the diffs on stdout (ready for `patch -p0`), a count on stderr, and the exit
+/// status of the check itself (under `--fail-on`); a fix that was refused is exit 2.
+pub(crate) fn show_diff(run: &CheckRun, report: &Report) -> ExitStatus {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut fixes, mut files, mut failed) = (0, 0, false);
+    for plan in fix::plan(report, run.candidates(), run.checker.settings(), run.mode()) {
+        match plan.result {
+            Ok(fixed) if fixed.applied > 0 => {
+                fixes += fixed.applied;
+                files += 1;
+                let diff = fix::unified_diff(&plan.display, &plan.original, &fixed.text);
+                if let Err(e) = out.write_all(diff.as_bytes()) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return report.exit_status(run.fail_on);
+                    }
+                    tell(&format!("cannot write output: {e}"));
+                    return ExitStatus::Error;
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                failed = true;
+                tell(&format!("{}: {}", plan.display, error.message));
+            }
+        }
+    }
+    let _ = out.flush();
+    let _ = writeln!(
+        std::io::stderr(),
+        "{} would be applied in {}",
+        plural(fixes, "fix", "fixes"),
+        plural(files, "file", "files")
+    );
+    if failed {
+        return ExitStatus::Error;
+    }
+    report.exit_status(run.fail_on)
+}

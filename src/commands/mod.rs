@@ -1,0 +1,78 @@
+//! One module per command (as ruff keeps `crates/ruff/src/commands/`): each wires the
+//! shared stages (discover, [`TemplateFile`](crate::template_file::TemplateFile),
+//! [`Checker`](crate::check::Checker), reports) and returns an [`ExitStatus`]; `main.rs`
+//! parses the arguments, dispatches to one of them and turns the status into the exit
+//! code. A new command is a new module here and one dispatch line in `main.rs`.
+
+pub mod changeset;
+pub mod check;
+pub mod completions;
+pub mod diff;
+pub mod fix;
+pub mod init;
+pub mod inventory;
+pub mod rule;
+
+use std::io::Write;
+
+use crate::cli::CheckArgs;
+use crate::config::{self, ConfigError};
+use crate::discover;
+use crate::report::data::ExitStatus;
+
+/// An error on stderr. stderr may be closed too; then nothing is left to tell, and the
+/// exit status says it.
+pub(crate) fn tell(message: &str) {
+    let _ = writeln!(std::io::stderr(), "ddb-guard: {message}");
+}
+
+/// Nothing could be done (bad arguments, no repository, unknown revision, a config that
+/// does not load): exit 2.
+pub(crate) fn usage_error(message: &str, help: Option<&str>) -> ExitStatus {
+    let mut stderr = std::io::stderr();
+    let _ = writeln!(stderr, "ddb-guard: error: {message}");
+    if let Some(help) = help {
+        let _ = writeln!(stderr, "  help: {help}");
+    }
+    ExitStatus::Error
+}
+
+/// `text` on stdout; a reader that closed the pipe early is no error.
+pub(crate) fn print(text: &str) -> ExitStatus {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            tell(&format!("cannot write output: {e}"));
+            ExitStatus::Error
+        }
+        _ => ExitStatus::Success,
+    }
+}
+
+/// `--threads`: the size of the global pool, set before any parallel work.
+pub(crate) fn set_threads(threads: Option<u16>) {
+    if let Some(threads) = threads {
+        // Only fails if a global pool exists already, which cannot happen this early.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.into())
+            .build_global();
+    }
+}
+
+/// The config file (found from the current directory, or named) resolved with the flags.
+pub(crate) fn resolve(args: &CheckArgs) -> Result<config::Resolved, ConfigError> {
+    let cwd = std::env::current_dir().map_err(|e| ConfigError {
+        path: None,
+        position: None,
+        message: format!(
+            "cannot read the current directory: {}",
+            discover::io_reason(&e)
+        ),
+    })?;
+    let config = config::locate(args, &cwd)?;
+    config::resolve(args, config.as_ref())
+}
+
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -1,0 +1,362 @@
+//! The prefilter: which files can skip the parse because no enabled rule can fire on
+//! them, and which rules then run on a file that is parsed. It must never change a
+//! result, only save work.
+
+use crate::rules::Rule;
+
+/// The cheap prefilter: can a file with these bytes fire any rule whose needles are
+/// given? A rule's needles are groups of patterns ([`crate::rules::Needles`]); a file that
+/// holds every pattern of no group (ASCII case-insensitive) cannot fire it, unless it holds
+/// a backslash escape that could spell one after decoding (JSON `\u0044`, YAML
+/// double-quoted `\x44`, `\u`, `\U`, or an escaped line break that joins two halves).
+/// It must never change a result, only save the parse.
+///
+/// Build it once per run: it owns the patterns' SIMD searchers. It folds the haystack in
+/// small chunks (`byte | 0x20`, which maps `A-Z` onto `a-z`) and runs one memmem
+/// search per pattern on the folded chunk, which is several times cheaper than verifying
+/// every `d`/`D` of a file by hand. Folding both sides can only add matches (bytes that
+/// differ only in bit 5, such as `@` and `` ` ``), never lose one, so a skipped file is
+/// always a file that no enabled rule can fire on.
+///
+/// The first pass looks for each group's first pattern only (its lead, the rarest by
+/// convention: a resource type), so a file that holds no lead costs what a one-pattern
+/// filter costs; the other patterns of the groups whose lead is present are looked for in
+/// a second pass.
+pub struct Prefilter {
+    /// One searcher per distinct folded pattern.
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    /// Each group as indexes into `finders`, lead first.
+    groups: Vec<Vec<usize>>,
+    /// The distinct leads of the groups.
+    leads: Vec<usize>,
+    /// The longest pattern minus one: how far consecutive chunks overlap.
+    overlap: usize,
+}
+
+/// Chunk size of the folded copy; patterns longer than half of it (none are) are searched
+/// without folding.
+const FOLD_CHUNK: usize = 8 * 1024;
+
+impl Prefilter {
+    /// `groups`: every rule's needle groups, chained. An empty group would keep every file.
+    pub fn new<'n>(groups: impl IntoIterator<Item = &'n [&'n str]>) -> Self {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut index_of = |pattern: &str| {
+            let folded = fold(pattern.as_bytes());
+            match patterns.iter().position(|p| *p == folded) {
+                Some(i) => i,
+                None => {
+                    patterns.push(folded);
+                    patterns.len() - 1
+                }
+            }
+        };
+        let groups: Vec<Vec<usize>> = groups
+            .into_iter()
+            .map(|group| group.iter().map(|p| index_of(p)).collect())
+            .collect();
+        let mut leads: Vec<usize> = groups.iter().filter_map(|g| g.first().copied()).collect();
+        leads.sort_unstable();
+        leads.dedup();
+        let overlap = patterns
+            .iter()
+            .map(|n| n.len().saturating_sub(1))
+            .max()
+            .unwrap_or(0);
+        Prefilter {
+            finders: patterns
+                .iter()
+                .map(|n| memchr::memmem::Finder::new(n).into_owned())
+                .collect(),
+            groups,
+            leads,
+            overlap,
+        }
+    }
+
+    pub fn may_match(&self, bytes: &[u8]) -> bool {
+        self.holds_a_group(bytes) || has_spelling_escape(bytes)
+    }
+
+    fn holds_a_group(&self, bytes: &[u8]) -> bool {
+        if self.groups.iter().any(Vec::is_empty) {
+            return true;
+        }
+        let mut found = vec![false; self.finders.len()];
+        let complete = |found: &[bool]| self.complete(found);
+        if self.search(bytes, &self.leads, &mut found, complete) {
+            return true;
+        }
+        let mut rest: Vec<usize> = self
+            .groups
+            .iter()
+            .filter(|g| found[g[0]])
+            .flat_map(|g| g[1..].iter().copied().filter(|&i| !found[i]))
+            .collect();
+        rest.sort_unstable();
+        rest.dedup();
+        !rest.is_empty() && self.search(bytes, &rest, &mut found, complete)
+    }
+
+    /// Which of the groups given to [`Prefilter::new`] (in that order) the bytes hold, all
+    /// of them when an escape could spell a pattern. One pass over the file for every
+    /// pattern: for a file about to be parsed, which costs far more.
+    pub fn held_groups(&self, bytes: &[u8]) -> Vec<bool> {
+        if has_spelling_escape(bytes) {
+            return vec![true; self.groups.len()];
+        }
+        let mut found = vec![false; self.finders.len()];
+        let every: Vec<usize> = (0..self.finders.len()).collect();
+        self.search(bytes, &every, &mut found, |found| found.iter().all(|&f| f));
+        self.groups
+            .iter()
+            .map(|g| g.iter().all(|&i| found[i]))
+            .collect()
+    }
+
+    fn complete(&self, found: &[bool]) -> bool {
+        self.groups.iter().any(|g| g.iter().all(|&i| found[i]))
+    }
+
+    /// Look for the patterns `which` (marking them in `found`) until `done` says so;
+    /// returns whether it did.
+    fn search(
+        &self,
+        bytes: &[u8],
+        which: &[usize],
+        found: &mut [bool],
+        done: impl Fn(&[bool]) -> bool,
+    ) -> bool {
+        let mark = |haystack: &[u8], found: &mut [bool]| {
+            let mut new = false;
+            for &i in which {
+                if !found[i] && self.finders[i].find(haystack).is_some() {
+                    found[i] = true;
+                    new = true;
+                }
+            }
+            new && done(found)
+        };
+        if self.overlap >= FOLD_CHUNK / 2 {
+            return mark(&fold(bytes), found);
+        }
+        // Not a zeroed stack array: zeroing 8 KiB per file cost more than the search.
+        let mut chunk = Vec::with_capacity(bytes.len().min(FOLD_CHUNK));
+        let mut start = 0;
+        loop {
+            let end = (start + FOLD_CHUNK).min(bytes.len());
+            chunk.clear();
+            chunk.extend(bytes[start..end].iter().map(|b| b | 0x20));
+            if mark(&chunk, found) {
+                return true;
+            }
+            if end == bytes.len() {
+                return false;
+            }
+            start = end - self.overlap;
+        }
+    }
+}
+
+/// One-off form of [`Prefilter::may_match`], for callers that check a single buffer.
+pub fn may_match(bytes: &[u8], groups: &[&[&str]]) -> bool {
+    Prefilter::new(groups.iter().copied()).may_match(bytes)
+}
+
+fn fold(bytes: &[u8]) -> Vec<u8> {
+    bytes.iter().map(|b| b | 0x20).collect()
+}
+
+fn has_spelling_escape(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'\\', bytes)
+        .any(|i| matches!(bytes.get(i + 1), Some(b'u' | b'U' | b'x' | b'\n' | b'\r')))
+}
+
+/// The enabled rules' prefilter: whether a file is parsed at all, and which rules then
+/// run on it (the owners of the needle groups it holds). A rule runs only on a file that holds one of its needle
+/// groups, as its documentation says, even when another rule's needles got the file
+/// parsed.
+pub struct RuleFilter {
+    any: Prefilter,
+    /// The rule that owns each of `any`'s groups, in order.
+    owners: Vec<&'static str>,
+}
+
+impl RuleFilter {
+    /// The prefilter for the enabled `rules`; build it once per run, not per file.
+    pub fn new(rules: &[&Rule]) -> RuleFilter {
+        let owners = rules
+            .iter()
+            .flat_map(|r| r.needles.iter().map(|_| r.code))
+            .collect();
+        RuleFilter {
+            any: Prefilter::new(rules.iter().flat_map(|r| r.needles.iter().copied())),
+            owners,
+        }
+    }
+
+    pub fn may_match(&self, bytes: &[u8]) -> bool {
+        self.any.may_match(bytes)
+    }
+
+    /// The codes of the rules that can fire on these bytes (all, when escapes could spell
+    /// a needle).
+    pub fn rules_for(&self, bytes: &[u8]) -> Vec<&'static str> {
+        let mut codes: Vec<&'static str> = self
+            .any
+            .held_groups(bytes)
+            .into_iter()
+            .zip(&self.owners)
+            .filter(|(held, _)| *held)
+            .map(|(_, code)| *code)
+            .collect();
+        codes.dedup();
+        codes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NEEDLES: &[&[&str]] = &[&["dynamodb"], &["simpletable"]];
+    /// Groups of several patterns, as the IAM rules declare them.
+    const GROUPS: &[&[&str]] = &[&["dynamodb"], &["aws::iam::", "policies", "statement"]];
+
+    #[test]
+    fn prefilter_matches_any_case() {
+        assert!(may_match(b"Type: AWS::DynamoDB::Table", NEEDLES));
+        assert!(may_match(b"Type: AWS::Serverless::SimpleTable", NEEDLES));
+        assert!(may_match(b"arn:aws:DYNAMODB:", NEEDLES));
+        assert!(!may_match(b"Type: AWS::S3::Bucket", NEEDLES));
+    }
+
+    #[test]
+    fn prefilter_keeps_files_with_escapes_that_could_spell_a_table() {
+        assert!(may_match(
+            br#"{"Type": "AWS::Dynamo\u0044B::Table"}"#,
+            NEEDLES
+        ));
+        assert!(may_match(b"Type: \"AWS::Dynamo\\x44B::Table\"", NEEDLES));
+        assert!(may_match(b"Type: \"AWS::Dyna\\\n  moDB::Table\"", NEEDLES));
+        assert!(!may_match(b"Name: \"a\\tb\"", NEEDLES));
+    }
+
+    #[test]
+    fn prefilter_finds_a_needle_that_straddles_two_fold_chunks() {
+        let prefilter = Prefilter::new(NEEDLES.iter().copied());
+        for cut in 1.."dynamodb".len() {
+            let mut text = vec![b' '; FOLD_CHUNK - cut];
+            text.extend_from_slice(b"DynamoDB");
+            text.extend_from_slice(&[b' '; 100]);
+            assert!(prefilter.may_match(&text), "needle cut at {cut}");
+        }
+        let mut long = vec![b'x'; 5 * FOLD_CHUNK];
+        assert!(!prefilter.may_match(&long));
+        long.extend_from_slice(b"SimpleTable");
+        assert!(prefilter.may_match(&long));
+    }
+
+    #[test]
+    fn prefilter_with_no_needles_only_keeps_escapes() {
+        let prefilter = Prefilter::new([]);
+        assert!(!prefilter.may_match(b"AWS::DynamoDB::Table"));
+        assert!(prefilter.may_match(b"\\u0044ynamoDB"));
+    }
+
+    fn naive_contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    }
+
+    proptest::proptest! {
+        /// The prefilter agrees with the definition: some group has every pattern in the
+        /// text, in any case (there are no escapes in this alphabet).
+        #[test]
+        fn groups_agree_with_a_naive_search(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec!["DynamoDB", "aws::IAM::", "Policies", "STATEMENT", "x", "aws::iam:", "polici"]),
+                0..12,
+            ),
+            pad in 0usize..(2 * FOLD_CHUNK),
+        ) {
+            let mut text = vec![b' '; pad];
+            for w in &words {
+                text.extend_from_slice(w.as_bytes());
+                text.push(b' ');
+            }
+            let naive = GROUPS
+                .iter()
+                .any(|g| g.iter().all(|p| naive_contains(&text, p.as_bytes())));
+            let prefilter = Prefilter::new(GROUPS.iter().copied());
+            proptest::prop_assert_eq!(prefilter.may_match(&text), naive);
+            let each: Vec<bool> = GROUPS
+                .iter()
+                .map(|g| g.iter().all(|p| naive_contains(&text, p.as_bytes())))
+                .collect();
+            proptest::prop_assert_eq!(prefilter.held_groups(&text), each);
+        }
+
+        /// Skipping is only sound if every file that holds a needle in any case is kept.
+        #[test]
+        fn prefilter_keeps_every_file_that_holds_a_needle(
+            prefix in proptest::collection::vec(proptest::num::u8::ANY, 0..20_000),
+            suffix in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            upper in proptest::collection::vec(proptest::bool::ANY, 11),
+            which in 0usize..2,
+        ) {
+            let needle: Vec<u8> = NEEDLES[which][0]
+                .bytes()
+                .zip(&upper)
+                .map(|(b, &u)| if u { b.to_ascii_uppercase() } else { b })
+                .collect();
+            let mut text = prefix.clone();
+            text.extend_from_slice(&needle);
+            text.extend_from_slice(&suffix);
+            let prefilter = Prefilter::new(NEEDLES.iter().copied());
+            proptest::prop_assert!(prefilter.may_match(&text));
+            let naive = NEEDLES.iter().any(|g| naive_contains(&prefix, g[0].as_bytes()));
+            proptest::prop_assert!(!naive || prefilter.may_match(&prefix));
+        }
+    }
+
+    #[test]
+    fn a_group_needs_every_pattern_in_any_order() {
+        let prefilter = Prefilter::new(GROUPS.iter().copied());
+        let role = b"Type: AWS::IAM::Role\nAssumeRolePolicyDocument:\n  Statement: []\n";
+        assert!(
+            !prefilter.may_match(role),
+            "no `Policies`: no group complete"
+        );
+        let inline = b"Policies:\n  - PolicyDocument:\n      Statement: []\nType: AWS::IAM::Role\n";
+        assert!(prefilter.may_match(inline), "the lead may come last");
+        assert!(prefilter.may_match(b"Type: AWS::DynamoDB::Table"));
+        assert!(!prefilter.may_match(b"Policies: Statement"));
+    }
+
+    #[test]
+    fn a_group_pattern_far_from_its_lead_is_found_across_chunks() {
+        let prefilter = Prefilter::new(GROUPS.iter().copied());
+        for cut in 1.."statement".len() {
+            let mut text = b"AWS::IAM::Role Policies".to_vec();
+            text.resize(3 * FOLD_CHUNK - cut, b' ');
+            text.extend_from_slice(b"STATEMENT");
+            assert!(prefilter.may_match(&text), "pattern cut at {cut}");
+            text.truncate(text.len() - 1);
+            assert!(!prefilter.may_match(&text), "one byte short at {cut}");
+        }
+    }
+
+    #[test]
+    fn an_empty_group_keeps_every_file() {
+        let empty: &[&str] = &[];
+        assert!(Prefilter::new([empty]).may_match(b"anything"));
+    }
+
+    #[test]
+    fn prefilter_needle_at_end_of_input() {
+        assert!(may_match(b"xx dynamodb", NEEDLES));
+        assert!(!may_match(b"xx dynamod", NEEDLES));
+    }
+}

@@ -1,0 +1,405 @@
+//! The report of a run, as data: what every format renders and what the exit status is
+//! computed from. Reporters import this module, never the checker that fills it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{Finding, Severity, Suppression};
+use crate::load::FileError;
+use crate::model::backup::GuardrailKind;
+use crate::rules::layers::Layers;
+use crate::source::{ContentHash, Excerpt, ExcerptBuilder};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The prefilter proved no enabled rule can fire; not parsed.
+    Skipped,
+    /// Parsed, but not a CloudFormation template (no top-level `Resources`).
+    NotTemplate,
+    Checked {
+        tables: usize,
+    },
+    /// Gone at the head, present at the base (`check --base`, `diff`): its findings point
+    /// into the base text.
+    Deleted,
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub path: String,
+    pub status: Status,
+    /// The findings that count: not suppressed, not in the `--baseline` file.
+    pub findings: Vec<Finding>,
+    /// Findings silenced by a `Metadata.ddb-guard.ignore` entry, with its reason.
+    pub suppressed: Vec<(Finding, Suppression)>,
+    /// Findings recorded in the `--baseline` file (counted, not shown, never failing).
+    pub baselined: Vec<Finding>,
+    pub errors: Vec<FileError>,
+    /// Every (logical ID, rule code) pair that was checked, so that reports listing checks
+    /// (JUnit) show the passing ones too, not only the findings.
+    pub checked: Vec<(String, &'static str)>,
+    /// What the reports need of the text (positions, snippet lines), kept only when there
+    /// is something to show. Never the whole file: see [`excerpt`].
+    pub source: Option<Excerpt>,
+    /// The bytes that were checked, for `--fix` to refuse a file changed since; set for
+    /// files read from disk that have findings.
+    pub checked_bytes: Option<ContentHash>,
+}
+
+impl FileReport {
+    pub(crate) fn new(path: String, status: Status) -> Self {
+        FileReport {
+            path,
+            status,
+            findings: Vec::new(),
+            suppressed: Vec::new(),
+            baselined: Vec::new(),
+            errors: Vec::new(),
+            checked: Vec::new(),
+            source: None,
+            checked_bytes: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub templates: usize,
+    pub tables: usize,
+    pub findings: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub not_templates: usize,
+    pub error_findings: usize,
+    pub warning_findings: usize,
+    /// Findings silenced by suppressions (not in `findings`).
+    pub suppressed: usize,
+    /// Findings recorded in the `--baseline` file (not in `findings`).
+    pub baselined: usize,
+    /// `--baseline` entries that no longer match a finding.
+    pub stale_baseline: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Every file with something to show or count beyond "skipped": files the prefilter
+    /// skipped are only counted in `summary` (`files`, `skipped`), so that memory does not
+    /// grow with the size of the repository, only with what is found in it.
+    pub files: Vec<FileReport>,
+    pub summary: Summary,
+    pub elapsed: Duration,
+    /// Entries of the `--baseline` file that match no finding in the files checked.
+    pub stale_baseline: Vec<BaselineEntry>,
+}
+
+/// One entry of a `--baseline` file, an accepted finding: never a line or a message, so
+/// that editing a template elsewhere or improving a message keeps it matching (see
+/// [`baseline`](crate::baseline)).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineEntry {
+    // Field order is the sort order: grouped by file, then by table.
+    pub path: String,
+    pub resource: String,
+    pub rule: String,
+}
+
+/// How a command ends. Every command returns one, and `main` turns it into the process
+/// exit code: this is the only place the numbers are decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Exit 0: everything was checked and nothing fails the run.
+    Success,
+    /// Exit 1: a finding at or above `--fail-on`.
+    Failure,
+    /// Exit 2: something could not be checked, read, written or understood (bad
+    /// arguments, a file that does not load, a refused fix). Wins over findings.
+    Error,
+}
+
+impl ExitStatus {
+    /// The status of a run that `could_not_check` something or found `failing` findings.
+    pub fn of(could_not_check: bool, failing: bool) -> ExitStatus {
+        if could_not_check {
+            ExitStatus::Error
+        } else if failing {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        }
+    }
+
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status.code())
+    }
+}
+
+/// Which findings make the run fail (exit 1); `--fail-on`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Error-severity findings fail the run.
+    #[default]
+    Error,
+    /// Warnings fail the run too.
+    Warning,
+    /// Findings never fail the run; files that cannot be checked still do (exit 2).
+    Never,
+}
+
+impl FailOn {
+    /// Whether a finding of `severity` fails the run.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity >= Severity::Error,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Never => false,
+        }
+    }
+}
+
+impl Report {
+    /// Recount the summary after findings moved (into the baseline, for instance).
+    pub fn resummarize(&mut self) {
+        self.summary = summarize(&self.files);
+        self.summary.stale_baseline = self.stale_baseline.len();
+    }
+
+    /// [`ExitStatus::Error`] when anything could not be checked (fail closed, whatever
+    /// `fail_on` says), [`ExitStatus::Failure`] when a finding at or above `fail_on`
+    /// exists, else success.
+    pub fn exit_status(&self, fail_on: FailOn) -> ExitStatus {
+        let s = &self.summary;
+        let failing = match fail_on {
+            FailOn::Error => s.error_findings,
+            FailOn::Warning => s.error_findings + s.warning_findings,
+            FailOn::Never => 0,
+        };
+        ExitStatus::of(s.errors > 0, failing > 0)
+    }
+
+    /// Attach an error found after the check (a refused fix) to its file, so that every
+    /// format shows it and the exit code says something could not be done. `text` is the
+    /// text the error's span points into, if it has one.
+    pub fn add_error(&mut self, path: &str, error: FileError, text: Option<&str>) {
+        match self.files.iter_mut().find(|f| f.path == path) {
+            Some(file) => {
+                if let Some(text) = text {
+                    let mut builder = ExcerptBuilder::new(text);
+                    error_spans(&mut builder, &error);
+                    let more = builder.finish();
+                    match &mut file.source {
+                        Some(source) => source.merge(&more),
+                        None => file.source = Some(more),
+                    }
+                }
+                file.errors.push(error)
+            }
+            None => {
+                self.files.push(failed(path.to_string(), error, text));
+                self.files.sort_by(|a, b| a.path.cmp(&b.path));
+            }
+        }
+        self.summary = summarize(&self.files);
+    }
+}
+
+/// The counts over a set of file reports (also for building a [`Report`] in tests).
+pub fn summarize(files: &[FileReport]) -> Summary {
+    let mut s = Summary {
+        files: files.len(),
+        ..Summary::default()
+    };
+    for file in files {
+        match file.status {
+            Status::Skipped => s.skipped += 1,
+            Status::NotTemplate => s.not_templates += 1,
+            Status::Checked { tables } => {
+                s.templates += 1;
+                s.tables += tables;
+            }
+            Status::Deleted | Status::Failed => {}
+        }
+        s.errors += file.errors.len();
+        s.findings += file.findings.len();
+        s.suppressed += file.suppressed.len();
+        s.baselined += file.baselined.len();
+        for f in &file.findings {
+            match f.severity {
+                Severity::Error => s.error_findings += 1,
+                Severity::Warning => s.warning_findings += 1,
+                Severity::Note => {}
+            }
+        }
+    }
+    s
+}
+
+/// A file that could not be checked; `text` is what the error's span points into.
+pub(crate) fn failed(path: String, error: FileError, text: Option<&str>) -> FileReport {
+    let mut report = FileReport {
+        errors: vec![error],
+        ..FileReport::new(path, Status::Failed)
+    };
+    report.source = text.map(|text| excerpt(text, &report));
+    report
+}
+
+/// What the reports of `report` need of `text`: every span a format may place, and the
+/// lines the human report shows around the spans of each diagnostic. Baselining later
+/// only moves findings between lists, so everything it may show is here already.
+pub(crate) fn excerpt(text: &str, report: &FileReport) -> Excerpt {
+    let mut builder = ExcerptBuilder::new(text);
+    for finding in &report.findings {
+        finding_spans(&mut builder, finding, None);
+    }
+    for (finding, suppression) in &report.suppressed {
+        finding_spans(&mut builder, finding, Some(suppression));
+    }
+    for error in &report.errors {
+        error_spans(&mut builder, error);
+    }
+    builder.finish()
+}
+
+fn finding_spans(
+    builder: &mut ExcerptBuilder,
+    finding: &Finding,
+    suppression: Option<&Suppression>,
+) {
+    let spans: Vec<_> = std::iter::once(finding.span)
+        .chain(finding.labels.iter().map(|l| l.span))
+        .chain(suppression.map(|s| s.span))
+        .collect();
+    builder.diagnostic(&spans);
+    for edit in finding.fix.iter().flat_map(|f| &f.edits) {
+        builder.point(edit.span);
+    }
+}
+
+fn error_spans(builder: &mut ExcerptBuilder, error: &FileError) {
+    let labels = error.labels.iter().map(|l| l.span);
+    match error.span {
+        Some(span) => builder.diagnostic(&std::iter::once(span).chain(labels).collect::<Vec<_>>()),
+        None => labels.for_each(|span| builder.point(span)),
+    }
+}
+
+// ------------------------------------------------------------------ inventory
+
+/// What `ddb-guard inventory` found: every table with its layers, the guardrails, and
+/// the files that could not be read.
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub tables: Vec<TableRow>,
+    pub guardrails: Vec<GuardrailRow>,
+    pub errors: Vec<InventoryError>,
+    /// Files read (including those the prefilter skipped and those that failed).
+    pub files: usize,
+    /// Files that are templates.
+    pub templates: usize,
+}
+
+impl Inventory {
+    /// An error when some file could not be read, else success: an inventory has no
+    /// findings.
+    pub fn exit_status(&self) -> ExitStatus {
+        ExitStatus::of(!self.errors.is_empty(), false)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableRow {
+    pub path: String,
+    pub resource: String,
+    pub resource_type: String,
+    pub layers: Layers,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuardrailRow {
+    pub path: String,
+    pub resource: String,
+    pub kind: GuardrailKind,
+    pub denies: Vec<&'static str>,
+    /// Set when the guardrail holds only in some cases: which.
+    pub conditional: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A file that could not be read or loaded, with its position resolved (the text is not
+/// kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(summary: Summary) -> Report {
+        Report {
+            files: Vec::new(),
+            summary,
+            elapsed: Duration::ZERO,
+            stale_baseline: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fail_on_sets_the_lowest_severity_that_fails_the_run() {
+        let warnings = report(Summary {
+            findings: 1,
+            warning_findings: 1,
+            ..Summary::default()
+        });
+        assert_eq!(warnings.exit_status(FailOn::Error), ExitStatus::Success);
+        assert_eq!(warnings.exit_status(FailOn::Warning), ExitStatus::Failure);
+        assert_eq!(warnings.exit_status(FailOn::Never), ExitStatus::Success);
+        let errors = report(Summary {
+            findings: 1,
+            error_findings: 1,
+            ..Summary::default()
+        });
+        assert_eq!(errors.exit_status(FailOn::Error), ExitStatus::Failure);
+        assert_eq!(errors.exit_status(FailOn::Warning), ExitStatus::Failure);
+        assert_eq!(errors.exit_status(FailOn::Never), ExitStatus::Success);
+    }
+
+    #[test]
+    fn fails_agrees_with_the_exit_code_per_severity() {
+        assert!(FailOn::Error.fails(Severity::Error));
+        assert!(!FailOn::Error.fails(Severity::Warning));
+        assert!(FailOn::Warning.fails(Severity::Warning));
+        assert!(!FailOn::Warning.fails(Severity::Note));
+        assert!(!FailOn::Never.fails(Severity::Error));
+    }
+
+    #[test]
+    fn a_file_that_could_not_be_checked_exits_2_whatever_fail_on_says() {
+        let failed = report(Summary {
+            errors: 1,
+            ..Summary::default()
+        });
+        for fail_on in [FailOn::Error, FailOn::Warning, FailOn::Never] {
+            assert_eq!(failed.exit_status(fail_on), ExitStatus::Error);
+        }
+    }
+}
