@@ -16,6 +16,9 @@
 #   INPUT_CONFIG        config file (--config)
 #   INPUT_ARGS          more arguments, separated by spaces
 #   INPUT_INVENTORY     `false` leaves the protection inventory out of the job summary
+#   INPUT_CHANGESET     change-set files or globs; set: `ddb-guard changeset` on them instead
+#                       of `check` on INPUT_PATHS (no base, no inventory). A glob that matches
+#                       nothing is passed as it is, so ddb-guard fails on it (never a pass).
 #   PR_BASE_SHA         github.event.pull_request.base.sha (or merge_group.base_sha)
 #   GITHUB_EVENT_NAME, GITHUB_BASE_REF, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY: from the runner
 set -uo pipefail
@@ -101,7 +104,30 @@ work=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/ddb-guard-action.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 json="$work/report.json"
 
-args=(check --format github --format "json=$json")
+# The deploy-time gate: change sets instead of templates. Globs are expanded here (pathname
+# expansion only: nothing in an input is run), sorted, so pages keep their numbered order.
+changesets=()
+split_words "${INPUT_CHANGESET:-}"
+for w in ${words[@]+"${words[@]}"}; do
+    matches=()
+    if [[ $w == *[\*\?\[]* ]]; then
+        shopt -s nullglob
+        saved_ifs=$IFS
+        IFS= # a path may hold spaces: expand, never split
+        # shellcheck disable=SC2206 # pathname expansion of the glob is the point
+        matches=($w)
+        IFS=$saved_ifs
+        shopt -u nullglob
+    fi
+    if ((${#matches[@]} == 0)); then matches=("$w"); fi
+    changesets+=("${matches[@]}")
+done
+
+if ((${#changesets[@]} > 0)); then
+    args=(changeset --format github --format "json=$json")
+else
+    args=(check --format github --format "json=$json")
+fi
 sarif=${INPUT_SARIF_FILE:-}
 if [[ -n $sarif ]]; then
     mkdir -p "$(dirname "$sarif")"
@@ -109,9 +135,13 @@ if [[ -n $sarif ]]; then
 fi
 if [[ -n ${INPUT_FAIL_ON:-} ]]; then args+=(--fail-on "$INPUT_FAIL_ON"); fi
 if [[ -n ${INPUT_CONFIG:-} ]]; then args+=(--config "$INPUT_CONFIG"); fi
-resolve_base
-if [[ -n $base ]]; then args+=(--base "$base"); fi
-args+=(${extra[@]+"${extra[@]}"} -- "${paths[@]}")
+if ((${#changesets[@]} > 0)); then
+    args+=(${extra[@]+"${extra[@]}"} -- "${changesets[@]}")
+else
+    resolve_base
+    if [[ -n $base ]]; then args+=(--base "$base"); fi
+    args+=(${extra[@]+"${extra[@]}"} -- "${paths[@]}")
+fi
 
 echo "ddb-guard ${args[*]}" >&2
 "$bin" "${args[@]}"
@@ -143,7 +173,7 @@ fi
 
 # The protection inventory of the same paths (every table's layers, the guardrails) goes into
 # the job summary as Markdown. It never changes the step's result: the check decides that.
-if [[ ${INPUT_INVENTORY:-true} != false && -n ${GITHUB_STEP_SUMMARY:-} ]]; then
+if ((${#changesets[@]} == 0)) && [[ ${INPUT_INVENTORY:-true} != false && -n ${GITHUB_STEP_SUMMARY:-} ]]; then
     inventory="$work/inventory.md"
     if "$bin" inventory --format markdown -- "${paths[@]}" >"$inventory" 2>"$work/inventory.err" ||
         [[ -s $inventory ]]; then

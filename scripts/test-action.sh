@@ -67,7 +67,7 @@ for s in runs:
     assert "${{" not in run, f"expression inside run: {run}"
     assert run.startswith('bash "$GITHUB_ACTION_PATH/action/'), run
 inputs = re.findall(r"^  ([a-z-]+):\n    description:", text.split("\noutputs:")[0], re.M)
-assert set(inputs) == {"paths", "fail-on", "sarif-file", "base", "config", "version", "args", "inventory"}, inputs
+assert set(inputs) == {"paths", "fail-on", "sarif-file", "base", "config", "version", "args", "inventory", "changeset"}, inputs
 for name in inputs:
     env = "INPUT_" + name.upper().replace("-", "_")
     assert f"{env}: ${{{{ inputs.{name} }}}}" in text, f"input {name} not passed as {env}"
@@ -428,6 +428,42 @@ EVENT_NAME=pull_request EVENT_PATH="$tmp/pr.json" BASE_REF=main \
 contains "$sdir/stdout" "title=DDB020"
 grep -q '"ruleId": *"DDB020"' "$pr/pr.sarif" || fail "DDB020 is not in the SARIF"
 ok "real check: a pull request that deletes a table's template fails with DDB020"
+
+# ---------------------------------------------------------------------------------------------
+# The changeset input: `ddb-guard changeset` on change-set files and globs, same outputs.
+cs="$tmp/changesets"
+mkdir -p "$cs/out"
+cp "$repo/tests/fixtures/changeset/"*.json "$repo/tests/fixtures/changeset/template.yaml" "$cs/"
+check_step "$cs" DDB_GUARD_BIN="$stub_ddb" INPUT_CHANGESET=$'paged-*.json\n nested-root.json' \
+    INPUT_PATHS=ignored INPUT_SARIF_FILE=cs.sarif INPUT_FAIL_ON=warning INPUT_BASE=main \
+    INPUT_ARGS="--template template.yaml"
+args_are changeset --format github --format "json=$(json_arg)" --format sarif=cs.sarif \
+    --fail-on warning --template template.yaml -- paged-1.json paged-2.json nested-root.json
+ok "run.sh: changeset input expands globs in order and runs changeset (no base, no paths)"
+check_step "$cs" DDB_GUARD_BIN="$stub_ddb" INPUT_CHANGESET='missing-*.json'
+args_are changeset --format github --format "json=$(json_arg)" -- 'missing-*.json'
+ok "run.sh: a changeset glob that matches nothing reaches ddb-guard as it is (fails closed)"
+
+check_step "$cs" DDB_GUARD_BIN="$bin" INPUT_CHANGESET='every-action.json' INPUT_SARIF_FILE=out/cs.sarif \
+    INPUT_ARGS="--template template.yaml"
+[[ $status == 1 ]] || fail "changeset step: exit $status, expected 1: $(cat "$sdir/stderr")"
+contains "$sdir/stdout" "::error file=template.yaml,line="
+contains "$sdir/stdout" "title=DDB030 changeset-table-removed"
+contains "$sdir/summary" "DDB031"
+[[ $(output_of "$sdir/output" findings) == 9 ]] || fail "changeset findings output: $(cat "$sdir/output")"
+[[ $(output_of "$sdir/output" errors) == 0 ]] || fail "changeset errors output"
+[[ $(output_of "$sdir/output" exit-code) == 1 ]] || fail "changeset exit-code output"
+[[ $(output_of "$sdir/output" sarif-file) == out/cs.sarif ]] || fail "changeset sarif-file output"
+grep -q '"ruleId": *"DDB031"' "$cs/out/cs.sarif" || fail "DDB031 is not in the SARIF"
+if grep -q "protection inventory" "$sdir/summary"; then fail "changeset step wrote an inventory"; fi
+ok "real changeset: annotations on the template, job summary, outputs and SARIF (exit 1)"
+
+check_step "$cs" DDB_GUARD_BIN="$bin" INPUT_CHANGESET='paged-1.json' INPUT_SARIF_FILE=""
+[[ $status == 2 ]] || fail "a missing page must exit 2, got $status"
+[[ $(output_of "$sdir/output" errors) == 1 ]] || fail "missing page errors output: $(cat "$sdir/output")"
+check_step "$cs" DDB_GUARD_BIN="$bin" INPUT_CHANGESET='no-changes.json' INPUT_SARIF_FILE=""
+[[ $status == 0 ]] || fail "a change set without changes must pass, got $status"
+ok "real changeset: a missing page fails closed (exit 2); no changes passes"
 
 echo
 echo "$passed passed"

@@ -53,6 +53,12 @@ doc_yaml docs/pre-commit.md 2 >"$tmp/local/.pre-commit-config.yaml"
     exit 1
 }
 "$bin/pre-commit" validate-config "$tmp/local/.pre-commit-config.yaml"
+doc_yaml docs/changeset.md >"$tmp/deploy.yml"
+[[ -s $tmp/deploy.yml ]] || {
+    echo "validate-workflows.sh: docs/changeset.md lost its workflow example" >&2
+    exit 1
+}
+"$bin/check-jsonschema" --builtin-schema vendor.github-workflows "$tmp/deploy.yml"
 doc_yaml docs/gitlab.md >"$tmp/.gitlab-ci.yml"
 [[ -s $tmp/.gitlab-ci.yml ]] || {
     echo "validate-workflows.sh: docs/gitlab.md lost its .gitlab-ci.yml example" >&2
