@@ -26,6 +26,10 @@ use crate::template_file::TemplateFile;
 const GUARDRAIL_NEEDLES: rules::Needles = &[
     &["aws::backup::backupvault"],
     &["aws::organizations::policy"],
+    // Policy files (see `model::policy_file`): a deny is in a `Statement`, or URL-encoded
+    // in a policy version.
+    &["statement"],
+    &["policyversion"],
 ];
 
 /// The rules whose proofs are the layers; their needles are the table prefilter.
@@ -156,6 +160,7 @@ fn inventory_bytes(
                 denies: g.denies,
                 conditional: g.conditional,
                 note: g.note,
+                scope: g.scope,
             })
             .collect();
         Some((tables, guardrails))

@@ -249,3 +249,76 @@ fn the_bundled_policy_example_is_reported_for_the_allow_only() {
         insta::assert_snapshot!("policy_example_check", text);
     });
 }
+
+fn inventory(dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = ddb_guard()
+        .current_dir(dir)
+        .arg("inventory")
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_inventory_lists_policy_file_guardrails_with_their_scope_in_every_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An SCP as describe-policy prints it, and a bare identity policy.
+    write(
+        dir.path(),
+        "org/protect.json",
+        r#"{"Policy": {"PolicySummary": {"Name": "ProtectTables", "Type": "SERVICE_CONTROL_POLICY"}, "Content": "{\"Statement\": [{\"Effect\": \"Deny\", \"Action\": \"dynamodb:DeleteTable\", \"Resource\": \"arn:aws:dynamodb:*:*:table/*\"}]}"}}"#,
+    );
+    write(
+        dir.path(),
+        "iam/keep-backups.json",
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "backup:DeleteRecoveryPoint", "NotResource": "arn:aws:backup:*:*:recovery-point:scratch-*", "Condition": {"StringNotEquals": {"aws:PrincipalTag/role": "dba"}}}}"#,
+    );
+    let (code, json) = inventory(dir.path(), &["--format", "json", "."]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let rows = json["guardrails"].as_array().expect("guardrails");
+    assert_eq!(rows.len(), 2, "{json:#}");
+    let keep = &rows[0];
+    assert_eq!(keep["resource"], "keep-backups");
+    assert_eq!(keep["kind"], "identity-policy");
+    assert_eq!(
+        keep["denies"],
+        serde_json::json!(["backup:DeleteRecoveryPoint"])
+    );
+    assert_eq!(
+        keep["scope"],
+        serde_json::json!(["not arn:aws:backup:*:*:recovery-point:scratch-*"])
+    );
+    assert!(keep["conditional"]
+        .as_str()
+        .is_some_and(|c| c.contains("Condition")));
+    let scp = &rows[1];
+    assert_eq!(scp["resource"], "ProtectTables");
+    assert_eq!(scp["kind"], "scp");
+    assert_eq!(
+        scp["scope"],
+        serde_json::json!(["arn:aws:dynamodb:*:*:table/*"])
+    );
+    for format in ["human", "markdown", "csv"] {
+        let (_, text) = inventory(dir.path(), &["--format", format, "."]);
+        for needle in [
+            "ProtectTables",
+            "keep-backups",
+            "identity-policy",
+            "arn:aws:dynamodb:*:*:table/*",
+        ] {
+            assert!(text.contains(needle), "{format}: {needle}\n{text}");
+        }
+    }
+}
+
+#[test]
+fn the_bundled_policy_example_shows_its_deny_as_a_guardrail() {
+    let (code, text) = inventory(examples(), &["templates-examples/policies"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("policy_example_inventory", text);
+}

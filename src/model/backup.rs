@@ -518,6 +518,9 @@ pub enum GuardrailKind {
     VaultLock,
     /// A backup vault whose `AccessPolicy` denies `backup:DeleteRecoveryPoint`.
     VaultPolicy,
+    /// An identity policy in a policy file that denies deleting tables, backups or
+    /// recovery points to the principals it is attached to.
+    IdentityPolicy,
 }
 
 impl GuardrailKind {
@@ -526,6 +529,7 @@ impl GuardrailKind {
             GuardrailKind::Scp => "scp",
             GuardrailKind::VaultLock => "vault-lock",
             GuardrailKind::VaultPolicy => "vault-policy",
+            GuardrailKind::IdentityPolicy => "identity-policy",
         }
     }
 }
@@ -539,6 +543,9 @@ pub struct Guardrail<'d> {
     pub conditional: Option<String>,
     /// What else a reader should know (a lock in governance mode can be removed).
     pub note: Option<String>,
+    /// The ARNs the denies of a policy apply to, as written (`NotResource` values
+    /// prefixed with `not `); empty for a vault, which applies to its own recovery points.
+    pub scope: Vec<String>,
 }
 
 /// The deletions a service control policy is recognized for (`backup:Delete*` as the
@@ -582,6 +589,12 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
         let Some(exists) = resource_condition(&ev, doc, resource) else {
             continue;
         };
+        if let Some(standalone) = resource.standalone_policy {
+            if standalone.in_effect {
+                out.extend(policy_file_guardrail(template, resource));
+            }
+            continue;
+        }
         let props = doc.get_value(resource.node, "Properties");
         match (resource.type_name, props) {
             (Some("AWS::Backup::BackupVault"), Some(props)) => {
@@ -614,6 +627,7 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
                     continue;
                 }
                 let mut denied = Vec::new();
+                let mut scope = Vec::new();
                 for document in iam::documents(template, resource) {
                     let Some(when) = combine(&exists, &document.when) else {
                         continue;
@@ -623,15 +637,74 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
                     for (action, reason) in denied_actions(&statements, SCP_ACTIONS) {
                         merge(&mut denied, action, reason);
                     }
+                    deny_scope(&statements, &mut scope);
                 }
                 if !denied.is_empty() {
-                    out.push(guardrail(resource, GuardrailKind::Scp, denied));
+                    let mut g = guardrail(resource, GuardrailKind::Scp, denied);
+                    g.scope = scope;
+                    out.push(g);
                 }
             }
             _ => {}
         }
     }
     out
+}
+
+/// A policy file's document that denies deleting tables, backups or recovery points: an
+/// SCP or an identity policy, with the ARNs its denies name.
+fn policy_file_guardrail<'d>(
+    template: &Template<'d, '_>,
+    resource: &Resource<'d>,
+) -> Option<Guardrail<'d>> {
+    let mut denied = Vec::new();
+    let mut scope: Vec<String> = Vec::new();
+    let mut kind = GuardrailKind::IdentityPolicy;
+    for document in iam::documents(template, resource) {
+        if document.kind == PolicyKind::ServiceControl {
+            kind = GuardrailKind::Scp;
+        }
+        let statements = iam::statements(template, resource, &document);
+        for (action, reason) in denied_actions(&statements, SCP_ACTIONS) {
+            merge(&mut denied, action, reason);
+        }
+        deny_scope(&statements, &mut scope);
+    }
+    if denied.is_empty() {
+        return None;
+    }
+    let mut g = guardrail(resource, kind, denied);
+    g.scope = scope;
+    Some(g)
+}
+
+/// The resources (as written; `NotResource` values as `not ...`) of the statements that
+/// deny one of [`SCP_ACTIONS`], added to `scope` once each.
+fn deny_scope(statements: &[Statement], scope: &mut Vec<String>) {
+    for s in statements {
+        let denies_one = s.effect == Effect::Deny
+            && SCP_ACTIONS
+                .iter()
+                .any(|(a, _)| denies_action(&s.actions, a).is_some());
+        if !denies_one {
+            continue;
+        }
+        let written: Vec<String> = match &s.resources {
+            Resources::Resource(items) => {
+                items.iter().map(|r| iam::display_glob(&r.glob)).collect()
+            }
+            Resources::NotResource { items, .. } => items
+                .iter()
+                .map(|r| format!("not {}", iam::display_glob(&r.glob)))
+                .collect(),
+            Resources::Missing => Vec::new(),
+        };
+        for w in written {
+            if !scope.contains(&w) {
+                scope.push(w);
+            }
+        }
+    }
 }
 
 fn vault_lock<'d>(
@@ -668,6 +741,7 @@ fn vault_lock<'d>(
         denies: vec!["backup:DeleteRecoveryPoint"],
         conditional,
         note,
+        scope: Vec::new(),
     })
 }
 
@@ -702,6 +776,7 @@ fn guardrail<'d>(
         denies: denied.iter().map(|(a, _)| *a).collect(),
         conditional: (!conditions.is_empty()).then(|| conditions.join("; ")),
         note: None,
+        scope: Vec::new(),
     }
 }
 

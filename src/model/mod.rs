@@ -45,13 +45,21 @@ pub struct Resource<'d> {
     /// A policy document of a policy file ([`policy_file`]): `node` is the document
     /// itself, `type_name` says which kind (`AWS::Organizations::Policy` for a service
     /// control policy, `AWS::IAM::ManagedPolicy` for an identity policy).
-    pub standalone_policy: bool,
+    pub standalone_policy: Option<Standalone>,
 }
 
 impl Resource<'_> {
     pub fn is_table(&self) -> bool {
         self.type_name.is_some_and(|t| TABLE_TYPES.contains(&t))
     }
+}
+
+/// What a policy file says about one of its documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standalone {
+    /// False for a managed policy version that is not the default one: checked for what
+    /// it grants (it can be made the default), never counted as a guardrail.
+    pub in_effect: bool,
 }
 
 /// Where a file keeps its CloudFormation sections.
@@ -210,7 +218,9 @@ impl<'d, 's> Template<'d, 's> {
                     iam::PolicyKind::Identity => "AWS::IAM::ManagedPolicy",
                 }),
                 loops: Vec::new(),
-                standalone_policy: true,
+                standalone_policy: Some(Standalone {
+                    in_effect: p.in_effect,
+                }),
             })
             .collect();
         Template {
@@ -269,7 +279,7 @@ fn collect_resources<'d>(
                     node: entry.value,
                     type_name: None,
                     loops: loops.clone(),
-                    standalone_policy: false,
+                    standalone_policy: None,
                 });
                 continue;
             };
@@ -290,7 +300,7 @@ fn collect_resources<'d>(
                 .filter(|t| !doc.is_null(*t))
                 .and_then(|t| doc.str(t)),
             loops: loops.clone(),
-            standalone_policy: false,
+            standalone_policy: None,
         });
     }
 }

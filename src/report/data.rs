@@ -337,6 +337,8 @@ pub struct GuardrailRow {
     /// Set when the guardrail holds only in some cases: which.
     pub conditional: Option<String>,
     pub note: Option<String>,
+    /// The ARNs the denies apply to (SCPs, identity policies); empty for vaults.
+    pub scope: Vec<String>,
 }
 
 /// A file that could not be read or loaded, with its position resolved (the text is not

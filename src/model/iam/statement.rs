@@ -70,7 +70,7 @@ pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument
     let Some(type_name) = resource.type_name else {
         return Vec::new();
     };
-    if resource.standalone_policy {
+    if resource.standalone_policy.is_some() {
         let kind = if type_name == "AWS::Organizations::Policy" {
             PolicyKind::ServiceControl
         } else {

@@ -1,6 +1,8 @@
 //! `inventory --format csv`: one row per table (RFC 4180 quoting), layers as `yes`, `no`
-//! or `conditional`, and the conditions in the last column. Guardrails are not tables;
-//! they are in the other formats.
+//! or `conditional`, and the conditions in the last column; then one row per guardrail,
+//! with `guardrail:KIND` as its `resource_type` (`guardrail:scp`,
+//! `guardrail:identity-policy`, ...), empty layer cells, and in the last column what it
+//! denies, on which ARNs, and when it holds only sometimes.
 
 use std::io::{self, Write};
 
@@ -31,6 +33,23 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
             .into_iter()
             .chain(named.iter().map(|(_, state)| word(state).to_string()))
             .chain(std::iter::once(conditions.join("; ")));
+        write_row(out, row)?;
+    }
+    for g in &inventory.guardrails {
+        let mut what = vec![format!("denies {}", g.denies.join(" "))];
+        if !g.scope.is_empty() {
+            what.push(format!("on {}", g.scope.join(" ")));
+        }
+        what.extend(g.conditional.iter().map(|c| format!("conditional: {c}")));
+        what.extend(g.note.iter().map(|n| format!("note: {n}")));
+        let row = [
+            g.path.clone(),
+            g.resource.clone(),
+            format!("guardrail:{}", g.kind.as_str()),
+        ]
+        .into_iter()
+        .chain((0..5).map(|_| String::new()))
+        .chain(std::iter::once(what.join("; ")));
         write_row(out, row)?;
     }
     Ok(())

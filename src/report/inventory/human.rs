@@ -120,7 +120,7 @@ fn guardrails(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     if inventory.guardrails.is_empty() {
         writeln!(
             out,
-            "Guardrails: no vault lock, vault access policy or service control policy found."
+            "Guardrails: no vault lock, vault access policy, service control policy or denying identity policy found."
         )?;
         return Ok(());
     }
@@ -137,6 +137,9 @@ fn guardrails(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         let room = WIDTH.saturating_sub(width(&head)).max(MIN_PATH);
         writeln!(out, "{head}{}", cut_left(&g.path, room))?;
         let mut details = vec![format!("denies {}", g.denies.join(", "))];
+        if !g.scope.is_empty() {
+            details.push(format!("on {}", g.scope.join(", ")));
+        }
         details.extend(g.conditional.iter().map(|c| format!("conditional: {c}")));
         details.extend(g.note.iter().map(|n| format!("note: {n}")));
         for detail in details {

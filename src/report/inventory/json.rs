@@ -39,6 +39,9 @@ struct JsonGuardrail<'a> {
     resource: &'a str,
     kind: &'static str,
     denies: &'a [&'static str],
+    /// The ARNs the denies apply to, as written (`not ...` for `NotResource`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    scope: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     conditional: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,6 +79,7 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
             resource: &g.resource,
             kind: g.kind.as_str(),
             denies: &g.denies,
+            scope: &g.scope,
             conditional: g.conditional.as_deref(),
             note: g.note.as_deref(),
         })

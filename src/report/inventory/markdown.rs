@@ -72,13 +72,14 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     if inventory.guardrails.is_empty() {
         writeln!(
             out,
-            "No vault lock, vault access policy or service control policy found."
+            "No vault lock, vault access policy, service control policy or denying identity policy found."
         )?;
     } else {
-        writeln!(out, "| Template | Resource | Kind | Denies | Notes |")?;
-        writeln!(out, "|---|---|---|---|---|")?;
+        writeln!(out, "| File | Resource | Kind | Denies | On | Notes |")?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
         for g in &inventory.guardrails {
             let denies: Vec<String> = g.denies.iter().map(|a| format!("`{a}`")).collect();
+            let scope: Vec<String> = g.scope.iter().map(|r| code(r)).collect();
             let notes: Vec<String> = g
                 .conditional
                 .iter()
@@ -87,11 +88,12 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
                 .collect();
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 code(&g.path),
                 code(&g.resource),
                 g.kind.as_str(),
                 denies.join(", "),
+                scope.join(", "),
                 notes.join("; ")
             )?;
         }
