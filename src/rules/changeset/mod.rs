@@ -289,6 +289,28 @@ mod tests {
     }
 
     #[test]
+    fn a_replica_list_change_is_not_a_protection_change() {
+        let cs = set(
+            "arn:a",
+            &[
+                r#"{"Action":"Modify","LogicalResourceId":"G","ResourceType":"AWS::DynamoDB::GlobalTable","Replacement":"False","Scope":["Properties"],"Details":[{"Target":{"Attribute":"Properties","Name":"Replicas","RequiresRecreation":"Never"}}]}"#,
+            ],
+        );
+        let (findings, _) = gate(&[&cs]);
+        let codes: Vec<&str> = findings.iter().map(|f| f.0).collect();
+        assert_eq!(codes, vec!["DDB035"], "{findings:?}");
+        let replica_flag = set(
+            "arn:a",
+            &[
+                r#"{"Action":"Modify","LogicalResourceId":"G","ResourceType":"AWS::DynamoDB::GlobalTable","Replacement":"False","Scope":["Properties"],"Details":[{"Target":{"Attribute":"Properties","Name":"Replicas","Path":"/Properties/Replicas/0/DeletionProtectionEnabled","BeforeValue":"true","AfterValue":"false"}}]}"#,
+            ],
+        );
+        let (findings, _) = gate(&[&replica_flag]);
+        let codes: Vec<&str> = findings.iter().map(|f| f.0).collect();
+        assert_eq!(codes, vec!["DDB034"], "{findings:?}");
+    }
+
+    #[test]
     fn unknown_values_of_every_checked_enum_fail_closed() {
         for (field, json) in [
             ("Replacement", r#""Replacement":"Maybe""#),

@@ -149,18 +149,20 @@ fn from_contexts(
     out
 }
 
-/// From `Details` alone: a detail on the flag (or on the whole replica list of a global
-/// table) whose values go from on to off, or that holds no values at all.
+/// From `Details` alone: a detail on the flag whose values go from on to off, or that
+/// holds no values at all.
 fn from_details(change: &ResourceChange, flag: &Flag) -> Vec<String> {
     let mut out = Vec::new();
     let leaf = flag.path[flag.path.len() - 1];
     for detail in &change.details {
         let t = &detail.target;
         let names = [t.name.as_deref(), t.path.as_deref()];
+        // The flag itself, on the table or on a replica (`/Properties/Replicas/0/...`); a
+        // change to the replica list as a whole is DDB035's (and is read from contexts).
         let about = names
             .iter()
             .flatten()
-            .any(|n| flag.path.iter().any(|p| n.contains(p)) || n.contains("Replicas"));
+            .any(|n| flag.path.iter().any(|p| n.contains(p)));
         if !about {
             continue;
         }
@@ -169,11 +171,7 @@ fn from_details(change: &ResourceChange, flag: &Flag) -> Vec<String> {
             (Some(Some(true)), Some(Some(false) | None)) => {
                 out.push(format!("{} is turned off", flag.name));
             }
-            (None, None)
-                if detail.target.path.as_deref().is_none_or(|p| {
-                    !p.contains("Replicas") || flag.path.iter().any(|f| p.contains(f))
-                }) =>
-            {
+            (None, None) => {
                 out.push(format!("{} changes and the change set holds no values, so it may be turned off (describe it with `--include-property-values`)", flag.name));
             }
             _ => {}

@@ -63,8 +63,12 @@ fn check(view: &PageView) -> Vec<Finding> {
         (
             status.span,
             format!(
-                "{name} holds no changes (CloudFormation: \"{}\"): nothing to deploy",
-                page.status_reason.as_deref().unwrap_or("")
+                "{name} holds no changes (CloudFormation: \"{}\"): nothing to deploy{}",
+                page.status_reason.as_deref().unwrap_or(""),
+                page.execution_status
+                    .as_ref()
+                    .map(|e| format!(" (`ExecutionStatus: {}`)", e.value.as_str()))
+                    .unwrap_or_default()
             ),
             "no changes",
         )
