@@ -16,8 +16,9 @@ use crate::finding::{Finding, TemplateLocation};
 use crate::load::{self, FileError, Format};
 use crate::model::changeset::{self, ChangeSetPage, ResourceChange, Status as SetStatus};
 use crate::report::data::{summarize, FileReport, Report, Status};
+use crate::report::excerpt::ExcerptBuilder;
 use crate::rules::changeset::{changeset_rules, check_page, ChangeSetRule, PageView};
-use crate::source::{ExcerptBuilder, LineIndex, Span};
+use crate::source::{LineIndex, Span};
 use crate::template_file::TemplateFile;
 
 /// One input: its name in reports, and its bytes (or why they could not be read).
@@ -482,7 +483,7 @@ fn shell_word(s: &str) -> String {
 
 /// What the reports need of `text`: the spans of the findings and errors and the lines
 /// around them.
-fn excerpt(text: &str, report: &FileReport) -> crate::source::Excerpt {
+fn excerpt(text: &str, report: &FileReport) -> crate::report::excerpt::Excerpt {
     let mut builder = ExcerptBuilder::new(text);
     for finding in &report.findings {
         let spans: Vec<Span> = std::iter::once(finding.span)

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::finding::{Finding, Severity, Suppression};
 use crate::load::FileError;
 use crate::model::backup::GuardrailKind;
+use crate::report::excerpt::{Excerpt, ExcerptBuilder};
 use crate::rules::layers::Layers;
-use crate::source::{ContentHash, Excerpt, ExcerptBuilder};
+use crate::source::ContentHash;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {

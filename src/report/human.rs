@@ -11,7 +11,8 @@ use miette::{
 use crate::finding::{Finding, Label, Severity, Suppression};
 use crate::load::FileError;
 use crate::report::data::{FileReport, Report};
-use crate::source::{Excerpt, Span};
+use crate::report::excerpt::Excerpt;
+use crate::source::Span;
 
 pub fn render(
     report: &Report,
@@ -33,7 +34,7 @@ pub fn render(
             .map(|s| NamedSource::new(file.path.clone(), s.clone()));
         // A snippet whose lines are huge (a minified template on one line) would print the
         // whole line for every finding: output quadratic in the file. Those findings show
-        // their position instead (`source::fits_in_snippet`, decided when the excerpt was
+        // their position instead (`excerpt::fits_in_snippet`, decided when the excerpt was
         // cut, since the excerpt keeps no such lines).
         let snippet = |spans: &mut dyn Iterator<Item = Span>| {
             let excerpt = file.source.as_ref();

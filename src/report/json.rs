@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Suppression};
 use crate::report::data::{FileReport, Report};
-use crate::source::Excerpt;
+use crate::report::excerpt::Excerpt;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {

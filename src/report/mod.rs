@@ -7,6 +7,7 @@
 
 pub mod compact;
 pub mod data;
+pub mod excerpt;
 pub mod fingerprint;
 pub mod github;
 pub mod gitlab;
@@ -27,7 +28,8 @@ use clap::ValueEnum;
 use crate::finding::Severity;
 use crate::load::FileError;
 use crate::report::data::{FailOn, FileReport, Report};
-use crate::source::{Excerpt, Position, Span};
+use crate::report::excerpt::Excerpt;
+use crate::source::{Position, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Format {
