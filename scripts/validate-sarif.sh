@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Validates ddb-guard's SARIF the way GitHub code scanning will read it: Microsoft's SARIF
 # Multitool checks the SARIF 2.1.0 schema and the SARIF spec rules, plus GitHub's own
-# ingestion rules (`--rule-kind "Gh;Sarif"`). Runs on the SARIF of templates-examples/ and
-# of tests/fixtures/reports/ (a file that cannot be parsed: tool execution notifications).
+# ingestion rules (`--rule-kind "Gh;Sarif"`). Runs on the SARIF of templates-examples/, of
+# tests/fixtures/reports/ (a file that cannot be parsed: tool execution notifications) and of
+# `ddb-guard changeset --template` on tests/fixtures/changeset/.
 # Fails on any error-level validation result.
 #
 # The Multitool comes from npm (pinned), installed idempotently under target/ci-tools/
@@ -44,11 +45,19 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 status=0
-for input in templates-examples tests/fixtures/reports; do
+for input in templates-examples tests/fixtures/reports tests/fixtures/changeset; do
     name=$(basename "$input")
     sarif="$work/$name.sarif"
     set +e
-    "$ddb_guard" check "$input" --format "sarif=$sarif"
+    case $input in
+    # The deploy-time gate, with --template: the template's key is the primary location
+    # and the change set's ResourceChange a related one.
+    */changeset)
+        "$ddb_guard" changeset "$input/every-action.json" "$input/nested-root.json" \
+            "$input/nested-data.json" --template "$input/template.yaml" --format "sarif=$sarif"
+        ;;
+    *) "$ddb_guard" check "$input" --format "sarif=$sarif" ;;
+    esac
     code=$?
     set -e
     # 1 (findings) and 2 (a file that cannot be parsed) are expected; anything else is not.
