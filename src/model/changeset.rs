@@ -589,7 +589,8 @@ impl Reader<'_, '_> {
         let decoded = load::load(&text.value, Format::Json, self.limits).map_err(|e| {
             let at = e
                 .span
-                .map(|s| format!(" at character {} of the decoded text", text.value[..s.start.min(text.value.len())].chars().count() + 1))
+                .and_then(|s| text.value.get(..s.start))
+                .map(|before| format!(" at character {} of the decoded text", before.chars().count() + 1))
                 .unwrap_or_default();
             FileError::at(
                 format!("`{key}` is not valid JSON{at}: {}", e.message),
