@@ -1,4 +1,5 @@
-//! Command-line arguments (clap derive). Parsing only; `main.rs` wires the stages.
+//! Command-line arguments (clap derive). Parsing only; the modules under
+//! [`commands`](crate::commands) wire the stages.
 
 use std::path::PathBuf;
 

@@ -2,8 +2,10 @@
 //! retained on stack deletion and on replacement.
 //!
 //! One straight pipeline, one module per stage:
-//! [`discover`] -> [`load`] -> [`model`] -> [`rules`] -> [`report`], run per file by
-//! [`check`]. [`fix`] applies the fixes that rules attach to findings. See ARCHITECTURE.md.
+//! [`discover`] -> [`load`] -> [`model`] -> [`rules`] -> [`report`]. Every command gets a
+//! file's template through [`template_file::TemplateFile`]; [`check::Checker`] runs the
+//! per-file pipeline; [`fix`] applies the fixes that rules attach to findings; each
+//! command is a module of [`commands`]. See ARCHITECTURE.md.
 
 pub mod atomic_write;
 pub mod base_revision;

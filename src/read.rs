@@ -20,7 +20,7 @@ pub fn file(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
     regular_file(path, max)
 }
 
-/// [`file`] for a file the walk has just seen as a regular file (from its directory
+/// [`file()`] for a file the walk has just seen as a regular file (from its directory
 /// entry, or a stat of a path given by name), which is the check `file` makes before
 /// opening: a second stat per file was 7% of a run's CPU time. Both leave the same window
 /// between the check and the open; the check on the open handle stays.

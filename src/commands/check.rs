@@ -1,5 +1,5 @@
 //! `ddb-guard check [PATHS]`: discover, check (compared with a base revision under
-//! `--base`), apply the `--baseline`, then report; or hand the report to [`fix`](super::fix)
+//! `--base`), apply the `--baseline`, then report; or hand the report to [`fix`]
 //! for `--fix` and `--diff`. `diff OLD NEW` runs the same path with OLD as the base.
 
 use std::io::{IsTerminal, Write};

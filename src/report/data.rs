@@ -42,7 +42,7 @@ pub struct FileReport {
     /// (JUnit) show the passing ones too, not only the findings.
     pub checked: Vec<(String, &'static str)>,
     /// What the reports need of the text (positions, snippet lines), kept only when there
-    /// is something to show. Never the whole file: see [`excerpt`].
+    /// is something to show. Never the whole file: see `excerpt` in this module.
     pub source: Option<Excerpt>,
     /// The bytes that were checked, for `--fix` to refuse a file changed since; set for
     /// files read from disk that have findings.

@@ -1,5 +1,5 @@
 //! Stage 5: reports. One file per output format; every format renders the same
-//! [`Report`](data::Report). A reporter never inspects templates: it reads
+//! [`Report`]. A reporter never inspects templates: it reads
 //! findings, errors, spans and, for snippets, the file text.
 //!
 //! One run can write several reports (`--format github --format sarif=results.sarif`):

@@ -1,5 +1,5 @@
 //! The inventory's formats, one file each; all render the same
-//! [`Inventory`](crate::report::data::Inventory) and none inspects templates.
+//! [`Inventory`] and none inspects templates.
 
 pub mod csv;
 pub mod human;
