@@ -403,3 +403,31 @@ Resources:
     assert_eq!(reported(text, "DDB001"), ["Joined", "Table"]);
     assert_eq!(reported(text, "DDB002"), ["Table"]);
 }
+
+/// The same class in a `Fn::ForEach` collection, which the rule documentation lists as
+/// unknown unless it is a literal list: ddb-guard loops over `[",", "Retain,A"]`, whose
+/// items both select `Retain`, instead of `Retain` and `A`, which selects `Delete`.
+#[test]
+#[ignore = "unsound: a short-form `!Split` Fn::ForEach collection is read as the literal list of its arguments"]
+fn for_each_over_a_short_form_split_is_not_its_argument_list() {
+    let text = "\
+Transform: AWS::LanguageExtensions
+Mappings:
+  Policies:
+    A:
+      Policy: Delete
+    \",\":
+      Policy: Retain
+    \"Retain,A\":
+      Policy: Retain
+Resources:
+  Fn::ForEach::Tables:
+    - Name
+    - !Split [\",\", \"Retain,A\"]
+    - Table${Name}:
+        Type: AWS::DynamoDB::Table
+        DeletionPolicy: !FindInMap [Policies, !Ref Name, Policy]
+        UpdateReplacePolicy: Retain
+";
+    assert_eq!(reported(text, "DDB001"), ["Table${Name}"]);
+}

@@ -273,8 +273,8 @@ const POLICY_WORDS: &[&str] = &[
 ];
 /// Spellings of booleans and numbers that YAML 1.1 types (some of them uncertainly).
 const TYPED_WORDS: &[&str] = &[
-    "true", "True", "TRUE", "yes", "Yes", "on", "ON", "false", "False", "no", "Off", "y", "n", "1",
-    "0", "1.0", "010", "0x1F", "1_000",
+    "true", "True", "TRUE", "yes", "Yes", "on", "ON", "false", "False", "no", "Off", "y", "~", "n",
+    "1", "0", "1.0", "010", "0x1F", "1_000",
 ];
 /// Top-level mapping keys (also parameter values and regions).
 /// Mapping keys are written plain, so `True` (the string `true`) and `Off` are typed keys;
@@ -292,7 +292,8 @@ const TOP_KEYS: &[&str] = &[
 const SECOND_KEYS: &[&str] = &["Policy", "Flag", "Other", "Yes"];
 /// Pieces `Fn::Sub`/`Fn::Join` build policies from.
 const PIECES: &[&str] = &["Re", "tain", "Ret", "ain", "Del", "ete", ""];
-const LOOP_ITEMS: &[&str] = &["A", "B", "C"];
+/// `Fn::ForEach` items, written plain: `Yes` is the string `true` in YAML.
+const LOOP_ITEMS: &[&str] = &["A", "B", "C", "Yes"];
 const LOOP_ID: &str = "Name";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -455,7 +456,8 @@ fn expr(c: &mut Choices, s: &Scope, want: Want, depth: usize, top: bool) -> Expr
                 ))),
                 _ => expr(c, s, want, depth + 1, false),
             };
-            Expr::SelectSplit(c.below(3), ",".into(), Box::new(text))
+            let delimiter = c.pick(&[",", ",", "tain", "Retain"]);
+            Expr::SelectSplit(c.below(3), delimiter.into(), Box::new(text))
         }
         _ => {
             let items: Vec<Expr> = (0..c.range(1, 3))
@@ -1125,6 +1127,7 @@ fn yaml11(text: &str) -> Typed {
         "010" => Typed::Unsettled(&["8", "10"]),
         "0x1F" => Typed::Unsettled(&["31"]),
         "1_000" => Typed::Unsettled(&["1000"]),
+        "~" => Typed::Unsettled(&["", "null"]),
         _ if text == "0"
             || (!text.starts_with('0')
                 && text.bytes().all(|b| b.is_ascii_digit())
@@ -1215,7 +1218,7 @@ impl Eval<'_> {
         }
         if let Some((ident, item)) = &self.a.item {
             if ident == name {
-                return Ok(V::Str(item.clone()));
+                return Ok(V::Str(self.key(item)));
             }
         }
         self.a
@@ -1591,7 +1594,9 @@ fn literals(t: &Template, format: Format) -> BTreeSet<String> {
             walk(e, format, &mut out);
         }
     }
-    out.extend(LOOP_ITEMS.iter().map(|s| s.to_string()));
+    for item in LOOP_ITEMS {
+        out.extend(key_readings(item, format));
+    }
     out
 }
 
@@ -1787,6 +1792,13 @@ pub fn judge(t: &Template, table: &Table, rule: Rule, format: Format) -> Verdict
         }
     }
     let mut why = reads.imprecise.clone();
+    if let (Format::Yaml, Some((_, items))) = (format, &table.for_each) {
+        for item in items {
+            if key_readings(item, format) != [item.clone()] {
+                why.push(format!("loop item `{item}` does not read as its text"));
+            }
+        }
+    }
     if !unsettled.is_empty() {
         why.push(format!(
             "unsettled YAML spellings {:?}",
