@@ -72,14 +72,19 @@ pub struct ReadLimits {
     pub limits: Limits,
 }
 
-/// Compare the working tree under `paths` (default: the current directory) with the merge
-/// base of `rev` and HEAD.
-pub fn from_git(
-    rev: &str,
-    paths: &[PathBuf],
-    walk: &WalkOptions,
-    read: &ReadLimits,
-) -> Result<BaseRevision, BaseError> {
+/// The repository and the base commit of a `check --base REV` run.
+pub struct GitBase {
+    pub repo: Repo,
+    /// The full id of the commit compared with (the merge base, usually).
+    pub commit: String,
+    /// How messages name it: what the user typed, or the short id of the merge base.
+    pub label: String,
+    pub cwd: PathBuf,
+    pub warnings: Vec<String>,
+}
+
+/// Find the repository around the current directory and the merge base of `rev` and HEAD.
+pub fn open_git(rev: &str) -> Result<GitBase, BaseError> {
     let cwd = std::env::current_dir()
         .map_err(|e| BaseError::Usage(format!("cannot read the current directory: {e}")))?;
     let repo = Repo::discover(&cwd)?;
@@ -99,24 +104,63 @@ pub fn from_git(
         Err(e) => return Err(e.into()),
     };
     // Name the base as the user did, unless the merge base is another commit.
-    let base_label = if base == commit && !is_full_id(rev) {
+    let label = if base == commit && !is_full_id(rev) {
         rev.to_string()
     } else {
         base.chars().take(12).collect()
     };
+    Ok(GitBase {
+        repo,
+        commit: base,
+        label,
+        cwd,
+        warnings,
+    })
+}
+
+/// Compare the working tree under `paths` (default: the current directory) with the merge
+/// base of `rev` and HEAD.
+pub fn from_git(
+    rev: &str,
+    paths: &[PathBuf],
+    walk: &WalkOptions,
+    read: &ReadLimits,
+) -> Result<BaseRevision, BaseError> {
+    from_git_base(&open_git(rev)?, paths, walk, read)
+}
+
+/// [`from_git`] for an opened base. Every changed file git tracks at the base or the head
+/// is a candidate when its extension is a template extension (the defaults or `walk`'s)
+/// and its base text may hold a table, whatever `.gitignore`, `.ignore` or an `exclude`
+/// says: the head must not be able to hide a template from its own comparison.
+pub fn from_git_base(
+    git: &GitBase,
+    paths: &[PathBuf],
+    walk: &WalkOptions,
+    read: &ReadLimits,
+) -> Result<BaseRevision, BaseError> {
+    let (repo, cwd, base, base_label) = (&git.repo, &git.cwd, &git.commit, &git.label);
+    let mut walk = walk.clone();
+    for ext in discover::TEMPLATE_EXTENSIONS {
+        if !walk.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
+            walk.extensions.push(ext.to_string());
+        }
+    }
+    let walk = &walk;
+    let warnings = git.warnings.clone();
     let default = [PathBuf::from(".")];
     let args = if paths.is_empty() {
         &default[..]
     } else {
         paths
     };
-    let scopes = Scopes::new(&repo.root, &cwd, args, paths.is_empty());
+    let scopes = Scopes::new(&repo.root, cwd, args, paths.is_empty());
 
     let mut baseline = BaseRevision::default();
     let mut deleted = Vec::new();
     let mut added = Vec::new();
     let mut changed: Vec<(String, Option<String>)> = Vec::new();
-    for change in repo.changes(&base, args)? {
+    for change in repo.changes(base, args)? {
         let (from, to) = match change {
             Change::Modified(p) => (p.clone(), Some(p)),
             Change::Renamed { from, to } => (from, Some(to)),
@@ -133,7 +177,7 @@ pub fn from_git(
         }
     }
     let paths: Vec<&str> = changed.iter().map(|(from, _)| from.as_str()).collect();
-    let blobs = repo.read_all(&base, &paths, read.max_file_size)?;
+    let blobs = repo.read_all(base, &paths, read.max_file_size)?;
     for ((from, to), blob) in changed.into_iter().zip(blobs) {
         let bytes = match blob {
             Some(bytes) if !may_hold_tables(&bytes) => continue,
@@ -231,7 +275,18 @@ pub fn from_paths(
         let Some(file) = read_old(&c.path, read, &mut discovery.errors) else {
             continue;
         };
-        match heads.remove(&rel) {
+        // The NEW side's ignore files and excludes do not hide a file OLD has: it is
+        // compared wherever NEW still has it.
+        let head = heads.remove(&rel).or_else(|| {
+            let path = new.join(&rel);
+            std::fs::metadata(&path)
+                .is_ok_and(|m| m.is_file())
+                .then(|| Candidate {
+                    display: path.display().to_string(),
+                    path,
+                })
+        });
+        match head {
             Some(head) => baseline.insert(Pair { head, base: file }),
             None => deleted.push((rel, file)),
         }

@@ -31,6 +31,17 @@ pub struct Settings {
     pub limits: Limits,
     /// Larger files are an error, never silently skipped.
     pub max_file_size: u64,
+    /// In a pull-request comparison, the base revision's rule selection and severities,
+    /// which govern the comparison rules (DDB020-DDB022, DDB902): the change under review
+    /// cannot switch off or soften the checks of itself.
+    pub governing: Option<Governing>,
+}
+
+/// The base revision's choices for the comparison rules (see [`Settings::governing`]).
+#[derive(Clone, Default)]
+pub struct Governing {
+    pub rules: Vec<&'static Rule>,
+    pub severities: Vec<(&'static str, Severity)>,
 }
 
 impl Default for Settings {
@@ -41,11 +52,20 @@ impl Default for Settings {
             severities: Vec::new(),
             limits: Limits::default(),
             max_file_size: 64 * 1024 * 1024,
+            governing: None,
         }
     }
 }
 
 impl Settings {
+    /// The comparison rules that run: the base revision's selection when it governs.
+    pub fn diff_rules(&self) -> Vec<&'static rules::DiffRule> {
+        match &self.governing {
+            Some(g) => rules::diff_rules(&g.rules),
+            None => rules::diff_rules(&self.rules),
+        }
+    }
+
     fn override_severities(&self, findings: &mut [Finding]) {
         for finding in findings {
             if let Some(severity) = self.severity(finding.code) {
@@ -55,10 +75,11 @@ impl Settings {
     }
 
     fn severity(&self, code: &str) -> Option<Severity> {
-        self.severities
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(_, s)| *s)
+        let severities = match &self.governing {
+            Some(g) if rules::is_comparison(code) => &g.severities,
+            _ => &self.severities,
+        };
+        severities.iter().find(|(c, _)| *c == code).map(|(_, s)| *s)
     }
 }
 
@@ -260,7 +281,7 @@ fn check_prefiltered(
     prefilter: &RuleFilter,
 ) -> FileReport {
     let mut report = FileReport::new(display.to_string(), Status::Skipped);
-    let base = base.filter(|_| !rules::diff_rules(&settings.rules).is_empty());
+    let base = base.filter(|_| !settings.diff_rules().is_empty());
     if base.is_none() && !prefilter.may_match(bytes) {
         return report;
     }
@@ -334,7 +355,7 @@ fn check_prefiltered(
 /// Load the base version and run the comparison rules against `head`. A base that does
 /// not load is an error, never a pass: it may hold the table this change deletes.
 fn compare(base: &BaseFile, head: Head, settings: &Settings) -> Result<Vec<Finding>, FileError> {
-    let diff_rules = rules::diff_rules(&settings.rules);
+    let diff_rules = settings.diff_rules();
     if diff_rules.is_empty() {
         return Ok(Vec::new());
     }
@@ -387,10 +408,7 @@ fn in_base(base: &BaseFile, source: Option<&SourceText>, error: FileError) -> Fi
 /// whole template, as `("", code)`. Comparison rules (DDB020-022) are about the base's
 /// tables, so they are not checks of this template.
 fn checks(template: &Template, settings: &Settings) -> Vec<(String, &'static str)> {
-    let compares: Vec<&str> = rules::diff_rules(&settings.rules)
-        .iter()
-        .map(|d| d.rule.code)
-        .collect();
+    let compares: Vec<&str> = rules::DIFF_RULES.iter().map(|d| d.rule.code).collect();
     let (per_table, whole): (Vec<&Rule>, Vec<&Rule>) = settings
         .rules
         .iter()

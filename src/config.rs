@@ -129,6 +129,11 @@ impl Config {
         Config::parse(path, text)
     }
 
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        &self.source.text
+    }
+
     /// Parse `text` as the config file at `path`.
     pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
         let source = SourceText::new(text.into());

@@ -262,6 +262,13 @@ impl Repo {
         Ok(blobs)
     }
 
+    /// Does `commit` hold a file at `path` (relative to the root)?
+    pub fn has_file(&self, commit: &str, path: &str) -> Result<bool, GitError> {
+        let object = format!("{commit}:{path}");
+        let out = self.git(["cat-file", "-t", object.as_str()])?;
+        Ok(out.status.success() && out.stdout.starts_with(b"blob"))
+    }
+
     /// The bytes of `path` (relative to the root) at `commit`, or `Ok(None)` when the blob
     /// is larger than `max` bytes (read no further than that, so a huge blob in the history
     /// cannot exhaust memory).

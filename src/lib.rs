@@ -22,6 +22,7 @@ pub mod file_error;
 pub mod finding;
 pub mod fix;
 pub mod git;
+pub mod guard;
 pub mod inventory;
 pub mod load;
 pub mod model;

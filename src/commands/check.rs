@@ -17,6 +17,7 @@ use crate::config;
 use crate::discover::{self, Candidate, Discovery};
 use crate::finding::Applicability;
 use crate::fix::FixMode;
+use crate::guard;
 use crate::progress::{self, Progress};
 use crate::report::data::{ExitStatus, FailOn, Report};
 use crate::report::{self, github, Destination, Format, Output, RenderOptions};
@@ -35,6 +36,8 @@ pub(crate) struct CheckRun<'a> {
     pub base: BaseRevision,
     /// The `--baseline` (or just written `--write-baseline`) file, with its path keys.
     pub accepted: Option<(baseline::Baseline, baseline::Keys)>,
+    /// `check --base`: what the base revision decides (config and baseline findings).
+    pub governed: Option<guard::Governed>,
     /// The files walked, kept for `--fix` and `--diff` only: a plain check keeps one list,
     /// not three (they were a third of peak RSS at corpus x10).
     pub again: Option<Discovery>,
@@ -59,6 +62,9 @@ impl CheckRun<'_> {
     pub fn recheck(&mut self) -> Report {
         let again = self.again.take().unwrap_or_default();
         let mut report = self.checker.check_against(again, &self.base, None);
+        if let Some(governed) = &self.governed {
+            governed.add_to(&mut report);
+        }
         if let Some((accepted, keys)) = &self.accepted {
             accepted.apply(&mut report, keys);
         }
@@ -75,10 +81,25 @@ impl CheckRun<'_> {
 pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitStatus {
     let outputs = outputs(args);
     set_threads(args.input.threads);
-    let resolved = match resolve(args) {
+    let mut resolved = match resolve(args) {
         Ok(resolved) => resolved,
         Err(e) => return usage_error(&e.to_string(), None),
     };
+    // `check --base`: the base revision governs the comparison rules (see `guard`).
+    let mut pr = None;
+    if let (None, Some(rev)) = (diff, &args.base) {
+        let git = match base_revision::open_git(rev) {
+            Ok(git) => git,
+            Err(e) => return usage_error(&e.to_string(), e.help()),
+        };
+        let governed = match guard::govern(&git, args, &resolved) {
+            Ok(governed) => governed,
+            Err(message) => return usage_error(&message, None),
+        };
+        resolved.settings.governing = Some(governed.governing.clone());
+        resolved.fail_on = governed.fail_on;
+        pr = Some((git, governed));
+    }
     let walk = &resolved.walk;
     let fail_on = fail_on(args, &resolved);
     if args.unsafe_fixes && !args.fix && !args.diff {
@@ -94,14 +115,22 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
             Ok((base, discovery)) => (discovery, base),
             Err(e) => return usage_error(&e.to_string(), e.help()),
         },
-        (None, Some(rev)) => match base_revision::from_git(rev, &args.paths, walk, &read) {
-            Ok(base) => {
+        (None, Some(_)) => match pr.as_ref().map(|(git, governed)| {
+            let mut walk = walk.clone();
+            walk.extensions.extend(governed.extensions.iter().cloned());
+            base_revision::from_git_base(git, &args.paths, &walk, &read)
+        }) {
+            None => (
+                discover::discover(&args.paths, walk),
+                BaseRevision::default(),
+            ),
+            Some(Err(e)) => return usage_error(&e.to_string(), e.help()),
+            Some(Ok(base)) => {
                 for warning in &base.warnings {
                     let _ = writeln!(std::io::stderr(), "ddb-guard: warning: {warning}");
                 }
                 (discover::discover(&args.paths, walk), base)
             }
-            Err(e) => return usage_error(&e.to_string(), e.help()),
         },
         (None, None) => (
             discover::discover(&args.paths, walk),
@@ -128,9 +157,20 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
     if let Some(p) = progress {
         p.finish();
     }
+    let governed = pr.map(|(_, governed)| governed);
+    if let Some(governed) = &governed {
+        governed.add_to(&mut report);
+    }
     let accepted = match accepted_findings(args, &report) {
         Ok(accepted) => accepted,
         Err(e) => return usage_error(&e.to_string(), None),
+    };
+    // The comparison rules' findings are baselined by the base version of the file only.
+    let accepted = match (accepted, &governed) {
+        (Some((head, keys)), Some(governed)) if args.write_baseline.is_none() => {
+            Some((governed.baseline(head), keys))
+        }
+        (accepted, _) => accepted,
     };
     if let Some((accepted, keys)) = &accepted {
         accepted.apply(&mut report, keys);
@@ -142,6 +182,7 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         checker,
         base,
         accepted,
+        governed,
         again,
     };
     if args.diff {

@@ -12,6 +12,7 @@ mod deletion_policy;
 mod deletion_protection;
 pub mod doc;
 pub mod fixes;
+mod guard_weakened;
 mod iam_allows_delete_backup;
 mod iam_allows_delete_table;
 mod iam_allows_update_table;
@@ -85,6 +86,7 @@ pub const RULES: &[&Rule] = &[
     &changeset::STATUS,
     &invalid_suppression::RULE,
     &unused_suppression::RULE,
+    &guard_weakened::RULE,
 ];
 
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
@@ -241,7 +243,15 @@ pub const DIFF_RULES: &[&DiffRule] = &[
     &table_removed::DIFF,
     &table_renamed::DIFF,
     &table_replaced::DIFF,
+    &guard_weakened::DIFF,
 ];
+
+/// Is `code` one of the pull-request guard's rules (governed by the base revision)?
+pub fn is_comparison(code: &str) -> bool {
+    DIFF_RULES.iter().any(|d| d.rule.code == code)
+}
+
+pub use guard_weakened::{finding as guard_weakened_finding, RULE as GUARD_WEAKENED};
 
 /// The comparison rules among the enabled `rules` (so `select`/`ignore` apply to them).
 pub fn diff_rules(rules: &[&Rule]) -> Vec<&'static DiffRule> {

@@ -1,0 +1,388 @@
+//! The pull-request guard cannot be blinded by the change it checks (issue 17): ignore
+//! files, the head's `ddb-guard.toml`, suppressions and the `--baseline` file added in the
+//! pull request never hide a removed table; each such change is DDB902 at its line.
+//! Real git repositories in temp dirs, the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::Command as Bin;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A table that DDB001-DDB004 accept, so that only the comparison rules can fire.
+const ORDERS: &str = "\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  OrdersTable:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Properties:
+      TableName: !Sub '${AWS::StackName}-orders'
+      BillingMode: PAY_PER_REQUEST
+      KeySchema:
+        - AttributeName: id
+          KeyType: HASH
+      AttributeDefinitions:
+        - AttributeName: id
+          AttributeType: S
+        - AttributeName: customer
+          AttributeType: S
+      GlobalSecondaryIndexes:
+        - IndexName: byCustomer
+          KeySchema:
+            - AttributeName: customer
+              KeyType: HASH
+          Projection:
+            ProjectionType: ALL
+      DeletionProtectionEnabled: true
+      PointInTimeRecoverySpecification:
+        PointInTimeRecoveryEnabled: true
+";
+
+const QUEUE_ONLY: &str = "\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+";
+
+struct Repo {
+    dir: TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repo { dir };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.email", "test@example.com"]);
+        repo.git(&["config", "user.name", "Test"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let full = self.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    fn remove(&self, path: &str) {
+        std::fs::remove_file(self.path().join(path)).unwrap();
+    }
+
+    fn git(&self, args: &[&str]) {
+        let status = isolated(Command::new("git"), self.path())
+            .current_dir(self.path())
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?} failed");
+    }
+
+    fn commit(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+    }
+
+    /// The binary, run in `dir` (relative to the repository).
+    fn guard_in(&self, dir: &str) -> Bin {
+        let mut bin = Bin::cargo_bin("ddb-guard").unwrap();
+        isolated_bin(&mut bin, self.path());
+        bin.current_dir(self.path().join(dir));
+        bin
+    }
+
+    fn guard(&self) -> Bin {
+        self.guard_in("")
+    }
+}
+
+/// Git must not see the user's or the system's configuration, nor a repository above the
+/// temp dir.
+fn isolated(mut cmd: Command, dir: &Path) -> Command {
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_CEILING_DIRECTORIES", ceiling(dir));
+    cmd
+}
+
+fn isolated_bin(bin: &mut Bin, dir: &Path) {
+    bin.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_CEILING_DIRECTORIES", ceiling(dir))
+        .env("COLUMNS", "100")
+        .env_remove("NO_COLOR");
+}
+
+fn ceiling(dir: &Path) -> PathBuf {
+    dir.parent().unwrap_or(dir).to_path_buf()
+}
+
+/// (rule, severity, path, line) of every finding, from `--format json`.
+fn findings(bin: &mut Bin, expected_exit: i32) -> Vec<(String, String, String, u64)> {
+    let out = bin.args(["--format", "json"]).assert().code(expected_exit);
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn messages(bin: &mut Bin, expected_exit: i32) -> Vec<String> {
+    let out = bin.args(["--format", "json"]).assert().code(expected_exit);
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn f(rule: &str, severity: &str, path: &str, line: u64) -> (String, String, String, u64) {
+    (rule.into(), severity.into(), path.into(), line)
+}
+
+fn without_policies(template: &str) -> String {
+    template
+        .lines()
+        .filter(|l| !l.contains("Policy: Retain"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// A base with the table (no Retain, so its removal is an error) and a head without it.
+fn removal() -> Repo {
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", &without_policies(ORDERS));
+    repo.commit("base");
+    repo.write("stacks/orders.yaml", QUEUE_ONLY);
+    repo
+}
+
+fn codes(found: &[(String, String, String, u64)]) -> Vec<(&str, &str)> {
+    found
+        .iter()
+        .map(|(rule, severity, _, _)| (rule.as_str(), severity.as_str()))
+        .collect()
+}
+
+#[test]
+fn ignore_files_added_by_the_change_do_not_hide_a_removed_table() {
+    for ignore_file in [".gitignore", ".ignore", "stacks/.gitignore"] {
+        let repo = removal();
+        repo.write(ignore_file, "*.yaml\nstacks/\n");
+        repo.commit("hide it");
+        let found = findings(repo.guard().args(["check", "--base", "HEAD~1"]), 1);
+        assert_eq!(
+            found,
+            vec![f("DDB020", "error", "stacks/orders.yaml", 4)],
+            "{ignore_file}"
+        );
+    }
+}
+
+#[test]
+fn the_heads_config_cannot_switch_the_comparison_off() {
+    let cases: &[(&str, usize)] = &[
+        ("ignore = [\"DDB020\"]\n", 1),
+        ("ignore = [\"DDB02\"]\n", 1),
+        ("select = [\"DDB001\"]\n", 1),
+        ("ignore = [\"table-removed\"]\n", 1),
+        ("exclude = [\"stacks/\"]\nforce_exclude = true\n", 2),
+        ("extensions = [\"json\"]\n", 1),
+        (
+            "respect_gitignore = true\n[severity]\nDDB020 = \"note\"\n",
+            1,
+        ),
+        ("fail_on = \"never\"\n", 1),
+    ];
+    for (config, weakenings) in cases {
+        let repo = removal();
+        repo.write("ddb-guard.toml", config);
+        repo.commit("weaken the guard");
+        let found = findings(repo.guard().args(["check", "--base", "HEAD~1"]), 1);
+        let removed: Vec<_> = found.iter().filter(|x| x.0 == "DDB020").collect();
+        assert_eq!(
+            removed,
+            vec![&f("DDB020", "error", "stacks/orders.yaml", 4)],
+            "{config}"
+        );
+        let weakened: Vec<_> = found
+            .iter()
+            .filter(|x| x.0 == "DDB902")
+            .map(|x| (x.1.as_str(), x.2.as_str()))
+            .collect();
+        assert!(weakened.len() >= *weakenings, "{config}: {found:?}");
+        assert!(
+            weakened.iter().all(|w| *w == ("error", "ddb-guard.toml")),
+            "{config}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_weakening_config_change_points_at_its_line() {
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", ORDERS);
+    repo.write("ddb-guard.toml", "# the guard\nselect = [\"ALL\"]\n");
+    repo.commit("base");
+    repo.write(
+        "ddb-guard.toml",
+        "# the guard\nselect = [\"ALL\"]\nignore = [\n  \"DDB012\",\n  \"DDB021\",\n]\nfail_on = \"never\"\n",
+    );
+    repo.commit("weaken");
+    let found = findings(repo.guard().args(["check", "--base", "HEAD~1"]), 1);
+    let weakened: Vec<_> = found.iter().filter(|x| x.0 == "DDB902").cloned().collect();
+    assert_eq!(
+        weakened,
+        vec![
+            f("DDB902", "error", "ddb-guard.toml", 4),
+            f("DDB902", "error", "ddb-guard.toml", 5),
+            f("DDB902", "error", "ddb-guard.toml", 7),
+        ]
+    );
+    let text = messages(repo.guard().args(["check", "--base", "HEAD~1"]), 1);
+    assert!(
+        text.iter().any(|m| m.contains("turns off DDB021")),
+        "{text:?}"
+    );
+    assert!(text.iter().any(|m| m.contains("`fail_on`")), "{text:?}");
+}
+
+#[test]
+fn a_config_change_that_strengthens_the_guard_is_not_a_finding() {
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", ORDERS);
+    repo.write(
+        "ddb-guard.toml",
+        "ignore = [\"DDB012\"]\nfail_on = \"error\"\n",
+    );
+    repo.commit("base");
+    repo.write(
+        "ddb-guard.toml",
+        "extend_select = [\"DDB012\"]\nfail_on = \"warning\"\n[severity]\nDDB003 = \"error\"\n",
+    );
+    repo.commit("strengthen");
+    let found = findings(repo.guard().args(["check", "--base", "HEAD~1"]), 0);
+    assert!(found.iter().all(|x| x.0 != "DDB902"), "{found:?}");
+}
+
+#[test]
+fn deleting_the_config_file_is_judged_against_the_defaults() {
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", ORDERS);
+    repo.write("ddb-guard.toml", "extend_select = [\"DDB012\"]\n");
+    repo.commit("base");
+    repo.remove("ddb-guard.toml");
+    repo.commit("drop the config");
+    let text = messages(repo.guard().args(["check", "--base", "HEAD~1"]), 1);
+    assert!(
+        text.iter()
+            .any(|m| m.contains("deletes the configuration file") && m.contains("DDB012")),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn a_suppression_added_by_the_change_is_reported_where_it_is() {
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", ORDERS);
+    repo.commit("base");
+    let suppressed = ORDERS.replace(
+        "    DeletionPolicy: Retain\n",
+        "    DeletionPolicy: Retain\n    Metadata:\n      ddb-guard:\n        ignore:\n          - rule: DDB003\n            reason: \"tests\"\n",
+    );
+    repo.write("stacks/orders.yaml", &suppressed);
+    repo.commit("silence");
+    let found = findings(repo.guard().args(["check", "--base", "HEAD~1"]), 1);
+    // DDB901 too: the table passes DDB003, so the new suppression silences nothing yet.
+    assert_eq!(
+        found,
+        vec![
+            f("DDB901", "warning", "stacks/orders.yaml", 11),
+            f("DDB902", "error", "stacks/orders.yaml", 11),
+        ]
+    );
+    // The same suppression already at the base is not the change's.
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", &suppressed);
+    repo.commit("base");
+    repo.write(
+        "stacks/orders.yaml",
+        &suppressed.replace("Queue:", "Queue2:"),
+    );
+    repo.commit("unrelated");
+    let found = findings(repo.guard().args(["check", "--base", "HEAD~1"]), 0);
+    assert!(found.iter().all(|x| x.0 != "DDB902"), "{found:?}");
+}
+
+#[test]
+fn a_baseline_entry_added_by_the_change_neither_hides_the_removal_nor_goes_unseen() {
+    let repo = removal();
+    repo.write(
+        "baseline.json",
+        "{\n  \"version\": 1,\n  \"findings\": []\n}\n",
+    );
+    repo.git(&["add", "baseline.json"]);
+    repo.git(&["commit", "-q", "--amend", "--no-edit"]);
+    repo.write("stacks/orders.yaml", QUEUE_ONLY);
+    repo.write(
+        "baseline.json",
+        "{\n  \"version\": 1,\n  \"findings\": [\n    {\n      \"path\": \"stacks/orders.yaml\",\n      \"resource\": \"OrdersTable\",\n      \"rule\": \"DDB020\"\n    }\n  ]\n}\n",
+    );
+    repo.commit("baseline the removal");
+    let found = findings(
+        repo.guard()
+            .args(["check", "--base", "HEAD~1", "--baseline", "baseline.json"]),
+        1,
+    );
+    assert_eq!(
+        found,
+        vec![
+            f("DDB902", "error", "baseline.json", 4),
+            f("DDB020", "error", "stacks/orders.yaml", 4),
+        ]
+    );
+}
+
+#[test]
+fn diff_compares_a_file_the_new_sides_ignore_file_hides() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |p: &str, t: &str| {
+        let full = dir.path().join(p);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, t).unwrap();
+    };
+    write("old/orders.yaml", &without_policies(ORDERS));
+    write("old/same.yaml", ORDERS);
+    write("new/orders.yaml", QUEUE_ONLY);
+    write("new/same.yaml", ORDERS);
+    write("new/.ignore", "*.yaml\n");
+    let mut bin = Bin::cargo_bin("ddb-guard").unwrap();
+    bin.current_dir(dir.path()).args(["diff", "old", "new"]);
+    // Compared at the head (line 4), not reported as a deleted file; `same.yaml` unchanged.
+    let found = findings(&mut bin, 1);
+    assert_eq!(codes(&found), vec![("DDB020", "error")]);
+    assert_eq!(found[0].2, "new/orders.yaml");
+}
