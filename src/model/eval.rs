@@ -108,7 +108,7 @@ impl Value {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Assumption {
     Condition { name: String, holds: bool },
     Parameter { name: String, value: String },

@@ -61,6 +61,7 @@ pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<F
     // grant: the policy does not exist then.
     let ev = Evaluator::for_resource(view.template, view.resource);
     let mut invalid: Vec<Span> = Vec::new();
+    let mut position: std::collections::HashMap<Span, usize> = std::collections::HashMap::new();
     for document in iam::documents(view.template, view.resource) {
         let statements = iam::statements(view.template, view.resource, &document);
         if spec.report_invalid {
@@ -79,9 +80,12 @@ pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<F
                 if !ev.consistent(&grant.when) {
                     continue;
                 }
-                match by_span.iter_mut().find(|(s, _, _)| *s == grant.action_span) {
-                    Some((_, grants, _)) => grants.push(grant),
-                    None => by_span.push((grant.action_span, vec![grant], document.name.clone())),
+                match position.get(&grant.action_span) {
+                    Some(&i) => by_span[i].1.push(grant),
+                    None => {
+                        position.insert(grant.action_span, by_span.len());
+                        by_span.push((grant.action_span, vec![grant], document.name.clone()));
+                    }
                 }
             }
         }
@@ -143,6 +147,11 @@ fn finding(
     }
     message.push_str(": ");
     message.push_str(spec.consequence);
+    if grants.iter().any(|g| g.deny_unchecked) {
+        message.push_str(
+            " (a `Deny` of the policy may take it back, but it is too large to compare: it cannot be proven to)",
+        );
+    }
     let label = match &first.via {
         Via::Pattern(p) => format!("`{p}` matches {}", actions.join(", ")),
         Via::Unresolved(why) => format!(

@@ -5,7 +5,7 @@ use super::statement::{
     Actions, Effect, PolicyDocument, PolicyKind, ResourceItem, Resources, Statement,
 };
 use super::wildcard::{
-    action_matches, display_glob, glob_can_match_shape, glob_covers, shape_glob, Glob,
+    action_matches, display_glob, glob_can_match_shape, glob_covers, shape_glob, Glob, Part,
 };
 use super::Guarded;
 use crate::model::eval::Assumption;
@@ -37,10 +37,24 @@ pub struct Grant {
     /// The parameter whose value decides (part of) that resource.
     pub chosen_by: Option<String>,
     pub when: Vec<Assumption>,
+    /// A `Deny` of the document might take it back but was too large to compare within
+    /// [`MAX_DENY_WORK`]: it is not credited.
+    pub deny_unchecked: bool,
 }
+
+/// How many glob-against-glob comparison cells (pattern length x glob length) one
+/// document may spend proving that its `Deny` statements cover its `Allow`s. Past it, the
+/// remaining denies are not credited: the grant stands, with a note, so a crafted policy
+/// can slow the check down by at most this much and never turn a grant into a pass.
+pub const MAX_DENY_WORK: u64 = 20_000_000;
 
 /// Every grant of `guarded` in one document's statements, except those a `Deny` of the
 /// same document takes back. `Allow`s of a service control policy never grant.
+///
+/// Near-linear in the size of the document: what a `Deny` takes back depends on the
+/// `Allow` statement and on the few assumptions the `Deny` itself mentions, not on which
+/// of the statement's action items grants, so it is computed once per (Allow, Deny, those
+/// assumptions); the `Deny`'s literal resources are looked up in a hash set.
 pub fn grants(
     document: &PolicyDocument,
     statements: &[Statement],
@@ -49,6 +63,11 @@ pub fn grants(
     if document.kind == PolicyKind::ServiceControl {
         return Vec::new();
     }
+    let denies: Vec<DenyIndex> = statements
+        .iter()
+        .filter_map(|d| DenyIndex::new(d, guarded))
+        .collect();
+    let mut work = MAX_DENY_WORK;
     let mut out = Vec::new();
     for s in statements {
         // A `Deny` grants nothing, nor does an invalid effect (IAM refuses the policy).
@@ -59,14 +78,29 @@ pub fn grants(
         else {
             continue;
         };
+        let mut cache: std::collections::HashMap<(usize, Vec<Assumption>), Cover> =
+            std::collections::HashMap::new();
         for (via, action_span, item_when) in granting(&s.actions, guarded.action) {
             let Some(when) = combine(&s.when, &item_when) else {
                 continue;
             };
-            if statements
-                .iter()
-                .any(|d| denies(d, guarded, &allowed, &when))
-            {
+            let mut unchecked = false;
+            let mut denied = false;
+            for (i, deny) in denies.iter().enumerate() {
+                let key = (i, deny.relevant(&when));
+                let cover = *cache
+                    .entry(key)
+                    .or_insert_with(|| deny.covers(guarded, &allowed, &when, &mut work));
+                match cover {
+                    Cover::Yes => {
+                        denied = true;
+                        break;
+                    }
+                    Cover::No => {}
+                    Cover::Unchecked => unchecked = true,
+                }
+            }
+            if denied {
                 continue;
             }
             out.push(Grant {
@@ -77,10 +111,169 @@ pub fn grants(
                 resource: resource.clone(),
                 chosen_by: chosen_by.clone(),
                 when,
+                deny_unchecked: unchecked,
             });
         }
     }
     out
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cover {
+    Yes,
+    No,
+    /// The work budget ran out before it could be proven.
+    Unchecked,
+}
+
+/// One unconditional `Deny` that names the guarded action in some case, indexed once per
+/// document, with the assumptions its parts depend on.
+struct DenyIndex<'s> {
+    deny: &'s Statement,
+    /// Every assumption the statement or its items depend on.
+    mentions: Vec<Assumption>,
+}
+
+impl<'s> DenyIndex<'s> {
+    fn new(deny: &'s Statement, guarded: &Guarded) -> Option<Self> {
+        if deny.effect != Effect::Deny || deny.has_condition {
+            return None;
+        }
+        let mut mentions: Vec<Assumption> = deny.when.clone();
+        let mut mention = |w: &[Assumption]| {
+            for a in w {
+                if !mentions.contains(a) {
+                    mentions.push(a.clone());
+                }
+            }
+        };
+        match &deny.actions {
+            Actions::Action(items) => {
+                let mut names = false;
+                for i in items {
+                    if i.pattern
+                        .as_ref()
+                        .is_ok_and(|p| action_matches(p, guarded.action))
+                    {
+                        names = true;
+                        mention(&i.when);
+                    }
+                }
+                if !names {
+                    return None;
+                }
+            }
+            Actions::NotAction { .. } => {}
+            Actions::Missing => return None,
+        }
+        if let Resources::Resource(items) = &deny.resources {
+            for r in items {
+                mention(&r.when);
+            }
+        }
+        Some(DenyIndex { deny, mentions })
+    }
+
+    /// The part of `when` that can change what this deny covers.
+    fn relevant(&self, when: &[Assumption]) -> Vec<Assumption> {
+        when.iter()
+            .filter(|a| self.mentions.contains(a))
+            .cloned()
+            .collect()
+    }
+
+    /// Does the deny take back the guarded action on every glob in `allowed` whenever
+    /// `when` holds?
+    fn covers(
+        &self,
+        guarded: &Guarded,
+        allowed: &[Glob],
+        when: &[Assumption],
+        work: &mut u64,
+    ) -> Cover {
+        if denies(self.deny, guarded, allowed, when, work) {
+            Cover::Yes
+        } else if *work == 0 {
+            Cover::Unchecked
+        } else {
+            Cover::No
+        }
+    }
+}
+
+/// The text a glob certainly starts with: its literal text up to the first wildcard or
+/// stand-in.
+fn literal_head(glob: &[Part]) -> String {
+    let mut out = String::new();
+    for part in glob {
+        let Part::Lit(text) = part else { break };
+        match text.find(['*', '?']) {
+            Some(i) => {
+                out.push_str(&text[..i]);
+                break;
+            }
+            None => out.push_str(text),
+        }
+    }
+    out
+}
+
+/// The text a glob certainly ends with: its literal text after the last wildcard or
+/// stand-in.
+fn literal_tail(glob: &[Part]) -> String {
+    let mut pieces: Vec<&str> = Vec::new();
+    for part in glob.iter().rev() {
+        let Part::Lit(text) = part else { break };
+        match text.rfind(['*', '?']) {
+            Some(i) => {
+                pieces.push(&text[i + 1..]);
+                break;
+            }
+            None => pieces.push(text),
+        }
+    }
+    pieces.iter().rev().copied().collect()
+}
+
+/// Literal text only, without IAM wildcards: such a glob covers only itself.
+fn plain_text(glob: &[Part]) -> Option<String> {
+    let mut out = String::new();
+    for part in glob {
+        let Part::Lit(text) = part else { return None };
+        if text.contains(['*', '?']) {
+            return None;
+        }
+        out.push_str(text);
+    }
+    Some(out)
+}
+
+/// Does `outer` cover `inner` (see [`glob_covers`]), spending from `work`? The literal
+/// text `outer` starts and ends with must start and end `inner`'s literal text, so most
+/// misses cost nothing; a comparison the budget cannot pay for is not made and counts as a
+/// miss (the grant stands).
+fn covers_within(outer: &[Part], inner: &[Part], work: &mut u64) -> bool {
+    if !literal_head(inner).starts_with(&literal_head(outer))
+        || !literal_tail(inner).ends_with(&literal_tail(outer))
+    {
+        return false;
+    }
+    let size = |g: &[Part]| {
+        g.iter()
+            .map(|p| match p {
+                Part::Lit(t) => t.len() as u64,
+                _ => 1,
+            })
+            .sum::<u64>()
+            + 1
+    };
+    let cost = size(outer) * size(inner);
+    if cost > *work {
+        *work = 0;
+        return false;
+    }
+    *work -= cost;
+    glob_covers(outer, inner)
 }
 
 /// The first resource value that can be a guarded ARN (its span, glob and the parameter
@@ -154,7 +347,13 @@ fn granting(actions: &Actions, action: &str) -> Vec<(Via, Span, Vec<Assumption>)
 }
 
 /// Does `deny` take back `action` on every glob in `allowed` whenever `when` holds?
-fn denies(deny: &Statement, guarded: &Guarded, allowed: &[Glob], when: &[Assumption]) -> bool {
+fn denies(
+    deny: &Statement,
+    guarded: &Guarded,
+    allowed: &[Glob],
+    when: &[Assumption],
+    work: &mut u64,
+) -> bool {
     if deny.effect != Effect::Deny || deny.has_condition {
         return false;
     }
@@ -185,14 +384,25 @@ fn denies(deny: &Statement, guarded: &Guarded, allowed: &[Glob], when: &[Assumpt
                 .iter()
                 .filter(|r| r.exact && applies(&r.when))
                 .collect();
-            let covers_shapes = guarded
-                .shapes
+            let covers_shapes = guarded.shapes.iter().all(|s| {
+                let shape = shape_glob(s);
+                usable.iter().any(|r| covers_within(&r.glob, &shape, work))
+            });
+            if covers_shapes {
+                return true;
+            }
+            // A glob of literal text covers only itself: look those up; compare the others.
+            let literal: std::collections::HashSet<String> =
+                usable.iter().filter_map(|r| plain_text(&r.glob)).collect();
+            let patterns: Vec<&ResourceItem> = usable
                 .iter()
-                .all(|s| usable.iter().any(|r| glob_covers(&r.glob, &shape_glob(s))));
-            covers_shapes
-                || allowed
-                    .iter()
-                    .all(|a| usable.iter().any(|r| glob_covers(&r.glob, a)))
+                .copied()
+                .filter(|r| plain_text(&r.glob).is_none())
+                .collect();
+            allowed.iter().all(|a| {
+                plain_text(a).is_some_and(|t| literal.contains(&t))
+                    || patterns.iter().any(|p| covers_within(&p.glob, a, work))
+            })
         }
         Resources::NotResource { items, .. } => items.iter().all(|r| {
             r.exact

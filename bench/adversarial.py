@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Adversarial template sizes: does any shape make `check` or `inventory` super-linear?
+
+Builds, for each shape below, templates of growing size (each step doubles the size), runs
+`ddb-guard check --format json` and `ddb-guard inventory --format json` on each, and prints
+seconds and seconds per MB. Growth must stay below O(n log n): the s/MB column must stay
+roughly flat as the size doubles.
+
+    bench/adversarial.py [--binary target/release/ddb-guard] [--max-mb 64] [--shapes a,b]
+                         [--timeout 600]
+
+Without --binary it builds the release binary (`cargo build --release`). The shapes:
+
+  policy      one Allow with many action items and as many resources, against one Deny
+              listing the same resources (the deny check once repeated per action item and
+              was quadratic in resources)
+  selections  many tables and one backup selection listing every table's ARN, with as many
+              NotResources (DDB005 / the inventory rescanned every item for every table)
+  tables      many tables and many selections by tag (ListOfTags and Conditions)
+  conditions  long chains of conditions (Fn::And / Fn::Or / Fn::Not over parameters) that
+              tables, selections and policy statements depend on, and nested Fn::If
+  foreach     Fn::ForEach loops generating many tables and many policy statements
+  resources   a policy whose Resource/NotResource lists many wildcard globs (every item
+              must be compared with every other)
+
+Nothing here is run by `cargo test`; tests/hostile.rs pins a small instance of each shape.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def policy(n):
+    # Every item matches dynamodb:DeleteTable, so each is a separate grant to check.
+    patterns = ["dynamodb:Delete*", "dynamodb:*Table", "dynamodb:D*", "dynamodb:*"]
+    actions = [patterns[i % 4] + "*" * (i // 4 % 3) for i in range(n)]
+    resources = [
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/t{i}" for i in range(n)
+    ]
+    return {
+        "Resources": {
+            "Table": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+                      "UpdateReplacePolicy": "Retain"},
+            "Policy": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {"PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": actions, "Resource": resources},
+                    {"Effect": "Deny", "Action": "dynamodb:DeleteTable",
+                     "Resource": list(reversed(resources))},
+                ]}},
+            },
+        }
+    }
+
+
+def table(i, tags=None, condition=None, name=True):
+    props = {"BillingMode": "PAY_PER_REQUEST",
+             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}
+    if name:
+        props["TableName"] = f"table-{i}"
+    if tags:
+        props["Tags"] = tags
+    r = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+         "UpdateReplacePolicy": "Retain", "Properties": props}
+    if condition:
+        r["Condition"] = condition
+    return r
+
+
+def plan():
+    return {"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {
+        "BackupPlanName": "p", "BackupPlanRule": [
+            {"RuleName": "daily", "TargetBackupVault": "v"}]}}}
+
+
+def selections(n):
+    res = {f"T{i}": table(i, name=(i % 2 == 0)) for i in range(n)}
+    res["Plan"] = plan()
+    res["Selection"] = {"Type": "AWS::Backup::BackupSelection", "Properties": {
+        "BackupPlanId": {"Ref": "Plan"},
+        "BackupSelection": {
+            "SelectionName": "all", "IamRoleArn": "arn:aws:iam::123456789012:role/b",
+            "Resources": [{"Fn::GetAtt": [f"T{i}", "Arn"]} for i in range(n)],
+            "NotResources": [
+                {"Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/x-{i}-*"}
+                for i in range(n)],
+        }}}
+    return {"Resources": res}
+
+
+def tables(n):
+    selections_count = max(1, n // 8)
+    res = {}
+    for i in range(n):
+        res[f"T{i}"] = table(i, tags=[{"Key": f"k{j}", "Value": f"v{i % 7}"} for j in range(8)])
+    res["Plan"] = plan()
+    for s in range(selections_count):
+        res[f"Sel{s}"] = {"Type": "AWS::Backup::BackupSelection", "Properties": {
+            "BackupPlanId": {"Ref": "Plan"},
+            "BackupSelection": {
+                "SelectionName": f"s{s}", "IamRoleArn": "arn:aws:iam::123456789012:role/b",
+                "ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": f"k{j}",
+                                "ConditionValue": f"v{s % 7}"} for j in range(8)],
+                "Conditions": {
+                    "StringEquals": [{"ConditionKey": f"aws:ResourceTag/k{j}",
+                                      "ConditionValue": f"v{s % 7}"} for j in range(4)],
+                    "StringNotLike": [{"ConditionKey": f"aws:ResourceTag/k{j}",
+                                       "ConditionValue": "z*"} for j in range(4)],
+                },
+            }}}
+    return {"Resources": res}
+
+
+def conditions(n):
+    params = {f"P{i}": {"Type": "String", "AllowedValues": ["a", "b"]} for i in range(16)}
+    conds = {}
+    for i in range(n):
+        a, b = f"P{i % 16}", f"P{(i * 7 + 3) % 16}"
+        base = {"Fn::Equals": [{"Ref": a}, "a"]}
+        other = {"Fn::Not": [{"Fn::Equals": [{"Ref": b}, "b"]}]}
+        conds[f"C{i}"] = ({"Fn::And": [base, other]} if i % 2 else {"Fn::Or": [base, other]}) \
+            if i < 2 else {"Fn::Or": [{"Condition": f"C{i - 1}"}, {"Condition": f"C{i - 2}"}]}
+    res = {}
+    for i in range(n):
+        t = table(i, condition=f"C{i}")
+        t["DeletionPolicy"] = {"Fn::If": [f"C{i}", "Retain", {"Fn::If": [
+            f"C{max(0, i - 1)}", "Retain", "Snapshot"]}]}
+        res[f"T{i}"] = t
+    res["Role"] = {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {},
+        "Policies": [{"PolicyName": f"p{i}", "PolicyDocument": {"Statement": [{
+            "Effect": {"Fn::If": [f"C{i}", "Deny", "Allow"]},
+            "Action": {"Fn::If": [f"C{max(0, i - 1)}", "dynamodb:DeleteTable", "s3:Get*"]},
+            "Resource": {"Fn::GetAtt": [f"T{i}", "Arn"]}}]}} for i in range(n)]}}
+    return {"Parameters": params, "Conditions": conds, "Resources": res}
+
+
+def foreach(n):
+    names = [f"n{i}" for i in range(n)]
+    return {
+        "Transform": "AWS::LanguageExtensions",
+        "Resources": {
+            "Fn::ForEach::Tables": ["Name", names, {
+                "Table${Name}": table(0, tags=[{"Key": "n", "Value": {"Ref": "Name"}}]),
+            }],
+            "Fn::ForEach::Policies": ["Name", names, {
+                "Policy${Name}": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                    "PolicyDocument": {"Statement": [
+                        {"Effect": "Allow", "Action": "dynamodb:*",
+                         "Resource": {"Fn::Sub": "arn:aws:dynamodb:*:*:table/${Name}"}},
+                        {"Effect": "Deny", "Action": "dynamodb:Delete*",
+                         "Resource": {"Fn::Sub": "arn:aws:dynamodb:*:*:table/${Name}*"}},
+                    ]}}},
+            }],
+        },
+    }
+
+
+def resources(n):
+    allow = [f"arn:aws:dynamodb:*:*:table/a{i}*" for i in range(n)]
+    deny = [f"arn:aws:dynamodb:*:*:table/a{i}?*" for i in range(n)] + \
+        [f"arn:aws:dynamodb:*:*:table/*{i}" for i in range(n)]
+    return {"Resources": {
+        "Policy": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {
+            "Statement": [
+                {"Effect": "Allow", "Action": ["dynamodb:DeleteTable", "dynamodb:UpdateTable"],
+                 "Resource": allow},
+                {"Effect": "Deny", "Action": "dynamodb:*", "Resource": deny},
+                {"Effect": "Allow", "Action": "dynamodb:DeleteTable", "NotResource": deny},
+            ]}}},
+    }}
+
+
+SHAPES = {"policy": policy, "selections": selections, "tables": tables,
+          "conditions": conditions, "foreach": foreach, "resources": resources}
+
+
+def sized(build, target_bytes):
+    """The template of `build` closest above `target_bytes` (doubling, then bisecting)."""
+    n = 4
+    text = json.dumps(build(n), indent=1)
+    while len(text) < target_bytes:
+        n *= 2
+        text = json.dumps(build(n), indent=1)
+    lo, hi = n // 2, n
+    while hi - lo > max(1, n // 32):
+        mid = (lo + hi) // 2
+        if len(json.dumps(build(mid), indent=1)) < target_bytes:
+            lo = mid
+        else:
+            hi = mid
+    return hi, json.dumps(build(hi), indent=1)
+
+
+def timed(binary, args, cwd, timeout):
+    start = time.monotonic()
+    try:
+        proc = subprocess.run([binary, *args], cwd=cwd, capture_output=True, timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        code = "timeout"
+    return time.monotonic() - start, code
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--binary")
+    p.add_argument("--min-kb", type=int, default=64)
+    p.add_argument("--max-mb", type=float, default=64)
+    p.add_argument("--shapes", default=",".join(SHAPES))
+    p.add_argument("--timeout", type=int, default=600)
+    a = p.parse_args()
+    binary = a.binary
+    if not binary:
+        subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+        binary = os.path.join(ROOT, "target", "release", "ddb-guard")
+    binary = os.path.abspath(binary)
+    limits = ["--isolated", "--max-file-size", str(1 << 31), "--max-nodes", str(1 << 30)]
+    print("| shape | n | MB | check s | check s/MB | inventory s | inventory s/MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for shape in a.shapes.split(","):
+        build = SHAPES[shape]
+        size = a.min_kb * 1024
+        while size <= a.max_mb * 1024 * 1024:
+            n, text = sized(build, size)
+            mb = len(text) / 1e6
+            with tempfile.TemporaryDirectory() as d:
+                with open(os.path.join(d, "t.json"), "w") as f:
+                    f.write(text)
+                cs, cc = timed(binary, ["check", "t.json", "--format", "json", *limits], d, a.timeout)
+                inv, ic = timed(binary, ["inventory", "t.json", "--format", "json", *limits], d, a.timeout)
+            print(f"| {shape} | {n} | {mb:.2f} | {cs:.2f} | {cs / mb:.2f} | {inv:.2f} | {inv / mb:.2f} |"
+                  + ("" if isinstance(cc, int) and isinstance(ic, int) and cc < 2 and ic < 2
+                     else f" exit {cc}/{ic}"), flush=True)
+            if cc == "timeout" or ic == "timeout":
+                break
+            size *= 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
