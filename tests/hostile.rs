@@ -1120,3 +1120,219 @@ fn unsafe_fix_after_a_bare_tag_in_a_file_only_libyaml_reads_is_applied_not_refus
         "{diff}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Adversarial sizes: a small instance of each shape of `bench/adversarial.py`, which once
+// took minutes (quadratic or worse). Each runs under a generous budget in the debug build;
+// the bench measures growth on the release build.
+
+/// Far above what each case takes (well under a second), far below what it took before.
+const SHAPE_BUDGET: Duration = Duration::from_secs(30);
+
+fn run_timed(dir: &Path, command: &str, args: &[&str]) -> (i32, Value, Duration) {
+    let start = std::time::Instant::now();
+    let output = Command::cargo_bin("ddb-guard")
+        .expect("binary")
+        .current_dir(dir)
+        .arg(command)
+        .args(["--format", "json", "--isolated"])
+        .args(args)
+        .timeout(SHAPE_BUDGET * 2)
+        .output()
+        .expect("run");
+    let elapsed = start.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("output is not JSON ({e}): {stdout}"));
+    (output.status.code().expect("exit code"), json, elapsed)
+}
+
+fn shape_file(text: &str) -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("t.json"), text).expect("write template");
+    dir
+}
+
+const RETAINED: &str = r#""DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain""#;
+
+#[test]
+fn one_allow_with_many_actions_and_resources_against_one_deny_is_checked_quickly() {
+    let n = 600;
+    let patterns = [
+        "dynamodb:Delete*",
+        "dynamodb:*Table",
+        "dynamodb:D*",
+        "dynamodb:*",
+    ];
+    let actions: Vec<String> = (0..n)
+        .map(|i| format!("\"{}{}\"", patterns[i % 4], "*".repeat(i / 4 % 3)))
+        .collect();
+    let resources: Vec<String> = (0..n)
+        .map(|i| format!("\"arn:aws:dynamodb:us-east-1:123456789012:table/t{i}\""))
+        .collect();
+    let mut reversed = resources.clone();
+    reversed.reverse();
+    let policy = |deny: &[String]| {
+        format!(
+            r#"{{"Resources": {{"Policy": {{"Type": "AWS::IAM::ManagedPolicy", "Properties": {{"PolicyDocument": {{"Statement": [
+  {{"Effect": "Allow", "Action": [{}], "Resource": [{}]}},
+  {{"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": [{}]}}]}}}}}}}}}}"#,
+            actions.join(","),
+            resources.join(","),
+            deny.join(",")
+        )
+    };
+    let dir = shape_file(&policy(&reversed));
+    let (code, json, elapsed) = run_timed(dir.path(), "check", &["t.json", "--select", "DDB010"]);
+    assert!(elapsed < SHAPE_BUDGET, "took {elapsed:?}");
+    assert_eq!(
+        (code, json["findings"].as_array().map(Vec::len)),
+        (0, Some(0))
+    );
+    // One resource the Deny leaves out: every granting action item is a finding.
+    let dir = shape_file(&policy(&reversed[1..]));
+    let (code, json, elapsed) = run_timed(dir.path(), "check", &["t.json", "--select", "DDB010"]);
+    assert!(elapsed < SHAPE_BUDGET, "took {elapsed:?}");
+    assert_eq!(code, 0, "DDB010 is a warning");
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(n));
+}
+
+#[test]
+fn wildcard_resources_against_wildcard_denies_fail_closed_quickly() {
+    let n = 2000;
+    let allow: Vec<String> = (0..n)
+        .map(|i| format!("\"arn:aws:dynamodb:*:*:table/a{i}*\""))
+        .collect();
+    let deny: Vec<String> = (0..n)
+        .map(|i| format!("\"arn:aws:dynamodb:*:*:table/*{i}\""))
+        .collect();
+    let text = format!(
+        r#"{{"Resources": {{"Policy": {{"Type": "AWS::IAM::ManagedPolicy", "Properties": {{"PolicyDocument": {{"Statement": [
+  {{"Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": [{}]}},
+  {{"Effect": "Deny", "Action": "dynamodb:*", "Resource": [{}]}}]}}}}}}}}}}"#,
+        allow.join(","),
+        deny.join(",")
+    );
+    let dir = shape_file(&text);
+    let (code, json, elapsed) = run_timed(dir.path(), "check", &["t.json", "--select", "DDB010"]);
+    assert!(elapsed < SHAPE_BUDGET, "took {elapsed:?}");
+    // No deny glob covers `table/a0*` (that ends in a digit): the grant stands.
+    assert_eq!(
+        (code, json["findings"].as_array().map(Vec::len)),
+        (0, Some(1))
+    );
+}
+
+fn table_json(i: usize, extra: &str) -> String {
+    format!(
+        r#""T{i}": {{"Type": "AWS::DynamoDB::Table", {RETAINED}, "Properties": {{"TableName": "table-{i}"{extra}}}}}"#
+    )
+}
+
+#[test]
+fn many_tables_against_one_long_selection_are_inventoried_quickly() {
+    let n = 3000;
+    let mut resources: Vec<String> = (0..n).map(|i| table_json(i, "")).collect();
+    let arns: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"Fn::GetAtt": ["T{i}", "Arn"]}}"#))
+        .collect();
+    let exclusions: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"Fn::Sub": "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/x-{i}-*"}}"#))
+        .collect();
+    resources.push(format!(
+        r#""Selection": {{"Type": "AWS::Backup::BackupSelection", "Properties": {{"BackupPlanId": "p",
+  "BackupSelection": {{"SelectionName": "s", "IamRoleArn": "r", "Resources": [{}], "NotResources": [{}]}}}}}}"#,
+        arns.join(","),
+        exclusions.join(",")
+    ));
+    // One exclusion that does name a table: that table alone is not covered.
+    let text = format!(r#"{{"Resources": {{{}}}}}"#, resources.join(",\n"))
+        .replace("table/x-7-*", "table/table-7*");
+    let dir = shape_file(&text);
+    let (code, json, elapsed) = run_timed(dir.path(), "inventory", &["t.json"]);
+    assert!(elapsed < SHAPE_BUDGET, "took {elapsed:?}");
+    assert_eq!(code, 0);
+    let tables = json["tables"].as_array().expect("tables");
+    assert_eq!(tables.len(), n);
+    let uncovered: Vec<&str> = tables
+        .iter()
+        .filter(|t| t["backup_plan"] != true)
+        .filter_map(|t| t["resource"].as_str())
+        .collect();
+    // `table-7*` also names table-70..79, 700..799.
+    let expected: Vec<String> = (0..n)
+        .filter(|i| i.to_string().starts_with('7'))
+        .map(|i| format!("T{i}"))
+        .collect();
+    assert_eq!(uncovered, expected);
+}
+
+#[test]
+fn many_tables_with_tags_against_many_tag_selections_finish_in_time() {
+    let n = 400;
+    let tags: String = (0..8)
+        .map(|j| format!(r#"{{"Key": "k{j}", "Value": "v"}}"#))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut resources: Vec<String> = (0..n)
+        .map(|i| table_json(i, &format!(r#", "Tags": [{tags}]"#)))
+        .collect();
+    for s in 0..n / 8 {
+        resources.push(format!(
+            r#""Sel{s}": {{"Type": "AWS::Backup::BackupSelection", "Properties": {{"BackupPlanId": "p",
+  "BackupSelection": {{"SelectionName": "s", "IamRoleArn": "r",
+    "ListOfTags": [{{"ConditionType": "STRINGEQUALS", "ConditionKey": "k{}", "ConditionValue": "v"}}]}}}}}}"#,
+            s % 8
+        ));
+    }
+    let text = format!(r#"{{"Resources": {{{}}}}}"#, resources.join(",\n"));
+    let dir = shape_file(&text);
+    let (code, json, elapsed) = run_timed(dir.path(), "inventory", &["t.json"]);
+    assert!(elapsed < SHAPE_BUDGET, "took {elapsed:?}");
+    assert_eq!(code, 0);
+    let tables = json["tables"].as_array().expect("tables");
+    assert!(tables.iter().all(|t| t["backup_plan"] == true), "{json}");
+}
+
+#[test]
+fn long_condition_chains_and_for_each_loops_finish_in_time() {
+    let n: usize = 200;
+    let params: Vec<String> = (0..16)
+        .map(|i| format!(r#""P{i}": {{"Type": "String", "AllowedValues": ["a", "b"]}}"#))
+        .collect();
+    let mut conditions = vec![
+        r#""C0": {"Fn::Equals": [{"Ref": "P0"}, "a"]}"#.to_string(),
+        r#""C1": {"Fn::Not": [{"Fn::Equals": [{"Ref": "P1"}, "b"]}]}"#.to_string(),
+    ];
+    for i in 2..n {
+        conditions.push(format!(
+            r#""C{i}": {{"Fn::Or": [{{"Condition": "C{}"}}, {{"Condition": "C{}"}}]}}"#,
+            i - 1,
+            i - 2
+        ));
+    }
+    let tables: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#""T{i}": {{"Type": "AWS::DynamoDB::Table", "Condition": "C{i}", "DeletionPolicy": {{"Fn::If": ["C{i}", "Retain", {{"Fn::If": ["C{}", "Retain", "Delete"]}}]}}, "UpdateReplacePolicy": "Retain"}}"#,
+                i.saturating_sub(1)
+            )
+        })
+        .collect();
+    let names: Vec<String> = (0..n * 10).map(|i| format!("\"n{i}\"")).collect();
+    let text = format!(
+        r#"{{"Transform": "AWS::LanguageExtensions", "Parameters": {{{}}}, "Conditions": {{{}}}, "Resources": {{{},
+  "Fn::ForEach::Tables": ["Name", [{}], {{"Table${{Name}}": {{"Type": "AWS::DynamoDB::Table", {RETAINED},
+    "Properties": {{"TableName": {{"Fn::Sub": "t-${{Name}}"}}}}}}}}]}}}}"#,
+        params.join(","),
+        conditions.join(","),
+        tables.join(",\n"),
+        names.join(",")
+    );
+    let dir = shape_file(&text);
+    for command in ["check", "inventory"] {
+        let (code, _, elapsed) = run_timed(dir.path(), command, &["t.json"]);
+        assert!(elapsed < SHAPE_BUDGET, "{command} took {elapsed:?}");
+        assert!(code < 2, "{command} exit {code}");
+    }
+}

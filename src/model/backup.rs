@@ -30,44 +30,223 @@ pub struct Coverage<'d> {
 
 /// Every way the `AWS::Backup::BackupSelection` resources of `template` cover `table`.
 /// Empty: no selection covers it. One with no assumptions: covered in every case.
+///
+/// The selections are read once per template ([`Index`]); a table then reads only the list
+/// items that can concern it, so a template of N tables and N selection items costs about
+/// N, not N x N.
 pub fn coverage<'d>(template: &Template<'d, '_>, table: &Resource<'d>) -> Vec<Coverage<'d>> {
-    let doc = template.doc;
+    let index = template.backup_index.get_or_init(|| Index::of(template));
     let target = Target::of(template, table);
+    let budget = (MAX_OPEN_WORK / index.tables.max(1)).max(MIN_OPEN_ITEMS);
     let mut out = Vec::new();
-    for selection in &template.resources {
-        if selection.type_name != Some("AWS::Backup::BackupSelection") {
+    for branch in &index.branches {
+        let Some(selection) = template.resources.get(branch.selection) else {
             continue;
-        }
-        // Keeping parts: `${AWS::Region}` and `!GetAtt Orders.Arn` are the stack's own
-        // Region and that table's ARN, not just unknown text.
+        };
         let ev = Evaluator::new(template, &selection.loops).keeping_parts();
-        let Some(exists) = resource_condition(&ev, doc, selection) else {
-            continue;
-        };
-        let Some(body) = doc
-            .get_value(selection.node, "Properties")
-            .and_then(|p| doc.get_value(p, "BackupSelection"))
-        else {
-            continue;
-        };
-        for branch in expand::branches(&ev, doc, body) {
-            let Branch::Node { node, when } = branch else {
-                continue;
-            };
-            let Some(when) = combine(&exists, &when) else {
-                continue;
-            };
-            for w in selection_covers(template, &ev, node, &target) {
-                if let Some(when) = combine(&when, &w) {
-                    out.push(Coverage {
-                        selection: selection.logical_id,
-                        when,
-                    });
-                }
+        for w in selection_covers(template, &ev, branch, &target, budget) {
+            if let Some(when) = combine(&branch.when, &w) {
+                out.push(Coverage {
+                    selection: selection.logical_id,
+                    when,
+                });
             }
         }
     }
     out
+}
+
+/// Items of `Resources`/`NotResources` lists that must be read for each table (their ARN
+/// depends on which table asks, and no literal name prefix rules tables out), over all
+/// tables of a template. Past it, a table reads at most [`MIN_OPEN_ITEMS`] of a list: what
+/// is left unread covers nothing and, in `NotResources`, excludes the table (it cannot be
+/// proven covered).
+const MAX_OPEN_WORK: usize = 4_000_000;
+const MIN_OPEN_ITEMS: usize = 256;
+
+/// The backup selections of a template, read once: each `BackupSelection` body (one per
+/// `Fn::If` branch) with its ARN lists evaluated and sorted by which tables an item can
+/// concern.
+pub struct Index {
+    branches: Vec<SelectionBranch>,
+    tables: usize,
+}
+
+struct SelectionBranch {
+    /// Position of the selection in `Template::resources`.
+    selection: usize,
+    node: NodeId,
+    when: Vec<Assumption>,
+    resources: Option<Items>,
+    not_resources: Option<Items>,
+}
+
+/// One ARN list. Only the `scan` items (and those `by_prefix` finds) are compared with a
+/// table's ARN; the others are decided by a lookup, with the answer the comparison gives.
+#[derive(Default)]
+struct Items {
+    /// `!GetAtt T.Arn` of a table `T` (in every case): names `T` in the cases the item
+    /// exists, and no other table, since two tables of a stack never share an ARN.
+    by_table: std::collections::HashMap<String, Vec<Vec<Assumption>>>,
+    /// Every other item.
+    open: Vec<Open>,
+    /// Positions in `open` of the items whose ARN is the same whatever table asks and
+    /// spells `...:${AWS::AccountId}:table/` then a literal name prefix, by that prefix:
+    /// only a table whose name starts with it can be matched.
+    by_prefix: std::collections::HashMap<String, Vec<usize>>,
+    /// Positions in `open` of the items read for every table.
+    scan: Vec<usize>,
+}
+
+enum Open {
+    /// An item that names no table: its ARN globs are the same for every table.
+    Fixed {
+        arns: Vec<(Glob, Vec<Assumption>)>,
+        when: Vec<Assumption>,
+    },
+    /// An item whose ARN depends on the table (its evaluated outcomes).
+    Outcomes {
+        outcomes: Vec<super::eval::Outcome>,
+        when: Vec<Assumption>,
+    },
+    /// A list item that cannot be resolved.
+    Unknown { when: Vec<Assumption> },
+}
+
+impl Index {
+    fn of(template: &Template) -> Self {
+        let doc = template.doc;
+        let mut branches = Vec::new();
+        for (position, selection) in template.resources.iter().enumerate() {
+            if selection.type_name != Some("AWS::Backup::BackupSelection") {
+                continue;
+            }
+            // Keeping parts: `${AWS::Region}` and `!GetAtt Orders.Arn` are the stack's own
+            // Region and that table's ARN, not just unknown text.
+            let ev = Evaluator::new(template, &selection.loops).keeping_parts();
+            let Some(exists) = resource_condition(&ev, doc, selection) else {
+                continue;
+            };
+            let Some(body) = doc
+                .get_value(selection.node, "Properties")
+                .and_then(|p| doc.get_value(p, "BackupSelection"))
+            else {
+                continue;
+            };
+            for branch in expand::branches(&ev, doc, body) {
+                let Branch::Node { node, when } = branch else {
+                    continue;
+                };
+                let Some(when) = combine(&exists, &when) else {
+                    continue;
+                };
+                let list = |key: &str, exclude: bool| {
+                    doc.get_value(node, key)
+                        .map(|list| Items::of(template, &ev, list, exclude))
+                };
+                branches.push(SelectionBranch {
+                    selection: position,
+                    node,
+                    when,
+                    resources: list("Resources", false),
+                    not_resources: list("NotResources", true),
+                });
+            }
+        }
+        Index {
+            branches,
+            tables: template.tables().count(),
+        }
+    }
+}
+
+impl Items {
+    fn of(template: &Template, ev: &Evaluator, list: NodeId, exclude: bool) -> Self {
+        let doc = template.doc;
+        let mut items = Items::default();
+        let unknown = if exclude { Part::Any } else { Part::Opaque };
+        for item in expand::items(ev, doc, list) {
+            let (node, when) = match item {
+                Branch::Node { node, when } => (node, when),
+                Branch::Unknown { when, .. } => {
+                    items.open.push(Open::Unknown { when });
+                    continue;
+                }
+                Branch::NoValue { .. } => continue,
+            };
+            let outcomes = ev.eval(node);
+            if let [o] = outcomes.as_slice() {
+                if let (true, Value::Partial(pieces)) = (o.when.is_empty(), &o.value) {
+                    if let [Piece::Attribute {
+                        resource,
+                        attribute,
+                    }] = pieces.as_slice()
+                    {
+                        if attribute == "Arn" && is_table(template, resource) {
+                            items
+                                .by_table
+                                .entry(resource.clone())
+                                .or_default()
+                                .push(when);
+                            continue;
+                        }
+                    }
+                }
+            }
+            let names_a_table = outcomes.iter().any(|o| match &o.value {
+                Value::Partial(pieces) => pieces.iter().any(|p| match p {
+                    Piece::Ref(name) | Piece::Attribute { resource: name, .. } => {
+                        is_table(template, name)
+                    }
+                    _ => false,
+                }),
+                _ => false,
+            });
+            if names_a_table {
+                items.open.push(Open::Outcomes { outcomes, when });
+            } else {
+                let nobody = Target {
+                    logical_id: "",
+                    name: Part::Opaque,
+                    tags: Vec::new(),
+                };
+                let arns = outcome_globs(template, &outcomes, &nobody, &unknown);
+                items.open.push(Open::Fixed { arns, when });
+            }
+        }
+        for (i, item) in items.open.iter().enumerate() {
+            let prefix = match item {
+                Open::Fixed { arns, .. } => match arns.as_slice() {
+                    [(glob, _)] => name_prefix(glob),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match prefix {
+                Some(prefix) => items.by_prefix.entry(prefix).or_default().push(i),
+                None => items.scan.push(i),
+            }
+        }
+        items
+    }
+}
+
+/// DynamoDB's longest table name.
+const MAX_TABLE_NAME: usize = 255;
+
+/// The literal name prefix of a glob that spells `${AWS::AccountId}:table/` and then
+/// literal text: a table ARN of the stack it covers has a name that starts with that text
+/// (the account marker can only meet the table ARN's own).
+fn name_prefix(glob: &[Part]) -> Option<String> {
+    let at = glob
+        .iter()
+        .position(|p| matches!(p, Part::Marker(Marker::Account)))?;
+    let Some(Part::Lit(text)) = glob.get(at + 1) else {
+        return None;
+    };
+    let name = text.strip_prefix(":table/")?;
+    let end = name.find(['*', '?']).unwrap_or(name.len());
+    Some(name[..end].to_string())
 }
 
 /// The assumptions under which a resource exists (its `Condition` attribute), or `None`
@@ -191,16 +370,18 @@ fn tag_list(ev: &Evaluator, doc: &Document, list: NodeId, when: &[Assumption], o
 fn selection_covers(
     template: &Template,
     ev: &Evaluator,
-    selection: NodeId,
+    branch: &SelectionBranch,
     target: &Target,
+    budget: usize,
 ) -> Vec<Vec<Assumption>> {
     let doc = template.doc;
-    let resources = doc.get_value(selection, "Resources");
+    let selection = branch.node;
+    let resources = branch.resources.as_ref();
     let list_of_tags = doc.get_value(selection, "ListOfTags");
     let conditions = doc.get_value(selection, "Conditions");
     let mut base = Vec::new();
-    if let Some(list) = resources {
-        base.extend(arn_list_covers(template, ev, list, target, false));
+    if let Some(items) = resources {
+        base.extend(arn_list_covers(template, items, target, false, budget));
     }
     if let Some(list) = list_of_tags {
         for item in expand::items(ev, doc, list) {
@@ -238,8 +419,8 @@ fn selection_covers(
     if base.is_empty() {
         return base;
     }
-    if let Some(list) = doc.get_value(selection, "NotResources") {
-        if !arn_list_covers(template, ev, list, target, true).is_empty() {
+    if let Some(items) = &branch.not_resources {
+        if !arn_list_covers(template, items, target, true, budget).is_empty() {
             // A table that the exclusions can name is not proven covered.
             return Vec::new();
         }
@@ -251,35 +432,64 @@ fn selection_covers(
 /// value that cannot be resolved counts as naming it.
 fn arn_list_covers(
     template: &Template,
-    ev: &Evaluator,
-    list: NodeId,
+    items: &Items,
     target: &Target,
     exclude: bool,
+    budget: usize,
 ) -> Vec<Vec<Assumption>> {
-    let doc = template.doc;
     let inner = target.arn();
     // What a value that cannot be resolved stands for: it names no table proven covered,
     // and may name the table when it excludes.
     let unknown = if exclude { Part::Any } else { Part::Opaque };
-    let mut out = Vec::new();
-    for item in expand::items(ev, doc, list) {
-        let (node, when) = match item {
-            Branch::Node { node, when } => (node, when),
-            Branch::Unknown { when, .. } if exclude => {
-                out.push(when);
+    let mut out: Vec<Vec<Assumption>> = items
+        .by_table
+        .get(target.logical_id)
+        .cloned()
+        .unwrap_or_default();
+    if exclude && items.scan.len() > budget {
+        // Too many exclusions to read for every table: this one is not proven kept.
+        out.push(Vec::new());
+        return out;
+    }
+    // The items whose literal name prefix starts the table's name, then those read for all.
+    let name = match &target.name {
+        Part::Lit(name) => name.as_str(),
+        _ => "",
+    };
+    let mut positions: Vec<usize> = if name.len() <= MAX_TABLE_NAME {
+        (0..=name.len())
+            .filter(|&k| name.is_char_boundary(k))
+            .filter_map(|k| items.by_prefix.get(&name[..k]))
+            .flatten()
+            .copied()
+            .collect()
+    } else {
+        // Not a valid table name: read every item rather than hash long prefixes.
+        items.by_prefix.values().flatten().copied().collect()
+    };
+    positions.extend(items.scan.iter().take(budget));
+    for item in positions.iter().filter_map(|&i| items.open.get(i)) {
+        let (arns, when) = match item {
+            Open::Fixed { arns, when } => (std::borrow::Cow::Borrowed(arns), when),
+            Open::Outcomes { outcomes, when } => (
+                std::borrow::Cow::Owned(outcome_globs(template, outcomes, target, &unknown)),
+                when,
+            ),
+            Open::Unknown { when } => {
+                if exclude {
+                    out.push(when.clone());
+                }
                 continue;
             }
-            _ => continue,
         };
-        let arns = arn_globs(template, ev, node, target, &unknown);
         let covering: Vec<&(Glob, Vec<Assumption>)> = arns
             .iter()
             .filter(|(glob, _)| arn_covers(glob, &inner))
             .collect();
         if !arns.is_empty() && covering.len() == arns.len() {
-            out.push(when);
+            out.push(when.clone());
         } else {
-            out.extend(covering.iter().filter_map(|(_, w)| combine(&when, w)));
+            out.extend(covering.iter().filter_map(|(_, w)| combine(when, w)));
         }
     }
     out
@@ -316,18 +526,17 @@ fn arn_covers(glob: &[Part], inner: &[Part]) -> bool {
 /// The ARN globs a selection's `Resources` item can be, each with its assumptions, read
 /// from the evaluator's outcomes: references to the table itself, to other tables and to
 /// the stack become markers, and what cannot be resolved becomes `unknown`.
-fn arn_globs(
+fn outcome_globs(
     template: &Template,
-    ev: &Evaluator,
-    node: NodeId,
+    outcomes: &[super::eval::Outcome],
     target: &Target,
     unknown: &Part,
 ) -> Vec<(Glob, Vec<Assumption>)> {
     let mut out = Vec::new();
-    for o in ev.eval(node) {
-        let glob = match o.value {
+    for o in outcomes {
+        let glob = match &o.value {
             Value::NoValue => continue,
-            Value::Text(t) => lit(t),
+            Value::Text(t) => lit(t.clone()),
             Value::Unknown(_) => vec![unknown.clone()],
             Value::Partial(pieces) => pieces
                 .iter()
@@ -339,7 +548,7 @@ fn arn_globs(
                         "AWS::AccountId" => Part::Marker(Marker::Account),
                         _ => unknown.clone(),
                     }],
-                    Piece::Ref(name) if name == target.logical_id => vec![target.name.clone()],
+                    Piece::Ref(name) if is_target(target, name) => vec![target.name.clone()],
                     Piece::Ref(name) if is_table(template, name) => {
                         vec![Part::Marker(Marker::OtherTable)]
                     }
@@ -347,7 +556,7 @@ fn arn_globs(
                         resource,
                         attribute,
                     } if attribute == "Arn" => {
-                        if resource == target.logical_id {
+                        if is_target(target, resource) {
                             target.arn()
                         } else if is_table(template, resource) {
                             table_arn(Part::Marker(Marker::OtherTable))
@@ -361,9 +570,15 @@ fn arn_globs(
                 })
                 .collect(),
         };
-        out.push((glob, o.when));
+        out.push((glob, o.when.clone()));
     }
     out
+}
+
+/// Is `name` the table whose coverage is asked? (The stand-in target of an item that names
+/// no table has an empty ID, which no reference names.)
+fn is_target(target: &Target, name: &str) -> bool {
+    !target.logical_id.is_empty() && name == target.logical_id
 }
 
 /// A table's ARN in this stack, with the stack's own partition, Region and account.
@@ -382,9 +597,8 @@ fn table_arn(name: Part) -> Glob {
 
 fn is_table(template: &Template, name: &str) -> bool {
     template
-        .resources
-        .iter()
-        .any(|r| r.logical_id == name && r.type_name.is_some_and(|t| TABLE_TYPES.contains(&t)))
+        .resource(name)
+        .is_some_and(|r| r.type_name.is_some_and(|t| TABLE_TYPES.contains(&t)))
 }
 
 /// A value that is one literal string in every case.

@@ -104,8 +104,12 @@ pub struct Template<'d, 's> {
     pub parameters: Option<NodeId>,
     pub conditions: Option<NodeId>,
     pub mappings: Option<NodeId>,
-    /// Logical IDs, so that `Ref` resolution costs no scan of thousands of resources.
-    resource_ids: std::collections::HashSet<&'d str>,
+    /// Logical ID to position in `resources` (the first, for a duplicate ID), so that
+    /// `Ref` resolution and "is this a table" cost no scan of thousands of resources.
+    resource_ids: std::collections::HashMap<&'d str, usize>,
+    /// The backup selections, read once for every table that asks (see
+    /// [`backup::coverage`]).
+    pub(crate) backup_index: std::sync::OnceLock<backup::Index>,
 }
 
 impl<'d, 's> Template<'d, 's> {
@@ -188,12 +192,16 @@ impl<'d, 's> Template<'d, 's> {
             return Ok(None);
         }
         let first = |key: &str| sections.iter().find_map(|&s| doc.get_value(s, key));
-        let resource_ids = resources.iter().map(|r| r.logical_id).collect();
+        let mut resource_ids = std::collections::HashMap::new();
+        for (i, r) in resources.iter().enumerate() {
+            resource_ids.entry(r.logical_id).or_insert(i);
+        }
         Ok(Some(Template {
             doc,
             root: sections.first().copied().unwrap_or(root),
             resources,
             resource_ids,
+            backup_index: std::sync::OnceLock::new(),
             parameters: first("Parameters"),
             conditions: first("Conditions"),
             mappings: first("Mappings"),
@@ -247,7 +255,14 @@ impl<'d, 's> Template<'d, 's> {
     }
 
     pub fn has_resource(&self, name: &str) -> bool {
-        self.resource_ids.contains(name)
+        self.resource_ids.contains_key(name)
+    }
+
+    /// The resource with this logical ID (the first, if the ID is written twice).
+    pub fn resource(&self, name: &str) -> Option<&Resource<'d>> {
+        self.resource_ids
+            .get(name)
+            .and_then(|&i| self.resources.get(i))
     }
 }
 
