@@ -873,3 +873,31 @@ fn a_rule_runs_only_on_files_that_hold_its_own_needles() {
     codes.sort_unstable();
     assert_eq!(codes, ["DDB008", "DDB010"], "{codes:?}");
 }
+
+/// `!GetAtt X.Outputs.Y` of a nested application or provisioned product (and any attribute
+/// the model cannot type) can be a table's ARN: a grant on it is a finding. Only a plain
+/// `...Arn` attribute of another service's resource narrows a grant away.
+#[test]
+fn an_attribute_the_model_cannot_type_can_be_a_table_arn() {
+    let nested = "  App:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: {ApplicationId: app, SemanticVersion: 1.0.0}\n  Product:\n    Type: AWS::ServiceCatalog::CloudFormationProvisionedProduct\n    Properties:\n      ProductName: p\n  Custom:\n    Type: Custom::Tables\n    Properties:\n      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:f\n  Backups:\n    Type: AWS::Backup::BackupVault\n    Properties:\n      BackupVaultName: v\n";
+    let with = |resource: &str| {
+        let text = policy(&allow("dynamodb:DeleteTable", resource));
+        let at = text.find("  P:\n").unwrap_or(text.len());
+        let text = format!("{}{nested}{}", &text[..at], &text[at..]);
+        hits("DDB010", &text)
+    };
+    for unknown in [
+        "!GetAtt App.Outputs.TableArn",
+        "!GetAtt [App, Outputs.TableArn]",
+        "!Sub '${App.Outputs.TableArn}'",
+        "!GetAtt Product.Outputs.TableArn",
+        "!GetAtt Custom.TableArn",
+        "!GetAtt Backups.SomeOtherArn",
+    ] {
+        let found = with(unknown);
+        assert_eq!(found.len(), 1, "{unknown}: {found:?}");
+    }
+    for foreign in ["!GetAtt Queue.Arn", "!Sub '${Queue.Arn}'"] {
+        assert!(with(foreign).is_empty(), "{foreign}");
+    }
+}

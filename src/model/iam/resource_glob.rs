@@ -153,11 +153,30 @@ fn passes_through(type_name: Option<&str>) -> bool {
         Some(t) => {
             t == "AWS::CloudFormation::Stack"
                 || t == "AWS::CloudFormation::CustomResource"
+                // Nested stacks by other names: their `Outputs.X` are whatever they output.
+                || t == "AWS::Serverless::Application"
+                || t == "AWS::ServiceCatalog::CloudFormationProvisionedProduct"
                 || t.starts_with("Custom::")
                 || t == "AWS::SSM::Parameter"
                 || !t.starts_with("AWS::")
         }
     }
+}
+
+/// Is the attribute known to be the ARN of a resource outside DynamoDB and AWS Backup? Only
+/// a plain `...Arn` attribute (`Arn`, `QueueArn`) of an `AWS::` resource of another service.
+/// `Outputs.X` of a nested application or provisioned product, a custom resource's
+/// attributes, any dotted attribute, and an attribute of a DynamoDB or Backup resource the
+/// model does not type can be anything, a table's ARN included.
+fn is_foreign_arn(type_name: Option<&str>, attribute: &str) -> bool {
+    let Some(t) = type_name else {
+        return false;
+    };
+    if passes_through(Some(t)) || attribute.contains('.') || !attribute.ends_with("Arn") {
+        return false;
+    }
+    let service = t.split("::").nth(1).unwrap_or_default();
+    !matches!(service, "DynamoDB" | "Backup")
 }
 
 fn attribute_glob(template: &Template, resource: &str, attribute: &str, whole: bool) -> Glob {
@@ -179,7 +198,7 @@ fn attribute_glob(template: &Template, resource: &str, attribute: &str, whole: b
     match known {
         // The ARN of a table in this template: its name is not known, the shape is.
         Some(glob) => glob,
-        None if whole && !passes_through(type_name) && attribute.ends_with("Arn") => {
+        None if whole && is_foreign_arn(type_name, attribute) => {
             vec![Part::Opaque]
         }
         None => vec![Part::Any],
