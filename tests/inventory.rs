@@ -301,3 +301,101 @@ fn the_config_file_applies_as_in_check() {
     assert_eq!(json["tables"].as_array().map(Vec::len), Some(2));
     assert_eq!(table(&json, "stack.yaml", "T")["retained_on_delete"], true);
 }
+
+/// The guardrails column never shows protection that is not there: `NotResource` denies
+/// everything but what it lists, a `Deny` for named principals or behind `NotPrincipal` is
+/// conditional with who it leaves out, a lock that may lack `ChangeableForDays` is in
+/// governance mode, and an SCP with no `TargetIds` is not attached.
+#[test]
+fn guardrails_show_only_the_protection_that_is_there() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "t.yaml",
+        "Parameters:
+  Env: {Type: String, AllowedValues: [prod, dev]}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  NothingDenied:
+    Type: AWS::Organizations::Policy
+    Properties:
+      Name: a
+      Type: SERVICE_CONTROL_POLICY
+      TargetIds: [r-root]
+      Content:
+        Statement:
+          - {Effect: Deny, Action: 'dynamodb:DeleteTable', NotResource: '*'}
+  TablesLeftOut:
+    Type: AWS::Organizations::Policy
+    Properties:
+      Name: b
+      Type: SERVICE_CONTROL_POLICY
+      TargetIds: [r-root]
+      Content:
+        Statement:
+          - Effect: Deny
+            Action: [dynamodb:DeleteTable, dynamodb:DeleteBackup]
+            NotResource: 'arn:aws:dynamodb:*:*:table/*'
+  Detached:
+    Type: AWS::Organizations::Policy
+    Properties:
+      Name: c
+      Type: SERVICE_CONTROL_POLICY
+      Content:
+        Statement:
+          - {Effect: Deny, Action: 'dynamodb:DeleteTable', Resource: '*'}
+  Vault:
+    Type: AWS::Backup::BackupVault
+    Properties:
+      BackupVaultName: v
+      LockConfiguration:
+        MinRetentionDays: 35
+        ChangeableForDays: !If [IsProd, 3, !Ref AWS::NoValue]
+      AccessPolicy:
+        Statement:
+          - Effect: Deny
+            Principal: {AWS: 'arn:aws:iam::123456789012:role/app'}
+            Action: backup:DeleteRecoveryPoint
+            Resource: '*'
+",
+    );
+    let (code, json) = inventory_json(dir.path(), &["t.yaml"]);
+    assert_eq!(code, 0);
+    let guardrails = json["guardrails"].as_array().expect("guardrails");
+    let find = |name: &str, kind: &str| {
+        guardrails
+            .iter()
+            .find(|g| g["resource"] == name && g["kind"] == kind)
+            .cloned()
+    };
+    assert_eq!(find("NothingDenied", "scp"), None, "{json}");
+    let left_out = find("TablesLeftOut", "scp");
+    assert!(
+        left_out.as_ref().is_none_or(|g| !g["denies"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|a| a == "dynamodb:DeleteTable"))),
+        "{left_out:?}"
+    );
+    let detached = find("Detached", "scp").expect("the detached SCP is listed");
+    assert!(
+        detached["conditional"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("not attached")),
+        "{detached}"
+    );
+    let lock = find("Vault", "vault-lock").expect("lock");
+    assert!(
+        lock["conditional"]
+            .as_str()
+            .is_some_and(|c| c.contains("(governance mode) when condition `IsProd` is false")),
+        "{lock}"
+    );
+    let policy = find("Vault", "vault-policy").expect("policy");
+    assert!(
+        policy["conditional"].as_str().is_some_and(|c| c
+            .contains("only for the principals it names")
+            && c.contains("role/app")),
+        "{policy}"
+    );
+}

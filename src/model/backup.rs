@@ -11,9 +11,9 @@
 use super::eval::{Assumption, Evaluator, Piece, Value};
 use super::expand::{self, combine, Branch};
 use super::iam::{
-    self, action_matches, glob_can_match_shape, glob_covers, lit, wildcard_match, Actions, Effect,
-    Glob, Marker, Part, PolicyDocument, PolicyKind, Resources, Statement, BACKUP_PLAN_ARN,
-    BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
+    self, action_matches, glob_covers, lit, wildcard_match, Actions, Effect, Glob, Marker, Part,
+    PolicyDocument, PolicyKind, Resources, Statement, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, RECOVERY_POINT_ARN,
+    TABLE_ARN, TABLE_BACKUP_ARN,
 };
 use super::{Resource, Template, TABLE_TYPES};
 use crate::load::{Document, NodeId};
@@ -823,7 +823,7 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
                         when: exists.clone(),
                     };
                     let statements = iam::statements(template, resource, &document);
-                    let denied = denied_actions(&statements, VAULT_ACTIONS);
+                    let denied = denied_actions(doc, &statements, VAULT_ACTIONS);
                     if denied
                         .first()
                         .is_some_and(|(a, _)| *a == VAULT_ACTIONS[0].0)
@@ -848,7 +848,7 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
                     };
                     let document = PolicyDocument { when, ..document };
                     let statements = iam::statements(template, resource, &document);
-                    for (action, reason) in denied_actions(&statements, SCP_ACTIONS) {
+                    for (action, reason) in denied_actions(doc, &statements, SCP_ACTIONS) {
                         merge(&mut denied, action, reason);
                     }
                     deny_scope(&statements, &mut scope);
@@ -856,6 +856,12 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
                 if !denied.is_empty() {
                     let mut g = guardrail(resource, GuardrailKind::Scp, denied);
                     g.scope = scope;
+                    if let Some(detached) = not_attached(&ev, doc, props) {
+                        g.conditional = Some(match g.conditional {
+                            Some(c) => format!("{detached}; {c}"),
+                            None => detached,
+                        });
+                    }
                     out.push(g);
                 }
             }
@@ -879,7 +885,7 @@ fn policy_file_guardrail<'d>(
             kind = GuardrailKind::Scp;
         }
         let statements = iam::statements(template, resource, &document);
-        for (action, reason) in denied_actions(&statements, SCP_ACTIONS) {
+        for (action, reason) in denied_actions(template.doc, &statements, SCP_ACTIONS) {
             merge(&mut denied, action, reason);
         }
         deny_scope(&statements, &mut scope);
@@ -921,6 +927,29 @@ fn deny_scope(statements: &[Statement], scope: &mut Vec<String>) {
     }
 }
 
+/// When a service control policy is attached to no account: it has no `TargetIds`, or
+/// they are removed (`AWS::NoValue`) or empty in some case.
+fn not_attached(ev: &Evaluator, doc: &Document, props: NodeId) -> Option<String> {
+    let Some(targets) = doc.get_value(props, "TargetIds") else {
+        return Some("not attached: no `TargetIds`, so it applies to no account".to_string());
+    };
+    let mut cases: Vec<String> = Vec::new();
+    for b in expand::branches(ev, doc, targets) {
+        let when = match b {
+            Branch::NoValue { when, .. } => when,
+            Branch::Node { node, when } if doc.seq(node).is_some_and(<[NodeId]>::is_empty) => when,
+            _ => continue,
+        };
+        cases.push(describe(&when));
+    }
+    (!cases.is_empty()).then(|| {
+        format!(
+            "not attached {}: without `TargetIds` it applies to no account",
+            cases.join(", or ")
+        )
+    })
+}
+
 fn vault_lock<'d>(
     ev: &Evaluator,
     doc: &Document,
@@ -936,19 +965,60 @@ fn vault_lock<'d>(
             _ => None,
         })
         .collect();
-    let (first, _) = locked.first()?;
+    locked.first()?;
     let conditional = if locked.len() == branches.len() && exists.is_empty() {
         None
     } else {
         let cases: Vec<String> = locked.iter().map(|(_, w)| describe(w)).collect();
         Some(format!("the vault is locked only {}", cases.join(", or ")))
     };
-    let note = doc
-        .get(*first, "ChangeableForDays")
-        .is_none()
-        .then(|| {
-            "governance mode (no `ChangeableForDays`): principals allowed `backup:DeleteBackupVaultLockConfiguration` can remove the lock".to_string()
-        });
+    // Without `ChangeableForDays` the lock is in governance mode: it can be removed at any
+    // time. Whenever the value may be absent (`Fn::If`, `AWS::NoValue`) or is not known to
+    // be a number of days (a parameter), that case is governance mode.
+    let mut governance: Vec<String> = Vec::new();
+    for (node, when) in &locked {
+        let Some(days) = doc.get_value(*node, "ChangeableForDays") else {
+            governance.push(describe(when));
+            continue;
+        };
+        for o in ev.eval(days) {
+            let fixed =
+                matches!(&o.value, Value::Text(t) if t.trim().parse::<u32>().is_ok_and(|d| d > 0));
+            if fixed {
+                continue;
+            }
+            let Some(w) = combine(when, &o.when) else {
+                continue;
+            };
+            let case = match &o.value {
+                Value::Unknown(why) => format!(
+                    "{} (`ChangeableForDays` cannot be known: {why})",
+                    describe(&w)
+                ),
+                _ => describe(&w),
+            };
+            if !governance.contains(&case) {
+                governance.push(case);
+            }
+        }
+    }
+    let note = (!governance.is_empty()).then(|| {
+        format!(
+            "governance mode {}: without `ChangeableForDays` the lock can be removed at any time by principals allowed `backup:DeleteBackupVaultLockConfiguration`",
+            governance.join(", or ")
+        )
+    });
+    let conditional = match (conditional, governance.is_empty()) {
+        (c, true) => c,
+        (None, false) => Some(format!(
+            "the lock is removable (governance mode) {}",
+            governance.join(", or ")
+        )),
+        (Some(c), false) => Some(format!(
+            "{c}; the lock is removable (governance mode) {}",
+            governance.join(", or ")
+        )),
+    };
     Some(Guardrail {
         resource: resource.logical_id,
         kind: GuardrailKind::VaultLock,
@@ -1011,13 +1081,16 @@ fn merge(
 }
 
 /// Which of `actions` some `Deny` statement denies on an ARN they act on, each with why
-/// the deny is conditional (`None`: in every case), in the order of `actions`.
+/// the deny is conditional (`None`: in every case, for everyone, on every such ARN), in
+/// the order of `actions`. What a statement covers is [`iam::deny_reach`], DDB010's own.
 fn denied_actions(
+    doc: &Document,
     statements: &[Statement],
-    actions: &[(&'static str, &[&str])],
+    actions: &[(&'static str, &'static [&'static str])],
 ) -> Vec<(&'static str, Option<String>)> {
     let mut out: Vec<(&'static str, Option<String>)> = Vec::new();
     for (action, shapes) in actions {
+        let guarded = iam::Guarded { action, shapes };
         for s in statements {
             if s.effect != Effect::Deny {
                 continue;
@@ -1025,32 +1098,107 @@ fn denied_actions(
             let Some(item_when) = denies_action(&s.actions, action) else {
                 continue;
             };
-            let reaches = match &s.resources {
-                Resources::Resource(items) => items.iter().any(|r| {
-                    shapes
-                        .iter()
-                        .any(|shape| glob_can_match_shape(&r.glob, shape))
-                }),
-                Resources::NotResource { .. } => true,
-                Resources::Missing => false,
-            };
-            if !reaches {
-                continue;
+            let mut why: Vec<String> = Vec::new();
+            match iam::deny_reach(s, &guarded) {
+                iam::DenyReach::None => continue,
+                iam::DenyReach::Some(which) => why.push(which),
+                iam::DenyReach::All => {}
             }
             let Some(when) = combine(&s.when, &item_when) else {
                 continue;
             };
-            let why = if s.has_condition {
-                Some("only when the statement's IAM `Condition` holds".to_string())
-            } else if !when.is_empty() {
-                Some(format!("only {}", describe(&when)))
-            } else {
-                None
-            };
-            merge(&mut out, action, why);
+            why.extend(principal_limit(doc, s.node));
+            if s.has_condition {
+                why.push(condition_limit(doc, s.node));
+            }
+            if !when.is_empty() {
+                why.push(format!("only {}", describe(&when)));
+            }
+            merge(&mut out, action, (!why.is_empty()).then(|| why.join(", ")));
         }
     }
     out
+}
+
+/// Who a `Deny` leaves out, when it does not apply to every principal: `Principal` other
+/// than `*` (or `{AWS: "*"}`), or `NotPrincipal`.
+fn principal_limit(doc: &Document, statement: NodeId) -> Option<String> {
+    if let Some(p) = doc.get_value(statement, "NotPrincipal") {
+        return Some(format!(
+            "not for the principals `NotPrincipal` lists ({})",
+            principals(doc, p)
+        ));
+    }
+    let p = doc.get_value(statement, "Principal")?;
+    let everyone = |n: NodeId| doc.str(n).is_some_and(|t| t.trim() == "*");
+    if everyone(p) {
+        return None;
+    }
+    if let Some(entries) = doc.map(p) {
+        if doc.call(p).is_none()
+            && entries.iter().any(|e| {
+                doc.key(e) == "AWS"
+                    && (everyone(e.value)
+                        || doc
+                            .seq(e.value)
+                            .is_some_and(|l| l.iter().any(|&i| everyone(i))))
+            })
+        {
+            return None;
+        }
+    }
+    Some(format!(
+        "only for the principals it names ({}): every other principal is not denied",
+        principals(doc, p)
+    ))
+}
+
+/// The principals of a `Principal`/`NotPrincipal` value, as written (literal ones only).
+fn principals(doc: &Document, node: NodeId) -> String {
+    let mut names: Vec<String> = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if doc.call(n).is_some() {
+            names.push("a value computed at deploy time".into());
+            continue;
+        }
+        if let Some(text) = doc.str(n) {
+            names.push(format!("`{text}`"));
+        } else if let Some(items) = doc.seq(n) {
+            stack.extend(items.iter().rev().copied());
+        } else if let Some(entries) = doc.map(n) {
+            stack.extend(entries.iter().rev().map(|e| e.value));
+        }
+        if names.len() > 4 {
+            names.push("...".into());
+            break;
+        }
+    }
+    names.join(", ")
+}
+
+/// What a statement's IAM `Condition` tests: a `Deny` applies only when it holds.
+fn condition_limit(doc: &Document, statement: NodeId) -> String {
+    let mut tests: Vec<String> = Vec::new();
+    if let Some(condition) = doc.get_value(statement, "Condition") {
+        for op in doc.map(condition).unwrap_or(&[]) {
+            let keys: Vec<String> = doc
+                .map(op.value)
+                .unwrap_or(&[])
+                .iter()
+                .map(|k| format!("`{}`", doc.key(k)))
+                .collect();
+            tests.push(format!("`{}` on {}", doc.key(op), keys.join(", ")));
+        }
+    }
+    if tests.is_empty() {
+        "only when the statement's IAM `Condition` holds".to_string()
+    } else {
+        format!(
+            "only when the statement's IAM `Condition` holds ({}): requests it does not match are not denied",
+            tests.join("; ")
+        )
+    }
 }
 
 /// The assumptions under which the action list names `action`, if it can.
@@ -1098,7 +1246,7 @@ mod tests {
     }
 
     fn scp(policy_type: &str, statement: &str) -> String {
-        format!("Resources:\n  Guard:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: g\n      Type: {policy_type}\n      Content:\n        Version: '2012-10-17'\n        Statement:\n{statement}")
+        format!("Resources:\n  Guard:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: g\n      Type: {policy_type}\n      TargetIds: [r-root]\n      Content:\n        Version: '2012-10-17'\n        Statement:\n{statement}")
     }
 
     #[test]
@@ -1197,9 +1345,106 @@ mod tests {
         );
         with_guardrails(&scp("SERVICE_CONTROL_POLICY", &text), |g| {
             assert_eq!(g.len(), 1);
-            assert_eq!(
-                g[0].conditional.as_deref(),
-                Some("denied only when the statement's IAM `Condition` holds")
+            let why = g[0].conditional.as_deref().unwrap_or_default();
+            assert!(
+                why.starts_with("denied only when the statement's IAM `Condition` holds")
+                    && why.contains("`ArnNotLike` on `aws:PrincipalArn`"),
+                "{why}"
+            );
+        });
+    }
+
+    #[test]
+    fn not_resource_denies_everything_except_what_it_lists() {
+        let deny = |not_resource: &str| {
+            format!("          - Effect: Deny\n            Action: [dynamodb:DeleteTable, 'backup:Delete*']\n            NotResource: {not_resource}\n")
+        };
+        // `NotResource: "*"` denies nothing.
+        with_guardrails(&scp("SERVICE_CONTROL_POLICY", &deny("'*'")), |g| {
+            assert!(g.is_empty(), "{g:?}")
+        });
+        // Table ARNs left out: deleting tables is not denied; the rest is.
+        let tables = deny("'arn:aws:dynamodb:*:*:table/*'");
+        with_guardrails(&scp("SERVICE_CONTROL_POLICY", &tables), |g| {
+            assert_eq!(g.len(), 1);
+            assert!(!g[0].denies.contains(&"dynamodb:DeleteTable"), "{g:?}");
+            assert!(g[0].denies.contains(&"backup:DeleteRecoveryPoint"), "{g:?}");
+        });
+        // Some tables left out: conditional, saying which.
+        let some = deny("'arn:aws:dynamodb:*:*:table/scratch-*'");
+        with_guardrails(&scp("SERVICE_CONTROL_POLICY", &some), |g| {
+            let why = g[0].conditional.as_deref().unwrap_or_default();
+            assert!(why.contains("except") && why.contains("scratch-*"), "{why}");
+        });
+        // An S3 ARN left out: every table ARN is denied.
+        let s3 = deny("'arn:aws:s3:::bucket'");
+        with_guardrails(&scp("SERVICE_CONTROL_POLICY", &s3), |g| {
+            assert_eq!(g[0].conditional, None, "{g:?}");
+        });
+    }
+
+    #[test]
+    fn a_deny_for_named_principals_or_with_not_principal_is_conditional() {
+        let deny = |principal: &str| {
+            vault(&format!("      AccessPolicy:\n        Statement:\n          - Effect: Deny\n            {principal}\n            Action: backup:DeleteRecoveryPoint\n            Resource: '*'\n"))
+        };
+        for everyone in ["Principal: '*'", "Principal: {AWS: '*'}"] {
+            with_guardrails(&deny(everyone), |g| {
+                assert_eq!(g[0].conditional, None, "{everyone}: {g:?}")
+            });
+        }
+        let named = deny("Principal: {AWS: 'arn:aws:iam::123456789012:role/app'}");
+        with_guardrails(&named, |g| {
+            let why = g[0].conditional.as_deref().unwrap_or_default();
+            assert!(
+                why.contains("only for the principals it names") && why.contains("role/app"),
+                "{why}"
+            );
+        });
+        let not = deny("NotPrincipal: {AWS: 'arn:aws:iam::123456789012:role/admin'}");
+        with_guardrails(&not, |g| {
+            let why = g[0].conditional.as_deref().unwrap_or_default();
+            assert!(
+                why.contains("not for the principals") && why.contains("role/admin"),
+                "{why}"
+            );
+        });
+    }
+
+    #[test]
+    fn a_lock_whose_changeable_days_may_be_absent_is_governance_mode_in_that_case() {
+        for days in ["!If [IsProd, 3, !Ref AWS::NoValue]", "!Ref Days"] {
+            let text = vault(&format!(
+                "      LockConfiguration: {{MinRetentionDays: 35, ChangeableForDays: {days}}}\n"
+            ))
+            .replace("Parameters:\n", "Parameters:\n  Days: {Type: Number}\n");
+            with_guardrails(&text, |g| {
+                let why = g[0].conditional.as_deref().unwrap_or_default();
+                assert!(why.contains("governance mode"), "{days}: {why}");
+                assert!(g[0]
+                    .note
+                    .as_deref()
+                    .is_some_and(|n| n.contains("removed at any time")));
+            });
+        }
+    }
+
+    #[test]
+    fn an_scp_without_target_ids_is_not_attached() {
+        let text =
+            scp("SERVICE_CONTROL_POLICY", DENY_DELETES).replace("      TargetIds: [r-root]\n", "");
+        with_guardrails(&text, |g| {
+            let why = g[0].conditional.as_deref().unwrap_or_default();
+            assert!(why.starts_with("not attached"), "{why}");
+        });
+        let conditional = scp("SERVICE_CONTROL_POLICY", DENY_DELETES)
+            .replace("[r-root]", "!If [IsProd, [r-root], !Ref AWS::NoValue]");
+        let text = format!("{CONDITIONS}{conditional}");
+        with_guardrails(&text, |g| {
+            let why = g[0].conditional.as_deref().unwrap_or_default();
+            assert!(
+                why.contains("not attached when condition `IsProd` is false"),
+                "{why}"
             );
         });
     }

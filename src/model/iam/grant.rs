@@ -5,7 +5,7 @@ use super::statement::{
     Actions, Effect, PolicyDocument, PolicyKind, ResourceItem, Resources, Statement,
 };
 use super::wildcard::{
-    action_matches, display_glob, glob_can_match_shape, glob_covers, shape_glob, Glob, Part,
+    action_matches, display_glob, glob_can_match_shape, glob_covers, lit, shape_glob, Glob, Part,
 };
 use super::Guarded;
 use crate::model::eval::Assumption;
@@ -404,15 +404,162 @@ fn denies(
                     || patterns.iter().any(|p| covers_within(&p.glob, a, work))
             })
         }
-        Resources::NotResource { items, .. } => items.iter().all(|r| {
-            r.exact
-                && guarded
-                    .shapes
-                    .iter()
-                    .all(|s| !glob_can_match_shape(&r.glob, s))
-        }),
+        Resources::NotResource { items, .. } => not_resource_excludes_nothing(items, guarded),
         Resources::Missing => false,
     }
+}
+
+/// How much of the guarded action's ARNs one `Deny` statement takes back, by its `Action`
+/// and `Resource`/`NotResource` alone (its IAM `Condition`, principals and CloudFormation
+/// cases are for the caller to report). The inventory's guardrails use this, so what they
+/// show a `Deny` covers is what DDB010 credits it with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DenyReach {
+    /// Every ARN of every shape.
+    All,
+    /// Some ARNs only: which (or which it leaves out), as people read it.
+    Some(String),
+    /// None: the action is not denied, or on no ARN of the shapes.
+    None,
+}
+
+pub fn deny_reach(deny: &Statement, guarded: &Guarded) -> DenyReach {
+    if deny.effect != Effect::Deny {
+        return DenyReach::None;
+    }
+    let action_denied = match &deny.actions {
+        Actions::Action(items) => items.iter().any(|i| {
+            i.pattern
+                .as_ref()
+                .is_ok_and(|p| action_matches(p, guarded.action))
+        }),
+        Actions::NotAction { items, .. } => items.iter().all(|i| {
+            i.pattern
+                .as_ref()
+                .is_ok_and(|p| !action_matches(p, guarded.action))
+        }),
+        Actions::Missing => false,
+    };
+    if !action_denied {
+        return DenyReach::None;
+    }
+    let listed = |items: &[&ResourceItem]| {
+        items
+            .iter()
+            .map(|r| format!("`{}`", display_glob(&r.glob)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &deny.resources {
+        Resources::Resource(items) => {
+            let mut work = MAX_DENY_WORK;
+            if shapes_covered(items, guarded, &|_| true, &mut work) {
+                return DenyReach::All;
+            }
+            let reaching: Vec<&ResourceItem> = items
+                .iter()
+                .filter(|r| {
+                    guarded
+                        .shapes
+                        .iter()
+                        .any(|s| glob_can_match_shape(&r.glob, s))
+                })
+                .collect();
+            if reaching.is_empty() {
+                DenyReach::None
+            } else {
+                DenyReach::Some(format!("only on {}", listed(&reaching)))
+            }
+        }
+        Resources::NotResource { items, .. } => {
+            if not_resource_excludes_nothing(items, guarded) {
+                return DenyReach::All;
+            }
+            // `NotResource` denies everything except what it lists: a list that takes in
+            // every ARN of the shapes (`"*"`, `table/*`) denies none of them.
+            let excluded_all = guarded.shapes.iter().all(|shape| {
+                let whole = shape_glob(shape);
+                items.iter().any(|r| {
+                    // What a stand-in may be, taken as widely as it can (`*`): the `Deny`
+                    // is then credited with less, never more.
+                    let glob: Glob = r
+                        .glob
+                        .iter()
+                        .map(|p| match p {
+                            Part::Opaque => Part::Opaque,
+                            Part::Lit(t) => Part::Lit(t.clone()),
+                            _ => Part::Lit("*".into()),
+                        })
+                        .collect();
+                    // `arn:aws:...` leaves out the ARNs of the partition the stack runs in.
+                    let partition = match glob.first() {
+                        Some(Part::Lit(t)) => t
+                            .strip_prefix("arn:")
+                            .and_then(|g| g.split_once(':'))
+                            .map(|(p, _)| p.to_string())
+                            .filter(|p| !p.contains(['*', '?'])),
+                        _ => None,
+                    };
+                    let in_partition = match partition {
+                        Some(p) => lit(shape.replace("{}", "*").replacen(
+                            "arn:*:",
+                            &format!("arn:{p}:"),
+                            1,
+                        )),
+                        None => whole.clone(),
+                    };
+                    r.when.is_empty()
+                        && (glob_covers(&glob, &whole) || glob_covers(&glob, &in_partition))
+                })
+            });
+            if excluded_all {
+                return DenyReach::None;
+            }
+            let reaching: Vec<&ResourceItem> = items
+                .iter()
+                .filter(|r| {
+                    guarded
+                        .shapes
+                        .iter()
+                        .any(|s| glob_can_match_shape(&r.glob, s))
+                })
+                .collect();
+            DenyReach::Some(format!(
+                "on every ARN except those `NotResource` lists ({})",
+                listed(&reaching)
+            ))
+        }
+        Resources::Missing => DenyReach::None,
+    }
+}
+
+/// Does some usable (exact, applying) resource glob cover every ARN of every shape?
+fn shapes_covered(
+    items: &[ResourceItem],
+    guarded: &Guarded,
+    applies: &dyn Fn(&[Assumption]) -> bool,
+    work: &mut u64,
+) -> bool {
+    let usable: Vec<&ResourceItem> = items
+        .iter()
+        .filter(|r| r.exact && applies(&r.when))
+        .collect();
+    guarded.shapes.iter().all(|s| {
+        let shape = shape_glob(s);
+        usable.iter().any(|r| covers_within(&r.glob, &shape, work))
+    })
+}
+
+/// A `NotResource` list none of whose items can be an ARN of the shapes: the `Deny` covers
+/// all of them.
+fn not_resource_excludes_nothing(items: &[ResourceItem], guarded: &Guarded) -> bool {
+    items.iter().all(|r| {
+        r.exact
+            && guarded
+                .shapes
+                .iter()
+                .all(|s| !glob_can_match_shape(&r.glob, s))
+    })
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ mod resource_glob;
 mod statement;
 mod wildcard;
 
-pub use grant::{grants, Grant, Via};
+pub use grant::{deny_reach, grants, DenyReach, Grant, Via};
 pub use statement::{
     documents, has_documents, statements, ActionItem, Actions, Effect, PolicyDocument, PolicyKind,
     ResourceItem, Resources, Statement, Where, IDENTITY_DOCUMENTS,
