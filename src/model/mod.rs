@@ -192,10 +192,7 @@ impl<'d, 's> Template<'d, 's> {
             return Ok(None);
         }
         let first = |key: &str| sections.iter().find_map(|&s| doc.get_value(s, key));
-        let mut resource_ids = std::collections::HashMap::new();
-        for (i, r) in resources.iter().enumerate() {
-            resource_ids.entry(r.logical_id).or_insert(i);
-        }
+        let resource_ids = ids_of(&resources);
         Ok(Some(Template {
             doc,
             root: sections.first().copied().unwrap_or(root),
@@ -234,8 +231,9 @@ impl<'d, 's> Template<'d, 's> {
         Template {
             doc,
             root: doc.root.unwrap_or_default(),
-            resource_ids: resources.iter().map(|r| r.logical_id).collect(),
+            resource_ids: ids_of(&resources),
             resources,
+            backup_index: std::sync::OnceLock::new(),
             parameters: None,
             conditions: None,
             mappings: None,
@@ -264,6 +262,15 @@ impl<'d, 's> Template<'d, 's> {
             .get(name)
             .and_then(|&i| self.resources.get(i))
     }
+}
+
+/// Logical ID to position (the first, for an ID written twice).
+fn ids_of<'d>(resources: &[Resource<'d>]) -> std::collections::HashMap<&'d str, usize> {
+    let mut ids = std::collections::HashMap::new();
+    for (i, r) in resources.iter().enumerate() {
+        ids.entry(r.logical_id).or_insert(i);
+    }
+    ids
 }
 
 const FOR_EACH: &str = "Fn::ForEach::";
