@@ -399,3 +399,107 @@ Resources:
         "{policy}"
     );
 }
+
+/// The backup column of each table of `template`, through `inventory --format json`.
+fn backup_column(template: &str) -> Vec<(String, Value)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "t.yaml", template);
+    let (code, json) = inventory_json(dir.path(), &["t.yaml"]);
+    assert_eq!(code, 0, "{json}");
+    json["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .map(|t| {
+            (
+                t["resource"].as_str().unwrap_or_default().to_string(),
+                t["backup_plan"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn selection(body: &str) -> String {
+    format!(
+        "  Selection:\n    Type: AWS::Backup::BackupSelection\n    Properties:\n      BackupPlanId: plan\n      BackupSelection:\n        SelectionName: s\n        IamRoleArn: role\n{body}"
+    )
+}
+
+/// `NotResources` excludes a table whenever it *can* name one of the table's ARNs: a
+/// literal Region or account names it when the stack runs there, and a pattern can match
+/// the name CloudFormation generates (`<stack>-<LogicalId>-<random>`).
+#[test]
+fn not_resources_exclude_a_table_they_can_name() {
+    let tables = "Resources:\n  Named:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: orders\n  Generated:\n    Type: AWS::DynamoDB::Table\n";
+    let resources = "        Resources: [!GetAtt Named.Arn, !GetAtt Generated.Arn]\n";
+    let covered = backup_column(&format!("{tables}{}", selection(resources)));
+    assert!(covered.iter().all(|(_, c)| c == true), "{covered:?}");
+    for (exclusion, excluded) in [
+        (
+            "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
+            "Named",
+        ),
+        (
+            "!Sub 'arn:${AWS::Partition}:dynamodb:eu-west-1:${AWS::AccountId}:table/orders'",
+            "Named",
+        ),
+        ("'arn:aws:dynamodb:*:*:table/prod-*'", "Generated"),
+        ("'arn:aws:dynamodb:*:*:table/*-Generated-*'", "Generated"),
+    ] {
+        let body = format!("{resources}        NotResources: [{exclusion}]\n");
+        let got = backup_column(&format!("{tables}{}", selection(&body)));
+        for (table, column) in &got {
+            let expected = table != excluded;
+            assert_eq!(column == true, expected, "{exclusion}: {table} {column}");
+        }
+    }
+}
+
+/// `Conditions` written with short-form `!If` (or any intrinsic) are evaluated or fail
+/// closed, never read as "no test".
+#[test]
+fn short_form_if_in_conditions_is_evaluated_or_fails_closed() {
+    let head = "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      Tags: [{Key: backup, Value: daily}]\n";
+    let body = "        Resources: ['*']\n        Conditions: !If\n          - IsProd\n          - StringEquals: [{ConditionKey: 'aws:ResourceTag/backup', ConditionValue: never}]\n          - StringEquals: [{ConditionKey: 'aws:ResourceTag/backup', ConditionValue: never}]\n";
+    let got = backup_column(&format!("{head}{}", selection(body)));
+    assert_eq!(got[0].1, false, "{got:?}");
+    let body = "        Resources: ['*']\n        Conditions: !Ref AWS::NoValue\n";
+    let got = backup_column(&format!("{head}{}", selection(body)));
+    assert_eq!(
+        got[0].1, true,
+        "a removed Conditions tests nothing: {got:?}"
+    );
+    let body = "        Resources: ['*']\n        Conditions: !FindInMap [M, k, v]\n";
+    let got = backup_column(&format!("{head}{}", selection(body)));
+    assert_eq!(got[0].1, false, "{got:?}");
+}
+
+/// A negated test cannot be proven when a tag key cannot be resolved (it may be the one
+/// tested), and a pass that rests on a tag being absent is not proven either (a stack can
+/// tag every resource).
+#[test]
+fn negated_tag_tests_are_not_proven_by_unknown_or_absent_tags() {
+    let body = "        Resources: ['*']\n        Conditions:\n          StringNotEquals: [{ConditionKey: 'aws:ResourceTag/backup', ConditionValue: skip}]\n";
+    let unknown = "Parameters:\n  K: {Type: String}\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      Tags: [{Key: !Ref K, Value: skip}]\n";
+    let got = backup_column(&format!("{unknown}{}", selection(body)));
+    assert_eq!(got[0].1, false, "{got:?}");
+    let tagged = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      Tags: [{Key: backup, Value: daily}]\n";
+    let got = backup_column(&format!("{tagged}{}", selection(body)));
+    assert_eq!(got[0].1, true, "{got:?}");
+    let untagged = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!("{untagged}{}", selection(body)),
+    );
+    let (_, json) = inventory_json(dir.path(), &["t.yaml"]);
+    let t = table(&json, "t.yaml", "T");
+    assert_eq!(t["backup_plan"], false, "{json}");
+    assert!(
+        t["conditional"]["backup_plan"]
+            .as_str()
+            .is_some_and(|why| why.contains("stack-level tags")),
+        "{json}"
+    );
+}

@@ -11,9 +11,9 @@
 use super::eval::{Assumption, Evaluator, Piece, Value};
 use super::expand::{self, combine, Branch};
 use super::iam::{
-    self, action_matches, glob_covers, lit, wildcard_match, Actions, Effect, Glob, Marker, Part,
-    PolicyDocument, PolicyKind, Resources, Statement, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, RECOVERY_POINT_ARN,
-    TABLE_ARN, TABLE_BACKUP_ARN,
+    self, action_matches, glob_can_match_shape, glob_covers, lit, wildcard_match, Actions, Effect,
+    Glob, Marker, Part, PolicyDocument, PolicyKind, Resources, Statement, BACKUP_PLAN_ARN,
+    BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
 };
 use super::{Resource, Template, TABLE_TYPES};
 use crate::load::{Document, NodeId};
@@ -26,6 +26,10 @@ const MAX_ALTERNATIVES: usize = super::eval::MAX_OUTCOMES;
 pub struct Coverage<'d> {
     pub selection: &'d str,
     pub when: Vec<Assumption>,
+    /// Tag keys that a negated test (`StringNotEquals`, `StringNotLike`) passes on only
+    /// because the template gives the table no such tag. Tags a stack applies to all its
+    /// resources are not in the template, so such coverage is not proven.
+    pub absent_tags: Vec<String>,
 }
 
 /// Every way the `AWS::Backup::BackupSelection` resources of `template` cover `table`.
@@ -39,18 +43,39 @@ pub fn coverage<'d>(template: &Template<'d, '_>, table: &Resource<'d>) -> Vec<Co
     let target = Target::of(template, table);
     let budget = (MAX_OPEN_WORK / index.tables.max(1)).max(MIN_OPEN_ITEMS);
     let mut out = Vec::new();
-    for branch in &index.branches {
+    // Selections by tag are read only when the table has a tag they test for; once one
+    // covers it in every case, the rest cannot add to that.
+    let mut tests_left = budget;
+    for position in index.candidates(template.doc, &target) {
+        let Some(branch) = index.branches.get(position) else {
+            continue;
+        };
         let Some(selection) = template.resources.get(branch.selection) else {
             continue;
         };
+        if branch.resources.is_none() {
+            if tests_left == 0 {
+                // Too many selections by tag to read for every table: the rest are not
+                // proven to cover this one.
+                break;
+            }
+            tests_left -= 1;
+        }
         let ev = Evaluator::new(template, &selection.loops).keeping_parts();
-        for w in selection_covers(template, &ev, branch, &target, budget) {
+        let mut always = false;
+        let mut absent = Vec::new();
+        for w in selection_covers(template, &ev, branch, &target, budget, &mut absent) {
             if let Some(when) = combine(&branch.when, &w) {
+                always |= when.is_empty() && absent.is_empty();
                 out.push(Coverage {
                     selection: selection.logical_id,
                     when,
+                    absent_tags: absent.clone(),
                 });
             }
+        }
+        if always {
+            break;
         }
     }
     out
@@ -70,6 +95,11 @@ const MIN_OPEN_ITEMS: usize = 256;
 pub struct Index {
     branches: Vec<SelectionBranch>,
     tables: usize,
+    /// Branches filtered by tag, by the (key, value) pairs they test and by key alone.
+    by_tag: std::collections::HashMap<(String, String), Vec<usize>>,
+    by_key: std::collections::HashMap<String, Vec<usize>>,
+    /// The other branches, read for every table.
+    unfiltered: Vec<usize>,
 }
 
 struct SelectionBranch {
@@ -79,6 +109,10 @@ struct SelectionBranch {
     when: Vec<Assumption>,
     resources: Option<Items>,
     not_resources: Option<Items>,
+    /// For a selection by `ListOfTags` alone, written as literal `{ConditionKey,
+    /// ConditionValue}` items: those pairs. A table can be covered only if it has one of
+    /// these tags (or a tag with that key whose value is not literal).
+    tag_filter: Option<Vec<(String, String)>>,
 }
 
 /// One ARN list. Only the `scan` items (and those `by_prefix` finds) are compared with a
@@ -144,20 +178,86 @@ impl Index {
                     doc.get_value(node, key)
                         .map(|list| Items::of(template, &ev, list, exclude))
                 };
+                let resources = list("Resources", false);
+                let tag_filter = if resources.is_none() {
+                    doc.get_value(node, "ListOfTags")
+                        .and_then(|l| literal_tags(doc, l))
+                } else {
+                    None
+                };
                 branches.push(SelectionBranch {
                     selection: position,
                     node,
                     when,
-                    resources: list("Resources", false),
+                    resources,
                     not_resources: list("NotResources", true),
+                    tag_filter,
                 });
             }
         }
-        Index {
+        let mut index = Index {
             branches,
             tables: template.tables().count(),
+            by_tag: std::collections::HashMap::new(),
+            by_key: std::collections::HashMap::new(),
+            unfiltered: Vec::new(),
+        };
+        for (i, branch) in index.branches.iter().enumerate() {
+            match &branch.tag_filter {
+                Some(pairs) => {
+                    for (key, value) in pairs {
+                        index
+                            .by_tag
+                            .entry((key.clone(), value.clone()))
+                            .or_default()
+                            .push(i);
+                        index.by_key.entry(key.clone()).or_default().push(i);
+                    }
+                }
+                None => index.unfiltered.push(i),
+            }
         }
+        index
     }
+
+    /// The selection branches that can cover the table, in template order: every branch
+    /// not filtered by tag, and those whose tags the table has.
+    fn candidates(&self, doc: &Document, target: &Target) -> Vec<usize> {
+        let mut out = self.unfiltered.clone();
+        for tag in &target.tags {
+            let found = match doc.str(tag.value).filter(|_| doc.call(tag.value).is_none()) {
+                Some(value) => self.by_tag.get(&(tag.key.clone(), value.to_string())),
+                None => self.by_key.get(&tag.key),
+            };
+            out.extend(found.into_iter().flatten());
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// `ListOfTags` as literal `(ConditionKey, ConditionValue)` pairs, when it is a plain list
+/// of plain items (no intrinsic anywhere).
+fn literal_tags(doc: &Document, list: NodeId) -> Option<Vec<(String, String)>> {
+    if doc.call(list).is_some() {
+        return None;
+    }
+    doc.seq(list)?
+        .iter()
+        .map(|&item| {
+            if doc.call(item).is_some() {
+                return None;
+            }
+            let text = |key: &str| {
+                doc.get_value(item, key)
+                    .filter(|&v| doc.call(v).is_none())
+                    .and_then(|v| doc.str(v))
+                    .map(str::to_string)
+            };
+            Some((text("ConditionKey")?, text("ConditionValue")?))
+        })
+        .collect()
 }
 
 impl Items {
@@ -209,6 +309,7 @@ impl Items {
                     logical_id: "",
                     name: Part::Opaque,
                     tags: Vec::new(),
+                    unknown_tags: None,
                 };
                 let arns = outcome_globs(template, &outcomes, &nobody, &unknown);
                 items.open.push(Open::Fixed { arns, when });
@@ -282,6 +383,9 @@ struct Target<'d> {
     /// The literal `TableName`, or [`Marker::ThisTable`] when it is generated.
     name: Part,
     tags: Vec<Tag>,
+    /// Why some tag (its key, or the list) cannot be known, if one cannot: it may be any
+    /// tag, so no negated test can be proven to pass.
+    unknown_tags: Option<String>,
 }
 
 struct Tag {
@@ -303,6 +407,7 @@ impl<'d> Target<'d> {
             });
         let ev = Evaluator::new(template, &table.loops);
         let mut tags = Vec::new();
+        let mut unknown_tags = None;
         if let Some(props) = props {
             if table.type_name == Some("AWS::DynamoDB::GlobalTable") {
                 // Each replica carries its own tags; a selection by tag covers the replicas
@@ -311,7 +416,7 @@ impl<'d> Target<'d> {
                     for replica in expand::items(&ev, doc, replicas) {
                         if let Branch::Node { node, when } = replica {
                             if let Some(t) = doc.get_value(node, "Tags") {
-                                tag_list(&ev, doc, t, &when, &mut tags);
+                                tag_list(&ev, doc, t, &when, &mut tags, &mut unknown_tags);
                             }
                         }
                     }
@@ -327,7 +432,7 @@ impl<'d> Target<'d> {
                         });
                     }
                 } else {
-                    tag_list(&ev, doc, t, &[], &mut tags);
+                    tag_list(&ev, doc, t, &[], &mut tags, &mut unknown_tags);
                 }
             }
         }
@@ -335,32 +440,63 @@ impl<'d> Target<'d> {
             logical_id: table.logical_id,
             name,
             tags,
+            unknown_tags,
         }
     }
 
     fn arn(&self) -> Glob {
         table_arn(self.name.clone())
     }
+
+    /// Every ARN the table can have, as a shape: any partition, Region and account, and
+    /// its literal name or the name CloudFormation generates for it,
+    /// `<stack>-<LogicalId>-<random>` (any name, for an ID long enough to be truncated).
+    fn arn_shape(&self) -> String {
+        let name = match &self.name {
+            Part::Lit(name) => name.clone(),
+            _ if self.logical_id.len() <= MAX_UNTRUNCATED_ID && !self.logical_id.contains("{}") => {
+                format!("{{}}-{}-{{}}", self.logical_id)
+            }
+            _ => "{}".to_string(),
+        };
+        format!("arn:{{}}:dynamodb:{{}}:{{}}:table/{name}")
+    }
 }
 
-/// `Tags: [{Key, Value}]`, with items chosen by `Fn::If`.
-fn tag_list(ev: &Evaluator, doc: &Document, list: NodeId, when: &[Assumption], out: &mut Vec<Tag>) {
+/// A logical ID up to this long is kept whole in a generated table name.
+const MAX_UNTRUNCATED_ID: usize = 64;
+
+/// `Tags: [{Key, Value}]`, with items chosen by `Fn::If`. An item or a key that cannot be
+/// resolved is remembered in `unknown`: it may be any tag.
+fn tag_list(
+    ev: &Evaluator,
+    doc: &Document,
+    list: NodeId,
+    when: &[Assumption],
+    out: &mut Vec<Tag>,
+    unknown: &mut Option<String>,
+) {
     for item in expand::items(ev, doc, list) {
-        let Branch::Node { node, when: w } = item else {
+        let (node, w) = match item {
+            Branch::Node { node, when } => (node, when),
+            Branch::NoValue { .. } => continue,
+            Branch::Unknown { why, .. } => {
+                unknown.get_or_insert(format!("a tag cannot be resolved ({why})"));
+                continue;
+            }
+        };
+        let Some(value) = doc.get_value(node, "Value") else {
             continue;
         };
-        let (Some(key), Some(value)) = (
-            doc.get_value(node, "Key").and_then(|k| doc.str(k)),
-            doc.get_value(node, "Value"),
-        ) else {
+        let Some(key) = doc.get_value(node, "Key") else {
+            continue;
+        };
+        let Some(key) = literal(ev, key) else {
+            unknown.get_or_insert("a tag key cannot be resolved".to_string());
             continue;
         };
         if let Some(when) = combine(when, &w) {
-            out.push(Tag {
-                key: key.to_string(),
-                value,
-                when,
-            });
+            out.push(Tag { key, value, when });
         }
     }
 }
@@ -373,6 +509,7 @@ fn selection_covers(
     branch: &SelectionBranch,
     target: &Target,
     budget: usize,
+    absent: &mut Vec<String>,
 ) -> Vec<Vec<Assumption>> {
     let doc = template.doc;
     let selection = branch.node;
@@ -397,7 +534,7 @@ fn selection_covers(
             let (Some(key), Some(value)) = (key, value) else {
                 continue;
             };
-            for w in tag_test(ev, target, &key, Test::Equals, &value) {
+            for w in tag_test(ev, target, &key, Test::Equals, &value, absent) {
                 base.extend(combine(&when, &w));
             }
         }
@@ -407,7 +544,7 @@ fn selection_covers(
         base.push(Vec::new());
     }
     if let Some(conditions) = conditions {
-        base = conditions_hold(ev, doc, conditions, target)
+        base = conditions_hold(ev, doc, conditions, target, absent)
             .iter()
             .flat_map(|c| {
                 base.iter()
@@ -438,6 +575,7 @@ fn arn_list_covers(
     budget: usize,
 ) -> Vec<Vec<Assumption>> {
     let inner = target.arn();
+    let shape = target.arn_shape();
     // What a value that cannot be resolved stands for: it names no table proven covered,
     // and may name the table when it excludes.
     let unknown = if exclude { Part::Any } else { Part::Opaque };
@@ -446,7 +584,14 @@ fn arn_list_covers(
         .get(target.logical_id)
         .cloned()
         .unwrap_or_default();
-    if exclude && items.scan.len() > budget {
+    let generated = !matches!(target.name, Part::Lit(_));
+    let read = items.scan.len()
+        + if exclude && generated {
+            items.by_prefix.values().map(Vec::len).sum()
+        } else {
+            0
+        };
+    if exclude && read > budget {
         // Too many exclusions to read for every table: this one is not proven kept.
         out.push(Vec::new());
         return out;
@@ -456,7 +601,11 @@ fn arn_list_covers(
         Part::Lit(name) => name.as_str(),
         _ => "",
     };
-    let mut positions: Vec<usize> = if name.len() <= MAX_TABLE_NAME {
+    let mut positions: Vec<usize> = if exclude && generated {
+        // A generated name (`<stack>-<LogicalId>-<random>`) can start with almost any
+        // text: every exclusion is read.
+        items.by_prefix.values().flatten().copied().collect()
+    } else if name.len() <= MAX_TABLE_NAME {
         (0..=name.len())
             .filter(|&k| name.is_char_boundary(k))
             .filter_map(|k| items.by_prefix.get(&name[..k]))
@@ -484,7 +633,13 @@ fn arn_list_covers(
         };
         let covering: Vec<&(Glob, Vec<Assumption>)> = arns
             .iter()
-            .filter(|(glob, _)| arn_covers(glob, &inner))
+            .filter(|(glob, _)| {
+                if exclude {
+                    can_name(glob, &shape)
+                } else {
+                    arn_covers(glob, &inner)
+                }
+            })
             .collect();
         if !arns.is_empty() && covering.len() == arns.len() {
             out.push(when.clone());
@@ -493,6 +648,22 @@ fn arn_list_covers(
         }
     }
     out
+}
+
+/// Can the exclusion glob match some ARN the table can have? The stack's own partition,
+/// Region and account (`${AWS::Region}`) are whatever the stack's are, so they match any
+/// value there, and a literal Region or account matches whenever the stack runs there;
+/// the table's own generated name is its own; another table's ARN never is this table's.
+fn can_name(glob: &[Part], shape: &str) -> bool {
+    let glob: Glob = glob
+        .iter()
+        .map(|p| match p {
+            Part::Marker(Marker::OtherTable) => Part::Opaque,
+            Part::Marker(_) => Part::AnySegment,
+            other => other.clone(),
+        })
+        .collect();
+    glob_can_match_shape(&glob, shape)
 }
 
 /// Does the selection glob match every ARN the table can have? A literal partition in the
@@ -643,8 +814,18 @@ fn tag_test(
     key: &str,
     test: Test,
     pattern: &str,
+    absent: &mut Vec<String>,
 ) -> Vec<Vec<Assumption>> {
+    if test.negated() && target.unknown_tags.is_some() {
+        // Some tag cannot be known: it may be this one, with any value.
+        return Vec::new();
+    }
     let tags: Vec<&Tag> = target.tags.iter().filter(|t| t.key == key).collect();
+    if test.negated() && tags.iter().all(|t| !t.when.is_empty()) && !absent.iter().any(|k| k == key)
+    {
+        // It passes (also) because the tag is absent, which the template cannot show.
+        absent.push(key.to_string());
+    }
     if tags.is_empty() {
         return if test.negated() {
             vec![Vec::new()]
@@ -675,6 +856,37 @@ fn conditions_hold(
     doc: &Document,
     conditions: NodeId,
     target: &Target,
+    absent: &mut Vec<String>,
+) -> Vec<Vec<Assumption>> {
+    // `Conditions` chosen by `Fn::If` (in either form): each case on its own; removed
+    // (`AWS::NoValue`): no test; anything else that is not a plain mapping (`!Ref`,
+    // `!FindInMap`, an unresolvable `Fn::If`) passes in no case.
+    let mut out = Vec::new();
+    for branch in expand::branches(ev, doc, conditions) {
+        let (node, when) = match branch {
+            Branch::Node { node, when } => (node, when),
+            Branch::NoValue { when, .. } => {
+                out.push(when);
+                continue;
+            }
+            Branch::Unknown { .. } => continue,
+        };
+        if doc.call(node).is_some() || doc.map(node).is_none() {
+            continue;
+        }
+        for w in conditions_hold_in(ev, doc, node, target, absent) {
+            out.extend(combine(&when, &w));
+        }
+    }
+    out
+}
+
+fn conditions_hold_in(
+    ev: &Evaluator,
+    doc: &Document,
+    conditions: NodeId,
+    target: &Target,
+    absent: &mut Vec<String>,
 ) -> Vec<Vec<Assumption>> {
     let mut acc: Vec<Vec<Assumption>> = vec![Vec::new()];
     for entry in doc.map(conditions).unwrap_or(&[]) {
@@ -691,6 +903,9 @@ fn conditions_hold(
             let Branch::Node { node, .. } = item else {
                 return Vec::new();
             };
+            if doc.call(node).is_some() {
+                return Vec::new();
+            }
             let key = doc
                 .get_value(node, "ConditionKey")
                 .and_then(|k| literal(ev, k));
@@ -703,7 +918,7 @@ fn conditions_hold(
             let (Some(tag), Some(value)) = (tag, value) else {
                 return Vec::new();
             };
-            let passes = tag_test(ev, target, tag, test, &value);
+            let passes = tag_test(ev, target, tag, test, &value, absent);
             acc = acc
                 .iter()
                 .flat_map(|a| {

@@ -8,10 +8,23 @@
 //! `!Ref Table`, a wildcard such as `arn:aws:dynamodb:*:*:table/*`, or `*`), or when its
 //! `ListOfTags` or `Conditions` (`StringEquals`, `StringLike`, `StringNotEquals`,
 //! `StringNotLike` on `aws:ResourceTag/...`) match the table's `Tags`; and its
-//! `NotResources` cannot name the table. `Fn::If`, parameters and the selection's own
+//! `NotResources` cannot name the table. An exclusion names the table when it *can* match
+//! one of its ARNs: a literal Region or account names it whenever the stack runs there, and
+//! a pattern can match the name CloudFormation generates for a table without `TableName`
+//! (`<stack>-<LogicalId>-<random>`). `Fn::If`, parameters and the selection's own
 //! `Condition` are followed: a table covered only in some cases is reported with the
-//! cases. A literal Region or account in an ARN proves nothing (the stack may be deployed
-//! elsewhere); use `${AWS::Region}`, `${AWS::AccountId}` or `*`.
+//! cases. `Conditions` chosen by `Fn::If` (short or long form) are read case by case; any
+//! other intrinsic there covers nothing. A negated test (`StringNotEquals`,
+//! `StringNotLike`) is never proven by a tag whose key or list cannot be resolved, and one
+//! that passes because the table has no such tag is conditional: tags a stack applies to
+//! every resource are not in the template. A literal Region or account in a `Resources`
+//! ARN proves nothing (the stack may be deployed elsewhere); use `${AWS::Region}`,
+//! `${AWS::AccountId}` or `*`.
+//!
+//! Selections are read once per template and each table reads only the items that can
+//! concern it; a template with more open items (ARNs that depend on the table) or more
+//! selections by tag than the budget allows per table is not proven covered past that
+//! budget (fail closed).
 //!
 //! Off by default: many organizations back tables up from a central account or stack,
 //! which one template cannot show. Turn it on with `--select DDB005` (or `select` in
@@ -102,7 +115,10 @@ fn check(view: &ResourceView) -> Vec<Finding> {
 /// Covered by a backup selection, as this rule decides it (for the inventory).
 pub(super) fn state(view: &ResourceView) -> LayerState {
     let covers = backup::coverage(view.template, view.resource);
-    if covers.iter().any(|c| c.when.is_empty()) {
+    if covers
+        .iter()
+        .any(|c| c.when.is_empty() && c.absent_tags.is_empty())
+    {
         return LayerState::Proven;
     }
     if covers.is_empty() {
@@ -110,7 +126,14 @@ pub(super) fn state(view: &ResourceView) -> LayerState {
     }
     let mut cases: Vec<String> = Vec::new();
     for c in &covers {
-        let case = format!("{} (selection `{}`)", describe(&c.when), c.selection);
+        let mut case = format!("{} (selection `{}`)", describe(&c.when), c.selection);
+        if !c.absent_tags.is_empty() {
+            let keys: Vec<String> = c.absent_tags.iter().map(|k| format!("`{k}`")).collect();
+            case.push_str(&format!(
+                " and only if the table has no tag {}: a negated test passes on its absence, and stack-level tags (applied to every resource) are not in the template",
+                keys.join(", ")
+            ));
+        }
         if !cases.contains(&case) {
             cases.push(case);
         }
