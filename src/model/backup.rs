@@ -585,12 +585,19 @@ fn arn_list_covers(
         .cloned()
         .unwrap_or_default();
     let generated = !matches!(target.name, Part::Lit(_));
-    let read = items.scan.len()
-        + if exclude && generated {
-            items.by_prefix.values().map(Vec::len).sum()
-        } else {
-            0
-        };
+    if exclude && out.iter().any(Vec::is_empty) {
+        return out;
+    }
+    // A generated name can be matched by almost any exclusion, each compared by a search:
+    // a table without `TableName` reads at most the minimum budget of them.
+    let (read, budget) = if exclude && generated {
+        (
+            items.scan.len() + items.by_prefix.values().map(Vec::len).sum::<usize>(),
+            MIN_OPEN_ITEMS,
+        )
+    } else {
+        (items.scan.len(), budget)
+    };
     if exclude && read > budget {
         // Too many exclusions to read for every table: this one is not proven kept.
         out.push(Vec::new());
@@ -627,6 +634,10 @@ fn arn_list_covers(
             Open::Unknown { when } => {
                 if exclude {
                     out.push(when.clone());
+                    if when.is_empty() {
+                        // Excluded in every case: nothing else can change that.
+                        return out;
+                    }
                 }
                 continue;
             }
@@ -643,6 +654,10 @@ fn arn_list_covers(
             .collect();
         if !arns.is_empty() && covering.len() == arns.len() {
             out.push(when.clone());
+            if exclude && when.is_empty() {
+                // Excluded in every case: nothing else can change that.
+                return out;
+            }
         } else {
             out.extend(covering.iter().filter_map(|(_, w)| combine(when, w)));
         }
