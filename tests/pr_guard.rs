@@ -386,3 +386,57 @@ fn diff_compares_a_file_the_new_sides_ignore_file_hides() {
     assert_eq!(codes(&found), vec![("DDB020", "error")]);
     assert_eq!(found[0].2, "new/orders.yaml");
 }
+
+const NAMED: &str = "\
+Mappings:
+  Names:
+    table:
+      name: orders
+Resources:
+  OrdersTable:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: NAME
+      KeySchema:
+        - AttributeName: id
+          KeyType: HASH
+      AttributeDefinitions:
+        - AttributeName: id
+          AttributeType: S
+";
+
+/// DDB022 on resolved `TableName` values: a `Mappings` change behind the same expression
+/// replaces the table; another spelling of the same name does not.
+#[test]
+fn table_name_replacement_is_decided_on_resolved_values() {
+    let cases: &[(&str, &str, &str, bool)] = &[
+        ("orders", "!Sub \"orders\"", "", false),
+        ("orders", "!Join [\"\", [ord, ers]]", "", false),
+        ("orders", "!FindInMap [Names, table, name]", "", false),
+        (
+            "!FindInMap [Names, table, name]",
+            "!FindInMap [Names, table, name]",
+            "orders-v2",
+            true,
+        ),
+        ("orders", "!Sub \"orders-v2\"", "", true),
+    ];
+    for (was, now, mapped, replaced) in cases {
+        let repo = Repo::new();
+        repo.write("t.yaml", &NAMED.replace("NAME", was));
+        repo.commit("base");
+        let mut head = NAMED.replace("NAME", now);
+        if !mapped.is_empty() {
+            head = head.replace("name: orders", &format!("name: {mapped}"));
+        }
+        repo.write("t.yaml", &head);
+        let found = findings(
+            repo.guard()
+                .args(["check", "--base", "main", "--select", "DDB022"]),
+            if *replaced { 1 } else { 0 },
+        );
+        let codes: Vec<&str> = found.iter().map(|x| x.0.as_str()).collect();
+        let expected: Vec<&str> = if *replaced { vec!["DDB022"] } else { vec![] };
+        assert_eq!(codes, expected, "{was} -> {now} (mapping {mapped:?})");
+    }
+}

@@ -40,7 +40,7 @@ use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Ru
 use crate::finding::{Finding, Label, Severity};
 use crate::load::{Document, NodeId};
 use crate::model::same::{same_value, Side};
-use crate::model::{Resource, Template};
+use crate::model::{Evaluator, Outcome, Resource, Template, Value};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -158,6 +158,9 @@ fn changes(
         let b = base_props.and_then(|p| bd.get(p, name));
         let h = head_props.and_then(|p| hd.get(p, name));
         let same = match (b, h) {
+            (Some(b), Some(h)) if name == "TableName" => {
+                same_name(base, was, b.value, head, now, h.value)
+            }
             (Some(b), Some(h)) => same_value(Side::new(bd, b.value), Side::new(hd, h.value)),
             (None, None) => true,
             // An empty list of local indexes is the same as none.
@@ -236,6 +239,45 @@ fn definition(doc: &Document, props: NodeId, name: &str) -> Option<NodeId> {
                 .and_then(|n| doc.str(n))
                 == Some(name)
         })
+}
+
+/// Whether two `TableName` values name the same table, judged on resolved values: the
+/// same expression is still a replacement when what it reads changed (a `Mappings` value,
+/// a parameter's allowed values), and two spellings of one known name (`orders`,
+/// `!Sub "orders"`) are the same. Anything not fully known keeps the structural answer
+/// when the expressions are the same, and is a change otherwise (fail closed).
+fn same_name(
+    base: &Template,
+    was: &Resource,
+    b: NodeId,
+    head: &Template,
+    now: &Resource,
+    h: NodeId,
+) -> bool {
+    let was_values = Evaluator::for_resource(base, was).eval(b);
+    let now_values = Evaluator::for_resource(head, now).eval(h);
+    let known = |o: &[Outcome]| {
+        !o.is_empty()
+            && o.iter()
+                .all(|x| matches!(x.value, Value::Text(_)) && !x.yaml_typed)
+    };
+    let cases = |o: &[Outcome]| {
+        let mut v: Vec<(String, String)> = o
+            .iter()
+            .map(|x| (format!("{:?}", x.value), x.describe_when()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let both_known = known(&was_values) && known(&now_values);
+    if same_value(Side::new(base.doc, b), Side::new(head.doc, h)) {
+        return !both_known || cases(&was_values) == cases(&now_values);
+    }
+    both_known
+        && was_values.iter().all(|x| x.when.is_empty())
+        && now_values.iter().all(|x| x.when.is_empty())
+        && cases(&was_values) == cases(&now_values)
 }
 
 fn is_empty_seq(doc: &Document, node: NodeId) -> bool {
