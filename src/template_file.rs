@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::load::{self, Document, FileError, Format, Limits};
 use crate::model::policy_file::{self, FilePolicy};
-use crate::model::{Layout, Template};
+use crate::model::{policy_strings, Layout, Template};
 
 /// A file's text loaded into a document, with the layout its path gives it.
 pub struct TemplateFile<'s> {
@@ -43,6 +43,8 @@ impl<'s> TemplateFile<'s> {
         let policies = if not_template {
             policy_file::detect(&mut doc, path, limits)?.unwrap_or_default()
         } else {
+            // Policy documents written as JSON strings are read like the others.
+            policy_strings::graft(&mut doc, layout, limits)?;
             Vec::new()
         };
         Ok(TemplateFile {

@@ -831,6 +831,15 @@ fn every_identity_document_type_passes_the_prefilter_with_a_wildcard_grant() {
                 indent(STATEMENT, 6)
             ),
             Where::SamPolicies => format!("Policies:\n  - {}", indent(STATEMENT, 4).trim_start()),
+            Where::InlinePolicy => format!("InlinePolicy:\n{}", indent(STATEMENT, 2)),
+            Where::ResourcePolicy => format!(
+                "ResourcePolicy:\n  PolicyDocument:\n{}",
+                indent(STATEMENT, 4)
+            ),
+            Where::ReplicaResourcePolicies => format!(
+                "Replicas:\n  - Region: us-east-1\n    ResourcePolicy:\n      PolicyDocument:\n{}",
+                indent(STATEMENT, 8)
+            ),
         };
         let text = format!(
             "Resources:\n  Grant:\n    Type: {type_name}\n    Properties:\n{}",
@@ -852,8 +861,16 @@ fn a_role_without_inline_policies_is_not_reported_by_the_iam_rules() {
     let text = "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Statement:\n          - Effect: Allow\n            Principal: {Service: lambda.amazonaws.com}\n            Action: \"sts:AssumeRole\"\n      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n";
     let report = check_with(&["DDB010", "DDB011"], "t.yaml", text);
     assert!(report.findings.is_empty(), "{:?}", report.findings);
-    // Without `Statement` (or a policy version), the IAM rules cannot fire: not parsed.
+    // Without `Statement`, a role's managed policies are still read (an AWS managed
+    // policy such as `AdministratorAccess` grants), and `ReadOnlyAccess` grants nothing.
     let text = "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n";
+    let report = check_with(&["DDB010", "DDB011"], "t.yaml", text);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    let admin = text.replace("ReadOnlyAccess", "AdministratorAccess");
+    let report = check_with(&["DDB010"], "t.yaml", &admin);
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    // Without `Statement` or managed policies, the IAM rules cannot fire: not parsed.
+    let text = "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      Path: /\n";
     let report = check_with(&["DDB010", "DDB011"], "t.yaml", text);
     assert_eq!(report.status, Status::Skipped);
 }

@@ -104,8 +104,14 @@ fn json_has_the_documented_shape() {
     assert!(!guardrails.is_empty());
     for g in guardrails {
         assert!(g["path"].is_string() && g["resource"].is_string());
-        assert!(["scp", "vault-lock", "vault-policy", "identity-policy"]
-            .contains(&g["kind"].as_str().unwrap_or("")));
+        assert!([
+            "scp",
+            "vault-lock",
+            "vault-policy",
+            "identity-policy",
+            "table-policy"
+        ]
+        .contains(&g["kind"].as_str().unwrap_or("")));
         assert!(g["denies"]
             .as_array()
             .is_some_and(|d| d.iter().all(Value::is_string)));

@@ -268,3 +268,84 @@ fn control_characters_in_a_template_are_text_not_unknowns_or_this_table() {
     let m = one(&hits, "DDB010", "Role");
     assert!(m.contains("allows `dynamodb:DeleteTable`"), "{m}");
 }
+
+// ---------------------------------------------------------------------------------------
+// 7. More grant channels for DDB010-DDB012
+
+#[test]
+fn a_table_resource_policy_allowing_delete_table_is_a_grant() {
+    let (_, hits) = check("grant_channels.yaml");
+    let m = one(&hits, "DDB010", "Orders");
+    assert!(m.contains("`Orders (resource policy)`"), "{m}");
+    // A resource policy that denies it grants nothing.
+    none(&hits, "DDB010", "Guarded");
+    let (_, hits) = check("global_table_replica_policy.yaml");
+    let m = one(&hits, "DDB010", "Global");
+    assert!(m.contains("resource policy in us-east-1"), "{m}");
+}
+
+#[test]
+fn a_permission_set_inline_policy_and_managed_policies_are_grants() {
+    let (_, hits) = check("grant_channels.yaml");
+    let m = one(&hits, "DDB010", "Admins");
+    assert!(m.contains("`dynamodb:DeleteTable`"), "{m}");
+    let m = one(&hits, "DDB010", "Operators");
+    assert!(m.contains("AWS managed policy `PowerUserAccess`"), "{m}");
+}
+
+#[test]
+fn aws_managed_policies_by_arn_name_or_parameter_are_grants() {
+    let (_, hits) = check("grant_channels.yaml");
+    let found = messages(&hits, "DDB010", "AdminRole");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found
+        .iter()
+        .any(|m| m.contains("AWS managed policy `AdministratorAccess`, which allows")));
+    assert!(found
+        .iter()
+        .any(|m| m.contains("cannot be resolved, which may allow")));
+    assert!(!found.iter().any(|m| m.contains("ReadOnly")));
+    let m = one(&hits, "DDB010", "Fn");
+    assert!(m.contains("`AmazonDynamoDBFullAccess`"), "{m}");
+}
+
+#[test]
+fn policy_documents_written_as_json_strings_are_read() {
+    let (_, hits) = check("grant_channels.yaml");
+    one(&hits, "DDB010", "StringPolicy");
+    let m = one(&hits, "DDB010", "SubPolicy");
+    assert!(m.contains("table/"), "{m}");
+    none(&hits, "DDB010", "ReadOnlyStringPolicy");
+}
+
+#[test]
+fn a_json_string_finding_points_inside_the_string() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let text = std::fs::read_to_string(dir.join("grant_channels.yaml")).expect("fixture");
+    let (_, report) = check_json(&dir, &["grant_channels.yaml"]);
+    let f = findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB010" && f["resource"] == "StringPolicy")
+        .expect("finding");
+    let start = f["byte_offset"].as_u64().expect("offset") as usize;
+    let end = start + f["byte_length"].as_u64().expect("length") as usize;
+    assert_eq!(&text[start..end], "\"dynamodb:DeleteTable\"");
+}
+
+#[test]
+fn a_table_resource_policy_that_denies_delete_table_is_a_guardrail() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let output = common::ddb_guard()
+        .current_dir(&dir)
+        .args(["inventory", "--format", "json", "grant_channels.yaml"])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let guardrails = report["guardrails"].as_array().cloned().unwrap_or_default();
+    assert!(
+        guardrails
+            .iter()
+            .any(|g| g["kind"] == "table-policy" && g["resource"] == "Guarded"),
+        "{guardrails:#?}"
+    );
+}

@@ -965,6 +965,9 @@ pub enum GuardrailKind {
     /// An identity policy in a policy file that denies deleting tables, backups or
     /// recovery points to the principals it is attached to.
     IdentityPolicy,
+    /// A table whose resource-based policy (`ResourcePolicy`, or a global table replica's)
+    /// denies `dynamodb:DeleteTable`.
+    TablePolicy,
 }
 
 impl GuardrailKind {
@@ -974,6 +977,7 @@ impl GuardrailKind {
             GuardrailKind::VaultLock => "vault-lock",
             GuardrailKind::VaultPolicy => "vault-policy",
             GuardrailKind::IdentityPolicy => "identity-policy",
+            GuardrailKind::TablePolicy => "table-policy",
         }
     }
 }
@@ -1060,6 +1064,27 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
                     {
                         out.push(guardrail(resource, GuardrailKind::VaultPolicy, denied));
                     }
+                }
+            }
+            (Some("AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable"), Some(_)) => {
+                const TABLE_ACTIONS: &[(&str, &[&str])] = &[("dynamodb:DeleteTable", &[TABLE_ARN])];
+                let mut denied = Vec::new();
+                let mut scope = Vec::new();
+                for document in iam::documents(template, resource) {
+                    let Some(when) = combine(&exists, &document.when) else {
+                        continue;
+                    };
+                    let document = PolicyDocument { when, ..document };
+                    let statements = iam::statements(template, resource, &document);
+                    for (action, reason) in denied_actions(&statements, TABLE_ACTIONS) {
+                        merge(&mut denied, action, reason);
+                    }
+                    deny_scope(&statements, &mut scope);
+                }
+                if !denied.is_empty() {
+                    let mut g = guardrail(resource, GuardrailKind::TablePolicy, denied);
+                    g.scope = scope;
+                    out.push(g);
                 }
             }
             (Some("AWS::Organizations::Policy"), Some(props)) => {

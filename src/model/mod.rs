@@ -8,6 +8,7 @@ pub mod eval;
 pub mod expand;
 pub mod iam;
 pub mod policy_file;
+pub mod policy_strings;
 pub mod same;
 
 use std::path::Path;

@@ -4,9 +4,17 @@
 //! Every identity policy in the template (`AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy`,
 //! `AWS::IAM::RolePolicy`/`UserPolicy`/`GroupPolicy`, the inline `Policies` of
 //! `AWS::IAM::Role`, `User` and `Group`, and the inline policy documents in the `Policies`
-//! of SAM's `AWS::Serverless::Function` and `StateMachine`) must not allow
-//! `dynamodb:DeleteTable` on a resource that can be a table ARN, unless a `Deny` in the
-//! same document takes it back.
+//! of SAM's `AWS::Serverless::Function` and `StateMachine`, the `InlinePolicy` of an IAM
+//! Identity Center `AWS::SSO::PermissionSet`, and a table's own resource-based policy:
+//! `ResourcePolicy` of `AWS::DynamoDB::Table`, `Replicas[].ResourcePolicy` of
+//! `AWS::DynamoDB::GlobalTable`) must not allow `dynamodb:DeleteTable` on a resource that
+//! can be a table ARN, unless a `Deny` in the same document takes it back. The AWS managed
+//! policies a principal is given (`ManagedPolicyArns` of roles, users and groups,
+//! `ManagedPolicies` of a permission set, managed policy names or ARNs in SAM `Policies`)
+//! count when they grant it (`AdministratorAccess`, `PowerUserAccess`,
+//! `AmazonDynamoDBFullAccess`, ...: the list, with its source, is in
+//! `src/model/iam/managed.rs`); a managed policy ARN that cannot be resolved (a parameter)
+//! may be any of them and is reported as a possible grant.
 //!
 //! IAM semantics, as AWS evaluates them:
 //! - Actions match case-insensitively, with `*` and `?` wildcards: `*`, `dynamodb:*`,
@@ -44,8 +52,12 @@
 //! type together with `Policies`, or one of the policy types (`AWS::IAM::Policy`,
 //! `ManagedPolicy`, `RolePolicy`, `UserPolicy`, `GroupPolicy`). A policy granting `"*"` or
 //! using `NotAction` may mention neither DynamoDB nor AWS Backup, but it always sits in
-//! such a resource, and `Type` is always a literal. A policy document written as a JSON
-//! string, managed policy names and SAM policy templates are not read.
+//! such a resource, and `Type` is always a literal; a file that names managed policies
+//! (`ManagedPolicyArns`, `ManagedPolicies`, SAM `Policies`) is read too. A policy document
+//! written as a JSON string (a literal, or an `Fn::Sub` whose placeholders sit inside JSON
+//! strings) is parsed and read like any other, with spans inside the string; one that
+//! cannot be parsed is an error. SAM policy templates (`DynamoDBCrudPolicy: ...`) are not
+//! read: none of them grants table deletion.
 //!
 //! ## Why it matters
 //! The guardrail behind ddb-guard denies `dynamodb:DeleteTable` through IAM and service

@@ -39,6 +39,10 @@ pub struct GrantSpec {
 /// are URL-encoded inside `PolicyVersion`/`PolicyVersionList`, whose keys are plain.
 pub const NEEDLES: Needles = &[
     &["statement"],
+    // AWS managed policies named by ARN or (SAM) by name, which need no `Statement`.
+    &["managedpolicyarns"],
+    &["aws::sso::permissionset", "managedpolicies"],
+    &["aws::serverless::", "policies"],
     &["policyversion"],
     &["aws::iam::", "policies", "statement"],
     &["aws::serverless::", "policies", "statement"],
@@ -50,13 +54,14 @@ pub const NEEDLES: Needles = &[
 ];
 
 pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<Finding> {
-    if !view.resource.type_name.is_some_and(iam::has_documents) {
+    let reads = |t: &str| iam::has_documents(t) || iam::names_managed_policies(t);
+    if !view.resource.type_name.is_some_and(reads) {
         return Vec::new();
     }
     let mut findings: Vec<Finding> = Vec::new();
     // One finding per granting action value, whatever the number of guarded actions,
     // conditions or documents (`Fn::If` branches) that lead to it.
-    let mut by_span: Vec<(Span, Vec<Grant>, Option<String>)> = Vec::new();
+    let mut by_span: Vec<(Span, Vec<Grant>, String)> = Vec::new();
     // A grant that holds only when the policy resource's own `Condition` is false is no
     // grant: the policy does not exist then.
     let ev = Evaluator::for_resource(view.template, view.resource);
@@ -84,21 +89,38 @@ pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<F
                     Some(&i) => by_span[i].1.push(grant),
                     None => {
                         position.insert(grant.action_span, by_span.len());
-                        by_span.push((grant.action_span, vec![grant], document.name.clone()));
+                        let policy = format!(
+                            "policy `{}`",
+                            document.name.as_deref().unwrap_or(view.resource.logical_id)
+                        );
+                        by_span.push((grant.action_span, vec![grant], policy));
                     }
                 }
             }
         }
     }
-    for (span, grants, policy_name) in by_span {
-        findings.push(finding(
-            view,
-            rule,
-            spec,
-            span,
-            &grants,
-            policy_name.as_deref(),
-        ));
+    // AWS managed policies the resource names: one finding per named value.
+    for guarded in spec.guarded {
+        for grant in iam::managed_grants(view.template, view.resource, guarded) {
+            if !ev.consistent(&grant.when) {
+                continue;
+            }
+            let id = short(view.resource.logical_id);
+            let name = match &grant.via {
+                Via::Managed(name) => format!("`{id}` attaches AWS managed policy `{name}`, which"),
+                _ => format!("`{id}` attaches a managed policy that cannot be resolved, which"),
+            };
+            match position.get(&grant.action_span) {
+                Some(&i) => by_span[i].1.push(grant),
+                None => {
+                    position.insert(grant.action_span, by_span.len());
+                    by_span.push((grant.action_span, vec![grant], name));
+                }
+            }
+        }
+    }
+    for (span, grants, policy) in by_span {
+        findings.push(finding(view, rule, spec, span, &grants, &policy));
     }
     findings
 }
@@ -109,7 +131,7 @@ fn finding(
     spec: &GrantSpec,
     span: Span,
     grants: &[Grant],
-    policy_name: Option<&str>,
+    policy: &str,
 ) -> Finding {
     let mut actions: Vec<&str> = Vec::new();
     for g in grants {
@@ -123,10 +145,6 @@ fn finding(
         .collect::<Vec<_>>()
         .join(", ");
     let first = &grants[0];
-    let policy = format!(
-        "policy `{}`",
-        policy_name.unwrap_or(view.resource.logical_id)
-    );
     let verb = match &first.via {
         Via::Unresolved(_) => "may allow",
         _ => "allows",
@@ -158,6 +176,7 @@ fn finding(
             "cannot be proven not to match {} ({why})",
             actions.join(", ")
         ),
+        Via::Managed(name) => format!("`{name}` allows {}", actions.join(", ")),
         Via::NotAction => format!(
             "NotAction allows every action it does not list, including {}",
             actions.join(", ")
@@ -177,6 +196,12 @@ fn finding(
         });
     }
     let deny = actions.first().copied().unwrap_or_default();
+    if let Via::Managed(name) = &first.via {
+        f.help = Some(format!(
+            "attach a policy that lists only the actions the principal needs instead of `{name}`; or attach a policy with a statement `{{Effect: Deny, Action: {deny}, Resource: \"*\"}}`"
+        ));
+        return f;
+    }
     f.help = Some(format!(
         "{}; or add a statement `{{Effect: Deny, Action: {deny}, Resource: \"*\"}}` to the same policy",
         spec.help

@@ -21,6 +21,8 @@ pub enum Via {
     Unresolved(String),
     /// `NotAction` does not list it.
     NotAction,
+    /// An AWS managed policy the resource names allows it; the policy's name.
+    Managed(String),
 }
 
 /// An `Allow` that grants a guarded action on a resource that can be a guarded ARN.

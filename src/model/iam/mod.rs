@@ -14,11 +14,15 @@
 //! as globs; `grant`: the grant question.
 
 mod grant;
+mod managed;
 mod resource_glob;
 mod statement;
 mod wildcard;
 
 pub use grant::{deny_reach, grants, DenyReach, Grant, Via};
+pub use managed::{
+    managed_grants, names_managed_policies, Allows, ManagedPolicy, AWS_MANAGED_POLICIES,
+};
 pub use statement::{
     documents, has_documents, statements, ActionItem, Actions, Effect, PolicyDocument, PolicyKind,
     ResourceItem, Resources, Statement, Where, IDENTITY_DOCUMENTS,

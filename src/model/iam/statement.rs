@@ -42,6 +42,9 @@ pub const IDENTITY_DOCUMENTS: &[(&str, Where)] = &[
     ("AWS::IAM::Group", Where::InlinePolicies),
     ("AWS::Serverless::Function", Where::SamPolicies),
     ("AWS::Serverless::StateMachine", Where::SamPolicies),
+    ("AWS::SSO::PermissionSet", Where::InlinePolicy),
+    ("AWS::DynamoDB::Table", Where::ResourcePolicy),
+    ("AWS::DynamoDB::GlobalTable", Where::ReplicaResourcePolicies),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -54,6 +57,13 @@ pub enum Where {
     /// SAM policy templates (`DynamoDBCrudPolicy: {...}`). Only the documents (mappings
     /// with a `Statement`) are read; SAM's policy templates never grant table deletion.
     SamPolicies,
+    /// `InlinePolicy` of an IAM Identity Center permission set: one document.
+    InlinePolicy,
+    /// A table's resource-based policy, `ResourcePolicy.PolicyDocument`: its `Allow`
+    /// statements grant to the principals they name.
+    ResourcePolicy,
+    /// A global table's `Replicas[].ResourcePolicy.PolicyDocument`.
+    ReplicaResourcePolicies,
 }
 
 /// Is this a resource type that carries policy documents (identity or SCP)?
@@ -146,6 +156,46 @@ pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument
                 if doc.get(node, "Statement").is_some() {
                     push_document(node, PolicyKind::Identity, None, &when);
                 }
+            }
+        }
+        Some((_, Where::InlinePolicy)) => {
+            if let Some(d) = doc.get_value(props, "InlinePolicy") {
+                let name = doc
+                    .get_value(props, "Name")
+                    .and_then(|n| doc.str(n))
+                    .map(str::to_string);
+                push_document(d, PolicyKind::Identity, name, &[]);
+            }
+        }
+        Some((_, Where::ResourcePolicy)) => {
+            if let Some(d) = doc
+                .get_value(props, "ResourcePolicy")
+                .and_then(|r| doc.get_value(r, "PolicyDocument"))
+            {
+                let name = format!("{} (resource policy)", resource.logical_id);
+                push_document(d, PolicyKind::Identity, Some(name), &[]);
+            }
+        }
+        Some((_, Where::ReplicaResourcePolicies)) => {
+            let Some(replicas) = doc.get_value(props, "Replicas") else {
+                return out;
+            };
+            for item in expand::items(&ev, doc, replicas) {
+                let Branch::Node { node, when } = item else {
+                    continue;
+                };
+                let Some(d) = doc
+                    .get_value(node, "ResourcePolicy")
+                    .and_then(|r| doc.get_value(r, "PolicyDocument"))
+                else {
+                    continue;
+                };
+                let region = doc
+                    .get_value(node, "Region")
+                    .and_then(|n| doc.str(n))
+                    .unwrap_or("a replica");
+                let name = format!("{} (resource policy in {region})", resource.logical_id);
+                push_document(d, PolicyKind::Identity, Some(name), &when);
             }
         }
         None => {}

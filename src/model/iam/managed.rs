@@ -1,0 +1,324 @@
+//! AWS managed policies that grant the guarded actions, and the grants a resource receives
+//! by naming them (`ManagedPolicyArns` of roles, users and groups; `ManagedPolicies` of
+//! an IAM Identity Center permission set; the managed policy names and ARNs in the
+//! `Policies` of SAM functions and state machines).
+//!
+//! The list is the one place that says which AWS managed policies ddb-guard knows. Each
+//! entry is the policy's `Allow` statement on `"Resource": "*"` as published in the AWS
+//! Managed Policy Reference, <https://docs.aws.amazon.com/aws-managed-policy/latest/reference/policy-list.html>
+//! (one page per policy, e.g. `.../reference/AmazonDynamoDBFullAccess.html`):
+//!
+//! | Policy | Statement that matters |
+//! |---|---|
+//! | `AdministratorAccess` | `Action: "*"` |
+//! | `PowerUserAccess` | `NotAction: [iam:*, organizations:*, account:*]` |
+//! | `AmazonDynamoDBFullAccess` | `Action: [dynamodb:*, dax:*, ...]` |
+//! | `AmazonDynamoDBFullAccess_v2` | `Action: [dynamodb:*, dax:*]` |
+//! | `job-function/DatabaseAdministrator` | `Action: [..., dynamodb:*, ...]` |
+//! | `AWSBackupFullAccess` | `Action: backup:*` |
+//!
+//! An ARN that names another AWS managed policy is not reported (it is outside this
+//! list); an ARN that cannot be resolved (a parameter) may name any of them and is
+//! reported as a possible grant; a customer managed policy defined in the template
+//! (`!Ref MyPolicy`) is checked where it is defined.
+
+use super::grant::{Grant, Via};
+use super::wildcard::{action_matches, wildcard_match};
+use super::Guarded;
+use crate::model::eval::{Evaluator, Piece, Value};
+use crate::model::expand::{self, Branch};
+use crate::model::{Resource, Template};
+
+/// The actions an AWS managed policy allows on every resource.
+#[derive(Clone, Copy, Debug)]
+pub enum Allows {
+    /// `Action`: these patterns.
+    Actions(&'static [&'static str]),
+    /// `NotAction`: every action except these patterns.
+    AllBut(&'static [&'static str]),
+}
+
+impl Allows {
+    fn grants(self, action: &str) -> bool {
+        match self {
+            Allows::Actions(p) => p.iter().any(|p| action_matches(p, action)),
+            Allows::AllBut(p) => !p.iter().any(|p| action_matches(p, action)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ManagedPolicy {
+    /// The path inside `arn:aws:iam::aws:policy/` (`job-function/` or empty).
+    pub path: &'static str,
+    pub name: &'static str,
+    pub allows: Allows,
+}
+
+pub const AWS_MANAGED_POLICIES: &[ManagedPolicy] = &[
+    ManagedPolicy {
+        path: "",
+        name: "AdministratorAccess",
+        allows: Allows::Actions(&["*"]),
+    },
+    ManagedPolicy {
+        path: "",
+        name: "PowerUserAccess",
+        allows: Allows::AllBut(&["iam:*", "organizations:*", "account:*"]),
+    },
+    ManagedPolicy {
+        path: "",
+        name: "AmazonDynamoDBFullAccess",
+        allows: Allows::Actions(&["dynamodb:*"]),
+    },
+    ManagedPolicy {
+        path: "",
+        name: "AmazonDynamoDBFullAccess_v2",
+        allows: Allows::Actions(&["dynamodb:*"]),
+    },
+    ManagedPolicy {
+        path: "job-function/",
+        name: "DatabaseAdministrator",
+        allows: Allows::Actions(&["dynamodb:*"]),
+    },
+    ManagedPolicy {
+        path: "",
+        name: "AWSBackupFullAccess",
+        allows: Allows::Actions(&["backup:*"]),
+    },
+];
+
+const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
+
+/// Where a resource type names managed policies, and whether bare names (SAM) count.
+fn managed_key(type_name: &str) -> Option<(&'static str, bool)> {
+    match type_name {
+        "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
+            Some(("ManagedPolicyArns", false))
+        }
+        "AWS::SSO::PermissionSet" => Some(("ManagedPolicies", false)),
+        "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" => Some(("Policies", true)),
+        _ => None,
+    }
+}
+
+/// Does a resource of this type name managed policies?
+pub fn names_managed_policies(type_name: &str) -> bool {
+    managed_key(type_name).is_some()
+}
+
+/// The ARNs (and, for SAM, names) a managed policy of the list is written as.
+fn spellings(p: &ManagedPolicy, bare_names: bool) -> Vec<String> {
+    let mut out: Vec<String> = PARTITIONS
+        .iter()
+        .map(|part| format!("arn:{part}:iam::aws:policy/{}{}", p.path, p.name))
+        .collect();
+    if bare_names {
+        out.push(p.name.to_string());
+    }
+    out
+}
+
+/// Every grant of `guarded` that `resource` receives by naming an AWS managed policy of
+/// the list, or a managed policy that cannot be resolved.
+pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarded) -> Vec<Grant> {
+    let doc = template.doc;
+    let Some((key, bare_names)) = resource.type_name.and_then(managed_key) else {
+        return Vec::new();
+    };
+    let Some(list) = doc
+        .get_value(resource.node, "Properties")
+        .and_then(|p| doc.get_value(p, key))
+    else {
+        return Vec::new();
+    };
+    let ev = Evaluator::for_resource(template, resource).keeping_parts();
+    let mut out = Vec::new();
+    for item in expand::items(&ev, doc, list) {
+        let (node, when) = match item {
+            Branch::Node { node, when } => (node, when),
+            Branch::NoValue { .. } => continue,
+            Branch::Unknown { span, why, when } => {
+                out.push(unknown(guarded, span, why, when));
+                continue;
+            }
+        };
+        // SAM's policy documents and policy templates are mappings, read elsewhere.
+        if doc.map(node).is_some() && doc.call(node).is_none() {
+            continue;
+        }
+        for o in ev.eval(node) {
+            let Some(when) = crate::model::expand::combine(&when, &o.when) else {
+                continue;
+            };
+            let pattern = match &o.value {
+                Value::Text(t) => t.clone(),
+                Value::NoValue => continue,
+                Value::Unknown(why) => {
+                    out.push(unknown(guarded, o.span, why.clone(), when));
+                    continue;
+                }
+                Value::Partial(pieces) => {
+                    // A policy of this template is checked where it is defined.
+                    if pieces
+                        .iter()
+                        .any(|p| matches!(p, Piece::Ref(_) | Piece::Attribute { .. }))
+                    {
+                        continue;
+                    }
+                    pieces
+                        .iter()
+                        .map(|p| match p {
+                            Piece::Lit(t) => t.as_str(),
+                            _ => "*",
+                        })
+                        .collect()
+                }
+            };
+            let only_pseudo = match &o.value {
+                Value::Partial(pieces) => pieces
+                    .iter()
+                    .all(|p| matches!(p, Piece::Lit(_) | Piece::Pseudo(_))),
+                _ => true,
+            };
+            for p in AWS_MANAGED_POLICIES {
+                if !p.allows.grants(guarded.action) {
+                    continue;
+                }
+                let named = spellings(p, bare_names)
+                    .iter()
+                    .any(|s| wildcard_match(&pattern, s, false));
+                if !named {
+                    continue;
+                }
+                let via = if only_pseudo {
+                    Via::Managed(format!("{}{}", p.path, p.name))
+                } else {
+                    Via::Unresolved(o.value.unknown_reason().unwrap_or_default())
+                };
+                out.push(Grant {
+                    action: guarded.action,
+                    via,
+                    action_span: o.span,
+                    resource_span: o.span,
+                    resource: Some("*".to_string()),
+                    chosen_by: None,
+                    when: when.clone(),
+                });
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn unknown(
+    guarded: &Guarded,
+    span: crate::source::Span,
+    why: String,
+    when: Vec<crate::model::Assumption>,
+) -> Grant {
+    Grant {
+        action: guarded.action,
+        via: Via::Unresolved(format!(
+            "the managed policy may be any AWS managed policy: {why}"
+        )),
+        action_span: span,
+        resource_span: span,
+        resource: Some("*".to_string()),
+        chosen_by: None,
+        when,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, Format, Limits};
+    use crate::model::iam::TABLE_ARN;
+
+    const DELETE_TABLE: Guarded = Guarded {
+        action: "dynamodb:DeleteTable",
+        shapes: &[TABLE_ARN],
+    };
+
+    fn grants_of(kind: &str, key: &str, value: &str) -> Vec<Grant> {
+        let text = format!(
+            "Parameters:\n  P: {{Type: String}}\nResources:\n  R:\n    Type: {kind}\n    Properties:\n      {key}: [{value}]\n"
+        );
+        let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        managed_grants(&template, &template.resources[0], &DELETE_TABLE)
+    }
+
+    #[test]
+    fn an_aws_managed_policy_that_allows_the_action_is_a_grant() {
+        for arn in [
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "arn:aws:iam::aws:policy/PowerUserAccess",
+            "arn:aws-cn:iam::aws:policy/AmazonDynamoDBFullAccess",
+            "!Sub 'arn:${AWS::Partition}:iam::aws:policy/job-function/DatabaseAdministrator'",
+        ] {
+            let g = grants_of("AWS::IAM::Role", "ManagedPolicyArns", arn);
+            assert_eq!(g.len(), 1, "{arn}");
+            assert!(matches!(g[0].via, Via::Managed(_)), "{arn}");
+        }
+    }
+
+    #[test]
+    fn other_managed_policies_grant_nothing() {
+        for arn in [
+            "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess",
+            "arn:aws:iam::aws:policy/AWSBackupFullAccess",
+            "arn:aws:iam::123456789012:policy/AdministratorAccessLike",
+        ] {
+            assert!(
+                grants_of("AWS::IAM::Role", "ManagedPolicyArns", arn).is_empty(),
+                "{arn}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_managed_policy_from_a_parameter_may_grant() {
+        let g = grants_of("AWS::IAM::Role", "ManagedPolicyArns", "!Ref P");
+        assert_eq!(g.len(), 1);
+        assert!(matches!(g[0].via, Via::Unresolved(_)));
+        let g = grants_of(
+            "AWS::IAM::Role",
+            "ManagedPolicyArns",
+            "!Sub 'arn:aws:iam::aws:policy/${P}'",
+        );
+        assert_eq!(g.len(), 1);
+    }
+
+    #[test]
+    fn sam_names_and_permission_sets_count() {
+        assert_eq!(
+            grants_of(
+                "AWS::Serverless::Function",
+                "Policies",
+                "AmazonDynamoDBFullAccess"
+            )
+            .len(),
+            1
+        );
+        assert!(grants_of(
+            "AWS::Serverless::Function",
+            "Policies",
+            "{DynamoDBCrudPolicy: {TableName: t}}"
+        )
+        .is_empty());
+        assert_eq!(
+            grants_of(
+                "AWS::SSO::PermissionSet",
+                "ManagedPolicies",
+                "arn:aws:iam::aws:policy/AdministratorAccess"
+            )
+            .len(),
+            1
+        );
+    }
+}
