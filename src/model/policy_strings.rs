@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use crate::load::embedded::graft_json_string;
 use crate::load::{
-    Document, Entry, Limits, LoadError, Node, NodeId, NodeKind, Scalar, ScalarStyle,
+    Document, Entry, FileError, Limits, Node, NodeId, NodeKind, Scalar, ScalarStyle,
 };
 use crate::model::iam::{Where, IDENTITY_DOCUMENTS};
 use crate::model::{Layout, Template};
@@ -30,7 +30,7 @@ struct Site {
 }
 
 /// Replace every policy document written as a string in the template by its parsed tree.
-pub fn graft(doc: &mut Document, layout: Layout, limits: &Limits) -> Result<(), LoadError> {
+pub fn graft(doc: &mut Document, layout: Layout, limits: &Limits) -> Result<(), FileError> {
     let sites = {
         let Ok(Some(template)) = Template::with_layout(doc, layout) else {
             return Ok(());
@@ -178,7 +178,7 @@ fn wrap_subs(
     node: NodeId,
     vars: Option<NodeId>,
     string: NodeId,
-) -> Result<NodeId, LoadError> {
+) -> Result<NodeId, FileError> {
     let kind = doc.node(node).kind.clone();
     match kind {
         NodeKind::Map(entries) => {
@@ -236,8 +236,8 @@ fn wrap_subs(
     }
 }
 
-fn placeholder_error(doc: &Document, node: NodeId, string: NodeId) -> LoadError {
-    LoadError::at(
+fn placeholder_error(doc: &Document, node: NodeId, string: NodeId) -> FileError {
+    FileError::at(
         "a `${...}` placeholder in this position of a policy document cannot be read before deployment",
         doc.span(node),
         "placeholder here",
@@ -267,7 +267,7 @@ mod tests {
     use super::*;
     use crate::load::{self, Format};
 
-    fn grafted(text: &str) -> Result<String, LoadError> {
+    fn grafted(text: &str) -> Result<String, FileError> {
         let limits = Limits::default();
         let mut doc = load::load(text, Format::Yaml, &limits).expect("test YAML loads");
         graft(&mut doc, Layout::CloudFormation, &limits)?;
