@@ -1076,7 +1076,7 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
                     };
                     let document = PolicyDocument { when, ..document };
                     let statements = iam::statements(template, resource, &document);
-                    for (action, reason) in denied_actions(&statements, TABLE_ACTIONS) {
+                    for (action, reason) in denied_actions(doc, &statements, TABLE_ACTIONS) {
                         merge(&mut denied, action, reason);
                     }
                     deny_scope(&statements, &mut scope);

@@ -204,6 +204,7 @@ pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarde
                     resource: Some("*".to_string()),
                     chosen_by: None,
                     when: when.clone(),
+                    deny_unchecked: false,
                 });
                 break;
             }
@@ -228,6 +229,7 @@ fn unknown(
         resource: Some("*".to_string()),
         chosen_by: None,
         when,
+        deny_unchecked: false,
     }
 }
 
