@@ -83,6 +83,13 @@ cat "$tmp/out"
 grep -q 'ddb-guard.*Passed' "$tmp/out" || fail "the hook did not report Passed"
 echo "ok - a retained template and a non-template JSON file pass"
 
+echo "-- pre-commit try-repo --files package.json (a commit that touches no template)"
+try_repo ddb-guard --files package.json
+cat "$tmp/out"
+[[ $status == 0 ]] || fail "a commit with no template must pass the hook (--allow-no-templates; exit $status)"
+grep -q 'ddb-guard.*Passed' "$tmp/out" || fail "the hook did not report Passed"
+echo "ok - a commit with no template passes (the hook passes --allow-no-templates)"
+
 # The Python hook: pre-commit pip-installs this repository, so pip builds the wheel with
 # maturin (from PyPI, as pyproject.toml's build-system asks) and the same cargo release build.
 echo "-- pre-commit try-repo ddb-guard-python --all-files (pip builds the wheel)"

@@ -123,6 +123,7 @@ impl Checker {
     ) -> Report {
         let started = Instant::now();
         let skipped = AtomicUsize::new(0);
+        let skipped_templates = AtomicUsize::new(0);
         let mut candidates = discovery.files;
         let mut keys: Vec<Option<PathBuf>> = if baseline.pairs.is_empty() {
             vec![None; candidates.len()]
@@ -152,7 +153,7 @@ impl Checker {
                     .as_ref()
                     .and_then(|k| baseline.pairs.get(k))
                     .map(|p| &p.base);
-                let file = self.check_candidate(c, base);
+                let file = self.check_candidate(c, base, &skipped_templates);
                 if let Some(done) = done {
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -192,6 +193,7 @@ impl Checker {
         let skipped = skipped.into_inner();
         summary.files += skipped;
         summary.skipped += skipped;
+        summary.skipped_templates = skipped_templates.into_inner();
         Report {
             files,
             summary,
@@ -209,19 +211,30 @@ impl Checker {
     /// Read and check one file, compared with `base` when there is one. A panic inside
     /// the pipeline (a bug) fails this file closed, as an error that makes the run exit
     /// 2, and the other files are still checked.
-    fn check_candidate(&self, candidate: &Candidate, base: Option<&BaseFile>) -> FileReport {
+    fn check_candidate(
+        &self,
+        candidate: &Candidate,
+        base: Option<&BaseFile>,
+        skipped_templates: &AtomicUsize,
+    ) -> FileReport {
         let settings = &self.settings;
         let checked =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 match read::candidate(candidate, settings.max_file_size) {
-                    Ok(bytes) => check_prefiltered(
-                        &candidate.display,
-                        &candidate.path,
-                        &bytes,
-                        base,
-                        settings,
-                        &self.prefilter,
-                    ),
+                    Ok(bytes) => {
+                        let file = check_prefiltered(
+                            &candidate.display,
+                            &candidate.path,
+                            &bytes,
+                            base,
+                            settings,
+                            &self.prefilter,
+                        );
+                        if file.status == Status::Skipped && looks_like_template(&bytes) {
+                            skipped_templates.fetch_add(1, Ordering::Relaxed);
+                        }
+                        file
+                    }
                     Err(error) => failed(candidate.display.clone(), error, None),
                 }
             }));
@@ -268,6 +281,14 @@ impl Checker {
         }
         report
     }
+}
+
+/// Does a file the prefilter skipped look like a template (one without a table)? It
+/// counts as checked for "a guard never passes on nothing": a resource type names its
+/// service as `AWS::Service::Type`.
+fn looks_like_template(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"AWS::").is_some()
+        || memchr::memmem::find(bytes, b"AWSTemplateFormatVersion").is_some()
 }
 
 /// The head is parsed even without a table in it when there is a base: a table gone from

@@ -360,6 +360,12 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Configuration")]
     pub force_exclude: bool,
 
+    /// Pass when no template was checked (by default that is an error, exit 2: a guard
+    /// never passes on nothing). For pipelines that may have no templates, such as the
+    /// pre-commit hook given only changed files.
+    #[arg(long)]
+    pub allow_no_templates: bool,
+
     /// Also list findings silenced by a `Metadata: ddb-guard: ignore` suppression.
     #[arg(long, help_heading = "Suppressions and baseline")]
     pub show_suppressed: bool,

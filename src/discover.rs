@@ -144,11 +144,32 @@ fn walk_root(root: &Path, implicit: bool, options: &WalkOptions, found: &mut Dis
             }
         }
     }
+    let before = (found.files.len(), found.errors.len());
+    walk_dir(root, implicit, true, options, found);
+    // A directory named on the command line whose every file is ignored by rules above it
+    // (`cdk.out` itself, `cdk.out/*` or `*.template.json` in the repository's .gitignore)
+    // is what the user asked for: walk it without the ignore files above it, so that a
+    // path the user names is never skipped by ignore rules. A directory in which the
+    // walk found files keeps them (`check services/` still skips `node_modules/`).
+    if !implicit && options.respect_ignore && (found.files.len(), found.errors.len()) == before {
+        walk_dir(root, implicit, false, options, found);
+    }
+}
+
+fn walk_dir(
+    root: &Path,
+    implicit: bool,
+    parents: bool,
+    options: &WalkOptions,
+    found: &mut Discovery,
+) {
+    let root_display = root.display().to_string();
     let mut builder = WalkBuilder::new(root);
     builder
         .standard_filters(options.respect_ignore)
         .hidden(!options.hidden)
-        .follow_links(options.follow_links);
+        .follow_links(options.follow_links)
+        .parents(parents);
     if let Some(exclude) = options.exclude.clone() {
         // Prune excluded directories instead of walking them. The root itself is walked
         // when named, as ripgrep walks an ignored directory it is given.
@@ -268,4 +289,112 @@ pub fn io_reason(e: &std::io::Error) -> String {
             .unwrap_or(e)
             .to_string(),
     }
+}
+
+/// Why a file that may be a template was not walked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// A .gitignore, .ignore or git exclude rule (`--no-ignore` walks it).
+    Ignored,
+    /// A hidden file or directory (`--hidden` walks it).
+    Hidden,
+}
+
+/// Files with a template extension that the walk left out, grouped by the outermost
+/// directory (or the file) that was left out: what a run that checked nothing tells the
+/// user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedGroup {
+    /// The directory (with a trailing `/`) or file, as the user reaches it.
+    pub display: String,
+    pub reason: SkipReason,
+    pub files: usize,
+}
+
+/// Walk `paths` again without ignore rules and with hidden files, and group the
+/// template-extension files that the first walk (`found`) did not keep. Only a run that
+/// checked nothing pays for this second walk. The config's `exclude` still applies: a
+/// file the user excluded on purpose is not news.
+pub fn skipped_by_walk(
+    paths: &[PathBuf],
+    options: &WalkOptions,
+    found: &[Candidate],
+) -> Vec<SkippedGroup> {
+    let wide = WalkOptions {
+        respect_ignore: false,
+        hidden: true,
+        ..options.clone()
+    };
+    let all = discover(paths, &wide);
+    let kept: std::collections::HashSet<&Path> = found.iter().map(|c| c.path.as_path()).collect();
+    // Every directory holding a kept file: an ignored directory holds none.
+    let mut walked_dirs: std::collections::HashSet<PathBuf> =
+        paths.iter().filter(|p| p.is_dir()).cloned().collect();
+    for c in found {
+        let mut dir = c.path.parent();
+        while let Some(d) = dir {
+            if !walked_dirs.insert(d.to_path_buf()) {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    let mut groups: std::collections::BTreeMap<(String, SkipReason), usize> =
+        std::collections::BTreeMap::new();
+    for c in all
+        .files
+        .iter()
+        .filter(|c| !kept.contains(c.path.as_path()))
+    {
+        let hidden_part = c
+            .path
+            .components()
+            .filter_map(|p| match p {
+                std::path::Component::Normal(s) => s.to_str(),
+                _ => None,
+            })
+            .any(|s| s.starts_with('.') && s.len() > 1);
+        let reason = if hidden_part && !options.hidden {
+            SkipReason::Hidden
+        } else if options.respect_ignore {
+            SkipReason::Ignored
+        } else {
+            continue;
+        };
+        // The outermost ancestor directory the first walk never entered, else the file.
+        let mut key = c.display.clone();
+        let mut prefix = PathBuf::new();
+        let mut display_prefix = String::new();
+        let display_parts: Vec<&str> = c.display.split('/').collect();
+        let path_parts: Vec<_> = c.path.components().collect();
+        let offset = path_parts.len().saturating_sub(display_parts.len());
+        for (i, part) in path_parts.iter().enumerate() {
+            prefix.push(part);
+            if i + 1 == path_parts.len() {
+                break;
+            }
+            if i >= offset {
+                if let Some(d) = display_parts.get(i - offset) {
+                    display_prefix.push_str(d);
+                    display_prefix.push('/');
+                }
+            }
+            if matches!(part, std::path::Component::Normal(_))
+                && i >= offset
+                && !walked_dirs.contains(&prefix)
+            {
+                key = display_prefix.clone();
+                break;
+            }
+        }
+        *groups.entry((key, reason)).or_default() += 1;
+    }
+    groups
+        .into_iter()
+        .map(|((display, reason), files)| SkippedGroup {
+            display,
+            reason,
+            files,
+        })
+        .collect()
 }

@@ -121,7 +121,11 @@ fn non_templates_are_skipped_and_counted() {
         "openapi.yaml",
         "openapi: 3.0.0\npaths: {}\ninfo: {title: DynamoDB API}\n",
     );
-    let (code, report) = check_json(dir.path(), &["."]);
+    // Nothing here is a template: a guard never passes on nothing (exit 2) unless the
+    // pipeline says it may have none.
+    let (code, _) = check_json(dir.path(), &["."]);
+    assert_eq!(code, 2);
+    let (code, report) = check_json(dir.path(), &[".", "--allow-no-templates"]);
     assert_eq!(code, 0);
     assert_eq!(report["summary"]["files"], 3);
     assert_eq!(report["summary"]["not_templates"], 3);

@@ -167,7 +167,14 @@ fn exclude_spares_named_files_unless_force_exclude() {
     write(dir.path(), "generated/x.yaml", UNRETAINED);
     let (_, report) = check_json(dir.path(), &["generated/x.yaml"]);
     assert_eq!(paths(&report), ["generated/x.yaml"]);
-    let (_, report) = check_json(dir.path(), &["generated/x.yaml", "--force-exclude"]);
+    let (_, report) = check_json(
+        dir.path(),
+        &[
+            "generated/x.yaml",
+            "--force-exclude",
+            "--allow-no-templates",
+        ],
+    );
     assert_eq!(report["summary"]["files"], 0);
 }
 

@@ -224,7 +224,14 @@ fn json_that_is_neither_template_nor_policy_is_skipped() {
             r#"{"Policy": {"PolicySummary": {"Type": "TAG_POLICY"}, "Content": "{\"tags\": {}}"}}"#,
         ),
     ];
-    let (code, report) = check_files(&files);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in &files {
+        write(dir.path(), name, text);
+    }
+    // Nothing here is a template or a policy: a guard never passes on nothing.
+    let (code, _) = check_json(dir.path(), &["."]);
+    assert_eq!(code, 2);
+    let (code, report) = check_json(dir.path(), &[".", "--allow-no-templates"]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["templates"], 0, "{report:#}");
     assert!(report["errors"].as_array().is_some_and(Vec::is_empty));

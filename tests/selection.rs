@@ -126,7 +126,13 @@ fn fewer_rules_mean_fewer_prefilter_needles() {
     write(dir.path(), "broken.yaml", "Resources: [DynamoDB\n");
     let (code, report) = check_json(
         dir.path(),
-        &["broken.yaml", "--isolated", "--ignore", "ALL"],
+        &[
+            "broken.yaml",
+            "--isolated",
+            "--ignore",
+            "ALL",
+            "--allow-no-templates",
+        ],
     );
     assert_eq!(code, 0);
     assert_eq!(report["summary"]["skipped"], 1);

@@ -15,6 +15,7 @@ use crate::check::Checker;
 use crate::cli::{CheckArgs, Cli, ColorChoice};
 use crate::config;
 use crate::discover::{self, Candidate, Discovery};
+use crate::file_error::FileError;
 use crate::finding::Applicability;
 use crate::fix::FixMode;
 use crate::guard;
@@ -174,6 +175,16 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
     };
     if let Some((accepted, keys)) = &accepted {
         accepted.apply(&mut report, keys);
+    }
+    if report.checked_nothing() && !args.allow_no_templates {
+        let roots: Vec<std::path::PathBuf> = match diff {
+            Some((_, new)) => vec![new.to_path_buf()],
+            None => args.paths.clone(),
+        };
+        let found = run_again_files(&again, &roots, walk);
+        let skipped = discover::skipped_by_walk(&roots, walk, &found);
+        let (path, error) = nothing_checked(&roots, &report, &skipped);
+        report.add_error(&path, error, None);
     }
     let mut run = CheckRun {
         args,
@@ -340,6 +351,68 @@ fn accepted_findings(
     } else {
         Ok(None)
     }
+}
+
+/// The files the walk kept: the copy `--fix` keeps, else walked again (only a run that
+/// checked nothing gets here, so this costs nothing on a real run).
+fn run_again_files(
+    again: &Option<Discovery>,
+    roots: &[std::path::PathBuf],
+    walk: &discover::WalkOptions,
+) -> Vec<Candidate> {
+    match again {
+        Some(d) => d.files.clone(),
+        None => discover::discover(roots, walk).files,
+    }
+}
+
+/// The error of a run that checked no template: where it looked, what the walk left out
+/// and where, and what to do.
+fn nothing_checked(
+    roots: &[std::path::PathBuf],
+    report: &Report,
+    skipped: &[discover::SkippedGroup],
+) -> (String, FileError) {
+    let path = match roots {
+        [one] => one.display().to_string(),
+        _ => ".".to_string(),
+    };
+    let s = &report.summary;
+    let looked = if s.files == 0 {
+        "no file with a template extension (.yaml, .yml, .json, .template) was found".to_string()
+    } else {
+        format!(
+            "{} looked at, none is a CloudFormation template",
+            plural(s.files, "file was", "files were")
+        )
+    };
+    let mut help = Vec::new();
+    for group in skipped {
+        let (why, flag) = match group.reason {
+            discover::SkipReason::Ignored => (
+                "ignored by .gitignore, .ignore or git exclude rules",
+                "--no-ignore",
+            ),
+            discover::SkipReason::Hidden => ("hidden", "--hidden"),
+        };
+        help.push(format!(
+            "`{}` holds {} {why}: pass `{flag}` or name the {} on the command line",
+            group.display,
+            plural(group.files, "candidate file", "candidate files"),
+            if group.display.ends_with('/') {
+                "directory"
+            } else {
+                "file"
+            },
+        ));
+    }
+    help.push(
+        "if this pipeline may legitimately have no templates, pass `--allow-no-templates`"
+            .to_string(),
+    );
+    let error = FileError::new(format!("no CloudFormation template was checked: {looked}"))
+        .with_help(help.join("\n"));
+    (path, error)
 }
 
 fn terminal_width() -> usize {

@@ -74,6 +74,9 @@ pub struct Summary {
     pub errors: usize,
     pub skipped: usize,
     pub not_templates: usize,
+    /// Skipped files (in `skipped`) that look like templates without a table: they count
+    /// as checked when deciding whether a run checked nothing.
+    pub skipped_templates: usize,
     pub error_findings: usize,
     pub warning_findings: usize,
     /// Findings silenced by suppressions (not in `findings`).
@@ -172,12 +175,6 @@ impl FailOn {
 }
 
 impl Report {
-    /// Recount the summary after findings moved (into the baseline, for instance).
-    pub fn resummarize(&mut self) {
-        self.summary = summarize(&self.files);
-        self.summary.stale_baseline = self.stale_baseline.len();
-    }
-
     /// [`ExitStatus::Error`] when anything could not be checked (fail closed, whatever
     /// `fail_on` says), [`ExitStatus::Failure`] when a finding at or above `fail_on`
     /// exists, else success.
@@ -213,7 +210,37 @@ impl Report {
                 self.files.sort_by(|a, b| a.path.cmp(&b.path));
             }
         }
+        self.resummarize();
+    }
+
+    /// Recount the summary after findings moved (into the baseline, for instance) or an
+    /// error was added, keeping the skipped files that are counted but not kept.
+    pub fn resummarize(&mut self) {
+        let old = self.summary;
+        let kept_skipped = self
+            .files
+            .iter()
+            .filter(|f| f.status == Status::Skipped)
+            .count();
+        let dropped = old.skipped.saturating_sub(kept_skipped);
         self.summary = summarize(&self.files);
+        self.summary.files += dropped;
+        self.summary.skipped += dropped;
+        self.summary.skipped_templates = old.skipped_templates;
+        self.summary.stale_baseline = self.stale_baseline.len();
+    }
+
+    /// Did the run check nothing: no template (with or without tables), no finding, no
+    /// error? A guard never passes on nothing.
+    pub fn checked_nothing(&self) -> bool {
+        let s = &self.summary;
+        s.templates == 0
+            && s.skipped_templates == 0
+            && s.errors == 0
+            && s.findings == 0
+            && s.suppressed == 0
+            && s.baselined == 0
+            && !self.files.iter().any(|f| f.status == Status::Deleted)
     }
 }
 

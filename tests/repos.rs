@@ -1,0 +1,165 @@
+//! Real repositories (issue 20): a guard never passes on nothing, a path named on the
+//! command line is never skipped by ignore rules, and the opt-out for pipelines that may
+//! have no templates. Every test drives the real binary on a tree written to disk.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ddb_guard, write};
+
+const UNRETAINED_JSON: &str = "{\"Resources\": {\"T\": {\"Type\": \"AWS::DynamoDB::Table\", \"Metadata\": {\"aws:cdk:path\": \"Stack/T/Resource\"}}}}";
+
+/// A CDK app as `cdk init` leaves it: the only templates are under a gitignored cdk.out.
+fn cdk_tree(dir: &Path) {
+    std::fs::create_dir(dir.join(".git")).expect("git dir");
+    write(dir, ".gitignore", "node_modules\ncdk.out\n");
+    write(dir, "package.json", "{\"name\": \"app\"}");
+    write(dir, "cdk.json", "{\"app\": \"npx ts-node bin/app.ts\"}");
+    write(dir, "tsconfig.json", "{\"compilerOptions\": {}}");
+    write(dir, "cdk.out/Stack.template.json", UNRETAINED_JSON);
+    write(dir, "cdk.out/Other.template.json", UNRETAINED_JSON);
+    write(dir, "cdk.out/manifest.json", "{\"version\": \"36.0.0\"}");
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = ddb_guard()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_cdk_tree_with_an_ignored_cdk_out_fails_and_says_where_the_templates_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cdk_tree(dir.path());
+    let (code, stdout, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains("no CloudFormation template was checked"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("`cdk.out/` holds 3 candidate files ignored by .gitignore"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--no-ignore"), "{stdout}");
+    assert!(stdout.contains("--allow-no-templates"), "{stdout}");
+    // Every machine format carries the error too (the Action's annotations and summary).
+    let (code, stdout, _) = run(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(code, 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["summary"]["errors"], 1);
+    assert_eq!(report["summary"]["templates"], 0);
+    // What the message says to do works.
+    let (code, stdout, _) = run(dir.path(), &["check", "--no-ignore"]);
+    assert_eq!(code, 1, "{stdout}");
+    let (code, stdout, _) = run(dir.path(), &["check", "cdk.out"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("cdk.out/Stack.template.json"), "{stdout}");
+}
+
+#[test]
+fn hidden_build_output_is_named_with_its_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "samconfig.toml", "version = 0.1\n");
+    write(dir.path(), ".aws-sam/build/template.json", UNRETAINED_JSON);
+    let (code, stdout, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains("`.aws-sam/` holds 1 candidate file hidden"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--hidden"), "{stdout}");
+}
+
+#[test]
+fn a_path_named_on_the_command_line_is_never_skipped_by_ignore_rules() {
+    for rule in ["cdk.out\n", "cdk.out/\n", "/cdk.out\n", "cdk.out/*\n"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        cdk_tree(dir.path());
+        write(dir.path(), ".gitignore", rule);
+        for named in ["cdk.out", "cdk.out/Stack.template.json"] {
+            let (code, stdout, _) = run(dir.path(), &["check", named, "--format", "compact"]);
+            assert_eq!(code, 1, "{rule:?} {named}: {stdout}");
+            assert!(stdout.contains("DDB001"), "{rule:?} {named}: {stdout}");
+        }
+    }
+    // A named directory whose walk finds files keeps ripgrep's semantics: an ignored
+    // directory inside it stays skipped.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join(".git")).expect("git dir");
+    write(dir.path(), ".gitignore", "node_modules\n");
+    write(dir.path(), "svc/template.json", UNRETAINED_JSON);
+    write(dir.path(), "svc/node_modules/x/broken.json", "{");
+    let (code, stdout, _) = run(dir.path(), &["check", "svc", "--format", "compact"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(!stdout.contains("broken.json"), "{stdout}");
+}
+
+#[test]
+fn files_that_are_not_templates_are_not_a_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "package.json", "{\"name\": \"app\"}");
+    write(dir.path(), "config.yaml", "key: value\n");
+    let (code, stdout, _) = run(
+        dir.path(),
+        &[
+            "check",
+            "package.json",
+            "config.yaml",
+            "--format",
+            "compact",
+        ],
+    );
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains("2 files were looked at, none is a CloudFormation template"),
+        "{stdout}"
+    );
+    // An empty directory says there was nothing to look at.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, _) = run(empty.path(), &["check", "--format", "compact"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains("no file with a template extension"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_opt_out_passes_a_run_with_no_template() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cdk_tree(dir.path());
+    let (code, stdout, _) = run(dir.path(), &["check", "--allow-no-templates"]);
+    assert_eq!(code, 0, "{stdout}");
+    // As the pre-commit hook runs it: only changed files, none a template.
+    let (code, stdout, _) = run(
+        dir.path(),
+        &[
+            "check",
+            "--force-exclude",
+            "--allow-no-templates",
+            "package.json",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}");
+}
+
+#[test]
+fn a_template_without_a_table_is_a_template_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "bucket.yaml",
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n",
+    );
+    let (code, stdout, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{stdout}");
+}
