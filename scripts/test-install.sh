@@ -46,7 +46,11 @@ cargo package --quiet --locked --allow-dirty --no-verify
 crate="$CARGO_TARGET_DIR/package/ddb-guard-$version.crate"
 mkdir "$tmp/crate"
 tar -xzf "$crate" -C "$tmp/crate"
-cargo install --quiet --locked --path "$tmp/crate/ddb-guard-$version" --root "$tmp/crate-install"
+# A target dir of its own, as a user's `cargo install ddb-guard` has: in the shared one, Cargo
+# would reuse the build script's output from the checkout build above (its watched files are
+# unchanged), commit and date included.
+CARGO_TARGET_DIR="$tmp/crate-target" \
+    cargo install --quiet --locked --path "$tmp/crate/ddb-guard-$version" --root "$tmp/crate-install"
 [[ $("$tmp/crate-install/bin/ddb-guard" --version) == "ddb-guard $version" ]] || fail "crate install"
 echo "ok - the packaged crate installs ddb-guard $version (no commit, no date)"
 
