@@ -349,3 +349,31 @@ fn a_table_resource_policy_that_denies_delete_table_is_a_guardrail() {
         "{guardrails:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// 8. Templates inside templates: a macro can rewrite every resource
+
+#[test]
+fn a_transform_macro_is_a_warning_that_points_at_it_and_recommends_the_change_set_gate() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let text = std::fs::read_to_string(dir.join("transform_macro.yaml")).expect("fixture");
+    let (_, report) = check_json(&dir, &["transform_macro.yaml"]);
+    let found: Vec<Value> = findings(&report)
+        .into_iter()
+        .filter(|f| f["rule"] == "DDB009")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0];
+    assert_eq!(f["severity"], "warning");
+    assert!(f["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("`CompanyDefaults`")));
+    assert!(f["help"]
+        .as_str()
+        .is_some_and(|h| h.contains("ddb-guard changeset")));
+    let start = f["byte_offset"].as_u64().expect("offset") as usize;
+    let end = start + f["byte_length"].as_u64().expect("length") as usize;
+    assert_eq!(&text[start..end], "CompanyDefaults");
+    let (_, hits) = check("transform_known.yaml");
+    assert!(hits.iter().all(|(r, _, _)| r != "DDB009"), "{hits:#?}");
+}

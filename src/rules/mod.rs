@@ -28,6 +28,7 @@ mod table_match;
 mod table_removed;
 mod table_renamed;
 mod table_replaced;
+mod unknown_transform;
 mod unresolved_type;
 mod unused_suppression;
 mod update_replace_policy;
@@ -71,6 +72,7 @@ pub const RULES: &[&Rule] = &[
     &point_in_time_recovery::RULE,
     &backup_plan::RULE,
     &unresolved_type::RULE,
+    &unknown_transform::RULE,
     &iam_allows_delete_table::RULE,
     &iam_allows_delete_backup::RULE,
     &iam_allows_update_table::RULE,
