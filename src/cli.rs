@@ -360,6 +360,11 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Configuration")]
     pub force_exclude: bool,
 
+    /// List the files that would be checked, and those the walk leaves out with the
+    /// reason (ignored, hidden, excluded), with the config file that applies; check nothing.
+    #[arg(long, conflicts_with_all = ["fix", "diff", "base", "write_baseline"])]
+    pub show_files: bool,
+
     /// Pass when no template was checked (by default that is an error, exit 2: a guard
     /// never passes on nothing). For pipelines that may have no templates, such as the
     /// pre-commit hook given only changed files.

@@ -298,6 +298,25 @@ pub enum SkipReason {
     Ignored,
     /// A hidden file or directory (`--hidden` walks it).
     Hidden,
+    /// The config's `exclude`.
+    Excluded,
+}
+
+impl SkipReason {
+    /// Why, and what walks it.
+    pub fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            SkipReason::Ignored => (
+                "ignored by .gitignore, .ignore or git exclude rules",
+                "pass `--no-ignore`",
+            ),
+            SkipReason::Hidden => ("hidden", "pass `--hidden`"),
+            SkipReason::Excluded => (
+                "excluded by the config's `exclude`",
+                "remove it from `exclude`",
+            ),
+        }
+    }
 }
 
 /// Files with a template extension that the walk left out, grouped by the outermost
@@ -314,19 +333,13 @@ pub struct SkippedGroup {
 /// Walk `paths` again without ignore rules and with hidden files, and group the
 /// template-extension files that the first walk (`found`) did not keep. Only a run that
 /// checked nothing pays for this second walk. The config's `exclude` still applies: a
-/// file the user excluded on purpose is not news.
+/// file the config excludes is named as such.
 pub fn skipped_by_walk(
     paths: &[PathBuf],
     options: &WalkOptions,
     found: &[Candidate],
 ) -> Vec<SkippedGroup> {
-    let wide = WalkOptions {
-        respect_ignore: false,
-        hidden: true,
-        ..options.clone()
-    };
-    let all = discover(paths, &wide);
-    let kept: std::collections::HashSet<&Path> = found.iter().map(|c| c.path.as_path()).collect();
+    let skipped = skipped_files(paths, options, found);
     // Every directory holding a kept file: an ignored directory holds none.
     let mut walked_dirs: std::collections::HashSet<PathBuf> =
         paths.iter().filter(|p| p.is_dir()).cloned().collect();
@@ -341,26 +354,8 @@ pub fn skipped_by_walk(
     }
     let mut groups: std::collections::BTreeMap<(String, SkipReason), usize> =
         std::collections::BTreeMap::new();
-    for c in all
-        .files
-        .iter()
-        .filter(|c| !kept.contains(c.path.as_path()))
-    {
-        let hidden_part = c
-            .path
-            .components()
-            .filter_map(|p| match p {
-                std::path::Component::Normal(s) => s.to_str(),
-                _ => None,
-            })
-            .any(|s| s.starts_with('.') && s.len() > 1);
-        let reason = if hidden_part && !options.hidden {
-            SkipReason::Hidden
-        } else if options.respect_ignore {
-            SkipReason::Ignored
-        } else {
-            continue;
-        };
+    for (c, reason) in &skipped {
+        let reason = *reason;
         // The outermost ancestor directory the first walk never entered, else the file.
         let mut key = c.display.clone();
         let mut prefix = PathBuf::new();
@@ -397,4 +392,51 @@ pub fn skipped_by_walk(
             files,
         })
         .collect()
+}
+
+/// Every file with a template extension under `paths` that the walk with `options` did
+/// not keep (`found`), with the reason: the walk again without ignore rules, hidden-file
+/// filtering and `exclude`.
+pub fn skipped_files(
+    paths: &[PathBuf],
+    options: &WalkOptions,
+    found: &[Candidate],
+) -> Vec<(Candidate, SkipReason)> {
+    let wide = WalkOptions {
+        respect_ignore: false,
+        hidden: true,
+        exclude: None,
+        ..options.clone()
+    };
+    let all = discover(paths, &wide);
+    let kept: std::collections::HashSet<&Path> = found.iter().map(|c| c.path.as_path()).collect();
+    let mut skipped = Vec::new();
+    for c in all.files {
+        if kept.contains(c.path.as_path()) {
+            continue;
+        }
+        let hidden_part = c
+            .path
+            .components()
+            .filter_map(|p| match p {
+                std::path::Component::Normal(s) => s.to_str(),
+                _ => None,
+            })
+            .any(|s| s.starts_with('.') && s.len() > 1);
+        let excluded = options
+            .exclude
+            .as_ref()
+            .is_some_and(|x| x.excludes(&c.path, false, true));
+        let reason = if excluded {
+            SkipReason::Excluded
+        } else if hidden_part && !options.hidden {
+            SkipReason::Hidden
+        } else if options.respect_ignore {
+            SkipReason::Ignored
+        } else {
+            continue;
+        };
+        skipped.push((c, reason));
+    }
+    skipped
 }

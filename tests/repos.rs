@@ -163,3 +163,42 @@ fn a_template_without_a_table_is_a_template_checked() {
     let (code, stdout, _) = run(dir.path(), &["check"]);
     assert_eq!(code, 0, "{stdout}");
 }
+
+#[test]
+fn show_files_lists_what_is_checked_and_why_the_rest_is_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cdk_tree(dir.path());
+    write(dir.path(), "ddb-guard.toml", "exclude = [\"generated/\"]\n");
+    write(dir.path(), "generated/g.yaml", "Resources: {}\n");
+    write(dir.path(), ".aws-sam/build/template.json", UNRETAINED_JSON);
+    let (code, stdout, _) = run(dir.path(), &["check", "--show-files"]);
+    assert_eq!(code, 0, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines.contains(&"check  package.json  (config: ddb-guard.toml)"),
+        "{stdout}"
+    );
+    assert!(
+        lines.contains(&"skip   .aws-sam/build/template.json  (hidden: pass `--hidden`)"),
+        "{stdout}"
+    );
+    assert!(
+        lines.contains(&"skip   cdk.out/Stack.template.json  (ignored by .gitignore, .ignore or git exclude rules: pass `--no-ignore`)"),
+        "{stdout}"
+    );
+    assert!(
+        lines.contains(&"skip   generated/g.yaml  (excluded by the config's `exclude`: remove it from `exclude`)"),
+        "{stdout}"
+    );
+    // Nothing is checked: no findings, no "nothing checked" error.
+    assert!(!stdout.contains("DDB001"), "{stdout}");
+    let (code, stdout, _) = run(
+        dir.path(),
+        &["check", "--show-files", "--isolated", "cdk.out"],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("check  cdk.out/Stack.template.json  (config: none (--isolated))"),
+        "{stdout}"
+    );
+}

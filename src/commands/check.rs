@@ -106,6 +106,9 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
     if args.unsafe_fixes && !args.fix && !args.diff {
         return usage_error("--unsafe-fixes needs --fix or --diff", None);
     }
+    if args.show_files && diff.is_none() {
+        return show_files(args, walk, resolved.config_path.as_deref());
+    }
     let checker = Checker::new(resolved.settings);
     let read = ReadLimits {
         max_file_size: checker.settings().max_file_size,
@@ -353,6 +356,39 @@ fn accepted_findings(
     }
 }
 
+/// `--show-files`: what a run would check, what the walk leaves out and why, and the
+/// config that applies (as ruff's `--show-files` and cfn-lint's `--list-templates`).
+fn show_files(args: &CheckArgs, walk: &discover::WalkOptions, config: Option<&Path>) -> ExitStatus {
+    let found = discover::discover(&args.paths, walk);
+    let config = match config {
+        Some(path) => std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok())
+            .unwrap_or(path)
+            .display()
+            .to_string(),
+        None if args.isolated => "none (--isolated)".to_string(),
+        None => "none".to_string(),
+    };
+    let mut text = String::new();
+    for c in &found.files {
+        text.push_str(&format!("check  {}  (config: {config})\n", c.display));
+    }
+    for e in &found.errors {
+        text.push_str(&format!("error  {}  ({})\n", e.display, e.message));
+    }
+    for (c, reason) in discover::skipped_files(&args.paths, walk, &found.files) {
+        let (why, flag) = reason.describe();
+        text.push_str(&format!("skip   {}  ({why}: {flag})\n", c.display));
+    }
+    let status = super::print(&text);
+    if found.errors.is_empty() {
+        status
+    } else {
+        ExitStatus::Error
+    }
+}
+
 /// The files the walk kept: the copy `--fix` keeps, else walked again (only a run that
 /// checked nothing gets here, so this costs nothing on a real run).
 fn run_again_files(
@@ -388,15 +424,9 @@ fn nothing_checked(
     };
     let mut help = Vec::new();
     for group in skipped {
-        let (why, flag) = match group.reason {
-            discover::SkipReason::Ignored => (
-                "ignored by .gitignore, .ignore or git exclude rules",
-                "--no-ignore",
-            ),
-            discover::SkipReason::Hidden => ("hidden", "--hidden"),
-        };
+        let (why, flag) = group.reason.describe();
         help.push(format!(
-            "`{}` holds {} {why}: pass `{flag}` or name the {} on the command line",
+            "`{}` holds {} {why}: {flag} or name the {} on the command line",
             group.display,
             plural(group.files, "candidate file", "candidate files"),
             if group.display.ends_with('/') {
