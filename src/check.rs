@@ -32,7 +32,7 @@ pub struct Settings {
     /// Larger files are an error, never silently skipped.
     pub max_file_size: u64,
     /// In a pull-request comparison, the base revision's rule selection and severities,
-    /// which govern the comparison rules (DDB020-DDB022, DDB902): the change under review
+    /// which govern the comparison rules (DDB020-DDB023, DDB902): the change under review
     /// cannot switch off or soften the checks of itself.
     pub governing: Option<Governing>,
 }

@@ -440,3 +440,116 @@ fn table_name_replacement_is_decided_on_resolved_values() {
         assert_eq!(codes, expected, "{was} -> {now} (mapping {mapped:?})");
     }
 }
+
+/// DDB023: a table at both revisions that loses a guardrail it provably had at the base.
+/// Only what was provable at the base counts, and what is still provable at the head is
+/// no finding; `check --base` and `diff` agree.
+#[test]
+fn a_guardrail_the_table_provably_had_cannot_be_dropped_unseen() {
+    let with_days = |days: &str| {
+        ORDERS.replace(
+            "        PointInTimeRecoveryEnabled: true\n",
+            &format!(
+                "        PointInTimeRecoveryEnabled: true\n        RecoveryPeriodInDays: {days}\n"
+            ),
+        )
+    };
+    let conditional = ORDERS
+        .replace(
+            "Resources:\n",
+            "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\nResources:\n",
+        )
+        .replace(
+            "DeletionProtectionEnabled: true",
+            "DeletionProtectionEnabled: !If [IsProd, true, false]",
+        );
+    // (base, head, expected DDB023 count, a word each message must hold)
+    let cases: Vec<(String, String, usize, &str)> = vec![
+        (
+            ORDERS.to_string(),
+            ORDERS.replace(
+                "DeletionProtectionEnabled: true",
+                "DeletionProtectionEnabled: false",
+            ),
+            1,
+            "DeletionProtectionEnabled",
+        ),
+        (
+            ORDERS.to_string(),
+            ORDERS.replace("      DeletionProtectionEnabled: true\n", ""),
+            1,
+            "DeletionProtectionEnabled",
+        ),
+        (ORDERS.to_string(), conditional.clone(), 1, "IsProd"),
+        (
+            ORDERS.to_string(),
+            ORDERS.replace(
+                "PointInTimeRecoveryEnabled: true",
+                "PointInTimeRecoveryEnabled: false",
+            ),
+            1,
+            "point-in-time",
+        ),
+        (with_days("35"), with_days("7"), 1, "shortened from 35"),
+        // Not weakened: lengthened, unchanged, or never provable at the base.
+        (with_days("7"), with_days("35"), 0, ""),
+        (
+            ORDERS.to_string(),
+            ORDERS.replace(
+                "DeletionProtectionEnabled: true",
+                "DeletionProtectionEnabled: 'true'",
+            ),
+            0,
+            "",
+        ),
+        (
+            conditional.clone(),
+            conditional.replace("!If [IsProd, true, false]", "false"),
+            0,
+            "",
+        ),
+    ];
+    for (i, (base, head, expected, word)) in cases.iter().enumerate() {
+        let repo = Repo::new();
+        repo.write("stacks/orders.yaml", base);
+        repo.commit("base");
+        repo.write("stacks/orders.yaml", head);
+        repo.commit("head");
+        let exit = if *expected > 0 { 1 } else { 0 };
+        let run = |bin: &mut Bin| -> Vec<String> {
+            let out = bin
+                .args(["--select", "DDB023", "--format", "json"])
+                .assert()
+                .code(exit);
+            let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+            json["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["rule"] == "DDB023")
+                .map(|f| {
+                    assert_eq!(f["severity"], "error", "case {i}");
+                    f["message"].as_str().unwrap().to_string()
+                })
+                .collect()
+        };
+        let checked = run(repo.guard().args(["check", "--base", "HEAD~1"]));
+        assert_eq!(checked.len(), *expected, "case {i}: {checked:?}");
+        assert!(
+            checked.iter().all(|m| m.contains(word)),
+            "case {i}: {checked:?}"
+        );
+        repo.write("old/orders.yaml", base);
+        let diffed = run(repo
+            .guard()
+            .args(["diff", "old/orders.yaml", "stacks/orders.yaml"]));
+        assert_eq!(
+            diffed,
+            checked
+                .iter()
+                .map(|m| m.replace("HEAD~1:stacks/orders.yaml", "old/orders.yaml"))
+                .collect::<Vec<_>>(),
+            "case {i}"
+        );
+    }
+}

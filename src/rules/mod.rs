@@ -2,7 +2,7 @@
 //! fix safety), a [`Rule`] value, and a pure check from a [`ResourceView`] to findings. A
 //! rule never reads files, renders, or decides exit codes.
 //!
-//! The pull-request guard's rules (DDB020-DDB022) compare two versions of a template: each
+//! The pull-request guard's rules (DDB020-DDB023) compare two versions of a template: each
 //! is a [`Rule`] (so listing, docs, selection and severities treat it like any other) plus
 //! a [`DiffRule`], a pure function of a [`Comparison`] of the base and the head.
 
@@ -22,6 +22,7 @@ pub mod layers;
 mod point_in_time_recovery;
 mod policy;
 mod protection;
+mod protection_weakened;
 pub mod select;
 pub mod suppression;
 mod table_match;
@@ -79,6 +80,7 @@ pub const RULES: &[&Rule] = &[
     &table_removed::RULE,
     &table_renamed::RULE,
     &table_replaced::RULE,
+    &protection_weakened::RULE,
     &changeset::TABLE_REMOVED,
     &changeset::TABLE_REPLACED,
     &changeset::NESTED_STACK,
@@ -227,7 +229,7 @@ pub fn check_resources_where(
     suppression::apply(&views, findings, rules)
 }
 
-/// The per-resource check of a rule that only compares versions (DDB020-DDB022): one
+/// The per-resource check of a rule that only compares versions (DDB020-DDB023): one
 /// resource alone says nothing about what was removed or replaced.
 pub fn compares_versions_only(_: &ResourceView) -> Vec<Finding> {
     Vec::new()
@@ -245,6 +247,7 @@ pub const DIFF_RULES: &[&DiffRule] = &[
     &table_removed::DIFF,
     &table_renamed::DIFF,
     &table_replaced::DIFF,
+    &protection_weakened::DIFF,
     &guard_weakened::DIFF,
 ];
 
