@@ -263,3 +263,23 @@ resources:
     assert_eq!(common::findings(&report), Vec::<serde_json::Value>::new());
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// A `Type` written as a Serverless variable is resolved only at deploy time: it may be a
+/// table, so DDB008 reports it (in a plain template the same text is simply not a table
+/// type, which CloudFormation rejects).
+#[test]
+fn a_type_that_is_a_variable_is_unresolved() {
+    let text = "service: s\nresources:\n  Resources:\n    Store:\n      Type: ${self:custom.storeType}\n      DeletionPolicy: Delete\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", text);
+    let (code, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB008"]);
+    assert_eq!(code, 1, "{report}");
+    let hits = rule_hits(&report, "DDB008");
+    assert_eq!(hits.len(), 1, "{report}");
+    let f = &common::findings(&report)[0];
+    assert!(f["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("Serverless variable `${self:custom.storeType}`")));
+    let start = f["byte_offset"].as_u64().expect("offset") as usize;
+    assert!(text[start..].starts_with("${self:custom.storeType}"));
+}

@@ -175,7 +175,8 @@ impl<'d, 's> Template<'d, 's> {
             found = true;
             let node = entry.value;
             if doc.map(node).is_some() {
-                collect_resources(doc, node, &mut Vec::new(), &mut resources);
+                let variables = layout == Layout::Serverless;
+                collect_resources(doc, node, variables, &mut Vec::new(), &mut resources);
             } else if layout == Layout::Serverless && doc.str(node).is_some_and(is_variable) {
                 // `Resources: ${file(tables.yml)}`: that file is checked on its own.
             } else if !doc.is_null(node) {
@@ -276,9 +277,13 @@ fn ids_of<'d>(resources: &[Resource<'d>]) -> std::collections::HashMap<&'d str, 
 
 const FOR_EACH: &str = "Fn::ForEach::";
 
+/// `variables`: the file is a Serverless service, where a `Type` written as a variable
+/// (`${self:custom.tableType}`) is resolved only at deploy time, so it is not a literal
+/// type (DDB008 reports it).
 fn collect_resources<'d>(
     doc: &'d Document<'_>,
     map: NodeId,
+    variables: bool,
     loops: &mut Vec<LoopBinding<'d>>,
     out: &mut Vec<Resource<'d>>,
 ) {
@@ -310,7 +315,7 @@ fn collect_resources<'d>(
                 identifier,
                 collection: *collection,
             });
-            collect_resources(doc, *fragment, loops, out);
+            collect_resources(doc, *fragment, variables, loops, out);
             loops.pop();
             continue;
         }
@@ -321,7 +326,8 @@ fn collect_resources<'d>(
             type_name: doc
                 .get_value(entry.value, "Type")
                 .filter(|t| !doc.is_null(*t))
-                .and_then(|t| doc.str(t)),
+                .and_then(|t| doc.str(t))
+                .filter(|t| !(variables && t.contains("${"))),
             loops: loops.clone(),
             standalone_policy: None,
         });

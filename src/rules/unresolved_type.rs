@@ -7,6 +7,8 @@
 //! a list or null, a resource without `Type`, a resource that is not a mapping at all
 //! (`Orders: AWS::DynamoDB::Table`), an `Fn::ForEach` whose shape is not
 //! `[Identifier, [items], {fragment}]`, and an `Fn::Transform` placed inside `Resources`.
+//! In a Serverless Framework service (`serverless.yml`), a `Type` that holds a variable
+//! (`Type: ${self:custom.tableType}`) is resolved only at deploy time: it is reported too.
 //!
 //! ## Why it matters
 //! ddb-guard proves that every DynamoDB table is retained; a resource whose type it cannot
@@ -19,7 +21,8 @@
 //! case), like DDB001 and DDB002. That is sound: CloudFormation accepts only a literal
 //! `Type`, so a template without those words can never deploy a table through an
 //! unresolved one; and a `Type` that a deployment parameter could fill in would be
-//! rejected before any resource is created.
+//! rejected before any resource is created. A Serverless variable is resolved before
+//! CloudFormation sees the template, so a file that holds `type` and `${` is read too.
 //!
 //! ## Example
 //! ```yaml
@@ -53,7 +56,7 @@ pub const RULE: Rule = Rule {
     name: "unresolved-type",
     severity: Severity::Error,
     summary: "Resource type must be a literal string, or the resource could be an unchecked table",
-    needles: &[&["dynamodb"], &["simpletable"]],
+    needles: &[&["dynamodb"], &["simpletable"], &["type", "${"]],
     default_enabled: true,
     per_table: false,
     check,
@@ -95,9 +98,13 @@ fn check(view: &ResourceView) -> Vec<Finding> {
             "write the resource as a mapping: `Type: ...` and its attributes, indented under the logical ID",
         )
     } else if let Some(ty) = doc.get_value(resource.node, "Type") {
-        let what = match doc.call(ty) {
-            Some(call) => format!("the intrinsic function `{}`", call.name),
-            None => shape(doc, ty),
+        let what = match (doc.call(ty), doc.str(ty)) {
+            (Some(call), _) => format!("the intrinsic function `{}`", call.name),
+            (None, Some(text)) if text.contains("${") => format!(
+                "the Serverless variable `{}`, resolved only at deploy time",
+                crate::model::eval::short(text)
+            ),
+            (None, _) => shape(doc, ty),
         };
         (
             doc.span(ty),
