@@ -123,6 +123,21 @@ impl<'s> Document<'s> {
         }
     }
 
+    /// The items of a *literal* list: an untagged (or `!!seq`) sequence. A tagged
+    /// sequence is an intrinsic call (`!Split [",", "a,b"]`, `!If [...]`) whose value is
+    /// not its argument list, so where a template must write a literal list (`Fn::Select`
+    /// and `Fn::Join` lists, `Fn::ForEach` collections, `AllowedValues`) this is the
+    /// accessor; [`Document::seq`] is for an intrinsic's own arguments.
+    pub fn list(&self, id: NodeId) -> Option<&[NodeId]> {
+        match self.node(id).tag.as_deref() {
+            None | Some("!!seq") => self.seq(id),
+            Some(_) => None,
+        }
+    }
+
+    /// The items of a sequence node, tagged or not: an intrinsic's arguments
+    /// (`!Select [0, [a, b]]` is a tagged sequence). For a value that must be a literal
+    /// list use [`Document::list`].
     pub fn seq(&self, id: NodeId) -> Option<&[NodeId]> {
         match &self.node(id).kind {
             NodeKind::Seq(items) => Some(items),

@@ -559,7 +559,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             }
             let allowed = doc
                 .get_value(param, "AllowedValues")
-                .and_then(|a| doc.seq(a));
+                .and_then(|a| doc.list(a));
             let Some(allowed) = allowed else {
                 return self.parameter_unknown(
                     node,
@@ -602,7 +602,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
 
     fn loop_items(&self, node: NodeId, binding: &LoopBinding<'_>) -> Vec<Outcome> {
         let doc = self.template.doc;
-        let Some(items) = doc.seq(binding.collection) else {
+        let Some(items) = doc.list(binding.collection) else {
             if let Some(call) = doc.call(binding.collection).filter(|c| c.name == "Ref") {
                 if let Some(why) = doc
                     .scalar(call.arg)
@@ -997,7 +997,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let Some(delimiter) = doc.str(delimiter) else {
             return self.unknown(node, "the `Fn::Join` delimiter must be literal");
         };
-        let Some(items) = doc.seq(list) else {
+        let Some(items) = doc.list(list) else {
             return self.unknown(node, "the `Fn::Join` list cannot be resolved");
         };
         if items.len() > MAX_JOIN_ITEMS {
@@ -1015,7 +1015,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
 
     fn eval_select(&self, node: NodeId, index: NodeId, list: NodeId, depth: usize) -> Vec<Outcome> {
         let doc = self.template.doc;
-        let Some(items) = doc.seq(list) else {
+        let Some(items) = doc.list(list) else {
             return self.unknown(node, "the `Fn::Select` list cannot be resolved");
         };
         let mut out = Vec::new();

@@ -294,7 +294,7 @@ fn collect_resources<'d>(
             // [Identifier, Collection, {FragmentKey: Resource, ...}]. A loop of any other
             // shape may hide a table, so it stays as a resource of unknown type (DDB008).
             let shape = doc
-                .seq(entry.value)
+                .list(entry.value)
                 .and_then(|s| <&[NodeId; 3]>::try_from(s).ok())
                 .and_then(|[identifier, collection, fragment]| {
                     doc.map(*fragment)?;
