@@ -327,6 +327,7 @@ fn empty(path: String) -> FileReport {
         checked: Vec::new(),
         source: None,
         checked_bytes: None,
+        guardrail_facts: Vec::new(),
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Settings {
     /// which govern the comparison rules (DDB020-DDB023, DDB902): the change under review
     /// cannot switch off or soften the checks of itself.
     pub governing: Option<Governing>,
+    /// The guardrails the checked policies must contain (DDB013; `require_guardrails`).
+    pub required_guardrails: Vec<rules::required_guardrail::Requirement>,
 }
 
 /// The base revision's choices for the comparison rules (see [`Settings::governing`]).
@@ -53,6 +55,7 @@ impl Default for Settings {
             limits: Limits::default(),
             max_file_size: 64 * 1024 * 1024,
             governing: None,
+            required_guardrails: Vec::new(),
         }
     }
 }
@@ -188,6 +191,7 @@ impl Checker {
                 .filter(|e| !deleted.contains(e.display.as_str()))
                 .map(|e| failed(e.display, FileError::new(e.message), None)),
         );
+        files.extend(required_guardrails(&files, &self.settings));
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let mut summary = summarize(&files);
         let skipped = skipped.into_inner();
@@ -351,10 +355,17 @@ fn check_prefiltered(
         for (finding, _) in &mut suppressed {
             settings.override_severities(std::slice::from_mut(finding));
         }
-        (tables, checked, findings, suppressed, base_error)
+        let facts = template
+            .as_ref()
+            .map(|t| {
+                rules::required_guardrail::facts(t, &settings.required_guardrails, display, text)
+            })
+            .unwrap_or_default();
+        (tables, checked, findings, suppressed, base_error, facts)
     });
     match outcome {
-        Ok((tables, checked, findings, suppressed, base_error)) => {
+        Ok((tables, checked, findings, suppressed, base_error, facts)) => {
+            report.guardrail_facts = facts;
             report.status = match tables {
                 Some(tables) => Status::Checked { tables },
                 None => Status::NotTemplate,
@@ -371,6 +382,41 @@ fn check_prefiltered(
         Err(error) => return failed(report.path, error, Some(text)),
     }
     report
+}
+
+/// DDB013's findings, once every file's facts are in: one report per text that asks for
+/// guardrails (the config file, the command line), holding a finding at each entry whose
+/// guardrail is missing or too narrow.
+fn required_guardrails(files: &[FileReport], settings: &Settings) -> Vec<FileReport> {
+    let requirements = &settings.required_guardrails;
+    if requirements.is_empty() {
+        return Vec::new();
+    }
+    let facts: Vec<rules::required_guardrail::Fact> = files
+        .iter()
+        .flat_map(|f| f.guardrail_facts.iter().cloned())
+        .collect();
+    let mut reports: Vec<FileReport> = Vec::new();
+    for (index, mut finding) in rules::required_guardrail::evaluate(requirements, &facts) {
+        settings.override_severities(std::slice::from_mut(&mut finding));
+        let origin = &requirements[index].origin;
+        let position = reports.iter().position(|r| r.path == origin.path);
+        let report = match position {
+            Some(i) => &mut reports[i],
+            None => {
+                reports.push(FileReport::new(origin.path.clone(), Status::NotTemplate));
+                let last = reports.len() - 1;
+                &mut reports[last]
+            }
+        };
+        report.findings.push(finding);
+    }
+    for report in &mut reports {
+        if let Some(origin) = requirements.iter().find(|r| r.origin.path == report.path) {
+            report.source = Some(excerpt(&origin.origin.text, report));
+        }
+    }
+    reports
 }
 
 /// Load the base version and run the comparison rules against `head`. A base that does

@@ -300,6 +300,13 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// Guardrails the checked policies must contain (DDB013), replacing
+    /// `require_guardrails` of the config file: deny-delete-table, deny-delete-backup,
+    /// deny-delete-backup-selection, deny-update-table; prefix with `scp:` to accept only a
+    /// service control policy. Repeat or separate with commas.
+    #[arg(long = "require-guardrail", value_name = "NAME", value_delimiter = ',')]
+    pub require_guardrails: Vec<String>,
+
     /// When to use colours in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

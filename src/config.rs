@@ -17,6 +17,7 @@ use crate::check::Settings;
 use crate::cli::CheckArgs;
 use crate::discover::{Exclude, WalkOptions};
 use crate::finding::Severity;
+use crate::rules::required_guardrail::{self, Origin, Requirement};
 use crate::rules::select::{self, Layer};
 use crate::rules::RuleOptions;
 use crate::source::{SourceText, Span};
@@ -42,6 +43,8 @@ pub struct FileConfig {
     pub respect_gitignore: Option<bool>,
     pub allow_retain_except_on_create: Option<bool>,
     pub fail_on: Option<FailOnName>,
+    /// Guardrails the checked policies must contain (DDB013).
+    pub require_guardrails: Option<Vec<Spanned<String>>>,
 }
 
 /// The lowest severity that fails the run (`--fail-on`'s values).
@@ -270,8 +273,10 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
         ..WalkOptions::default()
     };
     let mut fail_on = None;
+    settings.required_guardrails = requirements(args, config)?;
     let Some(config) = config else {
         settings.rules = select::resolve(&[&cli]).map_err(|e| cli_error("--select", e))?;
+        require_rule(&mut settings);
         return Ok(Resolved {
             settings,
             walk,
@@ -321,12 +326,92 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
     walk.force_exclude = args.force_exclude || file.force_exclude.unwrap_or(false);
     walk.exclude = config.exclude()?;
     fail_on = file.fail_on;
+    require_rule(&mut settings);
     Ok(Resolved {
         settings,
         walk,
         config_path: Some(config.path.clone()),
         fail_on,
     })
+}
+
+/// The required guardrails (DDB013): `--require-guardrail` when given, else
+/// `require_guardrails` of the file; each with the text and span that ask for it, where
+/// its finding will point.
+fn requirements(
+    args: &CheckArgs,
+    config: Option<&Config>,
+) -> Result<Vec<Requirement>, ConfigError> {
+    let mut out = Vec::new();
+    if !args.require_guardrails.is_empty() {
+        let mut text = String::new();
+        let mut spans = Vec::new();
+        for value in &args.require_guardrails {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str("--require-guardrail=");
+            spans.push(Span::new(text.len(), text.len() + value.len()));
+            text.push_str(value);
+        }
+        let text: std::sync::Arc<str> = text.into();
+        for (value, span) in args.require_guardrails.iter().zip(spans) {
+            let (name, scope) =
+                required_guardrail::parse(value.trim()).map_err(|message| ConfigError {
+                    path: None,
+                    position: None,
+                    message: format!("--require-guardrail: {message}"),
+                })?;
+            out.push(Requirement {
+                name,
+                scope,
+                origin: Origin {
+                    path: "(command line)".to_string(),
+                    text: text.clone(),
+                    span,
+                },
+            });
+        }
+        return Ok(out);
+    }
+    let Some(config) = config else {
+        return Ok(out);
+    };
+    let Some(entries) = &config.file.require_guardrails else {
+        return Ok(out);
+    };
+    // Shown as given, relative to the current directory when it is below it.
+    let display = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| config.path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| config.path.clone())
+        .display()
+        .to_string();
+    for entry in entries {
+        let (name, scope) = required_guardrail::parse(entry.get_ref())
+            .map_err(|message| config.spanned_error(entry, message))?;
+        let r = entry.span();
+        out.push(Requirement {
+            name,
+            scope,
+            origin: Origin {
+                path: display.clone(),
+                text: config.source.text.clone(),
+                span: Span::new(r.start, r.end),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// DDB013 runs (its needles keep policy files) when guardrails are required.
+fn require_rule(settings: &mut Settings) {
+    let rule = &required_guardrail::RULE;
+    if !settings.required_guardrails.is_empty()
+        && !settings.rules.iter().any(|r| r.code == rule.code)
+    {
+        settings.rules.push(rule);
+    }
 }
 
 /// What `ddb-guard init` writes: every key at its default, commented out, with why.
@@ -361,6 +446,11 @@ pub const DEFAULT_FILE: &str = r#"# ddb-guard configuration. Command-line flags 
 
 # The lowest finding severity that fails the run (exit 1): "error", "warning" or "never".
 # fail_on = "error"
+
+# Guardrails the checked policy files and templates must contain (DDB013, errors):
+# "deny-delete-table", "deny-delete-backup", "deny-delete-backup-selection",
+# "deny-update-table"; prefix with "scp:" to accept only a service control policy.
+# require_guardrails = ["deny-delete-table", "scp:deny-delete-backup"]
 
 # Per-rule severity: "error", "warning" or "note".
 # [severity]

@@ -47,6 +47,9 @@ pub struct FileReport {
     /// The bytes that were checked, for `--fix` to refuse a file changed since; set for
     /// files read from disk that have findings.
     pub checked_bytes: Option<ContentHash>,
+    /// What the file's policies say about the required guardrails (DDB013), decided for
+    /// the whole run once every file is in.
+    pub guardrail_facts: Vec<crate::rules::required_guardrail::Fact>,
 }
 
 impl FileReport {
@@ -61,6 +64,7 @@ impl FileReport {
             checked: Vec::new(),
             source: None,
             checked_bytes: None,
+            guardrail_facts: Vec::new(),
         }
     }
 }

@@ -23,6 +23,7 @@ mod point_in_time_recovery;
 mod policy;
 mod protection;
 mod protection_weakened;
+pub mod required_guardrail;
 pub mod select;
 pub mod suppression;
 mod table_match;
@@ -77,6 +78,7 @@ pub const RULES: &[&Rule] = &[
     &iam_allows_delete_table::RULE,
     &iam_allows_delete_backup::RULE,
     &iam_allows_update_table::RULE,
+    &required_guardrail::RULE,
     &table_removed::RULE,
     &table_renamed::RULE,
     &table_replaced::RULE,

@@ -564,6 +564,107 @@ fn not_resource_excludes_nothing(items: &[ResourceItem], guarded: &Guarded) -> b
     })
 }
 
+/// What one statement does about `guarded`, as a `Deny` that must take it back.
+#[derive(Clone, Debug)]
+pub enum DenyCoverage {
+    /// Not a `Deny`, or its actions do not name the action.
+    Irrelevant,
+    /// It takes the action back on every glob in `allowed` (or every ARN of the shapes)
+    /// whenever the given assumptions hold: [`denies`] says so.
+    Covers,
+    /// It names the action but does not certainly take it back: why.
+    Short(Shortfall),
+}
+
+/// Why a `Deny` that names the action does not certainly take it back.
+#[derive(Clone, Debug)]
+pub enum Shortfall {
+    /// An IAM `Condition` may be false.
+    Condition,
+    /// It exists (or names the action) only under these CloudFormation assumptions.
+    When(Vec<Assumption>),
+    /// Its `Resource` values that can be a guarded ARN (empty: none can); together they
+    /// do not cover every one, or one of them cannot be resolved.
+    Resources(Vec<ResourceItem>),
+    /// The `NotResource` values that leave guarded ARNs out (or cannot be resolved).
+    NotResource(Vec<ResourceItem>),
+    /// Neither `Resource` nor `NotResource`: IAM refuses the statement.
+    MissingResource,
+}
+
+/// [`denies`], the deny test of DDB010-DDB012, with the reason when a `Deny` that names
+/// the action falls short: DDB013 ("the required guardrail exists") uses it so that the
+/// two can never disagree about what a deny covers.
+pub fn deny_coverage(
+    deny: &Statement,
+    guarded: &Guarded,
+    allowed: &[Glob],
+    when: &[Assumption],
+    work: &mut u64,
+) -> DenyCoverage {
+    if deny.effect != Effect::Deny {
+        return DenyCoverage::Irrelevant;
+    }
+    let applies = |w: &[Assumption]| w.iter().all(|a| when.contains(a));
+    let names =
+        |p: &Result<String, String>| p.as_ref().is_ok_and(|p| action_matches(p, guarded.action));
+    let named_when: Option<Vec<Assumption>> = match &deny.actions {
+        Actions::Action(items) => {
+            let matching: Vec<_> = items.iter().filter(|i| names(&i.pattern)).collect();
+            matching.first().map(|first| {
+                if matching.iter().any(|i| applies(&i.when)) {
+                    Vec::new()
+                } else {
+                    first.when.clone()
+                }
+            })
+        }
+        Actions::NotAction { items, .. } => items
+            .iter()
+            .all(|i| {
+                i.pattern
+                    .as_ref()
+                    .is_ok_and(|p| !action_matches(p, guarded.action))
+            })
+            .then(Vec::new),
+        Actions::Missing => None,
+    };
+    let Some(named_when) = named_when else {
+        return DenyCoverage::Irrelevant;
+    };
+    if denies(deny, guarded, allowed, when, work) {
+        return DenyCoverage::Covers;
+    }
+    if deny.has_condition {
+        return DenyCoverage::Short(Shortfall::Condition);
+    }
+    if !applies(&deny.when) {
+        return DenyCoverage::Short(Shortfall::When(deny.when.clone()));
+    }
+    if !named_when.is_empty() {
+        return DenyCoverage::Short(Shortfall::When(named_when));
+    }
+    let reaching = |r: &&ResourceItem| {
+        guarded
+            .shapes
+            .iter()
+            .any(|s| glob_can_match_shape(&r.glob, s))
+    };
+    match &deny.resources {
+        Resources::Resource(items) => DenyCoverage::Short(Shortfall::Resources(
+            items.iter().filter(reaching).cloned().collect(),
+        )),
+        Resources::NotResource { items, .. } => DenyCoverage::Short(Shortfall::NotResource(
+            items
+                .iter()
+                .filter(|r| !r.exact || reaching(r))
+                .cloned()
+                .collect(),
+        )),
+        Resources::Missing => DenyCoverage::Short(Shortfall::MissingResource),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

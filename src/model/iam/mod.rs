@@ -19,7 +19,10 @@ mod resource_glob;
 mod statement;
 mod wildcard;
 
-pub use grant::{deny_reach, grants, DenyReach, Grant, Via};
+pub use grant::{
+    deny_coverage, deny_reach, grants, DenyCoverage, DenyReach, Grant, Shortfall, Via,
+    MAX_DENY_WORK,
+};
 pub use managed::{
     managed_grants, names_managed_policies, Allows, ManagedPolicy, AWS_MANAGED_POLICIES,
 };
