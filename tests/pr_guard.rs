@@ -553,3 +553,77 @@ fn a_guardrail_the_table_provably_had_cannot_be_dropped_unseen() {
         );
     }
 }
+
+/// DDB023: a replica dropped from a kept global table's `Replicas` deletes that Region's
+/// copy: an error naming the Region, a note when the base replica had deletion protection.
+#[test]
+fn a_replica_removed_from_a_global_table_is_reported_by_region() {
+    let global = |replicas: &[(&str, bool)]| {
+        let mut t = String::from("Resources:\n  Orders:\n    Type: AWS::DynamoDB::GlobalTable\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n      StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}\n      KeySchema: [{AttributeName: id, KeyType: HASH}]\n      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n      Replicas:\n");
+        for (region, protected) in replicas {
+            t.push_str(&format!("        - Region: {region}\n          DeletionProtectionEnabled: {protected}\n          PointInTimeRecoverySpecification: {{PointInTimeRecoveryEnabled: true}}\n"));
+        }
+        t
+    };
+    let cases: Vec<(String, String, Vec<(&str, &str)>)> = vec![
+        (
+            global(&[("eu-west-1", false), ("us-east-1", false)]),
+            global(&[("eu-west-1", false)]),
+            vec![("error", "us-east-1")],
+        ),
+        (
+            global(&[("eu-west-1", true), ("us-east-1", true)]),
+            global(&[("us-east-1", true)]),
+            vec![("note", "eu-west-1")],
+        ),
+        (
+            global(&[("eu-west-1", false), ("us-east-1", false)]),
+            global(&[
+                ("us-east-1", false),
+                ("eu-west-1", false),
+                ("ap-south-1", false),
+            ]),
+            vec![],
+        ),
+    ];
+    for (i, (base, head, expected)) in cases.iter().enumerate() {
+        let repo = Repo::new();
+        repo.write("global.yaml", base);
+        repo.commit("base");
+        repo.write("global.yaml", head);
+        repo.commit("head");
+        let exit = if expected.iter().any(|(s, _)| *s == "error") {
+            1
+        } else {
+            0
+        };
+        let out = repo
+            .guard()
+            .args([
+                "check", "--base", "HEAD~1", "--select", "DDB023", "--format", "json",
+            ])
+            .assert()
+            .code(exit);
+        let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let found: Vec<(String, String)> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "DDB023")
+            .map(|f| {
+                (
+                    f["severity"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(found.len(), expected.len(), "case {i}: {found:?}");
+        for ((severity, message), (want, region)) in found.iter().zip(expected) {
+            assert_eq!(severity, want, "case {i}");
+            assert!(
+                message.contains(&format!("Region `{region}`")),
+                "case {i}: {message}"
+            );
+        }
+    }
+}

@@ -9,7 +9,14 @@
 //!   conditional or unresolvable);
 //! - point-in-time recovery provably on at the base, and not provably on at the head;
 //! - `PointInTimeRecoverySpecification.RecoveryPeriodInDays` shortened, when both sides
-//!   write it as a literal number.
+//!   write it as a literal number;
+//! - a replica of an `AWS::DynamoDB::GlobalTable` (by its literal `Region`) that is in
+//!   `Replicas` at the base and not at the head. Removing a replica deletes that Region's
+//!   copy of the table with its data, while the logical table survives, so it is reported
+//!   here rather than as DDB020. When the head's `Replicas` or a head `Region` is not a
+//!   literal, a base Region that cannot be found is reported too (fail closed). When the
+//!   base replica had `DeletionProtectionEnabled: true` written literally, the finding is a
+//!   note: CloudFormation then fails the update instead of deleting the replica.
 //!
 //! "Provably" is decided by DDB003 and DDB004's own proofs, under every `Fn::If` branch,
 //! parameter value and mapping entry, so a value that was true only in some cases at the
@@ -148,7 +155,105 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
             }
         }
     }
+    findings.extend(replicas_removed(cmp, head));
     findings
+}
+
+/// Replicas of a kept global table whose literal base `Region` is gone at the head.
+fn replicas_removed(cmp: &Comparison, head: &Template) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (table, fate) in fates(cmp) {
+        let Fate::Kept(now) = fate else { continue };
+        let global = Some("AWS::DynamoDB::GlobalTable");
+        if table.type_name != global || now.type_name != global {
+            continue;
+        }
+        let base_doc = cmp.base.doc;
+        let (base_regions, _) = regions(base_doc, table);
+        let (head_regions, head_all_literal) = regions(head.doc, now);
+        for (region, replica, region_span) in base_regions {
+            if head_regions.iter().any(|(r, _, _)| *r == region) {
+                continue;
+            }
+            let protected = base_doc
+                .get_value(replica, "DeletionProtectionEnabled")
+                .is_some_and(|v| literal_true(base_doc, v));
+            let was_at = cmp.base_at(region_span);
+            let gone = if head_all_literal {
+                "is no longer in `Replicas`"
+            } else {
+                "cannot be shown to be in the head's `Replicas` (not every Region there is a literal)"
+            };
+            let (severity, outcome) = if protected {
+                (
+                    Severity::Note,
+                    "its deletion protection is on, so CloudFormation fails the update instead of deleting it",
+                )
+            } else {
+                (
+                    RULE.severity,
+                    "CloudFormation deletes that Region's replica with its data",
+                )
+            };
+            let span = head
+                .doc
+                .get_value(now.node, "Properties")
+                .and_then(|p| head.doc.get(p, "Replicas"))
+                .map_or(head.doc.span(now.key), |e| head.doc.span(e.key));
+            let message = format!(
+                "the replica of global table `{}` in Region `{region}` ({was_at}) {gone}: {outcome}",
+                table.logical_id
+            );
+            let mut f = diff_finding(
+                &RULE,
+                severity,
+                table,
+                span,
+                message,
+                format!("replica `{region}` removed"),
+            );
+            f.help = Some(format!(
+                "keep the `{region}` replica; to drop it on purpose, first make sure its data is not needed there"
+            ));
+            findings.push(f);
+        }
+    }
+    findings
+}
+
+/// The replicas with a literal `Region` (region, replica node, region span), and whether
+/// `Replicas` is a literal sequence whose every replica has a literal `Region`.
+fn regions(doc: &Document, resource: &Resource) -> (Vec<(String, NodeId, Span)>, bool) {
+    let Some(items) = doc
+        .get_value(resource.node, "Properties")
+        .and_then(|p| doc.get_value(p, "Replicas"))
+        .and_then(|r| doc.seq(r))
+    else {
+        return (Vec::new(), false);
+    };
+    let mut all_literal = true;
+    let mut found = Vec::new();
+    for &replica in items {
+        match doc
+            .get_value(replica, "Region")
+            .and_then(|v| doc.str(v).map(|s| (s.to_string(), doc.span(v))))
+        {
+            Some((region, span)) => found.push((region, replica, span)),
+            None => all_literal = false,
+        }
+    }
+    (found, all_literal)
+}
+
+/// `true` written as a literal boolean or string (any case).
+fn literal_true(doc: &Document, node: NodeId) -> bool {
+    doc.scalar(node).is_some_and(|s| {
+        doc.node(node)
+            .tag
+            .as_deref()
+            .is_none_or(|t| t == "!!bool" || t == "!!str")
+            && s.text.trim().eq_ignore_ascii_case("true")
+    })
 }
 
 fn finding(table: &Resource, span: Span, message: String, label: String) -> Finding {
