@@ -565,7 +565,9 @@ fn a_replica_removed_from_a_global_table_is_reported_by_region() {
         }
         t
     };
-    let cases: Vec<(String, String, Vec<(&str, &str)>)> = vec![
+    // (base, head, [(severity, Region)])
+    type Case = (String, String, Vec<(&'static str, &'static str)>);
+    let cases: Vec<Case> = vec![
         (
             global(&[("eu-west-1", false), ("us-east-1", false)]),
             global(&[("eu-west-1", false)]),
