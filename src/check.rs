@@ -290,7 +290,7 @@ impl Checker {
 /// Does a file the prefilter skipped look like a template (one without a table)? It
 /// counts as checked for "a guard never passes on nothing": a resource type names its
 /// service as `AWS::Service::Type`.
-fn looks_like_template(bytes: &[u8]) -> bool {
+pub(crate) fn looks_like_template(bytes: &[u8]) -> bool {
     memchr::memmem::find(bytes, b"AWS::").is_some()
         || memchr::memmem::find(bytes, b"AWSTemplateFormatVersion").is_some()
 }

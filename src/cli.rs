@@ -367,6 +367,19 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Configuration")]
     pub force_exclude: bool,
 
+    /// With `-` as the path (standard input): the file name to report, and to pick the
+    /// format and layout by (`serverless.yml`, `x.json`). Without paths, implies `-`.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
+
+    /// Print only findings and errors: no summary line, no hints.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print the number of findings per rule instead of the findings (human output).
+    #[arg(long)]
+    pub statistics: bool,
+
     /// List the files that would be checked, and those the walk leaves out with the
     /// reason (ignored, hidden, excluded), with the config file that applies; check nothing.
     #[arg(long, conflicts_with_all = ["fix", "diff", "base", "write_baseline"])]

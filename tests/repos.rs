@@ -202,3 +202,86 @@ fn show_files_lists_what_is_checked_and_why_the_rest_is_not() {
         "{stdout}"
     );
 }
+
+fn run_stdin(dir: &Path, args: &[&str], input: &str) -> (i32, String, String) {
+    let output = ddb_guard()
+        .current_dir(dir)
+        .args(args)
+        .write_stdin(input)
+        .output()
+        .expect("runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_template_on_standard_input_is_checked_under_its_stdin_filename() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, _) = run_stdin(
+        dir.path(),
+        &["check", "-", "--format", "compact"],
+        UNRETAINED_JSON,
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.starts_with("-:1:16: DDB001"), "{stdout}");
+    // The name gives positions and the layout: a Serverless service keeps its resources
+    // under `resources.Resources`, at line 5 column 5 here.
+    let serverless =
+        "service: s\nresources:\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\n";
+    let (code, stdout, _) = run_stdin(
+        dir.path(),
+        &[
+            "check",
+            "--stdin-filename",
+            "svc/serverless.yml",
+            "--format",
+            "compact",
+        ],
+        serverless,
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("svc/serverless.yml:4:5: DDB001"),
+        "{stdout}"
+    );
+    // Not a template: a guard never passes on nothing; the opt-out passes.
+    let (code, stdout, _) = run_stdin(dir.path(), &["check", "-", "--format", "compact"], "a: 1\n");
+    assert_eq!(code, 2, "{stdout}");
+    let (code, _, _) = run_stdin(
+        dir.path(),
+        &["check", "-", "--allow-no-templates"],
+        "a: 1\n",
+    );
+    assert_eq!(code, 0);
+    // Standard input cannot be fixed in place.
+    let (code, _, stderr) = run_stdin(dir.path(), &["check", "-", "--fix"], UNRETAINED_JSON);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("standard input"), "{stderr}");
+}
+
+#[test]
+fn statistics_count_findings_per_rule_and_quiet_drops_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.json", UNRETAINED_JSON);
+    write(dir.path(), "b.json", UNRETAINED_JSON);
+    let (code, stdout, _) = run(
+        dir.path(),
+        &["check", "--statistics", "--select", "DDB001,DDB002"],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "2\tDDB001\tdeletion-policy", "{stdout}");
+    assert_eq!(lines[1], "2\tDDB002\tupdate-replace-policy", "{stdout}");
+    assert!(lines[2].starts_with("2 files checked"), "{stdout}");
+    let (code, stdout, stderr) = run(dir.path(), &["check", "--quiet"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("DDB001"), "{stdout}");
+    assert!(!stdout.contains("files checked"), "{stdout}");
+    assert!(!stderr.contains("fixable"), "{stderr}");
+    let (_, stdout, _) = run(dir.path(), &["check", "-q", "--statistics"]);
+    assert!(!stdout.contains("files checked"), "{stdout}");
+    assert!(stdout.contains("DDB001"), "{stdout}");
+}

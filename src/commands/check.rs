@@ -114,6 +114,24 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         max_file_size: checker.settings().max_file_size,
         limits: checker.settings().limits,
     };
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-")
+        || (args.paths.is_empty() && args.stdin_filename.is_some());
+    if stdin {
+        if args.paths.len() > 1 {
+            return usage_error(
+                "`-` (standard input) cannot be combined with other paths",
+                None,
+            );
+        }
+        if args.fix || args.diff || args.base.is_some() || diff.is_some() || args.show_files {
+            return usage_error(
+                "standard input (`-`) cannot be used with --fix, --diff, --base, --show-files or `diff`",
+                Some("write the template to a file and name it"),
+            );
+        }
+        let report = check_stdin(args, &checker);
+        return finish_stdin(args, outputs, fail_on, report);
+    }
     let (discovery, base) = match (diff, &args.base) {
         (Some((old, new)), _) => match base_revision::from_paths(old, new, walk, &read) {
             Ok((base, discovery)) => (discovery, base),
@@ -210,7 +228,7 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         .outputs
         .iter()
         .any(|o| o.format == Format::Human && o.destination == Destination::Stdout);
-    if complete && human_on_stdout {
+    if complete && human_on_stdout && !args.quiet {
         hint_fixable(&report);
     }
     status
@@ -239,6 +257,8 @@ pub(crate) fn render(
         timing: true,
         show_suppressed: args.show_suppressed,
         fail_on,
+        quiet: args.quiet,
+        statistics: args.statistics,
     };
     let mut failed = false;
     let mut complete = true;
@@ -387,6 +407,92 @@ fn show_files(args: &CheckArgs, walk: &discover::WalkOptions, config: Option<&Pa
     } else {
         ExitStatus::Error
     }
+}
+
+/// Check the template on standard input, reported as `--stdin-filename` (else `-`),
+/// whose name also picks the format and the layout.
+fn check_stdin(args: &CheckArgs, checker: &Checker) -> Report {
+    use std::io::Read as _;
+    let max = checker.settings().max_file_size;
+    let display = args
+        .stdin_filename
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "-".to_string());
+    let name = args
+        .stdin_filename
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("-"));
+    let started = std::time::Instant::now();
+    let mut bytes = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes);
+    let file = match read {
+        Err(e) => crate::report::data::failed(
+            display,
+            FileError::new(format!("cannot read standard input: {e}")),
+            None,
+        ),
+        Ok(_) if bytes.len() as u64 > max => crate::report::data::failed(
+            display,
+            FileError::new(format!(
+                "standard input is larger than the {max} byte limit"
+            ))
+            .with_help("raise the limit with --max-file-size"),
+            None,
+        ),
+        Ok(_) => checker.check_bytes(&display, &name, &bytes),
+    };
+    let looks_like_template = crate::check::looks_like_template(&bytes);
+    let skipped = file.status == crate::report::data::Status::Skipped && file.errors.is_empty();
+    let files = if skipped { Vec::new() } else { vec![file] };
+    let mut summary = crate::report::data::summarize(&files);
+    if skipped {
+        summary.files += 1;
+        summary.skipped += 1;
+        summary.skipped_templates = usize::from(looks_like_template);
+    }
+    Report {
+        files,
+        summary,
+        elapsed: started.elapsed(),
+        stale_baseline: Vec::new(),
+    }
+}
+
+/// Report a standard-input check: the baseline, the nothing-checked error, the outputs.
+fn finish_stdin(
+    args: &CheckArgs,
+    outputs: Vec<Output>,
+    fail_on: FailOn,
+    mut report: Report,
+) -> ExitStatus {
+    let accepted = match accepted_findings(args, &report) {
+        Ok(accepted) => accepted,
+        Err(e) => return usage_error(&e.to_string(), None),
+    };
+    if let Some((accepted, keys)) = &accepted {
+        accepted.apply(&mut report, keys);
+    }
+    if report.checked_nothing() && !args.allow_no_templates {
+        let path = report_path_of_stdin(args);
+        report.add_error(
+            &path,
+            FileError::new("no CloudFormation template was checked: standard input is not a CloudFormation template")
+                .with_help("if this pipeline may legitimately have no templates, pass `--allow-no-templates`"),
+            None,
+        );
+    }
+    render(args, &outputs, fail_on, &report).0
+}
+
+fn report_path_of_stdin(args: &CheckArgs) -> String {
+    args.stdin_filename
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "-".to_string())
 }
 
 /// The files the walk kept: the copy `--fix` keeps, else walked again (only a run that

@@ -24,6 +24,9 @@ pub fn render(
     } else {
         GraphicalTheme::unicode_nocolor()
     };
+    if options.statistics {
+        return statistics(report, options, out);
+    }
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false);
@@ -100,6 +103,42 @@ pub fn render(
             "note: baseline entry {} for `{}` in {} matches no finding any more; refresh the baseline with --write-baseline",
             entry.rule, entry.resource, entry.path
         )?;
+    }
+    if options.quiet {
+        return Ok(());
+    }
+    writeln!(out, "{}", summary_line(report, options))
+}
+
+/// `--statistics`: one line per rule with findings, most first (as ruff prints it), then
+/// the files that could not be checked (errors are never hidden) and the summary.
+fn statistics(
+    report: &Report,
+    options: &super::RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut counts: std::collections::BTreeMap<(&str, &str), usize> =
+        std::collections::BTreeMap::new();
+    for finding in report.files.iter().flat_map(|f| &f.findings) {
+        *counts.entry((finding.code, finding.name)).or_default() += 1;
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let width = rows
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for ((code, name), n) in rows {
+        writeln!(out, "{n:>width$}\t{code}\t{name}")?;
+    }
+    for file in &report.files {
+        for error in &file.errors {
+            writeln!(out, "{}: error: {}", file.path, error.message)?;
+        }
+    }
+    if options.quiet {
+        return Ok(());
     }
     writeln!(out, "{}", summary_line(report, options))
 }

@@ -68,6 +68,10 @@ pub struct RenderOptions {
     /// Which findings fail the run; formats with a pass/fail notion (JUnit) agree with
     /// the exit code.
     pub fail_on: FailOn,
+    /// `--quiet`: human output holds only findings and errors, no summary line.
+    pub quiet: bool,
+    /// `--statistics`: human output is the number of findings per rule.
+    pub statistics: bool,
 }
 
 pub fn render(
