@@ -108,6 +108,8 @@ pub fn pipeline(bytes: &[u8], name: &str) {
         timing: false,
         show_suppressed: true,
         fail_on: Default::default(),
+        quiet: false,
+        statistics: false,
     };
     for format in [
         report::Format::Human,
@@ -163,6 +165,8 @@ pub fn changeset(bytes: &[u8]) {
             timing: false,
             show_suppressed: true,
             fail_on: Default::default(),
+            quiet: false,
+            statistics: false,
         };
         for format in [
             report::Format::Human,
