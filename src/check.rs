@@ -287,6 +287,35 @@ impl Checker {
     }
 }
 
+/// Is `error` one of CloudFormation's own YAML restrictions, which a YAML file that is not
+/// a template may break freely?
+fn cloudformation_only(error: &FileError) -> bool {
+    error.message.ends_with("not supported by CloudFormation")
+}
+
+/// Can these bytes not be a CloudFormation template, whatever their anchors and aliases
+/// expand to? A template has a `Resources` key, and expanding an alias copies text that
+/// is in the file, so without the word `Resources` (and without a backslash, which could
+/// spell it in a double-quoted key) there is none. A Serverless file keeps its layout's
+/// own reading (not decided here). The word anywhere, even in a comment, keeps the error:
+/// failing closed costs a false error, never a missed table.
+fn cannot_be_template(path: &Path, bytes: &[u8]) -> bool {
+    crate::model::Layout::detect(path) == crate::model::Layout::CloudFormation
+        && memchr::memmem::find(bytes, b"Resources").is_none()
+        && memchr::memchr(b'\\', bytes).is_none()
+}
+
+/// Do the aliases expand to a size in proportion to the file (ten nodes per byte, at
+/// least 10,000, at most `--max-nodes`)? An alias bomb (a few hundred bytes that expand to
+/// millions of nodes) does not, and stays an error.
+fn within_alias_budget(bytes: &[u8], max_nodes: usize) -> bool {
+    let budget = bytes.len().saturating_mul(10).max(10_000).min(max_nodes);
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| crate::load::alias_budget::expanded_nodes(text, budget))
+        .is_some()
+}
+
 /// Does a file the prefilter skipped look like a template (one without a table)? It
 /// counts as checked for "a guard never passes on nothing": a resource type names its
 /// service as `AWS::Service::Type`.
@@ -312,6 +341,17 @@ fn check_prefiltered(
     }
     let file = match TemplateFile::from_bytes(path, bytes, &settings.limits) {
         Ok(file) => file,
+        // CloudFormation's YAML restrictions (anchors, aliases, merge keys, some tags) apply
+        // to templates only: a file that cannot be one (a docker-compose file with
+        // `x-common: &common`) is not a template, not an error.
+        Err(error)
+            if cloudformation_only(&error)
+                && cannot_be_template(path, bytes)
+                && within_alias_budget(bytes, settings.limits.max_nodes) =>
+        {
+            report.status = Status::NotTemplate;
+            return report;
+        }
         // The text as far as it decodes: an error's span indexes the bytes.
         Err(error) => return failed(report.path, error, Some(&String::from_utf8_lossy(bytes))),
     };

@@ -285,3 +285,38 @@ fn statistics_count_findings_per_rule_and_quiet_drops_the_summary() {
     assert!(!stdout.contains("files checked"), "{stdout}");
     assert!(stdout.contains("DDB001"), "{stdout}");
 }
+
+#[test]
+fn yaml_that_is_not_a_template_may_use_anchors_aliases_and_merge_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "docker-compose.yml",
+        "x-common: &common\n  restart: always\n  environment:\n    AWS_REGION: us-east-1\nservices:\n  dynamodb:\n    <<: *common\n    image: amazon/dynamodb-local\n  app:\n    <<: *common\n    image: app\n",
+    );
+    write(dir.path(), "template.json", UNRETAINED_JSON);
+    let (code, stdout, _) = run(dir.path(), &["check", "--format", "compact"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(!stdout.contains("docker-compose.yml"), "{stdout}");
+    // A template still follows CloudFormation's YAML rules.
+    write(
+        dir.path(),
+        "t.yaml",
+        "Resources:\n  T: &t\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n",
+    );
+    let (code, stdout, _) = run(dir.path(), &["check", "t.yaml", "--format", "compact"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("anchors are not supported"), "{stdout}");
+    // An alias bomb is refused even in a file that is not a template.
+    let mut bomb = String::from("# dynamodb\na: &a [x, x, x, x, x, x, x, x, x]\n");
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for i in 1..names.len() {
+        let (name, prev) = (names[i], names[i - 1]);
+        bomb.push_str(&format!(
+            "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    write(dir.path(), "lol.yaml", &bomb);
+    let (code, stdout, _) = run(dir.path(), &["check", "lol.yaml", "--format", "compact"]);
+    assert_eq!(code, 2, "{stdout}");
+}

@@ -4,6 +4,7 @@
 //! lenient option off); both feed [`tree::Document`]. serde_yaml is not used: it has no
 //! value spans, is archived, and expands aliases silently (see ARCHITECTURE.md).
 
+pub mod alias_budget;
 mod builder;
 mod edit;
 pub mod embedded;
