@@ -320,3 +320,25 @@ fn yaml_that_is_not_a_template_may_use_anchors_aliases_and_merge_keys() {
     let (code, stdout, _) = run(dir.path(), &["check", "lol.yaml", "--format", "compact"]);
     assert_eq!(code, 2, "{stdout}");
 }
+
+#[test]
+fn force_color_and_clicolor_force_colour_piped_output_unless_no_color() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.json", UNRETAINED_JSON);
+    let colored = |env: &[(&str, &str)]| {
+        let mut cmd = ddb_guard();
+        cmd.current_dir(dir.path())
+            .env_remove("NO_COLOR")
+            .args(["check"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let output = cmd.output().expect("runs");
+        String::from_utf8_lossy(&output.stdout).contains('\u{1b}')
+    };
+    assert!(!colored(&[]));
+    assert!(colored(&[("FORCE_COLOR", "1")]));
+    assert!(colored(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!colored(&[("FORCE_COLOR", "0")]));
+    assert!(!colored(&[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]));
+}

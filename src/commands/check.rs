@@ -246,10 +246,9 @@ pub(crate) fn render(
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => auto_color(std::io::stdout().is_terminal(), |name| {
+            std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+        }),
     };
     let options = RenderOptions {
         color,
@@ -493,6 +492,21 @@ fn report_path_of_stdin(args: &CheckArgs) -> String {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "-".to_string())
+}
+
+/// `--color auto`: `NO_COLOR` (set and not empty) turns colours off; else `FORCE_COLOR`
+/// or `CLICOLOR_FORCE` (set, not empty, not `0`) turns them on where stdout is no terminal
+/// (CI logs that render ANSI); else only on a terminal.
+fn auto_color(terminal: bool, env: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+    let forced = |name: &str| env(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if set("NO_COLOR") {
+        false
+    } else if forced("FORCE_COLOR") || forced("CLICOLOR_FORCE") {
+        true
+    } else {
+        terminal
+    }
 }
 
 /// The files the walk kept: the copy `--fix` keeps, else walked again (only a run that

@@ -10,6 +10,8 @@ use serde_json::Value;
 pub fn ddb_guard() -> Command {
     let mut cmd = Command::cargo_bin("ddb-guard").expect("binary builds");
     cmd.env("NO_COLOR", "1")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env("COLUMNS", "100");
     cmd
