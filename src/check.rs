@@ -375,6 +375,17 @@ fn check_prefiltered(
             })
             .unwrap_or_default();
         let mut findings = applied.active;
+        if let Some(t) = &template {
+            // A stack set's inline template is checked too, in this file.
+            findings.extend(crate::stackset::check(
+                t,
+                text,
+                &settings.rules,
+                &settings.options,
+                &settings.limits,
+            ));
+            findings.sort_by_key(|f| (f.span.start, f.code));
+        }
         let mut suppressed = applied.suppressed;
         let mut base_error = None;
         if let Some(base) = base {

@@ -32,4 +32,5 @@ pub mod read;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod stackset;
 pub mod template_file;

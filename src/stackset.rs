@@ -1,0 +1,304 @@
+//! `AWS::CloudFormation::StackSet`: a template inside a template. CloudFormation deploys
+//! the `TemplateBody` (a YAML or JSON string) to every target account and Region of the
+//! stack set, so its tables are checked like the outer file's: the string is loaded as a
+//! document of its own, the same rules run on it, and each finding is reported in the
+//! outer file, at the place inside the string where a block scalar spells it line by line
+//! (otherwise at the whole `TemplateBody`), saying that the table is in every target
+//! account. A body that cannot be read before deployment (`Ref`, `Fn::Join`, an `Fn::Sub`
+//! with placeholders other than pseudo parameters) fails closed: a DDB008 error, since
+//! the tables in it are not checked. A `TemplateURL` is a note: that template is not
+//! visible here.
+
+use std::path::Path;
+
+use crate::finding::{Finding, Severity};
+use crate::load::{self, Document, Format, NodeId, NodeKind, ScalarStyle};
+use crate::model::{Layout, Template};
+use crate::rules::{self, RuleOptions, RULES};
+use crate::source::Span;
+
+const TYPE: &str = "AWS::CloudFormation::StackSet";
+
+/// The findings of every stack set's inner template, and the fail-closed findings of the
+/// bodies that cannot be read. `rules` are the enabled rules; only those run.
+pub fn check(
+    template: &Template,
+    text: &str,
+    rules_enabled: &[&'static rules::Rule],
+    options: &RuleOptions,
+    limits: &load::Limits,
+) -> Vec<Finding> {
+    let doc = template.doc;
+    let mut out = Vec::new();
+    for resource in &template.resources {
+        if resource.type_name != Some(TYPE) {
+            continue;
+        }
+        let Some(props) = doc.get_value(resource.node, "Properties") else {
+            continue;
+        };
+        let id = resource.logical_id;
+        if let Some(url) = doc.get_value(props, "TemplateURL") {
+            out.push(finding(
+                Severity::Note,
+                id,
+                doc.span(url),
+                format!(
+                    "the template of stack set `{id}` is at a URL, not in this file: its tables \
+                     (deployed to every target account) are not visible to ddb-guard"
+                ),
+                "template not visible",
+                "check that template file itself, or gate the deployment on its change set \
+                 (`ddb-guard changeset`)",
+            ));
+        }
+        let Some(body) = doc.get_value(props, "TemplateBody") else {
+            continue;
+        };
+        match literal_body(doc, body) {
+            Some(inner) => out.extend(check_body(
+                doc,
+                text,
+                body,
+                id,
+                &inner,
+                rules_enabled,
+                options,
+                limits,
+            )),
+            None => out.push(unreadable(
+                id,
+                doc.span(body),
+                "its `TemplateBody` is not a literal string".to_string(),
+            )),
+        }
+    }
+    out
+}
+
+/// The body's text when it is known before deployment: a plain string, or an `Fn::Sub`
+/// of one whose only placeholders are pseudo parameters (they cannot add YAML).
+fn literal_body<'d>(doc: &'d Document, body: NodeId) -> Option<Body<'d>> {
+    let node = doc.node(body);
+    match (&node.kind, node.tag.as_deref()) {
+        (NodeKind::Scalar(s), None) => Some(Body {
+            text: &s.text,
+            node: body,
+            mappable: true,
+        }),
+        (NodeKind::Scalar(s), Some("Fn::Sub")) if pseudo_only(&s.text) => Some(Body {
+            text: &s.text,
+            node: body,
+            mappable: true,
+        }),
+        (NodeKind::Map(entries), None) if entries.len() == 1 => {
+            let entry = entries[0];
+            if doc.scalar(entry.key).map(|k| k.text.as_ref()) != Some("Fn::Sub") {
+                return None;
+            }
+            let value = doc.node(entry.value);
+            match (&value.kind, value.tag.as_deref()) {
+                (NodeKind::Scalar(s), None) if pseudo_only(&s.text) => Some(Body {
+                    text: &s.text,
+                    node: entry.value,
+                    mappable: true,
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+struct Body<'d> {
+    text: &'d str,
+    node: NodeId,
+    mappable: bool,
+}
+
+/// Every `${` in `text` is `${!` (a literal) or `${AWS::...}` (a pseudo parameter, which
+/// CloudFormation replaces by a value that holds no line break).
+fn pseudo_only(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        rest = &rest[at + 2..];
+        if !(rest.starts_with('!') || rest.starts_with("AWS::")) {
+            return false;
+        }
+    }
+    true
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_body(
+    doc: &Document,
+    text: &str,
+    body_value: NodeId,
+    id: &str,
+    body: &Body,
+    rules_enabled: &[&'static rules::Rule],
+    options: &RuleOptions,
+    limits: &load::Limits,
+) -> Vec<Finding> {
+    let whole = doc.span(body_value);
+    let inner_text = body.text;
+    let map = if body.mappable {
+        LineMap::new(doc, text, body.node, inner_text)
+    } else {
+        None
+    };
+    let at = |span: Span| match &map {
+        Some(map) => map.map(span).unwrap_or(whole),
+        None => whole,
+    };
+    let inner = match load::load(inner_text, Format::detect(Path::new(""), inner_text), limits) {
+        Ok(inner) => inner,
+        Err(error) => {
+            return vec![unreadable(
+                id,
+                error.span.map_or(whole, at),
+                format!("its `TemplateBody` does not load ({})", error.message),
+            )]
+        }
+    };
+    let template = match Template::with_layout(&inner, Layout::CloudFormation) {
+        Ok(Some(template)) => template,
+        Ok(None) => return Vec::new(),
+        Err(error) => {
+            return vec![unreadable(
+                id,
+                error.span.map_or(whole, at),
+                format!("its `TemplateBody` is not a readable template ({})", error.message),
+            )]
+        }
+    };
+    let applied = rules::check_resources_where(&template, rules_enabled, |_| true, options);
+    applied
+        .active
+        .into_iter()
+        .map(|mut f| {
+            f.span = at(f.span);
+            for label in &mut f.labels {
+                label.span = at(label.span);
+            }
+            // The fix's edits index the inner text.
+            f.fix = None;
+            f.message = format!(
+                "in the template of stack set `{id}` (deployed to every target account): {}",
+                f.message
+            );
+            f.resource = format!("{id}/{}", f.resource);
+            f
+        })
+        .collect()
+}
+
+/// Offsets in a block scalar's value to offsets in the file: line `k` of the value is
+/// line `k` after the header, less the block's indentation. Only built when every line
+/// matches (a literal block with no folding).
+struct LineMap {
+    /// The file offset of each value line's first byte.
+    starts: Vec<usize>,
+    lines: Vec<usize>,
+}
+
+impl LineMap {
+    fn new(doc: &Document, text: &str, node: NodeId, value: &str) -> Option<LineMap> {
+        let scalar = doc.scalar(node)?;
+        let span = doc.span(node);
+        let source = text.get(span.start..span.end)?;
+        if scalar.style == ScalarStyle::Quoted {
+            // One quoted line without escapes: the value is the text between the quotes.
+            let inner = source.get(1..source.len().checked_sub(1)?)?;
+            return (inner == value).then(|| LineMap {
+                starts: vec![span.start + 1],
+                lines: vec![0],
+            });
+        }
+        if scalar.style != ScalarStyle::Block {
+            return None;
+        }
+        // The span starts at the header (`|`) or at the first line of content.
+        let mut offset = if source.starts_with(['|', '>']) {
+            span.start + source.find('\n')? + 1
+        } else {
+            text.get(..span.start)?.rfind('\n').map_or(0, |at| at + 1)
+        };
+        let mut starts = Vec::new();
+        let mut lines = Vec::new();
+        let mut source_lines = text.get(offset..)?.split_inclusive('\n');
+        let mut value_start = 0;
+        let mut indent = None;
+        for line in value.split_inclusive('\n') {
+            let src = source_lines.next()?;
+            let content = line.trim_end_matches('\n');
+            if content.is_empty() {
+                starts.push(offset);
+            } else {
+                let ind = *indent.get_or_insert(src.len() - src.trim_start_matches(' ').len());
+                if src.get(ind..)?.trim_end_matches(['\n', '\r']) != content {
+                    return None;
+                }
+                starts.push(offset + ind);
+            }
+            lines.push(value_start);
+            value_start += line.len();
+            offset += src.len();
+        }
+        Some(LineMap { starts, lines })
+    }
+
+    fn point(&self, at: usize) -> Option<usize> {
+        let k = match self.lines.binary_search(&at) {
+            Ok(k) => k,
+            Err(k) => k.checked_sub(1)?,
+        };
+        Some(self.starts.get(k)? + (at - self.lines.get(k)?))
+    }
+
+    fn map(&self, span: Span) -> Option<Span> {
+        let start = self.point(span.start)?;
+        let end = self.point(span.end)?.max(start);
+        Some(Span { start, end })
+    }
+}
+
+fn unreadable(id: &str, span: Span, why: String) -> Finding {
+    finding(
+        Severity::Error,
+        id,
+        span,
+        format!(
+            "the template of stack set `{id}` cannot be read: {why}, so the tables it deploys \
+             to every target account are not checked"
+        ),
+        "template not readable",
+        "write the `TemplateBody` as a literal string (a YAML block scalar), or check the \
+         template file itself and gate the deployment on its change set",
+    )
+}
+
+fn finding(
+    severity: Severity,
+    id: &str,
+    span: Span,
+    message: String,
+    label: &str,
+    help: &str,
+) -> Finding {
+    let rule = RULES.iter().find(|r| r.code == "DDB008");
+    Finding {
+        code: "DDB008",
+        name: rule.map(|r| r.name).unwrap_or("unresolved-type"),
+        severity,
+        resource: id.to_string(),
+        resource_type: TYPE.to_string(),
+        message,
+        span,
+        label: label.to_string(),
+        labels: Vec::new(),
+        help: Some(help.to_string()),
+        fix: None,
+        template: None,
+    }
+}
