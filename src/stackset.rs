@@ -151,7 +151,11 @@ fn check_body(
         Some(map) => map.map(span).unwrap_or(whole),
         None => whole,
     };
-    let inner = match load::load(inner_text, Format::detect(Path::new(""), inner_text), limits) {
+    let inner = match load::load(
+        inner_text,
+        Format::detect(Path::new(""), inner_text),
+        limits,
+    ) {
         Ok(inner) => inner,
         Err(error) => {
             return vec![unreadable(
@@ -168,7 +172,10 @@ fn check_body(
             return vec![unreadable(
                 id,
                 error.span.map_or(whole, at),
-                format!("its `TemplateBody` is not a readable template ({})", error.message),
+                format!(
+                    "its `TemplateBody` is not a readable template ({})",
+                    error.message
+                ),
             )]
         }
     };

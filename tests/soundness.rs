@@ -377,3 +377,55 @@ fn a_transform_macro_is_a_warning_that_points_at_it_and_recommends_the_change_se
     let (_, hits) = check("transform_known.yaml");
     assert!(hits.iter().all(|(r, _, _)| r != "DDB009"), "{hits:#?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// 8. Templates inside templates: a StackSet's TemplateBody
+
+#[test]
+fn a_stack_set_inline_template_is_checked_and_its_tables_are_in_every_target_account() {
+    let (code, hits) = check("stackset_inline.yaml");
+    assert_ne!(code, 0);
+    let m = one(&hits, "DDB001", "Unretained/Orders");
+    assert!(m.contains("every target account"), "{m}");
+    assert!(m.contains("`Unretained`"), "{m}");
+    // A JSON string body is read too.
+    one(&hits, "DDB001", "JsonBody/Events");
+    // The retained table inside the other body is clean.
+    assert!(
+        hits.iter().all(|(_, r, _)| !r.starts_with("Retained")),
+        "{hits:#?}"
+    );
+}
+
+#[test]
+fn a_stack_set_finding_points_inside_the_template_body() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let text = std::fs::read_to_string(dir.join("stackset_inline.yaml")).expect("fixture");
+    let (_, report) = check_json(&dir, &["stackset_inline.yaml"]);
+    let span = |resource: &str| {
+        let f = findings(&report)
+            .into_iter()
+            .find(|f| f["rule"] == "DDB001" && f["resource"] == resource)
+            .expect("finding");
+        let start = f["byte_offset"].as_u64().expect("offset") as usize;
+        let end = start + f["byte_length"].as_u64().expect("length") as usize;
+        (start, text[start..end].to_string())
+    };
+    let (start, at) = span("Unretained/Orders");
+    assert_eq!(at, "Orders");
+    assert!(text[..start].ends_with("\n          "), "inside the block");
+    assert_eq!(span("JsonBody/Events").1, "\"Events\"");
+}
+
+#[test]
+fn a_stack_set_body_that_is_not_a_literal_string_fails_closed() {
+    let (code, hits) = check("stackset_inline.yaml");
+    assert_ne!(code, 0);
+    for id in ["Joined", "SubWithVariable"] {
+        let m = one(&hits, "DDB008", id);
+        assert!(m.contains("cannot be read"), "{m}");
+        assert!(m.contains("not checked"), "{m}");
+    }
+    let m = one(&hits, "DDB008", "Remote");
+    assert!(m.contains("not visible"), "{m}");
+}
