@@ -61,6 +61,10 @@ pub struct Standalone {
     /// False for a managed policy version that is not the default one: checked for what
     /// it grants (it can be made the default), never counted as a guardrail.
     pub in_effect: bool,
+    /// `node` is a bare list of statements (a Serverless service's
+    /// `provider.iam.role.statements` / `provider.iamRoleStatements`), or a Serverless
+    /// variable standing for one, rather than a document with a `Statement` key.
+    pub bare_statements: bool,
 }
 
 /// Where a file keeps its CloudFormation sections.
@@ -71,12 +75,15 @@ pub enum Layout {
     /// Serverless Framework `serverless.yml`: the sections live under `resources` (a
     /// mapping, or a list of mappings that the framework merges). Variables such as
     /// `${self:custom.table}` are resolved at deploy time, so they stay opaque strings.
+    /// The service role's statements (`provider.iam.role.statements`, legacy
+    /// `provider.iamRoleStatements`) are a policy of the service: see
+    /// [`provider_statements`].
     Serverless,
 }
 
 impl Layout {
-    /// `serverless.yml` / `serverless.yaml` (any case) is Serverless; anything else is a
-    /// plain template.
+    /// `serverless.yml` / `serverless.yaml` / `serverless.json` (any case) is Serverless;
+    /// anything else is a plain template.
     pub fn detect(path: &Path) -> Layout {
         let name = path
             .file_name()
@@ -84,6 +91,7 @@ impl Layout {
             .unwrap_or_default();
         if name.eq_ignore_ascii_case("serverless.yml")
             || name.eq_ignore_ascii_case("serverless.yaml")
+            || name.eq_ignore_ascii_case("serverless.json")
         {
             Layout::Serverless
         } else {
@@ -150,11 +158,17 @@ impl<'d, 's> Template<'d, 's> {
         if doc.map(root).is_none() {
             return Ok(None);
         }
+        // The service role's statements: a policy of the service, also without `resources`.
+        let provider = match layout {
+            Layout::CloudFormation => Vec::new(),
+            Layout::Serverless => provider_statements(doc, root),
+        };
         // The mappings that hold `Resources`, `Parameters`, `Conditions`, `Mappings`.
         let sections: Vec<NodeId> = match layout {
             Layout::CloudFormation => vec![root],
             Layout::Serverless => match doc.get_value(root, "resources") {
-                None => return Ok(None),
+                None if provider.is_empty() => return Ok(None),
+                None => Vec::new(),
                 Some(r) if doc.map(r).is_some() => vec![r],
                 // `resources: [${file(tables.yml)}, {Resources: ...}]` merges the items.
                 Some(r) => doc
@@ -190,9 +204,10 @@ impl<'d, 's> Template<'d, 's> {
                 ));
             }
         }
-        if !found {
+        if !found && provider.is_empty() {
             return Ok(None);
         }
+        resources.extend(provider);
         let first = |key: &str| sections.iter().find_map(|&s| doc.get_value(s, key));
         let resource_ids = ids_of(&resources);
         Ok(Some(Template {
@@ -227,6 +242,7 @@ impl<'d, 's> Template<'d, 's> {
                 loops: Vec::new(),
                 standalone_policy: Some(Standalone {
                     in_effect: p.in_effect,
+                    bare_statements: false,
                 }),
             })
             .collect();
@@ -264,6 +280,50 @@ impl<'d, 's> Template<'d, 's> {
             .get(name)
             .and_then(|&i| self.resources.get(i))
     }
+}
+
+/// The statements of a Serverless service's role, `provider.iam.role.statements` and the
+/// legacy `provider.iamRoleStatements`, each as a policy of the service: a resource named
+/// by the path (which no logical ID can spell, so `Ref` never reaches it) whose node is
+/// the statement list, so that findings point at the statements' own values. A list
+/// written as a Serverless variable (`${file(iam.yml)}`) is kept too: it cannot be read,
+/// and the IAM rules report it as a statement that cannot be resolved (fail closed). A
+/// `provider.iam` written as a variable may hold statements as well. A `role` given as a
+/// string names an existing role: the service adds no statements to it.
+fn provider_statements<'d>(doc: &'d Document<'_>, root: NodeId) -> Vec<Resource<'d>> {
+    let mut out = Vec::new();
+    let Some(provider) = doc.get_value(root, "provider") else {
+        return out;
+    };
+    let mut push = |name: &'static str, key: NodeId, node: NodeId| {
+        let listed = doc.seq(node).is_some() || doc.str(node).is_some_and(is_variable);
+        if listed {
+            out.push(Resource {
+                logical_id: name,
+                key,
+                node,
+                type_name: Some("AWS::IAM::Role"),
+                loops: Vec::new(),
+                standalone_policy: Some(Standalone {
+                    in_effect: true,
+                    bare_statements: true,
+                }),
+            });
+        }
+    };
+    if let Some(iam) = doc.get(provider, "iam") {
+        if doc.str(iam.value).is_some_and(is_variable) {
+            push("provider.iam", iam.key, iam.value);
+        } else if let Some(role) = doc.get(iam.value, "role") {
+            if let Some(statements) = doc.get(role.value, "statements") {
+                push("provider.iam.role.statements", statements.key, statements.value);
+            }
+        }
+    }
+    if let Some(legacy) = doc.get(provider, "iamRoleStatements") {
+        push("provider.iamRoleStatements", legacy.key, legacy.value);
+    }
+    out
 }
 
 /// Logical ID to position (the first, for an ID written twice).

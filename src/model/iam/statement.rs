@@ -286,10 +286,34 @@ pub fn statements(
     let doc = template.doc;
     let ev = Evaluator::for_resource(template, resource);
     let parts_ev = Evaluator::for_resource(template, resource).keeping_parts();
-    let Some(list) = doc.get_value(document.node, "Statement") else {
+    let bare = resource.standalone_policy.is_some_and(|s| s.bare_statements);
+    let list = if bare {
+        Some(document.node)
+    } else {
+        doc.get_value(document.node, "Statement")
+    };
+    let Some(list) = list else {
         return Vec::new();
     };
     let mut out = Vec::new();
+    // A Serverless variable (`${file(iam.yml)}`) in place of the statement list or of one
+    // statement is resolved at deploy time: it may grant anything.
+    let variable = |node: NodeId| {
+        doc.str(node)
+            .filter(|t| bare && t.trim().starts_with("${") && t.trim().ends_with('}'))
+            .map(|t| {
+                format!("the Serverless variable `{}` is resolved only at deploy time, so its statements cannot be checked", t.trim())
+            })
+    };
+    if let Some(why) = variable(list) {
+        out.push(unknown_statement(
+            document.node,
+            doc.span(list),
+            why,
+            document.when.clone(),
+        ));
+        return out;
+    }
     for item in expand::items(&ev, doc, list) {
         let (node, when) = match item {
             Branch::Node { node, when } => (node, when),
@@ -305,6 +329,10 @@ pub fn statements(
         let Some(when) = combine(&document.when, &when) else {
             continue;
         };
+        if let Some(why) = variable(node) {
+            out.push(unknown_statement(document.node, doc.span(node), why, when));
+            continue;
+        }
         if let Some(call) = doc.call(node) {
             let why = format!("`{}` cannot be resolved to a statement", call.name);
             out.push(unknown_statement(document.node, doc.span(node), why, when));
@@ -313,12 +341,20 @@ pub fn statements(
         if doc.map(node).is_none() {
             continue;
         }
+        let items = |v: NodeId| {
+            let items = action_items(&parts_ev, doc, v);
+            if bare {
+                items.into_iter().map(serverless_action).collect()
+            } else {
+                items
+            }
+        };
         let actions = if let Some(e) = doc.get(node, "Action") {
-            Actions::Action(action_items(&parts_ev, doc, e.value))
+            Actions::Action(items(e.value))
         } else if let Some(e) = doc.get(node, "NotAction") {
             Actions::NotAction {
                 key: doc.span(e.key),
-                items: action_items(&parts_ev, doc, e.value),
+                items: items(e.value),
             }
         } else {
             Actions::Missing
@@ -370,6 +406,49 @@ pub fn statements(
         }
     }
     out
+}
+
+/// An action of a Serverless statement holding a variable (`dynamodb:${self:custom.op}`)
+/// is known only at deploy time: each variable may be any text.
+fn serverless_action(item: ActionItem) -> ActionItem {
+    let Ok(text) = &item.pattern else {
+        return item;
+    };
+    if !text.contains("${") {
+        return item;
+    }
+    let mut can_match = String::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("${") {
+        can_match.push_str(&rest[..start]);
+        can_match.push('*');
+        // Nested variables (`${self:custom.${sls:stage}}`) end at the last brace at worst.
+        let after = &rest[start + 2..];
+        let mut depth = 1usize;
+        let mut end = after.len();
+        for (i, c) in after.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &after[end..];
+    }
+    can_match.push_str(rest);
+    ActionItem {
+        pattern: Err(format!(
+            "`{text}` holds a Serverless variable, resolved only at deploy time"
+        )),
+        can_match,
+        ..item
+    }
 }
 
 fn unknown_statement(node: NodeId, span: Span, why: String, when: Vec<Assumption>) -> Statement {
