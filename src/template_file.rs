@@ -107,6 +107,9 @@ mod tests {
             tables("a/SERVERLESS.YAML", SERVERLESS),
             Some(vec!["T".into()])
         );
+        let json = r#"{"service": "s", "resources": {"Resources": {"T": {"Type": "AWS::DynamoDB::Table"}}}}"#;
+        assert_eq!(tables("a/serverless.json", json), Some(vec!["T".into()]));
+        assert_eq!(tables("a/template.json", json), None);
         // The same text under another name is not a CloudFormation template.
         assert_eq!(tables("a/template.yml", SERVERLESS), None);
     }

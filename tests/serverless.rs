@@ -96,12 +96,18 @@ resources:
 }
 
 #[test]
-fn a_serverless_file_without_resources_is_not_a_template() {
-    let text = "service: api\nprovider:\n  name: aws\n  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: dynamodb:GetItem\n";
+fn a_serverless_file_without_resources_or_statements_is_not_a_template() {
+    let text = "service: api\nprovider:\n  name: aws\n  runtime: nodejs20.x\n";
     let (code, report) = run("serverless.yml", text);
     // Not a template, and nothing else was checked: a guard never passes on nothing.
-    assert_eq!(code, 2);
-    assert_eq!(report["summary"]["not_templates"], 1);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(report["summary"]["templates"], 0);
+    // Its role's statements alone make it a service to check.
+    let text = "service: api\nprovider:\n  name: aws\n  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: dynamodb:GetItem\n          Resource: '*'\n";
+    let (code, report) = run("serverless.yml", text);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["summary"]["templates"], 1);
+    assert_eq!(common::findings(&report), Vec::<serde_json::Value>::new());
 }
 
 #[test]
@@ -282,4 +288,174 @@ fn a_type_that_is_a_variable_is_unresolved() {
         .is_some_and(|m| m.contains("Serverless variable `${self:custom.storeType}`")));
     let start = f["byte_offset"].as_u64().expect("offset") as usize;
     assert!(text[start..].starts_with("${self:custom.storeType}"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The service role's statements (`provider.iam.role.statements`, legacy
+// `provider.iamRoleStatements`) are a policy of the service for DDB010-DDB012.
+
+const IAM_RULES: &str = "DDB010,DDB011,DDB012";
+
+fn check_fixture(dir: &str) -> (i32, serde_json::Value) {
+    check_fixture_with(dir, IAM_RULES)
+}
+
+fn check_fixture_with(dir: &str, select: &str) -> (i32, serde_json::Value) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = format!("tests/fixtures/serverless/{dir}");
+    check_json(
+        std::path::Path::new(root),
+        &[path.as_str(), "--isolated", "--select", select],
+    )
+}
+
+fn fixture_text(path: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(root.join("tests/fixtures/serverless").join(path)).expect("fixture")
+}
+
+/// The one DDB010 finding, checked to start at the `dynamodb:DeleteTable` action.
+fn delete_table_at_action(report: &serde_json::Value, file: &str, policy: &str, line: u64) {
+    let hits = rule_hits(report, "DDB010");
+    assert_eq!(hits.len(), 1, "{report}");
+    assert_eq!((hits[0].0.as_str(), hits[0].1), (policy, line), "{report}");
+    assert!(
+        hits[0].3.contains("allows `dynamodb:DeleteTable` on `*`"),
+        "{}",
+        hits[0].3
+    );
+    let f = common::findings(report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB010")
+        .expect("a DDB010 finding");
+    let start = f["byte_offset"].as_u64().expect("offset") as usize;
+    let text = fixture_text(file);
+    assert!(
+        text[start..].starts_with("dynamodb:DeleteTable"),
+        "{}",
+        &text[start..]
+    );
+}
+
+#[test]
+fn role_statements_granting_delete_table_are_reported_at_the_action() {
+    let (_, report) = check_fixture("role_statements");
+    delete_table_at_action(
+        &report,
+        "role_statements/serverless.yml",
+        "provider.iam.role.statements",
+        10,
+    );
+}
+
+#[test]
+fn legacy_iam_role_statements_are_read_too_without_resources() {
+    let (_, report) = check_fixture("legacy_statements");
+    // No `resources`: the service is still checked, for its role's statements.
+    assert_eq!(report["summary"]["templates"], 1, "{report}");
+    delete_table_at_action(
+        &report,
+        "legacy_statements/serverless.yml",
+        "provider.iamRoleStatements",
+        6,
+    );
+}
+
+#[test]
+fn a_service_without_statements_or_with_an_existing_role_is_clean() {
+    for dir in ["no_statements", "role_arn"] {
+        // DDB001 too, so that the file is read (and its table retained), not skipped.
+        let (code, report) = check_fixture_with(dir, "DDB001,DDB010,DDB011,DDB012");
+        assert_eq!(code, 0, "{dir}: {report}");
+        assert_eq!(report["summary"]["tables"], 1, "{dir}: {report}");
+        assert_eq!(
+            common::findings(&report),
+            Vec::<serde_json::Value>::new(),
+            "{dir}"
+        );
+    }
+}
+
+#[test]
+fn a_statement_list_that_is_a_variable_fails_closed() {
+    let (_, report) = check_fixture("variable_statements");
+    let hits = rule_hits(&report, "DDB010");
+    assert_eq!(hits.len(), 1, "{report}");
+    assert!(
+        hits[0].3.contains("may allow `dynamodb:DeleteTable`"),
+        "{}",
+        hits[0].3
+    );
+    let f = common::findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB010")
+        .expect("a DDB010 finding");
+    let start = f["byte_offset"].as_u64().expect("offset") as usize;
+    let text = fixture_text("variable_statements/serverless.yml");
+    assert!(text[start..].starts_with("${file(iam.yml)}"));
+    // The backup rule cannot prove anything about it either.
+    assert_eq!(rule_hits(&report, "DDB011").len(), 1, "{report}");
+}
+
+#[test]
+fn a_provider_iam_that_is_a_variable_fails_closed_and_is_not_prefiltered_away() {
+    // Nothing here names a table, DynamoDB or a statement: the prefilter must still read it.
+    let text = "service: s\nprovider:\n  name: aws\n  iam: ${file(iam.yml)}\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", text);
+    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    let hits = rule_hits(&report, "DDB010");
+    assert_eq!(hits.len(), 1, "{report}");
+    assert_eq!(
+        (hits[0].0.as_str(), hits[0].1, hits[0].2),
+        ("provider.iam", 4, 8)
+    );
+}
+
+#[test]
+fn a_variable_statement_or_action_in_the_list_fails_closed() {
+    let text = "\
+service: s
+provider:
+  iam:
+    role:
+      statements:
+        - ${file(stmt.yml)}
+        - Effect: Allow
+          Action: dynamodb:${self:custom.op}
+          Resource: '*'
+        - Effect: Allow
+          Action: s3:${self:custom.op}
+          Resource: '*'
+";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", text);
+    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    let starts: Vec<usize> = common::findings(&report)
+        .iter()
+        .map(|f| f["byte_offset"].as_u64().expect("offset") as usize)
+        .collect();
+    // The variable statement and the `dynamodb:` action; an `s3:` action never matches.
+    assert_eq!(starts.len(), 2, "{report}");
+    assert!(text[starts[0]..].starts_with("${file(stmt.yml)}"));
+    assert!(text[starts[1]..].starts_with("dynamodb:${self:custom.op}"));
+}
+
+#[test]
+fn serverless_json_is_laid_out_as_a_service() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (code, report) = check_json(
+        std::path::Path::new(root),
+        &[
+            "tests/fixtures/serverless/json_service",
+            "--isolated",
+            "--select",
+            "DDB001,DDB010",
+        ],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["summary"]["tables"], 1, "{report}");
+    assert_eq!(rule_hits(&report, "DDB001")[0].0, "OrdersTable");
+    let hits = rule_hits(&report, "DDB010");
+    assert_eq!((hits.len(), hits[0].1), (1, 8), "{report}");
 }

@@ -316,7 +316,11 @@ fn provider_statements<'d>(doc: &'d Document<'_>, root: NodeId) -> Vec<Resource<
             push("provider.iam", iam.key, iam.value);
         } else if let Some(role) = doc.get(iam.value, "role") {
             if let Some(statements) = doc.get(role.value, "statements") {
-                push("provider.iam.role.statements", statements.key, statements.value);
+                push(
+                    "provider.iam.role.statements",
+                    statements.key,
+                    statements.value,
+                );
             }
         }
     }

@@ -37,8 +37,13 @@ pub struct GrantSpec {
 /// A policy file ([`crate::model::policy_file`]) has no CloudFormation type: its documents
 /// hold `Statement` (also inside a JSON string, where only the quotes are escaped), or
 /// are URL-encoded inside `PolicyVersion`/`PolicyVersionList`, whose keys are plain.
+///
+/// A Serverless service's role statements (`provider.iam.role.statements`,
+/// `provider.iamRoleStatements`) hold `statement`; a `provider.iam` written as a variable
+/// (`iam: ${file(iam.yml)}`) holds neither, hence `provider` with `iam`.
 pub const NEEDLES: Needles = &[
     &["statement"],
+    &["provider", "iam"],
     // AWS managed policies named by ARN or (SAM) by name, which need no `Statement`.
     &["managedpolicyarns"],
     &["aws::sso::permissionset", "managedpolicies"],

@@ -286,7 +286,9 @@ pub fn statements(
     let doc = template.doc;
     let ev = Evaluator::for_resource(template, resource);
     let parts_ev = Evaluator::for_resource(template, resource).keeping_parts();
-    let bare = resource.standalone_policy.is_some_and(|s| s.bare_statements);
+    let bare = resource
+        .standalone_policy
+        .is_some_and(|s| s.bare_statements);
     let list = if bare {
         Some(document.node)
     } else {
