@@ -309,3 +309,45 @@ fn finding(
         template: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pseudo_parameters_and_literals_keep_a_sub_body_readable() {
+        assert!(pseudo_only("Name: t-${AWS::Region} ${!Literal}"));
+        assert!(!pseudo_only("Resources:\n  ${Block}"));
+        assert!(!pseudo_only("x ${AWS::Region} ${Other}"));
+    }
+
+    fn map_of(text: &str) -> (Document<'_>, Option<LineMap>, String) {
+        let doc = load::load(text, Format::Yaml, &load::Limits::default()).expect("loads");
+        let root = doc.root.expect("root");
+        let body = doc.get_value(root, "Body").expect("Body");
+        let value = doc.scalar(body).expect("scalar").text.to_string();
+        let map = LineMap::new(&doc, text, body, &value);
+        (doc, map, value)
+    }
+
+    #[test]
+    fn a_literal_block_maps_each_value_offset_into_the_file() {
+        let text = "Body: |\n  a: 1\n\n  bb: 2\n";
+        let (_, map, value) = map_of(text);
+        let map = map.expect("literal block maps");
+        let at = value.find("bb").expect("bb");
+        let span = map
+            .map(Span {
+                start: at,
+                end: at + 2,
+            })
+            .expect("maps");
+        assert_eq!(&text[span.start..span.end], "bb");
+    }
+
+    #[test]
+    fn a_folded_block_does_not_map_line_by_line() {
+        let (_, map, _) = map_of("Body: >\n  a: 1\n  b: 2\n");
+        assert!(map.is_none());
+    }
+}
