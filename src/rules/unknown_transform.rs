@@ -24,7 +24,10 @@
 //! ```sh
 //! aws cloudformation create-change-set --stack-name orders --change-set-name c1 \
 //!   --template-body file://template.yaml --capabilities CAPABILITY_AUTO_EXPAND
-//! ddb-guard changeset --stack-name orders --change-set-name c1
+//! aws cloudformation wait change-set-create-complete --stack-name orders --change-set-name c1
+//! aws cloudformation describe-change-set --stack-name orders --change-set-name c1 \
+//!   --include-property-values --output json > cs.json
+//! ddb-guard changeset cs.json --template template.yaml
 //! ```
 //!
 //! ## Fix safety
