@@ -441,6 +441,40 @@ provider:
     assert!(text[starts[1]..].starts_with("dynamodb:${self:custom.op}"));
 }
 
+/// A policy under `resources` is a Serverless string like any other: `${...}` in an action
+/// is resolved at deploy time, so `dynamodb:${self:custom.op}` may be `DeleteTable`.
+#[test]
+fn a_variable_action_in_a_resources_policy_may_be_any_action_of_its_service() {
+    let text = "\
+service: s
+resources:
+  Resources:
+    Role:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument: {}
+        Policies:
+          - PolicyName: p
+            PolicyDocument:
+              Statement:
+                - Effect: Allow
+                  Action: dynamodb:${self:custom.op}
+                  Resource: '*'
+                - Effect: Allow
+                  Action: s3:${self:custom.op}
+                  Resource: '*'
+";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", text);
+    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    let starts: Vec<usize> = common::findings(&report)
+        .iter()
+        .map(|f| f["byte_offset"].as_u64().expect("offset") as usize)
+        .collect();
+    assert_eq!(starts.len(), 1, "{report}");
+    assert!(text[starts[0]..].starts_with("dynamodb:${self:custom.op}"));
+}
+
 #[test]
 fn serverless_json_is_laid_out_as_a_service() {
     let root = env!("CARGO_MANIFEST_DIR");

@@ -108,6 +108,9 @@ fn is_variable(text: &str) -> bool {
 
 pub struct Template<'d, 's> {
     pub doc: &'d Document<'s>,
+    /// Where the file keeps its sections; a Serverless file's strings may hold `${...}`
+    /// variables that the framework resolves at deploy time.
+    pub layout: Layout,
     pub root: NodeId,
     pub resources: Vec<Resource<'d>>,
     pub parameters: Option<NodeId>,
@@ -212,6 +215,7 @@ impl<'d, 's> Template<'d, 's> {
         let resource_ids = ids_of(&resources);
         Ok(Some(Template {
             doc,
+            layout,
             root: sections.first().copied().unwrap_or(root),
             resources,
             resource_ids,
@@ -248,6 +252,7 @@ impl<'d, 's> Template<'d, 's> {
             .collect();
         Template {
             doc,
+            layout: Layout::CloudFormation,
             root: doc.root.unwrap_or_default(),
             resource_ids: ids_of(&resources),
             resources,

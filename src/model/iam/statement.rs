@@ -7,7 +7,7 @@ use super::wildcard::{Glob, Part};
 use crate::load::{Document, NodeId};
 use crate::model::eval::{Assumption, Evaluator, Piece, Value};
 use crate::model::expand::{self, combine, Branch};
-use crate::model::{Resource, Template};
+use crate::model::{Layout, Resource, Template};
 use crate::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -345,7 +345,9 @@ pub fn statements(
         }
         let items = |v: NodeId| {
             let items = action_items(&parts_ev, doc, v);
-            if bare {
+            // In a Serverless file every string may hold a `${...}` variable, in provider
+            // statements and in `resources` policies alike.
+            if bare || template.layout == Layout::Serverless {
                 items.into_iter().map(serverless_action).collect()
             } else {
                 items
