@@ -6,39 +6,6 @@ use std::process::Command;
 use assert_cmd::Command as Bin;
 use serde_json::Value;
 
-/// A table that DDB001-DDB004 accept, so that only the comparison rules can fire.
-const ORDERS: &str = "\
-AWSTemplateFormatVersion: '2010-09-09'
-Resources:
-  Queue:
-    Type: AWS::SQS::Queue
-  OrdersTable:
-    Type: AWS::DynamoDB::Table
-    DeletionPolicy: Retain
-    UpdateReplacePolicy: Retain
-    Properties:
-      TableName: !Sub '${AWS::StackName}-orders'
-      BillingMode: PAY_PER_REQUEST
-      KeySchema:
-        - AttributeName: id
-          KeyType: HASH
-      AttributeDefinitions:
-        - AttributeName: id
-          AttributeType: S
-        - AttributeName: customer
-          AttributeType: S
-      GlobalSecondaryIndexes:
-        - IndexName: byCustomer
-          KeySchema:
-            - AttributeName: customer
-              KeyType: HASH
-          Projection:
-            ProjectionType: ALL
-      DeletionProtectionEnabled: true
-      PointInTimeRecoverySpecification:
-        PointInTimeRecoveryEnabled: true
-";
-
 /// The same template as JSON, keys reordered, long-form intrinsics.
 const ORDERS_JSON: &str = r#"{
   "Resources": {

@@ -428,13 +428,7 @@ provider:
           Action: s3:${self:custom.op}
           Resource: '*'
 ";
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "serverless.yml", text);
-    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
-    let starts: Vec<usize> = common::findings(&report)
-        .iter()
-        .map(|f| f["byte_offset"].as_u64().expect("offset") as usize)
-        .collect();
+    let (starts, report) = ddb010_offsets(text);
     // The variable statement and the `dynamodb:` action; an `s3:` action never matches.
     assert_eq!(starts.len(), 2, "{report}");
     assert!(text[starts[0]..].starts_with("${file(stmt.yml)}"));
@@ -464,13 +458,7 @@ resources:
                   Action: s3:${self:custom.op}
                   Resource: '*'
 ";
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "serverless.yml", text);
-    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
-    let starts: Vec<usize> = common::findings(&report)
-        .iter()
-        .map(|f| f["byte_offset"].as_u64().expect("offset") as usize)
-        .collect();
+    let (starts, report) = ddb010_offsets(text);
     assert_eq!(starts.len(), 1, "{report}");
     assert!(text[starts[0]..].starts_with("dynamodb:${self:custom.op}"));
 }
@@ -492,4 +480,16 @@ fn serverless_json_is_laid_out_as_a_service() {
     assert_eq!(rule_hits(&report, "DDB001")[0].0, "OrdersTable");
     let hits = rule_hits(&report, "DDB010");
     assert_eq!((hits.len(), hits[0].1), (1, 8), "{report}");
+}
+
+/// Where DDB010 reports in `text`, checked as `serverless.yml`, with the JSON report.
+fn ddb010_offsets(text: &str) -> (Vec<usize>, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", text);
+    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    let starts = common::findings(&report)
+        .iter()
+        .map(|f| f["byte_offset"].as_u64().expect("offset") as usize)
+        .collect();
+    (starts, report)
 }
