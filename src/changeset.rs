@@ -328,6 +328,8 @@ fn empty(path: String) -> FileReport {
         source: None,
         checked_bytes: None,
         guardrail_facts: Vec::new(),
+        includes: Vec::new(),
+        included_from: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! view, run the rules, and keep only what the reports need (findings, errors, and the
 //! text of files that have them). Trees are dropped as soon as their findings are out.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -13,10 +13,11 @@ use crate::base_revision::{self, BaseFile, BaseRevision};
 use crate::discover::{Candidate, Discovery};
 use crate::finding::{Finding, Severity};
 use crate::load::{self, FileError, Limits};
+use crate::model::nested::{self, Location};
 use crate::model::Template;
 use crate::prefilter::RuleFilter;
 use crate::read;
-use crate::report::data::{excerpt, failed, summarize, FileReport, Report, Status};
+use crate::report::data::{excerpt, failed, summarize, FileReport, Include, Report, Status};
 use crate::rules::{self, Comparison, Head, Rule, RuleOptions};
 use crate::source::{ContentHash, SourceText};
 use crate::template_file::TemplateFile;
@@ -170,6 +171,13 @@ impl Checker {
                 keep
             })
             .collect();
+        self.follow_includes(
+            &mut files,
+            &candidates,
+            baseline,
+            &skipped,
+            &skipped_templates,
+        );
         files.extend(
             baseline
                 .deleted
@@ -203,6 +211,132 @@ impl Checker {
             summary,
             elapsed: started.elapsed(),
             stale_baseline: Vec::new(),
+        }
+    }
+
+    /// Check the local templates that the checked files include (nested stacks), and the
+    /// ones those include, in waves: each file once (by its canonical path), whether the
+    /// walk found it or not, so a cycle ends. Then say in each included file's findings
+    /// which templates include it, and report each cycle as an error of the files in it
+    /// (CloudFormation cannot deploy a stack that contains itself).
+    fn follow_includes(
+        &self,
+        files: &mut Vec<FileReport>,
+        candidates: &[Candidate],
+        baseline: &BaseRevision,
+        skipped: &AtomicUsize,
+        skipped_templates: &AtomicUsize,
+    ) {
+        if files.iter().all(|f| f.includes.is_empty()) {
+            return;
+        }
+        // Canonical path -> how the file is reported; display -> the path to read.
+        let mut shown: HashMap<PathBuf, String> = candidates
+            .par_iter()
+            .map(|c| (base_revision::canonical(&c.path), c.display.clone()))
+            .collect();
+        let mut paths: HashMap<String, PathBuf> = candidates
+            .iter()
+            .map(|c| (c.display.clone(), c.path.clone()))
+            .collect();
+        let mut edges: Vec<(String, Include, String)> = Vec::new();
+        let mut next = 0;
+        loop {
+            let mut wave: Vec<Candidate> = Vec::new();
+            for file in &files[next..] {
+                for include in &file.includes {
+                    let child = shown
+                        .entry(base_revision::canonical(&include.path))
+                        .or_insert_with(|| {
+                            wave.push(Candidate {
+                                display: include.display.clone(),
+                                path: include.path.clone(),
+                            });
+                            include.display.clone()
+                        })
+                        .clone();
+                    edges.push((file.path.clone(), include.clone(), child));
+                }
+            }
+            next = files.len();
+            if wave.is_empty() {
+                break;
+            }
+            let checked: Vec<FileReport> = wave
+                .par_iter()
+                .map(|c| {
+                    let base = baseline
+                        .pairs
+                        .get(&base_revision::canonical(&c.path))
+                        .map(|p| &p.base);
+                    let mut file = self.check_candidate(c, base, skipped_templates);
+                    file.included_from = Some(c.path.clone());
+                    file
+                })
+                .collect();
+            for file in checked {
+                if file.status == Status::Skipped && file.errors.is_empty() {
+                    skipped.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    files.push(file);
+                }
+            }
+            paths.extend(wave.into_iter().map(|c| (c.display, c.path)));
+        }
+        let index: HashMap<String, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
+        // Who includes each file, in the order found.
+        let mut parents: HashMap<&str, Vec<String>> = HashMap::new();
+        for (parent, include, child) in &edges {
+            parents.entry(child.as_str()).or_default().push(format!(
+                "`{parent}` as {} `{}`",
+                include.kind, include.logical_id
+            ));
+        }
+        for (child, by) in parents {
+            let Some(&i) = index.get(child) else { continue };
+            let by = by.join(", ");
+            let file = &mut files[i];
+            let findings = file
+                .findings
+                .iter_mut()
+                .chain(file.suppressed.iter_mut().map(|(f, _)| f));
+            for finding in findings {
+                finding.message = format!("(included by {by}) {}", finding.message);
+            }
+        }
+        let cyclic = cycles(&edges);
+        let mut late: Vec<(usize, FileError)> = Vec::new();
+        for (parent, include, child) in edges.iter().filter(|(p, _, c)| cyclic(p, c)) {
+            let Some(&i) = index.get(parent) else {
+                continue;
+            };
+            late.push((
+                i,
+                FileError::at(
+                    format!(
+                        "{} `{}` includes `{child}`, which includes `{parent}` again: \
+                         CloudFormation cannot deploy a stack that contains itself",
+                        include.kind, include.logical_id
+                    ),
+                    include.span,
+                    "nested template cycle",
+                )
+                .with_help("each template in the cycle is checked once; break the cycle"),
+            ));
+        }
+        for (i, error) in late {
+            let file = &mut files[i];
+            file.errors.push(error);
+            // The report keeps no text: read it again for the error's position.
+            let text = paths
+                .get(&file.path)
+                .and_then(|p| read::file(p, self.settings.max_file_size).ok())
+                .and_then(|b| String::from_utf8(b).ok());
+            file.source = text.map(|t| excerpt(&t, file));
         }
     }
 
@@ -412,11 +546,19 @@ fn check_prefiltered(
                 rules::required_guardrail::facts(t, &settings.required_guardrails, display, text)
             })
             .unwrap_or_default();
-        (tables, checked, findings, suppressed, base_error, facts)
+        let (includes, missing) = template
+            .as_ref()
+            .map(|t| includes(t, path, display))
+            .unwrap_or_default();
+        (
+            tables, checked, findings, suppressed, base_error, facts, includes, missing,
+        )
     });
     match outcome {
-        Ok((tables, checked, findings, suppressed, base_error, facts)) => {
+        Ok((tables, checked, findings, suppressed, base_error, facts, includes, missing)) => {
             report.guardrail_facts = facts;
+            report.includes = includes;
+            report.errors.extend(missing);
             report.status = match tables {
                 Some(tables) => Status::Checked { tables },
                 None => Status::NotTemplate,
@@ -425,7 +567,10 @@ fn check_prefiltered(
             report.findings = findings;
             report.suppressed = suppressed;
             report.errors.extend(base_error);
-            if !report.findings.is_empty() || !report.suppressed.is_empty() {
+            if !report.findings.is_empty()
+                || !report.suppressed.is_empty()
+                || !report.errors.is_empty()
+            {
                 report.source = Some(excerpt(text, &report));
                 report.checked_bytes = Some(ContentHash::of(bytes));
             }
@@ -433,6 +578,116 @@ fn check_prefiltered(
         Err(error) => return failed(report.path, error, Some(text)),
     }
     report
+}
+
+/// The local templates `template` (read from `path`, reported as `display`) includes as
+/// nested stacks, and an error at each location that names no file: a missing template
+/// may hold any table, so it fails closed.
+fn includes(template: &Template, path: &Path, display: &str) -> (Vec<Include>, Vec<FileError>) {
+    let doc = template.doc;
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for stack in nested::nested(template) {
+        let Location::Local(location) = stack.location else {
+            continue;
+        };
+        let span = doc.span(stack.node);
+        let kind = nested::kind(stack.type_name);
+        let (target, shown) = nested::resolve(path, display, location);
+        let problem = match std::fs::metadata(&target) {
+            Ok(meta) if meta.is_file() => None,
+            Ok(_) => Some("is not a file".to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Some("does not exist".to_string())
+            }
+            Err(e) => Some(format!("cannot be read ({e})")),
+        };
+        match problem {
+            None => found.push(Include {
+                logical_id: stack.logical_id.to_string(),
+                kind,
+                span,
+                path: target,
+                display: shown,
+            }),
+            Some(problem) => missing.push(
+                FileError::at(
+                    format!(
+                        "the template of {kind} `{}` is the local file `{shown}`, which {problem}: \
+                         the tables it deploys cannot be checked",
+                        stack.logical_id
+                    ),
+                    span,
+                    "template file not found",
+                )
+                .with_help(
+                    "a local template path is relative to the directory of the template that \
+                     names it (the `aws cloudformation package` and `sam build` convention)",
+                ),
+            ),
+        }
+    }
+    (found, missing)
+}
+
+/// Whether an edge `parent -> child` of the include graph is on a cycle: both ends in one
+/// strongly connected component (Kosaraju's, iterative: the graph comes from files).
+fn cycles(edges: &[(String, Include, String)]) -> impl Fn(&str, &str) -> bool {
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut id = |name: &str| {
+        let next = ids.len();
+        *ids.entry(name.to_string()).or_insert(next)
+    };
+    let pairs: Vec<(usize, usize)> = edges.iter().map(|(p, _, c)| (id(p), id(c))).collect();
+    let n = ids.len();
+    let mut out = vec![Vec::new(); n];
+    let mut into = vec![Vec::new(); n];
+    for &(p, c) in &pairs {
+        out[p].push(c);
+        into[c].push(p);
+    }
+    // First pass: finishing order on the graph.
+    let mut seen = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    for start in 0..n {
+        if seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut stack = vec![(start, 0)];
+        while let Some((node, k)) = stack.pop() {
+            if let Some(&next) = out[node].get(k) {
+                stack.push((node, k + 1));
+                if !seen[next] {
+                    seen[next] = true;
+                    stack.push((next, 0));
+                }
+            } else {
+                order.push(node);
+            }
+        }
+    }
+    // Second pass: components on the reversed graph, in reverse finishing order.
+    let mut component = vec![usize::MAX; n];
+    for &start in order.iter().rev() {
+        if component[start] != usize::MAX {
+            continue;
+        }
+        component[start] = start;
+        let mut stack = vec![start];
+        while let Some(node) = stack.pop() {
+            for &prev in &into[node] {
+                if component[prev] == usize::MAX {
+                    component[prev] = start;
+                    stack.push(prev);
+                }
+            }
+        }
+    }
+    move |parent: &str, child: &str| match (ids.get(parent), ids.get(child)) {
+        (Some(&p), Some(&c)) => component[p] == component[c],
+        _ => false,
+    }
 }
 
 /// DDB013's findings, once every file's facts are in: one report per text that asks for

@@ -78,8 +78,12 @@ pub fn plan(
                     .any(|x| x.fix.as_ref().is_some_and(|fix| mode.allows(fix)))
         })
         .filter_map(|f| {
-            let path = paths.get(f.path.as_str())?;
-            Some((f.path.as_str(), *path, f.checked_bytes?))
+            // A nested template no walked path named was read from where its parent said.
+            let path = paths
+                .get(f.path.as_str())
+                .copied()
+                .or(f.included_from.as_deref())?;
+            Some((f.path.as_str(), path, f.checked_bytes?))
         })
         .collect();
     todo.into_par_iter()

@@ -172,6 +172,13 @@ fn has_spelling_escape(bytes: &[u8]) -> bool {
         .any(|i| matches!(bytes.get(i + 1), Some(b'u' | b'U' | b'x' | b'\n' | b'\r')))
 }
 
+/// What a file that includes other templates holds: `AWS::CloudFormation::Stack` (and
+/// `...StackSet`), `AWS::Serverless::Application`.
+pub const INCLUDES: crate::rules::Needles = &[
+    &["aws::cloudformation::stack"],
+    &["aws::serverless::application"],
+];
+
 /// The enabled rules' prefilter: whether a file is parsed at all, and which rules then
 /// run on it (the owners of the needle groups it holds). A rule runs only on a file that holds one of its needle
 /// groups, as its documentation says, even when another rule's needles got the file
@@ -184,13 +191,21 @@ pub struct RuleFilter {
 
 impl RuleFilter {
     /// The prefilter for the enabled `rules`; build it once per run, not per file.
+    /// A file that may include other templates (a nested stack, a stack set) is parsed
+    /// whatever the rules: the templates it includes may hold anything any rule looks for.
     pub fn new(rules: &[&Rule]) -> RuleFilter {
         let owners = rules
             .iter()
             .flat_map(|r| r.needles.iter().map(|_| r.code))
+            .chain(INCLUDES.iter().map(|_| ""))
             .collect();
         RuleFilter {
-            any: Prefilter::new(rules.iter().flat_map(|r| r.needles.iter().copied())),
+            any: Prefilter::new(
+                rules
+                    .iter()
+                    .flat_map(|r| r.needles.iter().copied())
+                    .chain(INCLUDES.iter().copied()),
+            ),
             owners,
         }
     }
@@ -207,7 +222,7 @@ impl RuleFilter {
             .held_groups(bytes)
             .into_iter()
             .zip(&self.owners)
-            .filter(|(held, _)| *held)
+            .filter(|(held, code)| *held && !code.is_empty())
             .map(|(_, code)| *code)
             .collect();
         codes.dedup();

@@ -5,22 +5,22 @@
 //! outer file, at the place inside the string where a block scalar spells it line by line
 //! (otherwise at the whole `TemplateBody`), saying that the table is in every target
 //! account. A body that cannot be read before deployment (`Ref`, `Fn::Join`, an `Fn::Sub`
-//! with placeholders other than pseudo parameters) fails closed: a DDB008 error, since
-//! the tables in it are not checked. A `TemplateURL` is a note: that template is not
-//! visible here.
+//! with placeholders other than pseudo parameters) fails closed: DDB007
+//! (`rules::template_not_checked`), which also reports a literal body that does not load
+//! (from here, since only this module loads it). A `TemplateURL` is DDB006's: that template
+//! is not visible here.
 
 use std::path::Path;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::load::{self, Document, Format, NodeId, NodeKind, ScalarStyle};
+use crate::model::nested::STACK_SET as TYPE;
 use crate::model::{Layout, Template};
-use crate::rules::{self, RuleOptions, RULES};
+use crate::rules::{self, template_not_checked, RuleOptions};
 use crate::source::Span;
 
-const TYPE: &str = "AWS::CloudFormation::StackSet";
-
-/// The findings of every stack set's inner template, and the fail-closed findings of the
-/// bodies that cannot be read. `rules` are the enabled rules; only those run.
+/// The findings of every stack set's inner template, and DDB007's findings for the literal
+/// bodies that do not load. `rules` are the enabled rules; only those run.
 pub fn check(
     template: &Template,
     text: &str,
@@ -30,6 +30,9 @@ pub fn check(
 ) -> Vec<Finding> {
     let doc = template.doc;
     let mut out = Vec::new();
+    let report_unreadable = rules_enabled
+        .iter()
+        .any(|r| r.code == template_not_checked::RULE.code);
     for resource in &template.resources {
         if resource.type_name != Some(TYPE) {
             continue;
@@ -38,39 +41,16 @@ pub fn check(
             continue;
         };
         let id = resource.logical_id;
-        if let Some(url) = doc.get_value(props, "TemplateURL") {
-            out.push(finding(
-                Severity::Note,
-                id,
-                doc.span(url),
-                format!(
-                    "the template of stack set `{id}` is at a URL, not in this file: its tables \
-                     (deployed to every target account) are not visible to ddb-guard"
-                ),
-                "template not visible",
-                "check that template file itself, or gate the deployment on its change set \
-                 (`ddb-guard changeset`)",
-            ));
-        }
         let Some(body) = doc.get_value(props, "TemplateBody") else {
             continue;
         };
-        match literal_body(doc, body) {
-            Some(inner) => out.extend(check_body(
-                doc,
-                text,
-                body,
-                id,
-                &inner,
-                rules_enabled,
-                options,
-                limits,
-            )),
-            None => out.push(unreadable(
-                id,
-                doc.span(body),
-                "its `TemplateBody` is not a literal string".to_string(),
-            )),
+        // A body that is not a literal is DDB007's own check.
+        if let Some(inner) = literal_body(doc, body) {
+            out.extend(
+                check_body(doc, text, body, id, &inner, rules_enabled, options, limits)
+                    .into_iter()
+                    .filter(|f| report_unreadable || f.code != template_not_checked::RULE.code),
+            );
         }
     }
     out
@@ -78,7 +58,7 @@ pub fn check(
 
 /// The body's text when it is known before deployment: a plain string, or an `Fn::Sub`
 /// of one whose only placeholders are pseudo parameters (they cannot add YAML).
-fn literal_body<'d>(doc: &'d Document, body: NodeId) -> Option<Body<'d>> {
+pub(crate) fn literal_body<'d>(doc: &'d Document, body: NodeId) -> Option<Body<'d>> {
     let node = doc.node(body);
     match (&node.kind, node.tag.as_deref()) {
         (NodeKind::Scalar(s), None) => Some(Body {
@@ -110,7 +90,7 @@ fn literal_body<'d>(doc: &'d Document, body: NodeId) -> Option<Body<'d>> {
     }
 }
 
-struct Body<'d> {
+pub(crate) struct Body<'d> {
     text: &'d str,
     node: NodeId,
     mappable: bool,
@@ -271,43 +251,7 @@ impl LineMap {
 }
 
 fn unreadable(id: &str, span: Span, why: String) -> Finding {
-    finding(
-        Severity::Error,
-        id,
-        span,
-        format!(
-            "the template of stack set `{id}` cannot be read: {why}, so the tables it deploys \
-             to every target account are not checked"
-        ),
-        "template not readable",
-        "write the `TemplateBody` as a literal string (a YAML block scalar), or check the \
-         template file itself and gate the deployment on its change set",
-    )
-}
-
-fn finding(
-    severity: Severity,
-    id: &str,
-    span: Span,
-    message: String,
-    label: &str,
-    help: &str,
-) -> Finding {
-    let rule = RULES.iter().find(|r| r.code == "DDB008");
-    Finding {
-        code: "DDB008",
-        name: rule.map(|r| r.name).unwrap_or("unresolved-type"),
-        severity,
-        resource: id.to_string(),
-        resource_type: TYPE.to_string(),
-        message,
-        span,
-        label: label.to_string(),
-        labels: Vec::new(),
-        help: Some(help.to_string()),
-        fix: None,
-        template: None,
-    }
+    template_not_checked::unreadable(id, span, &why)
 }
 
 #[cfg(test)]

@@ -422,10 +422,309 @@ fn a_stack_set_body_that_is_not_a_literal_string_fails_closed() {
     let (code, hits) = check("stackset_inline.yaml");
     assert_ne!(code, 0);
     for id in ["Joined", "SubWithVariable"] {
-        let m = one(&hits, "DDB008", id);
+        let m = one(&hits, "DDB007", id);
         assert!(m.contains("cannot be read"), "{m}");
         assert!(m.contains("not checked"), "{m}");
     }
-    let m = one(&hits, "DDB008", "Remote");
+    let m = one(&hits, "DDB006", "Remote");
     assert!(m.contains("not visible"), "{m}");
+}
+
+#[test]
+fn stack_set_findings_have_their_own_rules_and_follow_selection() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let (_, report) = check_json(&dir, &["stackset_inline.yaml", "--select", "DDB008"]);
+    let codes: Vec<Value> = findings(&report)
+        .iter()
+        .map(|f| f["rule"].clone())
+        .collect();
+    assert!(
+        codes.is_empty(),
+        "--select DDB008 leaves stack sets alone: {codes:?}"
+    );
+    let (code, report) = check_json(&dir, &["stackset_inline.yaml", "--select", "DDB007"]);
+    assert_eq!(code, 1);
+    let codes: Vec<Value> = findings(&report)
+        .iter()
+        .map(|f| f["rule"].clone())
+        .collect();
+    assert_eq!(codes, ["DDB007", "DDB007"], "{codes:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. Templates inside templates: nested stacks
+
+/// A table without any retention, in a template of its own.
+const BARE_TABLE: &str = "Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+";
+
+fn nested_stack(id: &str, url: &str) -> String {
+    format!("  {id}:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: {url}\n")
+}
+
+/// (path, rule, resource, message) of every finding.
+fn hits_by_path(report: &Value) -> Vec<(String, String, String, String)> {
+    findings(report)
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("path"), s("rule"), s("resource"), s("message"))
+        })
+        .collect()
+}
+
+fn errors(report: &Value) -> Vec<Value> {
+    report["errors"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn a_local_nested_stack_is_checked_in_its_own_file_and_names_its_parent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Not a word about DynamoDB in the parent: the prefilter must still read it.
+    common::write(
+        dir.path(),
+        "stacks/main.yaml",
+        &format!(
+            "Resources:\n{}",
+            nested_stack("Storage", "./db/tables.yaml")
+        ),
+    );
+    common::write(dir.path(), "stacks/db/tables.yaml", BARE_TABLE);
+    // Only the parent is named: the nested file is found through it.
+    for select in [None, Some("DDB001")] {
+        let mut args = vec!["stacks/main.yaml"];
+        if let Some(rule) = select {
+            args.extend(["--select", rule]);
+        }
+        let (code, report) = check_json(dir.path(), &args);
+        assert_eq!(code, 1, "{report}");
+        let hits = hits_by_path(&report);
+        let ddb001: Vec<_> = hits.iter().filter(|h| h.1 == "DDB001").collect();
+        assert_eq!(ddb001.len(), 1, "{hits:#?}");
+        let (path, _, resource, message) = ddb001[0];
+        assert_eq!(path, "stacks/db/tables.yaml");
+        assert_eq!(resource, "Orders");
+        assert!(
+            message.contains("`stacks/main.yaml` as nested stack `Storage`"),
+            "{message}"
+        );
+        let f = findings(&report)
+            .into_iter()
+            .find(|f| f["rule"] == "DDB001")
+            .expect("DDB001");
+        assert_eq!(
+            (f["line"].as_u64(), f["column"].as_u64()),
+            (Some(2), Some(3))
+        );
+    }
+}
+
+#[test]
+fn a_nested_template_found_by_the_walk_too_is_checked_once_with_every_parent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(
+        dir.path(),
+        "a.yaml",
+        &format!(
+            "Resources:\n{}",
+            nested_stack("First", "shared/tables.yaml")
+        ),
+    );
+    common::write(
+        dir.path(),
+        "b/b.yaml",
+        &format!(
+            "Resources:\n{}",
+            nested_stack("Second", "../shared/tables.yaml")
+        ),
+    );
+    common::write(dir.path(), "shared/tables.yaml", BARE_TABLE);
+    let (code, report) = check_json(dir.path(), &["."]);
+    assert_eq!(code, 1);
+    let hits = hits_by_path(&report);
+    let ddb001: Vec<_> = hits.iter().filter(|h| h.1 == "DDB001").collect();
+    assert_eq!(ddb001.len(), 1, "checked once: {hits:#?}");
+    let (path, _, _, message) = ddb001[0];
+    // Named as the walk names it (`./shared/tables.yaml`).
+    assert_eq!(path.trim_start_matches("./"), "shared/tables.yaml");
+    assert!(
+        message.contains("a.yaml` as nested stack `First`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("b/b.yaml` as nested stack `Second`"),
+        "{message}"
+    );
+    assert_eq!(report["summary"]["files"], 3, "{}", report["summary"]);
+}
+
+#[test]
+fn a_nested_application_location_is_followed_like_a_template_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(
+        dir.path(),
+        "template.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Storage:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: storage/template.yaml\n",
+    );
+    common::write(dir.path(), "storage/template.yaml", BARE_TABLE);
+    let (code, report) = check_json(dir.path(), &["template.yaml"]);
+    assert_eq!(code, 1);
+    let hits = hits_by_path(&report);
+    assert!(
+        hits.iter().any(|(p, r, _, m)| p == "storage/template.yaml"
+            && r == "DDB001"
+            && m.contains("nested application `Storage`")),
+        "{hits:#?}"
+    );
+}
+
+#[test]
+fn a_nested_stack_cycle_ends_and_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(
+        dir.path(),
+        "a.yaml",
+        &format!("Resources:\n{}", nested_stack("ToB", "b.yaml")),
+    );
+    common::write(
+        dir.path(),
+        "b.yaml",
+        &format!("{BARE_TABLE}{}", nested_stack("ToA", "./a.yaml")),
+    );
+    common::write(
+        dir.path(),
+        "self.yaml",
+        &format!("Resources:\n{}", nested_stack("Me", "self.yaml")),
+    );
+    let (code, report) = check_json(dir.path(), &["a.yaml", "self.yaml"]);
+    assert_eq!(code, 2, "{report}");
+    let errors = errors(&report);
+    let mut places: Vec<(String, u64)> = errors
+        .iter()
+        .map(|e| {
+            assert!(
+                e["message"].as_str().unwrap_or_default().contains("again"),
+                "{e}"
+            );
+            (
+                e["path"].as_str().unwrap_or_default().to_string(),
+                e["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    places.sort();
+    let at = |p: &str, l| (p.to_string(), l);
+    assert_eq!(
+        places,
+        [at("a.yaml", 5), at("b.yaml", 9), at("self.yaml", 5)]
+    );
+    // The table in the cycle is still checked, once.
+    let hits = hits_by_path(&report);
+    assert_eq!(
+        hits.iter().filter(|h| h.1 == "DDB001").count(),
+        1,
+        "{hits:#?}"
+    );
+}
+
+#[test]
+fn a_missing_local_nested_template_fails_closed_at_its_location() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(
+        dir.path(),
+        "stacks/main.yaml",
+        &format!(
+            "Resources:\n{}{}",
+            nested_stack("Gone", "./tables.yaml"),
+            nested_stack("Dir", "./db")
+        ),
+    );
+    std::fs::create_dir_all(dir.path().join("stacks/db")).expect("dir");
+    let (code, report) = check_json(dir.path(), &["stacks/main.yaml"]);
+    assert_eq!(code, 2, "{report}");
+    let errors = errors(&report);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert_eq!(errors[0]["path"], "stacks/main.yaml");
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[0]["column"].as_u64()),
+        (Some(5), Some(20))
+    );
+    let message = errors[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`Gone`")
+            && message.contains("`stacks/tables.yaml`")
+            && message.contains("does not exist"),
+        "{message}"
+    );
+    assert!(errors[1]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("is not a file"));
+}
+
+#[test]
+fn remote_nested_templates_are_one_note_per_parent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let parent = format!(
+        "Parameters:\n  Bucket: {{Type: String}}\nResources:\n{}{}{}  Sar:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location:\n        ApplicationId: arn:aws:serverlessrepo:us-east-1:123456789012:applications/x\n        SemanticVersion: 1.0.0\n",
+        nested_stack("Https", "https://bucket.s3.amazonaws.com/t.yaml"),
+        nested_stack("S3", "s3://bucket/t.yaml"),
+        nested_stack("Computed", "!Sub 'https://${Bucket}.s3.amazonaws.com/t.yaml'"),
+    );
+    common::write(dir.path(), "parent.yaml", &parent);
+    common::write(dir.path(), "other.yaml", &parent);
+    let (code, report) = check_json(dir.path(), &["parent.yaml", "other.yaml"]);
+    assert_eq!(code, 0, "a note does not fail: {report}");
+    let hits = hits_by_path(&report);
+    for file in ["parent.yaml", "other.yaml"] {
+        let notes: Vec<_> = hits
+            .iter()
+            .filter(|h| h.0 == file && h.1 == "DDB006")
+            .collect();
+        assert_eq!(notes.len(), 1, "{file}: {hits:#?}");
+        let message = &notes[0].3;
+        for id in ["Https", "S3", "Computed", "Sar"] {
+            assert!(message.contains(&format!("`{id}`")), "{message}");
+        }
+        assert!(message.contains("not visible"), "{message}");
+    }
+}
+
+#[test]
+fn human_output_of_a_nested_stack_finding_names_the_parent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(
+        dir.path(),
+        "stacks/main.yaml",
+        &format!(
+            "Resources:\n{}{}",
+            nested_stack("Storage", "db/tables.yaml"),
+            nested_stack("Remote", "https://bucket.s3.amazonaws.com/t.yaml")
+        ),
+    );
+    common::write(dir.path(), "stacks/db/tables.yaml", BARE_TABLE);
+    let out = common::ddb_guard()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "stacks/main.yaml",
+            "--select",
+            "DDB001,DDB006",
+            "--color",
+            "never",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    // The summary line ends with the elapsed time, which differs between runs.
+    let text = match text.rfind(" in ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    insta::assert_snapshot!(text);
 }

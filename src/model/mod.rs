@@ -7,6 +7,7 @@ pub mod changeset;
 pub mod eval;
 pub mod expand;
 pub mod iam;
+pub mod nested;
 pub mod policy_file;
 pub mod policy_strings;
 pub mod same;

@@ -10,7 +10,7 @@ use crate::load::FileError;
 use crate::model::backup::GuardrailKind;
 use crate::report::excerpt::{Excerpt, ExcerptBuilder};
 use crate::rules::layers::Layers;
-use crate::source::ContentHash;
+use crate::source::{ContentHash, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -50,6 +50,28 @@ pub struct FileReport {
     /// What the file's policies say about the required guardrails (DDB013), decided for
     /// the whole run once every file is in.
     pub guardrail_facts: Vec<crate::rules::required_guardrail::Fact>,
+    /// The local templates this file includes (nested stacks), which the checker checks
+    /// too, each once.
+    pub includes: Vec<Include>,
+    /// Where a file that only an include named (no walked path) was read from, for
+    /// `--fix` to read and write it again.
+    pub included_from: Option<std::path::PathBuf>,
+}
+
+/// A local template that a file includes: a nested stack whose `TemplateURL` (or a nested
+/// application whose `Location`) is a path, resolved from the including file's directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Include {
+    pub logical_id: String,
+    /// "nested stack", "nested application".
+    pub kind: &'static str,
+    /// The location's value in the including file.
+    pub span: Span,
+    /// The path to read.
+    pub path: std::path::PathBuf,
+    /// How reports name the included file: its path from the including file's display
+    /// path, normalized.
+    pub display: String,
 }
 
 impl FileReport {
@@ -65,6 +87,8 @@ impl FileReport {
             source: None,
             checked_bytes: None,
             guardrail_facts: Vec::new(),
+            includes: Vec::new(),
+            included_from: None,
         }
     }
 }

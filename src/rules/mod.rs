@@ -30,6 +30,8 @@ mod table_match;
 mod table_removed;
 mod table_renamed;
 mod table_replaced;
+pub mod template_not_checked;
+mod template_not_visible;
 mod unknown_transform;
 mod unresolved_type;
 mod unused_suppression;
@@ -73,6 +75,8 @@ pub const RULES: &[&Rule] = &[
     &deletion_protection::RULE,
     &point_in_time_recovery::RULE,
     &backup_plan::RULE,
+    &template_not_visible::RULE,
+    &template_not_checked::RULE,
     &unresolved_type::RULE,
     &unknown_transform::RULE,
     &iam_allows_delete_table::RULE,
