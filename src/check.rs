@@ -439,15 +439,10 @@ fn cannot_be_template(path: &Path, bytes: &[u8]) -> bool {
         && memchr::memchr(b'\\', bytes).is_none()
 }
 
-/// Do the aliases expand to a size in proportion to the file (ten nodes per byte, at
-/// least 10,000, at most `--max-nodes`)? An alias bomb (a few hundred bytes that expand to
-/// millions of nodes) does not, and stays an error.
+/// See [`crate::load::alias_budget::within_budget`].
 fn within_alias_budget(bytes: &[u8], max_nodes: usize) -> bool {
-    let budget = bytes.len().saturating_mul(10).max(10_000).min(max_nodes);
     std::str::from_utf8(bytes)
-        .ok()
-        .and_then(|text| crate::load::alias_budget::expanded_nodes(text, budget))
-        .is_some()
+        .is_ok_and(|text| crate::load::alias_budget::within_budget(text, max_nodes))
 }
 
 /// Does a file the prefilter skipped look like a template (one without a table)? It

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::check::Settings;
 use crate::discover::{io_reason, Candidate};
 use crate::finding::{Applicability, Change, Edit, Fix, FixValue};
-use crate::load::{self, Document, FileError, Format, NodeId, NodeKind, ScalarStyle};
+use crate::load::{self, Document, FileError, NodeId, NodeKind, ScalarStyle};
 use crate::report::data::Report;
 use crate::rules;
 use crate::source::{ContentHash, Span};
@@ -276,6 +276,9 @@ fn verify(
     let mut changes: HashMap<Span, Vec<&Change>> = HashMap::new();
     for change in fixes.iter().flat_map(|f| &f.changes) {
         changes.entry(change.map).or_default().push(change);
+        for elsewhere in written_elsewhere(before, change) {
+            changes.entry(elsewhere).or_default().push(change);
+        }
     }
     // Only the libyaml fallback could read the original, and the fix replaced what
     // saphyr rejected, so the fixed text reads with saphyr: where the two parsers read
@@ -294,7 +297,9 @@ fn verify(
         )
         .with_help("fix the part of the file that strict YAML 1.2 rejects (often a flow collection's continuation line indented less than its key), then run `ddb-guard check --fix` again")
     };
-    let after = match load::load(fixed, Format::detect(path, fixed), limits) {
+    // Read through the same per-file path as the original (a Serverless file's aliases
+    // and extensions, policies written as JSON strings), so like is compared with like.
+    let after = match TemplateFile::from_text(path, fixed, limits) {
         Ok(after) => after,
         Err(_) if switches_parser() => return Err(switch_refusal()),
         Err(e) => {
@@ -304,7 +309,8 @@ fn verify(
             )))
         }
     };
-    let mismatch = match compare_trees(before, &after, &changes) {
+    let after = after.document();
+    let mismatch = match compare_trees(before, after, &changes) {
         Ok(()) => return Ok(()),
         Err(mismatch) => mismatch,
     };
@@ -324,6 +330,29 @@ fn verify(
             "{missing} of {expected} intended changes were not found in the fixed text"
         )),
     })
+}
+
+/// The other mappings a change shows in: the entry a change replaces may be written
+/// outside the mapping it belongs to (a Serverless `resources.extensions` attribute, see
+/// `model::serverless`), and the mapping it is written in changes as well.
+fn written_elsewhere(doc: &Document, change: &Change) -> Vec<Span> {
+    let owners = doc.nodes.iter().enumerate().filter(|(_, n)| n.span == change.map);
+    let entries: Vec<load::Entry> = owners
+        .filter_map(|(id, _)| doc.get(id as NodeId, &change.key))
+        .filter(|e| {
+            let key = doc.span(e.key);
+            key.start < change.map.start || change.map.end < key.end
+        })
+        .collect();
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    doc.nodes
+        .iter()
+        .filter(|n| n.span != change.map)
+        .filter(|n| matches!(&n.kind, NodeKind::Map(m) if m.iter().any(|e| entries.contains(e))))
+        .map(|n| n.span)
+        .collect()
 }
 
 /// How a fixed tree differs from the original plus the declared changes.
@@ -480,6 +509,7 @@ pub fn unified_diff(display: &str, original: &str, fixed: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::Format;
 
     /// Fix with the retention rules only (DDB003/DDB004 have unsafe fixes of their own,
     /// tested in tests/guardrails.rs).

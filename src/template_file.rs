@@ -12,9 +12,9 @@
 
 use std::path::Path;
 
-use crate::load::{self, Document, FileError, Format, Limits};
+use crate::load::{self, Aliases, Document, FileError, Format, Limits};
 use crate::model::policy_file::{self, FilePolicy};
-use crate::model::{policy_strings, Layout, Template};
+use crate::model::{policy_strings, serverless, Layout, Template};
 
 /// A file's text loaded into a document, with the layout its path gives it.
 pub struct TemplateFile<'s> {
@@ -35,7 +35,7 @@ impl<'s> TemplateFile<'s> {
     /// Load `text`, read from `path`: the extension (or the text) picks the format, the
     /// file name the layout.
     pub fn from_text(path: &Path, text: &'s str, limits: &Limits) -> Result<Self, FileError> {
-        let mut doc = load::load(text, Format::detect(path, text), limits)?;
+        let mut doc = load_document(path, text, limits)?;
         let layout = Layout::detect(path);
         // A template's error is reported by `template()`; only a file that is certainly
         // not a template can be a policy file.
@@ -81,6 +81,40 @@ impl<'s> TemplateFile<'s> {
     pub fn layout(&self) -> Layout {
         self.layout
     }
+}
+
+/// The document of a file as its layout reads it, before the template view: a Serverless
+/// service's YAML may use anchors, aliases and merge keys (the Framework's js-yaml expands
+/// them; their expanded size is bounded as for any YAML file, so an alias bomb is still
+/// refused), and its `resources.extensions` are applied to the resources they extend
+/// ([`serverless::apply_extensions`]). The fix engine re-reads a fixed text through this
+/// too, so that it compares like with like.
+pub fn load_document<'s>(
+    path: &Path,
+    text: &'s str,
+    limits: &Limits,
+) -> Result<Document<'s>, FileError> {
+    let format = Format::detect(path, text);
+    let layout = Layout::detect(path);
+    let aliases = match layout {
+        Layout::Serverless => Aliases::Expand,
+        Layout::CloudFormation => Aliases::Refuse,
+    };
+    let mut doc = load::load_with(text, format, limits, aliases)?;
+    if let Some(first) = doc.aliases {
+        if !load::alias_budget::within_budget(text, limits.max_nodes) {
+            return Err(FileError::at(
+                "YAML aliases expand to far more nodes than the file holds (an alias bomb)",
+                first,
+                "first alias or merge key",
+            )
+            .with_help("write the repeated values out, or use fewer levels of aliases; if this file is genuine, raise --max-nodes"));
+        }
+    }
+    if layout == Layout::Serverless {
+        serverless::apply_extensions(&mut doc)?;
+    }
+    Ok(doc)
 }
 
 #[cfg(test)]

@@ -7,6 +7,14 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser};
 
+/// Do the aliases of `text` expand to a size in proportion to the file (ten nodes per
+/// byte, at least 10,000, at most `max_nodes`)? An alias bomb (a few hundred bytes that
+/// expand to millions of nodes) does not, and stays an error.
+pub fn within_budget(text: &str, max_nodes: usize) -> bool {
+    let budget = text.len().saturating_mul(10).max(10_000).min(max_nodes);
+    expanded_nodes(text, budget).is_some()
+}
+
 /// The number of nodes after alias expansion, or `None` when it exceeds `limit` or the
 /// text does not parse (the caller then keeps its error).
 pub fn expanded_nodes(text: &str, limit: usize) -> Option<usize> {

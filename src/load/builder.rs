@@ -8,7 +8,9 @@
 use std::borrow::Cow;
 
 use super::tree::{long_form, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
-use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, FileError, KeySet, Limits};
+use super::{
+    duplicate_key, scalar_too_long, too_deep, too_many_nodes, Aliases, FileError, KeySet, Limits,
+};
 use crate::source::Span;
 
 /// Core-schema tags that CloudFormation does not support.
@@ -31,10 +33,25 @@ struct Frame<'s> {
     items: Vec<NodeId>,
     pending_key: Option<NodeId>,
     keys: KeySet<'s>,
+    /// The anchor on this collection (0: none), registered when it closes.
+    anchor: usize,
+    /// The next value is a merge key's (`<<: *common`), and the values merged so far,
+    /// applied when the mapping closes (only with [`Aliases::Expand`]).
+    pending_merge: Option<Span>,
+    merges: Vec<(NodeId, Span)>,
 }
 
 pub struct Builder<'s, 'l> {
     doc: Document<'s>,
+    /// Whether anchors, aliases and merge keys are read (the Serverless Framework expands
+    /// them itself) or refused (CloudFormation rejects them).
+    aliases: Aliases,
+    /// Anchor id to its finished node: an alias attaches that node again (the tree becomes
+    /// a DAG; its expanded size is bounded by the caller, see `alias_budget`).
+    anchors: std::collections::HashMap<usize, NodeId>,
+    /// How many levels each node adds below itself, kept only while expanding aliases, so
+    /// that an alias attached deep in the tree cannot exceed the depth limit.
+    heights: Vec<u32>,
     /// The text given to the parser, which starts at offset `base` of the file (after a
     /// BOM): read only to find the colon after a key whose value is empty.
     text: &'s str,
@@ -48,12 +65,21 @@ impl<'s, 'l> Builder<'s, 'l> {
     pub fn new(text: &'s str, base: usize, limits: &'l Limits) -> Self {
         Builder {
             doc: Document::default(),
+            aliases: Aliases::Refuse,
+            anchors: std::collections::HashMap::new(),
+            heights: Vec::new(),
             text,
             base,
             stack: Vec::new(),
             limits,
             documents: 0,
         }
+    }
+
+    /// Read anchors, aliases and merge keys instead of refusing them.
+    pub fn with_aliases(mut self, aliases: Aliases) -> Self {
+        self.aliases = aliases;
+        self
     }
 
     /// Whether the next node lies inside a flow collection (`[...]`, `{...}`), also within
@@ -81,8 +107,27 @@ impl<'s, 'l> Builder<'s, 'l> {
         Ok(())
     }
 
-    pub fn alias(&mut self, span: Span) -> Result<(), FileError> {
-        Err(alias_error(span))
+    /// An alias to the anchor numbered `anchor` (the parser's id for its name).
+    pub fn alias(&mut self, anchor: usize, span: Span) -> Result<(), FileError> {
+        if self.aliases == Aliases::Refuse {
+            return Err(alias_error(span));
+        }
+        let Some(&id) = self.anchors.get(&anchor) else {
+            // An alias inside its own anchor (a cycle), or to an anchor never defined.
+            return Err(FileError::at(
+                "YAML alias to an anchor that is not defined before it",
+                span,
+                "alias",
+            )
+            .with_help("define the `&anchor` before the `*alias`, outside the aliased value"));
+        };
+        self.doc.aliases.get_or_insert(span);
+        self.share(id);
+        let height = self.heights.get(id as usize).copied().unwrap_or(0) as usize;
+        if self.stack.len() + height > self.limits.max_depth {
+            return Err(too_deep(span, self.limits));
+        }
+        self.attach(id, false)
     }
 
     pub fn scalar(
@@ -91,9 +136,9 @@ impl<'s, 'l> Builder<'s, 'l> {
         style: ScalarStyle,
         span: Span,
         tag: Option<Box<str>>,
-        anchored: bool,
+        anchor: usize,
     ) -> Result<(), FileError> {
-        if anchored {
+        if anchor > 0 && self.aliases == Aliases::Refuse {
             return Err(anchor_error(span));
         }
         if text.len() > self.limits.max_scalar_len {
@@ -114,6 +159,9 @@ impl<'s, 'l> Builder<'s, 'l> {
             tag,
             kind: NodeKind::Scalar(Scalar { text, style }),
         })?;
+        if anchor > 0 {
+            self.anchors.insert(anchor, id);
+        }
         self.attach(id, is_merge)
     }
 
@@ -123,9 +171,9 @@ impl<'s, 'l> Builder<'s, 'l> {
         span: Span,
         tag: Option<Box<str>>,
         flow: bool,
-        anchored: bool,
+        anchor: usize,
     ) -> Result<(), FileError> {
-        if anchored {
+        if anchor > 0 && self.aliases == Aliases::Refuse {
             return Err(anchor_error(span));
         }
         if self.stack.len() >= self.limits.max_depth {
@@ -140,6 +188,9 @@ impl<'s, 'l> Builder<'s, 'l> {
             items: Vec::new(),
             pending_key: None,
             keys: KeySet::new(),
+            anchor,
+            pending_merge: None,
+            merges: Vec::new(),
         });
         Ok(())
     }
@@ -147,9 +198,11 @@ impl<'s, 'l> Builder<'s, 'l> {
     /// Close the innermost collection; `span` is the end event's. A flow collection ends
     /// at its closing bracket, a block collection at its last child.
     pub fn end(&mut self, span: Span) -> Result<(), FileError> {
-        let Some(frame) = self.stack.pop() else {
+        let Some(mut frame) = self.stack.pop() else {
             return Ok(());
         };
+        let merged = !frame.merges.is_empty();
+        self.merge(&mut frame)?;
         let last = match frame.kind {
             Collection::Map => frame.entries.last().map(|e| e.value),
             Collection::Seq => frame.items.last().copied(),
@@ -171,10 +224,80 @@ impl<'s, 'l> Builder<'s, 'l> {
             tag: frame.tag,
             kind,
         })?;
+        if self.aliases == Aliases::Expand {
+            let below = match &self.doc.node(id).kind {
+                NodeKind::Map(entries) => entries.iter().map(|e| e.value).collect(),
+                NodeKind::Seq(items) => items.clone(),
+                NodeKind::Scalar(_) => Vec::new(),
+            };
+            let height = below
+                .iter()
+                .map(|&c| self.heights.get(c as usize).copied().unwrap_or(0))
+                .max()
+                .unwrap_or(0);
+            self.heights.resize(id as usize + 1, 0);
+            self.heights[id as usize] = height + 1;
+        }
+        if frame.anchor > 0 {
+            self.anchors.insert(frame.anchor, id);
+        }
+        if merged {
+            self.doc.shared.insert(id);
+        }
         if let Some(index) = frame.keys.into_index() {
             self.doc.large_maps.insert(id, index);
         }
         self.attach(id, false)
+    }
+
+    /// Mark `id` and everything below it as shared (each node once).
+    fn share(&mut self, id: NodeId) {
+        let mut todo = vec![id];
+        while let Some(node) = todo.pop() {
+            if !self.doc.shared.insert(node) {
+                continue;
+            }
+            match &self.doc.node(node).kind {
+                NodeKind::Map(entries) => {
+                    todo.extend(entries.iter().flat_map(|e| [e.key, e.value]));
+                }
+                NodeKind::Seq(items) => todo.extend(items.iter().copied()),
+                NodeKind::Scalar(_) => {}
+            }
+        }
+    }
+
+    /// Apply a closing mapping's merge keys as YAML 1.1 (and js-yaml, which the Serverless
+    /// Framework reads `serverless.yml` with) define them: a merged mapping, or each
+    /// mapping of a merged list in order, adds the keys the mapping does not have yet, so
+    /// keys written in the mapping win wherever they stand, and an earlier merged mapping
+    /// wins over a later one.
+    fn merge(&mut self, frame: &mut Frame<'s>) -> Result<(), FileError> {
+        for (value, at) in std::mem::take(&mut frame.merges) {
+            let sources: Vec<NodeId> = match &self.doc.node(value).kind {
+                NodeKind::Map(_) => vec![value],
+                NodeKind::Seq(items) => items.clone(),
+                NodeKind::Scalar(_) => Vec::new(),
+            };
+            if sources.is_empty() && self.doc.map(value).is_none() {
+                return Err(merge_value_error(at));
+            }
+            for source in sources {
+                let Some(entries) = self.doc.map(source).map(<[Entry]>::to_vec) else {
+                    return Err(merge_value_error(at));
+                };
+                for entry in entries {
+                    let Some(key) = self.doc.scalar(entry.key).map(|s| s.text.clone()) else {
+                        continue;
+                    };
+                    let span = self.doc.span(entry.key);
+                    if frame.keys.insert(key, span).is_none() {
+                        frame.entries.push(entry);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The end of a block mapping entry: its value's, or past the colon when the value is
@@ -222,6 +345,10 @@ impl<'s, 'l> Builder<'s, 'l> {
             frame.items.push(id);
             return Ok(());
         }
+        if let Some(at) = frame.pending_merge.take() {
+            frame.merges.push((id, at));
+            return Ok(());
+        }
         if let Some(key) = frame.pending_key.take() {
             frame.entries.push(Entry { key, value: id });
             return Ok(());
@@ -234,6 +361,11 @@ impl<'s, 'l> Builder<'s, 'l> {
                     .with_help("CloudFormation keys are strings: replace the `? ...` key"),
             );
         };
+        if is_merge && self.aliases == Aliases::Expand {
+            self.doc.aliases.get_or_insert(span);
+            frame.pending_merge = Some(span);
+            return Ok(());
+        }
         if is_merge {
             return Err(FileError::at(
                 "YAML merge keys (`<<`) are not supported by CloudFormation",
@@ -280,6 +412,15 @@ pub fn alias_error(span: Span) -> FileError {
         "alias",
     )
     .with_help("write the value out in full (CloudFormation rejects aliases at deploy time)")
+}
+
+fn merge_value_error(span: Span) -> FileError {
+    FileError::at(
+        "a YAML merge key (`<<`) must be given a mapping or a list of mappings",
+        span,
+        "merge key",
+    )
+    .with_help("write `<<: *anchor` or `<<: [*first, *second]` with anchors on mappings")
 }
 
 fn anchor_error(span: Span) -> FileError {

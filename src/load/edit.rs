@@ -16,6 +16,18 @@ use crate::source::Span;
 const BOM: &str = "\u{feff}";
 
 impl Document<'_> {
+    /// Can an edit insert next to `entry` of `map`, or remove it, by its position in the
+    /// text? Not when the mapping or the entry stands in several places (an alias, a
+    /// merge key, a Serverless extension: [`Document::shared`]), nor when the entry is
+    /// written outside the mapping's own text (an extension's attribute).
+    fn editable(&self, map: NodeId, entry: Entry) -> bool {
+        let (outer, key) = (self.span(map), self.span(entry.key));
+        !self.shared.contains(&map)
+            && !self.shared.contains(&entry.key)
+            && outer.start <= key.start
+            && key.end <= outer.end
+    }
+
     /// Insert `key: value` into the mapping `map`, right after its entry `after`.
     pub fn insert_entry_after(
         &self,
@@ -24,6 +36,9 @@ impl Document<'_> {
         key: &str,
         value: &FixValue,
     ) -> Option<Edit> {
+        if !self.editable(map, after) {
+            return None;
+        }
         let entries = self.map(map)?;
         let index = entries.iter().position(|e| *e == after)?;
         let key_text = self.render_key(after.key, key);
@@ -71,6 +86,9 @@ impl Document<'_> {
     /// mapping rather than turning into null.
     pub fn remove_entry(&self, parent: Entry, entry: Entry) -> Option<Vec<Edit>> {
         let map = parent.value;
+        if !self.editable(map, entry) {
+            return None;
+        }
         let entries = self.map(map)?;
         let index = entries.iter().position(|e| *e == entry)?;
         let key = self.span(entry.key);
@@ -128,6 +146,9 @@ impl Document<'_> {
 
     /// Replace the value of `entry`, keeping the old value's quote character in YAML.
     pub fn replace_value(&self, entry: Entry, value: &FixValue) -> Option<Edit> {
+        if self.shared.contains(&entry.key) || self.shared.contains(&entry.value) {
+            return None;
+        }
         let span = self.span(entry.value);
         let quote = self.quote_of(entry.value);
         let rendered = self.render(value, quote);

@@ -40,6 +40,18 @@ impl Default for Limits {
     }
 }
 
+/// What the YAML loader does with anchors, aliases and merge keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Aliases {
+    /// Refuse them, as CloudFormation does.
+    #[default]
+    Refuse,
+    /// Read them as the Serverless Framework's js-yaml does: an alias shares its anchor's
+    /// node, a merge key adds the merged keys a mapping lacks. The caller must bound the
+    /// expanded size ([`alias_budget`]) when [`Document::aliases`] is set.
+    Expand,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     #[default]
@@ -72,12 +84,22 @@ impl Format {
 
 /// Parse `text` (the whole file, BOM included) into a spanned tree whose spans index `text`.
 pub fn load<'s>(text: &'s str, format: Format, limits: &Limits) -> Result<Document<'s>, FileError> {
+    load_with(text, format, limits, Aliases::Refuse)
+}
+
+/// [`load`], with anchors, aliases and merge keys read as `aliases` says (JSON has none).
+pub fn load_with<'s>(
+    text: &'s str,
+    format: Format,
+    limits: &Limits,
+    aliases: Aliases,
+) -> Result<Document<'s>, FileError> {
     let (body, base) = match text.strip_prefix(BOM) {
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
     };
     let mut doc = match format {
-        Format::Yaml => yaml::load(body, base, limits),
+        Format::Yaml => yaml::load(body, base, limits, aliases),
         Format::Json => json::load(body, base, limits),
     }?;
     doc.text = text;
@@ -92,7 +114,7 @@ pub fn load_lenient_yaml<'s>(text: &'s str, limits: &Limits) -> Result<Document<
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
     };
-    let mut doc = yaml::load_lenient(body, base, limits)?;
+    let mut doc = yaml::load_lenient(body, base, limits, Aliases::Refuse)?;
     doc.text = text;
     doc.format = Format::Yaml;
     Ok(doc)

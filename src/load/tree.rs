@@ -71,6 +71,16 @@ pub struct Document<'s> {
     /// Read by the libyaml-safer fallback because saphyr rejected the text. The two read
     /// a few constructs differently, so the fix engine must know which one read a file.
     pub lenient: bool,
+    /// The first alias or merge key, in a file loaded with [`Aliases::Expand`]
+    /// (`super::Aliases`): its aliased nodes are shared, so the caller bounds the expanded
+    /// size (`alias_budget`) before anything walks the tree.
+    pub aliases: Option<Span>,
+    /// Nodes that stand in more than one place of the tree or whose entries lie in more
+    /// than one place of the text: an aliased value and everything in it, a mapping that
+    /// received merged keys (`<<`), a Serverless resource's `Properties` merged with its
+    /// extension. An edit there would change other places too, so the edit helpers
+    /// refuse them (the finding keeps no fix).
+    pub shared: std::collections::HashSet<NodeId>,
 }
 
 /// An intrinsic function call, written either as a tag (`!Sub x`) or as a single-key

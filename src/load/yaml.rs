@@ -17,19 +17,24 @@ use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as 
 use super::builder::{alias_error, convert_tag, trim_scalar_span, Builder, Collection};
 use super::tree::{Document, ScalarStyle};
 use super::yaml_dialects::{self, Ambiguity};
-use super::{yaml_fallback, FileError, Limits};
+use super::{yaml_fallback, Aliases, FileError, Limits};
 use crate::source::Span;
 
-pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, FileError> {
-    match load_saphyr(text, base, limits) {
+pub fn load<'s>(
+    text: &'s str,
+    base: usize,
+    limits: &Limits,
+    aliases: Aliases,
+) -> Result<Document<'s>, FileError> {
+    match load_saphyr(text, base, limits, aliases) {
         // A second opinion; saphyr's error is the one reported if libyaml refuses too.
-        Err(Failure::Scan(error)) => load_lenient(text, base, limits).map_err(|_| error),
+        Err(Failure::Scan(error)) => load_lenient(text, base, limits, aliases).map_err(|_| error),
         Err(Failure::Rejected(error)) => Err(error),
         Ok((doc, None)) => Ok(doc),
         // A construct YAML 1.1 may read otherwise: accept saphyr's tree only if libyaml's
         // is the same (see `yaml_dialects`).
         Ok((doc, Some(ambiguity))) => {
-            yaml_dialects::confirm(doc, load_lenient(text, base, limits), ambiguity)
+            yaml_dialects::confirm(doc, load_lenient(text, base, limits, aliases), ambiguity)
         }
     }
 }
@@ -41,13 +46,14 @@ pub fn load_lenient<'s>(
     text: &'s str,
     base: usize,
     limits: &Limits,
+    aliases: Aliases,
 ) -> Result<Document<'s>, FileError> {
     if !yaml_fallback::can_read(text) {
         return Err(FileError::new(
             "invalid YAML: the lenient parser cannot read a tag followed by a comma",
         ));
     }
-    let mut doc = std::panic::catch_unwind(|| yaml_fallback::load(text, base, limits))
+    let mut doc = std::panic::catch_unwind(|| yaml_fallback::load(text, base, limits, aliases))
         .unwrap_or_else(|_| Err(FileError::new("invalid YAML: the lenient parser failed")))?;
     doc.lenient = true;
     Ok(doc)
@@ -65,13 +71,14 @@ fn load_saphyr<'s>(
     text: &'s str,
     base: usize,
     limits: &Limits,
+    aliases: Aliases,
 ) -> Result<(Document<'s>, Option<Ambiguity>), Failure> {
     let mut cursor = ByteCursor::new(text, base);
-    let mut builder = Builder::new(text, base, limits);
+    let mut builder = Builder::new(text, base, limits).with_aliases(aliases);
     let mut ambiguity = yaml_dialects::unicode_character(text, base);
     for item in Parser::new_from_str(text) {
         let (event, yspan) = item.map_err(|e| {
-            let error = scan_error(&e, &mut cursor);
+            let error = scan_error(&e, &mut cursor, aliases);
             if e.info() == "recursion limit exceeded" {
                 Failure::Rejected(error)
             } else {
@@ -84,7 +91,7 @@ fn load_saphyr<'s>(
         let step = match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
             Event::DocumentStart(_) => builder.document_start(span),
-            Event::Alias(_) => builder.alias(span),
+            Event::Alias(anchor) => builder.alias(anchor, span),
             Event::Scalar(value, style, anchor, tag) => {
                 let style = match style {
                     YamlStyle::Plain => ScalarStyle::Plain,
@@ -100,7 +107,7 @@ fn load_saphyr<'s>(
                 ambiguity = ambiguity.or(found);
                 convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
                     let span = trim_scalar_span(text, base, span, style);
-                    builder.scalar(value, style, span, tag, anchor > 0)
+                    builder.scalar(value, style, span, tag, anchor)
                 })
             }
             Event::MappingStart(anchor, tag) => {
@@ -110,7 +117,7 @@ fn load_saphyr<'s>(
                         span,
                         tag,
                         opens_flow(text, base, span, '{'),
-                        anchor > 0,
+                        anchor,
                     )
                 })
             }
@@ -121,7 +128,7 @@ fn load_saphyr<'s>(
                         span,
                         tag,
                         opens_flow(text, base, span, '['),
-                        anchor > 0,
+                        anchor,
                     )
                 })
             }
@@ -142,9 +149,9 @@ fn opens_flow(text: &str, base: usize, span: Span, bracket: char) -> bool {
         .is_some_and(|covered| covered.trim_end().ends_with(bracket))
 }
 
-fn scan_error(e: &ScanError, cursor: &mut ByteCursor) -> FileError {
+fn scan_error(e: &ScanError, cursor: &mut ByteCursor, aliases: Aliases) -> FileError {
     let at = cursor.byte(e.marker().index());
-    if e.info().contains("unknown anchor") {
+    if e.info().contains("unknown anchor") && aliases == Aliases::Refuse {
         // Anchors are rejected before any alias can refer to one, so every alias lands here.
         return alias_error(Span::new(at, at));
     }

@@ -8,7 +8,7 @@ use libyaml_safer::{EventData, MappingStyle, Parser, ScalarStyle as YamlStyle, S
 
 use super::builder::{convert_tag, trim_scalar_span, Builder, Collection};
 use super::tree::{Document, ScalarStyle};
-use super::{FileError, Limits};
+use super::{Aliases, FileError, Limits};
 use crate::source::Span;
 
 /// Whether libyaml-safer 0.3 can be given `text` without panicking. It panics ("TODO:
@@ -33,11 +33,19 @@ pub fn can_read(text: &str) -> bool {
     })
 }
 
-pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, FileError> {
+pub fn load<'s>(
+    text: &'s str,
+    base: usize,
+    limits: &Limits,
+    aliases: Aliases,
+) -> Result<Document<'s>, FileError> {
     let mut parser = Parser::new();
     let mut input = text.as_bytes();
     parser.set_input_string(&mut input);
-    let mut builder = Builder::new(text, base, limits);
+    let mut builder = Builder::new(text, base, limits).with_aliases(aliases);
+    // libyaml names anchors; the builder numbers them as saphyr does (a name defined
+    // again is a new anchor from there on; 0 is "none").
+    let mut anchors = Anchors::default();
     let at = |index: u64| base + usize::try_from(index).unwrap_or(usize::MAX).min(text.len());
     loop {
         let event = parser.parse().map_err(|e| {
@@ -53,7 +61,11 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
             EventData::StreamEnd => break,
             EventData::StreamStart { .. } | EventData::DocumentEnd { .. } => {}
             EventData::DocumentStart { .. } => builder.document_start(span)?,
-            EventData::Alias { .. } => builder.alias(span)?,
+            EventData::Alias { anchor } => {
+                // An unknown name is 0, which no anchor has: the builder refuses it.
+                let id = anchors.names.get(&anchor).copied().unwrap_or(0);
+                builder.alias(id, span)?
+            }
             EventData::Scalar {
                 anchor,
                 tag,
@@ -68,7 +80,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
                 };
                 let tag = convert_tag(tag.as_deref(), span)?;
                 let span = trim_scalar_span(text, base, span, style);
-                builder.scalar(Cow::Owned(value), style, span, tag, anchor.is_some())?;
+                builder.scalar(Cow::Owned(value), style, span, tag, anchors.number(anchor))?;
             }
             EventData::SequenceStart {
                 anchor, tag, style, ..
@@ -79,7 +91,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
                     span,
                     tag,
                     style == SequenceStyle::Flow,
-                    anchor.is_some(),
+                    anchors.number(anchor),
                 )?;
             }
             EventData::MappingStart {
@@ -91,13 +103,29 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
                     span,
                     tag,
                     style == MappingStyle::Flow,
-                    anchor.is_some(),
+                    anchors.number(anchor),
                 )?;
             }
             EventData::SequenceEnd | EventData::MappingEnd => builder.end(span)?,
         }
     }
     Ok(builder.finish())
+}
+
+/// Anchor names to the numbers the builder keys them by.
+#[derive(Default)]
+struct Anchors {
+    names: std::collections::HashMap<String, usize>,
+    last: usize,
+}
+
+impl Anchors {
+    fn number(&mut self, name: Option<String>) -> usize {
+        let Some(name) = name else { return 0 };
+        self.last += 1;
+        self.names.insert(name, self.last);
+        self.last
+    }
 }
 
 #[cfg(test)]

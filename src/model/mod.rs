@@ -11,6 +11,7 @@ pub mod nested;
 pub mod policy_file;
 pub mod policy_strings;
 pub mod same;
+pub mod serverless;
 
 use std::path::Path;
 
@@ -101,11 +102,7 @@ impl Layout {
     }
 }
 
-/// A whole-string Serverless variable: `${file(x.yml)}`, `${self:custom.x}`.
-fn is_variable(text: &str) -> bool {
-    let t = text.trim();
-    t.starts_with("${") && t.ends_with('}')
-}
+use serverless::is_variable;
 
 pub struct Template<'d, 's> {
     pub doc: &'d Document<'s>,
@@ -294,8 +291,9 @@ impl<'d, 's> Template<'d, 's> {
 /// the statement list, so that findings point at the statements' own values. A list
 /// written as a Serverless variable (`${file(iam.yml)}`) is kept too: it cannot be read,
 /// and the IAM rules report it as a statement that cannot be resolved (fail closed). A
-/// `provider.iam` written as a variable may hold statements as well. A `role` given as a
-/// string names an existing role: the service adds no statements to it.
+/// `provider.iam` or `provider.iam.role` written as a variable may hold statements as well.
+/// A `role` given as a literal string names an existing role: the service adds no
+/// statements to it.
 fn provider_statements<'d>(doc: &'d Document<'_>, root: NodeId) -> Vec<Resource<'d>> {
     let mut out = Vec::new();
     let Some(provider) = doc.get_value(root, "provider") else {
@@ -321,7 +319,12 @@ fn provider_statements<'d>(doc: &'d Document<'_>, root: NodeId) -> Vec<Resource<
         if doc.str(iam.value).is_some_and(is_variable) {
             push("provider.iam", iam.key, iam.value);
         } else if let Some(role) = doc.get(iam.value, "role") {
-            if let Some(statements) = doc.get(role.value, "statements") {
+            if doc.str(role.value).is_some_and(is_variable) {
+                // `role: ${self:custom.role}` may be a role name or ARN, or a whole role
+                // with statements: it cannot be read, so it is checked as statements that
+                // cannot be resolved (fail closed).
+                push("provider.iam.role", role.key, role.value);
+            } else if let Some(statements) = doc.get(role.value, "statements") {
                 push(
                     "provider.iam.role.statements",
                     statements.key,
