@@ -336,7 +336,11 @@ fn verify(
 /// outside the mapping it belongs to (a Serverless `resources.extensions` attribute, see
 /// `model::serverless`), and the mapping it is written in changes as well.
 fn written_elsewhere(doc: &Document, change: &Change) -> Vec<Span> {
-    let owners = doc.nodes.iter().enumerate().filter(|(_, n)| n.span == change.map);
+    let owners = doc
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.span == change.map);
     let entries: Vec<load::Entry> = owners
         .filter_map(|(id, _)| doc.get(id as NodeId, &change.key))
         .filter(|e| {

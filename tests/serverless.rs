@@ -493,3 +493,291 @@ fn ddb010_offsets(text: &str) -> (Vec<usize>, serde_json::Value) {
         .collect();
     (starts, report)
 }
+
+// `resources.extensions` (Framework v3+): applied before checking, as the Framework's
+// merge-custom-provider-resources.js does.
+
+/// A table retained in `resources.Resources`, one retained only by its extension, and one
+/// whose extension deletes it and turns its deletion protection off.
+const EXTENDED: &str = "\
+service: orders
+resources:
+  Resources:
+    KeptTable:
+      Type: AWS::DynamoDB::Table
+      DeletionPolicy: Retain
+      UpdateReplacePolicy: Retain
+      Properties:
+        DeletionProtectionEnabled: true
+    ExtendedTable:
+      Type: AWS::DynamoDB::Table
+      Properties:
+        DeletionProtectionEnabled: true
+    DeletedTable:
+      Type: AWS::DynamoDB::Table
+      DeletionPolicy: Retain
+      UpdateReplacePolicy: Retain
+      Properties:
+        TableName: deleted
+        DeletionProtectionEnabled: true
+  extensions:
+    ExtendedTable:
+      DeletionPolicy: Retain
+      UpdateReplacePolicy: Retain
+    DeletedTable:
+      DeletionPolicy: Delete
+      Properties:
+        DeletionProtectionEnabled: false
+    ServerlessDeploymentBucket:
+      DeletionPolicy: Delete
+";
+
+fn hits_at(report: &serde_json::Value, rule: &str) -> Vec<(String, u64, u64)> {
+    rule_hits(report, rule)
+        .into_iter()
+        .map(|(resource, line, column, _)| (resource, line, column))
+        .collect()
+}
+
+#[test]
+fn extensions_override_policies_and_merge_properties_before_the_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", EXTENDED);
+    let (code, report) = check_json(
+        dir.path(),
+        &[".", "--isolated", "--select", "DDB001,DDB002,DDB003"],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["summary"]["tables"], 3);
+    // Retained by its extension alone: no finding. Deleted by its extension: the finding
+    // points at the extension's line, not at the `Retain` it overrides.
+    assert_eq!(
+        hits_at(&report, "DDB001"),
+        [("DeletedTable".to_string(), 26, 23)]
+    );
+    assert_eq!(hits_at(&report, "DDB002"), []);
+    // `Properties` are merged key by key: the extension's `false` wins.
+    assert_eq!(
+        hits_at(&report, "DDB003"),
+        [("DeletedTable".to_string(), 28, 36)]
+    );
+}
+
+#[test]
+fn the_inventory_shows_tables_as_their_extensions_leave_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", EXTENDED);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["inventory", ".", "--isolated", "--format", "json"])
+        .output()
+        .expect("runs");
+    let inventory: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let row = |name: &str| {
+        inventory["tables"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["resource"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {inventory}"))
+    };
+    assert_eq!(row("KeptTable")["retained_on_delete"], true);
+    assert_eq!(row("ExtendedTable")["retained_on_delete"], true);
+    assert_eq!(row("ExtendedTable")["retained_on_replace"], true);
+    assert_eq!(row("DeletedTable")["retained_on_delete"], false);
+    assert_eq!(row("DeletedTable")["deletion_protection"], false);
+}
+
+#[test]
+fn fix_edits_the_extension_that_deletes_the_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", EXTENDED);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            ".",
+            "--isolated",
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            "DDB001,DDB002,DDB003",
+        ])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let fixed = std::fs::read_to_string(dir.path().join("serverless.yml")).expect("reads");
+    // Exactly the extension's two values changed; the resources themselves are untouched.
+    let expected = EXTENDED.replace(
+        "    DeletedTable:\n      DeletionPolicy: Delete\n      Properties:\n        DeletionProtectionEnabled: false",
+        "    DeletedTable:\n      DeletionPolicy: Retain\n      Properties:\n        DeletionProtectionEnabled: true",
+    );
+    assert_ne!(expected, EXTENDED);
+    assert_eq!(fixed, expected);
+    let (_, report) = check_json(
+        dir.path(),
+        &[".", "--isolated", "--select", "DDB001,DDB002,DDB003"],
+    );
+    assert_eq!(common::findings(&report), Vec::<serde_json::Value>::new());
+}
+
+#[test]
+fn an_extension_that_cannot_be_read_fails_closed() {
+    for (extension, line) in [
+        ("  extensions: ${file(extensions.yml)}\n", 8),
+        ("  extensions:\n    T: ${self:custom.ext}\n", 9),
+        (
+            "  extensions:\n    T:\n      Properties: ${self:custom.props}\n",
+            10,
+        ),
+    ] {
+        let text = format!(
+            "service: s\nresources:\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\n      DeletionPolicy: Retain\n      UpdateReplacePolicy: Retain\n{extension}"
+        );
+        let (code, report) = run("serverless.yml", &text);
+        assert_eq!(code, 2, "{extension}: {report}");
+        let error = &report["errors"][0];
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Serverless variable")),
+            "{error}"
+        );
+        assert_eq!(error["line"], line, "{error}");
+    }
+}
+
+// Anchors, aliases and merge keys: the Framework's js-yaml expands them.
+
+#[test]
+fn a_deletion_policy_through_a_merge_key_retains_the_table() {
+    let text = "\
+service: orders
+custom:
+  retained: &retained
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+  deleted: &deleted
+    DeletionPolicy: Delete
+resources:
+  Resources:
+    OrdersTable:
+      Type: AWS::DynamoDB::Table
+      <<: *retained
+    CartTable:
+      <<: [*deleted, *retained]
+      Type: AWS::DynamoDB::Table
+    UsersTable:
+      <<: *retained
+      Type: AWS::DynamoDB::Table
+      DeletionPolicy: Delete
+    LogTable: &log
+      Type: AWS::DynamoDB::Table
+      <<: *retained
+    LogCopy: *log
+";
+    let (code, report) = run("serverless.yml", text);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["summary"]["tables"], 5);
+    // The first merged mapping wins over the later one; a key written in the mapping wins
+    // over every merged one.
+    assert_eq!(
+        hits_at(&report, "DDB001"),
+        [
+            ("CartTable".to_string(), 7, 21),
+            ("UsersTable".to_string(), 19, 23)
+        ]
+    );
+    assert_eq!(hits_at(&report, "DDB002"), []);
+}
+
+#[test]
+fn fix_never_edits_a_value_other_places_share() {
+    let text = "\
+service: orders
+custom:
+  deleted: &deleted
+    DeletionPolicy: Delete
+    UpdateReplacePolicy: Retain
+resources:
+  Resources:
+    OrdersTable:
+      Type: AWS::DynamoDB::Table
+      <<: *deleted
+    CartTable:
+      Type: AWS::DynamoDB::Table
+      <<: *deleted
+";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", text);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", ".", "--isolated", "--fix", "--select", "DDB001"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Both findings stay (their fix would edit the anchor both tables merge): no error,
+    // nothing written.
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("refused"), "{stderr}");
+    let after = std::fs::read_to_string(dir.path().join("serverless.yml")).expect("reads");
+    assert_eq!(after, text);
+}
+
+#[test]
+fn an_alias_bomb_in_serverless_yml_is_still_refused() {
+    let mut text = String::from(
+        "service: s\nresources:\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\na: &a [x, x, x, x, x, x, x, x, x, x]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    for pair in names.windows(2) {
+        let items = vec![format!("*{}", pair[0]); 10].join(", ");
+        text.push_str(&format!("{}: &{} [{items}]\n", pair[1], pair[1]));
+    }
+    let (code, report) = run("serverless.yml", &text);
+    assert_eq!(code, 2, "{report}");
+    let error = &report["errors"][0];
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("alias bomb")),
+        "{error}"
+    );
+    // The same anchors in a CloudFormation template are refused as CloudFormation does.
+    let (code, report) = run(
+        "template.yml",
+        "Resources:\n  T: &t {Type: AWS::DynamoDB::Table}\n  U: *t\n",
+    );
+    assert_eq!(code, 2, "{report}");
+}
+
+// A role or policy given as a variable cannot be read: DDB010-DDB012 cannot be proven.
+
+#[test]
+fn a_role_given_as_a_variable_cannot_be_proven_safe() {
+    for (iam, line, column) in [
+        ("  iam:\n    role: ${self:custom.role}\n", 4, 11),
+        ("  iam: ${file(iam.yml)}\n", 3, 8),
+        (
+            "  iam:\n    role:\n      statements:\n        - ${self:custom.statement}\n",
+            6,
+            11,
+        ),
+        ("  iamRoleStatements: ${self:custom.statements}\n", 3, 22),
+    ] {
+        let text = format!(
+            "service: s\nprovider:\n{iam}resources:\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\n"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "serverless.yml", &text);
+        let (_, report) = check_json(
+            dir.path(),
+            &[".", "--isolated", "--select", "DDB010,DDB011,DDB012"],
+        );
+        for rule in ["DDB010", "DDB011", "DDB012"] {
+            let hits = rule_hits(&report, rule);
+            assert_eq!(hits.len(), 1, "{rule} {iam}: {report}");
+            assert_eq!((hits[0].1, hits[0].2), (line, column), "{rule} {iam}");
+        }
+    }
+}

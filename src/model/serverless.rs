@@ -108,7 +108,12 @@ pub fn apply_extensions(doc: &mut Document) -> Result<(), FileError> {
 }
 
 /// Apply one attribute of an extension to the resource mapping `target`.
-fn extend(doc: &mut Document, target: NodeId, attribute: Entry, name: &str) -> Result<(), FileError> {
+fn extend(
+    doc: &mut Document,
+    target: NodeId,
+    attribute: Entry,
+    name: &str,
+) -> Result<(), FileError> {
     let key = doc.key(&attribute).to_string();
     let existing = doc.get(target, &key);
     if REPLACED.contains(&key.as_str()) {
@@ -129,7 +134,8 @@ fn extend(doc: &mut Document, target: NodeId, attribute: Entry, name: &str) -> R
             &format!("the `{key}` extension of `{name}`"),
         ));
     };
-    if let Some(written) = existing.filter(|e| doc.map(e.value).is_none() && !doc.is_null(e.value)) {
+    if let Some(written) = existing.filter(|e| doc.map(e.value).is_none() && !doc.is_null(e.value))
+    {
         return Err(unreadable(
             doc,
             written.value,
