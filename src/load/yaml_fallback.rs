@@ -130,8 +130,33 @@ impl Anchors {
 
 #[cfg(test)]
 mod tests {
-    use super::load;
-    use crate::load::Limits;
+    use crate::load::{Aliases, Document, FileError, Limits};
+
+    fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, FileError> {
+        super::load(text, base, limits, Aliases::Refuse)
+    }
+
+    #[test]
+    fn the_fallback_expands_aliases_and_merge_keys_like_the_main_adapter() {
+        // A flow sequence closed at its key's indentation: only libyaml reads it.
+        let text = "d: &d {x: 1, y: 2}
+a:
+  <<: *d
+  y: 3
+  l: [
+  *d]
+";
+        let doc = super::load(text, 0, &Limits::default(), Aliases::Expand).expect("reads");
+        let root = doc.root.expect("root");
+        let a = doc.get_value(root, "a").expect("a");
+        let keys: Vec<&str> = doc.map(a).unwrap().iter().map(|e| doc.key(e)).collect();
+        assert_eq!(keys, ["y", "l", "x"]);
+        assert_eq!(doc.str(doc.get_value(a, "y").unwrap()), Some("3"));
+        let l = doc.get_value(a, "l").unwrap();
+        assert_eq!(doc.seq(l).unwrap()[0], doc.get_value(root, "d").unwrap());
+        assert!(doc.aliases.is_some());
+        assert!(load(text, 0, &Limits::default()).is_err());
+    }
 
     /// The fallback must build the same spans as the main adapter.
     #[test]
