@@ -271,7 +271,7 @@ fn key_schema_change_is_an_error_at_the_key_schema() {
     let text = messages(repo.guard().args(["check", "--base", "main"]), 1);
     let replaced = text.iter().find(|m| m.contains("is replaced")).unwrap();
     assert!(
-        replaced.contains("`KeySchema` changed (was at `main:orders.yaml` line 10)"),
+        replaced.contains("`KeySchema` is `[{AttributeName: id, KeyType: HASH}]` at the base and `[{AttributeName: customer, KeyType: HASH}]` at the head (base at `main:orders.yaml` line 10)"),
         "{replaced}"
     );
 }

@@ -10,7 +10,7 @@
 //! the evaluator explode.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use super::{LoopBinding, Resource, Template};
@@ -242,6 +242,12 @@ pub struct Evaluator<'t, 'd, 's> {
     given: Vec<Assumption>,
     /// Strings with unknown parts stay [`Value::Partial`] instead of becoming `Unknown`.
     keep_parts: bool,
+    /// Set by [`Evaluator::under`]: `given` holds one concrete value for parameters, so a
+    /// `Ref` to one of them is that value only and conditions are decided by it.
+    assigned: bool,
+    /// The parameters with `AllowedValues` that a `Ref` (or `${}`) read, also inside
+    /// conditions: the cases a caller comparing two templates must enumerate.
+    parameters_read: RefCell<BTreeSet<String>>,
 }
 
 impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
@@ -252,6 +258,8 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             conditions: RefCell::new(HashMap::new()),
             given: Vec::new(),
             keep_parts: false,
+            assigned: false,
+            parameters_read: RefCell::new(BTreeSet::new()),
         }
     }
 
@@ -276,6 +284,37 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     pub fn keeping_parts(mut self) -> Self {
         self.keep_parts = true;
         self
+    }
+
+    /// This evaluator in one concrete case: each `Parameter` assumption of `assignment` is
+    /// given, so a `Ref` to that parameter is that value only, and a condition reading it
+    /// is decided (true or false) instead of "either". Used to compare two revisions of a
+    /// template value by value, case by case, rather than by the names of their
+    /// conditions (whose definitions may differ between the revisions).
+    pub fn under(mut self, assignment: &[Assumption]) -> Self {
+        for a in assignment {
+            if !self.given.contains(a) {
+                self.given.push(a.clone());
+            }
+        }
+        self.assigned = true;
+        self.conditions.borrow_mut().clear();
+        self
+    }
+
+    /// Whether what is given contradicts itself (the resource's own `Condition` is false
+    /// in the assigned case): then none of its values exists.
+    pub fn given_contradicts(&self) -> bool {
+        self.given
+            .iter()
+            .enumerate()
+            .any(|(i, a)| self.given[i + 1..].iter().any(|b| a.contradicts(b)))
+    }
+
+    /// The parameters with `AllowedValues` read so far by this evaluator (by a value, a
+    /// `Fn::Sub` variable, a map key or a condition), in name order.
+    pub fn parameters_read(&self) -> Vec<String> {
+        self.parameters_read.borrow().iter().cloned().collect()
     }
 
     /// The assumptions every case asked about shares (see [`Evaluator::for_resource`]).
@@ -567,6 +606,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     format!("parameter `{name}` has no AllowedValues, so any value can be passed at deploy time"),
                 );
             };
+            self.parameters_read.borrow_mut().insert(name.to_string());
             let mut out = Vec::new();
             for item in allowed {
                 match doc.scalar(*item) {
@@ -588,6 +628,9 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                         )
                     }
                 }
+            }
+            if self.assigned {
+                out.retain(|o| self.consistent(&o.when));
             }
             return cap(out, self.span(node));
         }
@@ -780,6 +823,8 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                         if l.when
                             .iter()
                             .any(|p| r.when.iter().any(|q| p.contradicts(q)))
+                            || (self.assigned
+                                && !(self.consistent(&l.when) && self.consistent(&r.when)))
                         {
                             continue;
                         }

@@ -10,6 +10,7 @@ pub mod iam;
 pub mod nested;
 pub mod policy_file;
 pub mod policy_strings;
+pub mod resolve;
 pub mod same;
 pub mod serverless;
 

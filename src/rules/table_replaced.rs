@@ -33,14 +33,17 @@
 //! ## Fix safety
 //! No automatic fix.
 
+use std::collections::BTreeSet;
+
 use super::policy::retains;
 use super::table_match::{fates, Fate};
 use super::update_replace_policy;
 use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
 use crate::finding::{Finding, Label, Severity};
 use crate::load::{Document, NodeId};
+use crate::model::resolve::{resolve, Case, Shape, Unresolved};
 use crate::model::same::{same_value, Side};
-use crate::model::{Evaluator, Outcome, Resource, Template, Value};
+use crate::model::{Assumption, Evaluator, Resource, Template};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -58,19 +61,378 @@ pub const RULE: Rule = Rule {
 
 pub const DIFF: DiffRule = DiffRule { rule: &RULE, check };
 
-/// Properties whose change replaces the table, by resource type.
-fn replacing_properties(type_name: &str) -> &'static [&'static str] {
-    match type_name {
-        "AWS::DynamoDB::Table" => &[
-            "TableName",
-            "KeySchema",
-            "LocalSecondaryIndexes",
-            "ImportSourceSpecification",
-        ],
-        "AWS::DynamoDB::GlobalTable" => &["TableName", "KeySchema", "LocalSecondaryIndexes"],
-        "AWS::Serverless::SimpleTable" => &["TableName", "PrimaryKey"],
-        _ => &[],
+/// More combinations of parameter values than this are not enumerated: the comparison
+/// then cannot be proven (a finding), never silently skipped.
+const MAX_CASES: usize = 256;
+
+/// The physical resource a table type becomes. SAM's transform turns
+/// `AWS::Serverless::SimpleTable` into an `AWS::DynamoDB::Table` under the same logical
+/// ID, so the two are compared as one type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Physical {
+    Table,
+    GlobalTable,
+}
+
+fn physical(type_name: Option<&str>) -> Option<(Physical, bool)> {
+    match type_name? {
+        "AWS::DynamoDB::Table" => Some((Physical::Table, false)),
+        "AWS::Serverless::SimpleTable" => Some((Physical::Table, true)),
+        "AWS::DynamoDB::GlobalTable" => Some((Physical::GlobalTable, false)),
+        _ => None,
     }
+}
+
+/// What is compared, in the order findings list it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Aspect {
+    TableName,
+    KeySchema,
+    /// The `AttributeType` of each key attribute (table and local-index keys).
+    KeyTypes,
+    LocalIndexes,
+    Import,
+}
+
+const ASPECTS: [Aspect; 5] = [
+    Aspect::TableName,
+    Aspect::KeySchema,
+    Aspect::KeyTypes,
+    Aspect::LocalIndexes,
+    Aspect::Import,
+];
+
+impl Aspect {
+    fn property(self) -> &'static str {
+        match self {
+            Aspect::TableName => "TableName",
+            Aspect::KeySchema => "KeySchema",
+            Aspect::KeyTypes => "AttributeDefinitions",
+            Aspect::LocalIndexes => "LocalSecondaryIndexes",
+            Aspect::Import => "ImportSourceSpecification",
+        }
+    }
+}
+
+/// One revision of a kept table.
+struct TableSide<'a, 'd, 's> {
+    template: &'a Template<'d, 's>,
+    resource: &'a Resource<'d>,
+    props: Option<NodeId>,
+    /// An `AWS::Serverless::SimpleTable` (its key is `PrimaryKey`).
+    simple: bool,
+}
+
+impl<'a, 'd, 's> TableSide<'a, 'd, 's> {
+    fn new(template: &'a Template<'d, 's>, resource: &'a Resource<'d>, simple: bool) -> Self {
+        TableSide {
+            template,
+            resource,
+            props: template.doc.get_value(resource.node, "Properties"),
+            simple,
+        }
+    }
+
+    fn doc(&self) -> &'a Document<'s> {
+        self.template.doc
+    }
+
+    fn prop(&self, name: &str) -> Option<NodeId> {
+        self.props.and_then(|p| self.doc().get_value(p, name))
+    }
+
+    /// The properties an aspect is computed from.
+    fn sources(&self, aspect: Aspect) -> Vec<&'static str> {
+        match (aspect, self.simple) {
+            (Aspect::TableName, _) => vec!["TableName"],
+            (Aspect::KeySchema | Aspect::KeyTypes, true) => vec!["PrimaryKey"],
+            (Aspect::KeySchema, false) => vec!["KeySchema"],
+            (Aspect::KeyTypes, false) => {
+                vec!["KeySchema", "AttributeDefinitions", "LocalSecondaryIndexes"]
+            }
+            (Aspect::LocalIndexes, false) => vec!["LocalSecondaryIndexes"],
+            (Aspect::Import, false) => vec!["ImportSourceSpecification"],
+            (Aspect::LocalIndexes | Aspect::Import, true) => Vec::new(),
+        }
+    }
+
+    /// Where a reviewer looks for an aspect: the key of the property it is written in
+    /// (`AttributeDefinitions` for a key type), else the logical ID.
+    fn span(&self, aspect: Aspect) -> Span {
+        let doc = self.doc();
+        let mut names = vec![aspect.property()];
+        names.extend(self.sources(aspect));
+        names
+            .iter()
+            .find_map(|n| self.props.and_then(|p| doc.get(p, n)))
+            .map_or(doc.span(self.resource.key), |e| doc.span(e.key))
+    }
+
+    /// The `AttributeType` value of the literal `AttributeDefinitions` item that defines
+    /// `name` (the `PrimaryKey` of a SimpleTable).
+    fn type_span(&self, name: &str) -> Option<Span> {
+        let doc = self.doc();
+        if self.simple {
+            return self.prop("PrimaryKey").map(|p| doc.span(p));
+        }
+        let items = doc.list(self.prop("AttributeDefinitions")?)?;
+        let item = items
+            .iter()
+            .copied()
+            .find(|i| doc.get_value(*i, "AttributeName").and_then(|n| doc.str(n)) == Some(name))?;
+        Some(doc.span(doc.get_value(item, "AttributeType").unwrap_or(item)))
+    }
+
+    fn evaluator(&self) -> Evaluator<'a, 'd, 's> {
+        Evaluator::for_resource(self.template, self.resource).keeping_parts()
+    }
+
+    /// Whether the table exists in the evaluator's case.
+    fn exists(&self, ev: &Evaluator) -> bool {
+        if ev.given_contradicts() {
+            return false;
+        }
+        let doc = self.doc();
+        match doc
+            .get_value(self.resource.node, "Condition")
+            .and_then(|c| doc.str(c))
+        {
+            Some(name) => ev.condition(name, 0).can_be_true,
+            None => true,
+        }
+    }
+
+    /// Every value the aspect can take in the evaluator's case.
+    fn cases(&self, ev: &Evaluator, aspect: Aspect) -> Vec<Case> {
+        let doc = self.doc();
+        let get = |name: &str| resolve(ev, doc, self.prop(name));
+        match (aspect, self.simple) {
+            (Aspect::TableName, _) => get("TableName"),
+            (Aspect::KeySchema, true) => map_cases(get("PrimaryKey"), |pk| {
+                let name = primary_key_name(pk)?;
+                Ok(Shape::List(vec![key_item(name, "HASH")]))
+            }),
+            (Aspect::KeyTypes, true) => map_cases(get("PrimaryKey"), |pk| {
+                let name = primary_key_name(pk)?;
+                let attribute_type = primary_key_type(pk)?;
+                Ok(Shape::Map(vec![(name.to_string(), attribute_type)]))
+            }),
+            (Aspect::KeySchema, false) => get("KeySchema"),
+            (Aspect::KeyTypes, false) => {
+                let parts = [
+                    get("KeySchema"),
+                    get("AttributeDefinitions"),
+                    get("LocalSecondaryIndexes"),
+                ];
+                cross(&parts)
+                    .into_iter()
+                    .map(|(shapes, when)| Case {
+                        shape: shapes.map(|s| key_types(&s[0], &s[1], &s[2])),
+                        when,
+                    })
+                    .collect()
+            }
+            (Aspect::LocalIndexes, false) => {
+                map_cases(get("LocalSecondaryIndexes"), |s| Ok(local_indexes(s)))
+            }
+            (Aspect::Import, false) => get("ImportSourceSpecification"),
+            (Aspect::LocalIndexes, true) => vec![absent_case(Shape::List(Vec::new()))],
+            (Aspect::Import, true) => vec![absent_case(Shape::Absent)],
+        }
+    }
+}
+
+fn absent_case(shape: Shape) -> Case {
+    Case {
+        shape: Ok(shape),
+        when: Vec::new(),
+    }
+}
+
+fn map_cases(cases: Vec<Case>, f: impl Fn(&Shape) -> Result<Shape, String>) -> Vec<Case> {
+    cases
+        .into_iter()
+        .map(|c| Case {
+            shape: c.shape.and_then(|s| {
+                f(&s).map_err(|why| Unresolved {
+                    why,
+                    span: Span::new(0, 0),
+                })
+            }),
+            when: c.when,
+        })
+        .collect()
+}
+
+fn key_item(name: &str, key_type: &str) -> Shape {
+    Shape::Map(vec![
+        ("AttributeName".to_string(), Shape::text(name)),
+        ("KeyType".to_string(), Shape::text(key_type)),
+    ])
+}
+
+// SAM's translation of `AWS::Serverless::SimpleTable` (aws/serverless-application-model,
+// samtranslator/model/sam_resources.py, `SamSimpleTable._construct_dynamodb_table`): an
+// `AWS::DynamoDB::Table` under the same logical ID with `AttributeDefinitions:
+// [{AttributeName: PrimaryKey.Name, AttributeType: T}]` and `KeySchema: [{AttributeName:
+// PrimaryKey.Name, KeyType: HASH}]`, where T maps `String`/`Number`/`Binary` to
+// `S`/`N`/`B` (any other Type is rejected); without `PrimaryKey` the key is `id` of type
+// `S`. `TableName`, `SSESpecification` and `PointInTimeRecoverySpecification` pass
+// through; `ProvisionedThroughput` passes through, and without it `BillingMode` is
+// `PAY_PER_REQUEST`. Only the key and the name can replace the table.
+
+/// The key attribute's name of a SimpleTable's `PrimaryKey` (SAM's default `id`).
+fn primary_key_name(pk: &Shape) -> Result<&str, String> {
+    if *pk == Shape::Absent {
+        return Ok("id");
+    }
+    pk.get("Name").literal().ok_or_else(|| {
+        "SAM needs `PrimaryKey.Name` as a literal string (it does not resolve intrinsics there)"
+            .to_string()
+    })
+}
+
+fn primary_key_type(pk: &Shape) -> Result<Shape, String> {
+    if *pk == Shape::Absent {
+        return Ok(Shape::text("S"));
+    }
+    match pk.get("Type").literal() {
+        Some("String") => Ok(Shape::text("S")),
+        Some("Number") => Ok(Shape::text("N")),
+        Some("Binary") => Ok(Shape::text("B")),
+        Some(other) => Err(format!(
+            "SAM rejects `PrimaryKey.Type` `{other}` (String, Number or Binary)"
+        )),
+        None => Err("SAM needs `PrimaryKey.Type` as a literal string".to_string()),
+    }
+}
+
+/// The names of the key attributes of a key schema shape.
+fn key_names(key_schema: &Shape) -> Vec<String> {
+    match key_schema {
+        Shape::List(items) => items
+            .iter()
+            .map(|i| i.get("AttributeName").to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Key attribute name -> its `AttributeType` (`Absent` when not defined), for the keys of
+/// the table and of its local indexes.
+fn key_types(key_schema: &Shape, definitions: &Shape, local: &Shape) -> Shape {
+    let mut names: BTreeSet<String> = key_names(key_schema).into_iter().collect();
+    if let Shape::List(indexes) = local {
+        for index in indexes {
+            names.extend(key_names(index.get("KeySchema")));
+        }
+    }
+    let defs: &[Shape] = match definitions {
+        Shape::List(items) => items,
+        _ => &[],
+    };
+    Shape::Map(
+        names
+            .into_iter()
+            .map(|name| {
+                let t = defs
+                    .iter()
+                    .find(|d| d.get("AttributeName").to_string() == name)
+                    .map_or(Shape::Absent, |d| d.get("AttributeType").clone());
+                (name, t)
+            })
+            .collect(),
+    )
+}
+
+/// Local indexes as a set (by their resolved content), each with its projected
+/// non-key attributes as a set; no list and an empty list are the same.
+fn local_indexes(shape: &Shape) -> Shape {
+    let Shape::List(items) = shape else {
+        return if *shape == Shape::Absent {
+            Shape::List(Vec::new())
+        } else {
+            shape.clone()
+        };
+    };
+    let mut items: Vec<Shape> = items
+        .iter()
+        .map(|index| match index {
+            Shape::Map(entries) => Shape::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if k == "Projection" {
+                            sorted_non_key(v)
+                        } else {
+                            v.clone()
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        })
+        .collect();
+    items.sort();
+    Shape::List(items)
+}
+
+fn sorted_non_key(projection: &Shape) -> Shape {
+    let Shape::Map(entries) = projection else {
+        return projection.clone();
+    };
+    Shape::Map(
+        entries
+            .iter()
+            .map(|(k, v)| match (k.as_str(), v) {
+                ("NonKeyAttributes", Shape::List(names)) => {
+                    let mut names = names.clone();
+                    names.sort();
+                    (k.clone(), Shape::List(names))
+                }
+                _ => (k.clone(), v.clone()),
+            })
+            .collect(),
+    )
+}
+
+type Combined = (Result<Vec<Shape>, Unresolved>, Vec<Assumption>);
+
+/// Every combination of one case of each part, contradictory ones dropped.
+fn cross(parts: &[Vec<Case>]) -> Vec<Combined> {
+    let mut acc: Vec<Combined> = vec![(Ok(Vec::new()), Vec::new())];
+    for cases in parts {
+        let mut next = Vec::new();
+        for (sofar, when) in &acc {
+            for case in cases {
+                let Some(w) = crate::model::expand::combine(when, &case.when) else {
+                    continue;
+                };
+                let shapes = match (sofar, &case.shape) {
+                    (Err(e), _) | (Ok(_), Err(e)) => Err(e.clone()),
+                    (Ok(v), Ok(s)) => {
+                        let mut v = v.clone();
+                        v.push(s.clone());
+                        Ok(v)
+                    }
+                };
+                next.push((shapes, w));
+            }
+        }
+        if next.len() > crate::model::eval::MAX_OUTCOMES {
+            let why = "the key has too many possible cases to compare".to_string();
+            return vec![(
+                Err(Unresolved {
+                    why,
+                    span: Span::new(0, 0),
+                }),
+                Vec::new(),
+            )];
+        }
+        acc = next;
+    }
+    acc
 }
 
 /// One replacing change: what changed, where at the head, where it was at the base.
@@ -88,18 +450,25 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (table, fate) in fates(cmp) {
         let Fate::Kept(now) = fate else { continue };
-        // A changed resource type is rejected by CloudFormation, not a replacement.
-        let Some(type_name) = table.type_name.filter(|t| now.type_name == Some(*t)) else {
+        // A changed physical type is rejected by CloudFormation, not a replacement.
+        let (Some((was_kind, was_simple)), Some((now_kind, now_simple))) =
+            (physical(table.type_name), physical(now.type_name))
+        else {
             continue;
         };
-        let changes = changes(cmp.base, table, head, now, type_name);
+        if was_kind != now_kind {
+            continue;
+        }
+        let base = TableSide::new(cmp.base, table, was_simple);
+        let head_side = TableSide::new(head, now, now_simple);
+        let changes = changes(&base, &head_side, was_kind);
         let Some(first) = changes.first() else {
             continue;
         };
         let id = table.logical_id;
         let list: Vec<String> = changes
             .iter()
-            .map(|c| format!("{} (was at {})", c.what, cmp.base_at(c.base_span)))
+            .map(|c| format!("{} (base at {})", c.what, cmp.base_at(c.base_span)))
             .collect();
         let retained = retains(
             &cmp.base_view(table),
@@ -121,7 +490,7 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
         };
         let message = format!(
             "table `{id}` is replaced: {}; {consequence}",
-            list.join(", ")
+            list.join("; ")
         );
         let mut finding = diff_finding(
             &RULE,
@@ -143,143 +512,375 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
     findings
 }
 
-fn changes(
-    base: &Template,
-    was: &Resource,
-    head: &Template,
-    now: &Resource,
-    type_name: &str,
-) -> Vec<Change> {
-    let (bd, hd) = (base.doc, head.doc);
-    let base_props = bd.get_value(was.node, "Properties");
-    let head_props = hd.get_value(now.node, "Properties");
+fn changes(base: &TableSide, head: &TableSide, kind: Physical) -> Vec<Change> {
+    let reads_same = reads_same(base, head);
     let mut out = Vec::new();
-    for &name in replacing_properties(type_name) {
-        let b = base_props.and_then(|p| bd.get(p, name));
-        let h = head_props.and_then(|p| hd.get(p, name));
-        let same = match (b, h) {
-            (Some(b), Some(h)) if name == "TableName" => {
-                same_name(base, was, b.value, head, now, h.value)
-            }
-            (Some(b), Some(h)) => same_value(Side::new(bd, b.value), Side::new(hd, h.value)),
-            (None, None) => true,
-            // An empty list of local indexes is the same as none.
-            (Some(e), None) => is_empty_seq(bd, e.value),
-            (None, Some(e)) => is_empty_seq(hd, e.value),
-        };
-        if same {
+    for aspect in ASPECTS {
+        if aspect == Aspect::Import && kind != Physical::Table {
             continue;
         }
-        let (what, label) = match (b, h) {
-            (Some(_), Some(_)) => (format!("`{name}` changed"), format!("`{name}` changed")),
-            (None, _) => (format!("`{name}` was added"), format!("`{name}` added")),
-            (_, None) => (
-                format!("`{name}` was removed"),
-                format!("`{name}` removed from this table"),
-            ),
-        };
-        out.push(Change {
-            what,
-            head_span: h.map_or(hd.span(now.key), |e| hd.span(e.key)),
-            base_span: b.map_or(bd.span(was.key), |e| bd.span(e.key)),
-            label,
-        });
-    }
-    if type_name != "AWS::Serverless::SimpleTable" {
-        if let (Some(bp), Some(hp)) = (base_props, head_props) {
-            out.extend(key_attribute_changes(bd, bp, hd, hp));
+        if written_same(base, head, aspect) && (reads_same || !has_intrinsic(base, aspect)) {
+            continue;
+        }
+        if let Some((what, attribute)) = compare(base, head, aspect, reads_same) {
+            let name = aspect.property();
+            let (label, head_span, base_span) = match &attribute {
+                Some(a) => (
+                    format!("type of key attribute `{a}` changed"),
+                    head.type_span(a).unwrap_or(head.span(aspect)),
+                    base.type_span(a).unwrap_or(base.span(aspect)),
+                ),
+                None => (
+                    format!("`{name}` changed"),
+                    head.span(aspect),
+                    base.span(aspect),
+                ),
+            };
+            out.push(Change {
+                what,
+                head_span,
+                base_span,
+                label,
+            });
         }
     }
     out
 }
 
-/// A key attribute of the base table whose `AttributeType` changed while its definition
-/// is still there (a changed key schema is reported as such).
-fn key_attribute_changes(bd: &Document, bp: NodeId, hd: &Document, hp: NodeId) -> Vec<Change> {
-    let keys: Vec<&str> = bd
-        .get_value(bp, "KeySchema")
-        .and_then(|k| bd.seq(k))
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|item| bd.get_value(*item, "AttributeName").and_then(|n| bd.str(n)))
-        .collect();
-    let mut out = Vec::new();
-    for key in keys {
-        let (Some(was), Some(now)) = (definition(bd, bp, key), definition(hd, hp, key)) else {
-            continue;
-        };
-        let was_type = bd.get(was, "AttributeType");
-        let now_type = hd.get(now, "AttributeType");
-        let same = match (was_type, now_type) {
-            (Some(a), Some(b)) => same_value(Side::new(bd, a.value), Side::new(hd, b.value)),
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
-            continue;
-        }
-        out.push(Change {
-            what: format!("the `AttributeType` of key attribute `{key}` changed"),
-            head_span: now_type.map_or(hd.span(now), |e| hd.span(e.value)),
-            base_span: was_type.map_or(bd.span(was), |e| bd.span(e.value)),
-            label: format!("type of key attribute `{key}` changed"),
-        });
+fn same_opt(bd: &Document, b: Option<NodeId>, hd: &Document, h: Option<NodeId>) -> bool {
+    match (b, h) {
+        (Some(b), Some(h)) => same_value(Side::new(bd, b), Side::new(hd, h)),
+        (None, None) => true,
+        _ => false,
     }
-    out
 }
 
-/// The `AttributeDefinitions` item that defines `name`.
-fn definition(doc: &Document, props: NodeId, name: &str) -> Option<NodeId> {
-    doc.get_value(props, "AttributeDefinitions")
-        .and_then(|d| doc.seq(d))?
-        .iter()
-        .copied()
-        .find(|item| {
-            doc.get_value(*item, "AttributeName")
-                .and_then(|n| doc.str(n))
-                == Some(name)
-        })
-}
-
-/// Whether two `TableName` values name the same table, judged on resolved values: the
-/// same expression is still a replacement when what it reads changed (a `Mappings` value,
-/// a parameter's allowed values), and two spellings of one known name (`orders`,
-/// `!Sub "orders"`) are the same. Anything not fully known keeps the structural answer
-/// when the expressions are the same, and is a change otherwise (fail closed).
-fn same_name(
-    base: &Template,
-    was: &Resource,
-    b: NodeId,
-    head: &Template,
-    now: &Resource,
-    h: NodeId,
-) -> bool {
-    let was_values = Evaluator::for_resource(base, was).eval(b);
-    let now_values = Evaluator::for_resource(head, now).eval(h);
-    let known = |o: &[Outcome]| {
-        !o.is_empty()
-            && o.iter()
-                .all(|x| matches!(x.value, Value::Text(_)) && !x.yaml_typed)
-    };
-    let cases = |o: &[Outcome]| {
-        let mut v: Vec<(String, String)> = o
+/// The aspect is written the same way at both revisions (same resource type too).
+fn written_same(base: &TableSide, head: &TableSide, aspect: Aspect) -> bool {
+    base.simple == head.simple
+        && base
+            .sources(aspect)
             .iter()
-            .map(|x| (format!("{:?}", x.value), x.describe_when()))
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let both_known = known(&was_values) && known(&now_values);
-    if same_value(Side::new(base.doc, b), Side::new(head.doc, h)) {
-        return !both_known || cases(&was_values) == cases(&now_values);
-    }
-    both_known
-        && was_values.iter().all(|x| x.when.is_empty())
-        && now_values.iter().all(|x| x.when.is_empty())
-        && cases(&was_values) == cases(&now_values)
+            .all(|name| same_opt(base.doc(), base.prop(name), head.doc(), head.prop(name)))
 }
 
-fn is_empty_seq(doc: &Document, node: NodeId) -> bool {
-    doc.seq(node).is_some_and(|s| s.is_empty())
+/// Everything an intrinsic in a table property can read is the same at both revisions:
+/// the `Parameters`, `Conditions` and `Mappings` sections and the enclosing
+/// `Fn::ForEach` collections.
+fn reads_same(base: &TableSide, head: &TableSide) -> bool {
+    let (b, h) = (base.template, head.template);
+    let (bd, hd) = (b.doc, h.doc);
+    same_opt(bd, b.parameters, hd, h.parameters)
+        && same_opt(bd, b.conditions, hd, h.conditions)
+        && same_opt(bd, b.mappings, hd, h.mappings)
+        && base.resource.loops.len() == head.resource.loops.len()
+        && base
+            .resource
+            .loops
+            .iter()
+            .zip(&head.resource.loops)
+            .all(|(x, y)| {
+                x.identifier == y.identifier
+                    && same_value(Side::new(bd, x.collection), Side::new(hd, y.collection))
+            })
+}
+
+fn has_intrinsic(side: &TableSide, aspect: Aspect) -> bool {
+    side.sources(aspect)
+        .iter()
+        .filter_map(|n| side.prop(n))
+        .any(|n| calls_anything(side.doc(), n, 0))
+}
+
+/// Whether the value holds an intrinsic function call anywhere (deeper than a template
+/// nests counts as yes).
+fn calls_anything(doc: &Document, node: NodeId, depth: usize) -> bool {
+    if depth > crate::model::eval::MAX_EVAL_DEPTH || doc.call(node).is_some() {
+        return true;
+    }
+    if let Some(entries) = doc.map(node) {
+        return entries
+            .iter()
+            .any(|e| calls_anything(doc, e.value, depth + 1));
+    }
+    if let Some(items) = doc.seq(node) {
+        return items.iter().any(|i| calls_anything(doc, *i, depth + 1));
+    }
+    doc.node(node).tag.is_some()
+}
+
+/// The first case in which the aspect differs (or cannot be proven the same), described,
+/// with the key attribute whose type differs, if that is what differs.
+fn compare(
+    base: &TableSide,
+    head: &TableSide,
+    aspect: Aspect,
+    reads_same: bool,
+) -> Option<(String, Option<String>)> {
+    // A first pass without assignment learns which parameters the values read.
+    let (bev, hev) = (base.evaluator(), head.evaluator());
+    let _ = (base.exists(&bev), head.exists(&hev));
+    let _ = (base.cases(&bev, aspect), head.cases(&hev, aspect));
+    let mut names: BTreeSet<String> = bev.parameters_read().into_iter().collect();
+    names.extend(hev.parameters_read());
+    let mut domains: Vec<(String, Vec<String>)> = Vec::new();
+    for name in names {
+        let values = match (allowed(base.template, &name), allowed(head.template, &name)) {
+            (Some(b), Some(h)) => h.into_iter().filter(|v| b.contains(v)).collect(),
+            (Some(v), None) | (None, Some(v)) => v,
+            (None, None) => continue,
+        };
+        domains.push((name, values));
+    }
+    let property = aspect.property();
+    let Some(assignments) = product(&domains) else {
+        let names: Vec<String> = domains.iter().map(|(n, _)| format!("`{n}`")).collect();
+        return Some((
+            format!(
+                "`{property}` cannot be proven unchanged: parameters {} have more than {MAX_CASES} combinations of values to compare",
+                names.join(", ")
+            ),
+            None,
+        ));
+    };
+    let shared = SharedConditions::new(base, head, reads_same);
+    for assignment in assignments {
+        let bev = base.evaluator().under(&assignment);
+        let hev = head.evaluator().under(&assignment);
+        if !base.exists(&bev) || !head.exists(&hev) {
+            continue;
+        }
+        let was = base.cases(&bev, aspect);
+        let now = head.cases(&hev, aspect);
+        for b in &was {
+            for h in &now {
+                if !shared.compatible(&b.when, &h.when) {
+                    continue;
+                }
+                let case = describe_case(&assignment, &b.when, &h.when);
+                let (bs, hs) = match (&b.shape, &h.shape) {
+                    (Err(u), _) => return Some((unprovable(property, &case, "base", u), None)),
+                    (_, Err(u)) => return Some((unprovable(property, &case, "head", u), None)),
+                    (Ok(bs), Ok(hs)) => (bs, hs),
+                };
+                if let Some(what) = differs(aspect, bs, hs, &case) {
+                    return Some(what);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn unprovable(property: &str, case: &str, side: &str, u: &Unresolved) -> String {
+    format!(
+        "`{property}` cannot be proven unchanged{case}: at the {side}, {}",
+        u.why
+    )
+}
+
+/// How the base and head values differ in one case, if they do.
+fn differs(
+    aspect: Aspect,
+    was: &Shape,
+    now: &Shape,
+    case: &str,
+) -> Option<(String, Option<String>)> {
+    if aspect == Aspect::KeyTypes {
+        // Only attributes that are keys at both revisions: a key that changed is the
+        // `KeySchema` change.
+        let (Shape::Map(b), Shape::Map(_)) = (was, now) else {
+            return (was != now).then(|| {
+                (
+                    format!("the key attribute types are `{was}` at the base and `{now}` at the head{case}"),
+                    None,
+                )
+            });
+        };
+        for (name, bt) in b {
+            let ht = now.get(name);
+            if ht != bt && now_has(now, name) {
+                return Some((
+                    format!(
+                        "the `AttributeType` of key attribute `{name}` is `{bt}` at the base and `{ht}` at the head{case}"
+                    ),
+                    Some(name.clone()),
+                ));
+            }
+        }
+        return None;
+    }
+    (was != now).then(|| {
+        (
+            format!(
+                "`{}` is `{was}` at the base and `{now}` at the head{case}",
+                aspect.property()
+            ),
+            None,
+        )
+    })
+}
+
+fn now_has(shape: &Shape, key: &str) -> bool {
+    matches!(shape, Shape::Map(e) if e.iter().any(|(k, _)| k == key))
+}
+
+/// " when parameter `Env` is `prod` (at the base condition `C` is true; at the head
+/// condition `C` is false)", or "" when the values differ in every case.
+fn describe_case(assignment: &[Assumption], was: &[Assumption], now: &[Assumption]) -> String {
+    let fresh = |a: &&Assumption| !assignment.contains(a);
+    let mut common: Vec<String> = assignment.iter().map(ToString::to_string).collect();
+    common.extend(
+        was.iter()
+            .filter(fresh)
+            .filter(|a| now.contains(a))
+            .map(ToString::to_string),
+    );
+    let only = |these: &[Assumption], other: &[Assumption]| -> Vec<String> {
+        these
+            .iter()
+            .filter(fresh)
+            .filter(|a| !other.contains(a))
+            .map(ToString::to_string)
+            .collect()
+    };
+    let (base_only, head_only) = (only(was, now), only(now, was));
+    let mut text = String::new();
+    if !common.is_empty() {
+        text = format!(" when {}", common.join(" and "));
+    }
+    let mut sides = Vec::new();
+    if !base_only.is_empty() {
+        sides.push(format!("at the base {}", base_only.join(" and ")));
+    }
+    if !head_only.is_empty() {
+        sides.push(format!("at the head {}", head_only.join(" and ")));
+    }
+    if !sides.is_empty() {
+        text.push_str(&format!(" ({})", sides.join("; ")));
+    }
+    text
+}
+
+/// The literal `AllowedValues` of a parameter.
+fn allowed(template: &Template, name: &str) -> Option<Vec<String>> {
+    let doc = template.doc;
+    let list = doc
+        .get_value(template.parameter(name)?, "AllowedValues")
+        .and_then(|a| doc.list(a))?;
+    list.iter()
+        .map(|i| doc.str(*i).map(str::to_string))
+        .collect()
+}
+
+/// Every assignment of one value to each parameter; `None` past [`MAX_CASES`].
+fn product(domains: &[(String, Vec<String>)]) -> Option<Vec<Vec<Assumption>>> {
+    let mut acc: Vec<Vec<Assumption>> = vec![Vec::new()];
+    for (name, values) in domains {
+        let mut next = Vec::new();
+        for sofar in &acc {
+            for v in values {
+                let mut a = sofar.clone();
+                a.push(Assumption::Parameter {
+                    name: name.clone(),
+                    value: v.clone(),
+                });
+                next.push(a);
+            }
+        }
+        if next.len() > MAX_CASES {
+            return None;
+        }
+        acc = next;
+    }
+    Some(acc)
+}
+
+/// Which conditions mean the same at both revisions, so that a case at the base and a
+/// case at the head that assume opposite values of one of them cannot happen together.
+/// A condition is shared only when its definition, the conditions it refers to, and the
+/// sections it can read are the same; otherwise its name says nothing across revisions
+/// (its definition may have changed behind the same `Fn::If`).
+struct SharedConditions<'x, 'a, 'd, 's> {
+    base: &'x TableSide<'a, 'd, 's>,
+    head: &'x TableSide<'a, 'd, 's>,
+    reads_same: bool,
+}
+
+impl<'x, 'a, 'd, 's> SharedConditions<'x, 'a, 'd, 's> {
+    fn new(
+        base: &'x TableSide<'a, 'd, 's>,
+        head: &'x TableSide<'a, 'd, 's>,
+        reads_same: bool,
+    ) -> Self {
+        SharedConditions {
+            base,
+            head,
+            reads_same,
+        }
+    }
+
+    fn compatible(&self, was: &[Assumption], now: &[Assumption]) -> bool {
+        !was.iter().any(|a| {
+            now.iter().any(|b| {
+                a.contradicts(b)
+                    && match a {
+                        Assumption::Condition { name, .. } => self.shared(name),
+                        _ => true,
+                    }
+            })
+        })
+    }
+
+    fn shared(&self, name: &str) -> bool {
+        let (b, h) = (self.base.template, self.head.template);
+        let sections_same = self.reads_same
+            || (same_opt(b.doc, b.parameters, h.doc, h.parameters)
+                && same_opt(b.doc, b.mappings, h.doc, h.mappings));
+        sections_same && self.same_definition(name, &mut BTreeSet::new())
+    }
+
+    fn same_definition(&self, name: &str, seen: &mut BTreeSet<String>) -> bool {
+        if !seen.insert(name.to_string()) {
+            return true;
+        }
+        let (b, h) = (self.base.template, self.head.template);
+        let (Some(x), Some(y)) = (b.condition(name), h.condition(name)) else {
+            return false;
+        };
+        if !same_value(Side::new(b.doc, x), Side::new(h.doc, y)) {
+            return false;
+        }
+        let mut refs = Vec::new();
+        condition_refs(b.doc, x, 0, &mut refs);
+        refs.iter().all(|r| self.same_definition(r, seen))
+    }
+}
+
+/// The names of the conditions a condition body refers to with `Condition`.
+fn condition_refs(doc: &Document, node: NodeId, depth: usize, out: &mut Vec<String>) {
+    if depth > crate::model::eval::MAX_EVAL_DEPTH {
+        return;
+    }
+    if let Some(call) = doc.call(node) {
+        if call.name == "Condition" {
+            if let Some(s) = doc.scalar(call.arg) {
+                out.push(s.text.to_string());
+            }
+            return;
+        }
+        if call.arg != node {
+            condition_refs(doc, call.arg, depth + 1, out);
+            return;
+        }
+    }
+    if let Some(entries) = doc.map(node) {
+        for e in entries {
+            condition_refs(doc, e.value, depth + 1, out);
+        }
+    } else if let Some(items) = doc.seq(node) {
+        for i in items {
+            condition_refs(doc, *i, depth + 1, out);
+        }
+    }
 }
