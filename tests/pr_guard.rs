@@ -469,3 +469,270 @@ fn a_replica_removed_from_a_global_table_is_reported_by_region() {
         }
     }
 }
+
+/// The DDB022 messages for a change from `base` to `head`, through `check --base` on a
+/// real git repository and through `diff OLD NEW`; the two must agree.
+fn replacements(base: &str, head: &str) -> Vec<String> {
+    let repo = Repo::new();
+    repo.write("t.yaml", base);
+    repo.commit("base");
+    repo.write("t.yaml", head);
+    let run = |bin: &mut Bin| -> Vec<String> {
+        let out = bin
+            .args(["--select", "DDB022", "--format", "json"])
+            .assert()
+            .get_output()
+            .clone();
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let checked = run(repo.guard().args(["check", "--base", "main"]));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.yaml"), base).unwrap();
+    std::fs::write(dir.path().join("new.yaml"), head).unwrap();
+    let mut bin = Bin::cargo_bin("ddb-guard").unwrap();
+    bin.current_dir(dir.path())
+        .args(["diff", "old.yaml", "new.yaml"]);
+    let diffed = run(&mut bin);
+    let strip = |m: &[String]| -> Vec<String> {
+        m.iter()
+            .map(|x| {
+                x.replace("`main:t.yaml`", "BASE")
+                    .replace("`old.yaml`", "BASE")
+            })
+            .collect()
+    };
+    assert_eq!(
+        strip(&checked),
+        strip(&diffed),
+        "check --base and diff disagree"
+    );
+    checked
+}
+
+/// A table whose properties are `PROPS`, with `SECTIONS` (parameters, conditions,
+/// mappings) before `Resources`.
+fn table(sections: &str, props: &str) -> String {
+    format!(
+        "{sections}Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n{props}"
+    )
+}
+
+const ENV: &str = "Parameters:\n  Env:\n    Type: String\n    AllowedValues: [prod, dev]\n";
+const ID_KEY: &str = "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n";
+
+/// DDB022 on resolved values: changes reached only through a mapping value, a condition's
+/// definition, a condition it refers to, or `Fn::Sub`/`Fn::Join` parts replace the table,
+/// and the message names the property, both values and the case.
+#[test]
+fn a_replacement_reached_through_what_a_value_reads_is_reported_with_its_case() {
+    let names = |dev: &str| {
+        format!("{ENV}Mappings:\n  Names:\n    prod: {{name: orders}}\n    dev: {{name: {dev}}}\n")
+    };
+    let by_map = "      TableName: !FindInMap [Names, !Ref Env, name]\n";
+    let is_prod = |def: &str| format!("{ENV}Conditions:\n  IsProd: {def}\n");
+    let by_if = "      TableName: !If [IsProd, orders, orders-dev]\n";
+    let nested = |def: &str| {
+        format!("{ENV}Conditions:\n  IsDev: {def}\n  IsProd: !Not [!Condition IsDev]\n")
+    };
+    // (base, head, what the message must say)
+    let cases: Vec<(String, String, Vec<&str>)> = vec![
+        (
+            table(&names("orders-dev"), &format!("{by_map}{ID_KEY}")),
+            table(&names("orders-test"), &format!("{by_map}{ID_KEY}")),
+            vec![
+                "`TableName` is `orders-dev` at the base and `orders-test` at the head when parameter `Env` is `dev`",
+            ],
+        ),
+        (
+            table(&is_prod("!Equals [!Ref Env, prod]"), &format!("{by_if}{ID_KEY}")),
+            table(&is_prod("!Equals [!Ref Env, dev]"), &format!("{by_if}{ID_KEY}")),
+            vec![
+                "`TableName` is `orders` at the base and `orders-dev` at the head when parameter `Env` is `prod`",
+                "(at the base condition `IsProd` is true; at the head condition `IsProd` is false)",
+            ],
+        ),
+        (
+            table(&nested("!Equals [!Ref Env, dev]"), &format!("{by_if}{ID_KEY}")),
+            table(&nested("!Equals [!Ref Env, prod]"), &format!("{by_if}{ID_KEY}")),
+            vec!["`TableName` is `orders"],
+        ),
+        (
+            table(ENV, &format!("      TableName: !Sub '${{Env}}-orders'\n{ID_KEY}")),
+            table(ENV, &format!("      TableName: !Join ['_', [!Ref Env, orders]]\n{ID_KEY}")),
+            vec!["`TableName` is `prod-orders` at the base and `prod_orders` at the head when parameter `Env` is `prod`"],
+        ),
+        (
+            table(
+                &format!("{ENV}Mappings:\n  Keys:\n    prod: {{k: id}}\n    dev: {{k: id}}\n"),
+                "      KeySchema: [{AttributeName: !FindInMap [Keys, !Ref Env, k], KeyType: HASH}]\n      AttributeDefinitions: [{AttributeName: id, AttributeType: S}, {AttributeName: pk, AttributeType: S}]\n",
+            ),
+            table(
+                &format!("{ENV}Mappings:\n  Keys:\n    prod: {{k: id}}\n    dev: {{k: pk}}\n"),
+                "      KeySchema: [{AttributeName: !FindInMap [Keys, !Ref Env, k], KeyType: HASH}]\n      AttributeDefinitions: [{AttributeName: id, AttributeType: S}, {AttributeName: pk, AttributeType: S}]\n",
+            ),
+            vec!["`KeySchema` is `[{AttributeName: id, KeyType: HASH}]` at the base and `[{AttributeName: pk, KeyType: HASH}]` at the head when parameter `Env` is `dev`"],
+        ),
+        (
+            table(
+                &format!("{ENV}Mappings:\n  Types:\n    prod: {{t: S}}\n    dev: {{t: S}}\n"),
+                "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n      AttributeDefinitions: [{AttributeName: id, AttributeType: !FindInMap [Types, !Ref Env, t]}]\n",
+            ),
+            table(
+                &format!("{ENV}Mappings:\n  Types:\n    prod: {{t: N}}\n    dev: {{t: S}}\n"),
+                "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n      AttributeDefinitions: [{AttributeName: id, AttributeType: !FindInMap [Types, !Ref Env, t]}]\n",
+            ),
+            vec!["the `AttributeType` of key attribute `id` is `S` at the base and `N` at the head when parameter `Env` is `prod`"],
+        ),
+        (
+            table("", &format!("{ID_KEY}      LocalSecondaryIndexes:\n        - IndexName: byDate\n          KeySchema: [{{AttributeName: id, KeyType: HASH}}, {{AttributeName: d, KeyType: RANGE}}]\n          Projection: {{ProjectionType: INCLUDE, NonKeyAttributes: [a, b]}}\n")),
+            table("", &format!("{ID_KEY}      LocalSecondaryIndexes:\n        - IndexName: byDate\n          KeySchema: [{{AttributeName: id, KeyType: HASH}}, {{AttributeName: d, KeyType: RANGE}}]\n          Projection: {{ProjectionType: INCLUDE, NonKeyAttributes: [a, c]}}\n")),
+            vec!["`LocalSecondaryIndexes` is `[{IndexName: byDate"],
+        ),
+        (
+            table("", &format!("{ID_KEY}      ImportSourceSpecification: {{InputFormat: CSV, S3BucketSource: {{S3Bucket: a}}}}\n")),
+            table("", &format!("{ID_KEY}      ImportSourceSpecification: {{InputFormat: CSV, S3BucketSource: {{S3Bucket: b}}}}\n")),
+            vec!["`ImportSourceSpecification` is `{InputFormat: CSV, S3BucketSource: {S3Bucket: a}}` at the base and `{InputFormat: CSV, S3BucketSource: {S3Bucket: b}}` at the head"],
+        ),
+    ];
+    for (i, (base, head, wanted)) in cases.iter().enumerate() {
+        let found = replacements(base, head);
+        assert_eq!(found.len(), 1, "case {i}: {found:?}");
+        for w in wanted {
+            assert!(found[0].contains(w), "case {i}: {w}\n in {}", found[0]);
+        }
+    }
+}
+
+/// Equivalent spellings of the same values are no replacement, whatever else changed.
+#[test]
+fn equivalent_spellings_and_unrelated_changes_are_not_a_replacement() {
+    let lsi = |attrs: &str| {
+        format!("      LocalSecondaryIndexes:\n        - IndexName: byDate\n          KeySchema: [{{AttributeName: id, KeyType: HASH}}, {{AttributeName: d, KeyType: RANGE}}]\n          Projection: {{ProjectionType: INCLUDE, NonKeyAttributes: [{attrs}]}}\n")
+    };
+    let is_prod = |def: &str| format!("{ENV}Conditions:\n  IsProd: {def}\n");
+    let cases: Vec<(String, String)> = vec![
+        (
+            table("", &format!("      TableName: orders\n{ID_KEY}")),
+            table("", &format!("      TableName: !Sub \"orders\"\n{ID_KEY}")),
+        ),
+        (
+            table("", "      KeySchema: [{AttributeName: id, KeyType: HASH}, {AttributeName: d, KeyType: RANGE}]\n      AttributeDefinitions: [{AttributeName: id, AttributeType: S}, {AttributeName: d, AttributeType: N}]\n"),
+            table("", "      KeySchema:\n        - KeyType: HASH\n          AttributeName: !Sub id\n        - {AttributeName: d, KeyType: RANGE}\n      AttributeDefinitions:\n        - {AttributeName: d, AttributeType: N}\n        - {AttributeName: id, AttributeType: !Join ['', [S]]}\n        - {AttributeName: other, AttributeType: S}\n"),
+        ),
+        (
+            table("", &format!("{ID_KEY}{}", lsi("a, b"))),
+            table("", &format!("{ID_KEY}{}", lsi("b, a"))),
+        ),
+        (
+            table(&is_prod("!Equals [!Ref Env, prod]"), &format!("      TableName: !If [IsProd, orders, orders-dev]\n{ID_KEY}")),
+            table(&is_prod("!Equals [prod, !Ref Env]"), &format!("      TableName: !If [IsProd, orders, orders-dev]\n{ID_KEY}")),
+        ),
+        (
+            table(&is_prod("!Equals [!Ref Env, prod]"), &format!("      TableName: orders\n{ID_KEY}")),
+            table(&is_prod("!Equals [!Ref Env, dev]"), &format!("      TableName: orders\n{ID_KEY}")),
+        ),
+        (
+            table(ENV, &format!("      TableName: !Sub '${{Env}}-orders'\n{ID_KEY}")),
+            table(
+                &ENV.replace("[prod, dev]", "[prod, dev, test]"),
+                &format!("      TableName: !Sub '${{Env}}-orders'\n{ID_KEY}"),
+            ),
+        ),
+        (
+            table("", &format!("      TableName: !ImportValue shared-name\n{ID_KEY}")),
+            table("Mappings:\n  M: {a: {b: c}}\n", &format!("      TableName: !ImportValue shared-name\n{ID_KEY}")),
+        ),
+        (
+            table("", &format!("      TableName: !Sub '${{AWS::StackName}}-orders'\n{ID_KEY}")),
+            table(ENV, &format!("      TableName: !Join ['-', [!Ref AWS::StackName, orders]]\n{ID_KEY}")),
+        ),
+    ];
+    for (i, (base, head)) in cases.iter().enumerate() {
+        assert_eq!(replacements(base, head), Vec::<String>::new(), "case {i}");
+    }
+}
+
+/// What cannot be resolved at one revision is a finding saying so, not silence.
+#[test]
+fn a_value_that_cannot_be_resolved_is_not_proven_unchanged() {
+    let found = replacements(
+        &table("", &format!("      TableName: !ImportValue a\n{ID_KEY}")),
+        &table("", &format!("      TableName: !ImportValue b\n{ID_KEY}")),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`TableName` cannot be proven unchanged: at the base, `Fn::ImportValue` cannot be resolved"),
+        "{}",
+        found[0]
+    );
+    // A tagged list where a literal list must be: not read as its argument list.
+    let found = replacements(
+        &table("", ID_KEY),
+        &table("", "      KeySchema: !Split [',', 'id']\n      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`KeySchema` cannot be proven unchanged"),
+        "{}",
+        found[0]
+    );
+}
+
+const SAM: &str = "Transform: AWS::Serverless-2016-10-31\n";
+
+/// SAM's `SimpleTable` is compared as the `AWS::DynamoDB::Table` its transform makes
+/// under the same logical ID: the default key `id` (String, HASH) written out, or the
+/// switch to an explicit table of the same shape, is no replacement; a new key or
+/// TableName is.
+#[test]
+fn a_simple_table_is_compared_as_the_table_sam_makes_of_it() {
+    let simple = |props: &str| {
+        format!("{SAM}Resources:\n  Orders:\n    Type: AWS::Serverless::SimpleTable\n{props}")
+    };
+    let explicit = |name: &str, key: &str, t: &str| {
+        format!("{SAM}Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties:\n{name}      BillingMode: PAY_PER_REQUEST\n      KeySchema: [{{AttributeName: {key}, KeyType: HASH}}]\n      AttributeDefinitions: [{{AttributeName: {key}, AttributeType: {t}}}]\n")
+    };
+    let same: Vec<(String, String)> = vec![
+        (
+            simple(""),
+            simple("    Properties:\n      PrimaryKey: {Name: id, Type: String}\n"),
+        ),
+        (simple(""), explicit("", "id", "S")),
+        (
+            simple("    Properties:\n      TableName: orders\n      PrimaryKey: {Name: pk, Type: Number}\n"),
+            explicit("      TableName: orders\n", "pk", "N"),
+        ),
+        (explicit("", "id", "S"), simple("")),
+    ];
+    for (i, (base, head)) in same.iter().enumerate() {
+        assert_eq!(replacements(base, head), Vec::<String>::new(), "case {i}");
+    }
+    let replaced: Vec<(String, String, &str)> = vec![
+        (
+            simple(""),
+            explicit("", "pk", "S"),
+            "`KeySchema` is `[{AttributeName: id, KeyType: HASH}]` at the base and `[{AttributeName: pk, KeyType: HASH}]` at the head",
+        ),
+        (
+            simple(""),
+            explicit("      TableName: orders\n", "id", "S"),
+            "`TableName` is `(not set)` at the base and `orders` at the head",
+        ),
+        (
+            simple("    Properties:\n      PrimaryKey: {Name: id, Type: String}\n"),
+            simple("    Properties:\n      PrimaryKey: {Name: id, Type: Number}\n"),
+            "the `AttributeType` of key attribute `id` is `S` at the base and `N` at the head",
+        ),
+    ];
+    for (i, (base, head, wanted)) in replaced.iter().enumerate() {
+        let found = replacements(base, head);
+        assert_eq!(found.len(), 1, "case {i}: {found:?}");
+        assert!(found[0].contains(wanted), "case {i}: {}", found[0]);
+    }
+}

@@ -513,13 +513,13 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
 }
 
 fn changes(base: &TableSide, head: &TableSide, kind: Physical) -> Vec<Change> {
-    let reads_same = reads_same(base, head);
     let mut out = Vec::new();
     for aspect in ASPECTS {
         if aspect == Aspect::Import && kind != Physical::Table {
             continue;
         }
-        if written_same(base, head, aspect) && (reads_same || !has_intrinsic(base, aspect)) {
+        let reads_same = reads_same(base, head, aspect);
+        if written_same(base, head, aspect) && reads_same {
             continue;
         }
         if let Some((what, attribute)) = compare(base, head, aspect, reads_same) {
@@ -564,15 +564,72 @@ fn written_same(base: &TableSide, head: &TableSide, aspect: Aspect) -> bool {
             .all(|name| same_opt(base.doc(), base.prop(name), head.doc(), head.prop(name)))
 }
 
-/// Everything an intrinsic in a table property can read is the same at both revisions:
-/// the `Parameters`, `Conditions` and `Mappings` sections and the enclosing
-/// `Fn::ForEach` collections.
-fn reads_same(base: &TableSide, head: &TableSide) -> bool {
+/// What the intrinsics of a value can read besides the value itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Reads {
+    conditions: bool,
+    mappings: bool,
+    parameters: bool,
+}
+
+impl Reads {
+    fn add(&mut self, call: &str) {
+        match call {
+            // A condition reads parameters and mappings in turn.
+            "Fn::If" | "Condition" => {
+                self.conditions = true;
+                self.mappings = true;
+                self.parameters = true;
+            }
+            "Fn::FindInMap" => {
+                self.mappings = true;
+                self.parameters = true;
+            }
+            "Ref" | "Fn::Sub" => self.parameters = true,
+            _ => {}
+        }
+    }
+}
+
+/// Which sections the intrinsics in `node` can read; deeper than a template nests reads
+/// everything.
+fn reads_of(doc: &Document, node: NodeId, depth: usize, reads: &mut Reads) {
+    if depth > crate::model::eval::MAX_EVAL_DEPTH {
+        reads.add("Fn::If");
+        return;
+    }
+    if let Some(call) = doc.call(node) {
+        reads.add(call.name);
+        if call.arg != node {
+            reads_of(doc, call.arg, depth + 1, reads);
+            return;
+        }
+    }
+    if let Some(entries) = doc.map(node) {
+        for e in entries {
+            reads_of(doc, e.value, depth + 1, reads);
+        }
+    } else if let Some(items) = doc.seq(node) {
+        for i in items {
+            reads_of(doc, *i, depth + 1, reads);
+        }
+    }
+}
+
+/// Whether everything the aspect's intrinsics can read (at either revision) is the same
+/// at both: the sections they read, and the enclosing `Fn::ForEach` collections.
+fn reads_same(base: &TableSide, head: &TableSide, aspect: Aspect) -> bool {
+    let mut reads = Reads::default();
+    for side in [base, head] {
+        for node in side.sources(aspect).iter().filter_map(|n| side.prop(n)) {
+            reads_of(side.doc(), node, 0, &mut reads);
+        }
+    }
     let (b, h) = (base.template, head.template);
     let (bd, hd) = (b.doc, h.doc);
-    same_opt(bd, b.parameters, hd, h.parameters)
-        && same_opt(bd, b.conditions, hd, h.conditions)
-        && same_opt(bd, b.mappings, hd, h.mappings)
+    (!reads.parameters || same_opt(bd, b.parameters, hd, h.parameters))
+        && (!reads.conditions || same_opt(bd, b.conditions, hd, h.conditions))
+        && (!reads.mappings || same_opt(bd, b.mappings, hd, h.mappings))
         && base.resource.loops.len() == head.resource.loops.len()
         && base
             .resource
@@ -583,30 +640,6 @@ fn reads_same(base: &TableSide, head: &TableSide) -> bool {
                 x.identifier == y.identifier
                     && same_value(Side::new(bd, x.collection), Side::new(hd, y.collection))
             })
-}
-
-fn has_intrinsic(side: &TableSide, aspect: Aspect) -> bool {
-    side.sources(aspect)
-        .iter()
-        .filter_map(|n| side.prop(n))
-        .any(|n| calls_anything(side.doc(), n, 0))
-}
-
-/// Whether the value holds an intrinsic function call anywhere (deeper than a template
-/// nests counts as yes).
-fn calls_anything(doc: &Document, node: NodeId, depth: usize) -> bool {
-    if depth > crate::model::eval::MAX_EVAL_DEPTH || doc.call(node).is_some() {
-        return true;
-    }
-    if let Some(entries) = doc.map(node) {
-        return entries
-            .iter()
-            .any(|e| calls_anything(doc, e.value, depth + 1));
-    }
-    if let Some(items) = doc.seq(node) {
-        return items.iter().any(|i| calls_anything(doc, *i, depth + 1));
-    }
-    doc.node(node).tag.is_some()
 }
 
 /// The first case in which the aspect differs (or cannot be proven the same), described,
