@@ -8,6 +8,7 @@ use serde_json::Value;
 
 mod support {
     pub mod git_repo;
+    pub mod pair_oracle_replace;
 }
 use support::git_repo::*;
 
@@ -734,5 +735,75 @@ fn a_simple_table_is_compared_as_the_table_sam_makes_of_it() {
         let found = replacements(base, head);
         assert_eq!(found.len(), 1, "case {i}: {found:?}");
         assert!(found[0].contains(wanted), "case {i}: {}", found[0]);
+    }
+}
+
+/// `ddb-guard diff OLD NEW --select DDB022` on two texts: the messages.
+fn diff_ddb022(old: &str, new: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.yaml"), old).unwrap();
+    std::fs::write(dir.path().join("new.yaml"), new).unwrap();
+    let out = Bin::cargo_bin("ddb-guard")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "diff", "old.yaml", "new.yaml", "--select", "DDB022", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+mod replacement_property {
+    use super::support::pair_oracle_replace::{generate, mutate, render, replaced_under, Rng};
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // `PAIR_CASES=5000 cargo test --test pr_guard replacement_property` for a longer run.
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PAIR_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// DDB022 reports a generated pair exactly when the independent concrete
+        /// evaluator finds an assignment that replaces the table, and the case a message
+        /// names is one of those assignments.
+        #[test]
+        fn ddb022_reports_exactly_the_replacements_of_the_ground_truth(seed in any::<u64>()) {
+            let mut rng = Rng::new(seed);
+            let base = generate(&mut rng);
+            let head = mutate(&mut rng, &base);
+            let (old, new) = (render(&base), render(&head));
+            let truth = replaced_under(&base, &head);
+            let found = diff_ddb022(&old, &new);
+            prop_assert_eq!(
+                found.len(),
+                usize::from(!truth.is_empty()),
+                "replaced under {:?}; found {:?}\n--- base\n{}--- head\n{}",
+                truth, found, old, new
+            );
+            for message in &found {
+                prop_assert!(!message.contains("cannot be proven"), "{}", message);
+                for env in ["prod", "dev", "test"] {
+                    if message.contains(&format!("parameter `Env` is `{env}`")) {
+                        prop_assert!(truth.iter().any(|t| t == env), "{} not in {:?}", message, truth);
+                    }
+                }
+            }
+        }
     }
 }
