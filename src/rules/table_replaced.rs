@@ -3,12 +3,35 @@
 //! ## What it checks
 //! Compares a template with its version at a base revision. For a table kept under the
 //! same logical ID, a change to a property whose update requires replacement is a finding:
-//! `TableName`, `KeySchema`, the `AttributeDefinitions` entry of an existing key attribute,
-//! `LocalSecondaryIndexes` and `ImportSourceSpecification` (`AWS::DynamoDB::Table`; the
-//! first four for `AWS::DynamoDB::GlobalTable`; `TableName` and `PrimaryKey` for
-//! `AWS::Serverless::SimpleTable`). Values are compared by meaning, not text: a template
-//! converted from YAML to JSON, or with reordered keys, has no change. Global secondary
-//! indexes, throughput, streams and tags update in place and are not findings.
+//! `TableName`, `KeySchema` (attribute names and key types, in order), the
+//! `AttributeType` of each key attribute (of the table and of its local indexes) in
+//! `AttributeDefinitions`, `LocalSecondaryIndexes` (names, keys, projections) and
+//! `ImportSourceSpecification` (`AWS::DynamoDB::Table`; the first four for
+//! `AWS::DynamoDB::GlobalTable`).
+//!
+//! Values are compared as CloudFormation resolves them, not as they are written, in
+//! every case: each combination of the `AllowedValues` of the parameters they read
+//! (values both revisions allow, since an update keeps the stack's parameter values), and
+//! each branch of an `Fn::If` whose condition is still open. So a change that reaches a
+//! value only through a `Mappings` entry, a `Conditions` definition (also behind the same
+//! `!If [IsProd, a, b]`), a condition it refers to, or `Fn::Sub`/`Fn::Join` parts is a
+//! replacement, and the message names the property, the base and head values and the
+//! case (`when parameter Env is dev`). Another spelling of the same value is not:
+//! `orders` and `!Sub "orders"`, reordered keys or `AttributeDefinitions`, YAML converted
+//! to JSON, local indexes or their `NonKeyAttributes` in another order. A pseudo
+//! parameter (`${AWS::StackName}`) or a parameter without `AllowedValues` is the same
+//! stack value at both revisions. A value that cannot be resolved at either revision
+//! (`Fn::ImportValue`, a tagged list where a literal list must be, more than 256
+//! parameter combinations) is a finding saying it cannot be proven unchanged, unless it
+//! is written the same way and reads nothing that changed.
+//!
+//! `AWS::Serverless::SimpleTable` is compared as the `AWS::DynamoDB::Table` SAM's transform
+//! makes of it under the same logical ID: key `PrimaryKey.Name` (`id` without
+//! `PrimaryKey`) of type `String`/`Number`/`Binary` as `S`/`N`/`B` (`S` by default),
+//! `HASH`. A SimpleTable and the same table written out, or switched to
+//! `AWS::DynamoDB::Table` with the same key and name, is no change; a new key or
+//! `TableName` is a replacement. Global secondary indexes, throughput, streams and tags
+//! update in place and are not findings.
 //!
 //! ## Why it matters
 //! A replacement creates a new, empty table and then deletes the old one with its data,
