@@ -292,6 +292,9 @@ fn shape_of(value: Value, span: Span) -> Result<Shape, Unresolved> {
     }
 }
 
+/// The keyed parts combined so far, under their assumptions.
+type Partial = (Result<Vec<(String, Shape)>, Unresolved>, Vec<Assumption>);
+
 /// Every combination of the parts' cases (contradictory ones dropped), built by `make`.
 /// An unresolved part makes the combination unresolved.
 fn product(
@@ -299,8 +302,7 @@ fn product(
     parts: Vec<(String, Vec<Case>)>,
     make: impl Fn(Vec<(String, Shape)>) -> Shape,
 ) -> Vec<Case> {
-    let mut acc: Vec<(Result<Vec<(String, Shape)>, Unresolved>, Vec<Assumption>)> =
-        vec![(Ok(Vec::new()), Vec::new())];
+    let mut acc: Vec<Partial> = vec![(Ok(Vec::new()), Vec::new())];
     for (key, cases) in parts {
         let mut next = Vec::new();
         for (sofar, when) in &acc {
