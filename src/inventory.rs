@@ -5,24 +5,28 @@
 //! prefilter, limits, fail-closed loading), then the rules' own proofs in
 //! [`rules::layers`] instead of the rules: the inventory and the check cannot disagree.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::base_revision;
 use crate::check::Settings;
 use crate::discover::{Candidate, Discovery};
 use crate::load::FileError;
-use crate::model::backup;
+use crate::model::{backup, nested};
 use crate::prefilter::Prefilter;
 use crate::read;
-use crate::report::data::{GuardrailRow, Inventory, InventoryError, TableRow};
+use crate::report::data::{GuardrailRow, Inventory, InventoryError, NotVisibleRow, TableRow};
 use crate::rules::layers;
 use crate::rules::{self, ResourceView};
 use crate::source::SourceText;
+use crate::stackset;
 use crate::template_file::TemplateFile;
 
-/// Patterns without which a file holds neither a table nor a guardrail: the layer rules'
-/// own (a table type) and the guardrail resource types.
+/// Patterns without which a file holds neither a table nor a guardrail nor another
+/// template: the layer rules' own (a table type), the guardrail resource types, and the
+/// types that include templates.
 const GUARDRAIL_NEEDLES: rules::Needles = &[
     &["aws::backup::backupvault"],
     &["aws::organizations::policy"],
@@ -30,17 +34,24 @@ const GUARDRAIL_NEEDLES: rules::Needles = &[
     // in a policy version.
     &["statement"],
     &["policyversion"],
+    // Templates that include others (nested stacks, stack sets).
+    &["aws::cloudformation::stack"],
+    &["aws::serverless::application"],
 ];
 
 /// The rules whose proofs are the layers; their needles are the table prefilter.
 pub const LAYER_RULES: &[&str] = &["DDB001", "DDB002", "DDB003", "DDB004", "DDB005"];
 
+#[derive(Default)]
 struct FileInventory {
     path: String,
     template: bool,
     tables: Vec<TableRow>,
     guardrails: Vec<GuardrailRow>,
+    not_visible: Vec<NotVisibleRow>,
     errors: Vec<InventoryError>,
+    /// The local templates it includes (nested stacks), inventoried too.
+    includes: Vec<Candidate>,
 }
 
 pub fn needles() -> Vec<&'static [&'static str]> {
@@ -64,12 +75,35 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
         .par_iter()
         .map(|c| inventory_file(c, &prefilter, settings))
         .collect();
+    // The local nested templates, in waves, each file once (as `check` follows them).
+    if files.iter().any(|f| !f.includes.is_empty()) {
+        let mut seen: HashSet<PathBuf> = discovery
+            .files
+            .par_iter()
+            .map(|c| base_revision::canonical(&c.path))
+            .collect();
+        let mut next = 0;
+        loop {
+            let wave: Vec<Candidate> = files[next..]
+                .iter()
+                .flat_map(|f| f.includes.iter())
+                .filter(|c| seen.insert(base_revision::canonical(&c.path)))
+                .cloned()
+                .collect();
+            next = files.len();
+            if wave.is_empty() {
+                break;
+            }
+            files.par_extend(
+                wave.par_iter()
+                    .map(|c| inventory_file(c, &prefilter, settings)),
+            );
+        }
+    }
     files.extend(discovery.errors.into_iter().map(|e| FileInventory {
         errors: vec![error(&e.display, None, FileError::new(e.message))],
         path: e.display,
-        template: false,
-        tables: Vec::new(),
-        guardrails: Vec::new(),
+        ..FileInventory::default()
     }));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut inventory = Inventory {
@@ -80,6 +114,7 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
         inventory.templates += usize::from(file.template);
         inventory.tables.extend(file.tables);
         inventory.guardrails.extend(file.guardrails);
+        inventory.not_visible.extend(file.not_visible);
         inventory.errors.extend(file.errors);
     }
     inventory
@@ -117,10 +152,7 @@ fn inventory_bytes(
 ) -> FileInventory {
     let mut out = FileInventory {
         path: display.to_string(),
-        template: false,
-        tables: Vec::new(),
-        guardrails: Vec::new(),
-        errors: Vec::new(),
+        ..FileInventory::default()
     };
     if !prefilter.may_match(bytes) {
         return out;
@@ -148,9 +180,67 @@ fn inventory_bytes(
                     resource: resource.logical_id.to_string(),
                     resource_type: resource.type_name.unwrap_or_default().to_string(),
                     layers: layers::layers(&view),
+                    stack_set: None,
                 }
             })
             .collect();
+        let mut tables = tables;
+        let mut not_visible = Vec::new();
+        // A stack set's inline template: its tables are in every target account.
+        stackset::for_each_body(&template, &settings.limits, |id, inner| match inner {
+            Ok(inner) => tables.extend(inner.tables().map(|resource| {
+                let view = ResourceView {
+                    template: inner,
+                    resource,
+                    options: &settings.options,
+                };
+                TableRow {
+                    path: display.to_string(),
+                    resource: format!("{id}/{}", resource.logical_id),
+                    resource_type: resource.type_name.unwrap_or_default().to_string(),
+                    layers: layers::layers(&view),
+                    stack_set: Some(id.to_string()),
+                }
+            })),
+            Err(why) => not_visible.push(NotVisibleRow {
+                path: display.to_string(),
+                resource: id.to_string(),
+                resource_type: nested::STACK_SET.to_string(),
+                reason: why,
+            }),
+        });
+        let mut includes = Vec::new();
+        let mut missing = Vec::new();
+        for stack in nested::nested(&template) {
+            match stack.location {
+                nested::Location::NotVisible(why) => not_visible.push(NotVisibleRow {
+                    path: display.to_string(),
+                    resource: stack.logical_id.to_string(),
+                    resource_type: stack.type_name.to_string(),
+                    reason: why.to_string(),
+                }),
+                nested::Location::Local(location) => {
+                    let (target, shown) = nested::resolve(path, display, location);
+                    if std::fs::metadata(&target).is_ok_and(|m| m.is_file()) {
+                        includes.push(Candidate {
+                            display: shown,
+                            path: target,
+                        });
+                    } else {
+                        missing.push(FileError::at(
+                            format!(
+                                "the template of {} `{}` is the local file `{shown}`, which \
+                                 does not exist or is not a file",
+                                nested::kind(stack.type_name),
+                                stack.logical_id
+                            ),
+                            template.doc.span(stack.node),
+                            "template file not found",
+                        ));
+                    }
+                }
+            }
+        }
         let guardrails = backup::guardrails(&template)
             .into_iter()
             .map(|g| GuardrailRow {
@@ -163,13 +253,20 @@ fn inventory_bytes(
                 scope: g.scope,
             })
             .collect();
-        Some((tables, guardrails))
+        Some((tables, guardrails, not_visible, includes, missing))
     });
     match loaded {
-        Ok(Some((tables, guardrails))) => {
+        Ok(Some((tables, guardrails, not_visible, includes, missing))) => {
             out.template = true;
             out.tables = tables;
             out.guardrails = guardrails;
+            out.not_visible = not_visible;
+            out.includes = includes;
+            let source = SourceText::new(file.text().into());
+            out.errors = missing
+                .into_iter()
+                .map(|e| error(display, Some(&source), e))
+                .collect();
             out
         }
         Ok(None) => out,
@@ -180,10 +277,8 @@ fn inventory_bytes(
 fn failed(path: &str, source: Option<&SourceText>, e: FileError) -> FileInventory {
     FileInventory {
         path: path.to_string(),
-        template: false,
-        tables: Vec::new(),
-        guardrails: Vec::new(),
         errors: vec![error(path, source, e)],
+        ..FileInventory::default()
     }
 }
 

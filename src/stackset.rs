@@ -56,6 +56,64 @@ pub fn check(
     out
 }
 
+/// Each stack set's inline template, for the commands that read tables rather than run
+/// the rules (`inventory`): `visit(id, Ok(template))` for a body that loads, `visit(id,
+/// Err(why))` for one that cannot be read (DDB007's cases).
+pub fn for_each_body(
+    template: &Template,
+    limits: &load::Limits,
+    mut visit: impl FnMut(&str, Result<&Template, String>),
+) {
+    let doc = template.doc;
+    for resource in &template.resources {
+        if resource.type_name != Some(TYPE) {
+            continue;
+        }
+        let Some(body) = doc
+            .get_value(resource.node, "Properties")
+            .and_then(|props| doc.get_value(props, "TemplateBody"))
+        else {
+            continue;
+        };
+        let id = resource.logical_id;
+        let Some(inner) = literal_body(doc, body) else {
+            visit(
+                id,
+                Err("its `TemplateBody` is not a literal string".to_string()),
+            );
+            continue;
+        };
+        let loaded = match load::load(
+            inner.text,
+            Format::detect(Path::new(""), inner.text),
+            limits,
+        ) {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                visit(
+                    id,
+                    Err(format!(
+                        "its `TemplateBody` does not load ({})",
+                        error.message
+                    )),
+                );
+                continue;
+            }
+        };
+        match Template::with_layout(&loaded, Layout::CloudFormation) {
+            Ok(Some(inner)) => visit(id, Ok(&inner)),
+            Ok(None) => {}
+            Err(error) => visit(
+                id,
+                Err(format!(
+                    "its `TemplateBody` is not a readable template ({})",
+                    error.message
+                )),
+            ),
+        }
+    }
+}
+
 /// The body's text when it is known before deployment: a plain string, or an `Fn::Sub`
 /// of one whose only placeholders are pseudo parameters (they cannot add YAML).
 pub(crate) fn literal_body<'d>(doc: &'d Document, body: NodeId) -> Option<Body<'d>> {

@@ -509,3 +509,90 @@ fn negated_tag_tests_are_not_proven_by_unknown_or_absent_tags() {
         "{json}"
     );
 }
+
+/// A parent (no table of its own) with a local nested stack, remote ones, and stack sets:
+/// one inline body that loads and one that cannot be read.
+const PARENT: &str = "Resources:
+  Storage:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: ./db/tables.yaml
+  Remote:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: https://bucket.s3.amazonaws.com/t.yaml
+  Everywhere:
+    Type: AWS::CloudFormation::StackSet
+    Properties:
+      TemplateBody: |
+        Resources:
+          Events:
+            Type: AWS::DynamoDB::Table
+            DeletionPolicy: Retain
+            UpdateReplacePolicy: Retain
+  Joined:
+    Type: AWS::CloudFormation::StackSet
+    Properties:
+      TemplateBody: !Join ['', [a, b]]
+";
+
+const NESTED_TABLE: &str = "Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+";
+
+#[test]
+fn nested_stacks_and_stack_set_bodies_are_inventoried_and_hidden_templates_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "stacks/main.yaml", PARENT);
+    write(dir.path(), "stacks/db/tables.yaml", NESTED_TABLE);
+    let (code, json) = inventory_json(dir.path(), &["stacks/main.yaml"]);
+    assert_eq!(code, 0, "{json}");
+    let orders = table(&json, "stacks/db/tables.yaml", "Orders");
+    assert_eq!(orders["retained_on_delete"], false);
+    let events = table(&json, "stacks/main.yaml", "Everywhere/Events");
+    assert_eq!(events["retained_on_delete"], true);
+    assert_eq!(events["stack_set"], "Everywhere");
+    let hidden: Vec<(String, String)> = json["not_visible"]
+        .as_array()
+        .expect("not_visible")
+        .iter()
+        .map(|n| {
+            (
+                n["resource"].as_str().unwrap_or_default().to_string(),
+                n["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let ids: Vec<&str> = hidden.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["Joined", "Remote"], "{hidden:?}");
+    assert!(hidden[1].1.contains("URL"), "{hidden:?}");
+    let (_, text, _) = inventory(dir.path(), &["stacks/main.yaml"]);
+    assert!(text.contains("Not visible"), "{text}");
+    assert!(text.contains("deployed to every target account"), "{text}");
+    let (_, csv, _) = inventory(dir.path(), &["stacks/main.yaml", "--format", "csv"]);
+    assert!(
+        csv.contains(
+            "stacks/main.yaml,Remote,not-visible:AWS::CloudFormation::Stack,,,,,,at a URL"
+        ),
+        "{csv}"
+    );
+    let (_, md, _) = inventory(dir.path(), &["stacks/main.yaml", "--format", "markdown"]);
+    assert!(md.contains("### Not visible"), "{md}");
+}
+
+#[test]
+fn a_missing_nested_template_makes_the_inventory_incomplete() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "stacks/main.yaml", PARENT);
+    let (code, json) = inventory_json(dir.path(), &["stacks/main.yaml"]);
+    assert_eq!(code, 2, "{json}");
+    let errors = json["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["line"], 5);
+    assert!(errors[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("stacks/db/tables.yaml")));
+}

@@ -361,6 +361,9 @@ fn error_spans(builder: &mut ExcerptBuilder, error: &FileError) {
 pub struct Inventory {
     pub tables: Vec<TableRow>,
     pub guardrails: Vec<GuardrailRow>,
+    /// Templates a template deploys that ddb-guard cannot read (nested stacks and stack
+    /// sets at a URL, ...): their tables are not in `tables`.
+    pub not_visible: Vec<NotVisibleRow>,
     pub errors: Vec<InventoryError>,
     /// Files read (including those the prefilter skipped and those that failed).
     pub files: usize,
@@ -382,6 +385,19 @@ pub struct TableRow {
     pub resource: String,
     pub resource_type: String,
     pub layers: Layers,
+    /// The stack set whose inline `TemplateBody` declares the table (`resource` is then
+    /// `StackSet/Table`): it is deployed to every target account.
+    pub stack_set: Option<String>,
+}
+
+/// A nested stack, nested application or stack set whose template is not visible.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotVisibleRow {
+    pub path: String,
+    pub resource: String,
+    pub resource_type: String,
+    /// Why: "at a URL", "computed at deploy time (not a literal string)", ...
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

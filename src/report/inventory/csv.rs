@@ -2,7 +2,10 @@
 //! or `conditional`, and the conditions in the last column; then one row per guardrail,
 //! with `guardrail:KIND` as its `resource_type` (`guardrail:scp`,
 //! `guardrail:identity-policy`, ...), empty layer cells, and in the last column what it
-//! denies, on which ARNs, and when it holds only sometimes.
+//! denies, on which ARNs, and when it holds only sometimes; then one row per template
+//! that is not visible (a nested stack at a URL, ...), with `not-visible:TYPE` as its
+//! `resource_type`, empty layer cells and the reason in the last column. A table in a
+//! stack set's `TemplateBody` says so in the last column.
 
 use std::io::{self, Write};
 
@@ -25,9 +28,15 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     write_row(out, HEADER.iter().map(|s| s.to_string()))?;
     for t in &inventory.tables {
         let named = t.layers.named();
-        let conditions: Vec<String> = named
+        let conditions: Vec<String> = t
+            .stack_set
             .iter()
-            .filter_map(|(name, state)| state.reason().map(|why| format!("{name}: {why}")))
+            .map(|id| format!("in stack set `{id}`: deployed to every target account"))
+            .chain(
+                named
+                    .iter()
+                    .filter_map(|(name, state)| state.reason().map(|why| format!("{name}: {why}"))),
+            )
             .collect();
         let row = [t.path.clone(), t.resource.clone(), t.resource_type.clone()]
             .into_iter()
@@ -50,6 +59,17 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         .into_iter()
         .chain((0..5).map(|_| String::new()))
         .chain(std::iter::once(what.join("; ")));
+        write_row(out, row)?;
+    }
+    for n in &inventory.not_visible {
+        let row = [
+            n.path.clone(),
+            n.resource.clone(),
+            format!("not-visible:{}", n.resource_type),
+        ]
+        .into_iter()
+        .chain((0..5).map(|_| String::new()))
+        .chain(std::iter::once(n.reason.clone()));
         write_row(out, row)?;
     }
     Ok(())

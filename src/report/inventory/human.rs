@@ -20,6 +20,8 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     } else {
         tables(inventory, out)?;
     }
+    stack_sets(inventory, out)?;
+    not_visible(inventory, out)?;
     guardrails(inventory, out)?;
     for e in &inventory.errors {
         let at = match (e.line, e.column) {
@@ -115,6 +117,47 @@ fn tables(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+fn stack_sets(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+    let in_sets: Vec<String> = inventory
+        .tables
+        .iter()
+        .filter(|t| t.stack_set.is_some())
+        .map(|t| t.resource.clone())
+        .collect();
+    if in_sets.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let text = format!(
+        "In a stack set's TemplateBody, deployed to every target account: {}.",
+        in_sets.join(", ")
+    );
+    for l in wrap(&text, WIDTH, "  ") {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
+}
+
+fn not_visible(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+    if inventory.not_visible.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Not visible (templates ddb-guard cannot read; their tables are not listed):"
+    )?;
+    for n in &inventory.not_visible {
+        let head = format!("  {} {} in ", n.resource_type, n.resource);
+        let room = WIDTH.saturating_sub(width(&head)).max(MIN_PATH);
+        writeln!(out, "{head}{}", cut_left(&n.path, room))?;
+        for l in wrap(&n.reason, WIDTH - 4, "  ") {
+            writeln!(out, "    {l}")?;
+        }
+    }
+    Ok(())
+}
+
 fn guardrails(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     if inventory.guardrails.is_empty() {
@@ -168,6 +211,12 @@ fn summary(inventory: &Inventory) -> String {
         "guardrail",
         "guardrails",
     ));
+    if !inventory.not_visible.is_empty() {
+        parts.push(format!(
+            "{} not visible",
+            plural(inventory.not_visible.len(), "template", "templates")
+        ));
+    }
     if !inventory.errors.is_empty() {
         parts.push(plural(inventory.errors.len(), "error", "errors"));
     }

@@ -1,4 +1,5 @@
-//! `inventory --format json`: `{"version": 1, "tables": [...], "guardrails": [...]}`. A
+//! `inventory --format json`: `{"version": 1, "tables": [...], "guardrails": [...],
+//! "not_visible": [...], "errors": [...]}`. A
 //! layer is `true` only when it holds in every case; `conditional` says why the others
 //! hold only sometimes.
 
@@ -15,7 +16,18 @@ struct JsonInventory<'a> {
     version: u32,
     tables: Vec<JsonTable<'a>>,
     guardrails: Vec<JsonGuardrail<'a>>,
+    /// Templates deployed by a template but not readable here (their tables are not in
+    /// `tables`).
+    not_visible: Vec<JsonNotVisible<'a>>,
     errors: Vec<JsonError<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonNotVisible<'a> {
+    path: &'a str,
+    resource: &'a str,
+    resource_type: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -31,6 +43,10 @@ struct JsonTable<'a> {
     /// Layers that hold only in some cases, and in which they do not.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     conditional: BTreeMap<&'static str, &'a str>,
+    /// The stack set whose `TemplateBody` declares the table: it is deployed to every
+    /// target account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack_set: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -68,6 +84,7 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
                     .into_iter()
                     .filter_map(|(name, state)| state.reason().map(|why| (name, why)))
                     .collect(),
+                stack_set: t.stack_set.as_deref(),
             }
         })
         .collect();
@@ -95,10 +112,21 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
             help: e.help.as_deref(),
         })
         .collect();
+    let not_visible = inventory
+        .not_visible
+        .iter()
+        .map(|n| JsonNotVisible {
+            path: &n.path,
+            resource: &n.resource,
+            resource_type: &n.resource_type,
+            reason: &n.reason,
+        })
+        .collect();
     let doc = JsonInventory {
         version: 1,
         tables,
         guardrails,
+        not_visible,
         errors,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -66,6 +66,42 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    let in_sets: Vec<String> = inventory
+        .tables
+        .iter()
+        .filter(|t| t.stack_set.is_some())
+        .map(|t| code(&t.resource))
+        .collect();
+    if !in_sets.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "In a stack set's `TemplateBody`, deployed to every target account: {}.",
+            in_sets.join(", ")
+        )?;
+    }
+    if !inventory.not_visible.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Not visible")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Templates ddb-guard cannot read; their tables are not listed above."
+        )?;
+        writeln!(out)?;
+        writeln!(out, "| File | Resource | Type | Why |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for n in &inventory.not_visible {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                code(&n.path),
+                code(&n.resource),
+                code(&n.resource_type),
+                cell(&n.reason)
+            )?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "### Guardrails")?;
     writeln!(out)?;
