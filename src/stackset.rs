@@ -226,7 +226,9 @@ fn check_body(
             for label in &mut f.labels {
                 label.span = at(label.span);
             }
-            // The fix's edits index the inner text.
+            // No fix inside a body: its edits index the inner text, and the fix engine
+            // verifies a fix by comparing the re-parsed file's tree, in which the body is
+            // one string (docs/autofix.md).
             f.fix = None;
             f.message = format!(
                 "in the template of stack set `{id}` (deployed to every target account): {}",

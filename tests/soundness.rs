@@ -728,3 +728,26 @@ fn human_output_of_a_nested_stack_finding_names_the_parent() {
     };
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn fix_leaves_a_stack_set_body_alone_and_still_reports_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let text = std::fs::read_to_string(fixture.join("stackset_inline.yaml")).expect("fixture");
+    common::write(dir.path(), "t.yaml", &text);
+    let out = common::ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "t.yaml", "--fix", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let after = std::fs::read_to_string(dir.path().join("t.yaml")).expect("reads");
+    assert_eq!(after, text, "the body is not edited");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["rule"] == "DDB001" && f["resource"] == "Unretained/Orders" && f["fix"].is_null()),
+        "{report}"
+    );
+}
