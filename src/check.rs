@@ -393,7 +393,7 @@ impl Checker {
         let settings = &self.settings;
         let mut report = FileReport::new(base.display.clone(), Status::Deleted);
         let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            compare(base, Head::Deleted, settings)
+            compare(base, Head::Deleted, None, settings)
         }))
         .unwrap_or_else(|_| {
             Err(
@@ -522,7 +522,7 @@ fn check_prefiltered(
                 Some(t) => Head::Template(t),
                 None => Head::NotTemplate,
             };
-            match compare(base, head, settings) {
+            match compare(base, head, Some(text), settings) {
                 Ok(more) if !more.is_empty() => {
                     findings.extend(more);
                     findings.sort_by_key(|f| (f.span.start, f.code));
@@ -722,7 +722,12 @@ fn required_guardrails(files: &[FileReport], settings: &Settings) -> Vec<FileRep
 
 /// Load the base version and run the comparison rules against `head`. A base that does
 /// not load is an error, never a pass: it may hold the table this change deletes.
-fn compare(base: &BaseFile, head: Head, settings: &Settings) -> Result<Vec<Finding>, FileError> {
+fn compare(
+    base: &BaseFile,
+    head: Head,
+    head_text: Option<&str>,
+    settings: &Settings,
+) -> Result<Vec<Finding>, FileError> {
     let diff_rules = settings.diff_rules();
     if diff_rules.is_empty() {
         return Ok(Vec::new());
@@ -749,7 +754,19 @@ fn compare(base: &BaseFile, head: Head, settings: &Settings) -> Result<Vec<Findi
         head,
         options: &settings.options,
     };
-    Ok(rules::compare_templates(&comparison, &diff_rules))
+    let mut findings = rules::compare_templates(&comparison, &diff_rules);
+    // The tables inside stack sets' inline templates, by stack set and logical ID.
+    findings.extend(crate::stackset::compare(
+        &template,
+        file.text(),
+        &base.name,
+        &comparison.head,
+        head_text,
+        &diff_rules,
+        &settings.options,
+        &settings.limits,
+    ));
+    Ok(findings)
 }
 
 /// A load error of the base version, told in the head file's report: its span indexes the

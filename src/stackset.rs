@@ -16,8 +16,8 @@ use crate::finding::Finding;
 use crate::load::{self, Document, Format, NodeId, NodeKind, ScalarStyle};
 use crate::model::nested::STACK_SET as TYPE;
 use crate::model::{Layout, Template};
-use crate::rules::{self, template_not_checked, RuleOptions};
-use crate::source::Span;
+use crate::rules::{self, template_not_checked, Head, RuleOptions};
+use crate::source::{SourceText, Span};
 
 /// The findings of every stack set's inner template, and DDB007's findings for the literal
 /// bodies that do not load. `rules` are the enabled rules; only those run.
@@ -112,6 +112,133 @@ pub fn for_each_body(
             ),
         }
     }
+}
+
+/// The pull-request guard inside stack sets: the tables of each base stack set's inline
+/// template are compared with those of the head's stack set of the same logical ID, by
+/// the comparison rules, so a table is matched by stack set ID and its own logical ID.
+/// `head_text` is the head file's text (for spans inside its bodies); for a deleted file
+/// the findings point into the base text, `base_text`. A head stack set whose body cannot
+/// be read is DDB007's (fail closed there); a stack set gone from the head removes its
+/// tables (`Head::NotTemplate`: the findings point at the head file's start).
+#[allow(clippy::too_many_arguments)]
+pub fn compare(
+    base: &Template,
+    base_text: &str,
+    base_name: &str,
+    head: &Head,
+    head_text: Option<&str>,
+    diff_rules: &[&'static rules::DiffRule],
+    options: &RuleOptions,
+    limits: &load::Limits,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let bdoc = base.doc;
+    for resource in &base.resources {
+        if resource.type_name != Some(TYPE) {
+            continue;
+        }
+        let id = resource.logical_id;
+        let Some((base_body, base_node)) = body_of(base, id) else {
+            continue;
+        };
+        let Ok(base_inner_doc) = load_body(&base_body, limits) else {
+            continue;
+        };
+        let Ok(Some(base_inner)) = Template::with_layout(&base_inner_doc, Layout::CloudFormation)
+        else {
+            continue;
+        };
+        if base_inner.tables().next().is_none() {
+            continue;
+        }
+        let base_source = SourceText::new(base_body.text.into());
+        let name = format!("{base_name}, TemplateBody of {id}");
+        // The head's side, and how its spans reach the file.
+        let head_body = match head {
+            Head::Template(h) => body_of(h, id),
+            _ => None,
+        };
+        let head_doc = head_body.as_ref().map(|(body, _)| load_body(body, limits));
+        if matches!(head_doc, Some(Err(()))) {
+            continue;
+        }
+        let head_inner = match (&head_doc, head) {
+            (Some(Ok(doc)), _) => match Template::with_layout(doc, Layout::CloudFormation) {
+                Ok(Some(t)) => Some(t),
+                Ok(None) => None,
+                Err(_) => continue,
+            },
+            _ => None,
+        };
+        let inner_head = match (&head_inner, head) {
+            (Some(t), _) => Head::Template(t),
+            (None, Head::Deleted) => Head::Deleted,
+            (None, _) => Head::NotTemplate,
+        };
+        let comparison = rules::Comparison {
+            base: &base_inner,
+            base_name: &name,
+            base_source: &base_source,
+            head: inner_head,
+            options,
+        };
+        let found = rules::compare_templates(&comparison, diff_rules);
+        if found.is_empty() {
+            continue;
+        }
+        // Spans into the head body, or (a deleted file) into the base body.
+        let map: Box<dyn Fn(Span) -> Span> = match (head, &head_body, head_text) {
+            (Head::Deleted, _, _) => {
+                let whole = bdoc.span(base_node);
+                let lines = base_body
+                    .mappable
+                    .then(|| LineMap::new(bdoc, base_text, base_body.node, base_body.text))
+                    .flatten();
+                Box::new(move |span| lines.as_ref().and_then(|m| m.map(span)).unwrap_or(whole))
+            }
+            (Head::Template(h), Some((body, node)), Some(text)) => {
+                let whole = h.doc.span(*node);
+                let lines = body
+                    .mappable
+                    .then(|| LineMap::new(h.doc, text, body.node, body.text))
+                    .flatten();
+                Box::new(move |span| lines.as_ref().and_then(|m| m.map(span)).unwrap_or(whole))
+            }
+            _ => Box::new(|span| span),
+        };
+        out.extend(found.into_iter().map(|mut f| {
+            f.span = map(f.span);
+            for label in &mut f.labels {
+                label.span = map(label.span);
+            }
+            f.fix = None;
+            f.message = format!(
+                "in the template of stack set `{id}` (deployed to every target account): {}",
+                f.message
+            );
+            f.resource = format!("{id}/{}", f.resource);
+            f
+        }));
+    }
+    out
+}
+
+/// The literal body of stack set `id` in `template`, and its `TemplateBody` node.
+fn body_of<'d>(template: &Template<'d, '_>, id: &str) -> Option<(Body<'d>, NodeId)> {
+    let doc = template.doc;
+    let resource = template
+        .resources
+        .iter()
+        .find(|r| r.logical_id == id && r.type_name == Some(TYPE))?;
+    let node = doc
+        .get_value(resource.node, "Properties")
+        .and_then(|props| doc.get_value(props, "TemplateBody"))?;
+    Some((literal_body(doc, node)?, node))
+}
+
+fn load_body<'d>(body: &Body<'d>, limits: &load::Limits) -> Result<Document<'d>, ()> {
+    load::load(body.text, Format::detect(Path::new(""), body.text), limits).map_err(|_| ())
 }
 
 /// The body's text when it is known before deployment: a plain string, or an `Fn::Sub`

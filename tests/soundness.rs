@@ -745,9 +745,134 @@ fn fix_leaves_a_stack_set_body_alone_and_still_reports_it() {
     assert_eq!(after, text, "the body is not edited");
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert!(
-        findings(&report)
-            .iter()
-            .any(|f| f["rule"] == "DDB001" && f["resource"] == "Unretained/Orders" && f["fix"].is_null()),
+        findings(&report).iter().any(|f| f["rule"] == "DDB001"
+            && f["resource"] == "Unretained/Orders"
+            && f["fix"].is_null()),
         "{report}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. Templates inside templates: the pull-request guard inside stack set bodies
+
+fn stack_set(id: &str, body: &str) -> String {
+    let body: String = body.lines().map(|l| format!("        {l}\n")).collect();
+    format!(
+        "  {id}:\n    Type: AWS::CloudFormation::StackSet\n    Properties:\n      StackSetName: s\n      TemplateBody: |\n{body}"
+    )
+}
+
+const TOPIC: &str = "Other:\n  Type: AWS::SNS::Topic\n";
+
+/// `ddb-guard diff old.yaml new.yaml --format json` on the two texts.
+fn diff_json(old: &str, new: &str) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(dir.path(), "old.yaml", old);
+    common::write(dir.path(), "new.yaml", new);
+    let out = common::ddb_guard()
+        .current_dir(dir.path())
+        .args(["diff", "old.yaml", "new.yaml", "--format", "json"])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    (out.status.code().unwrap_or(-1), report, new.to_string())
+}
+
+fn body(tables: &str) -> String {
+    format!(
+        "Resources:\n{}{}",
+        tables,
+        TOPIC
+            .lines()
+            .map(|l| format!("  {l}\n"))
+            .collect::<String>()
+    )
+}
+
+const ORDERS_IN_BODY: &str = "  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: orders\n      KeySchema: [{AttributeName: id, KeyType: HASH}]\n";
+
+#[test]
+fn a_table_removed_from_a_stack_set_body_is_a_pull_request_finding_inside_the_body() {
+    let old = format!(
+        "Resources:\n{}",
+        stack_set("Everywhere", &body(ORDERS_IN_BODY))
+    );
+    let new = format!("Resources:\n{}", stack_set("Everywhere", &body("")));
+    let (code, report, text) = diff_json(&old, &new);
+    assert_eq!(code, 1, "{report}");
+    let f = findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB020")
+        .unwrap_or_else(|| panic!("DDB020: {report}"));
+    assert_eq!(f["resource"], "Everywhere/Orders");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(message.contains("every target account"), "{message}");
+    let start = f["byte_offset"].as_u64().expect("offset") as usize;
+    let end = start + f["byte_length"].as_u64().expect("length") as usize;
+    assert_eq!(&text[start..end], "Other", "points inside the head body");
+}
+
+#[test]
+fn a_table_renamed_inside_a_stack_set_body_is_matched_by_stack_set_and_logical_id() {
+    let old = format!(
+        "Resources:\n{}",
+        stack_set("Everywhere", &body(ORDERS_IN_BODY))
+    );
+    let renamed = ORDERS_IN_BODY.replace("  Orders:", "  OrdersV2:");
+    let new = format!("Resources:\n{}", stack_set("Everywhere", &body(&renamed)));
+    let (code, report, _) = diff_json(&old, &new);
+    assert_eq!(code, 1, "{report}");
+    let hits = hits_by_path(&report);
+    assert!(
+        hits.iter()
+            .any(|(_, r, res, _)| r == "DDB021" && res.starts_with("Everywhere/")),
+        "{hits:#?}"
+    );
+    // The same body under another stack set ID is another stack set: the old one's
+    // tables are removed.
+    let moved = format!(
+        "Resources:\n{}",
+        stack_set("Elsewhere", &body(ORDERS_IN_BODY))
+    );
+    let (code, report, _) = diff_json(&old, &moved);
+    assert_eq!(code, 1, "{report}");
+    let hits = hits_by_path(&report);
+    assert!(
+        hits.iter()
+            .any(|(_, r, res, _)| r == "DDB020" && res == "Everywhere/Orders"),
+        "{hits:#?}"
+    );
+}
+
+#[test]
+fn an_unchanged_stack_set_body_passes_the_pull_request_guard() {
+    let retained = ORDERS_IN_BODY.replace(
+        "    Type: AWS::DynamoDB::Table\n",
+        "    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n",
+    );
+    let old = format!("Resources:\n{}", stack_set("Everywhere", &body(&retained)));
+    let (_, report, _) = diff_json(&old, &old);
+    let hits = hits_by_path(&report);
+    assert!(
+        hits.iter()
+            .all(|(_, r, _, _)| !["DDB020", "DDB021", "DDB022", "DDB023"].contains(&r.as_str())),
+        "{hits:#?}"
+    );
+}
+
+#[test]
+fn removing_a_stack_set_removes_the_tables_of_its_body() {
+    let old = format!(
+        "Resources:\n{}",
+        stack_set("Everywhere", &body(ORDERS_IN_BODY))
+    );
+    let new = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
+    let (code, report, _) = diff_json(&old, new);
+    assert_eq!(code, 1, "{report}");
+    let hits = hits_by_path(&report);
+    assert!(
+        hits.iter()
+            .any(|(_, r, res, _)| r == "DDB020" && res == "Everywhere/Orders"),
+        "{hits:#?}"
     );
 }
