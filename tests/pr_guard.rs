@@ -807,3 +807,41 @@ mod replacement_property {
         }
     }
 }
+
+/// A condition that no parameter decides (it reads the Region) is one open case at both
+/// revisions only while it means the same there: an unrelated change does not make its
+/// branches a replacement, a changed definition or swapped branches do.
+#[test]
+fn an_open_condition_is_the_same_case_at_both_revisions_only_while_it_means_the_same() {
+    let template = |params: &str, region: &str, value: &str| {
+        table(
+            &format!("{params}Conditions:\n  InMain: !Equals [!Ref AWS::Region, {region}]\n"),
+            &format!("      TableName: {value}\n{ID_KEY}"),
+        )
+    };
+    let by_region = "!If [InMain, orders, orders-eu]";
+    let base = template("", "us-east-1", by_region);
+    let unrelated = template(
+        "Parameters:\n  Other:\n    Type: String\n",
+        "us-east-1",
+        by_region,
+    );
+    assert_eq!(replacements(&base, &unrelated), Vec::<String>::new());
+    let moved = replacements(&base, &template("", "eu-west-1", by_region));
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert!(
+        moved[0].contains("(at the base condition `InMain` is true; at the head condition `InMain` is false)"),
+        "{}",
+        moved[0]
+    );
+    let swapped = replacements(
+        &base,
+        &template("", "us-east-1", "!If [InMain, orders-eu, orders]"),
+    );
+    assert_eq!(swapped.len(), 1, "{swapped:?}");
+    assert!(
+        swapped[0].contains("`TableName` is `orders` at the base and `orders-eu` at the head when condition `InMain` is true"),
+        "{}",
+        swapped[0]
+    );
+}

@@ -545,7 +545,7 @@ fn changes(base: &TableSide, head: &TableSide, kind: Physical) -> Vec<Change> {
         if written_same(base, head, aspect) && reads_same {
             continue;
         }
-        if let Some((what, attribute)) = compare(base, head, aspect, reads_same) {
+        if let Some((what, attribute)) = compare(base, head, aspect) {
             let name = aspect.property();
             let (label, head_span, base_span) = match &attribute {
                 Some(a) => (
@@ -667,12 +667,7 @@ fn reads_same(base: &TableSide, head: &TableSide, aspect: Aspect) -> bool {
 
 /// The first case in which the aspect differs (or cannot be proven the same), described,
 /// with the key attribute whose type differs, if that is what differs.
-fn compare(
-    base: &TableSide,
-    head: &TableSide,
-    aspect: Aspect,
-    reads_same: bool,
-) -> Option<(String, Option<String>)> {
+fn compare(base: &TableSide, head: &TableSide, aspect: Aspect) -> Option<(String, Option<String>)> {
     // A first pass without assignment learns which parameters the values read.
     let (bev, hev) = (base.evaluator(), head.evaluator());
     let _ = (base.exists(&bev), head.exists(&hev));
@@ -699,7 +694,7 @@ fn compare(
             None,
         ));
     };
-    let shared = SharedConditions::new(base, head, reads_same);
+    let shared = SharedConditions { base, head };
     for assignment in assignments {
         let bev = base.evaluator().under(&assignment);
         let hev = head.evaluator().under(&assignment);
@@ -855,27 +850,16 @@ fn product(domains: &[(String, Vec<String>)]) -> Option<Vec<Vec<Assumption>>> {
 /// Which conditions mean the same at both revisions, so that a case at the base and a
 /// case at the head that assume opposite values of one of them cannot happen together.
 /// A condition is shared only when its definition, the conditions it refers to, and the
-/// sections it can read are the same; otherwise its name says nothing across revisions
-/// (its definition may have changed behind the same `Fn::If`).
+/// parameters and mappings it reads are the same; otherwise its name says nothing across
+/// revisions (its definition may have changed behind the same `Fn::If`). A condition
+/// decided by the assigned parameter values is no open case anyway: each side keeps only
+/// the branch it takes.
 struct SharedConditions<'x, 'a, 'd, 's> {
     base: &'x TableSide<'a, 'd, 's>,
     head: &'x TableSide<'a, 'd, 's>,
-    reads_same: bool,
 }
 
-impl<'x, 'a, 'd, 's> SharedConditions<'x, 'a, 'd, 's> {
-    fn new(
-        base: &'x TableSide<'a, 'd, 's>,
-        head: &'x TableSide<'a, 'd, 's>,
-        reads_same: bool,
-    ) -> Self {
-        SharedConditions {
-            base,
-            head,
-            reads_same,
-        }
-    }
-
+impl SharedConditions<'_, '_, '_, '_> {
     fn compatible(&self, was: &[Assumption], now: &[Assumption]) -> bool {
         !was.iter().any(|a| {
             now.iter().any(|b| {
@@ -889,14 +873,22 @@ impl<'x, 'a, 'd, 's> SharedConditions<'x, 'a, 'd, 's> {
     }
 
     fn shared(&self, name: &str) -> bool {
+        let mut deps = Deps::default();
+        if !self.same_definition(name, &mut BTreeSet::new(), &mut deps) || deps.too_deep {
+            return false;
+        }
         let (b, h) = (self.base.template, self.head.template);
-        let sections_same = self.reads_same
-            || (same_opt(b.doc, b.parameters, h.doc, h.parameters)
-                && same_opt(b.doc, b.mappings, h.doc, h.mappings));
-        sections_same && self.same_definition(name, &mut BTreeSet::new())
+        (!deps.mappings || same_opt(b.doc, b.mappings, h.doc, h.mappings))
+            && (!deps.all_parameters || same_opt(b.doc, b.parameters, h.doc, h.parameters))
+            && deps
+                .refs
+                .iter()
+                .all(|r| same_opt(b.doc, b.parameter(r), h.doc, h.parameter(r)))
     }
 
-    fn same_definition(&self, name: &str, seen: &mut BTreeSet<String>) -> bool {
+    /// The condition and every condition it refers to are written the same at both
+    /// revisions; what they read is collected into `deps`.
+    fn same_definition(&self, name: &str, seen: &mut BTreeSet<String>, deps: &mut Deps) -> bool {
         if !seen.insert(name.to_string()) {
             return true;
         }
@@ -907,36 +899,60 @@ impl<'x, 'a, 'd, 's> SharedConditions<'x, 'a, 'd, 's> {
         if !same_value(Side::new(b.doc, x), Side::new(h.doc, y)) {
             return false;
         }
-        let mut refs = Vec::new();
-        condition_refs(b.doc, x, 0, &mut refs);
-        refs.iter().all(|r| self.same_definition(r, seen))
+        let before = deps.conditions.len();
+        deps.collect(b.doc, x, 0);
+        let nested: Vec<String> = deps.conditions[before..].to_vec();
+        nested.iter().all(|n| self.same_definition(n, seen, deps))
     }
 }
 
-/// The names of the conditions a condition body refers to with `Condition`.
-fn condition_refs(doc: &Document, node: NodeId, depth: usize, out: &mut Vec<String>) {
-    if depth > crate::model::eval::MAX_EVAL_DEPTH {
-        return;
-    }
-    if let Some(call) = doc.call(node) {
-        if call.name == "Condition" {
-            if let Some(s) = doc.scalar(call.arg) {
-                out.push(s.text.to_string());
+/// What a condition body reads: the conditions it refers to, the parameters it `Ref`s,
+/// whether it looks up a mapping, whether a `Fn::Sub` may read any parameter.
+#[derive(Default)]
+struct Deps {
+    conditions: Vec<String>,
+    refs: Vec<String>,
+    mappings: bool,
+    all_parameters: bool,
+    too_deep: bool,
+}
+
+impl Deps {
+    fn collect(&mut self, doc: &Document, node: NodeId, depth: usize) {
+        if depth > crate::model::eval::MAX_EVAL_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        if let Some(call) = doc.call(node) {
+            match call.name {
+                "Condition" | "Ref" => {
+                    if let Some(s) = doc.scalar(call.arg) {
+                        let list = if call.name == "Ref" {
+                            &mut self.refs
+                        } else {
+                            &mut self.conditions
+                        };
+                        list.push(s.text.to_string());
+                    }
+                    return;
+                }
+                "Fn::FindInMap" => self.mappings = true,
+                "Fn::Sub" => self.all_parameters = true,
+                _ => {}
             }
-            return;
+            if call.arg != node {
+                self.collect(doc, call.arg, depth + 1);
+                return;
+            }
         }
-        if call.arg != node {
-            condition_refs(doc, call.arg, depth + 1, out);
-            return;
-        }
-    }
-    if let Some(entries) = doc.map(node) {
-        for e in entries {
-            condition_refs(doc, e.value, depth + 1, out);
-        }
-    } else if let Some(items) = doc.seq(node) {
-        for i in items {
-            condition_refs(doc, *i, depth + 1, out);
+        if let Some(entries) = doc.map(node) {
+            for e in entries {
+                self.collect(doc, e.value, depth + 1);
+            }
+        } else if let Some(items) = doc.seq(node) {
+            for i in items {
+                self.collect(doc, *i, depth + 1);
+            }
         }
     }
 }
