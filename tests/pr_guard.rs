@@ -830,7 +830,9 @@ fn an_open_condition_is_the_same_case_at_both_revisions_only_while_it_means_the_
     let moved = replacements(&base, &template("", "eu-west-1", by_region));
     assert_eq!(moved.len(), 1, "{moved:?}");
     assert!(
-        moved[0].contains("(at the base condition `InMain` is true; at the head condition `InMain` is false)"),
+        moved[0].contains(
+            "(at the base condition `InMain` is true; at the head condition `InMain` is false)"
+        ),
         "{}",
         moved[0]
     );
@@ -844,4 +846,59 @@ fn an_open_condition_is_the_same_case_at_both_revisions_only_while_it_means_the_
         "{}",
         swapped[0]
     );
+}
+
+/// An update that does not pass a parameter takes its Default: a Default changed by the
+/// pull request changes every value read from that parameter (with or without
+/// `AllowedValues`), and only those.
+#[test]
+fn a_changed_parameter_default_is_a_case_of_its_own() {
+    let named = |param: &str, value: &str| {
+        table(
+            &format!("Parameters:\n  Name:\n    Type: String\n{param}"),
+            &format!("      TableName: {value}\n{ID_KEY}"),
+        )
+    };
+    let found = replacements(
+        &named("    Default: orders\n", "!Ref Name"),
+        &named("    Default: orders-v2\n", "!Ref Name"),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`TableName` is `orders` at the base and `orders-v2` at the head when parameter `Name` is left to its Default (`orders` at the base, `orders-v2` at the head)"),
+        "{}",
+        found[0]
+    );
+    let found = replacements(
+        &named(
+            "    AllowedValues: [a, b]\n    Default: a\n",
+            "!Sub '${Name}-orders'",
+        ),
+        &named(
+            "    AllowedValues: [a, b]\n    Default: b\n",
+            "!Sub '${Name}-orders'",
+        ),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`a-orders` at the base and `b-orders` at the head"),
+        "{}",
+        found[0]
+    );
+    let unchanged: Vec<(String, String)> = vec![
+        (
+            named("    Default: orders\n", "orders"),
+            named("    Default: orders-v2\n", "orders"),
+        ),
+        (
+            named("    Default: orders\n", "!Ref Name"),
+            named(
+                "    Default: orders\n    Description: the table's name\n",
+                "!Ref Name",
+            ),
+        ),
+    ];
+    for (i, (base, head)) in unchanged.iter().enumerate() {
+        assert_eq!(replacements(base, head), Vec::<String>::new(), "case {i}");
+    }
 }

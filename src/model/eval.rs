@@ -245,7 +245,7 @@ pub struct Evaluator<'t, 'd, 's> {
     /// Set by [`Evaluator::under`]: `given` holds one concrete value for parameters, so a
     /// `Ref` to one of them is that value only and conditions are decided by it.
     assigned: bool,
-    /// The parameters with `AllowedValues` that a `Ref` (or `${}`) read, also inside
+    /// The parameters (of a string type) that a `Ref` (or `${}`) read, also inside
     /// conditions: the cases a caller comparing two templates must enumerate.
     parameters_read: RefCell<BTreeSet<String>>,
 }
@@ -311,7 +311,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             .any(|(i, a)| self.given[i + 1..].iter().any(|b| a.contradicts(b)))
     }
 
-    /// The parameters with `AllowedValues` read so far by this evaluator (by a value, a
+    /// The parameters (of a string type) read so far by this evaluator (by a value, a
     /// `Fn::Sub` variable, a map key or a condition), in name order.
     pub fn parameters_read(&self) -> Vec<String> {
         self.parameters_read.borrow().iter().cloned().collect()
@@ -596,9 +596,22 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                 }
                 _ => {}
             }
+            self.parameters_read.borrow_mut().insert(name.to_string());
             let allowed = doc
                 .get_value(param, "AllowedValues")
                 .and_then(|a| doc.list(a));
+            if self.assigned {
+                // A value assigned to a parameter without a list of values (its Default,
+                // in the case "the update keeps the defaults"); one with a list is
+                // filtered below, so a value the list does not allow has no outcome.
+                let value = self.given.iter().find_map(|a| match a {
+                    Assumption::Parameter { name: n, value } if n == name => Some(value),
+                    _ => None,
+                });
+                if let (Some(value), None) = (value, allowed) {
+                    return vec![Outcome::new(Value::Text(value.clone()), self.span(node))];
+                }
+            }
             let Some(allowed) = allowed else {
                 return self.parameter_unknown(
                     node,
@@ -606,7 +619,6 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     format!("parameter `{name}` has no AllowedValues, so any value can be passed at deploy time"),
                 );
             };
-            self.parameters_read.borrow_mut().insert(name.to_string());
             let mut out = Vec::new();
             for item in allowed {
                 match doc.scalar(*item) {

@@ -11,8 +11,9 @@
 //!
 //! Values are compared as CloudFormation resolves them, not as they are written, in
 //! every case: each combination of the `AllowedValues` of the parameters they read
-//! (values both revisions allow, since an update keeps the stack's parameter values), and
-//! each branch of an `Fn::If` whose condition is still open. So a change that reaches a
+//! (values both revisions allow, since an update keeps the stack's parameter values), the
+//! case of an update that leaves a parameter to its `Default` when the pull request
+//! changed that default, and each branch of an `Fn::If` whose condition is still open. So a change that reaches a
 //! value only through a `Mappings` entry, a `Conditions` definition (also behind the same
 //! `!If [IsProd, a, b]`), a condition it refers to, or `Fn::Sub`/`Fn::Join` parts is a
 //! replacement, and the message names the property, the base and head values and the
@@ -675,7 +676,7 @@ fn compare(base: &TableSide, head: &TableSide, aspect: Aspect) -> Option<(String
     let mut names: BTreeSet<String> = bev.parameters_read().into_iter().collect();
     names.extend(hev.parameters_read());
     let mut domains: Vec<(String, Vec<String>)> = Vec::new();
-    for name in names {
+    for name in names.iter().cloned() {
         let values = match (allowed(base.template, &name), allowed(head.template, &name)) {
             (Some(b), Some(h)) => h.into_iter().filter(|v| b.contains(v)).collect(),
             (Some(v), None) | (None, Some(v)) => v,
@@ -694,21 +695,70 @@ fn compare(base: &TableSide, head: &TableSide, aspect: Aspect) -> Option<(String
             None,
         ));
     };
-    let shared = SharedConditions { base, head };
+    // The update keeps the stack's parameter values (each assignment, the same at both
+    // revisions), or, when it does not pass a parameter, takes its Default: a Default
+    // changed by the pull request is a case with each revision's own default.
+    let mut changed_defaults = Vec::new();
+    for name in &names {
+        if let (Some(b), Some(h)) = (default(base.template, name), default(head.template, name)) {
+            if b != h {
+                changed_defaults.push((name.clone(), b, h));
+            }
+        }
+    }
+    let mut scenarios = Vec::new();
     for assignment in assignments {
-        let bev = base.evaluator().under(&assignment);
-        let hev = head.evaluator().under(&assignment);
+        if !changed_defaults.is_empty() {
+            let with = |pick: fn(&(String, String, String)) -> &String| {
+                let mut a: Vec<Assumption> = assignment
+                    .iter()
+                    .filter(|x| {
+                        !matches!(x, Assumption::Parameter { name, .. } if changed_defaults.iter().any(|c| c.0 == *name))
+                    })
+                    .cloned()
+                    .collect();
+                a.extend(changed_defaults.iter().map(|c| Assumption::Parameter {
+                    name: c.0.clone(),
+                    value: pick(c).clone(),
+                }));
+                a
+            };
+            let (b, h) = (with(|c| &c.1), with(|c| &c.2));
+            let mut shown: Vec<String> = b
+                .iter()
+                .filter(|x| h.contains(x))
+                .map(ToString::to_string)
+                .collect();
+            shown.extend(changed_defaults.iter().map(|(n, x, y)| {
+                format!(
+                    "parameter `{n}` is left to its Default (`{x}` at the base, `{y}` at the head)"
+                )
+            }));
+            scenarios.push((b, h, shown));
+        }
+        let shown = assignment.iter().map(ToString::to_string).collect();
+        scenarios.push((assignment.clone(), assignment, shown));
+    }
+    let shared = SharedConditions { base, head };
+    for (base_assignment, head_assignment, shown) in scenarios {
+        let bev = base.evaluator().under(&base_assignment);
+        let hev = head.evaluator().under(&head_assignment);
         if !base.exists(&bev) || !head.exists(&hev) {
             continue;
         }
         let was = base.cases(&bev, aspect);
         let now = head.cases(&hev, aspect);
+        let assumed: Vec<Assumption> = base_assignment
+            .iter()
+            .chain(&head_assignment)
+            .cloned()
+            .collect();
         for b in &was {
             for h in &now {
-                if !shared.compatible(&b.when, &h.when) {
+                if !shared.compatible(&b.when, &h.when, &changed_defaults) {
                     continue;
                 }
-                let case = describe_case(&assignment, &b.when, &h.when);
+                let case = describe_case(&shown, &assumed, &b.when, &h.when);
                 let (bs, hs) = match (&b.shape, &h.shape) {
                     (Err(u), _) => return Some((unprovable(property, &case, "base", u), None)),
                     (_, Err(u)) => return Some((unprovable(property, &case, "head", u), None)),
@@ -721,6 +771,13 @@ fn compare(base: &TableSide, head: &TableSide, aspect: Aspect) -> Option<(String
         }
     }
     None
+}
+
+/// A parameter's literal `Default`.
+fn default(template: &Template, name: &str) -> Option<String> {
+    let doc = template.doc;
+    let node = doc.get_value(template.parameter(name)?, "Default")?;
+    doc.str(node).map(str::to_string)
 }
 
 fn unprovable(property: &str, case: &str, side: &str, u: &Unresolved) -> String {
@@ -778,9 +835,14 @@ fn now_has(shape: &Shape, key: &str) -> bool {
 
 /// " when parameter `Env` is `prod` (at the base condition `C` is true; at the head
 /// condition `C` is false)", or "" when the values differ in every case.
-fn describe_case(assignment: &[Assumption], was: &[Assumption], now: &[Assumption]) -> String {
-    let fresh = |a: &&Assumption| !assignment.contains(a);
-    let mut common: Vec<String> = assignment.iter().map(ToString::to_string).collect();
+fn describe_case(
+    shown: &[String],
+    assumed: &[Assumption],
+    was: &[Assumption],
+    now: &[Assumption],
+) -> String {
+    let fresh = |a: &&Assumption| !assumed.contains(a);
+    let mut common: Vec<String> = shown.to_vec();
     common.extend(
         was.iter()
             .filter(fresh)
@@ -860,13 +922,24 @@ struct SharedConditions<'x, 'a, 'd, 's> {
 }
 
 impl SharedConditions<'_, '_, '_, '_> {
-    fn compatible(&self, was: &[Assumption], now: &[Assumption]) -> bool {
+    /// Whether a base case and a head case can happen in one update. A parameter whose
+    /// Default changed takes each revision's own default in the defaults case, so its
+    /// values are not compared across revisions.
+    fn compatible(
+        &self,
+        was: &[Assumption],
+        now: &[Assumption],
+        per_revision: &[(String, String, String)],
+    ) -> bool {
         !was.iter().any(|a| {
             now.iter().any(|b| {
                 a.contradicts(b)
                     && match a {
                         Assumption::Condition { name, .. } => self.shared(name),
-                        _ => true,
+                        Assumption::Parameter { name, .. } => {
+                            !per_revision.iter().any(|c| c.0 == *name)
+                        }
+                        Assumption::LoopItem { .. } => true,
                     }
             })
         })
