@@ -125,7 +125,7 @@ pub struct Change {
 }
 
 /// Byte edits that resolve a finding, plus what they must do to the tree. Rules attach
-/// fixes; only the engine in `crate::fix` applies them, so a rule never writes files.
+/// fixes; only the engine in `crate::fix_engine` applies them, so a rule never writes files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fix {
     pub applicability: Applicability,

@@ -21,6 +21,7 @@ pub mod discover;
 pub mod file_error;
 pub mod finding;
 pub mod fix;
+pub mod fix_engine;
 pub mod git;
 pub mod guard;
 pub mod inventory;

@@ -13,7 +13,7 @@ mod support {
 use std::path::Path;
 
 use ddb_guard::check::Settings;
-use ddb_guard::fix::{self, FixMode};
+use ddb_guard::fix_engine::{self, FixMode};
 use proptest::prelude::*;
 use support::fix_oracle;
 
@@ -321,7 +321,7 @@ proptest! {
             rules: ["DDB001", "DDB002"].iter().filter_map(|c| ddb_guard::rules::find(c)).collect(),
             ..Settings::default()
         };
-        let fixed = fix::fix_text(path, &text, &settings, mode)
+        let fixed = fix_engine::fix_text(path, &text, &settings, mode)
             .map_err(|e| TestCaseError::fail(format!("fix refused: {}\n{text}", e.message)))?;
         let verdict = fix_oracle::verify(path, &text, &fixed.text)
             .map_err(|why| TestCaseError::fail(format!("{why}\n--- original\n{text}\n--- fixed\n{}", fixed.text)))?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ddb_guard::check::{Checker, Settings};
-use ddb_guard::fix::{self, FixMode};
+use ddb_guard::fix_engine::{self, FixMode};
 use ddb_guard::load::{self, Document, FileError, Format, Limits};
 use ddb_guard::model::eval::{MAX_OUTCOMES, MAX_VALUE_LEN};
 use ddb_guard::model::Evaluator;
@@ -272,7 +272,7 @@ pub fn fix_roundtrip(bytes: &[u8]) {
     if !before.errors.is_empty() || fixable(&before) == 0 {
         return;
     }
-    match fix::fix_text(path, text, &settings, mode) {
+    match fix_engine::fix_text(path, text, &settings, mode) {
         Ok(fixed) => {
             assert!(fixed.applied > 0, "a fixable file was fixed by no fix");
             let after = checker.check_bytes(name, path, fixed.text.as_bytes());

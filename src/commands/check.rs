@@ -17,7 +17,7 @@ use crate::config;
 use crate::discover::{self, Candidate, Discovery};
 use crate::file_error::FileError;
 use crate::finding::Applicability;
-use crate::fix::FixMode;
+use crate::fix_engine::FixMode;
 use crate::guard;
 use crate::progress::{self, Progress};
 use crate::report::data::{ExitStatus, FailOn, Report};

@@ -5,19 +5,19 @@ use std::io::Write;
 
 use super::check::CheckRun;
 use super::{plural, tell};
-use crate::fix;
+use crate::fix_engine;
 use crate::report::data::{ExitStatus, Report};
 
 /// `--fix`: write every file whose fixes verified, re-check from disk (what the report
 /// shows is what the files now hold), report, and count the fixes on stderr.
 pub(crate) fn apply(run: &mut CheckRun, report: &Report) -> ExitStatus {
-    let plans = fix::plan(report, run.candidates(), run.checker.settings(), run.mode());
+    let plans = fix_engine::plan(report, run.candidates(), run.checker.settings(), run.mode());
     let mut refused = Vec::new();
     let (mut fixes, mut files) = (0, 0);
     for plan in plans {
         let written = plan.result.and_then(|fixed| {
             if fixed.applied > 0 {
-                fix::write(&plan.path, plan.original.as_bytes(), fixed.text.as_bytes())?;
+                fix_engine::write(&plan.path, plan.original.as_bytes(), fixed.text.as_bytes())?;
             }
             Ok(fixed.applied)
         });
@@ -50,12 +50,12 @@ pub(crate) fn apply(run: &mut CheckRun, report: &Report) -> ExitStatus {
 pub(crate) fn show_diff(run: &CheckRun, report: &Report) -> ExitStatus {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut fixes, mut files, mut failed) = (0, 0, false);
-    for plan in fix::plan(report, run.candidates(), run.checker.settings(), run.mode()) {
+    for plan in fix_engine::plan(report, run.candidates(), run.checker.settings(), run.mode()) {
         match plan.result {
             Ok(fixed) if fixed.applied > 0 => {
                 fixes += fixed.applied;
                 files += 1;
-                let diff = fix::unified_diff(&plan.display, &plan.original, &fixed.text);
+                let diff = fix_engine::unified_diff(&plan.display, &plan.original, &fixed.text);
                 if let Err(e) = out.write_all(diff.as_bytes()) {
                     if e.kind() == std::io::ErrorKind::BrokenPipe {
                         return report.exit_status(run.fail_on);

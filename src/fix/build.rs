@@ -6,24 +6,23 @@
 //! true`, `PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}`): a rule
 //! calls it with [`Applicability::Unsafe`] and attaches the result to its finding.
 
+use super::edit::TextEdits;
 use crate::finding::{Applicability, Change, Fix, FixValue};
+use crate::load::{Document, NodeId};
 
-use super::ResourceView;
-
-/// Set resource attribute `key` (beside `Type`) to `value`: replace the value if the
-/// attribute exists, else insert it right after `Type`.
+/// Set attribute `key` (beside `Type`) of the resource whose mapping is `map` to `value`:
+/// replace the value if the attribute exists, else insert it right after `Type`.
 pub fn set_attribute(
-    view: &ResourceView,
+    doc: &Document,
+    map: NodeId,
     key: &str,
     value: FixValue,
     applicability: Applicability,
     description: String,
 ) -> Option<Fix> {
-    let doc = view.doc();
-    let map = view.resource.node;
-    let edit = match view.attribute(key) {
+    let edit = match doc.get(map, key) {
         Some(entry) => doc.replace_value(entry, &value)?,
-        None => doc.insert_entry_after(map, view.attribute("Type")?, key, &value)?,
+        None => doc.insert_entry_after(map, doc.get(map, "Type")?, key, &value)?,
     };
     Some(Fix {
         applicability,
@@ -41,16 +40,16 @@ pub fn set_attribute(
 /// it after the last property; a resource without `Properties` gets `Properties: {key:
 /// value}` after `Type`. `None` when `Properties` is empty or not a mapping.
 pub fn set_property(
-    view: &ResourceView,
+    doc: &Document,
+    map: NodeId,
     key: &str,
     value: FixValue,
     applicability: Applicability,
     description: String,
 ) -> Option<Fix> {
-    let doc = view.doc();
-    let Some(properties) = view.attribute("Properties") else {
+    let Some(properties) = doc.get(map, "Properties") else {
         let wrapped = FixValue::Map(vec![(key.to_string(), value)]);
-        return set_attribute(view, "Properties", wrapped, applicability, description);
+        return set_attribute(doc, map, "Properties", wrapped, applicability, description);
     };
     let edit = match doc.get(properties.value, key) {
         Some(entry) => doc.replace_value(entry, &value)?,
@@ -76,23 +75,18 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::fix;
+    use crate::fix_engine;
     use crate::load::{self, Format, Limits};
     use crate::model::Template;
-    use crate::rules::RuleOptions;
 
     /// Build the `DeletionProtectionEnabled: true` fix for the first resource of `text`,
     /// apply it through the engine's verification, and return the fixed text.
     fn protect(text: &str, format: Format) -> String {
         let doc = load::load(text, format, &Limits::default()).unwrap();
         let template = Template::from_document(&doc).unwrap().unwrap();
-        let view = ResourceView {
-            template: &template,
-            resource: &template.resources[0],
-            options: &RuleOptions::default(),
-        };
         let fix = set_property(
-            &view,
+            &doc,
+            template.resources[0].node,
             "PointInTimeRecoverySpecification",
             FixValue::Map(vec![(
                 "PointInTimeRecoveryEnabled".into(),
@@ -106,7 +100,8 @@ mod tests {
             Format::Yaml => "t.yaml",
             Format::Json => "t.json",
         };
-        fix::apply_verified(Path::new(name), text, &doc, &[&fix], &Limits::default()).unwrap()
+        fix_engine::apply_verified(Path::new(name), text, &doc, &[&fix], &Limits::default())
+            .unwrap()
     }
 
     #[test]

@@ -8,28 +8,36 @@
 //! has no fix. The fix engine verifies every result by parsing it again, so these functions
 //! may be conservative but must never be clever.
 
-use super::tree::{Document, Entry, NodeId, NodeKind, ScalarStyle};
-use super::Format;
 use crate::finding::{Edit, FixValue};
+use crate::load::{Document, Entry, Format, NodeId, NodeKind, ScalarStyle};
 use crate::source::Span;
 
 const BOM: &str = "\u{feff}";
 
-impl Document<'_> {
-    /// Can an edit insert next to `entry` of `map`, or remove it, by its position in the
-    /// text? Not when the mapping or the entry stands in several places (an alias, a
-    /// merge key, a Serverless extension: [`Document::shared`]), nor when the entry is
-    /// written outside the mapping's own text (an extension's attribute).
-    fn editable(&self, map: NodeId, entry: Entry) -> bool {
-        let (outer, key) = (self.span(map), self.span(entry.key));
-        !self.shared.contains(&map)
-            && !self.shared.contains(&entry.key)
-            && outer.start <= key.start
-            && key.end <= outer.end
-    }
-
+/// The edits a fix is made of, written in the style of the document's text. A trait of the
+/// fix layer rather than methods of the loader's tree: the tree knows spans and nodes, not
+/// fixes.
+pub trait TextEdits {
     /// Insert `key: value` into the mapping `map`, right after its entry `after`.
-    pub fn insert_entry_after(
+    fn insert_entry_after(
+        &self,
+        map: NodeId,
+        after: Entry,
+        key: &str,
+        value: &FixValue,
+    ) -> Option<Edit>;
+
+    /// Remove `entry` from the mapping that is `parent`'s value, with its line (block) or
+    /// its comma (flow). A block mapping left empty becomes `{}`, so that it stays a
+    /// mapping rather than turning into null.
+    fn remove_entry(&self, parent: Entry, entry: Entry) -> Option<Vec<Edit>>;
+
+    /// Replace the value of `entry`, keeping the old value's quote character in YAML.
+    fn replace_value(&self, entry: Entry, value: &FixValue) -> Option<Edit>;
+}
+
+impl TextEdits for Document<'_> {
+    fn insert_entry_after(
         &self,
         map: NodeId,
         after: Entry,
@@ -81,10 +89,7 @@ impl Document<'_> {
         ))
     }
 
-    /// Remove `entry` from the mapping that is `parent`'s value, with its line (block) or
-    /// its comma (flow). A block mapping left empty becomes `{}`, so that it stays a
-    /// mapping rather than turning into null.
-    pub fn remove_entry(&self, parent: Entry, entry: Entry) -> Option<Vec<Edit>> {
+    fn remove_entry(&self, parent: Entry, entry: Entry) -> Option<Vec<Edit>> {
         let map = parent.value;
         if !self.editable(map, entry) {
             return None;
@@ -144,8 +149,7 @@ impl Document<'_> {
         Some(edits)
     }
 
-    /// Replace the value of `entry`, keeping the old value's quote character in YAML.
-    pub fn replace_value(&self, entry: Entry, value: &FixValue) -> Option<Edit> {
+    fn replace_value(&self, entry: Entry, value: &FixValue) -> Option<Edit> {
         if self.shared.contains(&entry.key) || self.shared.contains(&entry.value) {
             return None;
         }
@@ -178,6 +182,20 @@ impl Document<'_> {
             ));
         }
         Some(Edit::replace(span, rendered))
+    }
+}
+
+impl Document<'_> {
+    /// Can an edit insert next to `entry` of `map`, or remove it, by its position in the
+    /// text? Not when the mapping or the entry stands in several places (an alias, a
+    /// merge key, a Serverless extension: [`Document::shared`]), nor when the entry is
+    /// written outside the mapping's own text (an extension's attribute).
+    fn editable(&self, map: NodeId, entry: Entry) -> bool {
+        let (outer, key) = (self.span(map), self.span(entry.key));
+        !self.shared.contains(&map)
+            && !self.shared.contains(&entry.key)
+            && outer.start <= key.start
+            && key.end <= outer.end
     }
 
     /// Where `entry`'s text ends: after its value, or after its colon when the value is
@@ -381,8 +399,9 @@ fn is_plain_safe(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{load, Format, Limits};
+    use super::TextEdits;
     use crate::finding::{Edit, FixValue};
+    use crate::load::{load, Format, Limits};
 
     fn apply(text: &str, edits: &[Edit]) -> String {
         let mut edits = edits.to_vec();

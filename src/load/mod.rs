@@ -6,7 +6,6 @@
 
 pub mod alias_budget;
 mod builder;
-mod edit;
 pub mod embedded;
 mod json;
 pub mod tree;

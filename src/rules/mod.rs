@@ -11,7 +11,6 @@ pub mod changeset;
 mod deletion_policy;
 mod deletion_protection;
 pub mod doc;
-pub mod fixes;
 mod guard_weakened;
 mod iam_allows_delete_backup;
 mod iam_allows_delete_table;

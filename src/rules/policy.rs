@@ -2,6 +2,7 @@
 //! can take and report each case that does not retain the table.
 
 use crate::finding::{Applicability, Change, Finding, Fix, FixValue, Label};
+use crate::fix::edit::TextEdits;
 use crate::load::{Entry, NodeId};
 use crate::model::eval::short;
 use crate::model::{Outcome, Value};
@@ -147,8 +148,9 @@ fn retain() -> FixValue {
 
 /// Insert `attr: Retain` right after `Type`: always safe, it only adds protection.
 fn fix_missing(view: &ResourceView, spec: &PolicySpec) -> Option<Fix> {
-    super::fixes::set_attribute(
-        view,
+    crate::fix::build::set_attribute(
+        view.doc(),
+        view.resource.node,
         spec.attribute,
         retain(),
         Applicability::Safe,

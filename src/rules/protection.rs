@@ -3,6 +3,7 @@
 //! every allowed parameter value.
 
 use crate::finding::{Applicability, Change, Finding, Fix, FixValue, Label};
+use crate::fix::edit::TextEdits;
 use crate::load::{Document, NodeId, NodeKind, ScalarStyle};
 use crate::model::eval::Assumption;
 use crate::model::expand::{self, combine, Branch};
@@ -414,8 +415,9 @@ fn fix_table(view: &ResourceView, spec: &FlagSpec) -> Option<Fix> {
     };
     let (first, rest) = spec.path.split_first()?;
     let Some(mut entry) = view.property(first) else {
-        return super::fixes::set_property(
-            view,
+        return crate::fix::build::set_property(
+            doc,
+            view.resource.node,
             first,
             nested(rest),
             Applicability::Unsafe,

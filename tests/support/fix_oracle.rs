@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use ddb_guard::check::Settings;
-use ddb_guard::fix::{self, FixMode};
+use ddb_guard::fix_engine::{self, FixMode};
 use ddb_guard::load::{self, Document, NodeId, NodeKind};
 use ddb_guard::template_file::TemplateFile;
 
@@ -70,7 +70,7 @@ pub fn verify(path: &Path, original: &str, fixed: &str) -> Result<Verdict, Strin
             }
         }
     }
-    let again = fix::fix_text(
+    let again = fix_engine::fix_text(
         path,
         fixed,
         &settings,
