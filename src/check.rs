@@ -19,6 +19,7 @@ use crate::prefilter::RuleFilter;
 use crate::read;
 use crate::report::data::{excerpt, failed, summarize, FileReport, Include, Report, Status};
 use crate::rules::{self, Comparison, Head, Rule, RuleOptions};
+use crate::ruleset;
 use crate::source::{ContentHash, SourceText};
 use crate::template_file::TemplateFile;
 
@@ -37,7 +38,7 @@ pub struct Settings {
     /// cannot switch off or soften the checks of itself.
     pub governing: Option<Governing>,
     /// The guardrails the checked policies must contain (DDB013; `require_guardrails`).
-    pub required_guardrails: Vec<rules::required_guardrail::Requirement>,
+    pub required_guardrails: Vec<rules::iam::required_guardrail::Requirement>,
 }
 
 /// The base revision's choices for the comparison rules (see [`Settings::governing`]).
@@ -495,7 +496,7 @@ fn check_prefiltered(
             .as_ref()
             .map(|t| {
                 let may_fire = prefilter.rules_for(bytes);
-                rules::check_resources_where(
+                ruleset::check_resources_where(
                     t,
                     &settings.rules,
                     |r| may_fire.contains(&r.code),
@@ -538,7 +539,12 @@ fn check_prefiltered(
         let facts = template
             .as_ref()
             .map(|t| {
-                rules::required_guardrail::facts(t, &settings.required_guardrails, display, text)
+                rules::iam::required_guardrail::facts(
+                    t,
+                    &settings.required_guardrails,
+                    display,
+                    text,
+                )
             })
             .unwrap_or_default();
         let (includes, missing) = template
@@ -693,12 +699,12 @@ fn required_guardrails(files: &[FileReport], settings: &Settings) -> Vec<FileRep
     if requirements.is_empty() {
         return Vec::new();
     }
-    let facts: Vec<rules::required_guardrail::Fact> = files
+    let facts: Vec<rules::iam::required_guardrail::Fact> = files
         .iter()
         .flat_map(|f| f.guardrail_facts.iter().cloned())
         .collect();
     let mut reports: Vec<FileReport> = Vec::new();
-    for (index, mut finding) in rules::required_guardrail::evaluate(requirements, &facts) {
+    for (index, mut finding) in rules::iam::required_guardrail::evaluate(requirements, &facts) {
         settings.override_severities(std::slice::from_mut(&mut finding));
         let origin = &requirements[index].origin;
         let position = reports.iter().position(|r| r.path == origin.path);
@@ -754,7 +760,7 @@ fn compare(
         head,
         options: &settings.options,
     };
-    let mut findings = rules::compare_templates(&comparison, &diff_rules);
+    let mut findings = ruleset::compare_templates(&comparison, &diff_rules);
     // The tables inside stack sets' inline templates, by stack set and logical ID.
     findings.extend(crate::stackset::compare(
         &template,

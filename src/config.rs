@@ -17,9 +17,9 @@ use crate::check::Settings;
 use crate::cli::CheckArgs;
 use crate::discover::{Exclude, WalkOptions};
 use crate::finding::Severity;
-use crate::rules::required_guardrail::{self, Origin, Requirement};
-use crate::rules::select::{self, Layer};
+use crate::rules::iam::required_guardrail::{self, Origin, Requirement};
 use crate::rules::RuleOptions;
+use crate::ruleset::select::{self, Layer};
 use crate::source::{SourceText, Span};
 
 pub use crate::cli::CONFIG_FILE_NAME as FILE_NAME;

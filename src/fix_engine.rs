@@ -19,7 +19,7 @@ use crate::discover::{io_reason, Candidate};
 use crate::finding::{Applicability, Change, Edit, Fix, FixValue};
 use crate::load::{self, Document, FileError, NodeId, NodeKind, ScalarStyle};
 use crate::report::data::Report;
-use crate::rules;
+use crate::ruleset;
 use crate::source::{ContentHash, Span};
 use crate::template_file::TemplateFile;
 
@@ -153,7 +153,7 @@ pub fn fix_text(
                 applied,
             });
         };
-        let mut findings = rules::check_template(&template, &settings.rules, &settings.options);
+        let mut findings = ruleset::check_template(&template, &settings.rules, &settings.options);
         // Rule order first: keys inserted at one place come out as DeletionPolicy, then
         // UpdateReplacePolicy, whichever finding comes first in the file.
         findings.sort_by_key(|f| (f.code, f.span.start));
@@ -528,7 +528,7 @@ mod tests {
         unsafe_fixes: bool,
     ) -> Result<Fixed, FileError> {
         let settings = Settings {
-            rules: rules.iter().filter_map(|c| rules::find(c)).collect(),
+            rules: rules.iter().filter_map(|c| crate::rules::find(c)).collect(),
             ..Settings::default()
         };
         fix_text(Path::new(name), text, &settings, FixMode { unsafe_fixes })

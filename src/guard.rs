@@ -445,7 +445,7 @@ fn fail_on_name(f: FailOnName) -> &'static str {
 
 /// Does `selector` (a code, a name, a prefix or `ALL`) cover `rule`?
 fn names(selector: &str, rule: &Rule) -> bool {
-    rules::select::expand(selector).is_ok_and(|rs| rs.iter().any(|r| r.code == rule.code))
+    crate::ruleset::select::expand(selector).is_ok_and(|rs| rs.iter().any(|r| r.code == rule.code))
 }
 
 /// The span of the first line that sets `name` (`name = ...` or a `[name]` table).

@@ -32,6 +32,7 @@ pub mod progress;
 pub mod read;
 pub mod report;
 pub mod rules;
+pub mod ruleset;
 pub mod source;
 pub mod stackset;
 pub mod template_file;

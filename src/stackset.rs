@@ -6,7 +6,7 @@
 //! (otherwise at the whole `TemplateBody`), saying that the table is in every target
 //! account. A body that cannot be read before deployment (`Ref`, `Fn::Join`, an `Fn::Sub`
 //! with placeholders other than pseudo parameters) fails closed: DDB007
-//! (`rules::template_not_checked`), which also reports a literal body that does not load
+//! (`rules::meta::template_not_checked`), which also reports a literal body that does not load
 //! (from here, since only this module loads it). A `TemplateURL` is DDB006's: that template
 //! is not visible here.
 
@@ -16,7 +16,9 @@ use crate::finding::Finding;
 use crate::load::{self, Document, Format, NodeId, NodeKind, ScalarStyle};
 use crate::model::nested::STACK_SET as TYPE;
 use crate::model::{Layout, Template};
-use crate::rules::{self, template_not_checked, Head, RuleOptions};
+use crate::rules::meta::template_not_checked;
+use crate::rules::{self, Head, RuleOptions};
+use crate::ruleset;
 use crate::source::{SourceText, Span};
 
 /// The findings of every stack set's inner template, and DDB007's findings for the literal
@@ -183,7 +185,7 @@ pub fn compare(
             head: inner_head,
             options,
         };
-        let found = rules::compare_templates(&comparison, diff_rules);
+        let found = ruleset::compare_templates(&comparison, diff_rules);
         if found.is_empty() {
             continue;
         }
@@ -344,7 +346,7 @@ fn check_body(
             )]
         }
     };
-    let applied = rules::check_resources_where(&template, rules_enabled, |_| true, options);
+    let applied = ruleset::check_resources_where(&template, rules_enabled, |_| true, options);
     applied
         .active
         .into_iter()

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ddb_guard::rules::{doc, RULES};
+use ddb_guard::rules::RULES;
+use ddb_guard::ruleset::doc;
 
 fn docs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

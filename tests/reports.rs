@@ -188,7 +188,7 @@ fn job_summary_leaves_room_for_what_the_step_already_wrote() {
 // ---------------------------------------------------------------- sarif
 
 /// The SARIF with each rule descriptor cut to its id: the descriptors' text is the rule
-/// docs (tested against `rules::doc` in the unit tests), and would otherwise make every
+/// docs (tested against `ruleset::doc` in the unit tests), and would otherwise make every
 /// doc edit a snapshot change here.
 fn sarif_for_snapshot(sarif: &Value) -> Value {
     let mut sarif = sarif.clone();

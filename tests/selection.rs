@@ -42,7 +42,7 @@ fn rule_prints_the_page_from_the_rule_source_by_code_or_name() {
     let page = String::from_utf8_lossy(&by_code.stdout);
     assert_eq!(
         page,
-        ddb_guard::rules::doc::page(ddb_guard::rules::find("DDB001").expect("DDB001"))
+        ddb_guard::ruleset::doc::page(ddb_guard::rules::find("DDB001").expect("DDB001"))
     );
     for heading in [
         "## What it checks",

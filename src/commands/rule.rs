@@ -3,7 +3,8 @@
 use super::{print, usage_error};
 use crate::cli::{RuleArgs, RuleFormat};
 use crate::report::data::ExitStatus;
-use crate::rules::{self, doc, select};
+use crate::rules;
+use crate::ruleset::{doc, select};
 
 pub fn run(args: &RuleArgs) -> ExitStatus {
     let found = match &args.rule {

@@ -49,7 +49,7 @@ pub struct FileReport {
     pub checked_bytes: Option<ContentHash>,
     /// What the file's policies say about the required guardrails (DDB013), decided for
     /// the whole run once every file is in.
-    pub guardrail_facts: Vec<crate::rules::required_guardrail::Fact>,
+    pub guardrail_facts: Vec<crate::rules::iam::required_guardrail::Fact>,
     /// The local templates this file includes (nested stacks), which the checker checks
     /// too, each once.
     pub includes: Vec<Include>,

@@ -17,7 +17,8 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
 use crate::report::data::{FileReport, Report};
-use crate::rules::{self, doc, Rule};
+use crate::rules::{self, Rule};
+use crate::ruleset::doc;
 use crate::source::{Position, Span};
 
 pub const SCHEMA: &str =

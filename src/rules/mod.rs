@@ -6,35 +6,26 @@
 //! is a [`Rule`] (so listing, docs, selection and severities treat it like any other) plus
 //! a [`DiffRule`], a pure function of a [`Comparison`] of the base and the head.
 
-mod backup_plan;
+pub mod backup;
 pub mod changeset;
-mod deletion_policy;
-mod deletion_protection;
-pub mod doc;
-mod guard_weakened;
-mod iam_allows_delete_backup;
-mod iam_allows_delete_table;
-mod iam_allows_update_table;
-mod iam_grant;
-mod invalid_suppression;
+pub mod iam;
 pub mod layers;
-mod point_in_time_recovery;
-mod policy;
-mod protection;
-mod protection_weakened;
-pub mod required_guardrail;
-pub mod select;
-pub mod suppression;
-mod table_match;
-mod table_removed;
-mod table_renamed;
-mod table_replaced;
-pub mod template_not_checked;
-mod template_not_visible;
-mod unknown_transform;
-mod unresolved_type;
-mod unused_suppression;
-mod update_replace_policy;
+pub mod meta;
+pub mod pr_guard;
+pub mod protection;
+pub mod retention;
+
+use backup::backup_plan;
+use iam::{
+    iam_allows_delete_backup, iam_allows_delete_table, iam_allows_update_table, required_guardrail,
+};
+use meta::{
+    guard_weakened, invalid_suppression, template_not_checked, template_not_visible,
+    unknown_transform, unresolved_type, unused_suppression,
+};
+use pr_guard::{protection_weakened, table_removed, table_renamed, table_replaced};
+use protection::{deletion_protection, point_in_time_recovery};
+use retention::{deletion_policy, update_replace_policy};
 
 use crate::finding::{Finding, Severity};
 use crate::load::{Document, Entry, NodeId};
@@ -188,50 +179,6 @@ impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
             template: None,
         }
     }
-}
-
-/// Run `rules` over every resource of a template; findings come out in span order.
-pub fn check_template(template: &Template, rules: &[&Rule], options: &RuleOptions) -> Vec<Finding> {
-    check_resources(template, rules, options).active
-}
-
-/// Run `rules` over every resource of a template, then apply the resources' suppressions:
-/// the findings that count and the suppressed ones, each in span order.
-pub fn check_resources(
-    template: &Template,
-    rules: &[&Rule],
-    options: &RuleOptions,
-) -> suppression::Applied {
-    check_resources_where(template, rules, |_| true, options)
-}
-
-/// [`check_resources`] for a file whose text rules out some of the enabled `rules`: only
-/// the rules `may_fire` keeps run, so a file's findings never depend on which other rules
-/// made it worth parsing. Suppressions are still judged against every enabled rule, so a
-/// suppression of a rule that could not fire is reported as unused (DDB901).
-pub fn check_resources_where(
-    template: &Template,
-    rules: &[&Rule],
-    may_fire: impl Fn(&Rule) -> bool,
-    options: &RuleOptions,
-) -> suppression::Applied {
-    let views: Vec<ResourceView> = template
-        .resources
-        .iter()
-        .map(|resource| ResourceView {
-            template,
-            resource,
-            options,
-        })
-        .collect();
-    let mut findings = Vec::new();
-    let running: Vec<&Rule> = rules.iter().copied().filter(|r| may_fire(r)).collect();
-    for view in &views {
-        for rule in &running {
-            findings.extend((rule.check)(view));
-        }
-    }
-    suppression::apply(&views, findings, rules)
 }
 
 /// The per-resource check of a rule that only compares versions (DDB020-DDB023): one
@@ -401,17 +348,6 @@ pub fn diff_finding(
         fix: None,
         template: None,
     }
-}
-
-/// Run the comparison rules; findings come out in span order (stable for equal spans, so
-/// several tables removed at one `Resources:` key keep their base order).
-pub fn compare_templates(comparison: &Comparison, rules: &[&DiffRule]) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = rules
-        .iter()
-        .flat_map(|rule| (rule.check)(comparison))
-        .collect();
-    findings.sort_by_key(|f| (f.span.start, f.code));
-    findings
 }
 
 #[cfg(test)]

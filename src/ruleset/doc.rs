@@ -1,7 +1,7 @@
 //! Rule documentation comes from each rule file's own `//!` doc comment (as in ruff), so the
 //! text of `ddb-guard rule`, SARIF help and `docs/rules/` cannot drift from the code.
 
-use super::{Rule, RULES};
+use crate::rules::{Rule, RULES};
 
 /// The project's repository: the one place its URL is spelled (Cargo.toml `repository`).
 pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");

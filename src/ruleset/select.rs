@@ -5,7 +5,7 @@
 //! A selector is `ALL`, a rule code (`DDB001`, any case), a rule name (`deletion-policy`)
 //! or a code prefix (`DDB01` selects DDB010 to DDB019).
 
-use super::{Rule, RULES};
+use crate::rules::{Rule, RULES};
 
 /// One layer of selection; `None` keeps the set the previous layer left.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -190,7 +190,7 @@ mod tests {
     fn no_layers_means_the_rules_enabled_by_default() {
         assert_eq!(
             codes(&resolve(&[]).unwrap_or_default()),
-            codes(&super::super::default_rules())
+            codes(&crate::rules::default_rules())
         );
     }
 }

@@ -55,7 +55,7 @@ pub fn verify(path: &Path, original: &str, fixed: &str) -> Result<Verdict, Strin
     let settings = Settings::default();
     if let Ok(Some(template)) = b_file.template() {
         for finding in
-            ddb_guard::rules::check_template(&template, &settings.rules, &settings.options)
+            ddb_guard::ruleset::check_template(&template, &settings.rules, &settings.options)
         {
             if finding.code == "DDB001" || finding.code == "DDB002" {
                 verdict.policy_findings_left += 1;

@@ -72,10 +72,10 @@
 //! No automatic fix: a backup selection needs a plan, a vault and an IAM role, and costs
 //! storage; it is a decision to make on purpose.
 
-use super::layers::LayerState;
-use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::backup::{self, describe};
+use crate::rules::layers::LayerState;
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB005",
@@ -113,7 +113,7 @@ fn check(view: &ResourceView) -> Vec<Finding> {
 }
 
 /// Covered by a backup selection, as this rule decides it (for the inventory).
-pub(super) fn state(view: &ResourceView) -> LayerState {
+pub(in crate::rules) fn state(view: &ResourceView) -> LayerState {
     let covers = backup::coverage(view.template, view.resource);
     if covers
         .iter()
@@ -146,7 +146,8 @@ mod tests {
     use crate::load::{self, Format, Limits};
     use crate::model::Template;
     use crate::rules::layers::{self, LayerState};
-    use crate::rules::{check_template, ResourceView, RuleOptions};
+    use crate::rules::{ResourceView, RuleOptions};
+    use crate::ruleset::check_template;
 
     const HEAD: &str = "Parameters:
   Env: {Type: String, AllowedValues: [prod, dev]}

@@ -10,7 +10,7 @@ use crate::model::iam::{self, Effect, Grant, Guarded, Via};
 use crate::model::Evaluator;
 use crate::source::Span;
 
-use super::{Needles, ResourceView, Rule};
+use crate::rules::{Needles, ResourceView, Rule};
 
 pub struct GrantSpec {
     pub guarded: &'static [Guarded],

@@ -50,12 +50,12 @@
 //! No automatic fix: narrow the actions, or add a `Deny` for the delete actions to the same
 //! policy.
 
-use super::iam_grant::{check_grants, GrantSpec, NEEDLES};
-use super::{ResourceView, Rule};
+use super::grant::{check_grants, GrantSpec, NEEDLES};
 use crate::finding::{Finding, Severity};
 use crate::model::iam::{
     Guarded, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_BACKUP_ARN,
 };
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB011",

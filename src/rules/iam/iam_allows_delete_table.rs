@@ -98,10 +98,10 @@
 //! Narrow the actions, scope the resources away from tables, or add a `Deny` for
 //! `dynamodb:DeleteTable` to the same policy.
 
-use super::iam_grant::{check_grants, GrantSpec, NEEDLES};
-use super::{ResourceView, Rule};
+use super::grant::{check_grants, GrantSpec, NEEDLES};
 use crate::finding::{Finding, Severity};
 use crate::model::iam::{Guarded, TABLE_ARN};
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB010",

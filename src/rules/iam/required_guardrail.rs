@@ -54,7 +54,6 @@
 
 use std::sync::Arc;
 
-use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::eval::Assumption;
 use crate::model::iam::{
@@ -62,6 +61,7 @@ use crate::model::iam::{
     RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
 };
 use crate::model::{Evaluator, Template};
+use crate::rules::{ResourceView, Rule};
 use crate::source::{LineIndex, Span};
 
 pub const RULE: Rule = Rule {

@@ -36,9 +36,9 @@
 
 use std::collections::BTreeSet;
 
-use super::suppression::directives;
-use super::{compares_versions_only, Comparison, DiffRule, Head, Rule};
+use super::directive::directives;
 use crate::finding::{Finding, Severity};
+use crate::rules::{compares_versions_only, Comparison, DiffRule, Head, Rule};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -78,7 +78,7 @@ pub fn finding(subject: &str, span: Span, message: String, label: &str) -> Findi
 
 /// The rule code a directive names (by code or name), upper-cased.
 fn code_of(rule: &str) -> String {
-    super::find(rule.trim())
+    crate::rules::find(rule.trim())
         .map(|r| r.code.to_string())
         .unwrap_or_else(|| rule.trim().to_ascii_uppercase())
 }

@@ -38,16 +38,16 @@
 //! ## Fix safety
 //! No automatic fix: only a person can say why the guard may be switched off.
 
-use super::suppression::directives;
-use super::{ResourceView, Rule};
+use super::directive::directives;
 use crate::finding::{Finding, Severity};
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB900",
     name: "invalid-suppression",
     severity: Severity::Error,
     summary: "A suppression must name a rule and give a reason",
-    needles: &[&[super::suppression::METADATA_KEY]],
+    needles: &[&[super::directive::METADATA_KEY]],
     default_enabled: true,
     per_table: false,
     check,

@@ -33,9 +33,9 @@
 //! ## Fix safety
 //! No fix: the macro is part of the deployment.
 
-use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::eval::short;
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB009",
@@ -99,7 +99,8 @@ fn check(view: &ResourceView) -> Vec<Finding> {
 mod tests {
     use crate::load::{self, Format, Limits};
     use crate::model::Template;
-    use crate::rules::{check_template, RuleOptions};
+    use crate::rules::RuleOptions;
+    use crate::ruleset::check_template;
 
     fn messages(text: &str) -> Vec<String> {
         let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");

@@ -47,9 +47,9 @@
 //! ## Fix safety
 //! No fix: only the author knows which type was meant.
 
-use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 use crate::load::NodeKind;
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB008",
@@ -143,7 +143,8 @@ fn shape(doc: &crate::load::Document, id: crate::load::NodeId) -> String {
 mod tests {
     use crate::load::{load, Format, Limits};
     use crate::model::Template;
-    use crate::rules::{check_template, RuleOptions};
+    use crate::rules::RuleOptions;
+    use crate::ruleset::check_template;
 
     fn messages(yaml: &str) -> Vec<String> {
         let doc = load(yaml, Format::Yaml, &Limits::default()).unwrap();

@@ -34,16 +34,16 @@
 //! ## Fix safety
 //! No automatic fix yet: removing the entry is safe, but the reviewer should see it go.
 
-use super::suppression::Directive;
-use super::{select, ResourceView, Rule};
+use super::directive::Directive;
 use crate::finding::{Finding, Severity};
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB901",
     name: "unused-suppression",
     severity: Severity::Warning,
     summary: "A suppression must silence at least one finding",
-    needles: &[&[super::suppression::METADATA_KEY]],
+    needles: &[&[super::directive::METADATA_KEY]],
     default_enabled: true,
     per_table: false,
     check,
@@ -51,7 +51,7 @@ pub const RULE: Rule = Rule {
 };
 
 /// Nothing per resource: whether a suppression is used is known only after every other
-/// rule has run, so [`super::suppression::apply`] reports this rule.
+/// rule has run, so [`crate::ruleset::suppression::apply`] reports this rule.
 fn check(_: &ResourceView) -> Vec<Finding> {
     Vec::new()
 }
@@ -70,18 +70,22 @@ pub fn unused(view: &ResourceView, directive: &Directive, rule: &Rule) -> Findin
     finding
 }
 
-pub fn unknown_rule(view: &ResourceView, directive: &Directive) -> Finding {
+/// A directive that names no rule that can be silenced; `suggestion` is the closest code
+/// when it names no rule at all (the ruleset knows the codes).
+pub fn unknown_rule(
+    view: &ResourceView,
+    directive: &Directive,
+    suggestion: Option<&str>,
+) -> Finding {
     let written = directive.rule.as_deref().unwrap_or_default();
-    let (message, help) = match super::find(written) {
+    let (message, help) = match crate::rules::find(written) {
         Some(rule) => (
             format!("{} {} findings cannot be suppressed", rule.code, rule.name),
             "fix the suppression itself, or turn the rule off with `ignore` in ddb-guard.toml"
                 .to_string(),
         ),
         None => {
-            let hint = select::expand(written)
-                .err()
-                .and_then(|e| e.suggestion)
+            let hint = suggestion
                 .map(|s| format!("did you mean `{s}`? "))
                 .unwrap_or_default();
             (

@@ -47,12 +47,14 @@
 //! ## Fix safety
 //! No automatic fix: whether the guardrail should go is the author's decision.
 
-use super::layers::{self, LayerState};
 use super::table_match::{fates, Fate};
-use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 use crate::load::{Document, NodeId};
 use crate::model::{Resource, Template};
+use crate::rules::layers::{self, LayerState};
+use crate::rules::{
+    compares_versions_only, diff_finding, Comparison, DiffRule, Head, ResourceView, Rule,
+};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {

@@ -5,7 +5,7 @@
 use crate::model::same::{same_value, Side};
 use crate::model::{Resource, Template};
 
-use super::{Comparison, Head};
+use crate::rules::{Comparison, Head};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Evidence {

@@ -35,14 +35,16 @@
 //! ## Fix safety
 //! No automatic fix: restoring a resource or changing what is deployed is a decision.
 
-use super::deletion_policy;
-use super::policy::retains;
 use super::table_match::{fates, Fate};
-use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Placement, Rule};
 use crate::finding::{Finding, Severity};
 use crate::load::{Document, NodeId};
 use crate::model::same::{same_value, Side};
 use crate::model::{Evaluator, Resource, Template};
+use crate::rules::retention::deletion_policy;
+use crate::rules::retention::policy::retains;
+use crate::rules::{
+    compares_versions_only, diff_finding, Comparison, DiffRule, Head, Placement, Rule,
+};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {

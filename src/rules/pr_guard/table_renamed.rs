@@ -29,11 +29,11 @@
 //! ## Fix safety
 //! No automatic fix: which logical ID is right is the author's decision.
 
-use super::deletion_policy;
-use super::policy::retains;
 use super::table_match::{fates, Evidence, Fate};
-use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
 use crate::finding::{Finding, Label, Severity};
+use crate::rules::retention::deletion_policy;
+use crate::rules::retention::policy::retains;
+use crate::rules::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB021",

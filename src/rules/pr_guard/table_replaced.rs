@@ -59,15 +59,15 @@
 
 use std::collections::BTreeSet;
 
-use super::policy::retains;
 use super::table_match::{fates, Fate};
-use super::update_replace_policy;
-use super::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
 use crate::finding::{Finding, Label, Severity};
 use crate::load::{Document, NodeId};
 use crate::model::resolve::{resolve, Case, Shape, Unresolved};
 use crate::model::same::{same_value, Side};
 use crate::model::{Assumption, Evaluator, Resource, Template};
+use crate::rules::retention::policy::retains;
+use crate::rules::retention::update_replace_policy;
+use crate::rules::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {

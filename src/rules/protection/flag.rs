@@ -10,8 +10,8 @@ use crate::model::expand::{self, combine, Branch};
 use crate::model::{Evaluator, Value};
 use crate::source::Span;
 
-use super::layers::LayerState;
-use super::{ResourceView, Rule};
+use crate::rules::layers::LayerState;
+use crate::rules::{ResourceView, Rule};
 
 pub struct FlagSpec {
     /// The property path from a table's `Properties` (or a global table's replica).

@@ -52,10 +52,10 @@
 //! because it overrules a conditional value. Replicas of a global table get no fix.
 //! Changing the property is an in-place update, never a replacement.
 
-use super::layers::LayerState;
-use super::protection::{check_flag, flag_state, FlagSpec};
-use super::{ResourceView, Rule};
+use super::flag::{check_flag, flag_state, FlagSpec};
 use crate::finding::{Finding, Severity};
+use crate::rules::layers::LayerState;
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB004",
@@ -85,6 +85,6 @@ fn check(view: &ResourceView) -> Vec<Finding> {
 }
 
 /// The layer as this rule decides it (for the inventory).
-pub(super) fn state(view: &ResourceView) -> LayerState {
+pub(in crate::rules) fn state(view: &ResourceView) -> LayerState {
     flag_state(view, &SPEC)
 }

@@ -31,10 +31,10 @@
 //! Replacing a conditional (`Fn::If`, `Ref`) value changes intended behaviour and is
 //! applied only with `--unsafe-fixes`.
 
-use super::layers::LayerState;
 use super::policy::{check_policy, policy_state, PolicySpec};
-use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
+use crate::rules::layers::LayerState;
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB001",
@@ -50,7 +50,7 @@ pub const RULE: Rule = Rule {
 
 const CONSEQUENCE: &str = "CloudFormation deletes the table and its data when the stack is deleted or the resource is removed";
 
-pub(super) const SPEC: PolicySpec = PolicySpec {
+pub(in crate::rules) const SPEC: PolicySpec = PolicySpec {
     attribute: "DeletionPolicy",
     retains: &["Retain", "RetainExceptOnCreate"],
     consequence: CONSEQUENCE,
@@ -83,7 +83,7 @@ fn check(view: &ResourceView) -> Vec<Finding> {
 }
 
 /// Retained on delete, as this rule decides it (for the inventory).
-pub(super) fn state(view: &ResourceView) -> LayerState {
+pub(in crate::rules) fn state(view: &ResourceView) -> LayerState {
     policy_state(view, spec(view))
 }
 
@@ -99,7 +99,8 @@ fn spec(view: &ResourceView) -> &'static PolicySpec {
 mod tests {
     use crate::load::{self, Format, Limits};
     use crate::model::Template;
-    use crate::rules::{check_template, RuleOptions};
+    use crate::rules::RuleOptions;
+    use crate::ruleset::check_template;
 
     fn codes(text: &str, options: &RuleOptions) -> Vec<&'static str> {
         let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");

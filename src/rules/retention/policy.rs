@@ -7,8 +7,8 @@ use crate::load::{Entry, NodeId};
 use crate::model::eval::short;
 use crate::model::{Outcome, Value};
 
-use super::layers::LayerState;
-use super::{ResourceView, Rule};
+use crate::rules::layers::LayerState;
+use crate::rules::{ResourceView, Rule};
 
 /// What one retention attribute must be, and what losing it costs.
 pub struct PolicySpec {

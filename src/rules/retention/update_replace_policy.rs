@@ -29,10 +29,10 @@
 //! Inserting a missing `UpdateReplacePolicy: Retain` or replacing a wrong literal is safe;
 //! replacing a conditional value is applied only with `--unsafe-fixes`.
 
-use super::layers::LayerState;
 use super::policy::{check_policy, policy_state, PolicySpec};
-use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
+use crate::rules::layers::LayerState;
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB002",
@@ -46,7 +46,7 @@ pub const RULE: Rule = Rule {
     source: include_str!("update_replace_policy.rs"),
 };
 
-pub(super) const SPEC: PolicySpec = PolicySpec {
+pub(in crate::rules) const SPEC: PolicySpec = PolicySpec {
     attribute: "UpdateReplacePolicy",
     retains: &["Retain"],
     consequence:
@@ -67,6 +67,6 @@ fn check(view: &ResourceView) -> Vec<Finding> {
 }
 
 /// Retained on replace, as this rule decides it (for the inventory).
-pub(super) fn state(view: &ResourceView) -> LayerState {
+pub(in crate::rules) fn state(view: &ResourceView) -> LayerState {
     policy_state(view, &SPEC)
 }

@@ -47,9 +47,9 @@
 //! ## Fix safety
 //! No fix: only the author knows what the body should be.
 
-use super::{ResourceView, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::nested::STACK_SET;
+use crate::rules::{ResourceView, Rule};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {

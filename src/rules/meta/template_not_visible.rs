@@ -43,9 +43,9 @@
 //! ## Fix safety
 //! No fix: where the template lives is the author's choice.
 
-use super::{ResourceView, Rule};
 use crate::finding::{Finding, Label, Severity};
 use crate::model::nested::{self, Location};
+use crate::rules::{ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB006",
@@ -119,7 +119,8 @@ fn check(view: &ResourceView) -> Vec<Finding> {
 mod tests {
     use crate::load::{self, Format, Limits};
     use crate::model::Template;
-    use crate::rules::{check_template, RuleOptions};
+    use crate::rules::RuleOptions;
+    use crate::ruleset::check_template;
 
     #[test]
     fn one_note_per_template_names_every_hidden_template() {

@@ -1,0 +1,3 @@
+//! Backup: an AWS Backup plan covers the table (DDB005).
+
+pub mod backup_plan;

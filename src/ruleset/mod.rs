@@ -1,0 +1,67 @@
+//! Running the rules: which rules a run enables ([`select`]), their documentation ([`doc`]),
+//! the audited suppressions applied after every rule has run ([`suppression`]), and the
+//! runners that take a template (or a base and a head) through the enabled rules. The rules
+//! themselves and their index (`RULES`) are [`crate::rules`], which knows nothing of this.
+
+pub mod doc;
+pub mod select;
+pub mod suppression;
+
+use crate::finding::Finding;
+use crate::model::Template;
+use crate::rules::{Comparison, DiffRule, ResourceView, Rule, RuleOptions};
+
+/// Run `rules` over every resource of a template; findings come out in span order.
+pub fn check_template(template: &Template, rules: &[&Rule], options: &RuleOptions) -> Vec<Finding> {
+    check_resources(template, rules, options).active
+}
+
+/// Run `rules` over every resource of a template, then apply the resources' suppressions:
+/// the findings that count and the suppressed ones, each in span order.
+pub fn check_resources(
+    template: &Template,
+    rules: &[&Rule],
+    options: &RuleOptions,
+) -> suppression::Applied {
+    check_resources_where(template, rules, |_| true, options)
+}
+
+/// [`check_resources`] for a file whose text rules out some of the enabled `rules`: only
+/// the rules `may_fire` keeps run, so a file's findings never depend on which other rules
+/// made it worth parsing. Suppressions are still judged against every enabled rule, so a
+/// suppression of a rule that could not fire is reported as unused (DDB901).
+pub fn check_resources_where(
+    template: &Template,
+    rules: &[&Rule],
+    may_fire: impl Fn(&Rule) -> bool,
+    options: &RuleOptions,
+) -> suppression::Applied {
+    let views: Vec<ResourceView> = template
+        .resources
+        .iter()
+        .map(|resource| ResourceView {
+            template,
+            resource,
+            options,
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let running: Vec<&Rule> = rules.iter().copied().filter(|r| may_fire(r)).collect();
+    for view in &views {
+        for rule in &running {
+            findings.extend((rule.check)(view));
+        }
+    }
+    suppression::apply(&views, findings, rules)
+}
+
+/// Run the comparison rules; findings come out in span order (stable for equal spans, so
+/// several tables removed at one `Resources:` key keep their base order).
+pub fn compare_templates(comparison: &Comparison, rules: &[&DiffRule]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = rules
+        .iter()
+        .flat_map(|rule| (rule.check)(comparison))
+        .collect();
+    findings.sort_by_key(|f| (f.span.start, f.code));
+    findings
+}
