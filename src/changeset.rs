@@ -17,7 +17,8 @@ use crate::load::{self, FileError, Format};
 use crate::model::changeset::{self, ChangeSetPage, ResourceChange, Status as SetStatus};
 use crate::report::data::{summarize, FileReport, Report, Status};
 use crate::report::excerpt::ExcerptBuilder;
-use crate::rules::changeset::{changeset_rules, check_page, ChangeSetRule, PageView};
+use crate::rules::changeset::{changeset_rules, check_page, PageView};
+use crate::rules::Rule;
 use crate::source::{LineIndex, Span};
 use crate::template_file::TemplateFile;
 
@@ -451,11 +452,11 @@ fn override_severities(settings: &Settings, findings: &mut [Finding]) {
 
 /// What was checked, for reports that list passing checks (JUnit): each table and stack
 /// change against the rules about it, and the change set's status once.
-fn checked(page: &ChangeSetPage, rules: &[&ChangeSetRule]) -> Vec<(String, &'static str)> {
+fn checked(page: &ChangeSetPage, rules: &[&Rule]) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
     for change in &page.changes {
         for rule in rules {
-            let code = rule.rule.code;
+            let code = rule.code;
             let applies = match code {
                 "DDB032" => change.is_stack(),
                 "DDB036" => false,
@@ -466,7 +467,7 @@ fn checked(page: &ChangeSetPage, rules: &[&ChangeSetRule]) -> Vec<(String, &'sta
             }
         }
     }
-    if rules.iter().any(|r| r.rule.code == "DDB036") {
+    if rules.iter().any(|r| r.code == "DDB036") {
         out.push((String::new(), "DDB036"));
     }
     out

@@ -64,7 +64,7 @@ impl Default for Settings {
 
 impl Settings {
     /// The comparison rules that run: the base revision's selection when it governs.
-    pub fn diff_rules(&self) -> Vec<&'static rules::DiffRule> {
+    pub fn diff_rules(&self) -> Vec<&'static Rule> {
         match &self.governing {
             Some(g) => rules::diff_rules(&g.rules),
             None => rules::diff_rules(&self.rules),
@@ -799,12 +799,11 @@ fn in_base(base: &BaseFile, source: Option<&SourceText>, error: FileError) -> Fi
 /// whole template, as `("", code)`. Comparison rules (DDB020-022) are about the base's
 /// tables, so they are not checks of this template.
 fn checks(template: &Template, settings: &Settings) -> Vec<(String, &'static str)> {
-    let compares: Vec<&str> = rules::DIFF_RULES.iter().map(|d| d.rule.code).collect();
     let (per_table, whole): (Vec<&Rule>, Vec<&Rule>) = settings
         .rules
         .iter()
         .copied()
-        .filter(|r| !compares.contains(&r.code) && !rules::changeset::is_changeset_rule(r.code))
+        .filter(|r| !rules::is_comparison(r.code) && !rules::changeset::is_changeset_rule(r.code))
         .partition(|r| r.per_table);
     let mut checked: Vec<(String, &'static str)> = template
         .tables()

@@ -326,7 +326,10 @@ mod tests {
                 let layers = layers::layers(&view);
                 for (code, (name, state)) in LAYER_RULES.iter().zip(layers.named()) {
                     let rule = rules::find(code).expect("layer rule exists");
-                    let fires = !(rule.check)(&view).is_empty();
+                    let rules::Check::Resource(check) = rule.check else {
+                        panic!("{code} is not a per-resource rule");
+                    };
+                    let fires = !check(&view).is_empty();
                     assert_eq!(
                         fires,
                         !state.holds(),

@@ -3,8 +3,8 @@
 //! rule never reads files, renders, or decides exit codes.
 //!
 //! The pull-request guard's rules (DDB020-DDB023) compare two versions of a template: each
-//! is a [`Rule`] (so listing, docs, selection and severities treat it like any other) plus
-//! a [`DiffRule`], a pure function of a [`Comparison`] of the base and the head.
+//! is a [`Rule`] (so listing, docs, selection and severities treat it like any other) whose
+//! [`Check::Versions`] is a pure function of a [`Comparison`] of the base and the head.
 
 pub mod backup;
 pub mod changeset;
@@ -52,10 +52,29 @@ pub struct Rule {
     /// The rule's subject is each table (one check per table in reports that list checks,
     /// such as JUnit), not the template as a whole.
     pub per_table: bool,
-    pub check: fn(&ResourceView) -> Vec<Finding>,
+    /// What the rule checks, by the input it needs.
+    pub check: Check,
     /// The rule file's source, whose `//!` doc comment is the rule's documentation
     /// (see [`doc`]); set with `include_str!` of the rule's own file.
     pub source: &'static str,
+}
+
+/// What a rule checks, by the input it needs: a rule that compares versions or reads change
+/// sets says so here, rather than having a per-resource check that finds nothing.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// A pure function of one resource in its template.
+    Resource(fn(&ResourceView) -> Vec<Finding>),
+    /// A pure function of a template at the base revision and at the head (the pull-request
+    /// guard, DDB020-DDB023, DDB902): see [`Comparison`].
+    Versions(fn(&Comparison) -> Vec<Finding>),
+    /// A pure function of one page of a change set (the deploy-time gate, DDB030-DDB036).
+    ChangeSet(fn(&changeset::PageView) -> Vec<Finding>),
+    /// Reported by the suppression engine once every other rule has run on a resource
+    /// (DDB901: a suppression that silences nothing).
+    Suppressions,
+    /// Reported from the facts of every file of a run, once the walk is over (DDB013).
+    Run,
 }
 
 /// Every rule, in code order.
@@ -181,41 +200,21 @@ impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
     }
 }
 
-/// The per-resource check of a rule that only compares versions (DDB020-DDB023): one
-/// resource alone says nothing about what was removed or replaced.
-pub fn compares_versions_only(_: &ResourceView) -> Vec<Finding> {
-    Vec::new()
-}
-
-/// The comparison half of a pull-request guard rule.
-pub struct DiffRule {
-    /// The rule's metadata and documentation.
-    pub rule: &'static Rule,
-    pub check: fn(&Comparison) -> Vec<Finding>,
-}
-
-/// Every comparison rule, in code order.
-pub const DIFF_RULES: &[&DiffRule] = &[
-    &table_removed::DIFF,
-    &table_renamed::DIFF,
-    &table_replaced::DIFF,
-    &protection_weakened::DIFF,
-    &guard_weakened::DIFF,
-];
-
 /// Is `code` one of the pull-request guard's rules (governed by the base revision)?
 pub fn is_comparison(code: &str) -> bool {
-    DIFF_RULES.iter().any(|d| d.rule.code == code)
+    RULES
+        .iter()
+        .any(|r| r.code == code && matches!(r.check, Check::Versions(_)))
 }
 
 pub use guard_weakened::{finding as guard_weakened_finding, RULE as GUARD_WEAKENED};
 
 /// The comparison rules among the enabled `rules` (so `select`/`ignore` apply to them).
-pub fn diff_rules(rules: &[&Rule]) -> Vec<&'static DiffRule> {
-    DIFF_RULES
+pub fn diff_rules(rules: &[&Rule]) -> Vec<&'static Rule> {
+    RULES
         .iter()
         .copied()
-        .filter(|d| rules.iter().any(|r| r.code == d.rule.code))
+        .filter(|d| matches!(d.check, Check::Versions(_)) && rules.iter().any(|r| r.code == d.code))
         .collect()
 }
 

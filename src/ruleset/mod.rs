@@ -9,7 +9,7 @@ pub mod suppression;
 
 use crate::finding::Finding;
 use crate::model::Template;
-use crate::rules::{Comparison, DiffRule, ResourceView, Rule, RuleOptions};
+use crate::rules::{Check, Comparison, ResourceView, Rule, RuleOptions};
 
 /// Run `rules` over every resource of a template; findings come out in span order.
 pub fn check_template(template: &Template, rules: &[&Rule], options: &RuleOptions) -> Vec<Finding> {
@@ -46,10 +46,17 @@ pub fn check_resources_where(
         })
         .collect();
     let mut findings = Vec::new();
-    let running: Vec<&Rule> = rules.iter().copied().filter(|r| may_fire(r)).collect();
+    let running: Vec<fn(&ResourceView) -> Vec<Finding>> = rules
+        .iter()
+        .filter(|r| may_fire(r))
+        .filter_map(|r| match r.check {
+            Check::Resource(check) => Some(check),
+            _ => None,
+        })
+        .collect();
     for view in &views {
-        for rule in &running {
-            findings.extend((rule.check)(view));
+        for check in &running {
+            findings.extend(check(view));
         }
     }
     suppression::apply(&views, findings, rules)
@@ -57,10 +64,13 @@ pub fn check_resources_where(
 
 /// Run the comparison rules; findings come out in span order (stable for equal spans, so
 /// several tables removed at one `Resources:` key keep their base order).
-pub fn compare_templates(comparison: &Comparison, rules: &[&DiffRule]) -> Vec<Finding> {
+pub fn compare_templates(comparison: &Comparison, rules: &[&Rule]) -> Vec<Finding> {
     let mut findings: Vec<Finding> = rules
         .iter()
-        .flat_map(|rule| (rule.check)(comparison))
+        .flat_map(|rule| match rule.check {
+            Check::Versions(check) => check(comparison),
+            _ => Vec::new(),
+        })
         .collect();
     findings.sort_by_key(|f| (f.span.start, f.code));
     findings

@@ -75,7 +75,7 @@
 use crate::finding::{Finding, Severity};
 use crate::model::backup::{self, describe};
 use crate::rules::layers::LayerState;
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB005",
@@ -85,7 +85,7 @@ pub const RULE: Rule = Rule {
     needles: &[&["dynamodb"], &["simpletable"]],
     default_enabled: false,
     per_table: true,
-    check,
+    check: Check::Resource(check),
     source: include_str!("backup_plan.rs"),
 };
 

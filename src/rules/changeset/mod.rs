@@ -1,7 +1,7 @@
 //! The deploy-time gate's rules (DDB030-DDB036): pure functions of one page of a change
 //! set (`ddb-guard changeset`), the way the pull-request guard's rules are pure functions
 //! of a [`Comparison`](super::Comparison). Each is a [`Rule`] (so listing, docs, selection,
-//! severities and the config file treat it like any other) plus a [`ChangeSetRule`].
+//! severities and the config file treat it like any other) whose [`Check::ChangeSet`] reads the page.
 
 mod nested_stack;
 mod policy_weakened;
@@ -13,7 +13,7 @@ mod table_replaced;
 
 use std::collections::HashMap;
 
-use super::{ResourceView, Rule};
+use super::{Check, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::changeset::{ChangeSetPage, ResourceChange};
 use crate::source::Span;
@@ -26,41 +26,22 @@ pub use status::RULE as STATUS;
 pub use table_removed::RULE as TABLE_REMOVED;
 pub use table_replaced::RULE as TABLE_REPLACED;
 
-/// The change-set half of a gate rule.
-pub struct ChangeSetRule {
-    pub rule: &'static Rule,
-    pub check: fn(&PageView) -> Vec<Finding>,
-}
-
-/// Every change-set rule, in code order.
-pub const CHANGESET_RULES: &[&ChangeSetRule] = &[
-    &table_removed::CHANGESET,
-    &table_replaced::CHANGESET,
-    &nested_stack::CHANGESET,
-    &policy_weakened::CHANGESET,
-    &protection_disabled::CHANGESET,
-    &replica_removed::CHANGESET,
-    &status::CHANGESET,
-];
-
 /// The change-set rules among the enabled `rules` (so `select`/`ignore` apply to them).
-pub fn changeset_rules(rules: &[&Rule]) -> Vec<&'static ChangeSetRule> {
-    CHANGESET_RULES
+pub fn changeset_rules(rules: &[&Rule]) -> Vec<&'static Rule> {
+    super::RULES
         .iter()
         .copied()
-        .filter(|c| rules.iter().any(|r| r.code == c.rule.code))
+        .filter(|c| {
+            matches!(c.check, Check::ChangeSet(_)) && rules.iter().any(|r| r.code == c.code)
+        })
         .collect()
 }
 
 /// Whether `code` is a change-set rule, which has nothing to check in a template.
 pub fn is_changeset_rule(code: &str) -> bool {
-    CHANGESET_RULES.iter().any(|c| c.rule.code == code)
-}
-
-/// The per-resource check of a change-set rule: a template alone says nothing about what
-/// a deployment will do.
-pub fn checks_change_sets_only(_: &ResourceView) -> Vec<Finding> {
-    Vec::new()
+    super::RULES
+        .iter()
+        .any(|c| c.code == code && matches!(c.check, Check::ChangeSet(_)))
 }
 
 /// What a change-set rule sees: one page of a change set, where it sits among nested
@@ -145,8 +126,14 @@ pub fn retains(policy: &str) -> bool {
 }
 
 /// Run the change-set rules on one page; findings come out in span order.
-pub fn check_page(view: &PageView, rules: &[&ChangeSetRule]) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = rules.iter().flat_map(|r| (r.check)(view)).collect();
+pub fn check_page(view: &PageView, rules: &[&Rule]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = rules
+        .iter()
+        .flat_map(|r| match r.check {
+            Check::ChangeSet(check) => check(view),
+            _ => Vec::new(),
+        })
+        .collect();
     findings.sort_by_key(|f| (f.span.start, f.code));
     findings
 }

@@ -28,10 +28,10 @@
 //! ## Fix safety
 //! No automatic fix: a change set is CloudFormation's output, not a file to edit.
 
-use super::{finding, ChangeSetRule, PageView};
+use super::{finding, PageView};
 use crate::finding::{Finding, Severity};
 use crate::model::changeset::{Action, PolicyAction, Replacement, ResourceChange};
-use crate::rules::Rule;
+use crate::rules::{Check, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB032",
@@ -41,11 +41,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: super::checks_change_sets_only,
+    check: Check::ChangeSet(check),
     source: include_str!("nested_stack.rs"),
 };
-
-pub const CHANGESET: ChangeSetRule = ChangeSetRule { rule: &RULE, check };
 
 /// What happens to a nested stack, if it takes its resources with it.
 fn fate(stack: &ResourceChange) -> Option<&'static str> {

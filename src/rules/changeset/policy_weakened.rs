@@ -26,10 +26,10 @@
 //! ## Fix safety
 //! No automatic fix: a change set is CloudFormation's output, not a file to edit.
 
-use super::{finding, retains, ChangeSetRule, PageView};
+use super::{finding, retains, PageView};
 use crate::finding::{Finding, Severity};
 use crate::model::changeset::{Action, Attribute, AttributeChangeType, ResourceChange};
-use crate::rules::Rule;
+use crate::rules::{Check, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB033",
@@ -40,11 +40,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: super::checks_change_sets_only,
+    check: Check::ChangeSet(check),
     source: include_str!("policy_weakened.rs"),
 };
-
-pub const CHANGESET: ChangeSetRule = ChangeSetRule { rule: &RULE, check };
 
 fn check(view: &PageView) -> Vec<Finding> {
     let mut findings = Vec::new();

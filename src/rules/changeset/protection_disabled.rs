@@ -28,10 +28,10 @@
 //! ## Fix safety
 //! No automatic fix: a change set is CloudFormation's output, not a file to edit.
 
-use super::{finding, ChangeSetRule, PageView};
+use super::{finding, PageView};
 use crate::finding::{Finding, Severity};
 use crate::model::changeset::{Action, Context, ResourceChange, Value};
-use crate::rules::Rule;
+use crate::rules::{Check, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB034",
@@ -42,11 +42,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: super::checks_change_sets_only,
+    check: Check::ChangeSet(check),
     source: include_str!("protection_disabled.rs"),
 };
-
-pub const CHANGESET: ChangeSetRule = ChangeSetRule { rule: &RULE, check };
 
 /// A guardrail flag: its name for messages, and where it sits in a table's (or a
 /// replica's) properties.

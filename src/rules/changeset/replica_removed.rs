@@ -25,10 +25,10 @@
 //! ## Fix safety
 //! No automatic fix: a change set is CloudFormation's output, not a file to edit.
 
-use super::{finding, ChangeSetRule, PageView};
+use super::{finding, PageView};
 use crate::finding::{Finding, Severity};
 use crate::model::changeset::{Action, AttributeChangeType, Context, Value};
-use crate::rules::Rule;
+use crate::rules::{Check, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB035",
@@ -38,11 +38,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: super::checks_change_sets_only,
+    check: Check::ChangeSet(check),
     source: include_str!("replica_removed.rs"),
 };
-
-pub const CHANGESET: ChangeSetRule = ChangeSetRule { rule: &RULE, check };
 
 fn regions(context: &Context) -> Vec<String> {
     match context.property(&["Replicas"]) {

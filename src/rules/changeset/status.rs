@@ -26,10 +26,10 @@
 //! ## Fix safety
 //! No automatic fix: a change set is CloudFormation's output, not a file to edit.
 
-use super::{ChangeSetRule, PageView};
+use super::PageView;
 use crate::finding::{Finding, Severity};
 use crate::model::changeset::ExecutionStatus;
-use crate::rules::Rule;
+use crate::rules::{Check, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB036",
@@ -39,11 +39,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: super::checks_change_sets_only,
+    check: Check::ChangeSet(check),
     source: include_str!("status.rs"),
 };
-
-pub const CHANGESET: ChangeSetRule = ChangeSetRule { rule: &RULE, check };
 
 fn check(view: &PageView) -> Vec<Finding> {
     if !view.first {

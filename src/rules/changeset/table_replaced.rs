@@ -29,12 +29,12 @@
 //! ## Fix safety
 //! No automatic fix: a change set is CloudFormation's output, not a file to edit.
 
-use super::{finding, ChangeSetRule, PageView};
+use super::{finding, PageView};
 use crate::finding::{Finding, Severity};
 use crate::model::changeset::{
     Action, PolicyAction, Replacement, RequiresRecreation, ResourceChange,
 };
-use crate::rules::Rule;
+use crate::rules::{Check, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB031",
@@ -44,11 +44,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: super::checks_change_sets_only,
+    check: Check::ChangeSet(check),
     source: include_str!("table_replaced.rs"),
 };
-
-pub const CHANGESET: ChangeSetRule = ChangeSetRule { rule: &RULE, check };
 
 fn check(view: &PageView) -> Vec<Finding> {
     let mut findings = Vec::new();

@@ -55,7 +55,7 @@ use crate::finding::{Finding, Severity};
 use crate::model::iam::{
     Guarded, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_BACKUP_ARN,
 };
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB011",
@@ -65,7 +65,7 @@ pub const RULE: Rule = Rule {
     needles: NEEDLES,
     default_enabled: true,
     per_table: false,
-    check,
+    check: Check::Resource(check),
     source: include_str!("iam_allows_delete_backup.rs"),
 };
 

@@ -49,7 +49,7 @@
 use super::grant::{check_grants, GrantSpec, NEEDLES};
 use crate::finding::{Finding, Severity};
 use crate::model::iam::{Guarded, TABLE_ARN};
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB012",
@@ -59,7 +59,7 @@ pub const RULE: Rule = Rule {
     needles: NEEDLES,
     default_enabled: false,
     per_table: false,
-    check,
+    check: Check::Resource(check),
     source: include_str!("iam_allows_update_table.rs"),
 };
 

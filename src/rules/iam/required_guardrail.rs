@@ -61,7 +61,7 @@ use crate::model::iam::{
     RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
 };
 use crate::model::{Evaluator, Template};
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, Rule};
 use crate::source::{LineIndex, Span};
 
 pub const RULE: Rule = Rule {
@@ -76,15 +76,12 @@ pub const RULE: Rule = Rule {
     ],
     default_enabled: false,
     per_table: false,
-    check,
+    check: Check::Run,
     source: include_str!("required_guardrail.rs"),
 };
 
-/// Nothing per resource: whether a guardrail exists is known only after every file has
-/// been read, so [`evaluate`] reports this rule from the [`facts`] of each file.
-fn check(_: &ResourceView) -> Vec<Finding> {
-    Vec::new()
-}
+// Nothing per resource: whether a guardrail exists is known only after every file has been
+// read, so [`evaluate`] reports this rule from the [`facts`] of each file (`Check::Run`).
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GuardrailName {

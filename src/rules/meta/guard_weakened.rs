@@ -38,7 +38,7 @@ use std::collections::BTreeSet;
 
 use super::directive::directives;
 use crate::finding::{Finding, Severity};
-use crate::rules::{compares_versions_only, Comparison, DiffRule, Head, Rule};
+use crate::rules::{Check, Comparison, Head, Rule};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -49,11 +49,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: compares_versions_only,
+    check: Check::Versions(check),
     source: include_str!("guard_weakened.rs"),
 };
-
-pub const DIFF: DiffRule = DiffRule { rule: &RULE, check };
 
 /// A finding of this rule about `subject` (a resource, or a configuration key).
 pub fn finding(subject: &str, span: Span, message: String, label: &str) -> Finding {

@@ -40,7 +40,7 @@
 
 use super::directive::directives;
 use crate::finding::{Finding, Severity};
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB900",
@@ -50,7 +50,7 @@ pub const RULE: Rule = Rule {
     needles: &[&[super::directive::METADATA_KEY]],
     default_enabled: true,
     per_table: false,
-    check,
+    check: Check::Resource(check),
     source: include_str!("invalid_suppression.rs"),
 };
 

@@ -49,7 +49,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::model::nested::STACK_SET;
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -61,7 +61,7 @@ pub const RULE: Rule = Rule {
     needles: &[&["aws::cloudformation::stackset"]],
     default_enabled: true,
     per_table: false,
-    check,
+    check: Check::Resource(check),
     source: include_str!("template_not_checked.rs"),
 };
 

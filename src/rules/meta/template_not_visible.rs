@@ -45,7 +45,7 @@
 
 use crate::finding::{Finding, Label, Severity};
 use crate::model::nested::{self, Location};
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB006",
@@ -55,7 +55,7 @@ pub const RULE: Rule = Rule {
     needles: &[&["aws::cloudformation::stack"], &["aws::serverless::application"]],
     default_enabled: true,
     per_table: false,
-    check,
+    check: Check::Resource(check),
     source: include_str!("template_not_visible.rs"),
 };
 

@@ -35,7 +35,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::model::eval::short;
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB009",
@@ -45,7 +45,7 @@ pub const RULE: Rule = Rule {
     needles: &[&["transform"]],
     default_enabled: true,
     per_table: false,
-    check,
+    check: Check::Resource(check),
     source: include_str!("unknown_transform.rs"),
 };
 

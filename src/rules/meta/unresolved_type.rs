@@ -49,7 +49,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::load::NodeKind;
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB008",
@@ -59,7 +59,7 @@ pub const RULE: Rule = Rule {
     needles: &[&["dynamodb"], &["simpletable"], &["type", "${"]],
     default_enabled: true,
     per_table: false,
-    check,
+    check: Check::Resource(check),
     source: include_str!("unresolved_type.rs"),
 };
 

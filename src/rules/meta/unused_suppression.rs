@@ -36,7 +36,7 @@
 
 use super::directive::Directive;
 use crate::finding::{Finding, Severity};
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB901",
@@ -46,15 +46,12 @@ pub const RULE: Rule = Rule {
     needles: &[&[super::directive::METADATA_KEY]],
     default_enabled: true,
     per_table: false,
-    check,
+    check: Check::Suppressions,
     source: include_str!("unused_suppression.rs"),
 };
 
-/// Nothing per resource: whether a suppression is used is known only after every other
-/// rule has run, so [`crate::ruleset::suppression::apply`] reports this rule.
-fn check(_: &ResourceView) -> Vec<Finding> {
-    Vec::new()
-}
+// Nothing per resource: whether a suppression is used is known only after every other rule
+// has run, so `crate::ruleset::suppression::apply` reports this rule (`Check::Suppressions`).
 
 pub fn unused(view: &ResourceView, directive: &Directive, rule: &Rule) -> Finding {
     let mut finding = view.finding(

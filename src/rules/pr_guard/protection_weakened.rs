@@ -52,9 +52,7 @@ use crate::finding::{Finding, Severity};
 use crate::load::{Document, NodeId};
 use crate::model::{Resource, Template};
 use crate::rules::layers::{self, LayerState};
-use crate::rules::{
-    compares_versions_only, diff_finding, Comparison, DiffRule, Head, ResourceView, Rule,
-};
+use crate::rules::{diff_finding, Check, Comparison, Head, ResourceView, Rule};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -65,11 +63,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: compares_versions_only,
+    check: Check::Versions(check),
     source: include_str!("protection_weakened.rs"),
 };
-
-pub const DIFF: DiffRule = DiffRule { rule: &RULE, check };
 
 /// One guardrail decided by a layer proof.
 struct Guardrail {

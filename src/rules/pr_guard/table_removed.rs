@@ -42,9 +42,7 @@ use crate::model::same::{same_value, Side};
 use crate::model::{Evaluator, Resource, Template};
 use crate::rules::retention::deletion_policy;
 use crate::rules::retention::policy::retains;
-use crate::rules::{
-    compares_versions_only, diff_finding, Comparison, DiffRule, Head, Placement, Rule,
-};
+use crate::rules::{diff_finding, Check, Comparison, Head, Placement, Rule};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -56,11 +54,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: compares_versions_only,
+    check: Check::Versions(check),
     source: include_str!("table_removed.rs"),
 };
-
-pub const DIFF: DiffRule = DiffRule { rule: &RULE, check };
 
 fn check(cmp: &Comparison) -> Vec<Finding> {
     let mut findings = Vec::new();

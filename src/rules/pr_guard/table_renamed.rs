@@ -33,7 +33,7 @@ use super::table_match::{fates, Evidence, Fate};
 use crate::finding::{Finding, Label, Severity};
 use crate::rules::retention::deletion_policy;
 use crate::rules::retention::policy::retains;
-use crate::rules::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
+use crate::rules::{diff_finding, Check, Comparison, Head, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB021",
@@ -43,11 +43,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: compares_versions_only,
+    check: Check::Versions(check),
     source: include_str!("table_renamed.rs"),
 };
-
-pub const DIFF: DiffRule = DiffRule { rule: &RULE, check };
 
 fn check(cmp: &Comparison) -> Vec<Finding> {
     let mut findings = Vec::new();

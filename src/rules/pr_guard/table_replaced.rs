@@ -67,7 +67,7 @@ use crate::model::same::{same_value, Side};
 use crate::model::{Assumption, Evaluator, Resource, Template};
 use crate::rules::retention::policy::retains;
 use crate::rules::retention::update_replace_policy;
-use crate::rules::{compares_versions_only, diff_finding, Comparison, DiffRule, Head, Rule};
+use crate::rules::{diff_finding, Check, Comparison, Head, Rule};
 use crate::source::Span;
 
 pub const RULE: Rule = Rule {
@@ -79,11 +79,9 @@ pub const RULE: Rule = Rule {
     needles: &[],
     default_enabled: true,
     per_table: false,
-    check: compares_versions_only,
+    check: Check::Versions(check),
     source: include_str!("table_replaced.rs"),
 };
-
-pub const DIFF: DiffRule = DiffRule { rule: &RULE, check };
 
 /// More combinations of parameter values than this are not enumerated: the comparison
 /// then cannot be proven (a finding), never silently skipped.

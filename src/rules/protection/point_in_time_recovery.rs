@@ -55,7 +55,7 @@
 use super::flag::{check_flag, flag_state, FlagSpec};
 use crate::finding::{Finding, Severity};
 use crate::rules::layers::LayerState;
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB004",
@@ -66,7 +66,7 @@ pub const RULE: Rule = Rule {
     needles: &[&["dynamodb"], &["simpletable"]],
     default_enabled: true,
     per_table: true,
-    check,
+    check: Check::Resource(check),
     source: include_str!("point_in_time_recovery.rs"),
 };
 

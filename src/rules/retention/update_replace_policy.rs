@@ -32,7 +32,7 @@
 use super::policy::{check_policy, policy_state, PolicySpec};
 use crate::finding::{Finding, Severity};
 use crate::rules::layers::LayerState;
-use crate::rules::{ResourceView, Rule};
+use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DDB002",
@@ -42,7 +42,7 @@ pub const RULE: Rule = Rule {
     needles: &[&["dynamodb"], &["simpletable"]],
     default_enabled: true,
     per_table: true,
-    check,
+    check: Check::Resource(check),
     source: include_str!("update_replace_policy.rs"),
 };
 
