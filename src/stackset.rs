@@ -13,8 +13,8 @@
 use std::path::Path;
 
 use crate::finding::Finding;
-use crate::load::{self, Document, Format, NodeId, NodeKind, ScalarStyle};
-use crate::model::nested::STACK_SET as TYPE;
+use crate::load::{self, Document, Format, NodeId, ScalarStyle};
+use crate::model::nested::{self, STACK_SET as TYPE};
 use crate::model::{Layout, Template};
 use crate::rules::meta::template_not_checked;
 use crate::rules::{self, Head, RuleOptions};
@@ -47,7 +47,7 @@ pub fn check(
             continue;
         };
         // A body that is not a literal is DDB007's own check.
-        if let Some(inner) = literal_body(doc, body) {
+        if let Some(inner) = nested::literal_body(doc, body) {
             out.extend(
                 check_body(doc, text, body, id, &inner, rules_enabled, options, limits)
                     .into_iter()
@@ -78,7 +78,7 @@ pub fn for_each_body(
             continue;
         };
         let id = resource.logical_id;
-        let Some(inner) = literal_body(doc, body) else {
+        let Some(inner) = nested::literal_body(doc, body) else {
             visit(
                 id,
                 Err("its `TemplateBody` is not a literal string".to_string()),
@@ -130,7 +130,7 @@ pub fn compare(
     base_name: &str,
     head: &Head,
     head_text: Option<&str>,
-    diff_rules: &[&'static rules::DiffRule],
+    diff_rules: &[&'static rules::Rule],
     options: &RuleOptions,
     limits: &load::Limits,
 ) -> Vec<Finding> {
@@ -227,7 +227,7 @@ pub fn compare(
 }
 
 /// The literal body of stack set `id` in `template`, and its `TemplateBody` node.
-fn body_of<'d>(template: &Template<'d, '_>, id: &str) -> Option<(Body<'d>, NodeId)> {
+fn body_of<'d>(template: &Template<'d, '_>, id: &str) -> Option<(nested::Body<'d>, NodeId)> {
     let doc = template.doc;
     let resource = template
         .resources
@@ -236,64 +236,11 @@ fn body_of<'d>(template: &Template<'d, '_>, id: &str) -> Option<(Body<'d>, NodeI
     let node = doc
         .get_value(resource.node, "Properties")
         .and_then(|props| doc.get_value(props, "TemplateBody"))?;
-    Some((literal_body(doc, node)?, node))
+    Some((nested::literal_body(doc, node)?, node))
 }
 
-fn load_body<'d>(body: &Body<'d>, limits: &load::Limits) -> Result<Document<'d>, ()> {
+fn load_body<'d>(body: &nested::Body<'d>, limits: &load::Limits) -> Result<Document<'d>, ()> {
     load::load(body.text, Format::detect(Path::new(""), body.text), limits).map_err(|_| ())
-}
-
-/// The body's text when it is known before deployment: a plain string, or an `Fn::Sub`
-/// of one whose only placeholders are pseudo parameters (they cannot add YAML).
-pub(crate) fn literal_body<'d>(doc: &'d Document, body: NodeId) -> Option<Body<'d>> {
-    let node = doc.node(body);
-    match (&node.kind, node.tag.as_deref()) {
-        (NodeKind::Scalar(s), None) => Some(Body {
-            text: &s.text,
-            node: body,
-            mappable: true,
-        }),
-        (NodeKind::Scalar(s), Some("Fn::Sub")) if pseudo_only(&s.text) => Some(Body {
-            text: &s.text,
-            node: body,
-            mappable: true,
-        }),
-        (NodeKind::Map(entries), None) if entries.len() == 1 => {
-            let entry = entries[0];
-            if doc.scalar(entry.key).map(|k| k.text.as_ref()) != Some("Fn::Sub") {
-                return None;
-            }
-            let value = doc.node(entry.value);
-            match (&value.kind, value.tag.as_deref()) {
-                (NodeKind::Scalar(s), None) if pseudo_only(&s.text) => Some(Body {
-                    text: &s.text,
-                    node: entry.value,
-                    mappable: true,
-                }),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-pub(crate) struct Body<'d> {
-    text: &'d str,
-    node: NodeId,
-    mappable: bool,
-}
-
-/// Every `${` in `text` is `${!` (a literal) or `${AWS::...}` (a pseudo parameter, which
-/// CloudFormation replaces by a value that holds no line break).
-fn pseudo_only(text: &str) -> bool {
-    let mut rest = text;
-    while let Some(at) = rest.find("${") {
-        rest = &rest[at + 2..];
-        if !(rest.starts_with('!') || rest.starts_with("AWS::")) {
-            return false;
-        }
-    }
-    true
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -302,7 +249,7 @@ fn check_body(
     text: &str,
     body_value: NodeId,
     id: &str,
-    body: &Body,
+    body: &nested::Body,
     rules_enabled: &[&'static rules::Rule],
     options: &RuleOptions,
     limits: &load::Limits,
@@ -449,9 +396,9 @@ mod tests {
 
     #[test]
     fn only_pseudo_parameters_and_literals_keep_a_sub_body_readable() {
-        assert!(pseudo_only("Name: t-${AWS::Region} ${!Literal}"));
-        assert!(!pseudo_only("Resources:\n  ${Block}"));
-        assert!(!pseudo_only("x ${AWS::Region} ${Other}"));
+        assert!(nested::pseudo_only("Name: t-${AWS::Region} ${!Literal}"));
+        assert!(!nested::pseudo_only("Resources:\n  ${Block}"));
+        assert!(!nested::pseudo_only("x ${AWS::Region} ${Other}"));
     }
 
     fn map_of(text: &str) -> (Document<'_>, Option<LineMap>, String) {

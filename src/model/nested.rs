@@ -13,7 +13,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::load::NodeId;
+use crate::load::{Document, NodeId, NodeKind};
 use crate::model::Template;
 
 pub const STACK: &str = "AWS::CloudFormation::Stack";
@@ -126,6 +126,60 @@ pub fn kind(type_name: &str) -> &'static str {
         APPLICATION => "nested application",
         _ => "nested stack",
     }
+}
+
+/// The body's text when it is known before deployment: a plain string, or an `Fn::Sub`
+/// of one whose only placeholders are pseudo parameters (they cannot add YAML).
+pub fn literal_body<'d>(doc: &'d Document, body: NodeId) -> Option<Body<'d>> {
+    let node = doc.node(body);
+    match (&node.kind, node.tag.as_deref()) {
+        (NodeKind::Scalar(s), None) => Some(Body {
+            text: &s.text,
+            node: body,
+            mappable: true,
+        }),
+        (NodeKind::Scalar(s), Some("Fn::Sub")) if pseudo_only(&s.text) => Some(Body {
+            text: &s.text,
+            node: body,
+            mappable: true,
+        }),
+        (NodeKind::Map(entries), None) if entries.len() == 1 => {
+            let entry = entries[0];
+            if doc.scalar(entry.key).map(|k| k.text.as_ref()) != Some("Fn::Sub") {
+                return None;
+            }
+            let value = doc.node(entry.value);
+            match (&value.kind, value.tag.as_deref()) {
+                (NodeKind::Scalar(s), None) if pseudo_only(&s.text) => Some(Body {
+                    text: &s.text,
+                    node: entry.value,
+                    mappable: true,
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A stack set's `TemplateBody` known before deployment (see [`literal_body`]).
+pub struct Body<'d> {
+    pub text: &'d str,
+    pub node: NodeId,
+    pub mappable: bool,
+}
+
+/// Every `${` in `text` is `${!` (a literal) or `${AWS::...}` (a pseudo parameter, which
+/// CloudFormation replaces by a value that holds no line break).
+pub(crate) fn pseudo_only(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        rest = &rest[at + 2..];
+        if !(rest.starts_with('!') || rest.starts_with("AWS::")) {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]

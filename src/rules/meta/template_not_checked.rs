@@ -72,7 +72,7 @@ fn check(view: &ResourceView) -> Vec<Finding> {
     let Some(body) = view.property("TemplateBody") else {
         return Vec::new();
     };
-    if crate::stackset::literal_body(view.doc(), body.value).is_some() {
+    if crate::model::nested::literal_body(view.doc(), body.value).is_some() {
         return Vec::new();
     }
     vec![unreadable(
