@@ -876,3 +876,81 @@ fn removing_a_stack_set_removes_the_tables_of_its_body() {
         "{hits:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Correlated conditions: a case is one deployment, so its assumptions hold together
+
+#[test]
+fn a_case_whose_conditions_contradict_each_other_is_no_finding() {
+    let (_, hits) = check("correlated_conditions.yaml");
+    // `!If [IsProd, Retain, !If [NotProd, Retain, Delete]]`: Delete needs IsProd and
+    // its negation both false.
+    none(&hits, "DDB001", "ThroughNot");
+    none(&hits, "DDB001", "ThroughNotOfUnknown");
+    // Env is prod or dev: both conditions false is no deployment.
+    none(&hits, "DDB001", "ThroughParameter");
+    none(&hits, "DDB002", "ThroughParameter");
+    // The table's own condition fixes Env to dev, so IsProd is false.
+    none(&hits, "DDB001", "ExistsInDev");
+    none(&hits, "DDB010", "AppPolicy");
+}
+
+#[test]
+fn a_case_some_deployment_produces_is_still_a_finding_with_all_its_assumptions() {
+    let (code, hits) = check("correlated_conditions.yaml");
+    assert_eq!(code, 1);
+    let m = one(&hits, "DDB001", "ThirdValue");
+    assert!(
+        m.contains("when condition `ProdStage` is false and condition `DevStage` is false"),
+        "{m}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Fn::ForEach: every copy of a resource reads its own item (issue 25)
+
+fn check_selected(name: &str, rules: &str) -> Vec<(String, String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let output = common::ddb_guard()
+        .current_dir(&dir)
+        .args(["check", name, "--select", rules, "--format", "json"])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert!(
+        report["errors"].as_array().is_none_or(Vec::is_empty),
+        "{name} loads: {}",
+        report["errors"]
+    );
+    findings(&report)
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["resource"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_tag_of_a_for_each_table_is_read_with_that_tables_item() {
+    let hits = check_selected("for_each_tags_and_denies.yaml", "DDB005");
+    // The selection by `backup: orders` covers the copy for `orders` only.
+    let m = one(&hits, "DDB005", "${Name}Table");
+    assert!(
+        m.contains("only in some cases") || m.contains("when `Name` is `orders`"),
+        "{m}"
+    );
+    assert!(m.contains("`Name` is `orders`"), "{m}");
+}
+
+#[test]
+fn a_deny_in_a_for_each_copy_takes_back_that_copys_allow() {
+    let hits = check_selected("for_each_tags_and_denies.yaml", "DDB010");
+    none(&hits, "DDB010", "${Name}Policy");
+    // The copy for `invoices` also allows `orders`, which its Deny does not name.
+    let m = one(&hits, "DDB010", "${Name}Leaky");
+    assert!(m.contains("allows `dynamodb:DeleteTable`"), "{m}");
+}

@@ -8,7 +8,7 @@
 //! condition `IsProd` is true". Values that cannot be resolved cover nothing, and exclude
 //! the table when they appear in `NotResources`.
 
-use super::eval::{Assumption, Evaluator, Piece, Value};
+use super::eval::{Assumption, Assumptions, Evaluator, Outcome, Piece, Value};
 use super::expand::{self, combine, Branch};
 use super::iam::{
     self, action_matches, glob_can_match_shape, glob_covers, lit, wildcard_match, Actions, Effect,
@@ -25,7 +25,7 @@ const MAX_ALTERNATIVES: usize = super::eval::MAX_OUTCOMES;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Coverage<'d> {
     pub selection: &'d str,
-    pub when: Vec<Assumption>,
+    pub when: Assumptions,
     /// Tag keys that a negated test (`StringNotEquals`, `StringNotLike`) passes on only
     /// because the template gives the table no such tag. Tags a stack applies to all its
     /// resources are not in the template, so such coverage is not proven.
@@ -46,7 +46,7 @@ pub fn coverage<'d>(template: &Template<'d, '_>, table: &Resource<'d>) -> Vec<Co
     // Selections by tag are read only when the table has a tag they test for; once one
     // covers it in every case, the rest cannot add to that.
     let mut tests_left = budget;
-    for position in index.candidates(template.doc, &target) {
+    for position in index.candidates(&target) {
         let Some(branch) = index.branches.get(position) else {
             continue;
         };
@@ -106,7 +106,7 @@ struct SelectionBranch {
     /// Position of the selection in `Template::resources`.
     selection: usize,
     node: NodeId,
-    when: Vec<Assumption>,
+    when: Assumptions,
     resources: Option<Items>,
     not_resources: Option<Items>,
     /// For a selection by `ListOfTags` alone, written as literal `{ConditionKey,
@@ -121,7 +121,7 @@ struct SelectionBranch {
 struct Items {
     /// `!GetAtt T.Arn` of a table `T` (in every case): names `T` in the cases the item
     /// exists, and no other table, since two tables of a stack never share an ARN.
-    by_table: std::collections::HashMap<String, Vec<Vec<Assumption>>>,
+    by_table: std::collections::HashMap<String, Vec<Assumptions>>,
     /// Every other item.
     open: Vec<Open>,
     /// Positions in `open` of the items whose ARN is the same whatever table asks and
@@ -135,16 +135,16 @@ struct Items {
 enum Open {
     /// An item that names no table: its ARN globs are the same for every table.
     Fixed {
-        arns: Vec<(Glob, Vec<Assumption>)>,
-        when: Vec<Assumption>,
+        arns: Vec<(Glob, Assumptions)>,
+        when: Assumptions,
     },
     /// An item whose ARN depends on the table (its evaluated outcomes).
     Outcomes {
         outcomes: Vec<super::eval::Outcome>,
-        when: Vec<Assumption>,
+        when: Assumptions,
     },
     /// A list item that cannot be resolved.
-    Unknown { when: Vec<Assumption> },
+    Unknown { when: Assumptions },
 }
 
 impl Index {
@@ -222,14 +222,26 @@ impl Index {
 
     /// The selection branches that can cover the table, in template order: every branch
     /// not filtered by tag, and those whose tags the table has.
-    fn candidates(&self, doc: &Document, target: &Target) -> Vec<usize> {
+    fn candidates(&self, target: &Target) -> Vec<usize> {
         let mut out = self.unfiltered.clone();
         for tag in &target.tags {
-            let found = match doc.str(tag.value).filter(|_| doc.call(tag.value).is_none()) {
-                Some(value) => self.by_tag.get(&(tag.key.clone(), value.to_string())),
-                None => self.by_key.get(&tag.key),
-            };
-            out.extend(found.into_iter().flatten());
+            let texts: Option<Vec<&str>> = tag
+                .values
+                .iter()
+                .map(|o| match &o.value {
+                    Value::Text(t) if !o.yaml_typed => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect();
+            match texts {
+                Some(texts) => {
+                    for value in texts {
+                        let found = self.by_tag.get(&(tag.key.clone(), value.to_string()));
+                        out.extend(found.into_iter().flatten());
+                    }
+                }
+                None => out.extend(self.by_key.get(&tag.key).into_iter().flatten()),
+            }
         }
         out.sort_unstable();
         out.dedup();
@@ -352,28 +364,24 @@ fn name_prefix(glob: &[Part]) -> Option<String> {
 
 /// The assumptions under which a resource exists (its `Condition` attribute), or `None`
 /// when it never does.
-fn resource_condition(
-    ev: &Evaluator,
-    doc: &Document,
-    resource: &Resource,
-) -> Option<Vec<Assumption>> {
+fn resource_condition(ev: &Evaluator, doc: &Document, resource: &Resource) -> Option<Assumptions> {
     let Some(name) = doc
         .get_value(resource.node, "Condition")
         .and_then(|c| doc.str(c))
     else {
-        return Some(Vec::new());
+        return Some(Assumptions::none());
     };
     let truth = ev.condition(name, 0);
     if !truth.can_be_true {
         return None;
     }
     if !truth.can_be_false {
-        return Some(Vec::new());
+        return Some(Assumptions::none());
     }
-    Some(vec![Assumption::Condition {
+    Some(Assumptions::from(Assumption::Condition {
         name: name.to_string(),
         holds: true,
-    }])
+    }))
 }
 
 /// The table whose coverage is asked: its logical ID, its ARN with markers for what the
@@ -390,8 +398,10 @@ struct Target<'d> {
 
 struct Tag {
     key: String,
-    value: NodeId,
-    when: Vec<Assumption>,
+    /// The values the tag can have, read with the table's own `Fn::ForEach` bindings (a
+    /// `${Name}` in a table made per item is that item's name).
+    values: Vec<Outcome>,
+    when: Assumptions,
 }
 
 impl<'d> Target<'d> {
@@ -427,8 +437,8 @@ impl<'d> Target<'d> {
                     for entry in doc.map(t).unwrap_or(&[]) {
                         tags.push(Tag {
                             key: doc.key(entry).to_string(),
-                            value: entry.value,
-                            when: Vec::new(),
+                            values: ev.eval(entry.value),
+                            when: Assumptions::none(),
                         });
                     }
                 } else {
@@ -496,7 +506,11 @@ fn tag_list(
             continue;
         };
         if let Some(when) = combine(when, &w) {
-            out.push(Tag { key, value, when });
+            out.push(Tag {
+                key,
+                values: ev.eval(value),
+                when,
+            });
         }
     }
 }
@@ -510,7 +524,7 @@ fn selection_covers(
     target: &Target,
     budget: usize,
     absent: &mut Vec<String>,
-) -> Vec<Vec<Assumption>> {
+) -> Vec<Assumptions> {
     let doc = template.doc;
     let selection = branch.node;
     let resources = branch.resources.as_ref();
@@ -534,14 +548,14 @@ fn selection_covers(
             let (Some(key), Some(value)) = (key, value) else {
                 continue;
             };
-            for w in tag_test(ev, target, &key, Test::Equals, &value, absent) {
+            for w in tag_test(target, &key, Test::Equals, &value, absent) {
                 base.extend(combine(&when, &w));
             }
         }
     }
     if resources.is_none() && list_of_tags.is_none() && conditions.is_some() {
         // Conditions alone select among every resource AWS Backup can protect.
-        base.push(Vec::new());
+        base.push(Assumptions::none());
     }
     if let Some(conditions) = conditions {
         base = conditions_hold(ev, doc, conditions, target, absent)
@@ -573,19 +587,19 @@ fn arn_list_covers(
     target: &Target,
     exclude: bool,
     budget: usize,
-) -> Vec<Vec<Assumption>> {
+) -> Vec<Assumptions> {
     let inner = target.arn();
     let shape = target.arn_shape();
     // What a value that cannot be resolved stands for: it names no table proven covered,
     // and may name the table when it excludes.
     let unknown = if exclude { Part::Any } else { Part::Opaque };
-    let mut out: Vec<Vec<Assumption>> = items
+    let mut out: Vec<Assumptions> = items
         .by_table
         .get(target.logical_id)
         .cloned()
         .unwrap_or_default();
     let generated = !matches!(target.name, Part::Lit(_));
-    if exclude && out.iter().any(Vec::is_empty) {
+    if exclude && out.iter().any(|w| w.is_empty()) {
         return out;
     }
     // A generated name can be matched by almost any exclusion, each compared by a search:
@@ -600,7 +614,7 @@ fn arn_list_covers(
     };
     if exclude && read > budget {
         // Too many exclusions to read for every table: this one is not proven kept.
-        out.push(Vec::new());
+        out.push(Assumptions::none());
         return out;
     }
     // The items whose literal name prefix starts the table's name, then those read for all.
@@ -642,7 +656,7 @@ fn arn_list_covers(
                 continue;
             }
         };
-        let covering: Vec<&(Glob, Vec<Assumption>)> = arns
+        let covering: Vec<&(Glob, Assumptions)> = arns
             .iter()
             .filter(|(glob, _)| {
                 if exclude {
@@ -717,7 +731,7 @@ fn outcome_globs(
     outcomes: &[super::eval::Outcome],
     target: &Target,
     unknown: &Part,
-) -> Vec<(Glob, Vec<Assumption>)> {
+) -> Vec<(Glob, Assumptions)> {
     let mut out = Vec::new();
     for o in outcomes {
         let glob = match &o.value {
@@ -824,13 +838,12 @@ impl Test {
 /// The cases in which the table's tag `key` passes `test`. A negated test also passes
 /// when the table has no such tag.
 fn tag_test(
-    ev: &Evaluator,
     target: &Target,
     key: &str,
     test: Test,
     pattern: &str,
     absent: &mut Vec<String>,
-) -> Vec<Vec<Assumption>> {
+) -> Vec<Assumptions> {
     if test.negated() && target.unknown_tags.is_some() {
         // Some tag cannot be known: it may be this one, with any value.
         return Vec::new();
@@ -843,14 +856,14 @@ fn tag_test(
     }
     if tags.is_empty() {
         return if test.negated() {
-            vec![Vec::new()]
+            vec![Assumptions::none()]
         } else {
             Vec::new()
         };
     }
     let mut out = Vec::new();
     for tag in tags {
-        let outcomes = ev.eval(tag.value);
+        let outcomes = &tag.values;
         let passing: Vec<_> = outcomes
             .iter()
             .filter(|o| matches!(&o.value, Value::Text(t) if test.accepts(pattern, t)))
@@ -872,7 +885,7 @@ fn conditions_hold(
     conditions: NodeId,
     target: &Target,
     absent: &mut Vec<String>,
-) -> Vec<Vec<Assumption>> {
+) -> Vec<Assumptions> {
     // `Conditions` chosen by `Fn::If` (in either form): each case on its own; removed
     // (`AWS::NoValue`): no test; anything else that is not a plain mapping (`!Ref`,
     // `!FindInMap`, an unresolvable `Fn::If`) passes in no case.
@@ -902,8 +915,8 @@ fn conditions_hold_in(
     conditions: NodeId,
     target: &Target,
     absent: &mut Vec<String>,
-) -> Vec<Vec<Assumption>> {
-    let mut acc: Vec<Vec<Assumption>> = vec![Vec::new()];
+) -> Vec<Assumptions> {
+    let mut acc: Vec<Assumptions> = vec![Assumptions::none()];
     for entry in doc.map(conditions).unwrap_or(&[]) {
         let test = match doc.key(entry) {
             "StringEquals" => Test::Equals,
@@ -933,7 +946,7 @@ fn conditions_hold_in(
             let (Some(tag), Some(value)) = (tag, value) else {
                 return Vec::new();
             };
-            let passes = tag_test(ev, target, tag, test, &value, absent);
+            let passes = tag_test(target, tag, test, &value, absent);
             acc = acc
                 .iter()
                 .flat_map(|a| {
@@ -1213,7 +1226,7 @@ fn vault_lock<'d>(
     exists: &[Assumption],
 ) -> Option<Guardrail<'d>> {
     let branches = expand::branches(ev, doc, lock);
-    let locked: Vec<(NodeId, Vec<Assumption>)> = branches
+    let locked: Vec<(NodeId, Assumptions)> = branches
         .iter()
         .filter_map(|b| match b {
             Branch::Node { node, when } => combine(exists, when).map(|w| (*node, w)),
@@ -1457,7 +1470,7 @@ fn condition_limit(doc: &Document, statement: NodeId) -> String {
 }
 
 /// The assumptions under which the action list names `action`, if it can.
-fn denies_action(actions: &Actions, action: &str) -> Option<Vec<Assumption>> {
+fn denies_action(actions: &Actions, action: &str) -> Option<Assumptions> {
     match actions {
         Actions::Action(items) => items
             .iter()
@@ -1467,18 +1480,17 @@ fn denies_action(actions: &Actions, action: &str) -> Option<Vec<Assumption>> {
         Actions::NotAction { items, .. } => items
             .iter()
             .all(|i| i.pattern.as_ref().is_ok_and(|p| !action_matches(p, action)))
-            .then(Vec::new),
+            .then(Assumptions::none),
         Actions::Missing => None,
     }
 }
 
 /// "when condition `IsProd` is true and parameter `Env` is `prod`".
 pub fn describe(when: &[Assumption]) -> String {
-    if when.is_empty() {
-        return "in every case".to_string();
+    match Assumptions::all(when) {
+        Some(all) if !all.is_empty() => all.to_string(),
+        _ => "in every case".to_string(),
     }
-    let parts: Vec<String> = when.iter().map(ToString::to_string).collect();
-    format!("when {}", parts.join(" and "))
 }
 
 #[cfg(test)]

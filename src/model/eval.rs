@@ -9,10 +9,11 @@
 //! assumptions are dropped. The number of outcomes is capped so that no template can make
 //! the evaluator explode.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
+use std::rc::Rc;
 
+pub use super::assumptions::{Assumption, Assumptions};
 use super::{LoopBinding, Resource, Template};
 use crate::load::{NodeId, NodeKind, ScalarStyle};
 use crate::source::Span;
@@ -108,29 +109,6 @@ impl Value {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Assumption {
-    Condition { name: String, holds: bool },
-    Parameter { name: String, value: String },
-    LoopItem { identifier: String, value: String },
-}
-
-impl fmt::Display for Assumption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Assumption::Condition { name, holds } => {
-                write!(f, "condition `{}` is {holds}", short(name))
-            }
-            Assumption::Parameter { name, value } => {
-                write!(f, "parameter `{}` is `{}`", short(name), short(value))
-            }
-            Assumption::LoopItem { identifier, value } => {
-                write!(f, "`{}` is `{}`", short(identifier), short(value))
-            }
-        }
-    }
-}
-
 /// Longest name or value quoted whole in a message.
 const MAX_QUOTED: usize = 64;
 
@@ -148,38 +126,12 @@ pub fn short(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(format!("{}…", &text[..end]))
 }
 
-impl Assumption {
-    pub fn contradicts(&self, other: &Assumption) -> bool {
-        match (self, other) {
-            (
-                Assumption::Condition { name: a, holds: x },
-                Assumption::Condition { name: b, holds: y },
-            ) => a == b && x != y,
-            (
-                Assumption::Parameter { name: a, value: x },
-                Assumption::Parameter { name: b, value: y },
-            ) => a == b && x != y,
-            (
-                Assumption::LoopItem {
-                    identifier: a,
-                    value: x,
-                },
-                Assumption::LoopItem {
-                    identifier: b,
-                    value: y,
-                },
-            ) => a == b && x != y,
-            _ => false,
-        }
-    }
-}
-
 /// One value an expression can take, under some assumptions, produced at `span`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     pub value: Value,
     pub span: Span,
-    pub when: Vec<Assumption>,
+    pub when: Assumptions,
     /// The text is (or contains) a plain YAML scalar that YAML 1.1 reads as a boolean,
     /// number or null in a spelling whose text CloudFormation compares by is not settled
     /// (`True`, `yes`, `1.0`, `~`, `012`): a comparison with it can go either way.
@@ -191,29 +143,20 @@ impl Outcome {
         Outcome {
             value,
             span,
-            when: Vec::new(),
+            when: Assumptions::none(),
             yaml_typed: false,
         }
     }
 
     /// "when condition `IsProd` is false and parameter `Env` is `dev`", or "" if unconditional.
     pub fn describe_when(&self) -> String {
-        if self.when.is_empty() {
-            return String::new();
-        }
-        let parts: Vec<String> = self.when.iter().map(ToString::to_string).collect();
-        format!("when {}", parts.join(" and "))
+        self.when.to_string()
     }
 
     /// This outcome under one more assumption, or `None` when that contradicts it.
     pub fn assume(mut self, assumption: Assumption) -> Option<Self> {
-        if self.when.iter().any(|a| a.contradicts(&assumption)) {
-            return None;
-        }
         // Callers add the enclosing assumption last; it reads best first.
-        if !self.when.contains(&assumption) {
-            self.when.insert(0, assumption);
-        }
+        self.when = self.when.under(assumption)?;
         Some(self)
     }
 }
@@ -239,7 +182,15 @@ pub struct Evaluator<'t, 'd, 's> {
     conditions: RefCell<HashMap<String, Option<Truth>>>,
     /// What holds whenever the values asked about matter: the resource's own `Condition`
     /// is true (it does not exist otherwise). Outcomes that contradict it are dropped.
-    given: Vec<Assumption>,
+    given: Assumptions,
+    /// Whether each set of assumptions asked about can hold ([`Assumptions::satisfiable`]).
+    satisfiable: RefCell<HashMap<Vec<Assumption>, bool>>,
+    /// The values of each `Fn::Equals` operand of a condition, evaluated once.
+    operands: RefCell<HashMap<NodeId, Rc<Vec<Outcome>>>>,
+    /// Set while [`Assumptions::satisfiable`] runs (see [`Evaluator::consistent`]).
+    searching: Cell<bool>,
+    /// What [`Evaluator::under`] was given contradicts the resource's own `Condition`.
+    given_conflict: bool,
     /// Strings with unknown parts stay [`Value::Partial`] instead of becoming `Unknown`.
     keep_parts: bool,
     /// Set by [`Evaluator::under`]: `given` holds one concrete value for parameters, so a
@@ -256,7 +207,11 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             template,
             loops,
             conditions: RefCell::new(HashMap::new()),
-            given: Vec::new(),
+            given: Assumptions::none(),
+            satisfiable: RefCell::new(HashMap::new()),
+            operands: RefCell::new(HashMap::new()),
+            searching: Cell::new(false),
+            given_conflict: false,
             keep_parts: false,
             assigned: false,
             parameters_read: RefCell::new(BTreeSet::new()),
@@ -273,9 +228,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             .get_value(resource.node, "Condition")
             .and_then(|c| doc.str(c))
         {
-            let mut given = Vec::new();
-            ev.implied_by_condition(name, true, 0, &mut given);
-            ev.given = given;
+            ev.given = Assumptions::from(Assumption::Condition {
+                name: name.to_string(),
+                holds: true,
+            });
         }
         ev
     }
@@ -292,23 +248,21 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     /// template value by value, case by case, rather than by the names of their
     /// conditions (whose definitions may differ between the revisions).
     pub fn under(mut self, assignment: &[Assumption]) -> Self {
-        for a in assignment {
-            if !self.given.contains(a) {
-                self.given.push(a.clone());
-            }
+        match self.given.and(assignment) {
+            Some(given) => self.given = given,
+            None => self.given_conflict = true,
         }
         self.assigned = true;
         self.conditions.borrow_mut().clear();
+        self.satisfiable.borrow_mut().clear();
+        self.operands.borrow_mut().clear();
         self
     }
 
     /// Whether what is given contradicts itself (the resource's own `Condition` is false
     /// in the assigned case): then none of its values exists.
     pub fn given_contradicts(&self) -> bool {
-        self.given
-            .iter()
-            .enumerate()
-            .any(|(i, a)| self.given[i + 1..].iter().any(|b| a.contradicts(b)))
+        self.given_conflict || !self.satisfiable_here(&self.given)
     }
 
     /// The parameters (of a string type) read so far by this evaluator (by a value, a
@@ -322,11 +276,63 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         &self.given
     }
 
-    /// Whether assumptions `when` are consistent with what is given.
+    /// Whether assumptions `when` can hold together with what is given, read against the
+    /// template's conditions ([`Assumptions::satisfiable`]): `false` is a proof that no
+    /// deployment produces the case.
     pub fn consistent(&self, when: &[Assumption]) -> bool {
-        !when
+        if self.given_conflict {
+            return false;
+        }
+        self.given
+            .and(when)
+            .is_some_and(|all| self.satisfiable_here(&all))
+    }
+
+    /// [`Assumptions::satisfiable`], except while one is being decided: the values it
+    /// evaluates then are checked for direct contradictions only (no recursion).
+    fn satisfiable_here(&self, all: &Assumptions) -> bool {
+        if self.searching.get() {
+            return true;
+        }
+        self.searching.set(true);
+        let answer = all.satisfiable(self);
+        self.searching.set(false);
+        answer
+    }
+
+    pub(super) fn template(&self) -> &'t Template<'d, 's> {
+        self.template
+    }
+
+    pub(super) fn satisfiable_cache(&self) -> &RefCell<HashMap<Vec<Assumption>, bool>> {
+        &self.satisfiable
+    }
+
+    /// The values of a condition's `Fn::Equals` operand (evaluated once per evaluator).
+    pub(super) fn operand(&self, node: NodeId) -> Rc<Vec<Outcome>> {
+        if let Some(known) = self.operands.borrow().get(&node) {
+            return Rc::clone(known);
+        }
+        let values = Rc::new(self.eval_inner(node, 1));
+        self.operands.borrow_mut().insert(node, Rc::clone(&values));
+        values
+    }
+
+    /// Every value parameter `name` can take (its AllowedValues), or `None` when they
+    /// cannot be listed (no AllowedValues, an SSM or list type, too many).
+    pub(super) fn parameter_values(&self, name: &str) -> Option<Vec<String>> {
+        let node = self.template.parameter(name)?;
+        self.eval_ref(node, name)
             .iter()
-            .any(|a| self.given.iter().any(|g| g.contradicts(a)))
+            .map(|o| match (&o.value, &o.when[..]) {
+                (Value::Text(t), [Assumption::Parameter { name: n, value }])
+                    if n == name && value == t =>
+                {
+                    Some(t.clone())
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// Every value `node` can take, except those that contradict what is given. Empty only
@@ -348,7 +354,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     /// The assumptions that follow from condition `name` being `holds`: the condition
     /// itself, the conditions it is a conjunction of (or, when false, a disjunction of),
     /// negations, and `Fn::Equals` of a parameter with one of its AllowedValues.
-    fn implied_by_condition(
+    pub(super) fn implied_by_condition(
         &self,
         name: &str,
         holds: bool,
@@ -421,7 +427,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         let matches = outcomes.iter().any(|o| {
             !o.yaml_typed
                 && o.value == Value::Text(value.to_string())
-                && o.when
+                && o.when[..]
                     == [Assumption::Parameter {
                         name: name.to_string(),
                         value: value.to_string(),
@@ -832,9 +838,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             for r in &right {
                 match (&l.value, &r.value) {
                     (Value::Text(x), Value::Text(y)) => {
-                        if l.when
-                            .iter()
-                            .any(|p| r.when.iter().any(|q| p.contradicts(q)))
+                        if l.when.and(&r.when).is_none()
                             || (self.assigned
                                 && !(self.consistent(&l.when) && self.consistent(&r.when)))
                         {
@@ -950,7 +954,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         &self,
         default: Option<NodeId>,
         depth: usize,
-        whens: &[Vec<Assumption>],
+        whens: &[Assumptions],
     ) -> Vec<Outcome> {
         let Some(default) = default else {
             return Vec::new();
@@ -1239,9 +1243,9 @@ fn push_piece(pieces: &mut Vec<Piece>, piece: Piece) {
 /// One key `Fn::FindInMap` can look up in a map.
 enum Key {
     /// This key, under these assumptions.
-    Present(String, Vec<Assumption>),
+    Present(String, Assumptions),
     /// A key that is not in the map (the default applies, or the deployment fails).
-    Absent(Vec<Assumption>),
+    Absent(Assumptions),
     /// The keys cannot be listed.
     Unlistable,
 }
@@ -1283,7 +1287,7 @@ fn canonical_int(text: &str) -> bool {
         && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn with_assumptions(mut outcome: Outcome, whens: &[Vec<Assumption>]) -> Option<Outcome> {
+fn with_assumptions(mut outcome: Outcome, whens: &[Assumptions]) -> Option<Outcome> {
     for when in whens {
         for a in when {
             outcome = outcome.assume(a.clone())?;
@@ -1542,6 +1546,42 @@ mod tests {
             "    Condition: Other\n    DeletionPolicy: !If [IsProd, Retain, Delete]\n",
         );
         assert_eq!(got, ["Retain", "Delete"]);
+    }
+
+    #[test]
+    fn outcomes_no_deployment_produces_are_dropped_and_the_rest_keep_every_assumption() {
+        let head = "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\n  Stage: {Type: String, AllowedValues: [a, b, c]}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n  NotProd: !Not [!Condition IsProd]\n  IsDev: !Equals [!Ref Env, dev]\n  IsA: !Equals [!Ref Stage, a]\n  IsB: !Equals [!Ref Stage, b]\n";
+        let got = values(
+            head,
+            "    DeletionPolicy: !If [IsProd, Retain, !If [NotProd, Retain, Delete]]\n",
+        );
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|(v, _)| v == "Retain"), "{got:?}");
+        let got = texts(
+            head,
+            "    DeletionPolicy: !If [IsProd, Retain, !If [IsDev, Retain, Delete]]\n",
+        );
+        assert_eq!(got, ["Retain", "Retain"]);
+        // A parameter value the conditions do not name keeps the case.
+        let got = values(
+            head,
+            "    DeletionPolicy: !If [IsA, Retain, !If [IsB, Retain, Delete]]\n",
+        );
+        assert_eq!(
+            got.last(),
+            Some(&(
+                "Delete".to_string(),
+                "when condition `IsA` is false and condition `IsB` is false".to_string()
+            ))
+        );
+        // A parameter bound by a mapping lookup is the value the condition compares.
+        let head =
+            format!("{head}Mappings:\n  M:\n    prod: {{k: Delete}}\n    dev: {{k: Retain}}\n");
+        let got = texts(
+            &head,
+            "    DeletionPolicy: !If [IsDev, !FindInMap [M, !Ref Env, k], Retain]\n",
+        );
+        assert_eq!(got, ["Retain", "Retain"]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! answers "which scalar values", this answers "which nodes", under the same assumptions,
 //! so a rule can walk into the chosen mapping and evaluate its scalars with the evaluator.
 
-use super::eval::{Assumption, Evaluator, MAX_EVAL_DEPTH, MAX_OUTCOMES};
+use super::eval::{Assumption, Assumptions, Evaluator, MAX_EVAL_DEPTH, MAX_OUTCOMES};
 use crate::load::{Document, NodeId, NodeKind};
 use crate::source::Span;
 
@@ -15,14 +15,14 @@ const MAX_DEPTH: usize = MAX_EVAL_DEPTH;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Branch {
     /// This node (never an `Fn::If` or `AWS::NoValue`), under these assumptions.
-    Node { node: NodeId, when: Vec<Assumption> },
+    Node { node: NodeId, when: Assumptions },
     /// `Ref: AWS::NoValue`: the item or property is removed.
-    NoValue { span: Span, when: Vec<Assumption> },
+    NoValue { span: Span, when: Assumptions },
     /// A list that cannot be known statically (`Ref` to a list parameter, `Fn::Split`, ...).
     Unknown {
         span: Span,
         why: String,
-        when: Vec<Assumption>,
+        when: Assumptions,
     },
 }
 
@@ -37,17 +37,8 @@ impl Branch {
 }
 
 /// `when` plus `extra`, or `None` when they contradict each other.
-pub fn combine(when: &[Assumption], extra: &[Assumption]) -> Option<Vec<Assumption>> {
-    let mut out = when.to_vec();
-    for a in extra {
-        if out.iter().any(|b| b.contradicts(a)) {
-            return None;
-        }
-        if !out.contains(a) {
-            out.push(a.clone());
-        }
-    }
-    Some(out)
+pub fn combine(when: &[Assumption], extra: &[Assumption]) -> Option<Assumptions> {
+    Assumptions::all(when)?.and(extra)
 }
 
 /// The nodes `node` can be: both branches of every `Fn::If` whose condition is not
@@ -55,13 +46,13 @@ pub fn combine(when: &[Assumption], extra: &[Assumption]) -> Option<Vec<Assumpti
 /// the evaluator is given (the resource's own `Condition`) are left out.
 pub fn branches(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<Branch> {
     let mut out = Vec::new();
-    branches_into(ev, doc, node, Vec::new(), 0, &mut out);
+    branches_into(ev, doc, node, Assumptions::none(), 0, &mut out);
     out.retain(|b| ev.consistent(b.when()));
     if out.len() > MAX_OUTCOMES {
         return vec![Branch::Unknown {
             span: doc.span(node),
             why: format!("the value has more than {MAX_OUTCOMES} possible cases"),
-            when: Vec::new(),
+            when: Assumptions::none(),
         }];
     }
     out
@@ -71,7 +62,7 @@ fn branches_into(
     ev: &Evaluator,
     doc: &Document,
     node: NodeId,
-    when: Vec<Assumption>,
+    when: Assumptions,
     depth: usize,
     out: &mut Vec<Branch>,
 ) {

@@ -2,6 +2,7 @@
 //! `Fn::ForEach` fragments), parameters, conditions and mappings, plus the static
 //! evaluator of intrinsic functions in [`eval`].
 
+pub mod assumptions;
 pub mod backup;
 pub mod changeset;
 pub mod eval;
@@ -18,7 +19,7 @@ use std::path::Path;
 
 use crate::load::{Document, FileError, NodeId};
 
-pub use eval::{Assumption, Evaluator, Outcome, Value};
+pub use eval::{Assumption, Assumptions, Evaluator, Outcome, Value};
 
 /// The resource types that hold DynamoDB data.
 pub const TABLE_TYPES: &[&str] = &[

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::eval::{Assumption, Evaluator, Piece, Value, MAX_OUTCOMES};
+use super::eval::{Assumptions, Evaluator, Piece, Value, MAX_OUTCOMES};
 use super::expand::{self, combine, Branch};
 use crate::load::{Document, NodeId, NodeKind};
 use crate::source::Span;
@@ -143,7 +143,7 @@ pub struct Unresolved {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {
     pub shape: Result<Shape, Unresolved>,
-    pub when: Vec<Assumption>,
+    pub when: Assumptions,
 }
 
 /// Every value `node` can take (`None`: the property is not written, one `Absent` case).
@@ -153,7 +153,7 @@ pub fn resolve(ev: &Evaluator, doc: &Document, node: Option<NodeId>) -> Vec<Case
     let Some(node) = node else {
         return vec![Case {
             shape: Ok(Shape::Absent),
-            when: Vec::new(),
+            when: Assumptions::none(),
         }];
     };
     let out = resolve_node(ev, doc, node, 0);
@@ -169,7 +169,7 @@ fn too_many(span: Span) -> Vec<Case> {
             why: format!("the value has more than {MAX_OUTCOMES} possible cases"),
             span,
         }),
-        when: Vec::new(),
+        when: Assumptions::none(),
     }]
 }
 
@@ -180,7 +180,7 @@ fn resolve_node(ev: &Evaluator, doc: &Document, node: NodeId, depth: usize) -> V
                 why: "the value is nested too deeply to resolve".into(),
                 span: doc.span(node),
             }),
-            when: Vec::new(),
+            when: Assumptions::none(),
         }];
     }
     let mut out = Vec::new();
@@ -293,7 +293,7 @@ fn shape_of(value: Value, span: Span) -> Result<Shape, Unresolved> {
 }
 
 /// The keyed parts combined so far, under their assumptions.
-type Partial = (Result<Vec<(String, Shape)>, Unresolved>, Vec<Assumption>);
+type Partial = (Result<Vec<(String, Shape)>, Unresolved>, Assumptions);
 
 /// Every combination of the parts' cases (contradictory ones dropped), built by `make`.
 /// An unresolved part makes the combination unresolved.
@@ -302,7 +302,7 @@ fn product(
     parts: Vec<(String, Vec<Case>)>,
     make: impl Fn(Vec<(String, Shape)>) -> Shape,
 ) -> Vec<Case> {
-    let mut acc: Vec<Partial> = vec![(Ok(Vec::new()), Vec::new())];
+    let mut acc: Vec<Partial> = vec![(Ok(Vec::new()), Assumptions::none())];
     for (key, cases) in parts {
         let mut next = Vec::new();
         for (sofar, when) in &acc {

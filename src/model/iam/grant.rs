@@ -8,7 +8,7 @@ use super::wildcard::{
     action_matches, display_glob, glob_can_match_shape, glob_covers, lit, shape_glob, Glob, Part,
 };
 use super::Guarded;
-use crate::model::eval::Assumption;
+use crate::model::eval::{Assumption, Assumptions};
 use crate::model::expand::combine;
 use crate::source::Span;
 
@@ -38,7 +38,7 @@ pub struct Grant {
     pub resource: Option<String>,
     /// The parameter whose value decides (part of) that resource.
     pub chosen_by: Option<String>,
-    pub when: Vec<Assumption>,
+    pub when: Assumptions,
     /// A `Deny` of the document might take it back but was too large to compare within
     /// [`MAX_DENY_WORK`]: it is not credited.
     pub deny_unchecked: bool,
@@ -80,26 +80,56 @@ pub fn grants(
         else {
             continue;
         };
-        let mut cache: std::collections::HashMap<(usize, Vec<Assumption>), Cover> =
+        let instances = loop_instances(s, &denies);
+        let mut cache: std::collections::HashMap<(usize, usize, Vec<Assumption>), Cover> =
             std::collections::HashMap::new();
         for (via, action_span, item_when) in granting(&s.actions, guarded.action) {
             let Some(when) = combine(&s.when, &item_when) else {
                 continue;
             };
             let mut unchecked = false;
-            let mut denied = false;
-            for (i, deny) in denies.iter().enumerate() {
-                let key = (i, deny.relevant(&when));
-                let cover = *cache
-                    .entry(key)
-                    .or_insert_with(|| deny.covers(guarded, &allowed, &when, &mut work));
-                match cover {
-                    Cover::Yes => {
-                        denied = true;
-                        break;
+            // Denied when, in every copy of a `Fn::ForEach` resource that grants, some
+            // `Deny` of that copy takes the grant back.
+            let mut denied = true;
+            for (n, instance) in instances.iter().enumerate() {
+                let Some(when) = when.and(instance) else {
+                    continue;
+                };
+                let allowed = match &s.resources {
+                    Resources::Resource(items) if !instance.is_empty() => items
+                        .iter()
+                        .filter(|r| {
+                            !r.when.iter().any(|a| instance.contradicts(a))
+                                && guarded
+                                    .shapes
+                                    .iter()
+                                    .any(|shape| glob_can_match_shape(&r.glob, shape))
+                        })
+                        .map(|r| r.glob.clone())
+                        .collect(),
+                    _ => allowed.clone(),
+                };
+                if allowed.is_empty() {
+                    continue;
+                }
+                let mut here = false;
+                for (i, deny) in denies.iter().enumerate() {
+                    let key = (n, i, deny.relevant(&when));
+                    let cover = *cache
+                        .entry(key)
+                        .or_insert_with(|| deny.covers(guarded, &allowed, &when, &mut work));
+                    match cover {
+                        Cover::Yes => {
+                            here = true;
+                            break;
+                        }
+                        Cover::No => {}
+                        Cover::Unchecked => unchecked = true,
                     }
-                    Cover::No => {}
-                    Cover::Unchecked => unchecked = true,
+                }
+                if !here {
+                    denied = false;
+                    break;
                 }
             }
             if denied {
@@ -120,6 +150,55 @@ pub fn grants(
     out
 }
 
+/// More copies of a `Fn::ForEach` resource than this are not told apart: its `Deny`s then
+/// take back only what they cover in every copy.
+const MAX_LOOP_INSTANCES: usize = 64;
+
+/// The copies of a `Fn::ForEach` resource a statement and the document's denies can be
+/// in: one binding of each loop identifier they mention, to each value they mention it
+/// with (an expression of the copy for a value it does not mention failed to deploy). A
+/// single empty instance when they mention none, or too many.
+fn loop_instances<'a>(statement: &'a Statement, denies: &'a [DenyIndex]) -> Vec<Assumptions> {
+    let mut values: std::collections::BTreeMap<&'a str, Vec<&'a str>> = Default::default();
+    let mut note = |w: &'a [Assumption]| {
+        for a in w {
+            if let Assumption::LoopItem { identifier, value } = a {
+                let seen = values.entry(identifier).or_default();
+                if !seen.contains(&value.as_str()) {
+                    seen.push(value);
+                }
+            }
+        }
+    };
+    note(&statement.when);
+    if let Actions::Action(items) = &statement.actions {
+        items.iter().for_each(|i| note(&i.when));
+    }
+    if let Resources::Resource(items) = &statement.resources {
+        items.iter().for_each(|r| note(&r.when));
+    }
+    for d in denies {
+        note(&d.mentions);
+    }
+    let mut instances = vec![Assumptions::none()];
+    for (identifier, vals) in values {
+        let mut next = Vec::new();
+        for base in &instances {
+            for v in &vals {
+                next.extend(base.and(&[Assumption::LoopItem {
+                    identifier: identifier.to_string(),
+                    value: v.to_string(),
+                }]));
+            }
+        }
+        if next.len() > MAX_LOOP_INSTANCES {
+            return vec![Assumptions::none()];
+        }
+        instances = next;
+    }
+    instances
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cover {
     Yes,
@@ -132,7 +211,8 @@ enum Cover {
 /// document, with the assumptions its parts depend on.
 struct DenyIndex<'s> {
     deny: &'s Statement,
-    /// Every assumption the statement or its items depend on.
+    /// Every assumption the statement or its items depend on (not a conjunction: items
+    /// may depend on different values of one parameter).
     mentions: Vec<Assumption>,
 }
 
@@ -141,7 +221,7 @@ impl<'s> DenyIndex<'s> {
         if deny.effect != Effect::Deny || deny.has_condition {
             return None;
         }
-        let mut mentions: Vec<Assumption> = deny.when.clone();
+        let mut mentions: Vec<Assumption> = deny.when.to_vec();
         let mut mention = |w: &[Assumption]| {
             for a in w {
                 if !mentions.contains(a) {
@@ -318,7 +398,7 @@ fn reachable(resources: &Resources, guarded: &Guarded) -> Option<Reachable> {
     }
 }
 
-fn granting(actions: &Actions, action: &str) -> Vec<(Via, Span, Vec<Assumption>)> {
+fn granting(actions: &Actions, action: &str) -> Vec<(Via, Span, Assumptions)> {
     match actions {
         Actions::Action(items) => items
             .iter()
@@ -341,7 +421,7 @@ fn granting(actions: &Actions, action: &str) -> Vec<(Via, Span, Vec<Assumption>)
             if listed {
                 Vec::new()
             } else {
-                vec![(Via::NotAction, *key, Vec::new())]
+                vec![(Via::NotAction, *key, Assumptions::none())]
             }
         }
         Actions::Missing => Vec::new(),
@@ -582,7 +662,7 @@ pub enum Shortfall {
     /// An IAM `Condition` may be false.
     Condition,
     /// It exists (or names the action) only under these CloudFormation assumptions.
-    When(Vec<Assumption>),
+    When(Assumptions),
     /// Its `Resource` values that can be a guarded ARN (empty: none can); together they
     /// do not cover every one, or one of them cannot be resolved.
     Resources(Vec<ResourceItem>),
@@ -608,12 +688,12 @@ pub fn deny_coverage(
     let applies = |w: &[Assumption]| w.iter().all(|a| when.contains(a));
     let names =
         |p: &Result<String, String>| p.as_ref().is_ok_and(|p| action_matches(p, guarded.action));
-    let named_when: Option<Vec<Assumption>> = match &deny.actions {
+    let named_when: Option<Assumptions> = match &deny.actions {
         Actions::Action(items) => {
             let matching: Vec<_> = items.iter().filter(|i| names(&i.pattern)).collect();
             matching.first().map(|first| {
                 if matching.iter().any(|i| applies(&i.when)) {
-                    Vec::new()
+                    Assumptions::none()
                 } else {
                     first.when.clone()
                 }
@@ -626,7 +706,7 @@ pub fn deny_coverage(
                     .as_ref()
                     .is_ok_and(|p| !action_matches(p, guarded.action))
             })
-            .then(Vec::new),
+            .then(Assumptions::none),
         Actions::Missing => None,
     };
     let Some(named_when) = named_when else {

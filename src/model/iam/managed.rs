@@ -217,7 +217,7 @@ fn unknown(
     guarded: &Guarded,
     span: crate::source::Span,
     why: String,
-    when: Vec<crate::model::Assumption>,
+    when: crate::model::Assumptions,
 ) -> Grant {
     Grant {
         action: guarded.action,

@@ -5,7 +5,7 @@
 use super::resource_glob::resource_items;
 use super::wildcard::{Glob, Part};
 use crate::load::{Document, NodeId};
-use crate::model::eval::{Assumption, Evaluator, Piece, Value};
+use crate::model::eval::{Assumption, Assumptions, Evaluator, Piece, Value};
 use crate::model::expand::{self, combine, Branch};
 use crate::model::{Layout, Resource, Template};
 use crate::source::Span;
@@ -26,7 +26,7 @@ pub struct PolicyDocument {
     pub kind: PolicyKind,
     /// `PolicyName` (or `ManagedPolicyName`), when it is a literal.
     pub name: Option<String>,
-    pub when: Vec<Assumption>,
+    pub when: Assumptions,
 }
 
 /// The resource types whose documents grant to principals, and where the document is.
@@ -90,7 +90,7 @@ pub fn documents(template: &Template, resource: &Resource) -> Vec<PolicyDocument
             node: resource.node,
             kind,
             name: Some(resource.logical_id.to_string()),
-            when: Vec::new(),
+            when: Assumptions::none(),
         }];
     }
     let Some(props) = doc.get_value(resource.node, "Properties") else {
@@ -228,7 +228,7 @@ pub struct ActionItem {
     /// matches a `dynamodb:` action).
     pub can_match: String,
     pub span: Span,
-    pub when: Vec<Assumption>,
+    pub when: Assumptions,
 }
 
 #[derive(Clone, Debug)]
@@ -254,7 +254,7 @@ pub struct ResourceItem {
     /// message can say "a resource chosen by parameter `X`" instead of showing `*`.
     pub chosen_by: Option<String>,
     pub span: Span,
-    pub when: Vec<Assumption>,
+    pub when: Assumptions,
 }
 
 #[derive(Clone, Debug)]
@@ -273,7 +273,7 @@ pub struct Statement {
     /// The statement has an IAM `Condition` block: it applies only sometimes.
     pub has_condition: bool,
     /// The CloudFormation conditions under which the statement exists with this effect.
-    pub when: Vec<Assumption>,
+    pub when: Assumptions,
 }
 
 /// The statements of one document: `Statement` may be a list or a single mapping, and
@@ -374,8 +374,8 @@ pub fn statements(
             Resources::Missing
         };
         let has_condition = doc.get(node, "Condition").is_some();
-        let effects: Vec<(Effect, Vec<Assumption>)> = match doc.get_value(node, "Effect") {
-            None => vec![(Effect::Unknown("no `Effect`".into()), Vec::new())],
+        let effects: Vec<(Effect, Assumptions)> = match doc.get_value(node, "Effect") {
+            None => vec![(Effect::Unknown("no `Effect`".into()), Assumptions::none())],
             Some(e) => ev
                 .eval(e)
                 .into_iter()
@@ -455,7 +455,7 @@ fn serverless_action(item: ActionItem) -> ActionItem {
     }
 }
 
-fn unknown_statement(node: NodeId, span: Span, why: String, when: Vec<Assumption>) -> Statement {
+fn unknown_statement(node: NodeId, span: Span, why: String, when: Assumptions) -> Statement {
     Statement {
         node,
         effect: Effect::Unknown(why.clone()),
@@ -463,14 +463,14 @@ fn unknown_statement(node: NodeId, span: Span, why: String, when: Vec<Assumption
             pattern: Err(why),
             can_match: "*".into(),
             span,
-            when: Vec::new(),
+            when: Assumptions::none(),
         }]),
         resources: Resources::Resource(vec![ResourceItem {
             glob: vec![Part::Any],
             exact: false,
             chosen_by: None,
             span,
-            when: Vec::new(),
+            when: Assumptions::none(),
         }]),
         has_condition: false,
         when,

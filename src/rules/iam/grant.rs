@@ -5,7 +5,6 @@
 
 use crate::finding::{Finding, Label};
 use crate::model::eval::short;
-use crate::model::eval::Assumption;
 use crate::model::iam::{self, Effect, Grant, Guarded, Via};
 use crate::model::Evaluator;
 use crate::source::Span;
@@ -253,11 +252,10 @@ fn describe_when(grants: &[Grant]) -> String {
     }
     let mut cases: Vec<String> = Vec::new();
     for g in grants {
-        let parts: Vec<String> = g.when.iter().map(Assumption::to_string).collect();
-        let case = parts.join(" and ");
+        let case = g.when.to_string();
         if !cases.contains(&case) {
             cases.push(case);
         }
     }
-    format!("when {}", cases.join(", or when "))
+    cases.join(", or ")
 }

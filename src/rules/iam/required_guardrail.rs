@@ -55,7 +55,6 @@
 use std::sync::Arc;
 
 use crate::finding::{Finding, Severity};
-use crate::model::eval::Assumption;
 use crate::model::iam::{
     self, display_glob, DenyCoverage, Guarded, PolicyKind, Shortfall, BACKUP_PLAN_ARN,
     RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
@@ -329,8 +328,7 @@ fn describe(
             }
         }
         Shortfall::When(when) => {
-            let parts: Vec<String> = when.iter().map(Assumption::to_string).collect();
-            format!("it holds only when {}", parts.join(" and "))
+            format!("it holds only {when}")
         }
         Shortfall::Resources(items) => {
             if items.is_empty() {

@@ -267,7 +267,7 @@ impl<'a, 'd, 's> TableSide<'a, 'd, 's> {
 fn absent_case(shape: Shape) -> Case {
     Case {
         shape: Ok(shape),
-        when: Vec::new(),
+        when: crate::model::Assumptions::none(),
     }
 }
 
@@ -419,11 +419,11 @@ fn sorted_non_key(projection: &Shape) -> Shape {
     )
 }
 
-type Combined = (Result<Vec<Shape>, Unresolved>, Vec<Assumption>);
+type Combined = (Result<Vec<Shape>, Unresolved>, crate::model::Assumptions);
 
 /// Every combination of one case of each part, contradictory ones dropped.
 fn cross(parts: &[Vec<Case>]) -> Vec<Combined> {
-    let mut acc: Vec<Combined> = vec![(Ok(Vec::new()), Vec::new())];
+    let mut acc: Vec<Combined> = vec![(Ok(Vec::new()), crate::model::Assumptions::none())];
     for cases in parts {
         let mut next = Vec::new();
         for (sofar, when) in &acc {
@@ -449,7 +449,7 @@ fn cross(parts: &[Vec<Case>]) -> Vec<Combined> {
                     why,
                     span: Span::new(0, 0),
                 }),
-                Vec::new(),
+                crate::model::Assumptions::none(),
             )];
         }
         acc = next;

@@ -5,7 +5,7 @@
 use crate::finding::{Applicability, Change, Finding, Fix, FixValue, Label};
 use crate::fix::edit::TextEdits;
 use crate::load::{Document, NodeId, NodeKind, ScalarStyle};
-use crate::model::eval::Assumption;
+use crate::model::eval::Assumptions;
 use crate::model::expand::{self, combine, Branch};
 use crate::model::{Evaluator, Value};
 use crate::source::Span;
@@ -39,7 +39,7 @@ struct Bad {
     span: Span,
     what: String,
     label: String,
-    when: Vec<Assumption>,
+    when: Assumptions,
 }
 
 /// What the walk over a table found: the failing cases per replica (`None` for the table
@@ -141,13 +141,21 @@ fn cases(view: &ResourceView, spec: &FlagSpec) -> Cases {
         let bad = match view.properties() {
             Some(props) => {
                 let anchor = view.key_span();
-                walk(&ev, doc, props, spec.path, anchor, Vec::new(), &mut good)
+                walk(
+                    &ev,
+                    doc,
+                    props,
+                    spec.path,
+                    anchor,
+                    Assumptions::none(),
+                    &mut good,
+                )
             }
             None => vec![missing(
                 view.key_span(),
                 spec.path[0],
                 spec.leaf(),
-                Vec::new(),
+                Assumptions::none(),
             )],
         };
         return Cases::Found {
@@ -204,7 +212,7 @@ fn cases(view: &ResourceView, spec: &FlagSpec) -> Cases {
     Cases::Found { groups, good }
 }
 
-fn missing(anchor: Span, key: &str, leaf: &str, when: Vec<Assumption>) -> Bad {
+fn missing(anchor: Span, key: &str, leaf: &str, when: Assumptions) -> Bad {
     let what = if key == leaf {
         "is not set, so it defaults to false".to_string()
     } else {
@@ -226,7 +234,7 @@ fn walk(
     node: NodeId,
     path: &[&str],
     anchor: Span,
-    when: Vec<Assumption>,
+    when: Assumptions,
     good: &mut usize,
 ) -> Vec<Bad> {
     let Some((key, rest)) = path.split_first() else {
@@ -274,7 +282,7 @@ fn leaf_key<'p>(path: &[&'p str]) -> &'p str {
     path.last().copied().unwrap_or_default()
 }
 
-fn removed(span: Span, when: Vec<Assumption>) -> Bad {
+fn removed(span: Span, when: Assumptions) -> Bad {
     Bad {
         span,
         what: "is removed by `AWS::NoValue`, so it defaults to false".into(),
@@ -283,7 +291,7 @@ fn removed(span: Span, when: Vec<Assumption>) -> Bad {
     }
 }
 
-fn unknown(span: Span, why: &str, when: Vec<Assumption>) -> Bad {
+fn unknown(span: Span, why: &str, when: Assumptions) -> Bad {
     Bad {
         span,
         what: format!("cannot be proven true ({why})"),
@@ -296,7 +304,7 @@ fn leaf(
     ev: &Evaluator,
     doc: &Document,
     node: NodeId,
-    when: Vec<Assumption>,
+    when: Assumptions,
     good: &mut usize,
 ) -> Vec<Bad> {
     let mut out = Vec::new();
@@ -470,10 +478,6 @@ fn fix_table(view: &ResourceView, spec: &FlagSpec) -> Option<Fix> {
     })
 }
 
-fn describe_when(when: &[Assumption]) -> String {
-    if when.is_empty() {
-        return String::new();
-    }
-    let parts: Vec<String> = when.iter().map(ToString::to_string).collect();
-    format!("when {}", parts.join(" and "))
+fn describe_when(when: &Assumptions) -> String {
+    when.to_string()
 }
