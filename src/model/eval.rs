@@ -4,10 +4,11 @@
 //! is false", "parameter `Env` is `dev`") and the span that produced it, so a rule can say
 //! which branch or parameter value is the problem. Anything that cannot be resolved is an
 //! explicit [`Value::Unknown`] with the reason: it proves nothing. The evaluation is an
-//! over-approximation (conditions are treated as independent unless they are provably
-//! constant), so "every outcome is Retain" is a proof; combinations with contradictory
-//! assumptions are dropped. The number of outcomes is capped so that no template can make
-//! the evaluator explode.
+//! over-approximation, so "every outcome is Retain" is a proof; an outcome whose
+//! [`Assumptions`] no deployment can satisfy (a condition and its negation, two conditions
+//! on one parameter that cannot both hold, see [`Assumptions::satisfiable`]) is dropped,
+//! never one that some deployment may produce. The number of outcomes is capped so that no
+//! template can make the evaluator explode.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
