@@ -201,7 +201,15 @@ impl Assumptions {
         let mut implied = Vec::new();
         for a in &self.0 {
             if let Assumption::Condition { name, holds } = a {
-                ev.implied_by_condition(name, *holds, 0, &mut implied);
+                let mut own = Vec::new();
+                ev.implied_by_condition(name, *holds, 0, &mut own);
+                if Assumptions::all(&own).is_some() {
+                    implied.extend(own);
+                } else if !cyclic(ev, name, 0, &mut Vec::new(), &mut BTreeSet::new()) {
+                    return false;
+                }
+                // Conditions that refer to themselves (CloudFormation rejects them) tell
+                // nothing: they read as either.
             }
         }
         let Some(all) = self.and(&implied) else {
@@ -276,6 +284,65 @@ impl Assumptions {
 const MAX_CHOICES: usize = 512;
 /// Conditions referring to one another deeper than this read as "either".
 const MAX_DEPTH: usize = 32;
+
+/// Whether condition `name` refers to itself, directly or through others (`path`: the
+/// conditions being followed; `done`: those known to lead to no cycle).
+fn cyclic(
+    ev: &Evaluator,
+    name: &str,
+    depth: usize,
+    path: &mut Vec<String>,
+    done: &mut BTreeSet<String>,
+) -> bool {
+    if path.iter().any(|p| p == name) {
+        return true;
+    }
+    if done.contains(name) {
+        return false;
+    }
+    if depth > MAX_DEPTH {
+        // Too deep to tell: read as either.
+        return true;
+    }
+    let Some(body) = ev.template().condition(name) else {
+        return false;
+    };
+    let mut referred = Vec::new();
+    referred_conditions(ev, body, 0, &mut referred);
+    path.push(name.to_string());
+    let found = referred
+        .iter()
+        .any(|next| cyclic(ev, next, depth + 1, path, done));
+    path.pop();
+    if !found {
+        done.insert(name.to_string());
+    }
+    found
+}
+
+/// The conditions a condition definition refers to with `Condition`.
+fn referred_conditions(ev: &Evaluator, node: NodeId, depth: usize, out: &mut Vec<String>) {
+    let doc = ev.template().doc;
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let Some(call) = doc.call(node) else { return };
+    match call.name {
+        "Condition" => {
+            if let Some(s) = doc.scalar(call.arg) {
+                if !out.iter().any(|o| *o == *s.text) {
+                    out.push(s.text.to_string());
+                }
+            }
+        }
+        "Fn::Not" | "Fn::And" | "Fn::Or" => {
+            for part in doc.seq(call.arg).unwrap_or(&[]) {
+                referred_conditions(ev, *part, depth + 1, out);
+            }
+        }
+        _ => {}
+    }
+}
 
 /// The conditions reachable from condition `name` and the parameters their
 /// `Fn::Equals` operands depend on.
@@ -590,13 +657,14 @@ mod tests {
     #[test]
     fn what_cannot_be_evaluated_is_either() {
         // A typed YAML scalar, a condition that is not defined, a function that is not
-        // a condition function.
-        let head = "Parameters:\n  Flag: {Type: String, AllowedValues: [yes, no]}\nConditions:\n  On: !Equals [!Ref Flag, yes]\n  Off: !Equals [!Ref Flag, no]\n  Missing: !Not [!Condition Nowhere]\n  Odd: !Not [!Select [0, [a]]]\n";
+        // a condition function, a condition that refers to itself.
+        let head = "Parameters:\n  Flag: {Type: String, AllowedValues: [yes, no]}\nConditions:\n  On: !Equals [!Ref Flag, yes]\n  Off: !Equals [!Ref Flag, no]\n  Missing: !Not [!Condition Nowhere]\n  Odd: !Not [!Select [0, [a]]]\n  Loop: !Not [!Condition Loop]\n";
         assert!(can_hold(head, &[("On", false), ("Off", false)]));
         assert!(can_hold(head, &[("On", true), ("Off", true)]));
         for holds in [true, false] {
             assert!(can_hold(head, &[("Missing", holds)]));
             assert!(can_hold(head, &[("Odd", holds)]));
+            assert!(can_hold(head, &[("Loop", holds)]));
         }
     }
 }
