@@ -42,16 +42,17 @@ const GUARDRAIL_NEEDLES: rules::Needles = &[
 /// The rules whose proofs are the layers; their needles are the table prefilter.
 pub const LAYER_RULES: &[&str] = &["DDB001", "DDB002", "DDB003", "DDB004", "DDB005"];
 
+/// What one file holds for the inventory.
 #[derive(Default)]
-struct FileInventory {
-    path: String,
-    template: bool,
-    tables: Vec<TableRow>,
-    guardrails: Vec<GuardrailRow>,
-    not_visible: Vec<NotVisibleRow>,
-    errors: Vec<InventoryError>,
+pub struct FileInventory {
+    pub path: String,
+    pub template: bool,
+    pub tables: Vec<TableRow>,
+    pub guardrails: Vec<GuardrailRow>,
+    pub not_visible: Vec<NotVisibleRow>,
+    pub errors: Vec<InventoryError>,
     /// The local templates it includes (nested stacks), inventoried too.
-    includes: Vec<Candidate>,
+    pub includes: Vec<Candidate>,
 }
 
 pub fn needles() -> Vec<&'static [&'static str]> {
@@ -143,6 +144,18 @@ fn inventory_file(
     })
 }
 
+/// The inventory of one file's bytes, read from `path` (which picks the format and the
+/// layout) and reported as `display`: the per-file path of [`run`], for texts that are
+/// not files on disk (`audit`'s deployed templates and live policies).
+pub fn inventory_text(
+    display: &str,
+    path: &Path,
+    bytes: &[u8],
+    settings: &Settings,
+) -> FileInventory {
+    inventory_bytes(display, path, bytes, &Prefilter::new(needles()), settings)
+}
+
 fn inventory_bytes(
     display: &str,
     path: &Path,
@@ -181,6 +194,7 @@ fn inventory_bytes(
                     resource_type: resource.type_name.unwrap_or_default().to_string(),
                     layers: layers::layers(&view),
                     stack_set: None,
+                    live: None,
                 }
             })
             .collect();

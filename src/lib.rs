@@ -8,6 +8,7 @@
 //! command is a module of [`commands`]. See ARCHITECTURE.md.
 
 pub mod atomic_write;
+pub mod audit;
 pub mod base_revision;
 pub mod baseline;
 #[cfg(test)]

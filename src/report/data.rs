@@ -388,6 +388,92 @@ pub struct TableRow {
     /// The stack set whose inline `TemplateBody` declares the table (`resource` is then
     /// `StackSet/Table`): it is deployed to every target account.
     pub stack_set: Option<String>,
+    /// What `audit` read of the live table; `None` in the inventory of templates.
+    pub live: Option<Box<LiveFacts>>,
+}
+
+/// A live table's protection beyond its template layers (`ddb-guard audit`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveFacts {
+    pub region: String,
+    pub arn: String,
+    /// The stack and logical ID that manage the table, or why none does.
+    pub managed_by: Managed,
+    pub resource_policy_deny: LiveState,
+    pub scp_deny: LiveState,
+    pub termination_protection: LiveState,
+    pub stack_policy: LiveState,
+    /// The principals (`role/Name`, `user/Name`, `group/Name`) whose policies allow
+    /// `dynamodb:DeleteTable` on this table.
+    pub deleters: LiveList,
+    /// The other Regions of a global table.
+    pub replicas: Vec<String>,
+    /// Where the deployed intent and the live table disagree.
+    pub drift: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Managed {
+    Stack {
+        name: String,
+        logical_id: String,
+    },
+    /// Not in any active stack; the stack named by its `aws:cloudformation:stack-name`
+    /// tag, when it has one (a stack deleted with `Retain` leaves the table behind).
+    Unmanaged {
+        former_stack: Option<String>,
+    },
+}
+
+impl Managed {
+    pub fn describe(&self) -> String {
+        match self {
+            Managed::Stack { name, logical_id } => format!("stack `{name}` ({logical_id})"),
+            Managed::Unmanaged { former_stack: None } => "not managed by CloudFormation".into(),
+            Managed::Unmanaged {
+                former_stack: Some(stack),
+            } => format!(
+                "not managed by CloudFormation (stack `{stack}` is gone; the table was retained)"
+            ),
+        }
+    }
+}
+
+/// A live fact: holds, does not, only in some cases, not applicable, or not known (and
+/// why: a call that was denied, an organization the credentials cannot read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveState {
+    Yes,
+    No,
+    Conditional(String),
+    NotApplicable,
+    Unknown(String),
+}
+
+impl LiveState {
+    pub fn word(&self) -> &'static str {
+        match self {
+            LiveState::Yes => "yes",
+            LiveState::No => "no",
+            LiveState::Conditional(_) => "conditional",
+            LiveState::NotApplicable => "n/a",
+            LiveState::Unknown(_) => "unknown",
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            LiveState::Conditional(why) | LiveState::Unknown(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+/// A list that was read, or why it is not known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveList {
+    Known(Vec<String>),
+    Unknown(String),
 }
 
 /// A nested stack, nested application or stack set whose template is not visible.

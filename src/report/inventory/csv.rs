@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use super::word;
+use super::{is_live, live_cells, word};
 use crate::report::data::Inventory;
 
 const HEADER: &[&str] = &[
@@ -25,7 +25,24 @@ const HEADER: &[&str] = &[
 ];
 
 pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
-    write_row(out, HEADER.iter().map(|s| s.to_string()))?;
+    let live = is_live(inventory);
+    let live_columns: Vec<&str> = if live {
+        inventory
+            .tables
+            .iter()
+            .find_map(|t| t.live.as_ref())
+            .map(|l| live_cells(l).into_iter().map(|(name, _, _)| name).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    write_row(
+        out,
+        HEADER
+            .iter()
+            .chain(live_columns.iter())
+            .map(|s| s.to_string()),
+    )?;
     for t in &inventory.tables {
         let named = t.layers.named();
         let conditions: Vec<String> = t
@@ -41,7 +58,13 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         let row = [t.path.clone(), t.resource.clone(), t.resource_type.clone()]
             .into_iter()
             .chain(named.iter().map(|(_, state)| word(state).to_string()))
-            .chain(std::iter::once(conditions.join("; ")));
+            .chain(std::iter::once(conditions.join("; ")))
+            .chain(t.live.iter().flat_map(|l| {
+                live_cells(l).into_iter().map(|(_, cell, why)| match why {
+                    Some(why) => format!("{cell}: {why}"),
+                    None => cell,
+                })
+            }));
         write_row(out, row)?;
     }
     for g in &inventory.guardrails {
@@ -58,7 +81,8 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         ]
         .into_iter()
         .chain((0..5).map(|_| String::new()))
-        .chain(std::iter::once(what.join("; ")));
+        .chain(std::iter::once(what.join("; ")))
+        .chain(live_columns.iter().map(|_| String::new()));
         write_row(out, row)?;
     }
     for n in &inventory.not_visible {

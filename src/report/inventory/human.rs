@@ -19,6 +19,7 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "No DynamoDB tables found.")?;
     } else {
         tables(inventory, out)?;
+        live(inventory, out)?;
     }
     stack_sets(inventory, out)?;
     not_visible(inventory, out)?;
@@ -111,6 +112,32 @@ fn tables(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
             let indent = " ".repeat(first.len());
             for (j, l) in wrap(note, WIDTH - first.len(), "").iter().enumerate() {
                 writeln!(out, "{}{l}", if j == 0 { &first } else { &indent })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `audit`: each live table's facts beyond the layers, one block per table.
+fn live(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+    if !super::is_live(inventory) {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "Live tables:")?;
+    for t in &inventory.tables {
+        let Some(live) = &t.live else { continue };
+        writeln!(out, "  {} ({})", t.resource, live.region)?;
+        for (name, cell, why) in super::live_cells(live) {
+            if name == "region" || cell.is_empty() {
+                continue;
+            }
+            let text = match why {
+                Some(why) => format!("{}: {cell} ({why})", name.replace('_', " ")),
+                None => format!("{}: {cell}", name.replace('_', " ")),
+            };
+            for l in wrap(&text, WIDTH - 4, "  ") {
+                writeln!(out, "    {l}")?;
             }
         }
     }

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::report::data::Inventory;
+use crate::report::data::{Inventory, LiveFacts, LiveList, Managed};
 use crate::report::json::JsonError;
 
 #[derive(Serialize)]
@@ -47,6 +47,72 @@ struct JsonTable<'a> {
     /// target account.
     #[serde(skip_serializing_if = "Option::is_none")]
     stack_set: Option<&'a str>,
+    /// `audit`: what was read of the live table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<JsonLive<'a>>,
+}
+
+/// A live table's facts: each `yes`, `no`, `conditional`, `n/a` or `unknown`, with why in
+/// `reasons`.
+#[derive(Serialize)]
+struct JsonLive<'a> {
+    region: &'a str,
+    arn: &'a str,
+    managed_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logical_id: Option<&'a str>,
+    resource_policy_deny: &'static str,
+    scp_deny: &'static str,
+    termination_protection: &'static str,
+    stack_policy: &'static str,
+    /// The principals that may delete the table; `null` when unknown.
+    can_delete: Option<&'a [String]>,
+    replicas: &'a [String],
+    drift: &'a [String],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    reasons: BTreeMap<&'static str, &'a str>,
+}
+
+fn live(l: &LiveFacts) -> JsonLive<'_> {
+    let (stack, logical_id) = match &l.managed_by {
+        Managed::Stack { name, logical_id } => (Some(name.as_str()), Some(logical_id.as_str())),
+        Managed::Unmanaged { .. } => (None, None),
+    };
+    let mut reasons = BTreeMap::new();
+    for (name, state) in [
+        ("resource_policy_deny", &l.resource_policy_deny),
+        ("scp_deny", &l.scp_deny),
+        ("termination_protection", &l.termination_protection),
+        ("stack_policy", &l.stack_policy),
+    ] {
+        if let Some(why) = state.reason() {
+            reasons.insert(name, why);
+        }
+    }
+    let can_delete = match &l.deleters {
+        LiveList::Known(list) => Some(&list[..]),
+        LiveList::Unknown(why) => {
+            reasons.insert("can_delete", why.as_str());
+            None
+        }
+    };
+    JsonLive {
+        region: &l.region,
+        arn: &l.arn,
+        managed_by: l.managed_by.describe(),
+        stack,
+        logical_id,
+        resource_policy_deny: l.resource_policy_deny.word(),
+        scp_deny: l.scp_deny.word(),
+        termination_protection: l.termination_protection.word(),
+        stack_policy: l.stack_policy.word(),
+        can_delete,
+        replicas: &l.replicas,
+        drift: &l.drift,
+        reasons,
+    }
 }
 
 #[derive(Serialize)]
@@ -85,6 +151,7 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
                     .filter_map(|(name, state)| state.reason().map(|why| (name, why)))
                     .collect(),
                 stack_set: t.stack_set.as_deref(),
+                live: t.live.as_deref().map(live),
             }
         })
         .collect();

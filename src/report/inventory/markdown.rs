@@ -66,6 +66,28 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    if super::is_live(inventory) {
+        writeln!(out)?;
+        writeln!(out, "### Live tables")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "| Table | Region | Managed by | Resource policy deny | SCP deny | Termination protection | Stack policy | Can delete | Drift |"
+        )?;
+        writeln!(out, "|---|---|---|:-:|:-:|:-:|:-:|---|---|")?;
+        for t in &inventory.tables {
+            let Some(live) = &t.live else { continue };
+            let cells: Vec<String> = super::live_cells(live)
+                .into_iter()
+                .filter(|(name, _, _)| *name != "replicas")
+                .map(|(_, c, why)| match why {
+                    Some(why) => cell(&format!("{c} ({why})")),
+                    None => cell(&c),
+                })
+                .collect();
+            writeln!(out, "| {} | {} |", code(&t.resource), cells.join(" | "))?;
+        }
+    }
     let in_sets: Vec<String> = inventory
         .tables
         .iter()

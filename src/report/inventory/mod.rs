@@ -8,7 +8,7 @@ pub mod markdown;
 
 use std::io::{self, Write};
 
-use crate::report::data::Inventory;
+use crate::report::data::{Inventory, LiveFacts, LiveList, LiveState};
 use crate::rules::layers::LayerState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -50,4 +50,33 @@ pub fn word(state: &LayerState) -> &'static str {
         LayerState::Conditional(_) => "conditional",
         LayerState::No => "no",
     }
+}
+
+/// The live facts of an audited table (`ddb-guard audit`) as (column name, cell, why):
+/// the same columns in every format, after the layers.
+pub fn live_cells(live: &LiveFacts) -> Vec<(&'static str, String, Option<String>)> {
+    let state = |name: &'static str, s: &LiveState| {
+        (name, s.word().to_string(), s.reason().map(str::to_string))
+    };
+    let deleters = match &live.deleters {
+        LiveList::Known(list) if list.is_empty() => ("can_delete", "nobody".to_string(), None),
+        LiveList::Known(list) => ("can_delete", list.join(" "), None),
+        LiveList::Unknown(why) => ("can_delete", "unknown".to_string(), Some(why.clone())),
+    };
+    vec![
+        ("region", live.region.clone(), None),
+        ("managed_by", live.managed_by.describe(), None),
+        state("resource_policy_deny", &live.resource_policy_deny),
+        state("scp_deny", &live.scp_deny),
+        state("termination_protection", &live.termination_protection),
+        state("stack_policy", &live.stack_policy),
+        deleters,
+        ("replicas", live.replicas.join(" "), None),
+        ("drift", live.drift.join("; "), None),
+    ]
+}
+
+/// Whether any table has live facts (the inventory of an audit).
+pub fn is_live(inventory: &Inventory) -> bool {
+    inventory.tables.iter().any(|t| t.live.is_some())
 }
