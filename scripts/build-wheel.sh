@@ -7,6 +7,9 @@
 # WHEEL_ZIG=1 (release.yml, Linux glibc targets) links with zig against glibc 2.17, so the
 # wheel is tagged manylinux2014 and installs on old distributions too; without it the wheel
 # is tagged for the glibc of the build machine. RELEASE_TAG, when set, must equal vVERSION.
+# WHEEL_FEATURES (release.yml: `audit`) are the cargo features the binary is built with;
+# scripts/test-wheel.sh leaves them out: the AWS SDK of `audit` would add many minutes of
+# release build to every CI run, and the audit build is tested by scripts/test-audit.sh.
 # Used by .github/workflows/release.yml and by scripts/test-wheel.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +62,7 @@ else
     # A native build needs no --target (and then shares target/release with other builds).
     if [[ $what != "$(rustc -vV | sed -n 's/^host: //p')" ]]; then args+=(--target "$what"); fi
     if [[ ${WHEEL_ZIG:-} == 1 ]]; then args+=(--zig --compatibility manylinux2014); fi
+    if [[ -n ${WHEEL_FEATURES:-} ]]; then args+=(--features "$WHEEL_FEATURES"); fi
     "$bindir/maturin" "${args[@]}" >&2
 fi
 built=("$stage"/*)

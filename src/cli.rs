@@ -55,6 +55,124 @@ pub enum Command {
     /// files, `-` for standard input). A table removed, replaced or losing its guardrails
     /// is a finding.
     Changeset(ChangesetArgs),
+    /// Audit a live AWS account, read-only: every table's protection layers (deletion
+    /// protection, PITR, backup plan, Retain in its stack, resource policy, SCPs, who can
+    /// delete it), the rules of `check` on every deployed stack, and the drift between
+    /// them. Credentials come from the standard AWS chain. Needs a build with the cargo
+    /// feature `audit` (the release binaries and the wheel have it).
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A Region to audit (repeat for several; default: the Region of the AWS config or
+    /// environment).
+    #[arg(long = "region", value_name = "REGION", conflicts_with = "all_regions")]
+    pub regions: Vec<String>,
+
+    /// Audit every Region enabled by default in the `aws` partition (opt-in Regions with
+    /// `--region`).
+    #[arg(long)]
+    pub all_regions: bool,
+
+    /// The named profile of the AWS config files to take credentials and Region from.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Send every AWS call to this URL instead (an emulator, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// How many AWS calls may be under way at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// The findings' format, optionally into a file: human, json, compact, github, sarif,
+    /// junit, gitlab (repeat for several; at most one to stdout). Default: human.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<Output>,
+
+    /// The inventory of live tables, optionally into a file: human, json, markdown, csv.
+    /// Default: human on stdout before human findings, none otherwise.
+    #[arg(long, value_name = "FORMAT[=FILE]", value_parser = parse_inventory_output)]
+    pub inventory: Option<(InventoryFormat, Option<PathBuf>)>,
+
+    /// Which findings fail the run with exit code 1 (default: `fail_on` of the config
+    /// file, else error). Anything that could not be read always exits with 2.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// When to use colours in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Run only these rules (codes, names, code prefixes or ALL; repeat or separate with commas).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub select: Option<Vec<String>>,
+
+    /// Also run these rules, on top of the selected ones.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub ignore: Vec<String>,
+
+    /// Read this config file instead of looking for ddb-guard.toml in the current directory and its parents.
+    #[arg(long, value_name = "PATH", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file.
+    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
+    pub isolated: bool,
+}
+
+impl AuditArgs {
+    /// The `check` arguments with the same formats, selection and config, so that the
+    /// config file, the rule selection and `--fail-on` are resolved exactly as for `check`.
+    pub fn as_check_args(&self) -> Result<CheckArgs, clap::Error> {
+        use clap::{Args as _, FromArgMatches as _};
+        let defaults =
+            CheckArgs::augment_args(clap::Command::new("audit")).try_get_matches_from(["audit"])?;
+        let mut check = CheckArgs::from_arg_matches(&defaults)?;
+        check.formats = self.formats.clone();
+        check.fail_on = self.fail_on;
+        check.color = self.color;
+        check.select = self.select.clone();
+        check.extend_select = self.extend_select.clone();
+        check.ignore = self.ignore.clone();
+        check.config = self.config.clone();
+        check.isolated = self.isolated;
+        Ok(check)
+    }
+}
+
+/// `--inventory FORMAT[=FILE]`.
+fn parse_inventory_output(s: &str) -> Result<(InventoryFormat, Option<PathBuf>), String> {
+    let (name, file) = match s.split_once('=') {
+        Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
+        Some(_) => return Err(format!("`{s}`: the file after `=` is empty")),
+        None => (s, None),
+    };
+    let format = InventoryFormat::from_str(name, true).map_err(|_| {
+        format!("`{name}` is not an inventory format: use human, json, markdown or csv")
+    })?;
+    Ok((format, file))
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Inventory(args) => commands::inventory::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Changeset(args) => commands::changeset::run(&args),
+        Command::Audit(args) => commands::audit::run(&args),
     };
     status.into()
 }

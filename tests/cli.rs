@@ -246,3 +246,24 @@ fn no_color_and_piped_output_have_no_escape_codes() {
         .expect("runs");
     assert!(colored.stdout.contains(&0x1b));
 }
+
+/// `audit` is always a command; a build without the cargo feature says how to get one
+/// that has it, and exits 2 (nothing was audited). The feature build is tested against
+/// an emulator by scripts/test-audit.sh.
+#[cfg(not(feature = "audit"))]
+#[test]
+fn audit_without_the_feature_exits_2_and_says_how_to_get_it() {
+    let output = ddb_guard()
+        .args(["audit", "--region", "us-east-1"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "this build has no audit support; install a release binary or build with --features audit"
+        ),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}

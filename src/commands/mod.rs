@@ -4,6 +4,7 @@
 //! parses the arguments, dispatches to one of them and turns the status into the exit
 //! code. A new command is a new module here and one dispatch line in `main.rs`.
 
+pub mod audit;
 pub mod changeset;
 pub mod check;
 pub mod completions;

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# `ddb-guard audit` end to end against a real AWS API, locally: a pinned AWS emulator from
+# PyPI (moto's server) in a virtual environment, started on a loopback port, seeded through
+# its API (tests/audit/seed.py, boto3), and the real binary built with `--features audit`
+# pointed at it with --endpoint-url. What the emulator lacks (AWS Backup selections and
+# vault access policies: it answers 500 and 404) is covered by recorded responses in the
+# unit tests of src/audit/ (tests/audit/recorded-account.json); here the missing vault
+# policy API is the "one call fails, the rest is audited, exit 2" case.
+#
+# The virtual environment is kept under target/ between runs. Prints how long the
+# `--features audit` debug build took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+MOTO="moto[server]==5.2.6"
+BOTO3="boto3==1.44.18"
+python=${PYTHON:-python3}
+venv="$repo/target/audit-venv"
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ddb-guard-test-audit.XXXXXX")
+server=""
+cleanup() {
+    if [[ -n $server ]]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "-- the emulator: $MOTO and $BOTO3 in $venv"
+if ! "$venv/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(0 if (m.version("moto"), m.version("boto3")) == ("5.2.6", "1.44.18") else 1)' 2>/dev/null; then
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO" "$BOTO3"
+fi
+
+echo "-- cargo build --locked --features audit"
+start=$SECONDS
+cargo build --locked --features audit
+echo "ok - the audit build took $((SECONDS - start))s"
+bin="$repo/target/debug/ddb-guard"
+
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do
+    if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('$url/moto-api/')" 2>/dev/null; then
+        break
+    fi
+    kill -0 "$server" 2>/dev/null || fail "the emulator did not start: $(cat "$tmp/moto.log")"
+    sleep 0.2
+done
+echo "ok - the emulator listens on $url"
+
+# Credentials for the emulator only: no profile, config file or instance metadata of the
+# machine running the test is read.
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+export AWS_CONFIG_FILE="$tmp/no-config" AWS_SHARED_CREDENTIALS_FILE="$tmp/no-credentials"
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
+
+reset() {
+    "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$url/moto-api/reset', method='POST'))"
+}
+
+echo "-- seed: stacks, tables, IAM roles, an organization with an SCP"
+"$venv/bin/python" tests/audit/seed.py "$url" >/dev/null
+
+echo "-- ddb-guard audit --format json --inventory json"
+status=0
+"$bin" audit --endpoint-url "$url" --region us-east-1 --isolated \
+    --format "json=$tmp/findings.json" --inventory "json=$tmp/inventory.json" \
+    >"$tmp/out" 2>"$tmp/err" || status=$?
+[[ $status == 1 ]] || fail "findings must exit 1 (exit $status): $(cat "$tmp/out" "$tmp/err")"
+"$venv/bin/python" tests/audit/check_outputs.py complete "$tmp/findings.json" "$tmp/inventory.json"
+echo "ok - exit 1; findings and inventory as seeded"
+
+echo "-- ddb-guard audit (human)"
+status=0
+"$bin" audit --endpoint-url "$url" --isolated --color never >"$tmp/human" 2>&1 || status=$?
+[[ $status == 1 ]] || fail "human: exit $status: $(cat "$tmp/human")"
+for want in "Live tables:" "Orders (us-east-1)" "managed by: stack \`orders\` (OrdersTable)" \
+    "drift: the deployed template of stack \`orders\`" \
+    "not managed by CloudFormation (stack \`old-sessions\` is gone" "DDB001" "DDB003"; do
+    grep -qF -- "$want" "$tmp/human" || fail "the human report lacks \`$want\`: $(cat "$tmp/human")"
+done
+echo "ok - the human inventory and findings"
+
+echo "-- --inventory csv and markdown"
+"$bin" audit --endpoint-url "$url" --isolated --format "json=$tmp/f2.json" --inventory csv >"$tmp/csv" 2>/dev/null || true
+head -n 1 "$tmp/csv" | grep -q "managed_by" || fail "csv header: $(head -n 1 "$tmp/csv")"
+grep -q '^us-east-1/live.json,Ledger,' "$tmp/csv" || fail "csv rows: $(cat "$tmp/csv")"
+"$bin" audit --endpoint-url "$url" --isolated --format "json=$tmp/f3.json" --inventory markdown >"$tmp/md" 2>/dev/null || true
+grep -q "### Live tables" "$tmp/md" || fail "markdown: $(cat "$tmp/md")"
+echo "ok - csv and markdown inventories"
+
+echo "-- --select DDB001: the rule selection of check"
+status=0
+"$bin" audit --endpoint-url "$url" --isolated --select DDB001 --format "json=$tmp/sel.json" >/dev/null 2>&1 || status=$?
+[[ $status == 1 ]] || fail "--select DDB001: exit $status"
+"$venv/bin/python" - "$tmp/sel.json" <<'PY'
+import json, sys
+codes = {f["rule"] for f in json.load(open(sys.argv[1]))["findings"]}
+assert codes == {"DDB001"}, codes
+PY
+echo "ok - only DDB001 findings"
+
+echo "-- one call fails (the emulator has no GetBackupVaultAccessPolicy): exit 2, the rest audited"
+reset
+"$venv/bin/python" tests/audit/seed.py "$url" --with-vault >/dev/null
+status=0
+"$bin" audit --endpoint-url "$url" --region us-east-1 --isolated \
+    --format "json=$tmp/findings.json" --inventory "json=$tmp/inventory.json" \
+    >"$tmp/out" 2>"$tmp/err" || status=$?
+[[ $status == 2 ]] || fail "a failed read must exit 2 (exit $status): $(cat "$tmp/out" "$tmp/err")"
+grep -q "could not be read; the audit is incomplete" "$tmp/err" || fail "stderr: $(cat "$tmp/err")"
+"$venv/bin/python" tests/audit/check_outputs.py vault-unreadable "$tmp/findings.json" "$tmp/inventory.json"
+echo "ok - exit 2, the vault's error named, every table still audited"
+
+echo "-- no Region anywhere: a usage error"
+status=0
+env -u AWS_REGION "$bin" audit --endpoint-url "$url" --isolated >"$tmp/out" 2>&1 || status=$?
+[[ $status == 2 ]] || fail "no Region: exit $status: $(cat "$tmp/out")"
+grep -q "no Region to audit" "$tmp/out" || fail "no Region: $(cat "$tmp/out")"
+echo "ok - no Region: exit 2"
+echo "test-audit: all passed"
