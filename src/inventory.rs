@@ -214,6 +214,7 @@ fn inventory_bytes(
                     resource_type: resource.type_name.unwrap_or_default().to_string(),
                     layers: layers::layers(&view),
                     stack_set: Some(id.to_string()),
+                    live: None,
                 }
             })),
             Err(why) => not_visible.push(NotVisibleRow {
