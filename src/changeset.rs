@@ -331,6 +331,7 @@ fn empty(path: String) -> FileReport {
         guardrail_facts: Vec::new(),
         includes: Vec::new(),
         included_from: None,
+        config: None,
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -88,25 +89,69 @@ impl Settings {
     }
 }
 
-/// Checks files with one set of [`Settings`] and the prefilter built from them (once per
-/// run, not per file). The one way to check anything: the commands, the fix engine's
-/// re-check, the fuzz targets and the tests all go through it.
-pub struct Checker {
-    settings: Settings,
+/// One set of [`Settings`] and the prefilter built from them (once per config file, not
+/// per file), with the config file they come from.
+pub struct Profile {
+    pub settings: Settings,
     prefilter: RuleFilter,
+    /// The config file, as reports name it (`None`: no config file).
+    pub config: Option<String>,
+}
+
+impl Profile {
+    pub fn new(settings: Settings, config: Option<String>) -> Profile {
+        let prefilter = RuleFilter::new(&settings.rules);
+        Profile {
+            settings,
+            prefilter,
+            config,
+        }
+    }
+}
+
+/// The settings each file is checked with: those of its nearest `ddb-guard.toml`
+/// (`config::Resolver`). A config that cannot be used is that file's error.
+pub trait Profiles: Send + Sync {
+    fn profile(&self, path: &Path) -> Result<Arc<Profile>, FileError>;
+}
+
+/// Checks files with the settings that apply to each (one [`Profile`] for the whole run,
+/// or each file's from [`Profiles`]). The one way to check anything: the commands, the
+/// fix engine's re-check, the fuzz targets and the tests all go through it.
+pub struct Checker {
+    /// The run's own settings: run-level choices (limits, required guardrails) and every
+    /// file's when there are no per-file profiles.
+    run: Arc<Profile>,
+    profiles: Option<Arc<dyn Profiles>>,
 }
 
 impl Checker {
     pub fn new(settings: Settings) -> Checker {
-        let prefilter = RuleFilter::new(&settings.rules);
         Checker {
-            settings,
-            prefilter,
+            run: Arc::new(Profile::new(settings, None)),
+            profiles: None,
+        }
+    }
+
+    /// Check each file with the profile `profiles` gives it; `run` holds the run-level
+    /// settings.
+    pub fn with_profiles(run: Profile, profiles: Arc<dyn Profiles>) -> Checker {
+        Checker {
+            run: Arc::new(run),
+            profiles: Some(profiles),
         }
     }
 
     pub fn settings(&self) -> &Settings {
-        &self.settings
+        &self.run.settings
+    }
+
+    /// The profile that applies to `path`.
+    pub fn profile(&self, path: &Path) -> Result<Arc<Profile>, FileError> {
+        match &self.profiles {
+            Some(profiles) => profiles.profile(path),
+            None => Ok(self.run.clone()),
+        }
     }
 
     /// Check every discovered file in parallel; the result is in path order whatever the
@@ -200,7 +245,7 @@ impl Checker {
                 .filter(|e| !deleted.contains(e.display.as_str()))
                 .map(|e| failed(e.display, FileError::new(e.message), None)),
         );
-        files.extend(required_guardrails(&files, &self.settings));
+        files.extend(required_guardrails(&files, &self.run.settings));
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let mut summary = summarize(&files);
         let skipped = skipped.into_inner();
@@ -344,7 +389,20 @@ impl Checker {
     /// Check one file's bytes, read from `path` (which picks the format and the layout)
     /// and reported as `display`.
     pub fn check_bytes(&self, display: &str, path: &Path, bytes: &[u8]) -> FileReport {
-        check_prefiltered(display, path, bytes, None, &self.settings, &self.prefilter)
+        let profile = match self.profile(path) {
+            Ok(profile) => profile,
+            Err(error) => return failed(display.to_string(), error, None),
+        };
+        let mut report = check_prefiltered(
+            display,
+            path,
+            bytes,
+            None,
+            &profile.settings,
+            &profile.prefilter,
+        );
+        report.config = profile.config.clone();
+        report
     }
 
     /// Read and check one file, compared with `base` when there is one. A panic inside
@@ -356,7 +414,11 @@ impl Checker {
         base: Option<&BaseFile>,
         skipped_templates: &AtomicUsize,
     ) -> FileReport {
-        let settings = &self.settings;
+        let profile = match self.profile(&candidate.path) {
+            Ok(profile) => profile,
+            Err(error) => return failed(candidate.display.clone(), error, None),
+        };
+        let settings = &profile.settings;
         let checked =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 match read::candidate(candidate, settings.max_file_size) {
@@ -367,7 +429,7 @@ impl Checker {
                             &bytes,
                             base,
                             settings,
-                            &self.prefilter,
+                            &profile.prefilter,
                         );
                         if file.status == Status::Skipped && looks_like_template(&bytes) {
                             skipped_templates.fetch_add(1, Ordering::Relaxed);
@@ -377,7 +439,7 @@ impl Checker {
                     Err(error) => failed(candidate.display.clone(), error, None),
                 }
             }));
-        checked.unwrap_or_else(|_| {
+        let mut file = checked.unwrap_or_else(|_| {
             failed(
                 candidate.display.clone(),
                 FileError::new("internal error while checking this file").with_help(
@@ -385,14 +447,24 @@ impl Checker {
                 ),
                 None,
             )
-        })
+        });
+        file.config = profile.config.clone();
+        file
     }
 
     /// A base template whose file is gone at the head: every table in it is removed. The
     /// findings point into the base text, the only text there is.
     fn check_deleted(&self, base: &BaseFile) -> FileReport {
-        let settings = &self.settings;
         let mut report = FileReport::new(base.display.clone(), Status::Deleted);
+        let profile = match self.profile(Path::new(&base.display)) {
+            Ok(profile) => profile,
+            Err(error) => {
+                report.errors.push(error);
+                return report;
+            }
+        };
+        report.config = profile.config.clone();
+        let settings = &profile.settings;
         let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             compare(base, Head::Deleted, None, settings)
         }))

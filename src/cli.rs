@@ -322,6 +322,12 @@ pub struct InputArgs {
     #[arg(long)]
     pub hidden: bool,
 
+    /// Leave out paths matching this gitignore-style pattern, relative to the current
+    /// directory (on top of the config's `exclude`; files named on the command line too
+    /// with `--force-exclude`). Repeat for several.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+
     /// Follow symbolic links while walking directories.
     #[arg(short = 'L', long)]
     pub follow: bool,
@@ -398,7 +404,7 @@ pub struct InitArgs {
     pub path: PathBuf,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct CheckArgs {
     /// Files or directories to check (default: the current directory).
     pub paths: Vec<PathBuf>,

@@ -5,17 +5,19 @@
 //! Unknown keys are an error naming the key, the file, its line and column, because a
 //! misspelt `ignore` that silently did nothing would weaken the guard without anyone noticing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::check::Settings;
+use crate::check::{Governing, Profile, Profiles, Settings};
 use crate::cli::CheckArgs;
-use crate::discover::{Exclude, WalkOptions};
+use crate::discover::{Exclude, Scope, Scopes, WalkOptions};
+use crate::file_error::FileError;
 use crate::finding::Severity;
 use crate::rules::iam::required_guardrail::{self, Origin, Requirement};
 use crate::rules::RuleOptions;
@@ -25,7 +27,7 @@ use crate::source::{SourceText, Span};
 pub use crate::cli::CONFIG_FILE_NAME as FILE_NAME;
 
 /// The file's keys. Every key is optional; absent keys keep the defaults.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub select: Option<Vec<Spanned<String>>>,
@@ -75,7 +77,7 @@ impl From<SeverityName> for Severity {
 }
 
 /// A loaded config file.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Config {
     pub path: PathBuf,
     /// The absolute directory holding the file; `exclude` patterns are relative to it.
@@ -108,12 +110,19 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The nearest `ddb-guard.toml` in `start` or its parents, up to the filesystem root.
+/// The nearest `ddb-guard.toml` in `start` or its parents, up to the root of the git
+/// repository holding `start` (the directory with `.git`), else the filesystem root.
 pub fn find(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|dir| dir.join(FILE_NAME))
-        .find(|candidate| candidate.is_file())
+    for dir in start.ancestors() {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 impl Config {
@@ -270,6 +279,7 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
         hidden: args.input.hidden,
         follow_links: args.input.follow,
         force_exclude: args.force_exclude,
+        exclude: cli_exclude(args)?,
         ..WalkOptions::default()
     };
     let mut fail_on = None;
@@ -324,7 +334,10 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
         walk.respect_ignore = file.respect_gitignore.unwrap_or(true);
     }
     walk.force_exclude = args.force_exclude || file.force_exclude.unwrap_or(false);
-    walk.exclude = config.exclude()?;
+    walk.exclude = match (config.exclude()?, walk.exclude.take()) {
+        (Some(file), Some(cli)) => Some(file.and(&cli)),
+        (file, cli) => file.or(cli),
+    };
     fail_on = file.fail_on;
     require_rule(&mut settings);
     Ok(Resolved {
@@ -333,6 +346,321 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
         config_path: Some(config.path.clone()),
         fail_on,
     })
+}
+
+/// The base revision's choices for the files of one directory (`check --base`): the
+/// base's config file for that directory, by its path (`None`: none), and what it decides
+/// for the comparison rules. Given by `guard`, which reads the base with git.
+pub type GovernFn = dyn Fn(&Path) -> Result<(Option<PathBuf>, Governing), String> + Send + Sync;
+
+/// Each file's settings, as ruff resolves them: the nearest `ddb-guard.toml` above the
+/// file (up to the repository root), else the run's own config (`--config`, or the nearest
+/// above the current directory); with `--config` or `--isolated`, the run's for every file.
+/// The nearest file wins entirely: two config files are never merged. Run-level keys
+/// (`fail_on`, `require_guardrails`, `respect_gitignore`) come from the run's config only.
+pub struct Resolver {
+    args: CheckArgs,
+    cwd: PathBuf,
+    run: Arc<Scoped>,
+    /// Every file gets the run's settings (`--config`, `--isolated`).
+    fixed: bool,
+    /// Absolute directory -> the nearest config file (`None`: the run's settings).
+    dirs: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Config file -> its settings, or why it cannot be used.
+    configs: Mutex<HashMap<PathBuf, Result<Arc<Scoped>, ConfigError>>>,
+    /// `check --base`: the base revision's choices for each directory.
+    govern: Option<Box<GovernFn>>,
+    /// (head config, base config) -> the profile of the files they govern.
+    profiles: Mutex<HashMap<(Option<PathBuf>, Option<PathBuf>), Arc<Profile>>>,
+}
+
+/// One config file's settings: what the walk and the checker need of it.
+struct Scoped {
+    resolved: Resolved,
+    scope: Arc<Scope>,
+    display: Option<String>,
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolver")
+            .field("cwd", &self.cwd)
+            .field("fixed", &self.fixed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How reports name a config file: relative to `cwd` when below it.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    absolute
+        .strip_prefix(cwd)
+        .map(Path::to_path_buf)
+        .unwrap_or(absolute)
+        .display()
+        .to_string()
+}
+
+impl Resolver {
+    /// The run's config (`--config`, else the nearest above `cwd`, none with
+    /// `--isolated`) resolved with the flags; each file's own nearest config is found and
+    /// resolved when the walk or the checker first asks for it.
+    pub fn new(args: &CheckArgs, cwd: &Path) -> Result<Resolver, ConfigError> {
+        let config = locate(args, cwd)?;
+        let resolved = resolve(args, config.as_ref())?;
+        let display = config.as_ref().map(|c| display_path(&c.path, cwd));
+        let run = Arc::new(Scoped::new(resolved, display));
+        Ok(Resolver {
+            args: args.clone(),
+            cwd: cwd.to_path_buf(),
+            run,
+            fixed: args.isolated || args.config.is_some(),
+            dirs: Mutex::new(HashMap::new()),
+            configs: Mutex::new(HashMap::new()),
+            govern: None,
+            profiles: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The run's settings (from the run's config and the flags).
+    pub fn run(&self) -> &Resolved {
+        &self.run.resolved
+    }
+
+    /// The run's config file as reports name it.
+    pub fn run_config(&self) -> Option<&str> {
+        self.run.display.as_deref()
+    }
+
+    /// Let the base revision govern the comparison rules of each file (`check --base`).
+    pub fn set_govern(&mut self, govern: Box<GovernFn>) {
+        self.govern = Some(govern);
+    }
+
+    /// Change the run's resolved settings (the pull-request guard's `fail_on`).
+    pub fn run_mut(&mut self) -> Option<&mut Resolved> {
+        Arc::get_mut(&mut self.run).map(|s| &mut s.resolved)
+    }
+
+    /// The walk options: the run's, with each directory's `exclude`, `extensions` and
+    /// `force_exclude` from its nearest config.
+    pub fn walk(self: &Arc<Self>) -> WalkOptions {
+        let mut walk = self.run.resolved.walk.clone();
+        if !self.fixed {
+            walk.scopes = Some(self.clone());
+        }
+        walk
+    }
+
+    /// The config file nearest to the files of `dir`; `None` when that is the run's.
+    fn nearest(&self, dir: &Path) -> Option<PathBuf> {
+        if self.fixed {
+            return None;
+        }
+        let absolute = std::path::absolute(self.cwd.join(dir)).unwrap_or_else(|_| dir.into());
+        let absolute = normalize(&absolute);
+        if let Some(known) = lock(&self.dirs).get(&absolute) {
+            return known.clone();
+        }
+        let found = find(&absolute);
+        lock(&self.dirs).insert(absolute, found.clone());
+        found
+    }
+
+    /// The settings of the config file at `path`, loaded once.
+    fn load(&self, path: &Path) -> Result<Arc<Scoped>, ConfigError> {
+        if let Some(known) = lock(&self.configs).get(path) {
+            return known.clone();
+        }
+        let loaded = Config::load(path).and_then(|config| {
+            let mut resolved = resolve(&self.args, Some(&config))?;
+            // Run-level keys are the run's config's.
+            let run = &self.run.resolved;
+            resolved.settings.required_guardrails = run.settings.required_guardrails.clone();
+            require_rule(&mut resolved.settings);
+            resolved.fail_on = run.fail_on;
+            resolved.walk.respect_ignore = run.walk.respect_ignore;
+            let display = display_path(path, &self.cwd);
+            Ok(Arc::new(Scoped::new(resolved, Some(display))))
+        });
+        lock(&self.configs).insert(path.to_path_buf(), loaded.clone());
+        loaded
+    }
+
+    /// The settings that apply to the files of `dir`.
+    fn scoped(&self, dir: &Path) -> Result<Arc<Scoped>, ConfigError> {
+        match self.nearest(dir) {
+            None => Ok(self.run.clone()),
+            Some(path)
+                if self
+                    .run
+                    .resolved
+                    .config_path
+                    .as_deref()
+                    .is_some_and(|p| same_file(p, &path)) =>
+            {
+                Ok(self.run.clone())
+            }
+            Some(path) => self.load(&path),
+        }
+    }
+
+    /// The first config file that could not be used, if any was met.
+    pub fn error(&self) -> Option<ConfigError> {
+        let configs = lock(&self.configs);
+        let mut errors: Vec<&ConfigError> =
+            configs.values().filter_map(|r| r.as_ref().err()).collect();
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        errors.first().map(|e| (*e).clone())
+    }
+
+    /// Every (head config, base config) pair that governed a file, with the base's
+    /// choices: the pull-request guard compares each pair (DDB902).
+    pub fn pairs(&self) -> Vec<(Option<PathBuf>, Option<PathBuf>)> {
+        let mut pairs: Vec<_> = lock(&self.profiles).keys().cloned().collect();
+        pairs.sort();
+        pairs
+    }
+
+    /// The profile of the files in `dir`.
+    fn profile_of(&self, dir: &Path) -> Result<Arc<Profile>, FileError> {
+        let scoped = self.scoped(dir).map_err(|e| {
+            FileError::new(format!("the config file that applies cannot be used: {e}"))
+        })?;
+        let governed = match &self.govern {
+            Some(govern) => {
+                let absolute =
+                    std::path::absolute(self.cwd.join(dir)).unwrap_or_else(|_| dir.into());
+                Some(govern(&normalize(&absolute)).map_err(FileError::new)?)
+            }
+            None => None,
+        };
+        let key = (
+            scoped.resolved.config_path.clone(),
+            governed.as_ref().and_then(|(p, _)| p.clone()),
+        );
+        if let Some(known) = lock(&self.profiles).get(&key) {
+            return Ok(known.clone());
+        }
+        let mut settings = scoped.resolved.settings.clone();
+        if let Some((_, governing)) = governed {
+            settings.governing = Some(governing);
+        }
+        let profile = Arc::new(Profile::new(settings, scoped.display.clone()));
+        Ok(lock(&self.profiles).entry(key).or_insert(profile).clone())
+    }
+
+    /// The run's own profile (run-level settings; files that no config governs).
+    pub fn run_profile(&self) -> Profile {
+        Profile::new(self.run.resolved.settings.clone(), self.run.display.clone())
+    }
+
+    /// The config file that applies to `path`, as reports name it.
+    pub fn config_of(&self, path: &Path) -> Result<Option<String>, ConfigError> {
+        let dir = parent_dir(path);
+        self.scoped(dir).map(|s| s.display.clone())
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+impl Scoped {
+    fn new(resolved: Resolved, display: Option<String>) -> Scoped {
+        let scope = Arc::new(Scope {
+            exclude: resolved.walk.exclude.clone(),
+            extensions: resolved.walk.extensions.clone(),
+            force_exclude: resolved.walk.force_exclude,
+        });
+        Scoped {
+            resolved,
+            scope,
+            display,
+        }
+    }
+}
+
+impl Scopes for Resolver {
+    fn scope(&self, dir: &Path) -> Arc<Scope> {
+        // A config that cannot be used is remembered (`Resolver::error` stops the run);
+        // meanwhile the walk goes on with the run's settings.
+        match self.scoped(dir) {
+            Ok(scoped) => scoped.scope.clone(),
+            Err(_) => self.run.scope.clone(),
+        }
+    }
+
+    fn all_extensions(&self) -> Vec<String> {
+        let mut all = self.run.resolved.walk.extensions.clone();
+        for scoped in lock(&self.configs).values().flatten() {
+            for ext in &scoped.resolved.walk.extensions {
+                if !all.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
+                    all.push(ext.clone());
+                }
+            }
+        }
+        all
+    }
+}
+
+impl Profiles for Resolver {
+    fn profile(&self, path: &Path) -> Result<Arc<Profile>, FileError> {
+        self.profile_of(parent_dir(path))
+    }
+}
+
+/// The path with `.` and `..` components resolved lexically.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    canon(a) == canon(b)
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the map is
+/// still whole (every insert is one call).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `--exclude`: gitignore-style patterns relative to the current directory.
+fn cli_exclude(args: &CheckArgs) -> Result<Option<Exclude>, ConfigError> {
+    if args.input.exclude.is_empty() {
+        return Ok(None);
+    }
+    let error = |message: String| ConfigError {
+        path: None,
+        position: None,
+        message,
+    };
+    let cwd = std::env::current_dir()
+        .map_err(|e| error(format!("cannot read the current directory: {e}")))?;
+    let mut builder = GitignoreBuilder::new(cwd);
+    for pattern in &args.input.exclude {
+        builder
+            .add_line(None, pattern)
+            .map_err(|e| error(format!("--exclude: invalid pattern `{pattern}`: {e}")))?;
+    }
+    let matcher = builder
+        .build()
+        .map_err(|e| error(format!("--exclude: {e}")))?;
+    Ok(Some(Exclude::new(matcher)))
 }
 
 /// The required guardrails (DDB013): `--require-guardrail` when given, else

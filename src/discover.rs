@@ -4,6 +4,7 @@
 //! prefilter and parsing belong to the next stage.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ignore::WalkBuilder;
 
@@ -23,17 +24,66 @@ pub struct WalkOptions {
     pub exclude: Option<Exclude>,
     /// Apply `exclude` to paths named on the command line too (pre-commit passes file names).
     pub force_exclude: bool,
+    /// Where each directory's entries get their own `exclude`, `extensions` and
+    /// `force_exclude` (the nearest `ddb-guard.toml` of each file); without it every entry
+    /// gets the three fields above.
+    pub scopes: Option<Arc<dyn Scopes>>,
 }
 
-/// Gitignore-style exclude patterns, anchored at the config file's directory.
+/// The walk settings that differ by directory (see [`WalkOptions::scopes`]).
+pub trait Scopes: Send + Sync + std::fmt::Debug {
+    /// The settings that govern the entries of `dir` (as walked: relative or absolute).
+    fn scope(&self, dir: &Path) -> Arc<Scope>;
+    /// Every extension some directory walks.
+    fn all_extensions(&self) -> Vec<String>;
+}
+
+/// What governs the entries of one directory.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub exclude: Option<Exclude>,
+    pub extensions: Vec<String>,
+    pub force_exclude: bool,
+}
+
+impl WalkOptions {
+    /// The settings that govern `path` (those of the directory holding it).
+    pub fn scope_of(&self, path: &Path) -> Arc<Scope> {
+        match &self.scopes {
+            Some(scopes) => {
+                let dir = match path.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                scopes.scope(dir)
+            }
+            None => Arc::new(Scope {
+                exclude: self.exclude.clone(),
+                extensions: self.extensions.clone(),
+                force_exclude: self.force_exclude,
+            }),
+        }
+    }
+}
+
+/// Gitignore-style exclude patterns: the config file's, anchored at its directory, and
+/// `--exclude`'s, anchored at the current directory.
 #[derive(Clone, Debug)]
 pub struct Exclude {
-    matcher: ignore::gitignore::Gitignore,
+    matchers: Vec<ignore::gitignore::Gitignore>,
 }
 
 impl Exclude {
     pub fn new(matcher: ignore::gitignore::Gitignore) -> Self {
-        Exclude { matcher }
+        Exclude {
+            matchers: vec![matcher],
+        }
+    }
+
+    /// Both sets of patterns.
+    pub fn and(mut self, other: &Exclude) -> Self {
+        self.matchers.extend(other.matchers.iter().cloned());
+        self
     }
 
     /// Is `path` (or, with `parents`, any directory above it) excluded? Paths outside the
@@ -42,15 +92,17 @@ impl Exclude {
         let Ok(absolute) = std::path::absolute(path) else {
             return false;
         };
-        if !absolute.starts_with(self.matcher.path()) {
-            return false;
-        }
-        let matched = if parents {
-            self.matcher.matched_path_or_any_parents(&absolute, is_dir)
-        } else {
-            self.matcher.matched(&absolute, is_dir)
-        };
-        matched.is_ignore()
+        self.matchers.iter().any(|matcher| {
+            if !absolute.starts_with(matcher.path()) {
+                return false;
+            }
+            let matched = if parents {
+                matcher.matched_path_or_any_parents(&absolute, is_dir)
+            } else {
+                matcher.matched(&absolute, is_dir)
+            };
+            matched.is_ignore()
+        })
     }
 }
 
@@ -63,6 +115,7 @@ impl Default for WalkOptions {
             extensions: TEMPLATE_EXTENSIONS.iter().map(|e| e.to_string()).collect(),
             exclude: None,
             force_exclude: false,
+            scopes: None,
         }
     }
 }
@@ -112,8 +165,9 @@ fn walk_root(root: &Path, implicit: bool, options: &WalkOptions, found: &mut Dis
             return;
         }
         Ok(meta) if meta.is_file() => {
-            let excluded = options.force_exclude
-                && options
+            let scope = options.scope_of(root);
+            let excluded = scope.force_exclude
+                && scope
                     .exclude
                     .as_ref()
                     .is_some_and(|x| x.excludes(root, false, true));
@@ -134,8 +188,9 @@ fn walk_root(root: &Path, implicit: bool, options: &WalkOptions, found: &mut Dis
             return;
         }
         Ok(_) => {
-            let excluded = options.force_exclude
-                && options
+            let scope = options.scope_of(root);
+            let excluded = scope.force_exclude
+                && scope
                     .exclude
                     .as_ref()
                     .is_some_and(|x| x.excludes(root, true, true));
@@ -170,16 +225,23 @@ fn walk_dir(
         .hidden(!options.hidden)
         .follow_links(options.follow_links)
         .parents(parents);
-    if let Some(exclude) = options.exclude.clone() {
+    if options.exclude.is_some() || options.scopes.is_some() {
         // Prune excluded directories instead of walking them. The root itself is walked
         // when named, as ripgrep walks an ignored directory it is given.
+        let options = options.clone();
         builder.filter_entry(move |entry| {
             entry.depth() == 0
-                || !exclude.excludes(
-                    entry.path(),
-                    entry.file_type().is_some_and(|t| t.is_dir()),
-                    false,
-                )
+                || !options
+                    .scope_of(entry.path())
+                    .exclude
+                    .as_ref()
+                    .is_some_and(|exclude| {
+                        exclude.excludes(
+                            entry.path(),
+                            entry.file_type().is_some_and(|t| t.is_dir()),
+                            false,
+                        )
+                    })
         });
     }
     for entry in builder.build() {
@@ -205,7 +267,7 @@ fn walk_dir(
             continue;
         }
         let path = entry.path();
-        if !has_template_extension(path, &options.extensions) {
+        if !has_template_extension(path, &options.scope_of(path).extensions) {
             continue;
         }
         let display = if implicit {
@@ -406,13 +468,22 @@ pub fn skipped_files(
         respect_ignore: false,
         hidden: true,
         exclude: None,
+        scopes: None,
+        // Every extension any directory walks.
+        extensions: options
+            .scopes
+            .as_ref()
+            .map(|s| s.all_extensions())
+            .unwrap_or_else(|| options.extensions.clone()),
         ..options.clone()
     };
     let all = discover(paths, &wide);
     let kept: std::collections::HashSet<&Path> = found.iter().map(|c| c.path.as_path()).collect();
     let mut skipped = Vec::new();
     for c in all.files {
-        if kept.contains(c.path.as_path()) {
+        if kept.contains(c.path.as_path())
+            || !has_template_extension(&c.path, &options.scope_of(&c.path).extensions)
+        {
             continue;
         }
         let hidden_part = c
@@ -424,6 +495,7 @@ pub fn skipped_files(
             })
             .any(|s| s.starts_with('.') && s.len() > 1);
         let excluded = options
+            .scope_of(&c.path)
             .exclude
             .as_ref()
             .is_some_and(|x| x.excludes(&c.path, false, true));

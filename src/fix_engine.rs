@@ -61,7 +61,7 @@ pub struct FileFix {
 pub fn plan(
     report: &Report,
     candidates: &[Candidate],
-    settings: &Settings,
+    checker: &crate::check::Checker,
     mode: FixMode,
 ) -> Vec<FileFix> {
     let paths: HashMap<&str, &Path> = candidates
@@ -88,9 +88,13 @@ pub fn plan(
         .collect();
     todo.into_par_iter()
         .map(|(display, path, checked)| {
-            let (original, result) = match read_again(path, checked, settings) {
-                Ok(text) => {
-                    let result = fix_text(path, &text, settings, mode);
+            // Each file is fixed with the settings it was checked with (its config's).
+            let read = checker
+                .profile(path)
+                .and_then(|p| read_again(path, checked, &p.settings).map(|text| (text, p)));
+            let (original, result) = match read {
+                Ok((text, profile)) => {
+                    let result = fix_text(path, &text, &profile.settings, mode);
                     (text, result)
                 }
                 Err(error) => (Arc::from(""), Err(error)),
@@ -703,12 +707,8 @@ mod tests {
             display: "t.yaml".to_string(),
             path: path.clone(),
         }];
-        let settings = Settings::default();
-        let file = crate::check::Checker::new(settings.clone()).check_bytes(
-            "t.yaml",
-            &path,
-            checked.as_bytes(),
-        );
+        let checker = crate::check::Checker::new(Settings::default());
+        let file = checker.check_bytes("t.yaml", &path, checked.as_bytes());
         assert!(file.findings.iter().any(|f| f.fix.is_some()), "{file:?}");
         let report = Report {
             files: vec![file],
@@ -719,14 +719,14 @@ mod tests {
         let mode = FixMode {
             unsafe_fixes: false,
         };
-        let unchanged = plan(&report, &candidates, &settings, mode);
+        let unchanged = plan(&report, &candidates, &checker, mode);
         assert_eq!(unchanged.len(), 1);
         assert_eq!(&*unchanged[0].original, checked);
         assert!(unchanged[0].result.as_ref().is_ok_and(|f| f.applied > 0));
 
         let same_length = checked.replace("T:", "U:");
         std::fs::write(&path, &same_length).unwrap();
-        let plans = plan(&report, &candidates, &settings, mode);
+        let plans = plan(&report, &candidates, &checker, mode);
         assert_eq!(plans.len(), 1);
         let err = plans[0].result.as_ref().unwrap_err();
         assert!(

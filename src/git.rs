@@ -45,6 +45,7 @@ pub enum Change {
     Added(String),
 }
 
+#[derive(Clone, Debug)]
 pub struct Repo {
     /// The top of the work tree, as git reports it.
     pub root: PathBuf,
@@ -260,6 +261,24 @@ impl Repo {
             )));
         }
         Ok(blobs)
+    }
+
+    /// Every file named `name` in `commit`, as root-relative `/`-separated paths.
+    pub fn files_named(&self, commit: &str, name: &str) -> Result<Vec<String>, GitError> {
+        let out = self.git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit])?;
+        if !out.status.success() {
+            return Err(GitError::Failed {
+                command: "ls-tree".into(),
+                detail: stderr_line(&out),
+            });
+        }
+        Ok(out
+            .stdout
+            .split(|b| *b == 0)
+            .filter_map(|p| std::str::from_utf8(p).ok())
+            .filter(|p| p.rsplit('/').next() == Some(name))
+            .map(str::to_string)
+            .collect())
     }
 
     /// Does `commit` hold a file at `path` (relative to the root)?

@@ -5,14 +5,15 @@
 //! Excludes and ignore files never hide a changed template from the comparison (see
 //! [`crate::base::from_git_base`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::base_revision::GitBase;
 use crate::baseline::{Baseline, Entry};
 use crate::check::Governing;
 use crate::cli::CheckArgs;
-use crate::config::{self, Config, FailOnName, Resolved};
+use crate::config::{self, Config, FailOnName, GovernFn, Resolved};
 use crate::finding::{Finding, Severity};
 use crate::report::data::{excerpt, FileReport, Report, Status};
 use crate::rules::{self, guard_weakened_finding as finding, Rule};
@@ -254,6 +255,227 @@ fn base_config(
         }
     }
     Ok(None)
+}
+
+/// The base revision's choices for the files of each directory (`Resolver::set_govern`):
+/// the nearest `ddb-guard.toml` the base revision had above the directory (up to the
+/// repository root; above it, the file on disk, the same on both sides), or the base
+/// version of `--config`, or none with `--isolated`. So a pull request that adds or edits
+/// a service's own config cannot switch off the comparison rules for that service.
+pub fn per_directory(git: &GitBase, args: &CheckArgs, max: u64) -> Result<Box<GovernFn>, String> {
+    let root = std::fs::canonicalize(&git.repo.root).unwrap_or(git.repo.root.clone());
+    let at_base: BTreeSet<String> = if args.isolated || args.config.is_some() {
+        BTreeSet::new()
+    } else {
+        git.repo
+            .files_named(&git.commit, config::FILE_NAME)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .collect()
+    };
+    let fixed = match (&args.config, args.isolated) {
+        (_, true) => Some(None),
+        (Some(_), false) => Some(base_config(git, args, None, max)?),
+        (None, false) => None,
+    };
+    let fixed = fixed.map(Arc::new);
+    let git = BaseReader {
+        repo: git.repo.clone(),
+        commit: git.commit.clone(),
+    };
+    let args = args.clone();
+    let cache: Mutex<HashMap<PathBuf, Result<(Option<PathBuf>, Governing), String>>> =
+        Mutex::new(HashMap::new());
+    Ok(Box::new(move |dir: &Path| {
+        if let Some(hit) = lock(&cache).get(dir) {
+            return hit.clone();
+        }
+        let found: Result<Option<Config>, String> = match &fixed {
+            Some(fixed) => Ok(fixed.as_ref().clone()),
+            None => {
+                let canonical = canonical_dir(dir);
+                match canonical.strip_prefix(&root) {
+                    Ok(rel) => {
+                        let nearest = rel
+                            .ancestors()
+                            .map(|d| {
+                                let mut parts: Vec<String> = d
+                                    .components()
+                                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                                    .collect();
+                                parts.push(config::FILE_NAME.to_string());
+                                parts.join("/")
+                            })
+                            .find(|p| at_base.contains(p));
+                        match nearest {
+                            Some(rel) => git.read(&rel, max).and_then(|text| {
+                                let path = root.join(&rel);
+                                Config::parse(&path, text)
+                                    .map(Some)
+                                    .map_err(|e| format!("the base revision's configuration: {e}"))
+                            }),
+                            // Above the repository: the same file on both sides.
+                            None => root
+                                .parent()
+                                .and_then(config::find)
+                                .map(|p| Config::load(&p))
+                                .transpose()
+                                .map_err(|e| e.to_string()),
+                        }
+                    }
+                    Err(_) => config::find(&canonical)
+                        .map(|p| Config::load(&p))
+                        .transpose()
+                        .map_err(|e| e.to_string()),
+                }
+            }
+        };
+        let result = found.and_then(|config| {
+            let resolved = config::resolve(&args, config.as_ref())
+                .map_err(|e| format!("the base revision's configuration: {e}"))?;
+            Ok((
+                config.map(|c| c.path),
+                Governing {
+                    rules: resolved.settings.rules,
+                    severities: resolved.settings.severities,
+                },
+            ))
+        });
+        lock(&cache).insert(dir.to_path_buf(), result.clone());
+        result
+    }))
+}
+
+/// DDB902 for every pair of config files (the head's, the base's) that governed a
+/// checked file: a change to a service's own config that makes the guard see less is a
+/// finding as much as one to the config of the current directory. Reports already made
+/// (`known`, the run's own pair) are not repeated.
+pub fn weakened_per_directory(
+    git: &GitBase,
+    args: &CheckArgs,
+    pairs: &[(Option<PathBuf>, Option<PathBuf>)],
+    known: &[FileReport],
+    max: u64,
+) -> Result<Vec<FileReport>, String> {
+    let mut out: Vec<FileReport> = Vec::new();
+    for (head_path, base_path) in pairs {
+        let head_config = head_path
+            .as_deref()
+            .map(Config::load)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let base_config = match base_path {
+            Some(path) => match read_at_base(git, path, max)? {
+                Some(text) => Some(
+                    Config::parse(path, text)
+                        .map_err(|e| format!("the base revision's configuration: {e}"))?,
+                ),
+                None => None,
+            },
+            None => None,
+        };
+        let head = config::resolve(args, head_config.as_ref()).map_err(|e| e.to_string())?;
+        let base = config::resolve(args, base_config.as_ref())
+            .map_err(|e| format!("the base revision's configuration: {e}"))?;
+        if !base
+            .settings
+            .rules
+            .iter()
+            .any(|r| r.code == rules::GUARD_WEAKENED.code)
+        {
+            continue;
+        }
+        let weakened = compare_configs(base_config.as_ref(), head_config.as_ref(), &base, &head);
+        if weakened.is_empty() {
+            continue;
+        }
+        let severity = |mut f: Finding| {
+            if let Some((_, s)) = base.settings.severities.iter().find(|(c, _)| *c == f.code) {
+                f.severity = *s;
+            }
+            f
+        };
+        let (path, text) = match (&head_config, &base_config) {
+            (Some(h), _) => (h.path.clone(), h.text().to_string()),
+            (None, Some(b)) => (b.path.clone(), b.text().to_string()),
+            (None, None) => continue,
+        };
+        let display = display(&path, &git.cwd);
+        let seen = |f: &Finding| {
+            known.iter().chain(out.iter()).any(|r| {
+                r.path == display
+                    && r.findings
+                        .iter()
+                        .any(|k| k.span == f.span && k.message == f.message)
+            })
+        };
+        let findings: Vec<Finding> = weakened
+            .into_iter()
+            .map(severity)
+            .filter(|f| !seen(f))
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        match out.iter_mut().find(|r| r.path == display) {
+            Some(report) => {
+                report.findings.extend(findings);
+                report.findings.sort_by_key(|f| f.span.start);
+                report.source = Some(excerpt(&text, report));
+            }
+            None => out.push(of_findings(display, &text, findings)),
+        }
+    }
+    Ok(out)
+}
+
+/// What reading a base file needs, owned (the closure above outlives the run's setup).
+struct BaseReader {
+    repo: crate::git::Repo,
+    commit: String,
+}
+
+impl BaseReader {
+    fn read(&self, rel: &str, max: u64) -> Result<String, String> {
+        match self
+            .repo
+            .read(&self.commit, rel, max)
+            .map_err(|e| e.to_string())?
+        {
+            Some(bytes) => String::from_utf8(bytes)
+                .map_err(|_| format!("the base version of `{rel}` is not UTF-8")),
+            None => Err(format!(
+                "the base version of `{rel}` is larger than the {max} byte limit"
+            )),
+        }
+    }
+}
+
+fn canonical_dir(dir: &Path) -> PathBuf {
+    // The directory may be gone at the head (a deleted template's); its nearest existing
+    // ancestor is canonicalized and the rest kept.
+    let mut rest = Vec::new();
+    let mut at = dir;
+    loop {
+        if let Ok(c) = std::fs::canonicalize(at) {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (at.file_name(), at.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return dir.to_path_buf(),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Every change from `base` to `head` that makes the guard see less, at the head's line.

@@ -226,8 +226,13 @@ fn init_writes_a_commented_default_that_changes_nothing() {
     let text = std::fs::read_to_string(dir.path().join("ddb-guard.toml")).expect("written");
     assert_eq!(text, ddb_guard::config::DEFAULT_FILE);
     write(dir.path(), "t.yaml", UNRETAINED);
-    let (_, with_file) = check_json(dir.path(), &["t.yaml"]);
+    let (_, mut with_file) = check_json(dir.path(), &["t.yaml"]);
     let (_, isolated) = check_json(dir.path(), &["t.yaml", "--isolated"]);
+    // The same findings; only the config they name differs.
+    for finding in with_file["findings"].as_array_mut().into_iter().flatten() {
+        let config = finding.as_object_mut().and_then(|f| f.remove("config"));
+        assert_eq!(config, Some(serde_json::json!("ddb-guard.toml")));
+    }
     assert_eq!(with_file, isolated);
 }
 
@@ -239,4 +244,199 @@ fn init_refuses_to_overwrite() {
     assert!(stderr.contains("already exists"), "{stderr}");
     let text = std::fs::read_to_string(dir.path().join("ddb-guard.toml")).expect("kept");
     assert_eq!(text, "select = [\"DDB001\"]\n");
+}
+
+/// A repository with two services: the root's config runs DDB001 and DDB002, service
+/// `a`'s own config only DDB002 and excludes its `gen/`; service `b` has none.
+fn monorepo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join(".git")).expect("mkdir .git");
+    write(
+        dir.path(),
+        "ddb-guard.toml",
+        "select = [\"DDB001\", \"DDB002\"]\n",
+    );
+    write(
+        dir.path(),
+        "services/a/ddb-guard.toml",
+        "select = [\"DDB002\"]\nexclude = [\"gen/\"]\n",
+    );
+    write(dir.path(), "services/a/t.yaml", UNRETAINED);
+    write(dir.path(), "services/a/gen/x.yaml", UNRETAINED);
+    write(dir.path(), "services/b/t.yaml", UNRETAINED);
+    dir
+}
+
+/// (path, rule, config) of every finding.
+fn governed(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    common::findings(report)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["config"].as_str().unwrap_or("none").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn g(path: &str, rule: &str, config: &str) -> (String, String, String) {
+    (path.into(), rule.into(), config.into())
+}
+
+#[test]
+fn each_file_is_checked_with_its_nearest_config_from_the_root() {
+    let dir = monorepo();
+    let (code, report) = check_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        governed(&report),
+        [
+            g("services/a/t.yaml", "DDB002", "services/a/ddb-guard.toml"),
+            g("services/b/t.yaml", "DDB001", "ddb-guard.toml"),
+            g("services/b/t.yaml", "DDB002", "ddb-guard.toml"),
+        ]
+    );
+}
+
+#[test]
+fn each_file_is_checked_with_its_nearest_config_from_a_service() {
+    let dir = monorepo();
+    let service = dir.path().join("services/a");
+    let root_config = dir.path().join("ddb-guard.toml").display().to_string();
+    let (code, report) = check_json(&service, &[".", "../b"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        governed(&report),
+        [
+            g("../b/t.yaml", "DDB001", &root_config),
+            g("../b/t.yaml", "DDB002", &root_config),
+            g("./t.yaml", "DDB002", "ddb-guard.toml"),
+        ]
+    );
+    // Named on the command line, the excluded file is checked, with its config's rules;
+    // with --force-exclude its config's `exclude` applies to it too.
+    let (_, report) = check_json(&service, &["gen/x.yaml"]);
+    assert_eq!(
+        governed(&report),
+        [g("gen/x.yaml", "DDB002", "ddb-guard.toml")]
+    );
+    let (code, report) = check_json(
+        dir.path(),
+        &[
+            "services/a/gen/x.yaml",
+            "services/b/t.yaml",
+            "--force-exclude",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(paths(&report), ["services/b/t.yaml"]);
+}
+
+#[test]
+fn show_files_names_the_config_of_each_file() {
+    let dir = monorepo();
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "--show-files"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("check  services/a/t.yaml  (config: services/a/ddb-guard.toml)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("check  services/b/t.yaml  (config: ddb-guard.toml)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("skip   services/a/gen/x.yaml  (excluded by the config's `exclude`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn config_and_isolated_give_every_file_one_set_of_settings() {
+    let dir = monorepo();
+    let (_, report) = check_json(dir.path(), &["--config", "ddb-guard.toml"]);
+    let rules: Vec<_> = governed(&report)
+        .into_iter()
+        .map(|(p, r, c)| (p, r, c == "ddb-guard.toml"))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            (
+                "services/a/gen/x.yaml".to_string(),
+                "DDB001".to_string(),
+                true
+            ),
+            (
+                "services/a/gen/x.yaml".to_string(),
+                "DDB002".to_string(),
+                true
+            ),
+            ("services/a/t.yaml".to_string(), "DDB001".to_string(), true),
+            ("services/a/t.yaml".to_string(), "DDB002".to_string(), true),
+            ("services/b/t.yaml".to_string(), "DDB001".to_string(), true),
+            ("services/b/t.yaml".to_string(), "DDB002".to_string(), true),
+        ]
+    );
+    let (_, report) = check_json(dir.path(), &["--isolated"]);
+    let found = common::findings(&report);
+    assert!(found.iter().all(|f| f.get("config").is_none()), "{report}");
+    assert!(
+        found
+            .iter()
+            .any(|f| f["path"] == "services/a/gen/x.yaml" && f["rule"] == "DDB001"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_search_for_a_config_stops_at_the_repository_root() {
+    let outer = tempfile::tempdir().expect("tempdir");
+    write(outer.path(), "ddb-guard.toml", "select = [\"DDB002\"]\n");
+    std::fs::create_dir_all(outer.path().join("repo/.git")).expect("mkdir .git");
+    write(outer.path(), "repo/stacks/t.yaml", UNRETAINED);
+    let (_, report) = check_json(&outer.path().join("repo/stacks"), &["t.yaml"]);
+    assert!(codes(&report).contains(&"DDB001".to_string()), "{report}");
+    // Outside a repository the search goes up to the filesystem root.
+    write(outer.path(), "loose/t.yaml", UNRETAINED);
+    let (_, report) = check_json(&outer.path().join("loose"), &["t.yaml"]);
+    assert_eq!(codes(&report), ["DDB002"]);
+}
+
+#[test]
+fn a_services_config_that_does_not_load_stops_the_run_naming_it() {
+    let dir = monorepo();
+    write(dir.path(), "services/b/ddb-guard.toml", "selcet = []\n");
+    let (code, stderr) = stderr_of(dir.path(), &["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("services/b/ddb-guard.toml:1:1"), "{stderr}");
+    assert!(stderr.contains("selcet"), "{stderr}");
+}
+
+#[test]
+fn exclude_on_the_command_line_adds_to_the_configs() {
+    let dir = monorepo();
+    let (_, report) = check_json(dir.path(), &["--exclude", "services/b/"]);
+    assert_eq!(paths(&report), ["services/a/t.yaml"]);
+    // Like the config's, it spares named files unless --force-exclude.
+    let (_, report) = check_json(dir.path(), &["services/b/t.yaml", "--exclude", "b/"]);
+    assert_eq!(paths(&report), ["services/b/t.yaml"]);
+    let (code, report) = check_json(
+        dir.path(),
+        &[
+            "services/b/t.yaml",
+            "--exclude",
+            "b/",
+            "--force-exclude",
+            "--allow-no-templates",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["summary"]["files"], 0);
 }

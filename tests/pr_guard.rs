@@ -902,3 +902,62 @@ fn a_changed_parameter_default_is_a_case_of_its_own() {
         assert_eq!(replacements(base, head), Vec::<String>::new(), "case {i}");
     }
 }
+
+#[test]
+fn a_services_own_config_added_by_the_change_cannot_switch_its_comparison_off() {
+    // The base has only the root's config; the change adds one for `stacks/` that turns
+    // the comparison rules off there, and removes the table. The base's nearest config
+    // (the root's) still governs `stacks/`, and the new file is DDB902 at its line, from
+    // the root and from the service.
+    let repo = removal();
+    repo.write("ddb-guard.toml", "select = [\"ALL\"]\n");
+    repo.commit("base config");
+    repo.write("stacks/orders.yaml", &without_policies(ORDERS));
+    repo.commit("table back");
+    repo.write("stacks/orders.yaml", QUEUE_ONLY);
+    repo.write("stacks/ddb-guard.toml", "# service\nignore = [\"DDB02\"]\n");
+    repo.commit("weaken the service");
+    for (dir, orders, config) in [
+        ("", "stacks/orders.yaml", "stacks/ddb-guard.toml"),
+        ("stacks", "orders.yaml", "ddb-guard.toml"),
+    ] {
+        let found = findings(repo.guard_in(dir).args(["check", "--base", "HEAD~1"]), 1);
+        assert!(
+            found.contains(&f("DDB020", "error", orders, 4)),
+            "{dir}: {found:?}"
+        );
+        let weakened: Vec<_> = found.iter().filter(|x| x.0 == "DDB902").collect();
+        assert!(!weakened.is_empty(), "{dir}: {found:?}");
+        assert!(
+            weakened.iter().all(|x| x.2 == config && x.1 == "error"),
+            "{dir}: {found:?}"
+        );
+        // The `ignore` line; the rest is what the service's file drops by not merging
+        // with the root's `select = ["ALL"]` (the off-by-default rules).
+        assert!(weakened.iter().any(|x| x.3 == 2), "{dir}: {found:?}");
+    }
+}
+
+#[test]
+fn a_services_config_at_the_base_governs_its_files() {
+    // The base turned the comparison off for `legacy/` in its own config; the change
+    // does not touch it, so removing a table there is not DDB020, while `stacks/` is.
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", &without_policies(ORDERS));
+    repo.write("legacy/orders.yaml", &without_policies(ORDERS));
+    repo.write(
+        "legacy/ddb-guard.toml",
+        "ignore = [\"DDB020\", \"DDB902\"]\n",
+    );
+    repo.commit("base");
+    repo.write("stacks/orders.yaml", QUEUE_ONLY);
+    repo.write("legacy/orders.yaml", QUEUE_ONLY);
+    repo.commit("remove both");
+    let found = findings(repo.guard().args(["check", "--base", "HEAD~1"]), 1);
+    let removed: Vec<_> = found.iter().filter(|x| x.0 == "DDB020").collect();
+    assert_eq!(
+        removed,
+        vec![&f("DDB020", "error", "stacks/orders.yaml", 4)],
+        "{found:?}"
+    );
+}

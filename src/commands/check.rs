@@ -7,7 +7,7 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
-use super::{fix, plural, resolve, set_threads, tell, usage_error};
+use super::{fix, plural, resolver, set_threads, tell, usage_error};
 use crate::atomic_write;
 use crate::base_revision::{self, BaseRevision, ReadLimits};
 use crate::baseline::{self, BaselineError};
@@ -82,34 +82,43 @@ impl CheckRun<'_> {
 pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitStatus {
     let outputs = outputs(args);
     set_threads(args.input.threads);
-    let mut resolved = match resolve(args) {
-        Ok(resolved) => resolved,
+    let mut resolver = match resolver(args) {
+        Ok(resolver) => resolver,
         Err(e) => return usage_error(&e.to_string(), None),
     };
-    // `check --base`: the base revision governs the comparison rules (see `guard`).
+    // `check --base`: the base revision governs the comparison rules (see `guard`), each
+    // file's by the base's config nearest to it.
     let mut pr = None;
     if let (None, Some(rev)) = (diff, &args.base) {
         let git = match base_revision::open_git(rev) {
             Ok(git) => git,
             Err(e) => return usage_error(&e.to_string(), e.help()),
         };
-        let governed = match guard::govern(&git, args, &resolved) {
+        let governed = match guard::govern(&git, args, resolver.run()) {
             Ok(governed) => governed,
             Err(message) => return usage_error(&message, None),
         };
-        resolved.settings.governing = Some(governed.governing.clone());
-        resolved.fail_on = governed.fail_on;
+        let max = resolver.run().settings.max_file_size;
+        match guard::per_directory(&git, args, max) {
+            Ok(govern) => resolver.set_govern(govern),
+            Err(message) => return usage_error(&message, None),
+        }
+        if let Some(run) = resolver.run_mut() {
+            run.settings.governing = Some(governed.governing.clone());
+            run.fail_on = governed.fail_on;
+        }
         pr = Some((git, governed));
     }
-    let walk = &resolved.walk;
-    let fail_on = fail_on(args, &resolved);
+    let resolver = std::sync::Arc::new(resolver);
+    let walk = &resolver.walk();
+    let fail_on = fail_on(args, resolver.run());
     if args.unsafe_fixes && !args.fix && !args.diff {
         return usage_error("--unsafe-fixes needs --fix or --diff", None);
     }
     if args.show_files && diff.is_none() {
-        return show_files(args, walk, resolved.config_path.as_deref());
+        return show_files(args, walk, &resolver);
     }
-    let checker = Checker::new(resolved.settings);
+    let checker = Checker::with_profiles(resolver.run_profile(), resolver.clone());
     let read = ReadLimits {
         max_file_size: checker.settings().max_file_size,
         limits: checker.settings().limits,
@@ -159,6 +168,9 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
             BaseRevision::default(),
         ),
     };
+    if let Some(e) = resolver.error() {
+        return usage_error(&e.to_string(), None);
+    }
     let again = (args.fix || args.diff).then(|| Discovery {
         files: discovery.files.clone(),
         errors: discovery.errors.clone(),
@@ -178,6 +190,15 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         checker.check_against(discovery, &base, progress.as_ref().map(|p| p.counter()));
     if let Some(p) = progress {
         p.finish();
+    }
+    // Each service's own config compared with its base version (DDB902), for the
+    // configs that governed a checked file.
+    if let Some((git, governed)) = &mut pr {
+        let max = checker.settings().max_file_size;
+        match guard::weakened_per_directory(git, args, &resolver.pairs(), &governed.reports, max) {
+            Ok(more) => governed.reports.extend(more),
+            Err(message) => return usage_error(&message, None),
+        }
     }
     let governed = pr.map(|(_, governed)| governed);
     if let Some(governed) = &governed {
@@ -377,20 +398,23 @@ fn accepted_findings(
 
 /// `--show-files`: what a run would check, what the walk leaves out and why, and the
 /// config that applies (as ruff's `--show-files` and cfn-lint's `--list-templates`).
-fn show_files(args: &CheckArgs, walk: &discover::WalkOptions, config: Option<&Path>) -> ExitStatus {
+fn show_files(
+    args: &CheckArgs,
+    walk: &discover::WalkOptions,
+    resolver: &config::Resolver,
+) -> ExitStatus {
     let found = discover::discover(&args.paths, walk);
-    let config = match config {
-        Some(path) => std::env::current_dir()
-            .ok()
-            .and_then(|cwd| path.strip_prefix(cwd).ok())
-            .unwrap_or(path)
-            .display()
-            .to_string(),
-        None if args.isolated => "none (--isolated)".to_string(),
-        None => "none".to_string(),
-    };
+    if let Some(e) = resolver.error() {
+        return usage_error(&e.to_string(), None);
+    }
     let mut text = String::new();
     for c in &found.files {
+        let config = match resolver.config_of(&c.path) {
+            Ok(Some(path)) => path,
+            Ok(None) if args.isolated => "none (--isolated)".to_string(),
+            Ok(None) => "none".to_string(),
+            Err(e) => return usage_error(&e.to_string(), None),
+        };
         text.push_str(&format!("check  {}  (config: {config})\n", c.display));
     }
     for e in &found.errors {

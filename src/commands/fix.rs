@@ -11,7 +11,7 @@ use crate::report::data::{ExitStatus, Report};
 /// `--fix`: write every file whose fixes verified, re-check from disk (what the report
 /// shows is what the files now hold), report, and count the fixes on stderr.
 pub(crate) fn apply(run: &mut CheckRun, report: &Report) -> ExitStatus {
-    let plans = fix_engine::plan(report, run.candidates(), run.checker.settings(), run.mode());
+    let plans = fix_engine::plan(report, run.candidates(), &run.checker, run.mode());
     let mut refused = Vec::new();
     let (mut fixes, mut files) = (0, 0);
     for plan in plans {
@@ -50,7 +50,7 @@ pub(crate) fn apply(run: &mut CheckRun, report: &Report) -> ExitStatus {
 pub(crate) fn show_diff(run: &CheckRun, report: &Report) -> ExitStatus {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut fixes, mut files, mut failed) = (0, 0, false);
-    for plan in fix_engine::plan(report, run.candidates(), run.checker.settings(), run.mode()) {
+    for plan in fix_engine::plan(report, run.candidates(), &run.checker, run.mode()) {
         match plan.result {
             Ok(fixed) if fixed.applied > 0 => {
                 fixes += fixed.applied;

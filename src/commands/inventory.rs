@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{plural, resolve, set_threads, tell, usage_error};
+use super::{plural, resolver, set_threads, tell, usage_error};
 use crate::cli::InventoryArgs;
 use crate::discover;
 use crate::inventory;
@@ -17,12 +17,17 @@ pub fn run(args: &InventoryArgs) -> ExitStatus {
         Ok(check_args) => check_args,
         Err(e) => return usage_error(&e.to_string(), None),
     };
-    let resolved = match resolve(&check_args) {
-        Ok(resolved) => resolved,
+    let resolver = match resolver(&check_args) {
+        Ok(resolver) => std::sync::Arc::new(resolver),
         Err(e) => return usage_error(&e.to_string(), None),
     };
-    let (walk, settings) = (&resolved.walk, &resolved.settings);
-    let inventory = inventory::run(discover::discover(&args.paths, walk), settings);
+    // Each directory's config decides what is walked; the inventory's reading (limits,
+    // options) is the run's.
+    let discovery = discover::discover(&args.paths, &resolver.walk());
+    if let Some(e) = resolver.error() {
+        return usage_error(&e.to_string(), None);
+    }
+    let inventory = inventory::run(discovery, &resolver.run().settings);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written =
         report::inventory::render(args.format, &inventory, &mut out).and_then(|()| out.flush());

@@ -62,16 +62,25 @@ pub(crate) fn set_threads(threads: Option<u16>) {
 
 /// The config file (found from the current directory, or named) resolved with the flags.
 pub(crate) fn resolve(args: &CheckArgs) -> Result<config::Resolved, ConfigError> {
-    let cwd = std::env::current_dir().map_err(|e| ConfigError {
+    let cwd = current_dir()?;
+    let config = config::locate(args, &cwd)?;
+    config::resolve(args, config.as_ref())
+}
+
+/// Each file's settings: its nearest config file, else the run's (see [`config::Resolver`]).
+pub(crate) fn resolver(args: &CheckArgs) -> Result<config::Resolver, ConfigError> {
+    config::Resolver::new(args, &current_dir()?)
+}
+
+fn current_dir() -> Result<std::path::PathBuf, ConfigError> {
+    std::env::current_dir().map_err(|e| ConfigError {
         path: None,
         position: None,
         message: format!(
             "cannot read the current directory: {}",
             discover::io_reason(&e)
         ),
-    })?;
-    let config = config::locate(args, &cwd)?;
-    config::resolve(args, config.as_ref())
+    })
 }
 
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {

@@ -56,6 +56,9 @@ pub struct FileReport {
     /// Where a file that only an include named (no walked path) was read from, for
     /// `--fix` to read and write it again.
     pub included_from: Option<std::path::PathBuf>,
+    /// The `ddb-guard.toml` the file was checked with (its nearest, or `--config`), as
+    /// reports name it; `None` for no config file.
+    pub config: Option<String>,
 }
 
 /// A local template that a file includes: a nested stack whose `TemplateURL` (or a nested
@@ -89,6 +92,7 @@ impl FileReport {
             guardrail_facts: Vec::new(),
             includes: Vec::new(),
             included_from: None,
+            config: None,
         }
     }
 }

@@ -40,6 +40,9 @@ struct JsonFinding<'a> {
     name: &'a str,
     severity: &'a str,
     path: &'a str,
+    /// The `ddb-guard.toml` the file was checked with; absent when none applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<&'a str>,
     resource: &'a str,
     resource_type: &'a str,
     message: &'a str,
@@ -101,6 +104,9 @@ struct JsonSuppression<'a> {
 #[derive(Serialize)]
 pub(crate) struct JsonError<'a> {
     pub path: &'a str,
+    /// The `ddb-guard.toml` the file was checked with; absent when none applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<&'a str>,
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub message: &'a str,
@@ -160,6 +166,7 @@ fn finding<'a>(
         name: f.name,
         severity: f.severity.as_str(),
         path: &file.path,
+        config: file.config.as_deref(),
         resource: &f.resource,
         resource_type: &f.resource_type,
         message: &f.message,
@@ -218,6 +225,7 @@ fn add_errors<'a>(doc: &mut JsonReport<'a>, file: &'a FileReport) {
         };
         doc.errors.push(JsonError {
             path: &file.path,
+            config: file.config.as_deref(),
             line: start.map(|p| p.line),
             column: start.map(|p| p.column),
             message: &e.message,

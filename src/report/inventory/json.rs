@@ -173,6 +173,7 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|e| JsonError {
             path: &e.path,
+            config: None,
             line: e.line,
             column: e.column,
             message: &e.message,
