@@ -332,6 +332,7 @@ fn empty(path: String) -> FileReport {
         includes: Vec::new(),
         included_from: None,
         config: None,
+        synthesized: false,
     }
 }
 

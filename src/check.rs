@@ -380,7 +380,7 @@ impl Checker {
             // The report keeps no text: read it again for the error's position.
             let text = paths
                 .get(&file.path)
-                .and_then(|p| read::file(p, self.settings.max_file_size).ok())
+                .and_then(|p| read::file(p, self.settings().max_file_size).ok())
                 .and_then(|b| String::from_utf8(b).ok());
             file.source = text.map(|t| excerpt(&t, file));
         }
@@ -434,9 +434,15 @@ impl Checker {
                         if file.status == Status::Skipped && looks_like_template(&bytes) {
                             skipped_templates.fetch_add(1, Ordering::Relaxed);
                         }
+                        if file.status == Status::Failed {
+                            return how_to_leave_out(file, &candidate.display);
+                        }
                         file
                     }
-                    Err(error) => failed(candidate.display.clone(), error, None),
+                    Err(error) => how_to_leave_out(
+                        failed(candidate.display.clone(), error, None),
+                        &candidate.display,
+                    ),
                 }
             }));
         let mut file = checked.unwrap_or_else(|_| {
@@ -492,6 +498,31 @@ impl Checker {
         }
         report
     }
+}
+
+/// A file that cannot be read or loaded fails the run (fail closed, no escape hatch); its
+/// errors say how to leave it out of the run when it is not a template at all.
+fn how_to_leave_out(mut file: FileReport, display: &str) -> FileReport {
+    let path = display.strip_prefix("./").unwrap_or(display);
+    let plain = !path.starts_with("../")
+        && !path.starts_with('/')
+        && !path.contains(['*', '?', '[', ']', '!', '#', '\\', ' ']);
+    let pattern = match (plain, path.contains('/')) {
+        (false, _) => "PATTERN".to_string(),
+        (true, true) => path.to_string(),
+        // A bare name would match that name in every directory.
+        (true, false) => format!("/{path}"),
+    };
+    let how = format!(
+        "if it is not a CloudFormation template, leave it out of the run: add it to the config's `exclude`, or pass `--exclude {pattern}` (and `--force-exclude` if you name it on the command line)"
+    );
+    for error in &mut file.errors {
+        error.help = Some(match error.help.take() {
+            Some(help) => format!("{help}\n{how}"),
+            None => how.clone(),
+        });
+    }
+    file
 }
 
 /// Is `error` one of CloudFormation's own YAML restrictions, which a YAML file that is not
@@ -608,6 +639,17 @@ fn check_prefiltered(
         for (finding, _) in &mut suppressed {
             settings.override_severities(std::slice::from_mut(finding));
         }
+        // `cdk synth` output: name the construct and fix the app, not the file.
+        let synthesized = template
+            .as_ref()
+            .and_then(|t| crate::cdk::synthesized(path, t).map(|s| (t, s)));
+        if let Some((t, s)) = &synthesized {
+            crate::cdk::explain(&mut findings, t, s, &settings.options);
+            for (finding, _) in &mut suppressed {
+                crate::cdk::explain(std::slice::from_mut(finding), t, s, &settings.options);
+            }
+        }
+        let synthesized = synthesized.is_some();
         let facts = template
             .as_ref()
             .map(|t| {
@@ -624,14 +666,33 @@ fn check_prefiltered(
             .map(|t| includes(t, path, display))
             .unwrap_or_default();
         (
-            tables, checked, findings, suppressed, base_error, facts, includes, missing,
+            tables,
+            checked,
+            findings,
+            suppressed,
+            base_error,
+            facts,
+            includes,
+            missing,
+            synthesized,
         )
     });
     match outcome {
-        Ok((tables, checked, findings, suppressed, base_error, facts, includes, missing)) => {
+        Ok((
+            tables,
+            checked,
+            findings,
+            suppressed,
+            base_error,
+            facts,
+            includes,
+            missing,
+            synthesized,
+        )) => {
             report.guardrail_facts = facts;
             report.includes = includes;
             report.errors.extend(missing);
+            report.synthesized = synthesized;
             report.status = match tables {
                 Some(tables) => Status::Checked { tables },
                 None => Status::NotTemplate,

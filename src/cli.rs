@@ -239,7 +239,7 @@ pub struct ChangesetArgs {
     )]
     pub ignore: Vec<String>,
 
-    /// Read this config file instead of looking for ddb-guard.toml in the current directory and its parents.
+    /// Use this config file for every file, instead of each file's nearest ddb-guard.toml.
     #[arg(long, value_name = "PATH", help_heading = "Configuration")]
     pub config: Option<PathBuf>,
 
@@ -281,7 +281,7 @@ pub struct InventoryArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Read this config file instead of looking for ddb-guard.toml in the current directory and its parents.
+    /// Use this config file for every file, instead of each file's nearest ddb-guard.toml.
     #[arg(long, value_name = "PATH", help_heading = "Configuration")]
     pub config: Option<PathBuf>,
 
@@ -289,7 +289,7 @@ pub struct InventoryArgs {
     #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
     pub isolated: bool,
 
-    /// Apply the config's `exclude` also to files named on the command line (for pre-commit).
+    /// Apply `exclude` (the config's and `--exclude`) also to files named on the command line (for pre-commit).
     #[arg(long, help_heading = "Configuration")]
     pub force_exclude: bool,
 }
@@ -479,7 +479,7 @@ pub struct CheckArgs {
     )]
     pub ignore: Vec<String>,
 
-    /// Read this config file instead of looking for ddb-guard.toml in the current directory and its parents.
+    /// Use this config file for every file, instead of each file's nearest ddb-guard.toml.
     #[arg(long, value_name = "PATH", help_heading = "Configuration")]
     pub config: Option<PathBuf>,
 
@@ -487,7 +487,7 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
     pub isolated: bool,
 
-    /// Apply the config's `exclude` also to files named on the command line (for pre-commit).
+    /// Apply `exclude` (the config's and `--exclude`) also to files named on the command line (for pre-commit).
     #[arg(long, help_heading = "Configuration")]
     pub force_exclude: bool,
 

@@ -374,7 +374,7 @@ impl SkipReason {
             ),
             SkipReason::Hidden => ("hidden", "pass `--hidden`"),
             SkipReason::Excluded => (
-                "excluded by the config's `exclude`",
+                "excluded by `exclude` (the config's or `--exclude`)",
                 "remove it from `exclude`",
             ),
         }

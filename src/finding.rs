@@ -53,6 +53,19 @@ pub struct Finding {
     /// from (`changeset --template`), so that annotations land on a line of the pull
     /// request. `None` for findings about the checked file alone.
     pub template: Option<Box<TemplateLocation>>,
+    /// The CDK construct the resource was synthesized from, when the template is `cdk
+    /// synth` output (see [`crate::cdk`]).
+    pub cdk: Option<Box<CdkOrigin>>,
+}
+
+/// Where a finding in a CDK-synthesized template comes from in the CDK app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CdkOrigin {
+    /// The construct's path (`AppStack/CartTable`), from the resource's `aws:cdk:path`;
+    /// `None` when the app synthesized without path metadata.
+    pub construct_path: Option<String>,
+    /// The stack's name, from the cloud assembly's `manifest.json`.
+    pub stack: Option<String>,
 }
 
 /// A resource's logical-ID key in a template other than the file the finding is in, with

@@ -13,6 +13,7 @@ pub mod base_revision;
 pub mod baseline;
 #[cfg(test)]
 mod build_info;
+pub mod cdk;
 pub mod changeset;
 pub mod check;
 pub mod cli;

@@ -352,7 +352,9 @@ fn show_files_names_the_config_of_each_file() {
         "{text}"
     );
     assert!(
-        text.contains("skip   services/a/gen/x.yaml  (excluded by the config's `exclude`"),
+        text.contains(
+            "skip   services/a/gen/x.yaml  (excluded by `exclude` (the config's or `--exclude`)"
+        ),
         "{text}"
     );
 }

@@ -961,3 +961,56 @@ fn a_services_config_at_the_base_governs_its_files() {
         "{found:?}"
     );
 }
+
+/// The hook's own command line (`entry` in .pre-commit-hooks.yaml), split into words.
+fn pre_commit_entry() -> Vec<String> {
+    let manifest = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let entry = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("entry: "))
+        .unwrap();
+    entry
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_pre_commit_hook_with_base_head_catches_a_staged_deletion_and_rename() {
+    // As docs/pre-commit.md configures it: the hook's entry, `args: [--base, HEAD]`,
+    // `pass_filenames: false` (so no paths).
+    let mut words = pre_commit_entry();
+    assert!(words.contains(&"--force-exclude".to_string()), "{words:?}");
+    words.extend(["--base".to_string(), "HEAD".to_string()]);
+    let repo = Repo::new();
+    repo.write("stacks/orders.yaml", &without_policies(ORDERS));
+    repo.commit("base");
+    // Staged deletion.
+    repo.git(&["rm", "-q", "stacks/orders.yaml"]);
+    let found = findings(repo.guard().args(&words), 1);
+    assert_eq!(
+        found,
+        vec![f("DDB020", "error", "stacks/orders.yaml", 5)],
+        "{found:?}"
+    );
+    // A staged rename of the table's logical ID.
+    repo.git(&["reset", "-q", "--hard"]);
+    repo.write(
+        "stacks/orders.yaml",
+        &without_policies(ORDERS).replace("OrdersTable:", "OrdersTableV2:"),
+    );
+    repo.git(&["add", "-A"]);
+    let found = findings(repo.guard().args(&words), 1);
+    assert!(
+        found.iter().any(|x| x.0 == "DDB021" || x.0 == "DDB020"),
+        "{found:?}"
+    );
+    // Nothing changed: no comparison finding (the template's own DDB001/DDB002 remain).
+    repo.git(&["reset", "-q", "--hard"]);
+    let found = findings(repo.guard().args(&words), 1);
+    assert!(found.iter().all(|x| !x.0.starts_with("DDB02")), "{found:?}");
+}

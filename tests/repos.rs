@@ -187,7 +187,7 @@ fn show_files_lists_what_is_checked_and_why_the_rest_is_not() {
         "{stdout}"
     );
     assert!(
-        lines.contains(&"skip   generated/g.yaml  (excluded by the config's `exclude`: remove it from `exclude`)"),
+        lines.contains(&"skip   generated/g.yaml  (excluded by `exclude` (the config's or `--exclude`): remove it from `exclude`)"),
         "{stdout}"
     );
     // Nothing is checked: no findings, no "nothing checked" error.

@@ -30,19 +30,53 @@ pub(crate) fn apply(run: &mut CheckRun, report: &Report) -> ExitStatus {
             Err(error) => refused.push((plan.display, error, plan.original)),
         }
     }
+    let synthesized = synthesized(report);
     let mut report = run.recheck();
     for (path, error, text) in refused {
         report.add_error(&path, error, Some(&text));
     }
     let (status, _) = run.render(&report);
     // Files were written whatever happened to stdout: always say so.
+    tell_synthesized(&synthesized);
     let _ = writeln!(
         std::io::stderr(),
-        "{} applied in {}",
+        "{} applied in {}{}",
         plural(fixes, "fix", "fixes"),
-        plural(files, "file", "files")
+        plural(files, "file", "files"),
+        left_to_cdk(&synthesized)
     );
     status
+}
+
+/// The synthesized templates with findings: `--fix` edits none of them.
+fn synthesized(report: &Report) -> Vec<&str> {
+    report
+        .files
+        .iter()
+        .filter(|f| f.synthesized && !f.findings.is_empty())
+        .map(|f| f.path.as_str())
+        .collect()
+}
+
+/// One line per synthesized template that `--fix` or `--diff` left alone.
+fn tell_synthesized(paths: &[&str]) {
+    for path in paths {
+        tell(&format!(
+            "{path}: not edited: synthesized by the CDK (the next `cdk synth` overwrites it); fix the construct in the CDK app"
+        ));
+    }
+}
+
+/// The summary's count of synthesized templates, apart from the fixed files.
+fn left_to_cdk(paths: &[&str]) -> String {
+    if paths.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} left to the CDK app",
+            plural(paths.len(), "synthesized template", "synthesized templates")
+        )
+    }
 }
 
 /// `--diff`: the diffs on stdout (ready for `patch -p0`), a count on stderr, and the exit
@@ -72,11 +106,14 @@ pub(crate) fn show_diff(run: &CheckRun, report: &Report) -> ExitStatus {
         }
     }
     let _ = out.flush();
+    let synthesized = synthesized(report);
+    tell_synthesized(&synthesized);
     let _ = writeln!(
         std::io::stderr(),
-        "{} would be applied in {}",
+        "{} would be applied in {}{}",
         plural(fixes, "fix", "fixes"),
-        plural(files, "file", "files")
+        plural(files, "file", "files"),
+        left_to_cdk(&synthesized)
     );
     if failed {
         return ExitStatus::Error;

@@ -59,6 +59,8 @@ pub struct FileReport {
     /// The `ddb-guard.toml` the file was checked with (its nearest, or `--config`), as
     /// reports name it; `None` for no config file.
     pub config: Option<String>,
+    /// The template is `cdk synth` output: `--fix` leaves it to the CDK app.
+    pub synthesized: bool,
 }
 
 /// A local template that a file includes: a nested stack whose `TemplateURL` (or a nested
@@ -93,6 +95,7 @@ impl FileReport {
             includes: Vec::new(),
             included_from: None,
             config: None,
+            synthesized: false,
         }
     }
 }

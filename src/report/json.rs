@@ -62,6 +62,15 @@ struct JsonFinding<'a> {
     /// Where the resource is declared in the template a change set was made from.
     #[serde(skip_serializing_if = "Option::is_none")]
     template: Option<JsonTemplate<'a>>,
+    /// The CDK construct and stack of a finding in a `cdk synth` template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cdk: Option<JsonCdk<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCdk<'a> {
+    construct_path: Option<&'a str>,
+    stack: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -193,6 +202,10 @@ fn finding<'a>(
             end_column: t.end.column,
             byte_offset: t.span.start,
             byte_length: t.span.len(),
+        }),
+        cdk: f.cdk.as_deref().map(|c| JsonCdk {
+            construct_path: c.construct_path.as_deref(),
+            stack: c.stack.as_deref(),
         }),
         fix: f.fix.as_ref().map(|fix| JsonFix {
             applicability: fix.applicability,

@@ -187,6 +187,12 @@ struct ResultProperties<'a> {
     resource_type: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
+    /// The CDK construct the resource was synthesized from (`AppStack/CartTable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cdk_construct_path: Option<&'a str>,
+    /// The CDK stack, from the cloud assembly's `manifest.json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cdk_stack: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -405,6 +411,11 @@ fn result<'a>(
             resource: &finding.resource,
             resource_type: &finding.resource_type,
             help: finding.help.as_deref(),
+            cdk_construct_path: finding
+                .cdk
+                .as_ref()
+                .and_then(|c| c.construct_path.as_deref()),
+            cdk_stack: finding.cdk.as_ref().and_then(|c| c.stack.as_deref()),
         },
     }
 }

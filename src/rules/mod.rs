@@ -196,6 +196,7 @@ impl<'a, 'd, 's> ResourceView<'a, 'd, 's> {
             help: None,
             fix: None,
             template: None,
+            cdk: None,
         }
     }
 }
@@ -346,6 +347,7 @@ pub fn diff_finding(
         help: None,
         fix: None,
         template: None,
+        cdk: None,
     }
 }
 

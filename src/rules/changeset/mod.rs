@@ -117,6 +117,7 @@ pub fn at(
         help: None,
         fix: None,
         template: None,
+        cdk: None,
     }
 }
 

@@ -103,5 +103,6 @@ fn check(view: &PageView) -> Vec<Finding> {
         help: None,
         fix: None,
         template: None,
+        cdk: None,
     }]
 }

@@ -451,6 +451,7 @@ pub fn evaluate(requirements: &[Requirement], facts: &[Fact]) -> Vec<(usize, Fin
                 )),
                 fix: None,
                 template: None,
+                cdk: None,
             };
             out.push((index, finding));
         }

@@ -71,6 +71,7 @@ pub fn finding(subject: &str, span: Span, message: String, label: &str) -> Findi
         ),
         fix: None,
         template: None,
+        cdk: None,
     }
 }
 

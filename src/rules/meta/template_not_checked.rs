@@ -104,5 +104,6 @@ pub fn unreadable(id: &str, span: Span, why: &str) -> Finding {
         ),
         fix: None,
         template: None,
+        cdk: None,
     }
 }
