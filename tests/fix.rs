@@ -114,7 +114,8 @@ fn diff_of_yaml_flow_mappings_stays_on_one_line() {
     insta::assert_snapshot!("yaml_flow", diff("flow.yaml", text, &[]));
 }
 
-/// The layout `cdk synth` writes: one space per level.
+/// The layout `cdk synth` writes: one space per level (without `aws:cdk:path`, which
+/// would make it a synthesized template that `--fix` leaves to the CDK app).
 const CDK_JSON: &str = r#"{
  "Resources": {
   "CartTableB8A5A2E6": {
@@ -125,7 +126,7 @@ const CDK_JSON: &str = r#"{
    "UpdateReplacePolicy": "Delete",
    "DeletionPolicy": "Delete",
    "Metadata": {
-    "aws:cdk:path": "AppStack/CartTable/Resource"
+    "owner": "cart-team"
    }
   },
   "OrdersTable0A1B2C3D": {
@@ -141,6 +142,35 @@ const CDK_JSON: &str = r#"{
 #[test]
 fn diff_of_cdk_json_matches_one_space_indent_and_trailing_commas() {
     insta::assert_snapshot!("json_cdk", diff("AppStack.template.json", CDK_JSON, &[]));
+}
+
+#[test]
+fn a_synthesized_template_is_left_to_the_cdk_app() {
+    let text = CDK_JSON.replace(
+        "\"owner\": \"cart-team\"",
+        "\"aws:cdk:path\": \"AppStack/CartTable/Resource\"",
+    );
+    let out = diff("AppStack.template.json", &text, &[]);
+    assert!(!out.contains("+++"), "{out}");
+    assert!(
+        out.contains("AppStack.template.json: not edited: synthesized by the CDK"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "0 fixes would be applied in 0 files; 1 synthesized template left to the CDK app"
+        ),
+        "{out}"
+    );
+    let dir = dir_with("AppStack.template.json", &text);
+    let out = ddb_guard(dir.path()).arg("--fix").output().unwrap();
+    let after = std::fs::read_to_string(dir.path().join("AppStack.template.json")).unwrap();
+    assert_eq!(after, text, "--fix must not edit a synthesized template");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("0 fixes applied in 0 files; 1 synthesized template left to the CDK app"),
+        "{stderr}"
+    );
 }
 
 #[test]

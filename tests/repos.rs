@@ -342,3 +342,230 @@ fn force_color_and_clicolor_force_colour_piped_output_unless_no_color() {
     assert!(!colored(&[("FORCE_COLOR", "0")]));
     assert!(!colored(&[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]));
 }
+
+/// A CDK app after `cdk synth`: the cloud assembly under a gitignored `cdk.out`, its
+/// manifest naming the stack, one `Table` that is not retained and one `TableV2` (a
+/// global table) without deletion protection or point-in-time recovery.
+fn synthesized_app(dir: &Path) {
+    std::fs::create_dir(dir.join(".git")).expect("git dir");
+    write(dir, ".gitignore", "node_modules\ncdk.out\n");
+    write(dir, "cdk.json", "{\"app\": \"npx ts-node bin/app.ts\"}");
+    write(
+        dir,
+        "cdk.out/manifest.json",
+        r#"{
+ "version": "36.0.0",
+ "artifacts": {
+  "AppStack": {
+   "type": "aws:cloudformation:stack",
+   "environment": "aws://unknown-account/unknown-region",
+   "properties": {
+    "templateFile": "AppStack.template.json",
+    "stackName": "shop-prod-app"
+   },
+   "displayName": "AppStack"
+  },
+  "Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}}
+ }
+}
+"#,
+    );
+    write(
+        dir,
+        "cdk.out/AppStack.template.json",
+        r#"{
+ "Resources": {
+  "CartTableB8A5A2E6": {
+   "Type": "AWS::DynamoDB::Table",
+   "Properties": {
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "DeletionProtectionEnabled": true,
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true}
+   },
+   "UpdateReplacePolicy": "Delete",
+   "DeletionPolicy": "Delete",
+   "Metadata": {"aws:cdk:path": "AppStack/CartTable/Resource"}
+  },
+  "WishlistTable4A5F0C1D": {
+   "Type": "AWS::DynamoDB::GlobalTable",
+   "Properties": {
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "Replicas": [{"Region": "eu-west-1"}]
+   },
+   "UpdateReplacePolicy": "Retain",
+   "DeletionPolicy": "Retain",
+   "Metadata": {"aws:cdk:path": "AppStack/WishlistTable/Resource"}
+  }
+ }
+}
+"#,
+    );
+}
+
+fn json_of(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[test]
+fn a_finding_in_a_synthesized_template_names_the_construct_and_the_stack() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    synthesized_app(dir.path());
+    let (code, stdout, _) = run(dir.path(), &["check", "cdk.out", "--format", "json"]);
+    assert_eq!(code, 1, "{stdout}");
+    let report = json_of(&stdout);
+    let found = common::findings(&report);
+    let by_rule = |rule: &str| {
+        found
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule} in {report}"))
+            .clone()
+    };
+    let ddb001 = by_rule("DDB001");
+    assert_eq!(
+        ddb001["cdk"],
+        serde_json::json!({"construct_path": "AppStack/CartTable", "stack": "shop-prod-app"})
+    );
+    let help = ddb001["help"].as_str().unwrap_or_default();
+    assert!(
+        help.contains("`removalPolicy: RemovalPolicy.RETAIN` on `AppStack/CartTable`")
+            && help.contains("RETAIN_ON_UPDATE_OR_DELETE")
+            && help.contains("stack `shop-prod-app`")
+            && help.contains("cdk synth"),
+        "{help}"
+    );
+    assert!(ddb001.get("fix").is_none(), "no template edit: {ddb001}");
+    // TableV2 spellings.
+    let ddb003 = by_rule("DDB003");
+    assert_eq!(ddb003["cdk"]["construct_path"], "AppStack/WishlistTable");
+    assert!(
+        ddb003["help"]
+            .as_str()
+            .is_some_and(|h| h
+                .contains("`deletionProtection: true` on the TableV2 `AppStack/WishlistTable`")),
+        "{ddb003}"
+    );
+    let ddb004 = by_rule("DDB004");
+    assert!(
+        ddb004["help"].as_str().is_some_and(|h| h.contains(
+            "`pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true }` on the TableV2"
+        )),
+        "{ddb004}"
+    );
+
+    // SARIF carries it as result properties; every text format in the message.
+    let (_, stdout, _) = run(dir.path(), &["check", "cdk.out", "--format", "sarif"]);
+    let sarif = json_of(&stdout);
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let cart = results
+        .iter()
+        .find(|r| r["ruleId"] == "DDB001")
+        .expect("a DDB001 result");
+    assert_eq!(cart["properties"]["cdkConstructPath"], "AppStack/CartTable");
+    assert_eq!(cart["properties"]["cdkStack"], "shop-prod-app");
+    for format in ["compact", "github", "gitlab", "junit"] {
+        let (_, stdout, _) = run(dir.path(), &["check", "cdk.out", "--format", format]);
+        assert!(
+            stdout.contains("CDK construct `AppStack/CartTable`"),
+            "{format}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_synthesized_template_in_human_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    synthesized_app(dir.path());
+    let (code, stdout, _) = run(
+        dir.path(),
+        &["check", "cdk.out", "--quiet", "--color", "never"],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    insta::assert_snapshot!("cdk_synthesized_human", stdout);
+}
+
+#[test]
+fn the_cdk_fix_follows_the_retain_except_on_create_setting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    synthesized_app(dir.path());
+    write(
+        dir.path(),
+        "ddb-guard.toml",
+        "allow_retain_except_on_create = false\n",
+    );
+    let (_, stdout, _) = run(dir.path(), &["check", "cdk.out", "--format", "json"]);
+    let report = json_of(&stdout);
+    let help: Vec<String> = common::findings(&report)
+        .iter()
+        .filter(|f| f["rule"] == "DDB001")
+        .map(|f| f["help"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(help.len(), 1, "{report}");
+    assert!(help[0].contains("RemovalPolicy.RETAIN`"), "{}", help[0]);
+    assert!(
+        !help[0].contains("RETAIN_ON_UPDATE_OR_DELETE"),
+        "{}",
+        help[0]
+    );
+}
+
+#[test]
+fn cdk_path_metadata_outside_a_cloud_assembly_is_synthesized_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "stack.template.json", UNRETAINED_JSON);
+    let (_, stdout, _) = run(dir.path(), &["check", "--format", "json"]);
+    let report = json_of(&stdout);
+    let ddb001: Vec<_> = common::findings(&report)
+        .into_iter()
+        .filter(|f| f["rule"] == "DDB001")
+        .collect();
+    assert_eq!(ddb001.len(), 1, "{report}");
+    assert_eq!(
+        ddb001[0]["cdk"],
+        serde_json::json!({"construct_path": "Stack/T", "stack": null})
+    );
+    // A hand-written template has no `cdk` field and keeps its fix.
+    write(
+        dir.path(),
+        "stack.template.json",
+        "{\"Resources\": {\"T\": {\"Type\": \"AWS::DynamoDB::Table\"}}}",
+    );
+    let (_, stdout, _) = run(dir.path(), &["check", "--format", "json"]);
+    let report = json_of(&stdout);
+    let found = common::findings(&report);
+    assert!(found.iter().all(|f| f.get("cdk").is_none()), "{report}");
+    assert!(found.iter().any(|f| f.get("fix").is_some()), "{report}");
+}
+
+#[test]
+fn fix_leaves_the_cloud_assembly_to_the_cdk_app_and_fixes_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    synthesized_app(dir.path());
+    write(
+        dir.path(),
+        "legacy/table.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n",
+    );
+    let before = std::fs::read_to_string(dir.path().join("cdk.out/AppStack.template.json"))
+        .expect("template");
+    let (_, _, stderr) = run(
+        dir.path(),
+        &["check", "--fix", "cdk.out", "legacy", "--format", "compact"],
+    );
+    let after = std::fs::read_to_string(dir.path().join("cdk.out/AppStack.template.json"))
+        .expect("template");
+    assert_eq!(before, after);
+    assert!(
+        stderr.contains("cdk.out/AppStack.template.json: not edited: synthesized by the CDK"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 fixes applied in 1 file; 1 synthesized template left to the CDK app"),
+        "{stderr}"
+    );
+    let fixed = std::fs::read_to_string(dir.path().join("legacy/table.yaml")).expect("fixed");
+    assert!(fixed.contains("DeletionPolicy: Retain"), "{fixed}");
+}
