@@ -351,7 +351,13 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
 /// The base revision's choices for the files of one directory (`check --base`): the
 /// base's config file for that directory, by its path (`None`: none), and what it decides
 /// for the comparison rules. Given by `guard`, which reads the base with git.
-pub type GovernFn = dyn Fn(&Path) -> Result<(Option<PathBuf>, Governing), String> + Send + Sync;
+pub type GovernFn = dyn Fn(&Path) -> Result<BaseChoice, String> + Send + Sync;
+
+/// The base revision's config file for a directory (`None`: none) and its choices.
+pub type BaseChoice = (Option<PathBuf>, Governing);
+
+/// The config files (the head's, the base's) that govern a set of files.
+pub type ConfigPair = (Option<PathBuf>, Option<PathBuf>);
 
 /// Each file's settings, as ruff resolves them: the nearest `ddb-guard.toml` above the
 /// file (up to the repository root), else the run's own config (`--config`, or the nearest
@@ -371,7 +377,7 @@ pub struct Resolver {
     /// `check --base`: the base revision's choices for each directory.
     govern: Option<Box<GovernFn>>,
     /// (head config, base config) -> the profile of the files they govern.
-    profiles: Mutex<HashMap<(Option<PathBuf>, Option<PathBuf>), Arc<Profile>>>,
+    profiles: Mutex<HashMap<ConfigPair, Arc<Profile>>>,
 }
 
 /// One config file's settings: what the walk and the checker need of it.
@@ -516,7 +522,7 @@ impl Resolver {
 
     /// Every (head config, base config) pair that governed a file, with the base's
     /// choices: the pull-request guard compares each pair (DDB902).
-    pub fn pairs(&self) -> Vec<(Option<PathBuf>, Option<PathBuf>)> {
+    pub fn pairs(&self) -> Vec<ConfigPair> {
         let mut pairs: Vec<_> = lock(&self.profiles).keys().cloned().collect();
         pairs.sort();
         pairs

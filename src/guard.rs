@@ -284,7 +284,7 @@ pub fn per_directory(git: &GitBase, args: &CheckArgs, max: u64) -> Result<Box<Go
         commit: git.commit.clone(),
     };
     let args = args.clone();
-    let cache: Mutex<HashMap<PathBuf, Result<(Option<PathBuf>, Governing), String>>> =
+    let cache: Mutex<HashMap<PathBuf, Result<config::BaseChoice, String>>> =
         Mutex::new(HashMap::new());
     Ok(Box::new(move |dir: &Path| {
         if let Some(hit) = lock(&cache).get(dir) {
@@ -353,7 +353,7 @@ pub fn per_directory(git: &GitBase, args: &CheckArgs, max: u64) -> Result<Box<Go
 pub fn weakened_per_directory(
     git: &GitBase,
     args: &CheckArgs,
-    pairs: &[(Option<PathBuf>, Option<PathBuf>)],
+    pairs: &[config::ConfigPair],
     known: &[FileReport],
     max: u64,
 ) -> Result<Vec<FileReport>, String> {
