@@ -59,8 +59,13 @@
 //!    without `AllowedValues` and no SSM-typed parameter is read; every parameter is read
 //!    at most once, and every condition is read by name only (by `Fn::If`s and the
 //!    table's own `Condition`) or at most once inside another condition, across the
-//!    attribute, the table's `Condition` and the conditions they read (ddb-guard treats
-//!    conditions as independent, which is exact only then); no condition fails to
+//!    attribute, the table's `Condition` and the conditions they read, *unless* every
+//!    condition read compares only literals and parameters with `AllowedValues` (through
+//!    `Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not`, `Condition`): ddb-guard correlates
+//!    those exactly, so then conditions and parameters may be read any number of times
+//!    (the generator makes such correlated conditions often: `Fn::Equals` of one
+//!    parameter with each of its values, `Fn::Not` of an earlier condition, nested
+//!    `Fn::If`s on them); no condition fails to
 //!    evaluate; no `Fn::Split` is read (the README does not list it among what the proof
 //!    resolves); the table exists in some assignment; at most 32 values can come out
 //!    (ddb-guard caps outcomes at 64). Then, if the rule holds in every assignment,
@@ -249,11 +254,79 @@ fn oracle_treats_a_removed_policy_as_delete() {
     assert!(deletes(&t, Format::Yaml));
 }
 
+fn env(values: &[&str]) -> Param {
+    Param {
+        name: "P0".into(),
+        kind: ParamKind::Allowed(values.iter().map(|v| Scalar::plain(v)).collect()),
+    }
+}
+
+/// Conditions correlated through one parameter or a negation are within the precision
+/// scope, and ddb-guard reports nothing when every deployment retains.
+#[test]
+fn correlated_conditions_are_checked_for_precision_too() {
+    let conditions = || {
+        vec![
+            ("C0", Cond::Equals(Expr::Ref("P0".into()), lit("prod"))),
+            ("C1", Cond::Not(Box::new(Cond::Ref("C0".into())))),
+            ("C2", Cond::Equals(lit("dev"), Expr::Ref("P0".into()))),
+        ]
+    };
+    for inner in ["C1", "C2"] {
+        let t = template(
+            vec![env(&["prod", "dev"])],
+            conditions(),
+            vec![table(Some(if_(
+                "C0",
+                lit("Retain"),
+                if_(inner, lit("Retain"), lit("Delete")),
+            )))],
+        );
+        for format in [Format::Yaml, Format::Json] {
+            let verdict = judge(&t, &t.tables[0], Rule::DeletionPolicy, format);
+            assert!(verdict.witness.is_none() && verdict.precise, "{verdict:?}");
+        }
+        oracle::check(&t).unwrap_or_else(|violation| panic!("{inner}: {violation}"));
+    }
+    // A third value makes `Delete` a real case through C2, still precise.
+    let t = template(
+        vec![env(&["prod", "dev", "test"])],
+        conditions(),
+        vec![table(Some(if_(
+            "C0",
+            lit("Retain"),
+            if_("C2", lit("Retain"), lit("Delete")),
+        )))],
+    );
+    assert!(deletes(&t, Format::Yaml));
+    oracle::check(&t).unwrap_or_else(|violation| panic!("{violation}"));
+}
+
+/// Whether two conditions of `t` are correlated: a negation of another, or two
+/// comparisons of one parameter.
+fn correlated(t: &Template) -> bool {
+    let mut compared: Vec<&str> = Vec::new();
+    for (_, c) in &t.conditions {
+        match c {
+            Cond::Not(inner) if matches!(**inner, Cond::Ref(_)) => return true,
+            Cond::Equals(Expr::Ref(p), Expr::Lit(_)) | Cond::Equals(Expr::Lit(_), Expr::Ref(p)) => {
+                if compared.contains(&p.as_str()) {
+                    return true;
+                }
+                compared.push(p);
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The generator is not vacuous: over a fixed set of inputs, both directions of the
 /// property are exercised many times, with deletions found and precise passes.
 #[test]
 fn generated_cases_exercise_both_directions() {
     let (mut witnesses, mut precise_passes, mut checked) = (0, 0, 0);
+    let mut correlated_precise = 0;
     for seed in 0u32..200 {
         let bytes: Vec<u8> = (0..120u32)
             .map(|i| {
@@ -275,16 +348,23 @@ fn generated_cases_exercise_both_directions() {
                     witnesses += 1;
                 } else if v.precise {
                     precise_passes += 1;
+                    if correlated(&t) {
+                        correlated_precise += 1;
+                    }
                 }
             }
         }
     }
-    eprintln!("{checked} cases: {witnesses} deletions, {precise_passes} precise passes");
+    eprintln!("{checked} cases: {witnesses} deletions, {precise_passes} precise passes ({correlated_precise} with correlated conditions)");
     assert!(checked > 300, "{checked} cases");
     assert!(witnesses > 50, "{witnesses} deletions in {checked} cases");
     assert!(
         precise_passes > 20,
         "{precise_passes} precise passes in {checked} cases"
+    );
+    assert!(
+        correlated_precise > 15,
+        "{correlated_precise} precise passes with correlated conditions"
     );
 }
 

@@ -469,8 +469,33 @@ fn expr(c: &mut Choices, s: &Scope, want: Want, depth: usize, top: bool) -> Expr
 }
 
 fn cond(c: &mut Choices, s: &Scope, earlier: usize, depth: usize) -> Cond {
-    let choice = if depth >= 2 { 0 } else { c.below(6) };
+    let choice = if depth >= 2 {
+        c.below(2) * 5
+    } else if c.keep && c.below(3) == 0 {
+        5 + c.below(3)
+    } else {
+        c.below(8)
+    };
+    // Correlated conditions: `Fn::Equals` of the first parameter with `AllowedValues` and
+    // one of them (so that several conditions split one parameter's values), and
+    // `Fn::Not` of an earlier condition.
+    let correlated = s.params.iter().find_map(|p| {
+        allowed_values(p)
+            .filter(|_| matches!(p.kind, ParamKind::Allowed(_)))
+            .map(|v| (p, v))
+    });
     match choice {
+        5 | 6 if correlated.is_some_and(|(_, v)| !v.is_empty()) => {
+            let (p, values) = correlated.unwrap_or_else(|| unreachable!());
+            let value = Expr::Lit(c.pick(values));
+            let r = Expr::Ref(p.name.clone());
+            if c.flag() {
+                Cond::Equals(r, value)
+            } else {
+                Cond::Equals(value, r)
+            }
+        }
+        7 if earlier > 0 => Cond::Not(Box::new(Cond::Ref(format!("C{}", c.below(earlier))))),
         1 => Cond::And(
             (0..c.range(2, 3))
                 .map(|_| cond(c, s, earlier, depth + 1))
@@ -1805,13 +1830,20 @@ pub fn judge(t: &Template, table: &Table, rule: Rule, format: Format) -> Verdict
             unsettled.keys().collect::<Vec<_>>()
         ));
     }
+    // Conditions that compare only literals and parameters with `AllowedValues` are
+    // correlated exactly (docs/rule-semantics.md, "How conditions are correlated"): then
+    // they and the parameters may be read any number of times.
+    let correlated = reads
+        .walked
+        .iter()
+        .all(|n| t.condition(n).is_some_and(|c| simple_condition(t, c)));
     for (name, n) in &reads.vars {
-        if *n > 1 {
+        if *n > 1 && !(correlated && t.param(name).is_some()) {
             why.push(format!("`{name}` is read {n} times"));
         }
     }
     for (name, n) in &reads.cond_refs {
-        if *n > 1 {
+        if *n > 1 && !correlated {
             why.push(format!("condition `{name}` is read {n} times"));
         }
     }
@@ -1827,6 +1859,24 @@ pub fn judge(t: &Template, table: &Table, rule: Rule, format: Format) -> Verdict
     verdict.precise = why.is_empty();
     verdict.imprecise_because = (!why.is_empty()).then(|| why.join("; "));
     verdict
+}
+
+/// A condition built from `Fn::And`, `Fn::Or`, `Fn::Not`, `Condition` and `Fn::Equals`
+/// of literals and parameters with `AllowedValues` only.
+fn simple_condition(t: &Template, c: &Cond) -> bool {
+    let operand = |e: &Expr| match e {
+        Expr::Lit(_) => true,
+        Expr::Ref(n) => t
+            .param(n)
+            .is_some_and(|p| matches!(p.kind, ParamKind::Allowed(_))),
+        _ => false,
+    };
+    match c {
+        Cond::Equals(a, b) => operand(a) && operand(b),
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().all(|c| simple_condition(t, c)),
+        Cond::Not(c) => simple_condition(t, c),
+        Cond::Ref(n) => t.condition(n).is_some(),
+    }
 }
 
 fn fails_in_condition(ev: &Eval, e: &Expr) -> bool {
