@@ -260,6 +260,12 @@ impl Checker {
         }
     }
 
+    /// [`Checker::follow_includes`] for files checked outside a walk (standard input).
+    pub fn follow_nested(&self, files: &mut Vec<FileReport>) {
+        let none = AtomicUsize::new(0);
+        self.follow_includes(files, &[], &BaseRevision::default(), &none, &none);
+    }
+
     /// Check the local templates that the checked files include (nested stacks), and the
     /// ones those include, in waves: each file once (by its canonical path), whether the
     /// walk found it or not, so a cycle ends. Then say in each included file's findings

@@ -950,3 +950,25 @@ fn a_deny_in_a_for_each_copy_takes_back_that_copys_allow() {
     let m = one(&hits, "DDB010", "${Name}Leaky");
     assert!(m.contains("allows `dynamodb:DeleteTable`"), "{m}");
 }
+
+#[test]
+fn a_template_on_standard_input_has_its_nested_stacks_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(dir.path(), "stacks/db/tables.yaml", BARE_TABLE);
+    let parent = format!("Resources:\n{}", nested_stack("Storage", "./db/tables.yaml"));
+    let out = common::ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "-", "--stdin-filename", "stacks/main.yaml", "--format", "json"])
+        .write_stdin(parent)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let hits = hits_by_path(&report);
+    assert!(
+        hits.iter().any(|(p, r, _, m)| p == "stacks/db/tables.yaml"
+            && r == "DDB001"
+            && m.contains("`stacks/main.yaml` as nested stack `Storage`")),
+        "{hits:#?}"
+    );
+}

@@ -470,7 +470,9 @@ fn check_stdin(args: &CheckArgs, checker: &Checker) -> Report {
     };
     let looks_like_template = crate::check::looks_like_template(&bytes);
     let skipped = file.status == crate::report::data::Status::Skipped && file.errors.is_empty();
-    let files = if skipped { Vec::new() } else { vec![file] };
+    let mut files = if skipped { Vec::new() } else { vec![file] };
+    // Its nested stacks' templates, relative to `--stdin-filename`'s directory.
+    checker.follow_nested(&mut files);
     let mut summary = crate::report::data::summarize(&files);
     if skipped {
         summary.files += 1;
