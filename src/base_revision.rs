@@ -309,9 +309,11 @@ pub fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Without one of these, a file cannot declare a table (the rules' prefilter).
+/// Without one of these, a file cannot declare a table (the rules' prefilter), nor deploy
+/// a template that does (a nested stack, a stack set: removing one deletes its tables).
 fn may_hold_tables(bytes: &[u8]) -> bool {
     crate::prefilter::may_match(bytes, &[&["dynamodb"], &["simpletable"]])
+        || crate::prefilter::may_match(bytes, crate::prefilter::INCLUDES)
 }
 
 /// An old file, if it may hold tables; an unreadable one is an error, never a pass.

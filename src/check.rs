@@ -478,7 +478,7 @@ impl Checker {
         report.config = profile.config.clone();
         let settings = &profile.settings;
         let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            compare(base, Head::Deleted, None, settings)
+            compare(base, Head::Deleted, None, None, settings)
         }))
         .unwrap_or_else(|_| {
             Err(
@@ -632,7 +632,7 @@ fn check_prefiltered(
                 Some(t) => Head::Template(t),
                 None => Head::NotTemplate,
             };
-            match compare(base, head, Some(text), settings) {
+            match compare(base, head, Some(text), Some(path), settings) {
                 Ok(more) if !more.is_empty() => {
                     findings.extend(more);
                     findings.sort_by_key(|f| (f.span.start, f.code));
@@ -871,6 +871,7 @@ fn compare(
     base: &BaseFile,
     head: Head,
     head_text: Option<&str>,
+    head_path: Option<&Path>,
     settings: &Settings,
 ) -> Result<Vec<Finding>, FileError> {
     let diff_rules = settings.diff_rules();
@@ -900,6 +901,16 @@ fn compare(
         options: &settings.options,
     };
     let mut findings = ruleset::compare_templates(&comparison, &diff_rules);
+    if diff_rules
+        .iter()
+        .any(|r| r.code == rules::pr_guard::table_removed::RULE.code)
+    {
+        let gone = nested_gone(&template, &comparison.head, &base.path, head_path, settings);
+        findings.extend(rules::pr_guard::table_removed::nested_stacks_removed(
+            &comparison,
+            &gone,
+        ));
+    }
     // The tables inside stack sets' inline templates, by stack set and logical ID.
     findings.extend(crate::stackset::compare(
         &template,
@@ -912,6 +923,96 @@ fn compare(
         &settings.limits,
     ));
     Ok(findings)
+}
+
+/// The base's nested stacks (and stack sets by `TemplateURL`) that the head no longer
+/// has, with what each one's template deploys: a local template is read from `base_path`'s
+/// directory, else `head_path`'s (as it is on disk now), for its tables that are not
+/// provably retained.
+fn nested_gone(
+    base: &Template,
+    head: &Head,
+    base_path: &Path,
+    head_path: Option<&Path>,
+    settings: &Settings,
+) -> Vec<(String, rules::pr_guard::table_removed::NestedTables)> {
+    use rules::pr_guard::table_removed::NestedTables;
+    let at_head = |id: &str, type_name: &str| match head {
+        Head::Template(h) => h
+            .resources
+            .iter()
+            .any(|r| r.logical_id == id && r.type_name == Some(type_name)),
+        _ => false,
+    };
+    let mut out = Vec::new();
+    for stack in nested::nested(base) {
+        if at_head(stack.logical_id, stack.type_name) {
+            continue;
+        }
+        let tables = match stack.location {
+            Location::NotVisible(why) => NestedTables::Unknown(why.to_string()),
+            Location::Local(location) => {
+                let shown = location.to_string();
+                // `diff OLD NEW`: beside the old file; a git base names its path from the
+                // repository's root, so from elsewhere the head's directory is the one.
+                let (mut path, _) = nested::resolve(base_path, "", location);
+                if let (false, Some(head_path)) = (path.is_file(), head_path) {
+                    path = nested::resolve(head_path, "", location).0;
+                }
+                read_nested(&path, shown, settings)
+            }
+        };
+        out.push((stack.logical_id.to_string(), tables));
+    }
+    out
+}
+
+/// The tables of a local nested template that are not provably retained.
+fn read_nested(
+    path: &Path,
+    shown: String,
+    settings: &Settings,
+) -> rules::pr_guard::table_removed::NestedTables {
+    use rules::pr_guard::table_removed::NestedTables;
+    let bytes = match read::file(path, settings.max_file_size) {
+        Ok(bytes) => bytes,
+        Err(e) => return NestedTables::Unknown(format!("`{shown}`: {}", e.message)),
+    };
+    let file = match TemplateFile::from_bytes(path, &bytes, &settings.limits) {
+        Ok(file) => file,
+        Err(e) => return NestedTables::Unknown(format!("`{shown}`: {}", e.message)),
+    };
+    match file.template() {
+        Ok(Some(template)) => {
+            let unretained = template
+                .tables()
+                .filter(|resource| {
+                    let view = rules::ResourceView {
+                        template: &template,
+                        resource,
+                        options: &settings.options,
+                    };
+                    !rules::layers::retained_on_delete(&view).holds()
+                })
+                .map(|r| r.logical_id.to_string())
+                .collect();
+            NestedTables::Read {
+                file: shown,
+                unretained,
+                includes: !nested::nested(&template).is_empty()
+                    || template
+                        .resources
+                        .iter()
+                        .any(|r| r.type_name == Some(nested::STACK_SET)),
+            }
+        }
+        Ok(None) => NestedTables::Read {
+            file: shown,
+            unretained: Vec::new(),
+            includes: false,
+        },
+        Err(e) => NestedTables::Unknown(format!("`{shown}`: {}", e.message)),
+    }
 }
 
 /// A load error of the base version, told in the head file's report: its span indexes the

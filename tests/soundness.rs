@@ -955,10 +955,20 @@ fn a_deny_in_a_for_each_copy_takes_back_that_copys_allow() {
 fn a_template_on_standard_input_has_its_nested_stacks_followed() {
     let dir = tempfile::tempdir().expect("tempdir");
     common::write(dir.path(), "stacks/db/tables.yaml", BARE_TABLE);
-    let parent = format!("Resources:\n{}", nested_stack("Storage", "./db/tables.yaml"));
+    let parent = format!(
+        "Resources:\n{}",
+        nested_stack("Storage", "./db/tables.yaml")
+    );
     let out = common::ddb_guard()
         .current_dir(dir.path())
-        .args(["check", "-", "--stdin-filename", "stacks/main.yaml", "--format", "json"])
+        .args([
+            "check",
+            "-",
+            "--stdin-filename",
+            "stacks/main.yaml",
+            "--format",
+            "json",
+        ])
         .write_stdin(parent)
         .output()
         .expect("runs");
@@ -969,6 +979,111 @@ fn a_template_on_standard_input_has_its_nested_stacks_followed() {
         hits.iter().any(|(p, r, _, m)| p == "stacks/db/tables.yaml"
             && r == "DDB001"
             && m.contains("`stacks/main.yaml` as nested stack `Storage`")),
+        "{hits:#?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. Templates inside templates: the pull-request guard and nested stacks
+
+/// `ddb-guard diff old new --select DDB020 --format json` over two directories.
+fn diff_dirs(files: &[(&str, &str)]) -> (i32, Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        common::write(dir.path(), name, text);
+    }
+    let out = common::ddb_guard()
+        .current_dir(dir.path())
+        .args([
+            "diff", "old", "new", "--select", "DDB020", "--format", "json",
+        ])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    (out.status.code().unwrap_or(-1), report)
+}
+
+const TOPIC_ONLY: &str = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
+
+#[test]
+fn removing_a_nested_stack_deletes_the_unretained_tables_of_its_template() {
+    let parent = format!(
+        "Resources:\n{}{}  Topic:\n    Type: AWS::SNS::Topic\n",
+        nested_stack("Storage", "./db/tables.yaml"),
+        nested_stack("Remote", "https://bucket.s3.amazonaws.com/t.yaml"),
+    );
+    let (code, report) = diff_dirs(&[
+        ("old/main.yaml", &parent),
+        ("old/db/tables.yaml", BARE_TABLE),
+        ("new/main.yaml", TOPIC_ONLY),
+        ("new/db/tables.yaml", BARE_TABLE),
+    ]);
+    assert_eq!(code, 1, "{report}");
+    let hits = hits_by_path(&report);
+    let storage = hits
+        .iter()
+        .find(|h| h.2 == "Storage")
+        .unwrap_or_else(|| panic!("{hits:#?}"));
+    assert_eq!(storage.0, "new/main.yaml");
+    assert!(storage.3.contains("`Orders`"), "{}", storage.3);
+    let remote = hits
+        .iter()
+        .find(|h| h.2 == "Remote")
+        .unwrap_or_else(|| panic!("{hits:#?}"));
+    assert!(remote.3.contains("not visible"), "{}", remote.3);
+}
+
+#[test]
+fn removing_a_nested_stack_whose_tables_are_retained_is_not_a_finding() {
+    let retained = BARE_TABLE.replace(
+        "    Type: AWS::DynamoDB::Table\n",
+        "    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n",
+    );
+    let parent = format!(
+        "Resources:\n{}  Topic:\n    Type: AWS::SNS::Topic\n",
+        nested_stack("Storage", "db/tables.yaml")
+    );
+    let (_, report) = diff_dirs(&[
+        ("old/main.yaml", &parent),
+        ("old/db/tables.yaml", &retained),
+        ("new/main.yaml", TOPIC_ONLY),
+        ("new/db/tables.yaml", &retained),
+    ]);
+    let hits = hits_by_path(&report);
+    assert!(hits.iter().all(|h| h.2 != "Storage"), "{hits:#?}");
+    // A retained nested stack keeps its tables, whatever they say.
+    let kept = parent.replace(
+        "    Type: AWS::CloudFormation::Stack\n",
+        "    Type: AWS::CloudFormation::Stack\n    DeletionPolicy: Retain\n",
+    );
+    let (_, report) = diff_dirs(&[
+        ("old/main.yaml", &kept),
+        ("old/db/tables.yaml", BARE_TABLE),
+        ("new/main.yaml", TOPIC_ONLY),
+        ("new/db/tables.yaml", BARE_TABLE),
+    ]);
+    let hits = hits_by_path(&report);
+    assert!(hits.iter().all(|h| h.2 != "Storage"), "{hits:#?}");
+}
+
+#[test]
+fn renaming_a_nested_stack_deletes_its_tables() {
+    let parent = |id: &str| {
+        format!(
+            "Resources:\n{}  Topic:\n    Type: AWS::SNS::Topic\n",
+            nested_stack(id, "db/tables.yaml")
+        )
+    };
+    let (code, report) = diff_dirs(&[
+        ("old/main.yaml", &parent("Storage")),
+        ("old/db/tables.yaml", BARE_TABLE),
+        ("new/main.yaml", &parent("StorageV2")),
+        ("new/db/tables.yaml", BARE_TABLE),
+    ]);
+    assert_eq!(code, 1, "{report}");
+    let hits = hits_by_path(&report);
+    assert!(
+        hits.iter().any(|h| h.1 == "DDB020" && h.2 == "Storage"),
         "{hits:#?}"
     );
 }

@@ -9,6 +9,15 @@
 //! item (the copy for that item is removed). If the base `DeletionPolicy` was provably
 //! `Retain` (or `RetainExceptOnCreate`) in every case, the finding is only a note.
 //!
+//! A nested stack (`AWS::CloudFormation::Stack`, `AWS::Serverless::Application`) or a
+//! stack set given by `TemplateURL` that disappears from the head (or changes logical ID)
+//! takes the tables of its template with it: reported at the same place, naming the tables
+//! of the local nested template whose `DeletionPolicy` is not provably `Retain`, or saying
+//! that a template ddb-guard cannot see (a URL, ...) cannot be proven to hold no table;
+//! nothing when the nested stack's own `DeletionPolicy` retains it, or its local template
+//! retains every table. (The nested template is read as it is now on disk: a pull request
+//! that also edits it is compared as that file too.)
+//!
 //! ## Why it matters
 //! CloudFormation applies the policy of the *deployed* version: when a resource leaves the
 //! template, the update deletes the table with all its data unless the deployed resource
@@ -203,3 +212,103 @@ fn removal(cmp: &Comparison, table: &Resource, what: String, span: Span, place: 
     finding.help = Some(help.to_string());
     finding
 }
+
+/// What the checker read of the template of a nested stack the base deploys (rules read
+/// no files).
+#[derive(Clone, Debug)]
+pub enum NestedTables {
+    /// The local template `file`: its tables that are not provably retained, and whether
+    /// it includes further templates (deleted with it, not looked into here).
+    Read {
+        file: String,
+        unretained: Vec<String>,
+        includes: bool,
+    },
+    /// A template that cannot be read here, and why.
+    Unknown(String),
+}
+
+/// The nested stacks of the base that are gone from the head (removed, renamed, or no
+/// longer of their type), with what their templates deploy: `nested` holds, by logical
+/// ID, what the checker read of each one's template.
+pub fn nested_stacks_removed(cmp: &Comparison, nested: &[(String, NestedTables)]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (id, tables) in nested {
+        let Some(stack) = cmp
+            .base
+            .resources
+            .iter()
+            .find(|r| r.logical_id == id.as_str())
+        else {
+            continue;
+        };
+        let kept = match &cmp.head {
+            Head::Template(head) => head
+                .resources
+                .iter()
+                .any(|r| r.logical_id == stack.logical_id && r.type_name == stack.type_name),
+            _ => false,
+        };
+        if kept
+            || retains(
+                &cmp.base_view(stack),
+                "DeletionPolicy",
+                deletion_policy::SPEC.retains,
+            )
+        {
+            continue;
+        }
+        let what = match tables {
+            Read {
+                unretained,
+                includes: false,
+                ..
+            } if unretained.is_empty() => continue,
+            Read {
+                file,
+                unretained,
+                includes,
+            } => {
+                let mut parts = Vec::new();
+                if !unretained.is_empty() {
+                    let names: Vec<String> = unretained.iter().map(|t| format!("`{t}`")).collect();
+                    parts.push(format!(
+                        "its template `{file}` declares {} whose DeletionPolicy is not provably Retain",
+                        names.join(", ")
+                    ));
+                }
+                if *includes {
+                    parts.push(format!(
+                        "its template `{file}` includes further templates, deleted with it"
+                    ));
+                }
+                parts.join("; ")
+            }
+            Unknown(why) => format!(
+                "its template is not visible to ddb-guard ({why}), so it cannot be proven to hold no table"
+            ),
+        };
+        let (span, _) = cmp.removal_span(stack);
+        let was_at = cmp.base_at(cmp.base.doc.span(stack.key));
+        let kind = crate::model::nested::kind(stack.type_name.unwrap_or_default());
+        let message = format!(
+            "{kind} `{id}` is gone from the template (it was at {was_at}): CloudFormation deletes it and the resources it deployed; {what}"
+        );
+        let mut finding = diff_finding(
+            &RULE,
+            Severity::Error,
+            stack,
+            span,
+            message,
+            format!("{kind} `{id}` removed: its tables are deleted"),
+        );
+        finding.help = Some(
+            "restore the nested stack; to remove it safely, first deploy `DeletionPolicy: Retain` on its tables (or on the nested stack), then remove it in a later change"
+                .to_string(),
+        );
+        findings.push(finding);
+    }
+    findings
+}
+
+use NestedTables::{Read, Unknown};
