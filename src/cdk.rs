@@ -170,3 +170,55 @@ pub fn explain(
         }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"{"version": "36.0.0", "artifacts": {
+        "AppStack": {"type": "aws:cloudformation:stack",
+                     "properties": {"templateFile": "AppStack.template.json", "stackName": "shop-prod"}},
+        "DataStack": {"type": "aws:cloudformation:stack",
+                      "properties": {"templateFile": "DataStack.template.json"}},
+        "Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}}}}"#;
+
+    #[test]
+    fn the_stack_is_named_by_its_manifest_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("cdk.out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("manifest.json"), MANIFEST).unwrap();
+        let manifest = out.join("manifest.json");
+        let name = |file: &str| stack_name(&manifest, &out.join(file));
+        assert_eq!(name("AppStack.template.json").as_deref(), Some("shop-prod"));
+        // Without `stackName`, the artifact ID is the stack's name.
+        assert_eq!(
+            name("DataStack.template.json").as_deref(),
+            Some("DataStack")
+        );
+        assert_eq!(name("Other.template.json"), None);
+    }
+
+    #[test]
+    fn the_nearest_manifest_counts_only_inside_cdk_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("cdk.out/assembly-Prod");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::write(dir.path().join("cdk.out/manifest.json"), MANIFEST).unwrap();
+        std::fs::write(nested.join("manifest.json"), MANIFEST).unwrap();
+        // A stage's nested assembly has its own manifest.
+        assert_eq!(
+            cloud_assembly(&nested.join("AppStack.template.json")),
+            Some(nested.join("manifest.json"))
+        );
+        assert_eq!(
+            cloud_assembly(&dir.path().join("cdk.out/AppStack.template.json")),
+            Some(dir.path().join("cdk.out/manifest.json"))
+        );
+        // A manifest.json elsewhere does not make a cloud assembly.
+        let other = dir.path().join("build");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("manifest.json"), MANIFEST).unwrap();
+        assert_eq!(cloud_assembly(&other.join("AppStack.template.json")), None);
+    }
+}

@@ -1,6 +1,7 @@
-//! `ddb-guard.toml`: found in the current directory or the nearest parent that has one (as
-//! ruff and rustfmt do), or named with `--config`. The file is one layer of settings under
-//! the command line: every flag given on the command line wins over the file.
+//! `ddb-guard.toml`: each file's nearest, in its directory or a parent up to the repository
+//! root (as ruff finds its config per file; see [`Resolver`]), or the one named with
+//! `--config`. The file is one layer of settings under the command line: every flag given
+//! on the command line wins over the file.
 //!
 //! Unknown keys are an error naming the key, the file, its line and column, because a
 //! misspelt `ignore` that silently did nothing would weaken the guard without anyone noticing.
@@ -370,6 +371,8 @@ pub struct Resolver {
     run: Arc<Scoped>,
     /// Every file gets the run's settings (`--config`, `--isolated`).
     fixed: bool,
+    /// The run's config file, canonical, to know it when a directory finds it.
+    run_config: Option<PathBuf>,
     /// Absolute directory -> the nearest config file (`None`: the run's settings).
     dirs: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     /// Config file -> its settings, or why it cannot be used.
@@ -421,6 +424,7 @@ impl Resolver {
             cwd: cwd.to_path_buf(),
             run,
             fixed: args.isolated || args.config.is_some(),
+            run_config: config.as_ref().map(|c| canonical(&c.path)),
             dirs: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
             govern: None,
@@ -465,11 +469,29 @@ impl Resolver {
         }
         let absolute = std::path::absolute(self.cwd.join(dir)).unwrap_or_else(|_| dir.into());
         let absolute = normalize(&absolute);
-        if let Some(known) = lock(&self.dirs).get(&absolute) {
-            return known.clone();
+        // Each directory is looked at once: going up, the first one already known answers
+        // for the ones below it (a deep tree costs one stat per directory, not per level).
+        let mut unknown = Vec::new();
+        let mut found = None;
+        for d in absolute.ancestors() {
+            if let Some(known) = lock(&self.dirs).get(d) {
+                found = known.clone();
+                break;
+            }
+            unknown.push(d.to_path_buf());
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                found = Some(candidate);
+                break;
+            }
+            if d.join(".git").exists() {
+                break;
+            }
         }
-        let found = find(&absolute);
-        lock(&self.dirs).insert(absolute, found.clone());
+        let mut dirs = lock(&self.dirs);
+        for d in unknown {
+            dirs.insert(d, found.clone());
+        }
         found
     }
 
@@ -497,14 +519,7 @@ impl Resolver {
     fn scoped(&self, dir: &Path) -> Result<Arc<Scoped>, ConfigError> {
         match self.nearest(dir) {
             None => Ok(self.run.clone()),
-            Some(path)
-                if self
-                    .run
-                    .resolved
-                    .config_path
-                    .as_deref()
-                    .is_some_and(|p| same_file(p, &path)) =>
-            {
+            Some(path) if self.run_config.as_ref() == Some(&canonical(&path)) => {
                 Ok(self.run.clone())
             }
             Some(path) => self.load(&path),
@@ -634,9 +649,8 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    canon(a) == canon(b)
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the map is
@@ -750,8 +764,10 @@ fn require_rule(settings: &mut Settings) {
 
 /// What `ddb-guard init` writes: every key at its default, commented out, with why.
 pub const DEFAULT_FILE: &str = r#"# ddb-guard configuration. Command-line flags override every key here.
-# ddb-guard uses the nearest ddb-guard.toml in the current directory or its parents,
-# or the file given with --config. `ddb-guard rule` lists the rules.
+# Each file is checked with the nearest ddb-guard.toml in its directory or a parent (up
+# to the repository root), or with the file given with --config. The nearest file wins
+# whole: keys are not merged with a ddb-guard.toml further up. `ddb-guard rule` lists the
+# rules.
 
 # Rules to run: codes (DDB001), names (deletion-policy), code prefixes (DDB01) or "ALL".
 # The default is every rule that is on by default.
@@ -779,6 +795,8 @@ pub const DEFAULT_FILE: &str = r#"# ddb-guard configuration. Command-line flags 
 # allow_retain_except_on_create = true
 
 # The lowest finding severity that fails the run (exit 1): "error", "warning" or "never".
+# Read from the config of the current directory only (as are require_guardrails and
+# respect_gitignore).
 # fail_on = "error"
 
 # Guardrails the checked policy files and templates must contain (DDB013, errors):
