@@ -474,10 +474,15 @@ fn a_replica_removed_from_a_global_table_is_reported_by_region() {
 /// The DDB022 messages for a change from `base` to `head`, through `check --base` on a
 /// real git repository and through `diff OLD NEW`; the two must agree.
 fn replacements(base: &str, head: &str) -> Vec<String> {
+    replacements_in("t.yaml", base, head)
+}
+
+/// [`replacements`] for a file of another name (`serverless.yml`).
+fn replacements_in(file: &str, base: &str, head: &str) -> Vec<String> {
     let repo = Repo::new();
-    repo.write("t.yaml", base);
+    repo.write(file, base);
     repo.commit("base");
-    repo.write("t.yaml", head);
+    repo.write(file, head);
     let run = |bin: &mut Bin| -> Vec<String> {
         let out = bin
             .args(["--select", "DDB022", "--format", "json"])
@@ -494,17 +499,18 @@ fn replacements(base: &str, head: &str) -> Vec<String> {
     };
     let checked = run(repo.guard().args(["check", "--base", "main"]));
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("old.yaml"), base).unwrap();
-    std::fs::write(dir.path().join("new.yaml"), head).unwrap();
+    for (side, text) in [("old", base), ("new", head)] {
+        std::fs::create_dir_all(dir.path().join(side)).unwrap();
+        std::fs::write(dir.path().join(side).join(file), text).unwrap();
+    }
     let mut bin = Bin::cargo_bin("ddb-guard").unwrap();
-    bin.current_dir(dir.path())
-        .args(["diff", "old.yaml", "new.yaml"]);
+    bin.current_dir(dir.path()).args(["diff", "old", "new"]);
     let diffed = run(&mut bin);
     let strip = |m: &[String]| -> Vec<String> {
         m.iter()
             .map(|x| {
-                x.replace("`main:t.yaml`", "BASE")
-                    .replace("`old.yaml`", "BASE")
+                x.replace(&format!("`main:{file}`"), "BASE")
+                    .replace(&format!("`old/{file}`"), "BASE")
             })
             .collect()
     };
@@ -1013,4 +1019,47 @@ fn the_pre_commit_hook_with_base_head_catches_a_staged_deletion_and_rename() {
     repo.git(&["reset", "-q", "--hard"]);
     let found = findings(repo.guard().args(&words), 1);
     assert!(found.iter().all(|x| !x.0.starts_with("DDB02")), "{found:?}");
+}
+
+/// In a Serverless Framework file, `${self:custom.tableName}` is substituted from the same
+/// file at deploy time: the same text names another table when the value it points at
+/// (or a variable inside that value) changed; a change elsewhere is no finding.
+#[test]
+fn a_serverless_self_variable_is_compared_by_the_value_it_points_at() {
+    let service = |name: &str, custom: &str| {
+        format!("service: {name}\ncustom:\n  tableName: {custom}\nresources:\n  Resources:\n    OrdersTable:\n      Type: AWS::DynamoDB::Table\n      Properties:\n        TableName: ${{self:custom.tableName}}\n        KeySchema: [{{AttributeName: id, KeyType: HASH}}]\n        AttributeDefinitions: [{{AttributeName: id, AttributeType: S}}]\n")
+    };
+    let base = service("orders", "${self:service}-${sls:stage}");
+    let found = replacements_in(
+        "serverless.yml",
+        &base,
+        &service("orders", "ledger-${sls:stage}"),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`TableName` reads the Serverless variable `${self:custom.tableName}`, which is `${self:service}-${sls:stage}` at the base and `ledger-${sls:stage}` at the head"),
+        "{}",
+        found[0]
+    );
+    let found = replacements_in(
+        "serverless.yml",
+        &base,
+        &service("orders-v2", "${self:service}-${sls:stage}"),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains(
+            "`${self:service}`, which is `orders` at the base and `orders-v2` at the head"
+        ),
+        "{}",
+        found[0]
+    );
+    let unrelated = base.replace(
+        "service: orders\n",
+        "service: orders\nprovider:\n  name: aws\n",
+    );
+    assert_eq!(
+        replacements_in("serverless.yml", &base, &unrelated),
+        Vec::<String>::new()
+    );
 }

@@ -24,7 +24,10 @@
 //! stack value at both revisions. A value that cannot be resolved at either revision
 //! (`Fn::ImportValue`, a tagged list where a literal list must be, more than 256
 //! parameter combinations) is a finding saying it cannot be proven unchanged, unless it
-//! is written the same way and reads nothing that changed.
+//! is written the same way and reads nothing that changed. In a Serverless Framework file,
+//! a `${self:path}` variable is compared by the value at that path in each revision
+//! (followed through the variables inside it), since the Framework substitutes it from
+//! the same file; other variable sources are deploy-time inputs, the same at both.
 //!
 //! `AWS::Serverless::SimpleTable` is compared as the `AWS::DynamoDB::Table` SAM's transform
 //! makes of it under the same logical ID: key `PrimaryKey.Name` (`id` without
@@ -64,7 +67,7 @@ use crate::finding::{Finding, Label, Severity};
 use crate::load::{Document, NodeId};
 use crate::model::resolve::{resolve, Case, Shape, Unresolved};
 use crate::model::same::{same_value, Side};
-use crate::model::{Assumption, Evaluator, Resource, Template};
+use crate::model::{Assumption, Evaluator, Layout, Resource, Template};
 use crate::rules::retention::policy::retains;
 use crate::rules::retention::update_replace_policy;
 use crate::rules::{diff_finding, Check, Comparison, Head, Rule};
@@ -542,9 +545,19 @@ fn changes(base: &TableSide, head: &TableSide, kind: Physical) -> Vec<Change> {
         }
         let reads_same = reads_same(base, head, aspect);
         if written_same(base, head, aspect) && reads_same {
+            if let Some(what) = serverless_variable_change(base, head, aspect) {
+                out.push(Change {
+                    what,
+                    head_span: head.span(aspect),
+                    base_span: base.span(aspect),
+                    label: format!("`{}` reads a changed variable", aspect.property()),
+                });
+            }
             continue;
         }
-        if let Some((what, attribute)) = compare(base, head, aspect) {
+        if let Some((what, attribute)) = compare(base, head, aspect)
+            .or_else(|| serverless_variable_change(base, head, aspect).map(|what| (what, None)))
+        {
             let name = aspect.property();
             let (label, head_span, base_span) = match &attribute {
                 Some(a) => (
@@ -1026,4 +1039,112 @@ impl Deps {
             }
         }
     }
+}
+
+/// How deep `${self:...}` variables that point at other variables are followed.
+const MAX_VARIABLE_HOPS: usize = 8;
+
+/// In a Serverless Framework file, a value holding `${self:path}` is what the Framework
+/// substitutes from the same file at deploy time (`${self:custom.tableName}`), so the
+/// same text can name another table when the value at that path changed. The first such
+/// variable (followed through the values it points at) whose value differs between the
+/// revisions, described. Other variable sources (`${opt:...}`, `${env:...}`,
+/// `${sls:...}`, `${ssm:...}`) are deploy-time inputs, the same for both revisions.
+fn serverless_variable_change(
+    base: &TableSide,
+    head: &TableSide,
+    aspect: Aspect,
+) -> Option<String> {
+    let (b, h) = (base.template, head.template);
+    if b.layout != Layout::Serverless && h.layout != Layout::Serverless {
+        return None;
+    }
+    let mut paths = Vec::new();
+    for side in [base, head] {
+        for node in side.sources(aspect).iter().filter_map(|n| side.prop(n)) {
+            self_paths(side.doc(), node, 0, &mut paths);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut hops = 0;
+    while let Some(path) = paths.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        hops += 1;
+        if hops > MAX_VARIABLE_HOPS * 4 {
+            return Some(format!(
+                "`{}` reads more Serverless `${{self:...}}` variables than can be followed",
+                aspect.property()
+            ));
+        }
+        let was = b.doc.root.and_then(|r| lookup(b.doc, r, &path));
+        let now = h.doc.root.and_then(|r| lookup(h.doc, r, &path));
+        if !same_opt(b.doc, was, h.doc, now) {
+            let show = |doc: &Document, n: Option<NodeId>| match n {
+                Some(n) => doc.str(n).map_or_else(
+                    || "a value that is not a string".to_string(),
+                    |t| format!("`{t}`"),
+                ),
+                None => "not set".to_string(),
+            };
+            return Some(format!(
+                "`{}` reads the Serverless variable `${{self:{path}}}`, which is {} at the base and {} at the head",
+                aspect.property(),
+                show(b.doc, was),
+                show(h.doc, now)
+            ));
+        }
+        if seen.len() <= MAX_VARIABLE_HOPS {
+            if let Some(n) = was {
+                self_paths(b.doc, n, 0, &mut paths);
+            }
+        }
+    }
+    None
+}
+
+/// The paths of the `${self:...}` variables in the strings under `node`: up to the first
+/// character that ends a plain path (a nested variable, a default, the closing brace),
+/// so a path built from another variable is compared at its fixed prefix (the whole
+/// `custom` mapping for `${self:custom.${opt:stage}.name}`).
+fn self_paths(doc: &Document, node: NodeId, depth: usize, out: &mut Vec<String>) {
+    if depth > crate::model::eval::MAX_EVAL_DEPTH {
+        return;
+    }
+    if let Some(s) = doc.scalar(node) {
+        let mut rest: &str = &s.text;
+        while let Some(at) = rest.find("${self:") {
+            rest = &rest[at + 7..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+                .unwrap_or(rest.len());
+            let path = rest[..end].trim_end_matches('.');
+            let path = if rest[end..].starts_with("${") {
+                path.rsplit_once('.').map_or("", |(p, _)| p)
+            } else {
+                path
+            };
+            out.push(path.to_string());
+        }
+        return;
+    }
+    if let Some(entries) = doc.map(node) {
+        for e in entries {
+            self_paths(doc, e.value, depth + 1, out);
+        }
+    } else if let Some(items) = doc.seq(node) {
+        for i in items {
+            self_paths(doc, *i, depth + 1, out);
+        }
+    }
+}
+
+/// The node at a dotted path from the file's root (the root itself for "").
+fn lookup(doc: &Document, root: NodeId, path: &str) -> Option<NodeId> {
+    let mut node = root;
+    for key in path.split('.').filter(|k| !k.is_empty()) {
+        node = doc.get_value(node, key)?;
+    }
+    Some(node)
 }
