@@ -575,7 +575,10 @@ fn check_prefiltered(
 ) -> FileReport {
     let mut report = FileReport::new(display.to_string(), Status::Skipped);
     let base = base.filter(|_| !settings.diff_rules().is_empty());
-    if base.is_none() && !prefilter.may_match(bytes) {
+    if base.is_none()
+        && !prefilter.may_match(bytes)
+        && !crate::model::serverless::may_include_files(path, bytes)
+    {
         return report;
     }
     let file = match TemplateFile::from_bytes(path, bytes, &settings.limits) {
@@ -604,7 +607,7 @@ fn check_prefiltered(
         let applied = template
             .as_ref()
             .map(|t| {
-                let may_fire = prefilter.rules_for(bytes);
+                let may_fire = prefilter.rules_for(&file.all_bytes(bytes));
                 ruleset::check_resources_where(
                     t,
                     &settings.rules,
@@ -640,6 +643,13 @@ fn check_prefiltered(
                 Ok(_) => {}
                 Err(error) => base_error = Some(error),
             }
+        }
+        // Findings inside a Serverless service's `${file(...)}` fragments are placed there.
+        if !file.fragments().is_empty() {
+            for finding in findings.iter_mut().chain(suppressed.iter_mut().map(|(f, _)| f)) {
+                file.relocate(finding);
+            }
+            findings.sort_by_key(|f| (f.span.start, f.code));
         }
         settings.override_severities(&mut findings);
         for (finding, _) in &mut suppressed {

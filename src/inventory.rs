@@ -167,7 +167,7 @@ fn inventory_bytes(
         path: display.to_string(),
         ..FileInventory::default()
     };
-    if !prefilter.may_match(bytes) {
+    if !prefilter.may_match(bytes) && !crate::model::serverless::may_include_files(path, bytes) {
         return out;
     }
     let file = match TemplateFile::from_bytes(path, bytes, &settings.limits) {

@@ -14,7 +14,10 @@ use std::path::Path;
 
 use crate::load::{self, Aliases, Document, FileError, Format, Limits};
 use crate::model::policy_file::{self, FilePolicy};
-use crate::model::{policy_strings, serverless, Layout, Template};
+use crate::finding::{Finding, TemplateLocation};
+use crate::model::serverless::{self, Fragment};
+use crate::model::{policy_strings, Layout, Template};
+use crate::source::{LineIndex, Span};
 
 /// A file's text loaded into a document, with the layout its path gives it.
 pub struct TemplateFile<'s> {
@@ -23,6 +26,8 @@ pub struct TemplateFile<'s> {
     layout: Layout,
     /// The policy documents of a policy file; empty for a template or any other file.
     policies: Vec<FilePolicy>,
+    /// The files a Serverless service's `${file(...)}` variables brought in.
+    fragments: Vec<Fragment>,
 }
 
 impl<'s> TemplateFile<'s> {
@@ -35,7 +40,7 @@ impl<'s> TemplateFile<'s> {
     /// Load `text`, read from `path`: the extension (or the text) picks the format, the
     /// file name the layout.
     pub fn from_text(path: &Path, text: &'s str, limits: &Limits) -> Result<Self, FileError> {
-        let mut doc = load_document(path, text, limits)?;
+        let (mut doc, fragments) = load_document(path, text, limits)?;
         let layout = Layout::detect(path);
         // A template's error is reported by `template()`; only a file that is certainly
         // not a template can be a policy file.
@@ -52,6 +57,7 @@ impl<'s> TemplateFile<'s> {
             doc,
             layout,
             policies,
+            fragments,
         })
     }
 
@@ -81,19 +87,74 @@ impl<'s> TemplateFile<'s> {
     pub fn layout(&self) -> Layout {
         self.layout
     }
+
+    /// Place the findings about a `${file(...)}` fragment in it: the finding's location
+    /// (`Finding::template`) is the place in the fragment, with the fragment's own line
+    /// and column, and its span in this file is the variable that brought the fragment
+    /// in. Labels inside a fragment move to that variable too, and such a finding has no
+    /// fix (the fragment is not this file's text).
+    pub fn relocate(&self, finding: &mut Finding) {
+        if self.fragments.is_empty() || finding.span.start <= self.text.len() {
+            return;
+        }
+        let Some(fragment) = self.fragment_at(finding.span.start) else {
+            return;
+        };
+        let local = Span::new(
+            finding.span.start - fragment.base,
+            finding.span.end.saturating_sub(fragment.base),
+        );
+        let lines = LineIndex::new(&fragment.text);
+        finding.template = Some(Box::new(TemplateLocation {
+            path: fragment.display.clone(),
+            span: local,
+            start: lines.position(&fragment.text, local.start),
+            end: lines.position(&fragment.text, local.end),
+        }));
+        finding.span = fragment.reference;
+        for label in &mut finding.labels {
+            if label.span.start > self.text.len() {
+                label.span = self.fragment_at(label.span.start).map_or(fragment.reference, |f| f.reference);
+            }
+        }
+        finding.fix = None;
+    }
+
+    /// The bytes the rules read: this file's, and those of its fragments after them.
+    pub fn all_bytes<'b>(&self, bytes: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
+        if self.fragments.is_empty() {
+            return std::borrow::Cow::Borrowed(bytes);
+        }
+        let mut all = bytes.to_vec();
+        for fragment in &self.fragments {
+            all.push(b'\n');
+            all.extend_from_slice(fragment.text.as_bytes());
+        }
+        std::borrow::Cow::Owned(all)
+    }
+
+    /// The files a Serverless service's `${file(...)}` variables brought in.
+    pub fn fragments(&self) -> &[Fragment] {
+        &self.fragments
+    }
+
+    fn fragment_at(&self, offset: usize) -> Option<&Fragment> {
+        self.fragments.iter().find(|f| f.contains(offset))
+    }
 }
 
 /// The document of a file as its layout reads it, before the template view: a Serverless
 /// service's YAML may use anchors, aliases and merge keys (the Framework's js-yaml expands
 /// them; their expanded size is bounded as for any YAML file, so an alias bomb is still
-/// refused), and its `resources.extensions` are applied to the resources they extend
+/// refused), its `${file(...)}` fragments are grafted in place
+/// ([`serverless::resolve_files`]), and its `resources.extensions` are applied to the resources they extend
 /// ([`serverless::apply_extensions`]). The fix engine re-reads a fixed text through this
 /// too, so that it compares like with like.
 pub fn load_document<'s>(
     path: &Path,
     text: &'s str,
     limits: &Limits,
-) -> Result<Document<'s>, FileError> {
+) -> Result<(Document<'s>, Vec<Fragment>), FileError> {
     let format = Format::detect(path, text);
     let layout = Layout::detect(path);
     let aliases = match layout {
@@ -111,10 +172,12 @@ pub fn load_document<'s>(
             .with_help("write the repeated values out, or use fewer levels of aliases; if this file is genuine, raise --max-nodes"));
         }
     }
+    let mut fragments = Vec::new();
     if layout == Layout::Serverless {
+        fragments = serverless::resolve_files(&mut doc, path, limits)?;
         serverless::apply_extensions(&mut doc)?;
     }
-    Ok(doc)
+    Ok((doc, fragments))
 }
 
 #[cfg(test)]

@@ -78,21 +78,32 @@ fn serverless_yaml_is_recognized_too() {
 }
 
 #[test]
-fn a_resources_list_is_merged_and_file_variables_are_opaque() {
+fn a_resources_list_is_merged_and_a_missing_fragment_fails_closed() {
     let text = "\
 service: orders
 resources:
-  - ${file(resources/tables.yml)}
   - Resources:
       Orders:
         Type: AWS::DynamoDB::Table
-  - Resources: ${file(resources/more.yml)}
+  - ${file(resources/tables.yml)}
 ";
     let (code, report) = run("serverless.yml", text);
+    // The fragment is not there: an error at the variable, never a pass.
+    assert_eq!(code, 2, "{report}");
+    let error = &report["errors"][0];
+    assert_eq!((error["line"].as_u64(), error["column"].as_u64()), (Some(6), Some(5)));
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("${file(resources/tables.yml)}")),
+        "{error}"
+    );
+    // Without it, the list is merged and its table checked.
+    let (code, report) = run("serverless.yml", &text.replace("  - ${file(resources/tables.yml)}\n", ""));
     assert_eq!(code, 1);
     assert_eq!(report["summary"]["tables"], 1);
     let hits = rule_hits(&report, "DDB001");
-    assert_eq!((hits[0].1, hits[0].2), (5, 7));
+    assert_eq!((hits[0].1, hits[0].2), (4, 7));
 }
 
 #[test]
@@ -392,7 +403,7 @@ fn a_statement_list_that_is_a_variable_fails_closed() {
         .expect("a DDB010 finding");
     let start = f["byte_offset"].as_u64().expect("offset") as usize;
     let text = fixture_text("variable_statements/serverless.yml");
-    assert!(text[start..].starts_with("${file(iam.yml)}"));
+    assert!(text[start..].starts_with("${self:custom.iam}"));
     // The backup rule cannot prove anything about it either.
     assert_eq!(rule_hits(&report, "DDB011").len(), 1, "{report}");
 }
@@ -400,7 +411,7 @@ fn a_statement_list_that_is_a_variable_fails_closed() {
 #[test]
 fn a_provider_iam_that_is_a_variable_fails_closed_and_is_not_prefiltered_away() {
     // Nothing here names a table, DynamoDB or a statement: the prefilter must still read it.
-    let text = "service: s\nprovider:\n  name: aws\n  iam: ${file(iam.yml)}\n";
+    let text = "service: s\nprovider:\n  name: aws\n  iam: ${self:custom.iam}\n";
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "serverless.yml", text);
     let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
@@ -420,7 +431,7 @@ provider:
   iam:
     role:
       statements:
-        - ${file(stmt.yml)}
+        - ${self:custom.statement}
         - Effect: Allow
           Action: dynamodb:${self:custom.op}
           Resource: '*'
@@ -431,7 +442,7 @@ provider:
     let (starts, report) = ddb010_offsets(text);
     // The variable statement and the `dynamodb:` action; an `s3:` action never matches.
     assert_eq!(starts.len(), 2, "{report}");
-    assert!(text[starts[0]..].starts_with("${file(stmt.yml)}"));
+    assert!(text[starts[0]..].starts_with("${self:custom.statement}"));
     assert!(text[starts[1]..].starts_with("dynamodb:${self:custom.op}"));
 }
 
@@ -624,7 +635,7 @@ fn fix_edits_the_extension_that_deletes_the_table() {
 #[test]
 fn an_extension_that_cannot_be_read_fails_closed() {
     for (extension, line) in [
-        ("  extensions: ${file(extensions.yml)}\n", 8),
+        ("  extensions: ${self:custom.extensions}\n", 8),
         ("  extensions:\n    T: ${self:custom.ext}\n", 9),
         (
             "  extensions:\n    T:\n      Properties: ${self:custom.props}\n",
@@ -757,7 +768,7 @@ fn an_alias_bomb_in_serverless_yml_is_still_refused() {
 fn a_role_given_as_a_variable_cannot_be_proven_safe() {
     for (iam, line, column) in [
         ("  iam:\n    role: ${self:custom.role}\n", 4, 11),
-        ("  iam: ${file(iam.yml)}\n", 3, 8),
+        ("  iam: ${self:custom.iam}\n", 3, 8),
         (
             "  iam:\n    role:\n      statements:\n        - ${self:custom.statement}\n",
             6,

@@ -169,19 +169,23 @@ impl<'d, 's> Template<'d, 's> {
         // The mappings that hold `Resources`, `Parameters`, `Conditions`, `Mappings`.
         let sections: Vec<NodeId> = match layout {
             Layout::CloudFormation => vec![root],
-            Layout::Serverless => match doc.get_value(root, "resources") {
-                None if provider.is_empty() => return Ok(None),
-                None => Vec::new(),
-                Some(r) if doc.map(r).is_some() => vec![r],
-                // `resources: [${file(tables.yml)}, {Resources: ...}]` merges the items.
-                Some(r) => doc
-                    .seq(r)
-                    .unwrap_or_default()
-                    .iter()
-                    .copied()
-                    .filter(|&item| doc.map(item).is_some())
-                    .collect(),
-            },
+            Layout::Serverless => {
+                if let Some(r) = doc.get_value(root, "resources") {
+                    // `${file(...)}` fragments are resolved by now; any other variable
+                    // where resources are kept may hold tables: fail closed.
+                    let items = doc.seq(r).unwrap_or_default();
+                    for &node in std::iter::once(&r).chain(items) {
+                        if let Some(text) = doc.str(node).filter(|t| is_variable(t)) {
+                            return Err(unresolved_resources(text, doc.span(node)));
+                        }
+                    }
+                }
+                let sections = serverless::sections(doc, root);
+                if sections.is_empty() && provider.is_empty() {
+                    return Ok(None);
+                }
+                sections
+            }
         };
         let mut found = false;
         let mut resources = Vec::new();
@@ -194,8 +198,11 @@ impl<'d, 's> Template<'d, 's> {
             if doc.map(node).is_some() {
                 let variables = layout == Layout::Serverless;
                 collect_resources(doc, node, variables, &mut Vec::new(), &mut resources);
-            } else if layout == Layout::Serverless && doc.str(node).is_some_and(is_variable) {
-                // `Resources: ${file(tables.yml)}`: that file is checked on its own.
+            } else if let Some(text) = doc
+                .str(node)
+                .filter(|t| layout == Layout::Serverless && is_variable(t))
+            {
+                return Err(unresolved_resources(text, doc.span(node)));
             } else if !doc.is_null(node) {
                 return Err(FileError::at(
                     "`Resources` must be a mapping of logical IDs to resources",
@@ -285,6 +292,19 @@ impl<'d, 's> Template<'d, 's> {
             .get(name)
             .and_then(|&i| self.resources.get(i))
     }
+}
+
+/// A Serverless variable (not a `${file(...)}`, which is resolved) standing for resources.
+fn unresolved_resources(text: &str, span: crate::source::Span) -> FileError {
+    FileError::at(
+        format!(
+            "the Serverless variable `{}` stands for resources and is resolved only at deploy time, so its tables cannot be checked",
+            text.trim()
+        ),
+        span,
+        "unresolved resources",
+    )
+    .with_help("write the resources in the service file, or in a YAML or JSON file brought in with `${file(path)}`, which ddb-guard reads")
 }
 
 /// The statements of a Serverless service's role, `provider.iam.role.statements` and the

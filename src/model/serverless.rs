@@ -22,7 +22,10 @@
 //! new mapping whose entries are those of both places. What cannot be read (an extension
 //! or a merged value written as a `${...}` variable) is an error: it could set any policy.
 
-use crate::load::{Document, Entry, FileError, NodeId, NodeKind};
+use std::path::Path;
+
+use crate::load::{self, Aliases, Document, Entry, FileError, Format, Limits, NodeId, NodeKind};
+use crate::source::Span;
 
 /// The attributes an extension replaces.
 const REPLACED: &[&str] = &[
@@ -201,4 +204,339 @@ fn unreadable(doc: &Document, node: NodeId, what: &str) -> FileError {
         "cannot be read",
     )
     .with_help("write the extension as a mapping of attributes (`DeletionPolicy: Retain`, `Properties: {...}`) in the file")
+}
+
+/// A file a `${file(path)}` or `${file(path):key}` variable of the service stands for,
+/// grafted into the service's document in place of the variable (see [`resolve_files`]).
+/// Its nodes' spans index a virtual text in which the fragment starts at `base` (past the
+/// service file's own text), so that a span says which file it is in.
+#[derive(Clone, Debug)]
+pub struct Fragment {
+    /// The path as shown: the service file's directory joined with the written path.
+    pub display: String,
+    pub text: String,
+    pub base: usize,
+    /// The `${file(...)}` in the service file that brings this fragment in (for a
+    /// fragment referenced from another fragment, the outermost reference).
+    pub reference: Span,
+}
+
+impl Fragment {
+    pub fn contains(&self, offset: usize) -> bool {
+        self.base <= offset && offset <= self.base + self.text.len()
+    }
+}
+
+/// May this file bring in `${file(...)}` fragments? Then the needle prefilter cannot judge
+/// it by its own bytes: the tables may all be in the fragments.
+pub fn may_include_files(path: &Path, bytes: &[u8]) -> bool {
+    super::Layout::detect(path) == super::Layout::Serverless
+        && memchr::memmem::find(bytes, b"${file(").is_some()
+}
+
+/// How deep `${file(...)}` may nest (a fragment referencing a fragment ...): a cycle
+/// ends here, with an error.
+const MAX_FRAGMENT_DEPTH: usize = 8;
+/// How many fragments one service may bring in.
+const MAX_FRAGMENTS: usize = 256;
+/// The largest fragment file read.
+const MAX_FRAGMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Resolve the `${file(path)}` and `${file(path):key}` variables of a service where they
+/// can hold what the checks read: anywhere under `resources`, `provider.iam` and
+/// `provider.iamRoleStatements`. As the Framework does (sf-core
+/// `resolvers/providers/file/file.js`): the path is relative to the service's directory,
+/// a `.yml`/`.yaml` file is read with js-yaml (so anchors, aliases and merge keys are
+/// read, bounded as in the service file), `.json` as JSON, and `key` is a dot-separated
+/// path into it (`a.b`, `list[0]`). Each fragment is loaded through the same loader and
+/// grafted in place of the variable, so extensions, `Ref`s and the provider's statements
+/// see it as the Framework does, and findings inside it are placed in it.
+///
+/// Everything that cannot be read fails closed, as an error at the variable: a missing or
+/// unparseable file, a missing key, a path holding another variable, a fallback value
+/// (`${file(x.yml), 'default'}`), a JavaScript or TypeScript module (its value is a
+/// function's result), any other file type, and nesting deeper than
+/// [`MAX_FRAGMENT_DEPTH`].
+pub fn resolve_files(
+    doc: &mut Document,
+    service: &Path,
+    limits: &Limits,
+) -> Result<Vec<Fragment>, FileError> {
+    let mut fragments: Vec<Fragment> = Vec::new();
+    let Some(root) = doc.root.filter(|&r| doc.map(r).is_some()) else {
+        return Ok(fragments);
+    };
+    let mut starts: Vec<NodeId> = doc.get_value(root, "resources").into_iter().collect();
+    if let Some(provider) = doc.get_value(root, "provider") {
+        starts.extend(doc.get_value(provider, "iam"));
+        starts.extend(doc.get_value(provider, "iamRoleStatements"));
+    }
+    let dir = service.parent().unwrap_or(Path::new("")).to_path_buf();
+    let main_len = doc.text.len();
+    // (node, how many fragments deep it is)
+    let mut todo: Vec<(NodeId, usize)> = starts.into_iter().map(|n| (n, 0)).collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some((node, depth)) = todo.pop() {
+        if !seen.insert(node) {
+            continue;
+        }
+        match &doc.node(node).kind {
+            NodeKind::Map(entries) => {
+                todo.extend(entries.iter().map(|e| (e.value, depth)));
+                continue;
+            }
+            NodeKind::Seq(items) => {
+                todo.extend(items.iter().map(|&i| (i, depth)));
+                continue;
+            }
+            NodeKind::Scalar(_) => {}
+        }
+        let Some(reference) = doc.str(node).and_then(file_reference) else {
+            continue;
+        };
+        let at = doc.span(node);
+        let fail = |why: String| {
+            FileError::at(
+                format!("`{}` cannot be resolved: {why}", reference.written),
+                at,
+                "this file variable",
+            )
+        };
+        let reference = reference.parsed.map_err(|why| {
+            fail(why).with_help("write the value in the service file, or reference a YAML or JSON file by a literal path")
+        })?;
+        if depth >= MAX_FRAGMENT_DEPTH || fragments.len() >= MAX_FRAGMENTS {
+            return Err(fail(format!(
+                "fragments nest more than {MAX_FRAGMENT_DEPTH} levels deep or number more than {MAX_FRAGMENTS} (a file that references itself?)"
+            )));
+        }
+        let path = dir.join(&reference.path);
+        let bytes = crate::read::file(&path, MAX_FRAGMENT_BYTES)
+            .map_err(|e| fail(format!("{} ({})", e.message, path.display())).with_help("the Framework resolves the path relative to the service's directory: create the file or fix the path; ddb-guard does not pass a service whose resources it cannot read"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| fail(format!("{} is not valid UTF-8", path.display())))?;
+        let base = fragments
+            .last()
+            .map_or(main_len + 1, |f| f.base + f.text.len() + 1);
+        let outermost = fragments
+            .iter()
+            .find(|f| f.contains(at.start) && at.start > main_len)
+            .map_or(at, |f| f.reference);
+        let grafted = {
+            let format = if reference.json {
+                Format::Json
+            } else {
+                Format::Yaml
+            };
+            let fragment = load::load_with(&text, format, limits, Aliases::Expand)
+                .map_err(|e| fail(in_fragment(&path, &text, &e)))?;
+            if let Some(first) = fragment.aliases {
+                if !load::alias_budget::within_budget(&text, limits.max_nodes) {
+                    let e = FileError::at("YAML aliases expand to far more nodes than the file holds (an alias bomb)", first, "alias");
+                    return Err(fail(in_fragment(&path, &text, &e)));
+                }
+            }
+            let mut value = fragment.root;
+            for step in &reference.key {
+                value = value.and_then(|v| match step {
+                    Step::Key(k) => fragment.get_value(v, k),
+                    Step::Index(i) => fragment.seq(v).and_then(|s| s.get(*i).copied()),
+                });
+            }
+            let Some(value) = value.filter(|&v| !fragment.is_null(v)) else {
+                return Err(fail(format!(
+                    "{} has no value at `{}`",
+                    path.display(),
+                    reference.key_text
+                )));
+            };
+            graft(doc, &fragment, value, base)
+        };
+        let copy = doc.node(grafted).clone();
+        doc.nodes[node as usize] = copy;
+        if let Some(index) = doc.large_maps.get(&grafted).cloned() {
+            doc.large_maps.insert(node, index);
+        }
+        doc.shared.insert(node);
+        seen.remove(&node);
+        todo.push((node, depth + 1));
+        fragments.push(Fragment {
+            display: normalize(&path),
+            text,
+            base,
+            reference: outermost,
+        });
+    }
+    Ok(fragments)
+}
+
+/// A fragment's load error, said at the variable: the message with its place in the file.
+fn in_fragment(path: &Path, text: &str, e: &FileError) -> String {
+    let at = e.span.map(|s| {
+        let lines = crate::source::LineIndex::new(text);
+        let p = lines.position(text, s.start);
+        format!(" at line {}, column {}", p.line, p.column)
+    });
+    format!(
+        "{} does not load{}: {}",
+        path.display(),
+        at.unwrap_or_default(),
+        e.message
+    )
+}
+
+/// `a/./b/../c` as `a/c`, `./x` kept as written otherwise.
+fn normalize(path: &Path) -> String {
+    let mut out: Vec<std::path::Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir if !out.is_empty() => {}
+            std::path::Component::ParentDir
+                if matches!(out.last(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.iter().collect::<std::path::PathBuf>().display().to_string()
+}
+
+/// Copy the subtree at `value` of `from` into `doc`, spans moved by `base`; every copied
+/// node is shared (no edit may touch the fragment through the service file's text).
+fn graft(doc: &mut Document, from: &Document, value: NodeId, base: usize) -> NodeId {
+    let mut copied: std::collections::HashMap<NodeId, NodeId> = std::collections::HashMap::new();
+    // Post-order without recursion: children first.
+    let mut stack: Vec<(NodeId, bool)> = vec![(value, false)];
+    while let Some((id, expanded)) = stack.pop() {
+        if copied.contains_key(&id) {
+            continue;
+        }
+        let node = from.node(id);
+        let children: Vec<NodeId> = match &node.kind {
+            NodeKind::Map(entries) => entries.iter().flat_map(|e| [e.key, e.value]).collect(),
+            NodeKind::Seq(items) => items.clone(),
+            NodeKind::Scalar(_) => Vec::new(),
+        };
+        if !expanded && children.iter().any(|c| !copied.contains_key(c)) {
+            stack.push((id, true));
+            stack.extend(children.into_iter().map(|c| (c, false)));
+            continue;
+        }
+        let at = |i: &NodeId| copied.get(i).copied().unwrap_or_default();
+        let kind = match &node.kind {
+            NodeKind::Map(entries) => NodeKind::Map(
+                entries
+                    .iter()
+                    .map(|e| Entry {
+                        key: at(&e.key),
+                        value: at(&e.value),
+                    })
+                    .collect(),
+            ),
+            NodeKind::Seq(items) => NodeKind::Seq(items.iter().map(at).collect()),
+            NodeKind::Scalar(s) => NodeKind::Scalar(crate::load::Scalar {
+                text: std::borrow::Cow::Owned(s.text.to_string()),
+                style: s.style,
+            }),
+        };
+        let new = doc.push(crate::load::Node {
+            span: Span::new(node.span.start + base, node.span.end + base),
+            tag: node.tag.clone(),
+            kind,
+        });
+        if let Some(index) = from.large_maps.get(&id) {
+            let owned = index
+                .iter()
+                .map(|(k, v)| (std::borrow::Cow::Owned(k.to_string()), *v))
+                .collect();
+            doc.large_maps.insert(new, owned);
+        }
+        doc.shared.insert(new);
+        copied.insert(id, new);
+    }
+    copied.get(&value).copied().unwrap_or_default()
+}
+
+/// One step of a `${file(x):a.b[0]}` key.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+struct FileReference {
+    path: String,
+    json: bool,
+    key: Vec<Step>,
+    key_text: String,
+}
+
+struct Written {
+    written: String,
+    parsed: Result<FileReference, String>,
+}
+
+/// `${file(path)}` / `${file(path):key}`, read; `None` for any other text (another
+/// variable stays opaque and is judged where it is used).
+fn file_reference(text: &str) -> Option<Written> {
+    let t = text.trim();
+    let inner = t.strip_prefix("${")?.strip_suffix('}')?.trim();
+    let rest = inner.strip_prefix("file(")?;
+    let written = t.to_string();
+    let parsed = (|| {
+        let close = rest
+            .find(')')
+            .ok_or_else(|| "the `file(` is not closed".to_string())?;
+        let raw = rest[..close].trim();
+        let path = raw.trim_matches(|c| c == '\'' || c == '"').to_string();
+        let after = rest[close + 1..].trim();
+        if path.contains("${") || after.contains("${") {
+            return Err("its path or key holds another variable, resolved only at deploy time".to_string());
+        }
+        let key_text = match after.strip_prefix(':') {
+            Some(key) => key.trim().to_string(),
+            None if after.is_empty() => String::new(),
+            None => {
+                return Err(format!(
+                    "`{after}` after the file (a fallback value?) is not read by ddb-guard"
+                ))
+            }
+        };
+        let ext = Path::new(&path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let json = match ext.as_str() {
+            "yml" | "yaml" => false,
+            "json" => true,
+            "js" | "cjs" | "mjs" | "ts" | "mts" | "cts" => {
+                return Err(format!(
+                    "`{path}` is a JavaScript or TypeScript module: its value is computed when the Framework runs (a function's result), so what it stands for cannot be checked"
+                ))
+            }
+            _ => return Err(format!("`{path}` is neither YAML nor JSON")),
+        };
+        let mut key = Vec::new();
+        for part in key_text.split('.').filter(|p| !p.is_empty()) {
+            let mut pieces = part.split('[');
+            if let Some(name) = pieces.next().filter(|n| !n.is_empty()) {
+                key.push(Step::Key(name.to_string()));
+            }
+            for index in pieces {
+                let n = index
+                    .strip_suffix(']')
+                    .and_then(|i| i.parse().ok())
+                    .ok_or_else(|| format!("the key `{key_text}` is not a dotted path"))?;
+                key.push(Step::Index(n));
+            }
+        }
+        Ok(FileReference {
+            path,
+            json,
+            key,
+            key_text,
+        })
+    })();
+    Some(Written { written, parsed })
 }
