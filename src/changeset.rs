@@ -333,6 +333,7 @@ fn empty(path: String) -> FileReport {
         included_from: None,
         config: None,
         synthesized: false,
+        fragments: Vec::new(),
     }
 }
 

@@ -217,6 +217,19 @@ impl Checker {
                 keep
             })
             .collect();
+        // A file a Serverless service brings in with `${file(...)}` is checked in place, as
+        // part of the service (its extensions, its provider's statements): checked again on
+        // its own it would be a different, partial template (`--fix` would edit it too).
+        let fragments: HashSet<PathBuf> = files
+            .iter()
+            .flat_map(|f| f.fragments.iter().cloned())
+            .collect();
+        if !fragments.is_empty() {
+            files.retain(|f| {
+                !f.fragments.is_empty()
+                    || !fragments.contains(&base_revision::canonical(Path::new(&f.path)))
+            });
+        }
         self.follow_includes(
             &mut files,
             &candidates,
@@ -598,6 +611,11 @@ fn check_prefiltered(
         Err(error) => return failed(report.path, error, Some(&String::from_utf8_lossy(bytes))),
     };
     let text = file.text();
+    report.fragments = file
+        .fragments()
+        .iter()
+        .map(|f| base_revision::canonical(&f.path))
+        .collect();
     let outcome = file.template().map(|template| {
         let tables = template.as_ref().map(|t| t.tables().count());
         let checked = template
@@ -646,7 +664,10 @@ fn check_prefiltered(
         }
         // Findings inside a Serverless service's `${file(...)}` fragments are placed there.
         if !file.fragments().is_empty() {
-            for finding in findings.iter_mut().chain(suppressed.iter_mut().map(|(f, _)| f)) {
+            for finding in findings
+                .iter_mut()
+                .chain(suppressed.iter_mut().map(|(f, _)| f))
+            {
                 file.relocate(finding);
             }
             findings.sort_by_key(|f| (f.span.start, f.code));

@@ -12,9 +12,9 @@
 
 use std::path::Path;
 
+use crate::finding::{Finding, TemplateLocation};
 use crate::load::{self, Aliases, Document, FileError, Format, Limits};
 use crate::model::policy_file::{self, FilePolicy};
-use crate::finding::{Finding, TemplateLocation};
 use crate::model::serverless::{self, Fragment};
 use crate::model::{policy_strings, Layout, Template};
 use crate::source::{LineIndex, Span};
@@ -114,7 +114,9 @@ impl<'s> TemplateFile<'s> {
         finding.span = fragment.reference;
         for label in &mut finding.labels {
             if label.span.start > self.text.len() {
-                label.span = self.fragment_at(label.span.start).map_or(fragment.reference, |f| f.reference);
+                label.span = self
+                    .fragment_at(label.span.start)
+                    .map_or(fragment.reference, |f| f.reference);
             }
         }
         finding.fix = None;

@@ -91,7 +91,10 @@ resources:
     // The fragment is not there: an error at the variable, never a pass.
     assert_eq!(code, 2, "{report}");
     let error = &report["errors"][0];
-    assert_eq!((error["line"].as_u64(), error["column"].as_u64()), (Some(6), Some(5)));
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].as_u64()),
+        (Some(6), Some(5))
+    );
     assert!(
         error["message"]
             .as_str()
@@ -99,7 +102,10 @@ resources:
         "{error}"
     );
     // Without it, the list is merged and its table checked.
-    let (code, report) = run("serverless.yml", &text.replace("  - ${file(resources/tables.yml)}\n", ""));
+    let (code, report) = run(
+        "serverless.yml",
+        &text.replace("  - ${file(resources/tables.yml)}\n", ""),
+    );
     assert_eq!(code, 1);
     assert_eq!(report["summary"]["tables"], 1);
     let hits = rule_hits(&report, "DDB001");
@@ -791,4 +797,250 @@ fn a_role_given_as_a_variable_cannot_be_proven_safe() {
             assert_eq!((hits[0].1, hits[0].2), (line, column), "{rule} {iam}");
         }
     }
+}
+
+// `${file(path)}` and `${file(path):key}` fragments: resolved relative to the service
+// file, loaded through the same loader, checked in place.
+
+/// The service of the fragment tests: a resources list item, a resource and a statement
+/// each brought in from another file, and an extension (in the service) of a table that
+/// a fragment declares.
+const WITH_FRAGMENTS: &str = "\
+service: orders
+provider:
+  name: aws
+  iam:
+    role:
+      statements:
+        - ${file(iam/statement.yml)}
+resources:
+  - ${file(resources/tables.yml)}
+  - Resources:
+      Orders: ${file(resources/orders.json):tables.orders}
+  - extensions:
+      Kept:
+        DeletionPolicy: Retain
+";
+
+fn fragment_service(dir: &std::path::Path) {
+    write(dir, "svc/serverless.yml", WITH_FRAGMENTS);
+    write(
+        dir,
+        "svc/iam/statement.yml",
+        "Effect: Allow\nAction: dynamodb:DeleteTable\nResource: '*'\n",
+    );
+    write(
+        dir,
+        "svc/resources/tables.yml",
+        "Resources:\n  Kept:\n    Type: AWS::DynamoDB::Table\n    UpdateReplacePolicy: Retain\n  Deleted:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Retain\n",
+    );
+    write(
+        dir,
+        "svc/resources/orders.json",
+        "{\"tables\": {\"orders\": {\"Type\": \"AWS::DynamoDB::Table\",\n  \"DeletionPolicy\": \"Delete\", \"UpdateReplacePolicy\": \"Retain\"}}}\n",
+    );
+}
+
+/// (rule, resource, line, column in the service file, fragment path, line, column).
+fn placed(report: &serde_json::Value) -> Vec<(String, String, u64, u64, String, u64, u64)> {
+    common::findings(report)
+        .iter()
+        .map(|f| {
+            let t = &f["template"];
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["resource"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["column"].as_u64().unwrap_or_default(),
+                t["path"].as_str().unwrap_or_default().replace('\\', "/"),
+                t["line"].as_u64().unwrap_or_default(),
+                t["column"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn file_fragments_are_checked_in_place_with_their_own_positions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fragment_service(dir.path());
+    let (code, report) = check_json(
+        dir.path(),
+        &[
+            "svc/serverless.yml",
+            "--isolated",
+            "--select",
+            "DDB001,DDB002,DDB010",
+        ],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["summary"]["tables"], 3);
+    let mut got = placed(&report);
+    got.sort();
+    let s = |t: &str| t.to_string();
+    assert_eq!(
+        got,
+        [
+            // `Deleted` in the resources fragment; `Kept` is retained by the service's
+            // extension; `Orders` is the value at `tables.orders` of a JSON file.
+            (
+                s("DDB001"),
+                s("Deleted"),
+                9,
+                5,
+                s("svc/resources/tables.yml"),
+                7,
+                21
+            ),
+            (
+                s("DDB001"),
+                s("Orders"),
+                11,
+                15,
+                s("svc/resources/orders.json"),
+                2,
+                21
+            ),
+            (
+                s("DDB010"),
+                s("provider.iam.role.statements"),
+                7,
+                11,
+                s("svc/iam/statement.yml"),
+                2,
+                9
+            ),
+        ]
+    );
+}
+
+#[test]
+fn fragments_count_for_the_prefilter_and_the_inventory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The service file itself names no table type and no policy.
+    write(
+        dir.path(),
+        "serverless.yml",
+        "service: s\nresources: ${file(resources.yml)}\n",
+    );
+    write(
+        dir.path(),
+        "resources.yml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n",
+    );
+    let (code, report) = check_json(
+        dir.path(),
+        &["serverless.yml", "--isolated", "--select", "DDB001,DDB002"],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["summary"]["tables"], 1);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args([
+            "inventory",
+            "serverless.yml",
+            "--isolated",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let inventory: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(inventory["tables"][0]["resource"], "T", "{inventory}");
+    assert_eq!(inventory["tables"][0]["retained_on_delete"], true);
+}
+
+#[test]
+fn a_fragment_that_cannot_be_read_is_an_error_at_the_variable() {
+    for (fragment, files, why) in [
+        ("${file(missing.yml)}", vec![], "no such file"),
+        (
+            "${file(bad.yml)}",
+            vec![("bad.yml", "Resources: [\n")],
+            "does not load",
+        ),
+        (
+            "${file(t.yml):nope}",
+            vec![("t.yml", "Resources: {}\n")],
+            "no value at `nope`",
+        ),
+        (
+            "${file(tables.js)}",
+            vec![("tables.js", "module.exports = {}\n")],
+            "JavaScript or TypeScript",
+        ),
+        (
+            "${file(tables.ts):resources}",
+            vec![("tables.ts", "export const resources = {}\n")],
+            "function's result",
+        ),
+        (
+            "${file(self.yml)}",
+            vec![("self.yml", "- ${file(self.yml)}\n")],
+            "nest more than",
+        ),
+        ("${file(${opt:stage}.yml)}", vec![], "another variable"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = format!("service: s\nresources:\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\n  Outputs: {{}}\n  extensions:\n    T: {fragment}\n");
+        write(dir.path(), "serverless.yml", &text);
+        for (name, body) in files {
+            write(dir.path(), name, body);
+        }
+        let (code, report) = check_json(dir.path(), &["serverless.yml", "--isolated"]);
+        assert_eq!(code, 2, "{fragment}: {report}");
+        let error = &report["errors"][0];
+        assert_eq!(
+            (error["line"].as_u64(), error["column"].as_u64()),
+            (Some(8), Some(8)),
+            "{fragment}: {error}"
+        );
+        assert!(
+            error["message"].as_str().is_some_and(|m| m.contains(why)),
+            "{fragment}: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_variable_that_stands_for_resources_fails_closed() {
+    for (resources, line) in [
+        ("resources: ${self:custom.resources}\n", 2),
+        ("resources:\n  - ${self:custom.more}\n", 3),
+        ("resources:\n  Resources: ${self:custom.tables}\n", 3),
+    ] {
+        let (code, report) = run("serverless.yml", &format!("service: s\n{resources}"));
+        assert_eq!(code, 2, "{resources}: {report}");
+        assert_eq!(report["errors"][0]["line"], line, "{resources}");
+    }
+}
+
+#[test]
+fn fix_leaves_fragments_alone_and_fixes_the_service_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fragment_service(dir.path());
+    let before =
+        std::fs::read_to_string(dir.path().join("svc/resources/tables.yml")).expect("reads");
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "svc",
+            "--isolated",
+            "--fix",
+            "--select",
+            "DDB001,DDB002",
+        ])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("refused"), "{stderr}");
+    // The findings in fragments stay (their fix would edit another file); nothing there
+    // nor in the service was written.
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let after =
+        std::fs::read_to_string(dir.path().join("svc/resources/tables.yml")).expect("reads");
+    assert_eq!(after, before);
+    let service = std::fs::read_to_string(dir.path().join("svc/serverless.yml")).expect("reads");
+    assert_eq!(service, WITH_FRAGMENTS);
 }

@@ -212,6 +212,8 @@ fn unreadable(doc: &Document, node: NodeId, what: &str) -> FileError {
 /// service file's own text), so that a span says which file it is in.
 #[derive(Clone, Debug)]
 pub struct Fragment {
+    /// The path read.
+    pub path: std::path::PathBuf,
     /// The path as shown: the service file's directory joined with the written path.
     pub display: String,
     pub text: String,
@@ -227,11 +229,12 @@ impl Fragment {
     }
 }
 
-/// May this file bring in `${file(...)}` fragments? Then the needle prefilter cannot judge
-/// it by its own bytes: the tables may all be in the fragments.
+/// May this Serverless file bring in resources through a variable (a `${file(...)}`
+/// fragment, or one that fails closed)? Then the needle prefilter cannot judge it by its
+/// own bytes: the tables may all be elsewhere.
 pub fn may_include_files(path: &Path, bytes: &[u8]) -> bool {
     super::Layout::detect(path) == super::Layout::Serverless
-        && memchr::memmem::find(bytes, b"${file(").is_some()
+        && memchr::memmem::find(bytes, b"${").is_some()
 }
 
 /// How deep `${file(...)}` may nest (a fragment referencing a fragment ...): a cycle
@@ -295,6 +298,11 @@ pub fn resolve_files(
             continue;
         };
         let at = doc.span(node);
+        // A variable inside a fragment is reported at the service's own variable.
+        let at = fragments
+            .iter()
+            .find(|f| at.start > main_len && f.contains(at.start))
+            .map_or(at, |f| f.reference);
         let fail = |why: String| {
             FileError::at(
                 format!("`{}` cannot be resolved: {why}", reference.written),
@@ -318,10 +326,6 @@ pub fn resolve_files(
         let base = fragments
             .last()
             .map_or(main_len + 1, |f| f.base + f.text.len() + 1);
-        let outermost = fragments
-            .iter()
-            .find(|f| f.contains(at.start) && at.start > main_len)
-            .map_or(at, |f| f.reference);
         let grafted = {
             let format = if reference.json {
                 Format::Json
@@ -332,7 +336,11 @@ pub fn resolve_files(
                 .map_err(|e| fail(in_fragment(&path, &text, &e)))?;
             if let Some(first) = fragment.aliases {
                 if !load::alias_budget::within_budget(&text, limits.max_nodes) {
-                    let e = FileError::at("YAML aliases expand to far more nodes than the file holds (an alias bomb)", first, "alias");
+                    let e = FileError::at(
+                        "YAML aliases expand to far more nodes than the file holds (an alias bomb)",
+                        first,
+                        "alias",
+                    );
                     return Err(fail(in_fragment(&path, &text, &e)));
                 }
             }
@@ -362,9 +370,10 @@ pub fn resolve_files(
         todo.push((node, depth + 1));
         fragments.push(Fragment {
             display: normalize(&path),
+            path: path.clone(),
             text,
             base,
-            reference: outermost,
+            reference: at,
         });
     }
     Ok(fragments)
@@ -399,7 +408,10 @@ fn normalize(path: &Path) -> String {
             c => out.push(c),
         }
     }
-    out.iter().collect::<std::path::PathBuf>().display().to_string()
+    out.iter()
+        .collect::<std::path::PathBuf>()
+        .display()
+        .to_string()
 }
 
 /// Copy the subtree at `value` of `from` into `doc`, spans moved by `base`; every copied
@@ -491,7 +503,9 @@ fn file_reference(text: &str) -> Option<Written> {
         let path = raw.trim_matches(|c| c == '\'' || c == '"').to_string();
         let after = rest[close + 1..].trim();
         if path.contains("${") || after.contains("${") {
-            return Err("its path or key holds another variable, resolved only at deploy time".to_string());
+            return Err(
+                "its path or key holds another variable, resolved only at deploy time".to_string(),
+            );
         }
         let key_text = match after.strip_prefix(':') {
             Some(key) => key.trim().to_string(),

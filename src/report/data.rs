@@ -61,6 +61,9 @@ pub struct FileReport {
     pub config: Option<String>,
     /// The template is `cdk synth` output: `--fix` leaves it to the CDK app.
     pub synthesized: bool,
+    /// The files a Serverless service's `${file(...)}` variables brought in (canonical
+    /// paths): checked in place as part of the service, so never also on their own.
+    pub fragments: Vec<std::path::PathBuf>,
 }
 
 /// A local template that a file includes: a nested stack whose `TemplateURL` (or a nested
@@ -96,6 +99,7 @@ impl FileReport {
             included_from: None,
             config: None,
             synthesized: false,
+            fragments: Vec::new(),
         }
     }
 }
