@@ -118,6 +118,7 @@ fn locate_in_template(
     let lines = LineIndex::new(text);
     let located = |span: Span| {
         Box::new(TemplateLocation {
+            via: "change set",
             path: input.display.clone(),
             span,
             start: lines.position(text, span.start),

@@ -72,6 +72,10 @@ pub struct CdkOrigin {
 /// its positions computed from that template's text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TemplateLocation {
+    /// What the checked file's place is, said where the finding is shown in the other
+    /// file: "change set" (a change set made from this template), "the variable" (the
+    /// Serverless `${file(...)}` that brings this fragment into the service).
+    pub via: &'static str,
     pub path: String,
     pub span: Span,
     pub start: Position,

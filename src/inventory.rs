@@ -53,6 +53,9 @@ pub struct FileInventory {
     pub errors: Vec<InventoryError>,
     /// The local templates it includes (nested stacks), inventoried too.
     pub includes: Vec<Candidate>,
+    /// The `${file(...)}` fragments a Serverless service brought in (canonical paths),
+    /// whose tables are listed with the service, not again on their own.
+    pub fragments: Vec<std::path::PathBuf>,
 }
 
 pub fn needles() -> Vec<&'static [&'static str]> {
@@ -106,6 +109,16 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
         path: e.display,
         ..FileInventory::default()
     }));
+    let fragments: std::collections::HashSet<std::path::PathBuf> = files
+        .iter()
+        .flat_map(|f| f.fragments.iter().cloned())
+        .collect();
+    if !fragments.is_empty() {
+        files.retain(|f| {
+            !f.fragments.is_empty()
+                || !fragments.contains(&crate::base_revision::canonical(Path::new(&f.path)))
+        });
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut inventory = Inventory {
         files: files.len(),
@@ -178,6 +191,11 @@ fn inventory_bytes(
             return failed(display, source.as_ref().ok(), e);
         }
     };
+    out.fragments = file
+        .fragments()
+        .iter()
+        .map(|f| crate::base_revision::canonical(&f.path))
+        .collect();
     let loaded = file.template().map(|template| {
         let template = template?;
         let tables: Vec<TableRow> = template

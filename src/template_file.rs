@@ -106,6 +106,7 @@ impl<'s> TemplateFile<'s> {
         );
         let lines = LineIndex::new(&fragment.text);
         finding.template = Some(Box::new(TemplateLocation {
+            via: "brought in by",
             path: fragment.display.clone(),
             span: local,
             start: lines.position(&fragment.text, local.start),

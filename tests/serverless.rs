@@ -948,6 +948,23 @@ fn fragments_count_for_the_prefilter_and_the_inventory() {
     let inventory: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(inventory["tables"][0]["resource"], "T", "{inventory}");
     assert_eq!(inventory["tables"][0]["retained_on_delete"], true);
+    // Walked, the fragment (a template on its own) is listed and checked with its service
+    // only, not a second time.
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["inventory", ".", "--isolated", "--format", "json"])
+        .output()
+        .expect("runs");
+    let inventory: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        inventory["tables"].as_array().map(Vec::len),
+        Some(1),
+        "{inventory}"
+    );
+    assert_eq!(inventory["tables"][0]["path"], "./serverless.yml");
+    let (_, report) = check_json(dir.path(), &[".", "--isolated"]);
+    assert_eq!(report["summary"]["files"], 1, "{report}");
+    assert_eq!(report["summary"]["tables"], 1, "{report}");
 }
 
 #[test]

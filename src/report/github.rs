@@ -64,7 +64,7 @@ fn annotations<'a>(report: &'a Report, cwd: Option<&Path>) -> Vec<Annotation<'a>
                     (
                         super::relative_path(&t.path, cwd).unwrap_or_else(|| t.path.clone()),
                         Some((t.start, t.end)),
-                        format!("{} (change set {}{at})", finding.message, path).into(),
+                        format!("{} ({} {}{at})", finding.message, t.via, path).into(),
                     )
                 }
                 None => (

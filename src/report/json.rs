@@ -59,7 +59,8 @@ struct JsonFinding<'a> {
     /// What `--fix` would do, so that editors and bots can offer the same edit.
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JsonFix<'a>>,
-    /// Where the resource is declared in the template a change set was made from.
+    /// Where the finding is in another file: the template a change set was made from, or
+    /// the `${file(...)}` fragment of a Serverless service.
     #[serde(skip_serializing_if = "Option::is_none")]
     template: Option<JsonTemplate<'a>>,
     /// The CDK construct and stack of a finding in a `cdk synth` template.

@@ -434,7 +434,10 @@ fn in_template<'a>(
     let logical = std::mem::take(&mut checked.logical_locations);
     checked.id = Some(result.related_locations.len() + 1);
     checked.message = Some(Message {
-        text: "the change in the change set",
+        text: match template.via {
+            "change set" => "the change in the change set",
+            _ => "the variable that brings this file in",
+        },
     });
     result.related_locations.push(checked);
     result.locations.push(Location {
