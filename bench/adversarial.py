@@ -23,7 +23,7 @@ Without --binary it builds the release binary (`cargo build --release`). The sha
   resources   a policy whose Resource/NotResource lists many wildcard globs (every item
               must be compared with every other)
 
-Nothing here is run by `cargo test`; tests/hostile.rs pins a small instance of each shape.
+Nothing here is run by `cargo test`; tests/it/hostile.rs pins a small instance of each shape.
 """
 
 import argparse

@@ -9,7 +9,7 @@
 # installed from crates.io if missing (idempotent). New corpus entries go to the ignored
 # fuzz/corpus-run/<target>/; the committed seeds in fuzz/corpus/<target>/ are read only.
 # Crashes land in fuzz/artifacts/<target>/: copy each into fuzz/corpus/<target>/ and pin
-# it with a test (tests/hostile.rs or a unit test), so cargo test replays it.
+# it with a test (tests/it/hostile.rs or a unit test), so cargo test replays it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -520,7 +520,7 @@ mod tests {
     use crate::load::Format;
 
     /// Fix with the retention rules only (DDB003/DDB004 have unsafe fixes of their own,
-    /// tested in tests/guardrails.rs).
+    /// tested in tests/it/guardrails.rs).
     fn fix(text: &str, name: &str, unsafe_fixes: bool) -> Result<Fixed, FileError> {
         fix_with(&["DDB001", "DDB002"], text, name, unsafe_fixes)
     }

@@ -16,7 +16,7 @@ use ddb_guard::report::{self, RenderOptions};
 use ddb_guard::source::Span;
 use ddb_guard::template_file::TemplateFile;
 
-/// The brute-force twin of the proof (also run by `tests/oracle.rs` in `cargo test`).
+/// The brute-force twin of the proof (also run by `tests/it/oracle.rs` in `cargo test`).
 #[path = "../../tests/support/soundness_oracle.rs"]
 pub mod soundness_oracle;
 

@@ -111,7 +111,7 @@ pub fn table(link: impl Fn(&Rule) -> String) -> String {
 /// `docs/rules/README.md`: the index of the rule pages.
 pub fn index() -> String {
     format!(
-        "# Rules\n\n<!-- Generated from the rule sources (src/rules/*.rs); regenerate with `UPDATE_DOCS=1 cargo test --test docs`. -->\n\n{}",
+        "# Rules\n\n<!-- Generated from the rule sources (src/rules/); regenerate with `UPDATE_DOCS=1 cargo test --test it docs::`. -->\n\n{}",
         table(|r| format!("{}.md", r.code))
     )
 }

@@ -38,9 +38,7 @@ const ORDERS_JSON: &str = r#"{
 }
 "#;
 
-mod support {
-    pub mod git_repo;
-}
+use crate::support;
 use support::git_repo::*;
 
 #[test]

@@ -1,7 +1,7 @@
 //! `--write-baseline` / `--baseline` through the binary: the round trip, what a new finding
 //! does, stale entries, and that entries survive edits that move lines.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

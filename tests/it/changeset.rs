@@ -3,7 +3,7 @@
 //! `Replacement` and `PolicyAction` value, pages, nested change sets, encoded contexts and
 //! the CDK metadata noise.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! The `check` command end to end: exit codes, discovery, ordering, load errors, and
 //! snapshots of the human and JSON reports on the bundled examples.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `ddb-guard.toml` through the binary: discovery, precedence against flags, every key,
 //! errors that name the key and its line, and `ddb-guard init`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

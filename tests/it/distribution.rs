@@ -1,7 +1,7 @@
 //! What installers, packagers and documentation tools read from the binary: `--version`,
 //! `rule --format json` / `rule --all`, shell completions and the man page.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -265,13 +265,13 @@ fn man_pages_are_generated_from_the_cli_definition() {
         names(&actual),
         names(&expected),
         "man/ does not hold one page per command; regenerate with \
-         `UPDATE_DOCS=1 cargo test --test distribution man_pages`"
+         `UPDATE_DOCS=1 cargo test --test it distribution::man_pages`"
     );
     for (name, text) in &expected {
         assert!(
             actual.get(name) == Some(text),
             "man/{name} is stale: the CLI changed; regenerate with \
-             `UPDATE_DOCS=1 cargo test --test distribution man_pages`"
+             `UPDATE_DOCS=1 cargo test --test it distribution::man_pages`"
         );
     }
 }

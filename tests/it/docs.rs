@@ -1,6 +1,6 @@
 //! `docs/rules/` is generated from the rule files' own doc comments; this test fails when a
 //! page is stale, missing or left over, so the pages never drift from the code.
-//! Regenerate with `UPDATE_DOCS=1 cargo test --test docs`.
+//! Regenerate with `UPDATE_DOCS=1 cargo test --test it docs::`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ fn rule_docs_are_generated_from_the_rule_sources() {
         .collect();
     assert!(
         stale.is_empty(),
-        "docs/rules is out of date ({stale:?}); run `UPDATE_DOCS=1 cargo test --test docs`"
+        "docs/rules is out of date ({stale:?}); run `UPDATE_DOCS=1 cargo test --test it docs::`"
     );
 }
 

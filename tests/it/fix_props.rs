@@ -6,9 +6,7 @@
 //! engine's own verification), only lines holding a policy change, and a second fix is a
 //! no-op.
 
-mod support {
-    pub mod fix_oracle;
-}
+use crate::support;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! toolchain, as part of `cargo test`. The fuzzing itself needs cargo-fuzz; see
 //! fuzz/README.md.
 
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
 mod oracles;
 
 use std::path::Path;

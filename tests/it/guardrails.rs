@@ -2,7 +2,7 @@
 //! point-in-time-recovery, DDB010/DDB011/DDB012 IAM grants, the prefilter's soundness for
 //! them, and a snapshot of the human report.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! CSV views on the bundled examples, the 80-column limit, and the same discovery,
 //! prefilter and fail-closed loading as `check`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Inputs CloudFormation rejects, or that could hurt the checker, get a clear error with
 //! path, line and column, and never stop the other files.
 
-mod common;
+use crate::common;
 
 use common::{check_json, check_one, ddb_guard, write};
 

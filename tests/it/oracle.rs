@@ -76,10 +76,8 @@
 //! cases is `PROPTEST_CASES` (default 256); the unbounded version is the `soundness` fuzz
 //! target (fuzz/README.md).
 
-mod common;
-mod support {
-    pub mod soundness_oracle;
-}
+use crate::common;
+use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;

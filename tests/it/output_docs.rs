@@ -3,7 +3,7 @@
 //! drift from the real ones again: every field an example shows exists in the real output
 //! with the same values, and every field the JSON report has is shown in its example.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! file (also inside JSON and URL-encoded strings); invalid shapes are errors; other JSON
 //! files are skipped as before.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -6,10 +6,7 @@
 use assert_cmd::Command as Bin;
 use serde_json::Value;
 
-mod support {
-    pub mod git_repo;
-    pub mod pair_oracle_replace;
-}
+use crate::support;
 use support::git_repo::*;
 
 /// A base with the table (no Retain, so its removal is an error) and a head without it.
@@ -778,7 +775,7 @@ mod replacement_property {
     use proptest::prelude::*;
 
     proptest! {
-        // `PAIR_CASES=5000 cargo test --test pr_guard replacement_property` for a longer run.
+        // `PAIR_CASES=5000 cargo test --test it pr_guard::replacement_property` for a longer run.
         #![proptest_config(ProptestConfig {
             cases: std::env::var("PAIR_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40),
             failure_persistence: None,

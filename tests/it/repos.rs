@@ -2,7 +2,7 @@
 //! command line is never skipped by ignore rules, and the opt-out for pipelines that may
 //! have no templates. Every test drives the real binary on a tree written to disk.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

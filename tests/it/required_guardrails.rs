@@ -2,7 +2,7 @@
 //! or `--require-guardrail`, satisfied by policy files or template policies, and a
 //! missing, too narrow or conditional guardrail reported at the entry that asks for it.
 
-mod common;
+use crate::common;
 
 use common::{check_json, ddb_guard, findings, write};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! DDB001 deletion-policy and DDB002 update-replace-policy through the real binary: every
 //! case of the Retain proof, with the exact location of each finding.
 
-mod common;
+use crate::common;
 
 use common::{check_one, rule_hits};
 

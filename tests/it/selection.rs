@@ -1,6 +1,6 @@
 //! `ddb-guard rule` and `--select` / `--extend-select` / `--ignore` through the binary.
 
-mod common;
+use crate::common;
 
 use common::{check_json, ddb_guard, write};
 

@@ -1,7 +1,7 @@
 //! Serverless Framework `serverless.yml`: `resources.Resources` is a CloudFormation
 //! Resources map, checked with exact spans; `${...}` variables stay opaque.
 
-mod common;
+use crate::common;
 
 use common::{check_json, ddb_guard, rule_hits, write};
 

@@ -2,7 +2,7 @@
 //! deletable table (or, for a table's own `Condition`, failed with none), through the real
 //! binary on the templates in `tests/fixtures/soundness/`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Audited suppressions (`Metadata: ddb-guard: ignore`), DDB900 and DDB901, through the
 //! binary: what is silenced, what is counted, and what `--show-suppressed` lists.
 
-mod common;
+use crate::common;
 
 use common::{check_json, ddb_guard, rule_hits, write};
 

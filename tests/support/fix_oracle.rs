@@ -2,7 +2,7 @@
 //! fixed file must parse to the original tree where only the retention policies of table
 //! resources differ, each of them now a retaining literal, and a policy under `Properties`
 //! may only have left for the resource level. Shared by the property test
-//! (tests/fix_props.rs) and the corpus script (bench/fix-corpus.sh, through
+//! (tests/it/fix_props.rs) and the corpus script (bench/fix-corpus.sh, through
 //! examples/fix-verify.rs).
 
 use std::collections::HashSet;

@@ -1,5 +1,5 @@
-//! A git repository in a temp dir for the pull-request guard's tests (`tests/base.rs`,
-//! `tests/pr_guard.rs`): write, commit and run the real binary in it, isolated from the
+//! A git repository in a temp dir for the pull-request guard's tests (`tests/it/base.rs`,
+//! `tests/it/pr_guard.rs`): write, commit and run the real binary in it, isolated from the
 //! machine's git and ddb-guard configuration.
 #![allow(dead_code)] // each test file uses its own part
 

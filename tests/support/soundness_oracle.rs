@@ -1,5 +1,5 @@
-//! The brute-force twin of ddb-guard's proof (see `tests/oracle.rs` for what it checks and
-//! its scope). Shared by the proptest property (`tests/oracle.rs`) and the unbounded fuzz
+//! The brute-force twin of ddb-guard's proof (see `tests/it/oracle.rs` for what it checks and
+//! its scope). Shared by the proptest property (`tests/it/oracle.rs`) and the unbounded fuzz
 //! target (`fuzz/fuzz_targets/soundness.rs`), which include this file by path.
 //!
 //! It shares no code with `ddb_guard::model`: templates are generated as a small tree
@@ -1927,7 +1927,7 @@ pub fn run_guard(text: &str, format: Format) -> Guard {
 }
 
 /// A known ddb-guard bug class that the property steps around until it is fixed: its
-/// name, the ignored regression test in `tests/oracle.rs` that pins it, and the test that
+/// name, the ignored regression test in `tests/it/oracle.rs` that pins it, and the test that
 /// recognizes a template it could affect.
 pub struct Exclusion {
     pub name: &'static str,
@@ -1986,7 +1986,7 @@ pub fn any_read(t: &Template, table: &Table, rule: Rule, pred: &dyn Fn(&Expr) ->
 
 /// Known ddb-guard bug classes the property steps around until they are fixed, each with
 /// an `#[ignore = "unsound: ..."]` (or `"false positive: ..."`) regression test in
-/// `tests/oracle.rs`. Remove an entry when its test passes (and drop the `#[ignore]`).
+/// `tests/it/oracle.rs`. Remove an entry when its test passes (and drop the `#[ignore]`).
 /// The four classes the oracle found first (SSM `AllowedValues`, `DefaultValue` for an
 /// unlisted key, YAML 1.1 scalars in `Fn::Equals`, the table's own `Condition`) were
 /// fixed in the evaluator (commit 8ca0e92); their tests now run.
