@@ -918,3 +918,74 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     assert!(r.stdout.lines().count() >= 250, "every file has findings");
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
+
+#[test]
+fn json_output_is_valid_against_its_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/schemas/ddb-guard-report.json"))
+            .expect("schema file"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::options()
+        .build(&schema)
+        .expect("schema compiles");
+    let validate = |report: &Value, what: &str| {
+        let errors: Vec<String> = validator
+            .iter_errors(report)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{what}: {errors:#?}");
+    };
+    for path in [EXAMPLES, FIXTURES] {
+        let r = run(&[path, "--format", "json", "--show-suppressed"]);
+        validate(&serde_json::from_str(&r.stdout).expect("JSON"), path);
+    }
+    // A file checked with a config, and a synthesized CDK template in a cloud assembly:
+    // the per-file `config` and the `cdk` fields.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write("svc/ddb-guard.toml", "ignore = [\"DDB004\"]\n");
+    write(
+        "svc/t.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n",
+    );
+    write("svc/broken.yaml", "Resources: [AWS::DynamoDB::Table\n");
+    write(
+        "cdk.out/manifest.json",
+        r#"{"artifacts": {"App": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "App.template.json"}}}}"#,
+    );
+    write(
+        "cdk.out/App.template.json",
+        r#"{"Resources": {"T": {"Type": "AWS::DynamoDB::Table", "Metadata": {"aws:cdk:path": "App/T/Resource"}}}}"#,
+    );
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json", "svc", "cdk.out"])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    assert!(
+        findings.iter().any(|f| f["config"] == "svc/ddb-guard.toml"),
+        "{report}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["cdk"]["construct_path"] == "App/T" && f["cdk"]["stack"] == "App"),
+        "{report}"
+    );
+    assert_eq!(
+        report["errors"][0]["config"], "svc/ddb-guard.toml",
+        "{report}"
+    );
+    validate(&report, "config and CDK");
+    // The schema does refuse a field it does not list.
+    let mut unknown = report.clone();
+    unknown["findings"][0]["construct"] = Value::from("App/T");
+    assert!(!validator.is_valid(&unknown));
+}
