@@ -7,7 +7,10 @@
 //! both revisions allow (each parameter takes a value in both `AllowedValues` lists: an
 //! update keeps the stack's parameter values) gives it another `TableName`, key schema
 //! (attribute names and key types, in order), or `AttributeType` for an attribute that is
-//! a key at both revisions. The guard is run as the real binary (`ddb-guard diff`).
+//! a key at both revisions. Either revision may be an `AWS::Serverless::SimpleTable`,
+//! judged as the table SAM makes of it (its `PrimaryKey`, or `id` of type `String`, as
+//! one HASH key); the mutations switch between the two forms with the same shape or
+//! another key. The guard is run as the real binary (`ddb-guard diff`).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -103,6 +106,21 @@ pub struct Template {
     pub keys: Vec<(Expr, &'static str)>,
     /// (attribute name, its type), in the written order.
     pub definitions: Vec<(String, Expr)>,
+    /// An `AWS::Serverless::SimpleTable` instead: its `PrimaryKey` (`Name`, `Type` as SAM
+    /// spells it), or none for SAM's default; `keys` and `definitions` are then unused.
+    pub simple: Option<Option<(String, String)>>,
+}
+
+/// SAM's spelling of an attribute type, and back.
+const SAM_TYPES: [(&str, &str); 3] = [("String", "S"), ("Number", "N"), ("Binary", "B")];
+
+fn sam_type(rng: &mut Rng) -> String {
+    SAM_TYPES[rng.below(3)].0.to_string()
+}
+
+fn primary_key(rng: &mut Rng) -> Option<(String, String)> {
+    rng.chance(60)
+        .then(|| (rng.pick(Role::Key.words()).to_string(), sam_type(rng)))
 }
 
 fn expr(rng: &mut Rng, role: Role, conditions: usize, depth: usize) -> Expr {
@@ -162,6 +180,7 @@ pub fn generate(rng: &mut Rng) -> Template {
         .iter()
         .map(|k| (k.to_string(), expr(rng, Role::Type, n_conditions, 1)))
         .collect();
+    let simple = rng.chance(20).then(|| primary_key(rng));
     Template {
         allowed,
         conditions,
@@ -169,6 +188,7 @@ pub fn generate(rng: &mut Rng) -> Template {
         table_name,
         keys,
         definitions,
+        simple,
     }
 }
 
@@ -200,7 +220,7 @@ pub fn mutate(rng: &mut Rng, base: &Template) -> Template {
     let mut t = base.clone();
     let n = t.conditions.len();
     for _ in 0..1 + rng.below(3) {
-        match rng.below(9) {
+        match rng.below(11) {
             0 => {
                 let env = rng.pick(&ENV_VALUES).to_string();
                 let role = [Role::Name, Role::Key, Role::Type][rng.below(3)];
@@ -232,6 +252,39 @@ pub fn mutate(rng: &mut Rng, base: &Template) -> Template {
                 }
             }
             6 => t.definitions.reverse(),
+            9 | 10 => match &t.simple {
+                // The table SAM makes, written out (the same shape), or another key.
+                Some(pk) if rng.chance(60) => {
+                    let (name, ty) = pk
+                        .clone()
+                        .unwrap_or(("id".to_string(), "String".to_string()));
+                    let short = SAM_TYPES.iter().find(|x| x.0 == ty).map_or("S", |x| x.1);
+                    t.keys = vec![(Expr::Lit(name.clone()), "HASH")];
+                    for (n, e) in &mut t.definitions {
+                        if *n == name {
+                            *e = Expr::Lit(short.to_string());
+                        }
+                    }
+                    t.simple = None;
+                }
+                Some(_) => t.simple = Some(primary_key(rng)),
+                None => match (t.keys.as_slice(), rng.chance(50)) {
+                    ([(Expr::Lit(name), _)], true) => {
+                        let ty = t.definitions.iter().find(|(n, _)| n == name).and_then(
+                            |(_, e)| match e {
+                                Expr::Lit(x) => SAM_TYPES.iter().find(|y| y.1 == x),
+                                _ => None,
+                            },
+                        );
+                        if let Some((long, short)) = ty {
+                            let default = name == "id" && *short == "S" && rng.chance(50);
+                            t.simple =
+                                Some((!default).then(|| (name.clone(), (*long).to_string())));
+                        }
+                    }
+                    _ => t.simple = Some(primary_key(rng)),
+                },
+            },
             7 => {
                 if !t.allowed.contains(&"test".to_string()) {
                     t.allowed.push("test".to_string());
@@ -277,6 +330,9 @@ fn render_cond(c: &Cond) -> String {
 
 pub fn render(t: &Template) -> String {
     let mut s = String::new();
+    if t.simple.is_some() {
+        s.push_str("Transform: AWS::Serverless-2016-10-31\n");
+    }
     let _ = writeln!(
         s,
         "Parameters:\n  Env:\n    Type: String\n    AllowedValues: [{}]",
@@ -292,6 +348,22 @@ pub fn render(t: &Template) -> String {
     for (env, fields) in &t.mapping {
         let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let _ = writeln!(s, "    {env}: {{{}}}", f.join(", "));
+    }
+    if let Some(pk) = &t.simple {
+        s.push_str("Resources:\n  T:\n    Type: AWS::Serverless::SimpleTable\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n");
+        if let Some(name) = &t.table_name {
+            let _ = writeln!(s, "      TableName: {}", render_expr(name));
+        }
+        if let Some((name, ty)) = pk {
+            let _ = writeln!(
+                s,
+                "      PrimaryKey:\n        Name: {name}\n        Type: {ty}"
+            );
+        }
+        if t.table_name.is_none() && pk.is_none() {
+            s.push_str("      Tags: {team: data}\n");
+        }
+        return s;
     }
     s.push_str("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n");
     if let Some(name) = &t.table_name {
@@ -370,6 +442,20 @@ struct Resolved {
 }
 
 fn resolved(t: &Template, env: &str) -> Resolved {
+    let table_name = t.table_name.as_ref().map(|e| value(t, e, env));
+    if let Some(pk) = &t.simple {
+        // SAM: `PrimaryKey.Name`/`Type` (String, Number, Binary -> S, N, B), `id`/`S`
+        // without it, one HASH key.
+        let (name, ty) = pk
+            .clone()
+            .unwrap_or(("id".to_string(), "String".to_string()));
+        let short = SAM_TYPES.iter().find(|x| x.0 == ty).map_or("?", |x| x.1);
+        return Resolved {
+            table_name,
+            keys: vec![(name.clone(), "HASH")],
+            types: [(name, short.to_string())].into_iter().collect(),
+        };
+    }
     let keys: Vec<(String, &'static str)> =
         t.keys.iter().map(|(e, k)| (value(t, e, env), *k)).collect();
     let types = keys
@@ -382,7 +468,7 @@ fn resolved(t: &Template, env: &str) -> Resolved {
         })
         .collect();
     Resolved {
-        table_name: t.table_name.as_ref().map(|e| value(t, e, env)),
+        table_name,
         keys,
         types,
     }
