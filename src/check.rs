@@ -765,15 +765,7 @@ fn includes(template: &Template, path: &Path, display: &str) -> (Vec<Include>, V
         let span = doc.span(stack.node);
         let kind = nested::kind(stack.type_name);
         let (target, shown) = nested::resolve(path, display, location);
-        let problem = match std::fs::metadata(&target) {
-            Ok(meta) if meta.is_file() => None,
-            Ok(_) => Some("is not a file".to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Some("does not exist".to_string())
-            }
-            Err(e) => Some(format!("cannot be read ({e})")),
-        };
-        match problem {
+        match nested::unreadable(&target) {
             None => found.push(Include {
                 logical_id: stack.logical_id.to_string(),
                 kind,
@@ -789,7 +781,7 @@ fn includes(template: &Template, path: &Path, display: &str) -> (Vec<Include>, V
                         stack.logical_id
                     ),
                     span,
-                    "template file not found",
+                    "template file not read",
                 )
                 .with_help(
                     "a local template path is relative to the directory of the template that \

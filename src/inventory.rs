@@ -254,22 +254,22 @@ fn inventory_bytes(
                 }),
                 nested::Location::Local(location) => {
                     let (target, shown) = nested::resolve(path, display, location);
-                    if std::fs::metadata(&target).is_ok_and(|m| m.is_file()) {
-                        includes.push(Candidate {
-                            display: shown,
-                            path: target,
-                        });
-                    } else {
+                    if let Some(why) = nested::unreadable(&target) {
                         missing.push(FileError::at(
                             format!(
                                 "the template of {} `{}` is the local file `{shown}`, which \
-                                 does not exist or is not a file",
+                                 {why}",
                                 nested::kind(stack.type_name),
                                 stack.logical_id
                             ),
                             template.doc.span(stack.node),
-                            "template file not found",
+                            "template file not read",
                         ));
+                    } else {
+                        includes.push(Candidate {
+                            display: shown,
+                            path: target,
+                        });
                     }
                 }
             }

@@ -119,6 +119,36 @@ pub fn resolve(path: &Path, display: &str, location: &str) -> (PathBuf, String) 
     (target, shown.display().to_string())
 }
 
+/// Why the local template at `target` is not read, if it is not: it must be a regular
+/// file inside the directory ddb-guard runs in. A template on an untrusted pull request
+/// could otherwise name any file of the machine (`/home/runner/.aws/credentials`) and have
+/// its load error quote it in a public log. Ends a sentence: "..., which {why}".
+pub fn unreadable(target: &Path) -> Option<String> {
+    let real = match std::fs::canonicalize(target) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Some("does not exist".to_string())
+        }
+        Err(e) => return Some(format!("cannot be read ({e})")),
+    };
+    let root = std::env::current_dir().and_then(std::fs::canonicalize);
+    match root {
+        Ok(root) if real.starts_with(&root) => {}
+        _ => {
+            return Some(
+                "is outside the directory ddb-guard runs in, so it is not read (run ddb-guard \
+                 from a directory that holds every template, such as the repository's root)"
+                    .to_string(),
+            )
+        }
+    }
+    match std::fs::metadata(&real) {
+        Ok(meta) if meta.is_file() => None,
+        Ok(_) => Some("is not a file".to_string()),
+        Err(e) => Some(format!("cannot be read ({e})")),
+    }
+}
+
 /// "nested stack", "stack set": how messages name a resource of `type_name`.
 pub fn kind(type_name: &str) -> &'static str {
     match type_name {

@@ -204,9 +204,11 @@ fn summary_line(report: &Report, options: &super::RenderOptions) -> String {
         ));
     }
     if s.errors > 0 {
+        // Files, not errors: one file may have several (two missing nested templates).
+        let failed = report.files.iter().filter(|f| !f.errors.is_empty()).count();
         line.push_str(&format!(
             ", {} could not be checked",
-            plural(s.errors, "file", "files")
+            plural(failed.max(1), "file", "files")
         ));
     }
     if options.timing {

@@ -1087,3 +1087,39 @@ fn renaming_a_nested_stack_deletes_its_tables() {
         "{hits:#?}"
     );
 }
+
+#[test]
+fn a_nested_template_outside_the_working_directory_is_not_read() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    common::write(outside.path(), "secret.yaml", "password: hunter2\n");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = outside.path().join("secret.yaml");
+    common::write(
+        dir.path(),
+        "main.yaml",
+        &format!(
+            "Resources:\n{}{}",
+            nested_stack("Absolute", &secret.display().to_string()),
+            nested_stack("Relative", "../../../../../../../../etc/hostname")
+        ),
+    );
+    let (code, report) = check_json(dir.path(), &["main.yaml"]);
+    assert_eq!(code, 2, "fails closed: {report}");
+    let errors = errors(&report);
+    assert!(!errors.is_empty(), "{report}");
+    for e in &errors {
+        assert_eq!(e["path"], "main.yaml", "{e}");
+        let message = e["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("outside the directory") || message.contains("does not exist"),
+            "{message}"
+        );
+    }
+    assert!(
+        errors.iter().any(|e| e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`Absolute`") && m.contains("outside"))),
+        "{errors:#?}"
+    );
+    assert!(!report.to_string().contains("hunter2"), "{report}");
+}
