@@ -4,7 +4,9 @@
 //! read-only actions of [`super::collect::OPERATIONS`] are called (a test reads this file
 //! and holds its calls to that list).
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Mutex;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -26,6 +28,9 @@ pub struct Options {
 pub struct AwsSource {
     runtime: tokio::runtime::Runtime,
     config: SdkConfig,
+    /// The Regional clients, made once per Region (a client holds its endpoint and
+    /// config; the connection pool and the credentials cache are the config's).
+    regional: Mutex<HashMap<String, Regional>>,
     iam: aws_sdk_iam::Client,
     organizations: aws_sdk_organizations::Client,
     sts: aws_sdk_sts::Client,
@@ -80,6 +85,7 @@ impl AwsSource {
         Ok(AwsSource {
             runtime,
             config,
+            regional: Mutex::new(HashMap::new()),
             iam,
             organizations,
             sts,
@@ -95,29 +101,55 @@ impl AwsSource {
         self.runtime.block_on(future)
     }
 
+    fn regional(&self, region: &str) -> Regional {
+        let make = || {
+            let region = Region::new(region.to_string());
+            Regional {
+                dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                    aws_sdk_dynamodb::config::Builder::from(&self.config)
+                        .region(region.clone())
+                        .build(),
+                ),
+                cloudformation: aws_sdk_cloudformation::Client::from_conf(
+                    aws_sdk_cloudformation::config::Builder::from(&self.config)
+                        .region(region.clone())
+                        .build(),
+                ),
+                backup: aws_sdk_backup::Client::from_conf(
+                    aws_sdk_backup::config::Builder::from(&self.config)
+                        .region(region)
+                        .build(),
+                ),
+            }
+        };
+        match self.regional.lock() {
+            Ok(mut clients) => clients
+                .entry(region.to_string())
+                .or_insert_with(make)
+                .clone(),
+            // A panic elsewhere poisoned the cache: a fresh client is still right.
+            Err(_) => make(),
+        }
+    }
+
     fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
-        aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&self.config)
-                .region(Region::new(region.to_string()))
-                .build(),
-        )
+        self.regional(region).dynamodb
     }
 
     fn cloudformation(&self, region: &str) -> aws_sdk_cloudformation::Client {
-        aws_sdk_cloudformation::Client::from_conf(
-            aws_sdk_cloudformation::config::Builder::from(&self.config)
-                .region(Region::new(region.to_string()))
-                .build(),
-        )
+        self.regional(region).cloudformation
     }
 
     fn backup(&self, region: &str) -> aws_sdk_backup::Client {
-        aws_sdk_backup::Client::from_conf(
-            aws_sdk_backup::config::Builder::from(&self.config)
-                .region(Region::new(region.to_string()))
-                .build(),
-        )
+        self.regional(region).backup
     }
+}
+
+#[derive(Clone)]
+struct Regional {
+    dynamodb: aws_sdk_dynamodb::Client,
+    cloudformation: aws_sdk_cloudformation::Client,
+    backup: aws_sdk_backup::Client,
 }
 
 /// An SDK error as the audit tells it: the service's code and message, and whether it
