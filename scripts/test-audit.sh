@@ -125,6 +125,13 @@ grep -q "could not be read; the audit is incomplete" "$tmp/err" || fail "stderr:
 "$venv/bin/python" tests/audit/check_outputs.py vault-unreadable "$tmp/findings.json" "$tmp/inventory.json"
 echo "ok - exit 2, the vault's error named, every table still audited"
 
+echo "-- two reports on standard output: a usage error before any call"
+status=0
+"$bin" audit --endpoint-url "$url" --isolated --format json --inventory csv >"$tmp/out" 2>&1 || status=$?
+[[ $status == 2 ]] || fail "two stdout reports: exit $status: $(cat "$tmp/out")"
+grep -q "would both write to standard output" "$tmp/out" || fail "two stdout reports: $(cat "$tmp/out")"
+echo "ok - --format json --inventory csv: exit 2"
+
 echo "-- no Region anywhere: a usage error"
 status=0
 env -u AWS_REGION "$bin" audit --endpoint-url "$url" --isolated >"$tmp/out" 2>&1 || status=$?

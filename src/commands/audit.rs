@@ -35,6 +35,18 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
     };
     let fail_on = fail_on(&check_args, &resolved);
     let outputs = outputs(&check_args);
+    if let Some((format, None)) = &args.inventory {
+        let clash = outputs.iter().any(|o| {
+            o.destination == Destination::Stdout
+                && !(o.format == Format::Human && *format == InventoryFormat::Human)
+        });
+        if clash {
+            return usage_error(
+                "--inventory and --format would both write to standard output",
+                Some("send one of them to a file: --inventory json=tables.json or --format sarif=audit.sarif"),
+            );
+        }
+    }
     let options = aws::Options {
         profile: args.profile.clone(),
         endpoint_url: args.endpoint_url.clone(),
