@@ -278,10 +278,15 @@ fn verify(
         .with_help("this is a bug in ddb-guard: please report it with the template")
     };
     let mut changes: HashMap<Span, Vec<&Change>> = HashMap::new();
+    // Only a Serverless service's extensions write a resource's entries elsewhere; the
+    // search is a scan of the tree, not paid for any other file.
+    let extended = crate::model::Layout::detect(path) == crate::model::Layout::Serverless;
     for change in fixes.iter().flat_map(|f| &f.changes) {
         changes.entry(change.map).or_default().push(change);
-        for elsewhere in written_elsewhere(before, change) {
-            changes.entry(elsewhere).or_default().push(change);
+        if extended {
+            for elsewhere in written_elsewhere(before, change) {
+                changes.entry(elsewhere).or_default().push(change);
+            }
         }
     }
     // Only the libyaml fallback could read the original, and the fix replaced what

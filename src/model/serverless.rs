@@ -554,3 +554,46 @@ fn file_reference(text: &str) -> Option<Written> {
     })();
     Some(Written { written, parsed })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Result<(String, bool, String), String> {
+        let written = file_reference(text).expect("a file variable");
+        written
+            .parsed
+            .map(|r| (r.path, r.json, format!("{}/{}", r.key_text, r.key.len())))
+    }
+
+    #[test]
+    fn file_variables_are_read_as_the_framework_writes_them() {
+        assert_eq!(
+            parsed("${file(./tables.yml)}"),
+            Ok(("./tables.yml".into(), false, "/0".into()))
+        );
+        assert_eq!(
+            parsed(" ${file('conf/x.json'):a.list[1].b} "),
+            Ok(("conf/x.json".into(), true, "a.list[1].b/4".into()))
+        );
+        assert!(file_reference("${self:custom.x}").is_none());
+        assert!(file_reference("prefix-${file(x.yml)}").is_none());
+    }
+
+    #[test]
+    fn what_cannot_be_read_says_why() {
+        let why = |t: &str| parsed(t).expect_err("refused");
+        assert!(why("${file(x.js)}").contains("function's result"));
+        assert!(why("${file(x.mts):f}").contains("JavaScript or TypeScript"));
+        assert!(why("${file(x.yml), 'fallback'}").contains("fallback"));
+        assert!(why("${file(${opt:stage}.yml)}").contains("another variable"));
+        assert!(why("${file(x.txt)}").contains("neither YAML nor JSON"));
+        assert!(why("${file(x.yml):a[b]}").contains("dotted path"));
+    }
+
+    #[test]
+    fn paths_are_shown_without_dot_segments() {
+        assert_eq!(normalize(Path::new("a/./b/../c.yml")), "a/c.yml");
+        assert_eq!(normalize(Path::new("./x.yml")), "./x.yml");
+    }
+}
