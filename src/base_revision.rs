@@ -310,10 +310,14 @@ pub fn canonical(path: &Path) -> PathBuf {
 }
 
 /// Without one of these, a file cannot declare a table (the rules' prefilter), nor deploy
-/// a template that does (a nested stack, a stack set: removing one deletes its tables).
+/// a template that does (a nested stack, a stack set: removing one deletes its tables),
+/// nor hold a `Deny` guardrail whose removal DDB023 reports (a deny of `*` or of a
+/// `backup:` action need not name DynamoDB).
 fn may_hold_tables(bytes: &[u8]) -> bool {
-    crate::prefilter::may_match(bytes, &[&["dynamodb"], &["simpletable"]])
-        || crate::prefilter::may_match(bytes, crate::prefilter::INCLUDES)
+    crate::prefilter::may_match(
+        bytes,
+        &[&["dynamodb"], &["simpletable"], &["deny", "statement"]],
+    ) || crate::prefilter::may_match(bytes, crate::prefilter::INCLUDES)
 }
 
 /// An old file, if it may hold tables; an unreadable one is an error, never a pass.

@@ -424,6 +424,31 @@ impl Checker {
         report
     }
 
+    /// [`Checker::check_bytes`] compared with a base version, as `diff OLD NEW` compares
+    /// one pair (the pull-request guard's oracle drives it in process).
+    pub fn check_pair_bytes(
+        &self,
+        display: &str,
+        path: &Path,
+        bytes: &[u8],
+        base: &BaseFile,
+    ) -> FileReport {
+        let profile = match self.profile(path) {
+            Ok(profile) => profile,
+            Err(error) => return failed(display.to_string(), error, None),
+        };
+        let mut report = check_prefiltered(
+            display,
+            path,
+            bytes,
+            Some(base),
+            &profile.settings,
+            &profile.prefilter,
+        );
+        report.config = profile.config.clone();
+        report
+    }
+
     /// Read and check one file, compared with `base` when there is one. A panic inside
     /// the pipeline (a bug) fails this file closed, as an error that makes the run exit
     /// 2, and the other files are still checked.
@@ -491,7 +516,7 @@ impl Checker {
         report.config = profile.config.clone();
         let settings = &profile.settings;
         let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            compare(base, Head::Deleted, None, None, settings)
+            compare(base, Head::Deleted, None, None, settings, &mut [])
         }))
         .unwrap_or_else(|_| {
             Err(
@@ -587,7 +612,14 @@ fn check_prefiltered(
     prefilter: &RuleFilter,
 ) -> FileReport {
     let mut report = FileReport::new(display.to_string(), Status::Skipped);
-    let base = base.filter(|_| !settings.diff_rules().is_empty());
+    // DDB001/DDB002 name a Retain the base had (see `compare`), so they need the base too.
+    let base = base.filter(|_| {
+        !settings.diff_rules().is_empty()
+            || settings
+                .rules
+                .iter()
+                .any(|r| matches!(r.code, "DDB001" | "DDB002"))
+    });
     if base.is_none()
         && !prefilter.may_match(bytes)
         && !crate::model::serverless::may_include_files(path, bytes)
@@ -653,7 +685,7 @@ fn check_prefiltered(
                 Some(t) => Head::Template(t),
                 None => Head::NotTemplate,
             };
-            match compare(base, head, Some(text), Some(path), settings) {
+            match compare(base, head, Some(text), Some(path), settings, &mut findings) {
                 Ok(more) if !more.is_empty() => {
                     findings.extend(more);
                     findings.sort_by_key(|f| (f.span.start, f.code));
@@ -890,17 +922,17 @@ fn required_guardrails(files: &[FileReport], settings: &Settings) -> Vec<FileRep
 
 /// Load the base version and run the comparison rules against `head`. A base that does
 /// not load is an error, never a pass: it may hold the table this change deletes.
+/// The head's own DDB001/DDB002 findings on a table whose base policy was provably
+/// `Retain` say so, with the base line (the change drops the policy).
 fn compare(
     base: &BaseFile,
     head: Head,
     head_text: Option<&str>,
     head_path: Option<&Path>,
     settings: &Settings,
+    head_findings: &mut [Finding],
 ) -> Result<Vec<Finding>, FileError> {
     let diff_rules = settings.diff_rules();
-    if diff_rules.is_empty() {
-        return Ok(Vec::new());
-    }
     let bytes = base.bytes.as_deref().map_err(|why| {
         in_base(base, None, FileError::new(why.clone()))
             .with_help("raise the limit with --max-file-size if the base really is a template")
@@ -923,6 +955,7 @@ fn compare(
         head,
         options: &settings.options,
     };
+    crate::rules::note_base_retain(&comparison, head_findings);
     let mut findings = ruleset::compare_templates(&comparison, &diff_rules);
     if diff_rules
         .iter()

@@ -200,6 +200,17 @@ pub struct Evaluator<'t, 'd, 's> {
     /// The parameters (of a string type) that a `Ref` (or `${}`) read, also inside
     /// conditions: the cases a caller comparing two templates must enumerate.
     parameters_read: RefCell<BTreeSet<String>>,
+    /// Parameters (and pseudo parameters) fixed to one value: one concrete deployment,
+    /// as the pull-request guard enumerates them ([`Evaluator::with_inputs`]).
+    inputs: HashMap<String, Fixed>,
+}
+
+/// A parameter's value in one concrete deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fixed {
+    pub value: String,
+    /// Written as a plain YAML scalar that YAML 1.1 types (see [`Outcome::yaml_typed`]).
+    pub yaml_typed: bool,
 }
 
 impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
@@ -216,7 +227,16 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             keep_parts: false,
             assigned: false,
             parameters_read: RefCell::new(BTreeSet::new()),
+            inputs: HashMap::new(),
         }
+    }
+
+    /// This evaluator for one concrete deployment: `Ref` to each named parameter or pseudo
+    /// parameter is exactly the given value, so conditions over them are decided case by
+    /// case instead of "can be true / can be false" over all cases at once.
+    pub fn with_inputs(mut self, inputs: HashMap<String, Fixed>) -> Self {
+        self.inputs = inputs;
+        self
     }
 
     /// The evaluator for the values of one resource: its loops, and its own `Condition`
@@ -563,6 +583,22 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         }
         if let Some(binding) = self.loops.iter().rev().find(|b| b.identifier == name) {
             return self.loop_items(node, binding);
+        }
+        if let Some(fixed) = self.inputs.get(name) {
+            if fixed.value.len() > MAX_VALUE_LEN {
+                return self.too_long(node);
+            }
+            let outcome = Outcome {
+                yaml_typed: fixed.yaml_typed,
+                ..Outcome::new(Value::Text(fixed.value.clone()), self.span(node))
+            };
+            return outcome
+                .assume(Assumption::Parameter {
+                    name: name.to_string(),
+                    value: fixed.value.clone(),
+                })
+                .into_iter()
+                .collect();
         }
         if name.starts_with("AWS::") {
             return self.stand_in(node, Piece::Pseudo(name.to_string()));

@@ -4,9 +4,11 @@
 
 pub mod assumptions;
 pub mod backup;
+pub mod cases;
 pub mod changeset;
 pub mod eval;
 pub mod expand;
+pub mod for_each;
 pub mod iam;
 pub mod nested;
 pub mod policy_file;

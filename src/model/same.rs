@@ -24,12 +24,55 @@ impl<'d, 's> Side<'d, 's> {
 /// Structural equality that ignores spans, quoting, key order and the short/long form of
 /// intrinsic functions. Depth is bounded by the loader's nesting limit.
 pub fn same_value(a: Side, b: Side) -> bool {
-    eq(a.doc, a.node, false, b.doc, b.node, false)
+    eq(a.doc, a.node, false, b.doc, b.node, false, (&[], &[]))
 }
+
+/// One `Fn::ForEach` loop variable bound to one item: `${Tenant}` and `&{Tenant}` in the
+/// copy's strings and keys stand for it.
+pub type Bound<'x> = (&'x str, &'x str);
+
+/// [`same_value`] for one copy of a `Fn::ForEach` fragment on either side: each side's
+/// strings are read with its loop variables replaced by their items, so an explicit
+/// `AcmeTable` with `TableName: !Sub acme-orders` is the same as the `acme` copy of
+/// `${Tenant}Table` with `TableName: !Sub ${Tenant}-orders`.
+pub fn same_value_bound(a: Side, a_bound: &[Bound], b: Side, b_bound: &[Bound]) -> bool {
+    eq(
+        a.doc,
+        a.node,
+        false,
+        b.doc,
+        b.node,
+        false,
+        (a_bound, b_bound),
+    )
+}
+
+/// `text` with each bound variable's `${Name}` replaced by its item and `&{Name}` by the
+/// item without its non-alphanumeric characters, as `Fn::ForEach` does.
+pub fn substitute(text: &str, bound: &[Bound]) -> String {
+    let mut out = text.to_string();
+    for (name, item) in bound {
+        let alnum: String = item.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        out = out
+            .replace(&format!("${{{name}}}"), item)
+            .replace(&format!("&{{{name}}}"), &alnum);
+    }
+    out
+}
+
+type Bounds<'x> = (&'x [Bound<'x>], &'x [Bound<'x>]);
 
 /// `bare` means "compare this node's own content, not as a tagged call": the argument of a
 /// short-form call (`!Sub x`) is the tagged node itself.
-fn eq(ad: &Document, a: NodeId, a_bare: bool, bd: &Document, b: NodeId, b_bare: bool) -> bool {
+fn eq(
+    ad: &Document,
+    a: NodeId,
+    a_bare: bool,
+    bd: &Document,
+    b: NodeId,
+    b_bare: bool,
+    bounds: Bounds,
+) -> bool {
     let ca = if a_bare { None } else { ad.call(a) };
     let cb = if b_bare { None } else { bd.call(b) };
     match (ca, cb) {
@@ -44,9 +87,13 @@ fn eq(ad: &Document, a: NodeId, a_bare: bool, bd: &Document, b: NodeId, b_bare: 
                     return p == q;
                 }
             }
-            eq(ad, x.arg, a_arg_bare, bd, y.arg, b_arg_bare)
+            eq(ad, x.arg, a_arg_bare, bd, y.arg, b_arg_bare, bounds)
         }
-        (Some(_), None) | (None, Some(_)) => false,
+        // `!Ref Tenant` in a copy is its item: the same as that item written out.
+        (Some(x), None) => bound_ref(ad, &x, bounds.0)
+            .is_some_and(|item| bd.str(b).is_some_and(|t| substitute(t, bounds.1) == item)),
+        (None, Some(y)) => bound_ref(bd, &y, bounds.1)
+            .is_some_and(|item| ad.str(a).is_some_and(|t| substitute(t, bounds.0) == item)),
         (None, None) => {
             let (na, nb) = (ad.node(a), bd.node(b));
             if !a_bare
@@ -57,25 +104,40 @@ fn eq(ad: &Document, a: NodeId, a_bare: bool, bd: &Document, b: NodeId, b_bare: 
             }
             match (&na.kind, &nb.kind) {
                 (NodeKind::Scalar(x), NodeKind::Scalar(y)) => {
-                    (ad.is_null(a) && bd.is_null(b)) || x.text == y.text
+                    (ad.is_null(a) && bd.is_null(b))
+                        || x.text == y.text
+                        || ((!bounds.0.is_empty() || !bounds.1.is_empty())
+                            && substitute(&x.text, bounds.0) == substitute(&y.text, bounds.1))
                 }
                 (NodeKind::Seq(x), NodeKind::Seq(y)) => {
                     x.len() == y.len()
                         && x.iter()
                             .zip(y)
-                            .all(|(p, q)| eq(ad, *p, false, bd, *q, false))
+                            .all(|(p, q)| eq(ad, *p, false, bd, *q, false, bounds))
                 }
                 (NodeKind::Map(x), NodeKind::Map(y)) => {
                     x.len() == y.len()
                         && x.iter().all(|e| {
                             bd.get(b, ad.key(e))
-                                .is_some_and(|f| eq(ad, e.value, false, bd, f.value, false))
+                                .is_some_and(|f| eq(ad, e.value, false, bd, f.value, false, bounds))
                         })
                 }
                 _ => false,
             }
         }
     }
+}
+
+/// The item a `Ref` to a bound loop variable stands for.
+fn bound_ref<'x>(doc: &Document, call: &crate::load::Call, bound: &[Bound<'x>]) -> Option<&'x str> {
+    if call.name != "Ref" {
+        return None;
+    }
+    let name = doc.scalar(call.arg)?.text.as_ref();
+    bound
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, item)| *item)
 }
 
 /// A tag that changes meaning: not a YAML core-schema tag (`!!str`, `!!int`: the value is

@@ -209,6 +209,7 @@ pub fn is_comparison(code: &str) -> bool {
 }
 
 pub use guard_weakened::{finding as guard_weakened_finding, RULE as GUARD_WEAKENED};
+pub use protection_weakened::note_base_retain;
 
 /// The comparison rules among the enabled `rules` (so `select`/`ignore` apply to them).
 pub fn diff_rules(rules: &[&Rule]) -> Vec<&'static Rule> {

@@ -7,7 +7,9 @@ use assert_cmd::Command as Bin;
 use serde_json::Value;
 
 use crate::support;
+use proptest::prelude::*;
 use support::git_repo::*;
+use support::pair_oracle_remove as pair_oracle;
 
 /// A base with the table (no Retain, so its removal is an error) and a head without it.
 fn removal() -> Repo {
@@ -772,7 +774,6 @@ fn diff_ddb022(old: &str, new: &str) -> Vec<String> {
 mod replacement_property {
     use super::support::pair_oracle_replace::{generate, mutate, render, replaced_under, Rng};
     use super::*;
-    use proptest::prelude::*;
 
     proptest! {
         // `PAIR_CASES=5000 cargo test --test it pr_guard::replacement_property` for a longer run.
@@ -1058,5 +1059,519 @@ fn a_serverless_self_variable_is_compared_by_the_value_it_points_at() {
     assert_eq!(
         replacements_in("serverless.yml", &base, &unrelated),
         Vec::<String>::new()
+    );
+}
+
+/// The property of issue 17 for removals: over generated (base, head) pairs, every table
+/// the brute-force evaluator of `tests/support/pair_oracle_remove.rs` finds deleted by
+/// some deployment is reported as DDB020 (or the file fails closed), and no table it
+/// finds deleted by none is reported, where its answer is exact (no map lookup fails).
+/// A copy of the `Fn::ForEach` loop is reported under the loop's fragment key. The
+/// number of cases is `PROPTEST_CASES` (default 64: a few seconds).
+fn removal_oracle_holds(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let (base, head) = pair_oracle::generate(&mut pair_oracle::Choices::new(bytes));
+    let (base_text, head_text) = (pair_oracle::render(&base), pair_oracle::render(&head));
+    let reported = pair_oracle::guard(&base_text, &head_text);
+    let reported_for = |name: &str| -> bool {
+        let key = if name.ends_with("Tenant") {
+            "${T}Tenant"
+        } else {
+            name
+        };
+        match &reported {
+            Ok(found) => found.iter().any(|r| r == key),
+            Err(_) => true,
+        }
+    };
+    let names = pair_oracle::names(&base, &head);
+    let mut loop_deleted = false;
+    let mut loop_exact = true;
+    for name in &names {
+        let truth = pair_oracle::judge(&base, &head, name);
+        let context = || {
+            format!(
+                "{name}: {truth:?}, reported {reported:?}\nbase:\n{base_text}\nhead:\n{head_text}"
+            )
+        };
+        if truth.deleted {
+            prop_assert!(reported_for(name), "not reported: {}", context());
+        }
+        if name.ends_with("Tenant") {
+            loop_deleted |= truth.deleted;
+            loop_exact &= truth.exact;
+        } else if !truth.deleted && truth.exact {
+            prop_assert!(reported.is_ok(), "failed: {}", context());
+            prop_assert!(!reported_for(name), "reported, not deleted: {}", context());
+        }
+    }
+    if !loop_deleted && loop_exact {
+        prop_assert!(
+            !reported_for("aTenant"),
+            "loop reported, no copy deleted: {reported:?}\nbase:\n{base_text}\nhead:\n{head_text}"
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn every_deletion_the_pair_oracle_finds_is_reported_and_no_other(bytes in prop::collection::vec(any::<u8>(), 0..96)) {
+        removal_oracle_holds(&bytes)?;
+    }
+}
+
+/// The generator reaches both answers, so the property checks something both ways.
+#[test]
+fn the_pair_oracle_generates_deletions_and_safe_changes() {
+    let (mut deleted, mut kept) = (0, 0);
+    for seed in 0u32..300 {
+        let bytes: Vec<u8> = (0..96u32)
+            .map(|i| {
+                (seed
+                    .wrapping_mul(2_654_435_761)
+                    .wrapping_add(i.wrapping_mul(40_503))
+                    >> 7) as u8
+            })
+            .collect();
+        let (base, head) = pair_oracle::generate(&mut pair_oracle::Choices::new(&bytes));
+        for name in pair_oracle::names(&base, &head) {
+            let truth = pair_oracle::judge(&base, &head, &name);
+            if truth.exact {
+                if truth.deleted {
+                    deleted += 1;
+                } else {
+                    kept += 1;
+                }
+            }
+        }
+    }
+    assert!(deleted > 50 && kept > 50, "{deleted} deleted, {kept} kept");
+}
+
+/// One (base, head) pair through `check --base` on a real git repository and through
+/// `diff OLD NEW`: the findings of `rule` as (severity, resource, message); both commands
+/// must report the same (the base's name aside).
+fn compared(base: &str, head: &str, rule: &str) -> Vec<(String, String, String)> {
+    let repo = Repo::new();
+    repo.write("stack.yaml", base);
+    repo.commit("base");
+    repo.write("stack.yaml", head);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "head"]);
+    let run = |bin: &mut Bin| -> Vec<(String, String, String)> {
+        let out = bin
+            .args(["--select", rule, "--format", "json"])
+            .assert()
+            .get_output()
+            .stdout
+            .clone();
+        let json: Value = serde_json::from_slice(&out).unwrap();
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| {
+                (
+                    f["severity"].as_str().unwrap().to_string(),
+                    f["resource"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let checked = run(repo.guard().args(["check", "--base", "HEAD~1"]));
+    repo.write("old/stack.yaml", base);
+    let diffed = run(repo.guard().args(["diff", "old/stack.yaml", "stack.yaml"]));
+    let renamed: Vec<_> = checked
+        .iter()
+        .map(|(s, r, m)| {
+            (
+                s.clone(),
+                r.clone(),
+                m.replace("HEAD~1:stack.yaml", "old/stack.yaml"),
+            )
+        })
+        .collect();
+    assert_eq!(diffed, renamed, "check --base and diff disagree");
+    checked
+}
+
+/// A template with parameter `Env`, mapping `Tier`, conditions and one table whose
+/// existence they decide. `{params}`, `{conditions}`, `{map}` and `{table_condition}`
+/// are filled per case.
+fn conditional(params: &str, map: &str, conditions: &str, table_condition: &str) -> String {
+    format!(
+        "Parameters:\n  Env:\n    Type: String\n{params}Mappings:\n  Tier:\n{map}Conditions:\n{conditions}Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n  Orders:\n    Type: AWS::DynamoDB::Table\n{table_condition}    Properties:\n      KeySchema: [{{AttributeName: id, KeyType: HASH}}]\n"
+    )
+}
+
+/// DDB020 by truth sets, not condition text: a table whose `Condition` can be false at the
+/// head in a deployment where it existed at the base, through its condition, a condition
+/// that one refers to, a mapping value or a parameter's `AllowedValues` or `Default`. The
+/// message names the deployment. Rewriting the same truth set differently is no finding.
+#[test]
+fn a_condition_flip_through_any_input_is_a_removal_in_the_cases_it_flips() {
+    let allowed = "    AllowedValues: [prod, dev]\n";
+    let map = "    prod: {keep: 'yes'}\n    dev: {keep: 'no'}\n";
+    let is_prod = "  IsProd: !Equals [!Ref Env, prod]\n";
+    let on = "    Condition: IsProd\n";
+    let keep = "  Keep: !Equals [!FindInMap [Tier, !Ref Env, keep], 'yes']\n";
+    let via = "  IsProd: !Condition Inner\n  Inner: !Equals [!Ref Env, prod]\n";
+    // (base, head, words the message must hold; empty: no finding)
+    let cases: Vec<(String, String, Vec<&str>)> = vec![
+        // The condition's definition changed.
+        (
+            conditional(allowed, map, is_prod, on),
+            conditional(allowed, map, "  IsProd: !Equals [!Ref Env, dev]\n", on),
+            vec!["parameter `Env` is `prod`", "`IsProd` is false at the head"],
+        ),
+        // A condition it refers to changed.
+        (
+            conditional(allowed, map, via, on),
+            conditional(
+                allowed,
+                map,
+                &via.replace("[!Ref Env, prod]", "[!Ref Env, dev]"),
+                on,
+            ),
+            vec!["parameter `Env` is `prod`"],
+        ),
+        // AllowedValues widened: `test` is a new deployment, where the table is gone.
+        (
+            conditional("    AllowedValues: [prod]\n", map, is_prod, on),
+            conditional("    AllowedValues: [prod, test]\n", map, is_prod, on),
+            vec!["parameter `Env` is `test`", "the base did not allow"],
+        ),
+        // AllowedValues dropped: any value can be passed now.
+        (
+            conditional("    AllowedValues: [prod]\n", map, is_prod, on),
+            conditional("", map, is_prod, on),
+            vec!["parameter `Env`", "the base did not allow"],
+        ),
+        // Default changed: a stack deployed without `Env` loses the table.
+        (
+            conditional(
+                "    AllowedValues: [prod, dev]\n    Default: prod\n",
+                map,
+                is_prod,
+                on,
+            ),
+            conditional(
+                "    AllowedValues: [prod, dev]\n    Default: dev\n",
+                map,
+                is_prod,
+                on,
+            ),
+            vec!["`Env` is not passed", "Default `dev` at the head"],
+        ),
+        // A mapping value changed.
+        (
+            conditional(allowed, map, keep, "    Condition: Keep\n"),
+            conditional(
+                allowed,
+                &map.replace("prod: {keep: 'yes'}", "prod: {keep: 'no'}"),
+                keep,
+                "    Condition: Keep\n",
+            ),
+            vec!["parameter `Env` is `prod`", "`Keep` is false"],
+        ),
+        // The table gained a condition.
+        (
+            conditional(allowed, map, is_prod, ""),
+            conditional(allowed, map, is_prod, on),
+            vec![
+                "at the base it had no condition",
+                "parameter `Env` is `dev`",
+            ],
+        ),
+        // Not removals: the same truth set written differently, a condition that only
+        // widens, a Default that keeps the table, a mapping change that keeps it.
+        (
+            conditional(allowed, map, is_prod, on),
+            conditional(
+                allowed,
+                map,
+                "  IsProd: !Not [!Equals [dev, !Ref Env]]\n",
+                on,
+            ),
+            vec![],
+        ),
+        (
+            conditional(allowed, map, is_prod, on),
+            conditional(
+                allowed,
+                map,
+                "  IsProd: !Or [!Equals [!Ref Env, prod], !Equals [!Ref Env, dev]]\n",
+                on,
+            ),
+            vec![],
+        ),
+        (
+            conditional(
+                "    AllowedValues: [prod, dev]\n    Default: dev\n",
+                map,
+                is_prod,
+                on,
+            ),
+            conditional(
+                "    AllowedValues: [prod, dev]\n    Default: prod\n",
+                map,
+                is_prod,
+                on,
+            ),
+            vec![],
+        ),
+        (
+            conditional(allowed, map, keep, "    Condition: Keep\n"),
+            conditional(
+                allowed,
+                &map.replace("dev: {keep: 'no'}", "dev: {keep: 'yes'}"),
+                keep,
+                "    Condition: Keep\n",
+            ),
+            vec![],
+        ),
+    ];
+    for (i, (base, head, words)) in cases.iter().enumerate() {
+        let found = compared(base, head, "DDB020");
+        if words.is_empty() {
+            assert!(found.is_empty(), "case {i}: {found:?}");
+            continue;
+        }
+        assert_eq!(found.len(), 1, "case {i}: {found:?}");
+        let (severity, resource, message) = &found[0];
+        assert_eq!(
+            (severity.as_str(), resource.as_str()),
+            ("error", "Orders"),
+            "case {i}"
+        );
+        for w in words {
+            assert!(message.contains(w), "case {i}: `{w}` not in {message}");
+        }
+    }
+}
+
+fn tenants(collection: &str, params: &str) -> String {
+    format!(
+        "Transform: AWS::LanguageExtensions\nParameters:\n  Stage: {{Type: String, AllowedValues: [a]}}\n{params}Resources:\n  Fn::ForEach::Tenants:\n    - Tenant\n    - {collection}\n    - ${{Tenant}}Table:\n        Type: AWS::DynamoDB::Table\n        Properties:\n          TableName: !Sub '${{Tenant}}-orders'\n          KeySchema: [{{AttributeName: id, KeyType: HASH}}]\n"
+    )
+}
+
+/// `Fn::ForEach`: the sets of logical IDs are compared. A collection that is no longer a
+/// literal can drop copies: reported naming the parameter, or failing closed when it
+/// cannot be listed at all (`!Split`); the same parameter with a Default that keeps every
+/// copy is no change; an explicit table <-> `Fn::ForEach` refactor that produces the same
+/// logical IDs and properties is neither a removal nor a rename.
+#[test]
+fn for_each_copies_are_compared_as_sets_of_logical_ids() {
+    let list = "  Names: {Type: CommaDelimitedList, Default: 'acme,globex'}\n";
+    let explicit = "Transform: AWS::LanguageExtensions\nParameters:\n  Stage: {Type: String, AllowedValues: [a]}\nResources:\n  acmeTable:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: !Sub 'acme-orders'\n      KeySchema: [{AttributeName: id, KeyType: HASH}]\n  globexTable:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: !Sub 'globex-orders'\n      KeySchema: [{AttributeName: id, KeyType: HASH}]\n";
+    // (base, head, rule, expected [(resource, words)])
+    type Case = (
+        String,
+        String,
+        &'static str,
+        Vec<(&'static str, Vec<&'static str>)>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            tenants("[acme, globex]", ""),
+            tenants("!Ref Names", list),
+            "DDB020",
+            vec![(
+                "${Tenant}Table",
+                vec!["parameter `Names`", "`acmeTable`, `globexTable`"],
+            )],
+        ),
+        (
+            tenants("[acme, globex]", ""),
+            tenants("!Split [',', 'acme,globex']", ""),
+            "DDB020",
+            vec![("${Tenant}Table", vec!["`Fn::Split`, not a literal list"])],
+        ),
+        (
+            tenants("!Ref Names", list),
+            tenants("!Ref Names", &list.replace("acme,globex", "acme")),
+            "DDB020",
+            vec![("${Tenant}Table", vec!["parameter `Names`"])],
+        ),
+        (
+            tenants("!Ref Names", list),
+            tenants("[acme]", ""),
+            "DDB020",
+            vec![("${Tenant}Table", vec!["parameter `Names`"])],
+        ),
+        // No change: the same parameter, a Default that keeps every copy.
+        (
+            tenants("!Ref Names", list),
+            tenants(
+                "!Ref Names",
+                &list.replace("acme,globex", "acme,globex,initech"),
+            ),
+            "DDB020",
+            vec![],
+        ),
+        // The refactor, both ways: no removal, no rename.
+        (
+            explicit.to_string(),
+            tenants("[acme, globex]", ""),
+            "DDB020",
+            vec![],
+        ),
+        (
+            explicit.to_string(),
+            tenants("[acme, globex]", ""),
+            "DDB021",
+            vec![],
+        ),
+        (
+            tenants("[acme, globex]", ""),
+            explicit.to_string(),
+            "DDB020",
+            vec![],
+        ),
+        (
+            tenants("[acme, globex]", ""),
+            explicit.to_string(),
+            "DDB021",
+            vec![],
+        ),
+        // A refactor that drops a copy removes it.
+        (
+            explicit.to_string(),
+            tenants("[acme]", ""),
+            "DDB020",
+            vec![("globexTable", vec!["was removed from the template"])],
+        ),
+    ];
+    for (i, (base, head, rule, expected)) in cases.iter().enumerate() {
+        let found = compared(base, head, rule);
+        assert_eq!(found.len(), expected.len(), "case {i}: {found:?}");
+        for ((severity, resource, message), (want, words)) in found.iter().zip(expected) {
+            assert_eq!(
+                (severity.as_str(), resource.as_str()),
+                ("error", *want),
+                "case {i}"
+            );
+            for w in words {
+                assert!(message.contains(w), "case {i}: `{w}` not in {message}");
+            }
+        }
+    }
+}
+
+/// DDB023: a `Deny` guardrail on a deletion that the base had, removed or narrowed at the
+/// head: a table's `ResourcePolicy` Deny on `dynamodb:DeleteTable`, an IAM policy's Deny on
+/// DeleteTable/DeleteBackup/`backup:Delete*`, a service control policy's. Unchanged or
+/// widened denies are no finding.
+#[test]
+fn a_deny_guardrail_removed_or_narrowed_is_protection_weakened() {
+    let table = |policy: &str| {
+        format!("Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      KeySchema: [{{AttributeName: id, KeyType: HASH}}]\n      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: {{PointInTimeRecoveryEnabled: true}}\n{policy}")
+    };
+    let resource_policy = "      ResourcePolicy:\n        PolicyDocument:\n          Statement:\n            - Effect: Deny\n              Principal: '*'\n              Action: dynamodb:DeleteTable\n              Resource: '*'\n";
+    let iam = |actions: &str, resource: &str| {
+        format!("Resources:\n  Guard:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Statement:\n          - Effect: Deny\n            Action: {actions}\n            Resource: '{resource}'\n")
+    };
+    let scp = |actions: &str| {
+        format!("Resources:\n  NoDeletes:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Type: SERVICE_CONTROL_POLICY\n      Name: no-deletes\n      Content:\n        Statement:\n          - Effect: Deny\n            Action: {actions}\n            Resource: '*'\n")
+    };
+    // (base, head, [(resource, words)])
+    type Case = (String, String, Vec<(&'static str, Vec<&'static str>)>);
+    let cases: Vec<Case> = vec![
+        (
+            table(resource_policy),
+            table(""),
+            vec![("Orders", vec!["`dynamodb:DeleteTable`", "no longer has a `Deny`"])],
+        ),
+        (
+            table(resource_policy),
+            table(&resource_policy.replace("Resource: '*'", "Resource: '*'\n              Condition: {StringEquals: {'aws:PrincipalTag/team': ops}}")),
+            vec![("Orders", vec!["`dynamodb:DeleteTable`", "now holds only"])],
+        ),
+        (
+            iam("[dynamodb:DeleteTable, dynamodb:DeleteBackup]", "*"),
+            iam("[dynamodb:DeleteTable]", "*"),
+            vec![("Guard", vec!["`dynamodb:DeleteBackup`"])],
+        ),
+        (
+            iam("dynamodb:DeleteTable", "*"),
+            iam("dynamodb:DeleteTable", "arn:aws:dynamodb:*:*:table/orders"),
+            vec![("Guard", vec!["`dynamodb:DeleteTable`", "now holds only"])],
+        ),
+        (
+            iam("dynamodb:DeleteTable", "*"),
+            QUEUE_ONLY.to_string(),
+            vec![("Guard", vec!["`Guard` is gone from the head"])],
+        ),
+        (
+            scp("['backup:Delete*']"),
+            scp("[backup:DeleteRecoveryPoint]"),
+            vec![
+                ("NoDeletes", vec!["`backup:DeleteBackupVault`"]),
+                ("NoDeletes", vec!["`backup:DeleteBackupVaultLockConfiguration`"]),
+                ("NoDeletes", vec!["`backup:DeleteBackupVaultAccessPolicy`"]),
+                ("NoDeletes", vec!["`backup:DeleteBackupSelection`"]),
+                ("NoDeletes", vec!["`backup:DeleteBackupPlan`"]),
+            ],
+        ),
+        // Unchanged, widened, or moved into a list: no finding.
+        (table(resource_policy), table(resource_policy), vec![]),
+        (
+            iam("[dynamodb:DeleteTable]", "arn:aws:dynamodb:*:*:table/orders"),
+            iam("['dynamodb:Delete*']", "*"),
+            vec![],
+        ),
+    ];
+    for (i, (base, head, expected)) in cases.iter().enumerate() {
+        let found = compared(base, head, "DDB023");
+        assert_eq!(found.len(), expected.len(), "case {i}: {found:?}");
+        for ((severity, resource, message), (want, words)) in found.iter().zip(expected) {
+            assert_eq!(
+                (severity.as_str(), resource.as_str()),
+                ("error", *want),
+                "case {i}"
+            );
+            for w in words {
+                assert!(message.contains(w), "case {i}: `{w}` not in {message}");
+            }
+        }
+    }
+}
+
+/// `DeletionPolicy`/`UpdateReplacePolicy` Retain at the base and not at the head: DDB001
+/// and DDB002 say where it was, rather than a second finding.
+#[test]
+fn a_retain_dropped_by_the_change_is_named_in_ddb001_and_ddb002() {
+    let head = ORDERS
+        .replace("DeletionPolicy: Retain", "DeletionPolicy: Delete")
+        .replace("    UpdateReplacePolicy: Retain\n", "");
+    for (rule, attribute, line) in [
+        ("DDB001", "DeletionPolicy", 7),
+        ("DDB002", "UpdateReplacePolicy", 8),
+    ] {
+        let found = compared(ORDERS, &head, rule);
+        assert_eq!(found.len(), 1, "{rule}: {found:?}");
+        assert!(
+            found[0].2.contains(&format!(
+                "{attribute} was Retain at the base, `HEAD~1:stack.yaml` line {line}"
+            )),
+            "{rule}: {}",
+            found[0].2
+        );
+    }
+    // Never Retain at the base: the message is DDB001's own.
+    let never = without_policies(ORDERS);
+    let found = compared(&never, &never.replace("Queue:", "Queue2:"), "DDB001");
+    assert!(
+        found.iter().all(|f| !f.2.contains("at the base")),
+        "{found:?}"
     );
 }

@@ -5,5 +5,6 @@
 
 pub mod fix_oracle;
 pub mod git_repo;
+pub mod pair_oracle_remove;
 pub mod pair_oracle_replace;
 pub mod soundness_oracle;

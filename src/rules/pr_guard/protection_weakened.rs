@@ -18,11 +18,24 @@
 //!   base replica had `DeletionProtectionEnabled: true` written literally, the finding is a
 //!   note: CloudFormation then fails the update instead of deleting the replica.
 //!
+//! - a `Deny` guardrail on a deletion (`dynamodb:DeleteTable`, `dynamodb:DeleteBackup`,
+//!   AWS Backup's `backup:Delete*` actions on recovery points, vaults, selections and
+//!   plans) that a policy-bearing resource had at the base and no longer has as fully
+//!   under the same logical ID: a table's `ResourcePolicy`, an IAM policy, role, user or
+//!   group, a SAM function's policies, a permission set, a service control policy
+//!   (`AWS::Organizations::Policy`), or a policy file. A deny that covered every ARN in
+//!   every case and now covers only some ARNs, holds under an IAM `Condition` or only in
+//!   some CloudFormation cases is narrowed; one whose statement, document or resource is
+//!   gone is removed. What a deny covers is the IAM model's own test, the one DDB010-DDB013
+//!   use.
+//!
 //! "Provably" is decided by DDB003 and DDB004's own proofs, under every `Fn::If` branch,
 //! parameter value and mapping entry, so a value that was true only in some cases at the
 //! base is not a guardrail that can be lost. `DeletionPolicy` and `UpdateReplacePolicy`
-//! going from `Retain` to not `Retain` are not reported here: DDB001 and DDB002 already
-//! report the head's policy on every check.
+//! going from `Retain` to not `Retain` are not reported here: DDB001 and DDB002 report the
+//! head's policy on every check, and when the base's was provably `Retain` their message
+//! says so with the base line ("DeletionPolicy was Retain at the base, `main:stack.yaml`
+//! line 7").
 //!
 //! ## Why it matters
 //! A pull request that turns a guardrail off does not delete anything yet, so DDB020-DDB022
@@ -50,8 +63,14 @@
 use super::table_match::{fates, Fate};
 use crate::finding::{Finding, Severity};
 use crate::load::{Document, NodeId};
+use crate::model::iam::{
+    self, DenyCoverage, Guarded, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_ARN,
+    TABLE_BACKUP_ARN,
+};
 use crate::model::{Resource, Template};
 use crate::rules::layers::{self, LayerState};
+use crate::rules::retention::policy::retains;
+use crate::rules::retention::{deletion_policy, update_replace_policy};
 use crate::rules::{diff_finding, Check, Comparison, Head, ResourceView, Rule};
 use crate::source::Span;
 
@@ -59,7 +78,7 @@ pub const RULE: Rule = Rule {
     code: "DDB023",
     name: "protection-weakened",
     severity: Severity::Error,
-    summary: "DynamoDB table loses deletion protection, point-in-time recovery or recovery days it provably had at the base revision",
+    summary: "DynamoDB table loses deletion protection, point-in-time recovery, recovery days, a replica or a Deny guardrail it provably had at the base revision",
     needles: &[],
     default_enabled: true,
     per_table: false,
@@ -93,11 +112,11 @@ const GUARDRAILS: [Guardrail; 2] = [
 const PERIOD: &[&str] = &["PointInTimeRecoverySpecification", "RecoveryPeriodInDays"];
 
 fn check(cmp: &Comparison) -> Vec<Finding> {
+    let mut findings = denies_weakened(cmp);
     let Head::Template(head) = &cmp.head else {
-        return Vec::new();
+        return findings;
     };
     let head: &Template = head;
-    let mut findings = Vec::new();
     for (table, fate) in fates(cmp) {
         let Fate::Kept(now) = fate else { continue };
         if !now.is_table() {
@@ -155,6 +174,202 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
     }
     findings.extend(replicas_removed(cmp, head));
     findings
+}
+
+/// The deletions a `Deny` guardrail stands in front of: the table, its backups, and AWS
+/// Backup's recovery points, vaults, selections and plans (`backup:Delete*`).
+const DENIED: &[Guarded] = &[
+    Guarded {
+        action: "dynamodb:DeleteTable",
+        shapes: &[TABLE_ARN],
+    },
+    Guarded {
+        action: "dynamodb:DeleteBackup",
+        shapes: &[TABLE_BACKUP_ARN],
+    },
+    Guarded {
+        action: "backup:DeleteRecoveryPoint",
+        shapes: &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
+    },
+    Guarded {
+        action: "backup:DeleteBackupVault",
+        shapes: &[BACKUP_VAULT_ARN],
+    },
+    Guarded {
+        action: "backup:DeleteBackupVaultLockConfiguration",
+        shapes: &[BACKUP_VAULT_ARN],
+    },
+    Guarded {
+        action: "backup:DeleteBackupVaultAccessPolicy",
+        shapes: &[BACKUP_VAULT_ARN],
+    },
+    Guarded {
+        action: "backup:DeleteBackupSelection",
+        shapes: &[BACKUP_PLAN_ARN],
+    },
+    Guarded {
+        action: "backup:DeleteBackupPlan",
+        shapes: &[BACKUP_PLAN_ARN],
+    },
+];
+
+/// How much of one guarded deletion a policy-bearing resource's `Deny` statements take
+/// away, by the IAM model's own deny test ([`iam::deny_coverage`], DDB010-DDB013's).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Denial {
+    /// No statement denies it.
+    None,
+    /// A statement denies it only on some ARNs, under an IAM `Condition`, or in some
+    /// CloudFormation cases.
+    Partly,
+    /// A statement denies it on every ARN of its shapes, in every case.
+    Fully,
+}
+
+/// Each guarded deletion's strongest `Deny` in `resource`, with the statement's span.
+fn denials(template: &Template, resource: &Resource) -> Vec<(Denial, Option<Span>)> {
+    let mut out = vec![(Denial::None, None); DENIED.len()];
+    let Some(type_name) = resource.type_name else {
+        return out;
+    };
+    if !iam::has_documents(type_name) || resource.standalone_policy.is_some_and(|s| !s.in_effect) {
+        return out;
+    }
+    let doc = template.doc;
+    // A resource under a `Condition` may not exist: its denies hold only partly.
+    let conditional =
+        resource.standalone_policy.is_none() && doc.get_value(resource.node, "Condition").is_some();
+    let ev = crate::model::Evaluator::for_resource(template, resource);
+    for document in iam::documents(template, resource) {
+        for statement in iam::statements(template, resource, &document) {
+            if !ev.consistent(&statement.when) {
+                continue;
+            }
+            for (guarded, best) in DENIED.iter().zip(out.iter_mut()) {
+                let mut work = iam::MAX_DENY_WORK;
+                let every: Vec<iam::Glob> =
+                    guarded.shapes.iter().map(|s| iam::shape_glob(s)).collect();
+                let denial = match iam::deny_coverage(&statement, guarded, &every, &[], &mut work) {
+                    DenyCoverage::Irrelevant => continue,
+                    DenyCoverage::Covers
+                        if !conditional
+                            && document.when.is_empty()
+                            && statement.when.is_empty() =>
+                    {
+                        Denial::Fully
+                    }
+                    _ => Denial::Partly,
+                };
+                if denial > best.0 {
+                    *best = (denial, Some(doc.span(statement.node)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A `Deny` on a guarded deletion that a policy-bearing resource (an IAM policy, role,
+/// user or group, a SAM function, a permission set, a service control policy, a table's
+/// `ResourcePolicy`) had at the base, and that the resource under the same logical ID no
+/// longer has as fully at the head: removed with its statement, its document or its
+/// resource, or narrowed (fewer ARNs, an IAM `Condition`, a CloudFormation condition).
+fn denies_weakened(cmp: &Comparison) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let head = match &cmp.head {
+        Head::Template(head) => Some(*head),
+        _ => None,
+    };
+    for was in &cmp.base.resources {
+        let before = denials(cmp.base, was);
+        if before.iter().all(|(d, _)| *d == Denial::None) {
+            continue;
+        }
+        let now = head.and_then(|h| {
+            h.resources
+                .iter()
+                .find(|r| r.logical_id == was.logical_id && r.type_name.is_some())
+                .map(|r| (h, r))
+        });
+        let after = match now {
+            Some((h, r)) => denials(h, r),
+            None => vec![(Denial::None, None); DENIED.len()],
+        };
+        for ((guarded, (b, b_span)), (a, a_span)) in DENIED.iter().zip(&before).zip(&after) {
+            if a >= b {
+                continue;
+            }
+            let Some(b_span) = b_span else { continue };
+            let id = was.logical_id;
+            let action = guarded.action;
+            let was_at = cmp.base_at(*b_span);
+            let (how, label) = match (a, now) {
+                (Denial::None, None) => (
+                    format!("`{id}` is gone from the head"),
+                    format!("`{id}` and its `Deny` on `{action}` removed"),
+                ),
+                (Denial::None, Some(_)) => (
+                    format!("`{id}` no longer has a `Deny` on it"),
+                    format!("`Deny` on `{action}` removed"),
+                ),
+                _ => (
+                    format!("`{id}`'s `Deny` on it now holds only on some ARNs, under an IAM `Condition`, or in some cases"),
+                    format!("`Deny` on `{action}` narrowed"),
+                ),
+            };
+            let extent = if *b == Denial::Fully {
+                "on every ARN, in every case"
+            } else {
+                "in part"
+            };
+            let message = format!(
+                "a `Deny` on `{action}` in `{id}` took that deletion away {extent} at the base ({was_at}), and {how}: whoever it applied to may now be able to delete"
+            );
+            let span = match (a_span, now) {
+                (Some(span), _) => *span,
+                (None, Some((h, r))) => h.doc.span(r.key),
+                (None, None) => match cmp.head {
+                    Head::Template(_) => cmp.removal_span(was).0,
+                    Head::NotTemplate => Span::new(0, 0),
+                    Head::Deleted => cmp.base.doc.span(was.key),
+                },
+            };
+            let mut f = diff_finding(&RULE, RULE.severity, was, span, message, label);
+            f.help = Some(format!(
+                "keep the `Deny` on `{action}`; removing a guardrail on purpose is a decision for the reviewer"
+            ));
+            findings.push(f);
+        }
+    }
+    findings
+}
+
+/// DDB001 and DDB002 report the head's policy on every check; when the same table's
+/// policy was provably `Retain` at the base, the change is what dropped it, and their
+/// message says where it was (rather than a second finding here).
+pub fn note_base_retain(cmp: &Comparison, findings: &mut [Finding]) {
+    for finding in findings.iter_mut() {
+        let (attribute, retained): (&str, &[&str]) = match finding.code {
+            "DDB001" => ("DeletionPolicy", deletion_policy::SPEC.retains),
+            "DDB002" => ("UpdateReplacePolicy", update_replace_policy::SPEC.retains),
+            _ => continue,
+        };
+        let Some(table) = cmp.base.tables().find(|t| t.logical_id == finding.resource) else {
+            continue;
+        };
+        let view = cmp.base_view(table);
+        if !retains(&view, attribute, retained) {
+            continue;
+        }
+        let Some(entry) = cmp.base.doc.get(table.node, attribute) else {
+            continue;
+        };
+        let at = cmp.base_at(cmp.base.doc.span(entry.key));
+        finding.message = format!(
+            "{} ({attribute} was Retain at the base, {at}: this change drops it)",
+            finding.message
+        );
+    }
 }
 
 /// Replicas of a kept global table whose literal base `Region` is gone at the head.

@@ -2,7 +2,8 @@
 //! logical ID for what is recognisably the same table), or removed. Shared by DDB020,
 //! DDB021 and DDB022 so that each base table gets exactly one fate.
 
-use crate::model::same::{same_value, Side};
+use crate::model::for_each::{copies, Copies, Copy};
+use crate::model::same::{same_value, same_value_bound, Side};
 use crate::model::{Resource, Template};
 
 use crate::rules::{Comparison, Head};
@@ -28,6 +29,11 @@ pub enum Fate<'a, 'd> {
     /// Gone under its ID, and a new ID at the head holds a table of the same type with the
     /// same TableName or key schema.
     Renamed(&'a Resource<'d>, Evidence),
+    /// Moved into or out of `Fn::ForEach` (or between loops): every logical ID the base
+    /// resource produces is produced at the head by a resource that is the same, copy by
+    /// copy, with the loop variables read as their items. Nothing is removed or renamed,
+    /// and the resources are the same, so no comparison rule has anything to report.
+    Refactored,
     Removed,
 }
 
@@ -50,10 +56,22 @@ pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fat
                 .map(Fate::Kept)
         })
         .collect();
+    // Tables moved into or out of `Fn::ForEach` with the same logical IDs and properties.
+    let mut refactor_targets: Vec<&'a Resource<'d>> = Vec::new();
+    for (i, table) in tables.iter().enumerate() {
+        if fates[i].is_some() {
+            continue;
+        }
+        if let Some(targets) = refactored(base, table, head) {
+            refactor_targets.extend(targets);
+            fates[i] = Some(Fate::Refactored);
+        }
+    }
     // Head tables under logical IDs the base does not have: the candidates for a rename.
     let mut candidates: Vec<Option<&'a Resource<'d>>> = head
         .tables()
         .filter(|r| !base.has_resource(r.logical_id))
+        .filter(|r| !refactor_targets.iter().any(|t| std::ptr::eq(*t, *r)))
         .map(Some)
         .collect();
     for evidence in [Evidence::TableName, Evidence::KeySchema] {
@@ -78,6 +96,47 @@ pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fat
         .zip(fates)
         .map(|(t, f)| (t, f.unwrap_or(Fate::Removed)))
         .collect()
+}
+
+/// The head resources that produce every copy of `table`, each the same as its base copy
+/// (the whole resource: type, attributes, properties), or `None`.
+fn refactored<'a, 'd>(
+    base: &Template<'d, '_>,
+    table: &Resource<'d>,
+    head: &'a Template<'d, '_>,
+) -> Option<Vec<&'a Resource<'d>>> {
+    let Copies::Known(base_copies) = copies(base, table) else {
+        return None;
+    };
+    let head_copies: Vec<(&'a Resource<'d>, Vec<Copy<'d>>)> = head
+        .resources
+        .iter()
+        .filter(|r| r.type_name == table.type_name)
+        .filter_map(|r| match copies(head, r) {
+            Copies::Known(c) => Some((r, c)),
+            Copies::Unknown { .. } => None,
+        })
+        .collect();
+    if base_copies.is_empty() {
+        return None;
+    }
+    let mut targets = Vec::new();
+    for copy in &base_copies {
+        let found = head_copies.iter().find_map(|(r, cs)| {
+            let c = cs.iter().find(|c| c.id == copy.id)?;
+            same_value_bound(
+                Side::new(base.doc, table.node),
+                &copy.bound,
+                Side::new(head.doc, r.node),
+                &c.bound,
+            )
+            .then_some(*r)
+        })?;
+        if !targets.iter().any(|t: &&Resource| std::ptr::eq(*t, found)) {
+            targets.push(found);
+        }
+    }
+    Some(targets)
 }
 
 /// The property that identifies a table for `evidence` (SAM's SimpleTable names its key

@@ -4,10 +4,34 @@
 //! Compares a template with its version at a base revision (`ddb-guard check --base REV`,
 //! `ddb-guard diff OLD NEW`). A DynamoDB table present at the base must not disappear at
 //! the head: neither the resource (and not by a logical-ID rename either, which is DDB021)
-//! nor the whole template file. A table also disappears where it is still declared but
-//! gained a `Condition` that can be false, or where its `Fn::ForEach` collection lost an
-//! item (the copy for that item is removed). If the base `DeletionPolicy` was provably
-//! `Retain` (or `RetainExceptOnCreate`) in every case, the finding is only a note.
+//! nor the whole template file. If the base `DeletionPolicy` was provably `Retain` (or
+//! `RetainExceptOnCreate`) in every case, the finding is only a note.
+//!
+//! A table also disappears in some deployments while still declared:
+//! - **Its `Condition` flips.** Whether the table exists is decided deployment by
+//!   deployment: every value each parameter its condition reads can take at either
+//!   revision (the `AllowedValues`, the literals it is compared with or looks up, one value
+//!   none of them spells, and "not passed", which takes each revision's `Default`), and
+//!   the pseudo parameters likewise. It is a removal where the head's condition is false
+//!   and the base's was true for the same deployment, through the condition itself, any
+//!   condition it refers to, a mapping or a parameter; where the change offers a value
+//!   the base did not allow (`AllowedValues` widened or dropped, a `Default` added) and
+//!   the head's condition is false for it; and where the change takes away the value a
+//!   stack was deployed with (`AllowedValues` narrowed, a `Default` dropped) and some
+//!   value the head allows makes it false. The message names the deployment. Rewriting
+//!   a condition into another with the same truth is no finding: the text is never
+//!   compared. A parameter that cannot be fixed to one value (an SSM or list parameter, or
+//!   one built into a longer string) leaves the condition undecided, which is a finding
+//!   unless everything the condition reads is unchanged.
+//! - **`Fn::ForEach` loses copies.** The logical IDs each side's loops produce are
+//!   compared as sets, not fragment keys: an item dropped from a literal collection
+//!   removes that copy. A collection that is no longer a literal list (`!Ref` to a list
+//!   parameter, `!Split`, ...) produces whatever the deployment passes, so the base's
+//!   copies are reported as no longer certain, naming the parameter; the same parameter
+//!   on both sides is no change only when its type, `AllowedValues` and a `Default` that
+//!   keeps every base item are the same. A table moved from an explicit resource into a
+//!   loop (or out of one) that produces the same logical IDs with the same properties,
+//!   the loop variable read as its item, is neither removed nor renamed.
 //!
 //! A nested stack (`AWS::CloudFormation::Stack`, `AWS::Serverless::Application`) or a
 //! stack set given by `TemplateURL` that disappears from the head (or changes logical ID)
@@ -46,7 +70,10 @@
 
 use super::table_match::{fates, Fate};
 use crate::finding::{Finding, Severity};
-use crate::load::{Document, NodeId};
+use crate::load::NodeId;
+use crate::model::cases::{self, Cases, Inputs};
+use crate::model::eval::short;
+use crate::model::for_each::{self, Copies};
 use crate::model::same::{same_value, Side};
 use crate::model::{Evaluator, Resource, Template};
 use crate::rules::retention::deletion_policy;
@@ -72,6 +99,8 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
     for (table, fate) in fates(cmp) {
         let id = table.logical_id;
         let removals = match fate {
+            // A table whose base `Condition` is false in every deployment never existed.
+            Fate::Removed if never_exists(cmp.base, table) => Vec::new(),
             Fate::Removed => {
                 let what = match cmp.head {
                     Head::Template(_) => format!("table `{id}` was removed from the template"),
@@ -96,7 +125,7 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
                 Head::Template(head) if now.is_table() => partly_removed(cmp, table, head, now),
                 _ => Vec::new(),
             },
-            Fate::Renamed(..) => Vec::new(),
+            Fate::Renamed(..) | Fate::Refactored => Vec::new(),
         };
         for (what, span, place) in removals {
             findings.push(removal(cmp, table, what, span, &place));
@@ -113,72 +142,328 @@ fn partly_removed(
     head: &Template,
     now: &Resource,
 ) -> Vec<(String, Span, String)> {
-    let (bd, hd) = (cmp.base.doc, head.doc);
-    let id = was.logical_id;
     let mut out = Vec::new();
-    let condition_of = |doc: &Document, r: &Resource| {
-        doc.get(r.node, "Condition")
-            .and_then(|e| Some((doc.str(e.value)?.to_string(), e)))
-    };
-    if let Some((name, entry)) = condition_of(hd, now) {
-        let before = condition_of(bd, was).map(|(n, _)| n);
-        let unchanged = before.as_deref() == Some(name.as_str())
-            && match (cmp.base.condition(&name), head.condition(&name)) {
-                (Some(b), Some(h)) => same_value(Side::new(bd, b), Side::new(hd, h)),
-                (None, None) => true,
-                _ => false,
-            };
-        let can_be_false = Evaluator::new(head, &now.loops)
-            .condition(&name, 0)
-            .can_be_false;
-        if !unchanged && can_be_false {
-            let before = match before {
-                Some(b) if b == name => format!("condition `{b}` defined differently"),
-                Some(b) => format!("condition `{b}`"),
-                None => "no condition".to_string(),
-            };
-            out.push((
-                format!(
-                    "table `{id}` now exists only when condition `{name}` is true (at the base it had {before}), so where `{name}` is false the update removes it"
-                ),
-                hd.span(entry.key),
-                format!("now exists only when `{name}` is true"),
-            ));
-        }
+    if let Some(flip) = condition_flip(cmp.base, was, head, now) {
+        out.push(flip);
     }
-    for (before, after) in was.loops.iter().zip(&now.loops) {
-        if before.identifier != after.identifier {
-            break;
-        }
-        let (Some(old), Some(new)) = (
-            literal_items(bd, before.collection),
-            literal_items(hd, after.collection),
-        ) else {
-            continue;
-        };
-        let gone: Vec<String> = old
-            .iter()
-            .filter(|item| !new.contains(item))
-            .map(|item| format!("`{item}`"))
-            .collect();
-        if !gone.is_empty() {
-            out.push((
-                format!(
-                    "the copies of table `{id}` for `{}` = {} were removed from its `Fn::ForEach` collection",
-                    before.identifier,
-                    gone.join(", ")
-                ),
-                hd.span(after.collection),
-                format!("loses its copies for {}", gone.join(", ")),
-            ));
-        }
+    if let Some(lost) = copies_lost(cmp.base, was, head, now) {
+        out.push(lost);
     }
     out
 }
 
-/// The items of a literal `Fn::ForEach` collection; `None` when it is not literal.
-fn literal_items<'d>(doc: &'d Document, collection: NodeId) -> Option<Vec<&'d str>> {
-    doc.seq(collection)?.iter().map(|i| doc.str(*i)).collect()
+/// The table exists at the base but not at the head in some deployment: its head
+/// `Condition` can be false where the base one could not, through the condition itself, a
+/// condition it refers to, a mapping, or a parameter's `AllowedValues` or `Default`. Each
+/// deployment that matters is tried ([`Cases`]), and the message names the first that
+/// removes the table. A deployment the base could not take (a value added to
+/// `AllowedValues`) counts when the base table could exist at all: the stack was deployed
+/// with some other value, and the update may pass the new one.
+fn condition_flip(
+    base: &Template,
+    was: &Resource,
+    head: &Template,
+    now: &Resource,
+) -> Option<(String, Span, String)> {
+    let hd = head.doc;
+    let id = was.logical_id;
+    let entry = hd.get(now.node, "Condition")?;
+    let name = hd.str(entry.value).unwrap_or("(not a condition name)");
+    let before = match cases::condition_name(base, was) {
+        Some(b) if b == name => format!("condition `{b}`"),
+        Some(b) => format!("condition `{b}`"),
+        None => "no condition".to_string(),
+    };
+    let head_says = format!("table `{id}` now exists only when condition `{name}` is true (at the base it had {before})");
+    let place = format!("now exists only when `{name}` is true");
+    let span = hd.span(entry.key);
+    let Some(cases) = Cases::new(base, was, head, now) else {
+        // Too many deployments to try one by one: the coarse question, failing closed.
+        let can_be_false = Evaluator::new(head, &now.loops)
+            .condition(name, 0)
+            .can_be_false;
+        return can_be_false.then(|| (
+            format!("{head_says}; the deployments that decide it are more than {} and were not compared one by one, so the update may remove it", cases::MAX_CASES),
+            span,
+            place,
+        ));
+    };
+    // Whether the table exists in some deployment each revision takes (the cases list
+    // every value either revision allows).
+    let base_exists_somewhere = cases
+        .cases
+        .iter()
+        .any(|c| match cases.inputs(base, c, "base") {
+            Inputs::Valid(inputs) => cases::existence(base, was, inputs).can_be_true,
+            Inputs::Invalid(_) => false,
+        });
+    let head_absent_somewhere = cases
+        .cases
+        .iter()
+        .any(|c| match cases.inputs(head, c, "head") {
+            Inputs::Valid(inputs) => cases::existence(head, now, inputs).can_be_false,
+            Inputs::Invalid(_) => false,
+        });
+    for case in &cases.cases {
+        let when = cases.describe(case, base, head);
+        let why = match (
+            cases.inputs(base, case, "base"),
+            cases.inputs(head, case, "head"),
+        ) {
+            (Inputs::Valid(b), Inputs::Valid(h)) => {
+                let at_head = cases::existence(head, now, h);
+                let at_base = cases::existence(base, was, b);
+                if !at_head.can_be_false || !at_base.can_be_true {
+                    continue;
+                }
+                let decided = !at_base.can_be_false && !at_head.can_be_true;
+                if !decided && cases.unchanged {
+                    // Undecided alike on both sides from identical inputs: no change.
+                    continue;
+                }
+                if decided {
+                    format!(
+                        "{when}, `{name}` is false at the head and the table existed at the base"
+                    )
+                } else {
+                    format!("{when}, `{name}` can be false at the head while the table could exist at the base (this checker cannot decide the condition there)")
+                }
+            }
+            (Inputs::Invalid(reason), Inputs::Valid(h)) => {
+                if !base_exists_somewhere || !cases::existence(head, now, h).can_be_false {
+                    continue;
+                }
+                format!("{when}, `{name}` is false at the head, a deployment the base did not allow ({reason}), while a stack deployed from the base may have the table")
+            }
+            (Inputs::Valid(b), Inputs::Invalid(reason)) => {
+                if !head_absent_somewhere || !cases::existence(base, was, b).can_be_true {
+                    continue;
+                }
+                format!("{when} the table existed at the base, and the head no longer allows that deployment ({reason}), so the update must pass other values, under some of which `{name}` is false")
+            }
+            (Inputs::Invalid(_), Inputs::Invalid(_)) => continue,
+        };
+        return Some((
+            format!("{head_says}: {why}, so the update removes it"),
+            span,
+            place,
+        ));
+    }
+    None
+}
+
+fn never_exists(template: &Template, table: &Resource) -> bool {
+    let doc = template.doc;
+    let Some(name) = doc
+        .get_value(table.node, "Condition")
+        .and_then(|c| doc.str(c))
+    else {
+        return false;
+    };
+    match Cases::new(template, table, template, table) {
+        Some(cases) => cases
+            .cases
+            .iter()
+            .all(|c| match cases.inputs(template, c, "base") {
+                Inputs::Valid(inputs) => !cases::existence(template, table, inputs).can_be_true,
+                Inputs::Invalid(_) => true,
+            }),
+        None => {
+            !Evaluator::new(template, &table.loops)
+                .condition(name, 0)
+                .can_be_true
+        }
+    }
+}
+
+/// Copies of a table in `Fn::ForEach` that the base produces and the head does not
+/// (under this or another resource): an item dropped from the collection, or a collection
+/// that can no longer be listed, such as one that became a parameter: then the copies
+/// exist only if the deployment's value lists them, so it is reported with the
+/// parameter's name. A collection that cannot be listed on both sides is no change only
+/// when it is the same at both (the same parameter, declared the same way).
+fn copies_lost(
+    base: &Template,
+    was: &Resource,
+    head: &Template,
+    now: &Resource,
+) -> Option<(String, Span, String)> {
+    if was.loops.is_empty() && now.loops.is_empty() {
+        return None;
+    }
+    let (bd, hd) = (base.doc, head.doc);
+    let id = was.logical_id;
+    let produced_at_head = |copy_id: &str| {
+        head.resources
+            .iter()
+            .any(|r| match for_each::copies(head, r) {
+                Copies::Known(cs) => cs.iter().any(|c| c.id == copy_id),
+                Copies::Unknown { .. } => false,
+            })
+    };
+    let listing = |copies: &[for_each::Copy]| -> String {
+        copies
+            .iter()
+            .map(|c| format!("`{}`", short(&c.id)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let head_span = |collection: Option<NodeId>| {
+        collection
+            .or_else(|| now.loops.last().map(|l| l.collection))
+            .map_or(hd.span(now.key), |c| hd.span(c))
+    };
+    match (for_each::copies(base, was), for_each::copies(head, now)) {
+        (Copies::Known(before), Copies::Known(_)) => {
+            let gone: Vec<for_each::Copy> = before
+                .into_iter()
+                .filter(|c| !produced_at_head(&c.id))
+                .collect();
+            if gone.is_empty() {
+                return None;
+            }
+            // One loop variable: name its items; otherwise the logical IDs.
+            let single = gone.iter().all(|c| c.bound.len() == 1)
+                && gone.windows(2).all(|w| w[0].bound[0].0 == w[1].bound[0].0);
+            let (what, short_what) = if single && !gone.is_empty() {
+                let items: Vec<String> = gone
+                    .iter()
+                    .map(|c| format!("`{}`", short(c.bound[0].1)))
+                    .collect();
+                (
+                    format!("for `{}` = {}", gone[0].bound[0].0, items.join(", ")),
+                    format!("for {}", items.join(", ")),
+                )
+            } else {
+                let ids = listing(&gone);
+                (format!("with logical IDs {ids}"), ids)
+            };
+            Some((
+                format!(
+                    "the copies of table `{id}` {what} were removed from its `Fn::ForEach` collection (logical IDs {})",
+                    listing(&gone)
+                ),
+                head_span(None),
+                format!("loses its copies {short_what}"),
+            ))
+        }
+        (
+            Copies::Known(before),
+            Copies::Unknown {
+                why,
+                parameter,
+                collection,
+            },
+        ) => {
+            let gone: Vec<for_each::Copy> = before
+                .into_iter()
+                .filter(|c| !head.has_resource(&c.id))
+                .collect();
+            if gone.is_empty() {
+                return None;
+            }
+            let which = match parameter {
+                Some(p) => format!("parameter `{p}`"),
+                None => "a value that cannot be listed".to_string(),
+            };
+            Some((
+                format!(
+                    "the copies of table `{id}` at the base ({}) are no longer certain: {why}, so a deployment whose value does not list them removes them",
+                    listing(&gone)
+                ),
+                head_span(Some(collection)),
+                format!("copies now depend on {which}"),
+            ))
+        }
+        (
+            Copies::Unknown {
+                why,
+                parameter,
+                collection,
+            },
+            after,
+        ) => {
+            let unchanged = match (&after, parameter) {
+                (
+                    Copies::Unknown {
+                        parameter: Some(q),
+                        collection: c,
+                        ..
+                    },
+                    Some(p),
+                ) if *q == p => {
+                    same_value(Side::new(bd, collection), Side::new(hd, *c))
+                        && same_ids(was, now)
+                        && same_list_parameter(base, head, p)
+                }
+                (Copies::Unknown { collection: c, .. }, None) => {
+                    same_value(Side::new(bd, collection), Side::new(hd, *c)) && same_ids(was, now)
+                }
+                _ => false,
+            };
+            if unchanged {
+                return None;
+            }
+            let at = match &after {
+                Copies::Unknown { collection, .. } => Some(*collection),
+                Copies::Known(_) => None,
+            };
+            let which = match parameter {
+                Some(p) => format!("parameter `{p}`"),
+                None => "a value that cannot be listed".to_string(),
+            };
+            Some((
+                format!(
+                    "the copies of table `{id}` at the base cannot be listed ({why}), and the head's `Fn::ForEach` is not the same, so the update may remove copies the base deployed"
+                ),
+                head_span(at),
+                format!("base copies depend on {which}"),
+            ))
+        }
+    }
+}
+
+/// A list parameter that gives the same items at both revisions whatever is passed: the
+/// same type and `AllowedValues`, and a head `Default` (used when nothing is passed) that
+/// keeps every item of the base's. A head default where the base had none offers a new
+/// deployment (the base needed a value), and a base default the head drops forces a stack
+/// deployed without the parameter to pass some list: neither is the same.
+fn same_list_parameter(base: &Template, head: &Template, name: &str) -> bool {
+    let (Some(b), Some(h)) = (base.parameter(name), head.parameter(name)) else {
+        return false;
+    };
+    let same = |key: &str| match (base.doc.get_value(b, key), head.doc.get_value(h, key)) {
+        (Some(x), Some(y)) => same_value(Side::new(base.doc, x), Side::new(head.doc, y)),
+        (None, None) => true,
+        _ => false,
+    };
+    let items = |t: &Template, p: NodeId| -> Option<Option<Vec<String>>> {
+        match t.doc.get_value(p, "Default") {
+            None => Some(None),
+            Some(d) => t
+                .doc
+                .str(d)
+                .map(|text| Some(text.split(',').map(|i| i.trim().to_string()).collect())),
+        }
+    };
+    let defaults_kept = match (items(base, b), items(head, h)) {
+        (Some(None), Some(None)) => true,
+        (Some(Some(before)), Some(Some(after))) => before.iter().all(|i| after.contains(i)),
+        _ => false,
+    };
+    same("Type") && same("AllowedValues") && defaults_kept
+}
+
+/// The same fragment key under the same loop variables (so the same items make the same
+/// logical IDs).
+fn same_ids(was: &Resource, now: &Resource) -> bool {
+    was.logical_id == now.logical_id
+        && was.loops.len() == now.loops.len()
+        && was
+            .loops
+            .iter()
+            .zip(&now.loops)
+            .all(|(a, b)| a.identifier == b.identifier)
 }
 
 fn removal(cmp: &Comparison, table: &Resource, what: String, span: Span, place: &str) -> Finding {

@@ -1,0 +1,673 @@
+//! The concrete deployments that decide whether a resource exists, for comparing a base
+//! and a head revision case by case.
+//!
+//! A resource's `Condition` is decided by parameters (through conditions, mappings and
+//! `Fn::Equals`) and pseudo parameters. [`Cases::new`] lists, for the parameters the
+//! conditions of both revisions read, every choice a deployment can make: each allowed
+//! value, each value either revision's conditions or mappings spell plus one value none
+//! spells (for a parameter without `AllowedValues`), and "not passed" (the revision's own
+//! `Default`). Under one case the evaluator ([`Evaluator::with_inputs`]) decides each
+//! condition exactly, so "the table exists at the base but not at the head" is a statement
+//! about one deployment, not about condition text. What cannot be fixed to one value (an
+//! SSM or list parameter, a free parameter built into a longer string) stays unknown, and
+//! the evaluator answers "either" for it: the comparison then errs on the side of a
+//! finding.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::eval::{short, Fixed, Truth};
+use super::same::{same_value, Side};
+use super::{Evaluator, Resource, Template};
+use crate::load::{Document, NodeId};
+
+/// More cases than this are not enumerated: the caller falls back to a coarse answer.
+pub const MAX_CASES: usize = 512;
+/// Literal values tried for a parameter without `AllowedValues`.
+const MAX_LITERALS: usize = 64;
+/// Nodes visited when collecting what the conditions read.
+const MAX_VISITS: usize = 20_000;
+
+/// One choice for one parameter in a deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// Not passed: each revision uses its own `Default`.
+    NotPassed,
+    Passed(String),
+    /// A value that no literal of either revision spells.
+    Other,
+}
+
+/// One deployment: a choice for each parameter that matters.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub choices: Vec<(String, Choice)>,
+}
+
+/// A revision's inputs under one case, or why that revision cannot be deployed with it.
+pub enum Inputs {
+    Valid(HashMap<String, Fixed>),
+    Invalid(String),
+}
+
+pub struct Cases {
+    pub cases: Vec<Case>,
+    other: String,
+    /// Everything the two `Condition`s read is the same at both revisions: the same
+    /// condition name, the same bodies of every condition followed, the same parameter
+    /// declarations and `Mappings`. Then each deployment decides both alike, even where
+    /// the evaluator cannot decide it.
+    pub unchanged: bool,
+}
+
+#[derive(Default)]
+struct Reads {
+    /// Parameter (and pseudo parameter) names, in first-seen order.
+    names: Vec<String>,
+    /// Names read inside a longer string (`Fn::Sub`, `Fn::Join`, ...), not as a whole value.
+    composite: BTreeSet<String>,
+    /// The literals each parameter is compared with: the other operand of `Fn::Equals`,
+    /// the keys of a map it looks up.
+    literals: std::collections::BTreeMap<String, BTreeSet<String>>,
+    /// (parameter, map, level): the parameter is the top-level (1) or second-level (2)
+    /// key of a `Fn::FindInMap` of that map.
+    map_keys: Vec<(String, String, usize)>,
+    /// Every literal read, so that the value standing for "none of them" is none.
+    all_literals: BTreeSet<String>,
+    visits: usize,
+}
+
+impl Cases {
+    /// Every deployment that can decide the `Condition` of `base_resource` at the base and
+    /// of `head_resource` at the head; `None` when there are more than [`MAX_CASES`].
+    pub fn new(
+        base: &Template,
+        base_resource: &Resource,
+        head: &Template,
+        head_resource: &Resource,
+    ) -> Option<Cases> {
+        let mut reads = Reads::default();
+        let mut seen = [BTreeSet::new(), BTreeSet::new()];
+        for ((t, r), seen) in [(base, base_resource), (head, head_resource)]
+            .into_iter()
+            .zip(&mut seen)
+        {
+            if let Some(name) = condition_name(t, r) {
+                read_condition(t, name, seen, &mut reads);
+            }
+        }
+        let map_keys = std::mem::take(&mut reads.map_keys);
+        for (param, map, level) in map_keys {
+            for t in [base, head] {
+                let Some(m) = t.mappings.and_then(|ms| t.doc.get_value(ms, &map)) else {
+                    continue;
+                };
+                let mut keys = Vec::new();
+                for top in t.doc.map(m).unwrap_or_default() {
+                    if level == 1 {
+                        keys.push(t.doc.key(top).to_string());
+                    } else {
+                        for second in t.doc.map(top.value).unwrap_or_default() {
+                            keys.push(t.doc.key(second).to_string());
+                        }
+                    }
+                }
+                reads.all_literals.extend(keys.iter().cloned());
+                reads
+                    .literals
+                    .entry(param.clone())
+                    .or_default()
+                    .extend(keys);
+            }
+        }
+        let unchanged = reads.visits <= MAX_VISITS
+            && condition_name(base, base_resource) == condition_name(head, head_resource)
+            && (base
+                .doc
+                .get_value(base_resource.node, "Condition")
+                .is_some()
+                == head
+                    .doc
+                    .get_value(head_resource.node, "Condition")
+                    .is_some())
+            && seen[0] == seen[1]
+            && seen[0]
+                .iter()
+                .all(|c| same_node(base, base.condition(c), head, head.condition(c)))
+            && reads
+                .names
+                .iter()
+                .all(|p| same_node(base, base.parameter(p), head, head.parameter(p)))
+            && same_node(base, base.mappings, head, head.mappings);
+        for t in [base, head] {
+            for name in &reads.names {
+                let Some(p) = t.parameter(name) else { continue };
+                for (v, _) in allowed(t.doc, p).unwrap_or_default() {
+                    reads.all_literals.insert(v);
+                }
+                if let Some((d, _)) = t
+                    .doc
+                    .get_value(p, "Default")
+                    .and_then(|d| literal(t.doc, d))
+                {
+                    reads.all_literals.insert(d);
+                }
+            }
+        }
+        let mut other = String::from("other value");
+        while reads.all_literals.contains(&other) {
+            other.push('~');
+        }
+        let mut params: Vec<(String, Vec<Choice>)> = Vec::new();
+        for name in &reads.names {
+            if let Some(choices) = choices(name, base, head, &reads) {
+                params.push((name.clone(), choices));
+            }
+        }
+        let total = params
+            .iter()
+            .try_fold(1usize, |n, (_, c)| n.checked_mul(c.len().max(1)))?;
+        if total > MAX_CASES {
+            return None;
+        }
+        let mut cases = vec![Case {
+            choices: Vec::new(),
+        }];
+        for (name, choices) in params {
+            let mut next = Vec::with_capacity(cases.len() * choices.len());
+            for case in &cases {
+                for choice in &choices {
+                    let mut c = case.clone();
+                    c.choices.push((name.clone(), choice.clone()));
+                    next.push(c);
+                }
+            }
+            cases = next;
+        }
+        Some(Cases {
+            cases,
+            other,
+            unchanged,
+        })
+    }
+
+    /// The inputs of `template` under `case`.
+    pub fn inputs(&self, template: &Template, case: &Case, side: &str) -> Inputs {
+        let doc = template.doc;
+        let mut out = HashMap::new();
+        for (name, choice) in &case.choices {
+            let param = template.parameter(name);
+            if param.is_none() && !name.starts_with("AWS::") {
+                continue;
+            }
+            let other = Choice::Passed(self.other.clone());
+            let is_other = *choice == Choice::Other;
+            let choice = if is_other { &other } else { choice };
+            let fixed = match (param, choice) {
+                (_, Choice::Other) => continue,
+                (None, Choice::Passed(v)) => Fixed {
+                    value: v.clone(),
+                    yaml_typed: false,
+                },
+                (None, Choice::NotPassed) => continue,
+                (Some(p), Choice::Passed(v)) => match allowed(doc, p) {
+                    Some(list) => match list.into_iter().find(|(text, _)| text == v) {
+                        Some((value, yaml_typed)) => Fixed { value, yaml_typed },
+                        None => {
+                            let what = if is_other {
+                                "that value".to_string()
+                            } else {
+                                format!("`{}`", short(v))
+                            };
+                            return Inputs::Invalid(format!(
+                                "{what} is not one of parameter `{}`'s AllowedValues at the {side}",
+                                short(name)
+                            ));
+                        }
+                    },
+                    None => Fixed {
+                        value: v.clone(),
+                        yaml_typed: false,
+                    },
+                },
+                (Some(p), Choice::NotPassed) => match doc.get_value(p, "Default") {
+                    None => {
+                        return Inputs::Invalid(format!(
+                            "parameter `{}` has no Default at the {side}",
+                            short(name)
+                        ))
+                    }
+                    Some(d) => match literal(doc, d) {
+                        Some((value, yaml_typed)) => Fixed { value, yaml_typed },
+                        None => continue,
+                    },
+                },
+            };
+            out.insert(name.clone(), fixed);
+        }
+        Inputs::Valid(out)
+    }
+
+    /// "parameter `Env` is `dev` and `AWS::Region` is a value no literal spells".
+    pub fn describe(&self, case: &Case, base: &Template, head: &Template) -> String {
+        let parts: Vec<String> = case
+            .choices
+            .iter()
+            .map(|(name, choice)| {
+                let what = if name.starts_with("AWS::") {
+                    format!("`{}`", short(name))
+                } else {
+                    format!("parameter `{}`", short(name))
+                };
+                match choice {
+                    Choice::Passed(v) => format!("{what} is `{}`", short(v)),
+                    Choice::Other => format!("{what} is a value no condition or mapping spells"),
+                    Choice::NotPassed => {
+                        let default = |t: &Template| {
+                            t.parameter(name)
+                                .and_then(|p| t.doc.get_value(p, "Default"))
+                                .and_then(|d| literal(t.doc, d))
+                                .map_or("none".to_string(), |(v, _)| format!("`{}`", short(&v)))
+                        };
+                        format!(
+                            "{what} is not passed (Default {} at the head, {} at the base)",
+                            default(head),
+                            default(base)
+                        )
+                    }
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            "in every deployment".to_string()
+        } else {
+            format!("when {}", parts.join(" and "))
+        }
+    }
+}
+
+fn same_node(a: &Template, x: Option<NodeId>, b: &Template, y: Option<NodeId>) -> bool {
+    match (x, y) {
+        (Some(x), Some(y)) => same_value(Side::new(a.doc, x), Side::new(b.doc, y)),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Whether `resource` exists under `inputs`: its `Condition`'s truth (always true without
+/// one; "either" for a `Condition` that is not a name).
+pub fn existence(
+    template: &Template,
+    resource: &Resource,
+    inputs: HashMap<String, Fixed>,
+) -> Truth {
+    let doc = template.doc;
+    let Some(entry) = doc.get(resource.node, "Condition") else {
+        return Truth {
+            can_be_true: true,
+            can_be_false: false,
+        };
+    };
+    match doc.str(entry.value) {
+        Some(name) => Evaluator::new(template, &resource.loops)
+            .with_inputs(inputs)
+            .condition(name, 0),
+        None => Truth {
+            can_be_true: true,
+            can_be_false: true,
+        },
+    }
+}
+
+pub fn condition_name<'d>(template: &Template<'d, '_>, resource: &Resource) -> Option<&'d str> {
+    let doc = template.doc;
+    doc.get_value(resource.node, "Condition")
+        .and_then(|c| doc.str(c))
+}
+
+/// The choices for parameter `name`, or `None` when it cannot be fixed to one value
+/// (an SSM or list parameter, a free parameter read inside a longer string): it stays
+/// unknown to the evaluator.
+fn choices(name: &str, base: &Template, head: &Template, reads: &Reads) -> Option<Vec<Choice>> {
+    let free_choices = |extra: &[String]| -> Option<Vec<Choice>> {
+        if reads.composite.contains(name) {
+            return None;
+        }
+        let mut values: BTreeSet<String> = reads
+            .literals
+            .get(name)
+            .into_iter()
+            .flatten()
+            .take(MAX_LITERALS)
+            .cloned()
+            .collect();
+        values.extend(extra.iter().cloned());
+        let mut out: Vec<Choice> = values.into_iter().map(Choice::Passed).collect();
+        out.push(Choice::Other);
+        Some(out)
+    };
+    if name.starts_with("AWS::") {
+        if name == "AWS::NoValue" || base.parameter(name).is_some() {
+            return None;
+        }
+        return free_choices(&[]);
+    }
+    let declared: Vec<(&Template, NodeId)> = [base, head]
+        .into_iter()
+        .filter_map(|t| t.parameter(name).map(|p| (t, p)))
+        .collect();
+    if declared.is_empty() {
+        return None;
+    }
+    for (t, p) in &declared {
+        let type_name = t.doc.get_value(*p, "Type").map(|n| t.doc.str(n));
+        match type_name {
+            Some(Some(ty)) => {
+                let ty = ty.trim();
+                if ty.starts_with("AWS::SSM::")
+                    || ty.starts_with("List<")
+                    || ty == "CommaDelimitedList"
+                {
+                    return None;
+                }
+            }
+            Some(None) => return None,
+            None => {}
+        }
+    }
+    // The values either revision allows: each listed value, and where a revision lists
+    // none, every literal plus one value none spells. A value only one side allows is a
+    // deployment the other cannot take (added or dropped by the change).
+    let mut values: BTreeSet<String> = BTreeSet::new();
+    let mut free = false;
+    let mut extra = Vec::new();
+    for (t, p) in &declared {
+        match allowed(t.doc, *p) {
+            Some(list) => values.extend(list.into_iter().map(|(v, _)| v)),
+            None => free = true,
+        }
+        if let Some((d, _)) = t
+            .doc
+            .get_value(*p, "Default")
+            .and_then(|d| literal(t.doc, d))
+        {
+            extra.push(d);
+        }
+    }
+    let mut choices = vec![Choice::NotPassed];
+    if free {
+        for c in free_choices(&extra)? {
+            if let Choice::Passed(v) = &c {
+                if values.contains(v) {
+                    continue;
+                }
+            }
+            choices.push(c);
+        }
+    }
+    choices.extend(values.into_iter().map(Choice::Passed));
+    Some(choices)
+}
+
+/// A parameter's literal `AllowedValues` (text, YAML-typed), `None` when it has none or
+/// one that is not a literal list of scalars (then any value is taken as allowed).
+fn allowed(doc: &Document, param: NodeId) -> Option<Vec<(String, bool)>> {
+    let items = doc.list(doc.get_value(param, "AllowedValues")?)?;
+    items.iter().map(|i| literal(doc, *i)).collect()
+}
+
+fn literal(doc: &Document, node: NodeId) -> Option<(String, bool)> {
+    let text = doc.str(node)?;
+    let scalar = doc.scalar(node)?;
+    let typed = doc.node(node).tag.is_none()
+        && scalar.style == crate::load::ScalarStyle::Plain
+        && super::eval::yaml_typed(text);
+    Some((text.to_string(), typed))
+}
+
+fn read_condition(template: &Template, name: &str, seen: &mut BTreeSet<String>, reads: &mut Reads) {
+    if !seen.insert(name.to_string()) {
+        return;
+    }
+    if let Some(body) = template.condition(name) {
+        read(template, body, seen, reads);
+    }
+}
+
+/// The parameter a value is, whole: `!Ref P`, or `!Sub "${P}"`.
+fn whole_ref<'d>(doc: &'d Document, node: NodeId) -> Option<&'d str> {
+    let call = doc.call(node)?;
+    match call.name {
+        "Ref" => doc.scalar(call.arg).map(|s| s.text.as_ref()),
+        "Fn::Sub" => {
+            let text = doc.scalar(call.arg).map(|s| s.text.as_ref())?;
+            let name = text.trim().strip_prefix("${")?.strip_suffix('}')?;
+            (!name.contains(['$', '{', '}', '.', '!'])).then_some(name)
+        }
+        _ => None,
+    }
+}
+
+/// What a condition body reads: parameter names (whole or inside strings), conditions it
+/// refers to (followed), and the literals each parameter is compared with.
+fn read(template: &Template, node: NodeId, seen: &mut BTreeSet<String>, reads: &mut Reads) {
+    reads.visits += 1;
+    if reads.visits > MAX_VISITS {
+        return;
+    }
+    let doc = template.doc;
+    let add = |reads: &mut Reads, name: &str, whole: bool| {
+        if !reads.names.iter().any(|n| n == name) {
+            reads.names.push(name.to_string());
+        }
+        if !whole {
+            reads.composite.insert(name.to_string());
+        }
+    };
+    let Some(call) = doc.call(node) else {
+        if let Some(text) = doc.str(node) {
+            reads.all_literals.insert(text.to_string());
+        } else if let Some(items) = doc.seq(node) {
+            for i in items {
+                read(template, *i, seen, reads);
+            }
+        } else if let Some(entries) = doc.map(node) {
+            for e in entries {
+                read(template, e.value, seen, reads);
+            }
+        }
+        return;
+    };
+    let args = doc.seq(call.arg).unwrap_or(&[]);
+    match call.name {
+        "Condition" => {
+            if let Some(s) = doc.scalar(call.arg) {
+                read_condition(template, &s.text, seen, reads);
+            }
+            return;
+        }
+        "Fn::If" => {
+            if let Some(name) = args.first().and_then(|c| doc.str(*c)) {
+                read_condition(template, name, seen, reads);
+            }
+            for a in args.iter().skip(1) {
+                read(template, *a, seen, reads);
+            }
+            return;
+        }
+        "Fn::Equals" => {
+            if let [a, b] = args {
+                for (x, y) in [(*a, *b), (*b, *a)] {
+                    let Some(p) = whole_ref(doc, x) else {
+                        read(template, x, seen, reads);
+                        continue;
+                    };
+                    match doc.str(y) {
+                        Some(lit) => {
+                            add(reads, p, true);
+                            reads.all_literals.insert(lit.to_string());
+                            reads
+                                .literals
+                                .entry(p.to_string())
+                                .or_default()
+                                .insert(lit.to_string());
+                        }
+                        // Compared with something computed: which values matter is not
+                        // known, so it is not fixed (the evaluator answers "either").
+                        None => add(reads, p, false),
+                    }
+                }
+                return;
+            }
+        }
+        "Fn::FindInMap" => {
+            let map = args.first().and_then(|m| doc.str(*m));
+            for (level, key) in args.iter().enumerate().skip(1).take(2) {
+                match (whole_ref(doc, *key), map) {
+                    (Some(p), Some(m)) => {
+                        add(reads, p, true);
+                        reads.map_keys.push((p.to_string(), m.to_string(), level));
+                    }
+                    (Some(p), None) => add(reads, p, false),
+                    (None, _) => read(template, *key, seen, reads),
+                }
+            }
+            for rest in args.iter().take(1).chain(args.iter().skip(3)) {
+                read(template, *rest, seen, reads);
+            }
+            return;
+        }
+        "Ref" => {
+            if let Some(s) = doc.scalar(call.arg) {
+                add(reads, &s.text, false);
+            }
+            return;
+        }
+        "Fn::Sub" => {
+            let (text, vars) = match args {
+                [t, v] => (doc.str(*t), Some(*v)),
+                _ => (doc.scalar(call.arg).map(|s| s.text.as_ref()), None),
+            };
+            if let Some(text) = text {
+                for name in sub_names(text) {
+                    add(reads, name, false);
+                }
+            }
+            if let Some(v) = vars {
+                read(template, v, seen, reads);
+            }
+            return;
+        }
+        _ => {}
+    }
+    match doc.seq(call.arg) {
+        Some(items) => {
+            for i in items {
+                read(template, *i, seen, reads);
+            }
+        }
+        None => read(template, call.arg, seen, reads),
+    }
+}
+
+/// The names `${Name}` in an `Fn::Sub` string (not `${!Literal}`, not `${Res.Attr}`).
+fn sub_names(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = after[..end].trim();
+        if !name.starts_with('!') && !name.contains('.') {
+            out.push(name);
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, Format, Limits};
+
+    fn load_str(text: &str) -> Result<Document<'_>, crate::load::FileError> {
+        load::load(text, Format::Yaml, &Limits::default())
+    }
+
+    fn truth_cases(base: &str, head: &str) -> Vec<(String, bool, bool, bool)> {
+        let (bd, hd) = (load_str(base).unwrap(), load_str(head).unwrap());
+        let (b, h) = (
+            Template::from_document(&bd).unwrap().unwrap(),
+            Template::from_document(&hd).unwrap().unwrap(),
+        );
+        let (br, hr) = (b.resource("T").unwrap(), h.resource("T").unwrap());
+        let cases = Cases::new(&b, br, &h, hr).unwrap();
+        cases
+            .cases
+            .iter()
+            .filter_map(|c| {
+                let Inputs::Valid(hi) = cases.inputs(&h, c, "head") else {
+                    return None;
+                };
+                let ht = existence(&h, hr, hi);
+                let (valid, bt) = match cases.inputs(&b, c, "base") {
+                    Inputs::Valid(bi) => (true, existence(&b, br, bi).can_be_true),
+                    Inputs::Invalid(_) => (false, false),
+                };
+                Some((cases.describe(c, &b, &h), valid, bt, ht.can_be_false))
+            })
+            .collect()
+    }
+
+    const TABLE: &str = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Condition: C\n";
+
+    #[test]
+    fn a_free_parameter_is_tried_with_every_literal_and_one_value_none_spells() {
+        let base = format!(
+            "Parameters:\n  P: {{Type: String}}\nConditions:\n  C: !Equals [!Ref P, a]\n{TABLE}"
+        );
+        let head = format!(
+            "Parameters:\n  P: {{Type: String}}\nConditions:\n  C: !Equals [!Ref P, b]\n{TABLE}"
+        );
+        let got = truth_cases(&base, &head);
+        // P = a: exists at the base, not at the head.
+        assert!(
+            got.iter()
+                .any(|(d, valid, bt, hf)| d.contains("`a`") && *valid && *bt && *hf),
+            "{got:?}"
+        );
+        // A value none spells: neither side has the table.
+        assert!(
+            got.iter()
+                .any(|(d, _, bt, hf)| d.contains("no condition") && !*bt && *hf),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_default_changed_is_the_not_passed_case() {
+        let p = |d: &str| {
+            format!("Parameters:\n  P: {{Type: String, AllowedValues: [a, b], Default: {d}}}\nConditions:\n  C: !Equals [!Ref P, a]\n{TABLE}")
+        };
+        let got = truth_cases(&p("a"), &p("b"));
+        let flips: Vec<_> = got
+            .iter()
+            .filter(|(_, valid, bt, hf)| *valid && *bt && *hf)
+            .collect();
+        assert_eq!(flips.len(), 1, "{got:?}");
+        assert!(flips[0].0.contains("not passed"), "{got:?}");
+    }
+
+    #[test]
+    fn a_value_the_base_did_not_allow_is_an_invalid_base_case() {
+        let p = |allowed: &str| {
+            format!("Parameters:\n  P: {{Type: String, AllowedValues: [{allowed}]}}\nConditions:\n  C: !Equals [!Ref P, a]\n{TABLE}")
+        };
+        let got = truth_cases(&p("a"), &p("a, b"));
+        assert!(
+            got.iter()
+                .any(|(d, valid, _, hf)| d.contains("`b`") && !*valid && *hf),
+            "{got:?}"
+        );
+    }
+}
