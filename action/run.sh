@@ -13,8 +13,9 @@
 #   INPUT_BASE          git revision for the pull-request guard; `none` turns it off; empty:
 #                       the pull request's base (PR_BASE_SHA, else origin/GITHUB_BASE_REF);
 #                       a shallow checkout is completed so that its merge base exists
-#   INPUT_CONFIG        config file (--config)
-#   INPUT_ARGS          more arguments, separated by spaces
+#   INPUT_CONFIG        config file (--config), for the check and the inventory
+#   INPUT_ARGS          more arguments, separated by spaces; the inventory gets those it
+#                       shares with check (--no-ignore, --hidden, --threads, limits, ...)
 #   INPUT_INVENTORY     `false` leaves the protection inventory out of the job summary
 #   INPUT_CHANGESET     change-set files or globs; set: `ddb-guard changeset` on them instead
 #                       of `check` on INPUT_PATHS (no base, no inventory). A glob that matches
@@ -171,11 +172,37 @@ if [[ -z $findings ]]; then
     echo "::error title=ddb-guard action::ddb-guard exited with $status without writing a report"
 fi
 
+# Sets `inventory_args`: the arguments of INPUT_ARGS that `inventory` shares with `check`
+# (how files are found and read, and which config applies), so that the inventory describes
+# the same files as the check; the rest (--select, --fail-on, ...) only concerns findings.
+select_inventory_args() {
+    inventory_args=()
+    local i=0 arg
+    while ((i < ${#extra[@]})); do
+        arg=${extra[i]}
+        case "$arg" in
+        --no-ignore | --hidden | -L | --follow | --isolated | --force-exclude | \
+            --threads=* | --max-file-size=* | --max-depth=* | --max-nodes=* | --max-scalar-len=*)
+            inventory_args+=("$arg")
+            ;;
+        --threads | --max-file-size | --max-depth | --max-nodes | --max-scalar-len)
+            inventory_args+=("$arg")
+            if ((i + 1 < ${#extra[@]})); then inventory_args+=("${extra[i + 1]}"); fi
+            i=$((i + 1))
+            ;;
+        esac
+        i=$((i + 1))
+    done
+    if [[ -n ${INPUT_CONFIG:-} ]]; then inventory_args+=(--config "$INPUT_CONFIG"); fi
+    return 0
+}
+
 # The protection inventory of the same paths (every table's layers, the guardrails) goes into
 # the job summary as Markdown. It never changes the step's result: the check decides that.
 if ((${#changesets[@]} == 0)) && [[ ${INPUT_INVENTORY:-true} != false && -n ${GITHUB_STEP_SUMMARY:-} ]]; then
     inventory="$work/inventory.md"
-    if "$bin" inventory --format markdown -- "${paths[@]}" >"$inventory" 2>"$work/inventory.err" ||
+    select_inventory_args
+    if "$bin" inventory --format markdown ${inventory_args[@]+"${inventory_args[@]}"} -- "${paths[@]}" >"$inventory" 2>"$work/inventory.err" ||
         [[ -s $inventory ]]; then
         { echo; cat "$inventory"; } >>"$GITHUB_STEP_SUMMARY"
     else

@@ -317,6 +317,13 @@ check_step "$ws" DDB_GUARD_BIN="$stub_ddb" INPUT_PATHS=. INPUT_INVENTORY=false
 if grep -q "stub inventory" "$sdir/summary"; then fail "inventory: false still wrote it"; fi
 ok "run.sh: the Markdown inventory of the same paths goes into the job summary unless inventory: false"
 
+rm -f "$tmp/ddb-inventory-args"
+check_step "$ws" DDB_GUARD_BIN="$stub_ddb" INPUT_PATHS=. INPUT_CONFIG=ci/ddb-guard.toml \
+    INPUT_ARGS="--select DDB001 --no-ignore --threads 2 --max-file-size=8M --fail-on never --hidden"
+[[ $(cat "$tmp/ddb-inventory-args") == $'inventory\n--format\nmarkdown\n--no-ignore\n--threads\n2\n--max-file-size=8M\n--hidden\n--config\nci/ddb-guard.toml\n--\n.' ]] ||
+    fail "inventory arguments with args and config: $(cat "$tmp/ddb-inventory-args")"
+ok "run.sh: the inventory gets the config input and the args it shares with check (not --select or --fail-on)"
+
 check_step "$ws" DDB_GUARD_BIN="$stub_ddb" INPUT_PATHS=$'with space\r\n\n  templates-examples/retained\n' \
     INPUT_SARIF_FILE="" INPUT_FAIL_ON=warning INPUT_CONFIG=ci/ddb-guard.toml \
     INPUT_ARGS="--no-ignore  --threads 2" STUB_EXIT=0

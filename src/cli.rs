@@ -274,9 +274,10 @@ pub struct InventoryArgs {
     /// Files or directories to list (default: the current directory).
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = InventoryFormat::Human)]
-    pub format: InventoryFormat,
+    /// Output format, optionally into a file: human, json, markdown, csv (`csv=tables.csv`).
+    /// Repeat for several outputs from one run; at most one on stdout. Default: human.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]")]
+    pub formats: Vec<Output<InventoryFormat>>,
 
     #[command(flatten)]
     pub input: InputArgs,
@@ -448,9 +449,21 @@ pub struct CheckArgs {
     #[arg(long)]
     pub diff: bool,
 
-    /// With `--fix` or `--diff`, also apply unsafe fixes (replace a conditional policy).
+    /// With `--fix` or `--diff`, also apply unsafe fixes: replace a conditional
+    /// DeletionPolicy/UpdateReplacePolicy (`Fn::If`, `Ref`, `Fn::FindInMap`) by Retain, set
+    /// `DeletionProtectionEnabled: true` (DDB003) and `PointInTimeRecoveryEnabled: true`
+    /// (DDB004, billed by table size).
     #[arg(long)]
     pub unsafe_fixes: bool,
+
+    /// With `--fix` or `--diff`: apply only these rules' fixes (codes, names, prefixes or
+    /// ALL; repeat or separate with commas). Findings of other rules are still reported.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub fixable: Option<Vec<String>>,
+
+    /// With `--fix` or `--diff`: never apply these rules' fixes (wins over `--fixable`).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub unfixable: Vec<String>,
 
     /// Run only these rules (codes, names, code prefixes or ALL; repeat or separate with commas).
     #[arg(

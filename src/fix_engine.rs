@@ -27,15 +27,27 @@ use crate::template_file::TemplateFile;
 /// finding: refuse rather than loop.
 const MAX_PASSES: usize = 8;
 
-/// Which fixes to apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which fixes to apply: by safety (`--unsafe-fixes`) and by rule (`--fixable`,
+/// `--unfixable`, as in ruff). The rule filter only narrows what may be fixed; the
+/// findings are reported whatever it says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FixMode {
     pub unsafe_fixes: bool,
+    /// Rule codes whose fixes may be applied; `None` is every rule.
+    pub fixable: Option<Vec<&'static str>>,
+    /// Rule codes whose fixes are never applied (wins over `fixable`).
+    pub unfixable: Vec<&'static str>,
 }
 
 impl FixMode {
-    pub fn allows(&self, fix: &Fix) -> bool {
-        fix.applicability == Applicability::Safe || self.unsafe_fixes
+    /// Whether `fix`, attached to a finding of rule `code`, may be applied.
+    pub fn allows(&self, code: &str, fix: &Fix) -> bool {
+        (fix.applicability == Applicability::Safe || self.unsafe_fixes)
+            && self
+                .fixable
+                .as_ref()
+                .is_none_or(|rules| rules.contains(&code))
+            && !self.unfixable.contains(&code)
     }
 }
 
@@ -62,7 +74,7 @@ pub fn plan(
     report: &Report,
     candidates: &[Candidate],
     checker: &crate::check::Checker,
-    mode: FixMode,
+    mode: &FixMode,
 ) -> Vec<FileFix> {
     let paths: HashMap<&str, &Path> = candidates
         .iter()
@@ -75,7 +87,7 @@ pub fn plan(
             f.errors.is_empty()
                 && f.findings
                     .iter()
-                    .any(|x| x.fix.as_ref().is_some_and(|fix| mode.allows(fix)))
+                    .any(|x| x.fix.as_ref().is_some_and(|fix| mode.allows(x.code, fix)))
         })
         .filter_map(|f| {
             // A nested template no walked path named was read from where its parent said.
@@ -144,7 +156,7 @@ pub fn fix_text(
     path: &Path,
     text: &str,
     settings: &Settings,
-    mode: FixMode,
+    mode: &FixMode,
 ) -> Result<Fixed, FileError> {
     let mut current = text.to_string();
     let mut applied = 0;
@@ -163,8 +175,7 @@ pub fn fix_text(
         findings.sort_by_key(|f| (f.code, f.span.start));
         let fixes: Vec<&Fix> = findings
             .iter()
-            .filter_map(|f| f.fix.as_ref())
-            .filter(|f| mode.allows(f))
+            .filter_map(|f| f.fix.as_ref().filter(|fix| mode.allows(f.code, fix)))
             .collect();
         if fixes.is_empty() {
             return Ok(Fixed {
@@ -540,7 +551,15 @@ mod tests {
             rules: rules.iter().filter_map(|c| crate::rules::find(c)).collect(),
             ..Settings::default()
         };
-        fix_text(Path::new(name), text, &settings, FixMode { unsafe_fixes })
+        fix_text(
+            Path::new(name),
+            text,
+            &settings,
+            &FixMode {
+                unsafe_fixes,
+                ..FixMode::default()
+            },
+        )
     }
 
     #[test]
@@ -552,6 +571,30 @@ mod tests {
             fixed.text,
             "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties: {}\n"
         );
+    }
+
+    #[test]
+    fn fixable_and_unfixable_choose_fixes_by_rule() {
+        let fix = Fix {
+            applicability: Applicability::Safe,
+            description: String::new(),
+            edits: Vec::new(),
+            changes: Vec::new(),
+        };
+        let only = |fixable: Option<Vec<&'static str>>, unfixable: Vec<&'static str>| FixMode {
+            unsafe_fixes: false,
+            fixable,
+            unfixable,
+        };
+        assert!(only(None, vec![]).allows("DDB001", &fix));
+        assert!(!only(Some(vec!["DDB002"]), vec![]).allows("DDB001", &fix));
+        assert!(only(Some(vec!["DDB001"]), vec![]).allows("DDB001", &fix));
+        assert!(!only(Some(vec!["DDB001"]), vec!["DDB001"]).allows("DDB001", &fix));
+        let unsafe_fix = Fix {
+            applicability: Applicability::Unsafe,
+            ..fix.clone()
+        };
+        assert!(!only(Some(vec!["DDB003"]), vec![]).allows("DDB003", &unsafe_fix));
     }
 
     #[test]
@@ -721,17 +764,15 @@ mod tests {
             elapsed: Default::default(),
             stale_baseline: Vec::new(),
         };
-        let mode = FixMode {
-            unsafe_fixes: false,
-        };
-        let unchanged = plan(&report, &candidates, &checker, mode);
+        let mode = FixMode::default();
+        let unchanged = plan(&report, &candidates, &checker, &mode);
         assert_eq!(unchanged.len(), 1);
         assert_eq!(&*unchanged[0].original, checked);
         assert!(unchanged[0].result.as_ref().is_ok_and(|f| f.applied > 0));
 
         let same_length = checked.replace("T:", "U:");
         std::fs::write(&path, &same_length).unwrap();
-        let plans = plan(&report, &candidates, &checker, mode);
+        let plans = plan(&report, &candidates, &checker, &mode);
         assert_eq!(plans.len(), 1);
         let err = plans[0].result.as_ref().unwrap_err();
         assert!(

@@ -259,20 +259,21 @@ pub fn fix_roundtrip(bytes: &[u8]) {
     // Alternate the two modes by the input's length so both are exercised.
     let mode = FixMode {
         unsafe_fixes: bytes.len().is_multiple_of(2),
+        ..FixMode::default()
     };
     let checker = Checker::new(settings.clone());
     let fixable = |report: &FileReport| {
         report
             .findings
             .iter()
-            .filter(|f| f.fix.as_ref().is_some_and(|x| mode.allows(x)))
+            .filter(|f| f.fix.as_ref().is_some_and(|x| mode.allows(f.code, x)))
             .count()
     };
     let before = checker.check_bytes(name, path, bytes);
     if !before.errors.is_empty() || fixable(&before) == 0 {
         return;
     }
-    match fix_engine::fix_text(path, text, &settings, mode) {
+    match fix_engine::fix_text(path, text, &settings, &mode) {
         Ok(fixed) => {
             assert!(fixed.applied > 0, "a fixable file was fixed by no fix");
             let after = checker.check_bytes(name, path, fixed.text.as_bytes());

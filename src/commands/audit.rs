@@ -34,16 +34,19 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
         Err(e) => return usage_error(&e.to_string(), None),
     };
     let fail_on = fail_on(&check_args, &resolved);
-    let outputs = outputs(&check_args);
+    let outputs = match outputs(&check_args) {
+        Ok(outputs) => outputs,
+        Err(message) => return super::argument_error("audit", &message),
+    };
     if let Some((format, None)) = &args.inventory {
         let clash = outputs.iter().any(|o| {
             o.destination == Destination::Stdout
                 && !(o.format == Format::Human && *format == InventoryFormat::Human)
         });
         if clash {
-            return usage_error(
-                "--inventory and --format would both write to standard output",
-                Some("send one of them to a file: --inventory json=tables.json or --format sarif=audit.sarif"),
+            return super::argument_error(
+                "audit",
+                "--inventory and --format would both write to standard output: send one of them to a file (--inventory json=tables.json or --format sarif=audit.sarif)",
             );
         }
     }
@@ -119,7 +122,13 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
     let mut failed = false;
     if let Some((format, file)) = wanted {
         let mut text = Vec::new();
-        let rendered = inventory::render(format, &audit.inventory, &mut text);
+        // A file is not a terminal: the human table keeps its stable 80 columns there.
+        let columns = if file.is_some() {
+            80
+        } else {
+            super::terminal_width(80)
+        };
+        let rendered = inventory::render(format, &audit.inventory, columns, &mut text);
         let written = rendered
             .map_err(|e| e.to_string())
             .and_then(|()| match &file {
@@ -141,7 +150,7 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
         }
     }
     if !snapshot.errors.is_empty() && !human_on_stdout {
-        tell(&format!(
+        super::warn(&format!(
             "{} could not be read; the audit is incomplete",
             plural(snapshot.errors.len(), "item", "items")
         ));

@@ -4,7 +4,7 @@
 //! [`crate::changeset`].
 
 use super::check::{fail_on, outputs, render};
-use super::{resolve, usage_error};
+use super::{argument_error, resolve, usage_error};
 use crate::changeset::{self, Input};
 use crate::cli::ChangesetArgs;
 use crate::report::data::ExitStatus;
@@ -14,9 +14,12 @@ pub fn run(args: &ChangesetArgs) -> ExitStatus {
         Ok(check_args) => check_args,
         Err(e) => return usage_error(&e.to_string(), None),
     };
-    let outputs = outputs(&check_args);
+    let outputs = match outputs(&check_args) {
+        Ok(outputs) => outputs,
+        Err(message) => return argument_error("changeset", &message),
+    };
     if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
-        return usage_error("standard input (`-`) can be given only once", None);
+        return argument_error("changeset", "standard input (`-`) can be given only once");
     }
     let resolved = match resolve(&check_args) {
         Ok(resolved) => resolved,

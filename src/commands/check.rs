@@ -5,14 +5,14 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use clap::CommandFactory;
-
-use super::{fix, plural, resolver, set_threads, tell, usage_error};
+use super::{
+    argument_error, fix, plural, resolver, set_threads, tell, terminal_width, usage_error, warn,
+};
 use crate::atomic_write;
 use crate::base_revision::{self, BaseRevision, ReadLimits};
 use crate::baseline::{self, BaselineError};
 use crate::check::Checker;
-use crate::cli::{CheckArgs, Cli, ColorChoice};
+use crate::cli::{CheckArgs, ColorChoice};
 use crate::config;
 use crate::discover::{self, Candidate, Discovery};
 use crate::file_error::FileError;
@@ -22,6 +22,7 @@ use crate::guard;
 use crate::progress::{self, Progress};
 use crate::report::data::{ExitStatus, FailOn, Report};
 use crate::report::{self, github, Destination, Format, Output, RenderOptions};
+use crate::ruleset::select;
 
 pub fn run(args: &CheckArgs) -> ExitStatus {
     run_compared(args, None)
@@ -42,13 +43,13 @@ pub(crate) struct CheckRun<'a> {
     /// The files walked, kept for `--fix` and `--diff` only: a plain check keeps one list,
     /// not three (they were a third of peak RSS at corpus x10).
     pub again: Option<Discovery>,
+    /// Which fixes `--fix` and `--diff` apply.
+    pub mode: FixMode,
 }
 
 impl CheckRun<'_> {
-    pub fn mode(&self) -> FixMode {
-        FixMode {
-            unsafe_fixes: self.args.unsafe_fixes,
-        }
+    pub fn mode(&self) -> &FixMode {
+        &self.mode
     }
 
     pub fn candidates(&self) -> &[Candidate] {
@@ -80,7 +81,11 @@ impl CheckRun<'_> {
 
 /// `check`, or `diff OLD NEW` when `diff` is given.
 pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> ExitStatus {
-    let outputs = outputs(args);
+    let subcommand = if diff.is_some() { "diff" } else { "check" };
+    let outputs = match outputs(args) {
+        Ok(outputs) => outputs,
+        Err(message) => return argument_error(subcommand, &message),
+    };
     set_threads(args.input.threads);
     let mut resolver = match resolver(args) {
         Ok(resolver) => resolver,
@@ -113,8 +118,12 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
     let walk = &resolver.walk();
     let fail_on = fail_on(args, resolver.run());
     if args.unsafe_fixes && !args.fix && !args.diff {
-        return usage_error("--unsafe-fixes needs --fix or --diff", None);
+        return argument_error(subcommand, "--unsafe-fixes needs --fix or --diff");
     }
+    let mode = match fix_mode(args) {
+        Ok(mode) => mode,
+        Err(message) => return argument_error(subcommand, &message),
+    };
     if args.show_files && diff.is_none() {
         return show_files(args, walk, &resolver);
     }
@@ -127,15 +136,15 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         || (args.paths.is_empty() && args.stdin_filename.is_some());
     if stdin {
         if args.paths.len() > 1 {
-            return usage_error(
+            return argument_error(
+                subcommand,
                 "`-` (standard input) cannot be combined with other paths",
-                None,
             );
         }
         if args.fix || args.diff || args.base.is_some() || diff.is_some() || args.show_files {
-            return usage_error(
-                "standard input (`-`) cannot be used with --fix, --diff, --base, --show-files or `diff`",
-                Some("write the template to a file and name it"),
+            return argument_error(
+                subcommand,
+                "standard input (`-`) cannot be used with --fix, --diff, --base, --show-files or `diff`: write the template to a file and name it",
             );
         }
         let report = check_stdin(args, &checker);
@@ -158,7 +167,7 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
             Some(Err(e)) => return usage_error(&e.to_string(), e.help()),
             Some(Ok(base)) => {
                 for warning in &base.warnings {
-                    let _ = writeln!(std::io::stderr(), "ddb-guard: warning: {warning}");
+                    warn(warning);
                 }
                 (discover::discover(&args.paths, walk), base)
             }
@@ -237,6 +246,7 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         accepted,
         governed,
         again,
+        mode,
     };
     if args.diff {
         return fix::show_diff(&run, &report);
@@ -250,7 +260,7 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         .iter()
         .any(|o| o.format == Format::Human && o.destination == Destination::Stdout);
     if complete && human_on_stdout && !args.quiet {
-        hint_fixable(&report);
+        hint_fixable(&report, run.mode());
     }
     status
 }
@@ -273,7 +283,7 @@ pub(crate) fn render(
     };
     let options = RenderOptions {
         color,
-        width: terminal_width(),
+        width: terminal_width(100),
         timing: true,
         show_suppressed: args.show_suppressed,
         fail_on,
@@ -312,8 +322,8 @@ pub(crate) fn render(
 }
 
 /// The `--format` outputs (human on stdout by default); two on one destination are a
-/// usage error, reported by clap (it exits).
-pub(crate) fn outputs(args: &CheckArgs) -> Vec<Output> {
+/// usage error.
+pub(crate) fn outputs(args: &CheckArgs) -> Result<Vec<Output>, String> {
     let outputs = if args.formats.is_empty() {
         vec![Output {
             format: Format::Human,
@@ -322,12 +332,32 @@ pub(crate) fn outputs(args: &CheckArgs) -> Vec<Output> {
     } else {
         args.formats.clone()
     };
-    if let Err(message) = report::check_outputs(&outputs) {
-        Cli::command()
-            .error(clap::error::ErrorKind::ArgumentConflict, message)
-            .exit();
-    }
-    outputs
+    report::check_outputs(&outputs)?;
+    Ok(outputs)
+}
+
+/// `--fixable`/`--unfixable` as rule codes (selectors as for `--select`), with
+/// `--unsafe-fixes`.
+fn fix_mode(args: &CheckArgs) -> Result<FixMode, String> {
+    let codes = |selectors: &[String], flag: &str| -> Result<Vec<&'static str>, String> {
+        if !selectors.is_empty() && !args.fix && !args.diff {
+            return Err(format!("--{flag} needs --fix or --diff"));
+        }
+        let mut codes = Vec::new();
+        for selector in selectors {
+            let rules = select::expand(selector).map_err(|e| format!("--{flag}: {e}"))?;
+            codes.extend(rules.iter().map(|r| r.code));
+        }
+        Ok(codes)
+    };
+    Ok(FixMode {
+        unsafe_fixes: args.unsafe_fixes,
+        fixable: match &args.fixable {
+            Some(selectors) => Some(codes(selectors, "fixable")?),
+            None => None,
+        },
+        unfixable: codes(&args.unfixable, "unfixable")?,
+    })
 }
 
 /// `--fail-on`: the flag wins over the config file, which wins over the default (`error`).
@@ -591,21 +621,21 @@ fn nothing_checked(
     (path, error)
 }
 
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 40)
-        .unwrap_or(100)
-}
-
 /// Tell the user, as ruff does, how many findings `--fix` would resolve.
-fn hint_fixable(report: &Report) {
+fn hint_fixable(report: &Report, mode: &FixMode) {
+    let every_safety = FixMode {
+        unsafe_fixes: true,
+        ..mode.clone()
+    };
     let fixes = report
         .files
         .iter()
         .flat_map(|f| &f.findings)
-        .filter_map(|f| f.fix.as_ref());
+        .filter_map(|f| {
+            f.fix
+                .as_ref()
+                .filter(|fix| every_safety.allows(f.code, fix))
+        });
     let (mut safe, mut unsafe_only) = (0, 0);
     for fix in fixes {
         match fix.applicability {

@@ -21,7 +21,7 @@ pub fn run(args: &InitArgs) -> ExitStatus {
         });
     match written {
         Ok(()) => {
-            let _ = writeln!(std::io::stderr(), "ddb-guard: wrote {}", path.display());
+            let _ = writeln!(std::io::stderr(), "wrote {}", path.display());
             ExitStatus::Success
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => usage_error(

@@ -3,13 +3,17 @@
 
 use std::io::Write;
 
-use super::{plural, resolver, set_threads, tell, usage_error};
+use super::{
+    argument_error, plural, resolver, set_threads, tell, terminal_width, usage_error, warn,
+};
+use crate::atomic_write;
 use crate::cli::InventoryArgs;
 use crate::discover;
 use crate::inventory;
 use crate::report;
-use crate::report::data::ExitStatus;
+use crate::report::data::{ExitStatus, Inventory};
 use crate::report::inventory::InventoryFormat;
+use crate::report::{Destination, Output};
 
 pub fn run(args: &InventoryArgs) -> ExitStatus {
     set_threads(args.input.threads);
@@ -21,6 +25,17 @@ pub fn run(args: &InventoryArgs) -> ExitStatus {
         Ok(resolver) => std::sync::Arc::new(resolver),
         Err(e) => return usage_error(&e.to_string(), None),
     };
+    let outputs = if args.formats.is_empty() {
+        vec![Output {
+            format: InventoryFormat::Human,
+            destination: Destination::Stdout,
+        }]
+    } else {
+        args.formats.clone()
+    };
+    if let Err(message) = report::check_outputs(&outputs) {
+        return argument_error("inventory", &message);
+    }
     // Each directory's config decides what is walked; the inventory's reading (limits,
     // options) is the run's.
     let discovery = discover::discover(&args.paths, &resolver.walk());
@@ -28,24 +43,56 @@ pub fn run(args: &InventoryArgs) -> ExitStatus {
         return usage_error(&e.to_string(), None);
     }
     let inventory = inventory::run(discovery, &resolver.run().settings);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written =
-        report::inventory::render(args.format, &inventory, &mut out).and_then(|()| out.flush());
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            tell(&format!("cannot write output: {e}"));
-            ExitStatus::Error
+    let columns = terminal_width(80);
+    let mut failed = false;
+    for output in &outputs {
+        if let Err(message) = write_output(output, &inventory, columns) {
+            tell(&message);
+            failed = true;
         }
-        _ => {
-            if !inventory.errors.is_empty() && args.format != InventoryFormat::Human {
-                // The formats for machines and reports hold the errors too; say it where a
-                // person running the command sees it.
-                tell(&format!(
-                    "{} could not be read; the inventory is incomplete",
-                    plural(inventory.errors.len(), "file", "files")
-                ));
+    }
+    if failed {
+        return ExitStatus::Error;
+    }
+    let on_terminal = outputs
+        .iter()
+        .any(|o| o.format == InventoryFormat::Human && o.destination == Destination::Stdout);
+    if !inventory.errors.is_empty() && !on_terminal {
+        // The formats for machines and reports hold the errors too; say it where a
+        // person running the command sees it.
+        warn(&format!(
+            "{} could not be read; the inventory is incomplete",
+            plural(inventory.errors.len(), "file", "files")
+        ));
+    }
+    inventory.exit_status()
+}
+
+/// Render the inventory to one destination; a reader that closed stdout early is no error.
+fn write_output(
+    output: &Output<InventoryFormat>,
+    inventory: &Inventory,
+    columns: usize,
+) -> Result<(), String> {
+    match &output.destination {
+        Destination::Stdout => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match report::inventory::render(output.format, inventory, columns, &mut out)
+                .and_then(|()| out.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write output: {e}"))
+                }
+                _ => Ok(()),
             }
-            inventory.exit_status()
+        }
+        Destination::File(path) => {
+            // A file is not a terminal: the human table keeps its stable 80 columns.
+            let mut bytes = Vec::new();
+            report::inventory::render(output.format, inventory, 80, &mut bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|()| atomic_write::write(path, &bytes).map_err(|e| e.source.to_string()))
+                .map_err(|e| format!("cannot write the inventory to {}: {e}", path.display()))
         }
     }
 }

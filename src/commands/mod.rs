@@ -16,25 +16,49 @@ pub mod rule;
 
 use std::io::Write;
 
-use crate::cli::CheckArgs;
+use clap::CommandFactory;
+
+use crate::cli::{CheckArgs, Cli};
 use crate::config::{self, ConfigError};
 use crate::discover;
 use crate::report::data::ExitStatus;
 
+// Every message on stderr starts as clap's own do (`error: `, `warning: `, `  help: `),
+// so that a usage error found by clap and one found by a command look alike.
+
 /// An error on stderr. stderr may be closed too; then nothing is left to tell, and the
 /// exit status says it.
 pub(crate) fn tell(message: &str) {
-    let _ = writeln!(std::io::stderr(), "ddb-guard: {message}");
+    let _ = writeln!(std::io::stderr(), "error: {message}");
 }
 
-/// Nothing could be done (bad arguments, no repository, unknown revision, a config that
-/// does not load): exit 2.
+/// A warning on stderr: something the user should know that does not change the result.
+pub(crate) fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "warning: {message}");
+}
+
+/// Nothing could be done (no repository, unknown revision, a config that does not load,
+/// a file that cannot be written): exit 2.
 pub(crate) fn usage_error(message: &str, help: Option<&str>) -> ExitStatus {
     let mut stderr = std::io::stderr();
-    let _ = writeln!(stderr, "ddb-guard: error: {message}");
+    let _ = writeln!(stderr, "error: {message}");
     if let Some(help) = help {
         let _ = writeln!(stderr, "  help: {help}");
     }
+    ExitStatus::Error
+}
+
+/// Arguments that cannot work together: printed as clap prints the errors it finds itself,
+/// with the subcommand's usage line and where to find help; exit 2.
+pub(crate) fn argument_error(subcommand: &str, message: &str) -> ExitStatus {
+    let mut cli = Cli::command();
+    cli.build();
+    let kind = clap::error::ErrorKind::ArgumentConflict;
+    let error = match cli.find_subcommand_mut(subcommand) {
+        Some(command) => command.error(kind, message),
+        None => cli.error(kind, message),
+    };
+    let _ = error.print();
     ExitStatus::Error
 }
 
@@ -81,6 +105,16 @@ fn current_dir() -> Result<std::path::PathBuf, ConfigError> {
             discover::io_reason(&e)
         ),
     })
+}
+
+/// The width human output wraps to, found as `ls` finds it: the terminal on stdout, else
+/// `$COLUMNS`, else `default` (output into a pipe or a file keeps a stable layout).
+pub(crate) fn terminal_width(default: usize) -> usize {
+    let terminal = terminal_size::terminal_size().map(|(terminal_size::Width(w), _)| w.into());
+    terminal
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        .filter(|w: &usize| *w >= 40)
+        .unwrap_or(default)
 }
 
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {

@@ -118,6 +118,7 @@ pub struct Summary {
     pub skipped_templates: usize,
     pub error_findings: usize,
     pub warning_findings: usize,
+    pub note_findings: usize,
     /// Findings silenced by suppressions (not in `findings`).
     pub suppressed: usize,
     /// Findings recorded in the `--baseline` file (not in `findings`).
@@ -307,7 +308,7 @@ pub fn summarize(files: &[FileReport]) -> Summary {
             match f.severity {
                 Severity::Error => s.error_findings += 1,
                 Severity::Warning => s.warning_findings += 1,
-                Severity::Note => {}
+                Severity::Note => s.note_findings += 1,
             }
         }
     }

@@ -156,7 +156,7 @@ fn step_summary_in(report: &Report, cwd: Option<&Path>, budget: usize) -> String
         )
     } else if s.findings > 0 {
         format!(
-            ":x: {} ({} {}, {}) in {} ({})",
+            ":x: {} ({} {}, {}{}) in {} ({})",
             count(s.findings, "finding", "findings"),
             s.error_findings,
             if s.error_findings == 1 {
@@ -165,6 +165,11 @@ fn step_summary_in(report: &Report, cwd: Option<&Path>, budget: usize) -> String
                 "errors"
             },
             count(s.warning_findings, "warning", "warnings"),
+            if s.note_findings > 0 {
+                format!(", {}", count(s.note_findings, "note", "notes"))
+            } else {
+                String::new()
+            },
             count(s.templates, "template", "templates"),
             count(s.tables, "table", "tables"),
         )

@@ -163,7 +163,7 @@ fn write_diagnostic(
 fn summary_line(report: &Report, options: &super::RenderOptions) -> String {
     let s = &report.summary;
     let mut line = format!(
-        "{} checked ({} {}, {} {}): {} ({} {}, {} {})",
+        "{} checked ({} {}, {} {}): {} ({} {}, {} {}{})",
         plural(s.files, "file", "files"),
         s.templates,
         if s.templates == 1 {
@@ -185,6 +185,12 @@ fn summary_line(report: &Report, options: &super::RenderOptions) -> String {
             "warning"
         } else {
             "warnings"
+        },
+        // Notes are findings too; named only when there are some, as they never fail a run.
+        if s.note_findings > 0 {
+            format!(", {}", plural(s.note_findings, "note", "notes"))
+        } else {
+            String::new()
         },
     );
     if s.suppressed > 0 {

@@ -98,14 +98,23 @@ pub enum Destination {
     File(PathBuf),
 }
 
-/// One requested report: `--format NAME[=DEST]`; no destination, or `-`, is stdout.
+/// One requested report: `--format NAME[=DEST]`; no destination, or `-`, is stdout. `F`
+/// is the command's format list (`check`'s [`Format`], `inventory`'s formats).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Output {
-    pub format: Format,
+pub struct Output<F = Format> {
+    pub format: F,
     pub destination: Destination,
 }
 
-impl FromStr for Output {
+/// A format's name as the command line spells it.
+pub fn format_name<F: ValueEnum>(format: &F) -> String {
+    format
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+impl<F: ValueEnum> FromStr for Output<F> {
     type Err = String;
 
     fn from_str(spec: &str) -> Result<Self, String> {
@@ -119,8 +128,8 @@ impl FromStr for Output {
             Some((name, "-")) => (name, Destination::Stdout),
             Some((name, file)) => (name, Destination::File(PathBuf::from(file))),
         };
-        let format = Format::from_str(name, true).map_err(|_| {
-            let names: Vec<&str> = Format::value_variants().iter().map(|f| f.name()).collect();
+        let format = <F as ValueEnum>::from_str(name, true).map_err(|_| {
+            let names: Vec<String> = F::value_variants().iter().map(format_name).collect();
             format!(
                 "unknown format `{name}` (possible formats: {})",
                 names.join(", ")
@@ -133,11 +142,12 @@ impl FromStr for Output {
     }
 }
 
-impl fmt::Display for Output {
+impl<F: ValueEnum> fmt::Display for Output<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = format_name(&self.format);
         match &self.destination {
-            Destination::Stdout => f.write_str(self.format.name()),
-            Destination::File(p) => write!(f, "{}={}", self.format.name(), p.display()),
+            Destination::Stdout => f.write_str(&name),
+            Destination::File(p) => write!(f, "{name}={}", p.display()),
         }
     }
 }
@@ -145,7 +155,7 @@ impl fmt::Display for Output {
 /// Refuse, before any template is read, a set of outputs that cannot all be written: two
 /// on stdout would interleave, two into one file would overwrite each other, and a file
 /// whose directory does not exist would be lost after the whole run.
-pub fn check_outputs(outputs: &[Output]) -> Result<(), String> {
+pub fn check_outputs<F: ValueEnum>(outputs: &[Output<F>]) -> Result<(), String> {
     let on_stdout: Vec<String> = outputs
         .iter()
         .filter(|o| o.destination == Destination::Stdout)
@@ -172,7 +182,7 @@ pub fn check_outputs(outputs: &[Output]) -> Result<(), String> {
             return Err(format!(
                 "`{}` (for --format {}) is a directory, not a file",
                 path.display(),
-                output.format.name()
+                format_name(&output.format)
             ));
         }
         let parent = match path.parent() {
@@ -237,6 +247,23 @@ mod tests {
 
     fn output(spec: &str) -> Result<Output, String> {
         spec.parse()
+    }
+
+    #[test]
+    fn inventory_formats_parse_with_their_own_names() {
+        let parsed: Result<Output<inventory::InventoryFormat>, String> = "csv=out.csv".parse();
+        assert_eq!(
+            parsed,
+            Ok(Output {
+                format: inventory::InventoryFormat::Csv,
+                destination: Destination::File(PathBuf::from("out.csv"))
+            })
+        );
+        let unknown: Result<Output<inventory::InventoryFormat>, String> = "sarif".parse();
+        assert_eq!(
+            unknown,
+            Err("unknown format `sarif` (possible formats: human, json, markdown, csv)".into())
+        );
     }
 
     #[test]

@@ -267,3 +267,62 @@ fn audit_without_the_feature_exits_2_and_says_how_to_get_it() {
     );
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn usage_errors_found_by_a_command_print_its_usage_like_clap() {
+    for (args, usage) in [
+        (
+            &["check", "--unsafe-fixes", "."][..],
+            "Usage: ddb-guard check ",
+        ),
+        (
+            &["inventory", "--format", "json", "--format", "csv"][..],
+            "Usage: ddb-guard inventory ",
+        ),
+        (
+            &["diff", "--base", "HEAD", "a", "b"][..],
+            "Usage: ddb-guard diff ",
+        ),
+        (&["changeset", "-", "-"][..], "Usage: ddb-guard changeset "),
+    ] {
+        let out = ddb_guard().args(args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains(usage), "{args:?}: {stderr}");
+        assert!(stderr.contains("--help"), "{args:?}: {stderr}");
+    }
+    // Errors that are not about the arguments use the same prefix, without a usage line.
+    let out = ddb_guard()
+        .args(["check", "--config", "no-such.toml", "."])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: no-such.toml"), "{stderr}");
+    assert!(!stderr.contains("Usage:"), "{stderr}");
+}
+
+#[test]
+fn the_summary_counts_notes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A remote nested stack's template cannot be seen: a note, and no error or warning.
+    write(
+        dir.path(),
+        "t.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}\n  Set:\n    Type: AWS::CloudFormation::StackSet\n    Properties:\n      TemplateURL: https://example.com/t.yaml\n",
+    );
+    let out = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "--select", "ALL", "t.yaml"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = check_json(dir.path(), &["--select", "ALL", "t.yaml"]).1;
+    let notes = common::findings(&json)
+        .iter()
+        .filter(|f| f["severity"] == "note")
+        .count();
+    assert!(notes > 0, "the template has a note: {json:#}");
+    let want = format!(", {notes} note");
+    assert!(stdout.contains(&want), "{stdout}");
+}

@@ -386,3 +386,68 @@ fn diff_exits_as_fail_on_says_like_a_plain_check() {
         "--diff must not write"
     );
 }
+
+#[test]
+fn fixable_and_unfixable_choose_which_rules_are_fixed() {
+    let text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n";
+    let only_replace = diff("t.yaml", text, &["--fixable", "update-replace-policy"]);
+    assert!(
+        only_replace.contains("+    UpdateReplacePolicy: Retain"),
+        "{only_replace}"
+    );
+    assert!(
+        !only_replace.contains("+    DeletionPolicy"),
+        "{only_replace}"
+    );
+    let not_delete = diff("t.yaml", text, &["--unfixable", "DDB001"]);
+    assert_eq!(
+        not_delete, only_replace,
+        "--unfixable DDB001 leaves DDB002's fix alone"
+    );
+    let nothing = diff(
+        "t.yaml",
+        text,
+        &["--fixable", "DDB00", "--unfixable", "DDB001,DDB002"],
+    );
+    assert!(!nothing.contains("+    "), "{nothing}");
+    let with_unsafe = diff("t.yaml", text, &["--unsafe-fixes", "--fixable", "DDB003"]);
+    assert!(
+        with_unsafe.contains("DeletionProtectionEnabled: true"),
+        "{with_unsafe}"
+    );
+    assert!(
+        !with_unsafe.contains("+    DeletionPolicy"),
+        "{with_unsafe}"
+    );
+}
+
+#[test]
+fn fixable_needs_fix_and_known_rules() {
+    let dir = dir_with(
+        "t.yaml",
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n",
+    );
+    let out = ddb_guard(dir.path())
+        .args(["--fixable", "DDB001", "t.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: --fixable needs --fix or --diff"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Usage: ddb-guard check"), "{stderr}");
+    let out = ddb_guard(dir.path())
+        .args(["--fix", "--unfixable", "DDB1O1", "t.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--unfixable: unknown rule `DDB1O1`"),
+        "{stderr}"
+    );
+    let after = std::fs::read_to_string(dir.path().join("t.yaml")).unwrap();
+    assert!(!after.contains("Retain"), "a refused run writes nothing");
+}

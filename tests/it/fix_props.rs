@@ -313,13 +313,16 @@ proptest! {
     fn fix_sets_exactly_the_policies_and_is_idempotent(case in case()) {
         let (text, name) = render(&case);
         let path = Path::new(name);
-        let mode = FixMode { unsafe_fixes: case.unsafe_fixes };
+        let mode = FixMode {
+            unsafe_fixes: case.unsafe_fixes,
+            ..FixMode::default()
+        };
         // The retention rules only: DDB003/DDB004's unsafe fixes set other properties.
         let settings = Settings {
             rules: ["DDB001", "DDB002"].iter().filter_map(|c| ddb_guard::rules::find(c)).collect(),
             ..Settings::default()
         };
-        let fixed = fix_engine::fix_text(path, &text, &settings, mode)
+        let fixed = fix_engine::fix_text(path, &text, &settings, &mode)
             .map_err(|e| TestCaseError::fail(format!("fix refused: {}\n{text}", e.message)))?;
         let verdict = fix_oracle::verify(path, &text, &fixed.text)
             .map_err(|why| TestCaseError::fail(format!("{why}\n--- original\n{text}\n--- fixed\n{}", fixed.text)))?;

@@ -16,6 +16,7 @@ fn examples() -> &'static Path {
 fn inventory(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let output = ddb_guard()
         .current_dir(dir)
+        .env("COLUMNS", "80")
         .arg("inventory")
         .args(args)
         .output()
@@ -595,4 +596,72 @@ fn a_missing_nested_template_makes_the_inventory_incomplete() {
     assert!(errors[0]["message"]
         .as_str()
         .is_some_and(|m| m.contains("stacks/db/tables.yaml")));
+}
+
+#[test]
+fn several_formats_go_to_their_files_in_one_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let json_path = dir.path().join("inventory.json");
+    let csv_path = dir.path().join("inventory.csv");
+    let (code, stdout, stderr) = inventory(
+        examples(),
+        &[
+            "--format",
+            &format!("json={}", json_path.display()),
+            "--format",
+            &format!("csv={}", csv_path.display()),
+            "templates-examples",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "", "nothing on stdout when every format has a file");
+    let (_, json_alone) = inventory_json(examples(), &["templates-examples"]);
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).expect("json"))
+        .expect("the file is JSON");
+    assert_eq!(written, json_alone, "the file holds what stdout would");
+    let (_, csv_alone, _) = inventory(examples(), &["--format", "csv", "templates-examples"]);
+    assert_eq!(std::fs::read_to_string(&csv_path).expect("csv"), csv_alone);
+
+    let (code, _, stderr) = inventory(examples(), &["--format", "json", "--format", "csv"]);
+    assert_eq!(code, 2, "two formats on stdout are refused: {stderr}");
+    assert!(stderr.contains("at most one --format"), "{stderr}");
+    let (code, _, stderr) = inventory(examples(), &["--format", "sarif"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("possible formats: human, json, markdown, csv"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn paths_cut_to_fit_stay_distinct_and_wide_characters_are_measured() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let table = "Resources:\n  注文テーブル注文テーブル:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      KeySchema: [{AttributeName: id, KeyType: HASH}]\n";
+    let deep = "a-very-long-directory-name/that-keeps-going/and-going";
+    write(dir.path(), &format!("{deep}/orders/template.yaml"), table);
+    write(dir.path(), &format!("{deep}/billing/template.yaml"), table);
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .env("COLUMNS", "70")
+        .args(["inventory", "."])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("template.yaml"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    let path_cell = |row: &str| row.split("  ").next().unwrap_or_default().to_string();
+    assert_ne!(path_cell(rows[0]), path_cell(rows[1]), "{stdout}");
+    for line in stdout.lines() {
+        let columns = unicode_width::UnicodeWidthStr::width(line);
+        assert!(columns <= 70, "{columns} columns: {line:?}");
+    }
+    for row in &rows {
+        assert!(
+            row.contains('…'),
+            "the table is narrower than the paths: {row:?}"
+        );
+    }
 }

@@ -59,26 +59,18 @@ pub fn verify(path: &Path, original: &str, fixed: &str) -> Result<Verdict, Strin
         {
             if finding.code == "DDB001" || finding.code == "DDB002" {
                 verdict.policy_findings_left += 1;
-                if finding.fix.as_ref().is_some_and(|f| {
-                    FixMode {
-                        unsafe_fixes: false,
-                    }
-                    .allows(f)
-                }) {
+                if finding
+                    .fix
+                    .as_ref()
+                    .is_some_and(|f| FixMode::default().allows(finding.code, f))
+                {
                     verdict.safe_fixable_left += 1;
                 }
             }
         }
     }
-    let again = fix_engine::fix_text(
-        path,
-        fixed,
-        &settings,
-        FixMode {
-            unsafe_fixes: false,
-        },
-    )
-    .map_err(|e| format!("second --fix failed: {}", e.message))?;
+    let again = fix_engine::fix_text(path, fixed, &settings, &FixMode::default())
+        .map_err(|e| format!("second --fix failed: {}", e.message))?;
     if again.applied != 0 || again.text != fixed {
         return Err(format!(
             "second --fix is not a no-op ({} more fixes)",

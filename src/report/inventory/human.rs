@@ -1,29 +1,36 @@
-//! `inventory` for a terminal: an aligned table that fits 80 columns (paths are cut from
-//! the left, where they are least telling; long logical IDs from the right), numbered
-//! notes for conditional layers, then the guardrails.
+//! `inventory` for a terminal: an aligned table that fits the terminal's width (paths are
+//! cut from the left, where they are least telling; long logical IDs from the right; two
+//! different paths are never cut to the same text), numbered notes for conditional layers,
+//! then the guardrails. Widths are display columns (`unicode-width`): a CJK character
+//! takes two, a combining mark none.
 
 use std::io::{self, Write};
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::LAYER_TITLES;
 use crate::report::data::Inventory;
 use crate::rules::layers::LayerState;
 
-const WIDTH: usize = 80;
+/// The narrowest table layout still worth drawing; a narrower terminal gets this width.
+const MIN_WIDTH: usize = 60;
 const GAP: &str = "  ";
 const LAYER_HEADERS: [&str; 5] = ["DELETE", "REPLACE", "PROTECT", "PITR", "BACKUP"];
 const MIN_PATH: usize = 12;
 const MIN_RESOURCE: usize = 10;
 
-pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+/// Render for a terminal `columns` wide.
+pub fn render(inventory: &Inventory, columns: usize, out: &mut dyn Write) -> io::Result<()> {
+    let columns = columns.max(MIN_WIDTH);
     if inventory.tables.is_empty() {
         writeln!(out, "No DynamoDB tables found.")?;
     } else {
-        tables(inventory, out)?;
-        live(inventory, out)?;
+        tables(inventory, columns, out)?;
+        live(inventory, columns, out)?;
     }
-    stack_sets(inventory, out)?;
-    not_visible(inventory, out)?;
-    guardrails(inventory, out)?;
+    stack_sets(inventory, columns, out)?;
+    not_visible(inventory, columns, out)?;
+    guardrails(inventory, columns, out)?;
     for e in &inventory.errors {
         let at = match (e.line, e.column) {
             (Some(l), Some(c)) => format!(":{l}:{c}"),
@@ -36,10 +43,13 @@ pub fn render(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out)?;
-    writeln!(out, "{}", summary(inventory))
+    for l in wrap(&summary(inventory), columns, "") {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
 }
 
-fn tables(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+fn tables(inventory: &Inventory, total: usize, out: &mut dyn Write) -> io::Result<()> {
     let mut notes: Vec<String> = Vec::new();
     let rows: Vec<(String, String, Vec<String>)> = inventory
         .tables
@@ -76,8 +86,9 @@ fn tables(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     let layers_width: usize = layer_widths.iter().map(|w| w + GAP.len()).sum();
     let path_natural = rows.iter().map(|r| width(&r.0)).max().unwrap_or(0).max(4);
     let resource_natural = rows.iter().map(|r| width(&r.1)).max().unwrap_or(0).max(5);
-    let available = WIDTH.saturating_sub(layers_width + GAP.len());
+    let available = total.saturating_sub(layers_width + GAP.len());
     let (path_width, resource_width) = fit(path_natural, resource_natural, available);
+    let path_width = distinct_width(rows.iter().map(|r| r.0.as_str()), path_width);
     let line = |path: &str, resource: &str, cells: &[String]| {
         let mut s = format!(
             "{}{GAP}{}",
@@ -100,7 +111,7 @@ fn tables(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         "DELETE/REPLACE: retained on stack deletion/on replacement; PROTECT: deletion protection; PITR: point-in-time recovery; BACKUP: covered by an AWS Backup selection.",
         "yes: proven in every case; no: not proven; cond N: only in some cases (note N).",
     ] {
-        for l in wrap(text, WIDTH, "") {
+        for l in wrap(text, total, "") {
             writeln!(out, "{l}")?;
         }
     }
@@ -110,7 +121,7 @@ fn tables(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         for (i, note) in notes.iter().enumerate() {
             let first = format!("{:>3}. ", i + 1);
             let indent = " ".repeat(first.len());
-            for (j, l) in wrap(note, WIDTH - first.len(), "").iter().enumerate() {
+            for (j, l) in wrap(note, total - first.len(), "").iter().enumerate() {
                 writeln!(out, "{}{l}", if j == 0 { &first } else { &indent })?;
             }
         }
@@ -119,7 +130,7 @@ fn tables(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// `audit`: each live table's facts beyond the layers, one block per table.
-fn live(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+fn live(inventory: &Inventory, total: usize, out: &mut dyn Write) -> io::Result<()> {
     if !super::is_live(inventory) {
         return Ok(());
     }
@@ -136,7 +147,7 @@ fn live(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
                 Some(why) => format!("{}: {cell} ({why})", name.replace('_', " ")),
                 None => format!("{}: {cell}", name.replace('_', " ")),
             };
-            for l in wrap(&text, WIDTH - 4, "  ") {
+            for l in wrap(&text, total.saturating_sub(4), "  ") {
                 writeln!(out, "    {l}")?;
             }
         }
@@ -144,7 +155,7 @@ fn live(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn stack_sets(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+fn stack_sets(inventory: &Inventory, total: usize, out: &mut dyn Write) -> io::Result<()> {
     let in_sets: Vec<String> = inventory
         .tables
         .iter()
@@ -159,13 +170,13 @@ fn stack_sets(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         "In a stack set's TemplateBody, deployed to every target account: {}.",
         in_sets.join(", ")
     );
-    for l in wrap(&text, WIDTH, "  ") {
+    for l in wrap(&text, total, "  ") {
         writeln!(out, "{l}")?;
     }
     Ok(())
 }
 
-fn not_visible(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+fn not_visible(inventory: &Inventory, total: usize, out: &mut dyn Write) -> io::Result<()> {
     if inventory.not_visible.is_empty() {
         return Ok(());
     }
@@ -176,22 +187,25 @@ fn not_visible(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for n in &inventory.not_visible {
         let head = format!("  {} {} in ", n.resource_type, n.resource);
-        let room = WIDTH.saturating_sub(width(&head)).max(MIN_PATH);
+        let room = total.saturating_sub(width(&head)).max(MIN_PATH);
         writeln!(out, "{head}{}", cut_left(&n.path, room))?;
-        for l in wrap(&n.reason, WIDTH - 4, "  ") {
+        for l in wrap(&n.reason, total.saturating_sub(4), "  ") {
             writeln!(out, "    {l}")?;
         }
     }
     Ok(())
 }
 
-fn guardrails(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
+fn guardrails(inventory: &Inventory, total: usize, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     if inventory.guardrails.is_empty() {
-        writeln!(
-            out,
-            "Guardrails: no vault lock, vault access policy, service control policy or denying identity policy found."
-        )?;
+        for l in wrap(
+            "Guardrails: no vault lock, vault access policy, service control policy or denying identity policy found.",
+            total,
+            "",
+        ) {
+            writeln!(out, "{l}")?;
+        }
         return Ok(());
     }
     writeln!(out, "Guardrails:")?;
@@ -204,7 +218,7 @@ fn guardrails(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     let indent = " ".repeat(2 + kind_width + 2);
     for g in &inventory.guardrails {
         let head = format!("  {:<kind_width$}  {} in ", g.kind.as_str(), g.resource);
-        let room = WIDTH.saturating_sub(width(&head)).max(MIN_PATH);
+        let room = total.saturating_sub(width(&head)).max(MIN_PATH);
         writeln!(out, "{head}{}", cut_left(&g.path, room))?;
         let mut details = vec![format!("denies {}", g.denies.join(", "))];
         if !g.scope.is_empty() {
@@ -213,7 +227,7 @@ fn guardrails(inventory: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         details.extend(g.conditional.iter().map(|c| format!("conditional: {c}")));
         details.extend(g.note.iter().map(|n| format!("note: {n}")));
         for detail in details {
-            for l in wrap(&detail, WIDTH - indent.len(), "  ") {
+            for l in wrap(&detail, total.saturating_sub(indent.len()), "  ") {
                 writeln!(out, "{indent}{l}")?;
             }
         }
@@ -266,8 +280,13 @@ fn fit(path: usize, resource: usize, available: usize) -> (usize, usize) {
     (path, resource)
 }
 
+/// Display columns of `s` in a terminal.
 fn width(s: &str) -> usize {
-    s.chars().count()
+    UnicodeWidthStr::width(s)
+}
+
+fn char_width(c: char) -> usize {
+    UnicodeWidthChar::width(c).unwrap_or(0)
 }
 
 fn pad(s: &str, w: usize) -> String {
@@ -276,20 +295,58 @@ fn pad(s: &str, w: usize) -> String {
 
 /// `…les/backup/platform.yaml`: the end of a path is what tells files apart.
 fn cut_left(s: &str, w: usize) -> String {
-    let n = width(s);
-    if n <= w {
+    if width(s) <= w {
         return s.to_string();
     }
-    let keep: String = s.chars().skip(n - w.saturating_sub(1)).collect();
-    format!("…{keep}")
+    let room = w.saturating_sub(1);
+    let mut used = 0;
+    let mut start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        if used + char_width(c) > room {
+            break;
+        }
+        used += char_width(c);
+        start = i;
+    }
+    format!("…{}", &s[start..])
 }
 
 fn cut_right(s: &str, w: usize) -> String {
     if width(s) <= w {
         return s.to_string();
     }
-    let keep: String = s.chars().take(w.saturating_sub(1)).collect();
-    format!("{keep}…")
+    format!("{}…", take_columns(s, w.saturating_sub(1)))
+}
+
+/// The longest prefix of `s` that fits in `w` columns.
+fn take_columns(s: &str, w: usize) -> &str {
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        if used + char_width(c) > w {
+            return &s[..i];
+        }
+        used += char_width(c);
+    }
+    s
+}
+
+/// The smallest width from `w` up at which no two different paths are cut to the same
+/// text (`…/a/template.yaml` twice would hide which file a row is about).
+fn distinct_width<'a>(paths: impl Iterator<Item = &'a str> + Clone, w: usize) -> usize {
+    let natural = paths.clone().map(width).max().unwrap_or(0);
+    let mut w = w;
+    while w < natural {
+        let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+        let clash = paths.clone().any(|p| {
+            seen.insert(cut_left(p, w), p)
+                .is_some_and(|other| other != p)
+        });
+        if !clash {
+            break;
+        }
+        w += 1;
+    }
+    w
 }
 
 /// Word-wrap `text` to `w` columns; continuation lines start with `hang`. A word longer
@@ -317,9 +374,13 @@ fn wrap(text: &str, w: usize, hang: &str) -> Vec<String> {
                 continue;
             }
             // A word longer than the line: cut it.
-            let room = w - width(prefix);
-            let head: String = word.chars().take(room).collect();
-            let rest: String = word.chars().skip(room).collect();
+            let room = w.saturating_sub(width(prefix)).max(1);
+            let mut head = take_columns(&word, room);
+            if head.is_empty() {
+                // A character wider than the room left: it goes on a line of its own.
+                head = word.chars().next().map_or("", |c| &word[..c.len_utf8()]);
+            }
+            let rest = word[head.len()..].to_string();
             lines.push(format!("{prefix}{head}"));
             if rest.is_empty() {
                 word.clear();
@@ -347,10 +408,34 @@ mod tests {
     }
 
     #[test]
+    fn wide_characters_count_twice() {
+        assert_eq!(width("表格"), 4);
+        assert_eq!(cut_right("注文テーブル", 7), "注文テ…");
+        assert_eq!(cut_left("データ/表.yaml", 8), "…表.yaml");
+        assert_eq!(pad("表", 4), "表  ");
+    }
+
+    #[test]
+    fn two_paths_are_never_cut_to_the_same_text() {
+        let paths = [
+            "services/orders/template.yaml",
+            "services/billing/template.yaml",
+        ];
+        let w = distinct_width(paths.iter().copied(), 14);
+        assert_ne!(cut_left(paths[0], w), cut_left(paths[1], w));
+        // Identical paths (two tables in one file) do not force a wider column.
+        let same = ["a/long/path/template.yaml", "a/long/path/template.yaml"];
+        assert_eq!(distinct_width(same.iter().copied(), 10), 10);
+    }
+
+    #[test]
     fn wrapped_lines_never_exceed_the_width() {
         let text = "a reason with `DeletionProtectionEnabled` and an_extremely_long_identifier_that_cannot_fit_on_one_line_at_all_whatever_happens";
         for l in wrap(text, 30, "  ") {
             assert!(width(&l) <= 30, "{l:?}");
+        }
+        for l in wrap("表格表格表格表格表格表格表格表格表格表格", 15, "  ") {
+            assert!(width(&l) <= 15, "{l:?}");
         }
     }
 

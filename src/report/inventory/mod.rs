@@ -13,7 +13,7 @@ use crate::rules::layers::LayerState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum InventoryFormat {
-    /// An aligned table for an 80-column terminal.
+    /// An aligned table that fits the terminal (80 columns when not a terminal).
     Human,
     Json,
     /// GitHub-flavoured Markdown (for a job summary or a pull-request comment).
@@ -21,13 +21,15 @@ pub enum InventoryFormat {
     Csv,
 }
 
+/// Render `inventory`; `columns` is the terminal width the human table fits.
 pub fn render(
     format: InventoryFormat,
     inventory: &Inventory,
+    columns: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        InventoryFormat::Human => human::render(inventory, out),
+        InventoryFormat::Human => human::render(inventory, columns, out),
         InventoryFormat::Json => json::render(inventory, out),
         InventoryFormat::Markdown => markdown::render(inventory, out),
         InventoryFormat::Csv => csv::render(inventory, out),
