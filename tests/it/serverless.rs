@@ -1,5 +1,7 @@
 //! Serverless Framework `serverless.yml`: `resources.Resources` is a CloudFormation
-//! Resources map, checked with exact spans; `${...}` variables stay opaque.
+//! Resources map, checked with exact spans, after `resources.extensions`, anchors and merge
+//! keys, and `${file(...)}` fragments are applied as the Framework applies them; every
+//! other `${...}` variable stays opaque (and fails closed where it could hide a table).
 
 use crate::common;
 
@@ -1060,4 +1062,24 @@ fn fix_leaves_fragments_alone_and_fixes_the_service_file() {
     assert_eq!(after, before);
     let service = std::fs::read_to_string(dir.path().join("svc/serverless.yml")).expect("reads");
     assert_eq!(service, WITH_FRAGMENTS);
+}
+
+#[test]
+fn an_extension_condition_is_the_resources_own_condition() {
+    // The table exists only when `IsProd` (its extension's `Condition`), so the `Delete`
+    // branch of its DeletionPolicy never applies; without the extension it does.
+    let service = |extension: &str| {
+        format!(
+            "service: s\nresources:\n  Conditions:\n    IsProd: !Equals [\"${{sls:stage}}\", prod]\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\n      DeletionPolicy: !If [IsProd, Retain, Delete]\n      UpdateReplacePolicy: Retain\n{extension}"
+        )
+    };
+    let (code, report) = run(
+        "serverless.yml",
+        &service("  extensions:\n    T:\n      Condition: IsProd\n"),
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(hits_at(&report, "DDB001"), []);
+    let (code, report) = run("serverless.yml", &service(""));
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(hits_at(&report, "DDB001").len(), 1);
 }
