@@ -1020,7 +1020,40 @@ fn nested_gone(
         };
         out.push((stack.logical_id.to_string(), tables));
     }
+    // A stack set removed from a template that is still one: the tables of its body.
+    if let Head::Template(_) = head {
+        crate::stackset::for_each_body(base, &settings.limits, |id, inner| {
+            if at_head(id, nested::STACK_SET) {
+                return;
+            }
+            let tables = match inner {
+                Ok(inner) => NestedTables::Read {
+                    file: "TemplateBody".to_string(),
+                    unretained: unretained(inner, settings),
+                    includes: !nested::nested(inner).is_empty(),
+                },
+                Err(why) => NestedTables::Unknown(why),
+            };
+            out.push((id.to_string(), tables));
+        });
+    }
     out
+}
+
+/// The tables of `template` whose `DeletionPolicy` is not provably `Retain`.
+fn unretained(template: &Template, settings: &Settings) -> Vec<String> {
+    template
+        .tables()
+        .filter(|resource| {
+            let view = rules::ResourceView {
+                template,
+                resource,
+                options: &settings.options,
+            };
+            !rules::layers::retained_on_delete(&view).holds()
+        })
+        .map(|r| r.logical_id.to_string())
+        .collect()
 }
 
 /// The tables of a local nested template that are not provably retained.
@@ -1039,29 +1072,15 @@ fn read_nested(
         Err(e) => return NestedTables::Unknown(format!("`{shown}`: {}", e.message)),
     };
     match file.template() {
-        Ok(Some(template)) => {
-            let unretained = template
-                .tables()
-                .filter(|resource| {
-                    let view = rules::ResourceView {
-                        template: &template,
-                        resource,
-                        options: &settings.options,
-                    };
-                    !rules::layers::retained_on_delete(&view).holds()
-                })
-                .map(|r| r.logical_id.to_string())
-                .collect();
-            NestedTables::Read {
-                file: shown,
-                unretained,
-                includes: !nested::nested(&template).is_empty()
-                    || template
-                        .resources
-                        .iter()
-                        .any(|r| r.type_name == Some(nested::STACK_SET)),
-            }
-        }
+        Ok(Some(template)) => NestedTables::Read {
+            file: shown,
+            unretained: unretained(&template, settings),
+            includes: !nested::nested(&template).is_empty()
+                || template
+                    .resources
+                    .iter()
+                    .any(|r| r.type_name == Some(nested::STACK_SET)),
+        },
         Ok(None) => NestedTables::Read {
             file: shown,
             unretained: Vec::new(),

@@ -156,6 +156,13 @@ pub fn compare(
         }
         let base_source = SourceText::new(base_body.text.into());
         let name = format!("{base_name}, TemplateBody of {id}");
+        // A stack set gone from a head that is still a template is reported where it was,
+        // as a nested stack removed (DDB020 through the checker's `nested_gone`).
+        if let Head::Template(h) = head {
+            if !h.resources.iter().any(|r| r.logical_id == id) {
+                continue;
+            }
+        }
         // The head's side, and how its spans reach the file.
         let head_body = match head {
             Head::Template(h) => body_of(h, id),

@@ -34,9 +34,10 @@
 //!   the loop variable read as its item, is neither removed nor renamed.
 //!
 //! A nested stack (`AWS::CloudFormation::Stack`, `AWS::Serverless::Application`) or a
-//! stack set given by `TemplateURL` that disappears from the head (or changes logical ID)
-//! takes the tables of its template with it: reported at the same place, naming the tables
-//! of the local nested template whose `DeletionPolicy` is not provably `Retain`, or saying
+//! stack set that disappears from the head (or changes logical ID) takes the tables of its
+//! template with it: reported at the same place, naming the tables of the local nested
+//! template (or of the stack set's inline `TemplateBody`) whose `DeletionPolicy` is not
+//! provably `Retain`, or saying
 //! that a template ddb-guard cannot see (a URL, ...) cannot be proven to hold no table;
 //! nothing when the nested stack's own `DeletionPolicy` retains it, or its local template
 //! retains every table. (The nested template is read as it is now on disk: a pull request
