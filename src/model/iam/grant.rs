@@ -777,6 +777,38 @@ mod tests {
         out
     }
 
+    /// The grants of `DeleteTable` by the copies of a policy made by `Fn::ForEach` over
+    /// `[orders, invoices]` with identifier `Name`, whose statements are `list`.
+    fn for_each_grants(list: &str) -> Vec<Grant> {
+        let text = format!("Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::P:\n    - Name\n    - [orders, invoices]\n    - ${{Name}}Policy:\n        Type: AWS::IAM::ManagedPolicy\n        Properties:\n          PolicyDocument:\n            Statement: {list}\n");
+        let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        let resource = &template.resources[0];
+        let mut out = Vec::new();
+        for document in documents(&template, resource) {
+            let s = statements(&template, resource, &document);
+            out.extend(grants(&document, &s, &DELETE_TABLE));
+        }
+        out
+    }
+
+    #[test]
+    fn a_deny_in_a_for_each_copy_takes_back_the_allow_of_the_same_copy_only() {
+        let own = "arn:aws:dynamodb:*:*:table/${Name}";
+        let same = format!("[{{Effect: Allow, Action: dynamodb:DeleteTable, Resource: !Sub '{own}'}}, {{Effect: Deny, Action: dynamodb:DeleteTable, Resource: !Sub '{own}'}}]");
+        assert!(for_each_grants(&same).is_empty());
+        // Each copy allows `orders`; only the copy for `orders` denies it.
+        let other = format!("[{{Effect: Allow, Action: dynamodb:DeleteTable, Resource: 'arn:aws:dynamodb:*:*:table/orders'}}, {{Effect: Deny, Action: dynamodb:DeleteTable, Resource: !Sub '{own}'}}]");
+        assert_eq!(for_each_grants(&other).len(), 1);
+        // A deny of the item's table covers an allow of the same table by its name.
+        let named = format!("[{{Effect: Allow, Action: dynamodb:DeleteTable, Resource: !Sub 'arn:aws:dynamodb:*:*:table/${{Name}}'}}, {{Effect: Deny, Action: dynamodb:DeleteTable, Resource: ['arn:aws:dynamodb:*:*:table/orders', 'arn:aws:dynamodb:*:*:table/invoices']}}]");
+        assert!(for_each_grants(&named).is_empty());
+        let partial = format!("[{{Effect: Allow, Action: dynamodb:DeleteTable, Resource: !Sub 'arn:aws:dynamodb:*:*:table/${{Name}}'}}, {{Effect: Deny, Action: dynamodb:DeleteTable, Resource: 'arn:aws:dynamodb:*:*:table/orders'}}]");
+        assert_eq!(for_each_grants(&partial).len(), 1);
+    }
+
     #[test]
     fn the_known_prefix_of_an_action_decides_what_it_can_match() {
         let elb = "{Effect: Allow, Action: !Sub 'elasticloadbalancing:${A}', Resource: '*'}";
