@@ -1575,3 +1575,27 @@ fn a_retain_dropped_by_the_change_is_named_in_ddb001_and_ddb002() {
         "{found:?}"
     );
 }
+
+/// A global table is compared the same way (its name, key, key types and local indexes);
+/// a replica change is DDB023's, not a replacement.
+#[test]
+fn a_global_table_is_replaced_by_a_resolved_key_change_only() {
+    let global = |key_type: &str, regions: &str| {
+        format!("{ENV}Mappings:\n  Types:\n    prod: {{t: S}}\n    dev: {{t: {key_type}}}\nResources:\n  Orders:\n    Type: AWS::DynamoDB::GlobalTable\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n      StreamSpecification: {{StreamViewType: NEW_AND_OLD_IMAGES}}\n      KeySchema: [{{AttributeName: id, KeyType: HASH}}]\n      AttributeDefinitions: [{{AttributeName: id, AttributeType: !FindInMap [Types, !Ref Env, t]}}]\n      Replicas: [{regions}]\n")
+    };
+    let base = global("S", "{Region: us-east-1}, {Region: eu-west-1}");
+    let found = replacements(
+        &base,
+        &global("N", "{Region: us-east-1}, {Region: eu-west-1}"),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("the `AttributeType` of key attribute `id` is `S` at the base and `N` at the head when parameter `Env` is `dev`"),
+        "{}",
+        found[0]
+    );
+    assert_eq!(
+        replacements(&base, &global("S", "{Region: us-east-1}")),
+        Vec::<String>::new()
+    );
+}
