@@ -278,7 +278,7 @@ impl Cases {
             })
             .collect();
         if parts.is_empty() {
-            "in every deployment".to_string()
+            "whatever the parameters".to_string()
         } else {
             format!("when {}", parts.join(" and "))
         }

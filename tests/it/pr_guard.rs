@@ -418,6 +418,30 @@ fn a_replica_removed_from_a_global_table_is_reported_by_region() {
             global(&[("us-east-1", true)]),
             vec![("note", "eu-west-1")],
         ),
+        // Provably on through an intrinsic: a parameter that allows only `true` is a
+        // note; one that also allows `false` is not proof, so an error.
+        (
+            format!(
+                "Parameters:\n  Protect: {{Type: String, AllowedValues: ['true']}}\n{}",
+                global(&[("eu-west-1", true), ("us-east-1", true)]).replace(
+                    "DeletionProtectionEnabled: true",
+                    "DeletionProtectionEnabled: !Ref Protect"
+                )
+            ),
+            global(&[("us-east-1", true)]),
+            vec![("note", "eu-west-1")],
+        ),
+        (
+            format!(
+                "Parameters:\n  Protect: {{Type: String, AllowedValues: ['true', 'false']}}\n{}",
+                global(&[("eu-west-1", true), ("us-east-1", true)]).replace(
+                    "DeletionProtectionEnabled: true",
+                    "DeletionProtectionEnabled: !Ref Protect"
+                )
+            ),
+            global(&[("us-east-1", true)]),
+            vec![("error", "eu-west-1")],
+        ),
         (
             global(&[("eu-west-1", false), ("us-east-1", false)]),
             global(&[

@@ -15,8 +15,9 @@
 //!   copy of the table with its data, while the logical table survives, so it is reported
 //!   here rather than as DDB020. When the head's `Replicas` or a head `Region` is not a
 //!   literal, a base Region that cannot be found is reported too (fail closed). When the
-//!   base replica had `DeletionProtectionEnabled: true` written literally, the finding is a
-//!   note: CloudFormation then fails the update instead of deleting the replica.
+//!   base replica's `DeletionProtectionEnabled` was provably true (written `true`, or an
+//!   intrinsic that is `true` in every case), the finding is a note: CloudFormation then
+//!   fails the update instead of deleting the replica.
 //!
 //! - a `Deny` guardrail on a deletion (`dynamodb:DeleteTable`, `dynamodb:DeleteBackup`,
 //!   AWS Backup's `backup:Delete*` actions on recovery points, vaults, selections and
@@ -390,7 +391,7 @@ fn replicas_removed(cmp: &Comparison, head: &Template) -> Vec<Finding> {
             }
             let protected = base_doc
                 .get_value(replica, "DeletionProtectionEnabled")
-                .is_some_and(|v| literal_true(base_doc, v));
+                .is_some_and(|v| literal_true(base_doc, v) || proven_true(cmp.base, table, v));
             let was_at = cmp.base_at(region_span);
             let gone = if head_all_literal {
                 "is no longer in `Replicas`"
@@ -456,6 +457,22 @@ fn regions(doc: &Document, resource: &Resource) -> (Vec<(String, NodeId, Span)>,
         }
     }
     (found, all_literal)
+}
+
+/// `true` in every case the base could be deployed with: an intrinsic (`!Ref` to a
+/// parameter that only allows `true`, `!If` with `true` on both sides, a mapping entry)
+/// whose every value is the text `true` (any case), none of them a YAML 1.1 spelling whose
+/// reading is unsettled and none unknown.
+fn proven_true(template: &Template, table: &Resource, node: NodeId) -> bool {
+    if template.doc.call(node).is_none() {
+        return false;
+    }
+    let outcomes = crate::model::Evaluator::for_resource(template, table).eval(node);
+    !outcomes.is_empty()
+        && outcomes.iter().all(|o| {
+            !o.yaml_typed
+                && matches!(&o.value, crate::model::Value::Text(t) if t.trim().eq_ignore_ascii_case("true"))
+        })
 }
 
 /// `true` written as a literal boolean or string (any case).
