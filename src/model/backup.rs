@@ -420,16 +420,20 @@ impl<'d> Target<'d> {
         let mut unknown_tags = None;
         if let Some(props) = props {
             if table.type_name == Some("AWS::DynamoDB::GlobalTable") {
-                // Each replica carries its own tags; a selection by tag covers the replicas
-                // that have them.
-                if let Some(replicas) = doc.get_value(props, "Replicas") {
-                    for replica in expand::items(&ev, doc, replicas) {
-                        if let Branch::Node { node, when } = replica {
-                            if let Some(t) = doc.get_value(node, "Tags") {
-                                tag_list(&ev, doc, t, &when, &mut tags, &mut unknown_tags);
-                            }
-                        }
+                // Each replica carries its own tags, and AWS Backup selects resources in
+                // the stack's Region only: a selection by tag reads the tags of the replica
+                // in the stack's Region, in the cases it is known. Tags on another replica
+                // prove nothing here.
+                let scope = replica_scope(template, table);
+                for (node, when) in &scope.local {
+                    if let Some(t) = doc.get_value(*node, "Tags") {
+                        tag_list(&ev, doc, t, when, &mut tags, &mut unknown_tags);
                     }
+                }
+                if let Some(why) = scope.undecided {
+                    // In some case no replica is known to be the local one: its tags may be
+                    // any, so no negated test is proven.
+                    unknown_tags.get_or_insert(why);
                 }
             } else if let Some(t) = doc.get_value(props, "Tags") {
                 if doc.map(t).is_some() && doc.call(t).is_none() {
@@ -470,6 +474,91 @@ impl<'d> Target<'d> {
             _ => "{}".to_string(),
         };
         format!("arn:{{}}:dynamodb:{{}}:{{}}:table/{name}")
+    }
+}
+
+/// Which replicas of an `AWS::DynamoDB::GlobalTable` an AWS Backup selection of this stack
+/// can cover. A selection's plan lives in the stack's Region and selects resources there:
+/// it covers the replica whose `Region` is the stack's (`!Ref AWS::Region`), and no other.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaScope {
+    /// The replica in the stack's Region (its node), with the cases in which it is.
+    pub local: Vec<(NodeId, Assumptions)>,
+    /// The Regions of the other replicas, as written (`eu-west-1`, or what cannot be
+    /// resolved): no selection in this stack covers them.
+    pub others: Vec<String>,
+    /// Why the replica in the stack's Region cannot be decided in some case (every
+    /// `Region` literal or unresolved): a tag on any replica then proves nothing.
+    pub undecided: Option<String>,
+}
+
+/// The [`ReplicaScope`] of a global table (empty for any other table type). A replica
+/// whose Region is `!Ref AWS::Region` (or `!Sub ${AWS::Region}`) is the local one; when one
+/// is in every case, every other replica is elsewhere (a global table has at most one
+/// replica per Region). A literal Region may or may not be the stack's: when no replica is
+/// the stack's Region in every case, which one is local is undecided.
+pub fn replica_scope(template: &Template, table: &Resource) -> ReplicaScope {
+    let mut scope = ReplicaScope::default();
+    if table.type_name != Some("AWS::DynamoDB::GlobalTable") {
+        return scope;
+    }
+    let doc = template.doc;
+    let Some(replicas) = doc
+        .get_value(table.node, "Properties")
+        .and_then(|p| doc.get_value(p, "Replicas"))
+    else {
+        return scope;
+    };
+    let ev = Evaluator::new(template, &table.loops).keeping_parts();
+    let mut unresolved = false;
+    for replica in expand::items(&ev, doc, replicas) {
+        let (node, when) = match replica {
+            Branch::Node { node, when } => (node, when),
+            Branch::NoValue { .. } => continue,
+            Branch::Unknown { .. } => {
+                unresolved = true;
+                push_unique(
+                    &mut scope.others,
+                    "a replica that cannot be resolved".into(),
+                );
+                continue;
+            }
+        };
+        let Some(region) = doc.get_value(node, "Region") else {
+            unresolved = true;
+            continue;
+        };
+        for o in ev.eval(region) {
+            let Some(w) = combine(&when, &o.when) else {
+                continue;
+            };
+            match &o.value {
+                Value::Partial(pieces) if matches!(pieces.as_slice(), [Piece::Pseudo(p)] if p == "AWS::Region") =>
+                {
+                    scope.local.push((node, w));
+                }
+                Value::NoValue => {}
+                Value::Text(t) => push_unique(&mut scope.others, format!("`{t}`")),
+                _ => {
+                    unresolved = true;
+                    push_unique(&mut scope.others, "a Region that cannot be resolved".into());
+                }
+            }
+        }
+    }
+    if !scope.local.iter().any(|(_, w)| w.is_empty()) {
+        scope.undecided = Some(if scope.local.is_empty() && !unresolved {
+            "no replica's `Region` is `!Ref AWS::Region`, so which replica is in the stack's Region (where its backup plan selects) cannot be decided".to_string()
+        } else {
+            "in some case no replica's `Region` is `!Ref AWS::Region`, so which replica is in the stack's Region (where its backup plan selects) cannot be decided".to_string()
+        });
+    }
+    scope
+}
+
+fn push_unique(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
     }
 }
 

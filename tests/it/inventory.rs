@@ -665,3 +665,132 @@ fn paths_cut_to_fit_stay_distinct_and_wide_characters_are_measured() {
         );
     }
 }
+
+/// A global table whose replicas are `replicas` (indented by 8), and a selection by the tag
+/// `backup: daily` (or by `body`), through `inventory` and `check --select DDB005`.
+fn global_backup(replicas: &str, body: &str) -> (Value, Vec<Value>) {
+    let template = format!(
+        "Resources:\n  Global:\n    Type: AWS::DynamoDB::GlobalTable\n    Properties:\n      Replicas:\n{replicas}{}",
+        selection(body)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "t.yaml", &template);
+    let (_, json) = inventory_json(dir.path(), &["t.yaml"]);
+    let row = table(&json, "t.yaml", "Global").clone();
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "t.yaml", "--select", "DDB005", "--format", "json"])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let found = report["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f["rule"] == "DDB005")
+        .collect();
+    (row, found)
+}
+
+const BY_TAG: &str = "        ListOfTags: [{ConditionType: STRINGEQUALS, ConditionKey: backup, ConditionValue: daily}]\n";
+const DAILY_TAG: &str = "          Tags: [{Key: backup, Value: daily}]\n";
+
+/// AWS Backup selects resources in the stack's Region, and a replica's tags are that
+/// replica's: tags on a replica in another Region cover nothing here.
+#[test]
+fn tags_on_a_remote_replica_cover_nothing() {
+    let replicas =
+        format!("        - Region: !Ref AWS::Region\n        - Region: eu-west-1\n{DAILY_TAG}");
+    let (row, found) = global_backup(&replicas, BY_TAG);
+    assert_eq!(row["backup_plan"], false, "{row}");
+    assert!(row["conditional"]["backup_plan"].is_null(), "{row}");
+    let [finding] = found.as_slice() else {
+        panic!("one DDB005 finding: {found:?}")
+    };
+    assert_eq!(finding["severity"], "warning", "{finding}");
+    let message = finding["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("covered by no AWS Backup selection")
+            && message.contains("`eu-west-1`")
+            && message.contains("need a backup plan in their Region"),
+        "{message}"
+    );
+    // A negated test does not pass on the remote replica's tags either way.
+    let not_skip = "        Resources: ['*']\n        Conditions:\n          StringNotEquals: [{ConditionKey: 'aws:ResourceTag/backup', ConditionValue: daily}]\n";
+    let (row, _) = global_backup(&replicas, not_skip);
+    assert_eq!(row["backup_plan"], false, "{row}");
+}
+
+/// Tags on the replica in the stack's Region (`!Ref AWS::Region`) cover that replica; the
+/// replicas elsewhere need a plan in their Region, which the note says.
+#[test]
+fn tags_on_the_local_replica_cover_it_with_a_note_on_other_regions() {
+    let replicas =
+        format!("        - Region: !Ref AWS::Region\n{DAILY_TAG}        - Region: eu-west-1\n");
+    let (row, found) = global_backup(&replicas, BY_TAG);
+    assert_eq!(row["backup_plan"], false, "not every replica: {row}");
+    let why = row["conditional"]["backup_plan"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        why.contains("only for the replica in the stack's Region")
+            && why.contains("`eu-west-1`")
+            && why.contains("need a backup plan in their Region"),
+        "{row}"
+    );
+    let [finding] = found.as_slice() else {
+        panic!("one DDB005 note: {found:?}")
+    };
+    assert_eq!(finding["severity"], "note", "{finding}");
+    assert!(
+        finding["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`eu-west-1`")),
+        "{finding}"
+    );
+    // A global table with its one replica in the stack's Region is covered outright.
+    let alone = format!("        - Region: !Sub '${{AWS::Region}}'\n{DAILY_TAG}");
+    let (row, found) = global_backup(&alone, BY_TAG);
+    assert_eq!(row["backup_plan"], true, "{row}");
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// With literal Regions only, which replica is in the stack's Region cannot be decided:
+/// no replica's tags prove coverage, even when every replica has them. The table's own ARN
+/// (`!GetAtt Global.Arn`) still names the local replica, whichever it is.
+#[test]
+fn literal_regions_leave_the_local_replica_unknown_and_tags_unproven() {
+    for replicas in [
+        format!("        - Region: us-east-1\n{DAILY_TAG}        - Region: eu-west-1\n"),
+        format!("        - Region: us-east-1\n{DAILY_TAG}        - Region: eu-west-1\n{DAILY_TAG}"),
+    ] {
+        let (row, found) = global_backup(&replicas, BY_TAG);
+        assert_eq!(row["backup_plan"], false, "{replicas}: {row}");
+        assert!(row["conditional"]["backup_plan"].is_null(), "{row}");
+        let [finding] = found.as_slice() else {
+            panic!("one DDB005 finding: {found:?}")
+        };
+        assert_eq!(finding["severity"], "warning", "{finding}");
+        assert!(
+            finding["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("cannot be decided")),
+            "{finding}"
+        );
+    }
+    let replicas = "        - Region: us-east-1\n        - Region: eu-west-1\n";
+    let (row, found) = global_backup(replicas, "        Resources: [!GetAtt Global.Arn]\n");
+    assert_eq!(row["backup_plan"], false, "{row}");
+    assert!(
+        row["conditional"]["backup_plan"]
+            .as_str()
+            .is_some_and(
+                |why| why.contains("only for the replica in the stack's Region")
+                    && why.contains("`us-east-1`")
+            ),
+        "{row}"
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["severity"], "note", "{found:?}");
+}

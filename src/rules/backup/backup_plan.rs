@@ -21,6 +21,17 @@
 //! ARN proves nothing (the stack may be deployed elsewhere); use `${AWS::Region}`,
 //! `${AWS::AccountId}` or `*`.
 //!
+//! An AWS Backup plan selects resources in its own Region, the stack's, so for an
+//! `AWS::DynamoDB::GlobalTable` coverage is per replica: a selection covers the replica in
+//! the stack's Region (the one whose `Region` is `!Ref AWS::Region`), and a tag test reads
+//! that replica's `Tags` only; tags on a replica in another Region prove nothing. When no
+//! replica's `Region` is `!Ref AWS::Region` (literal Regions), which one is local cannot be
+//! decided and no replica's tags prove coverage (`!GetAtt Table.Arn` still names the local
+//! replica). A global table covered in the stack's Region but with replicas elsewhere is
+//! reported as a note (not a warning: no selection in this template can do more), saying
+//! that those replicas need a backup plan in their own Region; the inventory shows it as
+//! covered only for the local replica.
+//!
 //! Selections are read once per template and each table reads only the items that can
 //! concern it; a template with more open items (ARNs that depend on the table) or more
 //! selections by tag than the budget allows per table is not proven covered past that
@@ -94,35 +105,110 @@ fn check(view: &ResourceView) -> Vec<Finding> {
         return Vec::new();
     }
     let table = view.resource.logical_id;
-    let (message, label) = match state(view) {
+    let decision = decide(view);
+    let replicas = replica_note(&decision.scope);
+    let (severity, message, label) = match decision.state {
         LayerState::Proven => return Vec::new(),
+        LayerState::Conditional(why) if decision.only_other_regions => (
+            // The template covers all it can: a plan in this stack cannot select resources
+            // in another Region.
+            Severity::Note,
+            format!("global table `{table}` is covered by an AWS Backup selection {why}"),
+            "covered in the stack's Region only".to_string(),
+        ),
         LayerState::Conditional(why) => (
+            RULE.severity,
             format!("table `{table}` is covered by an AWS Backup selection {why}; in the other cases no backup plan backs it up"),
             "covered by a backup selection only in some cases".to_string(),
         ),
         LayerState::No => (
-            format!("table `{table}` is covered by no AWS Backup selection in this template: no backup plan backs it up"),
+            RULE.severity,
+            format!("table `{table}` is covered by no AWS Backup selection in this template: no backup plan backs it up{replicas}"),
             "no backup selection covers this table".to_string(),
         ),
     };
     let mut finding = view.finding(&RULE, view.key_span(), message, label);
-    finding.help = Some(format!(
-        "add `!GetAtt {table}.Arn` to the `Resources` of an `AWS::Backup::BackupSelection`, or tag the table as a selection's `ListOfTags` asks"
-    ));
+    finding.severity = severity;
+    finding.help = Some(
+        if view.resource.type_name == Some("AWS::DynamoDB::GlobalTable") {
+            format!(
+            "add `!GetAtt {table}.Arn` to the `Resources` of an `AWS::Backup::BackupSelection` (the replica in the stack's Region), or tag the replica whose `Region` is `!Ref AWS::Region` as a selection's `ListOfTags` asks; back up the replicas in other Regions with a plan in each of their Regions"
+        )
+        } else {
+            format!(
+            "add `!GetAtt {table}.Arn` to the `Resources` of an `AWS::Backup::BackupSelection`, or tag the table as a selection's `ListOfTags` asks"
+        )
+        },
+    );
     vec![finding]
+}
+
+/// What this rule decides for one table.
+struct Decision {
+    state: LayerState,
+    /// The state is conditional only because a global table has replicas in other Regions,
+    /// which no selection of this stack can cover.
+    only_other_regions: bool,
+    scope: backup::ReplicaScope,
 }
 
 /// Covered by a backup selection, as this rule decides it (for the inventory).
 pub(in crate::rules) fn state(view: &ResourceView) -> LayerState {
+    decide(view).state
+}
+
+/// What a global table's replicas add to a message: which replicas no selection here can
+/// cover, and why tags may prove nothing.
+fn replica_note(scope: &backup::ReplicaScope) -> String {
+    let mut note = String::new();
+    if let Some(why) = &scope.undecided {
+        note.push_str(&format!(
+            "; {why}: tags on a replica count for that replica only (write the local replica's Region as `!Ref AWS::Region`)"
+        ));
+    }
+    if !scope.others.is_empty() {
+        note.push_str(&format!(
+            "; replicas in other Regions ({}{}) are not selected by this stack's plan: AWS Backup selects resources in its own Region, so they need a backup plan in their Region",
+            if scope.undecided.is_some() { "of " } else { "" },
+            scope.others.join(", ")
+        ));
+    }
+    note
+}
+
+fn decide(view: &ResourceView) -> Decision {
+    let scope = backup::replica_scope(view.template, view.resource);
     let covers = backup::coverage(view.template, view.resource);
+    let note = replica_note(&scope);
     if covers
         .iter()
         .any(|c| c.when.is_empty() && c.absent_tags.is_empty())
     {
-        return LayerState::Proven;
+        if scope.others.is_empty() {
+            return Decision {
+                state: LayerState::Proven,
+                only_other_regions: false,
+                scope,
+            };
+        }
+        let selection = covers
+            .iter()
+            .find(|c| c.when.is_empty() && c.absent_tags.is_empty())
+            .map_or("", |c| c.selection);
+        return Decision {
+            state: LayerState::Conditional(format!(
+                "only for the replica in the stack's Region (selection `{selection}`){note}"
+            )),
+            only_other_regions: true,
+            scope,
+        };
     }
     if covers.is_empty() {
-        return LayerState::No;
+        return Decision {
+            state: LayerState::No,
+            only_other_regions: false,
+            scope,
+        };
     }
     let mut cases: Vec<String> = Vec::new();
     for c in &covers {
@@ -138,7 +224,16 @@ pub(in crate::rules) fn state(view: &ResourceView) -> LayerState {
             cases.push(case);
         }
     }
-    LayerState::Conditional(format!("only {}", cases.join(", or ")))
+    let local = if scope.others.is_empty() && scope.undecided.is_none() {
+        ""
+    } else {
+        " (for the replica in the stack's Region)"
+    };
+    Decision {
+        state: LayerState::Conditional(format!("only {}{local}{note}", cases.join(", or "))),
+        only_other_regions: false,
+        scope,
+    }
 }
 
 #[cfg(test)]
