@@ -23,6 +23,7 @@ use crate::rules::{self, Comparison, Head, Rule, RuleOptions};
 use crate::ruleset;
 use crate::source::{ContentHash, SourceText};
 use crate::template_file::TemplateFile;
+use crate::timings::{self, Stage};
 
 #[derive(Clone)]
 pub struct Settings {
@@ -463,32 +464,36 @@ impl Checker {
             Err(error) => return failed(candidate.display.clone(), error, None),
         };
         let settings = &profile.settings;
-        let checked =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                match read::candidate(candidate, settings.max_file_size) {
-                    Ok(bytes) => {
-                        let file = check_prefiltered(
-                            &candidate.display,
-                            &candidate.path,
-                            &bytes,
-                            base,
-                            settings,
-                            &profile.prefilter,
-                        );
-                        if file.status == Status::Skipped && looks_like_template(&bytes) {
-                            skipped_templates.fetch_add(1, Ordering::Relaxed);
-                        }
-                        if file.status == Status::Failed {
-                            return how_to_leave_out(file, &candidate.display);
-                        }
-                        file
-                    }
-                    Err(error) => how_to_leave_out(
-                        failed(candidate.display.clone(), error, None),
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let read = timings::time(Stage::Read, || {
+                read::candidate(candidate, settings.max_file_size)
+            });
+            match read {
+                Ok(bytes) => {
+                    let file = check_prefiltered(
                         &candidate.display,
-                    ),
+                        &candidate.path,
+                        &bytes,
+                        base,
+                        settings,
+                        &profile.prefilter,
+                    );
+                    if file.status == Status::Skipped
+                        && timings::time(Stage::Prefilter, || looks_like_template(&bytes))
+                    {
+                        skipped_templates.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if file.status == Status::Failed {
+                        return how_to_leave_out(file, &candidate.display);
+                    }
+                    file
                 }
-            }));
+                Err(error) => how_to_leave_out(
+                    failed(candidate.display.clone(), error, None),
+                    &candidate.display,
+                ),
+            }
+        }));
         let mut file = checked.unwrap_or_else(|_| {
             failed(
                 candidate.display.clone(),
@@ -620,10 +625,13 @@ fn check_prefiltered(
                 .iter()
                 .any(|r| matches!(r.code, "DDB001" | "DDB002"))
     });
-    if base.is_none()
-        && !prefilter.may_match(bytes)
-        && !crate::model::serverless::may_include_files(path, bytes)
-    {
+    let skip = timings::time(Stage::Prefilter, || {
+        base.is_none()
+            && !prefilter.may_match(bytes)
+            && !crate::model::serverless::may_include_files(path, bytes)
+    });
+    timings::count_file(!skip);
+    if skip {
         return report;
     }
     let file = match TemplateFile::from_bytes(path, bytes, &settings.limits) {
@@ -657,7 +665,9 @@ fn check_prefiltered(
         let applied = template
             .as_ref()
             .map(|t| {
-                let may_fire = prefilter.rules_for(&file.all_bytes(bytes));
+                let may_fire = timings::time(Stage::Prefilter, || {
+                    prefilter.rules_for(&file.all_bytes(bytes))
+                });
                 ruleset::check_resources_where(
                     t,
                     &settings.rules,
@@ -694,6 +704,9 @@ fn check_prefiltered(
                 Err(error) => base_error = Some(error),
             }
         }
+        // Stack sets' inline templates and the base version are timed by their own stages
+        // (parse, model, the rules, pr_guard); what follows is timed as after the rules.
+        let after_rules = timings::start();
         // Findings inside a Serverless service's `${file(...)}` fragments are placed there.
         if !file.fragments().is_empty() {
             for finding in findings
@@ -734,6 +747,7 @@ fn check_prefiltered(
             .as_ref()
             .map(|t| includes(t, path, display))
             .unwrap_or_default();
+        timings::stop(Stage::AfterRules, after_rules);
         (
             tables,
             checked,
@@ -774,8 +788,10 @@ fn check_prefiltered(
                 || !report.suppressed.is_empty()
                 || !report.errors.is_empty()
             {
-                report.source = Some(excerpt(text, &report));
-                report.checked_bytes = Some(ContentHash::of(bytes));
+                timings::time(Stage::AfterRules, || {
+                    report.source = Some(excerpt(text, &report));
+                    report.checked_bytes = Some(ContentHash::of(bytes));
+                });
             }
         }
         Err(error) => return failed(report.path, error, Some(text)),

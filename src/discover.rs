@@ -141,6 +141,12 @@ pub struct Discovery {
 }
 
 pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Discovery {
+    crate::timings::time(crate::timings::Stage::Walk, || {
+        discover_untimed(paths, options)
+    })
+}
+
+fn discover_untimed(paths: &[PathBuf], options: &WalkOptions) -> Discovery {
     let mut found = Discovery::default();
     let implicit = paths.is_empty();
     let default = [PathBuf::from(".")];

@@ -38,3 +38,4 @@ pub mod ruleset;
 pub mod source;
 pub mod stackset;
 pub mod template_file;
+pub mod timings;

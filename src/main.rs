@@ -10,6 +10,7 @@ use ddb_guard::commands;
 
 fn main() -> ExitCode {
     ddb_guard::load::quiet_fallback_panics();
+    ddb_guard::timings::enable_from_env();
     let status = match Cli::parse().command {
         Command::Check(args) => commands::check::run(&args),
         Command::Diff(args) => commands::diff::run(&args),
@@ -20,5 +21,6 @@ fn main() -> ExitCode {
         Command::Changeset(args) => commands::changeset::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
     };
+    ddb_guard::timings::print_if_enabled();
     status.into()
 }

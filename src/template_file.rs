@@ -18,6 +18,7 @@ use crate::model::policy_file::{self, FilePolicy};
 use crate::model::serverless::{self, Fragment};
 use crate::model::{policy_strings, Layout, Template};
 use crate::source::{LineIndex, Span};
+use crate::timings::{self, Stage};
 
 /// A file's text loaded into a document, with the layout its path gives it.
 pub struct TemplateFile<'s> {
@@ -34,13 +35,31 @@ impl<'s> TemplateFile<'s> {
     /// Decode `bytes`, then [`TemplateFile::from_text`]. An error's span indexes `bytes`
     /// (the text, when they are UTF-8; the first invalid byte when they are not).
     pub fn from_bytes(path: &Path, bytes: &'s [u8], limits: &Limits) -> Result<Self, FileError> {
-        TemplateFile::from_text(path, load::decode(bytes)?, limits)
+        let text = timings::time(Stage::Parse, || load::decode(bytes))?;
+        TemplateFile::from_text(path, text, limits)
     }
 
     /// Load `text`, read from `path`: the extension (or the text) picks the format, the
     /// file name the layout.
     pub fn from_text(path: &Path, text: &'s str, limits: &Limits) -> Result<Self, FileError> {
-        let (mut doc, fragments) = load_document(path, text, limits)?;
+        let parsing = timings::start();
+        let loaded = load_document(path, text, limits);
+        timings::stop(Stage::Parse, parsing);
+        let (doc, fragments) = loaded?;
+        let modelling = timings::start();
+        let file = TemplateFile::view(path, text, doc, fragments, limits);
+        timings::stop(Stage::Model, modelling);
+        file
+    }
+
+    /// The layout, and the policy documents of a file that is not a template.
+    fn view(
+        path: &Path,
+        text: &'s str,
+        mut doc: Document<'s>,
+        fragments: Vec<Fragment>,
+        limits: &Limits,
+    ) -> Result<Self, FileError> {
         let layout = Layout::detect(path);
         // A template's error is reported by `template()`; only a file that is certainly
         // not a template can be a policy file.
@@ -65,6 +84,10 @@ impl<'s> TemplateFile<'s> {
     /// policy document; `None` when the file is neither (no `Resources` where its layout
     /// keeps them, no policy document).
     pub fn template(&self) -> Result<Option<Template<'_, 's>>, FileError> {
+        timings::time(Stage::Model, || self.template_untimed())
+    }
+
+    fn template_untimed(&self) -> Result<Option<Template<'_, 's>>, FileError> {
         if !self.policies.is_empty() {
             return Ok(Some(Template::for_policies(&self.doc, &self.policies)));
         }

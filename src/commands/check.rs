@@ -254,7 +254,8 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
     if args.fix {
         return fix::apply(&mut run, &report);
     }
-    let (status, complete) = run.render(&report);
+    let (status, complete) =
+        crate::timings::time(crate::timings::Stage::Output, || run.render(&report));
     let human_on_stdout = run
         .outputs
         .iter()

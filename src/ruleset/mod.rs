@@ -10,6 +10,8 @@ pub mod suppression;
 use crate::finding::Finding;
 use crate::model::Template;
 use crate::rules::{Check, Comparison, ResourceView, Rule, RuleOptions};
+use crate::timings::{self, Stage};
+use std::time::{Duration, Instant};
 
 /// Run `rules` over every resource of a template; findings come out in span order.
 pub fn check_template(template: &Template, rules: &[&Rule], options: &RuleOptions) -> Vec<Finding> {
@@ -54,17 +56,46 @@ pub fn check_resources_where(
             _ => None,
         })
         .collect();
-    for view in &views {
-        for check in &running {
-            findings.extend(check(view));
+    if timings::enabled() {
+        // Per family, summed over this file's resources, then added once.
+        let families: Vec<Stage> = rules
+            .iter()
+            .filter(|r| may_fire(r))
+            .filter(|r| matches!(r.check, Check::Resource(_)))
+            .map(|r| Stage::of_rule(r))
+            .collect();
+        let mut spent = vec![Duration::ZERO; running.len()];
+        for view in &views {
+            for (check, spent) in running.iter().zip(&mut spent) {
+                let since = Instant::now();
+                findings.extend(check(view));
+                *spent += since.elapsed();
+            }
+        }
+        for (family, spent) in families.iter().zip(spent) {
+            timings::add(*family, spent);
+        }
+    } else {
+        for view in &views {
+            for check in &running {
+                findings.extend(check(view));
+            }
         }
     }
-    suppression::apply(&views, findings, rules)
+    timings::time(Stage::Suppressions, || {
+        suppression::apply(&views, findings, rules)
+    })
 }
 
 /// Run the comparison rules; findings come out in span order (stable for equal spans, so
 /// several tables removed at one `Resources:` key keep their base order).
 pub fn compare_templates(comparison: &Comparison, rules: &[&Rule]) -> Vec<Finding> {
+    timings::time(Stage::PrGuard, || {
+        compare_templates_untimed(comparison, rules)
+    })
+}
+
+fn compare_templates_untimed(comparison: &Comparison, rules: &[&Rule]) -> Vec<Finding> {
     let mut findings: Vec<Finding> = rules
         .iter()
         .flat_map(|rule| match rule.check {

@@ -326,3 +326,73 @@ fn the_summary_counts_notes() {
     let want = format!(", {notes} note");
     assert!(stdout.contains(&want), "{stdout}");
 }
+
+/// `DDB_GUARD_TIMINGS=1` (issue 23's profile) adds a table of every stage's time to stderr
+/// and nothing else: stdout and the exit code are those of the run without it.
+#[test]
+fn timings_print_every_stage_on_stderr_and_leave_stdout_alone() {
+    let run = |timings: bool| {
+        let mut command = ddb_guard();
+        command
+            .current_dir(examples())
+            .args(["check", "--format", "json", "templates-examples"]);
+        if timings {
+            command.env("DDB_GUARD_TIMINGS", "1");
+        } else {
+            command.env_remove("DDB_GUARD_TIMINGS");
+        }
+        command.output().expect("runs")
+    };
+    let plain = run(false);
+    let timed = run(true);
+    assert_eq!(timed.status.code(), plain.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&timed.stdout),
+        String::from_utf8_lossy(&plain.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&timed.stderr);
+    assert!(
+        !String::from_utf8_lossy(&plain.stderr).contains("timings"),
+        "no timings without the variable"
+    );
+    let stages = [
+        "walk",
+        "read",
+        "prefilter",
+        "parse",
+        "model",
+        "rules: retention",
+        "rules: protection",
+        "rules: backup",
+        "rules: iam",
+        "rules: meta",
+        "rules: pr_guard",
+        "suppressions",
+        "after rules",
+        "output",
+        "total",
+    ];
+    for stage in stages {
+        let line = stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{stage} ")))
+            .unwrap_or_else(|| panic!("no `{stage}` line in:\n{stderr}"));
+        assert!(line.contains(" ms"), "{line}");
+    }
+    // The examples are parsed and hold tables, so the parse and the retention rules took
+    // some time, and the header counts the files.
+    let millis = |stage: &str| -> f64 {
+        let line = stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{stage} ")))
+            .unwrap_or_default();
+        line.trim_start()[stage.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0)
+    };
+    assert!(millis("parse") > 0.0, "{stderr}");
+    assert!(millis("rules: retention") > 0.0, "{stderr}");
+    assert!(stderr.contains(" parsed;"), "{stderr}");
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bench/profile.sh - where ddb-guard's time goes, stage by stage, on a tree (issue 23).
+#
+# Usage: bench/profile.sh [DIR] [COPIES]
+#
+# Runs `ddb-guard check --format json` with DDB_GUARD_TIMINGS=1 on DIR (default: the shared
+# corpus, /work/shared/corpus) as it is (x1) and, when COPIES > 1 (default 10), on COPIES
+# copies of its template files made as bench/run.sh makes them (make-big-corpus.sh when
+# found, else the same layout with a copy loop). For each set it prints the machine load
+# (`uptime`), the stage table ddb-guard prints on stderr (each stage's time summed over the
+# threads), and the process's user + system CPU time and wall time from /usr/bin/time, to
+# compare with the table's total. The JSON findings go to a file, and the script checks
+# that they are the same with and without the timings (the timings only add to stderr).
+#
+# Environment: DDB_GUARD=path/to/binary skips the release build; THREADS=N passes
+# --threads N; MAKE_BIG_CORPUS=path to make-big-corpus.sh; TMPDIR for where copies go.
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+[ $# -le 2 ] || { usage >&2; exit 2; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+corpus=${1:-/work/shared/corpus}
+copies=${2:-10}
+[ -d "$corpus" ] || { echo "not a directory: $corpus" >&2; exit 2; }
+case "$copies" in ''|*[!0-9]*|0) echo "COPIES must be a positive integer: $copies" >&2; exit 2 ;; esac
+corpus=$(cd "$corpus" && pwd)
+
+if [ -z "${DDB_GUARD:-}" ]; then
+  echo "building ddb-guard (release)" >&2
+  (cd "$repo" && cargo build --release --locked --quiet) >&2
+  DDB_GUARD=$repo/target/release/ddb-guard
+fi
+ddb=$DDB_GUARD
+[ -x "$ddb" ] || { echo "not an executable: $ddb" >&2; exit 2; }
+threads=()
+[ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ddb-profile.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# profile LABEL DIR: one untimed warm-up (page cache), then one run with the timings.
+profile() {
+  local label=$1 dir=$2 code=0
+  "$ddb" check --format json "${threads[@]}" "$dir" > "$tmp/plain.json" 2>/dev/null || true
+  echo "### $label ($(find "$dir" -type f | wc -l) files, $(du -sm "$dir" | cut -f1) MB)"
+  echo
+  echo "- $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; uptime: $(uptime | sed 's/^ *//')"
+  echo
+  echo '```'
+  if [ -x /usr/bin/time ]; then
+    DDB_GUARD_TIMINGS=1 /usr/bin/time -f 'process: %U s user + %S s system CPU, %e s wall, %M KB peak RSS' \
+      "$ddb" check --format json "${threads[@]}" "$dir" > "$tmp/timed.json" 2> "$tmp/stderr" || code=$?
+  else
+    DDB_GUARD_TIMINGS=1 "$ddb" check --format json "${threads[@]}" "$dir" > "$tmp/timed.json" 2> "$tmp/stderr" || code=$?
+  fi
+  sed -n '/^timings/,$p' "$tmp/stderr"
+  echo '```'
+  echo
+  echo "- exit code $code; findings $(if cmp -s "$tmp/plain.json" "$tmp/timed.json"; then echo "identical with and without the timings"; else echo "DIFFER with the timings (a bug)"; fi)"
+  echo
+}
+
+echo "## ddb-guard profile: $("$ddb" --version), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo
+profile "corpus x1" "$corpus"
+
+if [ "$copies" -gt 1 ]; then
+  make_big=${MAKE_BIG_CORPUS:-$corpus/../bench/make-big-corpus.sh}
+  echo "materializing $copies copies of $corpus" >&2
+  if [ -x "$make_big" ]; then
+    "$make_big" "$corpus" "$copies" "$tmp/big" >&2
+  else
+    width=${#copies}; [ "$width" -lt 4 ] && width=4
+    (cd "$corpus" && find . -type f \( -iname '*.yaml' -o -iname '*.yml' -o -iname '*.json' -o -iname '*.template' \) -print0) | sort -z > "$tmp/all"
+    for k in $(seq 1 "$copies"); do
+      tag=$(printf "c%0${width}d" "$k")
+      mkdir -p "$tmp/big/$tag"
+      tar -C "$corpus" --null -T "$tmp/all" -cf - | tar -C "$tmp/big/$tag" -xf -
+    done
+  fi
+  profile "corpus x$copies" "$tmp/big"
+fi

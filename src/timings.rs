@@ -1,0 +1,227 @@
+//! Where a run's time goes, stage by stage (issue 23: profile before optimising). Off
+//! unless `DDB_GUARD_TIMINGS=1` is set: each measuring point is then one relaxed load of a
+//! flag and a branch. On, each stage's time is summed over every thread into one
+//! nanosecond counter per stage (one atomic add per stage per file; the rules, timed per
+//! resource and rule, add their per-file sums once), and [`report`] prints the sums to
+//! stderr at the end of the run. Stdout is never touched, so the findings are unchanged.
+//!
+//! No stretch is timed inside another, so the stages add up to the total. The times are
+//! each thread's elapsed (monotonic) time inside a stage, summed across
+//! threads: on an idle machine that is the CPU time of the stage; on a loaded one it also
+//! holds the time a thread waited for a core.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::rules::Rule;
+
+/// The environment variable that turns the timings on (`1`).
+pub const ENV: &str = "DDB_GUARD_TIMINGS";
+
+/// A stage of the pipeline, in pipeline order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Discovering the files (the directory walk, ignore files, extensions).
+    Walk,
+    /// Reading each candidate's bytes.
+    Read,
+    /// The needle scans that decide whether a file is parsed, and which rules run on it.
+    Prefilter,
+    /// Decoding and loading the text into the spanned tree (YAML/JSON, with the dialect
+    /// checks, Serverless fragments and extensions).
+    Parse,
+    /// The template view: layout, policy files and policy strings, the resource list.
+    Model,
+    /// The per-resource rules, one family each.
+    Retention,
+    Protection,
+    Backup,
+    Iam,
+    /// The rules about the template itself (DDB006-DDB009).
+    Meta,
+    /// The pull-request guard's comparison rules (DDB020-DDB023, DDB902) against the base
+    /// version (`--base`, `diff`); loading the base counts under parse and model.
+    PrGuard,
+    /// Suppression comments: which findings they silence, which silence nothing.
+    Suppressions,
+    /// The rest of a file's check after its rules: placing findings in Serverless
+    /// fragments, severities, CDK explanations, guardrail facts, nested-stack includes, and
+    /// the excerpt of a file with findings. (A stack set's inline template is timed by the
+    /// stages it goes through: parse, model, the rules.)
+    AfterRules,
+    /// Rendering the report(s).
+    Output,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 14] = [
+        Stage::Walk,
+        Stage::Read,
+        Stage::Prefilter,
+        Stage::Parse,
+        Stage::Model,
+        Stage::Retention,
+        Stage::Protection,
+        Stage::Backup,
+        Stage::Iam,
+        Stage::Meta,
+        Stage::PrGuard,
+        Stage::Suppressions,
+        Stage::AfterRules,
+        Stage::Output,
+    ];
+
+    /// The name [`report`] prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Walk => "walk",
+            Stage::Read => "read",
+            Stage::Prefilter => "prefilter",
+            Stage::Parse => "parse",
+            Stage::Model => "model",
+            Stage::Retention => "rules: retention",
+            Stage::Protection => "rules: protection",
+            Stage::Backup => "rules: backup",
+            Stage::Iam => "rules: iam",
+            Stage::Meta => "rules: meta",
+            Stage::PrGuard => "rules: pr_guard",
+            Stage::Suppressions => "suppressions",
+            Stage::AfterRules => "after rules",
+            Stage::Output => "output",
+        }
+    }
+
+    /// The family a per-resource rule is timed under.
+    pub fn of_rule(rule: &Rule) -> Stage {
+        use crate::rules::{backup, iam, protection, retention};
+        let code = rule.code;
+        let is = |rules: &[&Rule]| rules.iter().any(|r| r.code == code);
+        if is(&[
+            &retention::deletion_policy::RULE,
+            &retention::update_replace_policy::RULE,
+        ]) {
+            Stage::Retention
+        } else if is(&[
+            &protection::deletion_protection::RULE,
+            &protection::point_in_time_recovery::RULE,
+        ]) {
+            Stage::Protection
+        } else if is(&[&backup::backup_plan::RULE]) {
+            Stage::Backup
+        } else if is(&[
+            &iam::iam_allows_delete_table::RULE,
+            &iam::iam_allows_delete_backup::RULE,
+            &iam::iam_allows_update_table::RULE,
+            &iam::required_guardrail::RULE,
+        ]) {
+            Stage::Iam
+        } else {
+            Stage::Meta
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static NANOS: [AtomicU64; Stage::ALL.len()] = [const { AtomicU64::new(0) }; Stage::ALL.len()];
+static FILES: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+
+/// Turn the timings on when [`ENV`] is `1`; called once, at the start of `main`.
+pub fn enable_from_env() {
+    if std::env::var_os(ENV).is_some_and(|v| v == "1") {
+        ENABLED.store(true, Ordering::Relaxed);
+    }
+}
+
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// The start of a measured stretch: `None` (and no clock read) when the timings are off.
+pub fn start() -> Option<Instant> {
+    enabled().then(Instant::now)
+}
+
+/// Add the time since `since` to `stage`; nothing when `since` is `None`.
+pub fn stop(stage: Stage, since: Option<Instant>) {
+    if let Some(since) = since {
+        add(stage, since.elapsed());
+    }
+}
+
+/// Add `time` to `stage` (used by the rules, which sum per file first).
+pub fn add(stage: Stage, time: Duration) {
+    let nanos = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
+    NANOS[stage.index()].fetch_add(nanos, Ordering::Relaxed);
+}
+
+/// Count a file that was read (`parsed: false`) or parsed too (`parsed: true`).
+pub fn count_file(parsed: bool) {
+    if enabled() {
+        FILES[usize::from(parsed)].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Time `f` under `stage`.
+pub fn time<T>(stage: Stage, f: impl FnOnce() -> T) -> T {
+    let since = start();
+    let value = f();
+    stop(stage, since);
+    value
+}
+
+/// The table printed to stderr at the end of a run: one line per stage (every stage,
+/// zero or not), its summed time in milliseconds and its share of the total.
+pub fn report() -> String {
+    let nanos: Vec<u64> = NANOS.iter().map(|n| n.load(Ordering::Relaxed)).collect();
+    let total: u64 = nanos.iter().sum();
+    let ms = |n: u64| n as f64 / 1e6;
+    let share = |n: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / total as f64
+        }
+    };
+    let mut out = format!(
+        "timings ({} files read, {} parsed; milliseconds summed over threads):\n",
+        FILES[0].load(Ordering::Relaxed) + FILES[1].load(Ordering::Relaxed),
+        FILES[1].load(Ordering::Relaxed)
+    );
+    for (stage, n) in Stage::ALL.iter().zip(&nanos) {
+        out.push_str(&format!(
+            "  {:<18} {:>10.1} ms {:>5.1}%\n",
+            stage.name(),
+            ms(*n),
+            share(*n)
+        ));
+    }
+    out.push_str(&format!("  {:<18} {:>10.1} ms\n", "total", ms(total)));
+    out
+}
+
+/// Print [`report`] to stderr when the timings are on.
+pub fn print_if_enabled() {
+    if enabled() {
+        eprint!("{}", report());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_in_index_order_and_named_once() {
+        for (i, stage) in Stage::ALL.iter().enumerate() {
+            assert_eq!(stage.index(), i);
+        }
+        let mut names: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Stage::ALL.len());
+    }
+}
