@@ -106,32 +106,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Run only these rules (codes, names, code prefixes or ALL; repeat or separate with commas).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub select: Option<Vec<String>>,
-
-    /// Also run these rules, on top of the selected ones.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub extend_select: Vec<String>,
-
-    /// Do not run these rules.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub ignore: Vec<String>,
+    #[command(flatten)]
+    pub selection: RuleSelection,
 
     /// Read this config file instead of looking for ddb-guard.toml in the current directory and its parents.
     #[arg(long, value_name = "PATH", help_heading = "Configuration")]
@@ -153,11 +129,11 @@ impl AuditArgs {
         check.formats = self.formats.clone();
         check.fail_on = self.fail_on;
         check.color = self.color;
-        check.select = self.select.clone();
-        check.extend_select = self.extend_select.clone();
-        check.ignore = self.ignore.clone();
-        check.config = self.config.clone();
-        check.isolated = self.isolated;
+        check.selection = self.selection.clone();
+        check.config_file = ConfigFile {
+            config: self.config.clone(),
+            isolated: self.isolated,
+        };
         Ok(check)
     }
 }
@@ -212,40 +188,11 @@ pub struct ChangesetArgs {
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub max_file_size: u64,
 
-    /// Run only these rules (codes, names, code prefixes or ALL; repeat or separate with commas).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub select: Option<Vec<String>>,
+    #[command(flatten)]
+    pub selection: RuleSelection,
 
-    /// Also run these rules, on top of the selected ones.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub extend_select: Vec<String>,
-
-    /// Do not run these rules.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub ignore: Vec<String>,
-
-    /// Use this config file for every file, instead of each file's nearest ddb-guard.toml.
-    #[arg(long, value_name = "PATH", help_heading = "Configuration")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore every config file.
-    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
-    pub isolated: bool,
+    #[command(flatten)]
+    pub config_file: ConfigFile,
 }
 
 impl ChangesetArgs {
@@ -260,11 +207,8 @@ impl ChangesetArgs {
         check.fail_on = self.fail_on;
         check.color = self.color;
         check.input.max_file_size = self.max_file_size;
-        check.select = self.select.clone();
-        check.extend_select = self.extend_select.clone();
-        check.ignore = self.ignore.clone();
-        check.config = self.config.clone();
-        check.isolated = self.isolated;
+        check.selection = self.selection.clone();
+        check.config_file = self.config_file.clone();
         Ok(check)
     }
 }
@@ -282,13 +226,8 @@ pub struct InventoryArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Use this config file for every file, instead of each file's nearest ddb-guard.toml.
-    #[arg(long, value_name = "PATH", help_heading = "Configuration")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore every config file.
-    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
-    pub isolated: bool,
+    #[command(flatten)]
+    pub config_file: ConfigFile,
 
     /// Apply `exclude` (the config's and `--exclude`) also to files named on the command line (for pre-commit).
     #[arg(long, help_heading = "Configuration")]
@@ -305,8 +244,7 @@ impl InventoryArgs {
         let mut check = CheckArgs::from_arg_matches(&defaults)?;
         check.paths = self.paths.clone();
         check.input = self.input.clone();
-        check.config = self.config.clone();
-        check.isolated = self.isolated;
+        check.config_file = self.config_file.clone();
         check.force_exclude = self.force_exclude;
         Ok(check)
     }
@@ -465,40 +403,11 @@ pub struct CheckArgs {
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub unfixable: Vec<String>,
 
-    /// Run only these rules (codes, names, code prefixes or ALL; repeat or separate with commas).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub select: Option<Vec<String>>,
+    #[command(flatten)]
+    pub selection: RuleSelection,
 
-    /// Also run these rules, on top of the selected ones (e.g. an off-by-default rule).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub extend_select: Vec<String>,
-
-    /// Do not run these rules.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "RULES",
-        help_heading = "Rule selection"
-    )]
-    pub ignore: Vec<String>,
-
-    /// Use this config file for every file, instead of each file's nearest ddb-guard.toml.
-    #[arg(long, value_name = "PATH", help_heading = "Configuration")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore every config file.
-    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
-    pub isolated: bool,
+    #[command(flatten)]
+    pub config_file: ConfigFile,
 
     /// Apply `exclude` (the config's and `--exclude`) also to files named on the command line (for pre-commit).
     #[arg(long, help_heading = "Configuration")]
@@ -658,4 +567,48 @@ mod tests {
         assert!(parse_depth("0").is_err());
         assert!(parse_depth("256").is_err());
     }
+}
+
+/// `--select`, `--extend-select`, `--ignore`: the rule selection of the commands that run
+/// rules (`check`, `changeset`, `audit`), on top of the config file's.
+#[derive(Clone, Debug, Default, Args)]
+pub struct RuleSelection {
+    /// Run only these rules (codes, names, code prefixes or ALL; repeat or separate with commas).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub select: Option<Vec<String>>,
+
+    /// Also run these rules, on top of the selected ones (e.g. an off-by-default rule).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RULES",
+        help_heading = "Rule selection"
+    )]
+    pub ignore: Vec<String>,
+}
+
+/// `--config`, `--isolated`: which config file the commands that read files use.
+#[derive(Clone, Debug, Default, Args)]
+pub struct ConfigFile {
+    /// Use this config file for every file, instead of each file's nearest ddb-guard.toml.
+    #[arg(long, value_name = "PATH", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every config file.
+    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
+    pub isolated: bool,
 }

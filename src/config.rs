@@ -239,10 +239,10 @@ pub struct Resolved {
 /// The config file a run uses: `--config`, else the nearest one above `cwd` (none with
 /// `--isolated`).
 pub fn locate(args: &CheckArgs, cwd: &Path) -> Result<Option<Config>, ConfigError> {
-    if args.isolated {
+    if args.config_file.isolated {
         return Ok(None);
     }
-    match &args.config {
+    match &args.config_file.config {
         Some(path) => Config::load(path).map(Some),
         None => find(cwd).map(|p| Config::load(&p)).transpose(),
     }
@@ -255,15 +255,18 @@ pub fn resolve(args: &CheckArgs, config: Option<&Config>) -> Result<Resolved, Co
         message: format!("{flag}: {e}"),
     };
     let cli = Layer {
-        select: args.select.clone(),
-        extend_select: args.extend_select.clone(),
-        ignore: args.ignore.clone(),
+        select: args.selection.select.clone(),
+        extend_select: args.selection.extend_select.clone(),
+        ignore: args.selection.ignore.clone(),
     };
     // Check each flag's selectors on their own, to name the flag in the error.
     for (flag, values) in [
-        ("--select", args.select.as_deref().unwrap_or_default()),
-        ("--extend-select", &args.extend_select[..]),
-        ("--ignore", &args.ignore[..]),
+        (
+            "--select",
+            args.selection.select.as_deref().unwrap_or_default(),
+        ),
+        ("--extend-select", &args.selection.extend_select[..]),
+        ("--ignore", &args.selection.ignore[..]),
     ] {
         for value in values {
             select::expand(value).map_err(|e| cli_error(flag, e))?;
@@ -423,7 +426,7 @@ impl Resolver {
             args: args.clone(),
             cwd: cwd.to_path_buf(),
             run,
-            fixed: args.isolated || args.config.is_some(),
+            fixed: args.config_file.isolated || args.config_file.config.is_some(),
             run_config: config.as_ref().map(|c| canonical(&c.path)),
             dirs: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),

@@ -220,7 +220,7 @@ fn base_config(
     head: Option<&Config>,
     max: u64,
 ) -> Result<Option<Config>, String> {
-    if args.isolated {
+    if args.config_file.isolated {
         return Ok(None);
     }
     let parse = |path: &Path, text: String| {
@@ -228,7 +228,7 @@ fn base_config(
             .map(Some)
             .map_err(|e| format!("the base revision's configuration: {e}"))
     };
-    if let Some(path) = &args.config {
+    if let Some(path) = &args.config_file.config {
         return match read_at_base(git, path, max)? {
             Some(text) => parse(path, text),
             None => Ok(None),
@@ -264,16 +264,17 @@ fn base_config(
 /// a service's own config cannot switch off the comparison rules for that service.
 pub fn per_directory(git: &GitBase, args: &CheckArgs, max: u64) -> Result<Box<GovernFn>, String> {
     let root = std::fs::canonicalize(&git.repo.root).unwrap_or(git.repo.root.clone());
-    let at_base: BTreeSet<String> = if args.isolated || args.config.is_some() {
-        BTreeSet::new()
-    } else {
-        git.repo
-            .files_named(&git.commit, config::FILE_NAME)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .collect()
-    };
-    let fixed = match (&args.config, args.isolated) {
+    let at_base: BTreeSet<String> =
+        if args.config_file.isolated || args.config_file.config.is_some() {
+            BTreeSet::new()
+        } else {
+            git.repo
+                .files_named(&git.commit, config::FILE_NAME)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .collect()
+        };
+    let fixed = match (&args.config_file.config, args.config_file.isolated) {
         (_, true) => Some(None),
         (Some(_), false) => Some(base_config(git, args, None, max)?),
         (None, false) => None,

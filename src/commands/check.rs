@@ -442,7 +442,7 @@ fn show_files(
     for c in &found.files {
         let config = match resolver.config_of(&c.path) {
             Ok(Some(path)) => path,
-            Ok(None) if args.isolated => "none (--isolated)".to_string(),
+            Ok(None) if args.config_file.isolated => "none (--isolated)".to_string(),
             Ok(None) => "none".to_string(),
             Err(e) => return usage_error(&e.to_string(), None),
         };
