@@ -360,7 +360,26 @@ fn provider_statements<'d>(doc: &'d Document<'_>, root: NodeId) -> Vec<Resource<
     if let Some(legacy) = doc.get(provider, "iamRoleStatements") {
         push("provider.iamRoleStatements", legacy.key, legacy.value);
     }
+    out.extend(provider_managed_policies(doc, provider));
     out
+}
+
+/// `provider.iam.role.managedPolicies`: the ARNs of managed policies the service's role
+/// attaches (`arn:aws:iam::aws:policy/AdministratorAccess` lets every function delete
+/// tables). A resource of a pseudo type whose node is the list, read by
+/// `iam::managed_grants` as a role's `ManagedPolicyArns` is; a list written as a variable
+/// is a single item that cannot be resolved (fail closed).
+fn provider_managed_policies<'d>(doc: &'d Document<'_>, provider: NodeId) -> Option<Resource<'d>> {
+    let role = doc.get_value(doc.get_value(provider, "iam")?, "role")?;
+    let list = doc.get(role, "managedPolicies")?;
+    Some(Resource {
+        logical_id: iam::SERVERLESS_MANAGED_POLICIES_ID,
+        key: list.key,
+        node: list.value,
+        type_name: Some(iam::SERVERLESS_MANAGED_POLICIES),
+        loops: Vec::new(),
+        standalone_policy: None,
+    })
 }
 
 /// Logical ID to position (the first, for an ID written twice).

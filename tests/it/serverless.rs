@@ -1083,3 +1083,46 @@ fn an_extension_condition_is_the_resources_own_condition() {
     assert_eq!(code, 1, "{report}");
     assert_eq!(hits_at(&report, "DDB001").len(), 1);
 }
+
+/// `provider.iam.role.managedPolicies` attaches managed policies to the service's role:
+/// an AWS managed policy that grants deleting tables is a DDB010 finding at its ARN, one
+/// written as a Serverless variable cannot be proven safe, and a harmless one is nothing.
+#[test]
+fn managed_policies_of_the_service_role_are_grants() {
+    let service = "service: orders
+provider:
+  name: aws
+  iam:
+    role:
+      managedPolicies:
+        - arn:aws:iam::aws:policy/ReadOnlyAccess
+        - arn:aws:iam::aws:policy/AdministratorAccess
+        - ${self:custom.extraPolicy}
+resources:
+  Resources:
+    Orders:
+      Type: AWS::DynamoDB::Table
+      DeletionPolicy: Retain
+      UpdateReplacePolicy: Retain
+";
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "serverless.yml", service);
+    let (code, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    assert_eq!(code, 0, "DDB010 is a warning: {report:#}");
+    let hits = rule_hits(&report, "DDB010");
+    let lines: Vec<u64> = hits.iter().map(|h| h.1).collect();
+    assert_eq!(lines, vec![8, 9], "{hits:?}");
+    assert!(hits[0].3.contains("AdministratorAccess"), "{}", hits[0].3);
+    assert!(hits[1].3.contains("cannot be resolved"), "{}", hits[1].3);
+
+    // Without managed policies (or with harmless ones only) there is nothing to report.
+    let harmless = service
+        .replace(
+            "        - arn:aws:iam::aws:policy/AdministratorAccess\n",
+            "",
+        )
+        .replace("        - ${self:custom.extraPolicy}\n", "");
+    write(dir.path(), "serverless.yml", &harmless);
+    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    assert!(rule_hits(&report, "DDB010").is_empty(), "{report:#}");
+}

@@ -90,9 +90,18 @@ pub const AWS_MANAGED_POLICIES: &[ManagedPolicy] = &[
 
 const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
 
+/// The pseudo type of a Serverless service's `provider.iam.role.managedPolicies` list (see
+/// `model::provider_managed_policies`): the resource's node is the list itself.
+pub const SERVERLESS_MANAGED_POLICIES: &str = "Serverless::Provider::ManagedPolicies";
+
+/// The name of that pseudo resource, which no logical ID can spell (logical IDs are
+/// alphanumeric), so that a template declaring the pseudo type is not read as one.
+pub const SERVERLESS_MANAGED_POLICIES_ID: &str = "provider.iam.role.managedPolicies";
+
 /// Where a resource type names managed policies, and whether bare names (SAM) count.
 fn managed_key(type_name: &str) -> Option<(&'static str, bool)> {
     match type_name {
+        SERVERLESS_MANAGED_POLICIES => Some(("", false)),
         "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
             Some(("ManagedPolicyArns", false))
         }
@@ -126,10 +135,14 @@ pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarde
     let Some((key, bare_names)) = resource.type_name.and_then(managed_key) else {
         return Vec::new();
     };
-    let Some(list) = doc
-        .get_value(resource.node, "Properties")
-        .and_then(|p| doc.get_value(p, key))
-    else {
+    let serverless = resource.type_name == Some(SERVERLESS_MANAGED_POLICIES);
+    let list = if serverless {
+        (resource.logical_id == SERVERLESS_MANAGED_POLICIES_ID).then_some(resource.node)
+    } else {
+        doc.get_value(resource.node, "Properties")
+            .and_then(|p| doc.get_value(p, key))
+    };
+    let Some(list) = list else {
         return Vec::new();
     };
     let ev = Evaluator::for_resource(template, resource).keeping_parts();
@@ -152,6 +165,17 @@ pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarde
                 continue;
             };
             let pattern = match &o.value {
+                // A Serverless variable (`${self:custom.adminPolicy}`) is resolved only at
+                // deploy time: it may name any policy.
+                Value::Text(t) if serverless && crate::model::serverless::is_variable(t) => {
+                    out.push(unknown(
+                        guarded,
+                        o.span,
+                        format!("`{t}` is a Serverless variable, resolved only at deploy time"),
+                        when,
+                    ));
+                    continue;
+                }
                 Value::Text(t) => t.clone(),
                 Value::NoValue => continue,
                 Value::Unknown(why) => {

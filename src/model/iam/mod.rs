@@ -25,6 +25,7 @@ pub use grant::{
 };
 pub use managed::{
     managed_grants, names_managed_policies, Allows, ManagedPolicy, AWS_MANAGED_POLICIES,
+    SERVERLESS_MANAGED_POLICIES, SERVERLESS_MANAGED_POLICIES_ID,
 };
 pub use statement::{
     documents, has_documents, statements, ActionItem, Actions, Effect, PolicyDocument, PolicyKind,
