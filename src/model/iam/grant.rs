@@ -95,7 +95,9 @@ pub fn grants(
                 let Some(when) = when.and(instance) else {
                     continue;
                 };
-                let allowed = match &s.resources {
+                // Borrowed unless a loop copy narrows it: a clone per action item made a
+                // policy with n actions and n resources quadratic (bench/adversarial.py).
+                let allowed: std::borrow::Cow<'_, [Glob]> = match &s.resources {
                     Resources::Resource(items) if !instance.is_empty() => items
                         .iter()
                         .filter(|r| {
@@ -106,8 +108,9 @@ pub fn grants(
                                     .any(|shape| glob_can_match_shape(&r.glob, shape))
                         })
                         .map(|r| r.glob.clone())
-                        .collect(),
-                    _ => allowed.clone(),
+                        .collect::<Vec<Glob>>()
+                        .into(),
+                    _ => std::borrow::Cow::Borrowed(&allowed[..]),
                 };
                 if allowed.is_empty() {
                     continue;
