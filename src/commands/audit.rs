@@ -16,7 +16,7 @@ pub const NO_AUDIT_SUPPORT: &str =
 
 #[cfg(feature = "audit")]
 pub fn run(args: &AuditArgs) -> ExitStatus {
-    use std::io::{IsTerminal, Write};
+    use std::io::IsTerminal;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::check::{fail_on, outputs, render};
@@ -121,29 +121,19 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
         .or_else(|| human_on_stdout.then_some((InventoryFormat::Human, None)));
     let mut failed = false;
     if let Some((format, file)) = wanted {
-        let mut text = Vec::new();
-        // A file is not a terminal: the human table keeps its stable 80 columns there.
-        let columns = if file.is_some() {
-            80
-        } else {
-            super::terminal_width(80)
+        let destination = match file {
+            Some(path) => crate::report::Destination::File(path),
+            None => Destination::Stdout,
         };
-        let rendered = inventory::render(format, &audit.inventory, columns, &mut text);
-        let written = rendered
-            .map_err(|e| e.to_string())
-            .and_then(|()| match &file {
-                Some(path) => crate::atomic_write::write(path, &text)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display())),
-                None => {
-                    let mut out = std::io::stdout().lock();
-                    match out.write_all(&text).and_then(|()| out.flush()) {
-                        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                            Err(format!("cannot write output: {e}"))
-                        }
-                        _ => Ok(()),
-                    }
-                }
-            });
+        let written = super::write_to(&destination, "the inventory", |out, to_file| {
+            // A file is not a terminal: the human table keeps its stable 80 columns there.
+            let columns = if to_file {
+                80
+            } else {
+                super::terminal_width(80)
+            };
+            inventory::render(format, &audit.inventory, columns, out)
+        });
         if let Err(message) = written {
             tell(&message);
             failed = true;

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::{
     argument_error, fix, plural, resolver, set_threads, tell, terminal_width, usage_error, warn,
+    write_to,
 };
-use crate::atomic_write;
 use crate::base_revision::{self, BaseRevision, ReadLimits};
 use crate::baseline::{self, BaselineError};
 use crate::check::Checker;
@@ -374,38 +374,15 @@ pub(crate) fn fail_on(args: &CheckArgs, resolved: &config::Resolved) -> FailOn {
 /// Render one report to its destination: `Ok(false)` when stdout's reader closed the
 /// pipe early, an error message naming the output that failed.
 fn write_output(output: &Output, report: &Report, options: &RenderOptions) -> Result<bool, String> {
-    match &output.destination {
-        Destination::Stdout => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            let written =
-                report::render(output.format, report, options, &mut out).and_then(|()| out.flush());
-            match written {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-                Err(e) => Err(format!("cannot write output: {e}")),
-            }
-        }
-        Destination::File(path) => {
-            // Colour codes do not belong in a file.
-            let options = RenderOptions {
-                color: false,
-                ..*options
-            };
-            let mut bytes = Vec::new();
-            report::render(output.format, report, &options, &mut bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|()| atomic_write::write(path, &bytes).map_err(|e| e.source.to_string()))
-                .map(|()| true)
-                .map_err(|e| {
-                    format!(
-                        "cannot write {} report to {}: {e}",
-                        output.format.name(),
-                        path.display()
-                    )
-                })
-        }
-    }
+    let what = format!("{} report", output.format.name());
+    write_to(&output.destination, &what, |out, to_file| {
+        // Colour codes do not belong in a file.
+        let options = RenderOptions {
+            color: options.color && !to_file,
+            ..*options
+        };
+        report::render(output.format, report, &options, out)
+    })
 }
 
 /// The `--baseline` file, or the one `--write-baseline` has just written from `report`'s

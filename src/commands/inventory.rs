@@ -1,12 +1,10 @@
 //! `ddb-guard inventory`: the same config, discovery, prefilter, limits and per-file path
 //! as `check`, then the tables' protection layers instead of findings.
 
-use std::io::Write;
-
 use super::{
     argument_error, plural, resolver, set_threads, tell, terminal_width, usage_error, warn,
+    write_to,
 };
-use crate::atomic_write;
 use crate::cli::InventoryArgs;
 use crate::discover;
 use crate::inventory;
@@ -74,25 +72,10 @@ fn write_output(
     inventory: &Inventory,
     columns: usize,
 ) -> Result<(), String> {
-    match &output.destination {
-        Destination::Stdout => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            match report::inventory::render(output.format, inventory, columns, &mut out)
-                .and_then(|()| out.flush())
-            {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(format!("cannot write output: {e}"))
-                }
-                _ => Ok(()),
-            }
-        }
-        Destination::File(path) => {
-            // A file is not a terminal: the human table keeps its stable 80 columns.
-            let mut bytes = Vec::new();
-            report::inventory::render(output.format, inventory, 80, &mut bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|()| atomic_write::write(path, &bytes).map_err(|e| e.source.to_string()))
-                .map_err(|e| format!("cannot write the inventory to {}: {e}", path.display()))
-        }
-    }
+    write_to(&output.destination, "the inventory", |out, to_file| {
+        // A file is not a terminal: the human table keeps its stable 80 columns.
+        let columns = if to_file { 80 } else { columns };
+        report::inventory::render(output.format, inventory, columns, out)
+    })
+    .map(|_| ())
 }

@@ -18,10 +18,12 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
+use crate::atomic_write;
 use crate::cli::{CheckArgs, Cli};
 use crate::config::{self, ConfigError};
 use crate::discover;
 use crate::report::data::ExitStatus;
+use crate::report::Destination;
 
 // Every message on stderr starts as clap's own do (`error: `, `warning: `, `  help: `),
 // so that a usage error found by clap and one found by a command look alike.
@@ -71,6 +73,36 @@ pub(crate) fn print(text: &str) -> ExitStatus {
             ExitStatus::Error
         }
         _ => ExitStatus::Success,
+    }
+}
+
+/// Render one output to its destination, the one place every command writes a report:
+/// stdout through a buffer, or a file replaced atomically. `render` is told whether it
+/// writes to a file (no colour codes, the stable layout instead of the terminal's width).
+/// `Ok(false)` when stdout's reader closed the pipe early (it wants no more); otherwise an
+/// error names `what` and the file.
+pub(crate) fn write_to(
+    destination: &Destination,
+    what: &str,
+    render: impl FnOnce(&mut dyn Write, bool) -> std::io::Result<()>,
+) -> Result<bool, String> {
+    match destination {
+        Destination::Stdout => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match render(&mut out, false).and_then(|()| out.flush()) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+                Err(e) => Err(format!("cannot write output: {e}")),
+            }
+        }
+        Destination::File(path) => {
+            let mut bytes = Vec::new();
+            render(&mut bytes, true)
+                .map_err(|e| e.to_string())
+                .and_then(|()| atomic_write::write(path, &bytes).map_err(|e| e.source.to_string()))
+                .map(|()| true)
+                .map_err(|e| format!("cannot write {what} to {}: {e}", path.display()))
+        }
     }
 }
 
