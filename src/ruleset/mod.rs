@@ -7,6 +7,9 @@ pub mod doc;
 pub mod select;
 pub mod suppression;
 
+#[cfg(test)]
+mod fixtures_test;
+
 use crate::finding::Finding;
 use crate::model::Template;
 use crate::rules::{Check, Comparison, ResourceView, Rule, RuleOptions};
