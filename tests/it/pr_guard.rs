@@ -1623,3 +1623,98 @@ fn a_global_table_is_replaced_by_a_resolved_key_change_only() {
         Vec::<String>::new()
     );
 }
+
+/// DDB022: `Ref`/`Fn::GetAtt` of a resource inside `TableName` is the same value at both
+/// revisions only while that resource (and whatever it reads in turn) is unchanged; an
+/// updated resource may return another name, so the table may be replaced. A parameter's
+/// changed `Default` and a changed mapping behind `Fn::Sub` variables are compared by
+/// value.
+#[test]
+fn a_table_name_read_from_a_changed_resource_cannot_be_proven_unchanged() {
+    let with = |resources: &str, name: &str| {
+        format!(
+            "Parameters:\n  Prefix:\n    Type: String\n    Default: {}\nMappings:\n  Names:\n    all: {{n: {}}}\nResources:\n{resources}  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n      TableName: {name}\n{ID_KEY}",
+            "app", "orders"
+        )
+    };
+    let generator = |suffix: &str, reads: &str| {
+        format!("  Gen:\n    Type: Custom::Name\n    Properties:\n      ServiceToken: arn:aws:lambda:us-east-1:1:function:f\n      Suffix: {suffix}\n      From: {reads}\n  Source:\n    Type: Custom::Source\n    Properties:\n      ServiceToken: arn:aws:lambda:us-east-1:1:function:f\n      Seed: one\n")
+    };
+    let bucket = |name: &str| {
+        format!("  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: {name}\n")
+    };
+    let by_attribute = "!GetAtt Gen.Value";
+    let by_sub = "!Sub '${Bucket}-orders'";
+    // (base, head, the resource the message names)
+    let changed = [
+        (
+            with(&generator("v1", "x"), by_attribute),
+            with(&generator("v2", "x"), by_attribute),
+            "Gen",
+        ),
+        (
+            with(&bucket("b1"), by_sub),
+            with(&bucket("b2"), by_sub),
+            "Bucket",
+        ),
+        // Through a resource the named one reads.
+        (
+            with(&generator("v1", "!GetAtt Source.Id"), by_attribute),
+            with(
+                &generator("v1", "!GetAtt Source.Id").replace("Seed: one", "Seed: two"),
+                by_attribute,
+            ),
+            "Gen",
+        ),
+    ];
+    for (i, (base, head, resource)) in changed.iter().enumerate() {
+        let found = replacements(base, head);
+        assert_eq!(found.len(), 1, "case {i}: {found:?}");
+        assert!(
+            found[0].contains("`TableName` cannot be proven unchanged")
+                && found[0].contains(&format!("resource `{resource}`")),
+            "case {i}: {}",
+            found[0]
+        );
+    }
+    // The same resources unchanged, whatever else changes: no finding.
+    let unchanged = [
+        (
+            with(&generator("v1", "!GetAtt Source.Id"), by_attribute),
+            with(&generator("v1", "!GetAtt Source.Id"), by_attribute).replace(
+                "BillingMode: PAY_PER_REQUEST",
+                "BillingMode: PAY_PER_REQUEST\n      StreamSpecification: {StreamViewType: KEYS_ONLY}",
+            ),
+        ),
+        (
+            with(&bucket("b1"), by_sub),
+            with(&format!("{}  Queue:\n    Type: AWS::SQS::Queue\n", bucket("b1")), by_sub),
+        ),
+    ];
+    for (i, (base, head)) in unchanged.iter().enumerate() {
+        assert_eq!(replacements(base, head), Vec::<String>::new(), "case {i}");
+    }
+    // A changed `Default` and a changed mapping entry are compared by value.
+    let by_default = "!Sub '${Prefix}-orders'";
+    let found = replacements(
+        &with("", by_default),
+        &with("", by_default).replace("Default: app", "Default: shop"),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`app-orders` at the base and `shop-orders` at the head"),
+        "{}",
+        found[0]
+    );
+    let by_mapping = "!Sub ['${N}-x', {N: !FindInMap [Names, all, n]}]";
+    let found = replacements(
+        &with("", by_mapping),
+        &with("", by_mapping).replace("{n: orders}", "{n: invoices}"),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`orders-x` at the base and `invoices-x` at the head"),
+        "{}",
+        found[0]
+    );
+}

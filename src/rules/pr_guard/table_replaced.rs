@@ -65,7 +65,7 @@ use std::collections::BTreeSet;
 use super::table_match::{fates, Fate};
 use crate::finding::{Finding, Label, Severity};
 use crate::load::{Document, NodeId};
-use crate::model::resolve::{resolve, Case, Shape, Unresolved};
+use crate::model::resolve::{resolve, Case, Shape, Sym, Unresolved};
 use crate::model::same::{same_value, Side};
 use crate::model::{Assumption, Evaluator, Layout, Resource, Template};
 use crate::rules::retention::policy::retains;
@@ -543,7 +543,8 @@ fn changes(base: &TableSide, head: &TableSide, kind: Physical) -> Vec<Change> {
         if aspect == Aspect::Import && kind != Physical::Table {
             continue;
         }
-        let reads_same = reads_same(base, head, aspect);
+        let reads_same =
+            reads_same(base, head, aspect) && changed_resources(base, head, aspect).is_empty();
         if written_same(base, head, aspect) && reads_same {
             if let Some(what) = serverless_variable_change(base, head, aspect) {
                 out.push(Change {
@@ -677,9 +678,159 @@ fn reads_same(base: &TableSide, head: &TableSide, aspect: Aspect) -> bool {
             })
 }
 
+/// The resources the aspect's values read by `Ref`, `Fn::GetAtt` or a `Fn::Sub` variable
+/// (at either revision) that are not provably unchanged: see [`unchanged`].
+fn changed_resources(base: &TableSide, head: &TableSide, aspect: Aspect) -> BTreeSet<String> {
+    let mut read = BTreeSet::new();
+    for side in [base, head] {
+        for node in side.sources(aspect).iter().filter_map(|n| side.prop(n)) {
+            resources_read(side.template, node, 0, &mut read);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    read.into_iter()
+        .filter(|name| !unchanged(base.template, head.template, name, &mut seen))
+        .collect()
+}
+
+/// How many resources one comparison follows through `Ref`/`Fn::GetAtt` before it stops
+/// proving them unchanged (and reports the value as unprovable).
+const MAX_FOLLOWED: usize = 64;
+
+/// Whether resource `name` is provably the same at both revisions, so that CloudFormation
+/// does not update it and its `Ref` and attributes keep their values: the whole resource
+/// (type, properties, condition, ...) is written the same, what its intrinsics read
+/// (parameters, conditions, mappings) is the same, and so is every resource it reads in
+/// turn. A resource in a `Fn::ForEach` loop is not followed (fail closed). `seen` holds
+/// the resources already being proven (a cycle proves nothing new).
+fn unchanged(base: &Template, head: &Template, name: &str, seen: &mut BTreeSet<String>) -> bool {
+    if !seen.insert(name.to_string()) {
+        return true;
+    }
+    if seen.len() > MAX_FOLLOWED {
+        return false;
+    }
+    let find = |t: &Template, n: &str| -> Option<(NodeId, bool)> {
+        t.resources
+            .iter()
+            .find(|r| r.logical_id == n)
+            .map(|r| (r.node, r.loops.is_empty()))
+    };
+    let (Some((b, true)), Some((h, true))) = (find(base, name), find(head, name)) else {
+        return false;
+    };
+    let (bd, hd) = (base.doc, head.doc);
+    if !same_value(Side::new(bd, b), Side::new(hd, h)) {
+        return false;
+    }
+    let mut reads = Reads::default();
+    reads_of(bd, b, 0, &mut reads);
+    let sections_same = (!reads.parameters || same_opt(bd, base.parameters, hd, head.parameters))
+        && (!reads.conditions || same_opt(bd, base.conditions, hd, head.conditions))
+        && (!reads.mappings || same_opt(bd, base.mappings, hd, head.mappings));
+    if !sections_same {
+        return false;
+    }
+    let mut next = BTreeSet::new();
+    resources_read(base, b, 0, &mut next);
+    next.iter().all(|n| unchanged(base, head, n, seen))
+}
+
+/// The resources of `template` that `node` reads by `Ref`, `Fn::GetAtt` or a `Fn::Sub`
+/// variable (`${Res}`, `${Res.Attr}`). Deeper than a template nests, a read may be
+/// missed; [`reads_of`] then reports every section as read, so such a value is compared
+/// case by case anyway.
+fn resources_read(template: &Template, node: NodeId, depth: usize, out: &mut BTreeSet<String>) {
+    if depth > crate::model::eval::MAX_EVAL_DEPTH {
+        return;
+    }
+    let doc = template.doc;
+    let mut add = |name: &str| {
+        if template.has_resource(name) {
+            out.insert(name.to_string());
+        }
+    };
+    if let Some(call) = doc.call(node) {
+        match call.name {
+            "Ref" => {
+                if let Some(s) = doc.scalar(call.arg) {
+                    add(&s.text);
+                }
+            }
+            "Fn::GetAtt" => match doc.seq(call.arg) {
+                Some([r, ..]) => {
+                    if let Some(r) = doc.str(*r) {
+                        add(r);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    if let Some((r, _)) = doc.scalar(call.arg).and_then(|s| s.text.split_once('.'))
+                    {
+                        add(r);
+                    }
+                }
+            },
+            "Fn::Sub" => {
+                let (text, vars) = match doc.seq(call.arg) {
+                    Some([t, v]) => (doc.scalar(*t), Some(*v)),
+                    Some(_) => (None, None),
+                    None => (doc.scalar(call.arg), None),
+                };
+                if let Some(text) = text {
+                    let mut rest: &str = &text.text;
+                    while let Some(open) = rest.find("${") {
+                        let after = &rest[open + 2..];
+                        let Some(close) = after.find('}') else { break };
+                        let name = after[..close].trim();
+                        let defined = vars.is_some_and(|v| doc.get_value(v, name).is_some());
+                        if !name.starts_with('!') && !defined {
+                            add(name.split_once('.').map_or(name, |(r, _)| r));
+                        }
+                        rest = &after[close + 1..];
+                    }
+                }
+            }
+            _ => {}
+        }
+        if call.arg != node {
+            resources_read(template, call.arg, depth + 1, out);
+            return;
+        }
+    }
+    if let Some(entries) = doc.map(node) {
+        for e in entries {
+            resources_read(template, e.value, depth + 1, out);
+        }
+    } else if let Some(items) = doc.seq(node) {
+        for i in items {
+            resources_read(template, *i, depth + 1, out);
+        }
+    }
+}
+
+/// The resources a resolved value reads by `Ref` or `Fn::GetAtt`.
+fn resources_in(shape: &Shape) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![shape];
+    while let Some(s) = stack.pop() {
+        match s {
+            Shape::Text(syms) => out.extend(syms.iter().filter_map(|x| match x {
+                Sym::Ref(n) | Sym::Attr(n, _) => Some(n.clone()),
+                _ => None,
+            })),
+            Shape::List(items) => stack.extend(items),
+            Shape::Map(entries) => stack.extend(entries.iter().map(|(_, v)| v)),
+            Shape::Absent => {}
+        }
+    }
+    out
+}
+
 /// The first case in which the aspect differs (or cannot be proven the same), described,
 /// with the key attribute whose type differs, if that is what differs.
 fn compare(base: &TableSide, head: &TableSide, aspect: Aspect) -> Option<(String, Option<String>)> {
+    let changed = changed_resources(base, head, aspect);
     // A first pass without assignment learns which parameters the values read.
     let (bev, hev) = (base.evaluator(), head.evaluator());
     let _ = (base.exists(&bev), head.exists(&hev));
@@ -775,6 +926,20 @@ fn compare(base: &TableSide, head: &TableSide, aspect: Aspect) -> Option<(String
                     (_, Err(u)) => return Some((unprovable(property, &case, "head", u), None)),
                     (Ok(bs), Ok(hs)) => (bs, hs),
                 };
+                // `Ref`/`Fn::GetAtt` of a resource compare by its logical ID only while the
+                // resource is unchanged: an updated resource can return another name.
+                if let Some(name) = [bs, hs]
+                    .into_iter()
+                    .flat_map(resources_in)
+                    .find(|n| changed.contains(n))
+                {
+                    return Some((
+                        format!(
+                            "`{property}` cannot be proven unchanged{case}: it reads `Ref` or `Fn::GetAtt` of resource `{name}`, which this change modifies, so the value it returns may change with it"
+                        ),
+                        None,
+                    ));
+                }
                 if let Some(what) = differs(aspect, bs, hs, &case) {
                     return Some(what);
                 }
