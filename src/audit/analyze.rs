@@ -31,7 +31,7 @@ use crate::check::{Checker, Settings};
 use crate::file_error::FileError;
 use crate::inventory::inventory_text;
 use crate::model::backup::GuardrailKind;
-use crate::model::iam::{self, wildcard_match, Guarded, TABLE_ARN};
+use crate::model::iam::{self, wildcard_match, DELETE_TABLE};
 use crate::model::Evaluator;
 use crate::report::data::{
     failed, summarize, FileReport, GuardrailRow, Inventory, InventoryError, LiveFacts, LiveList,
@@ -49,11 +49,6 @@ const LIVE_SETTINGS_RULES: &[&str] = &["DDB003", "DDB004", "DDB005"];
 
 /// The path under which the account's IAM policies are reported.
 pub const IAM_PATH: &str = "iam/account-authorization-details.json";
-
-const DELETE_TABLE: Guarded = Guarded {
-    action: "dynamodb:DeleteTable",
-    shapes: &[TABLE_ARN],
-};
 
 /// What an audit found.
 pub struct Audit {

@@ -12,8 +12,7 @@ use super::eval::{Assumption, Assumptions, Evaluator, Outcome, Piece, Value};
 use super::expand::{self, combine, Branch};
 use super::iam::{
     self, action_matches, glob_can_match_shape, glob_covers, lit, wildcard_match, Actions, Effect,
-    Glob, Marker, Part, PolicyDocument, PolicyKind, Resources, Statement, BACKUP_PLAN_ARN,
-    BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
+    Glob, Guarded, Marker, Part, PolicyDocument, PolicyKind, Resources, Statement,
 };
 use super::{Resource, Template, TABLE_TYPES};
 use crate::load::{Document, NodeId};
@@ -853,7 +852,10 @@ fn outcome_globs(
                             vec![unknown.clone()]
                         }
                     }
-                    Piece::Unknown { .. } | Piece::Ref(_) | Piece::Attribute { .. } => {
+                    Piece::Unknown { .. }
+                    | Piece::Ref(_)
+                    | Piece::Attribute { .. }
+                    | Piece::Import(_) => {
                         vec![unknown.clone()]
                     }
                 })
@@ -1100,34 +1102,13 @@ pub struct Guardrail<'d> {
 
 /// The deletions a service control policy is recognized for (`backup:Delete*` as the
 /// actions it matches), and the ARNs each acts on.
-const SCP_ACTIONS: &[(&str, &[&str])] = &[
-    ("dynamodb:DeleteTable", &[TABLE_ARN]),
-    ("dynamodb:DeleteBackup", &[TABLE_BACKUP_ARN]),
-    (
-        "backup:DeleteRecoveryPoint",
-        &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
-    ),
-    ("backup:DeleteBackupVault", &[BACKUP_VAULT_ARN]),
-    (
-        "backup:DeleteBackupVaultLockConfiguration",
-        &[BACKUP_VAULT_ARN],
-    ),
-    ("backup:DeleteBackupVaultAccessPolicy", &[BACKUP_VAULT_ARN]),
-    ("backup:DeleteBackupPlan", &[BACKUP_PLAN_ARN]),
-    ("backup:DeleteBackupSelection", &[BACKUP_PLAN_ARN]),
-];
+const SCP_ACTIONS: &[Guarded] = iam::DELETIONS;
 
 /// What a vault's access policy is recognized for; it must deny the first.
-const VAULT_ACTIONS: &[(&str, &[&str])] = &[
-    (
-        "backup:DeleteRecoveryPoint",
-        &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
-    ),
-    (
-        "backup:UpdateRecoveryPointLifecycle",
-        &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
-    ),
-    ("backup:DeleteBackupVault", &[BACKUP_VAULT_ARN]),
+const VAULT_ACTIONS: &[Guarded] = &[
+    iam::DELETE_RECOVERY_POINT,
+    iam::UPDATE_RECOVERY_POINT_LIFECYCLE,
+    iam::DELETE_BACKUP_VAULT,
 ];
 
 /// Every guardrail the template declares, in resource order.
@@ -1162,14 +1143,14 @@ pub fn guardrails<'d>(template: &Template<'d, '_>) -> Vec<Guardrail<'d>> {
                     let denied = denied_actions(doc, &statements, VAULT_ACTIONS);
                     if denied
                         .first()
-                        .is_some_and(|(a, _)| *a == VAULT_ACTIONS[0].0)
+                        .is_some_and(|(a, _)| *a == VAULT_ACTIONS[0].action)
                     {
                         out.push(guardrail(resource, GuardrailKind::VaultPolicy, denied));
                     }
                 }
             }
             (Some("AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable"), Some(_)) => {
-                const TABLE_ACTIONS: &[(&str, &[&str])] = &[("dynamodb:DeleteTable", &[TABLE_ARN])];
+                const TABLE_ACTIONS: &[Guarded] = &[iam::DELETE_TABLE];
                 let mut denied = Vec::new();
                 let mut scope = Vec::new();
                 for document in iam::documents(template, resource) {
@@ -1262,7 +1243,7 @@ fn deny_scope(statements: &[Statement], scope: &mut Vec<String>) {
         let denies_one = s.effect == Effect::Deny
             && SCP_ACTIONS
                 .iter()
-                .any(|(a, _)| denies_action(&s.actions, a).is_some());
+                .any(|g| denies_action(&s.actions, g.action).is_some());
         if !denies_one {
             continue;
         }
@@ -1443,11 +1424,11 @@ fn merge(
 fn denied_actions(
     doc: &Document,
     statements: &[Statement],
-    actions: &[(&'static str, &'static [&'static str])],
+    actions: &[Guarded],
 ) -> Vec<(&'static str, Option<String>)> {
     let mut out: Vec<(&'static str, Option<String>)> = Vec::new();
-    for (action, shapes) in actions {
-        let guarded = iam::Guarded { action, shapes };
+    for guarded in actions {
+        let action = guarded.action;
         for s in statements {
             if s.effect != Effect::Deny {
                 continue;
@@ -1456,7 +1437,7 @@ fn denied_actions(
                 continue;
             };
             let mut why: Vec<String> = Vec::new();
-            match iam::deny_reach(s, &guarded) {
+            match iam::deny_reach(s, guarded) {
                 iam::DenyReach::None => continue,
                 iam::DenyReach::Some(which) => why.push(which),
                 iam::DenyReach::All => {}

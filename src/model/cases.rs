@@ -13,9 +13,9 @@
 //! the evaluator answers "either" for it: the comparison then errs on the side of a
 //! finding.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use super::eval::{short, Fixed, Truth};
+use super::eval::{short, Assumption, Truth};
 use super::same::{same_value, Side};
 use super::{Evaluator, Resource, Template};
 use crate::load::{Document, NodeId};
@@ -43,9 +43,11 @@ pub struct Case {
     pub choices: Vec<(String, Choice)>,
 }
 
-/// A revision's inputs under one case, or why that revision cannot be deployed with it.
+/// A revision's inputs under one case (each parameter and pseudo parameter that matters,
+/// fixed to one value, as [`Evaluator::under`] takes them), or why that revision cannot
+/// be deployed with it.
 pub enum Inputs {
-    Valid(HashMap<String, Fixed>),
+    Valid(Vec<Assumption>),
     Invalid(String),
 }
 
@@ -193,7 +195,7 @@ impl Cases {
     /// The inputs of `template` under `case`.
     pub fn inputs(&self, template: &Template, case: &Case, side: &str) -> Inputs {
         let doc = template.doc;
-        let mut out = HashMap::new();
+        let mut out = Vec::new();
         for (name, choice) in &case.choices {
             let param = template.parameter(name);
             if param.is_none() && !name.starts_with("AWS::") {
@@ -204,14 +206,11 @@ impl Cases {
             let choice = if is_other { &other } else { choice };
             let fixed = match (param, choice) {
                 (_, Choice::Other) => continue,
-                (None, Choice::Passed(v)) => Fixed {
-                    value: v.clone(),
-                    yaml_typed: false,
-                },
+                (None, Choice::Passed(v)) => v.clone(),
                 (None, Choice::NotPassed) => continue,
                 (Some(p), Choice::Passed(v)) => match allowed(doc, p) {
                     Some(list) => match list.into_iter().find(|(text, _)| text == v) {
-                        Some((value, yaml_typed)) => Fixed { value, yaml_typed },
+                        Some((value, _)) => value,
                         None => {
                             let what = if is_other {
                                 "that value".to_string()
@@ -224,10 +223,7 @@ impl Cases {
                             ));
                         }
                     },
-                    None => Fixed {
-                        value: v.clone(),
-                        yaml_typed: false,
-                    },
+                    None => v.clone(),
                 },
                 (Some(p), Choice::NotPassed) => match doc.get_value(p, "Default") {
                     None => {
@@ -237,12 +233,15 @@ impl Cases {
                         ))
                     }
                     Some(d) => match literal(doc, d) {
-                        Some((value, yaml_typed)) => Fixed { value, yaml_typed },
+                        Some((value, _)) => value,
                         None => continue,
                     },
                 },
             };
-            out.insert(name.clone(), fixed);
+            out.push(Assumption::Parameter {
+                name: name.clone(),
+                value: fixed,
+            });
         }
         Inputs::Valid(out)
     }
@@ -295,11 +294,7 @@ fn same_node(a: &Template, x: Option<NodeId>, b: &Template, y: Option<NodeId>) -
 
 /// Whether `resource` exists under `inputs`: its `Condition`'s truth (always true without
 /// one; "either" for a `Condition` that is not a name).
-pub fn existence(
-    template: &Template,
-    resource: &Resource,
-    inputs: HashMap<String, Fixed>,
-) -> Truth {
+pub fn existence(template: &Template, resource: &Resource, inputs: Vec<Assumption>) -> Truth {
     let doc = template.doc;
     let Some(entry) = doc.get(resource.node, "Condition") else {
         return Truth {
@@ -309,7 +304,7 @@ pub fn existence(
     };
     match doc.str(entry.value) {
         Some(name) => Evaluator::new(template, &resource.loops)
-            .with_inputs(inputs)
+            .under(&inputs)
             .condition(name, 0),
         None => Truth {
             can_be_true: true,

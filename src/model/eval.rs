@@ -71,6 +71,8 @@ pub enum Piece {
         resource: String,
         attribute: String,
     },
+    /// `Fn::ImportValue` of this export name: another stack's output, read at deployment.
+    Import(String),
 }
 
 impl Piece {
@@ -93,6 +95,10 @@ impl Piece {
                 "`Fn::GetAtt` `{}.{}` is known only after deployment",
                 short(resource),
                 short(attribute)
+            )),
+            Piece::Import(name) => Some(format!(
+                "`Fn::ImportValue` cannot be resolved before deployment (it reads export `{}` of another stack)",
+                short(name)
             )),
         }
     }
@@ -200,17 +206,6 @@ pub struct Evaluator<'t, 'd, 's> {
     /// The parameters (of a string type) that a `Ref` (or `${}`) read, also inside
     /// conditions: the cases a caller comparing two templates must enumerate.
     parameters_read: RefCell<BTreeSet<String>>,
-    /// Parameters (and pseudo parameters) fixed to one value: one concrete deployment,
-    /// as the pull-request guard enumerates them ([`Evaluator::with_inputs`]).
-    inputs: HashMap<String, Fixed>,
-}
-
-/// A parameter's value in one concrete deployment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fixed {
-    pub value: String,
-    /// Written as a plain YAML scalar that YAML 1.1 types (see [`Outcome::yaml_typed`]).
-    pub yaml_typed: bool,
 }
 
 impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
@@ -227,16 +222,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             keep_parts: false,
             assigned: false,
             parameters_read: RefCell::new(BTreeSet::new()),
-            inputs: HashMap::new(),
         }
-    }
-
-    /// This evaluator for one concrete deployment: `Ref` to each named parameter or pseudo
-    /// parameter is exactly the given value, so conditions over them are decided case by
-    /// case instead of "can be true / can be false" over all cases at once.
-    pub fn with_inputs(mut self, inputs: HashMap<String, Fixed>) -> Self {
-        self.inputs = inputs;
-        self
     }
 
     /// The evaluator for the values of one resource: its loops, and its own `Condition`
@@ -263,11 +249,13 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         self
     }
 
-    /// This evaluator in one concrete case: each `Parameter` assumption of `assignment` is
-    /// given, so a `Ref` to that parameter is that value only, and a condition reading it
-    /// is decided (true or false) instead of "either". Used to compare two revisions of a
-    /// template value by value, case by case, rather than by the names of their
-    /// conditions (whose definitions may differ between the revisions).
+    /// This evaluator in one concrete deployment: each `Parameter` assumption of
+    /// `assignment` (a parameter or a pseudo parameter) is given, so a `Ref` to it is that
+    /// value only, and a condition reading it is decided (true or false) instead of
+    /// "either"; other assumptions (a condition's truth) are given too. The one way the
+    /// pull-request guard fixes values: to compare two revisions of a template value case
+    /// by case rather than by the names of their conditions (whose definitions may differ
+    /// between the revisions), and to decide whether a resource exists in a deployment.
     pub fn under(mut self, assignment: &[Assumption]) -> Self {
         match self.given.and(assignment) {
             Some(given) => self.given = given,
@@ -278,6 +266,17 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         self.satisfiable.borrow_mut().clear();
         self.operands.borrow_mut().clear();
         self
+    }
+
+    /// The value [`Evaluator::under`] assigned to parameter (or pseudo parameter) `name`.
+    fn assigned_value(&self, name: &str) -> Option<&str> {
+        if !self.assigned {
+            return None;
+        }
+        self.given.iter().find_map(|a| match a {
+            Assumption::Parameter { name: n, value } if n == name => Some(value.as_str()),
+            _ => None,
+        })
     }
 
     /// Whether what is given contradicts itself (the resource's own `Condition` is false
@@ -568,6 +567,28 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     _ => self.unknown(node, "`Fn::GetAtt` cannot be resolved before deployment"),
                 }
             }
+            "Fn::ImportValue" => {
+                // `!ImportValue name`: the tagged scalar is the argument.
+                let names = if arg == node {
+                    doc.scalar(arg)
+                        .map_or_else(Vec::new, |_| vec![self.literal(arg)])
+                } else {
+                    self.eval_inner(arg, depth + 1)
+                };
+                let mut out = Vec::new();
+                for o in names {
+                    let Value::Text(name) = &o.value else {
+                        return self.unknown(
+                            node,
+                            "`Fn::ImportValue` cannot be resolved before deployment",
+                        );
+                    };
+                    for s in self.stand_in(node, Piece::Import(name.clone())) {
+                        out.extend(with_assumptions(s, std::slice::from_ref(&o.when)));
+                    }
+                }
+                cap(out, self.span(node))
+            }
             other => self.unknown(
                 node,
                 format!("`{other}` cannot be resolved before deployment"),
@@ -584,23 +605,20 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         if let Some(binding) = self.loops.iter().rev().find(|b| b.identifier == name) {
             return self.loop_items(node, binding);
         }
-        if let Some(fixed) = self.inputs.get(name) {
-            if fixed.value.len() > MAX_VALUE_LEN {
-                return self.too_long(node);
-            }
-            let outcome = Outcome {
-                yaml_typed: fixed.yaml_typed,
-                ..Outcome::new(Value::Text(fixed.value.clone()), self.span(node))
-            };
-            return outcome
-                .assume(Assumption::Parameter {
-                    name: name.to_string(),
-                    value: fixed.value.clone(),
-                })
-                .into_iter()
-                .collect();
-        }
         if name.starts_with("AWS::") {
+            // A pseudo parameter assigned by [`Evaluator::under`]: the deployment's value.
+            if let Some(value) = self.assigned_value(name) {
+                if value.len() > MAX_VALUE_LEN {
+                    return self.too_long(node);
+                }
+                return Outcome::new(Value::Text(value.to_string()), self.span(node))
+                    .assume(Assumption::Parameter {
+                        name: name.to_string(),
+                        value: value.to_string(),
+                    })
+                    .into_iter()
+                    .collect();
+            }
             return self.stand_in(node, Piece::Pseudo(name.to_string()));
         }
         if let Some(param) = self.template.parameter(name) {
@@ -643,17 +661,27 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             let allowed = doc
                 .get_value(param, "AllowedValues")
                 .and_then(|a| doc.list(a));
-            if self.assigned {
-                // A value assigned to a parameter without a list of values (its Default,
-                // in the case "the update keeps the defaults"); one with a list is
-                // filtered below, so a value the list does not allow has no outcome.
-                let value = self.given.iter().find_map(|a| match a {
-                    Assumption::Parameter { name: n, value } if n == name => Some(value),
-                    _ => None,
-                });
-                if let (Some(value), None) = (value, allowed) {
-                    return vec![Outcome::new(Value::Text(value.clone()), self.span(node))];
+            // A value assigned to a parameter without a list of values (its Default, in
+            // the case "the update keeps the defaults"); one with a list is filtered
+            // below, so a value the list does not allow has no outcome.
+            // In an assigned case the value may be the `Default`, which a plain YAML 1.1
+            // scalar types as written.
+            let typed_default = |value: &str| {
+                self.assigned
+                    && doc
+                        .get_value(param, "Default")
+                        .map(|d| self.literal(d))
+                        .is_some_and(|d| d.yaml_typed && d.value == Value::Text(value.to_string()))
+            };
+            if let (Some(value), None) = (self.assigned_value(name), allowed) {
+                if value.len() > MAX_VALUE_LEN {
+                    return self.too_long(node);
                 }
+                let yaml_typed = typed_default(value);
+                return vec![Outcome {
+                    yaml_typed,
+                    ..Outcome::new(Value::Text(value.to_string()), self.span(node))
+                }];
             }
             let Some(allowed) = allowed else {
                 return self.parameter_unknown(
@@ -668,7 +696,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                     Some(s) if s.text.len() > MAX_VALUE_LEN => return self.too_long(node),
                     Some(s) if doc.str(*item).is_some() => out.extend(
                         Outcome {
-                            yaml_typed: self.literal(*item).yaml_typed,
+                            yaml_typed: self.literal(*item).yaml_typed || typed_default(&s.text),
                             ..Outcome::new(Value::Text(s.text.to_string()), self.span(node))
                         }
                         .assume(Assumption::Parameter {

@@ -285,6 +285,13 @@ fn shape_of(value: Value, span: Span) -> Result<Shape, Unresolved> {
                         resource,
                         attribute,
                     } => Sym::Attr(resource, attribute),
+                    // Not compared across revisions: the export is another stack's.
+                    p @ Piece::Import(_) => {
+                        return Err(Unresolved {
+                            why: p.reason().unwrap_or_default(),
+                            span,
+                        })
+                    }
                 });
             }
             Ok(Shape::Text(syms))

@@ -222,3 +222,37 @@ fn the_human_report_shows_the_config_entry() {
         insta::assert_snapshot!("required_guardrail_human", text);
     });
 }
+
+/// A policy made by `Fn::ForEach` over `items` with identifier `X`, whose one statement
+/// denies `action` on `resource` (both may read `${X}`).
+fn for_each_policy(items: &str, action: &str, resource: &str) -> String {
+    format!(
+        "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Guards:\n    - X\n    - {items}\n    - Guard${{X}}:\n        Type: AWS::IAM::ManagedPolicy\n        Properties:\n          PolicyDocument:\n            Version: '2012-10-17'\n            Statement:\n              - Effect: Deny\n                Action: !Sub '{action}'\n                Resource: !Sub '{resource}'\n"
+    )
+}
+
+#[test]
+fn each_for_each_copy_of_a_policy_is_judged_on_its_own() {
+    // The copy for `DeleteTable` is the guardrail, whatever the other copy denies.
+    let template = for_each_policy("[DeleteTable, UpdateTable]", "dynamodb:${X}", "*");
+    let (code, report) = run(
+        &["deny-delete-table", "deny-update-table"],
+        &[("stack.yaml", &template)],
+    );
+    assert!(ddb013(&report).is_empty(), "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
+    // Each copy denies only its own tables: no copy is the guardrail.
+    let template = for_each_policy(
+        "[orders, invoices]",
+        "dynamodb:DeleteTable",
+        "arn:aws:dynamodb:*:*:table/${X}*",
+    );
+    let (code, report) = run(&["deny-delete-table"], &[("stack.yaml", &template)]);
+    assert_eq!(code, 1, "{report:#}");
+    let hits = ddb013(&report);
+    assert_eq!(hits.len(), 1, "{report:#}");
+    let message = hits[0]["message"].as_str().unwrap_or_default();
+    for copy in ["`X` is `orders`", "`X` is `invoices`"] {
+        assert!(message.contains(copy), "{copy}: {message}");
+    }
+}

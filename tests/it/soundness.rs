@@ -1129,3 +1129,28 @@ fn a_nested_template_outside_the_working_directory_is_not_read() {
     );
     assert!(!report.to_string().contains("hunter2"), "{report}");
 }
+
+// ---------------------------------------------------------------------------------------
+// A Deny and an Allow of one policy read the same stack: the same unresolved value on
+// both sides is the same text (issue 25)
+
+#[test]
+fn a_deny_written_with_the_allows_stack_values_takes_it_back() {
+    let hits = check_selected("same_stack_values.yaml", "DDB010");
+    // `${AWS::Partition}` in `Fn::Sub` and `Fn::Join`, `!GetAtt Orders.Arn` and the
+    // ARN built from `${Orders}`, a parameter with `${AWS::URLSuffix}`, one import.
+    for policy in ["SamePseudo", "SameTable", "SameParameter", "SameImport"] {
+        none(&hits, "DDB010", policy);
+    }
+    // Another table, another parameter, a literal Region where the stack's may be any,
+    // another export: the grant stands.
+    for policy in [
+        "OtherTable",
+        "OtherParameter",
+        "LiteralRegion",
+        "OtherImport",
+    ] {
+        let m = one(&hits, "DDB010", policy);
+        assert!(m.contains("allows `dynamodb:DeleteTable`"), "{m}");
+    }
+}

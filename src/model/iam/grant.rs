@@ -162,6 +162,20 @@ const MAX_LOOP_INSTANCES: usize = 64;
 /// with (an expression of the copy for a value it does not mention failed to deploy). A
 /// single empty instance when they mention none, or too many.
 fn loop_instances<'a>(statement: &'a Statement, denies: &'a [DenyIndex]) -> Vec<Assumptions> {
+    loop_bindings(statement, denies.iter().map(|d| d.mentions.as_slice()))
+}
+
+/// The copies of a `Fn::ForEach` resource one statement is in, each as the loop items it
+/// binds (a single empty instance outside a loop, or past [`MAX_LOOP_INSTANCES`]): each
+/// copy is a policy of its own, and a `Deny` is judged copy by copy.
+pub fn statement_copies(statement: &Statement) -> Vec<Assumptions> {
+    loop_bindings(statement, std::iter::empty())
+}
+
+fn loop_bindings<'a>(
+    statement: &'a Statement,
+    others: impl Iterator<Item = &'a [Assumption]>,
+) -> Vec<Assumptions> {
     let mut values: std::collections::BTreeMap<&'a str, Vec<&'a str>> = Default::default();
     let mut note = |w: &'a [Assumption]| {
         for a in w {
@@ -180,8 +194,8 @@ fn loop_instances<'a>(statement: &'a Statement, denies: &'a [DenyIndex]) -> Vec<
     if let Resources::Resource(items) = &statement.resources {
         items.iter().for_each(|r| note(&r.when));
     }
-    for d in denies {
-        note(&d.mentions);
+    for w in others {
+        note(w);
     }
     let mut instances = vec![Assumptions::none()];
     for (identifier, vals) in values {
@@ -467,7 +481,7 @@ fn denies(
         Resources::Resource(items) => {
             let usable: Vec<&ResourceItem> = items
                 .iter()
-                .filter(|r| r.exact && applies(&r.when))
+                .filter(|r| comparable(r) && applies(&r.when))
                 .collect();
             let covers_shapes = guarded.shapes.iter().all(|s| {
                 let shape = shape_glob(s);
@@ -492,6 +506,16 @@ fn denies(
         Resources::NotResource { items, .. } => not_resource_excludes_nothing(items, guarded),
         Resources::Missing => false,
     }
+}
+
+/// Whether a `Deny`'s resource glob can be credited: literal text, wildcards and values
+/// the stack reads once ([`Part::Same`], covered only by the same value). An unresolved
+/// part ([`Part::Any`], a policy variable) may be anything, so it proves no deny.
+fn comparable(r: &ResourceItem) -> bool {
+    r.exact
+        || r.glob
+            .iter()
+            .all(|p| matches!(p, Part::Lit(_) | Part::Same { .. }))
 }
 
 /// How much of the guarded action's ARNs one `Deny` statement takes back, by its `Action`
@@ -752,17 +776,8 @@ pub fn deny_coverage(
 mod tests {
     use super::*;
     use crate::load::{self, Format, Limits};
-    use crate::model::iam::{documents, statements, RECOVERY_POINT_ARN, TABLE_ARN};
+    use crate::model::iam::{documents, statements, DELETE_RECOVERY_POINT, DELETE_TABLE};
     use crate::model::Template;
-
-    const DELETE_TABLE: Guarded = Guarded {
-        action: "dynamodb:DeleteTable",
-        shapes: &[TABLE_ARN],
-    };
-    const DELETE_RECOVERY_POINT: Guarded = Guarded {
-        action: "backup:DeleteRecoveryPoint",
-        shapes: &[RECOVERY_POINT_ARN],
-    };
 
     /// The grants of `guarded` by a policy whose one statement is `statement`.
     fn grants_of(statement: &str, guarded: &Guarded) -> Vec<Grant> {
@@ -795,6 +810,92 @@ mod tests {
             out.extend(grants(&document, &s, &DELETE_TABLE));
         }
         out
+    }
+
+    /// The grants of `DeleteTable` by policy `P` of a template with a table `T`, list
+    /// parameter `L` and string parameters `A` and `B`, whose statements are an `Allow` on
+    /// `allow` and a `Deny` on `deny` (resource values as YAML).
+    fn allow_then_deny(allow: &str, deny: &str) -> usize {
+        let text = format!("Parameters:\n  A: {{Type: String}}\n  B: {{Type: String}}\n  L: {{Type: CommaDelimitedList}}\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n  U:\n    Type: AWS::DynamoDB::Table\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Statement:\n          - {{Effect: Allow, Action: dynamodb:DeleteTable, Resource: {allow}}}\n          - {{Effect: Deny, Action: dynamodb:DeleteTable, Resource: {deny}}}\n");
+        let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        let resource = template
+            .resources
+            .iter()
+            .find(|r| r.logical_id == "P")
+            .expect("policy P");
+        let mut out = 0;
+        for document in documents(&template, resource) {
+            let s = statements(&template, resource, &document);
+            out += grants(&document, &s, &DELETE_TABLE).len();
+        }
+        out
+    }
+
+    #[test]
+    fn a_deny_written_with_the_same_stack_values_as_the_allow_takes_it_back() {
+        let sub =
+            "!Sub 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders'";
+        let join = "!Join ['', ['arn:', !Ref 'AWS::Partition', ':dynamodb:', !Ref 'AWS::Region', ':', !Ref 'AWS::AccountId', ':table/orders']]";
+        let table =
+            "!Sub 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}'";
+        let same = [
+            (sub, sub),
+            (sub, join),
+            (join, sub),
+            (
+                "!Sub 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${A}'",
+                "!Sub 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${A}'",
+            ),
+            (
+                "!Sub 'arn:aws:dynamodb:*:*:table/${A}'",
+                "!Sub 'arn:aws:dynamodb:*:*:table/*'",
+            ),
+            (
+                "!Sub 'arn:aws:dynamodb:us-east-1:1:table/x.${AWS::URLSuffix}'",
+                "!Sub 'arn:aws:dynamodb:us-east-1:1:table/x.${AWS::URLSuffix}'",
+            ),
+            ("!ImportValue OrdersArn", "!ImportValue OrdersArn"),
+            ("!ImportValue OrdersArn", "'*'"),
+            // A table's ARN is its name in the stack's partition, Region and account.
+            ("!GetAtt T.Arn", table),
+            (table, "!GetAtt T.Arn"),
+            ("!GetAtt T.Arn", "!GetAtt T.Arn"),
+            ("!Sub '${T.Arn}'", "!GetAtt T.Arn"),
+        ];
+        for (allow, deny) in same {
+            assert_eq!(
+                allow_then_deny(allow, deny),
+                0,
+                "Allow {allow} / Deny {deny}"
+            );
+        }
+        // Another value, a literal that may differ, or a value only `*` covers: the grant
+        // stands.
+        let different = [
+            (sub, "!Sub 'arn:${AWS::Partition}:dynamodb:${AWS::AccountId}:${AWS::Region}:table/orders'"),
+            (sub, "'arn:aws:dynamodb:us-east-1:123456789012:table/orders'"),
+            ("'arn:aws:dynamodb:us-east-1:123456789012:table/orders'", sub),
+            ("!Sub 'arn:aws:dynamodb:*:*:table/${A}'", "!Sub 'arn:aws:dynamodb:*:*:table/${B}'"),
+            ("!Sub 'arn:aws:dynamodb:*:*:table/orders'", "!Sub 'arn:aws:dynamodb:*:*:table/${A}'"),
+            ("!ImportValue OrdersArn", "!ImportValue InvoicesArn"),
+            ("!GetAtt T.Arn", "!GetAtt U.Arn"),
+            ("!GetAtt T.Arn", "!Sub 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${U}'"),
+            ("!GetAtt T.Arn", "!Sub 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}'"),
+            // A list parameter's reads are not one value.
+            ("!Join ['', ['arn:aws:dynamodb:*:*:table/', !Join [',', !Ref L]]]", "!Join ['', ['arn:aws:dynamodb:*:*:table/', !Join [',', !Ref L]]]"),
+            // A policy variable is a different value for every caller.
+            ("'arn:aws:dynamodb:*:*:table/${aws:username}'", "'arn:aws:dynamodb:*:*:table/${aws:username}'"),
+        ];
+        for (allow, deny) in different {
+            assert_eq!(
+                allow_then_deny(allow, deny),
+                1,
+                "Allow {allow} / Deny {deny}"
+            );
+        }
     }
 
     #[test]

@@ -182,6 +182,11 @@ pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarde
                     out.push(unknown(guarded, o.span, why.clone(), when));
                     continue;
                 }
+                Value::Partial(pieces) if pieces.iter().any(|p| matches!(p, Piece::Import(_))) => {
+                    let why = pieces.iter().find_map(Piece::reason).unwrap_or_default();
+                    out.push(unknown(guarded, o.span, why, when));
+                    continue;
+                }
                 Value::Partial(pieces) => {
                     // A policy of this template is checked where it is defined.
                     if pieces
@@ -261,12 +266,7 @@ fn unknown(
 mod tests {
     use super::*;
     use crate::load::{self, Format, Limits};
-    use crate::model::iam::TABLE_ARN;
-
-    const DELETE_TABLE: Guarded = Guarded {
-        action: "dynamodb:DeleteTable",
-        shapes: &[TABLE_ARN],
-    };
+    use crate::model::iam::DELETE_TABLE;
 
     fn grants_of(kind: &str, key: &str, value: &str) -> Vec<Grant> {
         let text = format!(

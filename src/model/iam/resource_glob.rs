@@ -1,10 +1,11 @@
 //! A statement's `Resource` values as globs, read from the evaluator's outcomes (one walker
 //! for every intrinsic, with its bounds): literals as written, `Ref`/`Fn::GetAtt` of the
-//! template's own resources as ARN shapes, pseudo parameters as one ARN field, and [`Part::Any`]
-//! wherever a value cannot be known.
+//! template's own resources as ARN shapes, and every value one stack reads once (a pseudo
+//! parameter, a parameter, a resource's name or attribute, an import) as a [`Part::Same`]
+//! that only `*` or the same value covers; [`Part::Any`] wherever a value cannot be known.
 
 use super::statement::ResourceItem;
-use super::wildcard::{segments, Glob, Part};
+use super::wildcard::{Glob, Part, Symbol};
 use super::{BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, TABLE_ARN};
 use crate::load::NodeId;
 use crate::model::eval::{Evaluator, Outcome, Piece, Value};
@@ -81,24 +82,21 @@ fn glob(template: &Template, outcome: &Outcome) -> Option<Resolved> {
                 match piece {
                     Piece::Lit(text) => policy_variables(text, &mut out),
                     Piece::Unknown { parameter, .. } => {
-                        out.glob.push(Part::Any);
                         out.exact = false;
+                        out.glob.push(match parameter {
+                            Some(name) if single_valued(template, name) => Part::Same {
+                                value: Symbol::Parameter(name.clone()),
+                                segment: false,
+                            },
+                            _ => Part::Any,
+                        });
                         if out.chosen_by.is_none() {
                             out.chosen_by.clone_from(parameter);
                         }
                     }
                     Piece::Pseudo(name) => {
                         out.exact = false;
-                        out.glob.push(
-                            if matches!(
-                                name.as_str(),
-                                "AWS::Partition" | "AWS::Region" | "AWS::AccountId"
-                            ) {
-                                Part::AnySegment
-                            } else {
-                                Part::Any
-                            },
-                        );
+                        out.glob.push(pseudo(name));
                     }
                     Piece::Ref(name) => {
                         out.exact = false;
@@ -111,6 +109,13 @@ fn glob(template: &Template, outcome: &Outcome) -> Option<Resolved> {
                         out.exact = false;
                         out.glob
                             .extend(attribute_glob(template, resource, attribute, whole));
+                    }
+                    Piece::Import(name) => {
+                        out.exact = false;
+                        out.glob.push(Part::Same {
+                            value: Symbol::Import(name.clone()),
+                            segment: false,
+                        });
                     }
                 }
             }
@@ -136,6 +141,62 @@ fn policy_variables(text: &str, out: &mut Resolved) {
     if !rest.is_empty() {
         out.glob.push(Part::Lit(rest.to_string()));
     }
+}
+
+/// A pseudo parameter: the stack's own value. The partition, Region and account are one
+/// ARN field each.
+fn pseudo(name: &str) -> Part {
+    Part::Same {
+        value: Symbol::Pseudo(name.to_string()),
+        segment: matches!(name, "AWS::Partition" | "AWS::Region" | "AWS::AccountId"),
+    }
+}
+
+/// Whether `Ref` of the parameter is one string everywhere it is read (a list parameter
+/// joined or selected is another value than the list): only then do two reads of it
+/// compare equal.
+fn single_valued(template: &Template, name: &str) -> bool {
+    let doc = template.doc;
+    let Some(param) = template.parameter(name) else {
+        return false;
+    };
+    match doc.get_value(param, "Type").and_then(|t| doc.str(t)) {
+        Some(t) => {
+            let t = t.trim();
+            !(t.contains("List<") || t.contains("CommaDelimitedList"))
+        }
+        None => false,
+    }
+}
+
+/// The ARN of a resource of this template that lives in the stack's own partition, Region
+/// and account, `name` being its last field: `!GetAtt Orders.Arn` is
+/// `arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Orders}`, the
+/// same value written either way.
+fn own_arn(shape: &str, name: Symbol) -> Glob {
+    let fields = [
+        pseudo("AWS::Partition"),
+        pseudo("AWS::Region"),
+        pseudo("AWS::AccountId"),
+        Part::Same {
+            value: name,
+            segment: true,
+        },
+    ];
+    let mut out = Vec::new();
+    let mut rest = shape;
+    let mut fields = fields.into_iter();
+    while let Some(at) = rest.find("{}") {
+        if at > 0 {
+            out.push(Part::Lit(rest[..at].to_string()));
+        }
+        out.push(fields.next().unwrap_or(Part::AnySegment));
+        rest = &rest[at + 2..];
+    }
+    if !rest.is_empty() {
+        out.push(Part::Lit(rest.to_string()));
+    }
+    out
 }
 
 fn resource_type<'d>(template: &Template<'d, '_>, name: &str) -> Option<Option<&'d str>> {
@@ -183,37 +244,51 @@ fn attribute_glob(template: &Template, resource: &str, attribute: &str, whole: b
     let Some(type_name) = resource_type(template, resource) else {
         return vec![Part::Any];
     };
+    let name = || Symbol::Ref(resource.to_string());
     let known = match (type_name.unwrap_or_default(), attribute) {
-        (t, "Arn") if TABLE_TYPES.contains(&t) => Some(segments(TABLE_ARN)),
+        // `Ref` of a table is its name, of a vault its name (CloudFormation's return
+        // values), and its ARN ends with that name.
+        (t, "Arn") if TABLE_TYPES.contains(&t) => Some(own_arn(TABLE_ARN, name())),
         (t, "StreamArn") if TABLE_TYPES.contains(&t) => {
-            let mut arn = segments(TABLE_ARN);
+            let mut arn = own_arn(TABLE_ARN, name());
             arn.push(Part::Lit("/stream/".into()));
-            arn.push(Part::AnySegment);
+            arn.push(Part::Same {
+                value: Symbol::Attribute(resource.to_string(), attribute.to_string()),
+                segment: true,
+            });
             Some(arn)
         }
-        ("AWS::Backup::BackupVault", "BackupVaultArn") => Some(segments(BACKUP_VAULT_ARN)),
-        ("AWS::Backup::BackupPlan", "BackupPlanArn") => Some(segments(BACKUP_PLAN_ARN)),
+        ("AWS::Backup::BackupVault", "BackupVaultArn") => Some(own_arn(BACKUP_VAULT_ARN, name())),
+        ("AWS::Backup::BackupPlan", "BackupPlanArn") => Some(own_arn(
+            BACKUP_PLAN_ARN,
+            Symbol::Attribute(resource.to_string(), attribute.to_string()),
+        )),
         _ => None,
     };
     match known {
-        // The ARN of a table in this template: its name is not known, the shape is.
+        // The ARN of a resource in this template: its name is not known, the shape is.
         Some(glob) => glob,
         None if whole && is_foreign_arn(type_name, attribute) => {
             vec![Part::Opaque]
         }
-        None => vec![Part::Any],
+        None => vec![Part::Same {
+            value: Symbol::Attribute(resource.to_string(), attribute.to_string()),
+            segment: false,
+        }],
     }
 }
 
 /// `Ref` of a resource of the template: its name or ID.
 fn reference(template: &Template, name: &str, whole: bool) -> Part {
+    let same = |segment| Part::Same {
+        value: Symbol::Ref(name.to_string()),
+        segment,
+    };
     match resource_type(template, name) {
         // As a whole `Resource` it is no ARN.
         Some(t) if whole && !passes_through(t) => Part::Opaque,
         // A table's name, a vault's name: one ARN segment.
-        Some(Some(t)) if TABLE_TYPES.contains(&t) || t.starts_with("AWS::Backup::") => {
-            Part::AnySegment
-        }
-        _ => Part::Any,
+        Some(Some(t)) if TABLE_TYPES.contains(&t) || t.starts_with("AWS::Backup::") => same(true),
+        _ => same(false),
     }
 }

@@ -61,6 +61,31 @@ pub enum Part {
     /// A value that is the same wherever the template names it the same way: equal to the
     /// same marker, covered by `*`.
     Marker(Marker),
+    /// A value known only at deployment that one stack reads once (a pseudo parameter, a
+    /// parameter, a resource's name or attribute, an import): it matches an ARN shape like
+    /// [`Part::Any`] (or [`Part::AnySegment`] when `segment`), and is covered only by `*`
+    /// or by the same value. Two globs of one document read the same stack, so a `Deny`
+    /// on `arn:${AWS::Partition}:...:table/orders` covers an `Allow` written the same way;
+    /// a different value, or one [`Part::Any`], never does.
+    Same {
+        value: Symbol,
+        segment: bool,
+    },
+}
+
+/// What a [`Part::Same`] stands for. Equal symbols are the same text in one deployment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Symbol {
+    /// `AWS::Region`, `AWS::AccountId`, ...
+    Pseudo(String),
+    /// A parameter that holds one string (not a list).
+    Parameter(String),
+    /// `Ref` to a resource of the template (its name or ID).
+    Ref(String),
+    /// `Fn::GetAtt` of a resource of the template.
+    Attribute(String, String),
+    /// `Fn::ImportValue` of an export name.
+    Import(String),
 }
 
 /// The values a backup selection compares by identity.
@@ -92,7 +117,9 @@ pub fn display_glob(glob: &[Part]) -> String {
             Part::Marker(Marker::Partition) => "${AWS::Partition}",
             Part::Marker(Marker::Region) => "${AWS::Region}",
             Part::Marker(Marker::Account) => "${AWS::AccountId}",
-            Part::Any | Part::AnySegment | Part::Opaque | Part::Marker(_) => "*",
+            Part::Any | Part::AnySegment | Part::Opaque | Part::Marker(_) | Part::Same { .. } => {
+                "*"
+            }
         })
         .collect()
 }
@@ -104,16 +131,17 @@ pub fn is_literal(glob: &[Part]) -> bool {
 
 /// One matching step of a glob: a literal byte, IAM's `*` and `?`, or a stand-in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tok {
+enum Tok<'g> {
     Byte(u8),
     Star,
     Question,
     Segment,
     Opaque,
     Marker(Marker),
+    Same(&'g Symbol, bool),
 }
 
-fn glob_tokens(glob: &[Part]) -> Vec<Tok> {
+fn glob_tokens(glob: &[Part]) -> Vec<Tok<'_>> {
     let mut out = Vec::new();
     for part in glob {
         match part {
@@ -126,6 +154,7 @@ fn glob_tokens(glob: &[Part]) -> Vec<Tok> {
             Part::AnySegment => out.push(Tok::Segment),
             Part::Opaque => out.push(Tok::Opaque),
             Part::Marker(m) => out.push(Tok::Marker(*m)),
+            Part::Same { value, segment } => out.push(Tok::Same(value, *segment)),
         }
     }
     out
@@ -212,9 +241,9 @@ pub fn glob_can_match_shape(glob: &[Part], shape: &str) -> bool {
         }
         let Some(&t) = pat.get(i) else { continue };
         match t {
-            Tok::Star | Tok::Segment => {
+            Tok::Star | Tok::Segment | Tok::Same(..) => {
                 push((i + 1, k, s));
-                let class = if t == Tok::Star {
+                let class = if matches!(t, Tok::Star | Tok::Same(_, false)) {
                     Class::Any
                 } else {
                     Class::FieldByte
@@ -241,7 +270,8 @@ pub fn glob_can_match_shape(glob: &[Part], shape: &str) -> bool {
 }
 
 /// The ARN of a resource of this shape whose fields are not known.
-pub(super) fn segments(shape: &str) -> Glob {
+#[cfg(test)]
+fn segments(shape: &str) -> Glob {
     let mut out = Vec::new();
     let mut rest = shape;
     while let Some(at) = rest.find("{}") {
@@ -264,7 +294,7 @@ pub fn shape_glob(shape: &str) -> Glob {
 
 /// Does the pattern `outer` match every string that `inner` matches? Sound, not complete:
 /// `true` is a proof (each `*` of `inner` is swallowed by a `*` of `outer`, each `?` by a
-/// `?` or `*`, each marker by the same marker or a `*`), `false` may be a miss. Used only
+/// `?` or `*`, each marker or symbol by the same one or a `*`), `false` may be a miss. Used only
 /// to let a `Deny` (or a backup selection) win, so a miss keeps a finding rather than
 /// hiding one.
 pub fn glob_covers(outer: &[Part], inner: &[Part]) -> bool {
@@ -290,6 +320,7 @@ pub fn glob_covers(outer: &[Part], inner: &[Part]) -> bool {
             (Tok::Question, Some(Tok::Byte(_))) => stack.push((a + 1, b + 1)),
             (Tok::Byte(x), Some(Tok::Byte(y))) if x == *y => stack.push((a + 1, b + 1)),
             (Tok::Marker(x), Some(Tok::Marker(y))) if x == *y => stack.push((a + 1, b + 1)),
+            (Tok::Same(x, _), Some(Tok::Same(y, _))) if x == *y => stack.push((a + 1, b + 1)),
             _ => {}
         }
     }

@@ -53,7 +53,8 @@
 use super::grant::{check_grants, GrantSpec, NEEDLES};
 use crate::finding::{Finding, Severity};
 use crate::model::iam::{
-    Guarded, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_BACKUP_ARN,
+    DELETE_BACKUP, DELETE_BACKUP_PLAN, DELETE_BACKUP_SELECTION, DELETE_BACKUP_VAULT,
+    DELETE_RECOVERY_POINT,
 };
 use crate::rules::{Check, ResourceView, Rule};
 
@@ -71,26 +72,11 @@ pub const RULE: Rule = Rule {
 
 const SPEC: GrantSpec = GrantSpec {
     guarded: &[
-        Guarded {
-            action: "dynamodb:DeleteBackup",
-            shapes: &[TABLE_BACKUP_ARN],
-        },
-        Guarded {
-            action: "backup:DeleteRecoveryPoint",
-            shapes: &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
-        },
-        Guarded {
-            action: "backup:DeleteBackupVault",
-            shapes: &[BACKUP_VAULT_ARN],
-        },
-        Guarded {
-            action: "backup:DeleteBackupSelection",
-            shapes: &[BACKUP_PLAN_ARN],
-        },
-        Guarded {
-            action: "backup:DeleteBackupPlan",
-            shapes: &[BACKUP_PLAN_ARN],
-        },
+        DELETE_BACKUP,
+        DELETE_RECOVERY_POINT,
+        DELETE_BACKUP_VAULT,
+        DELETE_BACKUP_SELECTION,
+        DELETE_BACKUP_PLAN,
     ],
     report_invalid: false,
     target: "a backup ARN",

@@ -100,7 +100,7 @@
 
 use super::grant::{check_grants, GrantSpec, NEEDLES};
 use crate::finding::{Finding, Severity};
-use crate::model::iam::{Guarded, TABLE_ARN};
+use crate::model::iam::DELETE_TABLE;
 use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
@@ -116,10 +116,7 @@ pub const RULE: Rule = Rule {
 };
 
 const SPEC: GrantSpec = GrantSpec {
-    guarded: &[Guarded {
-        action: "dynamodb:DeleteTable",
-        shapes: &[TABLE_ARN],
-    }],
+    guarded: &[DELETE_TABLE],
     target: "a table ARN",
     report_invalid: true,
     consequence: "it undoes the guardrail that denies deleting DynamoDB tables",

@@ -48,7 +48,7 @@
 
 use super::grant::{check_grants, GrantSpec, NEEDLES};
 use crate::finding::{Finding, Severity};
-use crate::model::iam::{Guarded, TABLE_ARN};
+use crate::model::iam::UPDATE_TABLE;
 use crate::rules::{Check, ResourceView, Rule};
 
 pub const RULE: Rule = Rule {
@@ -64,10 +64,7 @@ pub const RULE: Rule = Rule {
 };
 
 const SPEC: GrantSpec = GrantSpec {
-    guarded: &[Guarded {
-        action: "dynamodb:UpdateTable",
-        shapes: &[TABLE_ARN],
-    }],
+    guarded: &[UPDATE_TABLE],
     target: "a table ARN",
     report_invalid: false,
     consequence: "it can delete indexes and replicas, change streams and throughput, and turn off deletion protection",

@@ -56,8 +56,8 @@ use std::sync::Arc;
 
 use crate::finding::{Finding, Severity};
 use crate::model::iam::{
-    self, display_glob, DenyCoverage, Guarded, PolicyKind, Shortfall, BACKUP_PLAN_ARN,
-    RECOVERY_POINT_ARN, TABLE_ARN, TABLE_BACKUP_ARN,
+    self, display_glob, DenyCoverage, Guarded, PolicyKind, Shortfall, DELETE_BACKUP,
+    DELETE_BACKUP_SELECTION, DELETE_RECOVERY_POINT, DELETE_TABLE, UPDATE_TABLE,
 };
 use crate::model::{Evaluator, Template};
 use crate::rules::{Check, Rule};
@@ -110,28 +110,10 @@ impl GuardrailName {
     /// The actions it must deny, each on every ARN of its shapes.
     pub fn guarded(self) -> &'static [Guarded] {
         match self {
-            GuardrailName::DenyDeleteTable => &[Guarded {
-                action: "dynamodb:DeleteTable",
-                shapes: &[TABLE_ARN],
-            }],
-            GuardrailName::DenyDeleteBackup => &[
-                Guarded {
-                    action: "dynamodb:DeleteBackup",
-                    shapes: &[TABLE_BACKUP_ARN],
-                },
-                Guarded {
-                    action: "backup:DeleteRecoveryPoint",
-                    shapes: &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
-                },
-            ],
-            GuardrailName::DenyDeleteBackupSelection => &[Guarded {
-                action: "backup:DeleteBackupSelection",
-                shapes: &[BACKUP_PLAN_ARN],
-            }],
-            GuardrailName::DenyUpdateTable => &[Guarded {
-                action: "dynamodb:UpdateTable",
-                shapes: &[TABLE_ARN],
-            }],
+            GuardrailName::DenyDeleteTable => &[DELETE_TABLE],
+            GuardrailName::DenyDeleteBackup => &[DELETE_BACKUP, DELETE_RECOVERY_POINT],
+            GuardrailName::DenyDeleteBackupSelection => &[DELETE_BACKUP_SELECTION],
+            GuardrailName::DenyUpdateTable => &[UPDATE_TABLE],
         }
     }
 }
@@ -244,27 +226,38 @@ pub fn facts(
                         if !ev.consistent(&s.when) {
                             continue;
                         }
-                        let coverage = coverage_anywhere(s, guarded);
-                        let lacks = match coverage {
-                            DenyCoverage::Irrelevant => continue,
-                            DenyCoverage::Covers => None,
-                            DenyCoverage::Short(why) => Some(describe(doc, s.node, &why)),
-                        };
-                        let lacks = lacks.or_else(|| exists_only.clone()).or_else(|| {
-                            (requirement.scope == Scope::ServiceControl
-                                && document.kind != PolicyKind::ServiceControl)
-                                .then(|| {
-                                    "it is an identity policy, and the requirement asks for a service control policy (`scp:`)".to_string()
-                                })
-                        });
-                        let p = lines.position(text, doc.span(s.node).start);
-                        out.push(Fact {
-                            requirement: index,
-                            action: guarded.action,
-                            at: format!("{path}:{}:{}", p.line, p.column),
-                            policy: policy.clone(),
-                            lacks,
-                        });
+                        // Each copy of a `Fn::ForEach` policy is a policy of its own.
+                        let copies = iam::statement_copies(s);
+                        for copy in &copies {
+                            let coverage = coverage_anywhere(s, guarded, copy);
+                            let lacks = match coverage {
+                                DenyCoverage::Irrelevant => continue,
+                                DenyCoverage::Covers => None,
+                                DenyCoverage::Short(why) => Some(describe(doc, s.node, &why)),
+                            };
+                            let lacks = lacks.or_else(|| exists_only.clone()).or_else(|| {
+                                (requirement.scope == Scope::ServiceControl
+                                    && document.kind != PolicyKind::ServiceControl)
+                                    .then(|| {
+                                        "it is an identity policy, and the requirement asks for a service control policy (`scp:`)".to_string()
+                                    })
+                            });
+                            // Which copy, when the loop makes more than one.
+                            let lacks = match lacks {
+                                Some(l) if !copy.is_empty() => {
+                                    Some(format!("in the `Fn::ForEach` copy {copy}, {l}"))
+                                }
+                                other => other,
+                            };
+                            let p = lines.position(text, doc.span(s.node).start);
+                            out.push(Fact {
+                                requirement: index,
+                                action: guarded.action,
+                                at: format!("{path}:{}:{}", p.line, p.column),
+                                policy: policy.clone(),
+                                lacks,
+                            });
+                        }
                     }
                 }
             }
@@ -273,10 +266,15 @@ pub fn facts(
     out
 }
 
-/// Does `deny` deny `guarded` on every ARN of its shapes, in every case? A literal
+/// Does `deny` deny `guarded` on every ARN of its shapes, in every case (of one
+/// `Fn::ForEach` copy: `copy` binds its loop items)? A literal
 /// partition in the deny's resources stands for the policy's own partition, the only one
 /// it can apply in.
-fn coverage_anywhere(deny: &iam::Statement, guarded: &Guarded) -> DenyCoverage {
+fn coverage_anywhere(
+    deny: &iam::Statement,
+    guarded: &Guarded,
+    copy: &[crate::model::eval::Assumption],
+) -> DenyCoverage {
     let partitions: Vec<String> = match &deny.resources {
         iam::Resources::Resource(items) => items
             .iter()
@@ -291,14 +289,14 @@ fn coverage_anywhere(deny: &iam::Statement, guarded: &Guarded) -> DenyCoverage {
     let mut work = iam::MAX_DENY_WORK;
     // Never an empty `allowed`: every glob of nothing is covered.
     let every: Vec<iam::Glob> = guarded.shapes.iter().map(|s| iam::shape_glob(s)).collect();
-    let mut best = iam::deny_coverage(deny, guarded, &every, &[], &mut work);
+    let mut best = iam::deny_coverage(deny, guarded, &every, copy, &mut work);
     for p in partitions {
         let allowed: Vec<iam::Glob> = guarded
             .shapes
             .iter()
             .map(|s| iam::shape_glob(&s.replacen("{}", &p, 1)))
             .collect();
-        if let DenyCoverage::Covers = iam::deny_coverage(deny, guarded, &allowed, &[], &mut work) {
+        if let DenyCoverage::Covers = iam::deny_coverage(deny, guarded, &allowed, copy, &mut work) {
             best = DenyCoverage::Covers;
         }
     }

@@ -64,10 +64,7 @@
 use super::table_match::{fates, Fate};
 use crate::finding::{Finding, Severity};
 use crate::load::{Document, NodeId};
-use crate::model::iam::{
-    self, DenyCoverage, Guarded, BACKUP_PLAN_ARN, BACKUP_VAULT_ARN, RECOVERY_POINT_ARN, TABLE_ARN,
-    TABLE_BACKUP_ARN,
-};
+use crate::model::iam::{self, DenyCoverage, Guarded};
 use crate::model::{Resource, Template};
 use crate::rules::layers::{self, LayerState};
 use crate::rules::retention::policy::retains;
@@ -179,40 +176,7 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
 
 /// The deletions a `Deny` guardrail stands in front of: the table, its backups, and AWS
 /// Backup's recovery points, vaults, selections and plans (`backup:Delete*`).
-const DENIED: &[Guarded] = &[
-    Guarded {
-        action: "dynamodb:DeleteTable",
-        shapes: &[TABLE_ARN],
-    },
-    Guarded {
-        action: "dynamodb:DeleteBackup",
-        shapes: &[TABLE_BACKUP_ARN],
-    },
-    Guarded {
-        action: "backup:DeleteRecoveryPoint",
-        shapes: &[RECOVERY_POINT_ARN, TABLE_BACKUP_ARN],
-    },
-    Guarded {
-        action: "backup:DeleteBackupVault",
-        shapes: &[BACKUP_VAULT_ARN],
-    },
-    Guarded {
-        action: "backup:DeleteBackupVaultLockConfiguration",
-        shapes: &[BACKUP_VAULT_ARN],
-    },
-    Guarded {
-        action: "backup:DeleteBackupVaultAccessPolicy",
-        shapes: &[BACKUP_VAULT_ARN],
-    },
-    Guarded {
-        action: "backup:DeleteBackupSelection",
-        shapes: &[BACKUP_PLAN_ARN],
-    },
-    Guarded {
-        action: "backup:DeleteBackupPlan",
-        shapes: &[BACKUP_PLAN_ARN],
-    },
-];
+const DENIED: &[Guarded] = iam::DELETIONS;
 
 /// How much of one guarded deletion a policy-bearing resource's `Deny` statements take
 /// away, by the IAM model's own deny test ([`iam::deny_coverage`], DDB010-DDB013's).
