@@ -1102,7 +1102,16 @@ pub struct Guardrail<'d> {
 
 /// The deletions a service control policy is recognized for (`backup:Delete*` as the
 /// actions it matches), and the ARNs each acts on.
-const SCP_ACTIONS: &[Guarded] = iam::DELETIONS;
+const SCP_ACTIONS: &[Guarded] = &[
+    iam::DELETE_TABLE,
+    iam::DELETE_BACKUP,
+    iam::DELETE_RECOVERY_POINT,
+    iam::DELETE_BACKUP_VAULT,
+    iam::DELETE_BACKUP_VAULT_LOCK_CONFIGURATION,
+    iam::DELETE_BACKUP_VAULT_ACCESS_POLICY,
+    iam::DELETE_BACKUP_PLAN,
+    iam::DELETE_BACKUP_SELECTION,
+];
 
 /// What a vault's access policy is recognized for; it must deny the first.
 const VAULT_ACTIONS: &[Guarded] = &[
@@ -1577,6 +1586,17 @@ mod tests {
     }
 
     const CONDITIONS: &str = "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n";
+
+    /// A service control policy is recognized for every deletion DDB023 guards, in the
+    /// inventory's own order.
+    #[test]
+    fn scp_actions_are_the_deletions() {
+        let mut scp: Vec<&str> = SCP_ACTIONS.iter().map(|g| g.action).collect();
+        let mut all: Vec<&str> = iam::DELETIONS.iter().map(|g| g.action).collect();
+        scp.sort_unstable();
+        all.sort_unstable();
+        assert_eq!(scp, all);
+    }
 
     fn vault(properties: &str) -> String {
         format!("{CONDITIONS}Resources:\n  Vault:\n    Type: AWS::Backup::BackupVault\n    Properties:\n      BackupVaultName: v\n{properties}")

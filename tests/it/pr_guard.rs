@@ -825,7 +825,11 @@ mod replacement_property {
                 truth, found, old, new
             );
             for message in &found {
-                prop_assert!(!message.contains("cannot be proven"), "{}", message);
+                // Only what `Gen` returns after an edit is unknown to the guard.
+                prop_assert!(
+                    !message.contains("cannot be proven") || message.contains("resource `Gen`"),
+                    "{}", message
+                );
                 for env in ["prod", "dev", "test"] {
                     if message.contains(&format!("parameter `Env` is `{env}`")) {
                         prop_assert!(truth.iter().any(|t| t == env), "{} not in {:?}", message, truth);

@@ -10,7 +10,9 @@
 //! a key at both revisions. Either revision may be an `AWS::Serverless::SimpleTable`,
 //! judged as the table SAM makes of it (its `PrimaryKey`, or `id` of type `String`, as
 //! one HASH key); the mutations switch between the two forms with the same shape or
-//! another key. The guard is run as the real binary (`ddb-guard diff`).
+//! another key. A `TableName` may read `!GetAtt Gen.Value` of a custom resource `Gen`
+//! (also inside `Fn::Sub`), which returns `gen-<Suffix>`: an edit of its `Suffix` changes
+//! the name it returns. The guard is run as the real binary (`ddb-guard diff`).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -83,6 +85,10 @@ pub enum Expr {
     If(String, Box<Expr>, Box<Expr>),
     /// `!FindInMap [M, !Ref Env, field]`.
     FindInMap(Role),
+    /// `!GetAtt Gen.Value`: the custom resource returns `gen-<Suffix>`.
+    Gen,
+    /// `!Sub "${Gen.Value}-suffix"`.
+    SubGen(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +115,8 @@ pub struct Template {
     /// An `AWS::Serverless::SimpleTable` instead: its `PrimaryKey` (`Name`, `Type` as SAM
     /// spells it), or none for SAM's default; `keys` and `definitions` are then unused.
     pub simple: Option<Option<(String, String)>>,
+    /// The `Suffix` property of custom resource `Gen`.
+    pub gen_suffix: String,
 }
 
 /// SAM's spelling of an attribute type, and back.
@@ -135,6 +143,8 @@ fn expr(rng: &mut Rng, role: Role, conditions: usize, depth: usize) -> Expr {
         ),
         4 if role == Role::Name => Expr::SubEnv(format!("{}-", word(rng))),
         5 if role == Role::Name => Expr::JoinEnv(word(rng)),
+        6 if role == Role::Name && rng.chance(50) => Expr::Gen,
+        6 if role == Role::Name => Expr::SubGen(word(rng)),
         _ => Expr::Lit(word(rng)),
     }
 }
@@ -181,6 +191,7 @@ pub fn generate(rng: &mut Rng) -> Template {
         .map(|k| (k.to_string(), expr(rng, Role::Type, n_conditions, 1)))
         .collect();
     let simple = rng.chance(20).then(|| primary_key(rng));
+    let gen_suffix = rng.pick(&GEN_SUFFIXES).to_string();
     Template {
         allowed,
         conditions,
@@ -189,8 +200,11 @@ pub fn generate(rng: &mut Rng) -> Template {
         keys,
         definitions,
         simple,
+        gen_suffix,
     }
 }
+
+const GEN_SUFFIXES: [&str; 2] = ["a", "b"];
 
 /// The same value written another way.
 fn respell(rng: &mut Rng, e: &Expr) -> Expr {
@@ -252,6 +266,7 @@ pub fn mutate(rng: &mut Rng, base: &Template) -> Template {
                 }
             }
             6 => t.definitions.reverse(),
+            8 if rng.chance(50) => t.gen_suffix = rng.pick(&GEN_SUFFIXES).to_string(),
             9 | 10 => match &t.simple {
                 // The table SAM makes, written out (the same shape), or another key.
                 Some(pk) if rng.chance(60) => {
@@ -315,6 +330,8 @@ fn render_expr(e: &Expr) -> String {
         Expr::JoinEnv(p) => format!("!Join [\"-\", [\"{p}\", !Ref Env]]"),
         Expr::If(c, a, b) => format!("!If [{c}, {}, {}]", render_expr(a), render_expr(b)),
         Expr::FindInMap(role) => format!("!FindInMap [M, !Ref Env, {}]", role.field()),
+        Expr::Gen => "!GetAtt Gen.Value".to_string(),
+        Expr::SubGen(w) => format!("!Sub \"${{Gen.Value}}-{w}\""),
     }
 }
 
@@ -349,8 +366,14 @@ pub fn render(t: &Template) -> String {
         let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let _ = writeln!(s, "    {env}: {{{}}}", f.join(", "));
     }
+    let gen = format!(
+        "  Gen:\n    Type: Custom::Name\n    Properties:\n      ServiceToken: arn:aws:lambda:us-east-1:111111111111:function:name\n      Suffix: {}\n",
+        t.gen_suffix
+    );
     if let Some(pk) = &t.simple {
-        s.push_str("Resources:\n  T:\n    Type: AWS::Serverless::SimpleTable\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n");
+        s.push_str("Resources:\n");
+        s.push_str(&gen);
+        s.push_str("  T:\n    Type: AWS::Serverless::SimpleTable\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n");
         if let Some(name) = &t.table_name {
             let _ = writeln!(s, "      TableName: {}", render_expr(name));
         }
@@ -365,7 +388,9 @@ pub fn render(t: &Template) -> String {
         }
         return s;
     }
-    s.push_str("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n");
+    s.push_str("Resources:\n");
+    s.push_str(&gen);
+    s.push_str("  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n");
     if let Some(name) = &t.table_name {
         let _ = writeln!(s, "      TableName: {}", render_expr(name));
     }
@@ -430,6 +455,8 @@ fn value(t: &Template, e: &Expr, env: &str) -> String {
             }
         }
         Expr::FindInMap(role) => t.mapping[env][role.field()].clone(),
+        Expr::Gen => format!("gen-{}", t.gen_suffix),
+        Expr::SubGen(w) => format!("gen-{}-{w}", t.gen_suffix),
     }
 }
 

@@ -97,8 +97,8 @@ pub const DELETE_BACKUP_PLAN: Guarded = Guarded {
     shapes: &[BACKUP_PLAN_ARN],
 };
 
-/// Every deletion of a table, its backups or what keeps them: what a service control
-/// policy and DDB023 recognize a `Deny` for.
+/// Every deletion of a table, its backups or what keeps them: what DDB023 (and, in the
+/// inventory's order, a service control policy) recognizes a `Deny` for.
 pub const DELETIONS: &[Guarded] = &[
     DELETE_TABLE,
     DELETE_BACKUP,
