@@ -96,10 +96,10 @@ impl Piece {
                 short(resource),
                 short(attribute)
             )),
-            Piece::Import(name) => Some(format!(
-                "`Fn::ImportValue` cannot be resolved before deployment (it reads export `{}` of another stack)",
-                short(name)
-            )),
+            // The export is named where the value is shown; the reason reads as before.
+            Piece::Import(_) => {
+                Some("`Fn::ImportValue` cannot be resolved before deployment".to_string())
+            }
         }
     }
 }

@@ -44,6 +44,11 @@
 //!   the effect can never hide one.
 //! - A `Deny` wins only when it certainly applies: no IAM `Condition`, no CloudFormation
 //!   condition the `Allow` does not share, and actions and resources that cover the grant.
+//!   A value the stack reads once is the same in both: `${AWS::Region}`, a parameter, a
+//!   resource's name or attribute, an import, however the string is built (`!GetAtt T.Arn`
+//!   is `arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}`). A
+//!   literal (`us-east-1`), another value, or a value that cannot be resolved never covers
+//!   one.
 //! - Service control policies (`AWS::Organizations::Policy`) only filter what other
 //!   policies grant; their `Allow` statements never grant, so they are not flagged.
 //!

@@ -20,7 +20,9 @@
 //! `Condition`, no CloudFormation condition, and `Resource` values that cover every ARN
 //! the action acts on (a literal partition such as `arn:aws:` counts as every partition:
 //! a policy applies only in its own), or `NotResource` values that exclude none of them.
-//! A managed policy version that is not the default one does not count.
+//! A managed policy version that is not the default one does not count. Each copy of a
+//! `Fn::ForEach` policy is judged on its own (a copy is a policy of its own), and a
+//! shortfall names the copy it is in.
 //!
 //! A missing or too-narrow guardrail is one error per action. It points at the entry that
 //! asks for it (the string in `require_guardrails`, or the `--require-guardrail` value,

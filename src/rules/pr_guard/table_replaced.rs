@@ -24,7 +24,11 @@
 //! stack value at both revisions. A value that cannot be resolved at either revision
 //! (`Fn::ImportValue`, a tagged list where a literal list must be, more than 256
 //! parameter combinations) is a finding saying it cannot be proven unchanged, unless it
-//! is written the same way and reads nothing that changed. In a Serverless Framework file,
+//! is written the same way and reads nothing that changed. A `Ref` or `Fn::GetAtt` of
+//! another resource (`!GetAtt Names.Value`, `${Bucket}` in `Fn::Sub`) is the same value at
+//! both revisions only while that resource is provably unchanged (its whole definition,
+//! the sections it reads, and every resource it reads in turn): an updated resource may
+//! return another name, so otherwise it cannot be proven unchanged. In a Serverless Framework file,
 //! a `${self:path}` variable is compared by the value at that path in each revision
 //! (followed through the variables inside it), since the Framework substitutes it from
 //! the same file; other variable sources are deploy-time inputs, the same at both.
