@@ -15,7 +15,7 @@ use std::path::Path;
 use crate::finding::Finding;
 use crate::load::{self, Document, Format, NodeId, ScalarStyle};
 use crate::model::nested::{self, STACK_SET as TYPE};
-use crate::model::{Layout, Template};
+use crate::model::{policy_strings, Layout, Template};
 use crate::rules::meta::template_not_checked;
 use crate::rules::{self, Head, RuleOptions};
 use crate::ruleset;
@@ -85,20 +85,10 @@ pub fn for_each_body(
             );
             continue;
         };
-        let loaded = match load::load(
-            inner.text,
-            Format::detect(Path::new(""), inner.text),
-            limits,
-        ) {
+        let loaded = match load_body(&inner, limits) {
             Ok(loaded) => loaded,
             Err(error) => {
-                visit(
-                    id,
-                    Err(format!(
-                        "its `TemplateBody` does not load ({})",
-                        error.message
-                    )),
-                );
+                visit(id, Err(error.message));
                 continue;
             }
         };
@@ -144,8 +134,17 @@ pub fn compare(
         let Some((base_body, base_node)) = body_of(base, id) else {
             continue;
         };
-        let Ok(base_inner_doc) = load_body(&base_body, limits) else {
-            continue;
+        // A base policy string that cannot be read still leaves the tables to compare.
+        let base_inner_doc = match load_body(&base_body, limits) {
+            Ok(doc) => doc,
+            Err(_) => match load::load(
+                base_body.text,
+                Format::detect(Path::new(""), base_body.text),
+                limits,
+            ) {
+                Ok(doc) => doc,
+                Err(_) => continue,
+            },
         };
         let Ok(Some(base_inner)) = Template::with_layout(&base_inner_doc, Layout::CloudFormation)
         else {
@@ -169,7 +168,7 @@ pub fn compare(
             _ => None,
         };
         let head_doc = head_body.as_ref().map(|(body, _)| load_body(body, limits));
-        if matches!(head_doc, Some(Err(()))) {
+        if matches!(head_doc, Some(Err(_))) {
             continue;
         }
         let head_inner = match (&head_doc, head) {
@@ -246,8 +245,31 @@ fn body_of<'d>(template: &Template<'d, '_>, id: &str) -> Option<(nested::Body<'d
     Some((nested::literal_body(doc, node)?, node))
 }
 
-fn load_body<'d>(body: &nested::Body<'d>, limits: &load::Limits) -> Result<Document<'d>, ()> {
-    load::load(body.text, Format::detect(Path::new(""), body.text), limits).map_err(|_| ())
+/// A stack set's body as the rules read it: loaded as YAML or JSON, with its policy
+/// documents written as JSON strings read as in a top-level template
+/// ([`policy_strings::graft`]). An error says why, in words that end "its `TemplateBody`
+/// ..." (DDB007's message); its span indexes the body's text.
+fn load_body<'d>(
+    body: &nested::Body<'d>,
+    limits: &load::Limits,
+) -> Result<Document<'d>, load::FileError> {
+    let mut doc =
+        load::load(body.text, Format::detect(Path::new(""), body.text), limits).map_err(|e| {
+            load::FileError {
+                message: format!("its `TemplateBody` does not load ({})", e.message),
+                ..e
+            }
+        })?;
+    policy_strings::graft(&mut doc, Layout::CloudFormation, limits).map_err(|e| {
+        load::FileError {
+            message: format!(
+                "a policy document in its `TemplateBody` is written as a string that cannot be read ({})",
+                e.message
+            ),
+            ..e
+        }
+    })?;
+    Ok(doc)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -272,19 +294,9 @@ fn check_body(
         Some(map) => map.map(span).unwrap_or(whole),
         None => whole,
     };
-    let inner = match load::load(
-        inner_text,
-        Format::detect(Path::new(""), inner_text),
-        limits,
-    ) {
+    let inner = match load_body(body, limits) {
         Ok(inner) => inner,
-        Err(error) => {
-            return vec![unreadable(
-                id,
-                error.span.map_or(whole, at),
-                format!("its `TemplateBody` does not load ({})", error.message),
-            )]
-        }
+        Err(error) => return vec![unreadable(id, error.span.map_or(whole, at), error.message)],
     };
     let template = match Template::with_layout(&inner, Layout::CloudFormation) {
         Ok(Some(template)) => template,

@@ -431,6 +431,46 @@ fn a_stack_set_body_that_is_not_a_literal_string_fails_closed() {
 }
 
 #[test]
+fn policies_written_as_json_strings_are_read_inside_stack_set_bodies() {
+    // A JSON body (a string) holding a policy document that is itself a JSON string.
+    let (code, hits) = check("stackset_policy_strings.json");
+    assert_eq!(code, 0, "warnings only: {hits:#?}");
+    let m = one(&hits, "DDB010", "JsonBody/Grant");
+    assert!(m.contains("every target account"), "{m}");
+    // A YAML block body whose role's inline policy is a JSON string.
+    let (code, hits) = check("stackset_policy_strings.yaml");
+    assert_eq!(code, 1, "{hits:#?}");
+    one(&hits, "DDB010", "YamlBody/Role");
+    one(&hits, "DDB011", "YamlBody/Role");
+}
+
+#[test]
+fn a_policy_string_in_a_stack_set_body_that_cannot_be_read_fails_closed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
+    let text = std::fs::read_to_string(dir.join("stackset_policy_strings.yaml")).expect("fixture");
+    let (code, report) = check_json(&dir, &["stackset_policy_strings.yaml"]);
+    assert_eq!(code, 1, "{report}");
+    let unreadable: Vec<&Value> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "DDB007")
+        .collect();
+    assert_eq!(unreadable.len(), 1, "{report}");
+    let f = unreadable[0];
+    assert_eq!(f["resource"], "Unreadable");
+    let m = f["message"].as_str().unwrap_or_default();
+    assert!(m.contains("written as a string that cannot be read"), "{m}");
+    // Placed at the policy string inside the body, not at the whole body.
+    let start = f["byte_offset"].as_u64().expect("offset") as usize;
+    assert!(
+        text[start..].starts_with("!Sub '{\"Statement\""),
+        "{}",
+        &text[start..]
+    );
+}
+
+#[test]
 fn stack_set_findings_have_their_own_rules_and_follow_selection() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/soundness");
     let (_, report) = check_json(&dir, &["stackset_inline.yaml", "--select", "DDB008"]);
