@@ -647,8 +647,13 @@ fn check_prefiltered(
             report.status = Status::NotTemplate;
             return report;
         }
-        // The text as far as it decodes: an error's span indexes the bytes.
-        Err(error) => return failed(report.path, error, Some(&String::from_utf8_lossy(bytes))),
+        // The text as far as it decodes: an error's span indexes the bytes. A service that
+        // does not load keeps its fragments: they are not templates of their own.
+        Err(error) => {
+            let mut failed = failed(report.path, error, Some(&String::from_utf8_lossy(bytes)));
+            failed.fragments = crate::model::serverless::named_fragments(path, bytes);
+            return failed;
+        }
     };
     let text = file.text();
     report.fragments = file
@@ -794,7 +799,12 @@ fn check_prefiltered(
                 });
             }
         }
-        Err(error) => return failed(report.path, error, Some(text)),
+        Err(error) => {
+            let fragments = std::mem::take(&mut report.fragments);
+            let mut failed = failed(report.path, error, Some(text));
+            failed.fragments = fragments;
+            return failed;
+        }
     }
     report
 }

@@ -188,7 +188,11 @@ fn inventory_bytes(
         Err(e) => {
             // Positions only for a load error: a decode error's span indexes the bytes.
             let source = std::str::from_utf8(bytes).map(|text| SourceText::new(text.into()));
-            return failed(display, source.as_ref().ok(), e);
+            // A service that does not load keeps its fragments: they are not templates of
+            // their own.
+            let mut failed = failed(display, source.as_ref().ok(), e);
+            failed.fragments = crate::model::serverless::named_fragments(path, bytes);
+            return failed;
         }
     };
     out.fragments = file
@@ -303,7 +307,10 @@ fn inventory_bytes(
             out
         }
         Ok(None) => out,
-        Err(e) => failed(display, Some(&SourceText::new(file.text().into())), e),
+        Err(e) => FileInventory {
+            fragments: out.fragments,
+            ..failed(display, Some(&SourceText::new(file.text().into())), e)
+        },
     }
 }
 

@@ -20,6 +20,35 @@ pub fn file(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
     regular_file(path, max)
 }
 
+/// The canonical path of a file that a template names (a local nested template, a
+/// Serverless `${file(...)}` fragment), if it may be read: a regular file inside the
+/// directory ddb-guard runs in. A template on an untrusted pull request could otherwise
+/// name any file of the machine (`/home/runner/.aws/credentials`) and have its load error
+/// quote it in a public log. The error ends a sentence: "..., which {why}".
+pub fn confined(target: &Path) -> Result<std::path::PathBuf, String> {
+    let real = match std::fs::canonicalize(target) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("does not exist".to_string())
+        }
+        Err(e) => return Err(format!("cannot be read ({e})")),
+    };
+    let root = std::env::current_dir().and_then(std::fs::canonicalize);
+    match root {
+        Ok(root) if real.starts_with(&root) => {}
+        _ => return Err(OUTSIDE.to_string()),
+    }
+    match std::fs::metadata(&real) {
+        Ok(meta) if meta.is_file() => Ok(real),
+        Ok(_) => Err("is not a file".to_string()),
+        Err(e) => Err(format!("cannot be read ({e})")),
+    }
+}
+
+/// Why a file outside the directory ddb-guard runs in is not read (ends a sentence).
+pub const OUTSIDE: &str = "is outside the directory ddb-guard runs in, so it is not read (run \
+     ddb-guard from a directory that holds every template, such as the repository's root)";
+
 /// [`file()`] for a file the walk has just seen as a regular file (from its directory
 /// entry, or a stat of a path given by name), which is the check `file` makes before
 /// opening: a second stat per file was 7% of a run's CPU time. Both leave the same window

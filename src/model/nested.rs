@@ -124,29 +124,7 @@ pub fn resolve(path: &Path, display: &str, location: &str) -> (PathBuf, String) 
 /// could otherwise name any file of the machine (`/home/runner/.aws/credentials`) and have
 /// its load error quote it in a public log. Ends a sentence: "..., which {why}".
 pub fn unreadable(target: &Path) -> Option<String> {
-    let real = match std::fs::canonicalize(target) {
-        Ok(real) => real,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Some("does not exist".to_string())
-        }
-        Err(e) => return Some(format!("cannot be read ({e})")),
-    };
-    let root = std::env::current_dir().and_then(std::fs::canonicalize);
-    match root {
-        Ok(root) if real.starts_with(&root) => {}
-        _ => {
-            return Some(
-                "is outside the directory ddb-guard runs in, so it is not read (run ddb-guard \
-                 from a directory that holds every template, such as the repository's root)"
-                    .to_string(),
-            )
-        }
-    }
-    match std::fs::metadata(&real) {
-        Ok(meta) if meta.is_file() => None,
-        Ok(_) => Some("is not a file".to_string()),
-        Err(e) => Some(format!("cannot be read ({e})")),
-    }
+    crate::read::confined(target).err()
 }
 
 /// "nested stack", "stack set": how messages name a resource of `type_name`.

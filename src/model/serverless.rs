@@ -237,6 +237,51 @@ pub fn may_include_files(path: &Path, bytes: &[u8]) -> bool {
         && memchr::memmem::find(bytes, b"${").is_some()
 }
 
+/// The files a Serverless service names with `${file(path)}` variables, and those the named
+/// files name in turn, as canonical paths, read from the text alone: for a service that
+/// does not load (a parse error, a variable that fails closed), whose fragments must not
+/// then be checked as templates of their own (they are parts of the service, and without
+/// its extensions a partial one). Bounded as [`resolve_files`]; a path holding another
+/// variable, or a file that cannot be read, names nothing further.
+pub fn named_fragments(service: &Path, bytes: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<std::path::PathBuf> = Vec::new();
+    if super::Layout::detect(service) != super::Layout::Serverless {
+        return out;
+    }
+    // Every path is relative to the service's directory, also in a fragment.
+    let dir = service.parent().unwrap_or(Path::new("")).to_path_buf();
+    let mut todo: Vec<(Vec<u8>, usize)> = vec![(bytes.to_vec(), 0)];
+    while let Some((bytes, depth)) = todo.pop() {
+        let text = String::from_utf8_lossy(&bytes);
+        for (at, _) in text.match_indices("${file(") {
+            if out.len() >= MAX_FRAGMENTS {
+                return out;
+            }
+            let rest = &text[at + "${file(".len()..];
+            let Some(close) = rest.find(')') else {
+                continue;
+            };
+            let written = rest[..close].trim().trim_matches(|c| c == '\'' || c == '"');
+            if written.is_empty() || written.contains("${") {
+                continue;
+            }
+            let Ok(real) = crate::read::confined(&dir.join(written)) else {
+                continue;
+            };
+            if out.contains(&real) {
+                continue;
+            }
+            out.push(real.clone());
+            if depth + 1 < MAX_FRAGMENT_DEPTH {
+                if let Ok(more) = crate::read::file(&real, MAX_FRAGMENT_BYTES) {
+                    todo.push((more, depth + 1));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// How deep `${file(...)}` may nest (a fragment referencing a fragment ...): a cycle
 /// ends here, with an error.
 const MAX_FRAGMENT_DEPTH: usize = 8;

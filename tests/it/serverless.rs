@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{check_json, ddb_guard, rule_hits, write};
+use common::{check_json, ddb_guard, findings, rule_hits, write};
 
 const SERVICE: &str = "\
 service: orders
@@ -1125,4 +1125,94 @@ resources:
     write(dir.path(), "serverless.yml", &harmless);
     let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
     assert!(rule_hits(&report, "DDB010").is_empty(), "{report:#}");
+}
+
+/// A service whose `${file(...)}` fragments hold its tables, and an extension in the
+/// service that retains them: a fragment checked on its own would report them.
+const SERVICE_WITH_EXTENDED_FRAGMENT: &str = "\
+service: s
+provider:
+  name: aws
+resources:
+  - ${file(resources/tables.yml)}
+  - extensions:
+      Orders:
+        DeletionPolicy: Retain
+";
+
+#[test]
+fn a_service_that_does_not_load_fails_and_its_fragments_are_not_checked_alone() {
+    for (broken, line) in [
+        // A variable that stands for resources fails closed.
+        ("  - ${self:custom.more}\n", 9),
+        // The service's YAML does not parse.
+        ("  - [unclosed\n", 10),
+        // An extension written as a variable.
+        ("  - extensions: ${self:custom.extensions}\n", 9),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(
+            dir.path(),
+            "svc/serverless.yml",
+            &format!("{SERVICE_WITH_EXTENDED_FRAGMENT}{broken}"),
+        );
+        // The fragment names another fragment: neither is a template of its own.
+        write(
+            dir.path(),
+            "svc/resources/tables.yml",
+            "Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    UpdateReplacePolicy: Retain\n  Events: ${file(resources/events.yml)}\n",
+        );
+        write(
+            dir.path(),
+            "svc/resources/events.yml",
+            "Type: AWS::DynamoDB::Table\nUpdateReplacePolicy: Retain\n",
+        );
+        // A template no service names is checked as ever.
+        write(
+            dir.path(),
+            "svc/loose.yml",
+            "Resources:\n  Loose:\n    Type: AWS::DynamoDB::Table\n    UpdateReplacePolicy: Retain\n",
+        );
+        let (code, report) = check_json(
+            dir.path(),
+            &[".", "--isolated", "--select", "DDB001,DDB002"],
+        );
+        assert_eq!(code, 2, "{broken}: {report}");
+        let errors = report["errors"].as_array().cloned().unwrap_or_default();
+        assert_eq!(errors.len(), 1, "{broken}: {report}");
+        assert_eq!(errors[0]["path"], "./svc/serverless.yml", "{broken}");
+        assert_eq!(errors[0]["line"], line, "{broken}: {}", errors[0]);
+        let hits: Vec<(String, String)> = findings(&report)
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap_or_default().to_string(),
+                    f["resource"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            hits,
+            [("./svc/loose.yml".to_string(), "Loose".to_string())],
+            "{broken}"
+        );
+        // The inventory agrees: the service is an error, its fragments list no table.
+        let output = ddb_guard()
+            .current_dir(dir.path())
+            .args(["inventory", ".", "--isolated", "--format", "json"])
+            .output()
+            .expect("runs");
+        let inventory: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        let tables: Vec<&str> = inventory["tables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["resource"].as_str())
+            .collect();
+        assert_eq!(tables, ["Loose"], "{broken}: {inventory}");
+        assert_eq!(
+            inventory["errors"][0]["path"], "./svc/serverless.yml",
+            "{broken}: {inventory}"
+        );
+    }
 }
