@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::discover::{self, Candidate, Discovery, WalkError, WalkOptions};
 use crate::git::{Change, GitError, Repo};
@@ -22,6 +23,106 @@ pub struct BaseFile {
     pub display: String,
     /// The base text, or why it could not be read (too large): an error, never a pass.
     pub bytes: Result<Vec<u8>, String>,
+    /// Where the files it names (fragments, nested templates) are read from: the same
+    /// revision.
+    pub files: BaseFiles,
+}
+
+/// Where the base side reads the files a base template names (a Serverless service's
+/// `${file(...)}` fragments, local nested templates): never the head's version of them.
+#[derive(Clone, Debug, Default)]
+pub enum BaseFiles {
+    /// On disk, beside the base file (`diff OLD NEW`: OLD is a directory or a file), with
+    /// the working tree's rule: inside the directory ddb-guard runs in.
+    #[default]
+    Disk,
+    /// In the base commit (`check --base`); paths are relative to the repository's root.
+    Git(Arc<GitFiles>),
+}
+
+/// A commit to read base files from, and the part of the repository they may come from.
+#[derive(Debug)]
+pub struct GitFiles {
+    repo: Repo,
+    commit: String,
+    /// How messages name the revision (`main`).
+    label: String,
+    /// The directory ddb-guard runs in, relative to the root (`/`-separated, "" for the
+    /// root): as on disk, a base template names nothing outside it.
+    scope: String,
+}
+
+impl GitFiles {
+    /// `path` (relative to the root, `.`/`..` folded) if it is inside the scope.
+    fn within(&self, path: &Path) -> Result<String, String> {
+        let path = match path.strip_prefix(&self.repo.root) {
+            Ok(rest) if path.is_absolute() => rest,
+            _ => path,
+        };
+        let mut parts: Vec<String> = Vec::new();
+        for c in path.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    if parts.pop().is_none() {
+                        return Err(crate::read::OUTSIDE.to_string());
+                    }
+                }
+                Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err(crate::read::OUTSIDE.to_string())
+                }
+            }
+        }
+        let joined = parts.join("/");
+        let inside = self.scope.is_empty()
+            || joined
+                .strip_prefix(self.scope.as_str())
+                .is_some_and(|rest| rest.starts_with('/'));
+        if !inside {
+            return Err(crate::read::OUTSIDE.to_string());
+        }
+        Ok(joined)
+    }
+
+    /// The bytes of the regular file at `path` (root-relative, in scope) in the commit.
+    fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, String> {
+        let at = |what: &str| format!("{what} at the base `{}`", self.label);
+        match self.repo.entry(&self.commit, path) {
+            Err(e) => return Err(format!("cannot be read at the base ({e})")),
+            Ok(None) => return Err(at("does not exist")),
+            Ok(Some((mode, kind))) if mode == "120000" => {
+                let _ = kind;
+                return Err(at("is a symbolic link (not followed)"));
+            }
+            Ok(Some((_, kind))) if kind != "blob" => return Err(at("is not a file")),
+            Ok(Some(_)) => {}
+        }
+        match self.repo.read(&self.commit, path, max) {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(at(&format!("is larger than the {max} byte limit"))),
+            Err(e) => Err(format!("cannot be read at the base ({e})")),
+        }
+    }
+}
+
+impl crate::read::Files for BaseFiles {
+    fn read(&self, path: &Path, max: u64) -> Result<Vec<u8>, String> {
+        match self {
+            BaseFiles::Disk => crate::read::WorkingTree.read(path, max),
+            BaseFiles::Git(git) => git.read(&git.within(path)?, max),
+        }
+    }
+
+    fn display(&self, path: &Path) -> String {
+        match self {
+            BaseFiles::Disk => crate::read::WorkingTree.display(path),
+            BaseFiles::Git(git) => match git.within(path) {
+                Ok(inside) => format!("{}:{inside}", git.label),
+                Err(_) => format!("{}:{}", git.label, path.display()),
+            },
+        }
+    }
 }
 
 /// A head file and the base version it is compared with.
@@ -40,11 +141,38 @@ pub struct BaseRevision {
     pub deleted: Vec<BaseFile>,
     /// Things the user should know about how the base was chosen (printed on stderr).
     pub warnings: Vec<String>,
+    /// Where the base versions of files that are not in `pairs` are read from, when the
+    /// head needs them: a service whose fragments changed, a nested template outside the
+    /// paths compared (see [`BaseRevision::base_of`]).
+    pub files: BaseFiles,
 }
 
 impl BaseRevision {
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty() && self.deleted.is_empty()
+    }
+
+    /// The base version of the head file `head` when it has no pair (git did not list it
+    /// as changed, or it lies outside the paths compared), read from the base commit at
+    /// the same path: `None` when there is none (the file is new, or the base is not a
+    /// git revision, where OLD's files are all paired already).
+    pub fn base_of(&self, head: &Candidate, max: u64) -> Option<BaseFile> {
+        let BaseFiles::Git(git) = &self.files else {
+            return None;
+        };
+        let real = std::fs::canonicalize(&head.path).ok()?;
+        let root = std::fs::canonicalize(&git.repo.root).ok()?;
+        let rel = slash_path(real.strip_prefix(&root).ok()?);
+        if !git.repo.has_file(&git.commit, &rel).unwrap_or(true) {
+            return None;
+        }
+        Some(BaseFile {
+            name: format!("{}:{rel}", git.label),
+            path: PathBuf::from(&rel),
+            display: head.display.clone(),
+            bytes: git.read(&rel, max),
+            files: self.files.clone(),
+        })
     }
 }
 
@@ -157,6 +285,17 @@ pub fn from_git_base(
     let scopes = Scopes::new(&repo.root, cwd, args, paths.is_empty());
 
     let mut baseline = BaseRevision::default();
+    let scope = normalize(cwd)
+        .strip_prefix(normalize(&repo.root))
+        .map(slash_path)
+        .unwrap_or_default();
+    let files = BaseFiles::Git(Arc::new(GitFiles {
+        repo: repo.clone(),
+        commit: base.clone(),
+        label: base_label.clone(),
+        scope,
+    }));
+    baseline.files = files.clone();
     let mut deleted = Vec::new();
     let mut added = Vec::new();
     let mut changed: Vec<(String, Option<String>)> = Vec::new();
@@ -180,7 +319,7 @@ pub fn from_git_base(
     let blobs = repo.read_all(base, &paths, read.max_file_size)?;
     for ((from, to), blob) in changed.into_iter().zip(blobs) {
         let bytes = match blob {
-            Some(bytes) if !may_hold_tables(&bytes) => continue,
+            Some(bytes) if !may_hold_tables(Path::new(&from), &bytes) => continue,
             Some(bytes) => Ok(bytes),
             None => Err(format!(
                 "the base version is larger than the {} byte limit",
@@ -192,6 +331,7 @@ pub fn from_git_base(
             path: PathBuf::from(&from),
             display: scopes.display(&from),
             bytes,
+            files: files.clone(),
         };
         match to {
             Some(to) => baseline.insert(Pair {
@@ -313,22 +453,26 @@ pub fn canonical(path: &Path) -> PathBuf {
 /// a template that does (a nested stack, a stack set: removing one deletes its tables),
 /// nor hold a `Deny` guardrail whose removal DDB023 reports (a deny of `*` or of a
 /// `backup:` action need not name DynamoDB).
-fn may_hold_tables(bytes: &[u8]) -> bool {
-    crate::prefilter::may_match(
-        bytes,
-        &[&["dynamodb"], &["simpletable"], &["deny", "statement"]],
-    ) || crate::prefilter::may_match(bytes, crate::prefilter::INCLUDES)
+fn may_hold_tables(path: &Path, bytes: &[u8]) -> bool {
+    // A Serverless service may keep every table in `${file(...)}` fragments.
+    crate::model::serverless::may_include_files(path, bytes)
+        || crate::prefilter::may_match(
+            bytes,
+            &[&["dynamodb"], &["simpletable"], &["deny", "statement"]],
+        )
+        || crate::prefilter::may_match(bytes, crate::prefilter::INCLUDES)
 }
 
 /// An old file, if it may hold tables; an unreadable one is an error, never a pass.
 fn read_old(path: &Path, read: &ReadLimits, errors: &mut Vec<WalkError>) -> Option<BaseFile> {
     let display = path.display().to_string();
     match read_limited(path, read.max_file_size) {
-        Ok(bytes) if may_hold_tables(&bytes) => Some(BaseFile {
+        Ok(bytes) if may_hold_tables(path, &bytes) => Some(BaseFile {
             name: display.clone(),
             path: path.to_path_buf(),
             display,
             bytes: Ok(bytes),
+            files: BaseFiles::Disk,
         }),
         Ok(_) => None,
         Err(message) => {

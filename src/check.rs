@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::base_revision::{self, BaseFile, BaseRevision};
+use crate::base_revision::{self, BaseFile, BaseFiles, BaseRevision};
 use crate::discover::{Candidate, Discovery};
 use crate::finding::{Finding, Severity};
 use crate::load::{self, FileError, Limits};
@@ -204,7 +204,14 @@ impl Checker {
                     .as_ref()
                     .and_then(|k| baseline.pairs.get(k))
                     .map(|p| &p.base);
-                let file = self.check_candidate(c, base, &skipped_templates);
+                let mut file = self.check_candidate(c, base, &skipped_templates);
+                // A Serverless service whose file did not change may still have: its
+                // fragments are part of it, so it is compared with its base version.
+                if base.is_none() && !file.fragments.is_empty() {
+                    if let Some(base) = baseline.base_of(c, self.settings().max_file_size) {
+                        file = self.check_candidate(c, Some(&base), &skipped_templates);
+                    }
+                }
                 if let Some(done) = done {
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -331,10 +338,16 @@ impl Checker {
             let checked: Vec<FileReport> = wave
                 .par_iter()
                 .map(|c| {
-                    let base = baseline
-                        .pairs
-                        .get(&base_revision::canonical(&c.path))
-                        .map(|p| &p.base);
+                    // A nested template is compared with its base version whether or not
+                    // git listed it under the paths compared.
+                    let unpaired;
+                    let base = match baseline.pairs.get(&base_revision::canonical(&c.path)) {
+                        Some(pair) => Some(&pair.base),
+                        None => {
+                            unpaired = baseline.base_of(c, self.settings().max_file_size);
+                            unpaired.as_ref()
+                        }
+                    };
                     let mut file = self.check_candidate(c, base, skipped_templates);
                     file.included_from = Some(c.path.clone());
                     file
@@ -521,7 +534,7 @@ impl Checker {
         report.config = profile.config.clone();
         let settings = &profile.settings;
         let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            compare(base, Head::Deleted, None, None, settings, &mut [])
+            compare(base, Head::Deleted, None, settings, &mut [])
         }))
         .unwrap_or_else(|_| {
             Err(
@@ -700,7 +713,7 @@ fn check_prefiltered(
                 Some(t) => Head::Template(t),
                 None => Head::NotTemplate,
             };
-            match compare(base, head, Some(text), Some(path), settings, &mut findings) {
+            match compare(base, head, Some(text), settings, &mut findings) {
                 Ok(more) if !more.is_empty() => {
                     findings.extend(more);
                     findings.sort_by_key(|f| (f.span.start, f.code));
@@ -954,7 +967,6 @@ fn compare(
     base: &BaseFile,
     head: Head,
     head_text: Option<&str>,
-    head_path: Option<&Path>,
     settings: &Settings,
     head_findings: &mut [Finding],
 ) -> Result<Vec<Finding>, FileError> {
@@ -963,10 +975,11 @@ fn compare(
         in_base(base, None, FileError::new(why.clone()))
             .with_help("raise the limit with --max-file-size if the base really is a template")
     })?;
-    let file = TemplateFile::from_bytes(&base.path, bytes, &settings.limits).map_err(|e| {
-        let source = std::str::from_utf8(bytes).map(|text| SourceText::new(text.into()));
-        in_base(base, source.as_ref().ok(), e)
-    })?;
+    let file = TemplateFile::from_bytes_in(&base.path, bytes, &settings.limits, &base.files)
+        .map_err(|e| {
+            let source = std::str::from_utf8(bytes).map(|text| SourceText::new(text.into()));
+            in_base(base, source.as_ref().ok(), e)
+        })?;
     let source = SourceText::new(file.text().into());
     let Some(template) = file
         .template()
@@ -978,16 +991,18 @@ fn compare(
         base: &template,
         base_name: &base.name,
         base_source: &source,
+        base_fragments: file.fragments(),
         head,
         options: &settings.options,
     };
+    let deleted = matches!(comparison.head, Head::Deleted);
     crate::rules::note_base_retain(&comparison, head_findings);
     let mut findings = ruleset::compare_templates(&comparison, &diff_rules);
     if diff_rules
         .iter()
         .any(|r| r.code == rules::pr_guard::table_removed::RULE.code)
     {
-        let gone = nested_gone(&template, &comparison.head, &base.path, head_path, settings);
+        let gone = nested_gone(&template, &comparison.head, base, settings);
         findings.extend(rules::pr_guard::table_removed::nested_stacks_removed(
             &comparison,
             &gone,
@@ -1004,18 +1019,24 @@ fn compare(
         &settings.options,
         &settings.limits,
     ));
+    // A deleted file's findings point into the base text: those in its fragments are
+    // placed there.
+    if deleted {
+        for finding in &mut findings {
+            file.relocate(finding);
+        }
+    }
     Ok(findings)
 }
 
 /// The base's nested stacks (and stack sets by `TemplateURL`) that the head no longer
-/// has, with what each one's template deploys: a local template is read from `base_path`'s
-/// directory, else `head_path`'s (as it is on disk now), for its tables that are not
-/// provably retained.
+/// has, with what each one's template deploys: a local template is read from the base
+/// revision, beside the base file, for its tables that are not provably retained; one
+/// that cannot be read there is unknown (reported, never a pass).
 fn nested_gone(
     base: &Template,
     head: &Head,
-    base_path: &Path,
-    head_path: Option<&Path>,
+    base_file: &BaseFile,
     settings: &Settings,
 ) -> Vec<(String, rules::pr_guard::table_removed::NestedTables)> {
     use rules::pr_guard::table_removed::NestedTables;
@@ -1034,14 +1055,10 @@ fn nested_gone(
         let tables = match stack.location {
             Location::NotVisible(why) => NestedTables::Unknown(why.to_string()),
             Location::Local(location) => {
-                let shown = location.to_string();
-                // `diff OLD NEW`: beside the old file; a git base names its path from the
-                // repository's root, so from elsewhere the head's directory is the one.
-                let (mut path, _) = nested::resolve(base_path, "", location);
-                if let (false, Some(head_path)) = (path.is_file(), head_path) {
-                    path = nested::resolve(head_path, "", location).0;
-                }
-                read_nested(&path, shown, settings)
+                // Beside the base file, in the base revision (a git base's path is
+                // relative to the repository's root; OLD's is on disk).
+                let (path, _) = nested::resolve(&base_file.path, "", location);
+                read_nested(&path, location.to_string(), settings, &base_file.files)
             }
         };
         out.push((stack.logical_id.to_string(), tables));
@@ -1087,13 +1104,15 @@ fn read_nested(
     path: &Path,
     shown: String,
     settings: &Settings,
+    files: &BaseFiles,
 ) -> rules::pr_guard::table_removed::NestedTables {
+    use crate::read::Files;
     use rules::pr_guard::table_removed::NestedTables;
-    let bytes = match read::file(path, settings.max_file_size) {
+    let bytes = match files.read(path, settings.max_file_size) {
         Ok(bytes) => bytes,
-        Err(e) => return NestedTables::Unknown(format!("`{shown}`: {}", e.message)),
+        Err(why) => return NestedTables::Unknown(format!("`{shown}` {why}")),
     };
-    let file = match TemplateFile::from_bytes(path, &bytes, &settings.limits) {
+    let file = match TemplateFile::from_bytes_in(path, &bytes, &settings.limits, files) {
         Ok(file) => file,
         Err(e) => return NestedTables::Unknown(format!("`{shown}`: {}", e.message)),
     };

@@ -281,6 +281,28 @@ impl Repo {
             .collect())
     }
 
+    /// The mode (`100644`, `120000` for a symbolic link, ...) and type (`blob`, `tree`)
+    /// of `path` (relative to the root) at `commit`, or `None` when there is nothing there.
+    pub fn entry(&self, commit: &str, path: &str) -> Result<Option<(String, String)>, GitError> {
+        let out = self.git(["ls-tree", "-z", "--full-tree", commit, "--", path])?;
+        let listing = checked("ls-tree", out)?;
+        // `<mode> SP <type> SP <object> TAB <path>` NUL, for the exact path only.
+        for record in listing.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+            let record = String::from_utf8_lossy(record);
+            let Some((meta, name)) = record.split_once('\t') else {
+                continue;
+            };
+            if name != path {
+                continue;
+            }
+            let mut fields = meta.split(' ');
+            if let (Some(mode), Some(kind)) = (fields.next(), fields.next()) {
+                return Ok(Some((mode.to_string(), kind.to_string())));
+            }
+        }
+        Ok(None)
+    }
+
     /// Does `commit` hold a file at `path` (relative to the root)?
     pub fn has_file(&self, commit: &str, path: &str) -> Result<bool, GitError> {
         let object = format!("{commit}:{path}");

@@ -29,7 +29,7 @@ pub fn confined(target: &Path) -> Result<std::path::PathBuf, String> {
     let real = match std::fs::canonicalize(target) {
         Ok(real) => real,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err("does not exist".to_string())
+            return Err("does not exist (no such file)".to_string())
         }
         Err(e) => return Err(format!("cannot be read ({e})")),
     };
@@ -48,6 +48,53 @@ pub fn confined(target: &Path) -> Result<std::path::PathBuf, String> {
 /// Why a file outside the directory ddb-guard runs in is not read (ends a sentence).
 pub const OUTSIDE: &str = "is outside the directory ddb-guard runs in, so it is not read (run \
      ddb-guard from a directory that holds every template, such as the repository's root)";
+
+/// Where the files a template names are read from (a Serverless service's `${file(...)}`
+/// fragments, local nested templates): the working tree ([`WorkingTree`]), or the base
+/// revision of a pull-request comparison (`base_revision::BaseFiles`), so that the base
+/// side never reads the head's version of a file it names.
+pub trait Files: Sync {
+    /// The bytes of `path` (the naming template's directory joined with the path it
+    /// writes), at most `max`, or why not: a phrase that follows the path ("does not
+    /// exist", "is outside the directory ddb-guard runs in ...").
+    fn read(&self, path: &Path, max: u64) -> Result<Vec<u8>, String>;
+    /// How messages and reports name `path`.
+    fn display(&self, path: &Path) -> String;
+}
+
+/// The files on disk, inside the directory ddb-guard runs in ([`confined`]).
+pub struct WorkingTree;
+
+impl Files for WorkingTree {
+    fn read(&self, path: &Path, max: u64) -> Result<Vec<u8>, String> {
+        let real = confined(path)?;
+        file(&real, max).map_err(|e| format!("cannot be read ({})", e.message))
+    }
+
+    fn display(&self, path: &Path) -> String {
+        without_dot_segments(path)
+    }
+}
+
+/// `a/./b/../c` as `a/c`, `./x` kept as written otherwise (no file system access: the
+/// path may not exist).
+pub fn without_dot_segments(path: &Path) -> String {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir if !out.is_empty() => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.iter()
+        .collect::<std::path::PathBuf>()
+        .display()
+        .to_string()
+}
 
 /// [`file()`] for a file the walk has just seen as a regular file (from its directory
 /// entry, or a stat of a path given by name), which is the check `file` makes before
@@ -106,4 +153,15 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(not(unix))]
 fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_without_dot_segments() {
+        assert_eq!(without_dot_segments(Path::new("a/./b/../c.yml")), "a/c.yml");
+        assert_eq!(without_dot_segments(Path::new("./x.yml")), "./x.yml");
+    }
 }

@@ -188,6 +188,7 @@ pub fn compare(
             base: &base_inner,
             base_name: &name,
             base_source: &base_source,
+            base_fragments: &[],
             head: inner_head,
             options,
         };

@@ -17,6 +17,7 @@ use crate::load::{self, Aliases, Document, FileError, Format, Limits};
 use crate::model::policy_file::{self, FilePolicy};
 use crate::model::serverless::{self, Fragment};
 use crate::model::{policy_strings, Layout, Template};
+use crate::read::{Files, WorkingTree};
 use crate::source::{LineIndex, Span};
 use crate::timings::{self, Stage};
 
@@ -35,15 +36,36 @@ impl<'s> TemplateFile<'s> {
     /// Decode `bytes`, then [`TemplateFile::from_text`]. An error's span indexes `bytes`
     /// (the text, when they are UTF-8; the first invalid byte when they are not).
     pub fn from_bytes(path: &Path, bytes: &'s [u8], limits: &Limits) -> Result<Self, FileError> {
+        TemplateFile::from_bytes_in(path, bytes, limits, &WorkingTree)
+    }
+
+    /// [`TemplateFile::from_bytes`] for a file whose own named files (a Serverless
+    /// service's `${file(...)}` fragments) are read from `files`: the base revision's, for
+    /// the base side of a pull-request comparison.
+    pub fn from_bytes_in(
+        path: &Path,
+        bytes: &'s [u8],
+        limits: &Limits,
+        files: &dyn Files,
+    ) -> Result<Self, FileError> {
         let text = timings::time(Stage::Parse, || load::decode(bytes))?;
-        TemplateFile::from_text(path, text, limits)
+        TemplateFile::from_text_in(path, text, limits, files)
     }
 
     /// Load `text`, read from `path`: the extension (or the text) picks the format, the
     /// file name the layout.
     pub fn from_text(path: &Path, text: &'s str, limits: &Limits) -> Result<Self, FileError> {
+        TemplateFile::from_text_in(path, text, limits, &WorkingTree)
+    }
+
+    fn from_text_in(
+        path: &Path,
+        text: &'s str,
+        limits: &Limits,
+        files: &dyn Files,
+    ) -> Result<Self, FileError> {
         let parsing = timings::start();
-        let loaded = load_document(path, text, limits);
+        let loaded = load_document_in(path, text, limits, files);
         timings::stop(Stage::Parse, parsing);
         let (doc, fragments) = loaded?;
         let modelling = timings::start();
@@ -181,6 +203,15 @@ pub fn load_document<'s>(
     text: &'s str,
     limits: &Limits,
 ) -> Result<(Document<'s>, Vec<Fragment>), FileError> {
+    load_document_in(path, text, limits, &WorkingTree)
+}
+
+fn load_document_in<'s>(
+    path: &Path,
+    text: &'s str,
+    limits: &Limits,
+    files: &dyn Files,
+) -> Result<(Document<'s>, Vec<Fragment>), FileError> {
     let format = Format::detect(path, text);
     let layout = Layout::detect(path);
     let aliases = match layout {
@@ -200,7 +231,7 @@ pub fn load_document<'s>(
     }
     let mut fragments = Vec::new();
     if layout == Layout::Serverless {
-        fragments = serverless::resolve_files(&mut doc, path, limits)?;
+        fragments = serverless::resolve_files(&mut doc, path, limits, files)?;
         serverless::apply_extensions(&mut doc)?;
     }
     Ok((doc, fragments))

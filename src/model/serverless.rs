@@ -309,6 +309,7 @@ pub fn resolve_files(
     doc: &mut Document,
     service: &Path,
     limits: &Limits,
+    files: &dyn crate::read::Files,
 ) -> Result<Vec<Fragment>, FileError> {
     let mut fragments: Vec<Fragment> = Vec::new();
     let Some(root) = doc.root.filter(|&r| doc.map(r).is_some()) else {
@@ -364,10 +365,12 @@ pub fn resolve_files(
             )));
         }
         let path = dir.join(&reference.path);
-        let bytes = crate::read::file(&path, MAX_FRAGMENT_BYTES)
-            .map_err(|e| fail(format!("{} ({})", e.message, path.display())).with_help("the Framework resolves the path relative to the service's directory: create the file or fix the path; ddb-guard does not pass a service whose resources it cannot read"))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| fail(format!("{} is not valid UTF-8", path.display())))?;
+        let shown = files.display(&path);
+        let bytes = files
+            .read(&path, MAX_FRAGMENT_BYTES)
+            .map_err(|why| fail(format!("`{shown}` {why}")).with_help("the Framework resolves the path relative to the service's directory: create the file or fix the path; ddb-guard does not pass a service whose resources it cannot read"))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| fail(format!("`{shown}` is not valid UTF-8")))?;
         let base = fragments
             .last()
             .map_or(main_len + 1, |f| f.base + f.text.len() + 1);
@@ -378,7 +381,7 @@ pub fn resolve_files(
                 Format::Yaml
             };
             let fragment = load::load_with(&text, format, limits, Aliases::Expand)
-                .map_err(|e| fail(in_fragment(&path, &text, &e)))?;
+                .map_err(|e| fail(in_fragment(&shown, &text, &e)))?;
             if let Some(first) = fragment.aliases {
                 if !load::alias_budget::within_budget(&text, limits.max_nodes) {
                     let e = FileError::at(
@@ -386,7 +389,7 @@ pub fn resolve_files(
                         first,
                         "alias",
                     );
-                    return Err(fail(in_fragment(&path, &text, &e)));
+                    return Err(fail(in_fragment(&shown, &text, &e)));
                 }
             }
             let mut value = fragment.root;
@@ -398,8 +401,7 @@ pub fn resolve_files(
             }
             let Some(value) = value.filter(|&v| !fragment.is_null(v)) else {
                 return Err(fail(format!(
-                    "{} has no value at `{}`",
-                    path.display(),
+                    "`{shown}` has no value at `{}`",
                     reference.key_text
                 )));
             };
@@ -414,7 +416,7 @@ pub fn resolve_files(
         seen.remove(&node);
         todo.push((node, depth + 1));
         fragments.push(Fragment {
-            display: normalize(&path),
+            display: shown,
             path: path.clone(),
             text,
             base,
@@ -425,38 +427,17 @@ pub fn resolve_files(
 }
 
 /// A fragment's load error, said at the variable: the message with its place in the file.
-fn in_fragment(path: &Path, text: &str, e: &FileError) -> String {
+fn in_fragment(shown: &str, text: &str, e: &FileError) -> String {
     let at = e.span.map(|s| {
         let lines = crate::source::LineIndex::new(text);
         let p = lines.position(text, s.start);
         format!(" at line {}, column {}", p.line, p.column)
     });
     format!(
-        "{} does not load{}: {}",
-        path.display(),
+        "`{shown}` does not load{}: {}",
         at.unwrap_or_default(),
         e.message
     )
-}
-
-/// `a/./b/../c` as `a/c`, `./x` kept as written otherwise.
-fn normalize(path: &Path) -> String {
-    let mut out: Vec<std::path::Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir if !out.is_empty() => {}
-            std::path::Component::ParentDir
-                if matches!(out.last(), Some(std::path::Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out.iter()
-        .collect::<std::path::PathBuf>()
-        .display()
-        .to_string()
 }
 
 /// Copy the subtree at `value` of `from` into `doc`, spans moved by `base`; every copied
@@ -634,11 +615,5 @@ mod tests {
         assert!(why("${file(${opt:stage}.yml)}").contains("another variable"));
         assert!(why("${file(x.txt)}").contains("neither YAML nor JSON"));
         assert!(why("${file(x.yml):a[b]}").contains("dotted path"));
-    }
-
-    #[test]
-    fn paths_are_shown_without_dot_segments() {
-        assert_eq!(normalize(Path::new("a/./b/../c.yml")), "a/c.yml");
-        assert_eq!(normalize(Path::new("./x.yml")), "./x.yml");
     }
 }

@@ -237,6 +237,8 @@ pub struct Comparison<'a, 'd, 's> {
     /// How to name the base file in messages: `main:stacks/orders.yaml`, `old/orders.yaml`.
     pub base_name: &'a str,
     pub base_source: &'a SourceText,
+    /// The base's Serverless `${file(...)}` fragments, whose spans lie past its text.
+    pub base_fragments: &'a [crate::model::serverless::Fragment],
     pub head: Head<'a, 'd, 's>,
     pub options: &'a RuleOptions,
 }
@@ -244,6 +246,17 @@ pub struct Comparison<'a, 'd, 's> {
 impl<'a, 'd, 's> Comparison<'a, 'd, 's> {
     /// "`main:orders.yaml` line 12": where a base span is, for messages.
     pub fn base_at(&self, span: Span) -> String {
+        let in_fragment = self
+            .base_fragments
+            .iter()
+            .find(|f| span.start > self.base_source.text.len() && f.contains(span.start));
+        if let Some(fragment) = in_fragment {
+            let lines = crate::source::LineIndex::new(&fragment.text);
+            let line = lines
+                .position(&fragment.text, span.start - fragment.base)
+                .line;
+            return format!("`{}` line {line}", fragment.display);
+        }
         format!(
             "`{}` line {}",
             self.base_name,

@@ -1722,3 +1722,198 @@ fn a_table_name_read_from_a_changed_resource_cannot_be_proven_unchanged() {
         found[0]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The base side reads every file it needs from the base revision: a Serverless service's
+// `${file(...)}` fragments and the templates of nested stacks, never the head's version.
+
+/// A table no policy retains: its removal is DDB020's error.
+const BARE_TABLE: &str = "Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n";
+const RETAINED_TABLE: &str =
+    "Resources:\n  Orders:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n";
+const SERVICE: &str =
+    "service: s\nprovider:\n  name: aws\nresources: ${file(resources/tables.yml)}\n";
+
+/// (rule, resource, path, message) of every finding of `--select DDB020 --format json`.
+fn ddb020(bin: &mut Bin, expected_exit: i32) -> Vec<(String, String, String, String)> {
+    let out = bin
+        .args(["--isolated", "--select", "DDB020", "--format", "json"])
+        .assert()
+        .code(expected_exit);
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("rule"), s("resource"), s("path"), s("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_table_removed_from_a_serverless_fragment_is_removed_whatever_else_changed() {
+    // (what the change does to the working tree, the paths checked)
+    let changes: [(&str, fn(&Repo), &[&str]); 4] = [
+        (
+            "the fragment alone changes",
+            |r| r.write("svc/resources/tables.yml", "Resources: {}\n"),
+            &[],
+        ),
+        (
+            "the fragment and the service change",
+            |r| {
+                r.write("svc/resources/tables.yml", "Resources: {}\n");
+                r.write("svc/serverless.yml", &format!("{SERVICE}# touched\n"));
+            },
+            &[],
+        ),
+        (
+            "only the service file is named",
+            |r| r.write("svc/resources/tables.yml", "Resources: {}\n"),
+            &["svc/serverless.yml"],
+        ),
+        (
+            "the service drops the fragment, which is deleted",
+            |r| {
+                r.remove("svc/resources/tables.yml");
+                r.write("svc/serverless.yml", "service: s\nprovider:\n  name: aws\n");
+            },
+            &[],
+        ),
+    ];
+    for (what, change, paths) in changes {
+        let repo = Repo::new();
+        repo.write("svc/serverless.yml", SERVICE);
+        repo.write("svc/resources/tables.yml", BARE_TABLE);
+        repo.commit("base");
+        change(&repo);
+        let found = ddb020(
+            repo.guard().args(["check", "--base", "main"]).args(paths),
+            1,
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(rule, resource, path, message)| rule == "DDB020"
+                    && resource == "Orders"
+                    && path == "svc/serverless.yml"
+                    && message.contains("main:svc/resources/tables.yml")),
+            "{what}: {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_base_service_reads_its_fragments_at_the_base_not_in_the_working_tree() {
+    // The head retains the table in the fragment: the base did not, and the table is gone
+    // from the service. Read from the working tree, the base would look retained.
+    let repo = Repo::new();
+    repo.write("svc/serverless.yml", SERVICE);
+    repo.write("svc/resources/tables.yml", BARE_TABLE);
+    repo.commit("base");
+    repo.write("svc/resources/tables.yml", RETAINED_TABLE);
+    repo.write("svc/serverless.yml", "service: s\nprovider:\n  name: aws\n");
+    let found = ddb020(repo.guard().args(["check", "--base", "main"]), 1);
+    assert!(
+        found
+            .iter()
+            .any(|(_, resource, _, m)| resource == "Orders" && !m.contains("orphaned")),
+        "{found:#?}"
+    );
+    // A fragment the base names but does not hold: the base cannot be read, an error.
+    let repo = Repo::new();
+    repo.write("svc/serverless.yml", SERVICE);
+    repo.commit("base");
+    repo.write("svc/resources/tables.yml", RETAINED_TABLE);
+    let out = repo
+        .guard()
+        .args(["check", "--base", "main", "--isolated", "--format", "json"])
+        .assert()
+        .code(2);
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let message = json["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("does not exist at the base `main`"),
+        "{json}"
+    );
+}
+
+fn parent_with(nested: &str) -> String {
+    format!(
+        "Resources:\n  Storage:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: {nested}\n  Topic:\n    Type: AWS::SNS::Topic\n"
+    )
+}
+
+const TOPIC_ONLY: &str = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
+
+#[test]
+fn a_removed_nested_stack_is_judged_by_its_template_at_the_base() {
+    // The change retains the nested template's table and removes the stack: at the base,
+    // the table was not retained, so removing the stack deletes it.
+    let repo = Repo::new();
+    repo.write("stacks/main.yaml", &parent_with("db/tables.yaml"));
+    repo.write("stacks/db/tables.yaml", BARE_TABLE);
+    repo.commit("base");
+    repo.write("stacks/main.yaml", TOPIC_ONLY);
+    repo.write("stacks/db/tables.yaml", RETAINED_TABLE);
+    let found = ddb020(repo.guard().args(["check", "--base", "main"]), 1);
+    let storage: Vec<_> = found.iter().filter(|f| f.1 == "Storage").collect();
+    assert_eq!(storage.len(), 1, "{found:#?}");
+    assert!(storage[0].3.contains("`Orders`"), "{}", storage[0].3);
+    // Run from the nested template's directory, paths still resolve at the base.
+    let found = ddb020(repo.guard_in("stacks").args(["check", "--base", "main"]), 1);
+    assert!(found.iter().any(|f| f.1 == "Storage"), "{found:#?}");
+}
+
+#[test]
+fn a_nested_template_the_base_cannot_show_is_unknown_not_a_pass() {
+    for (what, location, setup) in [
+        (
+            "missing at the base",
+            "db/tables.yaml",
+            (|r: &Repo| r.write("stacks/db/tables.yaml", RETAINED_TABLE)) as fn(&Repo),
+        ),
+        (
+            "outside the directory ddb-guard runs in",
+            "../../outside.yaml",
+            |_: &Repo| {},
+        ),
+    ] {
+        let repo = Repo::new();
+        repo.write("stacks/main.yaml", &parent_with(location));
+        repo.commit("base");
+        setup(&repo);
+        repo.write("stacks/main.yaml", TOPIC_ONLY);
+        let found = ddb020(repo.guard().args(["check", "--base", "main"]), 1);
+        let storage: Vec<_> = found.iter().filter(|f| f.1 == "Storage").collect();
+        assert_eq!(storage.len(), 1, "{what}: {found:#?}");
+        assert!(
+            storage[0].3.contains("cannot be proven to hold no table"),
+            "{what}: {}",
+            storage[0].3
+        );
+    }
+}
+
+#[test]
+fn a_nested_template_outside_the_paths_compared_is_compared_with_its_base() {
+    // Only the parent is named; the nested template it includes lost its table.
+    let repo = Repo::new();
+    repo.write("stacks/main.yaml", &parent_with("db/tables.yaml"));
+    repo.write("stacks/db/tables.yaml", BARE_TABLE);
+    repo.commit("base");
+    repo.write("stacks/db/tables.yaml", TOPIC_ONLY);
+    let found = ddb020(
+        repo.guard()
+            .args(["check", "--base", "main", "stacks/main.yaml"]),
+        1,
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.1 == "Orders" && f.2 == "stacks/db/tables.yaml"),
+        "{found:#?}"
+    );
+}

@@ -1216,3 +1216,31 @@ fn a_service_that_does_not_load_fails_and_its_fragments_are_not_checked_alone() 
         );
     }
 }
+
+#[test]
+fn a_fragment_outside_the_directory_ddb_guard_runs_in_is_not_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "secret.yml", "password: hunter2\n");
+    write(
+        dir.path(),
+        "svc/serverless.yml",
+        "service: s\nresources:\n  Resources: ${file(../secret.yml)}\n",
+    );
+    // From the service's directory, `../secret.yml` is outside: an error, and the file's
+    // text is not quoted.
+    let output = ddb_guard()
+        .current_dir(dir.path().join("svc"))
+        .args(["check", "serverless.yml", "--isolated", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let message = report["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("outside the directory"), "{report}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+    // From above, it is read (and holds no table).
+    let (code, report) = check_json(dir.path(), &["svc/serverless.yml", "--isolated"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["summary"]["templates"], 1, "{report}");
+}

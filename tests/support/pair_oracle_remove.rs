@@ -526,6 +526,7 @@ pub fn guard(base: &str, head: &str) -> Result<Vec<String>, String> {
         path: PathBuf::from("template.json"),
         display: "template.json".to_string(),
         bytes: Ok(base.as_bytes().to_vec()),
+        files: Default::default(),
     };
     let report = checker.check_pair_bytes(
         "template.json",
