@@ -1752,10 +1752,12 @@ fn ddb020(bin: &mut Bin, expected_exit: i32) -> Vec<(String, String, String, Str
         .collect()
 }
 
+/// What a change does to the working tree, and the paths then checked.
+type Change = (&'static str, fn(&Repo), &'static [&'static str]);
+
 #[test]
 fn a_table_removed_from_a_serverless_fragment_is_removed_whatever_else_changed() {
-    // (what the change does to the working tree, the paths checked)
-    let changes: [(&str, fn(&Repo), &[&str]); 4] = [
+    let changes: [Change; 4] = [
         (
             "the fragment alone changes",
             |r| r.write("svc/resources/tables.yml", "Resources: {}\n"),
