@@ -199,11 +199,12 @@ fn render(report: &Report) -> String {
 fn finding_lines(out: &mut String, f: &Finding, text: Option<&str>, suppressed: Option<&str>) {
     let _ = writeln!(
         out,
-        "  {} {} {} `{}` at {}",
+        "  {} {} {} `{}` ({}) at {}",
         f.code,
         f.name,
         f.severity.as_str(),
         f.resource,
+        f.resource_type,
         range(text, f.span)
     );
     if let Some(reason) = suppressed {

@@ -31,7 +31,11 @@ const PITR: &str =
     "      PointInTimeRecoverySpecification:\n        PointInTimeRecoveryEnabled: true\n";
 
 // ---------------------------------------------------------------------------------------
-// DDB003 deletion-protection
+// DDB003 deletion-protection and DDB004 point-in-time-recovery: the exit code and the
+// summary. What each rule finds, where and with which message (every spelling of true,
+// `Fn::If` branches, parameters, `AWS::NoValue`, every replica of a global table,
+// SimpleTable, JSON) is pinned by the rules' fixtures, run in process:
+// `tests/fixtures/rules/DDB003/`, `tests/fixtures/rules/DDB004/`.
 
 #[test]
 fn missing_deletion_protection_is_a_warning_at_the_logical_id() {
@@ -46,85 +50,6 @@ fn missing_deletion_protection_is_a_warning_at_the_logical_id() {
         hits[0].3
     );
     assert_eq!(report["findings"][0]["severity"], "warning");
-}
-
-#[test]
-fn deletion_protection_true_in_every_spelling_is_proven() {
-    for value in ["true", "\"true\"", "'TRUE'", "True", "yes", "on", "ON"] {
-        let props = format!("      DeletionProtectionEnabled: {value}\n{PITR}");
-        assert!(hits("DDB003", &table(&props)).is_empty(), "{value}");
-    }
-}
-
-#[test]
-fn quoted_yes_is_a_string_not_a_boolean() {
-    let props = format!("      DeletionProtectionEnabled: \"yes\"\n{PITR}");
-    let hits = hits("DDB003", &table(&props));
-    assert_eq!(hits.len(), 1);
-    assert!(hits[0].3.contains("is `yes`"), "{}", hits[0].3);
-}
-
-#[test]
-fn deletion_protection_false_points_at_the_value() {
-    let props = format!("      DeletionProtectionEnabled: false\n{PITR}");
-    let hits = hits("DDB003", &table(&props));
-    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE + 6, 34));
-    assert!(
-        hits[0]
-            .3
-            .starts_with("DeletionProtectionEnabled is `false`"),
-        "{}",
-        hits[0].3
-    );
-}
-
-#[test]
-fn deletion_protection_on_one_if_branch_only_is_a_finding() {
-    let props = format!("      DeletionProtectionEnabled: !If [IsProd, true, false]\n{PITR}");
-    let hits = hits("DDB003", &table(&props));
-    assert_eq!(hits.len(), 1);
-    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE + 6, 53));
-    assert!(
-        hits[0].3.contains("when condition `IsProd` is false"),
-        "{}",
-        hits[0].3
-    );
-}
-
-#[test]
-fn deletion_protection_true_on_both_branches_is_proven() {
-    let props = format!("      DeletionProtectionEnabled: !If [IsProd, true, \"true\"]\n{PITR}");
-    assert!(hits("DDB003", &table(&props)).is_empty());
-}
-
-#[test]
-fn deletion_protection_from_a_parameter_needs_allowed_values() {
-    let props = format!("      DeletionProtectionEnabled: !Ref Flag\n{PITR}");
-    let hits_flag = hits("DDB003", &table(&props));
-    assert!(
-        hits_flag[0].3.contains("parameter `Flag` is `false`"),
-        "{}",
-        hits_flag[0].3
-    );
-    let props = format!("      DeletionProtectionEnabled: !Ref Free\n{PITR}");
-    let hits_free = hits("DDB003", &table(&props));
-    assert!(
-        hits_free[0].3.contains("cannot be proven true"),
-        "{}",
-        hits_free[0].3
-    );
-}
-
-#[test]
-fn deletion_protection_removed_by_novalue_is_a_finding() {
-    let props =
-        format!("      DeletionProtectionEnabled: !If [IsProd, true, !Ref AWS::NoValue]\n{PITR}");
-    let hits = hits("DDB003", &table(&props));
-    assert!(
-        hits[0].3.contains("removed by `AWS::NoValue`"),
-        "{}",
-        hits[0].3
-    );
 }
 
 fn global_table(replicas: &str) -> String {
@@ -148,134 +73,12 @@ fn global_table_with_every_replica_protected_has_no_finding() {
 }
 
 #[test]
-fn every_global_table_replica_is_checked_not_only_the_first() {
-    let text = global_table(&format!("{PROTECTED_REPLICA}        - Region: us-east-1\n"));
-    let ddb003 = hits("DDB003", &text);
-    assert_eq!(ddb003.len(), 1);
-    assert_eq!(
-        (ddb003[0].1, ddb003[0].2),
-        (12, 19),
-        "at the replica's Region"
-    );
-    assert!(
-        ddb003[0].3.contains("replica `us-east-1`"),
-        "{}",
-        ddb003[0].3
-    );
-    let ddb004 = hits("DDB004", &text);
-    assert_eq!(ddb004.len(), 1);
-    assert!(
-        ddb004[0].3.contains("replica `us-east-1`"),
-        "{}",
-        ddb004[0].3
-    );
-}
-
-#[test]
-fn conditional_replica_is_checked_under_its_condition() {
-    let text = format!(
-        "Conditions:\n  Dr: !Equals [!Ref \"AWS::Region\", eu-west-1]\n{}        - !If\n          - Dr\n          - Region: us-west-2\n            DeletionProtectionEnabled: false\n          - !Ref AWS::NoValue\n",
-        global_table(PROTECTED_REPLICA)
-    );
-    let hits = hits("DDB003", &text);
-    assert_eq!(hits.len(), 1);
-    assert!(hits[0].3.contains("replica `us-west-2`"), "{}", hits[0].3);
-    assert!(
-        hits[0].3.contains("when condition `Dr` is true"),
-        "{}",
-        hits[0].3
-    );
-}
-
-#[test]
-fn simple_table_cannot_have_deletion_protection() {
-    let text = "Resources:\n  Visits:\n    Type: AWS::Serverless::SimpleTable\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      PointInTimeRecoverySpecification:\n        PointInTimeRecoveryEnabled: true\n";
-    let (_, report) = check_one("t.yaml", text);
-    let ddb003 = rule_hits(&report, "DDB003");
-    assert_eq!(ddb003.len(), 1);
-    assert_eq!((ddb003[0].1, ddb003[0].2), (3, 11), "at the Type value");
-    assert!(
-        ddb003[0]
-            .3
-            .contains("`AWS::Serverless::SimpleTable` cannot set DeletionProtectionEnabled"),
-        "{}",
-        ddb003[0].3
-    );
-    let help = common::findings(&report)[0]["help"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    assert!(help.contains("AWS::DynamoDB::Table"), "{help}");
-    // SAM passes PointInTimeRecoverySpecification through, so DDB004 is satisfied.
-    assert!(rule_hits(&report, "DDB004").is_empty());
-}
-
-// ---------------------------------------------------------------------------------------
-// DDB004 point-in-time-recovery
-
-#[test]
-fn missing_point_in_time_recovery_is_a_warning() {
-    let hits = hits("DDB004", &table("      DeletionProtectionEnabled: true\n"));
-    assert_eq!(hits.len(), 1);
-    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE, 3));
-    assert!(
-        hits[0].3.contains("no `PointInTimeRecoverySpecification`"),
-        "{}",
-        hits[0].3
-    );
-}
-
-#[test]
 fn point_in_time_recovery_enabled_is_proven() {
     let props = format!("      DeletionProtectionEnabled: true\n{PITR}");
     let (code, report) = check_one("t.yaml", &table(&props));
     assert_eq!(code, 0);
     assert_eq!(report["summary"]["findings"], 0, "{report}");
 }
-
-#[test]
-fn point_in_time_recovery_without_the_flag_is_a_finding_at_the_specification() {
-    let props = "      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: {RecoveryPeriodInDays: 7}\n";
-    let hits = hits("DDB004", &table(props));
-    assert_eq!((hits[0].1, hits[0].2), (TABLE_LINE + 7, 7));
-    assert!(
-        hits[0]
-            .3
-            .starts_with("PointInTimeRecoveryEnabled is not set"),
-        "{}",
-        hits[0].3
-    );
-}
-
-#[test]
-fn point_in_time_recovery_specification_chosen_by_if_is_followed() {
-    let props = "      DeletionProtectionEnabled: true\n      PointInTimeRecoverySpecification: !If\n        - IsProd\n        - PointInTimeRecoveryEnabled: true\n        - !Ref AWS::NoValue\n";
-    let hits = hits("DDB004", &table(props));
-    assert_eq!(hits.len(), 1);
-    assert!(
-        hits[0].3.contains("removed by `AWS::NoValue`"),
-        "{}",
-        hits[0].3
-    );
-    assert!(
-        hits[0].3.contains("when condition `IsProd` is false"),
-        "{}",
-        hits[0].3
-    );
-}
-
-#[test]
-fn point_in_time_recovery_in_json_is_checked() {
-    let text = r#"{"Resources": {"T": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
-  "UpdateReplacePolicy": "Retain", "Properties": {"DeletionProtectionEnabled": true,
-  "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": "false"}}}}}"#;
-    let (_, report) = check_one("t.json", text);
-    let hits = rule_hits(&report, "DDB004");
-    assert_eq!(hits.len(), 1);
-    assert_eq!((hits[0].1, hits[0].2), (3, 70));
-    assert!(rule_hits(&report, "DDB003").is_empty());
-}
-
 // ---------------------------------------------------------------------------------------
 // Unsafe fixes for DDB003 / DDB004
 
