@@ -733,6 +733,9 @@ fn check_prefiltered(
             {
                 file.relocate(finding);
             }
+            for (_, suppression) in &mut suppressed {
+                file.relocate_suppression(suppression);
+            }
             findings.sort_by_key(|f| (f.span.start, f.code));
         }
         settings.override_severities(&mut findings);
@@ -753,12 +756,9 @@ fn check_prefiltered(
         let facts = template
             .as_ref()
             .map(|t| {
-                rules::iam::required_guardrail::facts(
-                    t,
-                    &settings.required_guardrails,
-                    display,
-                    text,
-                )
+                rules::iam::required_guardrail::facts(t, &settings.required_guardrails, &|at| {
+                    file.place(display, at)
+                })
             })
             .unwrap_or_default();
         let (includes, missing) = template

@@ -158,4 +158,7 @@ pub struct Fix {
 pub struct Suppression {
     pub reason: String,
     pub span: Span,
+    /// The entry's place when it is in another file than the finding's report (a
+    /// Serverless `${file(...)}` fragment); `span` is then the variable that brings it in.
+    pub template: Option<Box<TemplateLocation>>,
 }

@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::finding::{Finding, TemplateLocation};
+use crate::finding::{Finding, Suppression, TemplateLocation};
 use crate::load::{self, Aliases, Document, FileError, Format, Limits};
 use crate::model::policy_file::{self, FilePolicy};
 use crate::model::serverless::{self, Fragment};
@@ -139,24 +139,10 @@ impl<'s> TemplateFile<'s> {
     /// in. Labels inside a fragment move to that variable too, and such a finding has no
     /// fix (the fragment is not this file's text).
     pub fn relocate(&self, finding: &mut Finding) {
-        if self.fragments.is_empty() || finding.span.start <= self.text.len() {
-            return;
-        }
-        let Some(fragment) = self.fragment_at(finding.span.start) else {
+        let Some((fragment, location)) = self.in_fragment(finding.span) else {
             return;
         };
-        let local = Span::new(
-            finding.span.start - fragment.base,
-            finding.span.end.saturating_sub(fragment.base),
-        );
-        let lines = LineIndex::new(&fragment.text);
-        finding.template = Some(Box::new(TemplateLocation {
-            via: "brought in by",
-            path: fragment.display.clone(),
-            span: local,
-            start: lines.position(&fragment.text, local.start),
-            end: lines.position(&fragment.text, local.end),
-        }));
+        finding.template = Some(Box::new(location));
         finding.span = fragment.reference;
         for label in &mut finding.labels {
             if label.span.start > self.text.len() {
@@ -166,6 +152,46 @@ impl<'s> TemplateFile<'s> {
             }
         }
         finding.fix = None;
+    }
+
+    /// [`TemplateFile::relocate`] for the suppression entry that silenced a finding: an
+    /// entry inside a fragment is placed there, and its span in this file is the variable.
+    pub fn relocate_suppression(&self, suppression: &mut Suppression) {
+        if let Some((fragment, location)) = self.in_fragment(suppression.span) {
+            suppression.template = Some(Box::new(location));
+            suppression.span = fragment.reference;
+        }
+    }
+
+    /// `path:line:column` of `offset` of this document, shown as `display`: in the
+    /// fragment that holds it when it lies past this file's text.
+    pub fn place(&self, display: &str, offset: usize) -> String {
+        if let Some((_, at)) = self.in_fragment(Span::new(offset, offset)) {
+            return format!("{}:{}:{}", at.path, at.start.line, at.start.column);
+        }
+        let p = LineIndex::new(self.text).position(self.text, offset);
+        format!("{display}:{}:{}", p.line, p.column)
+    }
+
+    /// The fragment `span` lies in, and its place there.
+    fn in_fragment(&self, span: Span) -> Option<(&Fragment, TemplateLocation)> {
+        if self.fragments.is_empty() || span.start <= self.text.len() {
+            return None;
+        }
+        let fragment = self.fragment_at(span.start)?;
+        let local = Span::new(
+            span.start - fragment.base,
+            span.end.saturating_sub(fragment.base),
+        );
+        let lines = LineIndex::new(&fragment.text);
+        let location = TemplateLocation {
+            via: "brought in by",
+            path: fragment.display.clone(),
+            span: local,
+            start: lines.position(&fragment.text, local.start),
+            end: lines.position(&fragment.text, local.end),
+        };
+        Some((fragment, location))
     }
 
     /// The bytes the rules read: this file's, and those of its fragments after them.

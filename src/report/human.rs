@@ -299,7 +299,17 @@ impl Diagnostic for FindingDiagnostic<'_> {
                 "" => "(no reason given)",
                 reason => reason,
             };
-            return Some(Box::new(format!("suppressed: {reason}")));
+            let at = suppression
+                .template
+                .as_deref()
+                .map(|t| {
+                    format!(
+                        " (suppressed at {}:{}:{})",
+                        t.path, t.start.line, t.start.column
+                    )
+                })
+                .unwrap_or_default();
+            return Some(Box::new(format!("suppressed: {reason}{at}")));
         }
         let template = self
             .finding

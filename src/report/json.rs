@@ -106,6 +106,10 @@ struct JsonEdit<'a> {
 #[derive(Serialize)]
 struct JsonSuppression<'a> {
     reason: &'a str,
+    /// The file the entry is in, when it is not the finding's (a Serverless fragment);
+    /// `line` and `column` are then in that file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
     line: usize,
     column: usize,
 }
@@ -188,9 +192,13 @@ fn finding<'a>(
         byte_length: f.span.len(),
         help: f.help.as_deref(),
         suppression: suppression.map(|sup| {
-            let at = source.position(sup.span.start);
+            let (path, at) = match sup.template.as_deref() {
+                Some(t) => (Some(t.path.as_str()), t.start),
+                None => (None, source.position(sup.span.start)),
+            };
             JsonSuppression {
                 reason: &sup.reason,
+                path,
                 line: at.line,
                 column: at.column,
             }

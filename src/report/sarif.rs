@@ -299,14 +299,28 @@ fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Log<'a> {
                     kind: "inSource",
                     status: "accepted",
                     justification: &suppression.reason,
-                    location: Location {
-                        id: None,
-                        physical_location: PhysicalLocation {
-                            artifact_location: ArtifactLocation { uri: uri.clone() },
-                            region: region(file, suppression.span),
+                    location: match suppression.template.as_deref() {
+                        // An entry in a Serverless fragment: its own file and place.
+                        Some(t) => Location {
+                            id: None,
+                            physical_location: PhysicalLocation {
+                                artifact_location: ArtifactLocation {
+                                    uri: artifact_uri(&t.path, cwd),
+                                },
+                                region: Some(template_region(t)),
+                            },
+                            message: None,
+                            logical_locations: Vec::new(),
                         },
-                        message: None,
-                        logical_locations: Vec::new(),
+                        None => Location {
+                            id: None,
+                            physical_location: PhysicalLocation {
+                                artifact_location: ArtifactLocation { uri: uri.clone() },
+                                region: region(file, suppression.span),
+                            },
+                            message: None,
+                            logical_locations: Vec::new(),
+                        },
                     },
                 });
             }
@@ -444,18 +458,23 @@ fn in_template<'a>(
         id: None,
         physical_location: PhysicalLocation {
             artifact_location: ArtifactLocation { uri },
-            region: Some(Region {
-                start_line: Some(template.start.line),
-                start_column: Some(template.start.column),
-                end_line: Some(template.end.line),
-                end_column: Some(template.end.column),
-                byte_offset: template.span.start,
-                byte_length: template.span.len(),
-            }),
+            region: Some(template_region(template)),
         },
         message: None,
         logical_locations: logical,
     });
+}
+
+/// The region of a place in another file, with its positions computed there.
+fn template_region(template: &crate::finding::TemplateLocation) -> Region {
+    Region {
+        start_line: Some(template.start.line),
+        start_column: Some(template.start.column),
+        end_line: Some(template.end.line),
+        end_column: Some(template.end.column),
+        byte_offset: template.span.start,
+        byte_length: template.span.len(),
+    }
 }
 
 fn region(file: &FileReport, span: Span) -> Option<Region> {

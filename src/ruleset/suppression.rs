@@ -80,6 +80,7 @@ pub fn apply(views: &[ResourceView], findings: Vec<Finding>, rules: &[&Rule]) ->
             let suppression = Suppression {
                 reason: directive.reason.clone().unwrap_or_default(),
                 span: directive.span,
+                template: None,
             };
             applied
                 .suppressed

@@ -1244,3 +1244,121 @@ fn a_fragment_outside_the_directory_ddb_guard_runs_in_is_not_read() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["summary"]["templates"], 1, "{report}");
 }
+
+/// A service whose tables and deny statement are all in fragments, with suppressions.
+fn suppressing_service(dir: &std::path::Path) {
+    write(
+        dir,
+        "serverless.yml",
+        "service: s\nprovider:\n  name: aws\n  iam:\n    role:\n      statements:\n        - ${file(deny.yml)}\nresources:\n  Resources: ${file(tables.yml)}\n",
+    );
+    write(
+        dir,
+        "tables.yml",
+        "Orders:
+  Type: AWS::DynamoDB::Table
+  DeletionPolicy: Delete
+  UpdateReplacePolicy: Retain
+  Metadata:
+    ddb-guard:
+      ignore:
+        - rule: DDB001
+          reason: scratch table
+        - rule: DDB003
+          reason: no longer needed
+        - rule: DDB004
+          reason: ''
+  Properties:
+    DeletionProtectionEnabled: true
+",
+    );
+    write(
+        dir,
+        "deny.yml",
+        "Effect: Deny\nAction: dynamodb:DeleteTable\nResource: arn:aws:dynamodb:*:*:table/x\n",
+    );
+}
+
+#[test]
+fn suppressions_and_guardrail_facts_in_fragments_are_placed_in_the_fragment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    suppressing_service(dir.path());
+    let args = [
+        "serverless.yml",
+        "--isolated",
+        "--require-guardrail",
+        "deny-delete-table",
+    ];
+    let (code, report) = check_json(dir.path(), &args);
+    assert_eq!(code, 1, "{report}");
+    // The suppression entry of DDB001 is at line 8 of the fragment (`- rule: DDB001`).
+    let suppressed = &report["suppressed"][0];
+    assert_eq!(suppressed["rule"], "DDB001", "{report}");
+    assert_eq!(suppressed["suppression"]["path"], "tables.yml", "{report}");
+    assert_eq!(suppressed["suppression"]["line"], 8, "{report}");
+    assert_eq!(suppressed["suppression"]["column"], 11, "{report}");
+    // The unused (DDB901) and invalid (DDB900) entries are findings placed there too.
+    let placed = placed(&report);
+    for (rule, line) in [("DDB901", 10), ("DDB900", 13)] {
+        assert!(
+            placed
+                .iter()
+                .any(|p| p.0 == rule && p.4 == "tables.yml" && p.5 == line),
+            "{rule}: {placed:#?}"
+        );
+    }
+    // DDB013 names the deny statement where it is written.
+    let ddb013 = common::findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "DDB013")
+        .expect("DDB013");
+    let message = ddb013["message"].as_str().unwrap_or_default();
+    assert!(message.contains("(deny.yml:1:1)"), "{message}");
+    // SARIF: the suppression's location is the fragment's line.
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .arg("check")
+        .args(args)
+        .args(["--format", "sarif"])
+        .output()
+        .expect("runs");
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).expect("sarif");
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["ruleId"] == "DDB001")
+        .expect("DDB001 result");
+    let location = &result["suppressions"][0]["location"]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"], "tables.yml",
+        "{result}"
+    );
+    assert_eq!(location["region"]["startLine"], 8, "{result}");
+    // Text: the suppression is shown at the variable, and named in the fragment.
+    let output = ddb_guard()
+        .current_dir(dir.path())
+        .arg("check")
+        .args(args)
+        .args(["--show-suppressed", "--color", "never"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("suppressed at tables.yml:8:11"), "{text}");
+    assert!(!text.contains("OutOfBounds"), "{text}");
+    // `--fix` edits neither the fragment nor the service.
+    let before: Vec<String> = ["serverless.yml", "tables.yml", "deny.yml"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.path().join(f)).expect("reads"))
+        .collect();
+    ddb_guard()
+        .current_dir(dir.path())
+        .args(["check", "serverless.yml", "--isolated", "--fix"])
+        .output()
+        .expect("runs");
+    let after: Vec<String> = ["serverless.yml", "tables.yml", "deny.yml"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.path().join(f)).expect("reads"))
+        .collect();
+    assert_eq!(before, after);
+}

@@ -63,7 +63,7 @@ use crate::model::iam::{
 };
 use crate::model::{Evaluator, Template};
 use crate::rules::{Check, Rule};
-use crate::source::{LineIndex, Span};
+use crate::source::Span;
 
 pub const RULE: Rule = Rule {
     code: "DDB013",
@@ -178,17 +178,17 @@ pub struct Fact {
 
 /// The facts of one file's policies about each requirement: every `Deny` statement that
 /// names a required action, and whether it is the guardrail.
+/// `place` says where a byte offset of the template is (`path:line:column`; a Serverless
+/// service's fragments lie past its own text).
 pub fn facts(
     template: &Template,
     requirements: &[Requirement],
-    path: &str,
-    text: &str,
+    place: &dyn Fn(usize) -> String,
 ) -> Vec<Fact> {
     let mut out = Vec::new();
     if requirements.is_empty() {
         return out;
     }
-    let lines = LineIndex::new(text);
     let doc = template.doc;
     for resource in &template.resources {
         let Some(type_name) = resource.type_name else {
@@ -251,11 +251,10 @@ pub fn facts(
                                 }
                                 other => other,
                             };
-                            let p = lines.position(text, doc.span(s.node).start);
                             out.push(Fact {
                                 requirement: index,
                                 action: guarded.action,
-                                at: format!("{path}:{}:{}", p.line, p.column),
+                                at: place(doc.span(s.node).start),
                                 policy: policy.clone(),
                                 lacks,
                             });
