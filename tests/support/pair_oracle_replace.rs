@@ -266,7 +266,12 @@ pub fn mutate(rng: &mut Rng, base: &Template) -> Template {
                 }
             }
             6 => t.definitions.reverse(),
-            8 if rng.chance(50) => t.gen_suffix = rng.pick(&GEN_SUFFIXES).to_string(),
+            8 => {
+                t.gen_suffix = GEN_SUFFIXES
+                    .iter()
+                    .find(|x| **x != t.gen_suffix)
+                    .map_or_else(String::new, |x| (*x).to_string());
+            }
             9 | 10 => match &t.simple {
                 // The table SAM makes, written out (the same shape), or another key.
                 Some(pk) if rng.chance(60) => {
