@@ -1946,3 +1946,29 @@ fn a_nested_template_outside_the_paths_compared_is_compared_with_its_base() {
         "{found:#?}"
     );
 }
+
+/// DDB021 takes a shared `TableName` as evidence of a rename only when it is the same
+/// name: the same text that reads a parameter whose `Default` changed, or a resource the
+/// change modifies, names another table, so the old table is a removal (DDB020) rather
+/// than a rename whose new table clashes with it.
+#[test]
+fn a_shared_table_name_text_is_rename_evidence_only_while_what_it_reads_is_unchanged() {
+    let stack = |default: &str, id: &str, key: &str| {
+        format!("Parameters:\n  Prefix:\n    Type: String\n    Default: {default}\nResources:\n  {id}:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n      TableName: !Sub '${{Prefix}}-orders'\n      KeySchema: [{{AttributeName: {key}, KeyType: HASH}}]\n      AttributeDefinitions: [{{AttributeName: {key}, AttributeType: S}}]\n")
+    };
+    let base = stack("app", "Orders", "id");
+    // The same name: a rename, and the new table's creation fails on the name.
+    let renamed = compared(&base, &stack("app", "OrdersV2", "pk"), "DDB021");
+    assert_eq!(renamed.len(), 1, "{renamed:?}");
+    assert!(
+        renamed[0].2.contains("the same TableName"),
+        "{}",
+        renamed[0].2
+    );
+    // Another name behind the same text: no rename, and the removal is reported.
+    let moved = stack("shop", "OrdersV2", "pk");
+    assert!(compared(&base, &moved, "DDB021").is_empty());
+    let removed = compared(&base, &moved, "DDB020");
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(removed[0].1, "Orders");
+}

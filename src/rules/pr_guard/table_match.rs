@@ -164,6 +164,12 @@ fn same_by(
             .and_then(|p| t.doc.get_value(p, name))
     };
     let same = match (value(base, a), value(head, b)) {
+        // The same text is the same name only while what it reads is unchanged
+        // (`!Ref Prefix` whose Default changed names another table).
+        (Some(x), Some(y)) if evidence == Evidence::TableName => {
+            same_value(Side::new(base.doc, x), Side::new(head.doc, y))
+                && super::table_replaced::reads_unchanged(base, x, head, y)
+        }
         (Some(x), Some(y)) => same_value(Side::new(base.doc, x), Side::new(head.doc, y)),
         _ => false,
     };

@@ -3,7 +3,10 @@
 //! ## What it checks
 //! Compares a template with its version at a base revision. A DynamoDB table whose logical
 //! ID disappeared while a new logical ID holds a table of the same type with the same
-//! `TableName`, or the same key schema, has been renamed.
+//! `TableName`, or the same key schema, has been renamed. A `TableName` is the same when it
+//! is written the same way and reads nothing the change modifies (a parameter whose
+//! `Default` changed, a mapping, a condition, or a resource it `Ref`s or `Fn::GetAtt`s):
+//! the same text can name another table, and then the old table is a removal (DDB020).
 //!
 //! ## Why it matters
 //! CloudFormation knows resources only by logical ID: a new ID is a new table (created

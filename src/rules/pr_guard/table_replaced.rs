@@ -697,6 +697,25 @@ fn changed_resources(base: &TableSide, head: &TableSide, aspect: Aspect) -> BTre
         .collect()
 }
 
+/// Whether two values written the same way (`same_value`) read the same things at both
+/// revisions, so that they are the same value: the sections their intrinsics read, and
+/// every resource they `Ref` or `Fn::GetAtt` (provably unchanged). DDB021 asks it before
+/// it takes a shared `TableName` as evidence of a rename.
+pub(super) fn reads_unchanged(base: &Template, x: NodeId, head: &Template, y: NodeId) -> bool {
+    let (bd, hd) = (base.doc, head.doc);
+    let mut reads = Reads::default();
+    reads_of(bd, x, 0, &mut reads);
+    reads_of(hd, y, 0, &mut reads);
+    let sections_same = (!reads.parameters || same_opt(bd, base.parameters, hd, head.parameters))
+        && (!reads.conditions || same_opt(bd, base.conditions, hd, head.conditions))
+        && (!reads.mappings || same_opt(bd, base.mappings, hd, head.mappings));
+    let mut read = BTreeSet::new();
+    resources_read(base, x, 0, &mut read);
+    resources_read(head, y, 0, &mut read);
+    let mut seen = BTreeSet::new();
+    sections_same && read.iter().all(|n| unchanged(base, head, n, &mut seen))
+}
+
 /// How many resources one comparison follows through `Ref`/`Fn::GetAtt` before it stops
 /// proving them unchanged (and reports the value as unprovable).
 const MAX_FOLLOWED: usize = 64;
