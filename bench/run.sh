@@ -24,6 +24,14 @@
 #   --no-peers       skip cfn-guard and cfn-lint even when installed
 #   --no-micro       skip `cargo bench --bench loaders` (the loader MB/s targets)
 #   --keep           keep the temporary corpus directory (its path is printed)
+#   --baseline-binary BIN
+#                    also time BIN (an older ddb-guard) on corpus xCOPIES, default rules and
+#                    retention rules, and check with bench/same-findings.sh that BIN and the
+#                    measured binary report byte-identical findings on CORPUS_DIR (check
+#                    JSON and SARIF, the retention-only JSON, inventory JSON); the report
+#                    says same or DIFFERENT, and the script exits 1 when they differ
+#   --quick          few runs, to see that the script works (2 runs, no warm-up, 1 RSS run,
+#                    no cfn-lint): not for recorded results
 #   --out FILE       also write the report (Markdown) to FILE
 #   -h, --help       this text
 #
@@ -35,7 +43,7 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-runs=5 warmup=1 rss_runs=3 slow_runs=1 lint_runs=3 peers=1 micro=1 keep=0 out=""
+runs=5 warmup=1 rss_runs=3 slow_runs=1 lint_runs=3 peers=1 micro=1 keep=0 out="" baseline=""
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +55,8 @@ while [ $# -gt 0 ]; do
     --no-peers) peers=0 ;;
     --no-micro) micro=0 ;;
     --keep) keep=1 ;;
+    --baseline-binary) baseline=$2; shift ;;
+    --quick) runs=2 warmup=0 rss_runs=1 slow_runs=0 lint_runs=0 ;;
     --out) out=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; args+=("$@"); break ;;
@@ -87,6 +97,10 @@ if [ -z "${DDB_GUARD:-}" ]; then
 fi
 ddb=$DDB_GUARD
 [ -x "$ddb" ] || { echo "not an executable: $ddb" >&2; exit 2; }
+if [ -n "$baseline" ]; then
+  [ -x "$baseline" ] || { echo "not an executable: $baseline" >&2; exit 2; }
+  baseline=$(cd "$(dirname "$baseline")" && pwd)/$(basename "$baseline")
+fi
 
 have_guard=0 have_lint=0
 if [ "$peers" -eq 1 ]; then
@@ -173,6 +187,10 @@ measure "$big_label" "$tmp/big" "ddb-guard --threads 1" "$runs" "$warmup" 1 "$dd
 # that name a table type are parsed. Information, next to the default rule set.
 retention=(--select DDB001,DDB002)
 measure "$big_label" "$tmp/big" "ddb-guard ${retention[*]}" "$runs" "$warmup" 1 "$ddb" "${ddb_json[@]}" "${retention[@]}" "$tmp/big"
+if [ -n "$baseline" ]; then
+  measure "$big_label" "$tmp/big" "baseline ddb-guard" "$runs" "$warmup" 1 "$baseline" "${ddb_json[@]}" "$tmp/big"
+  measure "$big_label" "$tmp/big" "baseline ddb-guard ${retention[*]}" "$runs" "$warmup" 1 "$baseline" "${ddb_json[@]}" "${retention[@]}" "$tmp/big"
+fi
 measure "corpus x1" "$x1" "rg -il dynamodb" "$runs" "$warmup" 1 rg -il dynamodb "$x1"
 measure "corpus x1" "$x1" ddb-guard "$runs" "$warmup" "$rss_runs" "$ddb" "${ddb_json[@]}" "$x1"
 
@@ -199,6 +217,12 @@ for set in peer-ok ddb-subset; do
   fi
 done
 
+same_report="" same_status=0
+if [ -n "$baseline" ]; then
+  echo "comparing findings of $baseline and $ddb on $corpus" >&2
+  same_report=$("$here/same-findings.sh" "$baseline" "$ddb" "$corpus" 2>&1) || same_status=$?
+fi
+
 micro_report=""
 if [ "$micro" -eq 1 ]; then
   echo "running cargo bench --bench loaders (load $(loadavg))" >&2
@@ -224,9 +248,20 @@ report() {
     printf "| %s | %d | %.1f | %s | %.3f | %d | %.3f | %.0f | %.1f | %.1f | %s |\n", $1, $6, mb, $2, $3, $4, $9, $6 / $3, mb / $3, $5 / 1024, $8
   }' "$rows"
   echo
-  echo "### Targets"
+  # The YAML loader's speed against the tokenizer alone (saphyr-parser events), on the
+  # corpus when the bench loaded it, else on the generated template: MB/s per CPU-second.
+  local loader_mbs tokenizer_mbs
+  mbs() { printf '%s\n' "$micro_report" | awk -v name="$1" 'index($0, name ":") == 1 {v = $(NF - 4)} END {print v}'; }
+  loader_mbs=$(mbs "corpus yaml loader"); tokenizer_mbs=$(mbs "corpus saphyr-parser events only")
+  if [ -z "$loader_mbs" ] || [ -z "$tokenizer_mbs" ]; then
+    loader_mbs=$(mbs "yaml loader"); tokenizer_mbs=$(mbs "saphyr-parser events only")
+  fi
+  echo "### Targets (issue 23)"
   echo
-  awk -F'\t' -v copies="$copies" -v big="$big_label" '
+  echo "Each target as the issue states it; CPU is user + system time (what a load average above"
+  echo "the core count does not distort), wall is the median wall time."
+  echo
+  awk -F'\t' -v copies="$copies" -v big="$big_label" -v loader="$loader_mbs" -v tokenizer="$tokenizer_mbs" '
     { t[$1 "|" $2] = $3; r[$1 "|" $2] = $5; c[$1 "|" $2] = $9 }
     # Wall-time ratio first; for timed targets also the CPU-time ratio (user + system),
     # which a load average above the core count does not distort.
@@ -244,20 +279,40 @@ report() {
       have_big_k = (big "|" k) in t
       have_d_guard = (d "cfn-guard") in t; have_d_k = (d k) in t
       have_p_guard = (p "cfn-guard") in t; have_p_k = (p k) in t
+      have_base = (big "|baseline ddb-guard") in t
+      have_base_k = (big "|baseline " k) in t
       g = big "|ddb-guard"; f = big "|rg -il dynamodb"; s = big "|ddb-guard --threads 1"
+      check("peer-ok x1, default rules: cfn-guard / ddb-guard by wall time", have_p_guard, ratio(t[p "cfn-guard"], t[p "ddb-guard"]), ">=", 20, "x", "")
+      check("peer-ok x1, default rules: cfn-guard / ddb-guard by CPU time", have_p_guard, ratio(c[p "cfn-guard"], c[p "ddb-guard"]), ">=", 12, "x", "")
+      check("corpus x" copies ", default rules: ddb-guard / rg by CPU time", 1, ratio(c[g], c[f]), "<=", 4, "x", "")
+      check("corpus x" copies ", retention rules only (" substr(k, 11) "): ddb-guard / rg by CPU time", have_big_k, ratio(c[big "|" k], c[f]), "<=", 2, "x", "")
+      check("YAML loader / tokenizer-only speed (MB/s per CPU-second, cargo bench --bench loaders)", loader != "" && tokenizer > 0, ratio(loader, tokenizer) * 100, ">=", 90, "%", "")
+      check("peak RSS corpus x" copies " / corpus x1 (default rules)", 1, ratio(r[g], r["corpus x1|ddb-guard"]), "<=", 1.2, "x", "")
+      if (have_base) {
+        printf "\n### Against the baseline binary (corpus x%s, CPU time)\n\n", copies
+        printf "- default rules: baseline %.3f s, this %.3f s: %.2fx the baseline CPU time\n", c[big "|baseline ddb-guard"], c[g], ratio(c[g], c[big "|baseline ddb-guard"])
+        if (have_base_k && have_big_k) printf "- retention rules only: baseline %.3f s, this %.3f s: %.2fx the baseline CPU time\n", c[big "|baseline " k], c[big "|" k], ratio(c[big "|" k], c[big "|baseline " k])
+      }
+      printf "\n### Other targets (information)\n\n"
       check("corpus x" copies ": ddb-guard / rg wall time", 1, ratio(t[g], t[f]), "<=", 2, "x", ratio(c[g], c[f]))
       check("corpus x" copies ": wall time 2 threads / --threads 1", 1, ratio(t[g], t[s]), "<=", 0.6, "x", "")
-      check("peak RSS corpus x" copies " / corpus x1", 1, ratio(r[g], r["corpus x1|ddb-guard"]), "<=", 1.2, "x", "")
       check("peer-ok x1: cfn-guard / ddb-guard", (p "cfn-guard") in t, ratio(t[p "cfn-guard"], t[p "ddb-guard"]), ">=", 15, "x", ratio(c[p "cfn-guard"], c[p "ddb-guard"]))
       check("peer-ok x1: cfn-lint / ddb-guard", (p "cfn-lint") in t, ratio(t[p "cfn-lint"], t[p "ddb-guard"]), ">=", 300, "x", ratio(c[p "cfn-lint"], c[p "ddb-guard"]))
       check("peer-ok x1: cfn-guard peak RSS / ddb-guard peak RSS", (p "cfn-guard") in r, ratio(r[p "cfn-guard"], r[p "ddb-guard"]), ">=", 10, "x", "")
       check("DynamoDB subset: cfn-guard / ddb-guard", (d "cfn-guard") in t, ratio(t[d "cfn-guard"], t[d "ddb-guard"]), ">=", 5, "x", ratio(c[d "cfn-guard"], c[d "ddb-guard"]))
       check("DynamoDB subset: cfn-lint / ddb-guard", (d "cfn-lint") in t, ratio(t[d "cfn-lint"], t[d "ddb-guard"]), ">=", 100, "x", ratio(c[d "cfn-lint"], c[d "ddb-guard"]))
-      check("peer-ok x1: ddb-guard / rg wall time (information)", 1, ratio(t[p "ddb-guard"], t[p "rg -il dynamodb"]), "<=", 2, "x", ratio(c[p "ddb-guard"], c[p "rg -il dynamodb"]))
-      check("corpus x" copies ": ddb-guard " substr(k, 11) " / rg wall time (information)", have_big_k, ratio(t[big "|" k], t[f]), "<=", 2, "x", ratio(c[big "|" k], c[f]))
-      check("DynamoDB subset: cfn-guard / ddb-guard " substr(k, 11) " (information: like for like)", have_d_guard && have_d_k, ratio(t[d "cfn-guard"], t[d k]), ">=", 5, "x", ratio(c[d "cfn-guard"], c[d k]))
-      check("peer-ok x1: cfn-guard / ddb-guard " substr(k, 11) " (information: like for like)", have_p_guard && have_p_k, ratio(t[p "cfn-guard"], t[p k]), ">=", 15, "x", ratio(c[p "cfn-guard"], c[p k]))
+      check("peer-ok x1: ddb-guard / rg wall time", 1, ratio(t[p "ddb-guard"], t[p "rg -il dynamodb"]), "<=", 2, "x", ratio(c[p "ddb-guard"], c[p "rg -il dynamodb"]))
+      check("DynamoDB subset: cfn-guard / ddb-guard " substr(k, 11) " (like for like)", have_d_guard && have_d_k, ratio(t[d "cfn-guard"], t[d k]), ">=", 5, "x", ratio(c[d "cfn-guard"], c[d k]))
+      check("peer-ok x1: cfn-guard / ddb-guard " substr(k, 11) " (like for like)", have_p_guard && have_p_k, ratio(t[p "cfn-guard"], t[p k]), ">=", 15, "x", ratio(c[p "cfn-guard"], c[p k]))
     }' "$rows"
+  if [ -n "$baseline" ]; then
+    echo
+    echo "### Findings against the baseline binary (bench/same-findings.sh, on CORPUS_DIR)"
+    echo
+    echo '```'
+    echo "$same_report"
+    echo '```'
+  fi
   if [ -n "$micro_report" ]; then
     echo
     echo "### Loaders (cargo bench --bench loaders, with DDB_BENCH_CORPUS=CORPUS_DIR; targets: YAML >= 70 MB/s, JSON >= 80 MB/s)"
@@ -273,3 +328,5 @@ if [ -n "$out" ]; then
 else
   report
 fi
+# Different findings are a failure of the change being measured, whatever its speed.
+[ "$same_status" -eq 0 ] || { echo "findings differ from the baseline binary's" >&2; exit 1; }
