@@ -68,13 +68,20 @@ pub fn construct_path(doc: &Document, resource: crate::load::tree::NodeId) -> Op
 /// their own).
 fn cloud_assembly(path: &Path) -> Option<PathBuf> {
     let absolute = std::path::absolute(path).ok()?;
+    let in_cdk_out = |d: &Path| d.file_name().is_some_and(|n| n == "cdk.out");
+    // Outside a `cdk.out` directory there is no assembly to find: decided from the path
+    // alone, before any file-system call (a `stat` per parent directory of every template
+    // cost more than its rules).
+    if !absolute.parent()?.ancestors().any(in_cdk_out) {
+        return None;
+    }
     let mut dir = absolute.parent();
     let mut found = None;
     while let Some(d) = dir {
         if found.is_none() && d.join("manifest.json").is_file() {
             found = Some(d.join("manifest.json"));
         }
-        if d.file_name().is_some_and(|n| n == "cdk.out") {
+        if in_cdk_out(d) {
             return found;
         }
         dir = d.parent();
