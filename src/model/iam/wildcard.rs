@@ -5,22 +5,52 @@
 /// one. Action names compare ASCII case-insensitively, resource ARNs case-sensitively.
 /// Linear in practice: the classic backtrack-to-last-star scan, no recursion.
 pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    // ASCII on both sides (every action name, nearly every pattern): bytes are characters,
+    // so the same scan runs on the bytes without collecting either side.
+    if pattern.is_ascii() && text.is_ascii() {
+        return match_units(pattern.as_bytes(), text.as_bytes(), |a, b| {
+            if ignore_case {
+                a.eq_ignore_ascii_case(&b)
+            } else {
+                a == b
+            }
+        });
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    let same = |a: char, b: char| {
+    match_units(&p, &t, |a, b| {
         if ignore_case {
             a.eq_ignore_ascii_case(&b)
         } else {
             a == b
         }
-    };
+    })
+}
+
+/// A unit of a wildcard pattern: a byte of ASCII text or a character.
+trait Unit: Copy + PartialEq {
+    const STAR: Self;
+    const QUESTION: Self;
+}
+
+impl Unit for u8 {
+    const STAR: u8 = b'*';
+    const QUESTION: u8 = b'?';
+}
+
+impl Unit for char {
+    const STAR: char = '*';
+    const QUESTION: char = '?';
+}
+
+fn match_units<U: Unit>(p: &[U], t: &[U], same: impl Fn(U, U) -> bool) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == U::STAR {
             star = Some((pi, ti));
             pi += 1;
-        } else if pi < p.len() && (p[pi] == '?' || same(p[pi], t[ti])) {
+        } else if pi < p.len() && (p[pi] == U::QUESTION || same(p[pi], t[ti])) {
             pi += 1;
             ti += 1;
         } else if let Some((sp, st)) = star {
@@ -32,7 +62,7 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == U::STAR)
 }
 
 /// Does the IAM action pattern (`dynamodb:Delete*`, `*`, `DynamoDB:deletetable`) match
