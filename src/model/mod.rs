@@ -124,6 +124,10 @@ pub struct Template<'d, 's> {
     /// The backup selections, read once for every table that asks (see
     /// [`backup::coverage`]).
     pub(crate) backup_index: std::sync::OnceLock<backup::Index>,
+    /// Each resource's policy documents with their statements, read once for the rules
+    /// that ask (DDB010-DDB012 each read every document; see [`iam::policies`]). One slot
+    /// per entry of `resources`, in order.
+    pub(crate) iam_policies: Vec<std::sync::OnceLock<iam::Policies>>,
 }
 
 impl<'d, 's> Template<'d, 's> {
@@ -226,6 +230,7 @@ impl<'d, 's> Template<'d, 's> {
             doc,
             layout,
             root: sections.first().copied().unwrap_or(root),
+            iam_policies: slots(&resources),
             resources,
             resource_ids,
             backup_index: std::sync::OnceLock::new(),
@@ -264,12 +269,24 @@ impl<'d, 's> Template<'d, 's> {
             layout: Layout::CloudFormation,
             root: doc.root.unwrap_or_default(),
             resource_ids: ids_of(&resources),
+            iam_policies: slots(&resources),
             resources,
             backup_index: std::sync::OnceLock::new(),
             parameters: None,
             conditions: None,
             mappings: None,
         }
+    }
+
+    /// The position of `resource` in `resources`, when it is that very entry (not a copy,
+    /// nor a resource of another template) and the first with its logical ID: what a
+    /// per-resource cache is keyed by.
+    pub(crate) fn position_of(&self, resource: &Resource) -> Option<usize> {
+        let i = *self.resource_ids.get(resource.logical_id)?;
+        self.resources
+            .get(i)
+            .is_some_and(|r| std::ptr::eq(r, resource))
+            .then_some(i)
     }
 
     pub fn tables(&self) -> impl Iterator<Item = &Resource<'d>> {
@@ -380,6 +397,14 @@ fn provider_managed_policies<'d>(doc: &'d Document<'_>, provider: NodeId) -> Opt
         loops: Vec::new(),
         standalone_policy: None,
     })
+}
+
+/// An empty cache slot per resource.
+fn slots<T>(resources: &[Resource]) -> Vec<std::sync::OnceLock<T>> {
+    resources
+        .iter()
+        .map(|_| std::sync::OnceLock::new())
+        .collect()
 }
 
 /// Logical ID to position (the first, for an ID written twice).

@@ -65,10 +65,8 @@ pub fn grants(
     if document.kind == PolicyKind::ServiceControl {
         return Vec::new();
     }
-    let denies: Vec<DenyIndex> = statements
-        .iter()
-        .filter_map(|d| DenyIndex::new(d, guarded))
-        .collect();
+    // Indexed on the first grant: most documents grant no guarded action at all.
+    let mut indexed: Option<Vec<DenyIndex>> = None;
     let mut work = MAX_DENY_WORK;
     let mut out = Vec::new();
     for s in statements {
@@ -76,14 +74,25 @@ pub fn grants(
         if matches!(s.effect, Effect::Deny | Effect::Invalid { .. }) {
             continue;
         }
+        // Most statements name none of the guarded actions: their resources need no look.
+        let granting = granting(&s.actions, guarded.action);
+        if granting.is_empty() {
+            continue;
+        }
         let Some((resource_span, resource, chosen_by, allowed)) = reachable(&s.resources, guarded)
         else {
             continue;
         };
-        let instances = loop_instances(s, &denies);
+        let denies: &[DenyIndex] = indexed.get_or_insert_with(|| {
+            statements
+                .iter()
+                .filter_map(|d| DenyIndex::new(d, guarded))
+                .collect()
+        });
+        let instances = loop_instances(s, denies);
         let mut cache: std::collections::HashMap<(usize, usize, Vec<Assumption>), Cover> =
             std::collections::HashMap::new();
-        for (via, action_span, item_when) in granting(&s.actions, guarded.action) {
+        for (via, action_span, item_when) in granting {
             let Some(when) = combine(&s.when, &item_when) else {
                 continue;
             };

@@ -131,6 +131,104 @@ fn spellings(p: &ManagedPolicy, bare_names: bool) -> Vec<String> {
 /// Every grant of `guarded` that `resource` receives by naming an AWS managed policy of
 /// the list, or a managed policy that cannot be resolved.
 pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarded) -> Vec<Grant> {
+    managed_grants_of(template, resource, std::slice::from_ref(guarded))
+}
+
+/// [`managed_grants`] of each of `guarded` in turn, concatenated: the list of names is
+/// read and evaluated once for all of them.
+pub fn managed_grants_of(
+    template: &Template,
+    resource: &Resource,
+    guarded: &[Guarded],
+) -> Vec<Grant> {
+    let named = named_policies(template, resource);
+    let mut out = Vec::new();
+    for guarded in guarded {
+        for name in &named {
+            match name {
+                Named::Unknown { span, why, when } => {
+                    out.push(unknown(guarded, *span, why.clone(), when.clone()));
+                }
+                Named::Value {
+                    pattern,
+                    only_pseudo,
+                    unknown_reason,
+                    span,
+                    when,
+                    bare_names,
+                } => {
+                    for (p, spellings) in AWS_MANAGED_POLICIES.iter().zip(spellings_of()) {
+                        if !p.allows.grants(guarded.action) {
+                            continue;
+                        }
+                        let spellings = if *bare_names {
+                            &spellings[..]
+                        } else {
+                            &spellings[..PARTITIONS.len()]
+                        };
+                        if !spellings.iter().any(|s| wildcard_match(pattern, s, false)) {
+                            continue;
+                        }
+                        let via = if *only_pseudo {
+                            Via::Managed(format!("{}{}", p.path, p.name))
+                        } else {
+                            Via::Unresolved(unknown_reason.clone())
+                        };
+                        out.push(Grant {
+                            action: guarded.action,
+                            via,
+                            action_span: *span,
+                            resource_span: *span,
+                            resource: Some("*".to_string()),
+                            chosen_by: None,
+                            when: when.clone(),
+                            deny_unchecked: false,
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The ARNs of each policy of [`AWS_MANAGED_POLICIES`] (one per partition), then its
+/// bare name (which only SAM accepts), built once per run.
+fn spellings_of() -> &'static [Vec<String>] {
+    static SPELLINGS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    SPELLINGS.get_or_init(|| {
+        AWS_MANAGED_POLICIES
+            .iter()
+            .map(|p| spellings(p, true))
+            .collect()
+    })
+}
+
+/// One value of a resource's list of managed policies, evaluated.
+enum Named {
+    /// It cannot be resolved (or is a Serverless variable): it may name any policy.
+    Unknown {
+        span: crate::source::Span,
+        why: String,
+        when: crate::model::Assumptions,
+    },
+    /// A name or ARN, as a pattern in which what is not known is `*`.
+    Value {
+        pattern: String,
+        /// Only pseudo parameters are unknown in it (`${AWS::Partition}`): it names a
+        /// policy of the list, not possibly one.
+        only_pseudo: bool,
+        unknown_reason: String,
+        span: crate::source::Span,
+        when: crate::model::Assumptions,
+        /// Bare policy names count (SAM).
+        bare_names: bool,
+    },
+}
+
+/// The values of `resource`'s list of managed policies, in order.
+fn named_policies(template: &Template, resource: &Resource) -> Vec<Named> {
     let doc = template.doc;
     let Some((key, bare_names)) = resource.type_name.and_then(managed_key) else {
         return Vec::new();
@@ -152,7 +250,7 @@ pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarde
             Branch::Node { node, when } => (node, when),
             Branch::NoValue { .. } => continue,
             Branch::Unknown { span, why, when } => {
-                out.push(unknown(guarded, span, why, when));
+                out.push(Named::Unknown { span, why, when });
                 continue;
             }
         };
@@ -168,18 +266,23 @@ pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarde
                 // A Serverless variable (`${self:custom.adminPolicy}`) is resolved only at
                 // deploy time: it may name any policy.
                 Value::Text(t) if serverless && crate::model::serverless::is_variable(t) => {
-                    out.push(unknown(
-                        guarded,
-                        o.span,
-                        format!("`{t}` is a Serverless variable, resolved only at deploy time"),
+                    out.push(Named::Unknown {
+                        span: o.span,
+                        why: format!(
+                            "`{t}` is a Serverless variable, resolved only at deploy time"
+                        ),
                         when,
-                    ));
+                    });
                     continue;
                 }
                 Value::Text(t) => t.clone(),
                 Value::NoValue => continue,
                 Value::Unknown(why) => {
-                    out.push(unknown(guarded, o.span, why.clone(), when));
+                    out.push(Named::Unknown {
+                        span: o.span,
+                        why: why.clone(),
+                        when,
+                    });
                     continue;
                 }
                 Value::Partial(pieces) if pieces.iter().any(|p| matches!(p, Piece::Import(_))) => {
@@ -210,33 +313,18 @@ pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarde
                     .all(|p| matches!(p, Piece::Lit(_) | Piece::Pseudo(_))),
                 _ => true,
             };
-            for p in AWS_MANAGED_POLICIES {
-                if !p.allows.grants(guarded.action) {
-                    continue;
-                }
-                let named = spellings(p, bare_names)
-                    .iter()
-                    .any(|s| wildcard_match(&pattern, s, false));
-                if !named {
-                    continue;
-                }
-                let via = if only_pseudo {
-                    Via::Managed(format!("{}{}", p.path, p.name))
+            out.push(Named::Value {
+                pattern,
+                only_pseudo,
+                unknown_reason: if only_pseudo {
+                    String::new()
                 } else {
-                    Via::Unresolved(o.value.unknown_reason().unwrap_or_default())
-                };
-                out.push(Grant {
-                    action: guarded.action,
-                    via,
-                    action_span: o.span,
-                    resource_span: o.span,
-                    resource: Some("*".to_string()),
-                    chosen_by: None,
-                    when: when.clone(),
-                    deny_unchecked: false,
-                });
-                break;
-            }
+                    o.value.unknown_reason().unwrap_or_default()
+                },
+                span: o.span,
+                when,
+                bare_names,
+            });
         }
     }
     out

@@ -24,12 +24,12 @@ pub use grant::{
     Via, MAX_DENY_WORK,
 };
 pub use managed::{
-    managed_grants, names_managed_policies, Allows, ManagedPolicy, AWS_MANAGED_POLICIES,
-    SERVERLESS_MANAGED_POLICIES, SERVERLESS_MANAGED_POLICIES_ID,
+    managed_grants, managed_grants_of, names_managed_policies, Allows, ManagedPolicy,
+    AWS_MANAGED_POLICIES, SERVERLESS_MANAGED_POLICIES, SERVERLESS_MANAGED_POLICIES_ID,
 };
 pub use statement::{
-    documents, has_documents, statements, ActionItem, Actions, Effect, PolicyDocument, PolicyKind,
-    ResourceItem, Resources, Statement, Where, IDENTITY_DOCUMENTS,
+    documents, has_documents, policies, statements, ActionItem, Actions, Effect, Policies,
+    PolicyDocument, PolicyKind, ResourceItem, Resources, Statement, Where, IDENTITY_DOCUMENTS,
 };
 pub use wildcard::{
     action_matches, display_glob, glob_can_match_shape, glob_covers, is_literal, lit, shape_glob,

@@ -276,6 +276,34 @@ pub struct Statement {
     pub when: Assumptions,
 }
 
+/// A resource's policy documents, each with its statements ([`documents`], [`statements`]).
+pub type Policies = Vec<(PolicyDocument, Vec<Statement>)>;
+
+/// Every policy document of `resource` with its statements: [`documents`] and
+/// [`statements`] of each, computed once per resource of `template` and shared by every
+/// rule that asks (the three IAM rules read the same documents).
+pub fn policies<'a>(
+    template: &'a Template,
+    resource: &Resource,
+) -> std::borrow::Cow<'a, [(PolicyDocument, Vec<Statement>)]> {
+    let read = || -> Policies {
+        documents(template, resource)
+            .into_iter()
+            .map(|document| {
+                let statements = statements(template, resource, &document);
+                (document, statements)
+            })
+            .collect()
+    };
+    match template
+        .position_of(resource)
+        .and_then(|i| template.iam_policies.get(i))
+    {
+        Some(slot) => std::borrow::Cow::Borrowed(slot.get_or_init(read).as_slice()),
+        None => std::borrow::Cow::Owned(read()),
+    }
+}
+
 /// The statements of one document: `Statement` may be a list or a single mapping, and
 /// statements, their effect, actions and resources may be chosen by `Fn::If`.
 pub fn statements(

@@ -71,21 +71,20 @@ pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<F
     let ev = Evaluator::for_resource(view.template, view.resource);
     let mut invalid: Vec<Span> = Vec::new();
     let mut position: std::collections::HashMap<Span, usize> = std::collections::HashMap::new();
-    for document in iam::documents(view.template, view.resource) {
-        let statements = iam::statements(view.template, view.resource, &document);
+    for (document, statements) in iam::policies(view.template, view.resource).iter() {
         if spec.report_invalid {
-            for s in &statements {
+            for s in statements {
                 if let Effect::Invalid { text, span } = &s.effect {
                     if invalid.contains(span) || !ev.consistent(&s.when) {
                         continue;
                     }
                     invalid.push(*span);
-                    findings.push(invalid_effect(view, rule, &document, text, *span));
+                    findings.push(invalid_effect(view, rule, document, text, *span));
                 }
             }
         }
         for guarded in spec.guarded {
-            for grant in iam::grants(&document, &statements, guarded) {
+            for grant in iam::grants(document, statements, guarded) {
                 if !ev.consistent(&grant.when) {
                     continue;
                 }
@@ -104,22 +103,20 @@ pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<F
         }
     }
     // AWS managed policies the resource names: one finding per named value.
-    for guarded in spec.guarded {
-        for grant in iam::managed_grants(view.template, view.resource, guarded) {
-            if !ev.consistent(&grant.when) {
-                continue;
-            }
-            let id = short(view.resource.logical_id);
-            let name = match &grant.via {
-                Via::Managed(name) => format!("`{id}` attaches AWS managed policy `{name}`, which"),
-                _ => format!("`{id}` attaches a managed policy that cannot be resolved, which"),
-            };
-            match position.get(&grant.action_span) {
-                Some(&i) => by_span[i].1.push(grant),
-                None => {
-                    position.insert(grant.action_span, by_span.len());
-                    by_span.push((grant.action_span, vec![grant], name));
-                }
+    for grant in iam::managed_grants_of(view.template, view.resource, spec.guarded) {
+        if !ev.consistent(&grant.when) {
+            continue;
+        }
+        let id = short(view.resource.logical_id);
+        let name = match &grant.via {
+            Via::Managed(name) => format!("`{id}` attaches AWS managed policy `{name}`, which"),
+            _ => format!("`{id}` attaches a managed policy that cannot be resolved, which"),
+        };
+        match position.get(&grant.action_span) {
+            Some(&i) => by_span[i].1.push(grant),
+            None => {
+                position.insert(grant.action_span, by_span.len());
+                by_span.push((grant.action_span, vec![grant], name));
             }
         }
     }
