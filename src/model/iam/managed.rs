@@ -367,6 +367,37 @@ mod tests {
         managed_grants(&template, &template.resources[0], &DELETE_TABLE)
     }
 
+    /// Evaluating the list once for several actions gives what asking for each in turn
+    /// gives, in the same order (the rules' messages list grants in that order).
+    #[test]
+    fn grants_of_several_actions_are_those_of_each_in_turn() {
+        use crate::model::iam::{BACKUP_VAULT_ARN, RECOVERY_POINT_ARN};
+        let guarded = [
+            DELETE_TABLE,
+            Guarded {
+                action: "backup:DeleteRecoveryPoint",
+                shapes: &[RECOVERY_POINT_ARN],
+            },
+            Guarded {
+                action: "backup:DeleteBackupVault",
+                shapes: &[BACKUP_VAULT_ARN],
+            },
+        ];
+        let text = "Parameters:\n  P: {Type: String}\nConditions:\n  C: !Equals [!Ref P, x]\nResources:\n  R:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess, AWSBackupFullAccess, !Ref P, !If [C, arn:aws:iam::aws:policy/PowerUserAccess, !Ref AWS::NoValue], {Statement: []}]\n";
+        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        let resource = &template.resources[0];
+        let each: Vec<Grant> = guarded
+            .iter()
+            .flat_map(|g| managed_grants(&template, resource, g))
+            .collect();
+        let all = managed_grants_of(&template, resource, &guarded);
+        assert_eq!(format!("{all:?}"), format!("{each:?}"));
+        assert!(all.len() >= 6, "{all:?}");
+    }
+
     #[test]
     fn an_aws_managed_policy_that_allows_the_action_is_a_grant() {
         for arn in [

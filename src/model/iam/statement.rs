@@ -549,3 +549,41 @@ fn action_items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<ActionItem>
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, Format, Limits};
+
+    /// The shared, once-per-resource reading is the uncached one, and a second rule that
+    /// asks gets the same documents without reading them again.
+    #[test]
+    fn policies_are_read_once_per_resource_and_equal_a_fresh_reading() {
+        let text = "Parameters:\n  P: {Type: String}\nConditions:\n  C: !Equals [!Ref P, x]\nResources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies:\n        - PolicyName: a\n          PolicyDocument:\n            Statement:\n              - {Effect: Allow, Action: 'dynamodb:*', Resource: '*'}\n              - !If [C, {Effect: Deny, Action: 'dynamodb:DeleteTable', Resource: '*'}, !Ref AWS::NoValue]\n        - PolicyName: b\n          PolicyDocument: {Statement: {Effect: Allow, NotAction: 's3:*', NotResource: !Ref P}}\n  Bucket:\n    Type: AWS::S3::Bucket\n";
+        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        let template = Template::from_document(&doc)
+            .expect("valid template")
+            .expect("has Resources");
+        for resource in &template.resources {
+            let fresh: Policies = documents(&template, resource)
+                .into_iter()
+                .map(|d| {
+                    let s = statements(&template, resource, &d);
+                    (d, s)
+                })
+                .collect();
+            let first = policies(&template, resource);
+            assert!(matches!(first, std::borrow::Cow::Borrowed(_)));
+            assert_eq!(format!("{:?}", &*first), format!("{fresh:?}"));
+            let again = policies(&template, resource);
+            assert!(std::ptr::eq(first.as_ptr(), again.as_ptr()), "read twice");
+        }
+        assert_eq!(policies(&template, &template.resources[0]).len(), 2);
+        // A copy of a resource is not the template's entry: read, not cached.
+        let copy = template.resources[0].clone();
+        assert!(matches!(
+            policies(&template, &copy),
+            std::borrow::Cow::Owned(_)
+        ));
+    }
+}
