@@ -287,7 +287,11 @@ fn named_policies(template: &Template, resource: &Resource) -> Vec<Named> {
                 }
                 Value::Partial(pieces) if pieces.iter().any(|p| matches!(p, Piece::Import(_))) => {
                     let why = pieces.iter().find_map(Piece::reason).unwrap_or_default();
-                    out.push(unknown(guarded, o.span, why, when));
+                    out.push(Named::Unknown {
+                        span: o.span,
+                        why,
+                        when,
+                    });
                     continue;
                 }
                 Value::Partial(pieces) => {
@@ -371,18 +375,8 @@ mod tests {
     /// gives, in the same order (the rules' messages list grants in that order).
     #[test]
     fn grants_of_several_actions_are_those_of_each_in_turn() {
-        use crate::model::iam::{BACKUP_VAULT_ARN, RECOVERY_POINT_ARN};
-        let guarded = [
-            DELETE_TABLE,
-            Guarded {
-                action: "backup:DeleteRecoveryPoint",
-                shapes: &[RECOVERY_POINT_ARN],
-            },
-            Guarded {
-                action: "backup:DeleteBackupVault",
-                shapes: &[BACKUP_VAULT_ARN],
-            },
-        ];
+        use crate::model::iam::{DELETE_BACKUP_VAULT, DELETE_RECOVERY_POINT};
+        let guarded = [DELETE_TABLE, DELETE_RECOVERY_POINT, DELETE_BACKUP_VAULT];
         let text = "Parameters:\n  P: {Type: String}\nConditions:\n  C: !Equals [!Ref P, x]\nResources:\n  R:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AdministratorAccess, AWSBackupFullAccess, !Ref P, !If [C, arn:aws:iam::aws:policy/PowerUserAccess, !Ref AWS::NoValue], {Statement: []}]\n";
         let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
         let template = Template::from_document(&doc)
