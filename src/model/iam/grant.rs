@@ -760,11 +760,14 @@ pub fn deny_coverage(
     if !named_when.is_empty() {
         return DenyCoverage::Short(Shortfall::When(named_when));
     }
+    // Values that cannot exist when `when` holds (another `Fn::ForEach` copy's) are not
+    // what this deny lacks.
     let reaching = |r: &&ResourceItem| {
-        guarded
-            .shapes
-            .iter()
-            .any(|s| glob_can_match_shape(&r.glob, s))
+        !r.when.iter().any(|a| when.iter().any(|b| b.contradicts(a)))
+            && guarded
+                .shapes
+                .iter()
+                .any(|s| glob_can_match_shape(&r.glob, s))
     };
     match &deny.resources {
         Resources::Resource(items) => DenyCoverage::Short(Shortfall::Resources(
