@@ -120,6 +120,12 @@ fn a_reason_that_says_nothing_is_invalid_and_silences_nothing() {
         ("0", "number"),
         ("'0'", "number"),
         ("1.5e3", "number"),
+        ("0x1F", "number"),
+        ("0o17", "number"),
+        ("1_000", "number"),
+        ("1:20", "number"),
+        ("-.inf", "number"),
+        ("On", "boolean"),
         ("\"\\u200B\"", "blank"),
         ("\"\\uFEFF\\u200D \\u2060\"", "blank"),
         ("\"\\u3164\"", "blank"),
@@ -229,6 +235,103 @@ Resources:
     assert_eq!(invalid.len(), 1, "{report}");
     assert!(!report.to_string().contains("`null`"), "{report}");
     assert_eq!(rule_hits(&report, "DDB001").len(), 1);
+}
+
+/// A `rule` that the loader reads as a number, boolean, null or intrinsic function is not a
+/// string: DDB900 at the value, not DDB901's "not a rule", and the finding stays (exit 1). The
+/// same text quoted is a string that names no rule: DDB901, and the finding still stays.
+#[test]
+fn a_rule_that_is_not_a_string_is_invalid_and_silences_nothing() {
+    let yaml_rules = [
+        "1",
+        "true",
+        "~",
+        "0x1F",
+        ".inf",
+        "0o17",
+        "1_000",
+        "1:20",
+        "yes",
+        "!Ref R",
+        "!Sub DDB001",
+        "{\"Fn::If\": [C, DDB001, DDB002]}",
+        "[DDB001]",
+    ];
+    for rule in yaml_rules {
+        let template = format!(
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Retain\n    Metadata:\n      ddb-guard:\n        ignore:\n          - rule: {rule}\n            reason: \"rebuilt on every deploy\"\n"
+        );
+        let (code, report) = run(&template, &[]);
+        assert_eq!(code, 1, "rule: {rule}: {report}");
+        let invalid = rule_hits(&report, "DDB900");
+        assert_eq!(invalid.len(), 1, "rule: {rule}: {report}");
+        assert_eq!((invalid[0].1, invalid[0].2), (9, 19), "rule: {rule}");
+        assert!(invalid[0].3.contains("`rule`"), "{}", invalid[0].3);
+        assert!(
+            rule_hits(&report, "DDB901").is_empty(),
+            "rule: {rule}: {report}"
+        );
+        assert_eq!(rule_hits(&report, "DDB001").len(), 1, "rule: {rule}");
+        assert_eq!(report["summary"]["suppressed"], 0, "rule: {rule}");
+        assert!(!report.to_string().contains("\"null\""), "{report}");
+    }
+    for rule in ["1", "true", "null", "1.5"] {
+        let template = format!(
+            r#"{{"Resources": {{"T": {{"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Delete",
+  "UpdateReplacePolicy": "Retain",
+  "Metadata": {{"ddb-guard": {{"ignore": [{{"rule": {rule}, "reason": "rebuilt"}}]}}}}}}}}}}"#
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "t.json", &template);
+        let (code, report) = check_json(
+            dir.path(),
+            &["t.json", "--isolated", "--select", "DDB001,DDB9"],
+        );
+        assert_eq!(code, 1, "rule: {rule}");
+        assert_eq!(
+            rule_hits(&report, "DDB900").len(),
+            1,
+            "rule: {rule}: {report}"
+        );
+        assert!(
+            rule_hits(&report, "DDB901").is_empty(),
+            "rule: {rule}: {report}"
+        );
+        assert_eq!(rule_hits(&report, "DDB001").len(), 1, "rule: {rule}");
+        assert_eq!(report["summary"]["suppressed"], 0, "rule: {rule}");
+    }
+    // A Serverless service's resources are read by the same code.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "serverless.yml",
+        "service: s\nprovider:\n  name: aws\nresources:\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\n      DeletionPolicy: Delete\n      UpdateReplacePolicy: Retain\n      Metadata:\n        ddb-guard:\n          ignore:\n            - rule: 1\n              reason: \"rebuilt\"\n",
+    );
+    let (code, report) = check_json(
+        dir.path(),
+        &["serverless.yml", "--isolated", "--select", "DDB001,DDB9"],
+    );
+    assert_eq!(code, 1, "{report}");
+    let invalid = rule_hits(&report, "DDB900");
+    assert_eq!(invalid.len(), 1, "{report}");
+    assert_eq!((invalid[0].1, invalid[0].2), (13, 21));
+    assert!(rule_hits(&report, "DDB901").is_empty(), "{report}");
+    assert_eq!(rule_hits(&report, "DDB001").len(), 1, "{report}");
+    for rule in ["\"1\"", "'true'", "!!str 0x1F"] {
+        let template = format!(
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Retain\n    Metadata:\n      ddb-guard:\n        ignore:\n          - rule: {rule}\n            reason: \"rebuilt on every deploy\"\n"
+        );
+        let (code, report) = run(&template, &[]);
+        assert_eq!(code, 1, "rule: {rule}");
+        assert!(
+            rule_hits(&report, "DDB900").is_empty(),
+            "rule: {rule}: {report}"
+        );
+        let unused = rule_hits(&report, "DDB901");
+        assert_eq!(unused.len(), 1, "rule: {rule}: {report}");
+        assert!(unused[0].3.contains("not a rule"), "{}", unused[0].3);
+        assert_eq!(rule_hits(&report, "DDB001").len(), 1, "rule: {rule}");
+    }
 }
 
 #[test]

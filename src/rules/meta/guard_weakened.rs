@@ -4,7 +4,8 @@
 //! With `check --base REV` (and, for templates, `diff OLD NEW`): a change that switches off
 //! or narrows the guard itself. Reported at the changed line:
 //! - a suppression (`Metadata.ddb-guard.ignore` entry with a reason) on a resource that the
-//!   base version of the template did not have for that rule and resource;
+//!   base version of the template did not have for that rule and resource (a base entry
+//!   that was invalid, DDB900, silenced nothing: making it valid adds a suppression);
 //! - in `ddb-guard.toml`: a rule enabled at the base that is no longer enabled (`ignore`,
 //!   `select`, `extend_select`), a rule's severity lowered, a new `exclude` pattern,
 //!   `force_exclude` or `respect_gitignore` turned on, a template extension dropped,
@@ -89,8 +90,10 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
     };
     let mut at_base: BTreeSet<(String, String)> = BTreeSet::new();
     for r in &cmp.base.resources {
+        // Only a valid suppression silenced anything at the base: one that the pull
+        // request makes valid (gives it a reason, makes its `rule` a string) is new.
         for d in directives(cmp.base.doc, r.node).0 {
-            if let Some(rule) = &d.rule {
+            if let (Some(rule), Some(_), None) = (&d.rule, &d.reason, &d.problem) {
                 at_base.insert((r.logical_id.to_string(), code_of(rule)));
             }
         }

@@ -7,6 +7,14 @@
 //! only invisible characters (zero-width spaces, a BOM, bidirectional marks), a boolean or
 //! a number (`false`, `0`, quoted or not) is no reason.
 //!
+//! Types are read as the template's loader reads them, not from the text: an unquoted YAML
+//! `1`, `true`, `~`, `0x1F`, `0o17`, `1_000`, `1:20`, `.inf` or `yes`, and a bare JSON
+//! number, `true`, `false` or `null`, is a number, a boolean or null. Such a `rule` names
+//! no rule and the entry is invalid here (a quoted `"1"` is a string: it is checked as a
+//! rule name, and DDB901 reports that no rule has it). An intrinsic function (`!Ref`,
+//! `!Sub`, `Fn::If`...), a list or a mapping is never a `rule` or a `reason`: a suppression
+//! is read before deployment and must be literal.
+//!
 //! ## Why it matters
 //! A suppression switches the guard off for one table or policy. Without a reason, nobody
 //! reviewing the template can tell whether losing the table's data on deletion was
