@@ -335,6 +335,7 @@ fn empty(path: String) -> FileReport {
         config: None,
         synthesized: false,
         fragments: Vec::new(),
+        base_fragments: Vec::new(),
     }
 }
 

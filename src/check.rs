@@ -245,13 +245,22 @@ impl Checker {
             &skipped,
             &skipped_templates,
         );
-        files.extend(
-            baseline
-                .deleted
-                .par_iter()
-                .map(|b| self.check_deleted(b))
-                .collect::<Vec<_>>(),
-        );
+        let deleted: Vec<(&BaseFile, FileReport)> = baseline
+            .deleted
+            .par_iter()
+            .map(|b| (b, self.check_deleted(b)))
+            .collect();
+        // A deleted file that a base service brought in with `${file(...)}` was part of
+        // that service, compared with it: not a template deleted on its own.
+        let base_fragments: HashSet<String> = files
+            .iter()
+            .chain(deleted.iter().map(|(_, r)| r))
+            .flat_map(|f| f.base_fragments.iter().cloned())
+            .collect();
+        files.extend(deleted.into_iter().filter_map(|(b, report)| {
+            let path = crate::read::without_dot_segments(&b.path);
+            (!base_fragments.contains(&path)).then_some(report)
+        }));
         // A path named on the command line that is gone at the head but was a template at
         // the base is the deleted template just reported, not a missing path.
         let deleted: HashSet<&str> = baseline
@@ -534,7 +543,14 @@ impl Checker {
         report.config = profile.config.clone();
         let settings = &profile.settings;
         let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            compare(base, Head::Deleted, None, settings, &mut [])
+            compare(
+                base,
+                Head::Deleted,
+                None,
+                settings,
+                &mut [],
+                &mut report.base_fragments,
+            )
         }))
         .unwrap_or_else(|_| {
             Err(
@@ -713,7 +729,14 @@ fn check_prefiltered(
                 Some(t) => Head::Template(t),
                 None => Head::NotTemplate,
             };
-            match compare(base, head, Some(text), settings, &mut findings) {
+            match compare(
+                base,
+                head,
+                Some(text),
+                settings,
+                &mut findings,
+                &mut report.base_fragments,
+            ) {
                 Ok(more) if !more.is_empty() => {
                     findings.extend(more);
                     findings.sort_by_key(|f| (f.span.start, f.code));
@@ -969,6 +992,7 @@ fn compare(
     head_text: Option<&str>,
     settings: &Settings,
     head_findings: &mut [Finding],
+    base_fragments: &mut Vec<String>,
 ) -> Result<Vec<Finding>, FileError> {
     let diff_rules = settings.diff_rules();
     let bytes = base.bytes.as_deref().map_err(|why| {
@@ -980,6 +1004,11 @@ fn compare(
             let source = std::str::from_utf8(bytes).map(|text| SourceText::new(text.into()));
             in_base(base, source.as_ref().ok(), e)
         })?;
+    base_fragments.extend(
+        file.fragments()
+            .iter()
+            .map(|f| crate::read::without_dot_segments(&f.path)),
+    );
     let source = SourceText::new(file.text().into());
     let Some(template) = file
         .template()

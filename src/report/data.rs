@@ -64,6 +64,9 @@ pub struct FileReport {
     /// The files a Serverless service's `${file(...)}` variables brought in (canonical
     /// paths): checked in place as part of the service, so never also on their own.
     pub fragments: Vec<std::path::PathBuf>,
+    /// The fragments the base version of this file brought in (their paths at the base,
+    /// `.` and `..` folded): a deleted one is part of the service, not a template deleted.
+    pub base_fragments: Vec<String>,
 }
 
 /// A local template that a file includes: a nested stack whose `TemplateURL` (or a nested
@@ -100,6 +103,7 @@ impl FileReport {
             config: None,
             synthesized: false,
             fragments: Vec::new(),
+            base_fragments: Vec::new(),
         }
     }
 }

@@ -1972,3 +1972,21 @@ fn a_shared_table_name_text_is_rename_evidence_only_while_what_it_reads_is_uncha
     assert_eq!(removed.len(), 1, "{removed:?}");
     assert_eq!(removed[0].1, "Orders");
 }
+
+#[test]
+fn a_fragment_inlined_into_its_service_and_deleted_removes_nothing() {
+    let repo = Repo::new();
+    repo.write("svc/serverless.yml", SERVICE);
+    repo.write("svc/resources/tables.yml", BARE_TABLE);
+    repo.commit("base");
+    repo.remove("svc/resources/tables.yml");
+    repo.write(
+        "svc/serverless.yml",
+        &format!(
+            "service: s\nprovider:\n  name: aws\nresources:\n  {}",
+            BARE_TABLE.replace("\n  ", "\n    ")
+        ),
+    );
+    let found = ddb020(repo.guard().args(["check", "--base", "main"]), 0);
+    assert!(found.is_empty(), "{found:#?}");
+}
