@@ -125,7 +125,35 @@ impl Stage {
     }
 }
 
+/// A part of [`Stage::Parse`], reported under it as "of which" (the parts are inside the
+/// parse stage's time, so they are not added to the total).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The parsers' own work: saphyr-parser's events for YAML, jsonc-parser's AST for JSON.
+    Tokenizer,
+    /// Our tree built from those events or that AST, with its checks (keys, tags, limits,
+    /// the per-scalar YAML 1.1 checks).
+    Tree,
+    /// The YAML 1.1 dialect checks that cost a pass of their own: the byte scan for the
+    /// Unicode characters the two dialects read differently, and libyaml-safer's second
+    /// reading (of a file holding such a construct, or one saphyr refused).
+    Dialects,
+}
+
+impl Part {
+    pub const ALL: [Part; 3] = [Part::Tokenizer, Part::Tree, Part::Dialects];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Tokenizer => "tokenizer",
+            Part::Tree => "tree building",
+            Part::Dialects => "dialect checks",
+        }
+    }
+}
+
 static ENABLED: AtomicBool = AtomicBool::new(false);
+static PARTS: [AtomicU64; Part::ALL.len()] = [const { AtomicU64::new(0) }; Part::ALL.len()];
 static NANOS: [AtomicU64; Stage::ALL.len()] = [const { AtomicU64::new(0) }; Stage::ALL.len()];
 static FILES: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
 
@@ -158,6 +186,62 @@ pub fn add(stage: Stage, time: Duration) {
     NANOS[stage.index()].fetch_add(nanos, Ordering::Relaxed);
 }
 
+/// Add `time` to a part of the parse stage.
+pub fn add_part(part: Part, time: Duration) {
+    let nanos = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
+    PARTS[part as usize].fetch_add(nanos, Ordering::Relaxed);
+}
+
+/// Time `f` as a part of the parse stage (inside the parse stage's own timer).
+pub fn time_part<T>(part: Part, f: impl FnOnce() -> T) -> T {
+    let since = start();
+    let value = f();
+    if let Some(since) = since {
+        add_part(part, since.elapsed());
+    }
+    value
+}
+
+/// Splits an interleaved stretch between two parts, such as a parser's events and the
+/// tree built from each: [`Laps::lap`] ends the current lap and gives it to a part. One
+/// clock read per lap when the timings are on (each read's cost lands on the two laps
+/// around it); nothing when they are off. The sums are added when it is dropped, so an
+/// early return is counted too.
+pub struct Laps {
+    last: Option<Instant>,
+    spent: [Duration; 2],
+    parts: [Part; 2],
+}
+
+impl Laps {
+    pub fn new(first: Part, second: Part) -> Self {
+        Laps {
+            last: start(),
+            spent: [Duration::ZERO; 2],
+            parts: [first, second],
+        }
+    }
+
+    /// End the current lap and give it to the first part (`false`) or the second (`true`).
+    pub fn lap(&mut self, second: bool) {
+        if let Some(last) = &mut self.last {
+            let now = Instant::now();
+            self.spent[usize::from(second)] += now - *last;
+            *last = now;
+        }
+    }
+}
+
+impl Drop for Laps {
+    fn drop(&mut self) {
+        if self.last.is_some() {
+            for (part, spent) in self.parts.iter().zip(self.spent) {
+                add_part(*part, spent);
+            }
+        }
+    }
+}
+
 /// Count a file that was read (`parsed: false`) or parsed too (`parsed: true`).
 pub fn count_file(parsed: bool) {
     if enabled() {
@@ -174,7 +258,9 @@ pub fn time<T>(stage: Stage, f: impl FnOnce() -> T) -> T {
 }
 
 /// The table printed to stderr at the end of a run: one line per stage (every stage,
-/// zero or not), its summed time in milliseconds and its share of the total.
+/// zero or not), its summed time in milliseconds and its share of the total; under parse,
+/// indented, its parts (inside its time, not added to the total; the rest of parse is
+/// decoding, format detection, Serverless fragments and extensions).
 pub fn report() -> String {
     let nanos: Vec<u64> = NANOS.iter().map(|n| n.load(Ordering::Relaxed)).collect();
     let total: u64 = nanos.iter().sum();
@@ -198,6 +284,17 @@ pub fn report() -> String {
             ms(*n),
             share(*n)
         ));
+        if *stage == Stage::Parse {
+            for part in Part::ALL {
+                let n = PARTS[part as usize].load(Ordering::Relaxed);
+                out.push_str(&format!(
+                    "    {:<16} {:>10.1} ms {:>5.1}%\n",
+                    part.name(),
+                    ms(n),
+                    share(n)
+                ));
+            }
+        }
     }
     out.push_str(&format!("  {:<18} {:>10.1} ms\n", "total", ms(total)));
     out

@@ -8,6 +8,7 @@ use jsonc_parser::{CollectOptions, ParseOptions};
 use super::tree::{Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
 use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, FileError, KeySet, Limits};
 use crate::source::Span;
+use crate::timings::{self, Part};
 
 fn strict() -> ParseOptions {
     ParseOptions {
@@ -25,29 +26,31 @@ fn strict() -> ParseOptions {
 }
 
 pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, FileError> {
-    let parsed =
-        jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &strict()).map_err(|e| {
-            let r = e.range();
-            let message = match e.kind() {
-                jsonc_parser::errors::ParseErrorKind::NestingDepthExceeded => {
-                    "nesting is deeper than the JSON parser's limit (512 levels, two per object)"
-                        .to_string()
-                }
-                kind => format!("invalid JSON: {kind}"),
-            };
-            FileError::at(
-                message,
-                error_span(text, base, r.start, r.end),
-                e.kind().to_string(),
-            )
-        })?;
+    let parsed = timings::time_part(Part::Tokenizer, || {
+        jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &strict())
+    });
+    let parsed = parsed.map_err(|e| {
+        let r = e.range();
+        let message = match e.kind() {
+            jsonc_parser::errors::ParseErrorKind::NestingDepthExceeded => {
+                "nesting is deeper than the JSON parser's limit (512 levels, two per object)"
+                    .to_string()
+            }
+            kind => format!("invalid JSON: {kind}"),
+        };
+        FileError::at(
+            message,
+            error_span(text, base, r.start, r.end),
+            e.kind().to_string(),
+        )
+    })?;
     let mut builder = Builder {
         doc: Document::default(),
         base,
         limits,
     };
     if let Some(value) = parsed.value {
-        let root = builder.value(value, 1)?;
+        let root = timings::time_part(Part::Tree, || builder.value(value, 1))?;
         builder.doc.root = Some(root);
     }
     Ok(builder.doc)

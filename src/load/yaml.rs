@@ -19,6 +19,7 @@ use super::tree::{Document, ScalarStyle};
 use super::yaml_dialects::{self, Ambiguity};
 use super::{yaml_fallback, Aliases, FileError, Limits};
 use crate::source::Span;
+use crate::timings::{self, Laps, Part};
 
 pub fn load<'s>(
     text: &'s str,
@@ -26,16 +27,18 @@ pub fn load<'s>(
     limits: &Limits,
     aliases: Aliases,
 ) -> Result<Document<'s>, FileError> {
+    let second_reading =
+        || timings::time_part(Part::Dialects, || load_lenient(text, base, limits, aliases));
     match load_saphyr(text, base, limits, aliases) {
         // A second opinion; saphyr's error is the one reported if libyaml refuses too.
-        Err(Failure::Scan(error)) => load_lenient(text, base, limits, aliases).map_err(|_| error),
+        Err(Failure::Scan(error)) => second_reading().map_err(|_| error),
         Err(Failure::Rejected(error)) => Err(error),
         Ok((doc, None)) => Ok(doc),
         // A construct YAML 1.1 may read otherwise: accept saphyr's tree only if libyaml's
         // is the same (see `yaml_dialects`).
-        Ok((doc, Some(ambiguity))) => {
+        Ok((doc, Some(ambiguity))) => timings::time_part(Part::Dialects, || {
             yaml_dialects::confirm(doc, load_lenient(text, base, limits, aliases), ambiguity)
-        }
+        }),
     }
 }
 
@@ -75,8 +78,17 @@ fn load_saphyr<'s>(
 ) -> Result<(Document<'s>, Option<Ambiguity>), Failure> {
     let mut cursor = ByteCursor::new(text, base);
     let mut builder = Builder::new(text, base, limits).with_aliases(aliases);
-    let mut ambiguity = yaml_dialects::unicode_character(text, base);
-    for item in Parser::new_from_str(text) {
+    let mut ambiguity = timings::time_part(Part::Dialects, || {
+        yaml_dialects::unicode_character(text, base)
+    });
+    // The parser's events and our tree are interleaved: each lap is one or the other.
+    let mut laps = Laps::new(Part::Tokenizer, Part::Tree);
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        laps.lap(true);
+        let next = parser.next();
+        laps.lap(false);
+        let Some(item) = next else { break };
         let (event, yspan) = item.map_err(|e| {
             let error = scan_error(&e, &mut cursor, aliases);
             if e.info() == "recursion limit exceeded" {
@@ -136,6 +148,9 @@ fn load_saphyr<'s>(
         };
         step.map_err(Failure::Rejected)?;
     }
+    drop(parser);
+    laps.lap(false);
+    drop(laps);
     Ok((builder.finish(), ambiguity))
 }
 
