@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::tree::{long_form, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
+use super::tree::{long_form_tag, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
 use super::{
     duplicate_key, scalar_too_long, too_deep, too_many_nodes, Aliases, FileError, KeySet, Limits,
 };
@@ -29,8 +29,11 @@ struct Frame<'s> {
     start: Span,
     flow: bool,
     tag: Option<Box<str>>,
-    entries: Vec<Entry>,
-    items: Vec<NodeId>,
+    /// Where this collection's entries (a mapping) or items (a sequence) start on the
+    /// builder's shared stacks: the open collections' children are kept there, and each
+    /// collection takes its own off in one exact allocation when it closes, rather than
+    /// growing a vector of its own (issue 23: the growth was a tenth of the tree's cost).
+    first: usize,
     pending_key: Option<NodeId>,
     keys: KeySet<'s>,
     /// The anchor on this collection (0: none), registered when it closes.
@@ -57,6 +60,12 @@ pub struct Builder<'s, 'l> {
     text: &'s str,
     base: usize,
     stack: Vec<Frame<'s>>,
+    /// The entries and the items of the open collections, innermost last (see
+    /// `Frame::first`).
+    entries: Vec<Entry>,
+    items: Vec<NodeId>,
+    /// Key sets of closed mappings, emptied, for the next mapping to reuse.
+    spare_keys: Vec<KeySet<'s>>,
     limits: &'l Limits,
     documents: usize,
 }
@@ -64,13 +73,16 @@ pub struct Builder<'s, 'l> {
 impl<'s, 'l> Builder<'s, 'l> {
     pub fn new(text: &'s str, base: usize, limits: &'l Limits) -> Self {
         Builder {
-            doc: Document::default(),
+            doc: Document::with_capacity_for(text, limits),
             aliases: Aliases::Refuse,
             anchors: std::collections::HashMap::new(),
             heights: Vec::new(),
             text,
             base,
             stack: Vec::new(),
+            entries: Vec::new(),
+            items: Vec::new(),
+            spare_keys: Vec::new(),
             limits,
             documents: 0,
         }
@@ -154,6 +166,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         } else {
             span
         };
+        let text = self.borrow_from_source(text, style, span);
         let id = self.push(Node {
             span,
             tag,
@@ -179,15 +192,19 @@ impl<'s, 'l> Builder<'s, 'l> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(too_deep(span, self.limits));
         }
+        let first = match kind {
+            Collection::Map => self.entries.len(),
+            Collection::Seq => self.items.len(),
+        };
+        let keys = self.spare_keys.pop().unwrap_or_else(KeySet::new);
         self.stack.push(Frame {
             kind,
             start: span,
             flow,
             tag,
-            entries: Vec::new(),
-            items: Vec::new(),
+            first,
             pending_key: None,
-            keys: KeySet::new(),
+            keys,
             anchor,
             pending_merge: None,
             merges: Vec::new(),
@@ -203,21 +220,30 @@ impl<'s, 'l> Builder<'s, 'l> {
         };
         let merged = !frame.merges.is_empty();
         self.merge(&mut frame)?;
+        // This frame's children are the tails of the shared stacks (the ones inside it
+        // have closed and taken theirs).
+        let (entries, items) = match frame.kind {
+            Collection::Map => (
+                &self.entries[frame.first.min(self.entries.len())..],
+                &[][..],
+            ),
+            Collection::Seq => (&[][..], &self.items[frame.first.min(self.items.len())..]),
+        };
         let last = match frame.kind {
-            Collection::Map => frame.entries.last().map(|e| e.value),
-            Collection::Seq => frame.items.last().copied(),
+            Collection::Map => entries.last().map(|e| e.value),
+            Collection::Seq => items.last().copied(),
         };
         let end = if frame.flow {
             span.end
         } else {
-            match (frame.kind, frame.entries.last()) {
+            match (frame.kind, entries.last()) {
                 (Collection::Map, Some(entry)) => self.entry_end(*entry),
                 _ => last.map_or(span.start, |id| self.doc.span(id).end),
             }
         };
         let kind = match frame.kind {
-            Collection::Map => NodeKind::Map(frame.entries),
-            Collection::Seq => NodeKind::Seq(frame.items),
+            Collection::Map => NodeKind::Map(split_tail(&mut self.entries, frame.first)),
+            Collection::Seq => NodeKind::Seq(split_tail(&mut self.items, frame.first)),
         };
         let id = self.push(Node {
             span: Span::new(frame.start.start, end.max(frame.start.end)),
@@ -244,9 +270,11 @@ impl<'s, 'l> Builder<'s, 'l> {
         if merged {
             self.doc.shared.insert(id);
         }
-        if let Some(index) = frame.keys.into_index() {
+        if let Some(index) = frame.keys.take_index() {
             self.doc.large_maps.insert(id, index);
         }
+        frame.keys.clear();
+        self.spare_keys.push(frame.keys);
         self.attach(id, false)
     }
 
@@ -292,7 +320,7 @@ impl<'s, 'l> Builder<'s, 'l> {
                     };
                     let span = self.doc.span(entry.key);
                     if frame.keys.insert(key, span).is_none() {
-                        frame.entries.push(entry);
+                        self.entries.push(entry);
                     }
                 }
             }
@@ -324,6 +352,45 @@ impl<'s, 'l> Builder<'s, 'l> {
         }
     }
 
+    /// The scalar's text borrowed from the source where the source holds it as it is (a
+    /// plain scalar on one line, a quoted one without escapes or line breaks), so that
+    /// the tree does not keep the parser's copy, and copying a key (the duplicate check,
+    /// the hash index of a large mapping) copies no string. Where the source differs
+    /// (folded lines, escapes, block scalars) the parser's text is kept.
+    fn borrow_from_source(
+        &self,
+        text: Cow<'s, str>,
+        style: ScalarStyle,
+        span: Span,
+    ) -> Cow<'s, str> {
+        let Cow::Owned(owned) = &text else {
+            return text;
+        };
+        let Some(source) = span
+            .start
+            .checked_sub(self.base)
+            .zip(span.end.checked_sub(self.base))
+            .and_then(|(start, end)| self.text.get(start..end))
+        else {
+            return text;
+        };
+        // A tagged scalar's span starts at its tag; a quoted one's covers its quotes.
+        let source = match style {
+            ScalarStyle::Plain => source,
+            ScalarStyle::Quoted => match source.as_bytes().last() {
+                Some(b'\'') | Some(b'"') => &source[..source.len() - 1],
+                _ => return text,
+            },
+            ScalarStyle::Block => return text,
+        };
+        match source.len().checked_sub(owned.len()) {
+            Some(at) if source.is_char_boundary(at) && source[at..] == **owned => {
+                Cow::Borrowed(&source[at..])
+            }
+            _ => text,
+        }
+    }
+
     fn push(&mut self, node: Node<'s>) -> Result<NodeId, FileError> {
         if self.doc.nodes.len() >= self.limits.max_nodes {
             return Err(too_many_nodes(node.span, self.limits));
@@ -342,7 +409,7 @@ impl<'s, 'l> Builder<'s, 'l> {
             return Ok(());
         };
         if frame.kind == Collection::Seq {
-            frame.items.push(id);
+            self.items.push(id);
             return Ok(());
         }
         if let Some(at) = frame.pending_merge.take() {
@@ -350,7 +417,7 @@ impl<'s, 'l> Builder<'s, 'l> {
             return Ok(());
         }
         if let Some(key) = frame.pending_key.take() {
-            frame.entries.push(Entry { key, value: id });
+            self.entries.push(Entry { key, value: id });
             return Ok(());
         }
         let node = self.doc.node(id);
@@ -382,6 +449,12 @@ impl<'s, 'l> Builder<'s, 'l> {
     }
 }
 
+/// The children of a closing collection: the tail of a shared stack from `first` on, in a
+/// vector of their exact size.
+fn split_tail<T>(stack: &mut Vec<T>, first: usize) -> Vec<T> {
+    stack.split_off(first.min(stack.len()))
+}
+
 /// Our tag for a YAML tag given as its handle-resolved text (`!Ref`, `tag:yaml.org,2002:str`):
 /// CloudFormation short forms become long-form names, core tags `!!x`.
 pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Box<str>>, FileError> {
@@ -400,7 +473,7 @@ pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Box<str>>, Fi
     match tag.strip_prefix('!') {
         // The non-specific tag `!` only forces a string.
         Some("") => Ok(None),
-        Some(local) if !local.starts_with('<') => Ok(Some(long_form(local).into())),
+        Some(local) if !local.starts_with('<') => Ok(Some(long_form_tag(local))),
         _ => Ok(Some(tag.into())),
     }
 }

@@ -45,7 +45,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
         )
     })?;
     let mut builder = Builder {
-        doc: Document::default(),
+        doc: Document::with_capacity_for(text, limits),
         base,
         limits,
     };

@@ -195,8 +195,20 @@ impl<'s> KeySet<'s> {
     }
 
     /// The key-to-entry-position index of a large mapping, for the finished document.
-    pub fn into_index(self) -> Option<tree::KeyIndex<'s>> {
-        self.index
+    pub fn into_index(mut self) -> Option<tree::KeyIndex<'s>> {
+        self.take_index()
+    }
+
+    /// [`KeySet::into_index`], leaving the set to be cleared and reused.
+    pub fn take_index(&mut self) -> Option<tree::KeyIndex<'s>> {
+        self.index.take()
+    }
+
+    /// Forget every key, keeping the allocation for the next mapping.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.index = None;
+        self.spans.clear();
     }
 }
 

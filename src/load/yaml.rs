@@ -15,6 +15,7 @@
 use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as YamlSpan};
 
 use super::builder::{alias_error, convert_tag, trim_scalar_span, Builder, Collection};
+use super::tree::long_form_tag;
 use super::tree::{Document, ScalarStyle};
 use super::yaml_dialects::{self, Ambiguity};
 use super::{yaml_fallback, Aliases, FileError, Limits};
@@ -98,8 +99,6 @@ fn load_saphyr<'s>(
             }
         })?;
         let span = cursor.span(yspan);
-        let tag_text =
-            |tag: Option<&saphyr_parser::Tag>| tag.map(|t| format!("{}{}", t.handle, t.suffix));
         let step = match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
             Event::DocumentStart(_) => builder.document_start(span),
@@ -117,33 +116,29 @@ fn load_saphyr<'s>(
                 };
                 let (value, found) = scalar.as_yaml_1_1(value, &builder, text, base);
                 ambiguity = ambiguity.or(found);
-                convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
+                tag_of(tag.as_deref(), span).and_then(|tag| {
                     let span = trim_scalar_span(text, base, span, style);
                     builder.scalar(value, style, span, tag, anchor)
                 })
             }
-            Event::MappingStart(anchor, tag) => {
-                convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
-                    builder.start(
-                        Collection::Map,
-                        span,
-                        tag,
-                        opens_flow(text, base, span, '{'),
-                        anchor,
-                    )
-                })
-            }
-            Event::SequenceStart(anchor, tag) => {
-                convert_tag(tag_text(tag.as_deref()).as_deref(), span).and_then(|tag| {
-                    builder.start(
-                        Collection::Seq,
-                        span,
-                        tag,
-                        opens_flow(text, base, span, '['),
-                        anchor,
-                    )
-                })
-            }
+            Event::MappingStart(anchor, tag) => tag_of(tag.as_deref(), span).and_then(|tag| {
+                builder.start(
+                    Collection::Map,
+                    span,
+                    tag,
+                    opens_flow(text, base, span, '{'),
+                    anchor,
+                )
+            }),
+            Event::SequenceStart(anchor, tag) => tag_of(tag.as_deref(), span).and_then(|tag| {
+                builder.start(
+                    Collection::Seq,
+                    span,
+                    tag,
+                    opens_flow(text, base, span, '['),
+                    anchor,
+                )
+            }),
             Event::MappingEnd | Event::SequenceEnd => builder.end(span),
         };
         step.map_err(Failure::Rejected)?;
@@ -152,6 +147,19 @@ fn load_saphyr<'s>(
     laps.lap(false);
     drop(laps);
     Ok((builder.finish(), ambiguity))
+}
+
+/// Our tag for saphyr's: a CloudFormation short form (`!Ref`, `!Sub`: the handle `!` and
+/// a suffix) straight to its long-form name, any other through [`convert_tag`] on the
+/// handle and suffix joined, which reads the short forms the same way.
+fn tag_of(tag: Option<&saphyr_parser::Tag>, span: Span) -> Result<Option<Box<str>>, FileError> {
+    match tag {
+        None => Ok(None),
+        Some(t) if t.handle == "!" && !t.suffix.starts_with('<') => {
+            Ok((!t.suffix.is_empty()).then(|| long_form_tag(&t.suffix)))
+        }
+        Some(t) => convert_tag(Some(&format!("{}{}", t.handle, t.suffix)), span),
+    }
 }
 
 /// The start event of a flow collection covers its bracket (after any tag); that of a block
