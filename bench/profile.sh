@@ -12,8 +12,17 @@
 # compare with the table's total. The JSON findings go to a file, and the script checks
 # that they are the same with and without the timings (the timings only add to stderr).
 #
+# Under parse, the table shows its parts: the tokenizer (saphyr-parser's events,
+# jsonc-parser's AST), our tree building, and the YAML dialect checks that cost a pass of
+# their own (the Unicode scan, libyaml-safer's second reading). The YAML split reads the
+# clock once per parser event, which adds some time to both parts; `perf` does not.
+#
 # Environment: DDB_GUARD=path/to/binary skips the release build; THREADS=N passes
-# --threads N; MAKE_BIG_CORPUS=path to make-big-corpus.sh; TMPDIR for where copies go.
+# --threads N; MAKE_BIG_CORPUS=path to make-big-corpus.sh; TMPDIR for where copies go;
+# FLAME=path.svg also records the x1 run with `perf record` (one thread, DWARF call
+# graphs) and writes a flame graph there (needs perf and inferno: `cargo install
+# inferno`), with the folded stacks beside it (path.folded) and a top-30 list of
+# self time (path.top.txt).
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -62,6 +71,18 @@ profile() {
   echo "- exit code $code; findings $(if cmp -s "$tmp/plain.json" "$tmp/timed.json"; then echo "identical with and without the timings"; else echo "DIFFER with the timings (a bug)"; fi)"
   echo
 }
+
+if [ -n "${FLAME:-}" ]; then
+  echo "recording perf samples for $FLAME" >&2
+  perf record -q -F 4000 --call-graph dwarf,32768 -o "$tmp/perf.data" \
+    "$ddb" check --format json --fail-on never --threads 1 "$corpus" > /dev/null 2>&1 || true
+  perf script -i "$tmp/perf.data" 2>/dev/null | inferno-collapse-perf > "${FLAME%.svg}.folded"
+  inferno-flamegraph --title "ddb-guard check, corpus x1, one thread" \
+    < "${FLAME%.svg}.folded" > "$FLAME"
+  perf report -i "$tmp/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' | head -30 > "${FLAME%.svg}.top.txt"
+  rm -f "$tmp/perf.data"
+fi
 
 echo "## ddb-guard profile: $("$ddb" --version), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
