@@ -5,7 +5,8 @@ use super::statement::{
     Actions, Effect, PolicyDocument, PolicyKind, ResourceItem, Resources, Statement,
 };
 use super::wildcard::{
-    action_matches, display_glob, glob_can_match_shape, glob_covers, lit, shape_glob, Glob, Part,
+    action_matches, display_glob, glob_can_match_shape, glob_covers, lit, shape_glob,
+    wildcard_match, Glob, Part,
 };
 use super::Guarded;
 use crate::model::eval::{Assumption, Assumptions};
@@ -512,7 +513,12 @@ fn denies(
                     || patterns.iter().any(|p| covers_within(&p.glob, a, work))
             })
         }
-        Resources::NotResource { items, .. } => not_resource_excludes_nothing(items, guarded),
+        Resources::NotResource { items, .. } => {
+            not_resource_excludes_nothing(items, guarded)
+                || allowed
+                    .iter()
+                    .all(|a| plain_text(a).is_some_and(|arn| not_resource_leaves_in(items, &arn)))
+        }
         Resources::Missing => false,
     }
 }
@@ -525,6 +531,46 @@ fn comparable(r: &ResourceItem) -> bool {
         || r.glob
             .iter()
             .all(|p| matches!(p, Part::Lit(_) | Part::Same { .. }))
+}
+
+/// Does a `NotResource` list certainly leave the literal ARN `arn` in, so that the `Deny`
+/// applies to it? Only when no item can match it, each item taken as widely as it can
+/// be: what cannot be resolved, a stand-in, and an IAM policy variable (`${aws:username}`)
+/// may be any text, and an item that exists only in some cases is counted in every case.
+fn not_resource_leaves_in(items: &[ResourceItem], arn: &str) -> bool {
+    if arn.contains("${") || arn.contains(['*', '?']) {
+        return false;
+    }
+    items.iter().all(|r| {
+        if !r.exact {
+            return false;
+        }
+        let mut widest = String::new();
+        for part in &r.glob {
+            match part {
+                Part::Lit(text) => widest.push_str(&policy_variables_as_any(text)),
+                _ => widest.push('*'),
+            }
+        }
+        !wildcard_match(&widest, arn, false)
+    })
+}
+
+/// `${...}` (an IAM policy variable, or a substitution nobody resolved) as `*`.
+fn policy_variables_as_any(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        out.push('*');
+        rest = match rest[at..].find('}') {
+            Some(end) => &rest[at + end + 1..],
+            // Unclosed: the rest may be anything.
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How much of the guarded action's ARNs one `Deny` statement takes back, by its `Action`
@@ -948,6 +994,32 @@ mod tests {
         );
         assert_eq!(g[0].chosen_by.as_deref(), Some("R"));
         assert_eq!(g[0].resource.as_deref(), Some("*"));
+    }
+
+    #[test]
+    fn a_not_resource_deny_takes_back_a_literal_arn_it_does_not_list() {
+        let allow = "{Effect: Allow, Action: dynamodb:DeleteTable, Resource: 'arn:aws:dynamodb:us-east-1:111122223333:table/orders'}";
+        let deny = |not: &str| {
+            format!("{allow}\n          - {{Effect: Deny, Action: dynamodb:DeleteTable, NotResource: {not}}}")
+        };
+        // Everything except the scratch tables: `orders` is denied.
+        assert!(grants_of(
+            &deny("'arn:aws:dynamodb:*:*:table/scratch-*'"),
+            &DELETE_TABLE
+        )
+        .is_empty());
+        // What it lists is left out, by a wildcard or a policy variable that may be it.
+        for not in [
+            "'arn:aws:dynamodb:*:*:table/ord*'",
+            "['arn:aws:dynamodb:*:*:table/scratch', 'arn:aws:dynamodb:*:*:table/${aws:username}']",
+            "'arn:aws:dynamodb:*:*:table/${A}'",
+            "!Ref R",
+        ] {
+            assert_eq!(grants_of(&deny(not), &DELETE_TABLE).len(), 1, "{not}");
+        }
+        // A pattern the Allow names is not a literal ARN: no NotResource deny is credited.
+        let wide = "{Effect: Allow, Action: dynamodb:DeleteTable, Resource: 'arn:aws:dynamodb:*:*:table/*'}\n          - {Effect: Deny, Action: dynamodb:DeleteTable, NotResource: 'arn:aws:dynamodb:*:*:table/scratch'}";
+        assert_eq!(grants_of(wide, &DELETE_TABLE).len(), 1);
     }
 
     #[test]
