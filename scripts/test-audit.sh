@@ -3,9 +3,10 @@
 # PyPI (moto's server) in a virtual environment, started on a loopback port, seeded through
 # its API (tests/audit/seed.py, boto3), and the real binary built with `--features audit`
 # pointed at it with --endpoint-url. What the emulator lacks (AWS Backup selections and
-# vault access policies: it answers 500 and 404) is covered by recorded responses in the
-# unit tests of src/audit/ (tests/audit/recorded-account.json); here the missing vault
-# policy API is the "one call fails, the rest is audited, exit 2" case.
+# vault access policies: it answers 500 and 404; user permissions boundaries: it drops
+# them) is covered by recorded responses in the unit tests of src/audit/
+# (tests/audit/recorded-account.json); here the missing vault policy API is the "one call
+# fails, the rest is audited, exit 2" case.
 #
 # The virtual environment is kept under target/ between runs. Prints how long the
 # `--features audit` debug build took.
@@ -112,6 +113,45 @@ codes = {f["rule"] for f in json.load(open(sys.argv[1]))["findings"]}
 assert codes == {"DDB001"}, codes
 PY
 echo "ok - only DDB001 findings"
+
+echo "-- --all-regions when the Regions cannot be listed: exit 2, no Region audited"
+# The emulator has no account:ListRegions (the listing itself, and opt-in Regions, are
+# tested on recorded responses in src/audit/analyze.rs): its error answer is the case of
+# a list that cannot be read, which must stop the audit rather than shorten it.
+status=0
+"$bin" audit --endpoint-url "$url" --all-regions --isolated --format "json=$tmp/all.json" >"$tmp/out" 2>&1 || status=$?
+[[ $status == 2 ]] || fail "--all-regions, no list: exit $status: $(cat "$tmp/out")"
+grep -q "enabled Regions could not be listed (account:ListRegions" "$tmp/out" || fail "--all-regions, no list: $(cat "$tmp/out")"
+[[ ! -e $tmp/all.json ]] || fail "--all-regions, no list: a report was written"
+echo "ok - no Region list: exit 2, said so, nothing audited"
+
+echo "-- --require-guardrail (DDB013) on the live SCPs and identity policies"
+status=0
+"$bin" audit --endpoint-url "$url" --region us-east-1 --isolated --select DDB013 \
+    --require-guardrail scp:deny-delete-backup,scp:deny-delete-table \
+    --format "json=$tmp/guard.json" >/dev/null 2>&1 || status=$?
+[[ $status == 1 ]] || fail "--require-guardrail: exit $status"
+"$venv/bin/python" - "$tmp/guard.json" <<'PY'
+import json, sys
+findings = [f for f in json.load(open(sys.argv[1]))["findings"] if f["rule"] == "DDB013"]
+# The backup SCP holds deny-delete-backup; the table SCP's NotResource leaves Scratch out.
+assert len(findings) == 1, findings
+message = findings[0]["message"]
+assert "dynamodb:DeleteTable" in message and "NotResource" in message and "Scratch" in message, message
+PY
+echo "ok - DDB013: the NotResource SCP is too narrow, the backup SCP holds"
+
+echo "-- a progress bar with counts on a terminal, none with --quiet"
+status=0
+env -u CI script -qec "\"$bin\" audit --endpoint-url $url --region us-east-1 --isolated --format json=$tmp/p.json --inventory json=$tmp/pi.json" /dev/null >"$tmp/tty" 2>&1 || status=$?
+grep -q "Regions" "$tmp/tty" && grep -q "tables [0-9]*/4" "$tmp/tty" \
+    || fail "no progress bar on a terminal: $(cat -v "$tmp/tty" | head -c 2000)"
+env -u CI script -qec "\"$bin\" audit --quiet --endpoint-url $url --region us-east-1 --isolated --format json=$tmp/p.json --inventory json=$tmp/pi.json" /dev/null >"$tmp/tty" 2>&1 || true
+if grep -q "Regions" "$tmp/tty"; then fail "--quiet drew a progress bar: $(cat -v "$tmp/tty" | head -c 2000)"; fi
+status=0
+"$bin" audit --endpoint-url "$url" --region us-east-1 --isolated --format "json=$tmp/p.json" --inventory "json=$tmp/pi.json" >"$tmp/out" 2>"$tmp/err" || status=$?
+if grep -q "Regions" "$tmp/err"; then fail "a progress bar on a pipe: $(cat "$tmp/err")"; fi
+echo "ok - the bar counts tables of 4; hidden with --quiet and on a pipe"
 
 echo "-- one call fails (the emulator has no GetBackupVaultAccessPolicy): exit 2, the rest audited"
 reset

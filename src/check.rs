@@ -950,7 +950,7 @@ fn cycles(edges: &[(String, Include, String)]) -> impl Fn(&str, &str) -> bool {
 /// DDB013's findings, once every file's facts are in: one report per text that asks for
 /// guardrails (the config file, the command line), holding a finding at each entry whose
 /// guardrail is missing or too narrow.
-fn required_guardrails(files: &[FileReport], settings: &Settings) -> Vec<FileReport> {
+pub(crate) fn required_guardrails(files: &[FileReport], settings: &Settings) -> Vec<FileReport> {
     let requirements = &settings.required_guardrails;
     if requirements.is_empty() {
         return Vec::new();

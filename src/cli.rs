@@ -70,8 +70,9 @@ pub struct AuditArgs {
     #[arg(long = "region", value_name = "REGION", conflicts_with = "all_regions")]
     pub regions: Vec<String>,
 
-    /// Audit every Region enabled by default in the `aws` partition (opt-in Regions with
-    /// `--region`).
+    /// Audit every Region enabled in the account (`account:ListRegions`: those enabled by
+    /// default and the opt-in Regions turned on). If they cannot be listed, the audit
+    /// stops with exit 2 rather than miss a Region.
     #[arg(long)]
     pub all_regions: bool,
 
@@ -106,6 +107,17 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Guardrails the account's live policies must contain (DDB013), replacing
+    /// `require_guardrails` of the config file: deny-delete-table, deny-delete-backup,
+    /// deny-delete-backup-selection, deny-update-table; prefix with `scp:` to accept only a
+    /// service control policy attached above the account. Repeat or separate with commas.
+    #[arg(long = "require-guardrail", value_name = "NAME", value_delimiter = ',')]
+    pub require_guardrails: Vec<String>,
+
+    /// No progress bar (it is drawn only when standard error is a terminal, outside CI).
+    #[arg(short, long)]
+    pub quiet: bool,
+
     #[command(flatten)]
     pub selection: RuleSelection,
 
@@ -130,6 +142,8 @@ impl AuditArgs {
         check.fail_on = self.fail_on;
         check.color = self.color;
         check.selection = self.selection.clone();
+        check.require_guardrails = self.require_guardrails.clone();
+        check.quiet = self.quiet;
         check.config_file = ConfigFile {
             config: self.config.clone(),
             isolated: self.isolated,

@@ -16,8 +16,10 @@
 //!   vault with its lock and access policy). The table rules (DDB003-DDB005) and the IAM
 //!   rules run on that file, and the inventory reads its layers and guardrails from it.
 //! - `GetAccountAuthorizationDetails` and each SCP's `DescribePolicy` are policy files
-//!   in the shapes the AWS CLI prints (`model::policy_file`): DDB010-DDB012 per policy,
-//!   and the grants of `dynamodb:DeleteTable` by principal.
+//!   in the shapes the AWS CLI prints (`model::policy_file`): DDB010-DDB012 per policy;
+//!   DDB013 on those live policies (attached ones only); who may delete each table (a
+//!   user's groups, every deny of the principal, its permissions boundary) and whether
+//!   an attached SCP denies it, both through DDB010's model on the table's literal ARN.
 //! - What could not be read is an error of the report (exit 2), never a pass.
 
 use std::collections::HashMap;
@@ -31,7 +33,8 @@ use crate::check::{Checker, Settings};
 use crate::file_error::FileError;
 use crate::inventory::inventory_text;
 use crate::model::backup::GuardrailKind;
-use crate::model::iam::{self, wildcard_match, DELETE_TABLE};
+use crate::model::iam::{self, wildcard_match, DenyCoverage, DELETE_TABLE};
+use crate::model::policy_file::managed_policy_name;
 use crate::model::Evaluator;
 use crate::report::data::{
     failed, summarize, FileReport, GuardrailRow, Inventory, InventoryError, LiveFacts, LiveList,
@@ -87,9 +90,23 @@ pub fn analyze(snapshot: &Snapshot, settings: &Settings) -> Audit {
     let deleters = match &snapshot.authorization_details {
         Some(details) => {
             let text = pretty(details);
-            files.push(checker.check_bytes(IAM_PATH, Path::new(IAM_PATH), text.as_bytes()));
+            let mut report = checker.check_bytes(IAM_PATH, Path::new(IAM_PATH), text.as_bytes());
             inventory.files += 1;
-            Deleters::read(&text, details, settings)
+            let deleters = Deleters::read(&text, details, settings);
+            // DDB013: a managed policy attached to nobody denies nobody anything.
+            for fact in &mut report.guardrail_facts {
+                let attached = match &deleters {
+                    Ok(d) => d.is_attached(&fact.policy),
+                    Err(_) => false,
+                };
+                if !attached {
+                    fact.lacks.get_or_insert_with(|| {
+                        "it is attached to no user, group or role".to_string()
+                    });
+                }
+            }
+            files.push(report);
+            deleters
         }
         None => Err("iam:GetAccountAuthorizationDetails could not be read".to_string()),
     };
@@ -116,6 +133,8 @@ pub fn analyze(snapshot: &Snapshot, settings: &Settings) -> Audit {
             &mut inventory,
         );
     }
+
+    required_guardrails(&mut files, settings, &scps);
 
     for e in &snapshot.errors {
         let path = error_path(e);
@@ -145,6 +164,24 @@ pub fn analyze(snapshot: &Snapshot, settings: &Settings) -> Audit {
         },
         inventory,
     }
+}
+
+/// DDB013 (`require_guardrails`, `--require-guardrail`) on the live policies: the
+/// identity policies of `GetAccountAuthorizationDetails` (attached to someone) and the
+/// SCPs attached above the audited account, decided as `check` decides it on policy
+/// files. When Organizations could not be read, each finding says so: the guardrail is
+/// unproven, not known to be missing.
+fn required_guardrails(files: &mut Vec<FileReport>, settings: &Settings, scps: &Scps) {
+    let mut reports = crate::check::required_guardrails(files, settings);
+    if let Scps::Unknown(why) = scps {
+        // Any requirement: an SCP would hold `deny-delete-table` as well as `scp:...`.
+        for finding in reports.iter_mut().flat_map(|r| &mut r.findings) {
+            finding.message.push_str(&format!(
+                " (the service control policies are {why}: the guardrail may be in one of them, but it cannot be proven)"
+            ));
+        }
+    }
+    files.extend(reports);
 }
 
 fn error_path(e: &ReadError) -> String {
@@ -203,7 +240,11 @@ fn audit_region(
         let mut layers_by_id: HashMap<String, Layers> = HashMap::new();
         if let Some(body) = &stack.template_body {
             let path = Path::new(&display);
-            files.push(cx.checker.check_bytes(&display, path, body.as_bytes()));
+            let mut report = cx.checker.check_bytes(&display, path, body.as_bytes());
+            // DDB013 is decided on the account's live policies (IAM and Organizations
+            // hold every policy a stack deployed), never on a template's copy of one.
+            report.guardrail_facts.clear();
+            files.push(report);
             let read = inventory_text(&display, path, body.as_bytes(), cx.settings);
             inventory.files += 1;
             inventory.templates += usize::from(read.template);
@@ -255,6 +296,8 @@ fn audit_region(
         let read = inventory_text(&live_display, path, text.as_bytes(), cx.settings);
         inventory.files += 1;
         inventory.errors.extend(read.errors);
+        // A table's resource policy governs that table only: never a guardrail of all.
+        report.guardrail_facts.clear();
         // Drift is told in the live finding of the table whose template says otherwise.
         for finding in &mut report.findings {
             if let Some(m) = managed.get(&finding.resource) {
@@ -331,22 +374,17 @@ fn audit_region(
             ));
         }
         let arn = t.table_arn.clone();
-        let resource_policy_deny = match &table.resource_policy {
-            ResourcePolicy::NotRead => {
-                LiveState::Unknown("dynamodb:GetResourcePolicy could not be read".into())
-            }
-            ResourcePolicy::None => LiveState::No,
-            ResourcePolicy::Policy(_) => deny_state(
-                live_guardrails
-                    .iter()
-                    .filter(|g| g.kind == GuardrailKind::TablePolicy && g.resource == t.table_name),
-                None,
-            ),
-        };
-        let scp_deny = match cx.scps {
-            Scps::Known(rows) => deny_state(rows.iter(), Some(&arn)),
-            Scps::Unknown(why) => LiveState::Unknown(why.clone()),
-        };
+        let resource_policy_deny =
+            match &table.resource_policy {
+                ResourcePolicy::NotRead => {
+                    LiveState::Unknown("dynamodb:GetResourcePolicy could not be read".into())
+                }
+                ResourcePolicy::None => LiveState::No,
+                ResourcePolicy::Policy(_) => deny_state(live_guardrails.iter().filter(|g| {
+                    g.kind == GuardrailKind::TablePolicy && g.resource == t.table_name
+                })),
+            };
+        let scp_deny = cx.scps.deny(&arn);
         let (termination_protection, stack_policy) = match m {
             Some(m) => (m.termination_protection.clone(), m.stack_policy.clone()),
             None => (LiveState::NotApplicable, LiveState::NotApplicable),
@@ -423,24 +461,12 @@ fn pitr_enabled(c: &ContinuousBackupsDescription) -> bool {
         == Some("ENABLED")
 }
 
-/// Whether guardrails deny `dynamodb:DeleteTable` (on `arn`, when given: the rows'
-/// scope must match it).
-fn deny_state<'a>(rows: impl Iterator<Item = &'a GuardrailRow>, arn: Option<&str>) -> LiveState {
+/// Whether the guardrail rows of a table's resource policy deny `dynamodb:DeleteTable`
+/// (the policy governs that table only: its own ARN was written as `*`).
+fn deny_state<'a>(rows: impl Iterator<Item = &'a GuardrailRow>) -> LiveState {
     let mut conditional: Option<String> = None;
     for g in rows {
         if !g.denies.contains(&"dynamodb:DeleteTable") {
-            continue;
-        }
-        let in_scope = match arn {
-            None => true,
-            Some(arn) => {
-                g.scope.is_empty()
-                    || g.scope
-                        .iter()
-                        .any(|s| !s.starts_with("not ") && wildcard_match(s, arn, false))
-            }
-        };
-        if !in_scope {
             continue;
         }
         match &g.conditional {
@@ -676,11 +702,37 @@ fn with_pseudo_parameters(arn: &str, account: &Account) -> Value {
     }
 }
 
-/// The service control policies that apply to the audited account, or why they are not
-/// known.
+/// The service control policies that apply to the audited account (attached to it, an
+/// OU above it or the root), or why they are not known.
 enum Scps {
-    Known(Vec<GuardrailRow>),
+    Known(Vec<LoadedPolicy>),
     Unknown(String),
+}
+
+impl Scps {
+    /// Does an SCP deny `dynamodb:DeleteTable` on the table `arn`? Decided by DDB010's
+    /// deny test on the literal ARN, so a `NotResource` deny that does not list the table
+    /// counts and one that may list it does not.
+    fn deny(&self, arn: &str) -> LiveState {
+        let policies = match self {
+            Scps::Known(policies) => policies,
+            Scps::Unknown(why) => return LiveState::Unknown(why.clone()),
+        };
+        let mut conditional = None;
+        for policy in policies {
+            match policy.denies(arn) {
+                DenyState::Yes => return LiveState::Yes,
+                DenyState::Conditional(why) => {
+                    conditional.get_or_insert(format!("service control policy {why}"));
+                }
+                DenyState::No => {}
+            }
+        }
+        match conditional {
+            Some(why) => LiveState::Conditional(why),
+            None => LiveState::No,
+        }
+    }
 }
 
 fn organizations(
@@ -709,21 +761,31 @@ fn organizations(
         let display = format!("organizations/{id}.json");
         let text = pretty(&policy.describe_policy);
         let path = Path::new(&display);
-        files.push(checker.check_bytes(&display, path, text.as_bytes()));
-        let read = inventory_text(&display, path, text.as_bytes(), settings);
-        inventory.files += 1;
-        inventory.errors.extend(read.errors);
         let applies = policy
             .targets
             .iter()
             .any(|t| orgs.account_path.contains(&t.target_id));
+        let mut report = checker.check_bytes(&display, path, text.as_bytes());
+        if !applies {
+            // DDB013: a guardrail nobody attached above this account protects nothing here.
+            for fact in &mut report.guardrail_facts {
+                fact.lacks
+                    .get_or_insert_with(|| NOT_ATTACHED_SCP.to_string());
+            }
+        }
+        files.push(report);
+        let read = inventory_text(&display, path, text.as_bytes(), settings);
+        inventory.files += 1;
+        inventory.errors.extend(read.errors);
+        if applies {
+            // A policy that cannot be read is not credited (its file reports the error).
+            applying.extend(load_policies(&display, &text, settings).unwrap_or_default());
+        }
         for mut row in read.guardrails {
-            if applies {
-                applying.push(row.clone());
-            } else {
+            if !applies {
                 row.note = Some(match row.note {
-                    Some(n) => format!("{n}; not attached above the audited account"),
-                    None => "not attached above the audited account".into(),
+                    Some(n) => format!("{n}; {NOT_ATTACHED_SCP}"),
+                    None => NOT_ATTACHED_SCP.into(),
                 });
             }
             inventory.guardrails.push(row);
@@ -732,109 +794,284 @@ fn organizations(
     Scps::Known(applying)
 }
 
-/// Who may delete which table: every grant of `dynamodb:DeleteTable` in the account's
-/// policies (the IAM model's own grants, a `Deny` of the same document credited), and
-/// the principals each policy is attached to.
+const NOT_ATTACHED_SCP: &str = "not attached above the audited account";
+
+/// One policy document of a policy file, as the IAM model reads it: its name (as the
+/// policy-file model names it: `Owner/Policy` inline, the name of a managed policy), its
+/// grants of `dynamodb:DeleteTable` (a `Deny` of the same document credited) and its
+/// statements, for the denies that apply across documents.
+struct LoadedPolicy {
+    name: String,
+    /// The resource glob of each grant; `None` for a `NotResource` that may be any table.
+    grants: Vec<Option<String>>,
+    statements: Vec<iam::Statement>,
+}
+
+impl LoadedPolicy {
+    /// Does the policy allow `dynamodb:DeleteTable` on `arn`?
+    fn allows(&self, arn: &str) -> bool {
+        self.grants.iter().any(|resource| match resource {
+            Some(glob) => wildcard_match(glob, arn, false) || glob.contains("${"),
+            None => true,
+        })
+    }
+
+    /// Does a `Deny` of the policy certainly take `dynamodb:DeleteTable` on `arn` back
+    /// (DDB010's deny test, on the literal ARN: a `NotResource` that does not list it
+    /// counts)? `Some(why)` when a `Deny` names it but may lapse (a `Condition`).
+    fn denies(&self, arn: &str) -> DenyState {
+        let mut work = iam::MAX_DENY_WORK;
+        let allowed = [iam::lit(arn)];
+        let mut state = DenyState::No;
+        for s in &self.statements {
+            match iam::deny_coverage(s, &DELETE_TABLE, &allowed, &[], &mut work) {
+                DenyCoverage::Covers => return DenyState::Yes,
+                DenyCoverage::Short(iam::Shortfall::Condition) => {
+                    state = DenyState::Conditional(format!(
+                        "a Deny of `{}` has an IAM `Condition`: it may not apply",
+                        self.name
+                    ))
+                }
+                _ => {}
+            }
+        }
+        state
+    }
+}
+
+enum DenyState {
+    Yes,
+    Conditional(String),
+    No,
+}
+
+/// The in-effect policy documents of a policy file (a managed policy version that is not
+/// the default one is left out), read through the IAM model.
+fn load_policies(
+    display: &str,
+    text: &str,
+    settings: &Settings,
+) -> Result<Vec<LoadedPolicy>, String> {
+    let file = TemplateFile::from_text(Path::new(display), text, &settings.limits)
+        .map_err(|e| format!("`{display}` could not be read: {}", e.message))?;
+    let template = file
+        .template()
+        .map_err(|e| format!("`{display}` could not be read: {}", e.message))?;
+    let Some(t) = &template else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for resource in &t.resources {
+        if resource.standalone_policy.is_some_and(|s| !s.in_effect) {
+            continue;
+        }
+        let ev = Evaluator::for_resource(t, resource);
+        for document in iam::documents(t, resource) {
+            let statements = iam::statements(t, resource, &document);
+            let grants = iam::grants(&document, &statements, &DELETE_TABLE)
+                .into_iter()
+                .filter(|g| ev.consistent(&g.when))
+                .map(|g| g.resource)
+                .collect();
+            out.push(LoadedPolicy {
+                name: document
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| resource.logical_id.to_string()),
+                grants,
+                statements,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Who may delete which table, from `GetAccountAuthorizationDetails`: each user's and
+/// role's policies (a user's include those of its groups), the denies of all of them,
+/// and the permissions boundary, through the IAM model of DDB010.
 struct Deleters {
-    /// (policy name as the policy-file model names it, resource glob; `None` for a
-    /// `NotResource` that may be any table)
-    grants: Vec<(String, Option<String>)>,
-    /// Policy name -> principals (`role/Name`, `user/Name`, `group/Name`).
-    principals: HashMap<String, Vec<String>>,
+    policies: HashMap<String, LoadedPolicy>,
+    principals: Vec<Principal>,
+    /// Managed policy ARN -> name, for the permissions boundaries.
+    managed: HashMap<String, String>,
+    /// The names of the policies attached to a user, group or role (or a boundary).
+    attached: std::collections::HashSet<String>,
+}
+
+/// A user or role: `role/Name`, `user/Name`.
+struct Principal {
+    name: String,
+    /// Its policies and its groups' policies, by name.
+    policies: Vec<String>,
+    /// What of them could not be known (a group the details do not describe).
+    unread: Vec<String>,
+    /// Its permissions boundary's ARN.
+    boundary: Option<String>,
 }
 
 impl Deleters {
     fn read(text: &str, details: &Value, settings: &Settings) -> Result<Deleters, String> {
-        let file = TemplateFile::from_text(Path::new(IAM_PATH), text, &settings.limits)
-            .map_err(|e| format!("the IAM policies could not be read: {}", e.message))?;
-        let template = file
-            .template()
-            .map_err(|e| format!("the IAM policies could not be read: {}", e.message))?;
-        let mut grants = Vec::new();
-        for resource in template.iter().flat_map(|t| &t.resources) {
-            let Some(t) = &template else { break };
-            if resource.standalone_policy.is_some_and(|s| !s.in_effect) {
-                continue;
+        let policies = load_policies(IAM_PATH, text, settings)
+            .map_err(|why| format!("the IAM policies could not be read: {why}"))?
+            .into_iter()
+            .map(|p| (p.name.clone(), p))
+            .collect();
+        let list = |v: &Value, key: &str| -> Vec<Value> {
+            v.get(key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let str_of = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+        // The policies an entity has itself: inline (`Owner/Policy`) and managed (by name).
+        let own = |entry: &Value, owner: &str, inline_key: &str| -> Vec<String> {
+            let mut names: Vec<String> = list(entry, inline_key)
+                .iter()
+                .filter_map(|p| str_of(p, "PolicyName"))
+                .map(|p| format!("{owner}/{p}"))
+                .collect();
+            names.extend(
+                list(entry, "AttachedManagedPolicies")
+                    .iter()
+                    .filter_map(|p| {
+                        str_of(p, "PolicyName").or_else(|| {
+                            str_of(p, "PolicyArn").map(|a| managed_policy_name(&a).to_string())
+                        })
+                    }),
+            );
+            names
+        };
+        let mut groups: HashMap<String, Vec<String>> = HashMap::new();
+        for g in list(details, "GroupDetailList") {
+            if let Some(name) = str_of(&g, "GroupName") {
+                let names = own(&g, &name, "GroupPolicyList");
+                groups.insert(name, names);
             }
-            let ev = Evaluator::for_resource(t, resource);
-            for document in iam::documents(t, resource) {
-                let statements = iam::statements(t, resource, &document);
-                for grant in iam::grants(&document, &statements, &DELETE_TABLE) {
-                    if ev.consistent(&grant.when) {
-                        let name = document
-                            .name
-                            .clone()
-                            .unwrap_or_else(|| resource.logical_id.to_string());
-                        grants.push((name, grant.resource.clone()));
+        }
+        let managed: HashMap<String, String> = list(details, "Policies")
+            .iter()
+            .filter_map(|p| {
+                let arn = str_of(p, "Arn")?;
+                let name = str_of(p, "PolicyName")
+                    .unwrap_or_else(|| managed_policy_name(&arn).to_string());
+                Some((arn, name))
+            })
+            .collect();
+        let boundary = |entry: &Value| {
+            entry
+                .pointer("/PermissionsBoundary/PermissionsBoundaryArn")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let mut principals = Vec::new();
+        for (key, name_key, inline_key, kind) in [
+            ("UserDetailList", "UserName", "UserPolicyList", "user"),
+            ("RoleDetailList", "RoleName", "RolePolicyList", "role"),
+        ] {
+            for entry in list(details, key) {
+                let Some(name) = str_of(&entry, name_key) else {
+                    continue;
+                };
+                let mut names = own(&entry, &name, inline_key);
+                let mut unread = Vec::new();
+                for group in list(&entry, "GroupList") {
+                    let Some(group) = group.as_str() else {
+                        continue;
+                    };
+                    match groups.get(group) {
+                        Some(group_policies) => names.extend(group_policies.iter().cloned()),
+                        // A group the details do not describe: its policies are unknown.
+                        None => unread.push(format!("group `{group}` was not read")),
                     }
                 }
+                principals.push(Principal {
+                    name: format!("{kind}/{name}"),
+                    policies: names,
+                    unread,
+                    boundary: boundary(&entry),
+                });
+            }
+        }
+        let mut attached: std::collections::HashSet<String> =
+            groups.values().flatten().cloned().collect();
+        for p in &principals {
+            attached.extend(p.policies.iter().cloned());
+            if let Some(name) = p.boundary.as_ref().and_then(|b| managed.get(b)) {
+                attached.insert(name.clone());
             }
         }
         Ok(Deleters {
-            grants,
-            principals: principals_by_policy(details),
+            policies,
+            principals,
+            managed,
+            attached,
         })
     }
 
-    /// The principals that may delete the table `arn`, sorted.
+    /// The users and roles that may delete the table `arn`, sorted. One whose policies or
+    /// permissions boundary could not all be read stays in the list (it may delete), with
+    /// what is unknown.
     fn of(&self, arn: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for (policy, resource) in &self.grants {
-            let matches = match resource {
-                Some(glob) => wildcard_match(glob, arn, false) || glob.contains("${"),
-                None => true,
-            };
-            if !matches {
+        for p in &self.principals {
+            let mut unknown: Vec<String> = p.unread.clone();
+            let mut allowed = false;
+            let mut known: Vec<&LoadedPolicy> = Vec::new();
+            for name in &p.policies {
+                match self.policies.get(name) {
+                    Some(policy) => {
+                        allowed |= policy.allows(arn);
+                        known.push(policy);
+                    }
+                    None => unknown.push(format!("policy `{name}` was not read")),
+                }
+            }
+            if !allowed && unknown.is_empty() {
                 continue;
             }
-            // A managed policy attached to nobody deletes nothing today.
-            if let Some(principals) = self.principals.get(policy) {
-                out.extend(principals.iter().cloned());
+            let boundary = p.boundary.as_ref().map(|arn| {
+                (
+                    arn,
+                    self.managed
+                        .get(arn)
+                        .and_then(|name| self.policies.get(name)),
+                )
+            });
+            if let Some((_, Some(b))) = boundary {
+                known.push(b);
+            }
+            // An explicit deny in any of them wins over every allow.
+            if known
+                .iter()
+                .any(|policy| matches!(policy.denies(arn), DenyState::Yes))
+            {
+                continue;
+            }
+            match boundary {
+                // The boundary caps what the identity policies grant.
+                Some((_, Some(b))) if !b.allows(arn) => continue,
+                Some((arn, None)) => {
+                    unknown.push(format!("its permissions boundary `{arn}` was not read"))
+                }
+                _ => {}
+            }
+            if unknown.is_empty() {
+                out.push(p.name.clone());
+            } else {
+                unknown.sort();
+                unknown.dedup();
+                out.push(format!("{} (may: {})", p.name, unknown.join("; ")));
             }
         }
         out.sort();
         out.dedup();
         out
     }
-}
 
-/// For `GetAccountAuthorizationDetails`: each inline policy (`Owner/Policy`, as the
-/// policy-file model names it) and each managed policy (by name) with its principals.
-fn principals_by_policy(details: &Value) -> HashMap<String, Vec<String>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    let list = |v: &Value, key: &str| -> Vec<Value> {
-        v.get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    for (key, name_key, inline_key, kind) in [
-        ("UserDetailList", "UserName", "UserPolicyList", "user"),
-        ("GroupDetailList", "GroupName", "GroupPolicyList", "group"),
-        ("RoleDetailList", "RoleName", "RolePolicyList", "role"),
-    ] {
-        for entry in list(details, key) {
-            let Some(name) = entry.get(name_key).and_then(Value::as_str) else {
-                continue;
-            };
-            let principal = format!("{kind}/{name}");
-            for p in list(&entry, inline_key) {
-                if let Some(policy) = p.get("PolicyName").and_then(Value::as_str) {
-                    map.entry(format!("{name}/{policy}"))
-                        .or_default()
-                        .push(principal.clone());
-                }
-            }
-            for p in list(&entry, "AttachedManagedPolicies") {
-                if let Some(policy) = p.get("PolicyName").and_then(Value::as_str) {
-                    map.entry(policy.to_string())
-                        .or_default()
-                        .push(principal.clone());
-                }
-            }
-        }
+    /// Is the policy of this name attached to a user, group or role?
+    fn is_attached(&self, policy: &str) -> bool {
+        self.attached.contains(policy)
     }
-    map
 }
 
 #[cfg(test)]
@@ -1122,5 +1359,319 @@ mod tests {
         assert!(kinds.contains(&"vault-lock"), "{kinds:?}");
         assert!(kinds.contains(&"vault-policy"), "{kinds:?}");
         assert!(kinds.contains(&"table-policy"), "{kinds:?}");
+    }
+
+    fn audit_with_settings(change: impl FnOnce(&mut Value), settings: &Settings) -> Audit {
+        let mut recorded = Recorded::parse(RECORDED);
+        change(&mut recorded.0);
+        let regions = vec!["us-east-1".to_string()];
+        let plan = Plan {
+            regions: &regions,
+            concurrency: 2,
+            progress: None,
+        };
+        analyze(&collect(&recorded, &plan), settings)
+    }
+
+    fn deleters(audit: &Audit, table: &str) -> Vec<String> {
+        match &row(audit, table).1.deleters {
+            LiveList::Known(list) => list.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const DETAILS: &str = "iam:GetAccountAuthorizationDetails";
+
+    fn policy(statements: Value) -> Value {
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    #[test]
+    fn a_user_may_delete_through_the_policies_of_its_groups_and_a_group_is_no_principal() {
+        let (_, audit) = audit_with(|v| {
+            v[DETAILS]["GroupDetailList"] = json!([{
+                "GroupName": "dba",
+                "GroupPolicyList": [{"PolicyName": "drop", "PolicyDocument": policy(json!([
+                    {"Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": "arn:aws:dynamodb:*:*:table/Orders"}]))}],
+                "AttachedManagedPolicies": []
+            }]);
+            v[DETAILS]["UserDetailList"][0]["GroupList"] = json!(["dba"]);
+        });
+        assert_eq!(deleters(&audit, "Orders"), vec!["role/Admin", "user/ops"]);
+        // `ops` deletes Sessions by its own policy, Orders through `dba` only.
+        assert_eq!(deleters(&audit, "Audit"), vec!["role/Admin"]);
+    }
+
+    #[test]
+    fn a_group_the_details_do_not_describe_leaves_its_members_able_to_delete() {
+        let (_, audit) = audit_with(|v| {
+            v[DETAILS]["UserDetailList"][0]["GroupList"] = json!(["ghost"]);
+        });
+        assert_eq!(
+            deleters(&audit, "Orders"),
+            vec!["role/Admin", "user/ops (may: group `ghost` was not read)"]
+        );
+    }
+
+    #[test]
+    fn a_permissions_boundary_caps_what_the_identity_policies_grant() {
+        let boundary_arn = "arn:aws:iam::123456789012:policy/boundary";
+        let (_, audit) = audit_with(|v| {
+            v[DETAILS]["Policies"].as_array_mut().unwrap().push(json!({
+                "PolicyName": "boundary",
+                "Arn": boundary_arn,
+                "DefaultVersionId": "v1",
+                "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": policy(json!([
+                    {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:*:*:table/Sessions"}]))}]
+            }));
+            v[DETAILS]["RoleDetailList"][0]["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary_arn});
+        });
+        // Admin's AdministratorAccess allows everything; its boundary only Sessions.
+        assert_eq!(deleters(&audit, "Orders"), Vec::<String>::new());
+        assert_eq!(deleters(&audit, "Sessions"), vec!["role/Admin", "user/ops"]);
+    }
+
+    #[test]
+    fn a_permissions_boundary_that_cannot_be_read_leaves_the_principal_able_to_delete() {
+        let (_, audit) = audit_with(|v| {
+            v[DETAILS]["RoleDetailList"][0]["PermissionsBoundary"] = json!({
+                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/NotInTheDetails"
+            });
+        });
+        assert_eq!(
+            deleters(&audit, "Orders"),
+            vec!["role/Admin (may: its permissions boundary `arn:aws:iam::aws:policy/NotInTheDetails` was not read)"]
+        );
+    }
+
+    #[test]
+    fn a_deny_in_another_policy_of_the_principal_takes_the_grant_back() {
+        let (_, audit) = audit_with(|v| {
+            v[DETAILS]["RoleDetailList"][0]["RolePolicyList"] = json!([{
+                "PolicyName": "keep-orders",
+                "PolicyDocument": policy(json!([{"Effect": "Deny", "Action": "dynamodb:Delete*",
+                    "NotResource": "arn:aws:dynamodb:*:*:table/Sess*"}]))
+            }]);
+        });
+        assert_eq!(deleters(&audit, "Orders"), Vec::<String>::new());
+        assert_eq!(deleters(&audit, "Sessions"), vec!["role/Admin", "user/ops"]);
+    }
+
+    #[test]
+    fn an_attached_managed_policy_whose_document_was_not_read_may_delete() {
+        let (_, audit) = audit_with(|v| {
+            v[DETAILS]["RoleDetailList"][1]["AttachedManagedPolicies"] = json!([{
+                "PolicyName": "Mystery", "PolicyArn": "arn:aws:iam::123456789012:policy/Mystery"}]);
+        });
+        assert!(deleters(&audit, "Orders")
+            .contains(&"role/Reader (may: policy `Mystery` was not read)".to_string()));
+    }
+
+    fn scp(v: &mut Value, statement: Value) {
+        v["organizations:DescribePolicy p-deny0001"]["Policy"]["Content"] =
+            json!(policy(json!([statement])).to_string());
+    }
+
+    #[test]
+    fn an_scp_not_resource_deny_covers_the_tables_it_does_not_list() {
+        let (_, audit) = audit_with(|v| {
+            scp(
+                v,
+                json!({"Effect": "Deny", "Action": "dynamodb:DeleteTable",
+                "NotResource": ["arn:aws:dynamodb:*:*:table/Sess*", "arn:aws:dynamodb:us-west-2:*:table/*"]}),
+            );
+        });
+        assert_eq!(row(&audit, "Orders").1.scp_deny, LiveState::Yes);
+        assert_eq!(row(&audit, "Audit").1.scp_deny, LiveState::Yes);
+        assert_eq!(row(&audit, "Sessions").1.scp_deny, LiveState::No);
+    }
+
+    #[test]
+    fn an_scp_not_resource_that_may_name_the_table_is_never_credited() {
+        for not in [
+            json!("arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/team}"),
+            json!("*"),
+            json!("arn:aws:dynamodb:us-east-1:123456789012:table/*"),
+        ] {
+            let (_, audit) = audit_with(|v| {
+                scp(
+                    v,
+                    json!({"Effect": "Deny", "Action": "dynamodb:DeleteTable", "NotResource": not}),
+                );
+            });
+            assert_eq!(row(&audit, "Orders").1.scp_deny, LiveState::No, "{not}");
+        }
+    }
+
+    #[test]
+    fn an_scp_deny_with_a_condition_is_conditional_and_one_on_other_tables_is_no() {
+        let (_, audit) = audit_with(|v| {
+            scp(
+                v,
+                json!({"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:PrincipalTag/role": "dba"}}}),
+            );
+        });
+        assert!(matches!(
+            row(&audit, "Orders").1.scp_deny,
+            LiveState::Conditional(_)
+        ));
+        let (_, audit) = audit_with(|v| {
+            scp(
+                v,
+                json!({"Effect": "Deny", "Action": "dynamodb:DeleteTable",
+                "Resource": "arn:aws:dynamodb:*:*:table/Sessions"}),
+            );
+        });
+        assert_eq!(row(&audit, "Orders").1.scp_deny, LiveState::No);
+        assert_eq!(row(&audit, "Sessions").1.scp_deny, LiveState::Yes);
+    }
+
+    fn requiring(names: &[&str]) -> Settings {
+        let text: std::sync::Arc<str> = names.join(",").into();
+        let mut settings = Settings::default();
+        let mut at = 0;
+        for name in names {
+            let (name_, scope) = crate::rules::iam::required_guardrail::parse(name).unwrap();
+            settings
+                .required_guardrails
+                .push(crate::rules::iam::required_guardrail::Requirement {
+                    name: name_,
+                    scope,
+                    origin: crate::rules::iam::required_guardrail::Origin {
+                        path: "(command line)".into(),
+                        text: text.clone(),
+                        span: crate::source::Span {
+                            start: at,
+                            end: at + name.len(),
+                        },
+                    },
+                });
+            at += name.len() + 1;
+        }
+        settings
+    }
+
+    fn ddb013(audit: &Audit) -> Vec<String> {
+        audit
+            .report
+            .files
+            .iter()
+            .flat_map(|f| &f.findings)
+            .filter(|f| f.code == "DDB013")
+            .map(|f| f.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_required_guardrail_held_by_an_attached_scp_is_no_finding() {
+        let settings = requiring(&["scp:deny-delete-table", "deny-delete-table"]);
+        let audit = audit_with_settings(|_| {}, &settings);
+        assert_eq!(ddb013(&audit), Vec::<String>::new());
+        // Another guardrail that no live policy holds is a finding.
+        let audit = audit_with_settings(|_| {}, &requiring(&["deny-update-table"]));
+        let messages = ddb013(&audit);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("deny-update-table"), "{messages:?}");
+    }
+
+    #[test]
+    fn a_required_scp_attached_elsewhere_is_missing_and_says_why() {
+        let audit = audit_with_settings(
+            |v| {
+                v["organizations:ListTargetsForPolicy p-deny0001"] =
+                    json!({"Targets": [{"TargetId": "333333333333", "Type": "ACCOUNT"}]});
+            },
+            &requiring(&["scp:deny-delete-table"]),
+        );
+        let messages = ddb013(&audit);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("not attached above the audited account"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_required_guardrail_in_a_managed_policy_attached_to_nobody_is_missing() {
+        let audit = audit_with_settings(
+            |v| {
+                v[DETAILS]["Policies"].as_array_mut().unwrap().push(json!({
+                    "PolicyName": "guard", "Arn": "arn:aws:iam::123456789012:policy/guard",
+                    "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": policy(json!([
+                        {"Effect": "Deny", "Action": "dynamodb:UpdateTable", "Resource": "*"}]))}]
+                }));
+            },
+            &requiring(&["deny-update-table"]),
+        );
+        let messages = ddb013(&audit);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("attached to no user, group or role"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_table_resource_policy_or_a_stack_template_never_holds_a_required_guardrail() {
+        // Sessions' resource policy denies DeleteTable on itself: not on every table.
+        let audit = audit_with_settings(
+            |v| {
+                v["organizations:ListPolicies"] = json!({"Error": {
+                    "Code": "AccessDeniedException", "Message": "no"}});
+            },
+            &requiring(&["deny-delete-table", "scp:deny-delete-backup"]),
+        );
+        let messages = ddb013(&audit);
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("deny-delete-table")));
+        // No access to Organizations: unproven, never "missing" alone.
+        assert!(
+            messages
+                .iter()
+                .all(|m| m.contains("no access to Organizations") && m.contains("cannot be proven")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn all_regions_are_the_enabled_ones_and_an_unreadable_list_is_an_error() {
+        let recorded = Recorded::parse(RECORDED);
+        assert_eq!(
+            crate::audit::collect::enabled_regions(&recorded),
+            Ok(vec![
+                "af-south-1".to_string(),
+                "eu-west-1".to_string(),
+                "us-east-1".to_string()
+            ])
+        );
+        let mut denied = Recorded::parse(RECORDED);
+        denied.0["account:ListRegions"] = json!({"Error": {"Code": "AccessDeniedException",
+            "Message": "User is not authorized to perform: account:ListRegions"}});
+        let error = crate::audit::collect::enabled_regions(&denied).unwrap_err();
+        assert!(error.contains("could not be listed"), "{error}");
+        assert!(error.contains("AccessDeniedException"), "{error}");
+        let mut empty = Recorded::parse(RECORDED);
+        empty.0["account:ListRegions"] = json!({"Regions": []});
+        assert!(crate::audit::collect::enabled_regions(&empty).is_err());
+    }
+
+    #[test]
+    fn the_progress_counts_what_was_listed_and_read_per_kind() {
+        let recorded = Recorded::parse(RECORDED);
+        let regions = vec!["us-east-1".to_string()];
+        let progress = crate::audit::collect::Progress::default();
+        let plan = Plan {
+            regions: &regions,
+            concurrency: 2,
+            progress: Some(&progress),
+        };
+        collect(&recorded, &plan);
+        assert_eq!(
+            progress.summary(1),
+            "tables 3/3 · stacks 1/1 · backup plans and vaults 2/2 · Regions 1/1"
+        );
+        assert_eq!(progress.totals(), (6, 6));
     }
 }

@@ -17,6 +17,7 @@ use super::snapshot::*;
 /// `src/audit/aws.rs` to this list). `sts:GetCallerIdentity` needs no permission and is
 /// not in the policy.
 pub const OPERATIONS: &[&str] = &[
+    "account:ListRegions",
     "backup:GetBackupSelection",
     "backup:GetBackupVaultAccessPolicy",
     "backup:ListBackupPlans",
@@ -113,6 +114,10 @@ pub const ACTIVE_STACK_STATUSES: &[&str] = &[
 /// Methods take the Region they read in; IAM and Organizations are global.
 pub trait Source: Sync {
     fn get_caller_identity(&self) -> Read<Caller>;
+    /// The Regions enabled in the account (`account:ListRegions`: those enabled by
+    /// default, the opt-in Regions turned on, and those being disabled, which still hold
+    /// their tables).
+    fn list_regions(&self) -> Read<Vec<String>>;
     fn list_tables(&self, region: &str) -> Read<Vec<String>>;
     fn describe_table(&self, region: &str, name: &str) -> Read<TableDescription>;
     fn describe_continuous_backups(
@@ -121,7 +126,8 @@ pub trait Source: Sync {
         name: &str,
     ) -> Read<ContinuousBackupsDescription>;
     fn list_tags_of_resource(&self, region: &str, arn: &str) -> Read<Vec<Tag>>;
-    /// `None`: the table has no resource policy.
+    /// `None` (or a [`ErrorKind::NotFound`] error, which the walk reads as `None`): the
+    /// table has no resource policy.
     fn get_resource_policy(&self, region: &str, arn: &str) -> Read<Option<String>>;
     /// The stacks in [`ACTIVE_STACK_STATUSES`].
     fn list_stacks(&self, region: &str) -> Read<Vec<StackSummary>>;
@@ -144,7 +150,8 @@ pub trait Source: Sync {
     ) -> Read<BackupSelectionResponse>;
     /// Vaults without their access policies.
     fn list_backup_vaults(&self, region: &str) -> Read<Vec<LiveVault>>;
-    /// `None`: the vault has no access policy.
+    /// `None` (or a [`ErrorKind::NotFound`] error, read as `None`): the vault has no
+    /// access policy.
     fn get_backup_vault_access_policy(&self, region: &str, vault: &str) -> Read<Option<String>>;
     /// The pages merged into one response.
     fn get_account_authorization_details(&self) -> Read<serde_json::Value>;
@@ -160,8 +167,119 @@ pub trait Source: Sync {
 pub struct Plan<'a> {
     pub regions: &'a [String],
     pub concurrency: usize,
-    /// Bumped once per item read (a table, a stack, ...), for a progress display.
-    pub progress: Option<&'a AtomicUsize>,
+    /// Counts of what was listed and read so far, for a progress display.
+    pub progress: Option<&'a Progress>,
+}
+
+/// What a walk has listed and read so far. The walk only bumps these atomics; whoever
+/// draws them reads them on its own thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub tables: Count,
+    pub stacks: Count,
+    /// Backup plans and vaults.
+    pub backup: Count,
+    /// Regions whose every item has been read.
+    pub regions_done: AtomicUsize,
+}
+
+#[derive(Debug, Default)]
+pub struct Count {
+    pub listed: AtomicUsize,
+    pub read: AtomicUsize,
+}
+
+impl Count {
+    pub fn listed(&self) -> usize {
+        self.listed.load(Ordering::Relaxed)
+    }
+
+    pub fn read(&self) -> usize {
+        self.read.load(Ordering::Relaxed)
+    }
+}
+
+impl Progress {
+    /// "tables 120/2000 · stacks 3/40 · backup plans and vaults 0/2 · Regions 1/17": read
+    /// of listed so far, per kind, and the Regions done of `regions`.
+    pub fn summary(&self, regions: usize) -> String {
+        let c = |c: &Count| format!("{}/{}", c.read(), c.listed());
+        format!(
+            "tables {} · stacks {} · backup plans and vaults {} · Regions {}/{regions}",
+            c(&self.tables),
+            c(&self.stacks),
+            c(&self.backup),
+            self.regions_done.load(Ordering::Relaxed),
+        )
+    }
+
+    /// (items read, items listed) over tables, stacks, plans and vaults.
+    pub fn totals(&self) -> (usize, usize) {
+        let all = [&self.tables, &self.stacks, &self.backup];
+        (
+            all.iter().map(|c| c.read()).sum(),
+            all.iter().map(|c| c.listed()).sum(),
+        )
+    }
+}
+
+/// Which count of [`Progress`] an item belongs to.
+#[derive(Clone, Copy)]
+enum Item {
+    Table,
+    Stack,
+    Backup,
+}
+
+fn count<'a>(plan: &Plan<'a>, item: Item) -> Option<&'a Count> {
+    plan.progress.map(|p| match item {
+        Item::Table => &p.tables,
+        Item::Stack => &p.stacks,
+        Item::Backup => &p.backup,
+    })
+}
+
+fn listed(plan: &Plan, item: Item, n: usize) {
+    if let Some(c) = count(plan, item) {
+        c.listed.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+fn bump(plan: &Plan, item: Item) {
+    if let Some(c) = count(plan, item) {
+        c.read.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A read whose "not found" means "there is none" (a table or vault without a resource
+/// policy: DynamoDB and AWS Backup answer `PolicyNotFoundException` or
+/// `ResourceNotFoundException` rather than an empty policy).
+pub fn none_if_not_found<T>(read: Read<Option<T>>) -> Read<Option<T>> {
+    match read {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        other => other,
+    }
+}
+
+/// The Regions `--all-regions` audits: every Region enabled in the account, sorted. An
+/// error (never a shorter list) when they cannot be listed, so that no enabled Region is
+/// silently left out.
+pub fn enabled_regions(source: &dyn Source) -> Result<Vec<String>, String> {
+    let mut regions = source.list_regions().map_err(|e| {
+        format!(
+            "--all-regions: the account's enabled Regions could not be listed (account:ListRegions: {})",
+            e.message
+        )
+    })?;
+    regions.sort();
+    regions.dedup();
+    if regions.is_empty() {
+        return Err(
+            "--all-regions: account:ListRegions listed no Region, so nothing would be audited"
+                .into(),
+        );
+    }
+    Ok(regions)
 }
 
 /// Read the account through `source`. Never fails as a whole: what could not be read is
@@ -209,12 +327,6 @@ impl Errors {
     }
 }
 
-fn bump(plan: &Plan) {
-    if let Some(p) = plan.progress {
-        p.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 fn walk(source: &dyn Source, plan: &Plan) -> Snapshot {
     let errors = Errors(std::sync::Mutex::new(Vec::new()));
     let caller = errors.keep(
@@ -234,7 +346,6 @@ fn walk(source: &dyn Source, plan: &Plan) -> Snapshot {
         "iam:GetAccountAuthorizationDetails",
         None,
     );
-    bump(plan);
     let organizations = match &caller {
         Some(caller) => read_organizations(source, &caller.account, &errors),
         None => Organizations::NotRead,
@@ -260,11 +371,12 @@ fn read_region(source: &dyn Source, region: &str, plan: &Plan, errors: &Errors) 
     let names = errors
         .keep(source.list_tables(region), r, "dynamodb:ListTables", None)
         .unwrap_or_default();
+    listed(plan, Item::Table, names.len());
     let tables: Vec<LiveTable> = names
         .par_iter()
         .filter_map(|name| {
             let table = read_table(source, region, name, errors);
-            bump(plan);
+            bump(plan, Item::Table);
             table
         })
         .collect();
@@ -276,11 +388,12 @@ fn read_region(source: &dyn Source, region: &str, plan: &Plan, errors: &Errors) 
             None,
         )
         .unwrap_or_default();
+    listed(plan, Item::Stack, summaries.len());
     let stacks: Vec<LiveStack> = summaries
         .par_iter()
         .map(|s| {
             let stack = read_stack(source, region, s, errors);
-            bump(plan);
+            bump(plan, Item::Stack);
             stack
         })
         .collect();
@@ -292,6 +405,7 @@ fn read_region(source: &dyn Source, region: &str, plan: &Plan, errors: &Errors) 
             None,
         )
         .unwrap_or_default();
+    listed(plan, Item::Backup, plans.len());
     let backup_plans: Vec<LiveBackupPlan> = plans
         .into_par_iter()
         .map(|mut p| {
@@ -315,7 +429,7 @@ fn read_region(source: &dyn Source, region: &str, plan: &Plan, errors: &Errors) 
                     )
                 })
                 .collect();
-            bump(plan);
+            bump(plan, Item::Backup);
             p
         })
         .collect();
@@ -327,28 +441,31 @@ fn read_region(source: &dyn Source, region: &str, plan: &Plan, errors: &Errors) 
             None,
         )
         .unwrap_or_default();
+    listed(plan, Item::Backup, vaults.len());
     let backup_vaults: Vec<LiveVault> = vaults
         .into_par_iter()
         .map(|mut v| {
-            v.access_policy =
-                match source.get_backup_vault_access_policy(region, &v.backup_vault_name) {
-                    Ok(Some(p)) => VaultPolicy::Policy(p),
-                    Ok(None) => VaultPolicy::None,
-                    Err(e) if e.kind == ErrorKind::NotFound => VaultPolicy::None,
-                    Err(e) => {
-                        errors.push(
-                            r,
-                            "backup:GetBackupVaultAccessPolicy",
-                            Some(&v.backup_vault_name),
-                            e,
-                        );
-                        VaultPolicy::NotRead
-                    }
-                };
-            bump(plan);
+            let policy = source.get_backup_vault_access_policy(region, &v.backup_vault_name);
+            v.access_policy = match none_if_not_found(policy) {
+                Ok(Some(p)) => VaultPolicy::Policy(p),
+                Ok(None) => VaultPolicy::None,
+                Err(e) => {
+                    errors.push(
+                        r,
+                        "backup:GetBackupVaultAccessPolicy",
+                        Some(&v.backup_vault_name),
+                        e,
+                    );
+                    VaultPolicy::NotRead
+                }
+            };
+            bump(plan, Item::Backup);
             v
         })
         .collect();
+    if let Some(p) = plan.progress {
+        p.regions_done.fetch_add(1, Ordering::Relaxed);
+    }
     RegionSnapshot {
         region: region.to_string(),
         tables,
@@ -390,10 +507,9 @@ fn read_table(source: &dyn Source, region: &str, name: &str, errors: &Errors) ->
         "dynamodb:ListTagsOfResource",
         Some(name),
     );
-    let resource_policy = match source.get_resource_policy(region, &arn) {
+    let resource_policy = match none_if_not_found(source.get_resource_policy(region, &arn)) {
         Ok(Some(p)) => ResourcePolicy::Policy(p),
         Ok(None) => ResourcePolicy::None,
-        Err(e) if e.kind == ErrorKind::NotFound => ResourcePolicy::None,
         Err(e) => {
             errors.push(r, "dynamodb:GetResourcePolicy", Some(name), e);
             ResourcePolicy::NotRead

@@ -14,28 +14,6 @@ pub mod collect;
 mod recorded;
 pub mod snapshot;
 
-/// The Regions `--all-regions` reads: those every account has enabled by default in the
-/// `aws` partition. Opt-in Regions (and other partitions) are named with `--region`.
-pub const DEFAULT_REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-north-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-south-1",
-    "sa-east-1",
-];
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -98,6 +76,7 @@ mod tests {
             ("self.iam.", "iam"),
             ("self.organizations.", "organizations"),
             ("self.sts.", "sts"),
+            ("self.account.", "account"),
         ] {
             for (at, _) in code.match_indices(accessor) {
                 let rest = &code[at + accessor.len()..];
@@ -136,6 +115,7 @@ mod tests {
             "iam",
             "organizations",
             "sts",
+            "account",
         ] {
             let made = code
                 .matches(&format!("aws_sdk_{service}::Client::from_conf"))

@@ -97,6 +97,9 @@ impl Source for Recorded {
             partition: arn.split(':').nth(1).unwrap_or("aws").into(),
         })
     }
+    fn list_regions(&self) -> Read<Vec<String>> {
+        self.ids(None, "account:ListRegions", None, "/Regions", "RegionName")
+    }
     fn list_tables(&self, region: &str) -> Read<Vec<String>> {
         self.field(Some(region), "dynamodb:ListTables", None, "/TableNames")
     }
@@ -124,15 +127,12 @@ impl Source for Recorded {
         )
     }
     fn get_resource_policy(&self, region: &str, arn: &str) -> Read<Option<String>> {
-        match self.field(
+        self.field(
             Some(region),
             "dynamodb:GetResourcePolicy",
             Some(arn),
             "/Policy",
-        ) {
-            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-            other => other,
-        }
+        )
     }
     fn list_stacks(&self, region: &str) -> Read<Vec<StackSummary>> {
         let items: Vec<Value> = self.field(
@@ -224,15 +224,12 @@ impl Source for Recorded {
         )
     }
     fn get_backup_vault_access_policy(&self, region: &str, vault: &str) -> Read<Option<String>> {
-        match self.field(
+        self.field(
             Some(region),
             "backup:GetBackupVaultAccessPolicy",
             Some(vault),
             "/Policy",
-        ) {
-            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-            other => other,
-        }
+        )
     }
     fn get_account_authorization_details(&self) -> Read<Value> {
         self.answer(None, "iam:GetAccountAuthorizationDetails", None)

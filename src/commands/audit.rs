@@ -17,11 +17,11 @@ pub const NO_AUDIT_SUPPORT: &str =
 #[cfg(feature = "audit")]
 pub fn run(args: &AuditArgs) -> ExitStatus {
     use std::io::IsTerminal;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     use super::check::{fail_on, outputs, render};
     use super::{plural, resolve, tell, usage_error};
-    use crate::audit::{analyze, aws, collect, DEFAULT_REGIONS};
+    use crate::audit::{analyze, aws, collect};
     use crate::report::inventory::{self, InventoryFormat};
     use crate::report::{Destination, Format};
 
@@ -59,7 +59,17 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
         Err(e) => return usage_error(&e, None),
     };
     let regions: Vec<String> = if args.all_regions {
-        DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect()
+        // Fail closed: an audit that silently skipped an enabled Region would pass tables
+        // it never read.
+        match collect::enabled_regions(&source) {
+            Ok(regions) => regions,
+            Err(message) => {
+                return usage_error(
+                    &message,
+                    Some("grant account:ListRegions (the policy of docs/audit.md), or name the Regions with --region"),
+                )
+            }
+        }
     } else if !args.regions.is_empty() {
         args.regions.clone()
     } else {
@@ -73,35 +83,21 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
             }
         }
     };
-    let done = AtomicUsize::new(0);
-    let show = std::io::stderr().is_terminal()
+    let started = std::time::Instant::now();
+    let progress = collect::Progress::default();
+    let show = !args.quiet
+        && std::io::stderr().is_terminal()
         && !crate::progress::in_ci(std::env::var_os("CI").as_deref());
-    let finished = std::sync::atomic::AtomicBool::new(false);
-    let bar = show.then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{spinner} audit: {pos} items read {elapsed}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    });
+    let finished = AtomicBool::new(false);
     let snapshot = std::thread::scope(|scope| {
-        let drawer = bar.map(|bar| {
-            let (done, finished) = (&done, &finished);
-            scope.spawn(move || {
-                while !finished.load(Ordering::Relaxed) {
-                    bar.set_position(done.load(Ordering::Relaxed) as u64);
-                    bar.tick();
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                bar.finish_and_clear();
-            })
+        let drawer = show.then(|| {
+            let (progress, finished, regions) = (&progress, &finished, regions.len());
+            scope.spawn(move || draw(progress, finished, regions))
         });
         let plan = collect::Plan {
             regions: &regions,
             concurrency: usize::from(args.concurrency),
-            progress: Some(&done),
+            progress: Some(&progress),
         };
         let snapshot = collect::collect(&source, &plan);
         finished.store(true, Ordering::Relaxed);
@@ -110,7 +106,18 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
         }
         snapshot
     });
+    let read_in = started.elapsed();
     let audit = analyze::analyze(&snapshot, &resolved.settings);
+    if crate::timings::enabled() {
+        // Where an audit's time goes: the AWS calls, or the analysis (the per-stage
+        // table that follows at the end of the run covers the analysis).
+        eprintln!(
+            "audit: read the account in {:.2} s ({}), analysed it in {:.2} s",
+            read_in.as_secs_f64(),
+            progress.summary(regions.len()),
+            started.elapsed().saturating_sub(read_in).as_secs_f64()
+        );
+    }
 
     let human_on_stdout = outputs
         .iter()
@@ -150,4 +157,31 @@ pub fn run(args: &AuditArgs) -> ExitStatus {
         return ExitStatus::Error;
     }
     status
+}
+
+/// The progress bar of an audit on stderr, until `finished`: items read of those listed
+/// so far (tables, stacks, backup plans and vaults; the total grows as each Region's lists
+/// come in), with the counts per kind and the Regions done.
+#[cfg(feature = "audit")]
+fn draw(
+    progress: &crate::audit::collect::Progress,
+    finished: &std::sync::atomic::AtomicBool,
+    regions: usize,
+) {
+    use std::sync::atomic::Ordering;
+    let bar =
+        indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "audit {wide_bar} {pos}/{len} items {elapsed_precise}\n{msg}",
+    ) {
+        bar.set_style(style);
+    }
+    while !finished.load(Ordering::Relaxed) {
+        let (read, listed) = progress.totals();
+        bar.set_length(listed as u64);
+        bar.set_position(read as u64);
+        bar.set_message(progress.summary(regions));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
 }

@@ -172,7 +172,9 @@ fn authorization_details(
         }
     }
     for policy in items(doc, root, "Policies") {
-        let name = text(doc, policy, "PolicyName").unwrap_or_else(|| "?".into());
+        let name = text(doc, policy, "PolicyName")
+            .or_else(|| text(doc, policy, "Arn").map(|arn| managed_policy_name(&arn).to_string()))
+            .unwrap_or_else(|| "?".into());
         for version in items(doc, policy, "PolicyVersionList") {
             let Some(d) = doc.get_value(version, "Document") else {
                 continue;
@@ -187,6 +189,12 @@ fn authorization_details(
         }
     }
     Ok(())
+}
+
+/// A managed policy's name from its ARN (`arn:aws:iam::111122223333:policy/path/Name` is
+/// `Name`), for a listing that leaves `PolicyName` out.
+pub fn managed_policy_name(arn: &str) -> &str {
+    arn.rsplit(['/', ':']).next().unwrap_or(arn)
 }
 
 fn items(doc: &Document, map: NodeId, key: &str) -> Vec<NodeId> {

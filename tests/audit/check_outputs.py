@@ -33,7 +33,9 @@ check(live["termination_protection"] == "yes", "termination protection")
 check(live["stack_policy"] == "yes", "stack policy")
 check(live["scp_deny"] == "yes", f"SCP: {live}")
 check(any("deletion protection" in d for d in live["drift"]), f"drift: {live['drift']}")
-check("role/Admin" in live["can_delete"] and "role/Reader" not in live["can_delete"],
+# Who can delete: `alice` through her group (the group itself is no principal), not
+# `Bounded` (its permissions boundary allows only reads), not `Reader`.
+check(sorted(live["can_delete"]) == ["role/Admin", "user/alice"],
       f"who can delete: {live['can_delete']}")
 ddb003 = [f for f in findings["findings"]
           if f["rule"] == "DDB003" and f["resource"] == "Orders"]
@@ -52,6 +54,10 @@ ledger = tables["Ledger"]
 check(ledger["deletion_protection"] and ledger["pitr"], "Ledger protected")
 check(ledger["live"]["resource_policy_deny"] == "yes", f"Ledger policy: {ledger['live']}")
 check(not any(r == "Ledger" for (_, r, _) in hits), "no finding on Ledger")
+
+# The SCP denies DeleteTable on every table but those its `NotResource` lists.
+check(ledger["live"]["scp_deny"] == "yes", f"Ledger SCP: {ledger['live']}")
+check(tables["Scratch"]["live"]["scp_deny"] == "no", f"Scratch SCP: {tables['Scratch']['live']}")
 
 # The `bad` stack's deployed template: DDB001 on its logical ID.
 check(("us-east-1/stacks/bad.template", "Scratch", "DDB001") in hits, f"bad stack: {sorted(hits)}")

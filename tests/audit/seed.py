@@ -13,8 +13,11 @@ One Region (us-east-1) of account 123456789012 (moto's default):
 - stack `bad` whose template has a table without DeletionPolicy (DDB001 on the deployed
   template);
 - IAM: role `Admin` with an inline policy allowing dynamodb:DeleteTable on every table,
-  role `Reader` with a read-only policy;
-- an organization with an SCP denying dynamodb:DeleteTable attached to the root.
+  role `Reader` with a read-only policy; user `alice`, who may delete `Orders` only
+  through her group `dba`; role `Bounded`, whose inline policy allows everything and
+  whose permissions boundary allows only reads (it can delete nothing);
+- an organization with two SCPs attached to the root: one denying dynamodb:DeleteTable
+  on every table except `Scratch` (`NotResource`), one denying backup deletion.
 """
 import json
 import sys
@@ -94,18 +97,38 @@ iam.put_role_policy(RoleName="Admin", PolicyName="tables", PolicyDocument=json.d
     {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:*:*:table/*"}]}))
 iam.create_role(RoleName="Reader", AssumeRolePolicyDocument=trust)
-iam.put_role_policy(RoleName="Reader", PolicyName="read", PolicyDocument=json.dumps(
+reads = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["dynamodb:Describe*", "dynamodb:List*"], "Resource": "*"}]})
+iam.put_role_policy(RoleName="Reader", PolicyName="read", PolicyDocument=reads)
+# A user deletes through the policies of her groups.
+iam.create_group(GroupName="dba")
+iam.put_group_policy(GroupName="dba", PolicyName="drop-orders", PolicyDocument=json.dumps(
     {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["dynamodb:Describe*", "dynamodb:List*"], "Resource": "*"}]}))
+        {"Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": "arn:aws:dynamodb:*:*:table/Orders"}]}))
+iam.create_user(UserName="alice")
+iam.add_user_to_group(GroupName="dba", UserName="alice")
+# A permissions boundary caps what the role's own policies grant.
+boundary = iam.create_policy(PolicyName="read-only-boundary", PolicyDocument=reads)["Policy"]["Arn"]
+iam.create_role(RoleName="Bounded", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary)
+iam.put_role_policy(RoleName="Bounded", PolicyName="everything", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
 
 org.create_organization(FeatureSet="ALL")
 root = org.list_roots()["Roots"][0]["Id"]
 org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
 policy = org.create_policy(
-    Name="deny-table-deletion", Description="no table is deleted", Type="SERVICE_CONTROL_POLICY",
+    Name="deny-table-deletion", Description="no table but Scratch is deleted",
+    Type="SERVICE_CONTROL_POLICY",
     Content=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*"}]}))
+        {"Effect": "Deny", "Action": "dynamodb:DeleteTable",
+         "NotResource": "arn:aws:dynamodb:*:*:table/Scratch"}]}))
 org.attach_policy(PolicyId=policy["Policy"]["PolicySummary"]["Id"], TargetId=root)
+backups = org.create_policy(
+    Name="deny-backup-deletion", Description="no backup is deleted", Type="SERVICE_CONTROL_POLICY",
+    Content=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": ["dynamodb:DeleteBackup", "backup:DeleteRecoveryPoint"],
+         "Resource": "*"}]}))
+org.attach_policy(PolicyId=backups["Policy"]["PolicySummary"]["Id"], TargetId=root)
 if "--with-vault" in sys.argv:
     # The emulator has no GetBackupVaultAccessPolicy: reading this vault fails, which is
     # how the test sees one failed call reported while the rest is audited.

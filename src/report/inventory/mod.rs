@@ -62,7 +62,8 @@ pub fn live_cells(live: &LiveFacts) -> Vec<(&'static str, String, Option<String>
     };
     let deleters = match &live.deleters {
         LiveList::Known(list) if list.is_empty() => ("can_delete", "nobody".to_string(), None),
-        LiveList::Known(list) => ("can_delete", list.join(" "), None),
+        // A principal may carry why it stays listed (`role/ci (may: ...)`): commas part them.
+        LiveList::Known(list) => ("can_delete", list.join(", "), None),
         LiveList::Unknown(why) => ("can_delete", "unknown".to_string(), Some(why.clone())),
     };
     vec![
