@@ -1417,8 +1417,9 @@ mod tests {
     fn a_permissions_boundary_caps_what_the_identity_policies_grant() {
         let boundary_arn = "arn:aws:iam::123456789012:policy/boundary";
         let (_, audit) = audit_with(|v| {
+            // Named by its ARN: the emulator's listing has `PolicyName` null.
             v[DETAILS]["Policies"].as_array_mut().unwrap().push(json!({
-                "PolicyName": "boundary",
+                "PolicyName": null,
                 "Arn": boundary_arn,
                 "DefaultVersionId": "v1",
                 "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": policy(json!([

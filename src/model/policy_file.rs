@@ -204,8 +204,10 @@ fn items(doc: &Document, map: NodeId, key: &str) -> Vec<NodeId> {
         .unwrap_or_default()
 }
 
+/// A string field; `null` (a JSON rendering of a field the API left out) is none.
 fn text(doc: &Document, map: NodeId, key: &str) -> Option<String> {
     doc.get_value(map, key)
+        .filter(|v| !doc.is_null(*v))
         .and_then(|v| doc.str(v))
         .map(str::to_string)
 }
