@@ -47,6 +47,9 @@ start=$SECONDS
 echo "seeding took $((SECONDS - start)) s"
 echo "- $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; $(uptime)"
 echo "- $bin ($(git rev-parse --short HEAD)), --concurrency $concurrency"
+# The emulator's CPU seconds (user + system) before and after: it is one Python process.
+cpu() { awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$server/stat"; }
+before=$(cpu)
 status=0
 DDB_GUARD_TIMINGS=1 /usr/bin/time -f "process: %U s user + %S s system CPU, %e s wall, %M KB peak RSS" \
     "$bin" audit --endpoint-url "$url" --region us-east-1 --isolated --concurrency "$concurrency" \
@@ -58,6 +61,9 @@ inventory = json.load(open(sys.argv[2]))
 rows = len(inventory["tables"])
 print(f"{sys.argv[3]} tables seeded, {rows} in the inventory, "
       f"{len(findings['findings'])} findings, {len(findings['errors'])} errors")
+for e in findings["errors"]:
+    print(f"error: {e['path']}: {e['message']}")
 assert rows == int(sys.argv[3]), "a table is missing from the inventory"
 PY
+echo "the emulator used $(awk -v a="$before" -v b="$(cpu)" 'BEGIN {printf "%.1f", b - a}') s of CPU during the audit"
 echo "exit code $status"
