@@ -2,12 +2,27 @@
 """Adversarial template sizes: does any shape make `check` or `inventory` super-linear?
 
 Builds, for each shape below, templates of growing size (each step doubles the size), runs
-`ddb-guard check --format json` and `ddb-guard inventory --format json` on each, and prints
-seconds and seconds per MB. Growth must stay below O(n log n): the s/MB column must stay
-roughly flat as the size doubles.
+each command of --commands on each (JSON output), and prints seconds and seconds per MB.
+Growth must stay below O(n log n): the s/MB columns must stay roughly flat as the size
+doubles.
 
     bench/adversarial.py [--binary target/release/ddb-guard] [--max-mb 64] [--shapes a,b]
-                         [--timeout 600]
+                         [--commands check,inventory,diff,changeset] [--timeout 600]
+                         [--keep DIR]
+
+The commands:
+
+  check      `check t.json`
+  inventory  `inventory t.json`
+  diff       the pull-request guard (`check --base` without git): `diff base.json t.json`,
+             where base.json is the same template with every third resource (by logical
+             ID) also present in a second copy under a new ID, so the guard finds that many
+             tables removed and compares the rest property by property
+  changeset  `changeset cs.json --template t.json`: a `describe-change-set` document with
+             one change per resource of the template (tables removed or replaced, the rest
+             modified), for every shape
+
+--keep DIR keeps the generated files there (for `perf record` on one of them).
 
 Without --binary it builds the release binary (`cargo build --release`). The shapes:
 
@@ -23,7 +38,8 @@ Without --binary it builds the release binary (`cargo build --release`). The sha
   resources   a policy whose Resource/NotResource lists many wildcard globs (every item
               must be compared with every other)
 
-Nothing here is run by `cargo test`; tests/it/hostile.rs pins a small instance of each shape.
+Nothing here is run by `cargo test`; tests/it/hostile.rs pins each shape by how the binary's
+CPU time grows from n to 4n.
 """
 
 import argparse
@@ -179,8 +195,43 @@ def resources(n):
     }}
 
 
+COMMANDS = ["check", "inventory", "diff", "changeset"]
+
 SHAPES = {"policy": policy, "selections": selections, "tables": tables,
           "conditions": conditions, "foreach": foreach, "resources": resources}
+
+
+def removed_copies(template):
+    """The base revision for `diff`: every third resource has a twin under a new logical ID
+    (gone from the head: a removal for the guard to report)."""
+    base = json.loads(json.dumps(template))
+    resources = base.get("Resources", {})
+    for i, key in enumerate(list(resources)):
+        if i % 3 == 0 and not key.startswith("Fn::ForEach"):
+            resources[key + "Gone"] = resources[key]
+    return base
+
+
+def change_set(template):
+    """A `describe-change-set` document with one change per resource of `template`."""
+    changes = []
+    for i, (key, resource) in enumerate(template.get("Resources", {}).items()):
+        if key.startswith("Fn::ForEach"):
+            continue
+        kind = resource.get("Type", "AWS::CloudFormation::WaitConditionHandle")
+        if kind == "AWS::DynamoDB::Table" and i % 2 == 0:
+            change = {"Action": "Remove", "LogicalResourceId": key, "ResourceType": kind,
+                      "PhysicalResourceId": f"table-{i}", "Scope": [], "Details": []}
+        else:
+            change = {"Action": "Modify", "LogicalResourceId": key, "ResourceType": kind,
+                      "PhysicalResourceId": f"p-{i}", "Replacement": "True",
+                      "Scope": ["Properties"], "Details": [{
+                          "Target": {"Attribute": "Properties", "Name": "TableName",
+                                     "RequiresRecreation": "Always"},
+                          "Evaluation": "Static", "ChangeSource": "DirectModification"}]}
+        changes.append({"Type": "Resource", "ResourceChange": change})
+    return {"ChangeSetName": "adversarial", "StackName": "adversarial",
+            "ExecutionStatus": "AVAILABLE", "Status": "CREATE_COMPLETE", "Changes": changes}
 
 
 def sized(build, target_bytes):
@@ -197,7 +248,7 @@ def sized(build, target_bytes):
             lo = mid
         else:
             hi = mid
-    return hi, json.dumps(build(hi), indent=1)
+    return hi, build(hi)
 
 
 def timed(binary, args, cwd, timeout):
@@ -216,31 +267,56 @@ def main():
     p.add_argument("--min-kb", type=int, default=64)
     p.add_argument("--max-mb", type=float, default=64)
     p.add_argument("--shapes", default=",".join(SHAPES))
+    p.add_argument("--commands", default="check,inventory,diff,changeset")
     p.add_argument("--timeout", type=int, default=600)
+    p.add_argument("--keep", help="keep the generated files in this directory")
     a = p.parse_args()
+    commands = a.commands.split(",")
+    unknown = [c for c in commands if c not in COMMANDS]
+    if unknown:
+        p.error(f"unknown command {unknown[0]}: one of {', '.join(COMMANDS)}")
     binary = a.binary
     if not binary:
         subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
         binary = os.path.join(ROOT, "target", "release", "ddb-guard")
     binary = os.path.abspath(binary)
-    limits = ["--isolated", "--max-file-size", str(1 << 31), "--max-nodes", str(1 << 30)]
-    print("| shape | n | MB | check s | check s/MB | inventory s | inventory s/MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    size_limit = ["--max-file-size", str(1 << 31)]
+    limits = [*size_limit, "--max-nodes", str(1 << 30)]
+    print("| shape | n | MB | " + " | ".join(f"{c} s | {c} s/MB" for c in commands) + " |")
+    print("|---|---:|---:|" + "---:|---:|" * len(commands))
     for shape in a.shapes.split(","):
         build = SHAPES[shape]
         size = a.min_kb * 1024
         while size <= a.max_mb * 1024 * 1024:
-            n, text = sized(build, size)
+            n, template = sized(build, size)
+            text = json.dumps(template, indent=1)
             mb = len(text) / 1e6
+            cells, codes = [], []
             with tempfile.TemporaryDirectory() as d:
-                with open(os.path.join(d, "t.json"), "w") as f:
-                    f.write(text)
-                cs, cc = timed(binary, ["check", "t.json", "--format", "json", *limits], d, a.timeout)
-                inv, ic = timed(binary, ["inventory", "t.json", "--format", "json", *limits], d, a.timeout)
-            print(f"| {shape} | {n} | {mb:.2f} | {cs:.2f} | {cs / mb:.2f} | {inv:.2f} | {inv / mb:.2f} |"
-                  + ("" if isinstance(cc, int) and isinstance(ic, int) and cc < 2 and ic < 2
-                     else f" exit {cc}/{ic}"), flush=True)
-            if cc == "timeout" or ic == "timeout":
+                d = a.keep or d
+                os.makedirs(d, exist_ok=True)
+                files = {"t.json": text}
+                if "diff" in commands:
+                    files["base.json"] = json.dumps(removed_copies(template), indent=1)
+                if "changeset" in commands:
+                    files["cs.json"] = json.dumps(change_set(template), indent=1)
+                for name, body in files.items():
+                    with open(os.path.join(d, name), "w") as f:
+                        f.write(body)
+                for command in commands:
+                    args = {
+                        "check": ["check", "t.json", "--isolated", *limits],
+                        "inventory": ["inventory", "t.json", "--isolated", *limits],
+                        "diff": ["diff", "base.json", "t.json", *limits],
+                        "changeset": ["changeset", "cs.json", "--template", "t.json", *size_limit],
+                    }[command]
+                    seconds, code = timed(binary, [*args, "--format", "json"], d, a.timeout)
+                    cells.append(f"{seconds:.2f} | {seconds / mb:.2f}")
+                    codes.append(code)
+            print(f"| {shape} | {n} | {mb:.2f} | " + " | ".join(cells) + " |"
+                  + ("" if all(isinstance(c, int) and c < 2 for c in codes)
+                     else " exit " + "/".join(str(c) for c in codes)), flush=True)
+            if "timeout" in codes:
                 break
             size *= 2
 

@@ -139,9 +139,7 @@ fn locate_in_template(
         // DDB036 is about the change set itself, not a resource of the template.
         for finding in file.findings.iter_mut().filter(|f| f.code != "DDB036") {
             let declared = template
-                .resources
-                .iter()
-                .find(|r| r.logical_id == finding.resource)
+                .resource(&finding.resource)
                 .map(|r| doc.span(r.key));
             if let Some(span) = declared.or(resources_key) {
                 finding.template = Some(located(span));

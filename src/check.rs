@@ -1023,6 +1023,7 @@ fn compare(
         base_fragments: file.fragments(),
         head,
         options: &settings.options,
+        anchors: Default::default(),
     };
     let deleted = matches!(comparison.head, Head::Deleted);
     crate::rules::note_base_retain(&comparison, head_findings);
@@ -1071,9 +1072,8 @@ fn nested_gone(
     use rules::pr_guard::table_removed::NestedTables;
     let at_head = |id: &str, type_name: &str| match head {
         Head::Template(h) => h
-            .resources
-            .iter()
-            .any(|r| r.logical_id == id && r.type_name == Some(type_name)),
+            .resource(id)
+            .is_some_and(|r| r.type_name == Some(type_name)),
         _ => false,
     };
     let mut out = Vec::new();

@@ -158,7 +158,7 @@ pub fn compare(
         // A stack set gone from a head that is still a template is reported where it was,
         // as a nested stack removed (DDB020 through the checker's `nested_gone`).
         if let Head::Template(h) = head {
-            if !h.resources.iter().any(|r| r.logical_id == id) {
+            if !h.has_resource(id) {
                 continue;
             }
         }
@@ -191,6 +191,7 @@ pub fn compare(
             base_fragments: &[],
             head: inner_head,
             options,
+            anchors: Default::default(),
         };
         let found = ruleset::compare_templates(&comparison, diff_rules);
         if found.is_empty() {
@@ -237,9 +238,8 @@ pub fn compare(
 fn body_of<'d>(template: &Template<'d, '_>, id: &str) -> Option<(nested::Body<'d>, NodeId)> {
     let doc = template.doc;
     let resource = template
-        .resources
-        .iter()
-        .find(|r| r.logical_id == id && r.type_name == Some(TYPE))?;
+        .resource(id)
+        .filter(|r| r.type_name == Some(TYPE))?;
     let node = doc
         .get_value(resource.node, "Properties")
         .and_then(|props| doc.get_value(props, "TemplateBody"))?;

@@ -127,6 +127,9 @@ struct Items {
     /// spells `...:${AWS::AccountId}:table/` then a literal name prefix, by that prefix:
     /// only a table whose name starts with it can be matched.
     by_prefix: std::collections::HashMap<String, Vec<usize>>,
+    /// How many positions `by_prefix` holds (counted once: summing them per table made
+    /// a list of n exclusions against n tables quadratic).
+    by_prefix_count: usize,
     /// Positions in `open` of the items read for every table.
     scan: Vec<usize>,
 }
@@ -335,7 +338,10 @@ impl Items {
                 _ => None,
             };
             match prefix {
-                Some(prefix) => items.by_prefix.entry(prefix).or_default().push(i),
+                Some(prefix) => {
+                    items.by_prefix.entry(prefix).or_default().push(i);
+                    items.by_prefix_count += 1;
+                }
                 None => items.scan.push(i),
             }
         }
@@ -690,13 +696,19 @@ fn arn_list_covers(
     if exclude && out.iter().any(|w| w.is_empty()) {
         return out;
     }
+    // The name's literal prefixes find its items; a name that is not a valid table name is
+    // compared with every item rather than hashed by long prefixes.
+    let name = match &target.name {
+        Part::Lit(name) if name.len() <= MAX_TABLE_NAME => Some(name.as_str()),
+        Part::Lit(_) => None,
+        _ => Some(""),
+    };
     // A generated name can be matched by almost any exclusion, each compared by a search:
-    // a table without `TableName` reads at most the minimum budget of them.
-    let (read, budget) = if exclude && generated {
-        (
-            items.scan.len() + items.by_prefix.values().map(Vec::len).sum::<usize>(),
-            MIN_OPEN_ITEMS,
-        )
+    // a table without `TableName` reads at most the minimum budget of them, as does one
+    // whose name is not valid (every item is read for it).
+    let reads_all = (exclude && generated) || name.is_none();
+    let (read, budget) = if reads_all {
+        (items.scan.len() + items.by_prefix_count, MIN_OPEN_ITEMS)
     } else {
         (items.scan.len(), budget)
     };
@@ -706,24 +718,23 @@ fn arn_list_covers(
         return out;
     }
     // The items whose literal name prefix starts the table's name, then those read for all.
-    let name = match &target.name {
-        Part::Lit(name) => name.as_str(),
-        _ => "",
-    };
-    let mut positions: Vec<usize> = if exclude && generated {
+    let mut positions: Vec<usize> = match name {
         // A generated name (`<stack>-<LogicalId>-<random>`) can start with almost any
-        // text: every exclusion is read.
-        items.by_prefix.values().flatten().copied().collect()
-    } else if name.len() <= MAX_TABLE_NAME {
-        (0..=name.len())
+        // text: every exclusion is read (at most the minimum budget, checked above).
+        _ if reads_all => items
+            .by_prefix
+            .values()
+            .flatten()
+            .copied()
+            .take(budget)
+            .collect(),
+        Some(name) => (0..=name.len())
             .filter(|&k| name.is_char_boundary(k))
             .filter_map(|k| items.by_prefix.get(&name[..k]))
             .flatten()
             .copied()
-            .collect()
-    } else {
-        // Not a valid table name: read every item rather than hash long prefixes.
-        items.by_prefix.values().flatten().copied().collect()
+            .collect(),
+        None => Vec::new(),
     };
     positions.extend(items.scan.iter().take(budget));
     for item in positions.iter().filter_map(|&i| items.open.get(i)) {

@@ -90,6 +90,26 @@ fn collection<'d>(template: &Template<'d, '_>, binding: &LoopBinding<'d>) -> Col
 }
 
 /// Every copy `resource` produces (one, its own logical ID, outside any loop).
+/// Whether some resource of `template` produces a copy with logical ID `id` (a resource
+/// whose copies cannot be listed produces none that is known). The IDs are listed once per
+/// template: asking each resource for its copies per question made the pull-request guard
+/// quadratic in the copies of a loop.
+pub fn produces(template: &Template, id: &str) -> bool {
+    template
+        .copy_ids
+        .get_or_init(|| {
+            template
+                .resources
+                .iter()
+                .flat_map(|r| match copies(template, r) {
+                    Copies::Known(cs) => cs.into_iter().map(|c| c.id).collect(),
+                    Copies::Unknown { .. } => Vec::new(),
+                })
+                .collect()
+        })
+        .contains(id)
+}
+
 pub fn copies<'d>(template: &Template<'d, '_>, resource: &Resource<'d>) -> Copies<'d> {
     let mut copies = vec![Copy {
         id: resource.logical_id.to_string(),

@@ -128,6 +128,9 @@ pub struct Template<'d, 's> {
     /// that ask (DDB010-DDB012 each read every document; see [`iam::policies`]). One slot
     /// per entry of `resources`, in order.
     pub(crate) iam_policies: Vec<std::sync::OnceLock<iam::Policies>>,
+    /// The logical IDs the resources produce, `Fn::ForEach` copies included, listed once
+    /// (see [`for_each::produces`]).
+    pub(crate) copy_ids: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 impl<'d, 's> Template<'d, 's> {
@@ -234,6 +237,7 @@ impl<'d, 's> Template<'d, 's> {
             resources,
             resource_ids,
             backup_index: std::sync::OnceLock::new(),
+            copy_ids: std::sync::OnceLock::new(),
             parameters: first("Parameters"),
             conditions: first("Conditions"),
             mappings: first("Mappings"),
@@ -272,6 +276,7 @@ impl<'d, 's> Template<'d, 's> {
             iam_policies: slots(&resources),
             resources,
             backup_index: std::sync::OnceLock::new(),
+            copy_ids: std::sync::OnceLock::new(),
             parameters: None,
             conditions: None,
             mappings: None,
@@ -299,6 +304,12 @@ impl<'d, 's> Template<'d, 's> {
 
     pub fn condition(&self, name: &str) -> Option<NodeId> {
         self.doc.get_value(self.conditions?, name)
+    }
+
+    /// The position in [`Template::resources`] of the resource with this logical ID (the
+    /// first, if the ID is written twice).
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.resource_ids.get(name).copied()
     }
 
     pub fn has_resource(&self, name: &str) -> bool {

@@ -241,6 +241,16 @@ pub struct Comparison<'a, 'd, 's> {
     pub base_fragments: &'a [crate::model::serverless::Fragment],
     pub head: Head<'a, 'd, 's>,
     pub options: &'a RuleOptions,
+    /// For each base resource, the nearest base resources after and before it that are
+    /// still at the head, found once by [`Comparison::removal_span`] (`Default` to start).
+    pub anchors: std::sync::OnceLock<Vec<Anchors>>,
+}
+
+/// Positions in the base's resources (see [`Comparison::anchors`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Anchors {
+    next: Option<usize>,
+    previous: Option<usize>,
 }
 
 impl<'a, 'd, 's> Comparison<'a, 'd, 's> {
@@ -285,19 +295,44 @@ impl<'a, 'd, 's> Comparison<'a, 'd, 's> {
             Head::NotTemplate => return (Span::new(0, 0), Placement::FileStart),
             Head::Deleted => return (self.base.doc.span(base_resource.key), Placement::Base),
         };
-        let at_head = |r: &Resource| head.resources.iter().find(|h| h.logical_id == r.logical_id);
+        let at_head = |r: &Resource| head.resource(r.logical_id);
         let order = &self.base.resources;
-        if let Some(i) = order
-            .iter()
-            .position(|r| r.logical_id == base_resource.logical_id && r.key == base_resource.key)
-        {
-            if let Some(next) = order[i + 1..].iter().find_map(at_head) {
+        // Listed once: a scan per removed table was quadratic in a pull request that
+        // removes many tables.
+        let anchors = self.anchors.get_or_init(|| {
+            let mut out = vec![Anchors::default(); order.len()];
+            let mut after = None;
+            for (i, r) in order.iter().enumerate().rev() {
+                out[i].next = after;
+                if at_head(r).is_some() {
+                    after = Some(i);
+                }
+            }
+            let mut before = None;
+            for (i, r) in order.iter().enumerate() {
+                out[i].previous = before;
+                if at_head(r).is_some() {
+                    before = Some(i);
+                }
+            }
+            out
+        });
+        let same =
+            |r: &Resource| r.logical_id == base_resource.logical_id && r.key == base_resource.key;
+        let position = self
+            .base
+            .position(base_resource.logical_id)
+            .filter(|&i| order.get(i).is_some_and(same))
+            .or_else(|| order.iter().position(same));
+        if let Some(found) = position.and_then(|i| anchors.get(i)) {
+            let head_of = |i: Option<usize>| i.and_then(|i| order.get(i)).and_then(at_head);
+            if let Some(next) = head_of(found.next) {
                 return (
                     head.doc.span(next.key),
                     Placement::Above(next.logical_id.to_string()),
                 );
             }
-            if let Some(prev) = order[..i].iter().rev().find_map(at_head) {
+            if let Some(prev) = head_of(found.previous) {
                 return (last_line(head.doc, prev.node), Placement::Below);
             }
         }

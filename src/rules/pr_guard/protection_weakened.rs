@@ -250,10 +250,10 @@ fn denies_weakened(cmp: &Comparison) -> Vec<Finding> {
         if before.iter().all(|(d, _)| *d == Denial::None) {
             continue;
         }
+        // By the head's index (a scan per base resource was quadratic).
         let now = head.and_then(|h| {
-            h.resources
-                .iter()
-                .find(|r| r.logical_id == was.logical_id && r.type_name.is_some())
+            h.resource(was.logical_id)
+                .filter(|r| r.type_name.is_some())
                 .map(|r| (h, r))
         });
         let after = match now {
@@ -319,7 +319,11 @@ pub fn note_base_retain(cmp: &Comparison, findings: &mut [Finding]) {
             "DDB002" => ("UpdateReplacePolicy", update_replace_policy::SPEC.retains),
             _ => continue,
         };
-        let Some(table) = cmp.base.tables().find(|t| t.logical_id == finding.resource) else {
+        let Some(table) = cmp
+            .base
+            .resource(&finding.resource)
+            .filter(|t| t.is_table())
+        else {
             continue;
         };
         let view = cmp.base_view(table);

@@ -49,29 +49,32 @@ pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fat
     let head: &'a Template<'d, '_> = head;
     let mut fates: Vec<Option<Fate<'a, 'd>>> = tables
         .iter()
-        .map(|t| {
-            head.resources
-                .iter()
-                .find(|r| r.logical_id == t.logical_id)
-                .map(Fate::Kept)
-        })
+        .map(|t| head.resource(t.logical_id).map(Fate::Kept))
         .collect();
     // Tables moved into or out of `Fn::ForEach` with the same logical IDs and properties.
     let mut refactor_targets: Vec<&'a Resource<'d>> = Vec::new();
+    // The head's copies by logical ID, listed once and only if a table needs them (listing
+    // them for every table gone under its ID was quadratic).
+    let head_copies = std::cell::OnceCell::new();
     for (i, table) in tables.iter().enumerate() {
         if fates[i].is_some() {
             continue;
         }
-        if let Some(targets) = refactored(base, table, head) {
+        let head_copies = head_copies.get_or_init(|| copies_by_id(head));
+        if let Some(targets) = refactored(base, table, head, head_copies) {
             refactor_targets.extend(targets);
             fates[i] = Some(Fate::Refactored);
         }
     }
+    let refactor_targets: std::collections::HashSet<*const Resource<'d>> = refactor_targets
+        .into_iter()
+        .map(|t| t as *const Resource<'d>)
+        .collect();
     // Head tables under logical IDs the base does not have: the candidates for a rename.
     let mut candidates: Vec<Option<&'a Resource<'d>>> = head
         .tables()
         .filter(|r| !base.has_resource(r.logical_id))
-        .filter(|r| !refactor_targets.iter().any(|t| std::ptr::eq(*t, *r)))
+        .filter(|r| !refactor_targets.contains(&(*r as *const Resource<'d>)))
         .map(Some)
         .collect();
     for evidence in [Evidence::TableName, Evidence::KeySchema] {
@@ -98,32 +101,51 @@ pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fat
         .collect()
 }
 
+/// Each logical ID the head's resources produce (copies whose resources can list them),
+/// with the resources that produce it in template order, each with its first copy of
+/// that ID.
+type CopiesById<'a, 'd> = std::collections::HashMap<String, Vec<(&'a Resource<'d>, Copy<'d>)>>;
+
+fn copies_by_id<'a, 'd>(head: &'a Template<'d, '_>) -> CopiesById<'a, 'd> {
+    let mut out: CopiesById<'a, 'd> = std::collections::HashMap::new();
+    for r in &head.resources {
+        let Copies::Known(cs) = copies(head, r) else {
+            continue;
+        };
+        for c in cs {
+            let produced = out.entry(c.id.clone()).or_default();
+            // The resources are listed one after the other: this one's earlier copy of
+            // the ID, if any, is the last entry.
+            if !produced.last().is_some_and(|(p, _)| std::ptr::eq(*p, r)) {
+                produced.push((r, c));
+            }
+        }
+    }
+    out
+}
+
 /// The head resources that produce every copy of `table`, each the same as its base copy
 /// (the whole resource: type, attributes, properties), or `None`.
 fn refactored<'a, 'd>(
     base: &Template<'d, '_>,
     table: &Resource<'d>,
     head: &'a Template<'d, '_>,
+    head_copies: &CopiesById<'a, 'd>,
 ) -> Option<Vec<&'a Resource<'d>>> {
     let Copies::Known(base_copies) = copies(base, table) else {
         return None;
     };
-    let head_copies: Vec<(&'a Resource<'d>, Vec<Copy<'d>>)> = head
-        .resources
-        .iter()
-        .filter(|r| r.type_name == table.type_name)
-        .filter_map(|r| match copies(head, r) {
-            Copies::Known(c) => Some((r, c)),
-            Copies::Unknown { .. } => None,
-        })
-        .collect();
     if base_copies.is_empty() {
         return None;
     }
     let mut targets = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for copy in &base_copies {
-        let found = head_copies.iter().find_map(|(r, cs)| {
-            let c = cs.iter().find(|c| c.id == copy.id)?;
+        let produced = head_copies.get(&copy.id)?;
+        let found = produced.iter().find_map(|(r, c)| {
+            if r.type_name != table.type_name {
+                return None;
+            }
             same_value_bound(
                 Side::new(base.doc, table.node),
                 &copy.bound,
@@ -132,7 +154,7 @@ fn refactored<'a, 'd>(
             )
             .then_some(*r)
         })?;
-        if !targets.iter().any(|t: &&Resource| std::ptr::eq(*t, found)) {
+        if seen.insert(found as *const Resource<'d>) {
             targets.push(found);
         }
     }

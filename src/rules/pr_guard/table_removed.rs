@@ -294,14 +294,7 @@ fn copies_lost(
     }
     let (bd, hd) = (base.doc, head.doc);
     let id = was.logical_id;
-    let produced_at_head = |copy_id: &str| {
-        head.resources
-            .iter()
-            .any(|r| match for_each::copies(head, r) {
-                Copies::Known(cs) => cs.iter().any(|c| c.id == copy_id),
-                Copies::Unknown { .. } => false,
-            })
-    };
+    let produced_at_head = |copy_id: &str| for_each::produces(head, copy_id);
     let listing = |copies: &[for_each::Copy]| -> String {
         copies
             .iter()
@@ -520,19 +513,13 @@ pub enum NestedTables {
 pub fn nested_stacks_removed(cmp: &Comparison, nested: &[(String, NestedTables)]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (id, tables) in nested {
-        let Some(stack) = cmp
-            .base
-            .resources
-            .iter()
-            .find(|r| r.logical_id == id.as_str())
-        else {
+        let Some(stack) = cmp.base.resource(id) else {
             continue;
         };
         let kept = match &cmp.head {
             Head::Template(head) => head
-                .resources
-                .iter()
-                .any(|r| r.logical_id == stack.logical_id && r.type_name == stack.type_name),
+                .resource(stack.logical_id)
+                .is_some_and(|r| r.type_name == stack.type_name),
             _ => false,
         };
         if kept
