@@ -1131,8 +1131,11 @@ fn unsafe_fix_after_a_bare_tag_in_a_file_only_libyaml_reads_is_applied_not_refus
 // is the lowest of up to three runs, and n is chosen so that the small run takes a few
 // hundred milliseconds in the debug build (far above the process's start-up cost).
 
-/// The most the CPU time may grow from n to 4n (linear: 4; n log n: about 5).
-const MAX_GROWTH: f64 = 8.0;
+/// The most the CPU time may grow from n to 4n (linear: 4; n log n: about 5; quadratic:
+/// 16, and the quadratic regressions put back to try this measured 14.5x to 16.8x).
+/// `check` on the selections shape grows 8x at these sizes in the debug build: above
+/// n log n, to look at (issue 25), but not a quadratic step.
+const MAX_GROWTH: f64 = 10.0;
 /// Measurements taken before a growth above [`MAX_GROWTH`] is a failure.
 const GROWTH_RUNS: usize = 3;
 
