@@ -312,6 +312,7 @@ fn run_sets(inputs: Vec<Input>, settings: &Settings) -> (Report, Vec<bool>) {
         summary,
         elapsed: started.elapsed(),
         stale_baseline: Vec::new(),
+        unlisted: Default::default(),
     };
     (report, nested)
 }

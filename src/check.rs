@@ -18,7 +18,9 @@ use crate::model::nested::{self, Location};
 use crate::model::Template;
 use crate::prefilter::RuleFilter;
 use crate::read;
-use crate::report::data::{excerpt, failed, summarize, FileReport, Include, Report, Status};
+use crate::report::data::{
+    excerpt, failed, summarize, FileReport, Include, Report, Status, Summary,
+};
 use crate::rules::{self, Comparison, Head, Rule, RuleOptions};
 use crate::ruleset;
 use crate::source::{ContentHash, SourceText};
@@ -124,6 +126,11 @@ pub struct Checker {
     /// file's when there are no per-file profiles.
     run: Arc<Profile>,
     profiles: Option<Arc<dyn Profiles>>,
+    /// Keep the reports of files that passed (no finding, error or include), for reports
+    /// that list passing checks (JUnit) and baselines that judge every checked file. Off,
+    /// a passing file is only counted, so memory grows with what is found, not with the
+    /// size of the tree.
+    keep_passing: bool,
 }
 
 impl Checker {
@@ -131,6 +138,7 @@ impl Checker {
         Checker {
             run: Arc::new(Profile::new(settings, None)),
             profiles: None,
+            keep_passing: true,
         }
     }
 
@@ -140,6 +148,16 @@ impl Checker {
         Checker {
             run: Arc::new(run),
             profiles: Some(profiles),
+            keep_passing: true,
+        }
+    }
+
+    /// Whether [`Checker::check_against`] keeps the reports of files that passed (the
+    /// default) or only counts them in [`Report::unlisted`].
+    pub fn keeping_passing(self, keep_passing: bool) -> Checker {
+        Checker {
+            keep_passing,
+            ..self
         }
     }
 
@@ -175,6 +193,7 @@ impl Checker {
         let started = Instant::now();
         let skipped = AtomicUsize::new(0);
         let skipped_templates = AtomicUsize::new(0);
+        let passing = std::sync::Mutex::new(Summary::default());
         let mut candidates = discovery.files;
         let mut keys: Vec<Option<PathBuf>> = if baseline.pairs.is_empty() {
             vec![None; candidates.len()]
@@ -218,13 +237,20 @@ impl Checker {
                 file
             })
             .filter(|f| {
-                let keep = f.status != Status::Skipped || !f.errors.is_empty();
-                if !keep {
+                if f.status == Status::Skipped && f.errors.is_empty() {
                     skipped.fetch_add(1, Ordering::Relaxed);
+                    return false;
                 }
-                keep
+                if !self.keep_passing && only_counted(f) {
+                    if let Ok(mut passing) = passing.lock() {
+                        passing.count_unlisted(f.status);
+                        return false;
+                    }
+                }
+                true
             })
             .collect();
+        let mut unlisted = passing.into_inner().unwrap_or_default();
         // A file a Serverless service brings in with `${file(...)}` is checked in place, as
         // part of the service (its extensions, its provider's statements): checked again on
         // its own it would be a different, partial template (`--fix` would edit it too).
@@ -237,6 +263,24 @@ impl Checker {
                 !f.fragments.is_empty()
                     || !fragments.contains(&base_revision::canonical(Path::new(&f.path)))
             });
+            // A fragment that passed on its own was only counted: take it out of the
+            // counts too (checked again: fragments are few, and the check is pure).
+            if !self.keep_passing {
+                for (c, key) in candidates.iter().zip(&keys) {
+                    if !fragments.contains(&base_revision::canonical(&c.path)) {
+                        continue;
+                    }
+                    let base = key
+                        .as_ref()
+                        .and_then(|k| baseline.pairs.get(k))
+                        .map(|p| &p.base);
+                    let none = AtomicUsize::new(0);
+                    let file = self.check_candidate(c, base, &none);
+                    if file.status != Status::Skipped && only_counted(&file) {
+                        unlisted.uncount(file.status);
+                    }
+                }
+            }
         }
         self.follow_includes(
             &mut files,
@@ -277,16 +321,17 @@ impl Checker {
         );
         files.extend(required_guardrails(&files, &self.run.settings));
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut summary = summarize(&files);
         let skipped = skipped.into_inner();
-        summary.files += skipped;
-        summary.skipped += skipped;
+        unlisted.files += skipped;
+        unlisted.skipped += skipped;
+        let mut summary = summarize(&files).with_unlisted(&unlisted);
         summary.skipped_templates = skipped_templates.into_inner();
         Report {
             files,
             summary,
             elapsed: started.elapsed(),
             stale_baseline: Vec::new(),
+            unlisted,
         }
     }
 
@@ -580,6 +625,20 @@ impl Checker {
 
 /// A file that cannot be read or loaded fails the run (fail closed, no escape hatch); its
 /// errors say how to leave it out of the run when it is not a template at all.
+/// A file whose report has nothing to show and nothing a later step reads (its includes,
+/// fragments or guardrail facts): a template or other file that passed.
+fn only_counted(f: &FileReport) -> bool {
+    matches!(f.status, Status::Checked { .. } | Status::NotTemplate)
+        && f.findings.is_empty()
+        && f.suppressed.is_empty()
+        && f.baselined.is_empty()
+        && f.errors.is_empty()
+        && f.includes.is_empty()
+        && f.fragments.is_empty()
+        && f.guardrail_facts.is_empty()
+        && f.included_from.is_none()
+}
+
 fn how_to_leave_out(mut file: FileReport, display: &str) -> FileReport {
     let path = display.strip_prefix("./").unwrap_or(display);
     let plain = !path.starts_with("../")

@@ -763,6 +763,7 @@ mod tests {
             summary: Default::default(),
             elapsed: Default::default(),
             stale_baseline: Vec::new(),
+            unlisted: Default::default(),
         };
         let mode = FixMode::default();
         let unchanged = plan(&report, &candidates, &checker, &mode);

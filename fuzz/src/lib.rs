@@ -101,6 +101,7 @@ pub fn pipeline(bytes: &[u8], name: &str) {
         summary: Summary::default(),
         elapsed: Duration::ZERO,
         stale_baseline: Vec::new(),
+        unlisted: Default::default(),
     };
     let options = RenderOptions {
         color: false,

@@ -161,6 +161,7 @@ pub fn analyze(snapshot: &Snapshot, settings: &Settings) -> Audit {
             summary,
             elapsed: started.elapsed(),
             stale_baseline: Vec::new(),
+            unlisted: Default::default(),
         },
         inventory,
     }

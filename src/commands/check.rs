@@ -127,7 +127,15 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
     if args.show_files && diff.is_none() {
         return show_files(args, walk, &resolver);
     }
-    let checker = Checker::with_profiles(resolver.run_profile(), resolver.clone());
+    // Only JUnit lists the checks that passed, and only a baseline judges files without
+    // findings (its stale entries): otherwise a passing file is counted, not kept.
+    let keep_passing = args.fix
+        || args.diff
+        || args.baseline.is_some()
+        || args.write_baseline.is_some()
+        || outputs.iter().any(|o| o.format == Format::Junit);
+    let checker = Checker::with_profiles(resolver.run_profile(), resolver.clone())
+        .keeping_passing(keep_passing);
     let read = ReadLimits {
         max_file_size: checker.settings().max_file_size,
         limits: checker.settings().limits,
@@ -481,10 +489,12 @@ fn check_stdin(args: &CheckArgs, checker: &Checker) -> Report {
     let mut files = if skipped { Vec::new() } else { vec![file] };
     // Its nested stacks' templates, relative to `--stdin-filename`'s directory.
     checker.follow_nested(&mut files);
-    let mut summary = crate::report::data::summarize(&files);
+    let mut unlisted = crate::report::data::Summary::default();
     if skipped {
-        summary.files += 1;
-        summary.skipped += 1;
+        unlisted.count_unlisted(crate::report::data::Status::Skipped);
+    }
+    let mut summary = crate::report::data::summarize(&files).with_unlisted(&unlisted);
+    if skipped {
         summary.skipped_templates = usize::from(looks_like_template);
     }
     Report {
@@ -492,6 +502,7 @@ fn check_stdin(args: &CheckArgs, checker: &Checker) -> Report {
         summary,
         elapsed: started.elapsed(),
         stale_baseline: Vec::new(),
+        unlisted,
     }
 }
 

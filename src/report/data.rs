@@ -131,6 +131,46 @@ pub struct Summary {
     pub stale_baseline: usize,
 }
 
+impl Summary {
+    /// The counts of files that are only counted (see [`Report::unlisted`]) added to
+    /// these.
+    pub fn with_unlisted(self, unlisted: &Summary) -> Summary {
+        Summary {
+            files: self.files + unlisted.files,
+            skipped: self.skipped + unlisted.skipped,
+            templates: self.templates + unlisted.templates,
+            tables: self.tables + unlisted.tables,
+            not_templates: self.not_templates + unlisted.not_templates,
+            ..self
+        }
+    }
+
+    /// Take back [`Summary::count_unlisted`] (a file counted twice).
+    pub(crate) fn uncount(&mut self, status: Status) {
+        let mut one = Summary::default();
+        one.count_unlisted(status);
+        self.files = self.files.saturating_sub(one.files);
+        self.skipped = self.skipped.saturating_sub(one.skipped);
+        self.not_templates = self.not_templates.saturating_sub(one.not_templates);
+        self.templates = self.templates.saturating_sub(one.templates);
+        self.tables = self.tables.saturating_sub(one.tables);
+    }
+
+    /// Count a file that is not kept in the report: skipped, or passing.
+    pub(crate) fn count_unlisted(&mut self, status: Status) {
+        self.files += 1;
+        match status {
+            Status::Skipped => self.skipped += 1,
+            Status::NotTemplate => self.not_templates += 1,
+            Status::Checked { tables } => {
+                self.templates += 1;
+                self.tables += tables;
+            }
+            Status::Deleted | Status::Failed => {}
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Report {
     /// Every file with something to show or count beyond "skipped": files the prefilter
@@ -141,6 +181,10 @@ pub struct Report {
     pub elapsed: Duration,
     /// Entries of the `--baseline` file that match no finding in the files checked.
     pub stale_baseline: Vec<BaselineEntry>,
+    /// The files counted in `summary` but not kept in `files`: those the prefilter
+    /// skipped and, unless a report lists passing files, those that passed. Only their
+    /// counts (`files`, `skipped`, `templates`, `tables`, `not_templates`) are set.
+    pub unlisted: Summary,
 }
 
 /// One entry of a `--baseline` file, an accepted finding: never a line or a message, so
@@ -258,18 +302,10 @@ impl Report {
     }
 
     /// Recount the summary after findings moved (into the baseline, for instance) or an
-    /// error was added, keeping the skipped files that are counted but not kept.
+    /// error was added, keeping the files that are counted but not kept.
     pub fn resummarize(&mut self) {
         let old = self.summary;
-        let kept_skipped = self
-            .files
-            .iter()
-            .filter(|f| f.status == Status::Skipped)
-            .count();
-        let dropped = old.skipped.saturating_sub(kept_skipped);
-        self.summary = summarize(&self.files);
-        self.summary.files += dropped;
-        self.summary.skipped += dropped;
+        self.summary = summarize(&self.files).with_unlisted(&self.unlisted);
         self.summary.skipped_templates = old.skipped_templates;
         self.summary.stale_baseline = self.stale_baseline.len();
     }
@@ -536,6 +572,7 @@ mod tests {
             summary,
             elapsed: Duration::ZERO,
             stale_baseline: Vec::new(),
+            unlisted: Summary::default(),
         }
     }
 

@@ -1362,3 +1362,46 @@ fn suppressions_and_guardrail_facts_in_fragments_are_placed_in_the_fragment() {
         .collect();
     assert_eq!(before, after);
 }
+
+/// A file that passes is only counted unless a report lists passing checks (JUnit) or a
+/// baseline judges it: the report is the same either way, including a fragment that
+/// passes on its own (counted with its service only, never as a file of its own).
+#[test]
+fn passing_files_are_counted_alike_whether_kept_or_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fragment_service(dir.path());
+    write(
+        dir.path(),
+        "other/policy.yaml",
+        "Effect: Allow\nAction: dynamodb:DeleteTable\nResource: '*'\n",
+    );
+    write(
+        dir.path(),
+        "other/topic.yaml",
+        "Resources:\n  Events:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: dynamodb-events\n",
+    );
+    let out = tempfile::tempdir().expect("tempdir");
+    let junit = out.path().join("junit.xml");
+    let junit = format!("junit={}", junit.display());
+    let json = |extra: &[&str]| {
+        let output = ddb_guard()
+            .current_dir(dir.path())
+            .args(["check", ".", "--format", "json"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, counted) = json(&[]);
+    let (kept_code, kept) = json(&["--format", &junit]);
+    assert_eq!((code, &counted), (kept_code, &kept));
+    let report: serde_json::Value = serde_json::from_str(&counted).expect("JSON report");
+    let summary = &report["summary"];
+    // The service and the topic are templates; the standalone policy is not one.
+    assert_eq!(summary["templates"], 2, "{summary}");
+    assert_eq!(summary["not_templates"], 1, "{summary}");
+    assert_eq!(summary["files"], 3, "{summary}");
+}
