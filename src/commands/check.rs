@@ -127,9 +127,12 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
     if args.show_files && diff.is_none() {
         return show_files(args, walk, &resolver);
     }
-    // Only JUnit lists the checks that passed, and only a baseline judges files without
-    // findings (its stale entries): otherwise a passing file is counted, not kept.
+    // Only JUnit lists the checks that passed, only a baseline judges files without
+    // findings (its stale entries), and a comparison with a base revision (`--base`,
+    // `diff`) matches files with the base's: otherwise a passing file is counted, not kept.
     let keep_passing = args.fix
+        || args.base.is_some()
+        || diff.is_some()
         || args.diff
         || args.baseline.is_some()
         || args.write_baseline.is_some()
