@@ -225,8 +225,10 @@ impl Checker {
                     .map(|p| &p.base);
                 let mut file = self.check_candidate(c, base, &skipped_templates);
                 // A Serverless service whose file did not change may still have: its
-                // fragments are part of it, so it is compared with its base version.
-                if base.is_none() && !file.fragments.is_empty() {
+                // fragments are part of it, so it is compared with its base version. So
+                // is a template with a local nested template, which may have changed: the
+                // outputs it reads from that stack may have too (DDB022).
+                if base.is_none() && (!file.fragments.is_empty() || !file.includes.is_empty()) {
                     if let Some(base) = baseline.base_of(c, self.settings().max_file_size) {
                         file = self.check_candidate(c, Some(&base), &skipped_templates);
                     }
@@ -592,6 +594,7 @@ impl Checker {
                 base,
                 Head::Deleted,
                 None,
+                None,
                 settings,
                 &mut [],
                 &mut report.base_fragments,
@@ -714,9 +717,12 @@ fn check_prefiltered(
                 .any(|r| matches!(r.code, "DDB001" | "DDB002"))
     });
     let skip = timings::time(Stage::Prefilter, || {
+        // A template with a nested stack is read even so: its unchanged text may read
+        // outputs of a nested template the change modifies (DDB022).
         base.is_none()
             && !prefilter.may_match(bytes)
             && !crate::model::serverless::may_include_files(path, bytes)
+            && !crate::prefilter::may_match(bytes, &[&[nested::STACK], &[nested::APPLICATION]])
     });
     timings::count_file(!skip);
     if skip {
@@ -792,6 +798,7 @@ fn check_prefiltered(
                 base,
                 head,
                 Some(text),
+                Some(path),
                 settings,
                 &mut findings,
                 &mut report.base_fragments,
@@ -1049,6 +1056,7 @@ fn compare(
     base: &BaseFile,
     head: Head,
     head_text: Option<&str>,
+    head_path: Option<&Path>,
     settings: &Settings,
     head_findings: &mut [Finding],
     base_fragments: &mut Vec<String>,
@@ -1075,6 +1083,12 @@ fn compare(
     else {
         return Ok(Vec::new());
     };
+    let nested_same = match (&head, head_path) {
+        (Head::Template(h), Some(head_path)) => {
+            nested_same(&template, base, h, head_path, settings)
+        }
+        _ => std::collections::BTreeSet::new(),
+    };
     let comparison = Comparison {
         base: &template,
         base_name: &base.name,
@@ -1083,6 +1097,7 @@ fn compare(
         head,
         options: &settings.options,
         anchors: Default::default(),
+        nested_same: &nested_same,
     };
     let deleted = matches!(comparison.head, Head::Deleted);
     crate::rules::note_base_retain(&comparison, head_findings);
@@ -1116,6 +1131,73 @@ fn compare(
         }
     }
     Ok(findings)
+}
+
+/// The nested stacks (`AWS::CloudFormation::Stack`, `AWS::Serverless::Application`) whose
+/// template is provably the same at both revisions, by logical ID: a local path at both,
+/// the base's file (read from the base revision, beside the base file) and the head's
+/// (from the working tree, beside the head file) have the same bytes, and that template
+/// nests no stack of its own (whose outputs could change unseen). Any other nested stack's
+/// outputs cannot be proven unchanged (see [`Comparison::nested_same`]).
+fn nested_same(
+    base: &Template,
+    base_file: &BaseFile,
+    head: &Template,
+    head_path: &Path,
+    settings: &Settings,
+) -> std::collections::BTreeSet<String> {
+    use crate::read::Files;
+    let mut out = std::collections::BTreeSet::new();
+    let head_nested = nested::nested(head);
+    for stack in nested::nested(base) {
+        if stack.type_name == nested::STACK_SET {
+            continue;
+        }
+        let Location::Local(was) = stack.location else {
+            continue;
+        };
+        let now = head_nested.iter().find_map(|h| match h.location {
+            Location::Local(now)
+                if h.logical_id == stack.logical_id && h.type_name == stack.type_name =>
+            {
+                Some(now)
+            }
+            _ => None,
+        });
+        let Some(now) = now else { continue };
+        let (base_target, _) = nested::resolve(&base_file.path, "", was);
+        let (head_target, _) = nested::resolve(head_path, "", now);
+        let max = settings.max_file_size;
+        let (Ok(before), Ok(after)) = (
+            base_file.files.read(&base_target, max),
+            read::WorkingTree.read(&head_target, max),
+        ) else {
+            continue;
+        };
+        if before != after {
+            continue;
+        }
+        let nests_nothing =
+            TemplateFile::from_bytes_in(&head_target, &after, &settings.limits, &read::WorkingTree)
+                .ok()
+                .and_then(|file| {
+                    file.template().ok().map(|t| {
+                        t.is_none_or(|t| {
+                            t.resources.iter().all(|r| {
+                                !matches!(
+                                    r.type_name,
+                                    Some(nested::STACK | nested::APPLICATION | nested::STACK_SET)
+                                )
+                            })
+                        })
+                    })
+                })
+                .unwrap_or(false);
+        if nests_nothing {
+            out.insert(stack.logical_id.to_string());
+        }
+    }
+    out
 }
 
 /// The base's nested stacks (and stack sets by `TemplateURL`) that the head no longer

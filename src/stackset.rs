@@ -192,6 +192,8 @@ pub fn compare(
             head: inner_head,
             options,
             anchors: Default::default(),
+            // A stack set's body has no directory to read nested templates from.
+            nested_same: &std::collections::BTreeSet::new(),
         };
         let found = ruleset::compare_templates(&comparison, diff_rules);
         if found.is_empty() {

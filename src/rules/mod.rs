@@ -244,6 +244,11 @@ pub struct Comparison<'a, 'd, 's> {
     /// For each base resource, the nearest base resources after and before it that are
     /// still at the head, found once by [`Comparison::removal_span`] (`Default` to start).
     pub anchors: std::sync::OnceLock<Vec<Anchors>>,
+    /// The nested stacks (`AWS::CloudFormation::Stack`, `AWS::Serverless::Application`),
+    /// by logical ID, whose local template is provably the same file at both revisions
+    /// (same bytes, itself nesting nothing): only their outputs can keep their values. Any
+    /// other nested stack's `Fn::GetAtt ... Outputs.X` cannot be proven unchanged.
+    pub nested_same: &'a std::collections::BTreeSet<String>,
 }
 
 /// Positions in the base's resources (see [`Comparison::anchors`]).

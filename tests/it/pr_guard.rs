@@ -502,10 +502,28 @@ fn replacements(base: &str, head: &str) -> Vec<String> {
 
 /// [`replacements`] for a file of another name (`serverless.yml`).
 fn replacements_in(file: &str, base: &str, head: &str) -> Vec<String> {
+    replacements_with(file, base, head, &[], &[])
+}
+
+/// [`replacements_in`] with other files beside the template (`nested.yaml`), as they are
+/// at the base and at the head.
+fn replacements_with(
+    file: &str,
+    base: &str,
+    head: &str,
+    base_files: &[(&str, &str)],
+    head_files: &[(&str, &str)],
+) -> Vec<String> {
     let repo = Repo::new();
     repo.write(file, base);
+    for (name, text) in base_files {
+        repo.write(name, text);
+    }
     repo.commit("base");
     repo.write(file, head);
+    for (name, text) in head_files {
+        repo.write(name, text);
+    }
     let run = |bin: &mut Bin| -> Vec<String> {
         let out = bin
             .args(["--select", "DDB022", "--format", "json"])
@@ -522,9 +540,12 @@ fn replacements_in(file: &str, base: &str, head: &str) -> Vec<String> {
     };
     let checked = run(repo.guard().args(["check", "--base", "main"]));
     let dir = tempfile::tempdir().unwrap();
-    for (side, text) in [("old", base), ("new", head)] {
+    for (side, text, others) in [("old", base, base_files), ("new", head, head_files)] {
         std::fs::create_dir_all(dir.path().join(side)).unwrap();
         std::fs::write(dir.path().join(side).join(file), text).unwrap();
+        for (name, other) in others {
+            std::fs::write(dir.path().join(side).join(name), other).unwrap();
+        }
     }
     let mut bin = Bin::cargo_bin("ddb-guard").unwrap();
     bin.current_dir(dir.path()).args(["diff", "old", "new"]);
@@ -1653,6 +1674,75 @@ fn a_global_table_is_replaced_by_a_resolved_key_change_only() {
         replacements(&base, &global("S", "{Region: us-east-1}")),
         Vec::<String>::new()
     );
+}
+
+/// DDB022: `Fn::GetAtt Nested.Outputs.X` is the value the nested template decides. With
+/// the parent unchanged, it is the same only while the nested stack's local template is
+/// the same file (same bytes at base and head, nesting nothing itself); a changed local
+/// template, a remote or computed one, a SAM application, or one that nests another
+/// cannot be proven unchanged (fail closed).
+#[test]
+fn a_table_name_from_a_nested_stack_output_is_unchanged_only_with_its_template() {
+    let parent = |kind: &str, location: &str| {
+        let (type_name, property) = match kind {
+            "app" => ("AWS::Serverless::Application", "Location"),
+            _ => ("AWS::CloudFormation::Stack", "TemplateURL"),
+        };
+        format!(
+            "Resources:\n  Names:\n    Type: {type_name}\n    Properties:\n      {property}: {location}\n  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n      TableName: !GetAtt Names.Outputs.Name\n{ID_KEY}"
+        )
+    };
+    let nested = |name: &str| {
+        format!("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\nOutputs:\n  Name:\n    Value: {name}\n")
+    };
+    // A nested template with a nested stack of its own.
+    let nesting = nested("orders").replace(
+        "Outputs:",
+        "  Inner:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: https://example.com/inner.yaml\nOutputs:",
+    );
+    let local = parent("stack", "./nested.yaml");
+    let (v1, v2) = (nested("orders"), nested("orders-v2"));
+    let cases: [(String, &str, &str, bool); 6] = [
+        // The local template changed its output: the table may be replaced.
+        (local.clone(), &v1, &v2, true),
+        // The same bytes at both revisions: the output is the same.
+        (local.clone(), &v1, &v1, false),
+        // A template that nests another: that one may change unseen.
+        (local.clone(), &nesting, &nesting, true),
+        // The same for a SAM application with a local `Location`.
+        (parent("app", "nested.yaml"), &v1, &v2, true),
+        (parent("app", "nested.yaml"), &v1, &v1, false),
+        // A remote template can change behind the same URL (the parent changes
+        // elsewhere, so the pull request compares it).
+        (
+            parent("stack", "https://s3.amazonaws.com/b/nested.yaml"),
+            &v1,
+            &v1,
+            true,
+        ),
+    ];
+    for (i, (template, before, after, replaced)) in cases.iter().enumerate() {
+        let head = format!("{template}  Queue:\n    Type: AWS::SQS::Queue\n");
+        let head = if i == 5 { &head } else { template };
+        let found = replacements_with(
+            "t.yaml",
+            template,
+            head,
+            &[("nested.yaml", before)],
+            &[("nested.yaml", after)],
+        );
+        if *replaced {
+            assert_eq!(found.len(), 1, "case {i}: {found:?}");
+            assert!(
+                found[0].contains("`TableName` cannot be proven unchanged")
+                    && found[0].contains("resource `Names`"),
+                "case {i}: {}",
+                found[0]
+            );
+        } else {
+            assert_eq!(found, Vec::<String>::new(), "case {i}");
+        }
+    }
 }
 
 /// DDB022: `Ref`/`Fn::GetAtt` of a resource inside `TableName` is the same value at both

@@ -84,7 +84,8 @@ pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fat
             }
             let found = candidates.iter_mut().find(|slot| {
                 slot.is_some_and(|c| {
-                    c.type_name == table.type_name && same_by(base, table, head, c, evidence)
+                    c.type_name == table.type_name
+                        && same_by(base, table, head, c, evidence, cmp.nested_same)
                 })
             });
             if let Some(slot) = found {
@@ -178,6 +179,7 @@ fn same_by(
     head: &Template,
     b: &Resource,
     evidence: Evidence,
+    nested_same: &std::collections::BTreeSet<String>,
 ) -> bool {
     let name = identity_property(a, evidence);
     let value = |t: &Template, r: &Resource| {
@@ -190,7 +192,7 @@ fn same_by(
         // (`!Ref Prefix` whose Default changed names another table).
         (Some(x), Some(y)) if evidence == Evidence::TableName => {
             same_value(Side::new(base.doc, x), Side::new(head.doc, y))
-                && super::table_replaced::reads_unchanged(base, x, head, y)
+                && super::table_replaced::reads_unchanged(base, x, head, y, nested_same)
         }
         (Some(x), Some(y)) => same_value(Side::new(base.doc, x), Side::new(head.doc, y)),
         _ => false,

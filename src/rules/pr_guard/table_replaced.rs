@@ -150,15 +150,23 @@ struct TableSide<'a, 'd, 's> {
     props: Option<NodeId>,
     /// An `AWS::Serverless::SimpleTable` (its key is `PrimaryKey`).
     simple: bool,
+    /// See [`Comparison::nested_same`].
+    nested_same: &'a BTreeSet<String>,
 }
 
 impl<'a, 'd, 's> TableSide<'a, 'd, 's> {
-    fn new(template: &'a Template<'d, 's>, resource: &'a Resource<'d>, simple: bool) -> Self {
+    fn new(
+        template: &'a Template<'d, 's>,
+        resource: &'a Resource<'d>,
+        simple: bool,
+        nested_same: &'a BTreeSet<String>,
+    ) -> Self {
         TableSide {
             template,
             resource,
             props: template.doc.get_value(resource.node, "Properties"),
             simple,
+            nested_same,
         }
     }
 
@@ -488,8 +496,8 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
         if was_kind != now_kind {
             continue;
         }
-        let base = TableSide::new(cmp.base, table, was_simple);
-        let head_side = TableSide::new(head, now, now_simple);
+        let base = TableSide::new(cmp.base, table, was_simple, cmp.nested_same);
+        let head_side = TableSide::new(head, now, now_simple, cmp.nested_same);
         let changes = changes(&base, &head_side, was_kind);
         let Some(first) = changes.first() else {
             continue;
@@ -693,7 +701,15 @@ fn changed_resources(base: &TableSide, head: &TableSide, aspect: Aspect) -> BTre
     }
     let mut seen = BTreeSet::new();
     read.into_iter()
-        .filter(|name| !unchanged(base.template, head.template, name, &mut seen))
+        .filter(|name| {
+            !unchanged(
+                base.template,
+                head.template,
+                name,
+                base.nested_same,
+                &mut seen,
+            )
+        })
         .collect()
 }
 
@@ -701,7 +717,13 @@ fn changed_resources(base: &TableSide, head: &TableSide, aspect: Aspect) -> BTre
 /// revisions, so that they are the same value: the sections their intrinsics read, and
 /// every resource they `Ref` or `Fn::GetAtt` (provably unchanged). DDB021 asks it before
 /// it takes a shared `TableName` as evidence of a rename.
-pub(super) fn reads_unchanged(base: &Template, x: NodeId, head: &Template, y: NodeId) -> bool {
+pub(super) fn reads_unchanged(
+    base: &Template,
+    x: NodeId,
+    head: &Template,
+    y: NodeId,
+    nested_same: &BTreeSet<String>,
+) -> bool {
     let (bd, hd) = (base.doc, head.doc);
     let mut reads = Reads::default();
     reads_of(bd, x, 0, &mut reads);
@@ -713,7 +735,10 @@ pub(super) fn reads_unchanged(base: &Template, x: NodeId, head: &Template, y: No
     resources_read(base, x, 0, &mut read);
     resources_read(head, y, 0, &mut read);
     let mut seen = BTreeSet::new();
-    sections_same && read.iter().all(|n| unchanged(base, head, n, &mut seen))
+    sections_same
+        && read
+            .iter()
+            .all(|n| unchanged(base, head, n, nested_same, &mut seen))
 }
 
 /// How many resources one comparison follows through `Ref`/`Fn::GetAtt` before it stops
@@ -724,13 +749,34 @@ const MAX_FOLLOWED: usize = 64;
 /// does not update it and its `Ref` and attributes keep their values: the whole resource
 /// (type, properties, condition, ...) is written the same, what its intrinsics read
 /// (parameters, conditions, mappings) is the same, and so is every resource it reads in
-/// turn. A resource in a `Fn::ForEach` loop is not followed (fail closed). `seen` holds
-/// the resources already being proven (a cycle proves nothing new).
-fn unchanged(base: &Template, head: &Template, name: &str, seen: &mut BTreeSet<String>) -> bool {
+/// turn. A resource in a `Fn::ForEach` loop is not followed (fail closed). A nested stack
+/// returns outputs its own template decides: it is unchanged only when that template is
+/// provably the same file (`nested_same`, see [`Comparison::nested_same`]); a remote or
+/// computed template can change behind the same URL. `seen` holds the resources already
+/// being proven (a cycle proves nothing new).
+fn unchanged(
+    base: &Template,
+    head: &Template,
+    name: &str,
+    nested_same: &BTreeSet<String>,
+    seen: &mut BTreeSet<String>,
+) -> bool {
     if !seen.insert(name.to_string()) {
         return true;
     }
     if seen.len() > MAX_FOLLOWED {
+        return false;
+    }
+    let nests = |t: &Template, n: &str| {
+        t.resources.iter().any(|r| {
+            r.logical_id == n
+                && matches!(
+                    r.type_name,
+                    Some(crate::model::nested::STACK | crate::model::nested::APPLICATION)
+                )
+        })
+    };
+    if (nests(base, name) || nests(head, name)) && !nested_same.contains(name) {
         return false;
     }
     let find = |t: &Template, n: &str| -> Option<(NodeId, bool)> {
@@ -756,7 +802,8 @@ fn unchanged(base: &Template, head: &Template, name: &str, seen: &mut BTreeSet<S
     }
     let mut next = BTreeSet::new();
     resources_read(base, b, 0, &mut next);
-    next.iter().all(|n| unchanged(base, head, n, seen))
+    next.iter()
+        .all(|n| unchanged(base, head, n, nested_same, seen))
 }
 
 /// The resources of `template` that `node` reads by `Ref`, `Fn::GetAtt` or a `Fn::Sub`
