@@ -28,7 +28,14 @@
 //! another resource (`!GetAtt Names.Value`, `${Bucket}` in `Fn::Sub`) is the same value at
 //! both revisions only while that resource is provably unchanged (its whole definition,
 //! the sections it reads, and every resource it reads in turn): an updated resource may
-//! return another name, so otherwise it cannot be proven unchanged. In a Serverless Framework file,
+//! return another name, so otherwise it cannot be proven unchanged. A nested stack
+//! (`AWS::CloudFormation::Stack`, `AWS::Serverless::Application`) returns the outputs its
+//! own template decides (`!GetAtt Names.Outputs.TableName`): it is unchanged only while its
+//! template is a local file with the same text at both revisions (the base's read from the
+//! base revision) that nests no stack of its own; a template at a URL, computed, or from
+//! the Serverless Application Repository can change behind the same location, so a value
+//! read from its outputs cannot be proven unchanged. A template whose local nested
+//! template changed is compared even when the template itself did not. In a Serverless Framework file,
 //! a `${self:path}` variable is compared by the value at that path in each revision
 //! (followed through the variables inside it), since the Framework substitutes it from
 //! the same file; other variable sources are deploy-time inputs, the same at both.
@@ -1003,9 +1010,26 @@ fn compare(base: &TableSide, head: &TableSide, aspect: Aspect) -> Option<(String
                     .flat_map(resources_in)
                     .find(|n| changed.contains(n))
                 {
+                    let nests = [base.template, head.template].iter().any(|t| {
+                        t.resources.iter().any(|r| {
+                            r.logical_id == name
+                                && matches!(
+                                    r.type_name,
+                                    Some(
+                                        crate::model::nested::STACK
+                                            | crate::model::nested::APPLICATION
+                                    )
+                                )
+                        })
+                    });
+                    let why = if nests {
+                        "a nested stack whose template this change modifies or ddb-guard cannot prove the same (not a local file with the same text at both revisions that nests nothing), so the outputs it returns may change with it"
+                    } else {
+                        "which this change modifies, so the value it returns may change with it"
+                    };
                     return Some((
                         format!(
-                            "`{property}` cannot be proven unchanged{case}: it reads `Ref` or `Fn::GetAtt` of resource `{name}`, which this change modifies, so the value it returns may change with it"
+                            "`{property}` cannot be proven unchanged{case}: it reads `Ref` or `Fn::GetAtt` of resource `{name}`, {why}"
                         ),
                         None,
                     ));
