@@ -463,7 +463,10 @@ fn pitr_enabled(c: &ContinuousBackupsDescription) -> bool {
 }
 
 /// Whether the guardrail rows of a table's resource policy deny `dynamodb:DeleteTable`
-/// (the policy governs that table only: its own ARN was written as `*`).
+/// (the policy governs that table only: its resources were written relative to its own
+/// ARN by [`own_arn_as_any`]). A row's `conditional` is the inventory's: a `Deny` for
+/// named principals, with `NotPrincipal` or with a `Condition` is conditional, with who or
+/// what it leaves out.
 fn deny_state<'a>(rows: impl Iterator<Item = &'a GuardrailRow>) -> LiveState {
     let mut conditional: Option<String> = None;
     for g in rows {
@@ -646,9 +649,16 @@ fn live_template(region: &RegionSnapshot, account: &Account) -> String {
     pretty(&json!({ "Resources": resources }))
 }
 
-/// A table's resource policy governs that table only, so its own ARN in `Resource` means
-/// the same as `*` there; written so, the guardrail model sees a deny of every table it
-/// can apply to (it does not know which literal ARN is "this table").
+/// A table's resource policy governs that table only, and `dynamodb:DeleteTable` acts on
+/// the table's own ARN: a statement whose `Resource` matches that ARN acts on it as
+/// `Resource: "*"` would, one whose `NotResource` matches it leaves it out (`NotResource:
+/// "*"`, which denies nothing), and one whose literal `Resource` does not match it does
+/// not act on it, nor does a literal `NotResource` leave it out: what DDB010's deny test
+/// says on the literal ARN. Written so, the guardrail model of `inventory` (DDB010's
+/// `deny_reach`, with the statement's `Principal`, `NotPrincipal` and `Condition`) decides
+/// on this table: it does not know which literal ARN is "this table". A value with a
+/// policy variable or an item that is not a string may or may not name the table: the
+/// statement is kept as written, and the model treats it as it is.
 fn own_arn_as_any(document: &mut Value, own: &str) {
     if own.is_empty() {
         return;
@@ -658,17 +668,42 @@ fn own_arn_as_any(document: &mut Value, own: &str) {
         Some(one @ Value::Object(_)) => vec![one],
         _ => return,
     };
+    let matches = |item: &Value| {
+        item.as_str()
+            .is_some_and(|glob| !glob.contains("${") && wildcard_match(glob, own, false))
+    };
+    // Every item a literal string without a policy variable: whether it names this
+    // table is known.
+    let literal = |value: &Value| match value {
+        Value::Array(items) => items
+            .iter()
+            .all(|i| i.as_str().is_some_and(|g| !g.contains("${"))),
+        one => one.as_str().is_some_and(|g| !g.contains("${")),
+    };
+    let any_matches = |value: &Value| match value {
+        Value::Array(items) => items.iter().any(matches),
+        one => matches(one),
+    };
     for statement in statements {
-        match statement.get_mut("Resource") {
-            Some(Value::Array(items)) => {
-                for item in items.iter_mut() {
-                    if item.as_str() == Some(own) {
-                        *item = json!("*");
-                    }
-                }
-            }
-            Some(one) if one.as_str() == Some(own) => *one = json!("*"),
-            _ => {}
+        let Value::Object(statement) = statement else {
+            continue;
+        };
+        // (`Resource`: the statement acts on this table; `NotResource`: it leaves it out.)
+        let (key, names_table) = match (statement.get("Resource"), statement.get("NotResource")) {
+            (Some(r), None) if any_matches(r) => ("Resource", Some(true)),
+            (Some(r), None) if literal(r) => ("Resource", Some(false)),
+            (None, Some(n)) if any_matches(n) => ("NotResource", Some(false)),
+            (None, Some(n)) if literal(n) => ("NotResource", Some(true)),
+            _ => ("", None),
+        };
+        let Some(acts_on_table) = names_table else {
+            continue;
+        };
+        statement.remove(key);
+        if acts_on_table {
+            statement.insert("Resource".into(), json!("*"));
+        } else {
+            statement.insert("NotResource".into(), json!("*"));
         }
     }
 }
@@ -1675,5 +1710,135 @@ mod tests {
             "tables 3/3 · stacks 1/1 · backup plans and vaults 2/2 · Regions 1/1"
         );
         assert_eq!(progress.totals(), (6, 6));
+    }
+
+    /// The resource-policy deny of Sessions when its policy is the one statement given.
+    fn sessions_policy_deny(statement: Value) -> LiveState {
+        let (_, audit) = audit_with(|v| {
+            let policy = json!({"Version": "2012-10-17", "Statement": [statement]});
+            v["us-east-1 dynamodb:GetResourcePolicy arn:aws:dynamodb:us-east-1:123456789012:table/Sessions"] =
+                json!({"Policy": policy.to_string()});
+        });
+        row(&audit, "Sessions").1.resource_policy_deny.clone()
+    }
+
+    const SESSIONS: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/Sessions";
+
+    fn conditional_why(state: &LiveState) -> &str {
+        match state {
+            LiveState::Conditional(why) => why,
+            other => panic!("conditional expected, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_resource_policy_deny_for_everyone_is_a_full_deny() {
+        for principal in [json!("*"), json!({"AWS": "*"}), json!({"AWS": ["*"]})] {
+            let state = sessions_policy_deny(json!({"Effect": "Deny", "Principal": principal,
+                "Action": "dynamodb:DeleteTable", "Resource": SESSIONS}));
+            assert_eq!(state, LiveState::Yes, "{principal}");
+        }
+        // `*` in Resource, and a pattern that matches the table, act on it too.
+        for resource in [json!("*"), json!("arn:aws:dynamodb:*:*:table/Sess*")] {
+            let state = sessions_policy_deny(json!({"Effect": "Deny", "Principal": "*",
+                "Action": "dynamodb:Delete*", "Resource": resource}));
+            assert_eq!(state, LiveState::Yes, "{resource}");
+        }
+    }
+
+    #[test]
+    fn a_resource_policy_deny_for_named_principals_is_conditional_and_names_them() {
+        let role = "arn:aws:iam::123456789012:role/app";
+        let state = sessions_policy_deny(json!({"Effect": "Deny", "Principal": {"AWS": role},
+            "Action": "dynamodb:DeleteTable", "Resource": SESSIONS}));
+        let why = conditional_why(&state);
+        assert!(
+            why.contains(role) && why.contains("every other principal"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_resource_policy_deny_with_not_principal_is_conditional_and_names_who_it_leaves_out() {
+        let admin = "arn:aws:iam::123456789012:role/admin";
+        let state = sessions_policy_deny(json!({"Effect": "Deny", "NotPrincipal": {"AWS": admin},
+            "Action": "dynamodb:DeleteTable", "Resource": SESSIONS}));
+        let why = conditional_why(&state);
+        assert!(why.contains("NotPrincipal") && why.contains(admin), "{why}");
+    }
+
+    #[test]
+    fn a_resource_policy_deny_with_a_condition_is_conditional_and_names_the_test() {
+        let state = sessions_policy_deny(json!({"Effect": "Deny", "Principal": "*",
+            "Action": "dynamodb:DeleteTable", "Resource": SESSIONS,
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/break-glass"}}}));
+        let why = conditional_why(&state);
+        assert!(why.contains("`ArnNotLike` on `aws:PrincipalArn`"), "{why}");
+    }
+
+    #[test]
+    fn a_resource_policy_deny_with_not_resource_is_decided_on_the_table_arn() {
+        // `NotResource` naming the table (or a pattern, or `*`, matching it) leaves it out.
+        for excluded in [
+            json!(SESSIONS),
+            json!("*"),
+            json!([
+                "arn:aws:dynamodb:us-east-1:123456789012:table/Other",
+                "arn:aws:dynamodb:*:*:table/S*"
+            ]),
+        ] {
+            let state = sessions_policy_deny(json!({"Effect": "Deny", "Principal": "*",
+                "Action": "dynamodb:DeleteTable", "NotResource": excluded}));
+            assert_eq!(state, LiveState::No, "{excluded}");
+        }
+        // One that lists only what is not the table denies deleting it.
+        let state = sessions_policy_deny(json!({"Effect": "Deny", "Principal": "*",
+            "Action": "dynamodb:DeleteTable",
+            "NotResource": [format!("{SESSIONS}/index/*"), format!("{SESSIONS}/stream/*")]}));
+        assert_eq!(state, LiveState::Yes);
+        // One with a policy variable may leave the table out: never a full deny.
+        let state = sessions_policy_deny(json!({"Effect": "Deny", "Principal": "*",
+            "Action": "dynamodb:DeleteTable",
+            "NotResource": "arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/team}"}));
+        assert_ne!(state, LiveState::Yes);
+        // A `Resource` that is not the table denies nothing on it.
+        let state = sessions_policy_deny(json!({"Effect": "Deny", "Principal": "*",
+            "Action": "dynamodb:DeleteTable",
+            "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Other"}));
+        assert_eq!(state, LiveState::No);
+    }
+
+    #[test]
+    fn a_conditional_resource_policy_deny_is_told_with_who_it_leaves_out_in_every_format() {
+        let role = "arn:aws:iam::123456789012:role/app";
+        let (_, audit) = audit_with(|v| {
+            let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+                "Principal": {"AWS": role}, "Action": "dynamodb:DeleteTable", "Resource": SESSIONS}]});
+            v["us-east-1 dynamodb:GetResourcePolicy arn:aws:dynamodb:us-east-1:123456789012:table/Sessions"] =
+                json!({"Policy": policy.to_string()});
+        });
+        let inv = &audit.inventory;
+        type Render = fn(&Inventory, &mut dyn std::io::Write) -> std::io::Result<()>;
+        let human: Render = |i, out| crate::report::inventory::human::render(i, 400, out);
+        let formats: [(&str, Render); 4] = [
+            ("human", human),
+            ("json", crate::report::inventory::json::render),
+            ("csv", crate::report::inventory::csv::render),
+            ("markdown", crate::report::inventory::markdown::render),
+        ];
+        for (name, render) in formats {
+            let mut out = Vec::new();
+            render(inv, &mut out).expect("renders");
+            let text = String::from_utf8_lossy(&out);
+            let line = text
+                .lines()
+                .find(|l| l.contains(role))
+                .unwrap_or_else(|| panic!("{name}: the principal is named\n{text}"));
+            assert!(
+                line.contains("conditional")
+                    || text.contains("\"resource_policy_deny\": \"conditional\""),
+                "{name}: {line}"
+            );
+        }
     }
 }
