@@ -42,6 +42,20 @@ pub struct Position {
 #[derive(Clone, Debug)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
+    /// Characters before each [`CHAR_BLOCK`] bytes of the text, counted the first time a
+    /// column is asked on a line longer than that: a column then costs at most two blocks,
+    /// not the line's length (a minified template is one line, and counting from its start
+    /// for each of n findings made reporting n x size).
+    chars_before_block: std::sync::OnceLock<Vec<usize>>,
+}
+
+/// Bytes between two character-count checkpoints of a [`LineIndex`].
+const CHAR_BLOCK: usize = 4096;
+
+/// Characters starting in `bytes` (UTF-8): the bytes that are not continuation bytes. An
+/// offset inside a multi-byte character counts up to that character.
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 const BOM: &str = "\u{feff}";
@@ -50,7 +64,26 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        LineIndex { line_starts }
+        LineIndex {
+            line_starts,
+            chars_before_block: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Characters in `text[..offset]`, by the nearest checkpoint before `offset`.
+    fn chars_before(&self, bytes: &[u8], offset: usize) -> usize {
+        let blocks = self.chars_before_block.get_or_init(|| {
+            let mut counts = vec![0];
+            let mut total = 0;
+            for chunk in bytes.chunks(CHAR_BLOCK) {
+                total += char_starts(chunk);
+                counts.push(total);
+            }
+            counts
+        });
+        let block = offset / CHAR_BLOCK;
+        let counted = blocks.get(block).copied().unwrap_or(0);
+        counted + bytes.get(block * CHAR_BLOCK..offset).map_or(0, char_starts)
     }
 
     /// 0-based index of the line holding `offset`.
@@ -74,16 +107,13 @@ impl LineIndex {
         if line == 0 && text.starts_with(BOM) && offset >= BOM.len() {
             start = BOM.len();
         }
-        let column = text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            // An offset inside a multi-byte character counts up to that character.
-            .unwrap_or_else(|| {
-                text[start..]
-                    .char_indices()
-                    .take_while(|(i, _)| start + i < offset)
-                    .count()
-            });
+        // An offset inside a multi-byte character counts up to that character.
+        let bytes = text.as_bytes();
+        let column = if offset - start <= 2 * CHAR_BLOCK {
+            bytes.get(start..offset).map_or(0, char_starts)
+        } else {
+            self.chars_before(bytes, offset) - self.chars_before(bytes, start)
+        };
         Position {
             line: line + 1,
             column: column + 1,
@@ -165,6 +195,41 @@ mod tests {
         assert_eq!(pos(t, 3), (1, 1));
         assert_eq!(pos(t, 4), (1, 2));
         assert_eq!(pos(t, 6), (2, 1));
+    }
+
+    /// A column far along one long line (a minified template) is counted through the
+    /// checkpoints: the same as counting from the line's start, at every offset, with
+    /// multi-byte characters across the checkpoints and offsets inside them.
+    #[test]
+    fn columns_on_long_lines_match_counting_from_the_line_start() {
+        let line: String = (0..3 * CHAR_BLOCK)
+            .map(|i| match i % 7 {
+                0 => 'é',
+                3 => '€',
+                5 => '𝄞',
+                _ => 'a',
+            })
+            .collect();
+        let text = format!("\u{feff}{line}\nx{line}\n{line}");
+        let lines = LineIndex::new(&text);
+        // Offsets around every checkpoint, and others spread along the text.
+        let near_block = |o: usize| o % CHAR_BLOCK < 5 || CHAR_BLOCK - o % CHAR_BLOCK < 5;
+        for offset in (0..=text.len()).filter(|&o| o % 61 == 0 || near_block(o)) {
+            // Counted from the line's start, character by character.
+            let before = &text.as_bytes()[..offset];
+            let line_no = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let mut start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            if start == 0 && offset >= BOM.len() {
+                start = BOM.len();
+            }
+            let column = text[start..]
+                .char_indices()
+                .take_while(|(i, _)| start + i < offset)
+                .count()
+                + 1;
+            let p = lines.position(&text, offset);
+            assert_eq!((p.line, p.column), (line_no, column), "offset {offset}");
+        }
     }
 
     #[test]
