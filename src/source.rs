@@ -218,7 +218,10 @@ mod tests {
             // Counted from the line's start, character by character.
             let before = &text.as_bytes()[..offset];
             let line_no = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let mut start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let mut start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
             if start == 0 && offset >= BOM.len() {
                 start = BOM.len();
             }
