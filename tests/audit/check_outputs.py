@@ -48,6 +48,10 @@ check(sessions["live"].get("stack") is None, "Sessions unmanaged")
 check("old-sessions" in sessions["live"]["managed_by"], sessions["live"]["managed_by"])
 check(not sessions["deletion_protection"] and not sessions["pitr"], "Sessions unprotected")
 check(("us-east-1/live.json", "Sessions", "DDB004") in hits, "Sessions DDB004")
+# Its resource policy denies DeleteTable to one named role only: conditional, naming it.
+check(sessions["live"]["resource_policy_deny"] == "conditional"
+      and "role/app" in sessions["live"]["reasons"].get("resource_policy_deny", ""),
+      f"Sessions policy: {sessions['live']}")
 
 # Ledger: protected by hand, with a resource policy that denies DeleteTable.
 ledger = tables["Ledger"]

@@ -81,6 +81,12 @@ sessions = ddb.create_table(TableName="Sessions", **key)["TableDescription"]["Ta
 # Left behind by a stack deleted with `Retain`: CloudFormation's tag names it.
 ddb.tag_resource(ResourceArn=sessions,
                  Tags=[{"Key": "aws:cloudformation:stack-name", "Value": "old-sessions"}])
+# A Deny for one named principal only: every other principal may still delete Sessions.
+ddb.put_resource_policy(ResourceArn=sessions, Policy=json.dumps({
+    "Version": "2012-10-17", "Statement": [
+        {"Sid": "AppNoDelete", "Effect": "Deny",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:role/app"},
+         "Action": "dynamodb:DeleteTable", "Resource": sessions}]}))
 ledger = ddb.create_table(TableName="Ledger", DeletionProtectionEnabled=True,
                           **key)["TableDescription"]["TableArn"]
 ddb.put_resource_policy(ResourceArn=ledger, Policy=json.dumps({
