@@ -144,8 +144,9 @@ echo "ok - DDB013: the NotResource SCP is too narrow, the backup SCP holds"
 echo "-- a progress bar with counts on a terminal, none with --quiet"
 status=0
 env -u CI script -qec "\"$bin\" audit --endpoint-url $url --region us-east-1 --isolated --format json=$tmp/p.json --inventory json=$tmp/pi.json" /dev/null >"$tmp/tty" 2>&1 || status=$?
-grep -q "Regions" "$tmp/tty" && grep -q "tables [0-9]*/4" "$tmp/tty" \
-    || fail "no progress bar on a terminal: $(cat -v "$tmp/tty" | head -c 2000)"
+if ! grep -q "Regions" "$tmp/tty" || ! grep -q "tables [0-9]*/4" "$tmp/tty"; then
+    fail "no progress bar on a terminal: $(cat -v "$tmp/tty" | head -c 2000)"
+fi
 env -u CI script -qec "\"$bin\" audit --quiet --endpoint-url $url --region us-east-1 --isolated --format json=$tmp/p.json --inventory json=$tmp/pi.json" /dev/null >"$tmp/tty" 2>&1 || true
 if grep -q "Regions" "$tmp/tty"; then fail "--quiet drew a progress bar: $(cat -v "$tmp/tty" | head -c 2000)"; fi
 status=0
