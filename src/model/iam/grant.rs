@@ -840,11 +840,21 @@ mod tests {
     /// The grants of `guarded` by a policy whose one statement is `statement`.
     fn grants_of(statement: &str, guarded: &Guarded) -> Vec<Grant> {
         let text = format!("Parameters:\n  A: {{Type: String}}\n  R: {{Type: String}}\nResources:\n  P:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: p\n      PolicyDocument:\n        Statement:\n          - {statement}\n");
-        let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("test YAML loads");
+        grants_in(&text, "P", guarded)
+    }
+
+    /// The grants of `guarded` by every document of the resource `logical_id` of the YAML
+    /// template `text` (for a `Fn::ForEach` loop, its expanded name: every copy).
+    fn grants_in(text: &str, logical_id: &str, guarded: &Guarded) -> Vec<Grant> {
+        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
         let template = Template::from_document(&doc)
             .expect("valid template")
             .expect("has Resources");
-        let resource = &template.resources[0];
+        let resource = template
+            .resources
+            .iter()
+            .find(|r| r.logical_id == logical_id)
+            .expect("the resource is in the template");
         let mut out = Vec::new();
         for document in documents(&template, resource) {
             let s = statements(&template, resource, &document);
@@ -857,17 +867,7 @@ mod tests {
     /// `[orders, invoices]` with identifier `Name`, whose statements are `list`.
     fn for_each_grants(list: &str) -> Vec<Grant> {
         let text = format!("Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::P:\n    - Name\n    - [orders, invoices]\n    - ${{Name}}Policy:\n        Type: AWS::IAM::ManagedPolicy\n        Properties:\n          PolicyDocument:\n            Statement: {list}\n");
-        let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("test YAML loads");
-        let template = Template::from_document(&doc)
-            .expect("valid template")
-            .expect("has Resources");
-        let resource = &template.resources[0];
-        let mut out = Vec::new();
-        for document in documents(&template, resource) {
-            let s = statements(&template, resource, &document);
-            out.extend(grants(&document, &s, &DELETE_TABLE));
-        }
-        out
+        grants_in(&text, "${Name}Policy", &DELETE_TABLE)
     }
 
     /// The grants of `DeleteTable` by policy `P` of a template with a table `T`, list
@@ -875,21 +875,7 @@ mod tests {
     /// `allow` and a `Deny` on `deny` (resource values as YAML).
     fn allow_then_deny(allow: &str, deny: &str) -> usize {
         let text = format!("Parameters:\n  A: {{Type: String}}\n  B: {{Type: String}}\n  L: {{Type: CommaDelimitedList}}\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n  U:\n    Type: AWS::DynamoDB::Table\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Statement:\n          - {{Effect: Allow, Action: dynamodb:DeleteTable, Resource: {allow}}}\n          - {{Effect: Deny, Action: dynamodb:DeleteTable, Resource: {deny}}}\n");
-        let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("test YAML loads");
-        let template = Template::from_document(&doc)
-            .expect("valid template")
-            .expect("has Resources");
-        let resource = template
-            .resources
-            .iter()
-            .find(|r| r.logical_id == "P")
-            .expect("policy P");
-        let mut out = 0;
-        for document in documents(&template, resource) {
-            let s = statements(&template, resource, &document);
-            out += grants(&document, &s, &DELETE_TABLE).len();
-        }
-        out
+        grants_in(&text, "P", &DELETE_TABLE).len()
     }
 
     #[test]
