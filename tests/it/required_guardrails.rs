@@ -29,6 +29,13 @@ fn ddb013(report: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// The message of the one DDB013 finding of a run that must have exactly one.
+fn only_message(report: &Value) -> String {
+    let hits = ddb013(report);
+    assert_eq!(hits.len(), 1, "{report:#}");
+    hits[0]["message"].as_str().unwrap_or_default().to_string()
+}
+
 fn deny(action: &str, resource: &str, extra: &str) -> String {
     format!(
         r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Action": "{action}", "Resource": "{resource}"{extra}}}]}}"#
@@ -77,10 +84,7 @@ fn a_condition_lets_the_guardrail_lapse() {
     );
     let (code, report) = run(&["deny-delete-table"], &[("protect.json", &policy)]);
     assert_eq!(code, 1);
-    let message = ddb013(&report)[0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = only_message(&report);
     assert!(
         message.contains("condition `aws:PrincipalTag/team` (`StringNotEquals`) lets it lapse"),
         "{message}"
@@ -92,10 +96,7 @@ fn not_resource_that_leaves_tables_out_is_named() {
     let policy = r#"{"Statement": {"Effect": "Deny", "Action": "dynamodb:Delete*", "NotResource": "arn:aws:dynamodb:*:*:table/legacy-*"}}"#;
     let (code, report) = run(&["deny-delete-table"], &[("protect.json", policy)]);
     assert_eq!(code, 1);
-    let message = ddb013(&report)[0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = only_message(&report);
     assert!(
         message.contains("`NotResource` leaves `arn:aws:dynamodb:*:*:table/legacy-*` out"),
         "{message}"
@@ -134,10 +135,7 @@ fn an_scp_requirement_is_not_met_by_an_identity_policy() {
     let policy = deny("dynamodb:DeleteTable", "*", "");
     let (code, report) = run(&["scp:deny-delete-table"], &[("iam/protect.json", &policy)]);
     assert_eq!(code, 1);
-    let message = ddb013(&report)[0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = only_message(&report);
     assert!(message.contains("identity policy"), "{message}");
     // The same document as an SCP meets it, also written in a template.
     let (code, _) = run(
@@ -259,4 +257,123 @@ fn each_for_each_copy_of_a_policy_is_judged_on_its_own() {
         );
         assert!(message.contains(&said), "{said}: {message}");
     }
+}
+
+/// An SCP template whose one statement denies `action` on `resource` (YAML), with `extra`
+/// lines appended to the statement (indented for it).
+fn scp_template(action: &str, resource: &str, extra: &str) -> String {
+    format!(
+        "Resources:\n  Scp:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: guardrails\n      Type: SERVICE_CONTROL_POLICY\n      TargetIds: [r-abcd]\n      Content:\n        Statement:\n          - Effect: Deny\n            Action: {action}\n            Resource: {resource}\n{extra}"
+    )
+}
+
+#[test]
+fn a_deny_on_the_stack_s_own_region_says_so_not_that_a_value_cannot_be_resolved() {
+    let cases = [
+        (
+            "!Sub arn:${AWS::Partition}:dynamodb:${AWS::Region}:*:table/*",
+            "only in the stack's own Region `${AWS::Region}`",
+        ),
+        (
+            "!Join ['', ['arn:aws:dynamodb:', !Ref AWS::Region, ':', !Ref AWS::AccountId, ':table/*']]",
+            "only in the stack's own Region `${AWS::Region}`; only in the stack's own account `${AWS::AccountId}`",
+        ),
+    ];
+    for (resource, said) in cases {
+        let template = scp_template("dynamodb:DeleteTable", resource, "");
+        let (code, report) = run(&["deny-delete-table"], &[("scp.yaml", &template)]);
+        assert_eq!(code, 1, "{resource}: {report:#}");
+        let message = only_message(&report);
+        assert!(message.contains(said), "{resource}: {message}");
+        assert!(
+            message.contains("denies only on `arn:"),
+            "{resource}: {message}"
+        );
+        assert!(
+            !message.contains("cannot be resolved"),
+            "{resource}: {message}"
+        );
+        assert!(!message.contains("dynamodb:*:"), "{resource}: {message}");
+    }
+}
+
+#[test]
+fn a_region_condition_says_the_deny_is_region_scoped_and_where_it_holds() {
+    let cases = [
+        (
+            "StringEquals",
+            "[us-east-1, eu-west-1]",
+            "condition `aws:RequestedRegion` (`StringEquals`) makes it Region-scoped: it denies only in `us-east-1`, `eu-west-1`",
+        ),
+        (
+            "StringNotEqualsIfExists",
+            "!Ref AWS::Region",
+            "condition `aws:RequestedRegion` (`StringNotEqualsIfExists`) makes it Region-scoped: it denies only outside the stack's own Region `${AWS::Region}`",
+        ),
+        (
+            "ForAnyValue:StringLike",
+            "!Ref Regions",
+            "condition `aws:RequestedRegion` (`ForAnyValue:StringLike`) makes it Region-scoped: it denies only in the Regions the condition lets through",
+        ),
+    ];
+    for (operator, value, said) in cases {
+        let extra = format!(
+            "            Condition:\n              {operator}:\n                aws:RequestedRegion: {value}\n"
+        );
+        let template = scp_template("dynamodb:DeleteTable", "'*'", &extra);
+        let (code, report) = run(&["deny-delete-table"], &[("scp.yaml", &template)]);
+        assert_eq!(code, 1, "{operator}: {report:#}");
+        let message = only_message(&report);
+        assert!(message.contains(said), "{operator}: {message}");
+        assert!(!message.contains("cannot be resolved"), "{message}");
+    }
+    // Beside another key, each is named with what it does.
+    let policy = deny(
+        "dynamodb:DeleteTable",
+        "*",
+        r#", "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1", "aws:PrincipalTag/team": "dba"}}"#,
+    );
+    let (_, report) = run(&["deny-delete-table"], &[("protect.json", &policy)]);
+    let message = only_message(&report);
+    assert!(
+        message.contains("makes it Region-scoped: it denies only in `us-east-1`; condition `aws:PrincipalTag/team` (`StringEquals`) lets it lapse"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_policy_variable_in_a_resource_is_named_as_what_proves_no_deny() {
+    let policy = deny(
+        "dynamodb:DeleteTable",
+        "arn:aws:dynamodb:${aws:RequestedRegion}:*:table/*",
+        "",
+    );
+    let (code, report) = run(&["deny-delete-table"], &[("protect.json", &policy)]);
+    assert_eq!(code, 1, "{report:#}");
+    let message = only_message(&report);
+    assert!(
+        message.contains("denies only on `arn:aws:dynamodb:${aws:RequestedRegion}:*:table/*` (the IAM policy variable `${aws:RequestedRegion}` is known only per request, so it proves no deny)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_deny_in_the_stack_s_own_partition_covers_every_table() {
+    for resource in [
+        "!Sub arn:${AWS::Partition}:dynamodb:*:*:table/*",
+        "!Join ['', ['arn:', !Ref AWS::Partition, ':dynamodb:*:*:*']]",
+    ] {
+        let template = scp_template("dynamodb:DeleteTable", resource, "");
+        let (code, report) = run(&["scp:deny-delete-table"], &[("scp.yaml", &template)]);
+        assert!(ddb013(&report).is_empty(), "{resource}: {report:#}");
+        assert_eq!(code, 0, "{resource}: {report:#}");
+    }
+    // The partition is not a wildcard for the other fields.
+    let template = scp_template(
+        "dynamodb:DeleteTable",
+        "!Sub arn:${AWS::Partition}:dynamodb:*:*:table/prod-*",
+        "",
+    );
+    let (code, _) = run(&["deny-delete-table"], &[("scp.yaml", &template)]);
+    assert_eq!(code, 1);
 }

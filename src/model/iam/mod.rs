@@ -32,8 +32,8 @@ pub use statement::{
     PolicyDocument, PolicyKind, ResourceItem, Resources, Statement, Where, IDENTITY_DOCUMENTS,
 };
 pub use wildcard::{
-    action_matches, display_glob, glob_can_match_shape, glob_covers, is_literal, lit, shape_glob,
-    wildcard_match, Glob, Marker, Part,
+    action_matches, display_glob, display_named, glob_can_match_shape, glob_covers, has_unresolved,
+    is_literal, lit, shape_glob, wildcard_match, Glob, Marker, Part, Symbol,
 };
 
 // ---------------------------------------------------------------------------------------

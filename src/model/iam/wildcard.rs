@@ -154,6 +154,36 @@ pub fn display_glob(glob: &[Part]) -> String {
         .collect()
 }
 
+/// A glob as people read it, with each value the stack reads once named as a template
+/// writes it in `Fn::Sub` (`${AWS::Region}`, `${TableName}`, `${Orders.Arn}`), so that a
+/// `Deny` on the stack's own Region does not read as a `Deny` on every Region. Only what
+/// cannot be resolved at all is shown as `*`.
+pub fn display_named(glob: &[Part]) -> String {
+    let mut out = String::new();
+    for part in glob {
+        match part {
+            Part::Same { value, .. } => match value {
+                Symbol::Pseudo(name) | Symbol::Parameter(name) | Symbol::Ref(name) => {
+                    out.push_str(&format!("${{{name}}}"));
+                }
+                Symbol::Attribute(resource, attribute) => {
+                    out.push_str(&format!("${{{resource}.{attribute}}}"));
+                }
+                Symbol::Import(name) => out.push_str(&format!("${{Fn::ImportValue {name}}}")),
+            },
+            other => out.push_str(&display_glob(std::slice::from_ref(other))),
+        }
+    }
+    out
+}
+
+/// Whether some part of the glob stands for a value that cannot be resolved (neither the
+/// template's text nor a value the stack reads once).
+pub fn has_unresolved(glob: &[Part]) -> bool {
+    glob.iter()
+        .any(|p| matches!(p, Part::Any | Part::AnySegment | Part::Opaque))
+}
+
 /// Whether the glob holds only literal text (its wildcards are the template's own).
 pub fn is_literal(glob: &[Part]) -> bool {
     glob.iter().all(|p| matches!(p, Part::Lit(_)))
