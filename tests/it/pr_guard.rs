@@ -357,14 +357,7 @@ fn a_guardrail_the_table_provably_had_cannot_be_dropped_unseen() {
         repo.commit("head");
         let exit = if *expected > 0 { 1 } else { 0 };
         let run = |bin: &mut Bin| -> Vec<String> {
-            let out = bin
-                .args(["--select", "DDB023", "--format", "json"])
-                .assert()
-                .code(exit);
-            let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-            json["findings"]
-                .as_array()
-                .unwrap()
+            json_findings(bin.args(["--select", "DDB023"]), exit)
                 .iter()
                 .filter(|f| f["rule"] == "DDB023")
                 .map(|f| {
@@ -463,26 +456,20 @@ fn a_replica_removed_from_a_global_table_is_reported_by_region() {
         } else {
             0
         };
-        let out = repo
-            .guard()
-            .args([
-                "check", "--base", "HEAD~1", "--select", "DDB023", "--format", "json",
-            ])
-            .assert()
-            .code(exit);
-        let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-        let found: Vec<(String, String)> = json["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == "DDB023")
-            .map(|f| {
-                (
-                    f["severity"].as_str().unwrap().to_string(),
-                    f["message"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
+        let found: Vec<(String, String)> = json_findings(
+            repo.guard()
+                .args(["check", "--base", "HEAD~1", "--select", "DDB023"]),
+            exit,
+        )
+        .iter()
+        .filter(|f| f["rule"] == "DDB023")
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
         assert_eq!(found.len(), expected.len(), "case {i}: {found:?}");
         for ((severity, message), (want, region)) in found.iter().zip(expected) {
             assert_eq!(severity, want, "case {i}");
@@ -1853,20 +1840,16 @@ const SERVICE: &str =
 
 /// (rule, resource, path, message) of every finding of `--select DDB020 --format json`.
 fn ddb020(bin: &mut Bin, expected_exit: i32) -> Vec<(String, String, String, String)> {
-    let out = bin
-        .args(["--isolated", "--select", "DDB020", "--format", "json"])
-        .assert()
-        .code(expected_exit);
-    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
-            (s("rule"), s("resource"), s("path"), s("message"))
-        })
-        .collect()
+    json_findings(
+        bin.args(["--isolated", "--select", "DDB020"]),
+        expected_exit,
+    )
+    .iter()
+    .map(|f| {
+        let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+        (s("rule"), s("resource"), s("path"), s("message"))
+    })
+    .collect()
 }
 
 /// What a change does to the working tree, and the paths then checked.

@@ -129,13 +129,16 @@ pub fn ceiling(dir: &Path) -> PathBuf {
     dir.parent().unwrap_or(dir).to_path_buf()
 }
 
-/// (rule, severity, path, line) of every finding, from `--format json`.
-pub fn findings(bin: &mut Bin, expected_exit: i32) -> Vec<(String, String, String, u64)> {
+/// Every finding of the run, from `--format json`, after checking the exit code.
+pub fn json_findings(bin: &mut Bin, expected_exit: i32) -> Vec<Value> {
     let out = bin.args(["--format", "json"]).assert().code(expected_exit);
     let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    json["findings"]
-        .as_array()
-        .unwrap()
+    json["findings"].as_array().unwrap().clone()
+}
+
+/// (rule, severity, path, line) of every finding, from `--format json`.
+pub fn findings(bin: &mut Bin, expected_exit: i32) -> Vec<(String, String, String, u64)> {
+    json_findings(bin, expected_exit)
         .iter()
         .map(|f| {
             (
@@ -149,11 +152,7 @@ pub fn findings(bin: &mut Bin, expected_exit: i32) -> Vec<(String, String, Strin
 }
 
 pub fn messages(bin: &mut Bin, expected_exit: i32) -> Vec<String> {
-    let out = bin.args(["--format", "json"]).assert().code(expected_exit);
-    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    json["findings"]
-        .as_array()
-        .unwrap()
+    json_findings(bin, expected_exit)
         .iter()
         .map(|f| f["message"].as_str().unwrap().to_string())
         .collect()
