@@ -133,6 +133,40 @@ pub struct Template<'d, 's> {
     pub(crate) copy_ids: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
+/// Loads the YAML template `text` and calls `f` with its template view (unit tests of the
+/// model and the rules; the template borrows the document, so it is lent, not returned).
+#[cfg(test)]
+pub(crate) fn with_yaml_template<R>(text: &str, f: impl FnOnce(&Template<'_, '_>) -> R) -> R {
+    let doc = crate::load::load(
+        text,
+        crate::load::Format::Yaml,
+        &crate::load::Limits::default(),
+    )
+    .expect("test YAML loads");
+    let template = Template::from_document(&doc)
+        .expect("valid template")
+        .expect("has Resources");
+    f(&template)
+}
+
+/// [`with_yaml_template`] with the resource `logical_id` of the template (for a
+/// `Fn::ForEach` loop, its expanded name).
+#[cfg(test)]
+pub(crate) fn with_yaml_resource<R>(
+    text: &str,
+    logical_id: &str,
+    f: impl FnOnce(&Template<'_, '_>, &Resource<'_>) -> R,
+) -> R {
+    with_yaml_template(text, |template| {
+        let resource = template
+            .resources
+            .iter()
+            .find(|r| r.logical_id == logical_id)
+            .expect("the resource is in the template");
+        f(template, resource)
+    })
+}
+
 impl<'d, 's> Template<'d, 's> {
     /// The template view of a document in the CloudFormation layout, for unit tests of
     /// the model and the rules. Everything else goes through

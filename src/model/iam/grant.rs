@@ -833,9 +833,8 @@ pub fn deny_coverage(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{self, Format, Limits};
     use crate::model::iam::{documents, statements, DELETE_RECOVERY_POINT, DELETE_TABLE};
-    use crate::model::Template;
+    use crate::model::with_yaml_resource;
 
     /// The grants of `guarded` by a policy whose one statement is `statement`.
     fn grants_of(statement: &str, guarded: &Guarded) -> Vec<Grant> {
@@ -846,21 +845,14 @@ mod tests {
     /// The grants of `guarded` by every document of the resource `logical_id` of the YAML
     /// template `text` (for a `Fn::ForEach` loop, its expanded name: every copy).
     fn grants_in(text: &str, logical_id: &str, guarded: &Guarded) -> Vec<Grant> {
-        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
-        let template = Template::from_document(&doc)
-            .expect("valid template")
-            .expect("has Resources");
-        let resource = template
-            .resources
-            .iter()
-            .find(|r| r.logical_id == logical_id)
-            .expect("the resource is in the template");
-        let mut out = Vec::new();
-        for document in documents(&template, resource) {
-            let s = statements(&template, resource, &document);
-            out.extend(grants(&document, &s, guarded));
-        }
-        out
+        with_yaml_resource(text, logical_id, |template, resource| {
+            let mut out = Vec::new();
+            for document in documents(template, resource) {
+                let s = statements(template, resource, &document);
+                out.extend(grants(&document, &s, guarded));
+            }
+            out
+        })
     }
 
     /// The grants of `DeleteTable` by the copies of a policy made by `Fn::ForEach` over

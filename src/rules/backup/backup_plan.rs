@@ -238,8 +238,7 @@ fn decide(view: &ResourceView) -> Decision {
 
 #[cfg(test)]
 mod tests {
-    use crate::load::{self, Format, Limits};
-    use crate::model::Template;
+    use crate::model::{with_yaml_resource, with_yaml_template};
     use crate::rules::layers::{self, LayerState};
     use crate::rules::{ResourceView, RuleOptions};
     use crate::ruleset::check_template;
@@ -269,22 +268,13 @@ Resources:
     }
 
     fn state_of(text: &str, table: &str) -> LayerState {
-        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
-        let template = Template::from_document(&doc)
-            .expect("valid template")
-            .expect("has Resources");
-        let resource = template
-            .resources
-            .iter()
-            .find(|r| r.logical_id == table)
-            .expect("table exists");
-        let options = RuleOptions::default();
-        let view = ResourceView {
-            template: &template,
-            resource,
-            options: &options,
-        };
-        layers::backup_plan(&view)
+        with_yaml_resource(text, table, |template, resource| {
+            layers::backup_plan(&ResourceView {
+                template,
+                resource,
+                options: &RuleOptions::default(),
+            })
+        })
     }
 
     fn coverage(table: &str, selection: &str) -> LayerState {
@@ -292,14 +282,12 @@ Resources:
     }
 
     fn findings(text: &str) -> Vec<(String, String)> {
-        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
-        let template = Template::from_document(&doc)
-            .expect("valid template")
-            .expect("has Resources");
-        check_template(&template, &[&super::RULE], &RuleOptions::default())
-            .into_iter()
-            .map(|f| (f.resource, f.message))
-            .collect()
+        with_yaml_template(text, |template| {
+            check_template(template, &[&super::RULE], &RuleOptions::default())
+                .into_iter()
+                .map(|f| (f.resource, f.message))
+                .collect()
+        })
     }
 
     fn is_conditional_on(state: &LayerState, condition: &str) -> bool {

@@ -97,20 +97,17 @@ fn check(view: &ResourceView) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use crate::load::{self, Format, Limits};
-    use crate::model::Template;
+    use crate::model::with_yaml_template;
     use crate::rules::RuleOptions;
     use crate::ruleset::check_template;
 
     fn messages(text: &str) -> Vec<String> {
-        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
-        let template = Template::from_document(&doc)
-            .expect("valid template")
-            .expect("has Resources");
-        check_template(&template, &[&super::RULE], &RuleOptions::default())
-            .into_iter()
-            .map(|f| f.message)
-            .collect()
+        with_yaml_template(text, |template| {
+            check_template(template, &[&super::RULE], &RuleOptions::default())
+                .into_iter()
+                .map(|f| f.message)
+                .collect()
+        })
     }
 
     #[test]

@@ -97,20 +97,17 @@ fn spec(view: &ResourceView) -> &'static PolicySpec {
 
 #[cfg(test)]
 mod tests {
-    use crate::load::{self, Format, Limits};
-    use crate::model::Template;
+    use crate::model::with_yaml_template;
     use crate::rules::RuleOptions;
     use crate::ruleset::check_template;
 
     fn codes(text: &str, options: &RuleOptions) -> Vec<&'static str> {
-        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
-        let template = Template::from_document(&doc)
-            .expect("valid template")
-            .expect("has Resources");
-        check_template(&template, &[&super::RULE], options)
-            .into_iter()
-            .map(|f| f.code)
-            .collect()
+        with_yaml_template(text, |template| {
+            check_template(template, &[&super::RULE], options)
+                .into_iter()
+                .map(|f| f.code)
+                .collect()
+        })
     }
 
     const EXCEPT_ON_CREATE: &str = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: RetainExceptOnCreate\n    UpdateReplacePolicy: Retain\n";
