@@ -1535,8 +1535,9 @@ fn principals(doc: &Document, node: NodeId) -> String {
     names.join(", ")
 }
 
-/// What a statement's IAM `Condition` tests: a `Deny` applies only when it holds.
-fn condition_limit(doc: &Document, statement: NodeId) -> String {
+/// What a statement's IAM `Condition` tests: a `Deny` applies only when it holds. The
+/// audit's live policies say it in the same words.
+pub fn condition_limit(doc: &Document, statement: NodeId) -> String {
     let mut tests: Vec<String> = Vec::new();
     if let Some(condition) = doc.get_value(statement, "Condition") {
         for op in doc.map(condition).unwrap_or(&[]) {
@@ -1586,14 +1587,10 @@ pub fn describe(when: &[Assumption]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{self, Format, Limits};
+    use crate::model::with_yaml_template;
 
     fn with_guardrails(text: &str, check: impl FnOnce(Vec<Guardrail>)) {
-        let doc = load::load(text, Format::Yaml, &Limits::default()).expect("test YAML loads");
-        let template = Template::from_document(&doc)
-            .expect("valid template")
-            .expect("has Resources");
-        check(guardrails(&template));
+        with_yaml_template(text, |template| check(guardrails(template)));
     }
 
     const CONDITIONS: &str = "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n";
