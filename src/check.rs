@@ -190,10 +190,44 @@ impl Checker {
         baseline: &BaseRevision,
         done: Option<&AtomicUsize>,
     ) -> Report {
+        self.run(discovery, baseline, done, None).0
+    }
+
+    /// [`Checker::check`], handing each file's report to `emit` as soon as it and every
+    /// file before it are done, in the order of the final report, instead of keeping it:
+    /// memory stays bounded by the files in flight, not the size of the tree. A file
+    /// that a step across files still needs (it includes nested templates, brings in
+    /// Serverless fragments, or holds DDB013 guardrail facts) is kept in the returned
+    /// report instead, with the files only those steps produce (included templates not
+    /// walked, walk errors, DDB013's report). When such a step changes a file that was
+    /// emitted (the findings of an included template name who includes it; a Serverless
+    /// fragment is part of its service, not a file of its own), the file is checked
+    /// again (the check is pure), kept in the report, and its path listed in the
+    /// returned set: its emitted output is to be replaced by the report's (or dropped).
+    /// The returned report's counts cover every file, emitted or not; emitted files are
+    /// counted in [`Report::unlisted`].
+    ///
+    /// Only for a check without a base revision and without keeping passing files.
+    pub fn check_streaming(
+        &self,
+        discovery: Discovery,
+        done: Option<&AtomicUsize>,
+        emit: &mut dyn FnMut(&FileReport),
+    ) -> (Report, HashSet<String>) {
+        self.run(discovery, &BaseRevision::default(), done, Some(emit))
+    }
+
+    fn run(
+        &self,
+        discovery: Discovery,
+        baseline: &BaseRevision,
+        done: Option<&AtomicUsize>,
+        mut emit: Option<&mut dyn FnMut(&FileReport)>,
+    ) -> (Report, HashSet<String>) {
+        let mut replaced: HashSet<String> = HashSet::new();
         let started = Instant::now();
         let skipped = AtomicUsize::new(0);
         let skipped_templates = AtomicUsize::new(0);
-        let passing = std::sync::Mutex::new(Summary::default());
         let mut candidates = discovery.files;
         let mut keys: Vec<Option<PathBuf>> = if baseline.pairs.is_empty() {
             vec![None; candidates.len()]
@@ -215,10 +249,14 @@ impl Checker {
             keys.push(Some(key.clone()));
             candidates.push(candidate.clone());
         }
-        let mut files: Vec<FileReport> = candidates
-            .par_iter()
-            .zip(keys.par_iter())
-            .map(|(c, key)| {
+        let mut files: Vec<FileReport> = Vec::new();
+        let mut unlisted = Summary::default();
+        let threads = rayon::current_num_threads();
+        crate::ordered::map(
+            candidates.iter().zip(keys.iter()),
+            threads,
+            threads * crate::ordered::WINDOW_PER_THREAD,
+            |(c, key)| {
                 let base = key
                     .as_ref()
                     .and_then(|k| baseline.pairs.get(k))
@@ -237,22 +275,20 @@ impl Checker {
                     done.fetch_add(1, Ordering::Relaxed);
                 }
                 file
-            })
-            .filter(|f| {
+            },
+            |f| {
                 if f.status == Status::Skipped && f.errors.is_empty() {
                     skipped.fetch_add(1, Ordering::Relaxed);
-                    return false;
+                } else if !self.keep_passing && only_counted(&f) {
+                    unlisted.count_unlisted(f.status);
+                } else if let (Some(emit), false) = (emit.as_mut(), needed_across_files(&f)) {
+                    emit(&f);
+                    unlisted = unlisted.plus(&summarize(std::slice::from_ref(&f)));
+                } else {
+                    files.push(f);
                 }
-                if !self.keep_passing && only_counted(f) {
-                    if let Ok(mut passing) = passing.lock() {
-                        passing.count_unlisted(f.status);
-                        return false;
-                    }
-                }
-                true
-            })
-            .collect();
-        let mut unlisted = passing.into_inner().unwrap_or_default();
+            },
+        );
         // A file a Serverless service brings in with `${file(...)}` is checked in place, as
         // part of the service (its extensions, its provider's statements): checked again on
         // its own it would be a different, partial template (`--fix` would edit it too).
@@ -280,16 +316,25 @@ impl Checker {
                     let file = self.check_candidate(c, base, &none);
                     if file.status != Status::Skipped && only_counted(&file) {
                         unlisted.uncount(file.status);
+                    } else if emit.is_some() && was_emitted(&file) {
+                        // Emitted on its own: its output goes, and its counts.
+                        unlisted = unlisted.minus(&summarize(std::slice::from_ref(&file)));
+                        replaced.insert(file.path.clone());
                     }
                 }
             }
         }
+        let mut recalled = emit.is_some().then(|| Recalled {
+            counts: &mut unlisted,
+            paths: &mut replaced,
+        });
         self.follow_includes(
             &mut files,
             &candidates,
             baseline,
             &skipped,
             &skipped_templates,
+            recalled.as_mut(),
         );
         let deleted: Vec<(&BaseFile, FileReport)> = baseline
             .deleted
@@ -328,19 +373,20 @@ impl Checker {
         unlisted.skipped += skipped;
         let mut summary = summarize(&files).with_unlisted(&unlisted);
         summary.skipped_templates = skipped_templates.into_inner();
-        Report {
+        let report = Report {
             files,
             summary,
             elapsed: started.elapsed(),
             stale_baseline: Vec::new(),
             unlisted,
-        }
+        };
+        (report, replaced)
     }
 
     /// [`Checker::follow_includes`] for files checked outside a walk (standard input).
     pub fn follow_nested(&self, files: &mut Vec<FileReport>) {
         let none = AtomicUsize::new(0);
-        self.follow_includes(files, &[], &BaseRevision::default(), &none, &none);
+        self.follow_includes(files, &[], &BaseRevision::default(), &none, &none, None);
     }
 
     /// Check the local templates that the checked files include (nested stacks), and the
@@ -355,35 +401,41 @@ impl Checker {
         baseline: &BaseRevision,
         skipped: &AtomicUsize,
         skipped_templates: &AtomicUsize,
+        mut recalled: Option<&mut Recalled>,
     ) {
         if files.iter().all(|f| f.includes.is_empty()) {
             return;
         }
-        // Canonical path -> how the file is reported; display -> the path to read.
-        let mut shown: HashMap<PathBuf, String> = candidates
-            .par_iter()
-            .map(|c| (base_revision::canonical(&c.path), c.display.clone()))
-            .collect();
-        let mut paths: HashMap<String, PathBuf> = candidates
-            .iter()
-            .map(|c| (c.display.clone(), c.path.clone()))
-            .collect();
+        // Canonical path -> how the file is reported, for the files this step met (the
+        // walked ones are found through `walked`, which keeps no path per file); display
+        // -> the path to read, for the files only an include named.
+        let walked = WalkedIndex::new(candidates);
+        let mut shown: HashMap<PathBuf, String> = HashMap::new();
+        let mut paths: HashMap<String, PathBuf> = HashMap::new();
         let mut edges: Vec<(String, Include, String)> = Vec::new();
         let mut next = 0;
         loop {
             let mut wave: Vec<Candidate> = Vec::new();
             for file in &files[next..] {
                 for include in &file.includes {
-                    let child = shown
-                        .entry(base_revision::canonical(&include.path))
-                        .or_insert_with(|| {
-                            wave.push(Candidate {
-                                display: include.display.clone(),
-                                path: include.path.clone(),
-                            });
-                            include.display.clone()
-                        })
-                        .clone();
+                    let canonical = base_revision::canonical(&include.path);
+                    let child = match shown.get(&canonical) {
+                        Some(display) => display.clone(),
+                        None => {
+                            let display = match walked.display_of(&canonical) {
+                                Some(display) => display.to_string(),
+                                None => {
+                                    wave.push(Candidate {
+                                        display: include.display.clone(),
+                                        path: include.path.clone(),
+                                    });
+                                    include.display.clone()
+                                }
+                            };
+                            shown.insert(canonical, display.clone());
+                            display
+                        }
+                    };
                     edges.push((file.path.clone(), include.clone(), child));
                 }
             }
@@ -417,6 +469,38 @@ impl Checker {
                 }
             }
             paths.extend(wave.into_iter().map(|c| (c.display, c.path)));
+        }
+        // A walked included file that was emitted during the run is checked again (the
+        // check is pure) to name who includes it in its findings.
+        if let Some(recalled) = recalled.as_mut() {
+            let have: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+            let mut again: Vec<&str> = edges
+                .iter()
+                .map(|(_, _, child)| child.as_str())
+                .filter(|child| !have.contains(child) && !paths.contains_key(*child))
+                .collect();
+            again.sort_unstable();
+            again.dedup();
+            let again: Vec<Candidate> = again
+                .into_iter()
+                .filter_map(|display| {
+                    walked.path_of(display).map(|path| Candidate {
+                        display: display.to_string(),
+                        path: path.clone(),
+                    })
+                })
+                .collect();
+            let none = AtomicUsize::new(0);
+            for c in again {
+                let file = self.check_candidate(&c, None, &none);
+                if was_emitted(&file) {
+                    *recalled.counts = recalled
+                        .counts
+                        .minus(&summarize(std::slice::from_ref(&file)));
+                    recalled.paths.insert(file.path.clone());
+                    files.push(file);
+                }
+            }
         }
         let index: HashMap<String, usize> = files
             .iter()
@@ -469,6 +553,7 @@ impl Checker {
             // The report keeps no text: read it again for the error's position.
             let text = paths
                 .get(&file.path)
+                .or_else(|| walked.path_of(&file.path))
                 .and_then(|p| read::file(p, self.settings().max_file_size).ok())
                 .and_then(|b| String::from_utf8(b).ok());
             file.source = text.map(|t| excerpt(&t, file));
@@ -624,6 +709,85 @@ impl Checker {
         }
         report
     }
+}
+
+/// What [`Checker::check_streaming`] takes back when a step across files changes a file
+/// it emitted: that file's counts, and its path.
+struct Recalled<'a> {
+    counts: &'a mut Summary,
+    paths: &'a mut HashSet<String>,
+}
+
+/// A report that a step across files reads: it is kept until the end of a streamed run.
+fn needed_across_files(f: &FileReport) -> bool {
+    !f.includes.is_empty()
+        || !f.fragments.is_empty()
+        || !f.guardrail_facts.is_empty()
+        || !f.base_fragments.is_empty()
+        || f.included_from.is_some()
+}
+
+/// Whether a streamed run emitted this report of a walked file (checked again): it has
+/// something to show and no step across files kept it.
+fn was_emitted(f: &FileReport) -> bool {
+    !(f.status == Status::Skipped && f.errors.is_empty())
+        && !only_counted(f)
+        && !needed_across_files(f)
+}
+
+/// The walked files by canonical path, for [`Checker::follow_includes`] to tell whether an
+/// included file was walked (and how it is reported) without a map of every walked path:
+/// a hash of each canonical path and the file's index, sorted; a hit is confirmed by
+/// canonicalizing that one file again.
+pub(crate) struct WalkedIndex<'a> {
+    candidates: &'a [Candidate],
+    hashes: Vec<(u64, u32)>,
+}
+
+impl<'a> WalkedIndex<'a> {
+    pub(crate) fn new(candidates: &'a [Candidate]) -> Self {
+        let mut hashes: Vec<(u64, u32)> = candidates
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let i = u32::try_from(i).ok()?;
+                Some((path_hash(&base_revision::canonical(&c.path)), i))
+            })
+            .collect();
+        hashes.sort_unstable();
+        WalkedIndex { candidates, hashes }
+    }
+
+    /// How the walked file at `canonical` is reported (the last walked path to it, as a
+    /// map from every walked canonical path would keep).
+    pub(crate) fn display_of(&self, canonical: &Path) -> Option<&'a str> {
+        let hash = path_hash(canonical);
+        let from = self.hashes.partition_point(|(h, _)| *h < hash);
+        let to = self.hashes.partition_point(|(h, _)| *h <= hash);
+        self.hashes[from..to]
+            .iter()
+            .rev()
+            .map(|(_, i)| &self.candidates[*i as usize])
+            .find(|c| base_revision::canonical(&c.path) == canonical)
+            .map(|c| c.display.as_str())
+    }
+
+    /// The path to read for a walked file reported as `display` (the last with that name;
+    /// only for the rare cycle error, so a scan).
+    fn path_of(&self, display: &str) -> Option<&'a PathBuf> {
+        self.candidates
+            .iter()
+            .rev()
+            .find(|c| c.display == display)
+            .map(|c| &c.path)
+    }
+}
+
+fn path_hash(path: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A file that cannot be read or loaded fails the run (fail closed, no escape hatch); its

@@ -156,6 +156,7 @@ fn discover_untimed(paths: &[PathBuf], options: &WalkOptions) -> Discovery {
     }
     found.files.sort();
     found.files.dedup_by(|a, b| a.path == b.path);
+    found.files.shrink_to_fit();
     found.errors.sort();
     found
 }
@@ -276,11 +277,13 @@ fn walk_dir(
         if !has_template_extension(path, &options.scope_of(path).extensions) {
             continue;
         }
-        let display = if implicit {
+        let mut display = if implicit {
             path.strip_prefix(".").unwrap_or(path).display().to_string()
         } else {
             path.display().to_string()
         };
+        // Kept for the whole run, one per file: no spare capacity.
+        display.shrink_to_fit();
         found.files.push(Candidate {
             display,
             path: path.to_path_buf(),

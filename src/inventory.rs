@@ -42,6 +42,18 @@ const GUARDRAIL_NEEDLES: rules::Needles = &[
 /// The rules whose proofs are the layers; their needles are the table prefilter.
 pub const LAYER_RULES: &[&str] = &["DDB001", "DDB002", "DDB003", "DDB004", "DDB005"];
 
+impl FileInventory {
+    /// Nothing to list and nothing a later step reads: only counted.
+    fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+            && self.guardrails.is_empty()
+            && self.not_visible.is_empty()
+            && self.errors.is_empty()
+            && self.includes.is_empty()
+            && self.fragments.is_empty()
+    }
+}
+
 /// What one file holds for the inventory.
 #[derive(Default)]
 pub struct FileInventory {
@@ -74,24 +86,38 @@ pub fn needles() -> Vec<&'static [&'static str]> {
 /// template order, whatever the thread count.
 pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
     let prefilter = Prefilter::new(needles());
+    // A file with nothing to list (most of a tree) is only counted, so that memory grows
+    // with what is found, not with the size of the tree.
+    let unlisted = std::sync::Mutex::new((0usize, 0usize));
+    let count = |f: &FileInventory| {
+        if !f.is_empty() {
+            return true;
+        }
+        if let Ok(mut unlisted) = unlisted.lock() {
+            unlisted.0 += 1;
+            unlisted.1 += usize::from(f.template);
+        }
+        false
+    };
     let mut files: Vec<FileInventory> = discovery
         .files
         .par_iter()
         .map(|c| inventory_file(c, &prefilter, settings))
+        .filter(|f| count(f))
         .collect();
     // The local nested templates, in waves, each file once (as `check` follows them).
     if files.iter().any(|f| !f.includes.is_empty()) {
-        let mut seen: HashSet<PathBuf> = discovery
-            .files
-            .par_iter()
-            .map(|c| base_revision::canonical(&c.path))
-            .collect();
+        let walked = crate::check::WalkedIndex::new(&discovery.files);
+        let mut seen: HashSet<PathBuf> = HashSet::new();
         let mut next = 0;
         loop {
             let wave: Vec<Candidate> = files[next..]
                 .iter()
                 .flat_map(|f| f.includes.iter())
-                .filter(|c| seen.insert(base_revision::canonical(&c.path)))
+                .filter(|c| {
+                    let canonical = base_revision::canonical(&c.path);
+                    walked.display_of(&canonical).is_none() && seen.insert(canonical)
+                })
                 .cloned()
                 .collect();
             next = files.len();
@@ -100,7 +126,8 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
             }
             files.par_extend(
                 wave.par_iter()
-                    .map(|c| inventory_file(c, &prefilter, settings)),
+                    .map(|c| inventory_file(c, &prefilter, settings))
+                    .filter(|f| count(f)),
             );
         }
     }
@@ -113,15 +140,28 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
         .iter()
         .flat_map(|f| f.fragments.iter().cloned())
         .collect();
+    let (mut unlisted_files, mut unlisted_templates) = unlisted.into_inner().unwrap_or_default();
     if !fragments.is_empty() {
         files.retain(|f| {
             !f.fragments.is_empty()
                 || !fragments.contains(&crate::base_revision::canonical(Path::new(&f.path)))
         });
+        // A fragment with nothing of its own to list was only counted: it is part of its
+        // service, not a file of its own (inventoried again: fragments are few).
+        for c in &discovery.files {
+            if fragments.contains(&base_revision::canonical(&c.path)) {
+                let f = inventory_file(c, &prefilter, settings);
+                if f.is_empty() {
+                    unlisted_files = unlisted_files.saturating_sub(1);
+                    unlisted_templates = unlisted_templates.saturating_sub(usize::from(f.template));
+                }
+            }
+        }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut inventory = Inventory {
-        files: files.len(),
+        files: files.len() + unlisted_files,
+        templates: unlisted_templates,
         ..Inventory::default()
     };
     for file in files {

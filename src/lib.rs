@@ -29,6 +29,7 @@ pub mod guard;
 pub mod inventory;
 pub mod load;
 pub mod model;
+pub mod ordered;
 pub mod prefilter;
 pub mod progress;
 pub mod read;

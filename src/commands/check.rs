@@ -206,6 +206,54 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         machine_stdout_piped,
     )
     .then(|| Progress::start(discovery.files.len()));
+    // A plain check whose every report can be written file by file streams: no file's
+    // report is kept to the end (see `report::stream`).
+    let options = render_options(args, fail_on);
+    let streamed = diff.is_none()
+        && args.base.is_none()
+        && !keep_passing
+        && outputs
+            .iter()
+            .all(|o| report::stream::streams(o.format, &options));
+    if streamed {
+        let reports: Vec<(Format, RenderOptions)> = outputs
+            .iter()
+            .map(|o| (o.format, output_options(o, &options)))
+            .collect();
+        let mut spool = match report::stream::Spool::new(&reports) {
+            Ok(spool) => spool,
+            Err(e) => return usage_error(&format!("cannot create a temporary file: {e}"), None),
+        };
+        let mut fixable = Fixable::new(&mode);
+        let (mut report, replaced) = checker.check_streaming(
+            discovery,
+            progress.as_ref().map(|p| p.counter()),
+            &mut |file| {
+                fixable.count(file);
+                spool.file(file);
+            },
+        );
+        if let Some(p) = progress {
+            p.finish();
+        }
+        if report.checked_nothing() && !args.allow_no_templates {
+            let found = run_again_files(&again, &args.paths, walk);
+            let skipped = discover::skipped_by_walk(&args.paths, walk, &found);
+            let (path, error) = nothing_checked(&args.paths, &report, &skipped);
+            report.add_error(&path, error, None);
+        }
+        let (status, complete) = crate::timings::time(crate::timings::Stage::Output, || {
+            render_streamed(&outputs, fail_on, &report, &mut spool, &replaced)
+        });
+        let human_on_stdout = outputs
+            .iter()
+            .any(|o| o.format == Format::Human && o.destination == Destination::Stdout);
+        if complete && human_on_stdout && !args.quiet {
+            let (safe, unsafe_only) = fixable.total(&report, &replaced);
+            tell_fixable(safe, unsafe_only);
+        }
+        return status;
+    }
     let mut report =
         checker.check_against(discovery, &base, progress.as_ref().map(|p| p.counter()));
     if let Some(p) = progress {
@@ -277,6 +325,121 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
     status
 }
 
+/// How every report of this run is rendered (colour for stdout; see [`output_options`]).
+fn render_options(args: &CheckArgs, fail_on: FailOn) -> RenderOptions {
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => auto_color(std::io::stdout().is_terminal(), |name| {
+            std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+        }),
+    };
+    RenderOptions {
+        color,
+        width: terminal_width(100),
+        timing: true,
+        show_suppressed: args.show_suppressed,
+        fail_on,
+        quiet: args.quiet,
+        statistics: args.statistics,
+    }
+}
+
+/// The options of one output: colour codes do not belong in a file.
+fn output_options(output: &Output, options: &RenderOptions) -> RenderOptions {
+    RenderOptions {
+        color: options.color && output.destination == Destination::Stdout,
+        ..*options
+    }
+}
+
+/// Write every streamed report (see [`report::stream`]) to its destination, as
+/// [`render`] writes a whole report.
+fn render_streamed(
+    outputs: &[Output],
+    fail_on: FailOn,
+    report: &Report,
+    spool: &mut report::stream::Spool,
+    replaced: &std::collections::HashSet<String>,
+) -> (ExitStatus, bool) {
+    let mut failed = false;
+    let mut complete = true;
+    for (n, output) in outputs.iter().enumerate() {
+        let what = format!("{} report", output.format.name());
+        match write_to(&output.destination, &what, |out, _| {
+            spool.finish(n, report, replaced, out)
+        }) {
+            Ok(true) => {}
+            Ok(false) => complete = false,
+            Err(message) => {
+                tell(&message);
+                failed = true;
+                complete = false;
+            }
+        }
+    }
+    if failed {
+        return (ExitStatus::Error, false);
+    }
+    (report.exit_status(fail_on), complete)
+}
+
+/// The findings `--fix` would resolve, counted as files are emitted (a streamed run keeps
+/// no report), by file so that a file emitted and then replaced counts once.
+struct Fixable {
+    mode: FixMode,
+    /// (hash of the path, safe, unsafe only), for emitted files with fixable findings.
+    files: Vec<(u64, usize, usize)>,
+}
+
+impl Fixable {
+    fn new(mode: &FixMode) -> Self {
+        Fixable {
+            mode: FixMode {
+                unsafe_fixes: true,
+                ..mode.clone()
+            },
+            files: Vec::new(),
+        }
+    }
+
+    fn of(&self, file: &crate::report::data::FileReport) -> (usize, usize) {
+        fixable_in(std::slice::from_ref(file), &self.mode)
+    }
+
+    fn count(&mut self, file: &crate::report::data::FileReport) {
+        let (safe, unsafe_only) = self.of(file);
+        if safe + unsafe_only > 0 {
+            self.files.push((path_hash(&file.path), safe, unsafe_only));
+        }
+    }
+
+    /// The emitted files' counts (except those replaced) and the report's.
+    fn total(
+        &self,
+        report: &Report,
+        replaced: &std::collections::HashSet<String>,
+    ) -> (usize, usize) {
+        let replaced: std::collections::HashSet<u64> =
+            replaced.iter().map(|p| path_hash(p)).collect();
+        let (mut safe, mut unsafe_only) = fixable_in(&report.files, &self.mode);
+        for (hash, s, u) in &self.files {
+            if !replaced.contains(hash) {
+                safe += s;
+                unsafe_only += u;
+            }
+        }
+        (safe, unsafe_only)
+    }
+}
+
+fn path_hash(path: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Render the report into every requested output (and the GitHub job summary). The
 /// flag says whether all of stdout's report got out (a reader that closed the pipe
 /// wants no more, on stdout or stderr).
@@ -286,22 +449,7 @@ pub(crate) fn render(
     fail_on: FailOn,
     report: &Report,
 ) -> (ExitStatus, bool) {
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => auto_color(std::io::stdout().is_terminal(), |name| {
-            std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
-        }),
-    };
-    let options = RenderOptions {
-        color,
-        width: terminal_width(100),
-        timing: true,
-        show_suppressed: args.show_suppressed,
-        fail_on,
-        quiet: args.quiet,
-        statistics: args.statistics,
-    };
+    let options = render_options(args, fail_on);
     let mut failed = false;
     let mut complete = true;
     for output in outputs {
@@ -619,15 +767,17 @@ fn hint_fixable(report: &Report, mode: &FixMode) {
         unsafe_fixes: true,
         ..mode.clone()
     };
-    let fixes = report
-        .files
-        .iter()
-        .flat_map(|f| &f.findings)
-        .filter_map(|f| {
-            f.fix
-                .as_ref()
-                .filter(|fix| every_safety.allows(f.code, fix))
-        });
+    let (safe, unsafe_only) = fixable_in(&report.files, &every_safety);
+    tell_fixable(safe, unsafe_only);
+}
+
+/// The findings of `files` that `mode` fixes: (safe, unsafe only).
+fn fixable_in(files: &[crate::report::data::FileReport], mode: &FixMode) -> (usize, usize) {
+    let fixes = files.iter().flat_map(|f| &f.findings).filter_map(|f| {
+        f.fix
+            .as_ref()
+            .filter(|fix| mode.allows(f.code, fix))
+    });
     let (mut safe, mut unsafe_only) = (0, 0);
     for fix in fixes {
         match fix.applicability {
@@ -635,6 +785,10 @@ fn hint_fixable(report: &Report, mode: &FixMode) {
             Applicability::Unsafe => unsafe_only += 1,
         }
     }
+    (safe, unsafe_only)
+}
+
+fn tell_fixable(safe: usize, unsafe_only: usize) {
     if safe > 0 || unsafe_only > 0 {
         let more = if unsafe_only > 0 {
             format!(" ({unsafe_only} more with `--fix --unsafe-fixes`)",)

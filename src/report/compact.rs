@@ -6,11 +6,19 @@
 
 use std::io::{self, Write};
 
-use crate::report::data::Report;
+use crate::report::data::{FileReport, Report};
 use crate::source::Position;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for file in &report.files {
+        render_file(file, out)?;
+    }
+    Ok(())
+}
+
+/// One file's lines (streamed output writes each file as it is done).
+pub(crate) fn render_file(file: &FileReport, out: &mut dyn Write) -> io::Result<()> {
+    {
         for error in &file.errors {
             let start = super::error_range(file, error).map(|(start, _)| start);
             line(

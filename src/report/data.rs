@@ -129,18 +129,54 @@ pub struct Summary {
     pub baselined: usize,
     /// `--baseline` entries that no longer match a finding.
     pub stale_baseline: usize,
+    /// Files with at least one error (one file may have several).
+    pub failed_files: usize,
 }
 
 impl Summary {
     /// The counts of files that are only counted (see [`Report::unlisted`]) added to
     /// these.
     pub fn with_unlisted(self, unlisted: &Summary) -> Summary {
+        self.plus(unlisted)
+    }
+
+    /// Both counts added (not `skipped_templates` and `stale_baseline`, which are the
+    /// run's, not files').
+    pub(crate) fn plus(self, other: &Summary) -> Summary {
         Summary {
-            files: self.files + unlisted.files,
-            skipped: self.skipped + unlisted.skipped,
-            templates: self.templates + unlisted.templates,
-            tables: self.tables + unlisted.tables,
-            not_templates: self.not_templates + unlisted.not_templates,
+            files: self.files + other.files,
+            templates: self.templates + other.templates,
+            tables: self.tables + other.tables,
+            findings: self.findings + other.findings,
+            errors: self.errors + other.errors,
+            skipped: self.skipped + other.skipped,
+            not_templates: self.not_templates + other.not_templates,
+            error_findings: self.error_findings + other.error_findings,
+            warning_findings: self.warning_findings + other.warning_findings,
+            note_findings: self.note_findings + other.note_findings,
+            suppressed: self.suppressed + other.suppressed,
+            baselined: self.baselined + other.baselined,
+            failed_files: self.failed_files + other.failed_files,
+            ..self
+        }
+    }
+
+    /// `other` taken back out of these counts (a file counted, then replaced).
+    pub(crate) fn minus(self, other: &Summary) -> Summary {
+        Summary {
+            files: self.files.saturating_sub(other.files),
+            templates: self.templates.saturating_sub(other.templates),
+            tables: self.tables.saturating_sub(other.tables),
+            findings: self.findings.saturating_sub(other.findings),
+            errors: self.errors.saturating_sub(other.errors),
+            skipped: self.skipped.saturating_sub(other.skipped),
+            not_templates: self.not_templates.saturating_sub(other.not_templates),
+            error_findings: self.error_findings.saturating_sub(other.error_findings),
+            warning_findings: self.warning_findings.saturating_sub(other.warning_findings),
+            note_findings: self.note_findings.saturating_sub(other.note_findings),
+            suppressed: self.suppressed.saturating_sub(other.suppressed),
+            baselined: self.baselined.saturating_sub(other.baselined),
+            failed_files: self.failed_files.saturating_sub(other.failed_files),
             ..self
         }
     }
@@ -341,6 +377,7 @@ pub fn summarize(files: &[FileReport]) -> Summary {
             Status::Deleted | Status::Failed => {}
         }
         s.errors += file.errors.len();
+        s.failed_files += usize::from(!file.errors.is_empty());
         s.findings += file.findings.len();
         s.suppressed += file.suppressed.len();
         s.baselined += file.baselined.len();

@@ -19,18 +19,37 @@ pub fn render(
     options: &super::RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if options.statistics {
+        return statistics(report, options, out);
+    }
+    let handler = handler(options);
+    for file in &report.files {
+        render_file(&handler, file, options, out)?;
+    }
+    tail(report, options, out)
+}
+
+/// The miette handler every diagnostic of a run is drawn with.
+pub(crate) fn handler(options: &super::RenderOptions) -> GraphicalReportHandler {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    if options.statistics {
-        return statistics(report, options, out);
-    }
-    let handler = GraphicalReportHandler::new_themed(theme)
+    GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
-        .with_links(false);
-    for file in &report.files {
+        .with_links(false)
+}
+
+/// One file's diagnostics: what the report prints for it, in its place (streamed output
+/// writes each file as it is done).
+pub(crate) fn render_file(
+    handler: &GraphicalReportHandler,
+    file: &FileReport,
+    options: &super::RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    {
         let source = file
             .source
             .as_ref()
@@ -68,7 +87,7 @@ pub fn render(
                 source,
                 location,
             };
-            write_diagnostic(&handler, &diagnostic, out)?;
+            write_diagnostic(handler, &diagnostic, out)?;
         }
         for finding in &file.findings {
             let spans = std::iter::once(finding.span).chain(finding.labels.iter().map(|l| l.span));
@@ -79,7 +98,7 @@ pub fn render(
                 source,
                 location,
             };
-            write_diagnostic(&handler, &diagnostic, out)?;
+            write_diagnostic(handler, &diagnostic, out)?;
         }
         if options.show_suppressed {
             for (finding, suppression) in &file.suppressed {
@@ -93,10 +112,19 @@ pub fn render(
                     source,
                     location,
                 };
-                write_diagnostic(&handler, &diagnostic, out)?;
+                write_diagnostic(handler, &diagnostic, out)?;
             }
         }
     }
+    Ok(())
+}
+
+/// What follows the files: stale baseline entries and the summary line.
+pub(crate) fn tail(
+    report: &Report,
+    options: &super::RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for entry in &report.stale_baseline {
         writeln!(
             out,
@@ -211,7 +239,7 @@ fn summary_line(report: &Report, options: &super::RenderOptions) -> String {
     }
     if s.errors > 0 {
         // Files, not errors: one file may have several (two missing nested templates).
-        let failed = report.files.iter().filter(|f| !f.errors.is_empty()).count();
+        let failed = s.failed_files;
         line.push_str(&format!(
             ", {} could not be checked",
             plural(failed.max(1), "file", "files")

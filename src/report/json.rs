@@ -150,22 +150,75 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         stale_baseline: &report.stale_baseline,
     };
     for file in &report.files {
-        let Some(source) = &file.source else {
-            // Findings always keep their file's text; without it there is nothing to place.
-            add_errors(&mut doc, file);
-            continue;
-        };
-        doc.findings
-            .extend(file.findings.iter().map(|f| finding(file, source, f, None)));
-        doc.suppressed.extend(
-            file.suppressed
-                .iter()
-                .map(|(f, sup)| finding(file, source, f, Some(sup))),
-        );
-        add_errors(&mut doc, file);
+        add_file(&mut doc, file);
     }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// One file's elements of the `findings`, `errors` and `suppressed` arrays, each as the
+/// document prints it in its array (pretty, indented for its place), so that streamed
+/// output can write the file as it is done and the document stays byte for byte the
+/// same. Elements never hold a NUL byte (JSON escapes control characters).
+pub(crate) fn file_elements(file: &FileReport) -> [Vec<String>; 3] {
+    let mut doc = JsonReport {
+        version: 1,
+        summary: JsonSummary {
+            files: 0,
+            templates: 0,
+            tables: 0,
+            findings: 0,
+            errors: 0,
+            skipped: 0,
+            not_templates: 0,
+            suppressed: 0,
+            baselined: 0,
+            stale_baseline: 0,
+        },
+        findings: Vec::new(),
+        errors: Vec::new(),
+        suppressed: Vec::new(),
+        stale_baseline: &[],
+    };
+    add_file(&mut doc, file);
+    fn texts<T: Serialize>(items: &[T]) -> Vec<String> {
+        items
+            .iter()
+            .map(|item| {
+                let text = serde_json::to_string_pretty(item).unwrap_or_default();
+                let mut indented = String::with_capacity(text.len() + 64);
+                for (i, line) in text.split('\n').enumerate() {
+                    if i > 0 {
+                        indented.push('\n');
+                    }
+                    indented.push_str("    ");
+                    indented.push_str(line);
+                }
+                indented
+            })
+            .collect()
+    }
+    [
+        texts(&doc.findings),
+        texts(&doc.errors),
+        texts(&doc.suppressed),
+    ]
+}
+
+fn add_file<'a>(doc: &mut JsonReport<'a>, file: &'a FileReport) {
+    let Some(source) = &file.source else {
+        // Findings always keep their file's text; without it there is nothing to place.
+        add_errors(doc, file);
+        return;
+    };
+    doc.findings
+        .extend(file.findings.iter().map(|f| finding(file, source, f, None)));
+    doc.suppressed.extend(
+        file.suppressed
+            .iter()
+            .map(|(f, sup)| finding(file, source, f, Some(sup))),
+    );
+    add_errors(doc, file);
 }
 
 fn finding<'a>(

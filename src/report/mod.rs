@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod stream;
 
 use std::collections::HashSet;
 use std::fmt;

@@ -37,5 +37,6 @@ mod required_guardrails;
 mod retain;
 mod selection;
 mod serverless;
+mod stream;
 mod soundness;
 mod suppressions;

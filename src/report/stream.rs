@@ -1,0 +1,255 @@
+//! Reports written as files finish: each file's part of every report goes to a spool
+//! (an unnamed temporary file) the moment the checker emits it, in the report's order,
+//! and nothing of it stays in memory. At the end the spools are copied to each report's
+//! destination around what only the end knows (JSON's summary comes first, the human
+//! summary line last), merged with the files a step across files kept or changed (see
+//! `check::Checker::check_streaming`). The bytes are those of rendering the whole report
+//! at once; `tests/it/stream.rs` holds them equal.
+//!
+//! Formats whose every part is per file or per run stream: `human` (not `--statistics`),
+//! `compact` and `json`. The others (`sarif`, `junit`, `github`, which sorts annotations by
+//! severity across files, `gitlab`) render the whole report.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+
+use miette::GraphicalReportHandler;
+
+use super::data::{FileReport, Report};
+use super::{compact, human, json, Format, RenderOptions};
+
+/// Whether `format` can be written file by file with these options.
+pub fn streams(format: Format, options: &RenderOptions) -> bool {
+    match format {
+        Format::Human => !options.statistics,
+        Format::Compact | Format::Json => true,
+        Format::Sarif | Format::Junit | Format::Github | Format::Gitlab => false,
+    }
+}
+
+/// The spooled parts of one report.
+struct Part {
+    format: Format,
+    options: RenderOptions,
+    /// One spool per section: the file list of `human` and `compact`; the `findings`,
+    /// `errors` and `suppressed` arrays of `json` (elements ended by a NUL byte, which
+    /// JSON text never holds).
+    sections: Vec<BufWriter<File>>,
+    /// `human`: the miette handler, built once.
+    handler: Option<GraphicalReportHandler>,
+}
+
+/// Reports being written file by file.
+pub struct Spool {
+    parts: Vec<Part>,
+    /// Per emitted file: its path, then where its part of each section ends.
+    index: BufWriter<File>,
+    /// The bytes written so far to each section, in `parts` order.
+    ends: Vec<u64>,
+    error: Option<io::Error>,
+}
+
+impl Spool {
+    /// Spools for these reports (each a format and its options; every one must stream).
+    pub fn new(reports: &[(Format, RenderOptions)]) -> io::Result<Spool> {
+        let mut parts = Vec::new();
+        for (format, options) in reports {
+            let n = match format {
+                Format::Json => 3,
+                _ => 1,
+            };
+            let handler = (*format == Format::Human).then(|| human::handler(options));
+            let sections = (0..n)
+                .map(|_| tempfile::tempfile().map(BufWriter::new))
+                .collect::<io::Result<Vec<_>>>()?;
+            parts.push(Part {
+                format: *format,
+                options: *options,
+                sections,
+                handler,
+            });
+        }
+        let sections: usize = parts.iter().map(|p| p.sections.len()).sum();
+        Ok(Spool {
+            parts,
+            index: BufWriter::new(tempfile::tempfile()?),
+            ends: vec![0; sections],
+            error: None,
+        })
+    }
+
+    /// Write one file's part of every report. An I/O error is kept for [`Spool::finish`].
+    pub fn file(&mut self, file: &FileReport) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.try_file(file) {
+            self.error = Some(e);
+        }
+    }
+
+    fn try_file(&mut self, file: &FileReport) -> io::Result<()> {
+        let mut k = 0;
+        for part in &mut self.parts {
+            let bytes = render_sections(part.format, &part.options, part.handler.as_ref(), file)?;
+            for (section, bytes) in part.sections.iter_mut().zip(bytes) {
+                section.write_all(&bytes)?;
+                self.ends[k] += bytes.len() as u64;
+                k += 1;
+            }
+        }
+        let path = file.path.as_bytes();
+        self.index.write_all(&(path.len() as u64).to_le_bytes())?;
+        self.index.write_all(path)?;
+        for end in &self.ends {
+            self.index.write_all(&end.to_le_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Write report `n` (in the order given to [`Spool::new`]) to `out`: the emitted files,
+    /// except those whose path is in `replaced`, merged in path order with
+    /// `report.files`, around what `report` says of the whole run.
+    pub fn finish(
+        &mut self,
+        n: usize,
+        report: &Report,
+        replaced: &HashSet<String>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.index.flush()?;
+        let first: usize = self.parts[..n].iter().map(|p| p.sections.len()).sum();
+        let part = &mut self.parts[n];
+        for section in &mut part.sections {
+            section.flush()?;
+        }
+        let (format, options) = (part.format, part.options);
+        let handler = part.handler.clone();
+        let handler = handler.as_ref();
+        let total = self.ends.len();
+        let mut merge = |section: usize, write: &mut dyn FnMut(&[u8]) -> io::Result<()>| {
+            let spool = self.parts[n].sections[section].get_mut();
+            spool.seek(SeekFrom::Start(0))?;
+            let mut spool = BufReader::new(&*spool);
+            let index = self.index.get_mut();
+            index.seek(SeekFrom::Start(0))?;
+            let mut index = BufReader::new(&*index);
+            let mut kept = report.files.iter().peekable();
+            let mut at = 0u64;
+            let mut bytes = Vec::new();
+            while let Some((path, ends)) = read_entry(&mut index, total)? {
+                let end = ends[first + section];
+                bytes.clear();
+                (&mut spool).take(end - at).read_to_end(&mut bytes)?;
+                at = end;
+                while let Some(file) = kept.next_if(|f| f.path < path) {
+                    write(&render_sections(format, &options, handler, file)?[section])?;
+                }
+                if !replaced.contains(&path) {
+                    write(&bytes)?;
+                }
+            }
+            for file in kept {
+                write(&render_sections(format, &options, handler, file)?[section])?;
+            }
+            Ok::<(), io::Error>(())
+        };
+        match format {
+            Format::Json => {
+                // The document as the whole report renders it with no files, its three
+                // arrays filled from the sections.
+                let skeleton = Report {
+                    files: Vec::new(),
+                    ..report.clone()
+                };
+                let mut text = Vec::new();
+                json::render(&skeleton, &mut text)?;
+                let mut rest = &text[..];
+                for (section, key) in ["\"findings\": []", "\"errors\": []", "\"suppressed\": []"]
+                    .iter()
+                    .enumerate()
+                {
+                    let Some(at) = find(rest, key.as_bytes()) else {
+                        return Err(io::Error::other("unexpected JSON report layout"));
+                    };
+                    let open = at + key.len() - 2;
+                    out.write_all(&rest[..open])?;
+                    let mut any = false;
+                    merge(section, &mut |bytes| {
+                        for element in bytes.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+                            out.write_all(if any { b",\n" } else { b"[\n" })?;
+                            out.write_all(element)?;
+                            any = true;
+                        }
+                        Ok(())
+                    })?;
+                    out.write_all(if any { b"\n  ]" } else { b"[]" })?;
+                    rest = &rest[open + 2..];
+                }
+                out.write_all(rest)
+            }
+            Format::Human => {
+                merge(0, &mut |bytes| out.write_all(bytes))?;
+                human::tail(report, &options, out)
+            }
+            _ => merge(0, &mut |bytes| out.write_all(bytes)),
+        }
+    }
+}
+
+/// One file's bytes in each section of a report of `format`.
+fn render_sections(
+    format: Format,
+    options: &RenderOptions,
+    handler: Option<&GraphicalReportHandler>,
+    file: &FileReport,
+) -> io::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    match format {
+        Format::Json => {
+            return Ok(json::file_elements(file)
+                .into_iter()
+                .map(|elements| {
+                    let mut bytes = Vec::new();
+                    for element in elements {
+                        bytes.extend_from_slice(element.as_bytes());
+                        bytes.push(0);
+                    }
+                    bytes
+                })
+                .collect());
+        }
+        Format::Human => match handler {
+            Some(handler) => human::render_file(handler, file, options, &mut out)?,
+            None => human::render_file(&human::handler(options), file, options, &mut out)?,
+        },
+        _ => compact::render_file(file, &mut out)?,
+    }
+    Ok(vec![out])
+}
+
+fn read_entry(index: &mut impl BufRead, sections: usize) -> io::Result<Option<(String, Vec<u64>)>> {
+    let mut word = [0u8; 8];
+    if index.fill_buf()?.is_empty() {
+        return Ok(None);
+    }
+    index.read_exact(&mut word)?;
+    let len = usize::try_from(u64::from_le_bytes(word)).map_err(io::Error::other)?;
+    let mut path = vec![0; len];
+    index.read_exact(&mut path)?;
+    let path = String::from_utf8(path).map_err(io::Error::other)?;
+    let mut ends = Vec::with_capacity(sections);
+    for _ in 0..sections {
+        index.read_exact(&mut word)?;
+        ends.push(u64::from_le_bytes(word));
+    }
+    Ok(Some((path, ends)))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
