@@ -324,7 +324,7 @@ impl Checker {
                 }
             }
         }
-        let mut recalled = emit.is_some().then(|| Recalled {
+        let mut recalled = emit.is_some().then_some(Recalled {
             counts: &mut unlisted,
             paths: &mut replaced,
         });
@@ -730,9 +730,8 @@ fn needed_across_files(f: &FileReport) -> bool {
 /// Whether a streamed run emitted this report of a walked file (checked again): it has
 /// something to show and no step across files kept it.
 fn was_emitted(f: &FileReport) -> bool {
-    !(f.status == Status::Skipped && f.errors.is_empty())
-        && !only_counted(f)
-        && !needed_across_files(f)
+    let skipped = f.status == Status::Skipped && f.errors.is_empty();
+    !(skipped || only_counted(f) || needed_across_files(f))
 }
 
 /// The walked files by canonical path, for [`Checker::follow_includes`] to tell whether an

@@ -773,11 +773,10 @@ fn hint_fixable(report: &Report, mode: &FixMode) {
 
 /// The findings of `files` that `mode` fixes: (safe, unsafe only).
 fn fixable_in(files: &[crate::report::data::FileReport], mode: &FixMode) -> (usize, usize) {
-    let fixes = files.iter().flat_map(|f| &f.findings).filter_map(|f| {
-        f.fix
-            .as_ref()
-            .filter(|fix| mode.allows(f.code, fix))
-    });
+    let fixes = files
+        .iter()
+        .flat_map(|f| &f.findings)
+        .filter_map(|f| f.fix.as_ref().filter(|fix| mode.allows(f.code, fix)));
     let (mut safe, mut unsafe_only) = (0, 0);
     for fix in fixes {
         match fix.applicability {

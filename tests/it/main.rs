@@ -37,6 +37,6 @@ mod required_guardrails;
 mod retain;
 mod selection;
 mod serverless;
-mod stream;
 mod soundness;
+mod stream;
 mod suppressions;

@@ -17,7 +17,8 @@ fn run(dir: &Path, args: &[&str], whole: bool) -> (i32, String) {
     let mut cmd = ddb_guard();
     cmd.current_dir(dir).arg("check").args(args);
     if whole {
-        cmd.arg("--format").arg(format!("junit={}", junit.display()));
+        cmd.arg("--format")
+            .arg(format!("junit={}", junit.display()));
     }
     let output = cmd.output().expect("runs");
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
@@ -51,7 +52,11 @@ fn tree() -> tempfile::TempDir {
     let table = |id: &str| {
         format!("  {id}:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n")
     };
-    write(&dir, "a/child.yaml", &format!("Resources:\n{}", table("Child")));
+    write(
+        &dir,
+        "a/child.yaml",
+        &format!("Resources:\n{}", table("Child")),
+    );
     write(
         &dir,
         "a/parent.yaml",
@@ -138,10 +143,7 @@ fn cross_file_steps_still_change_files_emitted_before_them() {
     let (_, json) = run(&tree_dir(&root), &["--format", "json"], false);
     let report: serde_json::Value = serde_json::from_str(&json).expect("json");
     let findings = report["findings"].as_array().expect("findings");
-    let paths: Vec<&str> = findings
-        .iter()
-        .filter_map(|f| f["path"].as_str())
-        .collect();
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
     // The included template names both templates that include it.
     let child: Vec<&serde_json::Value> = findings
         .iter()
@@ -166,12 +168,16 @@ fn cross_file_steps_still_change_files_emitted_before_them() {
     // The cycle is an error of the templates in it.
     let errors = report["errors"].as_array().expect("errors");
     assert!(
-        errors
-            .iter()
-            .any(|e| e["message"].as_str().unwrap_or_default().contains("includes `c/")),
+        errors.iter().any(|e| e["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("includes `c/")),
         "{errors:?}"
     );
-    assert_eq!(report["summary"]["findings"].as_u64(), Some(findings.len() as u64));
+    assert_eq!(
+        report["summary"]["findings"].as_u64(),
+        Some(findings.len() as u64)
+    );
 }
 
 #[test]
