@@ -25,6 +25,7 @@ mod fix_props;
 mod fuzz_corpus;
 mod guardrails;
 mod hostile;
+mod iam_oracle;
 mod inventory;
 mod load_errors;
 mod oracle;

@@ -5,6 +5,7 @@
 
 pub mod fix_oracle;
 pub mod git_repo;
+pub mod iam_oracle;
 pub mod pair_oracle_remove;
 pub mod pair_oracle_replace;
 pub mod soundness_oracle;
