@@ -34,7 +34,10 @@ pub enum Str {
     /// `Fn::GetAtt [T, Arn]` of a table.
     Arn(String),
     /// `Fn::Sub` (or, when `join`, the same string as `Fn::Join ["", ...]`).
-    Sub { parts: Vec<Part>, join: bool },
+    Sub {
+        parts: Vec<Part>,
+        join: bool,
+    },
     If(String, Box<Str>, Box<Str>),
     NoValue,
 }
@@ -115,8 +118,10 @@ pub struct Statement {
 pub enum PolicyKind {
     Policy,
     ManagedPolicy,
+    RolePolicy,
     Role,
     User,
+    Group,
 }
 
 #[derive(Clone, Debug)]
@@ -376,7 +381,10 @@ fn table_name(c: &mut Choices, s: &Scope) -> Option<Str> {
             None => Str::Lit(c.pick(NAMES)),
         }),
         3 => Some(Str::Sub {
-            parts: vec![Part::Var("AWS::StackName".into()), Part::Text("-orders".into())],
+            parts: vec![
+                Part::Var("AWS::StackName".into()),
+                Part::Text("-orders".into()),
+            ],
             join: c.one_in(2),
         }),
         4 => {
@@ -566,14 +574,19 @@ pub fn generate(c: &mut Choices) -> Template {
             PolicyKind::ManagedPolicy,
             PolicyKind::Role,
             PolicyKind::User,
-        ][c.below(4)];
+            PolicyKind::Policy,
+            PolicyKind::ManagedPolicy,
+            PolicyKind::Role,
+            PolicyKind::RolePolicy,
+            PolicyKind::Group,
+        ][c.below(9)];
         let condition = if c.one_in(6) {
             scope.condition(c)
         } else {
             None
         };
         let documents_count = match kind {
-            PolicyKind::Role | PolicyKind::User => c.range(1, 2),
+            PolicyKind::Role | PolicyKind::User | PolicyKind::Group => c.range(1, 2),
             _ => 1,
         };
         let documents = (0..documents_count)
@@ -661,10 +674,7 @@ fn render_statement(s: &Statement) -> Value {
     let mut m = Map::new();
     m.insert("Effect".into(), render_str(&s.effect));
     let action_key = if s.not_action { "NotAction" } else { "Action" };
-    m.insert(
-        action_key.into(),
-        render_list(&s.actions, s.action_scalar),
-    );
+    m.insert(action_key.into(), render_list(&s.actions, s.action_scalar));
     let resource_key = if s.not_resource {
         "NotResource"
     } else {
@@ -692,7 +702,102 @@ fn render_document(statements: &[Statement], scalar: bool) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statement })
 }
 
-pub fn render(t: &Template) -> String {
+/// The two renderings ddb-guard reads: JSON, and YAML with short-form tags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+}
+
+pub fn render(t: &Template, format: Format) -> String {
+    let doc = document(t);
+    match format {
+        Format::Json => serde_json::to_string_pretty(&doc).unwrap_or_default(),
+        Format::Yaml => {
+            let mut out = String::new();
+            yaml_block(&doc, 0, &mut out);
+            out
+        }
+    }
+}
+
+const SHORT_TAGS: &[(&str, &str)] = &[
+    ("Ref", "!Ref"),
+    ("Fn::GetAtt", "!GetAtt"),
+    ("Fn::Sub", "!Sub"),
+    ("Fn::Join", "!Join"),
+    ("Fn::If", "!If"),
+    ("Fn::Equals", "!Equals"),
+    ("Fn::Not", "!Not"),
+    ("Fn::And", "!And"),
+    ("Fn::Or", "!Or"),
+];
+
+/// A value in YAML flow style; an intrinsic function as its short-form tag (`!GetAtt` in
+/// its dotted string form). JSON's string escapes are YAML's double-quoted escapes.
+fn yaml_flow(v: &Value) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    match v {
+        Value::Object(m) if m.len() == 1 => {
+            let (k, arg) = m
+                .iter()
+                .next()
+                .map(|(k, a)| (k.as_str(), a))
+                .unwrap_or(("", v));
+            if let Some((_, tag)) = SHORT_TAGS.iter().find(|(name, _)| *name == k) {
+                return match (k, arg) {
+                    ("Fn::GetAtt", Value::Array(a)) if a.len() == 2 => {
+                        let parts: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+                        format!("{tag} {}", quoted(&parts.join(".")))
+                    }
+                    _ => format!("{tag} {}", yaml_flow(arg)),
+                };
+            }
+            format!("{{{}: {}}}", quoted(k), yaml_flow(arg))
+        }
+        Value::Object(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", quoted(k), yaml_flow(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(yaml_flow).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::String(s) => quoted(s),
+        other => other.to_string(),
+    }
+}
+
+/// Mappings that are not intrinsic functions in block style, everything else in flow
+/// style.
+fn yaml_block(v: &Value, indent: usize, out: &mut String) {
+    let Value::Object(m) = v else {
+        return;
+    };
+    for (k, v) in m {
+        out.push_str(&" ".repeat(indent));
+        out.push_str(k);
+        out.push(':');
+        let intrinsic = matches!(v, Value::Object(inner) if inner.len() == 1
+            && inner.keys().any(|k| k == "Condition" || SHORT_TAGS.iter().any(|(n, _)| n == k)));
+        match v {
+            Value::Object(inner) if !inner.is_empty() && !intrinsic => {
+                out.push('\n');
+                yaml_block(v, indent + 2, out);
+            }
+            _ => {
+                out.push(' ');
+                out.push_str(&yaml_flow(v));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn document(t: &Template) -> Value {
     let mut params = Map::new();
     for p in &t.params {
         let mut m = Map::new();
@@ -751,11 +856,17 @@ pub fn render(t: &Template) -> String {
                 "AWS::IAM::ManagedPolicy",
                 json!({ "PolicyDocument": docs[0] }),
             ),
-            PolicyKind::Role | PolicyKind::User => {
+            PolicyKind::RolePolicy => (
+                "AWS::IAM::RolePolicy",
+                json!({ "PolicyName": "p", "RoleName": "existing-role", "PolicyDocument": docs[0] }),
+            ),
+            PolicyKind::Role | PolicyKind::User | PolicyKind::Group => {
                 let inline: Vec<Value> = docs
                     .iter()
                     .enumerate()
-                    .map(|(i, d)| json!({ "PolicyName": format!("inline{i}"), "PolicyDocument": d }))
+                    .map(
+                        |(i, d)| json!({ "PolicyName": format!("inline{i}"), "PolicyDocument": d }),
+                    )
                     .collect();
                 if p.kind == PolicyKind::Role {
                     (
@@ -772,8 +883,10 @@ pub fn render(t: &Template) -> String {
                             "Policies": inline
                         }),
                     )
-                } else {
+                } else if p.kind == PolicyKind::User {
                     ("AWS::IAM::User", json!({ "Policies": inline }))
+                } else {
+                    ("AWS::IAM::Group", json!({ "Policies": inline }))
                 }
             }
         };
@@ -794,7 +907,7 @@ pub fn render(t: &Template) -> String {
         doc.insert("Conditions".into(), Value::Object(conditions));
     }
     doc.insert("Resources".into(), Value::Object(resources));
-    serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_default()
+    Value::Object(doc)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -870,7 +983,13 @@ impl Stack<'_> {
 
     /// The physical name: `TableName`, or the name CloudFormation generates.
     fn table_name(&self, table: &Table) -> Result<String, Failed> {
-        let generated = || format!("{}-{}-1A2B3C4D5E6F", self.pseudo("AWS::StackName"), table.id);
+        let generated = || {
+            format!(
+                "{}-{}-1A2B3C4D5E6F",
+                self.pseudo("AWS::StackName"),
+                table.id
+            )
+        };
         match &table.name {
             None => Ok(generated()),
             Some(e) => match self.eval(e)? {
@@ -1185,9 +1304,10 @@ fn candidates(partition: &str, shape: Shape, v: &Vocabulary) -> Vec<String> {
     for r in &v.regions {
         for a in &v.accounts {
             match shape {
-                Shape::Table => v.names.iter().for_each(|n| {
-                    out.push(format!("arn:{partition}:dynamodb:{r}:{a}:table/{n}"))
-                }),
+                Shape::Table => v
+                    .names
+                    .iter()
+                    .for_each(|n| out.push(format!("arn:{partition}:dynamodb:{r}:{a}:table/{n}"))),
                 Shape::TableBackup => v.names.iter().for_each(|n| {
                     v.ids.iter().for_each(|id| {
                         out.push(format!(
@@ -1196,7 +1316,9 @@ fn candidates(partition: &str, shape: Shape, v: &Vocabulary) -> Vec<String> {
                     })
                 }),
                 Shape::RecoveryPoint => v.ids.iter().for_each(|id| {
-                    out.push(format!("arn:{partition}:backup:{r}:{a}:recovery-point:{id}"))
+                    out.push(format!(
+                        "arn:{partition}:backup:{r}:{a}:recovery-point:{id}"
+                    ))
                 }),
                 Shape::Vault => v.names.iter().chain(&v.ids).for_each(|n| {
                     out.push(format!("arn:{partition}:backup:{r}:{a}:backup-vault:{n}"))
@@ -1420,7 +1542,7 @@ pub struct Guard {
 }
 
 /// `check --select DDB010,DDB011,DDB012` on the rendered template.
-pub fn run_guard(text: &str) -> Guard {
+pub fn run_guard(text: &str, format: Format) -> Guard {
     let settings = ddb_guard::check::Settings {
         rules: ddb_guard::rules::RULES
             .iter()
@@ -1429,7 +1551,10 @@ pub fn run_guard(text: &str) -> Guard {
             .collect(),
         ..ddb_guard::check::Settings::default()
     };
-    let name = "template.json";
+    let name = match format {
+        Format::Json => "template.json",
+        Format::Yaml => "template.yaml",
+    };
     let report = ddb_guard::check::Checker::new(settings).check_bytes(
         name,
         Path::new(name),
@@ -1441,9 +1566,13 @@ pub fn run_guard(text: &str) -> Guard {
             .iter()
             .map(|f| (f.code.to_string(), f.resource.clone()))
             .collect(),
-        failed: report.errors.first().map(|e| e.message.clone()).or_else(|| {
-            (report.status == ddb_guard::report::data::Status::Failed).then(|| "failed".into())
-        }),
+        failed: report
+            .errors
+            .first()
+            .map(|e| e.message.clone())
+            .or_else(|| {
+                (report.status == ddb_guard::report::data::Status::Failed).then(|| "failed".into())
+            }),
     }
 }
 
@@ -1473,30 +1602,46 @@ impl std::ops::AddAssign for Outcome {
     }
 }
 
-/// The soundness property on `t`; `Err` describes a violation.
+/// The soundness property on `t`, in both renderings; `Err` describes a violation.
 pub fn check(t: &Template) -> Result<Outcome, String> {
-    let text = render(t);
-    let guard = run_guard(&text);
     let mut outcome = Outcome::default();
+    let verdicts: Vec<Vec<Verdict>> = t
+        .policies
+        .iter()
+        .map(|p| RULES.iter().map(|(rule, _)| judge(t, p, rule)).collect())
+        .collect();
+    for format in [Format::Json, Format::Yaml] {
+        check_rendering(t, format, &verdicts, &mut outcome)?;
+    }
+    Ok(outcome)
+}
+
+fn check_rendering(
+    t: &Template,
+    format: Format,
+    verdicts: &[Vec<Verdict>],
+    outcome: &mut Outcome,
+) -> Result<(), String> {
+    let text = render(t, format);
+    let guard = run_guard(&text, format);
     if guard.failed.is_some() {
         outcome.failed += 1;
     }
-    for p in &t.policies {
-        for (rule, _) in RULES {
+    for (p, verdicts) in t.policies.iter().zip(verdicts) {
+        for ((rule, _), verdict) in RULES.iter().zip(verdicts) {
             outcome.pairs += 1;
-            let verdict = judge(t, p, rule);
             if guard.failed.is_some() {
                 // Fails closed: every policy of the file counts as reported.
                 continue;
             }
             let reported = guard
-                    .findings
-                    .iter()
-                    .any(|(code, res)| code == rule && *res == p.id);
+                .findings
+                .iter()
+                .any(|(code, res)| code == rule && *res == p.id);
             match (&verdict.witness, reported) {
                 (Some(witness), false) => {
                     return Err(format!(
-                        "UNSOUND: ddb-guard reports no {rule} for `{}`, but {witness}\n{text}",
+                        "UNSOUND ({format:?}): ddb-guard reports no {rule} for `{}`, but {witness}\n{text}",
                         p.id
                     ))
                 }
@@ -1506,5 +1651,5 @@ pub fn check(t: &Template) -> Result<Outcome, String> {
             }
         }
     }
-    Ok(outcome)
+    Ok(())
 }
