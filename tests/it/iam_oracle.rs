@@ -13,7 +13,8 @@
 //! `User` with one or two inline policies; some with a `Condition`). Each document has 1-4
 //! `Allow`/`Deny` statements (the effect also as `Fn::If`), some under `Fn::If [C, stmt,
 //! AWS::NoValue]`, with `Action`/`NotAction` (exact names, case variations, `*`,
-//! `dynamodb:Delete*`, `?`, other services, a parameter, `Fn::If` with `AWS::NoValue`) and
+//! `dynamodb:Delete*`, `?`, other services, a parameter, `dynamodb:${Verb}` of a
+//! parameter, `Fn::If` with `AWS::NoValue`) and
 //! `Resource`/`NotResource` (literal ARNs of tables, streams, indexes, backups, AWS Backup
 //! plans and recovery points, S3; wildcards; `*`; `!GetAtt T.Arn`; `!Sub`/`!Join` with
 //! `${AWS::Partition}`, `${AWS::Region}`, `${AWS::AccountId}`, `${AWS::StackName}`, a
@@ -216,7 +217,7 @@ fn oracle_not_action_and_not_resource_invert_the_match() {
         ..stmt(true, &["dynamodb:Get*"], &["*"])
     };
     assert!(allowed(
-        &[not_action.clone()],
+        std::slice::from_ref(&not_action),
         "dynamodb:DeleteTable",
         ORDERS,
         ctx
@@ -227,7 +228,7 @@ fn oracle_not_action_and_not_resource_invert_the_match() {
         ..stmt(true, &["*"], &["arn:aws:dynamodb:*:*:table/Orders"])
     };
     assert!(!allowed(
-        &[not_resource.clone()],
+        std::slice::from_ref(&not_resource),
         "dynamodb:DeleteTable",
         ORDERS,
         ctx

@@ -61,6 +61,8 @@ pub enum ParamKind {
     Env,
     /// An IAM action.
     Action,
+    /// The action name after a service prefix (`dynamodb:${Verb}`).
+    Verb,
 }
 
 #[derive(Clone, Debug)]
@@ -171,6 +173,7 @@ const ARN_VALUES: &[&str] = &[
     "arn:aws:backup:*:*:*",
 ];
 const ENV_VALUES: &[&str] = &["prod", "dev", "test"];
+const VERB_VALUES: &[&str] = &["DeleteTable", "Delete*", "GetItem", "*", "UpdateTable"];
 const ACTION_VALUES: &[&str] = &[
     "dynamodb:DeleteTable",
     "dynamodb:GetItem",
@@ -312,6 +315,7 @@ fn values(kind: ParamKind) -> &'static [&'static str] {
         ParamKind::Arn => ARN_VALUES,
         ParamKind::Env => ENV_VALUES,
         ParamKind::Action => ACTION_VALUES,
+        ParamKind::Verb => VERB_VALUES,
     }
 }
 
@@ -321,7 +325,8 @@ fn param(c: &mut Choices, i: usize) -> Param {
         ParamKind::Name,
         ParamKind::Arn,
         ParamKind::Action,
-    ][c.below(4)];
+        ParamKind::Verb,
+    ][c.below(5)];
     let allowed = c.one_in(2).then(|| {
         let all = values(kind);
         let n = c.range(1, 2);
@@ -473,7 +478,14 @@ fn resource(c: &mut Choices, s: &Scope, depth: usize) -> Str {
 }
 
 fn action(c: &mut Choices, s: &Scope, depth: usize) -> Str {
-    match c.below(8) {
+    match c.below(9) {
+        3 => match s.param(c, ParamKind::Verb) {
+            Some(p) => Str::Sub {
+                parts: vec![Part::Text(c.pick(&["dynamodb:", "backup:"])), Part::Var(p)],
+                join: c.one_in(2),
+            },
+            None => Str::Lit(c.pick(ACTION_WORDS)),
+        },
         1 => match s.param(c, ParamKind::Action) {
             Some(p) => Str::Ref(p),
             None => Str::Lit(c.pick(ACTION_WORDS)),
@@ -1209,7 +1221,10 @@ pub enum Shape {
 
 /// Each rule's actions and the ARN shapes IAM authorizes them against, as
 /// docs/rules/DDB010.md, DDB011.md and DDB012.md list them.
-pub const RULES: &[(&str, &[(&str, &[Shape])])] = &[
+/// A guarded action and the shapes of the ARNs it acts on.
+pub type Guarded = (&'static str, &'static [Shape]);
+
+pub const RULES: &[(&str, &[Guarded])] = &[
     ("DDB010", &[("dynamodb:DeleteTable", &[Shape::Table])]),
     (
         "DDB011",
