@@ -1285,10 +1285,14 @@ fn vocabulary(deployment: &Deployment, names: &[String], docs: &[Vec<Concrete>])
                 if fields.len() < 6 {
                     continue;
                 }
-                if !fields[3].is_empty() {
+                // A Region or account a pattern spells without wildcards (a request
+                // names real ones).
+                let plain = |f: &str| !f.is_empty() && !f.contains(['*', '?']);
+                let written: Vec<&str> = r.splitn(6, ':').collect();
+                if written.len() == 6 && plain(written[3]) {
                     v.regions.insert(fields[3].to_string());
                 }
-                if !fields[4].is_empty() {
+                if written.len() == 6 && plain(written[4]) {
                     v.accounts.insert(fields[4].to_string());
                 }
                 let rest = fields[5];
@@ -1661,7 +1665,12 @@ fn check_rendering(
                     ))
                 }
                 (Some(_), true) => outcome.agreed_grant += 1,
-                (None, true) => outcome.imprecise += 1,
+                (None, true) => {
+                    outcome.imprecise += 1;
+                    if std::env::var_os("IAM_ORACLE_SHOW_IMPRECISE").is_some() {
+                        eprintln!("IMPRECISE ({format:?}): {rule} on `{}`\n{text}", p.id);
+                    }
+                }
                 (None, false) => outcome.agreed_safe += 1,
             }
         }
