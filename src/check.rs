@@ -880,12 +880,12 @@ fn check_prefiltered(
                 .any(|r| matches!(r.code, "DDB001" | "DDB002"))
     });
     let skip = timings::time(Stage::Prefilter, || {
-        // A template with a nested stack is read even so: its unchanged text may read
-        // outputs of a nested template the change modifies (DDB022).
+        // A template with a nested stack is read even so (the prefilter's own
+        // `prefilter::INCLUDES` groups): its unchanged text may read outputs of a nested
+        // template the change modifies (DDB022).
         base.is_none()
             && !prefilter.may_match(bytes)
             && !crate::model::serverless::may_include_files(path, bytes)
-            && !crate::prefilter::may_match(bytes, &[&[nested::STACK], &[nested::APPLICATION]])
     });
     timings::count_file(!skip);
     if skip {

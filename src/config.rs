@@ -7,6 +7,7 @@
 //! misspelt `ignore` that silently did nothing would weaken the guard without anyone noticing.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -384,6 +385,18 @@ pub struct Resolver {
     govern: Option<Box<GovernFn>>,
     /// (head config, base config) -> the profile of the files they govern.
     profiles: Mutex<HashMap<ConfigPair, Arc<Profile>>>,
+    /// Directory as the walk and the checker name it -> [`Resolver::scoped`]'s and
+    /// [`Resolver::profile_of`]'s answers. Every file asks (the walk twice, the checker
+    /// once): hashing the name's bytes once is several times cheaper than making it
+    /// absolute and looking its ancestors up, which was 10% of a retention-only run.
+    by_dir: Mutex<HashMap<OsString, ByDir>>,
+}
+
+/// What [`Resolver::by_dir`] remembers of one directory.
+#[derive(Default)]
+struct ByDir {
+    scoped: Option<Result<Arc<Scoped>, ConfigError>>,
+    profile: Option<Result<Arc<Profile>, FileError>>,
 }
 
 /// One config file's settings: what the walk and the checker need of it.
@@ -432,6 +445,7 @@ impl Resolver {
             configs: Mutex::new(HashMap::new()),
             govern: None,
             profiles: Mutex::new(HashMap::new()),
+            by_dir: Mutex::new(HashMap::new()),
         })
     }
 
@@ -448,10 +462,13 @@ impl Resolver {
     /// Let the base revision govern the comparison rules of each file (`check --base`).
     pub fn set_govern(&mut self, govern: Box<GovernFn>) {
         self.govern = Some(govern);
+        self.forget_dirs();
     }
 
     /// Change the run's resolved settings (the pull-request guard's `fail_on`).
     pub fn run_mut(&mut self) -> Option<&mut Resolved> {
+        // The remembered answers hold the run's settings too.
+        self.forget_dirs();
         Arc::get_mut(&mut self.run).map(|s| &mut s.resolved)
     }
 
@@ -518,8 +535,30 @@ impl Resolver {
         loaded
     }
 
+    fn forget_dirs(&mut self) {
+        self.by_dir
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
     /// The settings that apply to the files of `dir`.
     fn scoped(&self, dir: &Path) -> Result<Arc<Scoped>, ConfigError> {
+        if let Some(known) = lock(&self.by_dir)
+            .get(dir.as_os_str())
+            .and_then(|d| d.scoped.clone())
+        {
+            return known;
+        }
+        let scoped = self.scoped_uncached(dir);
+        lock(&self.by_dir)
+            .entry(dir.as_os_str().to_os_string())
+            .or_default()
+            .scoped = Some(scoped.clone());
+        scoped
+    }
+
+    fn scoped_uncached(&self, dir: &Path) -> Result<Arc<Scoped>, ConfigError> {
         match self.nearest(dir) {
             None => Ok(self.run.clone()),
             Some(path) if self.run_config.as_ref() == Some(&canonical(&path)) => {
@@ -548,6 +587,21 @@ impl Resolver {
 
     /// The profile of the files in `dir`.
     fn profile_of(&self, dir: &Path) -> Result<Arc<Profile>, FileError> {
+        if let Some(known) = lock(&self.by_dir)
+            .get(dir.as_os_str())
+            .and_then(|d| d.profile.clone())
+        {
+            return known;
+        }
+        let profile = self.profile_uncached(dir);
+        lock(&self.by_dir)
+            .entry(dir.as_os_str().to_os_string())
+            .or_default()
+            .profile = Some(profile.clone());
+        profile
+    }
+
+    fn profile_uncached(&self, dir: &Path) -> Result<Arc<Profile>, FileError> {
         let scoped = self.scoped(dir).map_err(|e| {
             FileError::new(format!("the config file that applies cannot be used: {e}"))
         })?;

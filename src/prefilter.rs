@@ -363,6 +363,23 @@ mod tests {
         }
     }
 
+    /// The checker relies on this to parse every file that may include templates, whatever
+    /// the enabled rules: no rule at all still keeps them.
+    #[test]
+    fn the_rule_filter_keeps_every_file_that_may_include_templates() {
+        let none = RuleFilter::new(&[]);
+        for ty in [
+            crate::model::nested::STACK,
+            crate::model::nested::APPLICATION,
+            crate::model::nested::STACK_SET,
+        ] {
+            let text = format!("Resources:\n  N:\n    Type: {}\n", ty.to_uppercase());
+            assert!(none.may_match(text.as_bytes()), "{ty}");
+            assert!(none.rules_for(text.as_bytes()).is_empty(), "{ty}");
+        }
+        assert!(!none.may_match(b"Resources:\n  B:\n    Type: AWS::S3::Bucket\n"));
+    }
+
     #[test]
     fn an_empty_group_keeps_every_file() {
         let empty: &[&str] = &[];
