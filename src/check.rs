@@ -879,13 +879,13 @@ fn check_prefiltered(
                 .iter()
                 .any(|r| matches!(r.code, "DDB001" | "DDB002"))
     });
+    // One scan says both whether the file is parsed and which rules run on it.
+    let held = timings::time(Stage::Prefilter, || prefilter.scan(bytes));
     let skip = timings::time(Stage::Prefilter, || {
         // A template with a nested stack is read even so (the prefilter's own
         // `prefilter::INCLUDES` groups): its unchanged text may read outputs of a nested
         // template the change modifies (DDB022).
-        base.is_none()
-            && !prefilter.may_match(bytes)
-            && !crate::model::serverless::may_include_files(path, bytes)
+        base.is_none() && !held.any() && !crate::model::serverless::may_include_files(path, bytes)
     });
     timings::count_file(!skip);
     if skip {
@@ -928,7 +928,11 @@ fn check_prefiltered(
             .as_ref()
             .map(|t| {
                 let may_fire = timings::time(Stage::Prefilter, || {
-                    prefilter.rules_for(&file.all_bytes(bytes))
+                    // A Serverless service's fragments are read with it.
+                    match file.all_bytes(bytes) {
+                        std::borrow::Cow::Borrowed(all) if std::ptr::eq(all, bytes) => held.rules(),
+                        all => prefilter.rules_for(&all),
+                    }
                 });
                 ruleset::check_resources_where(
                     t,

@@ -29,6 +29,10 @@ pub struct Prefilter {
     groups: Vec<Vec<usize>>,
     /// The distinct leads of the groups.
     leads: Vec<usize>,
+    /// For each pattern, the other patterns it contains (`aws::iam::` holds `iam`): a
+    /// text without one of those cannot hold it, so [`Prefilter::held_groups`] looks for
+    /// it only once they are all found.
+    inside: Vec<Vec<usize>>,
     /// The longest pattern minus one: how far consecutive chunks overlap.
     overlap: usize,
 }
@@ -63,6 +67,21 @@ impl Prefilter {
             .map(|n| n.len().saturating_sub(1))
             .max()
             .unwrap_or(0);
+        let inside = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, outer)| {
+                (0..patterns.len())
+                    .filter(|&j| {
+                        j != i
+                            && memchr::memmem::find(outer, &patterns[j]).is_some()
+                            // Two equal patterns are one (deduplicated above); keep the
+                            // relation acyclic all the same.
+                            && patterns[j].len() < outer.len()
+                    })
+                    .collect()
+            })
+            .collect();
         Prefilter {
             finders: patterns
                 .iter()
@@ -70,6 +89,7 @@ impl Prefilter {
                 .collect(),
             groups,
             leads,
+            inside,
             overlap,
         }
     }
@@ -101,13 +121,48 @@ impl Prefilter {
     /// Which of the groups given to [`Prefilter::new`] (in that order) the bytes hold, all
     /// of them when an escape could spell a pattern. One pass over the file for every
     /// pattern: for a file about to be parsed, which costs far more.
+    ///
+    /// A pattern that contains another (`aws::iam::policy` holds `aws::iam::`, which holds
+    /// `iam`) is looked for only once the ones inside it are found: a text without `iam`
+    /// holds none of them, so most files are scanned for fewer patterns.
     pub fn held_groups(&self, bytes: &[u8]) -> Vec<bool> {
         if has_spelling_escape(bytes) {
             return vec![true; self.groups.len()];
         }
-        let mut found = vec![false; self.finders.len()];
-        let every: Vec<usize> = (0..self.finders.len()).collect();
-        self.search(bytes, &every, &mut found, |found| found.iter().all(|&f| f));
+        let n = self.finders.len();
+        let mut found = vec![false; n];
+        // Searched: `found` is final for it.
+        let mut searched = vec![false; n];
+        loop {
+            // The patterns not yet searched whose inner patterns are all searched; those
+            // with an inner pattern absent are absent too.
+            // (`inside` only holds shorter patterns, so each round decides at least the
+            // shortest undecided pattern, and the loop ends.)
+            let mut which = Vec::new();
+            let mut decided = false;
+            for i in 0..n {
+                if searched[i] || !self.inside[i].iter().all(|&j| searched[j]) {
+                    continue;
+                }
+                if self.inside[i].iter().all(|&j| found[j]) {
+                    which.push(i);
+                } else {
+                    searched[i] = true;
+                    decided = true;
+                }
+            }
+            if which.is_empty() {
+                if decided {
+                    continue;
+                }
+                break;
+            }
+            let all = |found: &[bool]| which.iter().all(|&i| found[i]);
+            self.search(bytes, &which, &mut found, all);
+            for &i in &which {
+                searched[i] = true;
+            }
+        }
         self.groups
             .iter()
             .map(|g| g.iter().all(|&i| found[i]))
@@ -217,12 +272,41 @@ impl RuleFilter {
     /// The codes of the rules that can fire on these bytes (all, when escapes could spell
     /// a needle).
     pub fn rules_for(&self, bytes: &[u8]) -> Vec<&'static str> {
+        self.scan(bytes).rules()
+    }
+
+    /// Both answers for these bytes from one scan: whether the file is parsed at all
+    /// ([`Held::any`], what [`RuleFilter::may_match`] says) and which rules then run on it
+    /// ([`Held::rules`], what [`RuleFilter::rules_for`] says). For a file about to be
+    /// parsed, one scan for every pattern instead of a scan for the leads and then one for
+    /// every pattern.
+    pub fn scan(&self, bytes: &[u8]) -> Held<'_> {
+        Held {
+            groups: self.any.held_groups(bytes),
+            owners: &self.owners,
+        }
+    }
+}
+
+/// The needle groups one text holds: [`RuleFilter::scan`].
+pub struct Held<'f> {
+    groups: Vec<bool>,
+    owners: &'f [&'static str],
+}
+
+impl Held<'_> {
+    /// The file holds some group: some rule can fire on it, or it may include templates.
+    pub fn any(&self) -> bool {
+        self.groups.iter().any(|&h| h)
+    }
+
+    /// The codes of the rules that can fire on the text.
+    pub fn rules(&self) -> Vec<&'static str> {
         let mut codes: Vec<&'static str> = self
-            .any
-            .held_groups(bytes)
-            .into_iter()
-            .zip(&self.owners)
-            .filter(|(held, code)| *held && !code.is_empty())
+            .groups
+            .iter()
+            .zip(self.owners)
+            .filter(|(held, code)| **held && !code.is_empty())
             .map(|(_, code)| *code)
             .collect();
         codes.dedup();
@@ -285,7 +369,80 @@ mod tests {
             .any(|w| w.eq_ignore_ascii_case(needle))
     }
 
+    /// Patterns inside others, as the IAM rules' are (`iam` < `aws::iam::` <
+    /// `aws::iam::policy`, `policies` < `managedpolicies`).
+    const NESTED: &[&[&str]] = &[
+        &["provider", "iam"],
+        &["aws::iam::", "policies"],
+        &["aws::iam::policy", "statement"],
+        &["managedpolicies"],
+        &["statement"],
+        &["policies", "aws::iam::policy"],
+    ];
+
     proptest::proptest! {
+        /// With every rule's real needles: one scan says what `may_match` says, and runs
+        /// exactly the rules one of whose groups the text holds.
+        #[test]
+        fn one_scan_agrees_with_every_rules_needles(
+            picks in proptest::collection::vec(0usize..1000, 0..8),
+            upper in proptest::bool::ANY,
+        ) {
+            let rules: Vec<&crate::rules::Rule> = crate::rules::RULES.to_vec();
+            let patterns: Vec<&str> = rules
+                .iter()
+                .flat_map(|r| r.needles.iter().flat_map(|g| g.iter().copied()))
+                .chain(INCLUDES.iter().flat_map(|g| g.iter().copied()))
+                .collect();
+            let mut text = String::from("Resources: ");
+            for p in &picks {
+                let word = patterns[p % patterns.len()];
+                text.push_str(&if upper { word.to_uppercase() } else { word.to_string() });
+                text.push(' ');
+            }
+            let filter = RuleFilter::new(&rules);
+            let held = filter.scan(text.as_bytes());
+            proptest::prop_assert_eq!(held.any(), filter.may_match(text.as_bytes()));
+            let holds = |g: &[&str]| g.iter().all(|p| naive_contains(text.as_bytes(), p.as_bytes()));
+            let mut naive: Vec<&str> = rules
+                .iter()
+                .filter(|r| r.needles.iter().any(|g| holds(g)))
+                .map(|r| r.code)
+                .collect();
+            naive.dedup();
+            proptest::prop_assert_eq!(held.rules(), naive);
+        }
+
+        /// The held groups agree with the definition when some patterns hold others: a
+        /// pattern looked for only after the ones inside it is never missed.
+        #[test]
+        fn nested_patterns_agree_with_a_naive_search(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "AWS::IAM::Policy", "aws::iam::", "IAM", "ia", "ManagedPolicies",
+                    "Policies", "statement", "provider", "aws::iam::polic", "x",
+                ]),
+                0..10,
+            ),
+            pad in 0usize..(2 * FOLD_CHUNK),
+            glue in proptest::bool::ANY,
+        ) {
+            let mut text = vec![b' '; pad];
+            for w in &words {
+                text.extend_from_slice(w.as_bytes());
+                if !glue {
+                    text.push(b' ');
+                }
+            }
+            let prefilter = Prefilter::new(NESTED.iter().copied());
+            let each: Vec<bool> = NESTED
+                .iter()
+                .map(|g| g.iter().all(|p| naive_contains(&text, p.as_bytes())))
+                .collect();
+            proptest::prop_assert_eq!(prefilter.held_groups(&text), each.clone());
+            proptest::prop_assert_eq!(prefilter.may_match(&text), each.iter().any(|&h| h));
+        }
+
         /// The prefilter agrees with the definition: some group has every pattern in the
         /// text, in any case (there are no escapes in this alphabet).
         #[test]
