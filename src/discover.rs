@@ -277,10 +277,15 @@ fn walk_dir(
         if !has_template_extension(path, &options.scope_of(path).extensions) {
             continue;
         }
-        let mut display = if implicit {
-            path.strip_prefix(".").unwrap_or(path).display().to_string()
+        let shown = if implicit {
+            path.strip_prefix(".").unwrap_or(path)
         } else {
-            path.display().to_string()
+            path
+        };
+        // What `Display` writes, without the formatter for the usual UTF-8 path.
+        let mut display = match shown.to_str() {
+            Some(text) => text.to_string(),
+            None => shown.display().to_string(),
         };
         // Kept for the whole run, one per file: no spare capacity.
         display.shrink_to_fit();
