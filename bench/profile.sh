@@ -31,19 +31,15 @@ case "${1:-}" in -h|--help) usage; exit 0 ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
+# shellcheck source=bench/common.sh
+source "$here/common.sh"
 corpus=${1:-/work/shared/corpus}
 copies=${2:-10}
 [ -d "$corpus" ] || { echo "not a directory: $corpus" >&2; exit 2; }
 case "$copies" in ''|*[!0-9]*|0) echo "COPIES must be a positive integer: $copies" >&2; exit 2 ;; esac
 corpus=$(cd "$corpus" && pwd)
 
-if [ -z "${DDB_GUARD:-}" ]; then
-  echo "building ddb-guard (release)" >&2
-  (cd "$repo" && cargo build --release --locked --quiet) >&2
-  DDB_GUARD=$repo/target/release/ddb-guard
-fi
-ddb=$DDB_GUARD
-[ -x "$ddb" ] || { echo "not an executable: $ddb" >&2; exit 2; }
+ddb=$(ddb_binary "$repo")
 threads=()
 [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 
@@ -89,18 +85,6 @@ echo
 profile "corpus x1" "$corpus"
 
 if [ "$copies" -gt 1 ]; then
-  make_big=${MAKE_BIG_CORPUS:-$corpus/../bench/make-big-corpus.sh}
-  echo "materializing $copies copies of $corpus" >&2
-  if [ -x "$make_big" ]; then
-    "$make_big" "$corpus" "$copies" "$tmp/big" >&2
-  else
-    width=${#copies}; [ "$width" -lt 4 ] && width=4
-    (cd "$corpus" && find . -type f \( -iname '*.yaml' -o -iname '*.yml' -o -iname '*.json' -o -iname '*.template' \) -print0) | sort -z > "$tmp/all"
-    for k in $(seq 1 "$copies"); do
-      tag=$(printf "c%0${width}d" "$k")
-      mkdir -p "$tmp/big/$tag"
-      tar -C "$corpus" --null -T "$tmp/all" -cf - | tar -C "$tmp/big/$tag" -xf -
-    done
-  fi
+  make_copies "$corpus" "$copies" "$tmp/big"
   profile "corpus x$copies" "$tmp/big"
 fi

@@ -22,6 +22,10 @@
 #   --rss-runs N     /usr/bin/time runs of ddb-guard for peak RSS, median (default 3)
 #   --lint-runs N    timed runs of cfn-lint on the DynamoDB subset (default 3; ~a minute each)
 #   --no-peers       skip cfn-guard and cfn-lint even when installed
+#   --install-peers  install the peers first with bench/peers.sh (cfn-guard 3.2.1 with cargo
+#                    install, a long compile the first time; cfn-lint into a venv when none
+#                    is on PATH) into bench/.tools; without it, peers already in bench/.tools
+#                    are used, else those on PATH
 #   --no-micro       skip `cargo bench --bench loaders` (the loader MB/s targets)
 #   --keep           keep the temporary corpus directory (its path is printed)
 #   --baseline-binary BIN
@@ -43,7 +47,7 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-runs=5 warmup=1 rss_runs=3 slow_runs=1 lint_runs=3 peers=1 micro=1 keep=0 out="" baseline=""
+runs=5 warmup=1 rss_runs=3 slow_runs=1 lint_runs=3 peers=1 install_peers=0 micro=1 keep=0 out="" baseline=""
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift ;;
     --rss-runs) rss_runs=$2; shift ;;
     --no-peers) peers=0 ;;
+    --install-peers) install_peers=1 ;;
     --no-micro) micro=0 ;;
     --keep) keep=1 ;;
     --baseline-binary) baseline=$2; shift ;;
@@ -73,6 +78,8 @@ case "$copies" in ''|*[!0-9]*|0) echo "COPIES must be a positive integer: $copie
 corpus=$(cd "$corpus" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
+# shellcheck source=bench/common.sh
+source "$here/common.sh"
 
 # --- tools ---------------------------------------------------------------------------------
 need=()
@@ -90,13 +97,7 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-if [ -z "${DDB_GUARD:-}" ]; then
-  echo "building ddb-guard (release)" >&2
-  (cd "$repo" && cargo build --release --locked --quiet) >&2
-  DDB_GUARD=$repo/target/release/ddb-guard
-fi
-ddb=$DDB_GUARD
-[ -x "$ddb" ] || { echo "not an executable: $ddb" >&2; exit 2; }
+ddb=$(ddb_binary "$repo")
 if [ -n "$baseline" ]; then
   [ -x "$baseline" ] || { echo "not an executable: $baseline" >&2; exit 2; }
   baseline=$(cd "$(dirname "$baseline")" && pwd)/$(basename "$baseline")
@@ -104,6 +105,16 @@ fi
 
 have_guard=0 have_lint=0
 if [ "$peers" -eq 1 ]; then
+  # The peers' cache (bench/peers.sh): filled now with --install-peers, used when filled.
+  if [ "$install_peers" -eq 1 ]; then
+    peer_dirs=$("$here/peers.sh")
+  else
+    peer_dirs=$(for d in "${DDB_BENCH_TOOLS:-$here/.tools}"/{bin,venv/bin}; do [ -d "$d" ] && echo "$d"; done || true)
+  fi
+  while read -r d; do
+    if [ -n "$d" ]; then PATH=$d:$PATH; fi
+  done <<< "$peer_dirs"
+  export PATH
   command -v cfn-guard >/dev/null && have_guard=1
   command -v cfn-lint >/dev/null && have_lint=1
 fi
@@ -116,24 +127,7 @@ else
   trap 'rm -rf "$tmp"' EXIT
 fi
 
-template_files() { # DIR -> NUL-separated ./relative paths of template files, sorted
-  (cd "$1" && find . -type f \( -iname '*.yaml' -o -iname '*.yml' -o -iname '*.json' -o -iname '*.template' \) -print0) | sort -z
-}
-
-make_big=${MAKE_BIG_CORPUS:-$corpus/../bench/make-big-corpus.sh}
-echo "materializing $copies copies of $corpus" >&2
-if [ -x "$make_big" ]; then
-  "$make_big" "$corpus" "$copies" "$tmp/big" >&2
-else
-  # Same layout as make-big-corpus.sh --keep-names: c<k>/ holds copy k.
-  width=${#copies}; [ "$width" -lt 4 ] && width=4
-  template_files "$corpus" > "$tmp/all"
-  for k in $(seq 1 "$copies"); do
-    tag=$(printf "c%0${width}d" "$k")
-    mkdir -p "$tmp/big/$tag"
-    tar -C "$corpus" --null -T "$tmp/all" -cf - | tar -C "$tmp/big/$tag" -xf -
-  done
-fi
+make_copies "$corpus" "$copies" "$tmp/big"
 x1=$(find "$tmp/big" -mindepth 1 -maxdepth 1 -type d | sort | head -n 1)
 
 # Peer-ok: the corpus minus every file any peer aborts on; the exclusion list is relative
