@@ -18,29 +18,16 @@ venv=target/audit-venv
 [[ -x $bin ]] || { echo "no $bin: cargo build --features audit" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ddb-guard-audit-scale.XXXXXX")
-server=""
+# shellcheck source=scripts/emulator.sh
+source scripts/emulator.sh
 cleanup() {
-    if [[ -n $server ]]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
+    emulator_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('$url/moto-api/')" 2>/dev/null && break
-    sleep 0.2
-done
-
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
-export AWS_CONFIG_FILE="$tmp/no-config" AWS_SHARED_CREDENTIALS_FILE="$tmp/no-credentials"
-export AWS_EC2_METADATA_DISABLED=true
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
+emulator_start "$venv" "$tmp" || { echo "the emulator did not start: $(cat "$tmp/moto.log")" >&2; exit 1; }
+emulator_env "$tmp"
 
 start=$SECONDS
 "$venv/bin/python" bench/audit_seed.py "$url" "$tables" "$stacks"

@@ -25,12 +25,10 @@ fail() {
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ddb-guard-test-audit.XXXXXX")
-server=""
+# shellcheck source=scripts/emulator.sh
+source scripts/emulator.sh
 cleanup() {
-    if [[ -n $server ]]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
+    emulator_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -48,25 +46,12 @@ cargo build --locked --features audit
 echo "ok - the audit build took $((SECONDS - start))s"
 bin="$repo/target/debug/ddb-guard"
 
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('$url/moto-api/')" 2>/dev/null; then
-        break
-    fi
-    kill -0 "$server" 2>/dev/null || fail "the emulator did not start: $(cat "$tmp/moto.log")"
-    sleep 0.2
-done
+emulator_start "$venv" "$tmp" || fail "the emulator did not start: $(cat "$tmp/moto.log")"
 echo "ok - the emulator listens on $url"
 
 # Credentials for the emulator only: no profile, config file or instance metadata of the
 # machine running the test is read.
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
-export AWS_CONFIG_FILE="$tmp/no-config" AWS_SHARED_CREDENTIALS_FILE="$tmp/no-credentials"
-export AWS_EC2_METADATA_DISABLED=true
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
+emulator_env "$tmp"
 
 reset() {
     "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$url/moto-api/reset', method='POST'))"
