@@ -36,12 +36,14 @@ resources:
 ";
 
 fn run(name: &str, text: &str) -> (i32, serde_json::Value) {
+    run_selecting(name, text, "DDB001,DDB002")
+}
+
+/// Check a directory that holds only `name` with `text`, with the rules `select`.
+fn run_selecting(name: &str, text: &str, select: &str) -> (i32, serde_json::Value) {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), name, text);
-    check_json(
-        dir.path(),
-        &[".", "--isolated", "--select", "DDB001,DDB002"],
-    )
+    check_json(dir.path(), &[".", "--isolated", "--select", select])
 }
 
 #[test]
@@ -295,9 +297,7 @@ resources:
 #[test]
 fn a_type_that_is_a_variable_is_unresolved() {
     let text = "service: s\nresources:\n  Resources:\n    Store:\n      Type: ${self:custom.storeType}\n      DeletionPolicy: Delete\n";
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "serverless.yml", text);
-    let (code, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB008"]);
+    let (code, report) = run_selecting("serverless.yml", text, "DDB008");
     assert_eq!(code, 1, "{report}");
     let hits = rule_hits(&report, "DDB008");
     assert_eq!(hits.len(), 1, "{report}");
@@ -420,9 +420,7 @@ fn a_statement_list_that_is_a_variable_fails_closed() {
 fn a_provider_iam_that_is_a_variable_fails_closed_and_is_not_prefiltered_away() {
     // Nothing here names a table, DynamoDB or a statement: the prefilter must still read it.
     let text = "service: s\nprovider:\n  name: aws\n  iam: ${self:custom.iam}\n";
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "serverless.yml", text);
-    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    let (_, report) = run_selecting("serverless.yml", text, "DDB010");
     let hits = rule_hits(&report, "DDB010");
     assert_eq!(hits.len(), 1, "{report}");
     assert_eq!(
@@ -503,9 +501,7 @@ fn serverless_json_is_laid_out_as_a_service() {
 
 /// Where DDB010 reports in `text`, checked as `serverless.yml`, with the JSON report.
 fn ddb010_offsets(text: &str) -> (Vec<usize>, serde_json::Value) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "serverless.yml", text);
-    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    let (_, report) = run_selecting("serverless.yml", text, "DDB010");
     let starts = common::findings(&report)
         .iter()
         .map(|f| f["byte_offset"].as_u64().expect("offset") as usize)
@@ -560,12 +556,7 @@ fn hits_at(report: &serde_json::Value, rule: &str) -> Vec<(String, u64, u64)> {
 
 #[test]
 fn extensions_override_policies_and_merge_properties_before_the_check() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "serverless.yml", EXTENDED);
-    let (code, report) = check_json(
-        dir.path(),
-        &[".", "--isolated", "--select", "DDB001,DDB002,DDB003"],
-    );
+    let (code, report) = run_selecting("serverless.yml", EXTENDED, "DDB001,DDB002,DDB003");
     assert_eq!(code, 1, "{report}");
     assert_eq!(report["summary"]["tables"], 3);
     // Retained by its extension alone: no finding. Deleted by its extension: the finding
@@ -787,12 +778,7 @@ fn a_role_given_as_a_variable_cannot_be_proven_safe() {
         let text = format!(
             "service: s\nprovider:\n{iam}resources:\n  Resources:\n    T:\n      Type: AWS::DynamoDB::Table\n"
         );
-        let dir = tempfile::tempdir().expect("tempdir");
-        write(dir.path(), "serverless.yml", &text);
-        let (_, report) = check_json(
-            dir.path(),
-            &[".", "--isolated", "--select", "DDB010,DDB011,DDB012"],
-        );
+        let (_, report) = run_selecting("serverless.yml", &text, "DDB010,DDB011,DDB012");
         for rule in ["DDB010", "DDB011", "DDB012"] {
             let hits = rule_hits(&report, rule);
             assert_eq!(hits.len(), 1, "{rule} {iam}: {report}");
@@ -1105,9 +1091,7 @@ resources:
       DeletionPolicy: Retain
       UpdateReplacePolicy: Retain
 ";
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "serverless.yml", service);
-    let (code, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    let (code, report) = run_selecting("serverless.yml", service, "DDB010");
     assert_eq!(code, 0, "DDB010 is a warning: {report:#}");
     let hits = rule_hits(&report, "DDB010");
     let lines: Vec<u64> = hits.iter().map(|h| h.1).collect();
@@ -1122,8 +1106,7 @@ resources:
             "",
         )
         .replace("        - ${self:custom.extraPolicy}\n", "");
-    write(dir.path(), "serverless.yml", &harmless);
-    let (_, report) = check_json(dir.path(), &[".", "--isolated", "--select", "DDB010"]);
+    let (_, report) = run_selecting("serverless.yml", &harmless, "DDB010");
     assert!(rule_hits(&report, "DDB010").is_empty(), "{report:#}");
 }
 
