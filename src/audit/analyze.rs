@@ -32,7 +32,7 @@ use super::snapshot::*;
 use crate::check::{Checker, Settings};
 use crate::file_error::FileError;
 use crate::inventory::inventory_text;
-use crate::model::backup::GuardrailKind;
+use crate::model::backup::{condition_limit, GuardrailKind};
 use crate::model::iam::{self, wildcard_match, DenyCoverage, DELETE_TABLE};
 use crate::model::policy_file::managed_policy_name;
 use crate::model::Evaluator;
@@ -841,6 +841,10 @@ struct LoadedPolicy {
     /// The resource glob of each grant; `None` for a `NotResource` that may be any table.
     grants: Vec<Option<String>>,
     statements: Vec<iam::Statement>,
+    /// For each statement with an IAM `Condition`, what it tests, in the words of check's
+    /// inventory ("only when the statement's IAM `Condition` holds (`StringNotEquals` on
+    /// `aws:PrincipalArn`)..."): the policy's text is gone once it is loaded.
+    conditions: Vec<Option<String>>,
 }
 
 impl LoadedPolicy {
@@ -859,12 +863,17 @@ impl LoadedPolicy {
         let mut work = iam::MAX_DENY_WORK;
         let allowed = [iam::lit(arn)];
         let mut state = DenyState::No;
-        for s in &self.statements {
+        for (index, s) in self.statements.iter().enumerate() {
             match iam::deny_coverage(s, &DELETE_TABLE, &allowed, &[], &mut work) {
                 DenyCoverage::Covers => return DenyState::Yes,
                 DenyCoverage::Short(iam::Shortfall::Condition) => {
+                    let applies = self
+                        .conditions
+                        .get(index)
+                        .and_then(Option::as_deref)
+                        .unwrap_or("only when its IAM `Condition` holds");
                     state = DenyState::Conditional(format!(
-                        "a Deny of `{}` has an IAM `Condition`: it may not apply",
+                        "`{}` has a Deny that applies {applies}",
                         self.name
                     ))
                 }
@@ -909,6 +918,10 @@ fn load_policies(
                 .filter(|g| ev.consistent(&g.when))
                 .map(|g| g.resource)
                 .collect();
+            let conditions = statements
+                .iter()
+                .map(|s| s.has_condition.then(|| condition_limit(t.doc, s.node)))
+                .collect();
             out.push(LoadedPolicy {
                 name: document
                     .name
@@ -916,6 +929,7 @@ fn load_policies(
                     .unwrap_or_else(|| resource.logical_id.to_string()),
                 grants,
                 statements,
+                conditions,
             });
         }
     }
@@ -1547,13 +1561,19 @@ mod tests {
             scp(
                 v,
                 json!({"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*",
-                "Condition": {"StringNotEquals": {"aws:PrincipalTag/role": "dba"}}}),
+                "Condition": {"StringNotEquals": {"aws:PrincipalTag/role": "dba"},
+                              "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/a", "arn:aws:iam::*:role/b"]}}}),
             );
         });
-        assert!(matches!(
-            row(&audit, "Orders").1.scp_deny,
-            LiveState::Conditional(_)
-        ));
+        // The row names the policy and what its `Condition` tests, as check's inventory does.
+        let why = conditional_why(&row(&audit, "Orders").1.scp_deny).to_string();
+        assert!(
+            why.starts_with("service control policy `")
+                && why.contains(
+                    "has a Deny that applies only when the statement's IAM `Condition` holds (`ArnNotLike` on `aws:PrincipalArn`; `StringNotEquals` on `aws:PrincipalTag/role`)"
+                ),
+            "{why}"
+        );
         let (_, audit) = audit_with(|v| {
             scp(
                 v,
