@@ -8,7 +8,7 @@ doubles.
 
     bench/adversarial.py [--binary target/release/ddb-guard] [--max-mb 64] [--shapes a,b]
                          [--commands check,inventory,diff,changeset] [--timeout 600]
-                         [--keep DIR]
+                         [--keep DIR] [--cpu]
 
 The commands:
 
@@ -17,12 +17,15 @@ The commands:
   diff       the pull-request guard (`check --base` without git): `diff base.json t.json`,
              where base.json is the same template with every third resource (by logical
              ID) also present in a second copy under a new ID, so the guard finds that many
-             tables removed and compares the rest property by property
+             tables removed and compares the rest property by property (the `renames`
+             shape has its own base)
   changeset  `changeset cs.json --template t.json`: a `describe-change-set` document with
              one change per resource of the template (tables removed or replaced, the rest
              modified), for every shape
 
---keep DIR keeps the generated files there (for `perf record` on one of them).
+--keep DIR keeps the generated files there (for `perf record` on one of them). --cpu prints
+the binary's CPU time (user + system) instead of wall time: on a shared machine the wall
+time measures the other jobs.
 
 Without --binary it builds the release binary (`cargo build --release`). The shapes:
 
@@ -31,12 +34,19 @@ Without --binary it builds the release binary (`cargo build --release`). The sha
               was quadratic in resources)
   selections  many tables and one backup selection listing every table's ARN, with as many
               NotResources (DDB005 / the inventory rescanned every item for every table)
+  own-selections
+              many tables, each with its own selection naming it (`!GetAtt T.Arn`, or a
+              `!Sub` of its ARN with a `!Sub` exclusion)
   tables      many tables and many selections by tag (ListOfTags and Conditions)
   conditions  long chains of conditions (Fn::And / Fn::Or / Fn::Not over parameters) that
               tables, selections and policy statements depend on, and nested Fn::If
   foreach     Fn::ForEach loops generating many tables and many policy statements
   resources   a policy whose Resource/NotResource lists many wildcard globs (every item
               must be compared with every other)
+  renames     for `diff`, a base and a head where thousands of tables are kept, renamed
+              (same TableName, or same key schema), removed and added (the rename match
+              compared every removed table with every added one); the other commands
+              read the head
 
 Nothing here is run by `cargo test`; tests/it/hostile.rs pins each shape by how the binary's
 CPU time grows from n to 4n.
@@ -45,6 +55,7 @@ CPU time grows from n to 4n.
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -109,6 +120,26 @@ def selections(n):
                 {"Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/x-{i}-*"}
                 for i in range(n)],
         }}}
+    return {"Resources": res}
+
+
+def own_selections(n):
+    """n tables, each with its own selection naming it: by `!GetAtt T.Arn`, or by a
+    `!Sub` of its ARN with an exclusion `!Sub ...:table/${T}-archive` (every table read
+    every selection, and every `!Sub` was evaluated for every table)."""
+    res = {}
+    arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
+    res["Plan"] = plan()
+    for i in range(n):
+        res[f"T{i}"] = table(i)
+        body = {"SelectionName": f"s{i}", "IamRoleArn": "arn:aws:iam::123456789012:role/b"}
+        if i % 2:
+            body["Resources"] = [{"Fn::Sub": arn + f"${{T{i}}}"}]
+            body["NotResources"] = [{"Fn::Sub": arn + f"${{T{i}}}-archive"}]
+        else:
+            body["Resources"] = [{"Fn::GetAtt": [f"T{i}", "Arn"]}]
+        res[f"Sel{i}"] = {"Type": "AWS::Backup::BackupSelection", "Properties": {
+            "BackupPlanId": {"Ref": "Plan"}, "BackupSelection": body}}
     return {"Resources": res}
 
 
@@ -195,10 +226,56 @@ def resources(n):
     }}
 
 
+def rename_pair(n):
+    """(base, head) of the pull-request guard's rename match (DDB021): of n tables by
+    i % 6, one sixth is kept, one renamed with its TableName (a literal or a `!Sub` of the
+    stack name), one renamed with its key schema and no name, one removed, one added,
+    and one removed and added without a name, all with the same key schema (so the
+    guard pairs them). Every removed table was compared with every added one."""
+    def keyed(attribute, name=None):
+        t = table(0, name=False)
+        t["Properties"]["KeySchema"] = [{"AttributeName": attribute, "KeyType": "HASH"}]
+        t["Properties"]["AttributeDefinitions"] = [
+            {"AttributeName": attribute, "AttributeType": "S"}]
+        if name is not None:
+            t["Properties"]["TableName"] = name
+        return t
+
+    base, head = {}, {}
+    for i in range(n):
+        group = i % 6
+        name = f"table-{i}" if i % 12 < 6 else {"Fn::Sub": f"${{AWS::StackName}}-table-{i}"}
+        if group == 0:
+            base[f"Kept{i}"] = head[f"Kept{i}"] = keyed("pk", name)
+        elif group == 1:
+            base[f"Old{i}"] = keyed("pk", name)
+            head[f"New{i}"] = keyed("pk", name)
+        elif group == 2:
+            base[f"Old{i}"] = keyed(f"id{i}")
+            head[f"New{i}"] = keyed(f"id{i}")
+        elif group == 3:
+            base[f"Gone{i}"] = keyed("pk", f"gone-{i}")
+        elif group == 4:
+            head[f"Added{i}"] = keyed("pk", f"added-{i}")
+        else:
+            base[f"Unnamed{i}"] = keyed("pk")
+            head[f"Fresh{i}"] = keyed("pk")
+    return {"Resources": base}, {"Resources": head}
+
+
+def renames(n):
+    return rename_pair(n)[1]
+
+
 COMMANDS = ["check", "inventory", "diff", "changeset"]
 
-SHAPES = {"policy": policy, "selections": selections, "tables": tables,
-          "conditions": conditions, "foreach": foreach, "resources": resources}
+SHAPES = {"policy": policy, "selections": selections, "own-selections": own_selections,
+          "tables": tables,
+          "conditions": conditions, "foreach": foreach, "resources": resources,
+          "renames": renames}
+
+# Shapes whose `diff` base is not `removed_copies` of the head.
+BASES = {"renames": lambda n: rename_pair(n)[0]}
 
 
 def removed_copies(template):
@@ -251,13 +328,19 @@ def sized(build, target_bytes):
     return hi, build(hi)
 
 
-def timed(binary, args, cwd, timeout):
+def timed(binary, args, cwd, timeout, cpu):
+    """Seconds of the run (wall, or with `cpu` the child's user + system time) and its exit
+    code."""
     start = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         proc = subprocess.run([binary, *args], cwd=cwd, capture_output=True, timeout=timeout)
         code = proc.returncode
     except subprocess.TimeoutExpired:
         code = "timeout"
+    if cpu:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), code
     return time.monotonic() - start, code
 
 
@@ -270,6 +353,9 @@ def main():
     p.add_argument("--commands", default="check,inventory,diff,changeset")
     p.add_argument("--timeout", type=int, default=600)
     p.add_argument("--keep", help="keep the generated files in this directory")
+    p.add_argument("--cpu", action="store_true",
+                   help="CPU seconds (user + system) instead of wall seconds: what a machine "
+                        "shared with other jobs does not stretch")
     a = p.parse_args()
     commands = a.commands.split(",")
     unknown = [c for c in commands if c not in COMMANDS]
@@ -297,7 +383,8 @@ def main():
                 os.makedirs(d, exist_ok=True)
                 files = {"t.json": text}
                 if "diff" in commands:
-                    files["base.json"] = json.dumps(removed_copies(template), indent=1)
+                    base = BASES[shape](n) if shape in BASES else removed_copies(template)
+                    files["base.json"] = json.dumps(base, indent=1)
                 if "changeset" in commands:
                     files["cs.json"] = json.dumps(change_set(template), indent=1)
                 for name, body in files.items():
@@ -310,7 +397,8 @@ def main():
                         "diff": ["diff", "base.json", "t.json", *limits],
                         "changeset": ["changeset", "cs.json", "--template", "t.json", *size_limit],
                     }[command]
-                    seconds, code = timed(binary, [*args, "--format", "json"], d, a.timeout)
+                    seconds, code = timed(binary, [*args, "--format", "json"], d, a.timeout,
+                                          a.cpu)
                     cells.append(f"{seconds:.2f} | {seconds / mb:.2f}")
                     codes.append(code)
             print(f"| {shape} | {n} | {mb:.2f} | " + " | ".join(cells) + " |"

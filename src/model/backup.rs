@@ -97,6 +97,10 @@ pub struct Index {
     /// Branches filtered by tag, by the (key, value) pairs they test and by key alone.
     by_tag: std::collections::HashMap<(String, String), Vec<usize>>,
     by_key: std::collections::HashMap<String, Vec<usize>>,
+    /// Branches with no `ListOfTags` whose `Resources` name only the tables they reference
+    /// (`!GetAtt T.Arn`, `!Sub ...:table/${T}`), by those tables: no other table can be
+    /// covered by them.
+    by_table: std::collections::HashMap<String, Vec<usize>>,
     /// The other branches, read for every table.
     unfiltered: Vec<usize>,
 }
@@ -130,6 +134,10 @@ struct Items {
     /// How many positions `by_prefix` holds (counted once: summing them per table made
     /// a list of n exclusions against n tables quadratic).
     by_prefix_count: usize,
+    /// Positions in `open` of the items that can name only the tables they reference
+    /// (`!Sub ...:table/${Orders}`), by those tables: for any other table each of their
+    /// ARNs holds another table's name, which covers and excludes nothing.
+    by_ref: std::collections::HashMap<String, Vec<usize>>,
     /// Positions in `open` of the items read for every table.
     scan: Vec<usize>,
 }
@@ -202,11 +210,20 @@ impl Index {
             tables: template.tables().count(),
             by_tag: std::collections::HashMap::new(),
             by_key: std::collections::HashMap::new(),
+            by_table: std::collections::HashMap::new(),
             unfiltered: Vec::new(),
         };
         for (i, branch) in index.branches.iter().enumerate() {
-            match &branch.tag_filter {
-                Some(pairs) => {
+            // Only the tables its `Resources` name by `!GetAtt T.Arn`: a list with no other
+            // item and no `ListOfTags` covers no other table (`Conditions` only narrow it,
+            // and `NotResources` only take tables away).
+            let named = branch
+                .resources
+                .as_ref()
+                .filter(|items| items.names_only_referenced())
+                .filter(|_| doc.get_value(branch.node, "ListOfTags").is_none());
+            match (&branch.tag_filter, named) {
+                (Some(pairs), _) => {
                     for (key, value) in pairs {
                         index
                             .by_tag
@@ -216,16 +233,29 @@ impl Index {
                         index.by_key.entry(key.clone()).or_default().push(i);
                     }
                 }
-                None => index.unfiltered.push(i),
+                (None, Some(items)) => {
+                    let mut tables: Vec<&String> =
+                        items.by_table.keys().chain(items.by_ref.keys()).collect();
+                    tables.sort_unstable();
+                    tables.dedup();
+                    for table in tables {
+                        index.by_table.entry(table.clone()).or_default().push(i);
+                    }
+                }
+                (None, None) => index.unfiltered.push(i),
             }
         }
         index
     }
 
     /// The selection branches that can cover the table, in template order: every branch
-    /// not filtered by tag, and those whose tags the table has.
-    fn candidates(&self, target: &Target) -> Vec<usize> {
-        let mut out = self.unfiltered.clone();
+    /// not filtered by tag or by table, those whose tags the table has, and those that
+    /// name it. Lazy: a table that one selection covers in every case stops reading here,
+    /// so the lists of a tag that thousands of selections test are not gathered (and
+    /// sorted) for every table that carries it.
+    fn candidates<'i>(&'i self, target: &Target) -> Candidates<'i> {
+        let mut lists: Vec<&'i [usize]> = vec![&self.unfiltered];
+        lists.extend(self.by_table.get(target.logical_id).map(Vec::as_slice));
         for tag in &target.tags {
             let texts: Option<Vec<&str>> = tag
                 .values
@@ -239,15 +269,57 @@ impl Index {
                 Some(texts) => {
                     for value in texts {
                         let found = self.by_tag.get(&(tag.key.clone(), value.to_string()));
-                        out.extend(found.into_iter().flatten());
+                        lists.extend(found.map(Vec::as_slice));
                     }
                 }
-                None => out.extend(self.by_key.get(&tag.key).into_iter().flatten()),
+                None => lists.extend(self.by_key.get(&tag.key).map(Vec::as_slice)),
             }
         }
-        out.sort_unstable();
-        out.dedup();
-        out
+        Candidates::new(lists)
+    }
+}
+
+/// The union of sorted lists of branch positions, in order and without repeats, merged as
+/// it is read.
+struct Candidates<'i> {
+    lists: Vec<&'i [usize]>,
+    /// The next position of each list, smallest first, with the list it comes from.
+    heads: std::collections::BinaryHeap<std::cmp::Reverse<(usize, usize)>>,
+    last: Option<usize>,
+}
+
+impl<'i> Candidates<'i> {
+    fn new(lists: Vec<&'i [usize]>) -> Self {
+        let heads = lists
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.first().map(|&p| std::cmp::Reverse((p, i))))
+            .collect();
+        Candidates {
+            lists,
+            heads,
+            last: None,
+        }
+    }
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            let std::cmp::Reverse((position, list)) = self.heads.pop()?;
+            if let Some(rest) = self.lists.get_mut(list) {
+                *rest = rest.get(1..).unwrap_or_default();
+                if let Some(&p) = rest.first() {
+                    self.heads.push(std::cmp::Reverse((p, list)));
+                }
+            }
+            if self.last != Some(position) {
+                self.last = Some(position);
+                return Some(position);
+            }
+        }
     }
 }
 
@@ -316,18 +388,50 @@ impl Items {
                 }),
                 _ => false,
             });
-            if names_a_table {
-                items.open.push(Open::Outcomes { outcomes, when });
-            } else {
-                let nobody = Target {
-                    logical_id: "",
-                    name: Part::Opaque,
-                    tags: Vec::new(),
-                    unknown_tags: None,
-                };
-                let arns = outcome_globs(template, &outcomes, &nobody, &unknown);
+            // What the item is for a table it does not reference (the same for all).
+            let nobody = Target {
+                logical_id: "",
+                name: Part::Opaque,
+                tags: Vec::new(),
+                unknown_tags: None,
+            };
+            let arns = outcome_globs(template, &outcomes, &nobody, &unknown);
+            if !names_a_table {
                 items.open.push(Open::Fixed { arns, when });
+                continue;
             }
+            let position = items.open.len();
+            // Another table's name is matched by nothing (`glob_covers` needs the same
+            // marker in the table's ARN, `can_name` reads it as opaque): when every ARN
+            // holds one, the item concerns only the tables it references.
+            let other_table = Part::Marker(Marker::OtherTable);
+            if arns.iter().all(|(glob, _)| glob.contains(&other_table)) {
+                let mut referenced: Vec<&str> = outcomes
+                    .iter()
+                    .flat_map(|o| match &o.value {
+                        Value::Partial(pieces) => pieces.as_slice(),
+                        _ => &[],
+                    })
+                    .filter_map(|p| match p {
+                        Piece::Ref(name) | Piece::Attribute { resource: name, .. } => {
+                            Some(name.as_str())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                referenced.sort_unstable();
+                referenced.dedup();
+                for name in referenced {
+                    items
+                        .by_ref
+                        .entry(name.to_string())
+                        .or_default()
+                        .push(position);
+                }
+            } else {
+                items.scan.push(position);
+            }
+            items.open.push(Open::Outcomes { outcomes, when });
         }
         for (i, item) in items.open.iter().enumerate() {
             let prefix = match item {
@@ -335,7 +439,9 @@ impl Items {
                     [(glob, _)] => name_prefix(glob),
                     _ => None,
                 },
-                _ => None,
+                // Placed above, in `scan` or `by_ref`.
+                Open::Outcomes { .. } => continue,
+                Open::Unknown { .. } => None,
             };
             match prefix {
                 Some(prefix) => {
@@ -345,7 +451,14 @@ impl Items {
                 None => items.scan.push(i),
             }
         }
+        items.scan.sort_unstable();
         items
+    }
+
+    /// Every item is `!GetAtt T.Arn` of a table or names only the tables it references:
+    /// the list names no table but those.
+    fn names_only_referenced(&self) -> bool {
+        self.scan.is_empty() && self.by_prefix.is_empty()
     }
 }
 
@@ -707,10 +820,18 @@ fn arn_list_covers(
     // a table without `TableName` reads at most the minimum budget of them, as does one
     // whose name is not valid (every item is read for it).
     let reads_all = (exclude && generated) || name.is_none();
+    // The items that name only the tables they reference, this one among them.
+    let referenced = items
+        .by_ref
+        .get(target.logical_id)
+        .map_or(&[][..], Vec::as_slice);
     let (read, budget) = if reads_all {
-        (items.scan.len() + items.by_prefix_count, MIN_OPEN_ITEMS)
+        (
+            items.scan.len() + referenced.len() + items.by_prefix_count,
+            MIN_OPEN_ITEMS,
+        )
     } else {
-        (items.scan.len(), budget)
+        (items.scan.len() + referenced.len(), budget)
     };
     if exclude && read > budget {
         // Too many exclusions to read for every table: this one is not proven kept.
@@ -736,7 +857,7 @@ fn arn_list_covers(
             .collect(),
         None => Vec::new(),
     };
-    positions.extend(items.scan.iter().take(budget));
+    positions.extend(merged(&items.scan, referenced).take(budget));
     for item in positions.iter().filter_map(|&i| items.open.get(i)) {
         let (arns, when) = match item {
             Open::Fixed { arns, when } => (std::borrow::Cow::Borrowed(arns), when),
@@ -776,6 +897,16 @@ fn arn_list_covers(
         }
     }
     out
+}
+
+/// Two ascending lists of positions as one, ascending.
+fn merged<'a>(a: &'a [usize], b: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(&&x), Some(&&y)) if y < x => b.next().copied(),
+        (Some(_), _) => a.next().copied(),
+        (None, _) => b.next().copied(),
+    })
 }
 
 /// Can the exclusion glob match some ARN the table can have? The stack's own partition,

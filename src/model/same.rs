@@ -128,6 +128,69 @@ fn eq(
     }
 }
 
+/// A hash that two values [`same_value`] calls the same always share, to find the values a
+/// value can be the same as without comparing it with each (DDB021 matches thousands of
+/// removed tables with thousands of added ones). Necessary, not sufficient: values with
+/// the same fingerprint are still compared with [`same_value`]. `None` when the value holds
+/// something whose sameness the hash does not follow (a mapping that repeats a key, a
+/// `Fn::GetAtt` that is not `A.B` or `[A, B]`): such a value must be compared with every
+/// other.
+pub fn fingerprint(side: Side) -> Option<u64> {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    print(side.doc, side.node, false, &mut hasher)?;
+    Some(hasher.finish())
+}
+
+/// Feeds what [`eq`] compares (without loop bindings) into `out`. Tags are left out: they
+/// can only make [`eq`] say "different", and a short form's argument is compared without
+/// its tag.
+fn print(doc: &Document, node: NodeId, bare: bool, out: &mut impl std::hash::Hasher) -> Option<()> {
+    use std::hash::Hash;
+    if let Some(call) = (!bare).then(|| doc.call(node)).flatten() {
+        (0u8, call.name).hash(out);
+        if call.name == "Fn::GetAtt" {
+            // `eq` compares two parsed `Fn::GetAtt`s by their parts, whatever their form.
+            let (resource, attribute) = get_att(doc, call.arg)?;
+            (resource, attribute).hash(out);
+            return Some(());
+        }
+        let arg_bare = call.arg == node && doc.node(node).tag.is_some();
+        return print(doc, call.arg, arg_bare, out);
+    }
+    match &doc.node(node).kind {
+        NodeKind::Scalar(s) => {
+            // Every null is the same as every other (and as a string spelled like one).
+            if matches!(&*s.text, "" | "~" | "null" | "Null" | "NULL") {
+                1u8.hash(out);
+            } else {
+                (2u8, &*s.text).hash(out);
+            }
+        }
+        NodeKind::Seq(items) => {
+            (3u8, items.len()).hash(out);
+            for item in items {
+                print(doc, *item, false, out)?;
+            }
+        }
+        NodeKind::Map(entries) => {
+            // Keys compare as a set: hashed in key order.
+            let mut keyed: Vec<(&str, u64)> = Vec::with_capacity(entries.len());
+            for e in entries {
+                let mut value = std::collections::hash_map::DefaultHasher::new();
+                print(doc, e.value, false, &mut value)?;
+                keyed.push((doc.key(e), std::hash::Hasher::finish(&value)));
+            }
+            keyed.sort_unstable();
+            if keyed.windows(2).any(|w| w[0].0 == w[1].0) {
+                return None;
+            }
+            (4u8, keyed).hash(out);
+        }
+    }
+    Some(())
+}
+
 /// The item a `Ref` to a bound loop variable stands for.
 fn bound_ref<'x>(doc: &Document, call: &crate::load::Call, bound: &[Bound<'x>]) -> Option<&'x str> {
     if call.name != "Ref" {
@@ -239,6 +302,7 @@ mod tests {
     mod prop {
         use super::same;
         use crate::load::Format;
+        use crate::model::same::{fingerprint, same_value, Side};
         use proptest::prelude::*;
 
         /// A template value: text, a list, a mapping (distinct keys) or an intrinsic call.
@@ -347,6 +411,20 @@ mod tests {
             fn yaml_short_form_equals_its_json_long_form(v in value()) {
                 prop_assert!(same(&yaml(&v), Format::Yaml, &json(&v), Format::Json),
                     "{} vs {}", yaml(&v), json(&v));
+            }
+
+            #[test]
+            fn values_that_are_the_same_have_the_same_fingerprint(v in value()) {
+                let limits = crate::load::Limits::default();
+                let (a, b) = (yaml(&v), json(&v));
+                let (x, y) = (crate::load::load(&a, Format::Yaml, &limits),
+                    crate::load::load(&b, Format::Json, &limits));
+                let (Ok(x), Ok(y)) = (x, y) else { panic!("test input does not load") };
+                let (Some(rx), Some(ry)) = (x.root, y.root) else { panic!("empty input") };
+                let (a, b) = (Side::new(&x, rx), Side::new(&y, ry));
+                prop_assert!(same_value(a, b));
+                prop_assert_eq!(fingerprint(a), fingerprint(b), "{} vs {}", yaml(&v), json(&v));
+                prop_assert!(fingerprint(a).is_some());
             }
 
             #[test]

@@ -1201,7 +1201,6 @@ fn assert_near_linear(
     command: &str,
     args: &[&str],
 ) -> (Timed, Timed) {
-    let (small_text, large_text) = (build(n), build(4 * n));
     let mut line = vec![command, "t.json"];
     line.extend(if command == "diff" {
         ["t.json"]
@@ -1209,9 +1208,27 @@ fn assert_near_linear(
         ["--isolated"]
     });
     line.extend(args);
-    let run = |text: &str| run_cpu(&[("t.json", text)], &line);
-    let mut small = run(&small_text);
-    let mut large = run(&large_text);
+    assert_files_near_linear(shape, |n| vec![("t.json", build(n))], n, &line)
+}
+
+/// [`assert_near_linear`] for a run on several files: `ddb-guard LINE` in a directory
+/// holding `files(n)`, then `files(4 * n)`.
+fn assert_files_near_linear(
+    shape: &str,
+    files: impl Fn(usize) -> Vec<(&'static str, String)>,
+    n: usize,
+    line: &[&str],
+) -> (Timed, Timed) {
+    let command = line.first().copied().unwrap_or_default();
+    let (small_files, large_files) = (files(n), files(4 * n));
+    let size = |files: &[(&str, String)]| files.iter().map(|(_, t)| t.len()).sum::<usize>();
+    let (small_size, large_size) = (size(&small_files), size(&large_files));
+    let run = |files: &[(&'static str, String)]| {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        run_cpu(&files, line)
+    };
+    let mut small = run(&small_files);
+    let mut large = run(&large_files);
     let mut taken = Vec::new();
     for attempt in 1..=GROWTH_RUNS {
         let growth = large.cpu / small.cpu.max(0.001);
@@ -1226,19 +1243,17 @@ fn assert_near_linear(
             break;
         }
         // Perhaps noise: keep the lowest time of each side.
-        let again = run(&small_text);
+        let again = run(&small_files);
         if again.cpu < small.cpu {
             small = again;
         }
-        let again = run(&large_text);
+        let again = run(&large_files);
         if again.cpu < large.cpu {
             large = again;
         }
     }
     panic!(
-        "`{command}` on the {shape} shape grows faster than n log n from n = {n} ({} bytes) to 4n ({} bytes): {}",
-        small_text.len(),
-        large_text.len(),
+        "`{command}` on the {shape} shape grows faster than n log n from n = {n} ({small_size} bytes) to 4n ({large_size} bytes): {}",
         taken.join(", ")
     );
 }
@@ -1415,6 +1430,60 @@ fn many_tables_against_one_long_selection_grow_linearly() {
     assert_near_linear("selections", selections_shape, n, "check", &[]);
 }
 
+/// n tables, each with its own selection: by `!GetAtt T.Arn` (even i) or by a `!Sub` of
+/// its ARN with a `!Sub` exclusion of `${T}-archive` (odd i); an even one excludes the next
+/// table by `!GetAtt`. The selections of T3 and T6 exclude their own table instead
+/// (`!Sub ...:table/${T3}`, `!GetAtt T6.Arn`).
+fn own_selections_shape(n: usize) -> String {
+    let arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/";
+    let mut resources = serde_json::Map::new();
+    for i in 0..n {
+        resources.insert(format!("T{i}"), table_value(i, true));
+        let (named, excluded) = if i % 2 == 1 {
+            let suffix = if i == 3 { "" } else { "-archive" };
+            (
+                serde_json::json!({"Fn::Sub": format!("{arn}${{T{i}}}")}),
+                serde_json::json!({"Fn::Sub": format!("{arn}${{T{i}}}{suffix}")}),
+            )
+        } else {
+            (
+                serde_json::json!({"Fn::GetAtt": [format!("T{i}"), "Arn"]}),
+                serde_json::json!({"Fn::GetAtt": [format!("T{}", if i == 6 { i } else { i + 1 }), "Arn"]}),
+            )
+        };
+        resources.insert(
+            format!("Sel{i}"),
+            serde_json::json!({"Type": "AWS::Backup::BackupSelection", "Properties": {
+                "BackupPlanId": "p",
+                "BackupSelection": {"SelectionName": format!("s{i}"), "IamRoleArn": "r",
+                    "Resources": [named], "NotResources": [excluded]},
+            }}),
+        );
+    }
+    serde_json::json!({"Resources": resources}).to_string()
+}
+
+#[test]
+fn many_tables_each_with_its_own_selection_grow_linearly() {
+    // Every table read every selection, and each `!Sub` was evaluated for every table.
+    let n = 1500;
+    let (small, large) =
+        assert_near_linear("own-selections", own_selections_shape, n, "inventory", &[]);
+    for (run, n) in [(small, n), (large, 4 * n)] {
+        assert_eq!(run.code, 0);
+        let tables = run.json["tables"].as_array().expect("tables");
+        assert_eq!(tables.len(), n);
+        let uncovered: Vec<&str> = tables
+            .iter()
+            .filter(|t| t["backup_plan"] != true)
+            .filter_map(|t| t["resource"].as_str())
+            .collect();
+        // Excluding another table, or `${T}-archive`, leaves a table covered by its own
+        // selection; excluding itself does not.
+        assert_eq!(uncovered, ["T3", "T6"], "{:#}", run.json["tables"][3]);
+    }
+}
+
 /// n tables with eight tags and n / 8 selections by `ListOfTags` and `Conditions`.
 fn tables_shape(n: usize) -> String {
     let mut resources = serde_json::Map::new();
@@ -1556,4 +1625,139 @@ fn for_each_loops_grow_linearly() {
             small.json
         );
     }
+}
+
+/// A table with a one-attribute key schema and, if given, a `TableName`.
+fn keyed_table(attribute: &str, name: Option<Value>) -> Value {
+    let mut table = table_value(0, false);
+    table["Properties"]["KeySchema"] =
+        serde_json::json!([{"AttributeName": attribute, "KeyType": "HASH"}]);
+    table["Properties"]["AttributeDefinitions"] =
+        serde_json::json!([{"AttributeName": attribute, "AttributeType": "S"}]);
+    if let Some(name) = name {
+        table["Properties"]["TableName"] = name;
+    }
+    table
+}
+
+/// The `renames` shape of `bench/adversarial.py`: a base and a head of n tables, by
+/// i % 6 kept, renamed with the same `TableName` (a literal or a `!Sub` of the stack
+/// name), renamed with the same key schema, removed, added, and removed and added without
+/// a name (the same key schema as the removed and added ones).
+fn renames_shape(n: usize) -> (String, String) {
+    let (mut base, mut head) = (serde_json::Map::new(), serde_json::Map::new());
+    for i in 0..n {
+        let name: Value = if i % 12 < 6 {
+            format!("table-{i}").into()
+        } else {
+            serde_json::json!({"Fn::Sub": format!("${{AWS::StackName}}-table-{i}")})
+        };
+        match i % 6 {
+            0 => {
+                base.insert(format!("Kept{i}"), keyed_table("pk", Some(name.clone())));
+                head.insert(format!("Kept{i}"), keyed_table("pk", Some(name)));
+            }
+            1 => {
+                base.insert(format!("Old{i}"), keyed_table("pk", Some(name.clone())));
+                head.insert(format!("New{i}"), keyed_table("pk", Some(name)));
+            }
+            2 => {
+                base.insert(format!("Old{i}"), keyed_table(&format!("id{i}"), None));
+                head.insert(format!("New{i}"), keyed_table(&format!("id{i}"), None));
+            }
+            3 => {
+                let name = format!("gone-{i}").into();
+                base.insert(format!("Gone{i}"), keyed_table("pk", Some(name)));
+            }
+            4 => {
+                let name = format!("added-{i}").into();
+                head.insert(format!("Added{i}"), keyed_table("pk", Some(name)));
+            }
+            _ => {
+                base.insert(format!("Unnamed{i}"), keyed_table("pk", None));
+                head.insert(format!("Fresh{i}"), keyed_table("pk", None));
+            }
+        }
+    }
+    let text = |resources| serde_json::json!({"Resources": resources}).to_string();
+    (text(base), text(head))
+}
+
+#[test]
+fn thousands_of_tables_removed_added_and_renamed_grow_linearly() {
+    // DDB021 once compared every table gone from the base with every new one at the head.
+    let n = 1200;
+    let files = |n| {
+        let (base, head) = renames_shape(n);
+        vec![("base.json", base), ("head.json", head)]
+    };
+    let (small, _) = assert_files_near_linear(
+        "renames",
+        files,
+        n,
+        &[
+            "diff",
+            "base.json",
+            "head.json",
+            "--select",
+            "DDB020,DDB021",
+        ],
+    );
+    assert_eq!(small.code, 1, "{:#}", small.json);
+    let findings = small.json["findings"].as_array().expect("findings");
+    let renamed = |f: &&Value| f["rule"] == "DDB021";
+    // Every table renamed with its name or key schema is found renamed to its new ID.
+    for i in (0..n).filter(|i| matches!(i % 6, 1 | 2)) {
+        let message = format!("table `Old{i}` (at ");
+        let target = format!("renamed to `New{i}`");
+        assert!(
+            findings.iter().filter(renamed).any(|f| {
+                let m = f["message"].as_str().unwrap_or_default();
+                m.starts_with(&message) && m.contains(&target)
+            }),
+            "Old{i} -> New{i} not found"
+        );
+    }
+    // Every table gone from the base is renamed or removed, once; each new table is the
+    // target of one rename at most; and a table is never renamed to one with another
+    // `TableName` (the removed `Gone` tables and the added `Added` ones share a key schema).
+    let mut reported: Vec<&str> = findings
+        .iter()
+        .filter(|f| matches!(f["rule"].as_str(), Some("DDB020" | "DDB021")))
+        .filter_map(|f| f["resource"].as_str())
+        .collect();
+    reported.sort_unstable();
+    let mut gone: Vec<String> = (0..n)
+        .filter_map(|i| match i % 6 {
+            1 | 2 => Some(format!("Old{i}")),
+            3 => Some(format!("Gone{i}")),
+            5 => Some(format!("Unnamed{i}")),
+            _ => None,
+        })
+        .collect();
+    gone.sort_unstable();
+    assert_eq!(reported, gone);
+    let mut targets: Vec<&str> = Vec::new();
+    for f in findings.iter().filter(renamed) {
+        let message = f["message"].as_str().unwrap_or_default();
+        let target = message
+            .split_once("was renamed to `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(target, _)| target)
+            .unwrap_or_else(|| panic!("no target in `{message}`"));
+        let old = f["resource"].as_str().unwrap_or_default();
+        assert!(
+            !(old.starts_with("Gone") && target.starts_with("Added")),
+            "{message}"
+        );
+        targets.push(target);
+    }
+    let renames = targets.len();
+    targets.sort_unstable();
+    targets.dedup();
+    assert_eq!(
+        targets.len(),
+        renames,
+        "a head table is the target of two renames"
+    );
 }

@@ -3,7 +3,7 @@
 //! DDB021 and DDB022 so that each base table gets exactly one fate.
 
 use crate::model::for_each::{copies, Copies, Copy};
-use crate::model::same::{same_value, same_value_bound, Side};
+use crate::model::same::{fingerprint, same_value, same_value_bound, Side};
 use crate::model::{Resource, Template};
 
 use crate::rules::{Comparison, Head};
@@ -78,20 +78,20 @@ pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fat
         .map(Some)
         .collect();
     for evidence in [Evidence::TableName, Evidence::KeySchema] {
+        // The candidates by the fingerprint of what `same_by` compares, so that a base table
+        // reads only those that can be the same (thousands removed and thousands added were
+        // compared pair by pair).
+        let mut index = RenameIndex::of(head, &candidates, evidence);
         for (i, table) in tables.iter().enumerate() {
             if fates[i].is_some() {
                 continue;
             }
-            let found = candidates.iter_mut().find(|slot| {
-                slot.is_some_and(|c| {
-                    c.type_name == table.type_name
-                        && same_by(base, table, head, c, evidence, cmp.nested_same)
-                })
+            let found = index.first(base, table, &candidates, |c| {
+                c.type_name == table.type_name
+                    && same_by(base, table, head, c, evidence, cmp.nested_same)
             });
-            if let Some(slot) = found {
-                if let Some(target) = slot.take() {
-                    fates[i] = Some(Fate::Renamed(target, evidence));
-                }
+            if let Some(target) = found.and_then(|j| candidates.get_mut(j)?.take()) {
+                fates[i] = Some(Fate::Renamed(target, evidence));
             }
         }
     }
@@ -100,6 +100,140 @@ pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fat
         .zip(fates)
         .map(|(t, f)| (t, f.unwrap_or(Fate::Removed)))
         .collect()
+}
+
+/// A table's identifying value for an evidence: absent (it can be the same as nothing),
+/// or its fingerprint (`None`: unknown, compared with everything).
+fn identity_print(t: &Template, r: &Resource, property: &str) -> Option<Option<u64>> {
+    let value = t
+        .doc
+        .get_value(r.node, "Properties")
+        .and_then(|p| t.doc.get_value(p, property))?;
+    Some(fingerprint(Side::new(t.doc, value)))
+}
+
+/// Positions of rename candidates in head order, read from `start` on: the ones before it
+/// are taken.
+#[derive(Default)]
+struct Positions {
+    start: usize,
+    list: Vec<usize>,
+}
+
+type TypeName<'d> = Option<&'d str>;
+
+/// The rename candidates for one evidence by the fingerprint of what [`same_by`] compares:
+/// the identifying property (with the type), and for key-schema evidence also the
+/// `TableName`, which must be the same when both tables have one. A candidate whose print
+/// is unknown is read by every base table, and a base table whose print is unknown reads
+/// every candidate (the comparison pair by pair, as without the index).
+struct RenameIndex<'d> {
+    evidence: Evidence,
+    /// By type and identifying print.
+    by_print: std::collections::HashMap<(TypeName<'d>, u64), Positions>,
+    /// Key schema only: by type, key schema print and `TableName` print.
+    by_name: std::collections::HashMap<(TypeName<'d>, u64, u64), Positions>,
+    /// Key schema only: those without a `TableName`, or with one whose print is unknown.
+    unnamed: std::collections::HashMap<(TypeName<'d>, u64), Positions>,
+    /// The identifying print is unknown.
+    unknown: Positions,
+}
+
+impl<'d> RenameIndex<'d> {
+    fn of(
+        head: &Template<'d, '_>,
+        candidates: &[Option<&Resource<'d>>],
+        evidence: Evidence,
+    ) -> Self {
+        let mut index = RenameIndex {
+            evidence,
+            by_print: std::collections::HashMap::new(),
+            by_name: std::collections::HashMap::new(),
+            unnamed: std::collections::HashMap::new(),
+            unknown: Positions::default(),
+        };
+        for (j, c) in candidates.iter().enumerate() {
+            let Some(c) = c else { continue };
+            // No identifying property: the same as nothing.
+            let Some(print) = identity_print(head, c, identity_property(c, evidence)) else {
+                continue;
+            };
+            let Some(print) = print else {
+                index.unknown.list.push(j);
+                continue;
+            };
+            let kind = c.type_name;
+            index
+                .by_print
+                .entry((kind, print))
+                .or_default()
+                .list
+                .push(j);
+            if evidence == Evidence::KeySchema {
+                let positions = match identity_print(head, c, "TableName") {
+                    Some(Some(name)) => index.by_name.entry((kind, print, name)).or_default(),
+                    _ => index.unnamed.entry((kind, print)).or_default(),
+                };
+                positions.list.push(j);
+            }
+        }
+        index
+    }
+
+    /// The first candidate (in head order) for which `same` holds, of those that can be the
+    /// same as `table` by this evidence.
+    fn first(
+        &mut self,
+        base: &Template<'d, '_>,
+        table: &Resource<'d>,
+        candidates: &[Option<&Resource<'d>>],
+        mut same: impl FnMut(&Resource<'d>) -> bool,
+    ) -> Option<usize> {
+        let mut test = |j: usize| candidates.get(j).copied().flatten().is_some_and(&mut same);
+        let print = identity_print(base, table, identity_property(table, self.evidence))?;
+        let Some(print) = print else {
+            return (0..candidates.len()).find(|&j| test(j));
+        };
+        let kind = table.type_name;
+        let mut lists: Vec<&mut Positions> = vec![&mut self.unknown];
+        let name = match self.evidence {
+            Evidence::TableName => None,
+            Evidence::KeySchema => identity_print(base, table, "TableName").flatten(),
+        };
+        match name {
+            // Named: the candidates with the same name, or none.
+            Some(name) => {
+                lists.extend(self.by_name.get_mut(&(kind, print, name)));
+                lists.extend(self.unnamed.get_mut(&(kind, print)));
+            }
+            None => lists.extend(self.by_print.get_mut(&(kind, print))),
+        }
+        // The lists are disjoint and in head order: merged, the first that is the same.
+        for l in &mut lists {
+            while l
+                .list
+                .get(l.start)
+                .is_some_and(|&j| candidates.get(j).is_some_and(Option::is_none))
+            {
+                l.start += 1;
+            }
+        }
+        let mut at: Vec<usize> = lists.iter().map(|l| l.start).collect();
+        loop {
+            let (k, j) = lists
+                .iter()
+                .zip(&at)
+                .enumerate()
+                .filter_map(|(k, (l, &p))| l.list.get(p).map(|&j| (k, j)))
+                .min_by_key(|&(_, j)| j)?;
+            if let Some(p) = at.get_mut(k) {
+                *p += 1;
+            }
+            if test(j) {
+                return Some(j);
+            }
+        }
+    }
 }
 
 /// Each logical ID the head's resources produce (copies whose resources can list them),
