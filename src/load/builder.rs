@@ -7,9 +7,12 @@
 
 use std::borrow::Cow;
 
-use super::tree::{long_form_tag, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
+use super::tree::{
+    long_form_tag, Document, Entry, KeyIndex, Node, NodeId, NodeKind, Scalar, ScalarStyle, Tag,
+};
 use super::{
-    duplicate_key, scalar_too_long, too_deep, too_many_nodes, Aliases, FileError, KeySet, Limits,
+    duplicate_key, fingerprint, scalar_too_long, too_deep, too_many_nodes, Aliases, FileError,
+    Limits, LARGE_MAP,
 };
 use crate::source::Span;
 
@@ -28,14 +31,18 @@ struct Frame<'s> {
     kind: Collection,
     start: Span,
     flow: bool,
-    tag: Option<Box<str>>,
+    tag: Option<Tag>,
     /// Where this collection's entries (a mapping) or items (a sequence) start on the
     /// builder's shared stacks: the open collections' children are kept there, and each
     /// collection takes its own off in one exact allocation when it closes, rather than
     /// growing a vector of its own (issue 23: the growth was a tenth of the tree's cost).
     first: usize,
-    pending_key: Option<NodeId>,
-    keys: KeySet<'s>,
+    /// A mapping's key whose value comes next, with its [`fingerprint`].
+    pending_key: Option<(NodeId, u64)>,
+    /// A mapping's keys to their entry positions, once it has more than [`LARGE_MAP`]
+    /// keys: the duplicate check's hash, kept by the document afterwards. A smaller
+    /// mapping's keys are its entries on the shared stack, compared by fingerprint first.
+    index: Option<KeyIndex<'s>>,
     /// The anchor on this collection (0: none), registered when it closes.
     anchor: usize,
     /// The next value is a merge key's (`<<: *common`), and the values merged so far,
@@ -64,14 +71,27 @@ pub struct Builder<'s, 'l> {
     /// `Frame::first`).
     entries: Vec<Entry>,
     items: Vec<NodeId>,
-    /// Key sets of closed mappings, emptied, for the next mapping to reuse.
-    spare_keys: Vec<KeySet<'s>>,
+    /// The [`fingerprint`] of each key on `entries`, at the same position.
+    prints: Vec<u64>,
     limits: &'l Limits,
     documents: usize,
 }
 
+thread_local! {
+    /// The shared child stacks of the last builder that finished on this thread, empty,
+    /// for the next one: a file's stacks grow to its widest open mappings, and starting
+    /// each file from empty stacks cost a few reallocations per file (issue 23).
+    static SPARE_STACKS: std::cell::Cell<(Vec<Entry>, Vec<NodeId>, Vec<u64>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
+/// Stacks larger than this many children (a mapping of thousands of keys) are not kept
+/// for the next file.
+const SPARE_STACK_LIMIT: usize = 1 << 16;
+
 impl<'s, 'l> Builder<'s, 'l> {
     pub fn new(text: &'s str, base: usize, limits: &'l Limits) -> Self {
+        let (entries, items, prints) = SPARE_STACKS.take();
         Builder {
             doc: Document::with_capacity_for(text, limits),
             aliases: Aliases::Refuse,
@@ -80,9 +100,9 @@ impl<'s, 'l> Builder<'s, 'l> {
             text,
             base,
             stack: Vec::new(),
-            entries: Vec::new(),
-            items: Vec::new(),
-            spare_keys: Vec::new(),
+            entries,
+            items,
+            prints,
             limits,
             documents: 0,
         }
@@ -105,7 +125,18 @@ impl<'s, 'l> Builder<'s, 'l> {
         self.stack.is_empty()
     }
 
-    pub fn finish(self) -> Document<'s> {
+    pub fn finish(mut self) -> Document<'s> {
+        let (mut entries, mut items, mut prints) = (
+            std::mem::take(&mut self.entries),
+            std::mem::take(&mut self.items),
+            std::mem::take(&mut self.prints),
+        );
+        if entries.capacity() <= SPARE_STACK_LIMIT && items.capacity() <= SPARE_STACK_LIMIT {
+            entries.clear();
+            items.clear();
+            prints.clear();
+            SPARE_STACKS.set((entries, items, prints));
+        }
         self.doc
     }
 
@@ -147,7 +178,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         text: Cow<'s, str>,
         style: ScalarStyle,
         span: Span,
-        tag: Option<Box<str>>,
+        tag: Option<Tag>,
         anchor: usize,
     ) -> Result<(), FileError> {
         if anchor > 0 && self.aliases == Aliases::Refuse {
@@ -182,7 +213,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         &mut self,
         kind: Collection,
         span: Span,
-        tag: Option<Box<str>>,
+        tag: Option<Tag>,
         flow: bool,
         anchor: usize,
     ) -> Result<(), FileError> {
@@ -196,7 +227,6 @@ impl<'s, 'l> Builder<'s, 'l> {
             Collection::Map => self.entries.len(),
             Collection::Seq => self.items.len(),
         };
-        let keys = self.spare_keys.pop().unwrap_or_else(KeySet::new);
         self.stack.push(Frame {
             kind,
             start: span,
@@ -204,7 +234,7 @@ impl<'s, 'l> Builder<'s, 'l> {
             tag,
             first,
             pending_key: None,
-            keys,
+            index: None,
             anchor,
             pending_merge: None,
             merges: Vec::new(),
@@ -242,7 +272,10 @@ impl<'s, 'l> Builder<'s, 'l> {
             }
         };
         let kind = match frame.kind {
-            Collection::Map => NodeKind::Map(split_tail(&mut self.entries, frame.first)),
+            Collection::Map => {
+                self.prints.truncate(frame.first);
+                NodeKind::Map(split_tail(&mut self.entries, frame.first))
+            }
             Collection::Seq => NodeKind::Seq(split_tail(&mut self.items, frame.first)),
         };
         let id = self.push(Node {
@@ -270,11 +303,9 @@ impl<'s, 'l> Builder<'s, 'l> {
         if merged {
             self.doc.shared.insert(id);
         }
-        if let Some(index) = frame.keys.take_index() {
+        if let Some(index) = frame.index {
             self.doc.large_maps.insert(id, index);
         }
-        frame.keys.clear();
-        self.spare_keys.push(frame.keys);
         self.attach(id, false)
     }
 
@@ -315,12 +346,19 @@ impl<'s, 'l> Builder<'s, 'l> {
                     return Err(merge_value_error(at));
                 };
                 for entry in entries {
-                    let Some(key) = self.doc.scalar(entry.key).map(|s| s.text.clone()) else {
+                    let Some(key) = self.doc.scalar(entry.key).map(|s| &*s.text) else {
                         continue;
                     };
-                    let span = self.doc.span(entry.key);
-                    if frame.keys.insert(key, span).is_none() {
+                    let print = fingerprint(key);
+                    let keys = Keys {
+                        doc: &self.doc,
+                        entries: &self.entries,
+                        prints: &self.prints,
+                    };
+                    if keys.position_of(frame, key, print).is_none() {
+                        keys.index_key(frame, entry.key);
                         self.entries.push(entry);
+                        self.prints.push(print);
                     }
                 }
             }
@@ -416,8 +454,9 @@ impl<'s, 'l> Builder<'s, 'l> {
             frame.merges.push((id, at));
             return Ok(());
         }
-        if let Some(key) = frame.pending_key.take() {
+        if let Some((key, print)) = frame.pending_key.take() {
             self.entries.push(Entry { key, value: id });
+            self.prints.push(print);
             return Ok(());
         }
         let node = self.doc.node(id);
@@ -441,11 +480,73 @@ impl<'s, 'l> Builder<'s, 'l> {
             )
             .with_help("write the merged keys out in full"));
         }
-        if let Some(first) = frame.keys.insert(scalar.text.clone(), span) {
+        let print = fingerprint(&scalar.text);
+        let keys = Keys {
+            doc: &self.doc,
+            entries: &self.entries,
+            prints: &self.prints,
+        };
+        if let Some(position) = keys.position_of(frame, &scalar.text, print) {
+            let first = self.doc.span(self.entries[frame.first + position].key);
             return Err(duplicate_key(&scalar.text, first, span));
         }
-        frame.pending_key = Some(id);
+        if frame.index.is_some() || self.entries.len().saturating_sub(frame.first) >= LARGE_MAP {
+            keys.index_key(frame, id);
+        }
+        frame.pending_key = Some((id, print));
         Ok(())
+    }
+}
+
+/// The keys of the open mappings, for the duplicate check: the builder's shared stacks.
+struct Keys<'b, 's> {
+    doc: &'b Document<'s>,
+    entries: &'b [Entry],
+    prints: &'b [u64],
+}
+
+impl<'s> Keys<'_, 's> {
+    /// The position among `frame`'s entries of the one whose key is `key` (with the
+    /// [`fingerprint`] `print`), if any.
+    fn position_of(&self, frame: &Frame<'s>, key: &str, print: u64) -> Option<usize> {
+        if let Some(index) = &frame.index {
+            return index.get(key).map(|&position| position as usize);
+        }
+        let entries = self.entries.get(frame.first..).unwrap_or_default();
+        let prints = self.prints.get(frame.first..).unwrap_or_default();
+        prints
+            .iter()
+            .zip(entries)
+            .position(|(&p, entry)| p == print && key_text(self.doc, entry.key) == key)
+    }
+
+    /// Index the key node `key` as that of `frame`'s next entry, if the mapping is large
+    /// (the index is built when its key count passes [`LARGE_MAP`]).
+    fn index_key(&self, frame: &mut Frame<'s>, key: NodeId) {
+        let first = frame.first.min(self.entries.len());
+        let position = self.entries.len() - first;
+        let key_cow = |id: NodeId| match &self.doc.node(id).kind {
+            NodeKind::Scalar(s) => s.text.clone(),
+            _ => Cow::Borrowed(""),
+        };
+        if let Some(index) = &mut frame.index {
+            index.insert(key_cow(key), position as u32);
+        } else if position >= LARGE_MAP {
+            let mut index = KeyIndex::with_capacity((position + 1) * 2);
+            for (at, entry) in self.entries[first..].iter().enumerate() {
+                index.insert(key_cow(entry.key), at as u32);
+            }
+            index.insert(key_cow(key), position as u32);
+            frame.index = Some(index);
+        }
+    }
+}
+
+/// The text of a key node (keys are scalars; anything else reads as empty).
+fn key_text<'a>(doc: &'a Document<'_>, id: NodeId) -> &'a str {
+    match &doc.node(id).kind {
+        NodeKind::Scalar(s) => &s.text,
+        _ => "",
     }
 }
 
@@ -457,7 +558,7 @@ fn split_tail<T>(stack: &mut Vec<T>, first: usize) -> Vec<T> {
 
 /// Our tag for a YAML tag given as its handle-resolved text (`!Ref`, `tag:yaml.org,2002:str`):
 /// CloudFormation short forms become long-form names, core tags `!!x`.
-pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Box<str>>, FileError> {
+pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Tag>, FileError> {
     let Some(tag) = tag else { return Ok(None) };
     if let Some(core) = tag.strip_prefix(CORE_PREFIX) {
         if UNSUPPORTED_TAGS.contains(&core) {
@@ -468,13 +569,13 @@ pub fn convert_tag(tag: Option<&str>, span: Span) -> Result<Option<Box<str>>, Fi
             )
             .with_help("CloudFormation rejects the binary, omap, pairs, set and timestamp tags: write a plain value"));
         }
-        return Ok(Some(format!("!!{core}").into()));
+        return Ok(Some(Cow::Owned(format!("!!{core}"))));
     }
     match tag.strip_prefix('!') {
         // The non-specific tag `!` only forces a string.
         Some("") => Ok(None),
         Some(local) if !local.starts_with('<') => Ok(Some(long_form_tag(local))),
-        _ => Ok(Some(tag.into())),
+        _ => Ok(Some(Cow::Owned(tag.to_string()))),
     }
 }
 
@@ -518,6 +619,9 @@ pub fn trim_scalar_span(text: &str, base: usize, span: Span, style: ScalarStyle)
     let Some(slice) = text.get(start..end) else {
         return span;
     };
-    let keep = slice.trim_end_matches([' ', '\t', '\r', '\n']).len();
+    let keep = slice
+        .bytes()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .map_or(0, |last| last + 1);
     Span::new(span.start, span.start + keep)
 }

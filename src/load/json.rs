@@ -48,6 +48,7 @@ pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<
         doc: Document::with_capacity_for(text, limits),
         base,
         limits,
+        spare_keys: Vec::new(),
     };
     if let Some(value) = parsed.value {
         let root = timings::time_part(Part::Tree, || builder.value(value, 1))?;
@@ -76,6 +77,9 @@ struct Builder<'s, 'l> {
     doc: Document<'s>,
     base: usize,
     limits: &'l Limits,
+    /// Key sets of finished objects, emptied, for the next object to reuse (one allocation
+    /// per nesting level, not per object).
+    spare_keys: Vec<KeySet<'s>>,
 }
 
 impl<'s> Builder<'s, '_> {
@@ -141,7 +145,7 @@ impl<'s> Builder<'s, '_> {
                     return Err(too_deep(span, self.limits));
                 }
                 let mut entries = Vec::with_capacity(o.properties.len());
-                let mut seen = KeySet::new();
+                let mut seen = self.spare_keys.pop().unwrap_or_else(KeySet::new);
                 for prop in o.properties {
                     let (name, name_range) = match prop.name {
                         ObjectPropName::String(s) => (s.value, s.range),
@@ -156,9 +160,11 @@ impl<'s> Builder<'s, '_> {
                     entries.push(Entry { key, value });
                 }
                 let id = self.push(span, NodeKind::Map(entries))?;
-                if let Some(index) = seen.into_index() {
+                if let Some(index) = seen.take_index() {
                     self.doc.large_maps.insert(id, index);
                 }
+                seen.clear();
+                self.spare_keys.push(seen);
                 Ok(id)
             }
         }

@@ -154,7 +154,9 @@ pub fn decode(bytes: &[u8]) -> Result<&str, FileError> {
 /// which the document keeps afterwards (see [`Document::get`]) so that lookups in a large
 /// mapping never cost a scan.
 pub(crate) struct KeySet<'s> {
-    keys: Vec<(std::borrow::Cow<'s, str>, Span)>,
+    /// Each key with its [`fingerprint`], compared first so that two different keys
+    /// rarely cost a string comparison.
+    keys: Vec<(u64, std::borrow::Cow<'s, str>, Span)>,
     index: Option<tree::KeyIndex<'s>>,
     /// First-occurrence spans, by entry position, once `index` is in use.
     spans: Vec<Span>,
@@ -179,13 +181,14 @@ impl<'s> KeySet<'s> {
             self.spans.push(span);
             return None;
         }
-        if let Some((_, first)) = self.keys.iter().find(|(k, _)| *k == key) {
+        let print = fingerprint(&key);
+        if let Some((_, _, first)) = self.keys.iter().find(|(p, k, _)| *p == print && *k == key) {
             return Some(*first);
         }
-        self.keys.push((key, span));
-        if self.keys.len() > 16 {
+        self.keys.push((print, key, span));
+        if self.keys.len() > LARGE_MAP {
             let mut index = tree::KeyIndex::with_capacity(self.keys.len() * 2);
-            for (position, (key, span)) in self.keys.drain(..).enumerate() {
+            for (position, (_, key, span)) in self.keys.drain(..).enumerate() {
                 index.insert(key, position as u32);
                 self.spans.push(span);
             }
@@ -194,12 +197,8 @@ impl<'s> KeySet<'s> {
         None
     }
 
-    /// The key-to-entry-position index of a large mapping, for the finished document.
-    pub fn into_index(mut self) -> Option<tree::KeyIndex<'s>> {
-        self.take_index()
-    }
-
-    /// [`KeySet::into_index`], leaving the set to be cleared and reused.
+    /// The key-to-entry-position index of a large mapping, for the finished document,
+    /// leaving the set to be cleared and reused.
     pub fn take_index(&mut self) -> Option<tree::KeyIndex<'s>> {
         self.index.take()
     }
@@ -210,6 +209,23 @@ impl<'s> KeySet<'s> {
         self.index = None;
         self.spans.clear();
     }
+}
+
+/// A mapping with more keys than this is checked for duplicates with a hash, which the
+/// document keeps as its index (`Document::large_maps`).
+pub(crate) const LARGE_MAP: usize = 16;
+
+/// Equal keys have equal fingerprints: the length and the last (up to) seven bytes, with
+/// no hashing (a mapping has at most [`LARGE_MAP`] keys before its hash index takes over;
+/// keys that differ tend to differ at the end: `AttributeName`, `AttributeType`).
+#[inline]
+pub(crate) fn fingerprint(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let tail = &bytes[bytes.len().saturating_sub(7)..];
+    let mut word = [0u8; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    word[7] = bytes.len() as u8;
+    u64::from_le_bytes(word)
 }
 
 pub(crate) fn duplicate_key(key: &str, first: Span, second: Span) -> FileError {
@@ -285,6 +301,76 @@ mod large_map_tests {
             assert!(doc.get(map, "k100").is_none());
             // The small root mapping is scanned, not indexed.
             assert!(!doc.large_maps.contains_key(&doc.root.unwrap()));
+        }
+    }
+
+    #[test]
+    fn every_duplicate_is_found_on_either_side_of_the_hash_threshold() {
+        // Keys of one length that differ only in their first byte (one fingerprint), so
+        // that only the text comparison tells them apart, in mappings just below, at and above
+        // the size where the hash takes over, with the duplicate of each key in turn.
+        for n in [LARGE_MAP - 1, LARGE_MAP, LARGE_MAP + 1, LARGE_MAP + 5] {
+            let keys: Vec<String> = (0..n)
+                .map(|i| format!("{}SharedLongTail", (b'a' + i as u8) as char))
+                .collect();
+            for again in 0..n {
+                for format in [Format::Yaml, Format::Json] {
+                    let mut all = keys.clone();
+                    all.push(keys[again].clone());
+                    let text = match format {
+                        Format::Yaml => all.iter().map(|k| format!("{k}: 1\n")).collect::<String>(),
+                        Format::Json => format!(
+                            "{{{}}}",
+                            all.iter()
+                                .map(|k| format!("\"{k}\": 1"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    };
+                    let error = load(&text, format, &Limits::default()).unwrap_err();
+                    assert_eq!(
+                        error.message,
+                        format!("duplicate mapping key `{}`", keys[again])
+                    );
+                    let first = error.labels[0].span;
+                    let second = error.span.unwrap();
+                    assert!(first.start < second.start, "{format:?} {n} {again}");
+                    // A JSON key's span covers its quotes.
+                    for span in [first, second] {
+                        let at = text[span.start..].trim_start_matches('"');
+                        assert!(at.starts_with(&keys[again]), "{format:?} {n} {again}");
+                    }
+                }
+            }
+            let distinct: String = keys.iter().map(|k| format!("{k}: 1\n")).collect();
+            let doc = load(&distinct, Format::Yaml, &Limits::default()).unwrap();
+            let root = doc.root.unwrap();
+            assert_eq!(doc.large_maps.contains_key(&root), n > LARGE_MAP, "{n}");
+            for key in &keys {
+                assert!(doc.get(root, key).is_some(), "{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn merged_keys_yield_to_written_ones_across_the_hash_threshold() {
+        for n in [LARGE_MAP - 2, LARGE_MAP, LARGE_MAP + 3] {
+            let base: String = (0..n).map(|i| format!("  k{i}: base\n")).collect();
+            let own: String = (0..n)
+                .step_by(2)
+                .map(|i| format!("  k{i}: own\n"))
+                .collect();
+            let text = format!("base: &b\n{base}m:\n  <<: *b\n{own}  extra: x\n");
+            let doc = load_with(&text, Format::Yaml, &Limits::default(), Aliases::Expand).unwrap();
+            let m = doc.get_value(doc.root.unwrap(), "m").unwrap();
+            let entries = doc.map(m).unwrap();
+            assert_eq!(entries.len(), n + 1, "{n}");
+            for i in 0..n {
+                let value = doc.get_value(m, &format!("k{i}")).unwrap();
+                let want = if i % 2 == 0 { "own" } else { "base" };
+                assert_eq!(doc.str(value), Some(want), "{n} k{i}");
+            }
+            assert_eq!(doc.large_maps.contains_key(&m), n + 1 > LARGE_MAP, "{n}");
         }
     }
 

@@ -43,10 +43,14 @@ pub struct Node<'s> {
     pub span: Span,
     /// A YAML tag, with CloudFormation short forms already in long form: `!Ref` is `Ref`,
     /// `!Condition` is `Condition`, any other `!X` is `Fn::X`. Other tags keep their text
-    /// (`!!str`).
-    pub tag: Option<Box<str>>,
+    /// (`!!str`). The intrinsic functions' names are static strings, not one allocation
+    /// per tagged node (issue 23).
+    pub tag: Option<Tag>,
     pub kind: NodeKind<'s>,
 }
+
+/// A node's tag (see [`Node::tag`]).
+pub type Tag = Cow<'static, str>;
 
 /// Key to entry position, for one large mapping.
 pub type KeyIndex<'s> = std::collections::HashMap<Cow<'s, str>, u32>;
@@ -230,16 +234,79 @@ fn tag_len(tag: &str) -> usize {
     1 + tag.strip_prefix("Fn::").unwrap_or(tag).len()
 }
 
-/// The long form of a CloudFormation short-form tag suffix, as a node's tag, in one
-/// allocation of its exact size (a tag per short-form call: `!Ref`, `!Sub`, `!GetAtt`).
-pub fn long_form_tag(suffix: &str) -> Box<str> {
+/// The long form of a CloudFormation short-form tag suffix, as a node's tag: a static
+/// string for CloudFormation's own functions (a tag per short-form call: `!Ref`, `!Sub`,
+/// `!GetAtt`), one allocation of its exact size for any other.
+pub fn long_form_tag(suffix: &str) -> Tag {
+    if let Some(name) = static_intrinsic(suffix) {
+        return Cow::Borrowed(name);
+    }
     match suffix {
-        "Ref" | "Condition" => suffix.into(),
+        "Ref" => Cow::Borrowed("Ref"),
+        "Condition" => Cow::Borrowed("Condition"),
         _ => {
             let mut tag = String::with_capacity(4 + suffix.len());
             tag.push_str("Fn::");
             tag.push_str(suffix);
-            tag.into_boxed_str()
+            Cow::Owned(tag)
         }
+    }
+}
+
+/// The `Fn::` functions a template writes as short-form tags: their names, and the name of
+/// a tag's suffix (`Sub` to `Fn::Sub`) in one `match`.
+macro_rules! intrinsics {
+    ($($suffix:literal),* $(,)?) => {
+        #[cfg(test)]
+        const INTRINSICS: &[&str] = &[$(concat!("Fn::", $suffix)),*];
+
+        fn static_intrinsic(suffix: &str) -> Option<&'static str> {
+            match suffix {
+                $($suffix => Some(concat!("Fn::", $suffix)),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+intrinsics!(
+    "Sub",
+    "GetAtt",
+    "If",
+    "Join",
+    "Equals",
+    "Select",
+    "Not",
+    "ImportValue",
+    "FindInMap",
+    "Split",
+    "GetAZs",
+    "And",
+    "Or",
+    "Base64",
+    "Cidr",
+    "Transform",
+    "Length",
+    "ToJsonString",
+    "ForEach",
+);
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+
+    #[test]
+    fn long_form_tags_are_static_for_intrinsics_and_exact_for_others() {
+        for name in INTRINSICS {
+            let tag = long_form_tag(&name[4..]);
+            assert_eq!(tag, *name);
+            assert!(matches!(tag, Cow::Borrowed(_)), "{name}");
+        }
+        assert_eq!(long_form_tag("Ref"), "Ref");
+        assert_eq!(long_form_tag("Condition"), "Condition");
+        assert_eq!(long_form_tag("Custom"), "Fn::Custom");
+        assert_eq!(long_form_tag(""), "Fn::");
+        assert_eq!(long_form_tag("Su"), "Fn::Su");
+        assert_eq!(long_form_tag("Subx"), "Fn::Subx");
     }
 }

@@ -15,8 +15,7 @@
 use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as YamlSpan};
 
 use super::builder::{alias_error, convert_tag, trim_scalar_span, Builder, Collection};
-use super::tree::long_form_tag;
-use super::tree::{Document, ScalarStyle};
+use super::tree::{long_form_tag, Document, ScalarStyle, Tag};
 use super::yaml_dialects::{self, Ambiguity};
 use super::{yaml_fallback, Aliases, FileError, Limits};
 use crate::source::Span;
@@ -109,14 +108,27 @@ fn load_saphyr<'s>(
                     YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => ScalarStyle::Quoted,
                     YamlStyle::Literal | YamlStyle::Folded => ScalarStyle::Block,
                 };
-                let scalar = yaml_dialects::ScalarEvent {
-                    style,
-                    tagged: tag.is_some(),
-                    span,
+                // Only a plain scalar starting with `?` and a block scalar can be read
+                // otherwise by YAML 1.1 (`yaml_dialects`).
+                let value = if style == ScalarStyle::Quoted
+                    || (style == ScalarStyle::Plain && !value.starts_with('?'))
+                {
+                    value
+                } else {
+                    let scalar = yaml_dialects::ScalarEvent {
+                        style,
+                        tagged: tag.is_some(),
+                        span,
+                    };
+                    let (value, found) = scalar.as_yaml_1_1(value, &builder, text, base);
+                    ambiguity = ambiguity.or(found);
+                    value
                 };
-                let (value, found) = scalar.as_yaml_1_1(value, &builder, text, base);
-                ambiguity = ambiguity.or(found);
-                tag_of(tag.as_deref(), span).and_then(|tag| {
+                let tag = match tag {
+                    None => Ok(None),
+                    Some(tag) => tag_of(Some(&tag), span),
+                };
+                tag.and_then(|tag| {
                     let span = trim_scalar_span(text, base, span, style);
                     builder.scalar(value, style, span, tag, anchor)
                 })
@@ -152,7 +164,7 @@ fn load_saphyr<'s>(
 /// Our tag for saphyr's: a CloudFormation short form (`!Ref`, `!Sub`: the handle `!` and
 /// a suffix) straight to its long-form name, any other through [`convert_tag`] on the
 /// handle and suffix joined, which reads the short forms the same way.
-fn tag_of(tag: Option<&saphyr_parser::Tag>, span: Span) -> Result<Option<Box<str>>, FileError> {
+fn tag_of(tag: Option<&saphyr_parser::Tag>, span: Span) -> Result<Option<Tag>, FileError> {
     match tag {
         None => Ok(None),
         Some(t) if t.handle == "!" && !t.suffix.starts_with('<') => {
@@ -195,7 +207,9 @@ fn scan_error(e: &ScanError, cursor: &mut ByteCursor, aliases: Aliases) -> FileE
 }
 
 /// Converts saphyr's character indexes to byte offsets. Events arrive almost in order, so
-/// the cursor walks from where it last stood; ASCII files skip the walk.
+/// the cursor walks from where it last stood, and a stretch of ASCII text (most of a
+/// template that has a few other characters) is crossed in one step; ASCII files skip
+/// the walk.
 struct ByteCursor<'s> {
     text: &'s str,
     base: usize,
@@ -215,29 +229,56 @@ impl<'s> ByteCursor<'s> {
         }
     }
 
+    #[inline]
     fn byte(&mut self, char_index: usize) -> usize {
         if self.ascii {
             return self.base + char_index.min(self.text.len());
         }
-        while self.chars < char_index && self.bytes < self.text.len() {
-            let width = self.text[self.bytes..]
-                .chars()
-                .next()
-                .map_or(1, char::len_utf8);
-            self.bytes += width;
-            self.chars += 1;
-        }
-        while self.chars > char_index && self.bytes > 0 {
-            let width = self.text[..self.bytes]
-                .chars()
-                .next_back()
-                .map_or(1, char::len_utf8);
-            self.bytes -= width;
-            self.chars -= 1;
-        }
-        self.base + self.bytes
+        self.walk(char_index)
     }
 
+    fn walk(&mut self, char_index: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        if char_index > self.chars {
+            let ahead = char_index - self.chars;
+            match bytes.get(self.bytes..self.bytes.saturating_add(ahead)) {
+                Some(stretch) if stretch.is_ascii() => {
+                    self.bytes += ahead;
+                    self.chars = char_index;
+                }
+                _ => {
+                    while self.chars < char_index && self.bytes < bytes.len() {
+                        self.bytes += utf8_width(bytes[self.bytes]);
+                        self.chars += 1;
+                    }
+                }
+            }
+        } else if char_index < self.chars {
+            let back = self.chars - char_index;
+            match self
+                .bytes
+                .checked_sub(back)
+                .and_then(|from| bytes.get(from..self.bytes))
+            {
+                Some(stretch) if stretch.is_ascii() => {
+                    self.bytes -= back;
+                    self.chars = char_index;
+                }
+                _ => {
+                    while self.chars > char_index && self.bytes > 0 {
+                        self.bytes -= 1;
+                        while self.bytes > 0 && !self.text.is_char_boundary(self.bytes) {
+                            self.bytes -= 1;
+                        }
+                        self.chars -= 1;
+                    }
+                }
+            }
+        }
+        self.base + self.bytes.min(bytes.len())
+    }
+
+    #[inline]
     fn span(&mut self, span: YamlSpan) -> Span {
         let start = self.byte(span.start.index());
         let end = self.byte(span.end.index());
@@ -245,9 +286,51 @@ impl<'s> ByteCursor<'s> {
     }
 }
 
+/// The length of the UTF-8 character that starts with `lead` (the text is valid UTF-8, so
+/// `lead` starts a character).
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{load as load_any, Format, Limits};
+    use super::ByteCursor;
+
+    #[test]
+    fn byte_cursor_matches_char_indices_in_any_order() {
+        let text = "ab é日本x\u{1F600}y é\nplain ascii stretch here ü end".to_string();
+        let offsets: Vec<usize> = text
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain([text.len()])
+            .collect();
+        let mut cursor = ByteCursor::new(&text, 3);
+        let order = (0..offsets.len()).chain((0..offsets.len()).rev()).chain([
+            0,
+            30,
+            2,
+            31,
+            5,
+            40,
+            1,
+            7,
+            6,
+            offsets.len() - 1,
+            0,
+        ]);
+        for index in order {
+            assert_eq!(cursor.byte(index), 3 + offsets[index], "char {index}");
+        }
+        // Past the end stays at the end.
+        assert_eq!(cursor.byte(offsets.len() + 10), 3 + text.len());
+        assert_eq!(cursor.byte(4), 3 + offsets[4]);
+    }
 
     #[test]
     fn multibyte_text_keeps_byte_spans() {
