@@ -190,7 +190,7 @@ impl Checker {
         baseline: &BaseRevision,
         done: Option<&AtomicUsize>,
     ) -> Report {
-        self.run(discovery, baseline, done, None).0
+        self.run(Source::Listed(discovery), baseline, done, None).0
     }
 
     /// [`Checker::check`], handing each file's report to `emit` as soon as it and every
@@ -208,18 +208,28 @@ impl Checker {
     /// counted in [`Report::unlisted`].
     ///
     /// Only for a check without a base revision and without keeping passing files.
+    ///
+    /// The files come from `walk` one at a time: no list of them is kept. The steps
+    /// across files that look a walked file up (is an included template one the walk
+    /// found, which walked files are a service's fragments) walk again with `again`.
     pub fn check_streaming(
         &self,
-        discovery: Discovery,
+        walk: crate::discover::Walk,
+        again: &dyn Fn() -> crate::discover::Walk,
         done: Option<&AtomicUsize>,
         emit: &mut dyn FnMut(&FileReport),
     ) -> (Report, HashSet<String>) {
-        self.run(discovery, &BaseRevision::default(), done, Some(emit))
+        self.run(
+            Source::Walked { walk, again },
+            &BaseRevision::default(),
+            done,
+            Some(emit),
+        )
     }
 
     fn run(
         &self,
-        discovery: Discovery,
+        source: Source,
         baseline: &BaseRevision,
         done: Option<&AtomicUsize>,
         mut emit: Option<&mut dyn FnMut(&FileReport)>,
@@ -228,7 +238,10 @@ impl Checker {
         let started = Instant::now();
         let skipped = AtomicUsize::new(0);
         let skipped_templates = AtomicUsize::new(0);
-        let mut candidates = discovery.files;
+        let (mut walk, again, mut candidates, listed_errors) = match source {
+            Source::Listed(discovery) => (None, None, discovery.files, discovery.errors),
+            Source::Walked { walk, again } => (Some(walk), Some(again), Vec::new(), Vec::new()),
+        };
         let mut keys: Vec<Option<PathBuf>> = if baseline.pairs.is_empty() {
             vec![None; candidates.len()]
         } else {
@@ -252,11 +265,20 @@ impl Checker {
         let mut files: Vec<FileReport> = Vec::new();
         let mut unlisted = Summary::default();
         let threads = rayon::current_num_threads();
+        let items: Box<dyn Iterator<Item = (Candidate, Option<PathBuf>)> + Send + '_> =
+            match walk.as_mut() {
+                Some(walk) => Box::new(
+                    std::mem::replace(&mut walk.files, Box::new(std::iter::empty()))
+                        .map(|c| (c, None)),
+                ),
+                None => Box::new(candidates.iter().cloned().zip(keys.iter().cloned())),
+            };
         crate::ordered::map(
-            candidates.iter().zip(keys.iter()),
+            items,
             threads,
             threads * crate::ordered::WINDOW_PER_THREAD,
             |(c, key)| {
+                let c = &c;
                 let base = key
                     .as_ref()
                     .and_then(|k| baseline.pairs.get(k))
@@ -289,6 +311,16 @@ impl Checker {
                 }
             },
         );
+        let walk_errors = match &walk {
+            Some(walk) => walk.errors(),
+            None => listed_errors,
+        };
+        // Every walked file again, one at a time, for the steps across files below.
+        let listed = &candidates;
+        let walked = |visit: &mut dyn FnMut(Candidate)| match again {
+            Some(again) => again().files.for_each(visit),
+            None => listed.iter().cloned().for_each(visit),
+        };
         // A file a Serverless service brings in with `${file(...)}` is checked in place, as
         // part of the service (its extensions, its provider's statements): checked again on
         // its own it would be a different, partial template (`--fix` would edit it too).
@@ -304,24 +336,23 @@ impl Checker {
             // A fragment that passed on its own was only counted: take it out of the
             // counts too (checked again: fragments are few, and the check is pure).
             if !self.keep_passing {
-                for (c, key) in candidates.iter().zip(&keys) {
-                    if !fragments.contains(&base_revision::canonical(&c.path)) {
-                        continue;
+                let streamed = emit.is_some();
+                walked(&mut |c| {
+                    let canonical = base_revision::canonical(&c.path);
+                    if !fragments.contains(&canonical) {
+                        return;
                     }
-                    let base = key
-                        .as_ref()
-                        .and_then(|k| baseline.pairs.get(k))
-                        .map(|p| &p.base);
+                    let base = baseline.pairs.get(&canonical).map(|p| &p.base);
                     let none = AtomicUsize::new(0);
-                    let file = self.check_candidate(c, base, &none);
+                    let file = self.check_candidate(&c, base, &none);
                     if file.status != Status::Skipped && only_counted(&file) {
                         unlisted.uncount(file.status);
-                    } else if emit.is_some() && was_emitted(&file) {
+                    } else if streamed && was_emitted(&file) {
                         // Emitted on its own: its output goes, and its counts.
                         unlisted = unlisted.minus(&summarize(std::slice::from_ref(&file)));
                         replaced.insert(file.path.clone());
                     }
-                }
+                });
             }
         }
         let mut recalled = emit.is_some().then_some(Recalled {
@@ -330,7 +361,7 @@ impl Checker {
         });
         self.follow_includes(
             &mut files,
-            &candidates,
+            &walked,
             baseline,
             &skipped,
             &skipped_templates,
@@ -360,8 +391,7 @@ impl Checker {
             .map(|b| b.display.as_str())
             .collect();
         files.extend(
-            discovery
-                .errors
+            walk_errors
                 .into_iter()
                 .filter(|e| !deleted.contains(e.display.as_str()))
                 .map(|e| failed(e.display, FileError::new(e.message), None)),
@@ -386,7 +416,7 @@ impl Checker {
     /// [`Checker::follow_includes`] for files checked outside a walk (standard input).
     pub fn follow_nested(&self, files: &mut Vec<FileReport>) {
         let none = AtomicUsize::new(0);
-        self.follow_includes(files, &[], &BaseRevision::default(), &none, &none, None);
+        self.follow_includes(files, &|_| {}, &BaseRevision::default(), &none, &none, None);
     }
 
     /// Check the local templates that the checked files include (nested stacks), and the
@@ -397,7 +427,7 @@ impl Checker {
     fn follow_includes(
         &self,
         files: &mut Vec<FileReport>,
-        candidates: &[Candidate],
+        walked: &Walked,
         baseline: &BaseRevision,
         skipped: &AtomicUsize,
         skipped_templates: &AtomicUsize,
@@ -407,23 +437,29 @@ impl Checker {
             return;
         }
         // Canonical path -> how the file is reported, for the files this step met (the
-        // walked ones are found through `walked`, which keeps no path per file); display
-        // -> the path to read, for the files only an include named.
-        let walked = WalkedIndex::new(candidates);
+        // walked ones are looked up in `walked`, by wave); display -> the path to read,
+        // for the files only an include named.
         let mut shown: HashMap<PathBuf, String> = HashMap::new();
         let mut paths: HashMap<String, PathBuf> = HashMap::new();
         let mut edges: Vec<(String, Include, String)> = Vec::new();
         let mut next = 0;
         loop {
             let mut wave: Vec<Candidate> = Vec::new();
+            let targets: HashSet<PathBuf> = files[next..]
+                .iter()
+                .flat_map(|f| &f.includes)
+                .map(|i| base_revision::canonical(&i.path))
+                .filter(|k| !shown.contains_key(k))
+                .collect();
+            let found = walked_at(walked, &targets);
             for file in &files[next..] {
                 for include in &file.includes {
                     let canonical = base_revision::canonical(&include.path);
                     let child = match shown.get(&canonical) {
                         Some(display) => display.clone(),
                         None => {
-                            let display = match walked.display_of(&canonical) {
-                                Some(display) => display.to_string(),
+                            let display = match found.get(&canonical) {
+                                Some(display) => display.clone(),
                                 None => {
                                     wave.push(Candidate {
                                         display: include.display.clone(),
@@ -481,10 +517,11 @@ impl Checker {
                 .collect();
             again.sort_unstable();
             again.dedup();
+            let at = walked_paths(walked, &again);
             let again: Vec<Candidate> = again
                 .into_iter()
                 .filter_map(|display| {
-                    walked.path_of(display).map(|path| Candidate {
+                    at.get(display).map(|path| Candidate {
                         display: display.to_string(),
                         path: path.clone(),
                     })
@@ -547,13 +584,20 @@ impl Checker {
                 .with_help("each template in the cycle is checked once; break the cycle"),
             ));
         }
+        let unseen: Vec<String> = late
+            .iter()
+            .map(|(i, _)| files[*i].path.clone())
+            .filter(|p| !paths.contains_key(p))
+            .collect();
+        let unseen: Vec<&str> = unseen.iter().map(String::as_str).collect();
+        let walked_at_path = walked_paths(walked, &unseen);
         for (i, error) in late {
             let file = &mut files[i];
             file.errors.push(error);
             // The report keeps no text: read it again for the error's position.
             let text = paths
                 .get(&file.path)
-                .or_else(|| walked.path_of(&file.path))
+                .or_else(|| walked_at_path.get(file.path.as_str()))
                 .and_then(|p| read::file(p, self.settings().max_file_size).ok())
                 .and_then(|b| String::from_utf8(b).ok());
             file.source = text.map(|t| excerpt(&t, file));
@@ -711,6 +755,48 @@ impl Checker {
     }
 }
 
+/// Where the checked files come from: a list (every command but a streamed check), or a
+/// walk read once, and walked again for the steps across files.
+enum Source<'a> {
+    Listed(Discovery),
+    Walked {
+        walk: crate::discover::Walk,
+        again: &'a dyn Fn() -> crate::discover::Walk,
+    },
+}
+
+/// Every walked file, given one at a time to the visitor, in walk order.
+type Walked<'a> = dyn Fn(&mut dyn FnMut(Candidate)) + 'a;
+
+/// How the last walked file at each of these canonical paths is reported.
+fn walked_at(walked: &Walked, targets: &HashSet<PathBuf>) -> HashMap<PathBuf, String> {
+    let mut found = HashMap::new();
+    if targets.is_empty() {
+        return found;
+    }
+    walked(&mut |c| {
+        let canonical = base_revision::canonical(&c.path);
+        if targets.contains(&canonical) {
+            found.insert(canonical, c.display);
+        }
+    });
+    found
+}
+
+/// The path to read for the last walked file reported as each of `displays`.
+fn walked_paths<'d>(walked: &Walked, displays: &[&'d str]) -> HashMap<&'d str, PathBuf> {
+    let mut found = HashMap::new();
+    if displays.is_empty() {
+        return found;
+    }
+    walked(&mut |c| {
+        if let Some(display) = displays.iter().find(|d| **d == c.display) {
+            found.insert(*display, c.path);
+        }
+    });
+    found
+}
+
 /// What [`Checker::check_streaming`] takes back when a step across files changes a file
 /// it emitted: that file's counts, and its path.
 struct Recalled<'a> {
@@ -769,16 +855,6 @@ impl<'a> WalkedIndex<'a> {
             .map(|(_, i)| &self.candidates[*i as usize])
             .find(|c| base_revision::canonical(&c.path) == canonical)
             .map(|c| c.display.as_str())
-    }
-
-    /// The path to read for a walked file reported as `display` (the last with that name;
-    /// only for the rare cycle error, so a scan).
-    fn path_of(&self, display: &str) -> Option<&'a PathBuf> {
-        self.candidates
-            .iter()
-            .rev()
-            .find(|c| c.display == display)
-            .map(|c| &c.path)
     }
 }
 

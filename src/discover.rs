@@ -226,6 +226,14 @@ fn walk_dir(
     found: &mut Discovery,
 ) {
     let root_display = root.display().to_string();
+    for entry in walk_builder(root, parents, options).build() {
+        if let Some(c) = candidate(entry, &root_display, implicit, options, &mut found.errors) {
+            found.files.push(c);
+        }
+    }
+}
+
+fn walk_builder(root: &Path, parents: bool, options: &WalkOptions) -> WalkBuilder {
     let mut builder = WalkBuilder::new(root);
     builder
         .standard_filters(options.respect_ignore)
@@ -251,48 +259,194 @@ fn walk_dir(
                     })
         });
     }
-    for entry in builder.build() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                if let Some(mut walk_error) = walk_error(&err) {
-                    if implicit {
-                        if let Some(rest) = walk_error.display.strip_prefix("./") {
-                            walk_error.display = rest.to_string();
-                        }
+    builder
+}
+
+/// The file an entry of the walk is, if it is one to check; a walk error worth reporting
+/// goes to `errors`.
+fn candidate(
+    entry: Result<ignore::DirEntry, ignore::Error>,
+    root_display: &str,
+    implicit: bool,
+    options: &WalkOptions,
+    errors: &mut Vec<WalkError>,
+) -> Option<Candidate> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(err) => {
+            if let Some(mut walk_error) = walk_error(&err) {
+                if implicit {
+                    if let Some(rest) = walk_error.display.strip_prefix("./") {
+                        walk_error.display = rest.to_string();
                     }
-                    if walk_error.display.is_empty() {
-                        walk_error.display = root_display.clone();
-                    }
-                    found.errors.push(walk_error);
                 }
-                continue;
+                if walk_error.display.is_empty() {
+                    walk_error.display = root_display.to_string();
+                }
+                errors.push(walk_error);
             }
+            return None;
+        }
+    };
+    // Only regular files: opening a FIFO would block, a directory named `x.yaml` is walked.
+    if !entry.file_type().is_some_and(|t| t.is_file()) {
+        return None;
+    }
+    let path = entry.path();
+    if !has_template_extension(path, &options.scope_of(path).extensions) {
+        return None;
+    }
+    let shown = if implicit {
+        path.strip_prefix(".").unwrap_or(path)
+    } else {
+        path
+    };
+    // What `Display` writes, without the formatter for the usual UTF-8 path.
+    let mut display = match shown.to_str() {
+        Some(text) => text.to_string(),
+        None => shown.display().to_string(),
+    };
+    // Kept for the whole run, one per file: no spare capacity.
+    display.shrink_to_fit();
+    Some(Candidate {
+        display,
+        path: path.to_path_buf(),
+    })
+}
+
+/// The files [`discover`] finds, one at a time and in its order, without a list of them
+/// all: a large tree is never held whole (ripgrep's `--sort path`: each directory's
+/// entries are sorted as it is read, a directory's files placed where its name and a
+/// `/` sort). A thread walks ahead of the reader by at most a bounded channel. The walk's
+/// errors are in [`Walk::errors`] once the last file is out. Several roots, or a root
+/// that is not a directory, are walked and sorted whole as `discover` does (the list must
+/// be merged, or is one file).
+pub fn discover_sorted(paths: &[PathBuf], options: &WalkOptions) -> Walk {
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (root, implicit) = match paths {
+        [] => (PathBuf::from("."), true),
+        [one] if one.is_dir() => (one.clone(), false),
+        _ => {
+            let found = discover_untimed(paths, options);
+            if let Ok(mut e) = errors.lock() {
+                *e = found.errors;
+            }
+            return Walk {
+                files: Box::new(found.files.into_iter()),
+                errors,
+            };
+        }
+    };
+    let scope = options.scope_of(&root);
+    if scope.force_exclude
+        && scope
+            .exclude
+            .as_ref()
+            .is_some_and(|x| x.excludes(&root, true, true))
+    {
+        return Walk {
+            files: Box::new(std::iter::empty()),
+            errors,
         };
-        // Only regular files: opening a FIFO would block, a directory named `x.yaml` is walked.
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let path = entry.path();
-        if !has_template_extension(path, &options.scope_of(path).extensions) {
-            continue;
-        }
-        let shown = if implicit {
-            path.strip_prefix(".").unwrap_or(path)
+    }
+    let (send, receive) = std::sync::mpsc::sync_channel::<Candidate>(1024);
+    let options = options.clone();
+    let walk_errors = errors.clone();
+    std::thread::spawn(move || {
+        let root_display = root.display().to_string();
+        let mut errors = Vec::new();
+        let mut any = false;
+        // As `walk_root`: a named directory whose every file is ignored by rules above it
+        // is walked again without them.
+        let passes: &[bool] = if !implicit && options.respect_ignore {
+            &[true, false]
         } else {
-            path
+            &[true]
         };
-        // What `Display` writes, without the formatter for the usual UTF-8 path.
-        let mut display = match shown.to_str() {
-            Some(text) => text.to_string(),
-            None => shown.display().to_string(),
+        for &parents in passes {
+            if any || !errors.is_empty() {
+                break;
+            }
+            let mut builder = walk_builder(&root, parents, &options);
+            let follow = options.follow_links;
+            builder.sort_by_file_path(move |a, b| in_sorted_order(a, b, follow));
+            for entry in builder.build() {
+                if let Some(c) = candidate(entry, &root_display, implicit, &options, &mut errors) {
+                    any = true;
+                    if send.send(c).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        errors.sort();
+        if let Ok(mut e) = walk_errors.lock() {
+            *e = errors;
+        }
+    });
+    Walk {
+        files: Box::new(receive.into_iter()),
+        errors,
+    }
+}
+
+/// The files of a walk as they come (see [`discover_sorted`]).
+pub struct Walk {
+    pub files: Box<dyn Iterator<Item = Candidate> + Send>,
+    errors: Arc<std::sync::Mutex<Vec<WalkError>>>,
+}
+
+impl Walk {
+    /// The files of a list walked whole.
+    pub fn listed(discovery: Discovery) -> Walk {
+        Walk {
+            files: Box::new(discovery.files.into_iter()),
+            errors: Arc::new(std::sync::Mutex::new(discovery.errors)),
+        }
+    }
+
+    /// The walk's errors, sorted: complete once `files` has ended.
+    pub fn errors(&self) -> Vec<WalkError> {
+        self.errors.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
+
+/// Two entries of one directory in the order [`discover`]'s sort puts the paths under
+/// them: by name, a directory's name followed by `/` (so `a.yaml` comes before the files
+/// of a directory `a`, which come before `ab.yaml`). Whether an entry is a directory is
+/// asked only when it decides the order.
+fn in_sorted_order(a: &Path, b: &Path, follow_links: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    use std::os::unix::ffi::OsStrExt;
+    let is_dir = |p: &Path| {
+        let meta = if follow_links {
+            std::fs::metadata(p)
+        } else {
+            std::fs::symlink_metadata(p)
         };
-        // Kept for the whole run, one per file: no spare capacity.
-        display.shrink_to_fit();
-        found.files.push(Candidate {
-            display,
-            path: path.to_path_buf(),
-        });
+        meta.is_ok_and(|m| m.is_dir())
+    };
+    let x = a.file_name().map(|n| n.as_bytes()).unwrap_or_default();
+    let y = b.file_name().map(|n| n.as_bytes()).unwrap_or_default();
+    let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    match (x.get(common), y.get(common)) {
+        (Some(p), Some(q)) => p.cmp(q),
+        (None, None) => Ordering::Equal,
+        // `x` is a prefix of `y`: as a directory it reads `x/`.
+        (None, Some(&q)) => {
+            if q < b'/' && is_dir(a) {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
+        (Some(&p), None) => {
+            if p < b'/' && is_dir(b) {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
     }
 }
 

@@ -161,6 +161,18 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         let report = check_stdin(args, &checker);
         return finish_stdin(args, outputs, fail_on, report);
     }
+    // A plain check whose every report can be written file by file streams: no file's
+    // report is kept to the end, nor the list of files (see `report::stream`).
+    let options = render_options(args, fail_on);
+    if diff.is_none()
+        && args.base.is_none()
+        && !keep_passing
+        && outputs
+            .iter()
+            .all(|o| report::stream::streams(o.format, &options))
+    {
+        return check_streamed(args, &outputs, fail_on, &checker, &resolver, &mode, &options);
+    }
     let (discovery, base) = match (diff, &args.base) {
         (Some((old, new)), _) => match base_revision::from_paths(old, new, walk, &read) {
             Ok((base, discovery)) => (discovery, base),
@@ -206,54 +218,6 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         machine_stdout_piped,
     )
     .then(|| Progress::start(discovery.files.len()));
-    // A plain check whose every report can be written file by file streams: no file's
-    // report is kept to the end (see `report::stream`).
-    let options = render_options(args, fail_on);
-    let streamed = diff.is_none()
-        && args.base.is_none()
-        && !keep_passing
-        && outputs
-            .iter()
-            .all(|o| report::stream::streams(o.format, &options));
-    if streamed {
-        let reports: Vec<(Format, RenderOptions)> = outputs
-            .iter()
-            .map(|o| (o.format, output_options(o, &options)))
-            .collect();
-        let mut spool = match report::stream::Spool::new(&reports) {
-            Ok(spool) => spool,
-            Err(e) => return usage_error(&format!("cannot create a temporary file: {e}"), None),
-        };
-        let mut fixable = Fixable::new(&mode);
-        let (mut report, replaced) = checker.check_streaming(
-            discovery,
-            progress.as_ref().map(|p| p.counter()),
-            &mut |file| {
-                fixable.count(file);
-                spool.file(file);
-            },
-        );
-        if let Some(p) = progress {
-            p.finish();
-        }
-        if report.checked_nothing() && !args.allow_no_templates {
-            let found = run_again_files(&again, &args.paths, walk);
-            let skipped = discover::skipped_by_walk(&args.paths, walk, &found);
-            let (path, error) = nothing_checked(&args.paths, &report, &skipped);
-            report.add_error(&path, error, None);
-        }
-        let (status, complete) = crate::timings::time(crate::timings::Stage::Output, || {
-            render_streamed(&outputs, fail_on, &report, &mut spool, &replaced)
-        });
-        let human_on_stdout = outputs
-            .iter()
-            .any(|o| o.format == Format::Human && o.destination == Destination::Stdout);
-        if complete && human_on_stdout && !args.quiet {
-            let (safe, unsafe_only) = fixable.total(&report, &replaced);
-            tell_fixable(safe, unsafe_only);
-        }
-        return status;
-    }
     let mut report =
         checker.check_against(discovery, &base, progress.as_ref().map(|p| p.counter()));
     if let Some(p) = progress {
@@ -321,6 +285,79 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
         .any(|o| o.format == Format::Human && o.destination == Destination::Stdout);
     if complete && human_on_stdout && !args.quiet {
         hint_fixable(&report, run.mode());
+    }
+    status
+}
+
+/// A plain check streamed: the walk feeds the checker one file at a time, each file's
+/// reports are spooled as it is done (`report::stream`), and written at the end.
+fn check_streamed(
+    args: &CheckArgs,
+    outputs: &[Output],
+    fail_on: FailOn,
+    checker: &Checker,
+    resolver: &std::sync::Arc<config::Resolver>,
+    mode: &FixMode,
+    options: &RenderOptions,
+) -> ExitStatus {
+    let walk = &resolver.walk();
+    let machine_stdout_piped = !std::io::stdout().is_terminal()
+        && outputs
+            .iter()
+            .any(|o| o.destination == Destination::Stdout && o.format != Format::Human);
+    // A progress bar needs the number of files first: only then is the list walked whole.
+    let bar_possible = std::io::stderr().is_terminal()
+        && !progress::in_ci(std::env::var_os("CI").as_deref())
+        && !machine_stdout_piped;
+    let (files, progress) = if bar_possible {
+        let discovery = discover::discover(&args.paths, walk);
+        let progress = progress::wanted(discovery.files.len(), true, false, false)
+            .then(|| Progress::start(discovery.files.len()));
+        (discover::Walk::listed(discovery), progress)
+    } else {
+        (discover::discover_sorted(&args.paths, walk), None)
+    };
+    let reports: Vec<(Format, RenderOptions)> = outputs
+        .iter()
+        .map(|o| (o.format, output_options(o, options)))
+        .collect();
+    let mut spool = match report::stream::Spool::new(&reports) {
+        Ok(spool) => spool,
+        Err(e) => return usage_error(&format!("cannot create a temporary file: {e}"), None),
+    };
+    let mut fixable = Fixable::new(mode);
+    let again = || discover::discover_sorted(&args.paths, walk);
+    let (mut report, replaced) = checker.check_streaming(
+        files,
+        &again,
+        progress.as_ref().map(|p| p.counter()),
+        &mut |file| {
+            fixable.count(file);
+            spool.file(file);
+        },
+    );
+    if let Some(p) = progress {
+        p.finish();
+    }
+    // A config file that cannot be used was met during the walk: nothing was written yet.
+    if let Some(e) = resolver.error() {
+        return usage_error(&e.to_string(), None);
+    }
+    if report.checked_nothing() && !args.allow_no_templates {
+        let found = run_again_files(&None, &args.paths, walk);
+        let skipped = discover::skipped_by_walk(&args.paths, walk, &found);
+        let (path, error) = nothing_checked(&args.paths, &report, &skipped);
+        report.add_error(&path, error, None);
+    }
+    let (status, complete) = crate::timings::time(crate::timings::Stage::Output, || {
+        render_streamed(outputs, fail_on, &report, &mut spool, &replaced)
+    });
+    let human_on_stdout = outputs
+        .iter()
+        .any(|o| o.format == Format::Human && o.destination == Destination::Stdout);
+    if complete && human_on_stdout && !args.quiet {
+        let (safe, unsafe_only) = fixable.total(&report, &replaced);
+        tell_fixable(safe, unsafe_only);
     }
     status
 }

@@ -99,6 +99,11 @@ fn tree() -> tempfile::TempDir {
         "d/retained.yaml",
         "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      DeletionProtectionEnabled: true\n",
     );
+    // Names that sort differently by name than as paths: `f/x.yaml` (a directory's file)
+    // comes after `f/x-y.yaml` and `f/x.b.yaml` and before `f/xa.yaml`.
+    for name in ["f/x/in.yaml", "f/x-y.yaml", "f/x.b.yaml", "f/xa.yaml", "f/x.yaml"] {
+        write(&dir, name, &format!("Resources:\n{}", table("Ordered")));
+    }
     for i in 0..40 {
         write(
             &dir,
