@@ -265,14 +265,14 @@ impl Checker {
         let mut files: Vec<FileReport> = Vec::new();
         let mut unlisted = Summary::default();
         let threads = rayon::current_num_threads();
-        let items: Box<dyn Iterator<Item = (Candidate, Option<PathBuf>)> + Send + '_> =
-            match walk.as_mut() {
-                Some(walk) => Box::new(
-                    std::mem::replace(&mut walk.files, Box::new(std::iter::empty()))
-                        .map(|c| (c, None)),
-                ),
-                None => Box::new(candidates.iter().cloned().zip(keys.iter().cloned())),
-            };
+        let items: Box<dyn Iterator<Item = (Candidate, Option<PathBuf>)> + Send + '_> = match walk
+            .as_mut()
+        {
+            Some(walk) => Box::new(
+                std::mem::replace(&mut walk.files, Box::new(std::iter::empty())).map(|c| (c, None)),
+            ),
+            None => Box::new(candidates.iter().cloned().zip(keys.iter().cloned())),
+        };
         crate::ordered::map(
             items,
             threads,

@@ -354,6 +354,38 @@ pub fn discover_sorted(paths: &[PathBuf], options: &WalkOptions) -> Walk {
     let walk_errors = errors.clone();
     std::thread::spawn(move || {
         let root_display = root.display().to_string();
+        // A walk that ends early by a bug must not look like a tree with fewer files: it
+        // is an error of the root (exit 2), never a shorter pass.
+        let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            walk_sorted(&root, &root_display, implicit, &options, &send)
+        }));
+        let mut errors = walked.unwrap_or_else(|_| {
+            vec![WalkError {
+                display: root_display,
+                message: "internal error while walking this directory, so templates in it may not be checked".into(),
+            }]
+        });
+        errors.sort();
+        if let Ok(mut e) = walk_errors.lock() {
+            *e = errors;
+        }
+    });
+    Walk {
+        files: Box::new(receive.into_iter()),
+        errors,
+    }
+}
+
+/// The files under `root` in sorted order, sent one by one (see [`discover_sorted`]);
+/// the walk's errors are returned at the end.
+fn walk_sorted(
+    root: &Path,
+    root_display: &str,
+    implicit: bool,
+    options: &WalkOptions,
+    send: &std::sync::mpsc::SyncSender<Candidate>,
+) -> Vec<WalkError> {
+    {
         let mut errors = Vec::new();
         let mut any = false;
         // As `walk_root`: a named directory whose every file is ignored by rules above it
@@ -367,26 +399,20 @@ pub fn discover_sorted(paths: &[PathBuf], options: &WalkOptions) -> Walk {
             if any || !errors.is_empty() {
                 break;
             }
-            let mut builder = walk_builder(&root, parents, &options);
+            let mut builder = walk_builder(root, parents, options);
             let follow = options.follow_links;
             builder.sort_by_file_path(move |a, b| in_sorted_order(a, b, follow));
             for entry in builder.build() {
-                if let Some(c) = candidate(entry, &root_display, implicit, &options, &mut errors) {
+                if let Some(c) = candidate(entry, root_display, implicit, options, &mut errors) {
                     any = true;
                     if send.send(c).is_err() {
-                        return;
+                        // The reader stopped (its run ended early): nothing to report.
+                        return errors;
                     }
                 }
             }
         }
-        errors.sort();
-        if let Ok(mut e) = walk_errors.lock() {
-            *e = errors;
-        }
-    });
-    Walk {
-        files: Box::new(receive.into_iter()),
-        errors,
+        errors
     }
 }
 

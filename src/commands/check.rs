@@ -171,7 +171,9 @@ pub(crate) fn run_compared(args: &CheckArgs, diff: Option<(&Path, &Path)>) -> Ex
             .iter()
             .all(|o| report::stream::streams(o.format, &options))
     {
-        return check_streamed(args, &outputs, fail_on, &checker, &resolver, &mode, &options);
+        return check_streamed(
+            args, &outputs, fail_on, &checker, &resolver, &mode, &options,
+        );
     }
     let (discovery, base) = match (diff, &args.base) {
         (Some((old, new)), _) => match base_revision::from_paths(old, new, walk, &read) {

@@ -101,7 +101,13 @@ fn tree() -> tempfile::TempDir {
     );
     // Names that sort differently by name than as paths: `f/x.yaml` (a directory's file)
     // comes after `f/x-y.yaml` and `f/x.b.yaml` and before `f/xa.yaml`.
-    for name in ["f/x/in.yaml", "f/x-y.yaml", "f/x.b.yaml", "f/xa.yaml", "f/x.yaml"] {
+    for name in [
+        "f/x/in.yaml",
+        "f/x-y.yaml",
+        "f/x.b.yaml",
+        "f/xa.yaml",
+        "f/x.yaml",
+    ] {
         write(&dir, name, &format!("Resources:\n{}", table("Ordered")));
     }
     for i in 0..40 {
