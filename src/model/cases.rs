@@ -12,8 +12,17 @@
 //! SSM or list parameter, a free parameter built into a longer string) stays unknown, and
 //! the evaluator answers "either" for it: the comparison then errs on the side of a
 //! finding.
+//!
+//! What a condition reads is summarised once per template ([`ReadIndex`]: each condition's
+//! own body, then the summaries of the conditions it refers to), so that thousands of
+//! tables whose conditions form one long chain do not each walk the whole chain again.
+//! Which conditions differ between the two revisions is found once per comparison
+//! ([`Revisions`]). A summary that cannot be shared (conditions that refer to one another
+//! in a cycle, which CloudFormation rejects, or more names than [`MAX_SUMMARY`]) is
+//! replaced by the walk of that one condition, bounded by `MAX_VISITS` as before.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use super::eval::{short, Assumption, Truth};
 use super::same::{same_value, Side};
@@ -24,8 +33,15 @@ use crate::load::{Document, NodeId};
 pub const MAX_CASES: usize = 512;
 /// Literal values tried for a parameter without `AllowedValues`.
 const MAX_LITERALS: usize = 64;
-/// Nodes visited when collecting what the conditions read.
+/// Nodes visited when collecting what the conditions read by walking them (the fallback
+/// for conditions without a shared summary).
 const MAX_VISITS: usize = 20_000;
+/// Names (and map look-ups, and literals spelling the "none of them" value) a shared
+/// summary holds at most; a condition reading more is walked instead.
+pub const MAX_SUMMARY: usize = 64;
+/// The value standing for "none of the literals": this text, with `~` added until no
+/// literal read spells it.
+const OTHER: &str = "other value";
 
 /// One choice for one parameter in a deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,19 +85,345 @@ struct Reads {
     composite: BTreeSet<String>,
     /// The literals each parameter is compared with: the other operand of `Fn::Equals`,
     /// the keys of a map it looks up.
-    literals: std::collections::BTreeMap<String, BTreeSet<String>>,
+    literals: BTreeMap<String, BTreeSet<String>>,
     /// (parameter, map, level): the parameter is the top-level (1) or second-level (2)
     /// key of a `Fn::FindInMap` of that map.
     map_keys: Vec<(String, String, usize)>,
     /// Every literal read, so that the value standing for "none of them" is none.
     all_literals: BTreeSet<String>,
     visits: usize,
+    /// Recording one condition's body for its summary ([`ReadIndex`]): the names in the
+    /// order first met, with the conditions referred to where they are referred to
+    /// (which are then not followed). `None` when walking.
+    steps: Option<Vec<Step>>,
+}
+
+/// In the order a condition's body reads them: a name, or a condition it refers to.
+#[derive(Clone)]
+enum Step {
+    Name(String),
+    Condition(String),
+}
+
+/// Whether `text` is [`OTHER`] followed only by `~`: a literal the "none of them" value
+/// must not be.
+fn spells_other(text: &str) -> bool {
+    text.strip_prefix(OTHER)
+        .is_some_and(|rest| rest.chars().all(|c| c == '~'))
+}
+
+/// What a condition reads, through every condition it refers to: the [`Reads`] of the
+/// walk from that condition, except the literals kept (for each parameter the
+/// [`MAX_LITERALS`] smallest, the only ones tried; of the others only those that spell the
+/// "none of them" value).
+#[derive(Clone, Debug, Default)]
+struct Summary {
+    names: Vec<String>,
+    composite: BTreeSet<String>,
+    literals: BTreeMap<String, BTreeSet<String>>,
+    map_keys: BTreeSet<(String, String, usize)>,
+    others: BTreeSet<String>,
+}
+
+impl Summary {
+    fn name(&mut self, name: &str) {
+        if !self.names.iter().any(|n| n == name) {
+            self.names.push(name.to_string());
+        }
+    }
+
+    /// The sets of one body (its names come in order, by its steps).
+    fn body(&mut self, reads: &Reads) {
+        self.composite.extend(reads.composite.iter().cloned());
+        for (name, values) in &reads.literals {
+            self.literal_set(name, values.iter());
+        }
+        self.map_keys.extend(reads.map_keys.iter().cloned());
+        self.others.extend(
+            reads
+                .all_literals
+                .iter()
+                .filter(|l| spells_other(l))
+                .cloned(),
+        );
+    }
+
+    fn literal_set<'x>(&mut self, name: &str, values: impl Iterator<Item = &'x String>) {
+        let kept = self.literals.entry(name.to_string()).or_default();
+        for v in values {
+            if kept.len() >= MAX_LITERALS && kept.last().is_some_and(|last| v >= last) {
+                continue;
+            }
+            kept.insert(v.clone());
+            if kept.len() > MAX_LITERALS {
+                kept.pop_last();
+            }
+        }
+    }
+
+    /// Everything `other` reads, after what this reads.
+    fn merge(&mut self, other: &Summary) {
+        for n in &other.names {
+            self.name(n);
+        }
+        self.composite.extend(other.composite.iter().cloned());
+        for (name, values) in &other.literals {
+            self.literal_set(name, values.iter());
+        }
+        self.map_keys.extend(other.map_keys.iter().cloned());
+        self.others.extend(other.others.iter().cloned());
+    }
+
+    fn too_large(&self) -> bool {
+        self.names.len() > MAX_SUMMARY
+            || self.map_keys.len() > MAX_SUMMARY
+            || self.others.len() > MAX_SUMMARY
+    }
+
+    /// The reads this summary stands for, after `reads` (another revision's).
+    fn into_reads(&self, reads: &mut Reads) {
+        for n in &self.names {
+            if !reads.names.iter().any(|r| r == n) {
+                reads.names.push(n.clone());
+            }
+        }
+        reads.composite.extend(self.composite.iter().cloned());
+        for (name, values) in &self.literals {
+            reads
+                .literals
+                .entry(name.clone())
+                .or_default()
+                .extend(values.iter().cloned());
+        }
+        reads.map_keys.extend(self.map_keys.iter().cloned());
+        reads.all_literals.extend(self.others.iter().cloned());
+    }
+}
+
+/// One template's condition summaries, computed once ([`Template::condition_reads`]):
+/// by condition name, the summary of what it reads, or `None` where it has none to share
+/// (it refers to itself through others, or reads more than [`MAX_SUMMARY`] names); and
+/// the conditions each one refers to.
+pub struct ReadIndex {
+    summaries: HashMap<String, Option<Arc<Summary>>>,
+    refers: HashMap<String, Vec<String>>,
+}
+
+/// One condition being summarised: its steps, the next to take, what it reads so far.
+struct Frame {
+    name: String,
+    steps: Vec<Step>,
+    next: usize,
+    acc: Summary,
+    /// It reaches a condition without a summary (in a cycle, or too large).
+    unshared: bool,
+}
+
+impl ReadIndex {
+    pub(crate) fn build(template: &Template) -> ReadIndex {
+        let doc = template.doc;
+        let mut summaries: HashMap<String, Option<Arc<Summary>>> = HashMap::new();
+        let mut refers: HashMap<String, Vec<String>> = HashMap::new();
+        let mut open: HashSet<String> = HashSet::new();
+        let empty = Arc::new(Summary::default());
+        let names: Vec<String> = template
+            .conditions
+            .and_then(|c| doc.map(c))
+            .unwrap_or_default()
+            .iter()
+            .map(|e| doc.key(e).to_string())
+            .collect();
+        let enter = |name: &str, refers: &mut HashMap<String, Vec<String>>| -> Frame {
+            let mut reads = Reads {
+                steps: Some(Vec::new()),
+                ..Reads::default()
+            };
+            if let Some(body) = template.condition(name) {
+                read(template, body, &mut Follow::Record, &mut reads);
+            }
+            let mut acc = Summary::default();
+            acc.body(&reads);
+            let steps = reads.steps.take().unwrap_or_default();
+            let referred: Vec<String> = steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Condition(c) => Some(c.clone()),
+                    Step::Name(_) => None,
+                })
+                .collect();
+            refers.insert(name.to_string(), referred);
+            Frame {
+                name: name.to_string(),
+                steps,
+                next: 0,
+                acc,
+                unshared: false,
+            }
+        };
+        for root in names {
+            if summaries.contains_key(&root) {
+                continue;
+            }
+            open.insert(root.clone());
+            let mut stack = vec![enter(&root, &mut refers)];
+            while let Some(top) = stack.last_mut() {
+                if let Some(step) = top.steps.get(top.next).cloned() {
+                    top.next += 1;
+                    match step {
+                        Step::Name(n) => top.acc.name(&n),
+                        Step::Condition(c) => match summaries.get(&c) {
+                            Some(Some(s)) => top.acc.merge(s),
+                            Some(None) => top.unshared = true,
+                            None if open.contains(&c) => top.unshared = true,
+                            None if template.condition(&c).is_none() => {
+                                summaries.insert(c, Some(Arc::clone(&empty)));
+                            }
+                            None => {
+                                open.insert(c.clone());
+                                let frame = enter(&c, &mut refers);
+                                stack.push(frame);
+                            }
+                        },
+                    }
+                    if let Some(top) = stack.last_mut() {
+                        if top.acc.too_large() {
+                            top.unshared = true;
+                            top.next = top.steps.len();
+                        }
+                    }
+                    continue;
+                }
+                let Some(done) = stack.pop() else { break };
+                open.remove(&done.name);
+                let summary = (!done.unshared && !done.acc.too_large()).then(|| Arc::new(done.acc));
+                if let Some(parent) = stack.last_mut() {
+                    match &summary {
+                        Some(s) => parent.acc.merge(s),
+                        None => parent.unshared = true,
+                    }
+                }
+                summaries.insert(done.name, summary);
+            }
+        }
+        ReadIndex { summaries, refers }
+    }
+
+    /// The summary of condition `name`: `Ok(None)` for a name with no definition (it reads
+    /// nothing), `Err(())` where it has none to share.
+    fn summary(&self, template: &Template, name: &str) -> Result<Option<Arc<Summary>>, ()> {
+        match self.summaries.get(name) {
+            Some(Some(s)) => Ok(Some(Arc::clone(s))),
+            Some(None) => Err(()),
+            None if template.condition(name).is_none() => Ok(None),
+            // A definition the index did not list (a key that is not a plain string).
+            None => Err(()),
+        }
+    }
+}
+
+/// A base and a head revision compared resource by resource: which of the base's
+/// conditions read, through any condition they refer to, a condition whose definition
+/// differs at the head, found once for every resource compared.
+pub struct Revisions<'a, 'd, 's> {
+    pub base: &'a Template<'d, 's>,
+    pub head: &'a Template<'d, 's>,
+    changed: OnceLock<HashSet<String>>,
+}
+
+impl<'a, 'd, 's> Revisions<'a, 'd, 's> {
+    pub fn new(base: &'a Template<'d, 's>, head: &'a Template<'d, 's>) -> Self {
+        Revisions {
+            base,
+            head,
+            changed: OnceLock::new(),
+        }
+    }
+
+    /// Whether condition `name` of the base, or a condition it refers to (directly or
+    /// through others), is defined differently (or only) at one revision.
+    fn reaches_a_change(&self, name: &str) -> bool {
+        if std::ptr::eq(self.base, self.head) {
+            return false;
+        }
+        self.changed
+            .get_or_init(|| {
+                let (base, head) = (self.base, self.head);
+                let keys = |t: &Template| -> Vec<String> {
+                    t.conditions
+                        .and_then(|c| t.doc.map(c))
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|e| t.doc.key(e).to_string())
+                        .collect()
+                };
+                let mut changed: HashSet<String> = keys(base)
+                    .into_iter()
+                    .chain(keys(head))
+                    .filter(|c| !same_node(base, base.condition(c), head, head.condition(c)))
+                    .collect();
+                // Every base condition that refers to a changed one, transitively.
+                let index = base.condition_reads();
+                let mut referred_by: HashMap<&str, Vec<&str>> = HashMap::new();
+                for (from, to) in &index.refers {
+                    for t in to {
+                        referred_by.entry(t.as_str()).or_default().push(from.as_str());
+                    }
+                }
+                let mut queue: Vec<String> = changed.iter().cloned().collect();
+                while let Some(c) = queue.pop() {
+                    for from in referred_by.get(c.as_str()).into_iter().flatten() {
+                        if changed.insert((*from).to_string()) {
+                            queue.push((*from).to_string());
+                        }
+                    }
+                }
+                changed
+            })
+            .contains(name)
+    }
+}
+
+/// How [`read`] treats a condition a body refers to.
+enum Follow {
+    /// Walk it, once (the conditions already walked).
+    Walk(BTreeSet<String>),
+    /// Record it as a step, for the summaries.
+    Record,
 }
 
 impl Cases {
     /// Every deployment that can decide the `Condition` of `base_resource` at the base and
     /// of `head_resource` at the head; `None` when there are more than [`MAX_CASES`].
     pub fn new(
+        revisions: &Revisions,
+        base_resource: &Resource,
+        head_resource: &Resource,
+    ) -> Option<Cases> {
+        let (base, head) = (revisions.base, revisions.head);
+        let mut summaries = Vec::new();
+        for (t, r) in [(base, base_resource), (head, head_resource)] {
+            if let Some(name) = condition_name(t, r) {
+                match t.condition_reads().summary(t, name) {
+                    Ok(s) => summaries.extend(s),
+                    Err(()) => return Cases::walking(base, base_resource, head, head_resource),
+                }
+            }
+        }
+        let mut reads = Reads::default();
+        for s in &summaries {
+            s.into_reads(&mut reads);
+        }
+        let name = condition_name(base, base_resource);
+        let conditions_same = name == condition_name(head, head_resource)
+            && has_condition(base, base_resource) == has_condition(head, head_resource)
+            && name.is_none_or(|n| !revisions.reaches_a_change(n));
+        Cases::from_reads(base, head, reads, conditions_same)
+    }
+
+    /// [`Cases::new`] by walking the conditions of both resources, for conditions without
+    /// a shared summary: at most [`MAX_VISITS`] nodes, after which what is left unread
+    /// stays unknown and the conditions do not count as unchanged.
+    fn walking(
         base: &Template,
         base_resource: &Resource,
         head: &Template,
@@ -94,9 +436,31 @@ impl Cases {
             .zip(&mut seen)
         {
             if let Some(name) = condition_name(t, r) {
-                read_condition(t, name, seen, &mut reads);
+                let mut follow = Follow::Walk(std::mem::take(seen));
+                read_condition(t, name, &mut follow, &mut reads);
+                if let Follow::Walk(s) = follow {
+                    *seen = s;
+                }
             }
         }
+        let conditions_same = reads.visits <= MAX_VISITS
+            && condition_name(base, base_resource) == condition_name(head, head_resource)
+            && has_condition(base, base_resource) == has_condition(head, head_resource)
+            && seen[0] == seen[1]
+            && seen[0]
+                .iter()
+                .all(|c| same_node(base, base.condition(c), head, head.condition(c)));
+        Cases::from_reads(base, head, reads, conditions_same)
+    }
+
+    /// The cases for what the two conditions read; `conditions_same`: the condition names
+    /// and every definition they follow are the same at both revisions.
+    fn from_reads(
+        base: &Template,
+        head: &Template,
+        mut reads: Reads,
+        conditions_same: bool,
+    ) -> Option<Cases> {
         let map_keys = std::mem::take(&mut reads.map_keys);
         for (param, map, level) in map_keys {
             for t in [base, head] {
@@ -121,20 +485,7 @@ impl Cases {
                     .extend(keys);
             }
         }
-        let unchanged = reads.visits <= MAX_VISITS
-            && condition_name(base, base_resource) == condition_name(head, head_resource)
-            && (base
-                .doc
-                .get_value(base_resource.node, "Condition")
-                .is_some()
-                == head
-                    .doc
-                    .get_value(head_resource.node, "Condition")
-                    .is_some())
-            && seen[0] == seen[1]
-            && seen[0]
-                .iter()
-                .all(|c| same_node(base, base.condition(c), head, head.condition(c)))
+        let unchanged = conditions_same
             && reads
                 .names
                 .iter()
@@ -155,7 +506,7 @@ impl Cases {
                 }
             }
         }
-        let mut other = String::from("other value");
+        let mut other = String::from(OTHER);
         while reads.all_literals.contains(&other) {
             other.push('~');
         }
@@ -294,7 +645,7 @@ fn same_node(a: &Template, x: Option<NodeId>, b: &Template, y: Option<NodeId>) -
 
 /// Whether `resource` exists under `inputs`: its `Condition`'s truth (always true without
 /// one; "either" for a `Condition` that is not a name).
-pub fn existence(template: &Template, resource: &Resource, inputs: Vec<Assumption>) -> Truth {
+pub fn existence(template: &Template, resource: &Resource, inputs: &[Assumption]) -> Truth {
     let doc = template.doc;
     let Some(entry) = doc.get(resource.node, "Condition") else {
         return Truth {
@@ -304,13 +655,21 @@ pub fn existence(template: &Template, resource: &Resource, inputs: Vec<Assumptio
     };
     match doc.str(entry.value) {
         Some(name) => Evaluator::new(template, &resource.loops)
-            .under(&inputs)
+            .under(inputs)
             .condition(name, 0),
         None => Truth {
             can_be_true: true,
             can_be_false: true,
         },
     }
+}
+
+/// Whether the resource has a `Condition` entry at all (a name or not).
+fn has_condition(template: &Template, resource: &Resource) -> bool {
+    template
+        .doc
+        .get_value(resource.node, "Condition")
+        .is_some()
 }
 
 pub fn condition_name<'d>(template: &Template<'d, '_>, resource: &Resource) -> Option<&'d str> {
@@ -419,12 +778,21 @@ fn literal(doc: &Document, node: NodeId) -> Option<(String, bool)> {
     Some((text.to_string(), typed))
 }
 
-fn read_condition(template: &Template, name: &str, seen: &mut BTreeSet<String>, reads: &mut Reads) {
-    if !seen.insert(name.to_string()) {
-        return;
-    }
-    if let Some(body) = template.condition(name) {
-        read(template, body, seen, reads);
+fn read_condition(template: &Template, name: &str, follow: &mut Follow, reads: &mut Reads) {
+    match follow {
+        Follow::Record => {
+            if let Some(steps) = &mut reads.steps {
+                steps.push(Step::Condition(name.to_string()));
+            }
+        }
+        Follow::Walk(seen) => {
+            if !seen.insert(name.to_string()) {
+                return;
+            }
+            if let Some(body) = template.condition(name) {
+                read(template, body, follow, reads);
+            }
+        }
     }
 }
 
@@ -444,15 +812,20 @@ fn whole_ref<'d>(doc: &'d Document, node: NodeId) -> Option<&'d str> {
 
 /// What a condition body reads: parameter names (whole or inside strings), conditions it
 /// refers to (followed), and the literals each parameter is compared with.
-fn read(template: &Template, node: NodeId, seen: &mut BTreeSet<String>, reads: &mut Reads) {
-    reads.visits += 1;
-    if reads.visits > MAX_VISITS {
-        return;
+fn read(template: &Template, node: NodeId, follow: &mut Follow, reads: &mut Reads) {
+    if let Follow::Walk(_) = follow {
+        reads.visits += 1;
+        if reads.visits > MAX_VISITS {
+            return;
+        }
     }
     let doc = template.doc;
     let add = |reads: &mut Reads, name: &str, whole: bool| {
         if !reads.names.iter().any(|n| n == name) {
             reads.names.push(name.to_string());
+            if let Some(steps) = &mut reads.steps {
+                steps.push(Step::Name(name.to_string()));
+            }
         }
         if !whole {
             reads.composite.insert(name.to_string());
@@ -463,11 +836,11 @@ fn read(template: &Template, node: NodeId, seen: &mut BTreeSet<String>, reads: &
             reads.all_literals.insert(text.to_string());
         } else if let Some(items) = doc.seq(node) {
             for i in items {
-                read(template, *i, seen, reads);
+                read(template, *i, follow, reads);
             }
         } else if let Some(entries) = doc.map(node) {
             for e in entries {
-                read(template, e.value, seen, reads);
+                read(template, e.value, follow, reads);
             }
         }
         return;
@@ -476,16 +849,16 @@ fn read(template: &Template, node: NodeId, seen: &mut BTreeSet<String>, reads: &
     match call.name {
         "Condition" => {
             if let Some(s) = doc.scalar(call.arg) {
-                read_condition(template, &s.text, seen, reads);
+                read_condition(template, &s.text, follow, reads);
             }
             return;
         }
         "Fn::If" => {
             if let Some(name) = args.first().and_then(|c| doc.str(*c)) {
-                read_condition(template, name, seen, reads);
+                read_condition(template, name, follow, reads);
             }
             for a in args.iter().skip(1) {
-                read(template, *a, seen, reads);
+                read(template, *a, follow, reads);
             }
             return;
         }
@@ -493,7 +866,7 @@ fn read(template: &Template, node: NodeId, seen: &mut BTreeSet<String>, reads: &
             if let [a, b] = args {
                 for (x, y) in [(*a, *b), (*b, *a)] {
                     let Some(p) = whole_ref(doc, x) else {
-                        read(template, x, seen, reads);
+                        read(template, x, follow, reads);
                         continue;
                     };
                     match doc.str(y) {
@@ -523,11 +896,11 @@ fn read(template: &Template, node: NodeId, seen: &mut BTreeSet<String>, reads: &
                         reads.map_keys.push((p.to_string(), m.to_string(), level));
                     }
                     (Some(p), None) => add(reads, p, false),
-                    (None, _) => read(template, *key, seen, reads),
+                    (None, _) => read(template, *key, follow, reads),
                 }
             }
             for rest in args.iter().take(1).chain(args.iter().skip(3)) {
-                read(template, *rest, seen, reads);
+                read(template, *rest, follow, reads);
             }
             return;
         }
@@ -548,7 +921,7 @@ fn read(template: &Template, node: NodeId, seen: &mut BTreeSet<String>, reads: &
                 }
             }
             if let Some(v) = vars {
-                read(template, v, seen, reads);
+                read(template, v, follow, reads);
             }
             return;
         }
@@ -557,10 +930,10 @@ fn read(template: &Template, node: NodeId, seen: &mut BTreeSet<String>, reads: &
     match doc.seq(call.arg) {
         Some(items) => {
             for i in items {
-                read(template, *i, seen, reads);
+                read(template, *i, follow, reads);
             }
         }
-        None => read(template, call.arg, seen, reads),
+        None => read(template, call.arg, follow, reads),
     }
 }
 
@@ -596,7 +969,7 @@ mod tests {
             Template::from_document(&hd).unwrap().unwrap(),
         );
         let (br, hr) = (b.resource("T").unwrap(), h.resource("T").unwrap());
-        let cases = Cases::new(&b, br, &h, hr).unwrap();
+        let cases = Cases::new(&Revisions::new(&b, &h), br, hr).unwrap();
         cases
             .cases
             .iter()
@@ -604,9 +977,9 @@ mod tests {
                 let Inputs::Valid(hi) = cases.inputs(&h, c, "head") else {
                     return None;
                 };
-                let ht = existence(&h, hr, hi);
+                let ht = existence(&h, hr, &hi);
                 let (valid, bt) = match cases.inputs(&b, c, "base") {
-                    Inputs::Valid(bi) => (true, existence(&b, br, bi).can_be_true),
+                    Inputs::Valid(bi) => (true, existence(&b, br, &bi).can_be_true),
                     Inputs::Invalid(_) => (false, false),
                 };
                 Some((cases.describe(c, &b, &h), valid, bt, ht.can_be_false))

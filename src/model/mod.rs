@@ -131,6 +131,9 @@ pub struct Template<'d, 's> {
     /// The logical IDs the resources produce, `Fn::ForEach` copies included, listed once
     /// (see [`for_each::produces`]).
     pub(crate) copy_ids: std::sync::OnceLock<std::collections::HashSet<String>>,
+    /// What each condition reads, summarised once for every resource that asks (see
+    /// [`cases::ReadIndex`]).
+    condition_reads: std::sync::OnceLock<cases::ReadIndex>,
 }
 
 /// Loads the YAML template `text` and calls `f` with its template view (unit tests of the
@@ -272,6 +275,7 @@ impl<'d, 's> Template<'d, 's> {
             resource_ids,
             backup_index: std::sync::OnceLock::new(),
             copy_ids: std::sync::OnceLock::new(),
+            condition_reads: std::sync::OnceLock::new(),
             parameters: first("Parameters"),
             conditions: first("Conditions"),
             mappings: first("Mappings"),
@@ -311,6 +315,7 @@ impl<'d, 's> Template<'d, 's> {
             resources,
             backup_index: std::sync::OnceLock::new(),
             copy_ids: std::sync::OnceLock::new(),
+            condition_reads: std::sync::OnceLock::new(),
             parameters: None,
             conditions: None,
             mappings: None,
@@ -338,6 +343,12 @@ impl<'d, 's> Template<'d, 's> {
 
     pub fn condition(&self, name: &str) -> Option<NodeId> {
         self.doc.get_value(self.conditions?, name)
+    }
+
+    /// What each condition reads, through the conditions it refers to (built on first use).
+    pub(crate) fn condition_reads(&self) -> &cases::ReadIndex {
+        self.condition_reads
+            .get_or_init(|| cases::ReadIndex::build(self))
     }
 
     /// The position in [`Template::resources`] of the resource with this logical ID (the

@@ -72,8 +72,8 @@
 use super::table_match::{fates, Fate};
 use crate::finding::{Finding, Severity};
 use crate::load::NodeId;
-use crate::model::cases::{self, Cases, Inputs};
-use crate::model::eval::short;
+use crate::model::cases::{self, Cases, Inputs, Revisions};
+use crate::model::eval::{short, Truth};
 use crate::model::for_each::{self, Copies};
 use crate::model::same::{same_value, Side};
 use crate::model::{Evaluator, Resource, Template};
@@ -97,11 +97,17 @@ pub const RULE: Rule = Rule {
 
 fn check(cmp: &Comparison) -> Vec<Finding> {
     let mut findings = Vec::new();
+    // What the conditions read and which changed, found once for every table.
+    let at_base = Revisions::new(cmp.base, cmp.base);
+    let both = match &cmp.head {
+        Head::Template(head) => Some(Revisions::new(cmp.base, head)),
+        _ => None,
+    };
     for (table, fate) in fates(cmp) {
         let id = table.logical_id;
         let removals = match fate {
             // A table whose base `Condition` is false in every deployment never existed.
-            Fate::Removed if never_exists(cmp.base, table) => Vec::new(),
+            Fate::Removed if never_exists(&at_base, table) => Vec::new(),
             Fate::Removed => {
                 let what = match cmp.head {
                     Head::Template(_) => format!("table `{id}` was removed from the template"),
@@ -122,8 +128,8 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
                 };
                 vec![(what, span, place)]
             }
-            Fate::Kept(now) => match &cmp.head {
-                Head::Template(head) if now.is_table() => partly_removed(cmp, table, head, now),
+            Fate::Kept(now) => match &both {
+                Some(revisions) if now.is_table() => partly_removed(revisions, table, now),
                 _ => Vec::new(),
             },
             Fate::Renamed(..) | Fate::Refactored => Vec::new(),
@@ -138,16 +144,15 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
 /// A table still declared at the head that no longer exists in every deployment: it
 /// gained a `Condition` that can be false, or its `Fn::ForEach` collection lost items.
 fn partly_removed(
-    cmp: &Comparison,
+    revisions: &Revisions,
     was: &Resource,
-    head: &Template,
     now: &Resource,
 ) -> Vec<(String, Span, String)> {
     let mut out = Vec::new();
-    if let Some(flip) = condition_flip(cmp.base, was, head, now) {
+    if let Some(flip) = condition_flip(revisions, was, now) {
         out.push(flip);
     }
-    if let Some(lost) = copies_lost(cmp.base, was, head, now) {
+    if let Some(lost) = copies_lost(revisions.base, was, revisions.head, now) {
         out.push(lost);
     }
     out
@@ -161,11 +166,11 @@ fn partly_removed(
 /// `AllowedValues`) counts when the base table could exist at all: the stack was deployed
 /// with some other value, and the update may pass the new one.
 fn condition_flip(
-    base: &Template,
+    revisions: &Revisions,
     was: &Resource,
-    head: &Template,
     now: &Resource,
 ) -> Option<(String, Span, String)> {
+    let (base, head) = (revisions.base, revisions.head);
     let hd = head.doc;
     let id = was.logical_id;
     let entry = hd.get(now.node, "Condition")?;
@@ -178,7 +183,7 @@ fn condition_flip(
     let head_says = format!("table `{id}` now exists only when condition `{name}` is true (at the base it had {before})");
     let place = format!("now exists only when `{name}` is true");
     let span = hd.span(entry.key);
-    let Some(cases) = Cases::new(base, was, head, now) else {
+    let Some(cases) = Cases::new(revisions, was, now) else {
         // Too many deployments to try one by one: the coarse question, failing closed.
         let can_be_false = Evaluator::new(head, &now.loops)
             .condition(name, 0)
@@ -189,31 +194,23 @@ fn condition_flip(
             place,
         ));
     };
+    // Each revision's inputs and existence under each case, decided once (the three
+    // questions below ask them again).
+    let base_side = Deployments::new(&cases, base, was, "base");
+    let head_side = Deployments::new(&cases, head, now, "head");
     // Whether the table exists in some deployment each revision takes (the cases list
     // every value either revision allows).
-    let base_exists_somewhere = cases
-        .cases
-        .iter()
-        .any(|c| match cases.inputs(base, c, "base") {
-            Inputs::Valid(inputs) => cases::existence(base, was, inputs).can_be_true,
-            Inputs::Invalid(_) => false,
-        });
-    let head_absent_somewhere = cases
-        .cases
-        .iter()
-        .any(|c| match cases.inputs(head, c, "head") {
-            Inputs::Valid(inputs) => cases::existence(head, now, inputs).can_be_false,
-            Inputs::Invalid(_) => false,
-        });
-    for case in &cases.cases {
-        let when = cases.describe(case, base, head);
-        let why = match (
-            cases.inputs(base, case, "base"),
-            cases.inputs(head, case, "head"),
-        ) {
-            (Inputs::Valid(b), Inputs::Valid(h)) => {
-                let at_head = cases::existence(head, now, h);
-                let at_base = cases::existence(base, was, b);
+    let base_exists_somewhere =
+        (0..cases.cases.len()).any(|i| base_side.existence(i).is_some_and(|t| t.can_be_true));
+    let head_absent_somewhere =
+        (0..cases.cases.len()).any(|i| head_side.existence(i).is_some_and(|t| t.can_be_false));
+    for (i, case) in cases.cases.iter().enumerate() {
+        let why = match (&base_side.inputs[i], &head_side.inputs[i]) {
+            (Inputs::Valid(_), Inputs::Valid(_)) => {
+                let (Some(at_head), Some(at_base)) = (head_side.existence(i), base_side.existence(i))
+                else {
+                    continue;
+                };
                 if !at_head.can_be_false || !at_base.can_be_true {
                     continue;
                 }
@@ -222,6 +219,7 @@ fn condition_flip(
                     // Undecided alike on both sides from identical inputs: no change.
                     continue;
                 }
+                let when = cases.describe(case, base, head);
                 if decided {
                     format!(
                         "{when}, `{name}` is false at the head and the table existed at the base"
@@ -230,16 +228,22 @@ fn condition_flip(
                     format!("{when}, `{name}` can be false at the head while the table could exist at the base (this checker cannot decide the condition there)")
                 }
             }
-            (Inputs::Invalid(reason), Inputs::Valid(h)) => {
-                if !base_exists_somewhere || !cases::existence(head, now, h).can_be_false {
+            (Inputs::Invalid(reason), Inputs::Valid(_)) => {
+                if !base_exists_somewhere
+                    || !head_side.existence(i).is_some_and(|t| t.can_be_false)
+                {
                     continue;
                 }
+                let when = cases.describe(case, base, head);
                 format!("{when}, `{name}` is false at the head, a deployment the base did not allow ({reason}), while a stack deployed from the base may have the table")
             }
-            (Inputs::Valid(b), Inputs::Invalid(reason)) => {
-                if !head_absent_somewhere || !cases::existence(base, was, b).can_be_true {
+            (Inputs::Valid(_), Inputs::Invalid(reason)) => {
+                if !head_absent_somewhere
+                    || !base_side.existence(i).is_some_and(|t| t.can_be_true)
+                {
                     continue;
                 }
+                let when = cases.describe(case, base, head);
                 format!("{when} the table existed at the base, and the head no longer allows that deployment ({reason}), so the update must pass other values, under some of which `{name}` is false")
             }
             (Inputs::Invalid(_), Inputs::Invalid(_)) => continue,
@@ -253,7 +257,47 @@ fn condition_flip(
     None
 }
 
-fn never_exists(template: &Template, table: &Resource) -> bool {
+/// One revision's inputs under each case, and whether the resource exists under them,
+/// evaluated on first use and kept.
+struct Deployments<'x, 'd, 's> {
+    template: &'x Template<'d, 's>,
+    resource: &'x Resource<'d>,
+    inputs: Vec<Inputs>,
+    existence: Vec<std::cell::OnceCell<Truth>>,
+}
+
+impl<'x, 'd, 's> Deployments<'x, 'd, 's> {
+    fn new(
+        cases: &Cases,
+        template: &'x Template<'d, 's>,
+        resource: &'x Resource<'d>,
+        side: &str,
+    ) -> Self {
+        Deployments {
+            template,
+            resource,
+            inputs: cases
+                .cases
+                .iter()
+                .map(|c| cases.inputs(template, c, side))
+                .collect(),
+            existence: cases.cases.iter().map(|_| std::cell::OnceCell::new()).collect(),
+        }
+    }
+
+    /// Whether the resource exists under case `i`; `None` when the revision cannot be
+    /// deployed with it.
+    fn existence(&self, i: usize) -> Option<Truth> {
+        let Some(Inputs::Valid(inputs)) = self.inputs.get(i) else {
+            return None;
+        };
+        let cell = self.existence.get(i)?;
+        Some(*cell.get_or_init(|| cases::existence(self.template, self.resource, inputs)))
+    }
+}
+
+fn never_exists(revisions: &Revisions, table: &Resource) -> bool {
+    let template = revisions.base;
     let doc = template.doc;
     let Some(name) = doc
         .get_value(table.node, "Condition")
@@ -261,12 +305,12 @@ fn never_exists(template: &Template, table: &Resource) -> bool {
     else {
         return false;
     };
-    match Cases::new(template, table, template, table) {
+    match Cases::new(revisions, table, table) {
         Some(cases) => cases
             .cases
             .iter()
             .all(|c| match cases.inputs(template, c, "base") {
-                Inputs::Valid(inputs) => !cases::existence(template, table, inputs).can_be_true,
+                Inputs::Valid(inputs) => !cases::existence(template, table, &inputs).can_be_true,
                 Inputs::Invalid(_) => true,
             }),
         None => {
