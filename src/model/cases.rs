@@ -36,6 +36,9 @@ const MAX_LITERALS: usize = 64;
 /// Nodes visited when collecting what the conditions read by walking them (the fallback
 /// for conditions without a shared summary).
 const MAX_VISITS: usize = 20_000;
+/// Conditions referring to one another more deeply than this are not walked further (the
+/// walk recurses; the evaluator decides no more than 32 levels anyway).
+const MAX_WALK_DEPTH: usize = 256;
 /// Names (and map look-ups, and literals spelling the "none of them" value) a shared
 /// summary holds at most; a condition reading more is walked instead.
 pub const MAX_SUMMARY: usize = 64;
@@ -385,8 +388,8 @@ impl<'a, 'd, 's> Revisions<'a, 'd, 's> {
 
 /// How [`read`] treats a condition a body refers to.
 enum Follow {
-    /// Walk it, once (the conditions already walked).
-    Walk(BTreeSet<String>),
+    /// Walk it, once (the conditions already walked, and how many are being walked).
+    Walk(BTreeSet<String>, usize),
     /// Record it as a step, for the summaries.
     Record,
 }
@@ -436,9 +439,9 @@ impl Cases {
             .zip(&mut seen)
         {
             if let Some(name) = condition_name(t, r) {
-                let mut follow = Follow::Walk(std::mem::take(seen));
+                let mut follow = Follow::Walk(std::mem::take(seen), 0);
                 read_condition(t, name, &mut follow, &mut reads);
-                if let Follow::Walk(s) = follow {
+                if let Follow::Walk(s, _) = follow {
                     *seen = s;
                 }
             }
@@ -785,12 +788,22 @@ fn read_condition(template: &Template, name: &str, follow: &mut Follow, reads: &
                 steps.push(Step::Condition(name.to_string()));
             }
         }
-        Follow::Walk(seen) => {
+        Follow::Walk(seen, depth) => {
             if !seen.insert(name.to_string()) {
                 return;
             }
-            if let Some(body) = template.condition(name) {
-                read(template, body, follow, reads);
+            let Some(body) = template.condition(name) else {
+                return;
+            };
+            if *depth >= MAX_WALK_DEPTH {
+                // Left unread, like what lies past `MAX_VISITS`: not unchanged.
+                reads.visits = MAX_VISITS + 1;
+                return;
+            }
+            *depth += 1;
+            read(template, body, follow, reads);
+            if let Follow::Walk(_, depth) = follow {
+                *depth -= 1;
             }
         }
     }
@@ -813,7 +826,7 @@ fn whole_ref<'d>(doc: &'d Document, node: NodeId) -> Option<&'d str> {
 /// What a condition body reads: parameter names (whole or inside strings), conditions it
 /// refers to (followed), and the literals each parameter is compared with.
 fn read(template: &Template, node: NodeId, follow: &mut Follow, reads: &mut Reads) {
-    if let Follow::Walk(_) = follow {
+    if let Follow::Walk(..) = follow {
         reads.visits += 1;
         if reads.visits > MAX_VISITS {
             return;
@@ -1037,5 +1050,116 @@ mod tests {
                 .any(|(d, valid, _, hf)| d.contains("`b`") && !*valid && *hf),
             "{got:?}"
         );
+    }
+
+    /// What [`Cases::new`] found, as text: each case, the stand-in value, and whether the
+    /// conditions count as unchanged (`None`: more cases than [`MAX_CASES`]).
+    fn listed(cases: Option<Cases>, b: &Template, h: &Template) -> Option<(Vec<String>, String, bool)> {
+        cases.map(|c| {
+            (
+                c.cases.iter().map(|case| c.describe(case, b, h)).collect(),
+                c.other.clone(),
+                c.unchanged,
+            )
+        })
+    }
+
+    /// Each table `T*` of the head against the same logical ID at the base, through the
+    /// summaries and through the walk: the same cases, in the same order.
+    fn summaries_agree_with_the_walk(base: &str, head: &str) -> usize {
+        let (bd, hd) = (load_str(base).unwrap(), load_str(head).unwrap());
+        let (b, h) = (
+            Template::from_document(&bd).unwrap().unwrap(),
+            Template::from_document(&hd).unwrap().unwrap(),
+        );
+        let revisions = Revisions::new(&b, &h);
+        let mut compared = 0;
+        for hr in &h.resources {
+            let Some(br) = b.resource(hr.logical_id) else { continue };
+            let summarised = listed(Cases::new(&revisions, br, hr), &b, &h);
+            let walked = listed(Cases::walking(&b, br, &h, hr), &b, &h);
+            assert_eq!(summarised, walked, "{}", hr.logical_id);
+            compared += 1;
+        }
+        compared
+    }
+
+    const CHAIN: &str = "Parameters:
+  Env: {Type: String, AllowedValues: [dev, prod], Default: dev}
+  Free: {Type: String}
+  Ssm: {Type: 'AWS::SSM::Parameter::Value<String>'}
+  Name: {Type: String, Default: x}
+Mappings:
+  M:
+    dev: {on: 'yes'}
+    prod: {on: 'no'}
+Conditions:
+  A: !Equals [!Ref Free, 'other value']
+  B: !Or [!Condition A, !Equals [!Ref Env, prod]]
+  C: !And [!Condition B, !Not [!Condition A], !Equals [!FindInMap [M, !Ref Env, on], 'yes']]
+  D: !Or [!Condition C, !Condition B, !Equals [!Sub '${Name}-x', a-x], !Equals [!Ref 'AWS::Region', eu-west-1]]
+  E: !Or [!Condition D, !Condition Missing, !Equals [!Ref Ssm, v]]
+  F: !Equals [!If [C, !Ref Free, b], !Ref Env]
+  G: !Or [!Condition F, !Condition E, !Equals ['other value~', !Ref Free]]
+Resources:
+  TA: {Type: AWS::DynamoDB::Table, Condition: A}
+  TB: {Type: AWS::DynamoDB::Table, Condition: B}
+  TC: {Type: AWS::DynamoDB::Table, Condition: C}
+  TD: {Type: AWS::DynamoDB::Table, Condition: D}
+  TE: {Type: AWS::DynamoDB::Table, Condition: E}
+  TF: {Type: AWS::DynamoDB::Table, Condition: F}
+  TG: {Type: AWS::DynamoDB::Table, Condition: G}
+  TN: {Type: AWS::DynamoDB::Table}
+";
+
+    #[test]
+    fn the_shared_summaries_read_what_the_walk_reads() {
+        assert_eq!(summaries_agree_with_the_walk(CHAIN, CHAIN), 8);
+        // A condition changed deep in the chain: every condition reaching it changed.
+        let changed = CHAIN.replace("AllowedValues: [dev, prod], Default: dev", "AllowedValues: [dev, prod, qa]")
+            .replace("A: !Equals [!Ref Free, 'other value']", "A: !Equals [!Ref Free, z]");
+        assert_eq!(summaries_agree_with_the_walk(CHAIN, &changed), 8);
+        assert_eq!(summaries_agree_with_the_walk(&changed, CHAIN), 8);
+        let moved = CHAIN.replace("Condition: E}", "Condition: D}").replace("Condition: A}", "Condition: G}");
+        assert_eq!(summaries_agree_with_the_walk(CHAIN, &moved), 8);
+        // Conditions in a cycle (CloudFormation rejects them) are walked.
+        let cyclic = CHAIN.replace("A: !Equals [!Ref Free, 'other value']", "A: !Or [!Condition G, !Equals [!Ref Free, a]]");
+        assert_eq!(summaries_agree_with_the_walk(&cyclic, &cyclic), 8);
+        assert_eq!(summaries_agree_with_the_walk(CHAIN, &cyclic), 8);
+    }
+
+    #[test]
+    fn a_long_chain_is_summarised_and_unchanged() {
+        let mut text = String::from("Parameters:\n  P: {Type: String, AllowedValues: [a, b]}\n  Q: {Type: String}\nConditions:\n  C0: !Equals [!Ref P, a]\n  C1: !Equals [!Ref Q, b]\n");
+        let n = 6000;
+        for i in 2..n {
+            text.push_str(&format!("  C{i}: !Or [!Condition C{}, !Condition C{}]\n", i - 1, i - 2));
+        }
+        text.push_str(&format!("Resources:\n  T: {{Type: AWS::DynamoDB::Table, Condition: C{}}}\n", n - 1));
+        let doc = load_str(&text).unwrap();
+        let t = Template::from_document(&doc).unwrap().unwrap();
+        let r = t.resource("T").unwrap();
+        let revisions = Revisions::new(&t, &t);
+        let cases = Cases::new(&revisions, r, r).unwrap();
+        // P: not passed, a, b; Q: not passed, b, a value none spells.
+        assert_eq!(cases.cases.len(), 9);
+        // Everything read is the same: no cap (the walk stops after 20,000 nodes).
+        assert!(cases.unchanged);
+        assert!(!Cases::walking(&t, r, &t, r).unwrap().unchanged);
+    }
+
+    #[test]
+    fn a_summary_of_too_many_names_is_left_to_the_walk() {
+        let mut text = String::from("Conditions:\n  C0: !Equals [!Ref P0, a]\n");
+        for i in 1..=MAX_SUMMARY + 1 {
+            text.push_str(&format!("  C{i}: !Or [!Condition C{}, !Equals [!Ref P{i}, a]]\n", i - 1));
+        }
+        text.push_str(&format!("Resources:\n  T: {{Type: AWS::DynamoDB::Table, Condition: C{}}}\n  U: {{Type: AWS::DynamoDB::Table, Condition: C3}}\n", MAX_SUMMARY + 1));
+        let doc = load_str(&text).unwrap();
+        let t = Template::from_document(&doc).unwrap().unwrap();
+        let index = t.condition_reads();
+        assert!(index.summary(&t, &format!("C{}", MAX_SUMMARY + 1)).is_err());
+        assert!(index.summary(&t, "C3").is_ok_and(|s| s.is_some()));
+        assert_eq!(summaries_agree_with_the_walk(&text, &text), 2);
     }
 }

@@ -1593,6 +1593,68 @@ fn long_condition_chains_grow_linearly() {
     }
 }
 
+/// The base revision of the conditions shape for `diff`: every third resource (by logical
+/// ID) is also there under a new ID, gone from the head (as in `bench/adversarial.py`).
+fn conditions_base(n: usize) -> String {
+    let mut base: Value = serde_json::from_str(&conditions_shape(n)).expect("shape is JSON");
+    let resources = base["Resources"].as_object_mut().expect("resources");
+    let copies: Vec<(String, Value)> = resources
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 == 0)
+        .map(|(_, (id, r))| (format!("{id}Gone"), r.clone()))
+        .collect();
+    resources.extend(copies);
+    base.to_string()
+}
+
+#[test]
+fn long_condition_chains_grow_linearly_in_the_pull_request_guard() {
+    // DDB020 once walked the whole chain again for every table (up to 20,000 nodes each)
+    // and DDB023 evaluated it again: 1 MB took a second, 17 MB 84 s. Measured in the
+    // debug build on a shared machine after the fix: see the budget below.
+    let n = 300;
+    let started = std::time::Instant::now();
+    let (small, large) = assert_files_near_linear(
+        "conditions",
+        |n| vec![("base.json", conditions_base(n)), ("t.json", conditions_shape(n))],
+        n,
+        &["diff", "base.json", "t.json"],
+    );
+    // Generous: the two runs take a few seconds of CPU in the debug build.
+    assert!(
+        small.cpu + large.cpu < 120.0,
+        "{:.1} s + {:.1} s of CPU, {:?} in all",
+        small.cpu,
+        large.cpu,
+        started.elapsed()
+    );
+    for (run, n) in [(small, n), (large, 4 * n)] {
+        assert!(run.code < 2, "{:#}", run.json);
+        let mut reported: Vec<&str> = run.json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "DDB020")
+            .filter_map(|f| f["resource"].as_str())
+            .collect();
+        reported.sort_unstable();
+        // Every removed table, and no kept one: their conditions are the same at both
+        // revisions, however long the chain they read.
+        let base: Value = serde_json::from_str(&conditions_base(n)).expect("base is JSON");
+        let mut removed: Vec<&str> = base["Resources"]
+            .as_object()
+            .expect("resources")
+            .keys()
+            .map(String::as_str)
+            .filter(|id| id.starts_with('T') && id.ends_with("Gone"))
+            .collect();
+        removed.sort_unstable();
+        assert!(!removed.is_empty());
+        assert_eq!(reported, removed);
+    }
+}
+
 /// `Fn::ForEach` loops over n names making n tables and n policies.
 fn foreach_shape(n: usize) -> String {
     let names: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
