@@ -99,6 +99,8 @@ struct Reads {
     /// order first met, with the conditions referred to where they are referred to
     /// (which are then not followed). `None` when walking.
     steps: Option<Vec<Step>>,
+    /// Recording met a value that is its own argument (see [`read`]): no summary.
+    endless: bool,
 }
 
 /// In the order a condition's body reads them: a name, or a condition it refers to.
@@ -246,6 +248,7 @@ impl ReadIndex {
             }
             let mut acc = Summary::default();
             acc.body(&reads);
+            let endless = reads.endless;
             let steps = reads.steps.take().unwrap_or_default();
             let referred: Vec<String> = steps
                 .iter()
@@ -260,7 +263,7 @@ impl ReadIndex {
                 steps,
                 next: 0,
                 acc,
-                unshared: false,
+                unshared: endless,
             }
         };
         for root in names {
@@ -369,7 +372,10 @@ impl<'a, 'd, 's> Revisions<'a, 'd, 's> {
                 let mut referred_by: HashMap<&str, Vec<&str>> = HashMap::new();
                 for (from, to) in &index.refers {
                     for t in to {
-                        referred_by.entry(t.as_str()).or_default().push(from.as_str());
+                        referred_by
+                            .entry(t.as_str())
+                            .or_default()
+                            .push(from.as_str());
                     }
                 }
                 let mut queue: Vec<String> = changed.iter().cloned().collect();
@@ -669,10 +675,7 @@ pub fn existence(template: &Template, resource: &Resource, inputs: &[Assumption]
 
 /// Whether the resource has a `Condition` entry at all (a name or not).
 fn has_condition(template: &Template, resource: &Resource) -> bool {
-    template
-        .doc
-        .get_value(resource.node, "Condition")
-        .is_some()
+    template.doc.get_value(resource.node, "Condition").is_some()
 }
 
 pub fn condition_name<'d>(template: &Template<'d, '_>, resource: &Resource) -> Option<&'d str> {
@@ -946,6 +949,13 @@ fn read(template: &Template, node: NodeId, follow: &mut Follow, reads: &mut Read
                 read(template, *i, follow, reads);
             }
         }
+        // A tagged scalar or mapping (`!Foo x`) is its own argument: reading it again
+        // would never end. The walk once went round until `MAX_VISITS`, which leaves the
+        // rest unread and the conditions not unchanged: the same, at once.
+        None if call.arg == node => match follow {
+            Follow::Walk(..) => reads.visits = MAX_VISITS + 1,
+            Follow::Record => reads.endless = true,
+        },
         None => read(template, call.arg, follow, reads),
     }
 }
@@ -1054,7 +1064,11 @@ mod tests {
 
     /// What [`Cases::new`] found, as text: each case, the stand-in value, and whether the
     /// conditions count as unchanged (`None`: more cases than [`MAX_CASES`]).
-    fn listed(cases: Option<Cases>, b: &Template, h: &Template) -> Option<(Vec<String>, String, bool)> {
+    fn listed(
+        cases: Option<Cases>,
+        b: &Template,
+        h: &Template,
+    ) -> Option<(Vec<String>, String, bool)> {
         cases.map(|c| {
             (
                 c.cases.iter().map(|case| c.describe(case, b, h)).collect(),
@@ -1075,7 +1089,9 @@ mod tests {
         let revisions = Revisions::new(&b, &h);
         let mut compared = 0;
         for hr in &h.resources {
-            let Some(br) = b.resource(hr.logical_id) else { continue };
+            let Some(br) = b.resource(hr.logical_id) else {
+                continue;
+            };
             let summarised = listed(Cases::new(&revisions, br, hr), &b, &h);
             let walked = listed(Cases::walking(&b, br, &h, hr), &b, &h);
             assert_eq!(summarised, walked, "{}", hr.logical_id);
@@ -1101,7 +1117,9 @@ Conditions:
   E: !Or [!Condition D, !Condition Missing, !Equals [!Ref Ssm, v]]
   F: !Equals [!If [C, !Ref Free, b], !Ref Env]
   G: !Or [!Condition F, !Condition E, !Equals ['other value~', !Ref Free]]
+  H: !Or [!Condition B, !Equals [!Foo x, a]]
 Resources:
+  TH: {Type: AWS::DynamoDB::Table, Condition: H}
   TA: {Type: AWS::DynamoDB::Table, Condition: A}
   TB: {Type: AWS::DynamoDB::Table, Condition: B}
   TC: {Type: AWS::DynamoDB::Table, Condition: C}
@@ -1114,18 +1132,38 @@ Resources:
 
     #[test]
     fn the_shared_summaries_read_what_the_walk_reads() {
-        assert_eq!(summaries_agree_with_the_walk(CHAIN, CHAIN), 8);
+        {
+            let doc = load_str(CHAIN).unwrap();
+            let t = Template::from_document(&doc).unwrap().unwrap();
+            assert!(t.condition_reads().summary(&t, "H").is_err());
+            assert!(t.condition_reads().summary(&t, "G").is_ok());
+        }
+        assert_eq!(summaries_agree_with_the_walk(CHAIN, CHAIN), 9);
+        // `!Foo x` is its own argument: no summary, and the walk stops at once.
+        assert!(CHAIN.contains("!Foo"));
         // A condition changed deep in the chain: every condition reaching it changed.
-        let changed = CHAIN.replace("AllowedValues: [dev, prod], Default: dev", "AllowedValues: [dev, prod, qa]")
-            .replace("A: !Equals [!Ref Free, 'other value']", "A: !Equals [!Ref Free, z]");
-        assert_eq!(summaries_agree_with_the_walk(CHAIN, &changed), 8);
-        assert_eq!(summaries_agree_with_the_walk(&changed, CHAIN), 8);
-        let moved = CHAIN.replace("Condition: E}", "Condition: D}").replace("Condition: A}", "Condition: G}");
-        assert_eq!(summaries_agree_with_the_walk(CHAIN, &moved), 8);
+        let changed = CHAIN
+            .replace(
+                "AllowedValues: [dev, prod], Default: dev",
+                "AllowedValues: [dev, prod, qa]",
+            )
+            .replace(
+                "A: !Equals [!Ref Free, 'other value']",
+                "A: !Equals [!Ref Free, z]",
+            );
+        assert_eq!(summaries_agree_with_the_walk(CHAIN, &changed), 9);
+        assert_eq!(summaries_agree_with_the_walk(&changed, CHAIN), 9);
+        let moved = CHAIN
+            .replace("Condition: E}", "Condition: D}")
+            .replace("Condition: A}", "Condition: G}");
+        assert_eq!(summaries_agree_with_the_walk(CHAIN, &moved), 9);
         // Conditions in a cycle (CloudFormation rejects them) are walked.
-        let cyclic = CHAIN.replace("A: !Equals [!Ref Free, 'other value']", "A: !Or [!Condition G, !Equals [!Ref Free, a]]");
-        assert_eq!(summaries_agree_with_the_walk(&cyclic, &cyclic), 8);
-        assert_eq!(summaries_agree_with_the_walk(CHAIN, &cyclic), 8);
+        let cyclic = CHAIN.replace(
+            "A: !Equals [!Ref Free, 'other value']",
+            "A: !Or [!Condition G, !Equals [!Ref Free, a]]",
+        );
+        assert_eq!(summaries_agree_with_the_walk(&cyclic, &cyclic), 9);
+        assert_eq!(summaries_agree_with_the_walk(CHAIN, &cyclic), 9);
     }
 
     #[test]
@@ -1133,9 +1171,16 @@ Resources:
         let mut text = String::from("Parameters:\n  P: {Type: String, AllowedValues: [a, b]}\n  Q: {Type: String}\nConditions:\n  C0: !Equals [!Ref P, a]\n  C1: !Equals [!Ref Q, b]\n");
         let n = 6000;
         for i in 2..n {
-            text.push_str(&format!("  C{i}: !Or [!Condition C{}, !Condition C{}]\n", i - 1, i - 2));
+            text.push_str(&format!(
+                "  C{i}: !Or [!Condition C{}, !Condition C{}]\n",
+                i - 1,
+                i - 2
+            ));
         }
-        text.push_str(&format!("Resources:\n  T: {{Type: AWS::DynamoDB::Table, Condition: C{}}}\n", n - 1));
+        text.push_str(&format!(
+            "Resources:\n  T: {{Type: AWS::DynamoDB::Table, Condition: C{}}}\n",
+            n - 1
+        ));
         let doc = load_str(&text).unwrap();
         let t = Template::from_document(&doc).unwrap().unwrap();
         let r = t.resource("T").unwrap();
@@ -1152,7 +1197,10 @@ Resources:
     fn a_summary_of_too_many_names_is_left_to_the_walk() {
         let mut text = String::from("Conditions:\n  C0: !Equals [!Ref P0, a]\n");
         for i in 1..=MAX_SUMMARY + 1 {
-            text.push_str(&format!("  C{i}: !Or [!Condition C{}, !Equals [!Ref P{i}, a]]\n", i - 1));
+            text.push_str(&format!(
+                "  C{i}: !Or [!Condition C{}, !Equals [!Ref P{i}, a]]\n",
+                i - 1
+            ));
         }
         text.push_str(&format!("Resources:\n  T: {{Type: AWS::DynamoDB::Table, Condition: C{}}}\n  U: {{Type: AWS::DynamoDB::Table, Condition: C3}}\n", MAX_SUMMARY + 1));
         let doc = load_str(&text).unwrap();

@@ -207,7 +207,8 @@ fn condition_flip(
     for (i, case) in cases.cases.iter().enumerate() {
         let why = match (&base_side.inputs[i], &head_side.inputs[i]) {
             (Inputs::Valid(_), Inputs::Valid(_)) => {
-                let (Some(at_head), Some(at_base)) = (head_side.existence(i), base_side.existence(i))
+                let (Some(at_head), Some(at_base)) =
+                    (head_side.existence(i), base_side.existence(i))
                 else {
                     continue;
                 };
@@ -229,8 +230,7 @@ fn condition_flip(
                 }
             }
             (Inputs::Invalid(reason), Inputs::Valid(_)) => {
-                if !base_exists_somewhere
-                    || !head_side.existence(i).is_some_and(|t| t.can_be_false)
+                if !base_exists_somewhere || !head_side.existence(i).is_some_and(|t| t.can_be_false)
                 {
                     continue;
                 }
@@ -238,8 +238,7 @@ fn condition_flip(
                 format!("{when}, `{name}` is false at the head, a deployment the base did not allow ({reason}), while a stack deployed from the base may have the table")
             }
             (Inputs::Valid(_), Inputs::Invalid(reason)) => {
-                if !head_absent_somewhere
-                    || !base_side.existence(i).is_some_and(|t| t.can_be_true)
+                if !head_absent_somewhere || !base_side.existence(i).is_some_and(|t| t.can_be_true)
                 {
                     continue;
                 }
@@ -281,7 +280,11 @@ impl<'x, 'd, 's> Deployments<'x, 'd, 's> {
                 .iter()
                 .map(|c| cases.inputs(template, c, side))
                 .collect(),
-            existence: cases.cases.iter().map(|_| std::cell::OnceCell::new()).collect(),
+            existence: cases
+                .cases
+                .iter()
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
         }
     }
 
