@@ -186,7 +186,7 @@ impl Summary {
     }
 
     /// The reads this summary stands for, after `reads` (another revision's).
-    fn into_reads(&self, reads: &mut Reads) {
+    fn add_to(&self, reads: &mut Reads) {
         for n in &self.names {
             if !reads.names.iter().any(|r| r == n) {
                 reads.names.push(n.clone());
@@ -420,7 +420,7 @@ impl Cases {
         }
         let mut reads = Reads::default();
         for s in &summaries {
-            s.into_reads(&mut reads);
+            s.add_to(&mut reads);
         }
         let name = condition_name(base, base_resource);
         let conditions_same = name == condition_name(head, head_resource)
