@@ -13,8 +13,6 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::rules::Rule;
-
 /// The environment variable that turns the timings on (`1`).
 pub const ENV: &str = "DDB_GUARD_TIMINGS";
 
@@ -88,35 +86,6 @@ impl Stage {
             Stage::Suppressions => "suppressions",
             Stage::AfterRules => "after rules",
             Stage::Output => "output",
-        }
-    }
-
-    /// The family a per-resource rule is timed under.
-    pub fn of_rule(rule: &Rule) -> Stage {
-        use crate::rules::{backup, iam, protection, retention};
-        let code = rule.code;
-        let is = |rules: &[&Rule]| rules.iter().any(|r| r.code == code);
-        if is(&[
-            &retention::deletion_policy::RULE,
-            &retention::update_replace_policy::RULE,
-        ]) {
-            Stage::Retention
-        } else if is(&[
-            &protection::deletion_protection::RULE,
-            &protection::point_in_time_recovery::RULE,
-        ]) {
-            Stage::Protection
-        } else if is(&[&backup::backup_plan::RULE]) {
-            Stage::Backup
-        } else if is(&[
-            &iam::iam_allows_delete_table::RULE,
-            &iam::iam_allows_delete_backup::RULE,
-            &iam::iam_allows_update_table::RULE,
-            &iam::required_guardrail::RULE,
-        ]) {
-            Stage::Iam
-        } else {
-            Stage::Meta
         }
     }
 
