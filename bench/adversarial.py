@@ -47,6 +47,12 @@ Without --binary it builds the release binary (`cargo build --release`). The sha
               (same TableName, or same key schema), removed and added (the rename match
               compared every removed table with every added one); the other commands
               read the head
+  table-names for `diff`, n tables whose `TableName` is `!Sub "${P<i>}-${Topic<i>.TopicName}-t"`
+              (a parameter of n and a resource of n): at the head every third table is
+              renamed (same TableName), every third reads a topic whose name changed,
+              and the rest change their KeySchema (DDB021 and DDB022 compared the whole
+              Parameters section and scanned every resource for each table); the other
+              commands read the head
 
 Nothing here is run by `cargo test`; tests/it/hostile.rs pins each shape by how the binary's
 CPU time grows from n to 4n.
@@ -267,15 +273,50 @@ def renames(n):
     return rename_pair(n)[1]
 
 
+def table_name_pair(n):
+    """(base, head) where many tables' names read a big section and another resource:
+    `TableName: !Sub "${P<i>}-${Topic<i>.TopicName}-t"` with n parameters and n topics.
+    By i % 3 the head renames the table (same TableName: DDB021 proves the name reads
+    nothing changed), changes its topic's name (DDB022: the name cannot be proven
+    unchanged), or changes its key (DDB022 compares the name, unchanged, and the key).
+    Each table's name compared the whole Parameters section, and each resource it read
+    was found by a scan of every resource."""
+    params = {f"P{i}": {"Type": "String", "Default": f"v{i}"} for i in range(n)}
+
+    def side(head):
+        res = {}
+        for i in range(n):
+            topic = "${P%d}-topic" % i
+            if head and i % 3 == 1:
+                topic += "-2"
+            res[f"Topic{i}"] = {"Type": "AWS::SNS::Topic",
+                                "Properties": {"TopicName": {"Fn::Sub": topic}}}
+            key = "pk" if head and i % 3 == 2 else "id"
+            t = table(0, name=False)
+            t["Properties"]["TableName"] = {"Fn::Sub": "${P%d}-${Topic%d.TopicName}-t" % (i, i)}
+            t["Properties"]["KeySchema"] = [{"AttributeName": key, "KeyType": "HASH"}]
+            t["Properties"]["AttributeDefinitions"] = [
+                {"AttributeName": key, "AttributeType": "S"}]
+            res[(f"New{i}" if head and i % 3 == 0 else f"T{i}")] = t
+        return {"Parameters": json.loads(json.dumps(params)), "Resources": res}
+
+    return side(False), side(True)
+
+
+def table_names(n):
+    return table_name_pair(n)[1]
+
+
 COMMANDS = ["check", "inventory", "diff", "changeset"]
 
 SHAPES = {"policy": policy, "selections": selections, "own-selections": own_selections,
           "tables": tables,
           "conditions": conditions, "foreach": foreach, "resources": resources,
-          "renames": renames}
+          "renames": renames, "table-names": table_names}
 
 # Shapes whose `diff` base is not `removed_copies` of the head.
-BASES = {"renames": lambda n: rename_pair(n)[0]}
+BASES = {"renames": lambda n: rename_pair(n)[0],
+         "table-names": lambda n: table_name_pair(n)[0]}
 
 
 def removed_copies(template):

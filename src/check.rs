@@ -1341,6 +1341,7 @@ fn compare(
         options: &settings.options,
         anchors: Default::default(),
         nested_same: &nested_same,
+        pr_guard: Default::default(),
     };
     let deleted = matches!(comparison.head, Head::Deleted);
     crate::rules::note_base_retain(&comparison, head_findings);

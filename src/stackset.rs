@@ -192,6 +192,7 @@ pub fn compare(
             head: inner_head,
             options,
             anchors: Default::default(),
+            pr_guard: Default::default(),
             // A stack set's body has no directory to read nested templates from.
             nested_same: &std::collections::BTreeSet::new(),
         };

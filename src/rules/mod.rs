@@ -249,6 +249,9 @@ pub struct Comparison<'a, 'd, 's> {
     /// (same bytes, itself nesting nothing): only their outputs can keep their values. Any
     /// other nested stack's `Fn::GetAtt ... Outputs.X` cannot be proven unchanged.
     pub nested_same: &'a std::collections::BTreeSet<String>,
+    /// The pull-request guard's fates and proofs, found once for all its rules
+    /// (`Default` to start).
+    pub pr_guard: pr_guard::Memo<'a, 'd>,
 }
 
 /// Positions in the base's resources (see [`Comparison::anchors`]).

@@ -1750,6 +1750,103 @@ fn renames_shape(n: usize) -> (String, String) {
     (text(base), text(head))
 }
 
+/// The `table-names` shape of `bench/adversarial.py`: n tables whose `TableName` is
+/// `!Sub "${P<i>}-${Topic<i>.TopicName}-t"`, with n parameters and n topics. By i % 3 the
+/// head renames the table (same `TableName`), changes its topic's name, or changes its key.
+fn table_names_shape(n: usize) -> (String, String) {
+    let parameters: serde_json::Map<String, Value> = (0..n)
+        .map(|i| {
+            let p = serde_json::json!({"Type": "String", "Default": format!("v{i}")});
+            (format!("P{i}"), p)
+        })
+        .collect();
+    let side = |head: bool| {
+        let mut resources = serde_json::Map::new();
+        for i in 0..n {
+            let mut topic = format!("${{P{i}}}-topic");
+            if head && i % 3 == 1 {
+                topic.push_str("-2");
+            }
+            resources.insert(
+                format!("Topic{i}"),
+                serde_json::json!({"Type": "AWS::SNS::Topic",
+                    "Properties": {"TopicName": {"Fn::Sub": topic}}}),
+            );
+            let key = if head && i % 3 == 2 { "pk" } else { "id" };
+            let name =
+                serde_json::json!({"Fn::Sub": format!("${{P{i}}}-${{Topic{i}.TopicName}}-t")});
+            let id = if head && i % 3 == 0 {
+                format!("New{i}")
+            } else {
+                format!("T{i}")
+            };
+            resources.insert(id, keyed_table(key, Some(name)));
+        }
+        serde_json::json!({"Parameters": parameters.clone(), "Resources": resources}).to_string()
+    };
+    (side(false), side(true))
+}
+
+#[test]
+fn many_table_names_reading_a_big_section_and_other_resources_grow_linearly() {
+    // DDB021 and DDB022 compared the whole Parameters section, and found each resource a
+    // name reads by a scan of every resource, once for each table.
+    let n = 600;
+    let files = |n| {
+        let (base, head) = table_names_shape(n);
+        vec![("base.json", base), ("head.json", head)]
+    };
+    let (small, _) = assert_files_near_linear(
+        "table-names",
+        files,
+        n,
+        &[
+            "diff",
+            "base.json",
+            "head.json",
+            "--select",
+            "DDB020,DDB021,DDB022",
+        ],
+    );
+    assert_eq!(small.code, 1, "{:#}", small.json);
+    let findings = small.json["findings"].as_array().expect("findings");
+    let mut seen: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            let rule = f["rule"].as_str().unwrap_or_default().to_string();
+            (f["resource"].as_str().unwrap_or_default().to_string(), rule)
+        })
+        .collect();
+    seen.sort_unstable();
+    // Each table once: renamed with its name (which reads only what is unchanged), its
+    // name unprovable through its changed topic, or replaced by its new key.
+    let mut expected: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            let rule = ["DDB021", "DDB022", "DDB022"][i % 3];
+            (format!("T{i}"), rule.to_string())
+        })
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(seen, expected);
+    for f in findings {
+        let message = f["message"].as_str().unwrap_or_default();
+        let i: usize = f["resource"]
+            .as_str()
+            .and_then(|r| r.strip_prefix('T'))
+            .and_then(|i| i.parse().ok())
+            .unwrap_or_else(|| panic!("no table in {f:#}"));
+        let expected = match i % 3 {
+            0 => format!("was renamed to `New{i}` (the same TableName)"),
+            1 => format!("`TableName` cannot be proven unchanged: it reads `Ref` or `Fn::GetAtt` of resource `Topic{i}`, which this change modifies"),
+            _ => "`KeySchema` is `".to_string(),
+        };
+        assert!(message.contains(&expected), "{message}");
+        if i % 3 == 2 {
+            assert!(!message.contains("`TableName`"), "{message}");
+        }
+    }
+}
+
 #[test]
 fn thousands_of_tables_removed_added_and_renamed_grow_linearly() {
     // DDB021 once compared every table gone from the base with every new one at the head.

@@ -2,6 +2,7 @@
 //! logical ID for what is recognisably the same table), or removed. Shared by DDB020,
 //! DDB021 and DDB022 so that each base table gets exactly one fate.
 
+use super::table_replaced::Versions;
 use crate::model::for_each::{copies, Copies, Copy};
 use crate::model::same::{fingerprint, same_value, same_value_bound, Side};
 use crate::model::{Resource, Template};
@@ -23,6 +24,7 @@ impl Evidence {
     }
 }
 
+#[derive(Clone, Copy)]
 pub enum Fate<'a, 'd> {
     /// Same logical ID at the head (whatever its type now).
     Kept(&'a Resource<'d>),
@@ -37,16 +39,36 @@ pub enum Fate<'a, 'd> {
     Removed,
 }
 
+/// A base table with its fate.
+pub type Fated<'a, 'd> = (&'a Resource<'d>, Fate<'a, 'd>);
+
 /// Every base table with its fate, in base order. A head table is the rename target of at
 /// most one base table; TableName evidence is matched before key-schema evidence, since a
-/// key schema like `id HASH` is shared by many unrelated tables.
-pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fate<'a, 'd>)> {
+/// key schema like `id HASH` is shared by many unrelated tables. Found once per comparison
+/// (five rules ask).
+pub fn fates<'c, 'a, 'd>(
+    cmp: &'c Comparison<'a, 'd, '_>,
+) -> impl Iterator<Item = Fated<'a, 'd>> + 'c {
+    cmp.pr_guard
+        .fates
+        .get_or_init(|| find_fates(cmp))
+        .iter()
+        .copied()
+}
+
+fn find_fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<Fated<'a, 'd>> {
     let base = cmp.base;
     let tables: Vec<&'a Resource<'d>> = base.resources.iter().filter(|r| r.is_table()).collect();
     let Head::Template(head) = &cmp.head else {
         return tables.into_iter().map(|t| (t, Fate::Removed)).collect();
     };
     let head: &'a Template<'d, '_> = head;
+    let versions = Versions {
+        base,
+        head,
+        nested_same: cmp.nested_same,
+        proofs: &cmp.pr_guard.proofs,
+    };
     let mut fates: Vec<Option<Fate<'a, 'd>>> = tables
         .iter()
         .map(|t| head.resource(t.logical_id).map(Fate::Kept))
@@ -87,8 +109,7 @@ pub fn fates<'a, 'd>(cmp: &Comparison<'a, 'd, '_>) -> Vec<(&'a Resource<'d>, Fat
                 continue;
             }
             let found = index.first(base, table, &candidates, |c| {
-                c.type_name == table.type_name
-                    && same_by(base, table, head, c, evidence, cmp.nested_same)
+                c.type_name == table.type_name && same_by(&versions, table, c, evidence)
             });
             if let Some(target) = found.and_then(|j| candidates.get_mut(j)?.take()) {
                 fates[i] = Some(Fate::Renamed(target, evidence));
@@ -307,14 +328,8 @@ fn identity_property(resource: &Resource, evidence: Evidence) -> &'static str {
 }
 
 /// Both resources have the identifying property, and it means the same thing.
-fn same_by(
-    base: &Template,
-    a: &Resource,
-    head: &Template,
-    b: &Resource,
-    evidence: Evidence,
-    nested_same: &std::collections::BTreeSet<String>,
-) -> bool {
+fn same_by(versions: &Versions, a: &Resource, b: &Resource, evidence: Evidence) -> bool {
+    let (base, head) = (versions.base, versions.head);
     let name = identity_property(a, evidence);
     let value = |t: &Template, r: &Resource| {
         t.doc
@@ -326,7 +341,7 @@ fn same_by(
         // (`!Ref Prefix` whose Default changed names another table).
         (Some(x), Some(y)) if evidence == Evidence::TableName => {
             same_value(Side::new(base.doc, x), Side::new(head.doc, y))
-                && super::table_replaced::reads_unchanged(base, x, head, y, nested_same)
+                && versions.reads_unchanged(x, y)
         }
         (Some(x), Some(y)) => same_value(Side::new(base.doc, x), Side::new(head.doc, y)),
         _ => false,

@@ -507,7 +507,13 @@ fn same_ids(was: &Resource, now: &Resource) -> bool {
             .all(|(a, b)| a.identifier == b.identifier)
 }
 
-fn removal(cmp: &Comparison, table: &Resource, what: String, span: Span, place: &str) -> Finding {
+fn removal<'a, 'd>(
+    cmp: &Comparison<'a, 'd, '_>,
+    table: &'a Resource<'d>,
+    what: String,
+    span: Span,
+    place: &str,
+) -> Finding {
     let id = table.logical_id;
     let was_at = cmp.base_at(cmp.base.doc.span(table.key));
     let retained = retains(

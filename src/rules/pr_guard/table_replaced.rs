@@ -157,8 +157,8 @@ struct TableSide<'a, 'd, 's> {
     props: Option<NodeId>,
     /// An `AWS::Serverless::SimpleTable` (its key is `PrimaryKey`).
     simple: bool,
-    /// See [`Comparison::nested_same`].
-    nested_same: &'a BTreeSet<String>,
+    /// The two revisions, with what is proven of them.
+    versions: &'a Versions<'a, 'd, 's>,
 }
 
 impl<'a, 'd, 's> TableSide<'a, 'd, 's> {
@@ -166,14 +166,14 @@ impl<'a, 'd, 's> TableSide<'a, 'd, 's> {
         template: &'a Template<'d, 's>,
         resource: &'a Resource<'d>,
         simple: bool,
-        nested_same: &'a BTreeSet<String>,
+        versions: &'a Versions<'a, 'd, 's>,
     ) -> Self {
         TableSide {
             template,
             resource,
             props: template.doc.get_value(resource.node, "Properties"),
             simple,
-            nested_same,
+            versions,
         }
     }
 
@@ -491,6 +491,13 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
     let Head::Template(head) = &cmp.head else {
         return Vec::new();
     };
+    let head: &Template = head;
+    let versions = Versions {
+        base: cmp.base,
+        head,
+        nested_same: cmp.nested_same,
+        proofs: &cmp.pr_guard.proofs,
+    };
     let mut findings = Vec::new();
     for (table, fate) in fates(cmp) {
         let Fate::Kept(now) = fate else { continue };
@@ -503,8 +510,8 @@ fn check(cmp: &Comparison) -> Vec<Finding> {
         if was_kind != now_kind {
             continue;
         }
-        let base = TableSide::new(cmp.base, table, was_simple, cmp.nested_same);
-        let head_side = TableSide::new(head, now, now_simple, cmp.nested_same);
+        let base = TableSide::new(cmp.base, table, was_simple, &versions);
+        let head_side = TableSide::new(head, now, now_simple, &versions);
         let changes = changes(&base, &head_side, was_kind);
         let Some(first) = changes.first() else {
             continue;
@@ -680,11 +687,8 @@ fn reads_same(base: &TableSide, head: &TableSide, aspect: Aspect) -> bool {
             reads_of(side.doc(), node, 0, &mut reads);
         }
     }
-    let (b, h) = (base.template, head.template);
-    let (bd, hd) = (b.doc, h.doc);
-    (!reads.parameters || same_opt(bd, b.parameters, hd, h.parameters))
-        && (!reads.conditions || same_opt(bd, b.conditions, hd, h.conditions))
-        && (!reads.mappings || same_opt(bd, b.mappings, hd, h.mappings))
+    let (bd, hd) = (base.doc(), head.doc());
+    base.versions.sections_same(reads)
         && base.resource.loops.len() == head.resource.loops.len()
         && base
             .resource
@@ -698,7 +702,7 @@ fn reads_same(base: &TableSide, head: &TableSide, aspect: Aspect) -> bool {
 }
 
 /// The resources the aspect's values read by `Ref`, `Fn::GetAtt` or a `Fn::Sub` variable
-/// (at either revision) that are not provably unchanged: see [`unchanged`].
+/// (at either revision) that are not provably unchanged: see [`Versions::unchanged`].
 fn changed_resources(base: &TableSide, head: &TableSide, aspect: Aspect) -> BTreeSet<String> {
     let mut read = BTreeSet::new();
     for side in [base, head] {
@@ -708,109 +712,174 @@ fn changed_resources(base: &TableSide, head: &TableSide, aspect: Aspect) -> BTre
     }
     let mut seen = BTreeSet::new();
     read.into_iter()
-        .filter(|name| {
-            !unchanged(
-                base.template,
-                head.template,
-                name,
-                base.nested_same,
-                &mut seen,
-            )
-        })
+        .filter(|name| !base.versions.unchanged(name, &mut seen))
         .collect()
-}
-
-/// Whether two values written the same way (`same_value`) read the same things at both
-/// revisions, so that they are the same value: the sections their intrinsics read, and
-/// every resource they `Ref` or `Fn::GetAtt` (provably unchanged). DDB021 asks it before
-/// it takes a shared `TableName` as evidence of a rename.
-pub(super) fn reads_unchanged(
-    base: &Template,
-    x: NodeId,
-    head: &Template,
-    y: NodeId,
-    nested_same: &BTreeSet<String>,
-) -> bool {
-    let (bd, hd) = (base.doc, head.doc);
-    let mut reads = Reads::default();
-    reads_of(bd, x, 0, &mut reads);
-    reads_of(hd, y, 0, &mut reads);
-    let sections_same = (!reads.parameters || same_opt(bd, base.parameters, hd, head.parameters))
-        && (!reads.conditions || same_opt(bd, base.conditions, hd, head.conditions))
-        && (!reads.mappings || same_opt(bd, base.mappings, hd, head.mappings));
-    let mut read = BTreeSet::new();
-    resources_read(base, x, 0, &mut read);
-    resources_read(head, y, 0, &mut read);
-    let mut seen = BTreeSet::new();
-    sections_same
-        && read
-            .iter()
-            .all(|n| unchanged(base, head, n, nested_same, &mut seen))
 }
 
 /// How many resources one comparison follows through `Ref`/`Fn::GetAtt` before it stops
 /// proving them unchanged (and reports the value as unprovable).
 const MAX_FOLLOWED: usize = 64;
 
-/// Whether resource `name` is provably the same at both revisions, so that CloudFormation
-/// does not update it and its `Ref` and attributes keep their values: the whole resource
-/// (type, properties, condition, ...) is written the same, what its intrinsics read
-/// (parameters, conditions, mappings) is the same, and so is every resource it reads in
-/// turn. A resource in a `Fn::ForEach` loop is not followed (fail closed). A nested stack
-/// returns outputs its own template decides: it is unchanged only when that template is
-/// provably the same file (`nested_same`, see [`Comparison::nested_same`]); a remote or
-/// computed template can change behind the same URL. `seen` holds the resources already
-/// being proven (a cycle proves nothing new).
-fn unchanged(
-    base: &Template,
-    head: &Template,
-    name: &str,
-    nested_same: &BTreeSet<String>,
-    seen: &mut BTreeSet<String>,
-) -> bool {
-    if !seen.insert(name.to_string()) {
-        return true;
-    }
-    if seen.len() > MAX_FOLLOWED {
-        return false;
-    }
-    let nests = |t: &Template, n: &str| {
-        t.resources.iter().any(|r| {
-            r.logical_id == n
-                && matches!(
-                    r.type_name,
-                    Some(crate::model::nested::STACK | crate::model::nested::APPLICATION)
-                )
+/// What is proven the same at both revisions of one comparison, each proven once: a
+/// section (`Parameters`, `Conditions`, `Mappings`) compared whole, a resource compared on
+/// its own (see [`Versions::unchanged`]), a condition shared (see
+/// [`SharedConditions::shared`]). Many tables read the same sections and resources; each
+/// proved them again, so DDB021 and DDB022 grew with the square of the tables.
+#[derive(Default)]
+pub struct Proofs {
+    /// `Parameters`, `Conditions` and `Mappings`, in [`Section`] order.
+    sections: [std::sync::OnceLock<bool>; 3],
+    /// By logical ID: `None` when the resource itself is not provably the same, else the
+    /// resources it reads in turn.
+    resources:
+        std::sync::Mutex<std::collections::HashMap<String, Option<std::sync::Arc<[String]>>>>,
+    /// The logical IDs that are a nested stack at either revision (any resource under the
+    /// ID, duplicates included).
+    nests: std::sync::OnceLock<std::collections::HashSet<String>>,
+    /// By condition name: see [`SharedConditions::shared`].
+    conditions: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+}
+
+#[derive(Clone, Copy)]
+enum Section {
+    Parameters = 0,
+    Conditions = 1,
+    Mappings = 2,
+}
+
+/// A comparison's two templates, with what is proven of them.
+pub struct Versions<'x, 'd, 's> {
+    pub base: &'x Template<'d, 's>,
+    pub head: &'x Template<'d, 's>,
+    /// See [`crate::rules::Comparison::nested_same`].
+    pub nested_same: &'x BTreeSet<String>,
+    pub proofs: &'x Proofs,
+}
+
+/// A lock whose holder panicked still holds proofs: each entry is written whole.
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Versions<'_, '_, '_> {
+    /// Whether a whole section is written the same at both revisions.
+    fn section(&self, section: Section) -> bool {
+        let (b, h) = (self.base, self.head);
+        *self.proofs.sections[section as usize].get_or_init(|| {
+            let (x, y) = match section {
+                Section::Parameters => (b.parameters, h.parameters),
+                Section::Conditions => (b.conditions, h.conditions),
+                Section::Mappings => (b.mappings, h.mappings),
+            };
+            same_opt(b.doc, x, h.doc, y)
         })
-    };
-    if (nests(base, name) || nests(head, name)) && !nested_same.contains(name) {
-        return false;
     }
-    let find = |t: &Template, n: &str| -> Option<(NodeId, bool)> {
-        t.resources
-            .iter()
-            .find(|r| r.logical_id == n)
-            .map(|r| (r.node, r.loops.is_empty()))
-    };
-    let (Some((b, true)), Some((h, true))) = (find(base, name), find(head, name)) else {
-        return false;
-    };
-    let (bd, hd) = (base.doc, head.doc);
-    if !same_value(Side::new(bd, b), Side::new(hd, h)) {
-        return false;
+
+    /// Whether the sections of `reads` are the same at both revisions.
+    fn sections_same(&self, reads: Reads) -> bool {
+        (!reads.parameters || self.section(Section::Parameters))
+            && (!reads.conditions || self.section(Section::Conditions))
+            && (!reads.mappings || self.section(Section::Mappings))
     }
-    let mut reads = Reads::default();
-    reads_of(bd, b, 0, &mut reads);
-    let sections_same = (!reads.parameters || same_opt(bd, base.parameters, hd, head.parameters))
-        && (!reads.conditions || same_opt(bd, base.conditions, hd, head.conditions))
-        && (!reads.mappings || same_opt(bd, base.mappings, hd, head.mappings));
-    if !sections_same {
-        return false;
+
+    /// Whether logical ID `name` is a nested stack (`AWS::CloudFormation::Stack`,
+    /// `AWS::Serverless::Application`) at either revision.
+    fn nests(&self, name: &str) -> bool {
+        self.proofs
+            .nests
+            .get_or_init(|| {
+                self.base
+                    .resources
+                    .iter()
+                    .chain(&self.head.resources)
+                    .filter(|r| {
+                        matches!(
+                            r.type_name,
+                            Some(crate::model::nested::STACK | crate::model::nested::APPLICATION)
+                        )
+                    })
+                    .map(|r| r.logical_id.to_string())
+                    .collect()
+            })
+            .contains(name)
     }
-    let mut next = BTreeSet::new();
-    resources_read(base, b, 0, &mut next);
-    next.iter()
-        .all(|n| unchanged(base, head, n, nested_same, seen))
+
+    /// Whether two values written the same way (`same_value`) read the same things at
+    /// both revisions, so that they are the same value: the sections their intrinsics
+    /// read, and every resource they `Ref` or `Fn::GetAtt` (provably unchanged). DDB021
+    /// asks it before it takes a shared `TableName` as evidence of a rename.
+    pub(super) fn reads_unchanged(&self, x: NodeId, y: NodeId) -> bool {
+        let (base, head) = (self.base, self.head);
+        let mut reads = Reads::default();
+        reads_of(base.doc, x, 0, &mut reads);
+        reads_of(head.doc, y, 0, &mut reads);
+        let sections_same = self.sections_same(reads);
+        let mut read = BTreeSet::new();
+        resources_read(base, x, 0, &mut read);
+        resources_read(head, y, 0, &mut read);
+        let mut seen = BTreeSet::new();
+        sections_same && read.iter().all(|n| self.unchanged(n, &mut seen))
+    }
+
+    /// Whether resource `name` is provably the same at both revisions, so that
+    /// CloudFormation does not update it and its `Ref` and attributes keep their values:
+    /// the whole resource (type, properties, condition, ...) is written the same, what its
+    /// intrinsics read (parameters, conditions, mappings) is the same, and so is every
+    /// resource it reads in turn. A resource in a `Fn::ForEach` loop is not followed (fail
+    /// closed). A nested stack returns outputs its own template decides: it is unchanged
+    /// only when that template is provably the same file (`nested_same`, see
+    /// [`crate::rules::Comparison::nested_same`]); a remote or computed template can change
+    /// behind the same URL. `seen` holds the resources already being proven (a cycle
+    /// proves nothing new). What a resource is on its own is proven once per comparison
+    /// ([`Versions::by_itself`]); the walk through what it reads is this call's.
+    fn unchanged(&self, name: &str, seen: &mut BTreeSet<String>) -> bool {
+        if !seen.insert(name.to_string()) {
+            return true;
+        }
+        if seen.len() > MAX_FOLLOWED {
+            return false;
+        }
+        let Some(next) = self.by_itself(name) else {
+            return false;
+        };
+        next.iter().all(|n| self.unchanged(n, seen))
+    }
+
+    /// Resource `name` on its own is the same at both revisions (everything
+    /// [`Versions::unchanged`] asks but the resources it reads): the resources it reads,
+    /// or `None`.
+    fn by_itself(&self, name: &str) -> Option<std::sync::Arc<[String]>> {
+        if let Some(known) = locked(&self.proofs.resources).get(name) {
+            return known.clone();
+        }
+        let proven = self.prove_by_itself(name);
+        locked(&self.proofs.resources).insert(name.to_string(), proven.clone());
+        proven
+    }
+
+    fn prove_by_itself(&self, name: &str) -> Option<std::sync::Arc<[String]>> {
+        let (base, head) = (self.base, self.head);
+        if self.nests(name) && !self.nested_same.contains(name) {
+            return None;
+        }
+        // The first resource under the ID, as `Ref` resolves it.
+        let find = |t: &Template| t.resource(name).map(|r| (r.node, r.loops.is_empty()));
+        let (Some((b, true)), Some((h, true))) = (find(base), find(head)) else {
+            return None;
+        };
+        let (bd, hd) = (base.doc, head.doc);
+        if !same_value(Side::new(bd, b), Side::new(hd, h)) {
+            return None;
+        }
+        let mut reads = Reads::default();
+        reads_of(bd, b, 0, &mut reads);
+        if !self.sections_same(reads) {
+            return None;
+        }
+        let mut next = BTreeSet::new();
+        resources_read(base, b, 0, &mut next);
+        Some(next.into_iter().collect())
+    }
 }
 
 /// The resources of `template` that `node` reads by `Ref`, `Fn::GetAtt` or a `Fn::Sub`
@@ -1010,19 +1079,7 @@ fn compare(base: &TableSide, head: &TableSide, aspect: Aspect) -> Option<(String
                     .flat_map(resources_in)
                     .find(|n| changed.contains(n))
                 {
-                    let nests = [base.template, head.template].iter().any(|t| {
-                        t.resources.iter().any(|r| {
-                            r.logical_id == name
-                                && matches!(
-                                    r.type_name,
-                                    Some(
-                                        crate::model::nested::STACK
-                                            | crate::model::nested::APPLICATION
-                                    )
-                                )
-                        })
-                    });
-                    let why = if nests {
+                    let why = if base.versions.nests(&name) {
                         "a nested stack whose template this change modifies or ddb-guard cannot prove the same (not a local file with the same text at both revisions that nests nothing), so the outputs it returns may change with it"
                     } else {
                         "which this change modifies, so the value it returns may change with it"
@@ -1215,14 +1272,26 @@ impl SharedConditions<'_, '_, '_, '_> {
         })
     }
 
+    /// Proven once per comparison (every case of every table asks).
     fn shared(&self, name: &str) -> bool {
+        let proofs = &self.base.versions.proofs;
+        if let Some(&known) = locked(&proofs.conditions).get(name) {
+            return known;
+        }
+        let proven = self.prove_shared(name);
+        locked(&proofs.conditions).insert(name.to_string(), proven);
+        proven
+    }
+
+    fn prove_shared(&self, name: &str) -> bool {
         let mut deps = Deps::default();
         if !self.same_definition(name, &mut BTreeSet::new(), &mut deps) || deps.too_deep {
             return false;
         }
         let (b, h) = (self.base.template, self.head.template);
-        (!deps.mappings || same_opt(b.doc, b.mappings, h.doc, h.mappings))
-            && (!deps.all_parameters || same_opt(b.doc, b.parameters, h.doc, h.parameters))
+        let versions = self.base.versions;
+        (!deps.mappings || versions.section(Section::Mappings))
+            && (!deps.all_parameters || versions.section(Section::Parameters))
             && deps
                 .refs
                 .iter()
