@@ -401,26 +401,55 @@ fn render_streamed(
     spool: &mut report::stream::Spool,
     replaced: &std::collections::HashSet<String>,
 ) -> (ExitStatus, bool) {
-    let mut failed = false;
-    let mut complete = true;
-    for (n, output) in outputs.iter().enumerate() {
+    let written = write_each(outputs, |n, output| {
         let what = format!("{} report", output.format.name());
-        match write_to(&output.destination, &what, |out, _| {
+        write_to(&output.destination, &what, |out, _| {
             spool.finish(n, report, replaced, out)
-        }) {
+        })
+    });
+    written.status(report, fail_on)
+}
+
+/// How writing a run's outputs went: whether one failed (the run's status is then an
+/// error), and whether all of stdout's report got out (a reader that closed the pipe
+/// wants no more, on stdout or stderr).
+struct Written {
+    failed: bool,
+    complete: bool,
+}
+
+impl Written {
+    /// The run's exit status: an error when an output failed, else the report's.
+    fn status(&self, report: &Report, fail_on: FailOn) -> (ExitStatus, bool) {
+        if self.failed {
+            return (ExitStatus::Error, false);
+        }
+        (report.exit_status(fail_on), self.complete)
+    }
+}
+
+/// Write every output with `write` (given its index and the output; see [`write_to`]),
+/// telling each failure.
+fn write_each(
+    outputs: &[Output],
+    mut write: impl FnMut(usize, &Output) -> Result<bool, String>,
+) -> Written {
+    let mut written = Written {
+        failed: false,
+        complete: true,
+    };
+    for (n, output) in outputs.iter().enumerate() {
+        match write(n, output) {
             Ok(true) => {}
-            Ok(false) => complete = false,
+            Ok(false) => written.complete = false,
             Err(message) => {
                 tell(&message);
-                failed = true;
-                complete = false;
+                written.failed = true;
+                written.complete = false;
             }
         }
     }
-    if failed {
-        return (ExitStatus::Error, false);
-    }
-    (report.exit_status(fail_on), complete)
+    written
 }
 
 /// The findings `--fix` would resolve, counted as files are emitted (a streamed run keeps
@@ -489,19 +518,7 @@ pub(crate) fn render(
     report: &Report,
 ) -> (ExitStatus, bool) {
     let options = render_options(args, fail_on);
-    let mut failed = false;
-    let mut complete = true;
-    for output in outputs {
-        match write_output(output, report, &options) {
-            Ok(true) => {}
-            Ok(false) => complete = false,
-            Err(message) => {
-                tell(&message);
-                failed = true;
-                complete = false;
-            }
-        }
-    }
+    let mut written = write_each(outputs, |_, output| write_output(output, report, &options));
     if outputs.iter().any(|o| o.format == Format::Github) {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
             let path = std::path::PathBuf::from(path);
@@ -510,14 +527,11 @@ pub(crate) fn render(
                     "cannot write the job summary to {}: {e}",
                     path.display()
                 ));
-                failed = true;
+                written.failed = true;
             }
         }
     }
-    if failed {
-        return (ExitStatus::Error, false);
-    }
-    (report.exit_status(fail_on), complete)
+    written.status(report, fail_on)
 }
 
 /// The `--format` outputs (human on stdout by default); two on one destination are a
