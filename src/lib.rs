@@ -32,6 +32,7 @@ pub mod model;
 pub mod ordered;
 pub mod prefilter;
 pub mod progress;
+pub mod reach;
 pub mod read;
 pub mod report;
 pub mod rules;

@@ -329,15 +329,37 @@ fn check_streamed(
     };
     let mut fixable = Fixable::new(mode);
     let again = || discover::discover_sorted(&args.paths, walk);
-    let (mut report, replaced) = checker.check_streaming(
-        files,
-        &again,
-        progress.as_ref().map(|p| p.counter()),
-        &mut |file| {
-            fixable.count(file);
-            spool.file(file);
-        },
-    );
+    let mut live = live_output(outputs, &reports, checker, progress.is_some()).map(Live::new);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (mut report, replaced) = std::thread::scope(|scope| {
+        // The read-ahead that says which reports are final (see `reach`), for a report
+        // that goes to a reader while the run goes on.
+        let (send, reach) = std::sync::mpsc::channel();
+        if live.is_some() {
+            let (stop, again) = (&stop, &again);
+            scope.spawn(move || {
+                // A bug in the read-ahead holds the report back to the end, no more.
+                let reach = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::reach::scan(checker, again(), stop)
+                }));
+                let _ = send.send(reach.ok().flatten());
+            });
+        }
+        let checked = checker.check_streaming(
+            files,
+            &again,
+            progress.as_ref().map(|p| p.counter()),
+            &mut |file| {
+                fixable.count(file);
+                spool.file(file);
+                if let Some(live) = live.as_mut() {
+                    live.release(&mut spool, &reach, resolver);
+                }
+            },
+        );
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        checked
+    });
     if let Some(p) = progress {
         p.finish();
     }
@@ -352,7 +374,7 @@ fn check_streamed(
         report.add_error(&path, error, None);
     }
     let (status, complete) = crate::timings::time(crate::timings::Stage::Output, || {
-        render_streamed(outputs, fail_on, &report, &mut spool, &replaced)
+        render_streamed(outputs, fail_on, &report, &mut spool, &replaced, live)
     });
     let human_on_stdout = outputs
         .iter()
@@ -400,14 +422,134 @@ fn render_streamed(
     report: &Report,
     spool: &mut report::stream::Spool,
     replaced: &std::collections::HashSet<String>,
+    live: Option<Live>,
 ) -> (ExitStatus, bool) {
     let written = write_each(outputs, |n, output| {
         let what = format!("{} report", output.format.name());
+        if let Some(live) = live.as_ref().filter(|live| live.part == n) {
+            match &live.outcome {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(message) => return Err(message.clone()),
+            }
+        }
         write_to(&output.destination, &what, |out, _| {
             spool.finish(n, report, replaced, out)
         })
     });
     written.status(report, fail_on)
+}
+
+/// Which output, if any, gets each file's part as soon as it is final (see
+/// [`report::stream::Spool::release`]): the one on stdout, when a reader may read it while
+/// the run goes on (a terminal, a pipe or a socket; a file is read when it is whole) and
+/// its format begins with the files. Not while a progress bar draws on the terminal, nor
+/// when DDB013's run-level finding (placed by the path of the config that asks for it)
+/// can only be known at the end.
+fn live_output(
+    outputs: &[Output],
+    reports: &[(Format, RenderOptions)],
+    checker: &Checker,
+    bar: bool,
+) -> Option<usize> {
+    if bar || !checker.settings().required_guardrails.is_empty() {
+        return None;
+    }
+    let n = outputs
+        .iter()
+        .position(|o| o.destination == Destination::Stdout)?;
+    let (format, options) = &reports[n];
+    (report::stream::releases(*format, options) && stdout_read_while_running()).then_some(n)
+}
+
+/// Whether stdout may have a reader while the run goes on: a terminal, a pipe or a socket,
+/// not a file nor `/dev/null`.
+fn stdout_read_while_running() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        return true;
+    }
+    let Ok(fd) = stdout.as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd).metadata().is_ok_and(|meta| {
+        let kind = meta.file_type();
+        kind.is_fifo() || kind.is_socket()
+    })
+}
+
+/// How many files with output a live report lets wait for the read-ahead (see
+/// [`crate::reach`]) before the check waits for it: the read-ahead does less per file than
+/// the check, so this rarely binds, and then a reader is never more than this behind.
+const LIVE_BACKLOG: usize = 256;
+
+/// The report that goes to stdout while the run goes on (see [`live_output`]).
+struct Live {
+    /// Its index among the outputs (and the spool's reports).
+    part: usize,
+    /// What the read-ahead found, once it is done; `None` inside when nothing may go out
+    /// before the end (the read-ahead failed, or a config file cannot be used: the run
+    /// then ends with that error and no report).
+    reach: Option<Option<crate::reach::Reach>>,
+    /// Files spooled while the read-ahead was still going.
+    waiting: usize,
+    out: std::io::BufWriter<std::io::Stdout>,
+    /// `Ok(false)` once stdout's reader closed the pipe; an error message once writing
+    /// failed: nothing more goes out.
+    outcome: Result<bool, String>,
+}
+
+impl Live {
+    fn new(part: usize) -> Live {
+        Live {
+            part,
+            reach: None,
+            waiting: 0,
+            out: std::io::BufWriter::new(std::io::stdout()),
+            outcome: Ok(true),
+        }
+    }
+
+    /// Write out the spooled files that are final, in order (called as each is spooled).
+    fn release(
+        &mut self,
+        spool: &mut report::stream::Spool,
+        ahead: &std::sync::mpsc::Receiver<Option<crate::reach::Reach>>,
+        resolver: &config::Resolver,
+    ) {
+        if self.outcome != Ok(true) {
+            return;
+        }
+        if self.reach.is_none() {
+            self.waiting += 1;
+            let found = if self.waiting > LIVE_BACKLOG {
+                ahead.recv().ok()
+            } else {
+                ahead.try_recv().ok()
+            };
+            match found {
+                // Every config file was met by the read-ahead's walk.
+                Some(reach) => self.reach = Some(reach.filter(|_| resolver.error().is_none())),
+                None if self.waiting > LIVE_BACKLOG => self.reach = Some(None),
+                None => return,
+            }
+        }
+        let Some(Some(reach)) = &self.reach else {
+            return;
+        };
+        let released = spool
+            .release(self.part, &mut self.out, &mut |path| reach.is_final(path))
+            .and_then(|more| self.out.flush().map(|()| more));
+        match released {
+            Ok(true) => {}
+            // Held until the end.
+            Ok(false) => self.reach = Some(None),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.outcome = Ok(false),
+            Err(e) => self.outcome = Err(format!("cannot write output: {e}")),
+        }
+    }
 }
 
 /// How writing a run's outputs went: whether one failed (the run's status is then an

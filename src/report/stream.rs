@@ -6,6 +6,12 @@
 //! `check::Checker::check_streaming`). The bytes are those of rendering the whole report
 //! at once; `tests/it/stream.rs` holds them equal.
 //!
+//! A report whose files come before anything that only the end knows (`human`, `compact`)
+//! can also go to its reader while the run goes on ([`Spool::release`]): the caller says
+//! which spooled files are final (see `reach`), their bytes are copied out in order, and
+//! [`Spool::finish`] writes the rest, after checking that nothing the end added or
+//! changed belongs among the files already out.
+//!
 //! Formats whose every part is per file or per run stream: `human` (not `--statistics`),
 //! `compact` and `json`. The others (`sarif`, `junit`, `github`, which sorts annotations by
 //! severity across files, `gitlab`) render the whole report.
@@ -48,6 +54,25 @@ pub struct Spool {
     /// The bytes written so far to each section, in `parts` order.
     ends: Vec<u64>,
     error: Option<io::Error>,
+    /// The files of one report already written to its destination ([`Spool::release`]).
+    released: Option<Released>,
+}
+
+/// How far [`Spool::release`] has copied one report out.
+struct Released {
+    part: usize,
+    /// Files copied out, and where the next one starts in the index and in the section.
+    files: usize,
+    index_at: u64,
+    section_at: u64,
+    /// A file was not final: nothing after it is copied out before the end.
+    held: bool,
+}
+
+/// Whether a report of `format` begins with its files, so that they can go out before
+/// the run ends (JSON begins with the run's summary).
+pub fn releases(format: Format, options: &RenderOptions) -> bool {
+    streams(format, options) && matches!(format, Format::Human | Format::Compact)
 }
 
 impl Spool {
@@ -76,6 +101,7 @@ impl Spool {
             index: BufWriter::new(tempfile::tempfile()?),
             ends: vec![0; sections],
             error: None,
+            released: None,
         })
     }
 
@@ -108,9 +134,69 @@ impl Spool {
         Ok(())
     }
 
+    /// Copy report `n`'s part of the files spooled since the last call to `out`, in order,
+    /// as long as `is_final` says a file's report (by its path) can no longer change nor
+    /// have anything placed before it; the first that is not final, and everything after
+    /// it, stays for [`Spool::finish`]. Only one report (one that [`releases`]) can be
+    /// released. `Ok(false)` once a file was held back.
+    pub fn release(
+        &mut self,
+        n: usize,
+        out: &mut dyn Write,
+        is_final: &mut dyn FnMut(&str) -> bool,
+    ) -> io::Result<bool> {
+        let first: usize = self.parts[..n].iter().map(|p| p.sections.len()).sum();
+        let total = self.ends.len();
+        let released = self.released.get_or_insert(Released {
+            part: n,
+            files: 0,
+            index_at: 0,
+            section_at: 0,
+            held: false,
+        });
+        if released.part != n || self.parts[n].sections.len() != 1 {
+            return Err(io::Error::other(
+                "only one single-section report can be released",
+            ));
+        }
+        if released.held || self.error.is_some() {
+            return Ok(false);
+        }
+        self.index.flush()?;
+        let index = self.index.get_mut();
+        index.seek(SeekFrom::Start(released.index_at))?;
+        let mut reader = BufReader::new(&*index);
+        let mut end = released.section_at;
+        while let Some((path, ends)) = read_entry(&mut reader, total)? {
+            if !is_final(&path) {
+                released.held = true;
+                break;
+            }
+            released.files += 1;
+            released.index_at += entry_len(&path, total);
+            end = ends[first];
+        }
+        drop(reader);
+        // Appends go on at the end of each file.
+        index.seek(SeekFrom::End(0))?;
+        if end > released.section_at {
+            let section = &mut self.parts[n].sections[0];
+            section.flush()?;
+            let spool = section.get_mut();
+            spool.seek(SeekFrom::Start(released.section_at))?;
+            let copied = io::copy(&mut (&*spool).take(end - released.section_at), out);
+            spool.seek(SeekFrom::End(0))?;
+            copied?;
+            released.section_at = end;
+        }
+        Ok(!released.held)
+    }
+
     /// Write report `n` (in the order given to [`Spool::new`]) to `out`: the emitted files,
     /// except those whose path is in `replaced`, merged in path order with
-    /// `report.files`, around what `report` says of the whole run.
+    /// `report.files`, around what `report` says of the whole run. The files already
+    /// released are not written again; if the end replaced one of them, or placed a file
+    /// before one, the output already out is not the report's, and this is an error.
     pub fn finish(
         &mut self,
         n: usize,
@@ -131,6 +217,10 @@ impl Spool {
         let handler = part.handler.clone();
         let handler = handler.as_ref();
         let total = self.ends.len();
+        let out_already = match &self.released {
+            Some(released) if released.part == n => released.files,
+            _ => 0,
+        };
         let mut merge = |section: usize, write: &mut dyn FnMut(&[u8]) -> io::Result<()>| {
             let spool = self.parts[n].sections[section].get_mut();
             spool.seek(SeekFrom::Start(0))?;
@@ -141,11 +231,22 @@ impl Spool {
             let mut kept = report.files.iter().peekable();
             let mut at = 0u64;
             let mut bytes = Vec::new();
+            let mut entry = 0;
             while let Some((path, ends)) = read_entry(&mut index, total)? {
                 let end = ends[first + section];
                 bytes.clear();
                 (&mut spool).take(end - at).read_to_end(&mut bytes)?;
                 at = end;
+                entry += 1;
+                if entry <= out_already {
+                    if replaced.contains(&path) || kept.next_if(|f| f.path < path).is_some() {
+                        return Err(io::Error::other(format!(
+                            "the files changed while they were checked (`{path}` was reported \
+                             before a change elsewhere made its report different); run again"
+                        )));
+                    }
+                    continue;
+                }
                 while let Some(file) = kept.next_if(|f| f.path < path) {
                     write(&render_sections(format, &options, handler, file)?[section])?;
                 }
@@ -250,6 +351,116 @@ fn read_entry(index: &mut impl BufRead, sections: usize) -> io::Result<Option<(S
     Ok(Some((path, ends)))
 }
 
+/// The bytes of one entry of the index (see [`read_entry`]).
+fn entry_len(path: &str, sections: usize) -> u64 {
+    (8 + path.len() + 8 * sections) as u64
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::file_error::FileError;
+    use crate::report::data::{failed, summarize, Summary};
+
+    fn options() -> RenderOptions {
+        RenderOptions {
+            color: false,
+            width: 100,
+            timing: false,
+            show_suppressed: false,
+            fail_on: crate::report::data::FailOn::Error,
+            quiet: false,
+            statistics: false,
+        }
+    }
+
+    fn file(path: &str) -> FileReport {
+        failed(
+            path.to_string(),
+            FileError::new(format!("{path} broke")),
+            None,
+        )
+    }
+
+    fn report(kept: &[&str]) -> Report {
+        let files: Vec<FileReport> = kept.iter().map(|p| file(p)).collect();
+        Report {
+            summary: summarize(&files),
+            files,
+            elapsed: std::time::Duration::ZERO,
+            stale_baseline: Vec::new(),
+            unlisted: Summary::default(),
+        }
+    }
+
+    /// The spool of `emitted`, with the files before `before` released into the returned
+    /// bytes.
+    fn released(emitted: &[&str], before: &str) -> (Spool, Vec<u8>) {
+        let mut spool = Spool::new(&[(Format::Compact, options())]).expect("spool");
+        let mut out = Vec::new();
+        for path in emitted {
+            spool.file(&file(path));
+            spool
+                .release(0, &mut out, &mut |p| p < before)
+                .expect("release");
+        }
+        (spool, out)
+    }
+
+    #[test]
+    fn released_files_and_the_rest_are_the_whole_report() {
+        let emitted = ["a.yaml", "b.yaml", "d.yaml", "f.yaml"];
+        let kept = report(&["c.yaml", "e.yaml"]);
+        let mut whole = Vec::new();
+        let (mut spool, _) = released(&emitted, "");
+        spool
+            .finish(0, &kept, &HashSet::new(), &mut whole)
+            .expect("finish");
+        let (mut spool, mut out) = released(&emitted, "c");
+        assert_eq!(out, whole[..out.len()], "released a prefix");
+        assert!(String::from_utf8_lossy(&out).contains("b.yaml broke"));
+        assert!(!String::from_utf8_lossy(&out).contains("d.yaml"));
+        spool
+            .finish(0, &kept, &HashSet::new(), &mut out)
+            .expect("finish");
+        assert_eq!(out, whole);
+    }
+
+    #[test]
+    fn a_file_the_end_places_before_a_released_one_or_replaces_is_an_error() {
+        let emitted = ["a.yaml", "b.yaml", "d.yaml"];
+        let (mut spool, _) = released(&emitted, "c");
+        let mut out = Vec::new();
+        assert!(spool
+            .finish(0, &report(&["a0.yaml"]), &HashSet::new(), &mut out)
+            .is_err());
+        let (mut spool, _) = released(&emitted, "c");
+        let replaced: HashSet<String> = ["b.yaml".to_string()].into();
+        assert!(spool.finish(0, &report(&[]), &replaced, &mut out).is_err());
+        // After the released files, both are what the end decides.
+        let (mut spool, _) = released(&emitted, "c");
+        let replaced: HashSet<String> = ["d.yaml".to_string()].into();
+        assert!(spool
+            .finish(0, &report(&["c.yaml"]), &replaced, &mut out)
+            .is_ok());
+    }
+
+    #[test]
+    fn nothing_after_a_held_file_is_released() {
+        let mut spool = Spool::new(&[(Format::Compact, options())]).expect("spool");
+        let mut out = Vec::new();
+        spool.file(&file("a.yaml"));
+        spool.file(&file("b.yaml"));
+        let more = spool
+            .release(0, &mut out, &mut |p| p != "a.yaml")
+            .expect("release");
+        assert!(!more);
+        spool.file(&file("c.yaml"));
+        assert!(!spool.release(0, &mut out, &mut |_| true).expect("release"));
+        assert!(out.is_empty());
+    }
 }

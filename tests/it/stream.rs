@@ -23,23 +23,7 @@ fn run(dir: &Path, args: &[&str], whole: bool) -> (i32, String) {
     let output = cmd.output().expect("runs");
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     // The human summary ends with the run's duration.
-    let stdout: String = stdout
-        .split_inclusive('\n')
-        .map(|line| match line.rsplit_once(" in ") {
-            Some((head, time))
-                if time.trim_end().ends_with('s')
-                    && time
-                        .trim_end()
-                        .trim_end_matches('s')
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || c == '.') =>
-            {
-                format!("{head} in <time>\n")
-            }
-            _ => line.to_string(),
-        })
-        .collect();
-    (output.status.code().unwrap_or(-1), stdout)
+    (output.status.code().unwrap_or(-1), without_time(&stdout))
 }
 
 /// A tree where a step across files changes files that come before the file causing it:
@@ -221,4 +205,156 @@ fn a_streamed_report_into_a_file_and_one_on_stdout_agree_with_whole_reports() {
     let whole_json = std::fs::read_to_string(&out).expect("json written");
     assert_eq!((code, compact), (whole_code, whole_compact));
     assert_eq!(streamed_json, whole_json);
+}
+
+/// Run `check ARGS --threads 1` in `dir` with stdout on a pipe that this test reads: it
+/// reads the first line, then rewrites `late` (a file at least 336 files into the walk,
+/// each with about 2 KB of compact output), then reads the rest. With one thread the
+/// checker runs at most 64 files ahead of the writer (`ordered::WINDOW_PER_THREAD`), the
+/// writer blocks once the pipe is full (64 KiB), and waits for the read-ahead (`reach`)
+/// after 256 files at most: so `late` is read before the rewrite only if the first line
+/// came after the check of (nearly) every file. No timing is involved. (A FIFO cannot
+/// hold the run up instead: the walk lists regular files only, and the reader refuses
+/// anything else without opening it.)
+fn first_line_then_rewrite(dir: &Path, args: &[&str], late: &Path, rewrite: &str) -> (i32, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ddb-guard"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("COLUMNS", "100")
+        .arg("check")
+        .args(args)
+        .args(["--threads", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runs");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 512];
+    while !out.contains(&b'\n') {
+        let n = stdout.read(&mut chunk).expect("read");
+        assert!(n > 0, "the run ended before its first line");
+        out.extend_from_slice(&chunk[..n]);
+    }
+    std::fs::write(late, rewrite).expect("rewrite");
+    stdout.read_to_end(&mut out).expect("read the rest");
+    let status = child.wait().expect("exits");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8(out).expect("utf-8"),
+    )
+}
+
+/// `count` templates `t000.yaml`... in `dir`, each with four tables (four findings each),
+/// the last one's tables named `Before*`.
+fn many_templates(dir: &Path, count: usize) {
+    for i in 0..count {
+        let prefix = if i + 1 == count { "Before" } else { "T" };
+        let mut text = String::from("Resources:\n");
+        for t in 0..4 {
+            text.push_str(&format!(
+                "  {prefix}{i}x{t}:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n"
+            ));
+        }
+        write(dir, &format!("t{i:03}.yaml"), &text);
+    }
+}
+
+fn after(count: usize) -> String {
+    let mut text = String::from("Resources:\n");
+    for t in 0..4 {
+        text.push_str(&format!(
+            "  After{count}x{t}:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn the_first_reports_print_before_the_last_file_is_read() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("tree");
+    many_templates(&dir, 400);
+    for format in ["compact", "human"] {
+        let late = dir.join("t399.yaml");
+        many_templates(&dir, 400);
+        let args = ["--format", format];
+        let (code, streamed) = first_line_then_rewrite(&dir, &args, &late, &after(400));
+        assert!(
+            streamed.starts_with("t000.yaml") || streamed.contains("t000.yaml:2:"),
+            "{format}: {}",
+            &streamed[..streamed.len().min(300)]
+        );
+        // The last file was read after the first line had gone out.
+        assert!(streamed.contains("After400x0"), "{format}");
+        assert!(!streamed.contains("Before"), "{format}");
+        // And the whole output is the whole report's, for the tree as it now is.
+        let (whole_code, whole) = run(&dir, &[&args[..], &["--threads", "1"]].concat(), true);
+        assert_eq!(code, whole_code, "{format}");
+        assert_eq!(without_time(&streamed), whole, "{format}");
+    }
+}
+
+/// Nested templates and a Serverless service at the end of the walk hold back only the
+/// reports they can change, and what comes after them: the files before them go out at
+/// once.
+#[test]
+fn files_before_the_first_file_a_step_across_files_can_change_print_at_once() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("tree");
+    many_templates(&dir, 400);
+    let table = "  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n";
+    write(&dir, "zz/child.yaml", &format!("Resources:\n{table}"));
+    write(
+        &dir,
+        "zz/parent.yaml",
+        &format!("Resources:\n  N:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: ./child.yaml\n{table}"),
+    );
+    write(&dir, "zz/s/resources.yml", &format!("Resources:\n{table}"));
+    write(
+        &dir,
+        "zz/s/serverless.yml",
+        "service: orders\nprovider:\n  name: aws\nresources:\n  - ${file(./resources.yml)}\n",
+    );
+    let late = dir.join("t399.yaml");
+    let args = ["--format", "compact"];
+    let (code, streamed) = first_line_then_rewrite(&dir, &args, &late, &after(400));
+    assert!(streamed.contains("After400x0"));
+    assert!(
+        streamed.contains("(included by `zz/parent.yaml`"),
+        "{streamed}"
+    );
+    // The fragment is reported as part of its service, not on its own.
+    assert!(!streamed
+        .lines()
+        .any(|l| l.starts_with("zz/s/resources.yml")));
+    assert!(streamed
+        .lines()
+        .any(|l| l.starts_with("zz/s/serverless.yml")));
+    let (whole_code, whole) = run(&dir, &[&args[..], &["--threads", "1"]].concat(), true);
+    assert_eq!((code, streamed), (whole_code, whole));
+}
+
+/// The human summary's duration, as [`run`] writes it.
+fn without_time(stdout: &str) -> String {
+    stdout
+        .split_inclusive('\n')
+        .map(|line| match line.rsplit_once(" in ") {
+            Some((head, time))
+                if time.trim_end().ends_with('s')
+                    && time
+                        .trim_end()
+                        .trim_end_matches('s')
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '.') =>
+            {
+                format!("{head} in <time>\n")
+            }
+            _ => line.to_string(),
+        })
+        .collect()
 }
