@@ -392,6 +392,7 @@ impl Items {
             let nobody = Target {
                 logical_id: "",
                 name: Part::Opaque,
+                names: Vec::new(),
                 tags: Vec::new(),
                 unknown_tags: None,
             };
@@ -506,8 +507,14 @@ fn resource_condition(ev: &Evaluator, doc: &Document, resource: &Resource) -> Op
 /// stack decides, and its tags.
 struct Target<'d> {
     logical_id: &'d str,
-    /// The literal `TableName`, or [`Marker::ThisTable`] when it is generated.
+    /// The literal `TableName`, or [`Marker::ThisTable`] when it is generated or not a
+    /// literal.
     name: Part,
+    /// The names the table can have, as shapes (`{}` for any text): the literal
+    /// `TableName`, each value a `TableName` written with intrinsics can take (`{}` where
+    /// it cannot be known), or the generated `<stack>-<LogicalId>-<random>`. What an
+    /// exclusion is compared with.
+    names: Vec<String>,
     tags: Vec<Tag>,
     /// Why some tag (its key, or the list) cannot be known, if one cannot: it may be any
     /// tag, so no negated test can be proven to pass.
@@ -554,23 +561,43 @@ impl<'d> Target<'d> {
                     unknown_tags.get_or_insert(why);
                 }
             } else if let Some(t) = doc.get_value(props, "Tags") {
-                if doc.map(t).is_some() && doc.call(t).is_none() {
-                    // SAM's SimpleTable: `Tags: {Key: Value}`.
-                    for entry in doc.map(t).unwrap_or(&[]) {
-                        tags.push(Tag {
-                            key: doc.key(entry).to_string(),
-                            values: ev.eval(entry.value),
-                            when: Assumptions::none(),
-                        });
+                let plain_map = doc.map(t).is_some() && doc.call(t).is_none();
+                if plain_map || table.type_name == Some("AWS::Serverless::SimpleTable") {
+                    // SAM's SimpleTable: `Tags: {Key: Value}`, or one chosen by `Fn::If`.
+                    for branch in expand::branches(&ev, doc, t) {
+                        match branch {
+                            Branch::Node { node, when }
+                                if doc.map(node).is_some() && doc.call(node).is_none() =>
+                            {
+                                for entry in doc.map(node).unwrap_or(&[]) {
+                                    tags.push(Tag {
+                                        key: doc.key(entry).to_string(),
+                                        values: ev.eval(entry.value),
+                                        when: when.clone(),
+                                    });
+                                }
+                            }
+                            Branch::NoValue { .. } => {}
+                            _ => {
+                                unknown_tags
+                                    .get_or_insert("the table's `Tags` cannot be resolved".into());
+                            }
+                        }
                     }
                 } else {
                     tag_list(&ev, doc, t, &[], &mut tags, &mut unknown_tags);
                 }
             }
         }
+        let names = name_shapes(
+            &Evaluator::new(template, &table.loops).keeping_parts(),
+            props.and_then(|p| doc.get_value(p, "TableName")),
+            table.logical_id,
+        );
         Target {
             logical_id: table.logical_id,
             name,
+            names,
             tags,
             unknown_tags,
         }
@@ -580,19 +607,80 @@ impl<'d> Target<'d> {
         table_arn(self.name.clone())
     }
 
-    /// Every ARN the table can have, as a shape: any partition, Region and account, and
-    /// its literal name or the name CloudFormation generates for it,
-    /// `<stack>-<LogicalId>-<random>` (any name, for an ID long enough to be truncated).
-    fn arn_shape(&self) -> String {
-        let name = match &self.name {
-            Part::Lit(name) => name.clone(),
-            _ if self.logical_id.len() <= MAX_UNTRUNCATED_ID && !self.logical_id.contains("{}") => {
-                format!("{{}}-{}-{{}}", self.logical_id)
-            }
-            _ => "{}".to_string(),
-        };
-        format!("arn:{{}}:dynamodb:{{}}:{{}}:table/{name}")
+    /// Every ARN the table can have, as shapes: any partition, Region and account, and
+    /// each name it can have ([`Target::names`]).
+    fn arn_shapes(&self) -> Vec<String> {
+        self.names
+            .iter()
+            .map(|name| format!("arn:{{}}:dynamodb:{{}}:{{}}:table/{name}"))
+            .collect()
     }
+}
+
+/// The names a table can have, as shapes (`{}` for any text). Without `TableName` (or
+/// where it is `AWS::NoValue`) CloudFormation generates `<stack>-<LogicalId>-<random>` (any
+/// name, for an ID long enough to be truncated); a `TableName` written with intrinsics is
+/// each value it can take, with `{}` for a part that cannot be known (`!Ref Name` may be
+/// any name, `!Sub legacy_${Env}` any name starting `legacy_`).
+fn name_shapes(ev: &Evaluator, table_name: Option<NodeId>, logical_id: &str) -> Vec<String> {
+    let generated = || {
+        if logical_id.len() <= MAX_UNTRUNCATED_ID && !logical_id.contains(['{', '}']) {
+            format!("{{}}-{logical_id}-{{}}")
+        } else {
+            "{}".to_string()
+        }
+    };
+    // Text that cannot hold the shape's `{}` marker as written (no valid table name holds
+    // a brace) stands for any name.
+    let text = |t: &str| {
+        if t.contains(['{', '}']) {
+            "{}".to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    let Some(node) = table_name else {
+        return vec![generated()];
+    };
+    let mut out: Vec<String> = Vec::new();
+    for o in ev.eval(node) {
+        let shapes = match &o.value {
+            Value::NoValue => vec![generated()],
+            Value::Text(t) if t.is_empty() => vec![generated()],
+            Value::Text(t) => vec![text(t)],
+            Value::Partial(pieces) => {
+                let unknown = pieces
+                    .iter()
+                    .filter(|p| !matches!(p, Piece::Lit(_)))
+                    .count();
+                let with = |stand_in: &str| -> String {
+                    pieces
+                        .iter()
+                        .map(|p| match p {
+                            Piece::Lit(t) => text(t),
+                            _ => stand_in.to_string(),
+                        })
+                        .collect()
+                };
+                // A shape's `{}` is at least one character, and an unknown part may be
+                // empty: one unknown part is both; more could be any mix, so any name.
+                match unknown {
+                    1 => vec![with("{}"), with("")],
+                    _ => vec!["{}".to_string()],
+                }
+            }
+            Value::Unknown(_) => vec!["{}".to_string()],
+        };
+        for shape in shapes.into_iter().filter(|s| !s.is_empty()) {
+            if !out.contains(&shape) {
+                out.push(shape);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push("{}".to_string());
+    }
+    out
 }
 
 /// Which replicas of an `AWS::DynamoDB::GlobalTable` an AWS Backup selection of this stack
@@ -796,7 +884,7 @@ fn arn_list_covers(
     budget: usize,
 ) -> Vec<Assumptions> {
     let inner = target.arn();
-    let shape = target.arn_shape();
+    let shapes = target.arn_shapes();
     // What a value that cannot be resolved stands for: it names no table proven covered,
     // and may name the table when it excludes.
     let unknown = if exclude { Part::Any } else { Part::Opaque };
@@ -880,7 +968,7 @@ fn arn_list_covers(
             .iter()
             .filter(|(glob, _)| {
                 if exclude {
-                    can_name(glob, &shape)
+                    shapes.iter().any(|shape| can_name(glob, shape))
                 } else {
                     arn_covers(glob, &inner)
                 }
@@ -1082,6 +1170,18 @@ fn tag_test(
         return Vec::new();
     }
     let tags: Vec<&Tag> = target.tags.iter().filter(|t| t.key == key).collect();
+    // (More than DynamoDB's 50 tags under one key is compared with nothing: not proven.)
+    let twice = tags.len() > 64
+        || tags.iter().enumerate().any(|(i, t)| {
+            tags.iter()
+                .skip(i + 1)
+                .any(|u| combine(&t.when, &u.when).is_some())
+        });
+    if twice {
+        // The key is written twice for one deployment: which value the table gets is not
+        // the template's to say, so no test on it is proven.
+        return Vec::new();
+    }
     if test.negated() && tags.iter().all(|t| !t.when.is_empty()) && !absent.iter().any(|k| k == key)
     {
         // It passes (also) because the tag is absent, which the template cannot show.
@@ -1424,12 +1524,31 @@ fn not_attached(ev: &Evaluator, doc: &Document, props: NodeId) -> Option<String>
     };
     let mut cases: Vec<String> = Vec::new();
     for b in expand::branches(ev, doc, targets) {
-        let when = match b {
-            Branch::NoValue { when, .. } => when,
-            Branch::Node { node, when } if doc.seq(node).is_some_and(<[NodeId]>::is_empty) => when,
-            _ => continue,
-        };
-        cases.push(describe(&when));
+        match b {
+            Branch::NoValue { when, .. } => cases.push(describe(&when)),
+            Branch::Node { node, when } if doc.list(node).is_some() => {
+                // The list is empty in some case unless one item is there in every case
+                // the list is: `[!If [C, r-root, !Ref AWS::NoValue]]` attaches nothing
+                // when `C` is false.
+                let always = expand::items(ev, doc, node).iter().any(|item| match item {
+                    Branch::Node { when: w, .. } | Branch::Unknown { when: w, .. } => {
+                        w.len() <= when.len()
+                    }
+                    Branch::NoValue { .. } => false,
+                });
+                if !always {
+                    let removed = "every `TargetIds` item is removed (`AWS::NoValue`)";
+                    cases.push(if doc.list(node).is_some_and(<[NodeId]>::is_empty) {
+                        describe(&when)
+                    } else if when.is_empty() {
+                        format!("when {removed}")
+                    } else {
+                        format!("{} and {removed}", describe(&when))
+                    });
+                }
+            }
+            _ => {}
+        }
     }
     (!cases.is_empty()).then(|| {
         format!(
@@ -1628,8 +1747,10 @@ fn principal_limit(doc: &Document, statement: NodeId) -> Option<String> {
             && entries.iter().any(|e| {
                 doc.key(e) == "AWS"
                     && (everyone(e.value)
+                        // A literal list only: `!If [C, '*', role]` is a tagged sequence
+                        // whose items are not principals, and names `*` in one case only.
                         || doc
-                            .seq(e.value)
+                            .list(e.value)
                             .is_some_and(|l| l.iter().any(|&i| everyone(i))))
             })
         {

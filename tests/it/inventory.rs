@@ -407,6 +407,75 @@ Resources:
     );
 }
 
+/// A guardrail written with intrinsics shows what it may leave out: a `Principal` chosen by
+/// `Fn::If` names everyone in one case only, and a `TargetIds` list whose every item may be
+/// removed attaches the SCP to no account in that case.
+#[test]
+fn guardrails_chosen_by_intrinsics_are_conditional() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "t.yaml",
+        "Parameters:
+  Env: {Type: String, AllowedValues: [prod, dev]}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  MaybeAttached:
+    Type: AWS::Organizations::Policy
+    Properties:
+      Name: a
+      Type: SERVICE_CONTROL_POLICY
+      TargetIds: [!If [IsProd, r-root, !Ref AWS::NoValue]]
+      Content:
+        Statement:
+          - {Effect: Deny, Action: 'dynamodb:DeleteTable', Resource: '*'}
+  Attached:
+    Type: AWS::Organizations::Policy
+    Properties:
+      Name: b
+      Type: SERVICE_CONTROL_POLICY
+      TargetIds: [!If [IsProd, r-root, !Ref AWS::NoValue], ou-abcd-12345678]
+      Content:
+        Statement:
+          - {Effect: Deny, Action: 'dynamodb:DeleteTable', Resource: '*'}
+  Vault:
+    Type: AWS::Backup::BackupVault
+    Properties:
+      BackupVaultName: v
+      AccessPolicy:
+        Statement:
+          - Effect: Deny
+            Principal: {AWS: !If [IsProd, '*', 'arn:aws:iam::123456789012:role/app']}
+            Action: backup:DeleteRecoveryPoint
+            Resource: '*'
+",
+    );
+    let (code, json) = inventory_json(dir.path(), &["t.yaml"]);
+    assert_eq!(code, 0);
+    let guardrails = json["guardrails"].as_array().expect("guardrails");
+    let find = |name: &str| {
+        guardrails
+            .iter()
+            .find(|g| g["resource"] == name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        find("MaybeAttached")["conditional"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("not attached when every `TargetIds` item is removed")),
+        "{json}"
+    );
+    assert_eq!(find("Attached")["conditional"], Value::Null, "{json}");
+    assert!(
+        find("Vault")["conditional"]
+            .as_str()
+            .is_some_and(|c| c.contains("only for the principals it names")),
+        "{json}"
+    );
+}
+
 /// The backup column of each table of `template`, through `inventory --format json`.
 fn backup_column(template: &str) -> Vec<(String, Value)> {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -458,6 +527,28 @@ fn not_resources_exclude_a_table_they_can_name() {
         for (table, column) in &got {
             let expected = table != excluded;
             assert_eq!(column == true, expected, "{exclusion}: {table} {column}");
+        }
+    }
+}
+
+/// A `TableName` written with intrinsics is each name it can take (any name where it
+/// cannot be known), not the generated one: an exclusion of one of them leaves the table
+/// uncovered in the inventory as in DDB005.
+#[test]
+fn not_resources_exclude_a_table_whose_name_is_not_literal() {
+    let tables = "Parameters:\n  Name: {Type: String}\n  Env: {Type: String, AllowedValues: [prod, dev]}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\nResources:\n  FromParameter:\n    Type: AWS::DynamoDB::Table\n    Properties: {TableName: !Ref Name}\n  ChosenByIf:\n    Type: AWS::DynamoDB::Table\n    Properties: {TableName: !If [IsProd, legacy_orders, orders]}\n  Prefixed:\n    Type: AWS::DynamoDB::Table\n    Properties: {TableName: !Sub 'legacy_${Env}'}\n";
+    for (exclusion, excluded) in [
+        ("legacy_orders", &["FromParameter", "ChosenByIf"][..]),
+        ("legacy_dev", &["FromParameter", "Prefixed"][..]),
+        ("other", &["FromParameter"][..]),
+    ] {
+        let body = format!("        Resources: ['*']\n        NotResources: [!Sub 'arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{exclusion}']\n");
+        for (table, column) in backup_column(&format!("{tables}{}", selection(&body))) {
+            assert_eq!(
+                column == true,
+                !excluded.contains(&table.as_str()),
+                "{exclusion}: {table} {column}"
+            );
         }
     }
 }

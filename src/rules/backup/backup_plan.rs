@@ -11,11 +11,16 @@
 //! `NotResources` cannot name the table. An exclusion names the table when it *can* match
 //! one of its ARNs: a literal Region or account names it whenever the stack runs there, and
 //! a pattern can match the name CloudFormation generates for a table without `TableName`
-//! (`<stack>-<LogicalId>-<random>`). `Fn::If`, parameters and the selection's own
+//! (`<stack>-<LogicalId>-<random>`), and a `TableName` written with intrinsics is each
+//! value it can take (`!If [IsProd, legacy, orders]`), any name where it cannot be known
+//! (`!Ref Name`), or any name with its known parts (`!Sub legacy_${Env}`). `Fn::If`, parameters and the selection's own
 //! `Condition` are followed: a table covered only in some cases is reported with the
 //! cases. `Conditions` chosen by `Fn::If` (short or long form) are read case by case; any
-//! other intrinsic there covers nothing. A negated test (`StringNotEquals`,
-//! `StringNotLike`) is never proven by a tag whose key or list cannot be resolved, and one
+//! other intrinsic there covers nothing. A tag key written twice for one deployment proves
+//! no test on it (which value the table gets is not the template's to say), and a
+//! SimpleTable's `Tags` map chosen by `Fn::If` is read case by case. A negated test
+//! (`StringNotEquals`, `StringNotLike`) is never proven by a tag whose key or list cannot
+//! be resolved, and one
 //! that passes because the table has no such tag is conditional: tags a stack applies to
 //! every resource are not in the template. A literal Region or account in a `Resources`
 //! ARN proves nothing (the stack may be deployed elsewhere); use `${AWS::Region}`,
