@@ -223,19 +223,28 @@ fn passes_through(type_name: Option<&str>) -> bool {
 }
 
 /// Is the attribute known to be the ARN of a resource outside DynamoDB and AWS Backup? Only
-/// a plain `...Arn` attribute (`Arn`, `QueueArn`) of an `AWS::` resource of another service.
-/// `Outputs.X` of a nested application or provisioned product, a custom resource's
-/// attributes, any dotted attribute, and an attribute of a DynamoDB or Backup resource the
-/// model does not type can be anything, a table's ARN included.
+/// the resource's own ARN, `Arn` or `<Type>Arn` (`TopicArn` of an `AWS::SNS::Topic`), of an
+/// `AWS::` resource of another service. Any other attribute may be another resource's ARN
+/// (`AWS::Kinesis::StreamConsumer`'s `StreamARN`, a `TableArn` of a type the model does not
+/// know), and `Outputs.X` of a nested application or provisioned product, a custom
+/// resource's attributes, any dotted attribute, and an attribute of a DynamoDB or Backup
+/// resource the model does not type can be anything, a table's ARN included.
 fn is_foreign_arn(type_name: Option<&str>, attribute: &str) -> bool {
     let Some(t) = type_name else {
         return false;
     };
-    if passes_through(Some(t)) || attribute.contains('.') || !attribute.ends_with("Arn") {
+    if passes_through(Some(t)) {
         return false;
     }
-    let service = t.split("::").nth(1).unwrap_or_default();
-    !matches!(service, "DynamoDB" | "Backup")
+    let mut parts = t.split("::");
+    let (service, kind) = (parts.nth(1).unwrap_or_default(), parts.last());
+    let own = attribute == "Arn"
+        || kind.is_some_and(|k| {
+            attribute
+                .strip_suffix("Arn")
+                .is_some_and(|prefix| !prefix.is_empty() && prefix == k)
+        });
+    own && !matches!(service, "DynamoDB" | "Backup")
 }
 
 fn attribute_glob(template: &Template, resource: &str, attribute: &str, whole: bool) -> Glob {

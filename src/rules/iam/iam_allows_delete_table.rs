@@ -24,10 +24,12 @@
 //! - A resource can be a table ARN when it is `*`, a pattern such as
 //!   `arn:aws:dynamodb:*:*:table/*`, a `!GetAtt`/`!Sub`/`!Join` of a table in the template,
 //!   a value that cannot be resolved, or `NotResource` that does not exclude all tables.
-//!   Stream and index ARNs (`table/Orders/stream/*`) are not tables, nor is a plain
-//!   `...Arn` attribute of another service's resource (`!GetAtt Queue.Arn`); any attribute
-//!   the model cannot type can be one (`!GetAtt App.Outputs.X` of an
-//!   `AWS::Serverless::Application` or a provisioned product, a custom resource's).
+//!   Stream and index ARNs (`table/Orders/stream/*`) are not tables, nor is the own ARN
+//!   (`Arn`, `<Type>Arn`) of another service's resource (`!GetAtt Queue.Arn`,
+//!   `!GetAtt Topic.TopicArn`); any attribute the model cannot type can be one
+//!   (`!GetAtt App.Outputs.X` of an `AWS::Serverless::Application` or a provisioned
+//!   product, a custom resource's, another resource's ARN such as a stream consumer's
+//!   `StreamARN` or a `TableArn` of a type the model does not know).
 //! - `Fn::If` is followed into both branches (statements, actions, resources, effect);
 //!   the finding says under which condition the grant holds. A branch taken only when the
 //!   policy resource's own `Condition` is false is no grant (the policy does not exist).
