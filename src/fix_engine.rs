@@ -83,11 +83,13 @@ pub fn plan(
     let todo: Vec<(&str, &Path, ContentHash)> = report
         .files
         .iter()
+        // A file with an error beside its findings (a nested template that does not exist,
+        // a fragment that cannot be read) loaded: its own tables are fixed, and the error
+        // stays in the report. A file that did not load has no finding to fix.
         .filter(|f| {
-            f.errors.is_empty()
-                && f.findings
-                    .iter()
-                    .any(|x| x.fix.as_ref().is_some_and(|fix| mode.allows(x.code, fix)))
+            f.findings
+                .iter()
+                .any(|x| x.fix.as_ref().is_some_and(|fix| mode.allows(x.code, fix)))
         })
         .filter_map(|f| {
             // A nested template no walked path named was read from where its parent said.

@@ -451,3 +451,40 @@ fn fixable_needs_fix_and_known_rules() {
     let after = std::fs::read_to_string(dir.path().join("t.yaml")).unwrap();
     assert!(!after.contains("Retain"), "a refused run writes nothing");
 }
+
+/// A template that loads but has another error (its nested stack's template does not
+/// exist) still gets its own tables retained; the error stays and the run exits 2.
+#[test]
+fn fix_retains_the_tables_of_a_template_with_a_missing_nested_template() {
+    let text = "Resources:\n  Child:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: ./missing.yaml}\n  Orders:\n    Type: AWS::DynamoDB::Table\n    Properties: {BillingMode: PAY_PER_REQUEST}\n";
+    let dir = dir_with("t.yaml", text);
+    let out = ddb_guard(dir.path())
+        .args([
+            "--fix",
+            "--select",
+            "DDB001,DDB002",
+            "--format",
+            "json",
+            "t.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the missing template is still an error"
+    );
+    let after = std::fs::read_to_string(dir.path().join("t.yaml")).unwrap();
+    assert!(
+        after.contains("    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n"),
+        "{after}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["findings"], 0, "{report}");
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not exist")),
+        "{report}"
+    );
+}
