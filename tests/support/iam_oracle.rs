@@ -17,7 +17,6 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
@@ -715,11 +714,7 @@ fn render_document(statements: &[Statement], scalar: bool) -> Value {
 }
 
 /// The two renderings ddb-guard reads: JSON, and YAML with short-form tags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Yaml,
-}
+pub use super::soundness_oracle::Format;
 
 pub fn render(t: &Template, format: Format) -> String {
     let doc = document(t);
@@ -1553,12 +1548,9 @@ pub fn judge(t: &Template, p: &Policy, rule: &str) -> Verdict {
 // ddb-guard, in process
 // ---------------------------------------------------------------------------------------
 
-pub struct Guard {
-    /// (rule code, resource) of every finding.
-    pub findings: Vec<(String, String)>,
-    /// The file could not be checked (exit 2): fails closed for every policy.
-    pub failed: Option<String>,
-}
+/// What ddb-guard said about one rendering; the file failing (exit 2) fails closed for
+/// every policy.
+pub use super::soundness_oracle::Guard;
 
 /// `check --select DDB010,DDB011,DDB012` on the rendered template.
 pub fn run_guard(text: &str, format: Format) -> Guard {
@@ -1570,29 +1562,7 @@ pub fn run_guard(text: &str, format: Format) -> Guard {
             .collect(),
         ..ddb_guard::check::Settings::default()
     };
-    let name = match format {
-        Format::Json => "template.json",
-        Format::Yaml => "template.yaml",
-    };
-    let report = ddb_guard::check::Checker::new(settings).check_bytes(
-        name,
-        Path::new(name),
-        text.as_bytes(),
-    );
-    Guard {
-        findings: report
-            .findings
-            .iter()
-            .map(|f| (f.code.to_string(), f.resource.clone()))
-            .collect(),
-        failed: report
-            .errors
-            .first()
-            .map(|e| e.message.clone())
-            .or_else(|| {
-                (report.status == ddb_guard::report::data::Status::Failed).then(|| "failed".into())
-            }),
-    }
+    super::soundness_oracle::run_guard_with(settings, text, format)
 }
 
 /// What one template contributed to the counts.

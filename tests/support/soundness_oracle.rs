@@ -1899,11 +1899,15 @@ pub struct Guard {
 }
 
 pub fn run_guard(text: &str, format: Format) -> Guard {
+    run_guard_with(ddb_guard::check::Settings::default(), text, format)
+}
+
+/// [`run_guard`] with other settings (the IAM oracle selects DDB010-DDB012).
+pub fn run_guard_with(settings: ddb_guard::check::Settings, text: &str, format: Format) -> Guard {
     let name = match format {
         Format::Yaml => "template.yaml",
         Format::Json => "template.json",
     };
-    let settings = ddb_guard::check::Settings::default();
     let report = ddb_guard::check::Checker::new(settings).check_bytes(
         name,
         Path::new(name),
