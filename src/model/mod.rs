@@ -128,6 +128,10 @@ pub struct Template<'d, 's> {
     /// that ask (DDB010-DDB012 each read every document; see [`iam::policies`]). One slot
     /// per entry of `resources`, in order.
     pub(crate) iam_policies: Vec<std::sync::OnceLock<iam::Policies>>,
+    /// Each resource's AWS managed policies, evaluated and matched once for the rules that
+    /// ask (DDB010-DDB012; see [`iam::managed_grants_of`]). One slot per entry of
+    /// `resources`, in order.
+    pub(crate) iam_managed: Vec<std::sync::OnceLock<iam::NamedPolicies>>,
     /// The logical IDs the resources produce, `Fn::ForEach` copies included, listed once
     /// (see [`for_each::produces`]).
     pub(crate) copy_ids: std::sync::OnceLock<std::collections::HashSet<String>>,
@@ -271,6 +275,7 @@ impl<'d, 's> Template<'d, 's> {
             layout,
             root: sections.first().copied().unwrap_or(root),
             iam_policies: slots(&resources),
+            iam_managed: slots(&resources),
             resources,
             resource_ids,
             backup_index: std::sync::OnceLock::new(),
@@ -312,6 +317,7 @@ impl<'d, 's> Template<'d, 's> {
             root: doc.root.unwrap_or_default(),
             resource_ids: ids_of(&resources),
             iam_policies: slots(&resources),
+            iam_managed: slots(&resources),
             resources,
             backup_index: std::sync::OnceLock::new(),
             copy_ids: std::sync::OnceLock::new(),

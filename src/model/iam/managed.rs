@@ -135,62 +135,72 @@ pub fn managed_grants(template: &Template, resource: &Resource, guarded: &Guarde
 }
 
 /// [`managed_grants`] of each of `guarded` in turn, concatenated: the list of names is
-/// read and evaluated once for all of them.
+/// read, evaluated and matched against [`AWS_MANAGED_POLICIES`] once per resource of
+/// `template` and shared by every rule that asks (DDB010-DDB012 each ask, see
+/// [`named_of`]); only which of the matched policies allow each action is decided here.
 pub fn managed_grants_of(
     template: &Template,
     resource: &Resource,
     guarded: &[Guarded],
 ) -> Vec<Grant> {
-    let named = named_policies(template, resource);
+    let named = named_of(template, resource);
     let mut out = Vec::new();
     for guarded in guarded {
-        for name in &named {
+        for name in named.iter() {
             match name {
                 Named::Unknown { span, why, when } => {
                     out.push(unknown(guarded, *span, why.clone(), when.clone()));
                 }
                 Named::Value {
-                    pattern,
+                    matches,
                     only_pseudo,
                     unknown_reason,
                     span,
                     when,
-                    bare_names,
                 } => {
-                    for (p, spellings) in AWS_MANAGED_POLICIES.iter().zip(spellings_of()) {
-                        if !p.allows.grants(guarded.action) {
-                            continue;
-                        }
-                        let spellings = if *bare_names {
-                            &spellings[..]
-                        } else {
-                            &spellings[..PARTITIONS.len()]
-                        };
-                        if !spellings.iter().any(|s| wildcard_match(pattern, s, false)) {
-                            continue;
-                        }
-                        let via = if *only_pseudo {
-                            Via::Managed(format!("{}{}", p.path, p.name))
-                        } else {
-                            Via::Unresolved(unknown_reason.clone())
-                        };
-                        out.push(Grant {
-                            action: guarded.action,
-                            via,
-                            action_span: *span,
-                            resource_span: *span,
-                            resource: Some("*".to_string()),
-                            chosen_by: None,
-                            when: when.clone(),
-                            deny_unchecked: false,
-                        });
-                        break;
-                    }
+                    // The first policy of the list, in its order, that the value can name
+                    // and that allows the action.
+                    let Some(p) = matches
+                        .iter()
+                        .map(|&i| &AWS_MANAGED_POLICIES[i])
+                        .find(|p| p.allows.grants(guarded.action))
+                    else {
+                        continue;
+                    };
+                    let via = if *only_pseudo {
+                        Via::Managed(format!("{}{}", p.path, p.name))
+                    } else {
+                        Via::Unresolved(unknown_reason.clone())
+                    };
+                    out.push(Grant {
+                        action: guarded.action,
+                        via,
+                        action_span: *span,
+                        resource_span: *span,
+                        resource: Some("*".to_string()),
+                        chosen_by: None,
+                        when: when.clone(),
+                        deny_unchecked: false,
+                    });
                 }
             }
         }
     }
     out
+}
+
+/// The values of `resource`'s list of managed policies ([`named_policies`]), computed once
+/// per resource of `template` (the template keeps one slot per resource, as it does for
+/// [`super::policies`]); a resource that is not an entry of `template` is read afresh.
+fn named_of<'a>(template: &'a Template, resource: &Resource) -> std::borrow::Cow<'a, [Named]> {
+    let read = || named_policies(template, resource);
+    match template
+        .position_of(resource)
+        .and_then(|i| template.iam_managed.get(i))
+    {
+        Some(slot) => std::borrow::Cow::Borrowed(slot.get_or_init(read).as_slice()),
+        None => std::borrow::Cow::Owned(read()),
+    }
 }
 
 /// The ARNs of each policy of [`AWS_MANAGED_POLICIES`] (one per partition), then its
@@ -206,25 +216,48 @@ fn spellings_of() -> &'static [Vec<String>] {
 }
 
 /// One value of a resource's list of managed policies, evaluated.
-enum Named {
+#[derive(Clone, Debug)]
+pub(crate) enum Named {
     /// It cannot be resolved (or is a Serverless variable): it may name any policy.
     Unknown {
         span: crate::source::Span,
         why: String,
         when: crate::model::Assumptions,
     },
-    /// A name or ARN, as a pattern in which what is not known is `*`.
+    /// A name or ARN, read as a pattern in which what is not known is `*`.
     Value {
-        pattern: String,
+        /// The positions in [`AWS_MANAGED_POLICIES`], in order, of the policies whose
+        /// spellings the pattern matches (the bare names only where they count, SAM).
+        matches: Vec<usize>,
         /// Only pseudo parameters are unknown in it (`${AWS::Partition}`): it names a
         /// policy of the list, not possibly one.
         only_pseudo: bool,
         unknown_reason: String,
         span: crate::source::Span,
         when: crate::model::Assumptions,
-        /// Bare policy names count (SAM).
-        bare_names: bool,
     },
+}
+
+/// What [`crate::model::Template`] keeps per resource for [`managed_grants_of`].
+pub(crate) type NamedPolicies = Vec<Named>;
+
+/// The positions in [`AWS_MANAGED_POLICIES`], in order, of the policies one of whose
+/// spellings `pattern` matches; the bare names count only when `bare_names` (SAM).
+fn matching_policies(pattern: &str, bare_names: bool) -> Vec<usize> {
+    AWS_MANAGED_POLICIES
+        .iter()
+        .zip(spellings_of())
+        .enumerate()
+        .filter(|(_, (_, spellings))| {
+            let spellings = if bare_names {
+                &spellings[..]
+            } else {
+                &spellings[..PARTITIONS.len()]
+            };
+            spellings.iter().any(|s| wildcard_match(pattern, s, false))
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The values of `resource`'s list of managed policies, in order.
@@ -318,7 +351,7 @@ fn named_policies(template: &Template, resource: &Resource) -> Vec<Named> {
                 _ => true,
             };
             out.push(Named::Value {
-                pattern,
+                matches: matching_policies(&pattern, bare_names),
                 only_pseudo,
                 unknown_reason: if only_pseudo {
                     String::new()
@@ -327,7 +360,6 @@ fn named_policies(template: &Template, resource: &Resource) -> Vec<Named> {
                 },
                 span: o.span,
                 when,
-                bare_names,
             });
         }
     }

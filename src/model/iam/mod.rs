@@ -23,6 +23,7 @@ pub use grant::{
     deny_coverage, deny_reach, grants, statement_copies, DenyCoverage, DenyReach, Grant, Shortfall,
     Via, MAX_DENY_WORK,
 };
+pub(crate) use managed::NamedPolicies;
 pub use managed::{
     managed_grants, managed_grants_of, names_managed_policies, Allows, ManagedPolicy,
     AWS_MANAGED_POLICIES, SERVERLESS_MANAGED_POLICIES, SERVERLESS_MANAGED_POLICIES_ID,
