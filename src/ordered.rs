@@ -1,15 +1,24 @@
 //! An ordered, bounded parallel map: items are taken in order by worker threads, and
-//! their results are handed to the caller's thread in the same order as soon as every
+//! their results are handed to the caller's closure in the same order as soon as every
 //! earlier item is done. At most `window` results wait for an earlier one; a worker that
 //! would run further ahead waits, so memory is bounded by the window, not by the number
 //! of items (what ripgrep's `--sort path` gives up parallelism for, kept here).
 //!
-//! The workers are scoped threads of their own, not the rayon pool: the caller's thread
-//! consumes while they work, and it may itself be a rayon worker (the fix engine's
-//! re-check), where waiting on rayon tasks could deadlock a one-thread pool.
+//! The caller's thread is one of the workers and the only consumer: between two items of
+//! its own it hands every result that is next in order to `consume`. There is no thread
+//! that only waits for results: on a machine with as many cores as workers, a consumer
+//! thread of its own took a core's share from the workers, and every hand-over to it was
+//! a wake-up (the streaming's first layout, two workers and a consumer on two cores, cost
+//! a fifth of the wall time and a quarter of the CPU time of a run). A worker wakes the
+//! caller only when it waits, which it does only when it has nothing else to do (the
+//! window is full, or no item is left) and the result it waits for comes in.
+//!
+//! The other workers are scoped threads of their own, not the rayon pool: the caller's
+//! thread may itself be a rayon worker (the fix engine's re-check), where waiting on
+//! rayon tasks could deadlock a one-thread pool.
 
 use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Results that may wait for an earlier item, per worker thread (a worker holds at most
 /// one item in progress; a slow item lets the others run this far ahead of it).
@@ -22,21 +31,80 @@ struct State<I, R> {
     /// The index of the next result the consumer takes.
     next_out: usize,
     ready: BTreeMap<usize, R>,
-    /// No item is left to hand out.
+    /// No item is left to hand out (or a worker panicked: nothing more is taken).
     exhausted: bool,
-    /// Workers still running.
-    running: usize,
-    /// Workers waiting for room in the window, and whether the consumer waits for the
+    /// A worker panicked with an item in hand: the results after it cannot come in order.
+    lost: bool,
+    /// Workers waiting for room in the window, and whether the caller waits for the
     /// next result: a notification goes only to someone waiting, because every notify
     /// is a futex system call (two per file doubled the system time of a run).
     room_waiters: usize,
-    consumer_waits: bool,
+    caller_waits: bool,
 }
 
-/// Map `work` over `items` on `threads` workers and give each result, in item order, to
-/// `consume` on the calling thread. Never more than `window` results are finished and
-/// waiting (at least one per thread is allowed). A panic in `work` is not caught here:
-/// it ends that worker and is raised again when the scope ends (the checker catches
+struct Shared<I, R> {
+    state: Mutex<State<I, R>>,
+    /// Workers wait here for the window to move.
+    room: Condvar,
+    /// The caller waits here for the next result.
+    done: Condvar,
+    window: usize,
+}
+
+impl<I: Iterator, R> Shared<I, R> {
+    fn lock(&self) -> MutexGuard<'_, State<I, R>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next item and its index, if the window has room; `None` when none is left.
+    /// Called with the lock held; ending the items wakes every worker waiting for room.
+    fn take(&self, s: &mut State<I, R>) -> Option<(usize, I::Item)> {
+        if s.exhausted {
+            return None;
+        }
+        match s.items.next() {
+            Some(item) => {
+                let index = s.next_in;
+                s.next_in += 1;
+                Some((index, item))
+            }
+            None => {
+                s.exhausted = true;
+                if s.room_waiters > 0 {
+                    self.room.notify_all();
+                }
+                None
+            }
+        }
+    }
+
+    /// Stop handing out items after a panic, and wake everyone so that no thread waits
+    /// for a result that will not come.
+    fn abandon(&self) {
+        let mut s = self.lock();
+        s.exhausted = true;
+        s.lost = true;
+        self.done.notify_all();
+        self.room.notify_all();
+    }
+}
+
+/// Calls [`Shared::abandon`] if the thread unwinds while it lives.
+struct OnPanic<'a, I: Iterator, R>(&'a Shared<I, R>);
+
+impl<I: Iterator, R> Drop for OnPanic<'_, I, R> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.abandon();
+        }
+    }
+}
+
+/// Map `work` over `items` on `threads` workers (the calling thread and `threads - 1`
+/// scoped threads) and give each result, in item order, to `consume` on the calling
+/// thread. Never more than `window` results are finished and waiting (at least one per
+/// thread is allowed). A panic in `work` or `consume` is not caught here: nothing more is
+/// handed out, and it is raised again when every worker has stopped (the checker catches
 /// panics per file itself).
 pub fn map<T, R, I, W, C>(items: I, threads: usize, window: usize, work: W, mut consume: C)
 where
@@ -47,116 +115,85 @@ where
     C: FnMut(R),
 {
     let threads = threads.max(1);
-    let window = window.max(threads);
-    // The consumer is woken for half a window of finished results, not for each one (a
-    // wake-up per file is a futex call each side). It cannot sleep forever: when every
-    // worker waits for room, all `window` results are finished; a worker that ends wakes
-    // it unconditionally.
-    let wake_at = (window / 2).max(1);
-    let state = Mutex::new(State {
-        items,
-        next_in: 0,
-        next_out: 0,
-        ready: BTreeMap::new(),
-        exhausted: false,
-        running: threads,
-        room_waiters: 0,
-        consumer_waits: false,
-    });
-    // Workers wait on `room` for the window to move; the consumer waits on `done`.
-    let room = Condvar::new();
-    let done = Condvar::new();
-    let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+    let shared = Shared {
+        state: Mutex::new(State {
+            items,
+            next_in: 0,
+            next_out: 0,
+            ready: BTreeMap::new(),
+            exhausted: false,
+            lost: false,
+            room_waiters: 0,
+            caller_waits: false,
+        }),
+        room: Condvar::new(),
+        done: Condvar::new(),
+        window: window.max(threads),
+    };
+    let shared = &shared;
+    let work = &work;
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                // Counts the worker out however it ends (a panic in `work` included), so
-                // that the consumer never waits for a worker that is gone.
-                struct Out<'a, I, R> {
-                    state: &'a Mutex<State<I, R>>,
-                    done: &'a Condvar,
-                    room: &'a Condvar,
-                }
-                impl<I, R> Drop for Out<'_, I, R> {
-                    fn drop(&mut self) {
-                        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-                        s.running -= 1;
-                        if std::thread::panicking() {
-                            // Nothing after the lost item can be emitted in order.
-                            s.exhausted = true;
-                        }
-                        self.done.notify_all();
-                        self.room.notify_all();
-                    }
-                }
-                let _out = Out {
-                    state: &state,
-                    done: &done,
-                    room: &room,
-                };
+        for _ in 1..threads {
+            scope.spawn(move || {
+                let _guard = OnPanic(shared);
                 loop {
                     let (index, item) = {
-                        let mut s = lock();
-                        loop {
-                            if s.exhausted {
-                                return;
-                            }
-                            if s.next_in < s.next_out + window {
-                                break;
-                            }
+                        let mut s = shared.lock();
+                        while !s.exhausted && s.next_in >= s.next_out + shared.window {
                             s.room_waiters += 1;
-                            s = room.wait(s).unwrap_or_else(PoisonError::into_inner);
+                            s = shared.room.wait(s).unwrap_or_else(PoisonError::into_inner);
                             s.room_waiters -= 1;
                         }
-                        match s.items.next() {
-                            Some(item) => {
-                                let index = s.next_in;
-                                s.next_in += 1;
-                                (index, item)
-                            }
-                            None => {
-                                s.exhausted = true;
-                                return;
-                            }
+                        match shared.take(&mut s) {
+                            Some(taken) => taken,
+                            None => return,
                         }
                     };
                     let result = work(item);
-                    let mut s = lock();
-                    s.ready.insert(index, result);
-                    if s.consumer_waits
-                        && s.ready.len() >= wake_at
-                        && s.ready.contains_key(&s.next_out)
-                    {
-                        done.notify_all();
+                    let mut s = shared.lock();
+                    if s.caller_waits && index == s.next_out {
+                        shared.done.notify_one();
                     }
+                    s.ready.insert(index, result);
                 }
             });
         }
+        // The caller: consume what is next in order, else work on an item, else wait.
+        let _guard = OnPanic(shared);
+        let mut s = shared.lock();
         loop {
-            let result = {
-                let mut s = lock();
-                loop {
-                    let next = s.next_out;
-                    if let Some(result) = s.ready.remove(&next) {
-                        s.next_out += 1;
-                        if s.room_waiters > 0 {
-                            room.notify_all();
-                        }
-                        break Some(result);
-                    }
-                    if s.running == 0 {
-                        break None;
-                    }
-                    s.consumer_waits = true;
-                    s = done.wait(s).unwrap_or_else(PoisonError::into_inner);
-                    s.consumer_waits = false;
+            let next = s.next_out;
+            if let Some(result) = s.ready.remove(&next) {
+                s.next_out += 1;
+                if s.room_waiters > 0 {
+                    shared.room.notify_one();
                 }
-            };
-            match result {
-                // Outside the lock: the consumer may write output while workers go on.
-                Some(result) => consume(result),
-                None => break,
+                // Outside the lock: the other workers go on while the caller writes.
+                drop(s);
+                consume(result);
+                s = shared.lock();
+                continue;
             }
+            if s.lost {
+                // A worker panicked with the next item: its panic is raised at the end
+                // of the scope.
+                break;
+            }
+            if s.next_in < s.next_out + shared.window {
+                if let Some((index, item)) = shared.take(&mut s) {
+                    drop(s);
+                    let result = work(item);
+                    s = shared.lock();
+                    s.ready.insert(index, result);
+                    continue;
+                }
+            }
+            if s.exhausted && s.next_out == s.next_in {
+                break;
+            }
+            s.caller_waits = true;
+            s = shared.done.wait(s).unwrap_or_else(PoisonError::into_inner);
+            s.caller_waits = false;
         }
     });
 }
@@ -191,9 +228,9 @@ mod tests {
         }
     }
 
-    /// The consumer sleeps until half a window is finished: fewer results than that
-    /// (a slow source, one slow item holding back the rest, the last few items) must
-    /// still all arrive, in order, for every window and thread count.
+    /// A slow source, one slow item holding back the rest, the last few items, fewer
+    /// results than a window: all still arrive, in order, for every window and thread
+    /// count (the caller waits only for the next result, and is woken for it).
     #[test]
     fn fewer_results_than_the_wake_up_mark_still_arrive() {
         for threads in [1, 2, 3, 8] {
@@ -271,6 +308,79 @@ mod tests {
             },
         );
         assert!(first_seen_at.is_some_and(|n| n <= 8), "{first_seen_at:?}");
+    }
+
+    #[test]
+    fn results_are_consumed_on_the_calling_thread() {
+        let caller = std::thread::current().id();
+        for threads in [1, 2, 4] {
+            let mut n = 0;
+            map(
+                0..300u32,
+                threads,
+                8,
+                |i| i,
+                |_| {
+                    assert_eq!(std::thread::current().id(), caller);
+                    n += 1;
+                },
+            );
+            assert_eq!(n, 300);
+        }
+    }
+
+    /// One thread is the calling thread: nothing is spawned to wait on.
+    #[test]
+    fn one_thread_works_on_the_calling_thread() {
+        let caller = std::thread::current().id();
+        let mut out = Vec::new();
+        map(
+            0..50u32,
+            1,
+            4,
+            |i| {
+                assert_eq!(std::thread::current().id(), caller);
+                i
+            },
+            |i| out.push(i),
+        );
+        assert_eq!(out, (0..50).collect::<Vec<_>>());
+    }
+
+    /// A panic in `work` (on the calling thread or another) or in `consume` is raised to
+    /// the caller and nothing waits forever; what was consumed before it is in order.
+    #[test]
+    fn a_panic_anywhere_is_raised_and_nothing_hangs() {
+        for threads in [1, 2, 4] {
+            for bad in [0u32, 1, 7, 199] {
+                let mut out = Vec::new();
+                let raised = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    map(
+                        0..200u32,
+                        threads,
+                        4,
+                        |i| {
+                            assert_ne!(i, bad, "a bug in the work");
+                            i
+                        },
+                        |i| out.push(i),
+                    )
+                }));
+                assert!(raised.is_err(), "threads {threads}, item {bad}");
+                assert!(out.len() <= bad as usize, "consumed past the lost item");
+                assert_eq!(out, (0..out.len() as u32).collect::<Vec<_>>());
+                let raised = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    map(
+                        0..200u32,
+                        threads,
+                        4,
+                        |i| i,
+                        |i| assert_ne!(i, bad, "a bug in the consumer"),
+                    )
+                }));
+                assert!(raised.is_err(), "threads {threads}, result {bad}");
+            }
+        }
     }
 
     #[test]
