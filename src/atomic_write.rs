@@ -20,6 +20,15 @@ pub struct WriteError {
 /// Replace `path` by `contents` atomically (see the module documentation). `path` is
 /// written as given: resolve a symbolic link first to replace its target instead.
 pub fn write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    write_with(path, |out| out.write_all(contents))
+}
+
+/// [`write`] what `fill` writes, as it writes it (a report copied from its spools is
+/// never whole in memory). An error of `fill` leaves the target untouched.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), WriteError> {
     let at = |step: &'static str| move |source: io::Error| WriteError { step, source };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -35,13 +44,17 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(at("cannot create a temporary file next to it"))?;
-    temp.write_all(contents)
-        .and_then(|()| match permissions {
-            Some(permissions) => temp.as_file().set_permissions(permissions),
-            None => Ok(()),
-        })
-        .and_then(|()| temp.as_file().sync_all())
+    let mut out = io::BufWriter::new(temp.as_file_mut());
+    fill(&mut out)
+        .and_then(|()| out.flush())
         .map_err(at("cannot write the temporary file"))?;
+    drop(out);
+    match permissions {
+        Some(permissions) => temp.as_file().set_permissions(permissions),
+        None => Ok(()),
+    }
+    .and_then(|()| temp.as_file().sync_all())
+    .map_err(at("cannot write the temporary file"))?;
     // On failure the temporary file is removed when `persist` hands it back and it drops.
     temp.persist(path)
         .map_err(|e| at("cannot rename the temporary file over it")(e.error))?;

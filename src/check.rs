@@ -623,6 +623,35 @@ impl Checker {
         report
     }
 
+    /// What a file includes (its local nested templates) and brings in (a Serverless
+    /// service's fragments, canonical paths), as [`Checker::check_bytes`] finds them, without
+    /// running the rules: for the read-ahead of a streamed check (`reach`). A file that does
+    /// not load names the fragments its text names, as its check's report does.
+    pub fn links(&self, display: &str, path: &Path, bytes: &[u8]) -> (Vec<Include>, Vec<PathBuf>) {
+        let Ok(profile) = self.profile(path) else {
+            return (Vec::new(), Vec::new());
+        };
+        let file = match TemplateFile::from_bytes(path, bytes, &profile.settings.limits) {
+            Ok(file) => file,
+            Err(_) => {
+                return (
+                    Vec::new(),
+                    crate::model::serverless::named_fragments(path, bytes),
+                )
+            }
+        };
+        let fragments = file
+            .fragments()
+            .iter()
+            .map(|f| base_revision::canonical(&f.path))
+            .collect();
+        let included = match file.template() {
+            Ok(Some(template)) => includes(&template, path, display).0,
+            _ => Vec::new(),
+        };
+        (included, fragments)
+    }
+
     /// [`Checker::check_bytes`] compared with a base version, as `diff OLD NEW` compares
     /// one pair (the pull-request guard's oracle drives it in process).
     pub fn check_pair_bytes(

@@ -11,8 +11,8 @@
 //! every file has been looked at. [`scan`] walks the tree on its own, ahead of the check,
 //! and reads each file once with the prefilter's cheap test for "may include other files"
 //! ([`prefilter::INCLUDES`], or a Serverless service holding `${`); only such files (few)
-//! are checked here, through the same per-file path, to learn exactly what they include
-//! and bring in, and so are the files they include, in turn. The answer, [`Reach`], says
+//! are loaded here, through the same per-file path (`Checker::links`, no rules), to learn
+//! exactly what they include and bring in, and so are the files they include, in turn. The answer, [`Reach`], says
 //! which reports are final: those of files before the first place the end can put a file
 //! at, and not named by any include or fragment.
 
@@ -81,10 +81,10 @@ impl Reach {
             return Vec::new();
         }
         self.lower(&c.display);
-        let file = checker.check_bytes(&c.display, &c.path, &bytes);
-        self.targets.extend(file.fragments.iter().cloned());
+        let (includes, fragments) = checker.links(&c.display, &c.path, &bytes);
+        self.targets.extend(fragments);
         let mut named = Vec::new();
-        for include in &file.includes {
+        for include in &includes {
             self.lower(&include.display);
             self.targets.insert(canonical(&include.path));
             named.push(Candidate {

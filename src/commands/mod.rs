@@ -95,14 +95,10 @@ pub(crate) fn write_to(
                 Err(e) => Err(format!("cannot write output: {e}")),
             }
         }
-        Destination::File(path) => {
-            let mut bytes = Vec::new();
-            render(&mut bytes, true)
-                .map_err(|e| e.to_string())
-                .and_then(|()| atomic_write::write(path, &bytes).map_err(|e| e.source.to_string()))
-                .map(|()| true)
-                .map_err(|e| format!("cannot write {what} to {}: {e}", path.display()))
-        }
+        // Written into the temporary file as it is rendered, not whole in memory first.
+        Destination::File(path) => atomic_write::write_with(path, |out| render(out, true))
+            .map(|()| true)
+            .map_err(|e| format!("cannot write {what} to {}: {}", path.display(), e.source)),
     }
 }
 

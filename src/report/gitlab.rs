@@ -15,7 +15,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::finding::Severity;
-use crate::report::data::Report;
+use crate::report::data::{FileReport, Report};
 
 /// The `check_name` of a file that could not be checked.
 pub const LOAD_ERROR: &str = "load-error";
@@ -50,6 +50,36 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Vec<Issue<'a>> {
     let mut issues = Vec::new();
     for file in &report.files {
+        file_issues(file, cwd, &mut issues);
+    }
+    issues
+}
+
+/// One file's issues as the whole report prints them in its array (pretty, indented for
+/// their place), so that streamed output can write the file as it is done. An element
+/// never holds a NUL byte (JSON escapes control characters).
+pub(crate) fn file_elements(file: &FileReport, cwd: Option<&Path>) -> Vec<String> {
+    let mut issues = Vec::new();
+    file_issues(file, cwd, &mut issues);
+    issues
+        .iter()
+        .map(|issue| {
+            let text = serde_json::to_string_pretty(issue).unwrap_or_default();
+            let mut indented = String::with_capacity(text.len() + 64);
+            for (i, line) in text.split('\n').enumerate() {
+                if i > 0 {
+                    indented.push('\n');
+                }
+                indented.push_str("  ");
+                indented.push_str(line);
+            }
+            indented
+        })
+        .collect()
+}
+
+fn file_issues<'a>(file: &'a FileReport, cwd: Option<&Path>, issues: &mut Vec<Issue<'a>>) {
+    {
         // GitLab wants the path relative to the repository, without `./`; a file outside
         // the current directory keeps the path it was given.
         let path =
@@ -109,7 +139,6 @@ fn build<'a>(report: &'a Report, cwd: Option<&Path>) -> Vec<Issue<'a>> {
             });
         }
     }
-    issues
 }
 
 /// GitLab's scale is info, minor, major, critical, blocker. An error-severity finding is a

@@ -139,19 +139,32 @@ pub(crate) fn tail(
 }
 
 /// `--statistics`: one line per rule with findings, most first (as ruff prints it), then
-/// the files that could not be checked (errors are never hidden) and the summary.
+/// each load error, then the summary line.
 fn statistics(
     report: &Report,
     options: &super::RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut counts: std::collections::BTreeMap<(&str, &str), usize> =
-        std::collections::BTreeMap::new();
+    let mut counts = StatisticsCounts::new();
     for finding in report.files.iter().flat_map(|f| &f.findings) {
-        *counts.entry((finding.code, finding.name)).or_default() += 1;
+        *counts
+            .entry((finding.code.to_string(), finding.name.to_string()))
+            .or_default() += 1;
     }
-    let mut rows: Vec<_> = counts.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    statistics_table(&counts, out)?;
+    for file in &report.files {
+        statistics_errors(file, out)?;
+    }
+    statistics_tail(report, options, out)
+}
+
+/// The findings per (rule code, rule name) that `--statistics` counts.
+pub(crate) type StatisticsCounts = std::collections::BTreeMap<(String, String), usize>;
+
+/// `--statistics`' table: one line per rule, most findings first.
+pub(crate) fn statistics_table(counts: &StatisticsCounts, out: &mut dyn Write) -> io::Result<()> {
+    let mut rows: Vec<_> = counts.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let width = rows
         .iter()
         .map(|(_, n)| n.to_string().len())
@@ -160,11 +173,23 @@ fn statistics(
     for ((code, name), n) in rows {
         writeln!(out, "{n:>width$}\t{code}\t{name}")?;
     }
-    for file in &report.files {
-        for error in &file.errors {
-            writeln!(out, "{}: error: {}", file.path, error.message)?;
-        }
+    Ok(())
+}
+
+/// `--statistics`' lines for one file's load errors.
+pub(crate) fn statistics_errors(file: &FileReport, out: &mut dyn Write) -> io::Result<()> {
+    for error in &file.errors {
+        writeln!(out, "{}: error: {}", file.path, error.message)?;
     }
+    Ok(())
+}
+
+/// `--statistics`' last line (none with `--quiet`).
+pub(crate) fn statistics_tail(
+    report: &Report,
+    options: &super::RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if options.quiet {
         return Ok(());
     }

@@ -12,9 +12,13 @@
 //! [`Spool::finish`] writes the rest, after checking that nothing the end added or
 //! changed belongs among the files already out.
 //!
-//! Formats whose every part is per file or per run stream: `human` (not `--statistics`),
-//! `compact` and `json`. The others (`sarif`, `junit`, `github`, which sorts annotations by
-//! severity across files, `gitlab`) render the whole report.
+//! Formats whose every part is per file or per run stream: `human` (`--statistics` too:
+//! its table is counted from the spooled findings), `compact`, `json` and `gitlab` (its
+//! array's elements spooled as JSON's are). The others render the whole report: `sarif`
+//! (a result of a rule outside the registry is numbered by its first place in the whole
+//! run), `junit` (it lists passing checks, which the checker only counts when it streams)
+//! and `github` (annotations sorted by severity, then by the path each is shown at, which
+//! for a Serverless service's finding is its fragment's).
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -26,11 +30,10 @@ use super::data::{FileReport, Report};
 use super::{compact, human, json, Format, RenderOptions};
 
 /// Whether `format` can be written file by file with these options.
-pub fn streams(format: Format, options: &RenderOptions) -> bool {
+pub fn streams(format: Format, _options: &RenderOptions) -> bool {
     match format {
-        Format::Human => !options.statistics,
-        Format::Compact | Format::Json => true,
-        Format::Sarif | Format::Junit | Format::Github | Format::Gitlab => false,
+        Format::Human | Format::Compact | Format::Json | Format::Gitlab => true,
+        Format::Sarif | Format::Junit | Format::Github => false,
     }
 }
 
@@ -40,10 +43,13 @@ struct Part {
     options: RenderOptions,
     /// One spool per section: the file list of `human` and `compact`; the `findings`,
     /// `errors` and `suppressed` arrays of `json` (elements ended by a NUL byte, which
-    /// JSON text never holds).
+    /// JSON text never holds); `--statistics`' findings (a `code\tname` line each, counted
+    /// at the end) and error lines.
     sections: Vec<BufWriter<File>>,
     /// `human`: the miette handler, built once.
     handler: Option<GraphicalReportHandler>,
+    /// The directory paths are made relative to (`gitlab`).
+    cwd: Option<std::path::PathBuf>,
 }
 
 /// Reports being written file by file.
@@ -72,7 +78,12 @@ struct Released {
 /// Whether a report of `format` begins with its files, so that they can go out before
 /// the run ends (JSON begins with the run's summary).
 pub fn releases(format: Format, options: &RenderOptions) -> bool {
-    streams(format, options) && matches!(format, Format::Human | Format::Compact)
+    streams(format, options)
+        && match format {
+            Format::Human => !options.statistics,
+            Format::Compact => true,
+            _ => false,
+        }
 }
 
 impl Spool {
@@ -80,10 +91,7 @@ impl Spool {
     pub fn new(reports: &[(Format, RenderOptions)]) -> io::Result<Spool> {
         let mut parts = Vec::new();
         for (format, options) in reports {
-            let n = match format {
-                Format::Json => 3,
-                _ => 1,
-            };
+            let n = sections(*format, options);
             let handler = (*format == Format::Human).then(|| human::handler(options));
             let sections = (0..n)
                 .map(|_| tempfile::tempfile().map(BufWriter::new))
@@ -93,6 +101,7 @@ impl Spool {
                 options: *options,
                 sections,
                 handler,
+                cwd: std::env::current_dir().ok(),
             });
         }
         let sections: usize = parts.iter().map(|p| p.sections.len()).sum();
@@ -118,7 +127,13 @@ impl Spool {
     fn try_file(&mut self, file: &FileReport) -> io::Result<()> {
         let mut k = 0;
         for part in &mut self.parts {
-            let bytes = render_sections(part.format, &part.options, part.handler.as_ref(), file)?;
+            let bytes = render_sections(
+                part.format,
+                &part.options,
+                part.handler.as_ref(),
+                part.cwd.as_deref(),
+                file,
+            )?;
             for (section, bytes) in part.sections.iter_mut().zip(bytes) {
                 section.write_all(&bytes)?;
                 self.ends[k] += bytes.len() as u64;
@@ -216,6 +231,8 @@ impl Spool {
         let (format, options) = (part.format, part.options);
         let handler = part.handler.clone();
         let handler = handler.as_ref();
+        let cwd = part.cwd.clone();
+        let cwd = cwd.as_deref();
         let total = self.ends.len();
         let out_already = match &self.released {
             Some(released) if released.part == n => released.files,
@@ -248,14 +265,14 @@ impl Spool {
                     continue;
                 }
                 while let Some(file) = kept.next_if(|f| f.path < path) {
-                    write(&render_sections(format, &options, handler, file)?[section])?;
+                    write(&render_sections(format, &options, handler, cwd, file)?[section])?;
                 }
                 if !replaced.contains(&path) {
                     write(&bytes)?;
                 }
             }
             for file in kept {
-                write(&render_sections(format, &options, handler, file)?[section])?;
+                write(&render_sections(format, &options, handler, cwd, file)?[section])?;
             }
             Ok::<(), io::Error>(())
         };
@@ -293,6 +310,35 @@ impl Spool {
                 }
                 out.write_all(rest)
             }
+            Format::Gitlab => {
+                // The array as `serde_json`'s pretty printer writes it.
+                let mut any = false;
+                merge(0, &mut |bytes| {
+                    for element in bytes.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+                        out.write_all(if any { b",\n" } else { b"[\n" })?;
+                        out.write_all(element)?;
+                        any = true;
+                    }
+                    Ok(())
+                })?;
+                out.write_all(if any { b"\n]\n" } else { b"[]\n" })
+            }
+            Format::Human if options.statistics => {
+                let mut counts = human::StatisticsCounts::new();
+                merge(0, &mut |bytes| {
+                    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                        let line = String::from_utf8_lossy(line);
+                        let (code, name) = line.split_once('\t').unwrap_or((&line, ""));
+                        *counts
+                            .entry((code.to_string(), name.to_string()))
+                            .or_default() += 1;
+                    }
+                    Ok(())
+                })?;
+                human::statistics_table(&counts, out)?;
+                merge(1, &mut |bytes| out.write_all(bytes))?;
+                human::statistics_tail(report, &options, out)
+            }
             Format::Human => {
                 merge(0, &mut |bytes| out.write_all(bytes))?;
                 human::tail(report, &options, out)
@@ -307,10 +353,17 @@ fn render_sections(
     format: Format,
     options: &RenderOptions,
     handler: Option<&GraphicalReportHandler>,
+    cwd: Option<&std::path::Path>,
     file: &FileReport,
 ) -> io::Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     match format {
+        Format::Gitlab => {
+            for element in super::gitlab::file_elements(file, cwd) {
+                out.extend_from_slice(element.as_bytes());
+                out.push(0);
+            }
+        }
         Format::Json => {
             return Ok(json::file_elements(file)
                 .into_iter()
@@ -324,6 +377,14 @@ fn render_sections(
                 })
                 .collect());
         }
+        Format::Human if options.statistics => {
+            for finding in &file.findings {
+                writeln!(out, "{}\t{}", finding.code, finding.name)?;
+            }
+            let mut errors = Vec::new();
+            human::statistics_errors(file, &mut errors)?;
+            return Ok(vec![out, errors]);
+        }
         Format::Human => match handler {
             Some(handler) => human::render_file(handler, file, options, &mut out)?,
             None => human::render_file(&human::handler(options), file, options, &mut out)?,
@@ -331,6 +392,15 @@ fn render_sections(
         _ => compact::render_file(file, &mut out)?,
     }
     Ok(vec![out])
+}
+
+/// How many sections a report of `format` spools (see [`Part::sections`]).
+fn sections(format: Format, options: &RenderOptions) -> usize {
+    match format {
+        Format::Json => 3,
+        Format::Human if options.statistics => 2,
+        _ => 1,
+    }
 }
 
 fn read_entry(index: &mut impl BufRead, sections: usize) -> io::Result<Option<(String, Vec<u64>)>> {

@@ -115,11 +115,14 @@ fn fixtures() -> std::path::PathBuf {
 #[test]
 fn streamed_reports_are_byte_identical_to_whole_reports() {
     let root = tree();
-    let formats: [&[&str]; 4] = [
+    let formats: [&[&str]; 7] = [
         &["--format", "json"],
         &["--format", "compact"],
         &["--format", "human", "--color", "never"],
         &["--format", "human", "--color", "never", "--show-suppressed"],
+        &["--format", "gitlab"],
+        &["--format", "human", "--statistics"],
+        &["--format", "human", "--statistics", "--quiet"],
     ];
     for dir in [tree_dir(&root), fixtures()] {
         for format in formats {
@@ -192,19 +195,38 @@ fn streamed_output_does_not_depend_on_the_thread_count() {
 fn a_streamed_report_into_a_file_and_one_on_stdout_agree_with_whole_reports() {
     let root = tree();
     let dir = tree_dir(&root);
-    let out = root.path().join("report.json");
+    let formats = ["json", "compact", "human", "gitlab"];
+    for (stdout, file) in formats.iter().zip(formats.iter().cycle().skip(1)) {
+        let out = root.path().join(format!("report.{file}"));
+        let args = [
+            "--format",
+            stdout,
+            "--format",
+            &format!("{file}={}", out.display()),
+        ];
+        let (code, on_stdout) = run(&dir, &args, false);
+        let streamed_file = std::fs::read_to_string(&out).expect("report written");
+        let (whole_code, whole_stdout) = run(&dir, &args, true);
+        let whole_file = std::fs::read_to_string(&out).expect("report written");
+        assert_eq!((code, on_stdout), (whole_code, whole_stdout), "{stdout}");
+        assert_eq!(
+            without_time(&streamed_file),
+            without_time(&whole_file),
+            "{file}"
+        );
+    }
+    // `--statistics` into a file, `human` on stdout.
+    let out = root.path().join("statistics.txt");
     let args = [
+        "--statistics",
         "--format",
-        "compact",
-        "--format",
-        &format!("json={}", out.display()),
+        &format!("human={}", out.display()),
     ];
-    let (code, compact) = run(&dir, &args, false);
-    let streamed_json = std::fs::read_to_string(&out).expect("json written");
-    let (whole_code, whole_compact) = run(&dir, &args, true);
-    let whole_json = std::fs::read_to_string(&out).expect("json written");
-    assert_eq!((code, compact), (whole_code, whole_compact));
-    assert_eq!(streamed_json, whole_json);
+    run(&dir, &args, false);
+    let streamed_file = std::fs::read_to_string(&out).expect("report written");
+    run(&dir, &args, true);
+    let whole_file = std::fs::read_to_string(&out).expect("report written");
+    assert_eq!(without_time(&streamed_file), without_time(&whole_file));
 }
 
 /// Run `check ARGS --threads 1` in `dir` with stdout on a pipe that this test reads: it
