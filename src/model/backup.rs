@@ -830,6 +830,11 @@ fn selection_covers(
         base.extend(arn_list_covers(template, items, target, false, budget));
     }
     if let Some(list) = list_of_tags {
+        // With both `Resources` and `ListOfTags`, AWS Backup's guide says the resources are
+        // filtered by the tags ("the specified resource types are filtered first, then tags
+        // further filter those resources"): the table is proven covered only when both name
+        // it, which holds whichever way the two combine.
+        let by_resources = std::mem::take(&mut base);
         for item in expand::items(ev, doc, list) {
             let Branch::Node { node, when } = item else {
                 continue;
@@ -846,6 +851,21 @@ fn selection_covers(
             for w in tag_test(target, &key, Test::Equals, &value, absent) {
                 base.extend(combine(&when, &w));
             }
+        }
+        if resources.is_some() {
+            base = if by_resources.len().saturating_mul(base.len()) > MAX_ALTERNATIVES {
+                // Too many cases to pair: not proven.
+                Vec::new()
+            } else {
+                by_resources
+                    .iter()
+                    .flat_map(|r| {
+                        base.iter()
+                            .filter_map(|t| combine(r, t))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            };
         }
     }
     if resources.is_none() && list_of_tags.is_none() && conditions.is_some() {

@@ -7,7 +7,8 @@
 //! ARN (`!GetAtt Table.Arn`, a `!Sub` or `!Join` ARN built from `${Table}` or
 //! `!Ref Table`, a wildcard such as `arn:aws:dynamodb:*:*:table/*`, or `*`), or when its
 //! `ListOfTags` or `Conditions` (`StringEquals`, `StringLike`, `StringNotEquals`,
-//! `StringNotLike` on `aws:ResourceTag/...`) match the table's `Tags`; and its
+//! `StringNotLike` on `aws:ResourceTag/...`) match the table's `Tags` (with both
+//! `Resources` and `ListOfTags`, both must: the tags filter the resources); and its
 //! `NotResources` cannot name the table. An exclusion names the table when it *can* match
 //! one of its ARNs: a literal Region or account names it whenever the stack runs there, and
 //! a pattern can match the name CloudFormation generates for a table without `TableName`
