@@ -1048,18 +1048,21 @@ fn check_prefiltered(
             })
             .unwrap_or_default();
         let mut findings = applied.active;
+        let mut suppressed = applied.suppressed;
         if let Some(t) = &template {
             // A stack set's inline template is checked too, in this file.
-            findings.extend(crate::stackset::check(
+            let body = crate::stackset::check(
                 t,
                 text,
                 &settings.rules,
                 &settings.options,
                 &settings.limits,
-            ));
+            );
+            findings.extend(body.active);
             findings.sort_by_key(|f| (f.span.start, f.code));
+            suppressed.extend(body.suppressed);
+            suppressed.sort_by_key(|(f, _)| (f.span.start, f.code));
         }
-        let mut suppressed = applied.suppressed;
         let mut base_error = None;
         if let Some(base) = base {
             let head = match &template {

@@ -18,7 +18,7 @@ use crate::model::nested::{self, STACK_SET as TYPE};
 use crate::model::{policy_strings, Layout, Template};
 use crate::rules::meta::template_not_checked;
 use crate::rules::{self, Head, RuleOptions};
-use crate::ruleset;
+use crate::ruleset::{self, suppression::Applied};
 use crate::source::{SourceText, Span};
 
 /// The findings of every stack set's inner template, and DDB007's findings for the literal
@@ -29,9 +29,9 @@ pub fn check(
     rules_enabled: &[&'static rules::Rule],
     options: &RuleOptions,
     limits: &load::Limits,
-) -> Vec<Finding> {
+) -> Applied {
     let doc = template.doc;
-    let mut out = Vec::new();
+    let mut out = Applied::default();
     let report_unreadable = rules_enabled
         .iter()
         .any(|r| r.code == template_not_checked::RULE.code);
@@ -48,11 +48,14 @@ pub fn check(
         };
         // A body that is not a literal is DDB007's own check.
         if let Some(inner) = nested::literal_body(doc, body) {
-            out.extend(
-                check_body(doc, text, body, id, &inner, rules_enabled, options, limits)
+            let applied = check_body(doc, text, body, id, &inner, rules_enabled, options, limits);
+            out.active.extend(
+                applied
+                    .active
                     .into_iter()
                     .filter(|f| report_unreadable || f.code != template_not_checked::RULE.code),
             );
+            out.suppressed.extend(applied.suppressed);
         }
     }
     out
@@ -286,7 +289,7 @@ fn check_body(
     rules_enabled: &[&'static rules::Rule],
     options: &RuleOptions,
     limits: &load::Limits,
-) -> Vec<Finding> {
+) -> Applied {
     let whole = doc.span(body_value);
     let inner_text = body.text;
     let map = if body.mappable {
@@ -300,43 +303,60 @@ fn check_body(
     };
     let inner = match load_body(body, limits) {
         Ok(inner) => inner,
-        Err(error) => return vec![unreadable(id, error.span.map_or(whole, at), error.message)],
+        Err(error) => {
+            return Applied {
+                active: vec![unreadable(id, error.span.map_or(whole, at), error.message)],
+                suppressed: Vec::new(),
+            }
+        }
     };
     let template = match Template::with_layout(&inner, Layout::CloudFormation) {
         Ok(Some(template)) => template,
-        Ok(None) => return Vec::new(),
+        Ok(None) => return Applied::default(),
         Err(error) => {
-            return vec![unreadable(
-                id,
-                error.span.map_or(whole, at),
-                format!(
-                    "its `TemplateBody` is not a readable template ({})",
-                    error.message
-                ),
-            )]
+            return Applied {
+                active: vec![unreadable(
+                    id,
+                    error.span.map_or(whole, at),
+                    format!(
+                        "its `TemplateBody` is not a readable template ({})",
+                        error.message
+                    ),
+                )],
+                suppressed: Vec::new(),
+            }
         }
     };
     let applied = ruleset::check_resources_where(&template, rules_enabled, |_| true, options);
-    applied
-        .active
-        .into_iter()
-        .map(|mut f| {
-            f.span = at(f.span);
-            for label in &mut f.labels {
-                label.span = at(label.span);
-            }
-            // No fix inside a body: its edits index the inner text, and the fix engine
-            // verifies a fix by comparing the re-parsed file's tree, in which the body is
-            // one string (docs/autofix.md).
-            f.fix = None;
-            f.message = format!(
-                "in the template of stack set `{id}` (deployed to every target account): {}",
-                f.message
-            );
-            f.resource = format!("{id}/{}", f.resource);
-            f
-        })
-        .collect()
+    // Findings in the body are placed in the file's text, as are the suppressions that
+    // silenced some (counted and listed like any other file's).
+    let place = |mut f: Finding| {
+        f.span = at(f.span);
+        for label in &mut f.labels {
+            label.span = at(label.span);
+        }
+        // No fix inside a body: its edits index the inner text, and the fix engine
+        // verifies a fix by comparing the re-parsed file's tree, in which the body is
+        // one string (docs/autofix.md).
+        f.fix = None;
+        f.message = format!(
+            "in the template of stack set `{id}` (deployed to every target account): {}",
+            f.message
+        );
+        f.resource = format!("{id}/{}", f.resource);
+        f
+    };
+    Applied {
+        active: applied.active.into_iter().map(place).collect(),
+        suppressed: applied
+            .suppressed
+            .into_iter()
+            .map(|(f, mut s)| {
+                s.span = at(s.span);
+                (place(f), s)
+            })
+            .collect(),
+    }
 }
 
 /// Offsets in a block scalar's value to offsets in the file: line `k` of the value is

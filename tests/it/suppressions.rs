@@ -489,3 +489,34 @@ fn human_output_counts_suppressed_findings_and_lists_them_on_request() {
         insta::assert_snapshot!("show_suppressed", shown);
     });
 }
+
+/// In a stack set's inline `TemplateBody`, a suppression with a reason silences its rule and
+/// is counted and listed like any other (it was dropped uncounted), placed in the file; one
+/// whose reason says nothing silences nothing.
+#[test]
+fn suppressions_in_a_stack_set_body_are_counted_and_invalid_ones_silence_nothing() {
+    let template = "\
+Resources:
+  Set:
+    Type: AWS::CloudFormation::StackSet
+    Properties:
+      StackSetName: s
+      TemplateBody: |
+        Resources:
+          T:
+            Type: AWS::DynamoDB::Table
+            Metadata:
+              ddb-guard:
+                ignore:
+                  - {rule: DDB001, reason: \"scratch data, rebuilt on every deploy\"}
+                  - {rule: DDB002, reason: \"\\u200b\"}
+";
+    let (code, json) = run(template, &[]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["summary"]["suppressed"], 1, "{json}");
+    let suppressed = &json["suppressed"][0];
+    assert_eq!(suppressed["rule"], "DDB001", "{json}");
+    assert_eq!(suppressed["suppression"]["line"], 13, "{json}");
+    assert!(!rule_hits(&json, "DDB002").is_empty(), "{json}");
+    assert!(!rule_hits(&json, "DDB900").is_empty(), "{json}");
+}
