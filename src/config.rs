@@ -377,8 +377,9 @@ pub struct Resolver {
     fixed: bool,
     /// The run's config file, canonical, to know it when a directory finds it.
     run_config: Option<PathBuf>,
-    /// Absolute directory -> the nearest config file (`None`: the run's settings).
-    dirs: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Absolute directory -> the nearest config file (`None`: the run's settings), for
+    /// the directories met last (see [`Recent`]).
+    dirs: Mutex<Recent<PathBuf, Option<PathBuf>>>,
     /// Config file -> its settings, or why it cannot be used.
     configs: Mutex<HashMap<PathBuf, Result<Arc<Scoped>, ConfigError>>>,
     /// `check --base`: the base revision's choices for each directory.
@@ -389,14 +390,93 @@ pub struct Resolver {
     /// [`Resolver::profile_of`]'s answers. Every file asks (the walk twice, the checker
     /// once): hashing the name's bytes once is several times cheaper than making it
     /// absolute and looking its ancestors up, which was 10% of a retention-only run.
-    by_dir: Mutex<HashMap<OsString, ByDir>>,
+    /// Only the directories met last are remembered (see [`Recent`]).
+    by_dir: Mutex<Recent<OsString, ByDir>>,
 }
 
-/// What [`Resolver::by_dir`] remembers of one directory.
-#[derive(Default)]
+/// What [`Resolver::by_dir`] remembers of one directory (errors boxed: they are rare,
+/// and an entry stays small).
+#[derive(Default, Clone)]
 struct ByDir {
-    scoped: Option<Result<Arc<Scoped>, ConfigError>>,
-    profile: Option<Result<Arc<Profile>, FileError>>,
+    scoped: Option<Result<Arc<Scoped>, Box<ConfigError>>>,
+    profile: Option<Result<Arc<Profile>, Box<FileError>>>,
+}
+
+/// How many directories each of the [`Resolver`]'s per-directory caches remembers per
+/// generation (at most twice this in all). The walk goes one directory at a time in
+/// sorted order, and the checker follows it at most a few thousand files behind, so
+/// the directories asked about are nearly always among the last ones met; one that
+/// is not is looked up again (a few `stat`s), with the same answer.
+const RECENT_DIRECTORIES: usize = 1024;
+
+/// A map that remembers only the entries used last: two generations, the current one
+/// and the one before; when the current one is full it becomes the one before, and
+/// the one before is forgotten. An entry found in the one before moves to the current
+/// one. So it never holds more than `2 * limit` entries, whatever the size of the
+/// tree (a map of every directory was a third of the peak RSS at corpus x10), and
+/// what is forgotten is only computed again: the answers do not change.
+struct Recent<K, V> {
+    limit: usize,
+    now: HashMap<K, V>,
+    before: HashMap<K, V>,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Recent<K, V> {
+    fn new(limit: usize) -> Self {
+        Recent {
+            limit: limit.max(1),
+            now: HashMap::new(),
+            before: HashMap::new(),
+        }
+    }
+
+    fn get<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        if let Some(v) = self.now.get(key) {
+            return Some(v.clone());
+        }
+        let (key, value) = self.before.remove_entry(key)?;
+        self.insert(key, value.clone());
+        Some(value)
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        if self.now.len() >= self.limit && !self.now.contains_key(&key) {
+            self.before = std::mem::take(&mut self.now);
+        }
+        self.now.insert(key, value);
+    }
+
+    /// Change the entry of `key` (a default one when there is none).
+    fn update<Q>(&mut self, key: &Q, change: impl FnOnce(&mut V))
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        V: Default,
+    {
+        if let Some(v) = self.now.get_mut(key) {
+            change(v);
+            return;
+        }
+        let (key, mut value) = self
+            .before
+            .remove_entry(key)
+            .unwrap_or_else(|| (key.to_owned(), V::default()));
+        change(&mut value);
+        self.insert(key, value);
+    }
+
+    fn clear(&mut self) {
+        self.now.clear();
+        self.before.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.now.len() + self.before.len()
+    }
 }
 
 /// One config file's settings: what the walk and the checker need of it.
@@ -441,11 +521,11 @@ impl Resolver {
             run,
             fixed: args.config_file.isolated || args.config_file.config.is_some(),
             run_config: config.as_ref().map(|c| canonical(&c.path)),
-            dirs: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(Recent::new(RECENT_DIRECTORIES)),
             configs: Mutex::new(HashMap::new()),
             govern: None,
             profiles: Mutex::new(HashMap::new()),
-            by_dir: Mutex::new(HashMap::new()),
+            by_dir: Mutex::new(Recent::new(RECENT_DIRECTORIES)),
         })
     }
 
@@ -495,7 +575,7 @@ impl Resolver {
         let mut found = None;
         for d in absolute.ancestors() {
             if let Some(known) = lock(&self.dirs).get(d) {
-                found = known.clone();
+                found = known;
                 break;
             }
             unknown.push(d.to_path_buf());
@@ -546,15 +626,13 @@ impl Resolver {
     fn scoped(&self, dir: &Path) -> Result<Arc<Scoped>, ConfigError> {
         if let Some(known) = lock(&self.by_dir)
             .get(dir.as_os_str())
-            .and_then(|d| d.scoped.clone())
+            .and_then(|d| d.scoped)
         {
-            return known;
+            return known.map_err(|e| *e);
         }
         let scoped = self.scoped_uncached(dir);
-        lock(&self.by_dir)
-            .entry(dir.as_os_str().to_os_string())
-            .or_default()
-            .scoped = Some(scoped.clone());
+        let kept = scoped.clone().map_err(Box::new);
+        lock(&self.by_dir).update(dir.as_os_str(), |d| d.scoped = Some(kept));
         scoped
     }
 
@@ -589,15 +667,13 @@ impl Resolver {
     fn profile_of(&self, dir: &Path) -> Result<Arc<Profile>, FileError> {
         if let Some(known) = lock(&self.by_dir)
             .get(dir.as_os_str())
-            .and_then(|d| d.profile.clone())
+            .and_then(|d| d.profile)
         {
-            return known;
+            return known.map_err(|e| *e);
         }
         let profile = self.profile_uncached(dir);
-        lock(&self.by_dir)
-            .entry(dir.as_os_str().to_os_string())
-            .or_default()
-            .profile = Some(profile.clone());
+        let kept = profile.clone().map_err(Box::new);
+        lock(&self.by_dir).update(dir.as_os_str(), |d| d.profile = Some(kept));
         profile
     }
 
@@ -924,6 +1000,69 @@ mod tests {
         assert_eq!(config.file.fail_on, Some(FailOnName::Warning));
         let err = parse("fail_on = \"note\"\n").expect_err("not a --fail-on value");
         assert_eq!(err.position, Some((1, 11)));
+    }
+
+    #[test]
+    fn a_recent_map_keeps_at_most_two_generations_and_the_entries_used_last() {
+        let mut recent: Recent<u32, u32> = Recent::new(4);
+        for k in 0..100 {
+            recent.insert(k, k * 2);
+            // Entry 0 is used all along: it is never forgotten.
+            assert_eq!(recent.get(&0), Some(0));
+            assert!(recent.len() <= 8, "{} entries after {k}", recent.len());
+        }
+        assert_eq!(recent.get(&99), Some(198));
+        assert_eq!(recent.get(&1), None, "an entry not used for long is forgotten");
+        recent.update(&1, |v| *v += 5);
+        assert_eq!(recent.get(&1), Some(5));
+        recent.update(&1, |v| *v += 5);
+        assert_eq!(recent.get(&1), Some(10));
+        recent.clear();
+        assert_eq!(recent.len(), 0);
+    }
+
+    /// The per-directory caches of a run stay bounded however many directories the tree
+    /// has, and what they forget is found again the same.
+    #[test]
+    fn the_resolvers_directory_caches_stay_bounded_and_answer_the_same() {
+        use clap::{Args, FromArgMatches};
+        let tree = tempfile::tempdir().expect("temporary directory");
+        let root = tree.path();
+        std::fs::create_dir(root.join(".git")).expect("a repository root");
+        std::fs::create_dir(root.join("own")).expect("mkdir");
+        std::fs::write(root.join("own").join(FILE_NAME), "fail_on = \"warning\"\n")
+            .expect("config");
+        let n = 3 * RECENT_DIRECTORIES;
+        for i in 0..n {
+            let parent = if i % 2 == 0 { "own" } else { "plain" };
+            std::fs::create_dir_all(root.join(parent).join(format!("d{i:05}")))
+                .expect("mkdir");
+        }
+        let matches = CheckArgs::augment_args(clap::Command::new("check"))
+            .try_get_matches_from(["check"])
+            .expect("default arguments");
+        let args = CheckArgs::from_arg_matches(&matches).expect("default arguments");
+        let resolver = Resolver::new(&args, root).expect("resolver");
+        let config_of = |i: usize| {
+            let parent = if i % 2 == 0 { "own" } else { "plain" };
+            let file = root.join(parent).join(format!("d{i:05}")).join("t.yaml");
+            let profile = Profiles::profile(&resolver, &file).expect("profile");
+            let config = resolver.config_of(&file).expect("config");
+            (profile.config.clone(), config)
+        };
+        let first: Vec<_> = (0..n).map(config_of).collect();
+        assert!(lock(&resolver.by_dir).len() <= 2 * RECENT_DIRECTORIES);
+        assert!(lock(&resolver.dirs).len() <= 2 * RECENT_DIRECTORIES);
+        for (i, (profile, config)) in first.iter().enumerate() {
+            assert_eq!(config.is_some(), i % 2 == 0, "directory {i}: {config:?}");
+            assert_eq!(profile, config, "directory {i}");
+        }
+        // Asked again in another order, after the first answers were forgotten.
+        for i in (0..n).rev() {
+            assert_eq!(config_of(i), first[i], "directory {i} asked again");
+        }
+        assert!(lock(&resolver.by_dir).len() <= 2 * RECENT_DIRECTORIES);
+        assert!(lock(&resolver.dirs).len() <= 2 * RECENT_DIRECTORIES);
     }
 
     #[test]
