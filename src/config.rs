@@ -1012,7 +1012,11 @@ mod tests {
             assert!(recent.len() <= 8, "{} entries after {k}", recent.len());
         }
         assert_eq!(recent.get(&99), Some(198));
-        assert_eq!(recent.get(&1), None, "an entry not used for long is forgotten");
+        assert_eq!(
+            recent.get(&1),
+            None,
+            "an entry not used for long is forgotten"
+        );
         recent.update(&1, |v| *v += 5);
         assert_eq!(recent.get(&1), Some(5));
         recent.update(&1, |v| *v += 5);
@@ -1035,8 +1039,7 @@ mod tests {
         let n = 3 * RECENT_DIRECTORIES;
         for i in 0..n {
             let parent = if i % 2 == 0 { "own" } else { "plain" };
-            std::fs::create_dir_all(root.join(parent).join(format!("d{i:05}")))
-                .expect("mkdir");
+            std::fs::create_dir_all(root.join(parent).join(format!("d{i:05}"))).expect("mkdir");
         }
         let matches = CheckArgs::augment_args(clap::Command::new("check"))
             .try_get_matches_from(["check"])
