@@ -849,51 +849,6 @@ fn was_emitted(f: &FileReport) -> bool {
     !(skipped || only_counted(f) || needed_across_files(f))
 }
 
-/// The walked files by canonical path, for [`Checker::follow_includes`] to tell whether an
-/// included file was walked (and how it is reported) without a map of every walked path:
-/// a hash of each canonical path and the file's index, sorted; a hit is confirmed by
-/// canonicalizing that one file again.
-pub(crate) struct WalkedIndex<'a> {
-    candidates: &'a [Candidate],
-    hashes: Vec<(u64, u32)>,
-}
-
-impl<'a> WalkedIndex<'a> {
-    pub(crate) fn new(candidates: &'a [Candidate]) -> Self {
-        let mut hashes: Vec<(u64, u32)> = candidates
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let i = u32::try_from(i).ok()?;
-                Some((path_hash(&base_revision::canonical(&c.path)), i))
-            })
-            .collect();
-        hashes.sort_unstable();
-        WalkedIndex { candidates, hashes }
-    }
-
-    /// How the walked file at `canonical` is reported (the last walked path to it, as a
-    /// map from every walked canonical path would keep).
-    pub(crate) fn display_of(&self, canonical: &Path) -> Option<&'a str> {
-        let hash = path_hash(canonical);
-        let from = self.hashes.partition_point(|(h, _)| *h < hash);
-        let to = self.hashes.partition_point(|(h, _)| *h <= hash);
-        self.hashes[from..to]
-            .iter()
-            .rev()
-            .map(|(_, i)| &self.candidates[*i as usize])
-            .find(|c| base_revision::canonical(&c.path) == canonical)
-            .map(|c| c.display.as_str())
-    }
-}
-
-fn path_hash(path: &Path) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    path.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// A file that cannot be read or loaded fails the run (fail closed, no escape hatch); its
 /// errors say how to leave it out of the run when it is not a template at all.
 /// A file whose report has nothing to show and nothing a later step reads (its includes,

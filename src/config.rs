@@ -474,6 +474,7 @@ impl<K: std::hash::Hash + Eq, V: Clone> Recent<K, V> {
         self.before.clear();
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.now.len() + self.before.len()
     }
@@ -1038,7 +1039,7 @@ mod tests {
             .expect("config");
         let n = 3 * RECENT_DIRECTORIES;
         for i in 0..n {
-            let parent = if i % 2 == 0 { "own" } else { "plain" };
+            let parent = if i.is_multiple_of(2) { "own" } else { "plain" };
             std::fs::create_dir_all(root.join(parent).join(format!("d{i:05}"))).expect("mkdir");
         }
         let matches = CheckArgs::augment_args(clap::Command::new("check"))
@@ -1047,7 +1048,7 @@ mod tests {
         let args = CheckArgs::from_arg_matches(&matches).expect("default arguments");
         let resolver = Resolver::new(&args, root).expect("resolver");
         let config_of = |i: usize| {
-            let parent = if i % 2 == 0 { "own" } else { "plain" };
+            let parent = if i.is_multiple_of(2) { "own" } else { "plain" };
             let file = root.join(parent).join(format!("d{i:05}")).join("t.yaml");
             let profile = Profiles::profile(&resolver, &file).expect("profile");
             let config = resolver.config_of(&file).expect("config");
@@ -1057,7 +1058,11 @@ mod tests {
         assert!(lock(&resolver.by_dir).len() <= 2 * RECENT_DIRECTORIES);
         assert!(lock(&resolver.dirs).len() <= 2 * RECENT_DIRECTORIES);
         for (i, (profile, config)) in first.iter().enumerate() {
-            assert_eq!(config.is_some(), i % 2 == 0, "directory {i}: {config:?}");
+            assert_eq!(
+                config.is_some(),
+                i.is_multiple_of(2),
+                "directory {i}: {config:?}"
+            );
             assert_eq!(profile, config, "directory {i}");
         }
         // Asked again in another order, after the first answers were forgotten.

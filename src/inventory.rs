@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::base_revision;
 use crate::check::Settings;
-use crate::discover::{Candidate, Discovery};
+use crate::discover::Candidate;
 use crate::load::FileError;
 use crate::model::{backup, nested};
 use crate::prefilter::Prefilter;
@@ -82,41 +82,69 @@ pub fn needles() -> Vec<&'static [&'static str]> {
     needles
 }
 
-/// Inventory every discovered file in parallel; rows come out in path order, then
-/// template order, whatever the thread count.
-pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
+/// Inventory every walked file in parallel; rows come out in path order, then template
+/// order, whatever the thread count. The files come from `walk` one at a time (no list
+/// of them is kept, as in `check`); the steps across files that look a walked file up
+/// (is an included template one the walk found, which walked files are a service's
+/// fragments) walk again with `again`.
+pub fn run(
+    walk: crate::discover::Walk,
+    again: &dyn Fn() -> crate::discover::Walk,
+    settings: &Settings,
+) -> Inventory {
     let prefilter = Prefilter::new(needles());
     // A file with nothing to list (most of a tree) is only counted, so that memory grows
     // with what is found, not with the size of the tree.
-    let unlisted = std::sync::Mutex::new((0usize, 0usize));
-    let count = |f: &FileInventory| {
-        if !f.is_empty() {
-            return true;
-        }
-        if let Ok(mut unlisted) = unlisted.lock() {
-            unlisted.0 += 1;
-            unlisted.1 += usize::from(f.template);
-        }
-        false
-    };
-    let mut files: Vec<FileInventory> = discovery
-        .files
-        .par_iter()
-        .map(|c| inventory_file(c, &prefilter, settings))
-        .filter(|f| count(f))
-        .collect();
+    let (mut unlisted_files, mut unlisted_templates) = (0usize, 0usize);
+    let mut files: Vec<FileInventory> = Vec::new();
+    let mut walk = walk;
+    let items = std::mem::replace(&mut walk.files, Box::new(std::iter::empty()));
+    let threads = rayon::current_num_threads();
+    crate::ordered::map(
+        items,
+        threads,
+        threads * crate::ordered::WINDOW_PER_THREAD,
+        |c| inventory_file(&c, &prefilter, settings),
+        |f| {
+            if f.is_empty() {
+                unlisted_files += 1;
+                unlisted_templates += usize::from(f.template);
+            } else {
+                files.push(f);
+            }
+        },
+    );
+    let walk_errors = walk.errors();
+    // Every walked file again, one at a time, for the steps across files below.
+    let walked = |visit: &mut dyn FnMut(Candidate)| again().files.for_each(visit);
     // The local nested templates, in waves, each file once (as `check` follows them).
     if files.iter().any(|f| !f.includes.is_empty()) {
-        let walked = crate::check::WalkedIndex::new(&discovery.files);
         let mut seen: HashSet<PathBuf> = HashSet::new();
         let mut next = 0;
         loop {
+            // The included files of this wave the walk did not find (those it found are
+            // inventoried already).
+            let targets: HashSet<PathBuf> = files[next..]
+                .iter()
+                .flat_map(|f| f.includes.iter())
+                .map(|c| base_revision::canonical(&c.path))
+                .filter(|k| !seen.contains(k))
+                .collect();
+            let mut found: HashSet<PathBuf> = HashSet::new();
+            if !targets.is_empty() {
+                walked(&mut |c| {
+                    let canonical = base_revision::canonical(&c.path);
+                    if targets.contains(&canonical) {
+                        found.insert(canonical);
+                    }
+                });
+            }
             let wave: Vec<Candidate> = files[next..]
                 .iter()
                 .flat_map(|f| f.includes.iter())
                 .filter(|c| {
                     let canonical = base_revision::canonical(&c.path);
-                    walked.display_of(&canonical).is_none() && seen.insert(canonical)
+                    !found.contains(&canonical) && seen.insert(canonical)
                 })
                 .cloned()
                 .collect();
@@ -124,39 +152,45 @@ pub fn run(discovery: Discovery, settings: &Settings) -> Inventory {
             if wave.is_empty() {
                 break;
             }
-            files.par_extend(
-                wave.par_iter()
-                    .map(|c| inventory_file(c, &prefilter, settings))
-                    .filter(|f| count(f)),
-            );
+            let done: Vec<FileInventory> = wave
+                .par_iter()
+                .map(|c| inventory_file(c, &prefilter, settings))
+                .collect();
+            for f in done {
+                if f.is_empty() {
+                    unlisted_files += 1;
+                    unlisted_templates += usize::from(f.template);
+                } else {
+                    files.push(f);
+                }
+            }
         }
     }
-    files.extend(discovery.errors.into_iter().map(|e| FileInventory {
+    files.extend(walk_errors.into_iter().map(|e| FileInventory {
         errors: vec![error(&e.display, None, FileError::new(e.message))],
         path: e.display,
         ..FileInventory::default()
     }));
-    let fragments: std::collections::HashSet<std::path::PathBuf> = files
+    let fragments: HashSet<PathBuf> = files
         .iter()
         .flat_map(|f| f.fragments.iter().cloned())
         .collect();
-    let (mut unlisted_files, mut unlisted_templates) = unlisted.into_inner().unwrap_or_default();
     if !fragments.is_empty() {
         files.retain(|f| {
             !f.fragments.is_empty()
-                || !fragments.contains(&crate::base_revision::canonical(Path::new(&f.path)))
+                || !fragments.contains(&base_revision::canonical(Path::new(&f.path)))
         });
         // A fragment with nothing of its own to list was only counted: it is part of its
         // service, not a file of its own (inventoried again: fragments are few).
-        for c in &discovery.files {
+        walked(&mut |c| {
             if fragments.contains(&base_revision::canonical(&c.path)) {
-                let f = inventory_file(c, &prefilter, settings);
+                let f = inventory_file(&c, &prefilter, settings);
                 if f.is_empty() {
                     unlisted_files = unlisted_files.saturating_sub(1);
                     unlisted_templates = unlisted_templates.saturating_sub(usize::from(f.template));
                 }
             }
-        }
+        });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut inventory = Inventory {

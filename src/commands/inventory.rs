@@ -36,11 +36,15 @@ pub fn run(args: &InventoryArgs) -> ExitStatus {
     }
     // Each directory's config decides what is walked; the inventory's reading (limits,
     // options) is the run's.
-    let discovery = discover::discover(&args.paths, &resolver.walk());
+    // The walk feeds the inventory one file at a time (no list of the files is kept);
+    // the steps across files walk again.
+    let walk = resolver.walk();
+    let again = || discover::discover_sorted(&args.paths, &walk);
+    let inventory = inventory::run(again(), &again, &resolver.run().settings);
+    // A config file that cannot be used was met during the walk: nothing was written yet.
     if let Some(e) = resolver.error() {
         return usage_error(&e.to_string(), None);
     }
-    let inventory = inventory::run(discovery, &resolver.run().settings);
     let columns = terminal_width(80);
     let mut failed = false;
     for output in &outputs {
