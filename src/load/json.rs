@@ -287,7 +287,7 @@ impl<'s> Parser<'s, '_> {
     /// commas); or no comma, and then not the start of another one (no missing commas).
     fn separator(
         &mut self,
-        close: &Token<'_>,
+        closes: fn(&Token<'_>) -> bool,
         missing: fn(&Token<'_>) -> bool,
     ) -> Result<(), Syntax> {
         let after_value_end = self.last_token_end;
@@ -296,7 +296,7 @@ impl<'s> Parser<'s, '_> {
             Some(Token::Comma) => {
                 let comma = (self.scanner.token_start(), self.scanner.token_end());
                 self.scan()?;
-                if self.token.as_ref() == Some(close) {
+                if self.token.as_ref().is_some_and(closes) {
                     return Err(Syntax::Parser(
                         ParseErrorKind::TrailingCommasNotAllowed,
                         comma.0,
@@ -345,16 +345,19 @@ impl<'s> Parser<'s, '_> {
                 }
                 Some(_) => return Err(self.token_error(ParseErrorKind::UnexpectedTokenInObject)),
             }
-            self.separator(&Token::CloseBrace, |token| {
-                matches!(
-                    token,
-                    Token::String(_)
-                        | Token::Word(_)
-                        | Token::Number(_)
-                        | Token::Boolean(_)
-                        | Token::Null
-                )
-            })?;
+            self.separator(
+                |token| matches!(token, Token::CloseBrace),
+                |token| {
+                    matches!(
+                        token,
+                        Token::String(_)
+                            | Token::Word(_)
+                            | Token::Number(_)
+                            | Token::Boolean(_)
+                            | Token::Null
+                    )
+                },
+            )?;
         }
         self.ranges.pop();
         let span = Span::new(self.base + start, self.base + self.scanner.token_end());
@@ -393,7 +396,7 @@ impl<'s> Parser<'s, '_> {
             }
         }
         self.scan()?;
-        if self.token != Some(Token::Colon) {
+        if !matches!(self.token, Some(Token::Colon)) {
             return Err(self.token_error(ParseErrorKind::ExpectedColonAfterObjectKey));
         }
         self.scan()?;
@@ -430,7 +433,7 @@ impl<'s> Parser<'s, '_> {
                     }
                 }
             }
-            self.separator(&Token::CloseBracket, is_value_start)?;
+            self.separator(|token| matches!(token, Token::CloseBracket), is_value_start)?;
         }
         self.ranges.pop();
         let span = Span::new(self.base + start, self.base + self.scanner.token_end());
