@@ -136,21 +136,21 @@ where
         for _ in 1..threads {
             scope.spawn(move || {
                 let _guard = OnPanic(shared);
+                // One lock per item: a result goes in and the next item comes out in the
+                // same hold (each hold is a chance to meet the other threads at the lock).
+                let mut s = shared.lock();
                 loop {
-                    let (index, item) = {
-                        let mut s = shared.lock();
-                        while !s.exhausted && s.next_in >= s.next_out + shared.window {
-                            s.room_waiters += 1;
-                            s = shared.room.wait(s).unwrap_or_else(PoisonError::into_inner);
-                            s.room_waiters -= 1;
-                        }
-                        match shared.take(&mut s) {
-                            Some(taken) => taken,
-                            None => return,
-                        }
+                    while !s.exhausted && s.next_in >= s.next_out + shared.window {
+                        s.room_waiters += 1;
+                        s = shared.room.wait(s).unwrap_or_else(PoisonError::into_inner);
+                        s.room_waiters -= 1;
+                    }
+                    let Some((index, item)) = shared.take(&mut s) else {
+                        return;
                     };
+                    drop(s);
                     let result = work(item);
-                    let mut s = shared.lock();
+                    s = shared.lock();
                     if s.caller_waits && index == s.next_out {
                         shared.done.notify_one();
                     }
@@ -158,42 +158,53 @@ where
                 }
             });
         }
-        // The caller: consume what is next in order, else work on an item, else wait.
+        // The caller: take every result that is next in order and an item to work on in
+        // one hold of the lock, then consume those results and work on the item outside
+        // it. The results taken stay in the window until they are consumed (released at
+        // the next hold), so that at most `window` results are ever held.
         let _guard = OnPanic(shared);
+        let mut taken: Vec<R> = Vec::new();
+        let mut consumed = 0;
         let mut s = shared.lock();
         loop {
-            let next = s.next_out;
-            if let Some(result) = s.ready.remove(&next) {
-                s.next_out += 1;
+            if consumed > 0 {
+                s.next_out += consumed;
+                consumed = 0;
                 if s.room_waiters > 0 {
-                    shared.room.notify_one();
+                    shared.room.notify_all();
                 }
-                // Outside the lock: the other workers go on while the caller writes.
-                drop(s);
-                consume(result);
-                s = shared.lock();
+            }
+            let mut next = s.next_out;
+            while let Some(result) = s.ready.remove(&next) {
+                taken.push(result);
+                next += 1;
+            }
+            let item = if s.lost || s.next_in >= s.next_out + shared.window {
+                None
+            } else {
+                shared.take(&mut s)
+            };
+            if taken.is_empty() && item.is_none() {
+                if s.lost || (s.exhausted && s.next_out == s.next_in) {
+                    // Done; or a worker panicked with the next item, and its panic is
+                    // raised at the end of the scope.
+                    break;
+                }
+                s.caller_waits = true;
+                s = shared.done.wait(s).unwrap_or_else(PoisonError::into_inner);
+                s.caller_waits = false;
                 continue;
             }
-            if s.lost {
-                // A worker panicked with the next item: its panic is raised at the end
-                // of the scope.
-                break;
+            drop(s);
+            for result in taken.drain(..) {
+                consume(result);
+                consumed += 1;
             }
-            if s.next_in < s.next_out + shared.window {
-                if let Some((index, item)) = shared.take(&mut s) {
-                    drop(s);
-                    let result = work(item);
-                    s = shared.lock();
-                    s.ready.insert(index, result);
-                    continue;
-                }
+            let result = item.map(|(index, item)| (index, work(item)));
+            s = shared.lock();
+            if let Some((index, result)) = result {
+                s.ready.insert(index, result);
             }
-            if s.exhausted && s.next_out == s.next_in {
-                break;
-            }
-            s.caller_waits = true;
-            s = shared.done.wait(s).unwrap_or_else(PoisonError::into_inner);
-            s.caller_waits = false;
         }
     });
 }
