@@ -3,6 +3,7 @@
 //! named on the command line is always read, whatever its extension. Reading, the
 //! prefilter and parsing belong to the next stage.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -147,90 +148,100 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Discovery {
 }
 
 fn discover_untimed(paths: &[PathBuf], options: &WalkOptions) -> Discovery {
-    let mut found = Discovery::default();
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
     let implicit = paths.is_empty();
     let default = [PathBuf::from(".")];
     let roots = if implicit { &default[..] } else { paths };
     for root in roots {
-        walk_root(root, implicit, options, &mut found);
+        let _ = walk_root(root, implicit, options, &mut errors, &mut |c| {
+            files.push(c);
+            ControlFlow::Continue(())
+        });
     }
-    found.files.sort();
-    found.files.dedup_by(|a, b| a.path == b.path);
-    found.files.shrink_to_fit();
-    found.errors.sort();
-    found
+    // Each root's files are in order already; roots are merged, and a file under two
+    // roots is checked once.
+    files.sort();
+    files.dedup_by(|a, b| a.path == b.path);
+    files.shrink_to_fit();
+    errors.sort();
+    Discovery { files, errors }
 }
 
-fn walk_root(root: &Path, implicit: bool, options: &WalkOptions, found: &mut Discovery) {
+/// Walk one root, giving each file to check to `sink` in [`discover`]'s order and each
+/// error to `errors`; `sink` ends the walk early by breaking. A file named is itself,
+/// whatever its extension; a directory is walked with gitignore semantics, each
+/// directory's entries sorted as it is read (ripgrep's `--sort path`: a directory's files
+/// placed where its name and a `/` sort, see [`in_sorted_order`]), so that no list of
+/// the whole tree is needed to give its files in order.
+fn walk_root(
+    root: &Path,
+    implicit: bool,
+    options: &WalkOptions,
+    errors: &mut Vec<WalkError>,
+    sink: &mut dyn FnMut(Candidate) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let root_display = root.display().to_string();
-    match std::fs::metadata(root) {
+    let is_dir = match std::fs::metadata(root) {
         Err(e) => {
-            found.errors.push(WalkError {
+            errors.push(WalkError {
                 display: root_display,
                 message: format!("cannot read path: {}", io_reason(&e)),
             });
-            return;
+            return ControlFlow::Continue(());
         }
-        Ok(meta) if meta.is_file() => {
-            let scope = options.scope_of(root);
-            let excluded = scope.force_exclude
-                && scope
-                    .exclude
-                    .as_ref()
-                    .is_some_and(|x| x.excludes(root, false, true));
-            if excluded {
-                return;
-            }
-            found.files.push(Candidate {
-                display: root_display,
-                path: root.to_path_buf(),
-            });
-            return;
-        }
-        Ok(meta) if !meta.is_dir() => {
-            found.errors.push(WalkError {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            errors.push(WalkError {
                 display: root_display,
                 message: "not a regular file or directory (a FIFO, socket or device cannot be a template)".into(),
             });
-            return;
+            return ControlFlow::Continue(());
         }
-        Ok(_) => {
-            let scope = options.scope_of(root);
-            let excluded = scope.force_exclude
-                && scope
-                    .exclude
-                    .as_ref()
-                    .is_some_and(|x| x.excludes(root, true, true));
-            if excluded {
-                return;
+        Ok(meta) => meta.is_dir(),
+    };
+    let scope = options.scope_of(root);
+    let excluded = scope.force_exclude
+        && scope
+            .exclude
+            .as_ref()
+            .is_some_and(|x| x.excludes(root, is_dir, true));
+    if excluded {
+        return ControlFlow::Continue(());
+    }
+    if !is_dir {
+        return sink(Candidate {
+            display: root_display,
+            path: root.to_path_buf(),
+        });
+    }
+    // A directory named on the command line whose every file is ignored by rules above it
+    // (`cdk.out` itself, `cdk.out/*` or `*.template.json` in the repository's .gitignore)
+    // is what the user asked for: walk it again without the ignore files above it, so
+    // that a path the user names is never skipped by ignore rules. A directory in which
+    // the walk found files (or errors) keeps them (`check services/` still skips
+    // `node_modules/`).
+    let passes: &[bool] = if !implicit && options.respect_ignore {
+        &[true, false]
+    } else {
+        &[true]
+    };
+    let errors_before = errors.len();
+    let mut any = false;
+    for &parents in passes {
+        if any || errors.len() > errors_before {
+            break;
+        }
+        let mut builder = walk_builder(root, parents, options);
+        let follow = options.follow_links;
+        builder.sort_by_file_path(move |a, b| in_sorted_order(a, b, follow));
+        for entry in builder.build() {
+            if let Some(c) = candidate(entry, &root_display, implicit, options, errors) {
+                any = true;
+                sink(c)?;
             }
         }
     }
-    let before = (found.files.len(), found.errors.len());
-    walk_dir(root, implicit, true, options, found);
-    // A directory named on the command line whose every file is ignored by rules above it
-    // (`cdk.out` itself, `cdk.out/*` or `*.template.json` in the repository's .gitignore)
-    // is what the user asked for: walk it without the ignore files above it, so that a
-    // path the user names is never skipped by ignore rules. A directory in which the
-    // walk found files keeps them (`check services/` still skips `node_modules/`).
-    if !implicit && options.respect_ignore && (found.files.len(), found.errors.len()) == before {
-        walk_dir(root, implicit, false, options, found);
-    }
-}
-
-fn walk_dir(
-    root: &Path,
-    implicit: bool,
-    parents: bool,
-    options: &WalkOptions,
-    found: &mut Discovery,
-) {
-    let root_display = root.display().to_string();
-    for entry in walk_builder(root, parents, options).build() {
-        if let Some(c) = candidate(entry, &root_display, implicit, options, &mut found.errors) {
-            found.files.push(c);
-        }
-    }
+    ControlFlow::Continue(())
 }
 
 fn walk_builder(root: &Path, parents: bool, options: &WalkOptions) -> WalkBuilder {
@@ -315,55 +326,49 @@ fn candidate(
 }
 
 /// The files [`discover`] finds, one at a time and in its order, without a list of them
-/// all: a large tree is never held whole (ripgrep's `--sort path`: each directory's
-/// entries are sorted as it is read, a directory's files placed where its name and a
-/// `/` sort). A thread walks ahead of the reader by at most a bounded channel. The walk's
-/// errors are in [`Walk::errors`] once the last file is out. Several roots, or a root
-/// that is not a directory, are walked and sorted whole as `discover` does (the list must
-/// be merged, or is one file).
+/// all: a large tree is never held whole. A thread walks ahead of the reader by at most
+/// a bounded channel. The walk's errors are in [`Walk::errors`] once the last file is
+/// out. Several roots, or a root that is not a directory, are walked and sorted whole as
+/// `discover` does (the list must be merged, or is one file).
 pub fn discover_sorted(paths: &[PathBuf], options: &WalkOptions) -> Walk {
-    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
     let (root, implicit) = match paths {
         [] => (PathBuf::from("."), true),
         [one] if one.is_dir() => (one.clone(), false),
-        _ => {
-            let found = discover_untimed(paths, options);
-            if let Ok(mut e) = errors.lock() {
-                *e = found.errors;
-            }
-            return Walk {
-                files: Box::new(found.files.into_iter()),
-                errors,
-            };
-        }
+        _ => return Walk::listed(discover_untimed(paths, options)),
     };
-    let scope = options.scope_of(&root);
-    if scope.force_exclude
-        && scope
-            .exclude
-            .as_ref()
-            .is_some_and(|x| x.excludes(&root, true, true))
-    {
-        return Walk {
-            files: Box::new(std::iter::empty()),
-            errors,
-        };
-    }
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
     // Files go over in batches: one send per file woke the reader or the walker at
     // nearly every file (a futex call each, the system time of a run doubled).
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Candidate>>(1024 / BATCH);
     let options = options.clone();
     let walk_errors = errors.clone();
     std::thread::spawn(move || {
-        let root_display = root.display().to_string();
         // A walk that ends early by a bug must not look like a tree with fewer files: it
         // is an error of the root (exit 2), never a shorter pass.
         let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            walk_sorted(&root, &root_display, implicit, &options, &send)
+            let mut errors = Vec::new();
+            let mut batch = Vec::with_capacity(BATCH);
+            let sent = walk_root(&root, implicit, &options, &mut errors, &mut |c| {
+                batch.push(c);
+                if batch.len() < BATCH {
+                    return ControlFlow::Continue(());
+                }
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                // An error means the reader stopped (its run ended early): nothing to
+                // report.
+                match send.send(full) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(_) => ControlFlow::Break(()),
+                }
+            });
+            if sent.is_continue() && !batch.is_empty() {
+                let _ = send.send(batch);
+            }
+            errors
         }));
         let mut errors = walked.unwrap_or_else(|_| {
             vec![WalkError {
-                display: root_display,
+                display: root.display().to_string(),
                 message: "internal error while walking this directory, so templates in it may not be checked".into(),
             }]
         });
@@ -380,56 +385,6 @@ pub fn discover_sorted(paths: &[PathBuf], options: &WalkOptions) -> Walk {
 
 /// How many files the walker thread sends at once (see [`discover_sorted`]).
 const BATCH: usize = 64;
-
-/// The files under `root` in sorted order, sent one by one (see [`discover_sorted`]);
-/// the walk's errors are returned at the end.
-fn walk_sorted(
-    root: &Path,
-    root_display: &str,
-    implicit: bool,
-    options: &WalkOptions,
-    send: &std::sync::mpsc::SyncSender<Vec<Candidate>>,
-) -> Vec<WalkError> {
-    {
-        let mut errors = Vec::new();
-        let mut any = false;
-        let mut batch = Vec::with_capacity(BATCH);
-        // As `walk_root`: a named directory whose every file is ignored by rules above it
-        // is walked again without them.
-        let passes: &[bool] = if !implicit && options.respect_ignore {
-            &[true, false]
-        } else {
-            &[true]
-        };
-        for &parents in passes {
-            if any || !errors.is_empty() {
-                break;
-            }
-            let mut builder = walk_builder(root, parents, options);
-            let follow = options.follow_links;
-            builder.sort_by_file_path(move |a, b| in_sorted_order(a, b, follow));
-            for entry in builder.build() {
-                if let Some(c) = candidate(entry, root_display, implicit, options, &mut errors) {
-                    any = true;
-                    batch.push(c);
-                    if batch.len() == BATCH
-                        && send
-                            .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                            .is_err()
-                    {
-                        // The reader stopped (its run ended early): nothing to report.
-                        return errors;
-                    }
-                }
-            }
-        }
-        if !batch.is_empty() {
-            // An error here means the reader stopped early: nothing to report.
-            let _ = send.send(batch);
-        }
-        errors
-    }
-}
 
 /// The files of a walk as they come (see [`discover_sorted`]).
 pub struct Walk {
@@ -737,4 +692,126 @@ pub fn skipped_files(
         skipped.push((c, reason));
     }
     skipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, files: &[&str]) {
+        for f in files {
+            let path = root.join(f);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).unwrap();
+            }
+            std::fs::write(path, "Resources: {}\n").unwrap();
+        }
+    }
+
+    fn sorted_walk(paths: &[PathBuf], options: &WalkOptions) -> (Vec<Candidate>, Vec<WalkError>) {
+        let mut walk = discover_sorted(paths, options);
+        let files = walk.files.by_ref().collect::<Vec<_>>();
+        (files, walk.errors())
+    }
+
+    /// The streamed walk and the whole one give the same files in the same order: names
+    /// that sort around a directory's `/`, a named directory whose files the ignore rules
+    /// above it all leave out (walked again without them), a file named on its own.
+    #[test]
+    fn the_sorted_walk_gives_the_files_of_the_whole_walk_in_its_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("r");
+        write(
+            &root,
+            &[
+                "a.yaml",
+                "a/x.yaml",
+                "a/b/y.yml",
+                "a-b.json",
+                "a b.yaml",
+                "ab.yaml",
+                "a.b/z.yaml",
+                "Z.template",
+                "skip.txt",
+                "node_modules/n.yaml",
+                ".hidden/h.yaml",
+            ],
+        );
+        std::fs::write(root.join(".ignore"), "node_modules/\n").unwrap();
+        let options = WalkOptions::default();
+        let whole = discover(std::slice::from_ref(&root), &options);
+        let (files, errors) = sorted_walk(std::slice::from_ref(&root), &options);
+        assert_eq!(files, whole.files);
+        assert_eq!(errors, whole.errors);
+        let names: Vec<&str> = files
+            .iter()
+            .filter_map(|c| c.display.strip_prefix(&format!("{}/", root.display())))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Z.template",
+                "a b.yaml",
+                "a-b.json",
+                "a.b/z.yaml",
+                "a.yaml",
+                "a/b/y.yml",
+                "a/x.yaml",
+                "ab.yaml"
+            ]
+        );
+
+        // Every file of `ignored` is left out by the ignore file above it: named, it is
+        // walked without that file.
+        write(&tmp.path().join("ignored"), &["t.yaml", "d/u.json"]);
+        std::fs::write(tmp.path().join(".ignore"), "*.yaml\n*.json\n").unwrap();
+        let ignored = [tmp.path().join("ignored")];
+        let whole = discover(&ignored, &options);
+        assert_eq!(whole.files.len(), 2, "{whole:?}");
+        assert_eq!(sorted_walk(&ignored, &options).0, whole.files);
+
+        // Several roots, or a file: as the whole walk.
+        let several = [root.join("a"), root.join("ab.yaml"), root.join("a/x.yaml")];
+        let whole = discover(&several, &options);
+        assert_eq!(whole.files.len(), 3, "{whole:?}");
+        assert_eq!(sorted_walk(&several, &options).0, whole.files);
+    }
+
+    /// Panics while walking any directory under the root.
+    #[derive(Debug)]
+    struct PanicsUnder(PathBuf);
+
+    impl Scopes for PanicsUnder {
+        fn scope(&self, dir: &Path) -> Arc<Scope> {
+            assert!(!dir.starts_with(&self.0), "a bug while walking");
+            Arc::new(Scope {
+                exclude: None,
+                extensions: vec!["yaml".into()],
+                force_exclude: false,
+            })
+        }
+        fn all_extensions(&self) -> Vec<String> {
+            vec!["yaml".into()]
+        }
+    }
+
+    /// A walk that a bug ends early is an error of its root, never a shorter list.
+    #[test]
+    fn a_panic_while_walking_is_an_error_of_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("r");
+        write(&root, &["a.yaml", "d/b.yaml"]);
+        let options = WalkOptions {
+            scopes: Some(Arc::new(PanicsUnder(root.join("d")))),
+            ..WalkOptions::default()
+        };
+        let (_, errors) = sorted_walk(std::slice::from_ref(&root), &options);
+        assert_eq!(
+            errors,
+            [WalkError {
+                display: root.display().to_string(),
+                message: "internal error while walking this directory, so templates in it may not be checked".into(),
+            }]
+        );
+    }
 }
