@@ -9,7 +9,8 @@ code byte for byte.
 
     bench/same-diff.py OLD NEW [--pairs-per-shape 60] [--seed 1] [--shapes a,b]
 
-Prints the number of pairs compared and every difference (exit 1 if any).
+Prints the number of pairs compared, every difference (exit 1 if any), and how many
+pairs had a finding of each pull-request guard rule (DDB020-DDB029).
 """
 
 import argparse
@@ -87,6 +88,8 @@ def main():
     args = a.parse_args()
     rng = random.Random(args.seed)
     compared, differ = 0, []
+    # How many pairs had a finding of each pull-request guard rule (what was compared).
+    tally = {}
     for shape in args.shapes.split(","):
         build = adversarial.SHAPES[shape]
         for k in range(args.pairs_per_shape):
@@ -103,6 +106,12 @@ def main():
                         json.dump(body, f, indent=1)
                 old, new = run(args.old, d), run(args.new, d)
                 compared += 1
+                try:
+                    rules = {f["rule"] for f in json.loads(new[1]).get("findings", [])}
+                except ValueError:
+                    rules = set()
+                for r in rules:
+                    tally[r] = tally.get(r, 0) + 1
                 if old != new:
                     differ.append((shape, n, k))
                     keep = os.path.join(tempfile.gettempdir(), f"same-diff-{shape}-{n}-{k}")
@@ -113,6 +122,8 @@ def main():
                     print(f"DIFFERENT: {shape} n={n} pair {k} (kept in {keep}): exit "
                           f"{old[0]} vs {new[0]}", flush=True)
     print(f"{compared} pairs compared, {len(differ)} different")
+    print("pairs with a finding of: " + ", ".join(
+        f"{r} {c}" for r, c in sorted(tally.items()) if r.startswith("DDB02")))
     return 1 if differ else 0
 
 
