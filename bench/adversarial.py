@@ -53,6 +53,11 @@ Without --binary it builds the release binary (`cargo build --release`). The sha
               and the rest change their KeySchema (DDB021 and DDB022 compared the whole
               Parameters section and scanned every resource for each table); the other
               commands read the head
+  replicas    one global table with n replicas; for `diff` every odd one is gone at the
+              head, and `changeset` gets a change set whose contexts hold the replicas
+              before and after (the odd ones gone, every other even one with deletion
+              protection turned off): DDB023, DDB034 and DDB035 scanned the replicas after
+              for each replica before
 
 Nothing here is run by `cargo test`; tests/it/hostile.rs pins each shape by how the binary's
 CPU time grows from n to 4n.
@@ -307,16 +312,54 @@ def table_names(n):
     return table_name_pair(n)[1]
 
 
+def replica_pair(n):
+    """(base, head) of one global table with n replicas, the odd ones gone at the head."""
+    def side(head):
+        t = table(0, name=False)
+        t["Type"] = "AWS::DynamoDB::GlobalTable"
+        t["Properties"]["StreamSpecification"] = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+        t["Properties"]["Replicas"] = [{"Region": f"r-{i}"} for i in range(n)
+                                       if not (head and i % 2)]
+        return {"Resources": {"G": t}}
+    return side(False), side(True)
+
+
+def replicas(n):
+    return replica_pair(n)[1]
+
+
+def replica_change_set(n):
+    """A change set modifying the global table of `replicas(n)`, with its replicas in the
+    contexts: after it, the odd ones are gone and every other even one has its deletion
+    protection off."""
+    def context(after):
+        return json.dumps({"Properties": {"Replicas": [
+            {"Region": f"r-{i}",
+             "DeletionProtectionEnabled": "false" if after and i % 4 == 0 else "true"}
+            for i in range(n) if not (after and i % 2)]}})
+    return {"ChangeSetName": "adversarial", "StackName": "adversarial",
+            "ExecutionStatus": "AVAILABLE", "Status": "CREATE_COMPLETE", "Changes": [
+                {"Type": "Resource", "ResourceChange": {
+                    "Action": "Modify", "LogicalResourceId": "G",
+                    "ResourceType": "AWS::DynamoDB::GlobalTable", "PhysicalResourceId": "g",
+                    "Replacement": "False", "Scope": ["Properties"], "Details": [],
+                    "BeforeContext": context(False), "AfterContext": context(True)}}]}
+
+
 COMMANDS = ["check", "inventory", "diff", "changeset"]
 
 SHAPES = {"policy": policy, "selections": selections, "own-selections": own_selections,
           "tables": tables,
           "conditions": conditions, "foreach": foreach, "resources": resources,
-          "renames": renames, "table-names": table_names}
+          "renames": renames, "table-names": table_names, "replicas": replicas}
 
 # Shapes whose `diff` base is not `removed_copies` of the head.
 BASES = {"renames": lambda n: rename_pair(n)[0],
-         "table-names": lambda n: table_name_pair(n)[0]}
+         "table-names": lambda n: table_name_pair(n)[0],
+         "replicas": lambda n: replica_pair(n)[0]}
+
+# Shapes whose `changeset` document is not `change_set` of the head.
+CHANGE_SETS = {"replicas": replica_change_set}
 
 
 def removed_copies(template):
@@ -427,7 +470,8 @@ def main():
                     base = BASES[shape](n) if shape in BASES else removed_copies(template)
                     files["base.json"] = json.dumps(base, indent=1)
                 if "changeset" in commands:
-                    files["cs.json"] = json.dumps(change_set(template), indent=1)
+                    cs = CHANGE_SETS[shape](n) if shape in CHANGE_SETS else change_set(template)
+                    files["cs.json"] = json.dumps(cs, indent=1)
                 for name, body in files.items():
                     with open(os.path.join(d, name), "w") as f:
                         f.write(body)

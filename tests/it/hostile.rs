@@ -1847,6 +1847,113 @@ fn many_table_names_reading_a_big_section_and_other_resources_grow_linearly() {
     }
 }
 
+/// A base and a head of one global table with n replicas (`r-0`, ...), every odd one gone
+/// at the head.
+fn replicas_shape(n: usize) -> (String, String) {
+    let side = |head: bool| {
+        let replicas: Vec<Value> = (0..n)
+            .filter(|i| !(head && i % 2 == 1))
+            .map(|i| serde_json::json!({"Region": format!("r-{i}")}))
+            .collect();
+        let mut table = keyed_table("pk", None);
+        table["Type"] = "AWS::DynamoDB::GlobalTable".into();
+        table["Properties"]["Replicas"] = replicas.into();
+        table["Properties"]["StreamSpecification"] =
+            serde_json::json!({"StreamViewType": "NEW_AND_OLD_IMAGES"});
+        serde_json::json!({"Resources": {"G": table}}).to_string()
+    };
+    (side(false), side(true))
+}
+
+#[test]
+fn a_global_table_losing_thousands_of_replicas_grows_linearly() {
+    // DDB023 scanned the head's replicas for each replica of the base.
+    let n = 5000;
+    let files = |n| {
+        let (base, head) = replicas_shape(n);
+        vec![("base.json", base), ("head.json", head)]
+    };
+    let (small, _) = assert_files_near_linear(
+        "replicas",
+        files,
+        n,
+        &["diff", "base.json", "head.json", "--select", "DDB023"],
+    );
+    assert_eq!(small.code, 1, "{:#}", small.json);
+    let findings = small.json["findings"].as_array().expect("findings");
+    let mut removed: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let message = f["message"].as_str().unwrap_or_default();
+            message
+                .split_once("in Region `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+                .map(|(region, _)| region.to_string())
+                .unwrap_or_else(|| panic!("no Region in `{message}`"))
+        })
+        .collect();
+    removed.sort_unstable();
+    let mut expected: Vec<String> = (0..n)
+        .filter(|i| i % 2 == 1)
+        .map(|i| format!("r-{i}"))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(removed, expected);
+}
+
+/// A change set modifying one global table with n replicas, each with deletion protection
+/// on before: after, every odd replica is gone and every other even one has it off.
+fn replica_change_set(n: usize) -> String {
+    let context = |after: bool| {
+        let replicas: Vec<Value> = (0..n)
+            .filter(|i| !(after && i % 2 == 1))
+            .map(|i| {
+                let on = if after && i % 4 == 0 { "false" } else { "true" };
+                serde_json::json!({"Region": format!("r-{i}"), "DeletionProtectionEnabled": on})
+            })
+            .collect();
+        serde_json::json!({"Properties": {"Replicas": replicas}}).to_string()
+    };
+    serde_json::json!({
+        "ChangeSetId": "arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/1",
+        "Status": "CREATE_COMPLETE",
+        "ExecutionStatus": "AVAILABLE",
+        "Changes": [{"Type": "Resource", "ResourceChange": {
+            "Action": "Modify", "LogicalResourceId": "G",
+            "ResourceType": "AWS::DynamoDB::GlobalTable", "PhysicalResourceId": "g",
+            "Replacement": "False", "Scope": ["Properties"], "Details": [],
+            "BeforeContext": context(false), "AfterContext": context(true)}}],
+    })
+    .to_string()
+}
+
+#[test]
+fn a_change_set_dropping_thousands_of_replicas_grows_linearly() {
+    // DDB034 and DDB035 scanned the replicas after the change for each replica before it.
+    let n = 5000;
+    let (small, _) = assert_files_near_linear(
+        "change-set replicas",
+        |n| vec![("cs.json", replica_change_set(n))],
+        n,
+        &["changeset", "cs.json", "--select", "DDB034,DDB035"],
+    );
+    assert_eq!(small.code, 1, "{:#}", small.json);
+    let findings = small.json["findings"].as_array().expect("findings");
+    let count = |rule: &str| findings.iter().filter(|f| f["rule"] == rule).count();
+    // Each odd replica removed; each replica at i % 4 == 0 with its protection turned off.
+    assert_eq!(count("DDB035"), n / 2, "{:#}", small.json);
+    assert_eq!(count("DDB034"), n / 4, "{:#}", small.json);
+    for f in findings.iter().filter(|f| f["rule"] == "DDB034") {
+        let message = f["message"].as_str().unwrap_or_default();
+        let region = message
+            .split_once("replica in `r-")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .and_then(|(i, _)| i.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("no replica in `{message}`"));
+        assert_eq!(region % 4, 0, "{message}");
+    }
+}
+
 #[test]
 fn thousands_of_tables_removed_added_and_renamed_grow_linearly() {
     // DDB021 once compared every table gone from the base with every new one at the head.

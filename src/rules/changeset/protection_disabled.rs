@@ -116,6 +116,15 @@ fn from_contexts(
             _ => Vec::new(),
         };
         let after_replicas = replicas(after);
+        // The first replica with each Region, by a map: a scan of the after list for each
+        // replica before was quadratic.
+        let mut by_region: std::collections::HashMap<&str, &Value> =
+            std::collections::HashMap::new();
+        for r in &after_replicas {
+            if let Some(region) = r.get("Region").and_then(Value::as_str) {
+                by_region.entry(region).or_insert(r);
+            }
+        }
         for replica in replicas(before) {
             let region = replica
                 .get("Region")
@@ -126,10 +135,7 @@ fn from_contexts(
                 continue;
             }
             // A replica gone altogether is DDB035's finding.
-            let Some(now) = after_replicas
-                .iter()
-                .find(|r| r.get("Region").and_then(Value::as_str) == Some(region.as_str()))
-            else {
+            let Some(&now) = by_region.get(region.as_str()) else {
                 continue;
             };
             if !on(Some(now), flag.path) {

@@ -353,8 +353,11 @@ fn replicas_removed(cmp: &Comparison, head: &Template) -> Vec<Finding> {
         let base_doc = cmp.base.doc;
         let (base_regions, _) = regions(base_doc, table);
         let (head_regions, head_all_literal) = regions(head.doc, now);
+        // By a set: a scan of the head's replicas for each base replica was quadratic.
+        let head_regions: std::collections::HashSet<&str> =
+            head_regions.iter().map(|(r, _, _)| r.as_str()).collect();
         for (region, replica, region_span) in base_regions {
-            if head_regions.iter().any(|(r, _, _)| *r == region) {
+            if head_regions.contains(region.as_str()) {
                 continue;
             }
             let protected = base_doc
