@@ -16,6 +16,7 @@ use super::iam::{
 };
 use super::{Resource, Template, TABLE_TYPES};
 use crate::load::{Document, NodeId};
+use std::collections::HashSet;
 
 /// More alternatives than this for one value resolve to nothing: the evaluator's bound.
 const MAX_ALTERNATIVES: usize = super::eval::MAX_OUTCOMES;
@@ -717,6 +718,9 @@ pub fn replica_scope(template: &Template, table: &Resource) -> ReplicaScope {
     };
     let ev = Evaluator::new(template, &table.loops).keeping_parts();
     let mut unresolved = false;
+    // The Regions already in `scope.others`: a global table may list thousands of
+    // replicas, and a scan of the list per replica would be quadratic (issue 25).
+    let mut others = HashSet::new();
     for replica in expand::items(&ev, doc, replicas) {
         let (node, when) = match replica {
             Branch::Node { node, when } => (node, when),
@@ -725,6 +729,7 @@ pub fn replica_scope(template: &Template, table: &Resource) -> ReplicaScope {
                 unresolved = true;
                 push_unique(
                     &mut scope.others,
+                    &mut others,
                     "a replica that cannot be resolved".into(),
                 );
                 continue;
@@ -744,10 +749,14 @@ pub fn replica_scope(template: &Template, table: &Resource) -> ReplicaScope {
                     scope.local.push((node, w));
                 }
                 Value::NoValue => {}
-                Value::Text(t) => push_unique(&mut scope.others, format!("`{t}`")),
+                Value::Text(t) => push_unique(&mut scope.others, &mut others, format!("`{t}`")),
                 _ => {
                     unresolved = true;
-                    push_unique(&mut scope.others, "a Region that cannot be resolved".into());
+                    push_unique(
+                        &mut scope.others,
+                        &mut others,
+                        "a Region that cannot be resolved".into(),
+                    );
                 }
             }
         }
@@ -762,8 +771,9 @@ pub fn replica_scope(template: &Template, table: &Resource) -> ReplicaScope {
     scope
 }
 
-fn push_unique(list: &mut Vec<String>, item: String) {
-    if !list.contains(&item) {
+/// Push `item` to `list` unless `seen` (what `list` holds) has it: first-seen order kept.
+fn push_unique(list: &mut Vec<String>, seen: &mut HashSet<String>, item: String) {
+    if seen.insert(item.clone()) {
         list.push(item);
     }
 }

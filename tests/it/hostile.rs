@@ -2032,3 +2032,28 @@ fn thousands_of_tables_removed_added_and_renamed_grow_linearly() {
         "a head table is the target of two renames"
     );
 }
+
+#[test]
+fn the_inventory_of_a_global_table_with_thousands_of_replicas_grows_linearly() {
+    // The backup scope of a global table kept the other replicas' Regions unique by a
+    // scan of its own list per replica: 64,000 replicas took 8.9 s of CPU.
+    let n = 4000;
+    let files = |n: usize| {
+        let replicas: Vec<Value> = (0..n)
+            .map(|i| serde_json::json!({"Region": format!("r-{i}")}))
+            .collect();
+        let mut table = keyed_table("pk", None);
+        table["Type"] = "AWS::DynamoDB::GlobalTable".into();
+        table["Properties"]["Replicas"] = replicas.into();
+        table["Properties"]["StreamSpecification"] =
+            serde_json::json!({"StreamViewType": "NEW_AND_OLD_IMAGES"});
+        let template = serde_json::json!({"Resources": {"G": table}}).to_string();
+        vec![("g.json", template)]
+    };
+    let (small, _) =
+        assert_files_near_linear("global-table replicas", files, n, &["inventory", "g.json"]);
+    assert_eq!(small.code, 0, "{:#}", small.json);
+    let tables = small.json["tables"].as_array().expect("tables");
+    assert_eq!(tables.len(), 1, "{:#}", small.json);
+    assert_eq!(tables[0]["resource"], "G");
+}
