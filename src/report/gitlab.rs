@@ -63,18 +63,7 @@ pub(crate) fn file_elements(file: &FileReport, cwd: Option<&Path>) -> Vec<String
     file_issues(file, cwd, &mut issues);
     issues
         .iter()
-        .map(|issue| {
-            let text = serde_json::to_string_pretty(issue).unwrap_or_default();
-            let mut indented = String::with_capacity(text.len() + 64);
-            for (i, line) in text.split('\n').enumerate() {
-                if i > 0 {
-                    indented.push('\n');
-                }
-                indented.push_str("  ");
-                indented.push_str(line);
-            }
-            indented
-        })
+        .map(|issue| super::json::pretty_indented(issue, "  "))
         .collect()
 }
 

@@ -184,18 +184,7 @@ pub(crate) fn file_elements(file: &FileReport) -> [Vec<String>; 3] {
     fn texts<T: Serialize>(items: &[T]) -> Vec<String> {
         items
             .iter()
-            .map(|item| {
-                let text = serde_json::to_string_pretty(item).unwrap_or_default();
-                let mut indented = String::with_capacity(text.len() + 64);
-                for (i, line) in text.split('\n').enumerate() {
-                    if i > 0 {
-                        indented.push('\n');
-                    }
-                    indented.push_str("    ");
-                    indented.push_str(line);
-                }
-                indented
-            })
+            .map(|item| pretty_indented(item, "    "))
             .collect()
     }
     [
@@ -307,4 +296,19 @@ fn add_errors<'a>(doc: &mut JsonReport<'a>, file: &'a FileReport) {
             help: e.help.as_deref(),
         });
     }
+}
+
+/// `item` as `serde_json`'s pretty printer writes it, each line indented by `indent`: an
+/// element of an array nested that deep, written on its own (a streamed report's part).
+pub(crate) fn pretty_indented<T: Serialize>(item: &T, indent: &str) -> String {
+    let text = serde_json::to_string_pretty(item).unwrap_or_default();
+    let mut indented = String::with_capacity(text.len() + 64);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            indented.push('\n');
+        }
+        indented.push_str(indent);
+        indented.push_str(line);
+    }
+    indented
 }

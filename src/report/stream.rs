@@ -296,15 +296,7 @@ impl Spool {
                     };
                     let open = at + key.len() - 2;
                     out.write_all(&rest[..open])?;
-                    let mut any = false;
-                    merge(section, &mut |bytes| {
-                        for element in bytes.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-                            out.write_all(if any { b",\n" } else { b"[\n" })?;
-                            out.write_all(element)?;
-                            any = true;
-                        }
-                        Ok(())
-                    })?;
+                    let any = write_elements(out, |write| merge(section, write))?;
                     out.write_all(if any { b"\n  ]" } else { b"[]" })?;
                     rest = &rest[open + 2..];
                 }
@@ -312,15 +304,7 @@ impl Spool {
             }
             Format::Gitlab => {
                 // The array as `serde_json`'s pretty printer writes it.
-                let mut any = false;
-                merge(0, &mut |bytes| {
-                    for element in bytes.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-                        out.write_all(if any { b",\n" } else { b"[\n" })?;
-                        out.write_all(element)?;
-                        any = true;
-                    }
-                    Ok(())
-                })?;
+                let any = write_elements(out, |write| merge(0, write))?;
                 out.write_all(if any { b"\n]\n" } else { b"[]\n" })
             }
             Format::Human if options.statistics => {
@@ -346,6 +330,25 @@ impl Spool {
             _ => merge(0, &mut |bytes| out.write_all(bytes)),
         }
     }
+}
+
+/// Open a JSON array and write into it the NUL-separated elements that `merge` hands out,
+/// as `serde_json`'s pretty printer separates them; whether any was written (the caller
+/// closes the array, or writes `[]` when none was).
+fn write_elements(
+    out: &mut dyn Write,
+    merge: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+) -> io::Result<bool> {
+    let mut any = false;
+    merge(&mut |bytes| {
+        for element in bytes.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+            out.write_all(if any { b",\n" } else { b"[\n" })?;
+            out.write_all(element)?;
+            any = true;
+        }
+        Ok(())
+    })?;
+    Ok(any)
 }
 
 /// One file's bytes in each section of a report of `format`.
