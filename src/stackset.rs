@@ -223,19 +223,7 @@ pub fn compare(
             }
             _ => Box::new(|span| span),
         };
-        out.extend(found.into_iter().map(|mut f| {
-            f.span = map(f.span);
-            for label in &mut f.labels {
-                label.span = map(label.span);
-            }
-            f.fix = None;
-            f.message = format!(
-                "in the template of stack set `{id}` (deployed to every target account): {}",
-                f.message
-            );
-            f.resource = format!("{id}/{}", f.resource);
-            f
-        }));
+        out.extend(found.into_iter().map(|f| placed_in_file(f, id, &map)));
     }
     out
 }
@@ -330,22 +318,7 @@ fn check_body(
     let applied = ruleset::check_resources_where(&template, rules_enabled, |_| true, options);
     // Findings in the body are placed in the file's text, as are the suppressions that
     // silenced some (counted and listed like any other file's).
-    let place = |mut f: Finding| {
-        f.span = at(f.span);
-        for label in &mut f.labels {
-            label.span = at(label.span);
-        }
-        // No fix inside a body: its edits index the inner text, and the fix engine
-        // verifies a fix by comparing the re-parsed file's tree, in which the body is
-        // one string (docs/autofix.md).
-        f.fix = None;
-        f.message = format!(
-            "in the template of stack set `{id}` (deployed to every target account): {}",
-            f.message
-        );
-        f.resource = format!("{id}/{}", f.resource);
-        f
-    };
+    let place = |f: Finding| placed_in_file(f, id, &at);
     Applied {
         active: applied.active.into_iter().map(place).collect(),
         suppressed: applied
@@ -357,6 +330,25 @@ fn check_body(
             })
             .collect(),
     }
+}
+
+/// A finding in stack set `id`'s body, placed in the file's text (`at` maps a span in the
+/// body to one in the file) and named as the body's.
+fn placed_in_file(mut f: Finding, id: &str, at: &dyn Fn(Span) -> Span) -> Finding {
+    f.span = at(f.span);
+    for label in &mut f.labels {
+        label.span = at(label.span);
+    }
+    // No fix inside a body: its edits index the inner text, and the fix engine verifies a
+    // fix by comparing the re-parsed file's tree, in which the body is one string
+    // (docs/autofix.md).
+    f.fix = None;
+    f.message = format!(
+        "in the template of stack set `{id}` (deployed to every target account): {}",
+        f.message
+    );
+    f.resource = format!("{id}/{}", f.resource);
+    f
 }
 
 /// Offsets in a block scalar's value to offsets in the file: line `k` of the value is
