@@ -12,6 +12,8 @@ pub mod tree;
 mod yaml;
 mod yaml_dialects;
 mod yaml_fallback;
+#[cfg(test)]
+pub(crate) mod yaml_gen;
 
 use std::path::Path;
 

@@ -27,6 +27,18 @@ pub fn load<'s>(
     limits: &Limits,
     aliases: Aliases,
 ) -> Result<Document<'s>, FileError> {
+    saphyr_path(text, base, limits, aliases)
+}
+
+/// saphyr with its libyaml-safer second opinion and the dialect checks: the reading every
+/// faster YAML loader must match exactly or decline (`yaml_gen`'s differential harness
+/// compares against it).
+pub(crate) fn saphyr_path<'s>(
+    text: &'s str,
+    base: usize,
+    limits: &Limits,
+    aliases: Aliases,
+) -> Result<Document<'s>, FileError> {
     let second_reading =
         || timings::time_part(Part::Dialects, || load_lenient(text, base, limits, aliases));
     match load_saphyr(text, base, limits, aliases) {
