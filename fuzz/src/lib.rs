@@ -352,6 +352,23 @@ pub fn parsers_agree(text: &str) {
     );
 }
 
+/// Differential: wherever the fast YAML path (`load::yaml_fast`) accepts a text, its
+/// document equals the saphyr path's in every field; and neither path panics.
+pub fn yaml_fast_agrees(text: &str) {
+    init();
+    let (fast, slow) = load::yaml_paths(text, &limits());
+    let Some(fast) = fast else { return };
+    match slow {
+        Ok(slow) => assert!(
+            fast == slow,
+            "the fast YAML path and saphyr read this differently:\n{:?}\n{:?}",
+            fast.nodes,
+            slow.nodes
+        ),
+        Err(error) => panic!("the fast YAML path accepted what saphyr refuses: {error:?}"),
+    }
+}
+
 /// The soundness oracle on a template generated from `data` (the choices of
 /// `soundness_oracle::generate`): every table some deployment can delete is reported, and
 /// within the oracle's precision scope a table every deployment keeps is not. The known

@@ -12,6 +12,7 @@ pub mod tree;
 mod yaml;
 mod yaml_dialects;
 mod yaml_fallback;
+mod yaml_fast;
 #[cfg(test)]
 pub(crate) mod yaml_gen;
 
@@ -119,6 +120,30 @@ pub fn load_lenient_yaml<'s>(text: &'s str, limits: &Limits) -> Result<Document<
     doc.text = text;
     doc.format = Format::Yaml;
     Ok(doc)
+}
+
+/// The fast YAML path's document for `text` (`None` where it declines) and the saphyr
+/// path's result, each as [`load`] returns it: the differential oracle of `yaml_fast`
+/// (its unit tests, the corpus run in `tests/it`, the `yaml_fast_agrees` fuzz target).
+#[doc(hidden)]
+pub fn yaml_paths<'s>(
+    text: &'s str,
+    limits: &Limits,
+) -> (Option<Document<'s>>, Result<Document<'s>, FileError>) {
+    let (body, base) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    let finish = |mut doc: Document<'s>| {
+        doc.text = text;
+        doc.format = Format::Yaml;
+        doc
+    };
+    let fast = yaml_fast::load(body, base, limits, Aliases::Refuse)
+        .ok()
+        .map(finish);
+    let slow = yaml::saphyr_path(body, base, limits, Aliases::Refuse).map(finish);
+    (fast, slow)
 }
 
 /// Keep the panics of the libyaml-safer fallback off stderr. That crate (a port of libyaml)

@@ -55,8 +55,9 @@ pub type Tag = Cow<'static, str>;
 /// Key to entry position, for one large mapping.
 pub type KeyIndex<'s> = std::collections::HashMap<Cow<'s, str>, u32>;
 
-/// A loaded document: the arena plus its root (none for an empty YAML document).
-#[derive(Clone, Debug, Default)]
+/// A loaded document: the arena plus its root (none for an empty YAML document). Equal
+/// documents are equal in every field (the fast YAML path's oracle compares them).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Document<'s> {
     pub nodes: Vec<Node<'s>>,
     pub root: Option<NodeId>,

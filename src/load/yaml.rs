@@ -17,7 +17,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, ScanError, Span as 
 use super::builder::{alias_error, convert_tag, trim_scalar_span, Builder, Collection};
 use super::tree::{long_form_tag, Document, ScalarStyle, Tag};
 use super::yaml_dialects::{self, Ambiguity};
-use super::{yaml_fallback, Aliases, FileError, Limits};
+use super::{yaml_fallback, yaml_fast, Aliases, FileError, Limits};
 use crate::source::Span;
 use crate::timings::{self, Laps, Part};
 
@@ -27,12 +27,16 @@ pub fn load<'s>(
     limits: &Limits,
     aliases: Aliases,
 ) -> Result<Document<'s>, FileError> {
+    // Most templates lie in the fast path's subset; it declines the rest (issue 23).
+    if let Ok(doc) = yaml_fast::load(text, base, limits, aliases) {
+        return Ok(doc);
+    }
     saphyr_path(text, base, limits, aliases)
 }
 
-/// saphyr with its libyaml-safer second opinion and the dialect checks: the reading every
-/// faster YAML loader must match exactly or decline (`yaml_gen`'s differential harness
-/// compares against it).
+/// saphyr with its libyaml-safer second opinion and the dialect checks: what every text
+/// outside the fast path's subset goes through, and the reading the fast path must match
+/// exactly or decline (its oracle, and `yaml_gen`'s differential harness, compare with it).
 pub(crate) fn saphyr_path<'s>(
     text: &'s str,
     base: usize,

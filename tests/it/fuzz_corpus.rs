@@ -79,6 +79,16 @@ fn parsers_agree_corpus_reads_alike_or_is_refused() {
 }
 
 #[test]
+fn yaml_fast_agrees_corpus_reads_alike_or_is_declined() {
+    for (name, bytes) in corpus("yaml_fast_agrees") {
+        eprintln!("{name}");
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            oracles::yaml_fast_agrees(text);
+        }
+    }
+}
+
+#[test]
 fn soundness_corpus_keeps_the_oracle_property() {
     for (name, bytes) in corpus("soundness") {
         eprintln!("{name}");

@@ -42,3 +42,4 @@ mod serverless;
 mod soundness;
 mod stream;
 mod suppressions;
+mod yaml_fast;

@@ -1,0 +1,693 @@
+//! A fast path for the YAML most templates are written in (issue 23: saphyr's
+//! character-at-a-time scanner was about 60% of all CPU).
+//!
+//! It reads a conservative subset of YAML with byte scans and drives the same [`Builder`]
+//! with the same calls, values, styles, tags and spans that `yaml::load_saphyr` makes for
+//! that text, so the document is the same. At the first construct outside the subset, at
+//! anything it is unsure of, and at any error (invalid YAML, or the builder's: duplicate
+//! keys, limits) it declines, and the caller runs the saphyr path, which then owns every
+//! error message, the libyaml fallback and the YAML 1.1 checks. Declining is always safe;
+//! accepting with another tree would be a silent soundness bug, so the differential oracle
+//! (`tests`, the `yaml_fast_agrees` fuzz target, `tests/it/yaml_fast.rs` on the corpus)
+//! compares the two paths' documents on every text this path accepts.
+//!
+//! The subset: one document (a leading `---`), a block mapping or sequence at the root;
+//! block mappings and sequences (compact `- key: v`, indentless `key:\n- v`, `-` alone);
+//! plain scalars on one line, quoted scalars on one line (common escapes); comments;
+//! `!Name` tags (CloudFormation's short forms); flow collections of those, also over
+//! several lines; literal and folded block scalars without an indentation indicator.
+//! Left to saphyr: anchors, aliases, `?` keys, directives, several documents, tabs,
+//! carriage returns, multi-line plain and quoted scalars, the Unicode characters YAML 1.1
+//! reads otherwise (`yaml_dialects`), and everything else.
+
+mod scalars;
+
+use std::borrow::Cow;
+
+use super::builder::{Builder, Collection};
+use super::tree::{long_form_tag, Document, ScalarStyle, Tag};
+use super::yaml_dialects::{self, ScalarEvent};
+use super::{Aliases, Limits};
+use crate::source::Span;
+use scalars::{Quoted, Stop};
+
+/// The text is outside the subset, or is not valid YAML: read it with saphyr.
+#[derive(Debug)]
+pub struct Declined;
+
+type Fast<T = ()> = Result<T, Declined>;
+
+/// Keys longer than this are left to saphyr (YAML bounds an implicit key at 1024
+/// characters).
+const MAX_KEY: usize = 1000;
+
+/// Nesting deeper than this is left to saphyr, so the recursion here stays shallow.
+const MAX_NESTING: usize = 100;
+
+/// The document `text` (at offset `base` of its file) holds, if it lies in the subset.
+pub fn load<'s>(
+    text: &'s str,
+    base: usize,
+    limits: &Limits,
+    aliases: Aliases,
+) -> Result<Document<'s>, Declined> {
+    if outside_subset(text) || yaml_dialects::unicode_character(text, base).is_some() {
+        return Err(Declined);
+    }
+    let mut reader = Reader {
+        text,
+        b: text.as_bytes(),
+        base,
+        pos: 0,
+        depth: 0,
+        builder: Builder::new(text, base, limits).with_aliases(aliases),
+    };
+    reader.document()?;
+    Ok(reader.builder.finish())
+}
+
+/// Bytes the subset never holds: tabs, carriage returns, and the characters YAML does not
+/// print (C0 and C1 controls, DEL, U+FFFE, U+FFFF), which saphyr refuses.
+fn outside_subset(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7F) {
+        return true;
+    }
+    !text.is_ascii()
+        && text
+            .chars()
+            .any(|c| matches!(c as u32, 0x80..=0x9F | 0xFFFE | 0xFFFF))
+}
+
+/// Where a node stands, which decides what it may be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// After `key:` on the same line: no block collection may start here.
+    AfterKey,
+    /// After `- ` on the same line: a compact mapping or sequence may.
+    AfterDash,
+    /// At the start of its own line.
+    OwnLine,
+}
+
+struct Reader<'s, 'l> {
+    text: &'s str,
+    b: &'s [u8],
+    base: usize,
+    /// The start of the next line not read yet.
+    pos: usize,
+    depth: usize,
+    builder: Builder<'s, 'l>,
+}
+
+impl<'s> Reader<'s, '_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.base + start, self.base + end)
+    }
+
+    fn line_end(&self, from: usize) -> usize {
+        memchr::memchr(b'\n', &self.b[from.min(self.b.len())..]).map_or(self.b.len(), |o| from + o)
+    }
+
+    fn skip_spaces(&self, mut at: usize) -> usize {
+        while self.b.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        at
+    }
+
+    /// From `at` (after a token), the rest of the line must be blanks and an optional
+    /// comment (after a blank); returns the start of the next line.
+    fn end_of_line(&self, at: usize) -> Fast<usize> {
+        let after = self.skip_spaces(at);
+        match self.b.get(after) {
+            None => Ok(self.b.len()),
+            Some(b'\n') => Ok(after + 1),
+            Some(b'#') if after > at => Ok((self.line_end(after) + 1).min(self.b.len())),
+            _ => Err(Declined),
+        }
+    }
+
+    /// The next line from `from` (a line start) that holds a node: its start and its
+    /// indentation. Blank and comment-only lines are skipped; a document marker declines.
+    fn next_content_line(&self, mut from: usize) -> Fast<Option<(usize, usize)>> {
+        while from < self.b.len() {
+            let first = self.skip_spaces(from);
+            match self.b.get(first) {
+                None => return Ok(None),
+                Some(b'\n') => from = first + 1,
+                Some(b'#') => from = self.line_end(first) + 1,
+                Some(_) => {
+                    let rest = &self.b[from..];
+                    if first == from && (rest.starts_with(b"---") || rest.starts_with(b"...")) {
+                        return Err(Declined);
+                    }
+                    return Ok(Some((from, first - from)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn document(&mut self) -> Fast {
+        // Comments, then an optional `---` alone on its line.
+        let mut at = 0;
+        loop {
+            let first = self.skip_spaces(at);
+            match self.b.get(first) {
+                None => return Err(Declined),
+                Some(b'\n') => at = first + 1,
+                Some(b'#') => at = self.line_end(first) + 1,
+                Some(b'%') => return Err(Declined),
+                _ => break,
+            }
+        }
+        if self.b[at..].starts_with(b"---") {
+            at = self.end_of_line(at + 3)?;
+        }
+        let Some((line, 0)) = self.next_content_line(at)? else {
+            return Err(Declined);
+        };
+        self.builder
+            .document_start(self.span(0, 0))
+            .map_err(|_| Declined)?;
+        if !self.is_dash(line) && self.key_probe(line)?.is_none() {
+            // A scalar or flow collection as the whole document.
+            return Err(Declined);
+        }
+        self.node(line, None, Place::OwnLine)?;
+        match self.next_content_line(self.pos)? {
+            None => Ok(()),
+            Some(_) => Err(Declined),
+        }
+    }
+
+    /// The column of offset `at`.
+    fn column(&self, at: usize) -> usize {
+        at - self.b[..at]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |nl| nl + 1)
+    }
+
+    /// The node starting at `p` (its first character) inside the block collection indented
+    /// by `parent` columns (`None` at the root). Leaves `pos` at the line after it.
+    fn node(&mut self, p: usize, parent: Option<usize>, place: Place) -> Fast {
+        let n = parent.unwrap_or(0);
+        match self.b[p] {
+            b'-' if matches!(self.b.get(p + 1), None | Some(b' ' | b'\n')) => {
+                if place == Place::AfterKey {
+                    return Err(Declined);
+                }
+                self.block_seq(p, None, false)
+            }
+            b'!' => self.tagged(p, n, place),
+            b'|' | b'>' if place != Place::OwnLine => self.block_scalar(p, None, n),
+            b'[' | b'{' => {
+                let end = self.flow(p, None, n)?;
+                self.pos = self.end_of_line(end)?;
+                Ok(())
+            }
+            _ => match self.key_probe(p)? {
+                Some(_) if place == Place::AfterKey => Err(Declined),
+                Some(_) => self.block_map(p, None),
+                None => {
+                    let end = self.scalar_on_line(p, None, p)?;
+                    self.pos = self.end_of_line(end)?;
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    /// A tag (`!Ref`) at `p`, and the node it tags: on the same line, or a block
+    /// collection on the next ones.
+    fn tagged(&mut self, p: usize, n: usize, place: Place) -> Fast {
+        let (tag, after) = self.tag(p)?;
+        let q = self.skip_spaces(after);
+        match self.b.get(q) {
+            None | Some(b'\n' | b'#') => {
+                let next = self.end_of_line(after)?;
+                let Some((line, indent)) = self.next_content_line(next)? else {
+                    return Err(Declined);
+                };
+                let first = line + indent;
+                let dash = self.b[first] == b'-'
+                    && matches!(self.b.get(first + 1), None | Some(b' ' | b'\n'));
+                let deeper = match place {
+                    Place::AfterKey => indent > n || (indent == n && dash),
+                    Place::AfterDash => indent >= n + 2,
+                    Place::OwnLine => false,
+                };
+                if !deeper {
+                    return Err(Declined);
+                }
+                if dash {
+                    self.block_seq(first, Some((p, tag)), indent == n)
+                } else if self.key_probe(first)?.is_some() {
+                    self.block_map(first, Some((p, tag)))
+                } else {
+                    Err(Declined)
+                }
+            }
+            Some(b'|' | b'>') if place != Place::OwnLine => self.block_scalar(q, Some((p, tag)), n),
+            Some(b'[' | b'{') => {
+                let end = self.flow(q, Some((p, tag)), n)?;
+                self.pos = self.end_of_line(end)?;
+                Ok(())
+            }
+            Some(_) => {
+                if self.key_probe(q)?.is_some() {
+                    return Err(Declined);
+                }
+                let end = self.scalar_on_line(q, Some(tag), p)?;
+                self.pos = self.end_of_line(end)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// `!Name` at `p` with a CloudFormation-like name: its tag as `yaml::tag_of` makes it,
+    /// and the offset after it (a blank or the line's end must follow).
+    fn tag(&self, p: usize) -> Fast<(Tag, usize)> {
+        let mut end = p + 1;
+        while self.b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+            end += 1;
+        }
+        if end == p + 1 || !matches!(self.b.get(end), None | Some(b' ' | b'\n')) {
+            return Err(Declined);
+        }
+        Ok((long_form_tag(&self.text[p + 1..end]), end))
+    }
+
+    /// Whether the line from `p` is `key:` (the key's end and the colon's offset).
+    fn key_probe(&self, p: usize) -> Fast<Option<(usize, usize)>> {
+        let end = match self.b[p] {
+            b'\'' => scalars::single_quoted(self.text, p).ok_or(Declined)?.end,
+            b'"' => scalars::double_quoted(self.text, p).ok_or(Declined)?.end,
+            _ => match scalars::plain_in_block(self.b, p) {
+                Some((end, Stop::Colon(colon))) if end == colon => return Ok(Some((end, colon))),
+                Some((_, Stop::Colon(_))) | None => return Err(Declined),
+                Some(_) => return Ok(None),
+            },
+        };
+        match self.b.get(end) {
+            Some(b':') if matches!(self.b.get(end + 1), None | Some(b' ' | b'\n')) => {
+                Ok(Some((end, end)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A plain or quoted scalar at `p` that ends on its line (tagged by `tag`, whose `!` is
+    /// at `start`): hands it to the builder and returns the offset after it.
+    fn scalar_on_line(&mut self, p: usize, tag: Option<Tag>, start: usize) -> Fast<usize> {
+        let (value, style, end) = match self.b[p] {
+            b'\'' | b'"' => {
+                let Quoted { value, end } = self.quoted(p)?;
+                (value, ScalarStyle::Quoted, self.quoted_event_end(end)?)
+            }
+            _ => match scalars::plain_in_block(self.b, p) {
+                Some((end, Stop::Eol(_) | Stop::Comment(_))) => {
+                    (Cow::Borrowed(&self.text[p..end]), ScalarStyle::Plain, end)
+                }
+                _ => return Err(Declined),
+            },
+        };
+        self.scalar(value, style, self.span(start, end), tag)?;
+        Ok(end)
+    }
+
+    /// Where saphyr's event for a quoted scalar ending at `end` ends: its scanner takes
+    /// the blanks and a comment after the closing quote into the token.
+    fn quoted_event_end(&self, end: usize) -> Fast<usize> {
+        let after = self.skip_spaces(end);
+        match self.b.get(after) {
+            Some(b'#') if after == end => Err(Declined),
+            Some(b'#') => Ok(self.line_end(after)),
+            _ => Ok(after),
+        }
+    }
+
+    fn quoted(&self, p: usize) -> Fast<Quoted<'s>> {
+        let quoted = if self.b[p] == b'\'' {
+            scalars::single_quoted(self.text, p)
+        } else {
+            scalars::double_quoted(self.text, p)
+        };
+        quoted.ok_or(Declined)
+    }
+
+    fn scalar(
+        &mut self,
+        value: Cow<'s, str>,
+        style: ScalarStyle,
+        span: Span,
+        tag: Option<Tag>,
+    ) -> Fast {
+        // saphyr's loop reads a `?`-plain scalar through `yaml_dialects`; leave those to it.
+        if style == ScalarStyle::Plain && value.starts_with('?') {
+            return Err(Declined);
+        }
+        self.builder
+            .scalar(value, style, span, tag, 0)
+            .map_err(|_| Declined)
+    }
+
+    fn enter(&mut self) -> Fast {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(Declined);
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, kind: Collection, span: Span, tag: Option<Tag>, flow: bool) -> Fast {
+        self.enter()?;
+        self.builder
+            .start(kind, span, tag, flow, 0)
+            .map_err(|_| Declined)
+    }
+
+    fn end(&mut self, span: Span) -> Fast {
+        self.depth -= 1;
+        self.builder.end(span).map_err(|_| Declined)
+    }
+
+    /// The start event's span of a block collection whose first entry is at `p`: empty
+    /// there, or from its tag to there.
+    fn block_start(&self, p: usize, tag: &Option<(usize, Tag)>) -> Span {
+        match tag {
+            Some((at, _)) => self.span(*at, p),
+            None => self.span(p, p),
+        }
+    }
+
+    /// A block mapping whose first key is at `p` (tagged by the tag at `tag.0`).
+    fn block_map(&mut self, p: usize, tag: Option<(usize, Tag)>) -> Fast {
+        let m = self.column(p);
+        let span = self.block_start(p, &tag);
+        self.start(Collection::Map, span, tag.map(|t| t.1), false)?;
+        let mut key = p;
+        loop {
+            let Some((key_end, colon)) = self.key_probe(key)? else {
+                return Err(Declined);
+            };
+            // saphyr limits an implicit key's length; a merge key is the builder's to read.
+            if key_end - key > MAX_KEY {
+                return Err(Declined);
+            }
+            let value = match self.b[key] {
+                b'\'' | b'"' => self.quoted(key)?.value,
+                _ if &self.text[key..key_end] == "<<" => return Err(Declined),
+                _ => Cow::Borrowed(&self.text[key..key_end]),
+            };
+            let style = if matches!(self.b[key], b'\'' | b'"') {
+                ScalarStyle::Quoted
+            } else {
+                ScalarStyle::Plain
+            };
+            let event_end = if style == ScalarStyle::Quoted {
+                self.quoted_event_end(key_end)?
+            } else {
+                key_end
+            };
+            self.scalar(value, style, self.span(key, event_end), None)?;
+            let q = self.skip_spaces(colon + 1);
+            if matches!(self.b.get(q), None | Some(b'\n' | b'#')) {
+                let next = self.end_of_line(colon + 1)?;
+                match self.next_content_line(next)? {
+                    Some((line, indent)) if indent > m => {
+                        self.node(line + indent, Some(m), Place::OwnLine)?;
+                    }
+                    Some((line, indent)) if indent == m && self.is_dash(line + indent) => {
+                        self.block_seq(line + indent, None, true)?;
+                    }
+                    _ => {
+                        self.scalar(
+                            Cow::Borrowed(""),
+                            ScalarStyle::Plain,
+                            self.span(colon, colon),
+                            None,
+                        )?;
+                        self.pos = next;
+                    }
+                }
+            } else {
+                self.node(q, Some(m), Place::AfterKey)?;
+            }
+            match self.next_content_line(self.pos)? {
+                Some((line, indent)) if indent == m && !self.is_dash(line + indent) => {
+                    key = line + indent;
+                }
+                Some((_, indent)) if indent >= m => return Err(Declined),
+                _ => break,
+            }
+        }
+        self.end(self.span(self.pos, self.pos))
+    }
+
+    fn is_dash(&self, at: usize) -> bool {
+        self.b.get(at) == Some(&b'-') && matches!(self.b.get(at + 1), None | Some(b' ' | b'\n'))
+    }
+
+    /// A block sequence whose first `-` is at `p`; `indentless` when that is the column of
+    /// the mapping it is a value of (the mapping's next key ends it).
+    fn block_seq(&mut self, p: usize, tag: Option<(usize, Tag)>, indentless: bool) -> Fast {
+        let c = self.column(p);
+        let span = if indentless {
+            // saphyr starts an indentless sequence where its first entry's token ends: past
+            // the `-`, the blanks and a comment.
+            let q = self.skip_spaces(p + 1);
+            let at = if self.b.get(q) == Some(&b'#') {
+                self.line_end(q)
+            } else {
+                q
+            };
+            self.span(tag.as_ref().map_or(at, |t| t.0), at)
+        } else {
+            self.block_start(p, &tag)
+        };
+        self.start(Collection::Seq, span, tag.map(|t| t.1), false)?;
+        let mut dash = p;
+        loop {
+            let q = self.skip_spaces(dash + 1);
+            if matches!(self.b.get(q), None | Some(b'\n' | b'#')) {
+                let next = self.end_of_line(dash + 1)?;
+                match self.next_content_line(next)? {
+                    Some((line, indent)) if indent >= c + 2 => {
+                        self.node(line + indent, Some(c), Place::OwnLine)?;
+                    }
+                    Some((_, indent)) if indent > c => return Err(Declined),
+                    _ => {
+                        // saphyr's empty entry sits where the line's blanks and comment end.
+                        let at = self.line_end(q);
+                        self.scalar(
+                            Cow::Borrowed(""),
+                            ScalarStyle::Plain,
+                            self.span(at, at),
+                            None,
+                        )?;
+                        self.pos = next;
+                    }
+                }
+            } else {
+                self.node(q, Some(c), Place::AfterDash)?;
+            }
+            match self.next_content_line(self.pos)? {
+                Some((line, indent)) if indent == c && self.is_dash(line + indent) => {
+                    dash = line + indent;
+                }
+                Some((_, indent)) if indent > c => return Err(Declined),
+                _ => break,
+            }
+        }
+        self.end(self.span(self.pos, self.pos))
+    }
+
+    /// A block scalar whose indicator is at `p`, in a block collection indented by `n`.
+    fn block_scalar(&mut self, p: usize, tag: Option<(usize, Tag)>, n: usize) -> Fast {
+        let block = scalars::block_scalar(self.text, p, n).ok_or(Declined)?;
+        let start = tag.as_ref().map_or(block.content_start, |t| t.0);
+        let raw = self.span(start, block.raw_end);
+        let event = ScalarEvent {
+            style: ScalarStyle::Block,
+            tagged: tag.is_some(),
+            span: raw,
+        };
+        let (value, ambiguity) =
+            event.as_yaml_1_1(Cow::Owned(block.value), &self.builder, self.text, self.base);
+        if ambiguity.is_some() {
+            return Err(Declined);
+        }
+        let span = super::builder::trim_scalar_span(self.text, self.base, raw, ScalarStyle::Block);
+        self.builder
+            .scalar(value, ScalarStyle::Block, span, tag.map(|t| t.1), 0)
+            .map_err(|_| Declined)?;
+        self.pos = block.next_line;
+        Ok(())
+    }
+
+    /// A flow collection whose bracket is at `p` (tagged by the tag at `tag.0`), inside a
+    /// block collection indented by `n`; returns the offset after its closing bracket.
+    fn flow(&mut self, p: usize, tag: Option<(usize, Tag)>, n: usize) -> Fast<usize> {
+        let map = self.b[p] == b'{';
+        let close = if map { b'}' } else { b']' };
+        let start = tag.as_ref().map_or(p, |t| t.0);
+        let (kind, tag) = (
+            if map {
+                Collection::Map
+            } else {
+                Collection::Seq
+            },
+            tag.map(|t| t.1),
+        );
+        self.start(kind, self.span(start, p + 1), tag, true)?;
+        let mut at = self.flow_space(p + 1, n)?;
+        let mut first = true;
+        loop {
+            if self.b.get(at) == Some(&close) {
+                if !first {
+                    // A trailing comma.
+                    return Err(Declined);
+                }
+                break;
+            }
+            if map {
+                let end = self.flow_key(at)?;
+                at = self.flow_space(end, n)?;
+                if self.b.get(at) != Some(&b':')
+                    || !matches!(self.b.get(at + 1), Some(b' ' | b'\n'))
+                {
+                    return Err(Declined);
+                }
+                at = self.flow_space(at + 1, n)?;
+            }
+            let end = self.flow_item(at, n)?;
+            at = self.flow_space(end, n)?;
+            match self.b.get(at) {
+                Some(b',') => {
+                    at = self.flow_space(at + 1, n)?;
+                    first = false;
+                    if self.b.get(at) == Some(&close) {
+                        return Err(Declined);
+                    }
+                }
+                Some(&c) if c == close => break,
+                _ => return Err(Declined),
+            }
+        }
+        // saphyr's end event covers the bracket, the blanks and a comment after it.
+        let mut end = self.skip_spaces(at + 1);
+        if self.b.get(end) == Some(&b'#') {
+            if end == at + 1 {
+                return Err(Declined);
+            }
+            end = self.line_end(end);
+        }
+        self.end(self.span(at, end))?;
+        Ok(end)
+    }
+
+    /// Past blanks, comments and line breaks inside a flow collection; a line must be
+    /// indented by more than `n + 1` (saphyr's rule for a flow inside a block collection
+    /// indented by `n`, with one column to spare).
+    fn flow_space(&self, mut at: usize, n: usize) -> Fast<usize> {
+        loop {
+            let after = self.skip_spaces(at);
+            match self.b.get(after) {
+                Some(b'#') if after > at => at = self.line_end(after),
+                Some(b'\n') => {
+                    let line = after + 1;
+                    let first = self.skip_spaces(line);
+                    if !matches!(self.b.get(first), Some(b'\n')) && first - line < n + 2 {
+                        return Err(Declined);
+                    }
+                    at = line;
+                }
+                None => return Err(Declined),
+                _ => return Ok(after),
+            }
+        }
+    }
+
+    /// A flow mapping's key at `p`: a plain or quoted scalar; returns the offset after it.
+    fn flow_key(&mut self, p: usize) -> Fast<usize> {
+        let end = self.flow_key_scalar(p)?;
+        if end - p > MAX_KEY {
+            return Err(Declined);
+        }
+        Ok(end)
+    }
+
+    fn flow_key_scalar(&mut self, p: usize) -> Fast<usize> {
+        match self.b[p] {
+            b'\'' | b'"' => {
+                let Quoted { value, end } = self.quoted(p)?;
+                let event_end = self.quoted_event_end(end)?;
+                self.scalar(value, ScalarStyle::Quoted, self.span(p, event_end), None)?;
+                Ok(end)
+            }
+            _ => {
+                let end = scalars::plain_in_flow(self.b, p).ok_or(Declined)?;
+                self.scalar(
+                    Cow::Borrowed(&self.text[p..end]),
+                    ScalarStyle::Plain,
+                    self.span(p, end),
+                    None,
+                )?;
+                Ok(end)
+            }
+        }
+    }
+
+    /// A flow sequence's item or a flow mapping's value at `p`; returns the offset after it.
+    fn flow_item(&mut self, p: usize, n: usize) -> Fast<usize> {
+        let (tag, q) = if self.b[p] == b'!' {
+            let (tag, after) = self.tag(p)?;
+            let q = self.skip_spaces(after);
+            if q == after {
+                return Err(Declined);
+            }
+            (Some((p, tag)), q)
+        } else {
+            (None, p)
+        };
+        match self.b.get(q) {
+            Some(b'[' | b'{') => self.flow(q, tag, n),
+            Some(b'\'' | b'"') => {
+                let Quoted { value, end } = self.quoted(q)?;
+                let start = tag.as_ref().map_or(q, |t| t.0);
+                let event_end = self.quoted_event_end(end)?;
+                self.scalar(
+                    value,
+                    ScalarStyle::Quoted,
+                    self.span(start, event_end),
+                    tag.map(|t| t.1),
+                )?;
+                Ok(end)
+            }
+            Some(_) => {
+                let end = scalars::plain_in_flow(self.b, q).ok_or(Declined)?;
+                // A `key: value` pair inside a flow sequence is left to saphyr.
+                if self.b.get(end) == Some(&b':')
+                    || self.b.get(self.skip_spaces(end)) == Some(&b':')
+                {
+                    return Err(Declined);
+                }
+                let start = tag.as_ref().map_or(q, |t| t.0);
+                self.scalar(
+                    Cow::Borrowed(&self.text[q..end]),
+                    ScalarStyle::Plain,
+                    self.span(start, end),
+                    tag.map(|t| t.1),
+                )?;
+                Ok(end)
+            }
+            None => Err(Declined),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
