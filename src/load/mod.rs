@@ -146,6 +146,20 @@ pub fn yaml_paths<'s>(
     (fast, slow)
 }
 
+/// Where the fast YAML path declines `text`: the line of `load/yaml_fast/mod.rs` that
+/// declined (`None`: it reads the text). The corpus run counts them, to show which
+/// construct to read next.
+#[doc(hidden)]
+pub fn yaml_fast_declines(text: &str, limits: &Limits) -> Option<u32> {
+    let (body, base) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    yaml_fast::load(body, base, limits, Aliases::Refuse)
+        .err()
+        .map(|declined| declined.line)
+}
+
 /// Keep the panics of the libyaml-safer fallback off stderr. That crate (a port of libyaml)
 /// still has `panic!`s on some malformed input (fuzzing found two); the YAML loader runs
 /// it under `catch_unwind` and reports saphyr's error instead, so such a panic is a

@@ -38,6 +38,7 @@ fn the_fast_yaml_path_agrees_with_saphyr_on_every_corpus_file() {
     let (mut files_seen, mut bytes_seen, mut files_fast, mut bytes_fast) = (0, 0, 0, 0);
     let mut disagreements = Vec::new();
     let mut declined = Vec::new();
+    let mut lines = std::collections::BTreeMap::<u32, (usize, usize)>::new();
     for path in files(Path::new(&root)) {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
@@ -52,7 +53,11 @@ fn the_fast_yaml_path_agrees_with_saphyr_on_every_corpus_file() {
         bytes_seen += text.len();
         let (fast, slow) = load::yaml_paths(text, &Limits::default());
         let Some(fast) = fast else {
-            declined.push(format!("{}\t{}", text.len(), path.display()));
+            let line = load::yaml_fast_declines(text, &Limits::default()).unwrap_or(0);
+            let count = lines.entry(line).or_default();
+            count.0 += 1;
+            count.1 += text.len();
+            declined.push(format!("{}\t{line}\t{}", text.len(), path.display()));
             continue;
         };
         files_fast += 1;
@@ -71,6 +76,12 @@ fn the_fast_yaml_path_agrees_with_saphyr_on_every_corpus_file() {
         100.0 * bytes_fast as f64 / bytes_seen.max(1) as f64,
         disagreements.len()
     );
+    // Where it declines, by bytes: the construct to read next.
+    let mut by_bytes: Vec<_> = lines.into_iter().collect();
+    by_bytes.sort_by_key(|(_, (_, bytes))| std::cmp::Reverse(*bytes));
+    for (line, (files, bytes)) in by_bytes.iter().take(12) {
+        println!("  declined at yaml_fast/mod.rs:{line}: {files} files, {bytes} bytes");
+    }
     // The files it declines, to see which construct to read next.
     if let Some(list) = std::env::var_os("DDB_GUARD_DECLINED") {
         std::fs::write(list, declined.join("\n")).expect("write the declined list");

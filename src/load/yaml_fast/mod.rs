@@ -31,9 +31,20 @@ use super::{Aliases, Limits};
 use crate::source::Span;
 use scalars::{Quoted, Stop};
 
-/// The text is outside the subset, or is not valid YAML: read it with saphyr.
+/// The text is outside the subset, or is not valid YAML: read it with saphyr. `line` is
+/// the line of this file that declined, which the corpus run counts to show what to read
+/// next.
 #[derive(Debug)]
-pub struct Declined;
+pub struct Declined {
+    pub line: u32,
+}
+
+#[track_caller]
+fn declined() -> Declined {
+    Declined {
+        line: std::panic::Location::caller().line(),
+    }
+}
 
 type Fast<T = ()> = Result<T, Declined>;
 
@@ -52,7 +63,7 @@ pub fn load<'s>(
     aliases: Aliases,
 ) -> Result<Document<'s>, Declined> {
     if outside_subset(text) || yaml_dialects::unicode_character(text, base).is_some() {
-        return Err(Declined);
+        return Err(declined());
     }
     let mut reader = Reader {
         text,
@@ -124,7 +135,7 @@ impl<'s> Reader<'s, '_> {
             None => Ok(self.b.len()),
             Some(b'\n') => Ok(after + 1),
             Some(b'#') if after > at => Ok((self.line_end(after) + 1).min(self.b.len())),
-            _ => Err(Declined),
+            _ => Err(declined()),
         }
     }
 
@@ -140,7 +151,7 @@ impl<'s> Reader<'s, '_> {
                 Some(_) => {
                     let rest = &self.b[from..];
                     if first == from && (rest.starts_with(b"---") || rest.starts_with(b"...")) {
-                        return Err(Declined);
+                        return Err(declined());
                     }
                     return Ok(Some((from, first - from)));
                 }
@@ -155,10 +166,10 @@ impl<'s> Reader<'s, '_> {
         loop {
             let first = self.skip_spaces(at);
             match self.b.get(first) {
-                None => return Err(Declined),
+                None => return Err(declined()),
                 Some(b'\n') => at = first + 1,
                 Some(b'#') => at = self.line_end(first) + 1,
-                Some(b'%') => return Err(Declined),
+                Some(b'%') => return Err(declined()),
                 _ => break,
             }
         }
@@ -166,19 +177,19 @@ impl<'s> Reader<'s, '_> {
             at = self.end_of_line(at + 3)?;
         }
         let Some((line, 0)) = self.next_content_line(at)? else {
-            return Err(Declined);
+            return Err(declined());
         };
         self.builder
             .document_start(self.span(0, 0))
-            .map_err(|_| Declined)?;
+            .map_err(|_| declined())?;
         if !self.is_dash(line) && self.key_probe(line)?.is_none() {
             // A scalar or flow collection as the whole document.
-            return Err(Declined);
+            return Err(declined());
         }
         self.node(line, None, Place::OwnLine)?;
         match self.next_content_line(self.pos)? {
             None => Ok(()),
-            Some(_) => Err(Declined),
+            Some(_) => Err(declined()),
         }
     }
 
@@ -197,7 +208,7 @@ impl<'s> Reader<'s, '_> {
         match self.b[p] {
             b'-' if matches!(self.b.get(p + 1), None | Some(b' ' | b'\n')) => {
                 if place == Place::AfterKey {
-                    return Err(Declined);
+                    return Err(declined());
                 }
                 self.block_seq(p, None, false)
             }
@@ -209,7 +220,7 @@ impl<'s> Reader<'s, '_> {
                 Ok(())
             }
             _ => match self.key_probe(p)? {
-                Some(_) if place == Place::AfterKey => Err(Declined),
+                Some(_) if place == Place::AfterKey => Err(declined()),
                 Some(_) => self.block_map(p, None),
                 None => {
                     let end = self.scalar_on_line(p, None, p)?;
@@ -229,7 +240,7 @@ impl<'s> Reader<'s, '_> {
             None | Some(b'\n' | b'#') => {
                 let next = self.end_of_line(after)?;
                 let Some((line, indent)) = self.next_content_line(next)? else {
-                    return Err(Declined);
+                    return Err(declined());
                 };
                 let first = line + indent;
                 let dash = self.b[first] == b'-'
@@ -240,14 +251,14 @@ impl<'s> Reader<'s, '_> {
                     Place::OwnLine => false,
                 };
                 if !deeper {
-                    return Err(Declined);
+                    return Err(declined());
                 }
                 if dash {
                     self.block_seq(first, Some((p, tag)), indent == n)
                 } else if self.key_probe(first)?.is_some() {
                     self.block_map(first, Some((p, tag)))
                 } else {
-                    Err(Declined)
+                    Err(declined())
                 }
             }
             Some(b'|' | b'>') if place != Place::OwnLine => self.block_scalar(q, Some((p, tag)), n),
@@ -258,7 +269,7 @@ impl<'s> Reader<'s, '_> {
             }
             Some(_) => {
                 if self.key_probe(q)?.is_some() {
-                    return Err(Declined);
+                    return Err(declined());
                 }
                 let end = self.scalar_on_line(q, Some(tag), p)?;
                 self.pos = self.end_of_line(end)?;
@@ -275,7 +286,7 @@ impl<'s> Reader<'s, '_> {
             end += 1;
         }
         if end == p + 1 || !matches!(self.b.get(end), None | Some(b' ' | b'\n')) {
-            return Err(Declined);
+            return Err(declined());
         }
         Ok((long_form_tag(&self.text[p + 1..end]), end))
     }
@@ -283,11 +294,19 @@ impl<'s> Reader<'s, '_> {
     /// Whether the line from `p` is `key:` (the key's end and the colon's offset).
     fn key_probe(&self, p: usize) -> Fast<Option<(usize, usize)>> {
         let end = match self.b[p] {
-            b'\'' => scalars::single_quoted(self.text, p).ok_or(Declined)?.end,
-            b'"' => scalars::double_quoted(self.text, p).ok_or(Declined)?.end,
+            b'\'' => {
+                scalars::single_quoted(self.text, p)
+                    .ok_or_else(|| declined())?
+                    .end
+            }
+            b'"' => {
+                scalars::double_quoted(self.text, p)
+                    .ok_or_else(|| declined())?
+                    .end
+            }
             _ => match scalars::plain_in_block(self.b, p) {
                 Some((end, Stop::Colon(colon))) if end == colon => return Ok(Some((end, colon))),
-                Some((_, Stop::Colon(_))) | None => return Err(Declined),
+                Some((_, Stop::Colon(_))) | None => return Err(declined()),
                 Some(_) => return Ok(None),
             },
         };
@@ -311,7 +330,7 @@ impl<'s> Reader<'s, '_> {
                 Some((end, Stop::Eol(_) | Stop::Comment(_))) => {
                     (Cow::Borrowed(&self.text[p..end]), ScalarStyle::Plain, end)
                 }
-                _ => return Err(Declined),
+                _ => return Err(declined()),
             },
         };
         self.scalar(value, style, self.span(start, end), tag)?;
@@ -323,7 +342,7 @@ impl<'s> Reader<'s, '_> {
     fn quoted_event_end(&self, end: usize) -> Fast<usize> {
         let after = self.skip_spaces(end);
         match self.b.get(after) {
-            Some(b'#') if after == end => Err(Declined),
+            Some(b'#') if after == end => Err(declined()),
             Some(b'#') => Ok(self.line_end(after)),
             _ => Ok(after),
         }
@@ -335,7 +354,7 @@ impl<'s> Reader<'s, '_> {
         } else {
             scalars::double_quoted(self.text, p)
         };
-        quoted.ok_or(Declined)
+        quoted.ok_or_else(|| declined())
     }
 
     fn scalar(
@@ -347,17 +366,17 @@ impl<'s> Reader<'s, '_> {
     ) -> Fast {
         // saphyr's loop reads a `?`-plain scalar through `yaml_dialects`; leave those to it.
         if style == ScalarStyle::Plain && value.starts_with('?') {
-            return Err(Declined);
+            return Err(declined());
         }
         self.builder
             .scalar(value, style, span, tag, 0)
-            .map_err(|_| Declined)
+            .map_err(|_| declined())
     }
 
     fn enter(&mut self) -> Fast {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(Declined);
+            return Err(declined());
         }
         Ok(())
     }
@@ -366,12 +385,12 @@ impl<'s> Reader<'s, '_> {
         self.enter()?;
         self.builder
             .start(kind, span, tag, flow, 0)
-            .map_err(|_| Declined)
+            .map_err(|_| declined())
     }
 
     fn end(&mut self, span: Span) -> Fast {
         self.depth -= 1;
-        self.builder.end(span).map_err(|_| Declined)
+        self.builder.end(span).map_err(|_| declined())
     }
 
     /// The start event's span of a block collection whose first entry is at `p`: empty
@@ -391,15 +410,15 @@ impl<'s> Reader<'s, '_> {
         let mut key = p;
         loop {
             let Some((key_end, colon)) = self.key_probe(key)? else {
-                return Err(Declined);
+                return Err(declined());
             };
             // saphyr limits an implicit key's length; a merge key is the builder's to read.
             if key_end - key > MAX_KEY {
-                return Err(Declined);
+                return Err(declined());
             }
             let value = match self.b[key] {
                 b'\'' | b'"' => self.quoted(key)?.value,
-                _ if &self.text[key..key_end] == "<<" => return Err(Declined),
+                _ if &self.text[key..key_end] == "<<" => return Err(declined()),
                 _ => Cow::Borrowed(&self.text[key..key_end]),
             };
             let style = if matches!(self.b[key], b'\'' | b'"') {
@@ -440,7 +459,7 @@ impl<'s> Reader<'s, '_> {
                 Some((line, indent)) if indent == m && !self.is_dash(line + indent) => {
                     key = line + indent;
                 }
-                Some((_, indent)) if indent >= m => return Err(Declined),
+                Some((_, indent)) if indent >= m => return Err(declined()),
                 _ => break,
             }
         }
@@ -478,7 +497,7 @@ impl<'s> Reader<'s, '_> {
                     Some((line, indent)) if indent >= c + 2 => {
                         self.node(line + indent, Some(c), Place::OwnLine)?;
                     }
-                    Some((_, indent)) if indent > c => return Err(Declined),
+                    Some((_, indent)) if indent > c => return Err(declined()),
                     _ => {
                         // saphyr's empty entry sits where the line's blanks and comment end.
                         let at = self.line_end(q);
@@ -498,7 +517,7 @@ impl<'s> Reader<'s, '_> {
                 Some((line, indent)) if indent == c && self.is_dash(line + indent) => {
                     dash = line + indent;
                 }
-                Some((_, indent)) if indent > c => return Err(Declined),
+                Some((_, indent)) if indent > c => return Err(declined()),
                 _ => break,
             }
         }
@@ -507,7 +526,7 @@ impl<'s> Reader<'s, '_> {
 
     /// A block scalar whose indicator is at `p`, in a block collection indented by `n`.
     fn block_scalar(&mut self, p: usize, tag: Option<(usize, Tag)>, n: usize) -> Fast {
-        let block = scalars::block_scalar(self.text, p, n).ok_or(Declined)?;
+        let block = scalars::block_scalar(self.text, p, n).ok_or_else(|| declined())?;
         let start = tag.as_ref().map_or(block.content_start, |t| t.0);
         let raw = self.span(start, block.raw_end);
         let event = ScalarEvent {
@@ -518,12 +537,12 @@ impl<'s> Reader<'s, '_> {
         let (value, ambiguity) =
             event.as_yaml_1_1(Cow::Owned(block.value), &self.builder, self.text, self.base);
         if ambiguity.is_some() {
-            return Err(Declined);
+            return Err(declined());
         }
         let span = super::builder::trim_scalar_span(self.text, self.base, raw, ScalarStyle::Block);
         self.builder
             .scalar(value, ScalarStyle::Block, span, tag.map(|t| t.1), 0)
-            .map_err(|_| Declined)?;
+            .map_err(|_| declined())?;
         self.pos = block.next_line;
         Ok(())
     }
@@ -542,6 +561,11 @@ impl<'s> Reader<'s, '_> {
             },
             tag.map(|t| t.1),
         );
+        // saphyr's start event then covers the comment, and `yaml::opens_flow` takes the
+        // collection for a block one (a shorter span): left to that path.
+        if self.b.get(self.skip_spaces(p + 1)) == Some(&b'#') {
+            return Err(declined());
+        }
         self.start(kind, self.span(start, p + 1), tag, true)?;
         let mut at = self.flow_space(p + 1, n)?;
         let mut first = true;
@@ -549,7 +573,7 @@ impl<'s> Reader<'s, '_> {
             if self.b.get(at) == Some(&close) {
                 if !first {
                     // A trailing comma.
-                    return Err(Declined);
+                    return Err(declined());
                 }
                 break;
             }
@@ -559,7 +583,7 @@ impl<'s> Reader<'s, '_> {
                 if self.b.get(at) != Some(&b':')
                     || !matches!(self.b.get(at + 1), Some(b' ' | b'\n'))
                 {
-                    return Err(Declined);
+                    return Err(declined());
                 }
                 at = self.flow_space(at + 1, n)?;
             }
@@ -570,18 +594,18 @@ impl<'s> Reader<'s, '_> {
                     at = self.flow_space(at + 1, n)?;
                     first = false;
                     if self.b.get(at) == Some(&close) {
-                        return Err(Declined);
+                        return Err(declined());
                     }
                 }
                 Some(&c) if c == close => break,
-                _ => return Err(Declined),
+                _ => return Err(declined()),
             }
         }
         // saphyr's end event covers the bracket, the blanks and a comment after it.
         let mut end = self.skip_spaces(at + 1);
         if self.b.get(end) == Some(&b'#') {
             if end == at + 1 {
-                return Err(Declined);
+                return Err(declined());
             }
             end = self.line_end(end);
         }
@@ -601,11 +625,11 @@ impl<'s> Reader<'s, '_> {
                     let line = after + 1;
                     let first = self.skip_spaces(line);
                     if !matches!(self.b.get(first), Some(b'\n')) && first - line < n + 2 {
-                        return Err(Declined);
+                        return Err(declined());
                     }
                     at = line;
                 }
-                None => return Err(Declined),
+                None => return Err(declined()),
                 _ => return Ok(after),
             }
         }
@@ -615,7 +639,7 @@ impl<'s> Reader<'s, '_> {
     fn flow_key(&mut self, p: usize) -> Fast<usize> {
         let end = self.flow_key_scalar(p)?;
         if end - p > MAX_KEY {
-            return Err(Declined);
+            return Err(declined());
         }
         Ok(end)
     }
@@ -629,7 +653,7 @@ impl<'s> Reader<'s, '_> {
                 Ok(end)
             }
             _ => {
-                let end = scalars::plain_in_flow(self.b, p).ok_or(Declined)?;
+                let end = scalars::plain_in_flow(self.b, p).ok_or_else(|| declined())?;
                 self.scalar(
                     Cow::Borrowed(&self.text[p..end]),
                     ScalarStyle::Plain,
@@ -647,7 +671,7 @@ impl<'s> Reader<'s, '_> {
             let (tag, after) = self.tag(p)?;
             let q = self.skip_spaces(after);
             if q == after {
-                return Err(Declined);
+                return Err(declined());
             }
             (Some((p, tag)), q)
         } else {
@@ -668,12 +692,12 @@ impl<'s> Reader<'s, '_> {
                 Ok(end)
             }
             Some(_) => {
-                let end = scalars::plain_in_flow(self.b, q).ok_or(Declined)?;
+                let end = scalars::plain_in_flow(self.b, q).ok_or_else(|| declined())?;
                 // A `key: value` pair inside a flow sequence is left to saphyr.
                 if self.b.get(end) == Some(&b':')
                     || self.b.get(self.skip_spaces(end)) == Some(&b':')
                 {
-                    return Err(Declined);
+                    return Err(declined());
                 }
                 let start = tag.as_ref().map_or(q, |t| t.0);
                 self.scalar(
@@ -684,7 +708,7 @@ impl<'s> Reader<'s, '_> {
                 )?;
                 Ok(end)
             }
-            None => Err(Declined),
+            None => Err(declined()),
         }
     }
 }

@@ -228,3 +228,36 @@ proptest! {
         crate::load::yaml_gen::assert_same_document(&text, fast_candidate);
     }
 }
+
+/// The harness above is only as strong as the share of `yaml_gen`'s texts the fast path
+/// accepts: a change that makes it decline them all would pass it. Among the generator's
+/// texts that saphyr reads without the fallback, a good share must be accepted.
+#[test]
+fn accepts_a_good_share_of_yaml_gen_texts() {
+    let (mut readable, mut accepted) = (0, 0);
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..400 {
+        let bytes: Vec<u8> = (0..1500)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 24) as u8
+            })
+            .collect();
+        let text = crate::load::yaml_gen::generate(&bytes).text;
+        let (fast, slow) = yaml_paths(&text, &Limits::default());
+        if slow.is_ok_and(|doc| !doc.lenient) {
+            readable += 1;
+            if fast.is_some() {
+                accepted += 1;
+                crate::load::yaml_gen::assert_same_document(&text, fast_candidate);
+            }
+        }
+    }
+    eprintln!("yaml_gen: {accepted} of {readable} readable texts accepted");
+    assert!(
+        readable > 50 && accepted * 20 >= readable,
+        "{accepted} of {readable}"
+    );
+}
