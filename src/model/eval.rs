@@ -1222,15 +1222,23 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     /// [`Value::Partial`].
     fn concat(&self, node: NodeId, parts: &[Vec<Outcome>], delimiter: &str) -> Vec<Outcome> {
         let span = self.span(node);
-        let mut acc: Vec<(Vec<Piece>, Outcome)> =
-            vec![(Vec::new(), Outcome::new(Value::Text(String::new()), span))];
+        // Each combination so far: its pieces, their length as [`MAX_VALUE_LEN`] counts it
+        // (a literal's bytes, 1 for any other piece), and its assumptions. A combination
+        // is extended in place by the last outcome of a part and copied only for the
+        // others, so a part with one outcome (a literal, a single-valued `Ref`) copies
+        // nothing.
+        let mut acc: Vec<(Vec<Piece>, usize, Outcome)> = vec![(
+            Vec::new(),
+            0,
+            Outcome::new(Value::Text(String::new()), span),
+        )];
         for (i, part) in parts.iter().enumerate() {
-            let mut next = Vec::new();
-            for (pieces, prefix) in &acc {
-                for o in part {
-                    let added: Vec<Piece> = match &o.value {
-                        Value::Text(piece) => vec![Piece::Lit(piece.clone())],
-                        Value::Partial(p) if self.keep_parts => p.clone(),
+            let mut next = Vec::with_capacity(acc.len());
+            for (mut pieces, len, mut prefix) in acc {
+                for (j, o) in part.iter().enumerate() {
+                    let unknown = match &o.value {
+                        Value::Text(_) => None,
+                        Value::Partial(_) if self.keep_parts => None,
                         other => {
                             let why = other.unknown_reason().unwrap_or_default();
                             let why = if matches!(other, Value::NoValue) {
@@ -1241,37 +1249,53 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
                             if !self.keep_parts {
                                 return vec![Outcome::new(Value::Unknown(why), o.span)];
                             }
-                            vec![Piece::Unknown {
+                            Some(Piece::Unknown {
                                 why,
                                 parameter: None,
-                            }]
+                            })
                         }
                     };
-                    let mut joined = pieces.clone();
+                    let last = j + 1 == part.len();
+                    let mut joined_len = len;
+                    let mut joined = if last {
+                        std::mem::take(&mut pieces)
+                    } else {
+                        pieces.clone()
+                    };
                     if i > 0 && !delimiter.is_empty() {
-                        push_piece(&mut joined, Piece::Lit(delimiter.to_string()));
+                        push_text(&mut joined, &mut joined_len, delimiter);
                     }
-                    for p in added {
-                        push_piece(&mut joined, p);
+                    if let Some(piece) = unknown {
+                        joined_len += 1;
+                        joined.push(piece);
+                    } else if let Value::Text(text) = &o.value {
+                        push_text(&mut joined, &mut joined_len, text);
+                    } else if let Value::Partial(added) = &o.value {
+                        for p in added {
+                            if let Piece::Lit(text) = p {
+                                push_text(&mut joined, &mut joined_len, text);
+                            } else {
+                                joined_len += 1;
+                                joined.push(p.clone());
+                            }
+                        }
                     }
-                    let len: usize = joined
-                        .iter()
-                        .map(|p| match p {
-                            Piece::Lit(t) => t.len(),
-                            _ => 1,
-                        })
-                        .sum();
-                    if len > MAX_VALUE_LEN {
+                    if joined_len > MAX_VALUE_LEN {
                         return self.too_long(node);
                     }
+                    let when = if last {
+                        std::mem::take(&mut prefix.when)
+                    } else {
+                        prefix.when.clone()
+                    };
                     let combined = Outcome {
                         value: Value::Text(String::new()),
                         span,
-                        when: prefix.when.clone(),
+                        when,
                         yaml_typed: prefix.yaml_typed || o.yaml_typed,
                     };
                     if let Some(c) = with_assumptions(combined, std::slice::from_ref(&o.when)) {
-                        next.push((joined, c));
+                        next.push((joined, joined_len, c));
                     }
                     if next.len() > MAX_OUTCOMES {
                         return too_many(span);
@@ -1281,10 +1305,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             acc = next;
         }
         acc.into_iter()
-            .map(|(pieces, mut o)| {
-                o.value = match pieces.as_slice() {
+            .map(|(mut pieces, _, mut o)| {
+                o.value = match pieces.as_mut_slice() {
                     [] => Value::Text(String::new()),
-                    [Piece::Lit(t)] => Value::Text(t.clone()),
+                    [Piece::Lit(t)] => Value::Text(std::mem::take(t)),
                     _ => Value::Partial(pieces),
                 };
                 o
@@ -1293,16 +1317,15 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     }
 }
 
-/// Append a piece, merging neighbouring literals so that a known string is one `Lit`.
-fn push_piece(pieces: &mut Vec<Piece>, piece: Piece) {
-    if let (Some(Piece::Lit(last)), Piece::Lit(more)) = (pieces.last_mut(), &piece) {
-        last.push_str(more);
-        return;
+/// Append literal text, merged into the last piece when that is a literal so that a known
+/// string is one `Lit` (empty text adds nothing); `len` grows by its bytes.
+fn push_text(pieces: &mut Vec<Piece>, len: &mut usize, text: &str) {
+    *len += text.len();
+    if let Some(Piece::Lit(last)) = pieces.last_mut() {
+        last.push_str(text);
+    } else if !text.is_empty() {
+        pieces.push(Piece::Lit(text.to_string()));
     }
-    if piece == Piece::Lit(String::new()) {
-        return;
-    }
-    pieces.push(piece);
 }
 
 /// One key `Fn::FindInMap` can look up in a map.
@@ -1678,5 +1701,184 @@ mod tests {
             panic!("a partial value");
         };
         assert_eq!(pieces[0], Piece::Lit("ec2:".into()));
+    }
+
+    /// `concat` as it was before it extended combinations in place (it copied every
+    /// combination's pieces for every outcome and re-summed their length): the oracle of
+    /// `concat_equals_the_copying_concat`.
+    fn concat_by_copying(
+        ev: &Evaluator,
+        node: NodeId,
+        parts: &[Vec<Outcome>],
+        delimiter: &str,
+    ) -> Vec<Outcome> {
+        fn push_piece(pieces: &mut Vec<Piece>, piece: Piece) {
+            if let (Some(Piece::Lit(last)), Piece::Lit(more)) = (pieces.last_mut(), &piece) {
+                last.push_str(more);
+                return;
+            }
+            if piece == Piece::Lit(String::new()) {
+                return;
+            }
+            pieces.push(piece);
+        }
+        let span = ev.span(node);
+        let mut acc: Vec<(Vec<Piece>, Outcome)> =
+            vec![(Vec::new(), Outcome::new(Value::Text(String::new()), span))];
+        for (i, part) in parts.iter().enumerate() {
+            let mut next = Vec::new();
+            for (pieces, prefix) in &acc {
+                for o in part {
+                    let added: Vec<Piece> = match &o.value {
+                        Value::Text(piece) => vec![Piece::Lit(piece.clone())],
+                        Value::Partial(p) if ev.keep_parts => p.clone(),
+                        other => {
+                            let why = other.unknown_reason().unwrap_or_default();
+                            let why = if matches!(other, Value::NoValue) {
+                                "`AWS::NoValue` inside a string cannot be resolved".to_string()
+                            } else {
+                                why
+                            };
+                            if !ev.keep_parts {
+                                return vec![Outcome::new(Value::Unknown(why), o.span)];
+                            }
+                            vec![Piece::Unknown {
+                                why,
+                                parameter: None,
+                            }]
+                        }
+                    };
+                    let mut joined = pieces.clone();
+                    if i > 0 && !delimiter.is_empty() {
+                        push_piece(&mut joined, Piece::Lit(delimiter.to_string()));
+                    }
+                    for p in added {
+                        push_piece(&mut joined, p);
+                    }
+                    let len: usize = joined
+                        .iter()
+                        .map(|p| match p {
+                            Piece::Lit(t) => t.len(),
+                            _ => 1,
+                        })
+                        .sum();
+                    if len > MAX_VALUE_LEN {
+                        return ev.too_long(node);
+                    }
+                    let combined = Outcome {
+                        value: Value::Text(String::new()),
+                        span,
+                        when: prefix.when.clone(),
+                        yaml_typed: prefix.yaml_typed || o.yaml_typed,
+                    };
+                    if let Some(c) = with_assumptions(combined, std::slice::from_ref(&o.when)) {
+                        next.push((joined, c));
+                    }
+                    if next.len() > MAX_OUTCOMES {
+                        return too_many(span);
+                    }
+                }
+            }
+            acc = next;
+        }
+        acc.into_iter()
+            .map(|(pieces, mut o)| {
+                o.value = match pieces.as_slice() {
+                    [] => Value::Text(String::new()),
+                    [Piece::Lit(t)] => Value::Text(t.clone()),
+                    _ => Value::Partial(pieces),
+                };
+                o
+            })
+            .collect()
+    }
+
+    mod concat_oracle {
+        use super::*;
+        use crate::model::with_yaml_template;
+        use proptest::prelude::*;
+
+        fn assumption() -> impl Strategy<Value = Assumption> {
+            prop_oneof![
+                (prop::sample::select(&["C", "D"][..]), any::<bool>()).prop_map(|(n, holds)| {
+                    Assumption::Condition {
+                        name: n.into(),
+                        holds,
+                    }
+                }),
+                prop::sample::select(&["a", "b"][..]).prop_map(|v| Assumption::Parameter {
+                    name: "P".into(),
+                    value: v.into(),
+                }),
+            ]
+        }
+
+        /// Literal text: mostly short (empty too), sometimes long enough that a few of
+        /// them pass `MAX_VALUE_LEN`.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => "[a-z:/*${}]{0,6}",
+                1 => (1000usize..1500).prop_map(|n| "x".repeat(n)),
+            ]
+        }
+
+        fn piece() -> impl Strategy<Value = Piece> {
+            prop_oneof![
+                text().prop_map(Piece::Lit),
+                "[a-z]{1,3}".prop_map(|why| Piece::Unknown {
+                    why,
+                    parameter: None
+                }),
+                Just(Piece::Pseudo("AWS::Region".into())),
+                "[A-Z][a-z]{0,3}".prop_map(Piece::Ref),
+            ]
+        }
+
+        fn outcome() -> impl Strategy<Value = Outcome> {
+            let value = prop_oneof![
+                4 => text().prop_map(Value::Text),
+                1 => Just(Value::NoValue),
+                1 => "[a-z ]{0,8}".prop_map(Value::Unknown),
+                2 => prop::collection::vec(piece(), 0..4).prop_map(Value::Partial),
+            ];
+            (
+                value,
+                prop::collection::vec(assumption(), 0..3),
+                any::<bool>(),
+                0usize..50,
+            )
+                .prop_map(|(value, when, yaml_typed, at)| Outcome {
+                    value,
+                    span: Span::new(at, at + 1),
+                    when: Assumptions::all(&when).unwrap_or_default(),
+                    yaml_typed,
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Every combination, its pieces, length bound, assumptions, typing and
+            /// order, and the early `Unknown`, too-long and too-many answers, are those
+            /// of the copying version, with and without kept parts and a delimiter.
+            #[test]
+            fn concat_equals_the_copying_concat(
+                parts in prop::collection::vec(prop::collection::vec(outcome(), 0..5), 0..6),
+                delimiter in prop::sample::select(&["", ":", "${x}"][..]),
+                keep_parts in any::<bool>(),
+            ) {
+                with_yaml_template("Resources:\n  T:\n    Type: AWS::SNS::Topic\n", |template| {
+                    let mut ev = Evaluator::new(template, &[]);
+                    if keep_parts {
+                        ev = ev.keeping_parts();
+                    }
+                    let node = template.resources[0].node;
+                    let got = ev.concat(node, &parts, delimiter);
+                    let want = concat_by_copying(&ev, node, &parts, delimiter);
+                    prop_assert_eq!(got, want);
+                    Ok(())
+                })?;
+            }
+        }
     }
 }
