@@ -381,7 +381,7 @@ pub fn statements(
                 items
             }
         };
-        let actions = if let Some(e) = doc.get(node, "Action") {
+        let mut actions = if let Some(e) = doc.get(node, "Action") {
             Actions::Action(items(e.value))
         } else if let Some(e) = doc.get(node, "NotAction") {
             Actions::NotAction {
@@ -391,7 +391,7 @@ pub fn statements(
         } else {
             Actions::Missing
         };
-        let resources = if let Some(e) = doc.get(node, "Resource") {
+        let mut resources = if let Some(e) = doc.get(node, "Resource") {
             Resources::Resource(resource_items(template, &parts_ev, e.value))
         } else if let Some(e) = doc.get(node, "NotResource") {
             Resources::NotResource {
@@ -424,17 +424,29 @@ pub fn statements(
                 })
                 .collect(),
         };
-        for (effect, w) in effects {
-            if let Some(when) = combine(&when, &w) {
-                out.push(Statement {
-                    node,
-                    effect,
-                    actions: actions.clone(),
-                    resources: resources.clone(),
-                    has_condition,
-                    when,
-                });
-            }
+        // One statement per effect: the last takes the actions and resources, the ones
+        // before it (an `Effect` chosen by `Fn::If`) copy them.
+        let mut effects = effects.into_iter().peekable();
+        while let Some((effect, w)) = effects.next() {
+            let Some(when) = combine(&when, &w) else {
+                continue;
+            };
+            let (actions, resources) = if effects.peek().is_some() {
+                (actions.clone(), resources.clone())
+            } else {
+                (
+                    std::mem::replace(&mut actions, Actions::Missing),
+                    std::mem::replace(&mut resources, Resources::Missing),
+                )
+            };
+            out.push(Statement {
+                node,
+                effect,
+                actions,
+                resources,
+                has_condition,
+                when,
+            });
         }
     }
     out
