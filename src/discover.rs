@@ -231,11 +231,12 @@ fn walk_root(
         if any || errors.len() > errors_before {
             break;
         }
-        let mut builder = walk_builder(root, parents, options);
+        let scopes = Arc::new(std::sync::Mutex::new(DirScopes::default()));
+        let mut builder = walk_builder(root, parents, options, &scopes);
         let follow = options.follow_links;
         builder.sort_by_file_path(move |a, b| in_sorted_order(a, b, follow));
         for entry in builder.build() {
-            if let Some(c) = candidate(entry, &root_display, implicit, options, errors) {
+            if let Some(c) = candidate(entry, &root_display, implicit, options, &scopes, errors) {
                 any = true;
                 sink(c)?;
             }
@@ -244,7 +245,12 @@ fn walk_root(
     ControlFlow::Continue(())
 }
 
-fn walk_builder(root: &Path, parents: bool, options: &WalkOptions) -> WalkBuilder {
+fn walk_builder(
+    root: &Path,
+    parents: bool,
+    options: &WalkOptions,
+    scopes: &Arc<std::sync::Mutex<DirScopes>>,
+) -> WalkBuilder {
     let mut builder = WalkBuilder::new(root);
     builder
         .standard_filters(options.respect_ignore)
@@ -255,10 +261,10 @@ fn walk_builder(root: &Path, parents: bool, options: &WalkOptions) -> WalkBuilde
         // Prune excluded directories instead of walking them. The root itself is walked
         // when named, as ripgrep walks an ignored directory it is given.
         let options = options.clone();
+        let scopes = scopes.clone();
         builder.filter_entry(move |entry| {
             entry.depth() == 0
-                || !options
-                    .scope_of(entry.path())
+                || !DirScopes::scope_of(&scopes, &options, entry.path(), entry.depth())
                     .exclude
                     .as_ref()
                     .is_some_and(|exclude| {
@@ -273,6 +279,64 @@ fn walk_builder(root: &Path, parents: bool, options: &WalkOptions) -> WalkBuilde
     builder
 }
 
+/// The settings of the directories the walk is in, one per depth: every entry of a
+/// directory asks for them (to prune excluded ones, then for the extensions of a file),
+/// and the entries of one directory come together (those of its subdirectories between
+/// them, one depth further down). Asking [`WalkOptions::scope_of`] for every entry cost
+/// a hash of the directory's path and a lock of the resolver's map each time (a third of
+/// the walker thread); here an entry compares its directory's bytes with those of the
+/// last entry at its depth, and the resolver is asked once per directory. The answer is
+/// the same: the settings of a directory depend on that directory only.
+#[derive(Default)]
+struct DirScopes {
+    /// By depth of the entry: the bytes of its directory, and that directory's settings.
+    slots: Vec<Option<(Vec<u8>, Arc<Scope>)>>,
+}
+
+impl DirScopes {
+    /// [`WalkOptions::scope_of`] `path`, an entry of the walk at `depth`.
+    fn scope_of(
+        this: &std::sync::Mutex<DirScopes>,
+        options: &WalkOptions,
+        path: &Path,
+        depth: usize,
+    ) -> Arc<Scope> {
+        let Some(dir) = dir_bytes(path) else {
+            return options.scope_of(path);
+        };
+        // Only the walker thread uses it: the lock is never contended; a panic while it
+        // was held left whole slots (each is set in one assignment).
+        let mut cache = this
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(Some((known, scope))) = cache.slots.get(depth) {
+            if known.as_slice() == dir {
+                return scope.clone();
+            }
+        }
+        let scope = options.scope_of(path);
+        if cache.slots.len() <= depth {
+            cache.slots.resize(depth + 1, None);
+        }
+        cache.slots[depth] = Some((dir.to_vec(), scope.clone()));
+        scope
+    }
+}
+
+/// The bytes of `path` before its last `/`, when what follows is a plain name: then two
+/// paths with the same such bytes have the same `parent()`. `None` otherwise (no `/`, or
+/// a name that is empty, `.` or `..`).
+pub fn dir_bytes(path: &Path) -> Option<&[u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let slash = memchr::memrchr(b'/', bytes)?;
+    let name = &bytes[slash + 1..];
+    if name.is_empty() || name == b"." || name == b".." {
+        return None;
+    }
+    Some(&bytes[..slash])
+}
+
 /// The file an entry of the walk is, if it is one to check; a walk error worth reporting
 /// goes to `errors`.
 fn candidate(
@@ -280,6 +344,7 @@ fn candidate(
     root_display: &str,
     implicit: bool,
     options: &WalkOptions,
+    scopes: &std::sync::Mutex<DirScopes>,
     errors: &mut Vec<WalkError>,
 ) -> Option<Candidate> {
     let entry = match entry {
@@ -304,7 +369,8 @@ fn candidate(
         return None;
     }
     let path = entry.path();
-    if !has_template_extension(path, &options.scope_of(path).extensions) {
+    let scope = DirScopes::scope_of(scopes, options, path, entry.depth());
+    if !has_template_extension(path, &scope.extensions) {
         return None;
     }
     let shown = if implicit {
@@ -775,6 +841,94 @@ mod tests {
         let whole = discover(&several, &options);
         assert_eq!(whole.files.len(), 3, "{whole:?}");
         assert_eq!(sorted_walk(&several, &options).0, whole.files);
+    }
+
+    /// Each directory's own extensions and exclusions, counting the questions.
+    #[derive(Debug, Default)]
+    struct ByName {
+        asked: std::sync::Mutex<Vec<PathBuf>>,
+    }
+
+    impl Scopes for ByName {
+        fn scope(&self, dir: &Path) -> Arc<Scope> {
+            self.asked.lock().unwrap().push(dir.to_path_buf());
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // `json` directories check JSON only; `ex` directories exclude `skip*`.
+            let extensions = if name.starts_with("json") {
+                vec!["json".to_string()]
+            } else {
+                vec!["yaml".to_string(), "json".to_string()]
+            };
+            let exclude = name.starts_with("ex").then(|| {
+                let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
+                builder.add_line(None, "skip*").unwrap();
+                Exclude::new(builder.build().unwrap())
+            });
+            Arc::new(Scope {
+                exclude,
+                extensions,
+                force_exclude: false,
+            })
+        }
+        fn all_extensions(&self) -> Vec<String> {
+            vec!["yaml".into(), "json".into()]
+        }
+    }
+
+    /// The settings of each directory govern its own entries, also where the entries of
+    /// a subdirectory come between those of its parent, and each directory is asked about
+    /// once per walk.
+    #[test]
+    fn each_directory_s_settings_govern_its_entries_and_are_asked_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("r");
+        write(
+            &root,
+            &[
+                "a.yaml",
+                "a.json",
+                "json/b.yaml",
+                "json/b.json",
+                "json/ex/c.json",
+                "json/ex/skip.json",
+                "json/ex/d/e.yaml",
+                "json/ex/skipped/f.json",
+                "json/z.json",
+                "json/z.yaml",
+                "ex/skip.yaml",
+                "ex/g.yaml",
+                "m.yaml",
+            ],
+        );
+        let scopes = Arc::new(ByName::default());
+        let options = WalkOptions {
+            scopes: Some(scopes.clone()),
+            ..WalkOptions::default()
+        };
+        let (files, errors) = sorted_walk(std::slice::from_ref(&root), &options);
+        assert_eq!(errors, []);
+        let names: Vec<&str> = files
+            .iter()
+            .filter_map(|c| c.display.strip_prefix(&format!("{}/", root.display())))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "a.json",
+                "a.yaml",
+                "ex/g.yaml",
+                "json/b.json",
+                "json/ex/c.json",
+                "json/ex/d/e.yaml",
+                "json/z.json",
+                "m.yaml"
+            ]
+        );
+        let mut asked = scopes.asked.lock().unwrap().clone();
+        let all = asked.len();
+        asked.sort();
+        asked.dedup();
+        assert_eq!(all, asked.len(), "a directory asked twice: {asked:?}");
     }
 
     /// Panics while walking any directory under the root.
