@@ -7,8 +7,9 @@
 //! misspelt `ignore` that silently did nothing would weaken the guard without anyone noticing.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +19,7 @@ use toml::Spanned;
 
 use crate::check::{Governing, Profile, Profiles, Settings};
 use crate::cli::CheckArgs;
-use crate::discover::{Exclude, Scope, Scopes, WalkOptions};
+use crate::discover::{dir_bytes, Exclude, Scope, Scopes, WalkOptions};
 use crate::file_error::FileError;
 use crate::finding::Severity;
 use crate::rules::iam::required_guardrail::{self, Origin, Requirement};
@@ -378,8 +379,10 @@ pub struct Resolver {
     /// The run's config file, canonical, to know it when a directory finds it.
     run_config: Option<PathBuf>,
     /// Absolute directory -> the nearest config file (`None`: the run's settings), for
-    /// the directories met last (see [`Recent`]).
-    dirs: Mutex<Recent<PathBuf, Option<PathBuf>>>,
+    /// the directories met last (see [`Recent`]). Keyed by the path's bytes: the paths
+    /// are normalized, so equal paths have equal bytes, and hashing the bytes is several
+    /// times cheaper than `Path`'s component-wise hash.
+    dirs: Mutex<Recent<OsString, Option<PathBuf>>>,
     /// Config file -> its settings, or why it cannot be used.
     configs: Mutex<HashMap<PathBuf, Result<Arc<Scoped>, ConfigError>>>,
     /// `check --base`: the base revision's choices for each directory.
@@ -392,6 +395,12 @@ pub struct Resolver {
     /// absolute and looking its ancestors up, which was 10% of a retention-only run.
     /// Only the directories met last are remembered (see [`Recent`]).
     by_dir: Mutex<Recent<OsString, ByDir>>,
+    /// The directory of the file [`Profiles::profile`] answered last (the bytes of its
+    /// path before the file name), and the answer: the checker asks for each file in the
+    /// walk's order, so nearly every file is in the directory of the file before it, and
+    /// a comparison of the bytes answers it without taking the path apart or hashing it
+    /// (which cost more than the rest of the lookup).
+    last_profile: Mutex<Option<(OsString, Result<Arc<Profile>, Box<FileError>>)>>,
 }
 
 /// What [`Resolver::by_dir`] remembers of one directory (errors boxed: they are rare,
@@ -527,6 +536,7 @@ impl Resolver {
             govern: None,
             profiles: Mutex::new(HashMap::new()),
             by_dir: Mutex::new(Recent::new(RECENT_DIRECTORIES)),
+            last_profile: Mutex::new(None),
         })
     }
 
@@ -568,18 +578,17 @@ impl Resolver {
         if self.fixed {
             return None;
         }
-        let absolute = std::path::absolute(self.cwd.join(dir)).unwrap_or_else(|_| dir.into());
-        let absolute = normalize(&absolute);
+        let absolute = absolute_normalized(&self.cwd, dir);
         // Each directory is looked at once: going up, the first one already known answers
         // for the ones below it (a deep tree costs one stat per directory, not per level).
         let mut unknown = Vec::new();
         let mut found = None;
         for d in absolute.ancestors() {
-            if let Some(known) = lock(&self.dirs).get(d) {
+            if let Some(known) = lock(&self.dirs).get(d.as_os_str()) {
                 found = known;
                 break;
             }
-            unknown.push(d.to_path_buf());
+            unknown.push(d.as_os_str().to_owned());
             let candidate = d.join(FILE_NAME);
             if candidate.is_file() {
                 found = Some(candidate);
@@ -621,6 +630,10 @@ impl Resolver {
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
+        *self
+            .last_profile
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// The settings that apply to the files of `dir`.
@@ -764,8 +777,47 @@ impl Scopes for Resolver {
 
 impl Profiles for Resolver {
     fn profile(&self, path: &Path) -> Result<Arc<Profile>, FileError> {
-        self.profile_of(parent_dir(path))
+        // The files of one directory come one after the other: the bytes of the path
+        // before its name are compared with the last file's before the directory is
+        // even taken apart (see `last_profile`).
+        let Some(dir) = dir_bytes(path) else {
+            return self.profile_of(parent_dir(path));
+        };
+        if let Some((last, known)) = &*lock(&self.last_profile) {
+            if last.as_bytes() == dir {
+                return known.clone().map_err(|e| *e);
+            }
+        }
+        let profile = self.profile_of(parent_dir(path));
+        *lock(&self.last_profile) = Some((
+            OsStr::from_bytes(dir).to_owned(),
+            profile.clone().map_err(Box::new),
+        ));
+        profile
     }
+}
+
+/// `dir` (relative to `cwd`) made absolute, with `.` and `..` resolved lexically. A path
+/// the walk gives under an absolute root is absolute and has none of them already: then
+/// it is taken as it is (making it absolute and normalizing it parse every component,
+/// twice, which cost more than the rest of looking a new directory up).
+fn absolute_normalized(cwd: &Path, dir: &Path) -> PathBuf {
+    let joined = cwd.join(dir);
+    if is_plain_absolute(&joined) {
+        return joined;
+    }
+    normalize(&std::path::absolute(&joined).unwrap_or_else(|_| dir.into()))
+}
+
+/// Is `path` absolute, without `.` or `..` components, repeated `/` or a trailing `/`:
+/// a path that [`std::path::absolute`] and [`normalize`] give back unchanged?
+fn is_plain_absolute(path: &Path) -> bool {
+    let bytes = path.as_os_str().as_bytes();
+    bytes.len() > 1
+        && bytes[0] == b'/'
+        && bytes[1..]
+            .split(|&b| b == b'/')
+            .all(|part| !part.is_empty() && part != b"." && part != b"..")
 }
 
 /// The path with `.` and `..` components resolved lexically.
@@ -1024,6 +1076,40 @@ mod tests {
         assert_eq!(recent.get(&1), Some(10));
         recent.clear();
         assert_eq!(recent.len(), 0);
+    }
+
+    /// The shortcut for a path the walk gives under an absolute root answers what making
+    /// it absolute and normalizing it answers, and is taken only where that changes nothing.
+    #[test]
+    fn a_plain_absolute_directory_is_taken_as_normalizing_would_give_it() {
+        let cwd = Path::new("/work/repo");
+        for dir in [
+            "/a/b/c",
+            "/a",
+            "/",
+            "//a/b",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/a/b/",
+            "/a/b/.",
+            "/a/b/..",
+            "/a/.hidden/..x/...",
+            "a/b",
+            "./a/b",
+            ".",
+            "../x",
+            "",
+        ] {
+            let dir = Path::new(dir);
+            let slow =
+                normalize(&std::path::absolute(cwd.join(dir)).unwrap_or_else(|_| dir.into()));
+            assert_eq!(absolute_normalized(cwd, dir), slow, "{}", dir.display());
+        }
+        assert!(is_plain_absolute(Path::new("/a/.hidden/..x/...")));
+        for taken_apart in ["/", "//a", "/a//b", "/a/./b", "/a/../b", "/a/", "a/b"] {
+            assert!(!is_plain_absolute(Path::new(taken_apart)), "{taken_apart}");
+        }
     }
 
     /// The per-directory caches of a run stay bounded however many directories the tree
