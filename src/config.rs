@@ -400,15 +400,18 @@ pub struct Resolver {
     /// walk's order, so nearly every file is in the directory of the file before it, and
     /// a comparison of the bytes answers it without taking the path apart or hashing it
     /// (which cost more than the rest of the lookup).
-    last_profile: Mutex<Option<(OsString, Result<Arc<Profile>, Box<FileError>>)>>,
+    last_profile: Mutex<Option<(OsString, KnownProfile)>>,
 }
+
+/// A directory's profile, or why its config cannot be used (boxed: rare).
+type KnownProfile = Result<Arc<Profile>, Box<FileError>>;
 
 /// What [`Resolver::by_dir`] remembers of one directory (errors boxed: they are rare,
 /// and an entry stays small).
 #[derive(Default, Clone)]
 struct ByDir {
     scoped: Option<Result<Arc<Scoped>, Box<ConfigError>>>,
-    profile: Option<Result<Arc<Profile>, Box<FileError>>>,
+    profile: Option<KnownProfile>,
 }
 
 /// How many directories each of the [`Resolver`]'s per-directory caches remembers per
