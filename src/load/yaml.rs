@@ -190,14 +190,33 @@ fn tag_of(tag: Option<&saphyr_parser::Tag>, span: Span) -> Result<Option<Tag>, F
     }
 }
 
-/// The start event of a flow collection covers its bracket (after any tag); that of a block
-/// collection is empty, or covers only its tag and the following blanks.
+/// The start event of a flow collection covers its properties (tag, anchor) if any, then
+/// its bracket, and then any blanks and a comment after it; that of a block collection is
+/// empty, or covers only its properties and the following blanks (and comment). So the
+/// collection is a flow one when the first character after the properties and blanks is
+/// its bracket. (Testing the end of the covered text missed `[ # comment`, which then
+/// skipped the YAML 1.1 checks that hold only inside flow collections.)
 fn opens_flow(text: &str, base: usize, span: Span, bracket: char) -> bool {
-    span.start
+    let Some(mut rest) = span
+        .start
         .checked_sub(base)
         .zip(span.end.checked_sub(base))
         .and_then(|(start, end)| text.get(start..end))
-        .is_some_and(|covered| covered.trim_end().ends_with(bracket))
+    else {
+        return false;
+    };
+    // A tag or an anchor holds no blank and no flow indicator; a verbatim tag (`!<...>`)
+    // ends at its `>`.
+    while rest.starts_with(['!', '&']) {
+        let end = if rest.starts_with("!<") {
+            rest.find('>').map_or(rest.len(), |at| at + 1)
+        } else {
+            rest.find(|c: char| c.is_whitespace() || matches!(c, '[' | '{' | ',' | ']' | '}'))
+                .unwrap_or(rest.len())
+        };
+        rest = rest[end..].trim_start();
+    }
+    rest.trim_start().starts_with(bracket)
 }
 
 fn scan_error(e: &ScanError, cursor: &mut ByteCursor, aliases: Aliases) -> FileError {
@@ -315,7 +334,7 @@ fn utf8_width(lead: u8) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{load as load_any, Format, Limits};
+    use super::super::{load as load_any, load_with, Aliases, Format, Limits};
     use super::ByteCursor;
 
     #[test]
@@ -382,6 +401,46 @@ mod tests {
         assert_eq!(doc.call(d).map(|c| c.name), Some("Fn::Sub"));
         let b = doc.get_value(a, "B").expect("B");
         assert_eq!(&text[doc.span(b).start..doc.span(b).end], "x");
+    }
+
+    #[test]
+    fn a_flow_collection_opened_before_a_comment_is_a_flow_collection() {
+        // `?` inside a flow collection is read otherwise by YAML 1.1: the comment after the
+        // bracket must not hide that the collection is a flow one.
+        for text in [
+            "Action: [ # the actions\n    ?dynamodb:DeleteTable ]\n",
+            "Action: !Tag [ # the actions\n    ?dynamodb:DeleteTable ]\n",
+            "Action: &a [ # the actions\n    ?dynamodb:DeleteTable ]\n",
+            "Action: !Tag &a { # keys\n    ?dynamodb:DeleteTable: x }\n",
+        ] {
+            let error = load_with(text, Format::Yaml, &Limits::default(), Aliases::Expand)
+                .expect_err("YAML 1.1 reads it otherwise");
+            assert!(
+                error.message.contains("YAML 1.1"),
+                "{text}: {}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn flow_and_block_collections_are_told_apart_after_their_properties() {
+        let text = "a: !Tag &x [1]\nb: !Tag # [not a flow]\n  c: d\nd: &y {e: f}\n";
+        let doc =
+            load_with(text, Format::Yaml, &Limits::default(), Aliases::Expand).expect("loads");
+        let root = doc.root.expect("root");
+        let spans: Vec<&str> = ["a", "b", "d"]
+            .iter()
+            .map(|k| {
+                let s = doc.span(doc.get_value(root, k).expect("key"));
+                &text[s.start..s.end]
+            })
+            .collect();
+        // A flow collection ends at its bracket, a block one at its last child.
+        assert_eq!(
+            spans,
+            ["!Tag &x [1]", "!Tag # [not a flow]\n  c: d", "&y {e: f}"]
+        );
     }
 
     #[test]

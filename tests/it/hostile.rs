@@ -628,6 +628,23 @@ fn table_hidden_from_yaml_1_2_behind_a_unicode_line_break_is_an_error_not_a_pass
     run.assert_control_checked();
 }
 
+#[test]
+fn a_comment_after_a_flow_bracket_does_not_hide_a_yaml_1_1_key() {
+    // `?` inside a flow collection starts an explicit key to YAML 1.1; a comment after the
+    // opening bracket once made the collection look like a block one to that check.
+    let dir = workspace();
+    fs::write(
+        dir.path().join("commented.yaml"),
+        "Resources:\n  T: { # the table\n    Type: AWS::DynamoDB::Table, ?DeletionPolicy: Delete,\n    DeletionPolicy: Retain, UpdateReplacePolicy: Retain}\n",
+    )
+    .unwrap();
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    let message = "YAML 1.1 and YAML 1.2 parsers read this file differently";
+    run.assert_error("commented.yaml", message, Some((3, 33)));
+    run.assert_control_checked();
+}
+
 // ---------------------------------------------------------------- permissions
 
 /// How to run the binary so that permission bits apply: directly, or, when this process
