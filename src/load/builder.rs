@@ -42,12 +42,21 @@ struct Frame<'s> {
     /// A mapping's keys to their entry positions, once it has more than [`LARGE_MAP`]
     /// keys: the duplicate check's hash, kept by the document afterwards. A smaller
     /// mapping's keys are its entries on the shared stack, compared by fingerprint first.
-    index: Option<KeyIndex<'s>>,
+    /// Boxed, as is `merging`: both are rare, and a frame is moved on every `start` and
+    /// `end` (184 bytes with them inline, 96 boxed; issue 23).
+    index: Option<Box<KeyIndex<'s>>>,
     /// The anchor on this collection (0: none), registered when it closes.
     anchor: usize,
-    /// The next value is a merge key's (`<<: *common`), and the values merged so far,
-    /// applied when the mapping closes (only with [`Aliases::Expand`]).
-    pending_merge: Option<Span>,
+    /// This mapping's merge keys, once it has one (only with [`Aliases::Expand`]).
+    merging: Option<Box<Merging>>,
+}
+
+/// A mapping's merge keys (`<<: *common`), applied when the mapping closes.
+#[derive(Default)]
+struct Merging {
+    /// The next value is a merge key's: where that key is.
+    pending: Option<Span>,
+    /// The values merged so far, with their merge keys' spans.
     merges: Vec<(NodeId, Span)>,
 }
 
@@ -236,8 +245,7 @@ impl<'s, 'l> Builder<'s, 'l> {
             pending_key: None,
             index: None,
             anchor,
-            pending_merge: None,
-            merges: Vec::new(),
+            merging: None,
         });
         Ok(())
     }
@@ -248,8 +256,10 @@ impl<'s, 'l> Builder<'s, 'l> {
         let Some(mut frame) = self.stack.pop() else {
             return Ok(());
         };
-        let merged = !frame.merges.is_empty();
-        self.merge(&mut frame)?;
+        let merged = frame.merging.as_ref().is_some_and(|m| !m.merges.is_empty());
+        if merged {
+            self.merge(&mut frame)?;
+        }
         // This frame's children are the tails of the shared stacks (the ones inside it
         // have closed and taken theirs).
         let (entries, items) = match frame.kind {
@@ -304,7 +314,7 @@ impl<'s, 'l> Builder<'s, 'l> {
             self.doc.shared.insert(id);
         }
         if let Some(index) = frame.index {
-            self.doc.large_maps.insert(id, index);
+            self.doc.large_maps.insert(id, *index);
         }
         self.attach(id, false)
     }
@@ -332,7 +342,8 @@ impl<'s, 'l> Builder<'s, 'l> {
     /// keys written in the mapping win wherever they stand, and an earlier merged mapping
     /// wins over a later one.
     fn merge(&mut self, frame: &mut Frame<'s>) -> Result<(), FileError> {
-        for (value, at) in std::mem::take(&mut frame.merges) {
+        let merges = frame.merging.take().map(|m| m.merges).unwrap_or_default();
+        for (value, at) in merges {
             let sources: Vec<NodeId> = match &self.doc.node(value).kind {
                 NodeKind::Map(_) => vec![value],
                 NodeKind::Seq(items) => items.clone(),
@@ -450,9 +461,11 @@ impl<'s, 'l> Builder<'s, 'l> {
             self.items.push(id);
             return Ok(());
         }
-        if let Some(at) = frame.pending_merge.take() {
-            frame.merges.push((id, at));
-            return Ok(());
+        if let Some(merging) = frame.merging.as_deref_mut() {
+            if let Some(at) = merging.pending.take() {
+                merging.merges.push((id, at));
+                return Ok(());
+            }
         }
         if let Some((key, print)) = frame.pending_key.take() {
             self.entries.push(Entry { key, value: id });
@@ -469,7 +482,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         };
         if is_merge && self.aliases == Aliases::Expand {
             self.doc.aliases.get_or_insert(span);
-            frame.pending_merge = Some(span);
+            frame.merging.get_or_insert_with(Box::default).pending = Some(span);
             return Ok(());
         }
         if is_merge {
@@ -508,6 +521,7 @@ struct Keys<'b, 's> {
 impl<'s> Keys<'_, 's> {
     /// The position among `frame`'s entries of the one whose key is `key` (with the
     /// [`fingerprint`] `print`), if any.
+    #[inline]
     fn position_of(&self, frame: &Frame<'s>, key: &str, print: u64) -> Option<usize> {
         if let Some(index) = &frame.index {
             return index.get(key).map(|&position| position as usize);
@@ -537,7 +551,7 @@ impl<'s> Keys<'_, 's> {
                 index.insert(key_cow(entry.key), at as u32);
             }
             index.insert(key_cow(key), position as u32);
-            frame.index = Some(index);
+            frame.index = Some(Box::new(index));
         }
     }
 }

@@ -259,12 +259,16 @@ pub(crate) const LARGE_MAP: usize = 16;
 /// Equal keys have equal fingerprints: the length and the last (up to) seven bytes, with
 /// no hashing (a mapping has at most [`LARGE_MAP`] keys before its hash index takes over;
 /// keys that differ tend to differ at the end: `AttributeName`, `AttributeType`).
-#[inline]
+/// Called for every mapping key: inlined, with a fixed-size copy for keys of seven bytes
+/// or more (a copy of a variable length is a call to `memcpy`; issue 23).
+#[inline(always)]
 pub(crate) fn fingerprint(key: &str) -> u64 {
     let bytes = key.as_bytes();
-    let tail = &bytes[bytes.len().saturating_sub(7)..];
     let mut word = [0u8; 8];
-    word[..tail.len()].copy_from_slice(tail);
+    match bytes.len().checked_sub(7) {
+        Some(at) => word[..7].copy_from_slice(&bytes[at..]),
+        None => word[..bytes.len()].copy_from_slice(bytes),
+    }
     word[7] = bytes.len() as u8;
     u64::from_le_bytes(word)
 }
