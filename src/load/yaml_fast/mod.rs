@@ -182,7 +182,7 @@ impl<'s> Reader<'s, '_> {
         self.builder
             .document_start(self.span(0, 0))
             .map_err(|_| declined())?;
-        if !self.is_dash(line) && self.key_probe(line)?.is_none() {
+        if !self.is_dash(line) && self.key_probe(line, 0)?.is_none() {
             // A scalar or flow collection as the whole document.
             return Err(declined());
         }
@@ -219,11 +219,11 @@ impl<'s> Reader<'s, '_> {
                 self.pos = self.end_of_line(end)?;
                 Ok(())
             }
-            _ => match self.key_probe(p)? {
+            _ => match self.key_probe(p, n)? {
                 Some(_) if place == Place::AfterKey => Err(declined()),
                 Some(_) => self.block_map(p, None),
                 None => {
-                    let end = self.scalar_on_line(p, None, p)?;
+                    let end = self.scalar_on_line(p, None, p, n)?;
                     self.pos = self.end_of_line(end)?;
                     Ok(())
                 }
@@ -239,23 +239,37 @@ impl<'s> Reader<'s, '_> {
         match self.b.get(q) {
             None | Some(b'\n' | b'#') => {
                 let next = self.end_of_line(after)?;
-                let Some((line, indent)) = self.next_content_line(next)? else {
-                    return Err(declined());
+                let following = self.next_content_line(next)?;
+                let (deeper, dash) = match following {
+                    Some((line, indent)) => {
+                        let dash = self.is_dash(line + indent);
+                        let deeper = match place {
+                            Place::AfterKey => indent > n || (indent == n && dash),
+                            Place::AfterDash if indent == n + 1 => return Err(declined()),
+                            Place::AfterDash => indent >= n + 2,
+                            Place::OwnLine => return Err(declined()),
+                        };
+                        (deeper, dash)
+                    }
+                    None if place == Place::OwnLine => return Err(declined()),
+                    None => (false, false),
+                };
+                let Some((line, indent)) = following.filter(|_| deeper) else {
+                    // A tag with no value (`!GetAZs` alone): saphyr's empty scalar covers
+                    // the tag.
+                    self.scalar(
+                        Cow::Borrowed(""),
+                        ScalarStyle::Plain,
+                        self.span(p, after),
+                        Some(tag),
+                    )?;
+                    self.pos = next;
+                    return Ok(());
                 };
                 let first = line + indent;
-                let dash = self.b[first] == b'-'
-                    && matches!(self.b.get(first + 1), None | Some(b' ' | b'\n'));
-                let deeper = match place {
-                    Place::AfterKey => indent > n || (indent == n && dash),
-                    Place::AfterDash => indent >= n + 2,
-                    Place::OwnLine => false,
-                };
-                if !deeper {
-                    return Err(declined());
-                }
                 if dash {
                     self.block_seq(first, Some((p, tag)), indent == n)
-                } else if self.key_probe(first)?.is_some() {
+                } else if self.key_probe(first, n)?.is_some() {
                     self.block_map(first, Some((p, tag)))
                 } else {
                     Err(declined())
@@ -268,10 +282,10 @@ impl<'s> Reader<'s, '_> {
                 Ok(())
             }
             Some(_) => {
-                if self.key_probe(q)?.is_some() {
+                if self.key_probe(q, n)?.is_some() {
                     return Err(declined());
                 }
-                let end = self.scalar_on_line(q, Some(tag), p)?;
+                let end = self.scalar_on_line(q, Some(tag), p, n)?;
                 self.pos = self.end_of_line(end)?;
                 Ok(())
             }
@@ -292,27 +306,24 @@ impl<'s> Reader<'s, '_> {
     }
 
     /// Whether the line from `p` is `key:` (the key's end and the colon's offset).
-    fn key_probe(&self, p: usize) -> Fast<Option<(usize, usize)>> {
-        let end = match self.b[p] {
-            b'\'' => {
-                scalars::single_quoted(self.text, p)
-                    .ok_or_else(|| declined())?
-                    .end
-            }
-            b'"' => {
-                scalars::double_quoted(self.text, p)
-                    .ok_or_else(|| declined())?
-                    .end
-            }
+    /// `n` is the indentation of the block collection the node at `p` is in.
+    fn key_probe(&self, p: usize, n: usize) -> Fast<Option<(usize, usize)>> {
+        let quoted = match self.b[p] {
+            b'\'' | b'"' => self.quoted(p, n)?,
             _ => match scalars::plain_in_block(self.b, p) {
-                Some((end, Stop::Colon(colon))) if end == colon => return Ok(Some((end, colon))),
-                Some((_, Stop::Colon(_))) | None => return Err(declined()),
+                Some((end, Stop::Colon(colon))) => return Ok(Some((end, colon))),
+                None => return Err(declined()),
                 Some(_) => return Ok(None),
             },
         };
-        match self.b.get(end) {
-            Some(b':') if matches!(self.b.get(end + 1), None | Some(b' ' | b'\n')) => {
-                Ok(Some((end, end)))
+        let colon = self.skip_spaces(quoted.end);
+        match self.b.get(colon) {
+            Some(b':') if matches!(self.b.get(colon + 1), None | Some(b' ' | b'\n')) => {
+                // A key on more than one line is an error.
+                if quoted.multi_line {
+                    return Err(declined());
+                }
+                Ok(Some((quoted.end, colon)))
             }
             _ => Ok(None),
         }
@@ -320,15 +331,26 @@ impl<'s> Reader<'s, '_> {
 
     /// A plain or quoted scalar at `p` that ends on its line (tagged by `tag`, whose `!` is
     /// at `start`): hands it to the builder and returns the offset after it.
-    fn scalar_on_line(&mut self, p: usize, tag: Option<Tag>, start: usize) -> Fast<usize> {
+    fn scalar_on_line(
+        &mut self,
+        p: usize,
+        tag: Option<Tag>,
+        start: usize,
+        n: usize,
+    ) -> Fast<usize> {
         let (value, style, end) = match self.b[p] {
             b'\'' | b'"' => {
-                let Quoted { value, end } = self.quoted(p)?;
+                let Quoted { value, end, .. } = self.quoted(p, n)?;
                 (value, ScalarStyle::Quoted, self.quoted_event_end(end)?)
             }
             _ => match scalars::plain_in_block(self.b, p) {
-                Some((end, Stop::Eol(_) | Stop::Comment(_))) => {
+                Some((end, Stop::Comment(_))) => {
                     (Cow::Borrowed(&self.text[p..end]), ScalarStyle::Plain, end)
+                }
+                Some((end, Stop::Eol(eol))) => {
+                    let (value, end) = scalars::plain_lines(self.text, p, end, eol, n)
+                        .ok_or_else(|| declined())?;
+                    (value, ScalarStyle::Plain, end)
                 }
                 _ => return Err(declined()),
             },
@@ -348,13 +370,11 @@ impl<'s> Reader<'s, '_> {
         }
     }
 
-    fn quoted(&self, p: usize) -> Fast<Quoted<'s>> {
-        let quoted = if self.b[p] == b'\'' {
-            scalars::single_quoted(self.text, p)
-        } else {
-            scalars::double_quoted(self.text, p)
-        };
-        quoted.ok_or_else(|| declined())
+    /// The quoted scalar at `p`, in a block collection indented by `n`: its continuation
+    /// lines must be indented by two more (saphyr wants more than `n`, or `n + 1` after
+    /// `- `).
+    fn quoted(&self, p: usize, n: usize) -> Fast<Quoted<'s>> {
+        scalars::quoted(self.text, p, n + 2).ok_or_else(|| declined())
     }
 
     fn scalar(
@@ -364,8 +384,9 @@ impl<'s> Reader<'s, '_> {
         span: Span,
         tag: Option<Tag>,
     ) -> Fast {
-        // saphyr's loop reads a `?`-plain scalar through `yaml_dialects`; leave those to it.
-        if style == ScalarStyle::Plain && value.starts_with('?') {
+        // saphyr's loop reads a `?`-plain scalar in a flow through `yaml_dialects`; leave
+        // those to it.
+        if style == ScalarStyle::Plain && value.starts_with('?') && self.builder.in_flow() {
             return Err(declined());
         }
         self.builder
@@ -409,7 +430,7 @@ impl<'s> Reader<'s, '_> {
         self.start(Collection::Map, span, tag.map(|t| t.1), false)?;
         let mut key = p;
         loop {
-            let Some((key_end, colon)) = self.key_probe(key)? else {
+            let Some((key_end, colon)) = self.key_probe(key, m)? else {
                 return Err(declined());
             };
             // saphyr limits an implicit key's length; a merge key is the builder's to read.
@@ -417,7 +438,7 @@ impl<'s> Reader<'s, '_> {
                 return Err(declined());
             }
             let value = match self.b[key] {
-                b'\'' | b'"' => self.quoted(key)?.value,
+                b'\'' | b'"' => self.quoted(key, m)?.value,
                 _ if &self.text[key..key_end] == "<<" => return Err(declined()),
                 _ => Cow::Borrowed(&self.text[key..key_end]),
             };
@@ -569,16 +590,15 @@ impl<'s> Reader<'s, '_> {
         self.start(kind, self.span(start, p + 1), tag, true)?;
         let mut at = self.flow_space(p + 1, n)?;
         let mut first = true;
+        // A mapping's trailing comma, whose token saphyr's end event takes (a sequence's
+        // end event is its bracket's, comma or not).
+        let mut trailing = None;
         loop {
-            if self.b.get(at) == Some(&close) {
-                if !first {
-                    // A trailing comma.
-                    return Err(declined());
-                }
+            if self.b.get(at) == Some(&close) && first {
                 break;
             }
             if map {
-                let end = self.flow_key(at)?;
+                let end = self.flow_key(at, n)?;
                 at = self.flow_space(end, n)?;
                 if self.b.get(at) != Some(&b':')
                     || !matches!(self.b.get(at + 1), Some(b' ' | b'\n'))
@@ -591,10 +611,13 @@ impl<'s> Reader<'s, '_> {
             at = self.flow_space(end, n)?;
             match self.b.get(at) {
                 Some(b',') => {
+                    let comma = at;
                     at = self.flow_space(at + 1, n)?;
                     first = false;
+                    // A trailing comma (`[a, b,]`) adds no entry.
                     if self.b.get(at) == Some(&close) {
-                        return Err(declined());
+                        trailing = map.then_some(comma);
+                        break;
                     }
                 }
                 Some(&c) if c == close => break,
@@ -602,15 +625,24 @@ impl<'s> Reader<'s, '_> {
             }
         }
         // saphyr's end event covers the bracket, the blanks and a comment after it.
-        let mut end = self.skip_spaces(at + 1);
-        if self.b.get(end) == Some(&b'#') {
-            if end == at + 1 {
-                return Err(declined());
-            }
-            end = self.line_end(end);
-        }
-        self.end(self.span(at, end))?;
+        let end = self.token_end(at + 1)?;
+        let span = match trailing {
+            Some(comma) => self.span(comma, self.token_end(comma + 1)?),
+            None => self.span(at, end),
+        };
+        self.end(span)?;
         Ok(end)
+    }
+
+    /// Where a flow indicator's token ends, from `at` just past it: saphyr takes the blanks
+    /// and a comment after it in (`skip_ws_to_eol`).
+    fn token_end(&self, at: usize) -> Fast<usize> {
+        let end = self.skip_spaces(at);
+        match self.b.get(end) {
+            Some(b'#') if end == at => Err(declined()),
+            Some(b'#') => Ok(self.line_end(end)),
+            _ => Ok(end),
+        }
     }
 
     /// Past blanks, comments and line breaks inside a flow collection; a line must be
@@ -636,18 +668,25 @@ impl<'s> Reader<'s, '_> {
     }
 
     /// A flow mapping's key at `p`: a plain or quoted scalar; returns the offset after it.
-    fn flow_key(&mut self, p: usize) -> Fast<usize> {
-        let end = self.flow_key_scalar(p)?;
+    fn flow_key(&mut self, p: usize, n: usize) -> Fast<usize> {
+        let end = self.flow_key_scalar(p, n)?;
         if end - p > MAX_KEY {
             return Err(declined());
         }
         Ok(end)
     }
 
-    fn flow_key_scalar(&mut self, p: usize) -> Fast<usize> {
+    fn flow_key_scalar(&mut self, p: usize, n: usize) -> Fast<usize> {
         match self.b[p] {
             b'\'' | b'"' => {
-                let Quoted { value, end } = self.quoted(p)?;
+                let Quoted {
+                    value,
+                    end,
+                    multi_line,
+                } = self.quoted(p, n)?;
+                if multi_line {
+                    return Err(declined());
+                }
                 let event_end = self.quoted_event_end(end)?;
                 self.scalar(value, ScalarStyle::Quoted, self.span(p, event_end), None)?;
                 Ok(end)
@@ -680,7 +719,7 @@ impl<'s> Reader<'s, '_> {
         match self.b.get(q) {
             Some(b'[' | b'{') => self.flow(q, tag, n),
             Some(b'\'' | b'"') => {
-                let Quoted { value, end } = self.quoted(q)?;
+                let Quoted { value, end, .. } = self.quoted(q, n)?;
                 let start = tag.as_ref().map_or(q, |t| t.0);
                 let event_end = self.quoted_event_end(end)?;
                 self.scalar(

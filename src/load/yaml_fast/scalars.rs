@@ -27,6 +27,11 @@ pub(super) fn plain_in_block(b: &[u8], p: usize) -> Option<(usize, Stop)> {
     if !starts_plain(b, p, false) {
         return None;
     }
+    scan_line(b, p)
+}
+
+/// The rest of a plain scalar's line in block context from `p` (a character of it).
+fn scan_line(b: &[u8], p: usize) -> Option<(usize, Stop)> {
     let mut i = p + 1;
     let stop = loop {
         let Some(off) = memchr::memchr3(b'\n', b':', b'#', b.get(i..)?) else {
@@ -86,9 +91,9 @@ pub(super) fn plain_in_flow(b: &[u8], p: usize) -> Option<usize> {
     Some(trim_blanks(b, p, i))
 }
 
-/// Whether a plain scalar may start at `p`: not at an indicator, except `-` before a
-/// character that is not blank (`-1`, `-foo`). `?` and `:` starts are left to saphyr (YAML
-/// 1.1 reads a `?` otherwise).
+/// Whether a plain scalar may start at `p`: not at an indicator, except `-` and `:`
+/// before a character that is not blank (`-1`, `:lambda:path`), and `?` so in block
+/// context (YAML 1.1 reads a `?` in a flow otherwise).
 fn starts_plain(b: &[u8], p: usize, in_flow: bool) -> bool {
     match b.get(p) {
         None | Some(b'\n' | b' ') => false,
@@ -97,6 +102,8 @@ fn starts_plain(b: &[u8], p: usize, in_flow: bool) -> bool {
             Some(b',' | b'[' | b']' | b'{' | b'}') => !in_flow,
             Some(_) => true,
         },
+        // `?x` and `:x` are text in block context (in a flow, YAML 1.1 reads a key).
+        Some(b'?' | b':') if !in_flow => !matches!(b.get(p + 1), None | Some(b' ' | b'\n')),
         Some(
             b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
             | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`',
@@ -114,72 +121,117 @@ fn trim_blanks(b: &[u8], from: usize, to: usize) -> usize {
     end
 }
 
-/// A quoted scalar on one line: its value, and the offset just past its closing quote.
+/// A quoted scalar: its value, the offset just past its closing quote, and whether it
+/// spans lines.
 pub(super) struct Quoted<'s> {
     pub value: Cow<'s, str>,
     pub end: usize,
+    pub multi_line: bool,
 }
 
-/// A single-quoted scalar whose opening quote is at `p`, closed on the same line.
-pub(super) fn single_quoted(text: &str, p: usize) -> Option<Quoted<'_>> {
+/// The quoted scalar whose opening quote (`'` or `"`) is at `p`, read as saphyr's
+/// `scan_flow_scalar` reads it: `''`, the common escapes, and line folding (a line break is
+/// a space, each empty line after it a line break, the blanks around breaks dropped, an
+/// escaped break nothing). Each continuation line must start at column `min_col` or
+/// further (the caller's bound, stricter than saphyr's indentation rule).
+pub(super) fn quoted(text: &str, p: usize, min_col: usize) -> Option<Quoted<'_>> {
     let b = text.as_bytes();
-    let mut owned: Option<String> = None;
-    let mut from = p + 1;
+    let single = *b.get(p)? == b'\'';
+    let close = if single { b'\'' } else { b'"' };
+    // The value is `text[p + 1..]` up to the closing quote until something is not taken
+    // as written; from then on it is `value` and the text from `run` on.
+    let mut value = String::new();
+    let mut owned = false;
+    let mut run = p + 1;
+    let mut i = p + 1;
+    let mut multi_line = false;
     loop {
-        let off = memchr::memchr2(b'\'', b'\n', b.get(from..)?)?;
-        let at = from + off;
-        if b[at] == b'\n' {
-            return None;
-        }
-        if b.get(at + 1) == Some(&b'\'') {
-            // `''` is one quote.
-            owned
-                .get_or_insert_with(String::new)
-                .push_str(text.get(from..at + 1)?);
-            from = at + 2;
-            continue;
-        }
-        let value = match owned {
-            Some(mut s) => {
-                s.push_str(text.get(from..at)?);
-                Cow::Owned(s)
-            }
-            None => Cow::Borrowed(text.get(p + 1..at)?),
-        };
-        return Some(Quoted { value, end: at + 1 });
-    }
-}
-
-/// A double-quoted scalar whose opening quote is at `p`, closed on the same line, with the
-/// common escapes only (others are left to saphyr).
-pub(super) fn double_quoted(text: &str, p: usize) -> Option<Quoted<'_>> {
-    let b = text.as_bytes();
-    let mut owned: Option<String> = None;
-    let mut from = p + 1;
-    loop {
-        let off = memchr::memchr3(b'"', b'\\', b'\n', b.get(from..)?)?;
-        let at = from + off;
-        match b[at] {
-            b'"' => {
-                let value = match owned {
-                    Some(mut s) => {
-                        s.push_str(text.get(from..at)?);
-                        Cow::Owned(s)
+        // Characters up to a blank, a line break or the closing quote.
+        let mut escaped_break = false;
+        loop {
+            match b.get(i) {
+                None => return None,
+                Some(b' ' | b'\n') => break,
+                Some(&c) if c == close && single && b.get(i + 1) == Some(&b'\'') => {
+                    value.push_str(text.get(run..=i)?);
+                    owned = true;
+                    i += 2;
+                    run = i;
+                }
+                Some(&c) if c == close => break,
+                Some(b'\\') if !single => {
+                    value.push_str(text.get(run..i)?);
+                    owned = true;
+                    if b.get(i + 1) == Some(&b'\n') {
+                        i += 2;
+                        run = i;
+                        escaped_break = true;
+                        break;
                     }
-                    None => Cow::Borrowed(text.get(p + 1..at)?),
-                };
-                return Some(Quoted { value, end: at + 1 });
+                    let (c, len) = escape(b, i + 1)?;
+                    value.push(c);
+                    i += 1 + len;
+                    run = i;
+                }
+                Some(_) => i += 1,
             }
-            b'\\' => {
-                let s = owned.get_or_insert_with(String::new);
-                s.push_str(text.get(from..at)?);
-                let (c, len) = escape(b, at + 1)?;
-                s.push(c);
-                from = at + 1 + len;
+        }
+        if b.get(i) == Some(&close) {
+            break;
+        }
+        // Blanks and line breaks.
+        let blanks = i;
+        let mut leading_break = false;
+        let mut breaks = 0usize;
+        let mut folded = escaped_break;
+        while let Some(&c) = b.get(i) {
+            match c {
+                b' ' => i += 1,
+                b'\n' => {
+                    if folded {
+                        breaks += 1;
+                    } else {
+                        leading_break = true;
+                        folded = true;
+                    }
+                    i += 1;
+                }
+                _ => break,
             }
-            _ => return None,
+        }
+        if folded {
+            multi_line = true;
+            let line = b[..i]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |at| at + 1);
+            if i - line < min_col {
+                return None;
+            }
+            if !escaped_break {
+                value.push_str(text.get(run..blanks)?);
+            }
+            owned = true;
+            if leading_break && breaks == 0 {
+                value.push(' ');
+            }
+            for _ in 0..breaks {
+                value.push('\n');
+            }
+            run = i;
         }
     }
+    let value = if owned {
+        value.push_str(text.get(run..i)?);
+        Cow::Owned(value)
+    } else {
+        Cow::Borrowed(text.get(p + 1..i)?)
+    };
+    Some(Quoted {
+        value,
+        end: i + 1,
+        multi_line,
+    })
 }
 
 /// The character a double-quoted escape stands for (the escape's letter at `at`), and how
@@ -346,4 +398,84 @@ fn push_breaks(value: &mut String, breaks: usize) {
     for _ in 0..breaks {
         value.push('\n');
     }
+}
+
+/// A plain scalar in block context whose first line is `text[p..end]` and whose line ends
+/// at `eol`, with the lines that continue it: those indented by more than `parent` (the
+/// block collection it is in), as saphyr's `scan_plain_scalar` reads them (a line break is
+/// a space, each empty line after it a line break, the blanks around breaks dropped).
+/// Returns the value and the end of its last line's text; `None` if a continuation line
+/// leaves the subset (it starts with an indicator, or holds `: ` or ` #`).
+pub(super) fn plain_lines(
+    text: &str,
+    p: usize,
+    end: usize,
+    eol: usize,
+    parent: usize,
+) -> Option<(Cow<'_, str>, usize)> {
+    let b = text.as_bytes();
+    let mut value: Option<String> = None;
+    let mut last = end;
+    let mut breaks = 0usize;
+    let mut line = eol + 1;
+    while line < b.len() {
+        let mut first = line;
+        while b.get(first) == Some(&b' ') {
+            first += 1;
+        }
+        match b.get(first) {
+            None => break,
+            Some(b'\n') => {
+                breaks += 1;
+                line = first + 1;
+                continue;
+            }
+            Some(b'#') => break,
+            Some(_) if first - line <= parent => break,
+            Some(&c) if is_indicator(c) => return None,
+            Some(_) => {}
+        }
+        let (text_end, stop) = scan_line(b, first)?;
+        let Stop::Eol(at) = stop else { return None };
+        let s = value.get_or_insert_with(|| text[p..end].to_string());
+        if breaks == 0 {
+            s.push(' ');
+        }
+        for _ in 0..breaks {
+            s.push('\n');
+        }
+        s.push_str(text.get(first..text_end)?);
+        last = text_end;
+        breaks = 0;
+        line = at + 1;
+    }
+    let value = match value {
+        Some(s) => Cow::Owned(s),
+        None => Cow::Borrowed(text.get(p..end)?),
+    };
+    Some((value, last))
+}
+
+fn is_indicator(c: u8) -> bool {
+    matches!(
+        c,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
 }

@@ -58,6 +58,9 @@ fn accepts_and_agrees_on_the_common_constructs() {
         "a: |\n  x\n# c\nb: 1\n",
         "a: 'x'  # c\nb: \"y\" \nc: [a, 'b' , c]  # d\n",
         "B: !Join\n- ''\n- - x\n  -\n  - !Ref y\n",
+        "a:\n  - :lambda:path\n  - ::/0\nb: ?x\nc : d\n'e' : f\ng: !GetAZs\nh: [a, b,]\n",
+        "i: this is\n  multi line\n\n  plain\nj: 'multi\n  line''s\n\n  end'\nk: \"esc\\\n   aped \\\" x\n   y\"\nl: x\n",
+        "- a\n  b\n- !GetAZs\n- c: !Ref\n  d: 1\n",
     ];
     for text in texts {
         assert!(agrees(text), "declined:\n{text}");
@@ -73,14 +76,15 @@ fn declines_what_it_cannot_prove() {
         "a: 1\n---\nb: 2\n",
         "a:\tb\n",
         "a: 1\r\nb: 2\r\n",
-        "a: b\n  c\n",
-        "a: 'b\n  c'\n",
+        "a: b\n  c: d\n",
+        "a: 'b\n c'\n",
+        "a: b\n  - c\n",
+        "a: b # c\n  d\n",
         "a: \u{2028}\n",
         "a: |2\n   x\n",
         "a: |\n  x",
         "a: 1\na: 2\n",
         "<<: {a: 1}\n",
-        "a: [b,]\n",
         "just a scalar\n",
         "a: b: c\n",
         "Action: [\n  a\n]\n",
