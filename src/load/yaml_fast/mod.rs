@@ -247,6 +247,8 @@ impl<'s> Reader<'s, '_> {
                             Place::AfterKey => indent > n || (indent == n && dash),
                             Place::AfterDash if indent == n + 1 => return Err(declined()),
                             Place::AfterDash => indent >= n + 2,
+                            // `key:\n  !If\n    - c`: the collection below its tag.
+                            Place::OwnLine if indent > self.column(p) => true,
                             Place::OwnLine => return Err(declined()),
                         };
                         (deeper, dash)
@@ -272,7 +274,10 @@ impl<'s> Reader<'s, '_> {
                 } else if self.key_probe(first, n)?.is_some() {
                     self.block_map(first, Some((p, tag)))
                 } else {
-                    Err(declined())
+                    // A scalar on the next line (`!Sub\n  'text'`).
+                    let end = self.scalar_on_line(first, Some(tag), p, n)?;
+                    self.pos = self.end_of_line(end)?;
+                    Ok(())
                 }
             }
             Some(b'|' | b'>') if place != Place::OwnLine => self.block_scalar(q, Some((p, tag)), n),
@@ -292,11 +297,16 @@ impl<'s> Reader<'s, '_> {
         }
     }
 
-    /// `!Name` at `p` with a CloudFormation-like name: its tag as `yaml::tag_of` makes it,
+    /// `!Name` at `p` with a CloudFormation-like name (letters, digits, `:` as in
+    /// `!Rain::Module`): its tag as `yaml::tag_of` makes it,
     /// and the offset after it (a blank or the line's end must follow).
     fn tag(&self, p: usize) -> Fast<(Tag, usize)> {
         let mut end = p + 1;
-        while self.b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+        while self
+            .b
+            .get(end)
+            .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b':')
+        {
             end += 1;
         }
         if end == p + 1 || !matches!(self.b.get(end), None | Some(b' ' | b'\n')) {
