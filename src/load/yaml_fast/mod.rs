@@ -247,8 +247,9 @@ impl<'s> Reader<'s, '_> {
                             Place::AfterKey => indent > n || (indent == n && dash),
                             Place::AfterDash if indent == n + 1 => return Err(declined()),
                             Place::AfterDash => indent >= n + 2,
-                            // `key:\n  !If\n    - c`: the collection below its tag.
-                            Place::OwnLine if indent > self.column(p) => true,
+                            // `key:\n  !If\n    - c`, `key:\n  !If\n  - c`: the collection
+                            // below its tag.
+                            Place::OwnLine if indent >= self.column(p) => true,
                             Place::OwnLine => return Err(declined()),
                         };
                         (deeper, dash)

@@ -62,6 +62,7 @@ fn accepts_and_agrees_on_the_common_constructs() {
         "i: this is\n  multi line\n\n  plain\nj: 'multi\n  line''s\n\n  end'\nk: \"esc\\\n   aped \\\" x\n   y\"\nl: x\n",
         "- a\n  b\n- !GetAZs\n- c: !Ref\n  d: 1\n",
         "G:\n  !If\n    - c\n    - !Sub\n      'x ${y}'\nH: !Ref\n  z\nI: !Rain::Module m\n",
+        "R:\n  !Join\n  - ''\n  - - a\nS:\n  !Transform\n  Name: x\n",
     ];
     for text in texts {
         assert!(agrees(text), "declined:\n{text}");
