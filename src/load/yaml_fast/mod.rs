@@ -1,8 +1,8 @@
 //! A fast path for the YAML most templates are written in (issue 23: saphyr's
-//! character-at-a-time scanner was about 60% of all CPU).
+//! character-at-a-time scanner was about 60% of all CPU in a `check` of the corpus).
 //!
 //! It reads a conservative subset of YAML with byte scans and drives the same [`Builder`]
-//! with the same calls, values, styles, tags and spans that `yaml::load_saphyr` makes for
+//! with the same calls, values, styles, tags and spans that `yaml::saphyr_path`'s event loop makes for
 //! that text, so the document is the same. At the first construct outside the subset, at
 //! anything it is unsure of, and at any error (invalid YAML, or the builder's: duplicate
 //! keys, limits) it declines, and the caller runs the saphyr path, which then owns every
@@ -12,13 +12,14 @@
 //! compares the two paths' documents on every text this path accepts.
 //!
 //! The subset: one document (a leading `---`), a block mapping or sequence at the root;
-//! block mappings and sequences (compact `- key: v`, indentless `key:\n- v`, `-` alone);
-//! plain scalars on one line, quoted scalars on one line (common escapes); comments;
-//! `!Name` tags (CloudFormation's short forms); flow collections of those, also over
-//! several lines; literal and folded block scalars without an indentation indicator.
-//! Left to saphyr: anchors, aliases, `?` keys, directives, several documents, tabs,
-//! carriage returns, multi-line plain and quoted scalars, the Unicode characters YAML 1.1
-//! reads otherwise (`yaml_dialects`), and everything else.
+//! block mappings and sequences (compact `- key: v`, indentless `key:\n- v`, `-` alone,
+//! `key:` alone); plain scalars, also over several lines; quoted scalars (the common
+//! escapes), also over several lines indented past their collection; comments; `!Name`
+//! tags (CloudFormation's short forms), also alone or above their value; flow collections
+//! of those, also over several lines; literal and folded block scalars without an
+//! indentation indicator. Left to saphyr: anchors, aliases, `?` keys, directives, several
+//! documents, tabs, carriage returns, `!!` and `!<...>` tags, the Unicode characters YAML
+//! 1.1 reads otherwise (`yaml_dialects`), any error, and everything else.
 
 mod scalars;
 
@@ -352,7 +353,7 @@ impl<'s> Reader<'s, '_> {
         let (value, style, end) = match self.b[p] {
             b'\'' | b'"' => {
                 let Quoted { value, end, .. } = self.quoted(p, n)?;
-                (value, ScalarStyle::Quoted, self.quoted_event_end(end)?)
+                (value, ScalarStyle::Quoted, self.token_end(end)?)
             }
             _ => match scalars::plain_in_block(self.b, p) {
                 Some((end, Stop::Comment(_))) => {
@@ -368,17 +369,6 @@ impl<'s> Reader<'s, '_> {
         };
         self.scalar(value, style, self.span(start, end), tag)?;
         Ok(end)
-    }
-
-    /// Where saphyr's event for a quoted scalar ending at `end` ends: its scanner takes
-    /// the blanks and a comment after the closing quote into the token.
-    fn quoted_event_end(&self, end: usize) -> Fast<usize> {
-        let after = self.skip_spaces(end);
-        match self.b.get(after) {
-            Some(b'#') if after == end => Err(declined()),
-            Some(b'#') => Ok(self.line_end(after)),
-            _ => Ok(after),
-        }
     }
 
     /// The quoted scalar at `p`, in a block collection indented by `n`: its continuation
@@ -459,7 +449,7 @@ impl<'s> Reader<'s, '_> {
                 ScalarStyle::Plain
             };
             let event_end = if style == ScalarStyle::Quoted {
-                self.quoted_event_end(key_end)?
+                self.token_end(key_end)?
             } else {
                 key_end
             };
@@ -645,8 +635,8 @@ impl<'s> Reader<'s, '_> {
         Ok(end)
     }
 
-    /// Where a flow indicator's token ends, from `at` just past it: saphyr takes the blanks
-    /// and a comment after it in (`skip_ws_to_eol`).
+    /// Where saphyr's token for a flow indicator or a quoted scalar ends, from `at` just
+    /// past it: its scanner takes the blanks and a comment after it in (`skip_ws_to_eol`).
     fn token_end(&self, at: usize) -> Fast<usize> {
         let end = self.skip_spaces(at);
         match self.b.get(end) {
@@ -698,7 +688,7 @@ impl<'s> Reader<'s, '_> {
                 if multi_line {
                     return Err(declined());
                 }
-                let event_end = self.quoted_event_end(end)?;
+                let event_end = self.token_end(end)?;
                 self.scalar(value, ScalarStyle::Quoted, self.span(p, event_end), None)?;
                 Ok(end)
             }
@@ -732,7 +722,7 @@ impl<'s> Reader<'s, '_> {
             Some(b'\'' | b'"') => {
                 let Quoted { value, end, .. } = self.quoted(q, n)?;
                 let start = tag.as_ref().map_or(q, |t| t.0);
-                let event_end = self.quoted_event_end(end)?;
+                let event_end = self.token_end(end)?;
                 self.scalar(
                     value,
                     ScalarStyle::Quoted,
