@@ -81,14 +81,34 @@ pub fn load<'s>(
 /// Bytes the subset never holds: tabs, carriage returns, and the characters YAML does not
 /// print (C0 and C1 controls, DEL, U+FFFE, U+FFFF), which saphyr refuses.
 fn outside_subset(text: &str) -> bool {
-    let b = text.as_bytes();
-    if b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7F) {
+    // In blocks without a short-circuit per byte, so the check vectorizes.
+    let control = |chunk: &[u8]| {
+        chunk.iter().fold(false, |seen, &c| {
+            seen | ((c < 0x20) & (c != b'\n')) | (c == 0x7F)
+        })
+    };
+    if text.as_bytes().chunks(256).any(control) {
         return true;
     }
     !text.is_ascii()
         && text
             .chars()
             .any(|c| matches!(c as u32, 0x80..=0x9F | 0xFFFE | 0xFFFF))
+}
+
+/// What a line holds from a node's first character (see [`Reader::probe`]).
+enum Probe<'s> {
+    /// `key:`: the key's value and style, where its event ends, and the colon.
+    Key {
+        value: Cow<'s, str>,
+        style: ScalarStyle,
+        end: usize,
+        colon: usize,
+    },
+    /// A plain scalar whose first line's text ends at `end`, stopped by `stop`.
+    Plain { end: usize, stop: Stop },
+    /// A quoted scalar that is not a key.
+    Quoted(Quoted<'s>),
 }
 
 /// Where a node stands, which decides what it may be.
@@ -183,7 +203,7 @@ impl<'s> Reader<'s, '_> {
         self.builder
             .document_start(self.span(0, 0))
             .map_err(|_| declined())?;
-        if !self.is_dash(line) && self.key_probe(line, 0)?.is_none() {
+        if !self.is_dash(line) && !matches!(self.probe(line, 0)?, Probe::Key { .. }) {
             // A scalar or flow collection as the whole document.
             return Err(declined());
         }
@@ -220,14 +240,10 @@ impl<'s> Reader<'s, '_> {
                 self.pos = self.end_of_line(end)?;
                 Ok(())
             }
-            _ => match self.key_probe(p, n)? {
-                Some(_) if place == Place::AfterKey => Err(declined()),
-                Some(_) => self.block_map(p, None),
-                None => {
-                    let end = self.scalar_on_line(p, None, p, n)?;
-                    self.pos = self.end_of_line(end)?;
-                    Ok(())
-                }
+            _ => match self.probe(p, n)? {
+                Probe::Key { .. } if place == Place::AfterKey => Err(declined()),
+                key @ Probe::Key { .. } => self.block_map(p, None, key),
+                scalar => self.scalar_on_line(scalar, p, None, p, n),
             },
         }
     }
@@ -272,14 +288,12 @@ impl<'s> Reader<'s, '_> {
                 };
                 let first = line + indent;
                 if dash {
-                    self.block_seq(first, Some((p, tag)), indent == n)
-                } else if self.key_probe(first, n)?.is_some() {
-                    self.block_map(first, Some((p, tag)))
-                } else {
+                    return self.block_seq(first, Some((p, tag)), indent == n);
+                }
+                match self.probe(first, n)? {
+                    key @ Probe::Key { .. } => self.block_map(first, Some((p, tag)), key),
                     // A scalar on the next line (`!Sub\n  'text'`).
-                    let end = self.scalar_on_line(first, Some(tag), p, n)?;
-                    self.pos = self.end_of_line(end)?;
-                    Ok(())
+                    scalar => self.scalar_on_line(scalar, first, Some(tag), p, n),
                 }
             }
             Some(b'|' | b'>') if place != Place::OwnLine => self.block_scalar(q, Some((p, tag)), n),
@@ -288,14 +302,10 @@ impl<'s> Reader<'s, '_> {
                 self.pos = self.end_of_line(end)?;
                 Ok(())
             }
-            Some(_) => {
-                if self.key_probe(q, n)?.is_some() {
-                    return Err(declined());
-                }
-                let end = self.scalar_on_line(q, Some(tag), p, n)?;
-                self.pos = self.end_of_line(end)?;
-                Ok(())
-            }
+            Some(_) => match self.probe(q, n)? {
+                Probe::Key { .. } => Err(declined()),
+                scalar => self.scalar_on_line(scalar, q, Some(tag), p, n),
+            },
         }
     }
 
@@ -317,58 +327,79 @@ impl<'s> Reader<'s, '_> {
         Ok((long_form_tag(&self.text[p + 1..end]), end))
     }
 
-    /// Whether the line from `p` is `key:` (the key's end and the colon's offset).
-    /// `n` is the indentation of the block collection the node at `p` is in.
-    fn key_probe(&self, p: usize, n: usize) -> Fast<Option<(usize, usize)>> {
-        let quoted = match self.b[p] {
-            b'\'' | b'"' => self.quoted(p, n)?,
-            _ => match scalars::plain_in_block(self.b, p) {
-                Some((end, Stop::Colon(colon))) => return Ok(Some((end, colon))),
-                None => return Err(declined()),
-                Some(_) => return Ok(None),
-            },
-        };
+    /// What the line holds from `p`, the first character of a node in a block collection
+    /// indented by `n`: a mapping's key, or a scalar (read once, for whichever it is).
+    fn probe(&self, p: usize, n: usize) -> Fast<Probe<'s>> {
+        if !matches!(self.b[p], b'\'' | b'"') {
+            return match scalars::plain_in_block(self.b, p) {
+                Some((end, Stop::Colon(colon))) => {
+                    let key = &self.text[p..end];
+                    // saphyr limits an implicit key's length; a merge key is the builder's.
+                    if end - p > MAX_KEY || key == "<<" {
+                        return Err(declined());
+                    }
+                    Ok(Probe::Key {
+                        value: Cow::Borrowed(key),
+                        style: ScalarStyle::Plain,
+                        end,
+                        colon,
+                    })
+                }
+                Some((end, stop)) => Ok(Probe::Plain { end, stop }),
+                None => Err(declined()),
+            };
+        }
+        let quoted = self.quoted(p, n)?;
         let colon = self.skip_spaces(quoted.end);
         match self.b.get(colon) {
             Some(b':') if matches!(self.b.get(colon + 1), None | Some(b' ' | b'\n')) => {
                 // A key on more than one line is an error.
-                if quoted.multi_line {
+                if quoted.multi_line || quoted.end - p > MAX_KEY {
                     return Err(declined());
                 }
-                Ok(Some((quoted.end, colon)))
+                Ok(Probe::Key {
+                    value: quoted.value,
+                    style: ScalarStyle::Quoted,
+                    end: self.token_end(quoted.end)?,
+                    colon,
+                })
             }
-            _ => Ok(None),
+            _ => Ok(Probe::Quoted(quoted)),
         }
     }
 
-    /// A plain or quoted scalar at `p` that ends on its line (tagged by `tag`, whose `!` is
-    /// at `start`): hands it to the builder and returns the offset after it.
+    /// The scalar `probe` found at `p` (tagged by `tag`, whose `!` is at `start`), in a
+    /// block collection indented by `n`: hands it to the builder and moves to the next
+    /// line.
     fn scalar_on_line(
         &mut self,
+        probe: Probe<'s>,
         p: usize,
         tag: Option<Tag>,
         start: usize,
         n: usize,
-    ) -> Fast<usize> {
-        let (value, style, end) = match self.b[p] {
-            b'\'' | b'"' => {
-                let Quoted { value, end, .. } = self.quoted(p, n)?;
+    ) -> Fast {
+        let (value, style, end) = match probe {
+            Probe::Quoted(Quoted { value, end, .. }) => {
                 (value, ScalarStyle::Quoted, self.token_end(end)?)
             }
-            _ => match scalars::plain_in_block(self.b, p) {
-                Some((end, Stop::Comment(_))) => {
-                    (Cow::Borrowed(&self.text[p..end]), ScalarStyle::Plain, end)
-                }
-                Some((end, Stop::Eol(eol))) => {
-                    let (value, end) = scalars::plain_lines(self.text, p, end, eol, n)
-                        .ok_or_else(|| declined())?;
-                    (value, ScalarStyle::Plain, end)
-                }
-                _ => return Err(declined()),
-            },
+            Probe::Plain {
+                end,
+                stop: Stop::Comment(_),
+            } => (Cow::Borrowed(&self.text[p..end]), ScalarStyle::Plain, end),
+            Probe::Plain {
+                end,
+                stop: Stop::Eol(eol),
+            } => {
+                let (value, end) =
+                    scalars::plain_lines(self.text, p, end, eol, n).ok_or_else(|| declined())?;
+                (value, ScalarStyle::Plain, end)
+            }
+            _ => return Err(declined()),
         };
         self.scalar(value, style, self.span(start, end), tag)?;
-        Ok(end)
+        self.pos = self.end_of_line(end)?;
+        Ok(())
     }
 
     /// The quoted scalar at `p`, in a block collection indented by `n`: its continuation
@@ -424,36 +455,25 @@ impl<'s> Reader<'s, '_> {
         }
     }
 
-    /// A block mapping whose first key is at `p` (tagged by the tag at `tag.0`).
-    fn block_map(&mut self, p: usize, tag: Option<(usize, Tag)>) -> Fast {
+    /// A block mapping whose first key is at `p` (tagged by the tag at `tag.0`), `first`
+    /// as [`Reader::probe`] read it.
+    fn block_map(&mut self, p: usize, tag: Option<(usize, Tag)>, first: Probe<'s>) -> Fast {
         let m = self.column(p);
         let span = self.block_start(p, &tag);
         self.start(Collection::Map, span, tag.map(|t| t.1), false)?;
         let mut key = p;
+        let mut probe = first;
         loop {
-            let Some((key_end, colon)) = self.key_probe(key, m)? else {
+            let Probe::Key {
+                value,
+                style,
+                end,
+                colon,
+            } = probe
+            else {
                 return Err(declined());
             };
-            // saphyr limits an implicit key's length; a merge key is the builder's to read.
-            if key_end - key > MAX_KEY {
-                return Err(declined());
-            }
-            let value = match self.b[key] {
-                b'\'' | b'"' => self.quoted(key, m)?.value,
-                _ if &self.text[key..key_end] == "<<" => return Err(declined()),
-                _ => Cow::Borrowed(&self.text[key..key_end]),
-            };
-            let style = if matches!(self.b[key], b'\'' | b'"') {
-                ScalarStyle::Quoted
-            } else {
-                ScalarStyle::Plain
-            };
-            let event_end = if style == ScalarStyle::Quoted {
-                self.token_end(key_end)?
-            } else {
-                key_end
-            };
-            self.scalar(value, style, self.span(key, event_end), None)?;
+            self.scalar(value, style, self.span(key, end), None)?;
             let q = self.skip_spaces(colon + 1);
             if matches!(self.b.get(q), None | Some(b'\n' | b'#')) {
                 let next = self.end_of_line(colon + 1)?;
@@ -480,6 +500,7 @@ impl<'s> Reader<'s, '_> {
             match self.next_content_line(self.pos)? {
                 Some((line, indent)) if indent == m && !self.is_dash(line + indent) => {
                     key = line + indent;
+                    probe = self.probe(key, m)?;
                 }
                 Some((_, indent)) if indent >= m => return Err(declined()),
                 _ => break,
