@@ -1,7 +1,8 @@
 //! Reading a file to check: the whole file or an error, never a hang. A FIFO would block
 //! the run forever and a device has no end, so anything that is not a regular file is
-//! refused before it is opened, and again on the open handle; the read stops one byte past
-//! the size limit. Every command reads through here (check, fix, inventory, the base side
+//! refused before it is opened, and again on the open handle; no more is read than the
+//! size the handle reports (within the limit), or, when it reports none, one byte past the
+//! limit. Every command reads through here (check, fix, inventory, the base side
 //! of the pull-request guard).
 
 use std::path::Path;
@@ -12,7 +13,8 @@ use crate::load::FileError;
 /// Read a whole file, refusing anything that is not a regular file without opening it: a
 /// FIFO would block the run forever and a device has no end. The file may change between
 /// the walk and this read (deleted, swapped for a FIFO, grown), so the type is checked
-/// again on the open handle, and the read stops one byte past the limit.
+/// again on the open handle, and no more is read than the handle's size (see the module
+/// documentation).
 pub fn file(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
     if !std::fs::metadata(path).map_err(cannot_read)?.is_file() {
         return Err(not_regular());
@@ -126,7 +128,12 @@ fn regular_file(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
         ))
         .with_help("raise the limit with --max-file-size if this really is a template"));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    if meta.len() > 0 {
+        return sized(file, meta.len()).map_err(cannot_read);
+    }
+    // No size on the handle (a file system that does not know it until it is read): to
+    // its end, one byte past the limit at most.
+    let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut bytes)
         .map_err(cannot_read)?;
     if bytes.len() as u64 > max {
@@ -135,6 +142,20 @@ fn regular_file(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
         ))
         .with_help("raise the limit with --max-file-size if this really is a template"));
     }
+    Ok(bytes)
+}
+
+/// The `len` bytes the open handle says the file holds, read into a buffer of that size.
+/// `read_to_end` of the file alone made one more `read` call per file that only found
+/// the end; limited to `len`, the end is known without it, so a file of up to 8 KiB (most
+/// templates) takes one call and a larger one a few (std reads in doubling sizes from
+/// 8 KiB when it has no size hint; a buffer zeroed for one call of the whole size cost
+/// more instructions than the calls it saves). The file is read as it was when its size
+/// was taken: bytes it gains meanwhile are not read (it is being written, and no read of
+/// it is whole), and one that shrinks is read to its new end.
+fn sized(file: std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(len as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, len), &mut bytes)?;
     Ok(bytes)
 }
 
@@ -158,6 +179,32 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file is read whole whatever its size (one read call, or several where the
+    /// kernel gives less), and one over the limit is refused.
+    #[test]
+    fn a_file_is_read_whole_at_any_size_and_refused_over_the_limit() {
+        let tmp = tempfile::tempdir().unwrap();
+        for len in [0usize, 1, 31, 32, 33, 8191, 8192, 8193, 70_000, 300_001] {
+            let path = tmp.path().join(format!("f{len}.yaml"));
+            let text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            std::fs::write(&path, &text).unwrap();
+            assert_eq!(file(&path, 1 << 20).unwrap(), text, "{len} bytes");
+            let candidate = Candidate {
+                display: path.display().to_string(),
+                path: path.clone(),
+            };
+            assert_eq!(super::candidate(&candidate, 1 << 20).unwrap(), text);
+            if len > 0 {
+                let refused = file(&path, len as u64 - 1).unwrap_err();
+                assert!(
+                    refused.message.contains("larger than the"),
+                    "{}",
+                    refused.message
+                );
+            }
+        }
+    }
 
     #[test]
     fn paths_are_shown_without_dot_segments() {
