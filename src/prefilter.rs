@@ -35,6 +35,8 @@ pub struct Prefilter {
     inside: Vec<Vec<usize>>,
     /// The longest pattern minus one: how far consecutive chunks overlap.
     overlap: usize,
+    /// Every pattern, shortest first: a pattern's `inside` ones come before it.
+    by_length: Vec<usize>,
 }
 
 /// Chunk size of the folded copy; patterns longer than half of it (none are) are searched
@@ -82,7 +84,10 @@ impl Prefilter {
                     .collect()
             })
             .collect();
+        let mut by_length: Vec<usize> = (0..patterns.len()).collect();
+        by_length.sort_by_key(|&i| patterns[i].len());
         Prefilter {
+            by_length,
             finders: patterns
                 .iter()
                 .map(|n| memchr::memmem::Finder::new(n).into_owned())
@@ -119,57 +124,64 @@ impl Prefilter {
     }
 
     /// Which of the groups given to [`Prefilter::new`] (in that order) the bytes hold, all
-    /// of them when an escape could spell a pattern. One pass over the folded file for
-    /// every pattern: for a file about to be parsed, which costs far more.
+    /// of them when an escape could spell a pattern. One pass over the file for every
+    /// pattern: for a file about to be parsed, which costs far more.
     ///
+    /// The file is folded chunk by chunk (as [`Prefilter::may_match`] does), each chunk
+    /// searched for every pattern not found yet while it is in the cache: folding the whole
+    /// file first wrote a copy as large as the file and read it again once per pattern.
     /// A pattern that contains another (`aws::iam::policy` holds `aws::iam::`, which holds
-    /// `iam`) is looked for only once the ones inside it are found: a text without `iam`
-    /// holds none of them, so most files are scanned for fewer patterns.
+    /// `iam`) is looked for in a chunk only once the ones inside it are found: a text
+    /// without `iam` holds none of them, so most files are scanned for fewer patterns.
+    /// (The shorter patterns are searched first in each chunk, and an occurrence of a
+    /// pattern lies whole in some chunk, with the ones inside it: so a pattern is found
+    /// exactly when the file holds it.)
     pub fn held_groups(&self, bytes: &[u8]) -> Vec<bool> {
         if has_spelling_escape(bytes) {
             return vec![true; self.groups.len()];
         }
-        // Folded once for all the rounds below (folding chunk by chunk in each round cost
-        // a quarter of the prefilter); the copy is freed before the file is parsed, whose
-        // tree is several times larger.
-        let folded = fold(bytes);
-        let n = self.finders.len();
-        let mut found = vec![false; n];
-        // Searched: `found` is final for it.
-        let mut searched = vec![false; n];
-        loop {
-            // The patterns not yet searched whose inner patterns are all searched; those
-            // with an inner pattern absent are absent too.
-            // (`inside` only holds shorter patterns, so each round decides at least the
-            // shortest undecided pattern, and the loop ends.)
-            let mut which = Vec::new();
-            let mut decided = false;
-            for i in 0..n {
-                if searched[i] || !self.inside[i].iter().all(|&j| searched[j]) {
-                    continue;
-                }
-                if self.inside[i].iter().all(|&j| found[j]) {
-                    which.push(i);
-                } else {
-                    searched[i] = true;
-                    decided = true;
-                }
-            }
-            if which.is_empty() {
-                if decided {
-                    continue;
-                }
-                break;
-            }
-            for &i in &which {
-                found[i] = self.finders[i].find(&folded).is_some();
-                searched[i] = true;
-            }
-        }
+        let found = self.patterns_in(bytes);
         self.groups
             .iter()
             .map(|g| g.iter().all(|&i| found[i]))
             .collect()
+    }
+
+    /// Which patterns the folded bytes hold (see [`Prefilter::held_groups`]).
+    fn patterns_in(&self, bytes: &[u8]) -> Vec<bool> {
+        let mut found = vec![false; self.finders.len()];
+        // Searches `haystack` for the patterns not found yet; whether all are found.
+        let mark = |haystack: &[u8], found: &mut [bool]| {
+            let mut all = true;
+            for &i in &self.by_length {
+                if found[i] {
+                    continue;
+                }
+                if self.inside[i].iter().all(|&j| found[j])
+                    && self.finders[i].find(haystack).is_some()
+                {
+                    found[i] = true;
+                } else {
+                    all = false;
+                }
+            }
+            all
+        };
+        if self.overlap >= FOLD_CHUNK / 2 {
+            mark(&fold(bytes), &mut found);
+            return found;
+        }
+        let mut chunk = Vec::with_capacity(bytes.len().min(FOLD_CHUNK));
+        let mut start = 0;
+        loop {
+            let end = (start + FOLD_CHUNK).min(bytes.len());
+            chunk.clear();
+            chunk.extend(bytes[start..end].iter().map(|b| b | 0x20));
+            if mark(&chunk, &mut found) || end == bytes.len() {
+                return found;
+            }
+            start = end - self.overlap;
+        }
     }
 
     fn complete(&self, found: &[bool]) -> bool {
