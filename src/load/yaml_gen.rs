@@ -113,6 +113,12 @@ families! {
     DocEnd: "`...`",
     Directive: "`%YAML` / `%TAG` directive",
     MultiDoc: "a second document",
+    BareDocAfterEnd: "a document after `...` with no `---`",
+    ContentOnDocStart: "content on the `---` line",
+    TagHandle: "a `%TAG` handle used (`!e!x`)",
+    ScalarOnNextLine: "`key:` then its scalar on the next line",
+    TabAfterDash: "`-` then a tab",
+    EmptyKey: "`: v` (empty key)",
     Anchor: "anchor `&a`",
     Alias: "alias `*a`",
     Tab: "tab character",
@@ -168,6 +174,8 @@ pub(crate) fn generate(bytes: &[u8]) -> Sample {
         nodes: 0,
         wild: false,
         exotic: false,
+        exotic_left: 2,
+        tag_handle: false,
     };
     gen.wild = gen.c.chance(25);
     gen.exotic = gen.c.chance(12);
@@ -287,6 +295,9 @@ const PLAIN_TRICKY_BLOCK: &[&str] = &[
     "${opt:stage, 'dev'}",
     "${file(./x.yml):y}",
     "a\tb",
+    "a\t#b",
+    "a:\tb",
+    "a \t",
 ];
 
 /// Plain scalars with indicators inside, valid in a flow collection (to YAML 1.2 at least).
@@ -506,6 +517,10 @@ struct Gen<'c> {
     /// NEL, a BOM inside, `?x` in flow): the loader refuses most such texts, so they come
     /// in about one text in eight.
     exotic: bool,
+    /// How many more of those characters this text may get (one refused is enough).
+    exotic_left: usize,
+    /// A `%TAG !e!` directive was written, so `!e!x` tags resolve.
+    tag_handle: bool,
 }
 
 const MAX_DEPTH: usize = 7;
@@ -549,8 +564,13 @@ impl Gen<'_> {
                 "%YAML 1.2\n",
                 "%YAML 1.1\n",
                 "%TAG !e! tag:example.com,2000:\n",
+                "%TAG !e! !\n",
+                "%TAG !e! !\n",
+                "%TAG ! tag:example.com,2000:\n",
+                "%TAG !! tag:example.com,2000:\n",
                 "%FOO bar\n",
             ]);
+            self.tag_handle = directive.starts_with("%TAG !e!");
             self.out.push_str(directive);
             self.out.push_str("---\n");
             self.hit(Family::DocStart);
@@ -583,6 +603,17 @@ impl Gen<'_> {
         if self.c.chance(5) {
             self.hit(Family::DocEnd);
             self.out.push_str(self.c.pick(&["...\n", "... # end\n"]));
+            if self.c.chance(30) {
+                // YAML 1.2 starts a bare document here; does YAML 1.1?
+                self.hit(Family::BareDocAfterEnd);
+                self.hit(Family::MultiDoc);
+                self.out.push_str(self.c.pick(&[
+                    "b: 1\n",
+                    "Resources: {}\n",
+                    "# c\n",
+                    "%YAML 1.2\n---\n",
+                ]));
+            }
         }
         if self.c.chance(5) {
             self.hit(Family::MultiDoc);
@@ -607,7 +638,7 @@ impl Gen<'_> {
 
     fn non_map_root(&mut self) {
         self.hit(Family::NonMapRoot);
-        match self.c.below(6) {
+        match self.c.below(7) {
             0 => self.block_seq(0, 1),
             1 => {
                 let flow = self.flow_node(1, 0, false);
@@ -624,6 +655,24 @@ impl Gen<'_> {
                 let scalar = self.inline_scalar(0, false);
                 self.out.push_str(&scalar);
                 self.line_end();
+            }
+            5 => {
+                self.hit(Family::ContentOnDocStart);
+                self.hit(Family::DocStart);
+                self.out.push_str("--- ");
+                match self.c.below(3) {
+                    0 => {
+                        let flow = self.flow_node(1, 0, true);
+                        self.out.push_str(&flow);
+                        self.line_end();
+                    }
+                    1 => {
+                        self.hit(Family::TagSubBlock);
+                        self.out.push_str("!Sub ");
+                        self.block_scalar(0, false);
+                    }
+                    _ => self.block_scalar(0, false),
+                }
             }
             _ => {}
         }
@@ -899,7 +948,8 @@ impl Gen<'_> {
         let mut written: Vec<String> = Vec::new();
         let mut first = true;
         for (key, shape) in entries {
-            if self.c.chance(4) {
+            // Kept unless the choice is near 0, so that shrinking drops skeleton parts.
+            if !self.c.chance(96) {
                 continue;
             }
             if !(first && inline_first) {
@@ -1017,7 +1067,8 @@ impl Gen<'_> {
 
     fn shape_seq(&mut self, indent: usize, items: &[Shape], depth: usize) {
         for item in items {
-            if self.c.chance(4) {
+            // Kept unless the choice is near 0, so that shrinking drops skeleton parts.
+            if !self.c.chance(96) {
                 continue;
             }
             self.between_entries(indent);
@@ -1348,6 +1399,13 @@ impl Gen<'_> {
                 self.line_end();
                 continue;
             }
+            if self.c.chance(1) && !written.iter().any(String::is_empty) {
+                self.hit(Family::EmptyKey);
+                written.push(String::new());
+                self.out.push(':');
+                self.value_after_key(indent, depth + 1);
+                continue;
+            }
             let key = self.c.pick(KEYS);
             self.key_text(key, &mut written);
             self.value_after_key(indent, depth + 1);
@@ -1401,6 +1459,19 @@ impl Gen<'_> {
                     }
                 }
                 self.block_scalar(indent, false);
+            }
+            5 if self.c.chance(40) => {
+                self.hit(Family::ScalarOnNextLine);
+                if self.c.chance(30) {
+                    self.hit(Family::CommentAfterKey);
+                    self.out.push_str(" # the value is below");
+                }
+                self.line_end();
+                let more = 1 + self.c.below(3);
+                self.pad(indent + more);
+                let scalar = self.inline_scalar(indent + more, false);
+                self.out.push_str(&scalar);
+                self.after_value();
             }
             5 => {
                 self.hit(Family::EmptyValue);
@@ -1605,7 +1676,13 @@ impl Gen<'_> {
                 self.after_value();
             }
             _ => {
-                self.out.push(' ');
+                if self.c.chance(5) {
+                    self.hit(Family::TabAfterDash);
+                    self.hit(Family::Tab);
+                    self.out.push('\t');
+                } else {
+                    self.out.push(' ');
+                }
                 let scalar = self.inline_scalar(indent, false);
                 self.out.push_str(&scalar);
                 self.after_value();
@@ -1619,6 +1696,10 @@ impl Gen<'_> {
             let (mut tag, mut value, family) = self.c.pick(INTRINSIC_SCALARS);
             if tag == "!!binary" && !self.wild {
                 (tag, value) = ("!!str", "aGVsbG8=");
+            }
+            if self.tag_handle && self.c.chance(60) {
+                self.hit(Family::TagHandle);
+                (tag, value) = (self.c.pick(&["!e!Ref", "!e!str", "!e!"]), "x");
             }
             self.hit(family);
             if tag.starts_with("!<") {
@@ -1688,7 +1769,8 @@ impl Gen<'_> {
                 self.hit(Family::PlainIndicators);
                 "?x".to_string()
             }
-            8 if self.exotic => {
+            8 if self.exotic && self.exotic_left > 0 => {
+                self.exotic_left -= 1;
                 let text = match self.c.below(4) {
                     0 => {
                         self.hit(Family::Nel);
@@ -1703,7 +1785,8 @@ impl Gen<'_> {
                         self.c.pick(LINE_SEPARATORS).to_string()
                     }
                 };
-                if self.c.chance(50) {
+                // Quoted, both dialects keep the character as text.
+                if self.c.chance(60) {
                     format!("\"{text}\"")
                 } else {
                     text
@@ -1913,7 +1996,16 @@ impl Gen<'_> {
                 let n = self.c.below(4);
                 let mut parts = Vec::new();
                 for _ in 0..n {
-                    let item = match self.c.weighted(&[6, 1, 1]) {
+                    let item = match self.c.weighted(&[12, 2, 2, 1, 1]) {
+                        3 => {
+                            self.hit(Family::FlowPairInSeq);
+                            format!("{}:", self.c.pick(KEYS))
+                        }
+                        4 => {
+                            self.hit(Family::ExplicitKey);
+                            let v = self.flow_node(depth + 1, indent, false);
+                            format!("? {} : {v}", self.c.pick(KEYS))
+                        }
                         1 => {
                             self.hit(Family::FlowMapInSeq);
                             let k = self.c.pick(KEYS);
@@ -2229,6 +2321,120 @@ pub(crate) fn assert_same_document(
 ) {
     if let Err(difference) = same_document(text, &Limits::default(), Aliases::Refuse, candidate) {
         panic!("{difference}");
+    }
+}
+
+/// What [`differential`] saw on the generated texts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Agreement {
+    pub texts: usize,
+    /// The candidate read the text or refused it, exactly as today's reading does.
+    pub compared: usize,
+    /// The candidate declined (`None`).
+    pub declined: usize,
+}
+
+/// `candidate` against today's reading on `cases` texts from [`yaml_text`]. On the first
+/// difference, proptest shrinks the text and this panics with the minimal text and the
+/// difference ([`same_document`]); otherwise it returns what it saw, so that a caller can
+/// also require the candidate to decline rarely.
+pub(crate) fn differential(
+    cases: u32,
+    candidate: impl for<'s> Fn(&'s str) -> Option<Result<Document<'s>, FileError>>,
+) -> Agreement {
+    use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+    use std::cell::Cell;
+    let seen = Cell::new(Agreement::default());
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&yaml_text(), |text| {
+        let declined = Cell::new(false);
+        let outcome = same_document(&text, &Limits::default(), Aliases::Refuse, |t| {
+            let read = candidate(t);
+            declined.set(read.is_none());
+            read
+        });
+        let mut counts = seen.get();
+        counts.texts += 1;
+        if declined.get() {
+            counts.declined += 1;
+        } else {
+            counts.compared += 1;
+        }
+        seen.set(counts);
+        outcome.map_err(TestCaseError::fail)
+    });
+    match result {
+        Ok(()) => seen.get(),
+        Err(TestError::Fail(_, text)) => {
+            // The choice bytes shrink poorly (a byte less reshapes all that follows), so
+            // the text is reduced as text: lines, then characters.
+            let differs = |t: &str| {
+                same_document(t, &Limits::default(), Aliases::Refuse, &candidate).is_err()
+            };
+            let minimal = minimize(&text, differs);
+            let reason = same_document(&minimal, &Limits::default(), Aliases::Refuse, &candidate)
+                .err()
+                .unwrap_or_default();
+            panic!(
+                "the candidate loader differs from today's on a generated text \
+                 ({} bytes; reduced to {} bytes):\nminimal: {minimal:?}\n{reason}",
+                text.len(),
+                minimal.len()
+            )
+        }
+        Err(error) => panic!("differential: {error}"),
+    }
+}
+
+/// A smaller text on which `differs` still holds: greedy removal of lines, then of single
+/// characters (for texts short enough), until no removal keeps it.
+pub(crate) fn minimize(text: &str, differs: impl Fn(&str) -> bool) -> String {
+    let mut text = text.to_string();
+    loop {
+        let before = text.len();
+        // Chunks of lines, halving down to one line.
+        let mut chunk = text.split_inclusive('\n').count().div_ceil(2).max(1);
+        loop {
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            let mut at = 0;
+            let mut kept = None;
+            while at < lines.len() {
+                let candidate: String = lines[..at]
+                    .iter()
+                    .chain(lines.iter().skip(at + chunk))
+                    .copied()
+                    .collect();
+                if differs(&candidate) {
+                    kept = Some(candidate);
+                    break;
+                }
+                at += chunk;
+            }
+            match kept {
+                Some(smaller) => text = smaller,
+                None if chunk == 1 => break,
+                None => chunk = chunk.div_ceil(2),
+            }
+        }
+        if text.len() <= 400 {
+            let mut at = 0;
+            while at < text.len() {
+                let mut smaller = text.clone();
+                smaller.remove(at);
+                if differs(&smaller) {
+                    text = smaller;
+                } else {
+                    at += text[at..].chars().next().map_or(1, char::len_utf8);
+                }
+            }
+        }
+        if text.len() == before {
+            return text;
+        }
     }
 }
 
@@ -2641,6 +2847,12 @@ mod tests {
             Family::ComplexKey,
             Family::DuplicateKey,
             Family::TagVerbatim,
+            // A BOM inside the text is read again by libyaml, which nearly always reads
+            // it otherwise or not at all (`yaml_dialects::AmbiguityKind::ByteOrderMark`).
+            Family::BomInside,
+            // NEL is a line break to YAML 1.1 even in quotes (folded to a space there), so
+            // the text is refused as read two ways.
+            Family::Nel,
         ];
         let never_loaded: Vec<&Family> = Family::ALL
             .iter()
@@ -2822,6 +3034,40 @@ mod tests {
         assert_same_document(refused, |t| {
             Some(reference_load(t, &Limits::default(), Aliases::Refuse))
         });
+    }
+
+    #[test]
+    fn differential_counts_declines_and_shrinks_a_planted_difference_to_a_small_text() {
+        quiet();
+        let today = differential(64, |t| Some(load(t, Format::Yaml, &Limits::default())));
+        assert_eq!((today.texts, today.compared, today.declined), (64, 64, 0));
+        let none = differential(16, |_| None);
+        assert_eq!((none.texts, none.compared, none.declined), (16, 0, 16));
+        // A loader that reads every folded block scalar as literal: found, and shrunk.
+        let report = std::panic::catch_unwind(|| {
+            differential(64, |t| {
+                planted(t, |doc| {
+                    for node in &mut doc.nodes {
+                        if let NodeKind::Scalar(s) = &mut node.kind {
+                            if s.style == super::super::ScalarStyle::Block && s.text.contains("\n")
+                            {
+                                s.text = s.text.replace('\n', " ").into();
+                            }
+                        }
+                    }
+                })
+            })
+        })
+        .expect_err("the planted difference is found");
+        let report = report.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(report.contains("scalar text"), "{report}");
+        let minimal = report
+            .split("minimal: ")
+            .nth(1)
+            .and_then(|rest| rest.split('\n').next())
+            .unwrap_or_default();
+        // `"k: >\n a\n b"` or so: a key, a header, two lines.
+        assert!(minimal.len() < 30, "reduced to a small text: {report}");
     }
 
     proptest! {
