@@ -444,6 +444,34 @@ mod tests {
     }
 
     #[test]
+    fn flow_detection_is_not_confused_by_brackets_in_comments_crlf_or_nesting() {
+        // The same class, found again by yaml_gen's saphyr/libyaml agreement test: the
+        // checker read `DeletionPolicy: Retain` where YAML 1.1 reads `Delete`.
+        for (text, at) in [
+            (
+                "T: { # c\n ?DeletionPolicy: Delete, DeletionPolicy: Retain}\n",
+                10,
+            ),
+            ("a: [ # c\n  ?b]\n", 11),
+            ("a: !If [ # [\n  ?b, x]\n", 15),
+            ("a: [ # c\r\n # d\r\n  [ #\r\n  ?b]]\r\n", 25),
+        ] {
+            let error = load_any(text, Format::Yaml, &Limits::default()).expect_err(text);
+            assert_eq!(error.span.map(|s| s.start), Some(at), "{text:?}");
+            assert_eq!(&text[at..at + 1], "?");
+        }
+        // And it ends where it ends without the comment (saphyr's end event).
+        let text = "a: [ # c\n  b ]\nc: !If # [ not flow\n  - x\n";
+        let doc = load_any(text, Format::Yaml, &Limits::default()).expect("loads");
+        let root = doc.root.expect("root");
+        let a = doc.get_value(root, "a").expect("a");
+        assert_eq!(&text[doc.span(a).start..doc.span(a).end], "[ # c\n  b ]");
+        let c = doc.get_value(root, "c").expect("c");
+        assert_eq!(doc.seq(c).map(<[_]>::len), Some(1));
+        assert_eq!(&text[doc.span(c).end - 1..doc.span(c).end], "x");
+    }
+
+    #[test]
     fn text_both_parsers_reject_reports_saphyrs_error() {
         let error = load_any("a: [\nb", Format::Yaml, &Limits::default()).expect_err("invalid");
         assert!(

@@ -59,6 +59,8 @@ families! {
     ComplexKey: "flow collection as a key",
     JsonColon: "`\"key\":value` (no space after the colon)",
     PlainIndicators: "plain scalar with `:#-?,[]{}'\"` inside or at an edge",
+    QuestionInFlow: "`?` starting a scalar in a flow collection",
+    CommentAfterBracket: "comment after a flow collection's opening bracket",
     PlainComment: "plain scalar then ` # comment`",
     PlainMultiline: "multi-line plain scalar",
     PlainSpecial: "plain null, bool, number or date",
@@ -2083,6 +2085,13 @@ impl Gen<'_> {
                 let inner = self.flow_join('[', ']', parts, indent);
                 format!("{tag} {inner}")
             }
+            _ if !top && self.exotic && self.c.chance(3) => {
+                // `?` starting a flow scalar: an explicit key to YAML 1.1 only.
+                self.hit(Family::QuestionInFlow);
+                self.c
+                    .pick(&["?x", "?DeletionPolicy: Delete", "? k", "?"])
+                    .to_string()
+            }
             _ => {
                 let scalar = self.inline_scalar(indent, !top);
                 if scalar.starts_with('!') && !scalar.contains(' ') {
@@ -2135,6 +2144,16 @@ impl Gen<'_> {
                 if self.c.chance(15) {
                     self.hit(Family::CommentAfterValue);
                     text.push_str(" # in flow");
+                    if i == 0 {
+                        self.hit(Family::CommentAfterBracket);
+                        if self.exotic && self.c.chance(50) {
+                            // The first item after the comment starts with `?`.
+                            self.hit(Family::QuestionInFlow);
+                            text.push('\n');
+                            text.push_str(&" ".repeat(indent + 2));
+                            text.push_str(if open == '{' { "?k: v," } else { "?x," });
+                        }
+                    }
                 }
                 text.push('\n');
                 let at = separator_indent(self, false);

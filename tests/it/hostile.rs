@@ -632,16 +632,25 @@ fn table_hidden_from_yaml_1_2_behind_a_unicode_line_break_is_an_error_not_a_pass
 fn a_comment_after_a_flow_bracket_does_not_hide_a_yaml_1_1_key() {
     // `?` inside a flow collection starts an explicit key to YAML 1.1; a comment after the
     // opening bracket once made the collection look like a block one to that check.
+    // `last.yaml` (found by yaml_gen's saphyr/libyaml agreement test): YAML 1.1 (PyYAML,
+    // as cfn-lint reads it) keeps the last `DeletionPolicy`, `Delete`; ddb-guard 8a1d94f
+    // read `Retain` and a key `?DeletionPolicy`, and passed the table (exit 0).
     let dir = workspace();
     fs::write(
         dir.path().join("commented.yaml"),
         "Resources:\n  T: { # the table\n    Type: AWS::DynamoDB::Table, ?DeletionPolicy: Delete,\n    DeletionPolicy: Retain, UpdateReplacePolicy: Retain}\n",
     )
     .unwrap();
+    fs::write(
+        dir.path().join("last.yaml"),
+        "Resources:\n  T: { # retained\n    Type: AWS::DynamoDB::Table, DeletionPolicy: Retain, UpdateReplacePolicy: Retain,\n    ?DeletionPolicy: Delete}\n",
+    )
+    .unwrap();
     let run = check(dir.path(), &[]);
     assert_eq!(run.code, 2);
     let message = "YAML 1.1 and YAML 1.2 parsers read this file differently";
     run.assert_error("commented.yaml", message, Some((3, 33)));
+    run.assert_error("last.yaml", message, Some((4, 5)));
     run.assert_control_checked();
 }
 
