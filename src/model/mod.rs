@@ -120,7 +120,9 @@ pub struct Template<'d, 's> {
     pub mappings: Option<NodeId>,
     /// Logical ID to position in `resources` (the first, for a duplicate ID), so that
     /// `Ref` resolution and "is this a table" cost no scan of thousands of resources.
-    resource_ids: std::collections::HashMap<&'d str, usize>,
+    /// `None` for a template of at most [`SCANNED_RESOURCES`] resources, which are
+    /// scanned instead (see [`Template::position`]).
+    resource_ids: Option<std::collections::HashMap<&'d str, usize>>,
     /// The backup selections, read once for every table that asks (see
     /// [`backup::coverage`]).
     pub(crate) backup_index: std::sync::OnceLock<backup::Index>,
@@ -332,7 +334,7 @@ impl<'d, 's> Template<'d, 's> {
     /// nor a resource of another template) and the first with its logical ID: what a
     /// per-resource cache is keyed by.
     pub(crate) fn position_of(&self, resource: &Resource) -> Option<usize> {
-        let i = *self.resource_ids.get(resource.logical_id)?;
+        let i = self.position(resource.logical_id)?;
         self.resources
             .get(i)
             .is_some_and(|r| std::ptr::eq(r, resource))
@@ -360,18 +362,19 @@ impl<'d, 's> Template<'d, 's> {
     /// The position in [`Template::resources`] of the resource with this logical ID (the
     /// first, if the ID is written twice).
     pub fn position(&self, name: &str) -> Option<usize> {
-        self.resource_ids.get(name).copied()
+        match &self.resource_ids {
+            Some(ids) => ids.get(name).copied(),
+            None => self.resources.iter().position(|r| r.logical_id == name),
+        }
     }
 
     pub fn has_resource(&self, name: &str) -> bool {
-        self.resource_ids.contains_key(name)
+        self.position(name).is_some()
     }
 
     /// The resource with this logical ID (the first, if the ID is written twice).
     pub fn resource(&self, name: &str) -> Option<&Resource<'d>> {
-        self.resource_ids
-            .get(name)
-            .and_then(|&i| self.resources.get(i))
+        self.position(name).and_then(|i| self.resources.get(i))
     }
 }
 
@@ -469,13 +472,22 @@ fn slots<T>(resources: &[Resource]) -> Vec<std::sync::OnceLock<T>> {
         .collect()
 }
 
-/// Logical ID to position (the first, for an ID written twice).
-fn ids_of<'d>(resources: &[Resource<'d>]) -> std::collections::HashMap<&'d str, usize> {
-    let mut ids = std::collections::HashMap::new();
+/// Templates with at most this many resources find a logical ID by comparing it with
+/// each: cheaper than hashing it (most templates have a handful of resources, and the
+/// view is built for every file), and no index to build.
+const SCANNED_RESOURCES: usize = 16;
+
+/// Logical ID to position (the first, for an ID written twice), for a template with more
+/// than [`SCANNED_RESOURCES`] resources.
+fn ids_of<'d>(resources: &[Resource<'d>]) -> Option<std::collections::HashMap<&'d str, usize>> {
+    if resources.len() <= SCANNED_RESOURCES {
+        return None;
+    }
+    let mut ids = std::collections::HashMap::with_capacity(resources.len());
     for (i, r) in resources.iter().enumerate() {
         ids.entry(r.logical_id).or_insert(i);
     }
-    ids
+    Some(ids)
 }
 
 const FOR_EACH: &str = "Fn::ForEach::";
@@ -534,5 +546,52 @@ fn collect_resources<'d>(
             loops: loops.clone(),
             standalone_policy: None,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, Format, Limits};
+
+    /// A Serverless service whose two `resources` sections each hold `count` resources
+    /// named `R0`, `R1`, ...: every ID is written twice, the first time at its index.
+    fn service(count: usize) -> String {
+        let section: String = (0..count)
+            .map(|i| format!("      R{i}: {{Type: AWS::SNS::Topic}}\n"))
+            .collect();
+        format!("service: s\nresources:\n  - Resources:\n{section}  - Resources:\n{section}")
+    }
+
+    /// Scanned (few resources) or indexed (many), a logical ID is found at its first
+    /// position, an absent one nowhere, and only that very entry is the resource's own
+    /// place for the per-resource caches (not its duplicate, not a copy).
+    #[test]
+    fn a_logical_id_is_found_at_its_first_position_scanned_or_indexed() {
+        for count in [1, SCANNED_RESOURCES / 2, SCANNED_RESOURCES / 2 + 1, 40] {
+            let text = service(count);
+            let doc = load::load(&text, Format::Yaml, &Limits::default()).expect("loads");
+            let template = Template::with_layout(&doc, Layout::Serverless)
+                .expect("valid")
+                .expect("a template");
+            assert_eq!(template.resources.len(), 2 * count);
+            assert_eq!(
+                template.resource_ids.is_some(),
+                2 * count > SCANNED_RESOURCES
+            );
+            for i in 0..count {
+                let name = format!("R{i}");
+                assert_eq!(template.position(&name), Some(i), "{name} of {count}");
+                assert!(template.has_resource(&name));
+                let found = template.resource(&name).expect("found");
+                assert!(std::ptr::eq(found, &template.resources[i]));
+                assert_eq!(template.position_of(&template.resources[i]), Some(i));
+                assert_eq!(template.position_of(&template.resources[count + i]), None);
+                assert_eq!(template.position_of(&template.resources[i].clone()), None);
+            }
+            assert_eq!(template.position("Absent"), None);
+            assert!(!template.has_resource("Absent"));
+            assert!(template.resource("Absent").is_none());
+        }
     }
 }
