@@ -83,15 +83,21 @@ impl<'s> TemplateFile<'s> {
         limits: &Limits,
     ) -> Result<Self, FileError> {
         let layout = Layout::detect(path);
-        // A template's error is reported by `template()`; only a file that is certainly
-        // not a template can be a policy file.
-        let not_template = matches!(Template::with_layout(&doc, layout), Ok(None));
-        let policies = if not_template {
-            policy_file::detect(&mut doc, path, limits)?.unwrap_or_default()
-        } else {
-            // Policy documents written as JSON strings are read like the others.
-            policy_strings::graft(&mut doc, layout, limits)?;
-            Vec::new()
+        // One view of the document tells both whether it is a template and where its
+        // policy documents written as JSON strings are (read like the others once
+        // grafted). A template's error is reported by `template()` and grafts nothing;
+        // only a file that is certainly not a template can be a policy file.
+        let sites = match Template::with_layout(&doc, layout) {
+            Ok(None) => None,
+            Ok(Some(template)) => Some(policy_strings::sites(&template)),
+            Err(_) => Some(policy_strings::Sites::default()),
+        };
+        let policies = match sites {
+            None => policy_file::detect(&mut doc, path, limits)?.unwrap_or_default(),
+            Some(sites) => {
+                policy_strings::graft_sites(&mut doc, sites, limits)?;
+                Vec::new()
+            }
         };
         Ok(TemplateFile {
             text,

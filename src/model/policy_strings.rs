@@ -35,9 +35,23 @@ pub fn graft(doc: &mut Document, layout: Layout, limits: &Limits) -> Result<(), 
         let Ok(Some(template)) = Template::with_layout(doc, layout) else {
             return Ok(());
         };
-        find_sites(&template)
+        sites(&template)
     };
-    for site in sites {
+    graft_sites(doc, sites, limits)
+}
+
+/// The policy documents a template writes as strings, found in its view so that the
+/// caller can drop the view (which borrows the document) and [`graft_sites`] them.
+#[derive(Default)]
+pub struct Sites(Vec<Site>);
+
+pub fn sites(template: &Template) -> Sites {
+    Sites(find_sites(template))
+}
+
+/// [`graft`] with the sites already found in the document's view.
+pub fn graft_sites(doc: &mut Document, sites: Sites, limits: &Limits) -> Result<(), FileError> {
+    for site in sites.0 {
         let root = graft_json_string(doc, site.string, false, limits)?;
         let root = match site.sub {
             None => root,
