@@ -71,8 +71,12 @@ fn cloud_assembly(path: &Path) -> Option<PathBuf> {
     let in_cdk_out = |d: &Path| d.file_name().is_some_and(|n| n == "cdk.out");
     // Outside a `cdk.out` directory there is no assembly to find: decided from the path
     // alone, before any file-system call (a `stat` per parent directory of every template
-    // cost more than its rules).
-    if !absolute.parent()?.ancestors().any(in_cdk_out) {
+    // cost more than its rules), and first from its bytes: a path that does not spell
+    // `cdk.out` has no directory of that name (splitting every path into its components
+    // cost a third of this function).
+    let parent = absolute.parent()?;
+    let spelled = memchr::memmem::find(parent.as_os_str().as_encoded_bytes(), b"cdk.out");
+    if spelled.is_none() || !parent.ancestors().any(in_cdk_out) {
         return None;
     }
     let mut dir = absolute.parent();
@@ -227,5 +231,13 @@ mod tests {
         std::fs::create_dir(&other).unwrap();
         std::fs::write(other.join("manifest.json"), MANIFEST).unwrap();
         assert_eq!(cloud_assembly(&other.join("AppStack.template.json")), None);
+        // Nor does a directory whose name only holds `cdk.out`.
+        let spelled = dir.path().join("old-cdk.out.bak");
+        std::fs::create_dir(&spelled).unwrap();
+        std::fs::write(spelled.join("manifest.json"), MANIFEST).unwrap();
+        assert_eq!(
+            cloud_assembly(&spelled.join("AppStack.template.json")),
+            None
+        );
     }
 }
