@@ -73,6 +73,7 @@ pub fn load<'s>(
         pos: 0,
         depth: 0,
         builder: Builder::new(text, base, limits).with_aliases(aliases),
+        seen: std::cell::Cell::new((usize::MAX, None)),
     };
     reader.document()?;
     Ok(reader.builder.finish())
@@ -130,6 +131,9 @@ struct Reader<'s, 'l> {
     pos: usize,
     depth: usize,
     builder: Builder<'s, 'l>,
+    /// The last [`Reader::next_content_line`] asked and its answer: each collection that
+    /// ends at a line asks for it again (one question per level, on a deep template).
+    seen: std::cell::Cell<(usize, Option<(usize, usize)>)>,
 }
 
 impl<'s> Reader<'s, '_> {
@@ -162,7 +166,17 @@ impl<'s> Reader<'s, '_> {
 
     /// The next line from `from` (a line start) that holds a node: its start and its
     /// indentation. Blank and comment-only lines are skipped; a document marker declines.
-    fn next_content_line(&self, mut from: usize) -> Fast<Option<(usize, usize)>> {
+    fn next_content_line(&self, from: usize) -> Fast<Option<(usize, usize)>> {
+        let (at, found) = self.seen.get();
+        if at == from {
+            return Ok(found);
+        }
+        let found = self.find_content_line(from)?;
+        self.seen.set((from, found));
+        Ok(found)
+    }
+
+    fn find_content_line(&self, mut from: usize) -> Fast<Option<(usize, usize)>> {
         while from < self.b.len() {
             let first = self.skip_spaces(from);
             match self.b.get(first) {
@@ -604,11 +618,6 @@ impl<'s> Reader<'s, '_> {
             },
             tag.map(|t| t.1),
         );
-        // saphyr's start event then covers the comment, and `yaml::opens_flow` takes the
-        // collection for a block one (a shorter span): left to that path.
-        if self.b.get(self.skip_spaces(p + 1)) == Some(&b'#') {
-            return Err(declined());
-        }
         self.start(kind, self.span(start, p + 1), tag, true)?;
         let mut at = self.flow_space(p + 1, n)?;
         let mut first = true;

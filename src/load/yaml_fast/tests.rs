@@ -63,6 +63,7 @@ fn accepts_and_agrees_on_the_common_constructs() {
         "- a\n  b\n- !GetAZs\n- c: !Ref\n  d: 1\n",
         "G:\n  !If\n    - c\n    - !Sub\n      'x ${y}'\nH: !Ref\n  z\nI: !Rain::Module m\n",
         "R:\n  !Join\n  - ''\n  - - a\nS:\n  !Transform\n  Name: x\n",
+        "T: !If [ # in flow\n    c,\n    x\n  ]\nU: { # c\n    a: b }\n",
     ];
     for text in texts {
         assert!(agrees(text), "declined:\n{text}");
