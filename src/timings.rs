@@ -98,6 +98,10 @@ impl Stage {
 /// parse stage's time, so they are not added to the total).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
+    /// The fast path for YAML (`load::yaml_fast`): the whole reading of a file it accepts
+    /// (scanning and tree building together), and the work thrown away on a file it
+    /// declines, which then goes through the parts below.
+    FastYaml,
     /// The parsers' own work: saphyr-parser's events for YAML, jsonc-parser's AST for JSON.
     Tokenizer,
     /// Our tree built from those events or that AST, with its checks (keys, tags, limits,
@@ -110,10 +114,11 @@ pub enum Part {
 }
 
 impl Part {
-    pub const ALL: [Part; 3] = [Part::Tokenizer, Part::Tree, Part::Dialects];
+    pub const ALL: [Part; 4] = [Part::FastYaml, Part::Tokenizer, Part::Tree, Part::Dialects];
 
     pub fn name(self) -> &'static str {
         match self {
+            Part::FastYaml => "fast YAML path",
             Part::Tokenizer => "tokenizer",
             Part::Tree => "tree building",
             Part::Dialects => "dialect checks",

@@ -28,7 +28,10 @@ pub fn load<'s>(
     aliases: Aliases,
 ) -> Result<Document<'s>, FileError> {
     // Most templates lie in the fast path's subset; it declines the rest (issue 23).
-    if let Ok(doc) = yaml_fast::load(text, base, limits, aliases) {
+    let fast = timings::time_part(Part::FastYaml, || {
+        yaml_fast::load(text, base, limits, aliases)
+    });
+    if let Ok(doc) = fast {
         return Ok(doc);
     }
     saphyr_path(text, base, limits, aliases)
