@@ -167,18 +167,30 @@ impl Prefilter {
             }
             all
         };
+        self.folded_chunks_until(bytes, |chunk| mark(chunk, &mut found));
+        found
+    }
+
+    /// Calls `stop` on the bytes folded to lower case, chunk by chunk (overlapping by the
+    /// longest pattern's length less one, so an occurrence lies whole in some chunk), until
+    /// it returns true; returns whether it did. The chunks stay in the cache while every
+    /// pattern is looked for in them.
+    fn folded_chunks_until(&self, bytes: &[u8], mut stop: impl FnMut(&[u8]) -> bool) -> bool {
         if self.overlap >= FOLD_CHUNK / 2 {
-            mark(&fold(bytes), &mut found);
-            return found;
+            return stop(&fold(bytes));
         }
+        // Not a zeroed stack array: zeroing 8 KiB per file cost more than the search.
         let mut chunk = Vec::with_capacity(bytes.len().min(FOLD_CHUNK));
         let mut start = 0;
         loop {
             let end = (start + FOLD_CHUNK).min(bytes.len());
             chunk.clear();
             chunk.extend(bytes[start..end].iter().map(|b| b | 0x20));
-            if mark(&chunk, &mut found) || end == bytes.len() {
-                return found;
+            if stop(&chunk) {
+                return true;
+            }
+            if end == bytes.len() {
+                return false;
             }
             start = end - self.overlap;
         }
@@ -207,24 +219,7 @@ impl Prefilter {
             }
             new && done(found)
         };
-        if self.overlap >= FOLD_CHUNK / 2 {
-            return mark(&fold(bytes), found);
-        }
-        // Not a zeroed stack array: zeroing 8 KiB per file cost more than the search.
-        let mut chunk = Vec::with_capacity(bytes.len().min(FOLD_CHUNK));
-        let mut start = 0;
-        loop {
-            let end = (start + FOLD_CHUNK).min(bytes.len());
-            chunk.clear();
-            chunk.extend(bytes[start..end].iter().map(|b| b | 0x20));
-            if mark(&chunk, found) {
-                return true;
-            }
-            if end == bytes.len() {
-                return false;
-            }
-            start = end - self.overlap;
-        }
+        self.folded_chunks_until(bytes, |chunk| mark(chunk, found))
     }
 }
 
