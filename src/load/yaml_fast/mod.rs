@@ -499,12 +499,7 @@ impl<'s> Reader<'s, '_> {
                         self.block_seq(line + indent, None, true)?;
                     }
                     _ => {
-                        self.scalar(
-                            Cow::Borrowed(""),
-                            ScalarStyle::Plain,
-                            self.span(colon, colon),
-                            None,
-                        )?;
+                        self.empty_scalar(colon)?;
                         self.pos = next;
                     }
                 }
@@ -521,6 +516,16 @@ impl<'s> Reader<'s, '_> {
             }
         }
         self.end(self.span(self.pos, self.pos))
+    }
+
+    /// The empty plain scalar saphyr gives a key or a `-` with no value, at `at`.
+    fn empty_scalar(&mut self, at: usize) -> Fast {
+        self.scalar(
+            Cow::Borrowed(""),
+            ScalarStyle::Plain,
+            self.span(at, at),
+            None,
+        )
     }
 
     fn is_dash(&self, at: usize) -> bool {
@@ -557,13 +562,7 @@ impl<'s> Reader<'s, '_> {
                     Some((_, indent)) if indent > c => return Err(declined()),
                     _ => {
                         // saphyr's empty entry sits where the line's blanks and comment end.
-                        let at = self.line_end(q);
-                        self.scalar(
-                            Cow::Borrowed(""),
-                            ScalarStyle::Plain,
-                            self.span(at, at),
-                            None,
-                        )?;
+                        self.empty_scalar(self.line_end(q))?;
                         self.pos = next;
                     }
                 }
