@@ -6,7 +6,7 @@
 //! Unknown keys are an error naming the key, the file, its line and column, because a
 //! misspelt `ignore` that silently did nothing would weaken the guard without anyone noticing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
@@ -22,6 +22,7 @@ use crate::cli::CheckArgs;
 use crate::discover::{dir_bytes, Exclude, Scope, Scopes, WalkOptions};
 use crate::file_error::FileError;
 use crate::finding::Severity;
+use crate::hash::HashMap;
 use crate::rules::iam::required_guardrail::{self, Origin, Requirement};
 use crate::rules::RuleOptions;
 use crate::ruleset::select::{self, Layer};
@@ -437,8 +438,8 @@ impl<K: std::hash::Hash + Eq, V: Clone> Recent<K, V> {
     fn new(limit: usize) -> Self {
         Recent {
             limit: limit.max(1),
-            now: HashMap::new(),
-            before: HashMap::new(),
+            now: HashMap::default(),
+            before: HashMap::default(),
         }
     }
 
@@ -535,9 +536,9 @@ impl Resolver {
             fixed: args.config_file.isolated || args.config_file.config.is_some(),
             run_config: config.as_ref().map(|c| canonical(&c.path)),
             dirs: Mutex::new(Recent::new(RECENT_DIRECTORIES)),
-            configs: Mutex::new(HashMap::new()),
+            configs: Mutex::new(HashMap::default()),
             govern: None,
-            profiles: Mutex::new(HashMap::new()),
+            profiles: Mutex::new(HashMap::default()),
             by_dir: Mutex::new(Recent::new(RECENT_DIRECTORIES)),
             last_profile: Mutex::new(None),
         })

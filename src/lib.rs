@@ -26,6 +26,7 @@ pub mod fix;
 pub mod fix_engine;
 pub mod git;
 pub mod guard;
+pub mod hash;
 pub mod inventory;
 pub mod load;
 pub mod model;

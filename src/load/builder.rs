@@ -67,7 +67,7 @@ pub struct Builder<'s, 'l> {
     aliases: Aliases,
     /// Anchor id to its finished node: an alias attaches that node again (the tree becomes
     /// a DAG; its expanded size is bounded by the caller, see `alias_budget`).
-    anchors: std::collections::HashMap<usize, NodeId>,
+    anchors: crate::hash::HashMap<usize, NodeId>,
     /// How many levels each node adds below itself, kept only while expanding aliases, so
     /// that an alias attached deep in the tree cannot exceed the depth limit.
     heights: Vec<u32>,
@@ -104,7 +104,7 @@ impl<'s, 'l> Builder<'s, 'l> {
         Builder {
             doc: Document::with_capacity_for(text, limits),
             aliases: Aliases::Refuse,
-            anchors: std::collections::HashMap::new(),
+            anchors: crate::hash::HashMap::default(),
             heights: Vec::new(),
             text,
             base,
@@ -546,7 +546,7 @@ impl<'s> Keys<'_, 's> {
         if let Some(index) = &mut frame.index {
             index.insert(key_cow(key), position as u32);
         } else if position >= LARGE_MAP {
-            let mut index = KeyIndex::with_capacity((position + 1) * 2);
+            let mut index = crate::hash::map_with_capacity((position + 1) * 2);
             for (at, entry) in self.entries[first..].iter().enumerate() {
                 index.insert(key_cow(entry.key), at as u32);
             }

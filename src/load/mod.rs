@@ -228,7 +228,7 @@ impl<'s> KeySet<'s> {
         }
         self.keys.push((print, key, span));
         if self.keys.len() > LARGE_MAP {
-            let mut index = tree::KeyIndex::with_capacity(self.keys.len() * 2);
+            let mut index = crate::hash::map_with_capacity(self.keys.len() * 2);
             for (position, (_, key, span)) in self.keys.drain(..).enumerate() {
                 index.insert(key, position as u32);
                 self.spans.push(span);

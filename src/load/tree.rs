@@ -53,7 +53,7 @@ pub struct Node<'s> {
 pub type Tag = Cow<'static, str>;
 
 /// Key to entry position, for one large mapping.
-pub type KeyIndex<'s> = std::collections::HashMap<Cow<'s, str>, u32>;
+pub type KeyIndex<'s> = crate::hash::HashMap<Cow<'s, str>, u32>;
 
 /// A loaded document: the arena plus its root (none for an empty YAML document). Equal
 /// documents are equal in every field (the fast YAML path's oracle compares them).
@@ -64,7 +64,7 @@ pub struct Document<'s> {
     /// Hash indexes of the mappings with more than a few keys, built by the loaders while
     /// they check for duplicates. Without them, a template of N tables that each `Ref` a
     /// parameter or resource costs N x N key comparisons: a hang on a crafted file.
-    pub large_maps: std::collections::HashMap<NodeId, KeyIndex<'s>>,
+    pub large_maps: crate::hash::HashMap<NodeId, KeyIndex<'s>>,
     /// Where each YAML document after the first starts (its `---`), and the roots of
     /// those that are not empty. CloudFormation reads one document only.
     pub more_documents: Vec<Span>,
@@ -85,7 +85,7 @@ pub struct Document<'s> {
     /// received merged keys (`<<`), a Serverless resource's `Properties` merged with its
     /// extension. An edit there would change other places too, so the edit helpers
     /// refuse them (the finding keeps no fix).
-    pub shared: std::collections::HashSet<NodeId>,
+    pub shared: crate::hash::HashSet<NodeId>,
 }
 
 /// An intrinsic function call, written either as a tag (`!Sub x`) or as a single-key

@@ -13,11 +13,12 @@
 //! AllowedValues, a typed YAML scalar, a condition nested too deep, too many choices) is
 //! read as "either": the check only ever drops a combination no deployment can produce.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Deref;
 
 use super::eval::{short, Evaluator, Value};
+use crate::hash::HashMap;
 use crate::load::NodeId;
 
 /// One thing assumed about a deployment.
@@ -410,7 +411,7 @@ struct World {
 impl World {
     /// Whether no assumed condition's definition evaluates to the other truth value here.
     fn consistent(&self, ev: &Evaluator) -> bool {
-        let mut memo = HashMap::new();
+        let mut memo = HashMap::default();
         self.assumed.iter().all(|(name, holds)| {
             self.named(ev, name, 0, &mut memo)
                 .is_none_or(|value| value == *holds)

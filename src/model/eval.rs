@@ -11,11 +11,12 @@
 //! template can make the evaluator explode.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 pub use super::assumptions::{Assumption, Assumptions};
 use super::{LoopBinding, Resource, Template};
+use crate::hash::HashMap;
 use crate::load::{NodeId, NodeKind, ScalarStyle};
 use crate::source::Span;
 
@@ -213,10 +214,10 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
         Evaluator {
             template,
             loops,
-            conditions: RefCell::new(HashMap::new()),
+            conditions: RefCell::new(HashMap::default()),
             given: Assumptions::none(),
-            satisfiable: RefCell::new(HashMap::new()),
-            operands: RefCell::new(HashMap::new()),
+            satisfiable: RefCell::new(HashMap::default()),
+            operands: RefCell::new(HashMap::default()),
             searching: Cell::new(false),
             given_conflict: false,
             keep_parts: false,

@@ -122,7 +122,7 @@ pub struct Template<'d, 's> {
     /// `Ref` resolution and "is this a table" cost no scan of thousands of resources.
     /// `None` for a template of at most [`SCANNED_RESOURCES`] resources, which are
     /// scanned instead (see [`Template::position`]).
-    resource_ids: Option<std::collections::HashMap<&'d str, usize>>,
+    resource_ids: Option<crate::hash::HashMap<&'d str, usize>>,
     /// The backup selections, read once for every table that asks (see
     /// [`backup::coverage`]).
     pub(crate) backup_index: std::sync::OnceLock<backup::Index>,
@@ -479,11 +479,11 @@ const SCANNED_RESOURCES: usize = 16;
 
 /// Logical ID to position (the first, for an ID written twice), for a template with more
 /// than [`SCANNED_RESOURCES`] resources.
-fn ids_of<'d>(resources: &[Resource<'d>]) -> Option<std::collections::HashMap<&'d str, usize>> {
+fn ids_of<'d>(resources: &[Resource<'d>]) -> Option<crate::hash::HashMap<&'d str, usize>> {
     if resources.len() <= SCANNED_RESOURCES {
         return None;
     }
-    let mut ids = std::collections::HashMap::with_capacity(resources.len());
+    let mut ids = crate::hash::map_with_capacity(resources.len());
     for (i, r) in resources.iter().enumerate() {
         ids.entry(r.logical_id).or_insert(i);
     }

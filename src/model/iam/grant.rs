@@ -91,8 +91,8 @@ pub fn grants(
                 .collect()
         });
         let instances = loop_instances(s, denies);
-        let mut cache: std::collections::HashMap<(usize, usize, Vec<Assumption>), Cover> =
-            std::collections::HashMap::new();
+        let mut cache: crate::hash::HashMap<(usize, usize, Vec<Assumption>), Cover> =
+            crate::hash::HashMap::default();
         for (via, action_span, item_when) in granting {
             let Some(when) = combine(&s.when, &item_when) else {
                 continue;

@@ -70,7 +70,7 @@ pub fn check_grants(view: &ResourceView, rule: &Rule, spec: &GrantSpec) -> Vec<F
     // grant: the policy does not exist then.
     let ev = Evaluator::for_resource(view.template, view.resource);
     let mut invalid: Vec<Span> = Vec::new();
-    let mut position: std::collections::HashMap<Span, usize> = std::collections::HashMap::new();
+    let mut position: crate::hash::HashMap<Span, usize> = crate::hash::HashMap::default();
     for (document, statements) in iam::policies(view.template, view.resource).iter() {
         if spec.report_invalid {
             for s in statements {
