@@ -19,7 +19,7 @@ use toml::Spanned;
 
 use crate::check::{Governing, Profile, Profiles, Settings};
 use crate::cli::CheckArgs;
-use crate::discover::{dir_bytes, Exclude, Scope, Scopes, WalkOptions};
+use crate::discover::{dir_bytes, Exclude, Listing, Scope, Scopes, WalkOptions};
 use crate::file_error::FileError;
 use crate::finding::Severity;
 use crate::hash::HashMap;
@@ -578,11 +578,22 @@ impl Resolver {
     }
 
     /// The config file nearest to the files of `dir`; `None` when that is the run's.
-    fn nearest(&self, dir: &Path) -> Option<PathBuf> {
+    /// `listing`, the names in `dir` when the walk has just read them, spares asking the
+    /// file system about a name `dir` does not hold.
+    fn nearest(&self, dir: &Path, listing: Option<&Listing>) -> Option<PathBuf> {
         if self.fixed {
             return None;
         }
         let absolute = absolute_normalized(&self.cwd, dir);
+        // The listing is of `dir` as the walk names it, which is `absolute` unless
+        // normalizing took a `..` away (`link/..` is not where the link is).
+        let mut listing = listing.filter(|_| {
+            !self
+                .cwd
+                .join(dir)
+                .components()
+                .any(|c| c == std::path::Component::ParentDir)
+        });
         // Each directory is looked at once: going up, the first one already known answers
         // for the ones below it (a deep tree costs one stat per directory, not per level).
         let mut unknown = Vec::new();
@@ -593,12 +604,17 @@ impl Resolver {
                 break;
             }
             unknown.push(d.as_os_str().to_owned());
-            let candidate = d.join(FILE_NAME);
-            if candidate.is_file() {
-                found = Some(candidate);
-                break;
+            // Only the first directory (`dir` itself) is the listing's.
+            let listed = listing.take();
+            let holds = |name: &str| listed.is_none_or(|l| l.holds(name));
+            if holds(FILE_NAME) {
+                let candidate = d.join(FILE_NAME);
+                if candidate.is_file() {
+                    found = Some(candidate);
+                    break;
+                }
             }
-            if d.join(".git").exists() {
+            if holds(".git") && d.join(".git").exists() {
                 break;
             }
         }
@@ -642,20 +658,33 @@ impl Resolver {
 
     /// The settings that apply to the files of `dir`.
     fn scoped(&self, dir: &Path) -> Result<Arc<Scoped>, ConfigError> {
+        self.scoped_listed(dir, None)
+    }
+
+    /// [`Resolver::scoped`], told the names in `dir` when the walk has just read them.
+    fn scoped_listed(
+        &self,
+        dir: &Path,
+        listing: Option<&Listing>,
+    ) -> Result<Arc<Scoped>, ConfigError> {
         if let Some(known) = lock(&self.by_dir)
             .get(dir.as_os_str())
             .and_then(|d| d.scoped)
         {
             return known.map_err(|e| *e);
         }
-        let scoped = self.scoped_uncached(dir);
+        let scoped = self.scoped_uncached(dir, listing);
         let kept = scoped.clone().map_err(Box::new);
         lock(&self.by_dir).update(dir.as_os_str(), |d| d.scoped = Some(kept));
         scoped
     }
 
-    fn scoped_uncached(&self, dir: &Path) -> Result<Arc<Scoped>, ConfigError> {
-        match self.nearest(dir) {
+    fn scoped_uncached(
+        &self,
+        dir: &Path,
+        listing: Option<&Listing>,
+    ) -> Result<Arc<Scoped>, ConfigError> {
+        match self.nearest(dir, listing) {
             None => Ok(self.run.clone()),
             Some(path) if self.run_config.as_ref() == Some(&canonical(&path)) => {
                 Ok(self.run.clone())
@@ -741,6 +770,17 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+impl Resolver {
+    fn scope_listed_or_not(&self, dir: &Path, listing: Option<&Listing>) -> Arc<Scope> {
+        // A config that cannot be used is remembered (`Resolver::error` stops the run);
+        // meanwhile the walk goes on with the run's settings.
+        match self.scoped_listed(dir, listing) {
+            Ok(scoped) => scoped.scope.clone(),
+            Err(_) => self.run.scope.clone(),
+        }
+    }
+}
+
 impl Scoped {
     fn new(resolved: Resolved, display: Option<String>) -> Scoped {
         let scope = Arc::new(Scope {
@@ -758,12 +798,11 @@ impl Scoped {
 
 impl Scopes for Resolver {
     fn scope(&self, dir: &Path) -> Arc<Scope> {
-        // A config that cannot be used is remembered (`Resolver::error` stops the run);
-        // meanwhile the walk goes on with the run's settings.
-        match self.scoped(dir) {
-            Ok(scoped) => scoped.scope.clone(),
-            Err(_) => self.run.scope.clone(),
-        }
+        self.scope_listed_or_not(dir, None)
+    }
+
+    fn scope_listed(&self, dir: &Path, listing: &Listing) -> Arc<Scope> {
+        self.scope_listed_or_not(dir, Some(listing))
     }
 
     fn all_extensions(&self) -> Vec<String> {
@@ -1113,6 +1152,66 @@ mod tests {
         assert!(is_plain_absolute(Path::new("/a/.hidden/..x/...")));
         for taken_apart in ["/", "//a", "/a//b", "/a/./b", "/a/../b", "/a/", "a/b"] {
             assert!(!is_plain_absolute(Path::new(taken_apart)), "{taken_apart}");
+        }
+    }
+
+    /// Told the names of the directory it is asked about (the walk's listing), the
+    /// lookup of the nearest config finds what it finds by asking the file system: a
+    /// config file, a directory named like one, a repository's root, and a listing read
+    /// through `link/..` (another directory than `..` taken away by normalizing names).
+    #[test]
+    fn the_nearest_config_is_the_same_with_the_walks_listing() {
+        use clap::{Args, FromArgMatches};
+        let tree = tempfile::tempdir().expect("temporary directory");
+        let root = tree.path();
+        for dir in [
+            "own/sub",
+            "plain/.git",
+            "plain/sub",
+            "odd/ddb-guard.toml",
+            "odd/in",
+        ] {
+            std::fs::create_dir_all(root.join(dir)).expect("mkdir");
+        }
+        std::fs::create_dir(root.join(".git")).expect("a repository root");
+        std::fs::write(root.join("own").join(FILE_NAME), "fail_on = \"warning\"\n")
+            .expect("config");
+        std::fs::write(root.join(FILE_NAME), "fail_on = \"error\"\n").expect("config");
+        std::os::unix::fs::symlink(root.join("plain/sub"), root.join("link")).expect("link");
+        let matches = CheckArgs::augment_args(clap::Command::new("check"))
+            .try_get_matches_from(["check"])
+            .expect("default arguments");
+        let args = CheckArgs::from_arg_matches(&matches).expect("default arguments");
+        let dirs = [
+            "",
+            "own",
+            "own/sub",
+            "plain",
+            "plain/sub",
+            "odd",
+            "odd/in",
+            "link",
+            "link/..",
+            "own/../plain",
+            "link/../sub",
+        ];
+        for dir in dirs {
+            for absolute in [true, false] {
+                let asked = if absolute {
+                    root.join(dir)
+                } else {
+                    PathBuf::from(dir)
+                };
+                let by_stat = Resolver::new(&args, root).expect("resolver");
+                let by_listing = Resolver::new(&args, root).expect("resolver");
+                let listing = crate::discover::Listing::of(&root.join(dir));
+                assert_eq!(
+                    by_listing.nearest(&asked, Some(&listing)),
+                    by_stat.nearest(&asked, None),
+                    "{}",
+                    asked.display()
+                );
+            }
         }
     }
 

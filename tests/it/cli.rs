@@ -402,3 +402,113 @@ fn timings_print_every_stage_on_stderr_and_leave_stdout_alone() {
     assert!(millis("rules: retention") > 0.0, "{stderr}");
     assert!(stderr.contains(" parsed;"), "{stderr}");
 }
+
+/// The files `check` walks, in its order, from `dir` with `args` (`check --show-files`).
+fn walked(dir: &Path, args: &[&str]) -> Vec<String> {
+    let output = ddb_guard()
+        .current_dir(dir)
+        .args(["check", "--show-files"])
+        .args(args)
+        .output()
+        .expect("runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("check  "))
+        .filter_map(|l| l.split("  (config").next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `ignore` crate's sorted walk of `root` (absolute): the template files, relative to
+/// `root`, as `check` orders them.
+fn crate_walk(root: &Path, respect_ignore: bool, hidden: bool) -> Vec<String> {
+    let mut files: Vec<String> = ignore::WalkBuilder::new(root)
+        .standard_filters(respect_ignore)
+        .hidden(!hidden)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| {
+            e.path()
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| ["yaml", "yml", "json", "template"].contains(&x))
+        })
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(root).ok()?;
+            Some(rel.to_str()?.to_string())
+        })
+        .collect();
+    // `check`'s order: by path, a directory's name read as followed by `/`.
+    files.sort();
+    files
+}
+
+/// Run from the directory it walks (no path, `.`) or from below a repository's root, the
+/// walk keeps what the `ignore` crate keeps walking the same directory by its absolute
+/// path: nested `.gitignore` and `.ignore` files, a whitelist, hidden files, git's
+/// exclude file, a nested repository (whose root the rules above do not cross), an
+/// `.ignore` above the walked directory.
+#[test]
+fn the_walk_from_the_current_directory_keeps_what_the_ignore_crate_keeps() {
+    let top = tempfile::tempdir().expect("tempdir");
+    let tree = top.path().join("repo");
+    write(top.path(), ".ignore", "above.yaml\n");
+    std::fs::create_dir_all(tree.join(".git/info")).expect("git dir");
+    write(&tree, ".git/info/exclude", "excluded.yaml\n");
+    write(&tree, ".gitignore", "*.json\n!keep.json\nbuild/\n");
+    write(&tree, "sub/.gitignore", "!*.json\nlocal.yaml\n");
+    write(&tree, "sub/.ignore", "by-ignore.yaml\n");
+    std::fs::create_dir_all(tree.join("nested/.git")).expect("nested repository");
+    write(&tree, "nested/.gitignore", "n.yaml\n");
+    for file in [
+        "a.yaml",
+        "above.yaml",
+        "excluded.yaml",
+        "x.json",
+        "keep.json",
+        "build/b.yaml",
+        ".hidden/h.yaml",
+        ".h.yaml",
+        "sub/s.json",
+        "sub/local.yaml",
+        "sub/by-ignore.yaml",
+        "sub/deeper/above.yaml",
+        "sub/deeper/d.json",
+        "nested/n.yaml",
+        "nested/x.json",
+        "nested/other.yaml",
+        "a b/c.yml",
+        "a.b/t.template",
+    ] {
+        write(&tree, file, "Resources: {}\n");
+    }
+    for (respect_ignore, hidden) in [(true, false), (false, false), (true, true)] {
+        let mut flags = Vec::new();
+        if !respect_ignore {
+            flags.push("--no-ignore");
+        }
+        if hidden {
+            flags.push("--hidden");
+        }
+        let expected = crate_walk(&tree, respect_ignore, hidden);
+        assert!(expected.contains(&"a.yaml".to_string()), "{expected:?}");
+        assert_eq!(walked(&tree, &flags), expected, "{flags:?}");
+        let dot: Vec<_> = [".".to_string()]
+            .into_iter()
+            .chain(flags.iter().map(|f| f.to_string()))
+            .collect();
+        let dot: Vec<&str> = dot.iter().map(String::as_str).collect();
+        let with_dot: Vec<String> = walked(&tree, &dot)
+            .into_iter()
+            .map(|f| f.strip_prefix("./").unwrap_or(&f).to_string())
+            .collect();
+        assert_eq!(with_dot, expected, "{dot:?}");
+        let sub = tree.join("sub");
+        assert_eq!(
+            walked(&sub, &flags),
+            crate_walk(&sub, respect_ignore, hidden),
+            "sub {flags:?}"
+        );
+    }
+}

@@ -9,6 +9,9 @@ use std::sync::Arc;
 
 use ignore::WalkBuilder;
 
+mod listed;
+pub use listed::Listing;
+
 /// Extensions (case-insensitive) of files that can be templates.
 pub const TEMPLATE_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "template"];
 
@@ -37,6 +40,12 @@ pub trait Scopes: Send + Sync + std::fmt::Debug {
     fn scope(&self, dir: &Path) -> Arc<Scope>;
     /// Every extension some directory walks.
     fn all_extensions(&self) -> Vec<String>;
+    /// [`Scopes::scope`] of a directory whose names the walk has just read (`listing`):
+    /// the same answer, which need not ask the file system whether a name is there.
+    fn scope_listed(&self, dir: &Path, listing: &Listing) -> Arc<Scope> {
+        let _ = listing;
+        self.scope(dir)
+    }
 }
 
 /// What governs the entries of one directory.
@@ -50,13 +59,21 @@ pub struct Scope {
 impl WalkOptions {
     /// The settings that govern `path` (those of the directory holding it).
     pub fn scope_of(&self, path: &Path) -> Arc<Scope> {
+        self.scope_of_listed(path, None)
+    }
+
+    /// [`WalkOptions::scope_of`] `path`, whose directory's names are `listing` when known.
+    fn scope_of_listed(&self, path: &Path, listing: Option<&Listing>) -> Arc<Scope> {
         match &self.scopes {
             Some(scopes) => {
                 let dir = match path.parent() {
                     Some(p) if !p.as_os_str().is_empty() => p,
                     _ => Path::new("."),
                 };
-                scopes.scope(dir)
+                match listing {
+                    Some(listing) => scopes.scope_listed(dir, listing),
+                    None => scopes.scope(dir),
+                }
             }
             None => Arc::new(Scope {
                 exclude: self.exclude.clone(),
@@ -148,13 +165,26 @@ pub fn discover(paths: &[PathBuf], options: &WalkOptions) -> Discovery {
 }
 
 fn discover_untimed(paths: &[PathBuf], options: &WalkOptions) -> Discovery {
+    discover_by(paths, options, By::Listing)
+}
+
+/// Which walk [`walk_root`] takes: by listings ([`listed`], unless links are followed),
+/// or the `ignore` crate's (the oracle of the tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum By {
+    Listing,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Crate,
+}
+
+fn discover_by(paths: &[PathBuf], options: &WalkOptions, by: By) -> Discovery {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let implicit = paths.is_empty();
     let default = [PathBuf::from(".")];
     let roots = if implicit { &default[..] } else { paths };
     for root in roots {
-        let _ = walk_root(root, implicit, options, &mut errors, &mut |c| {
+        let _ = walk_root(root, implicit, options, by, &mut errors, &mut |c| {
             files.push(c);
             ControlFlow::Continue(())
         });
@@ -178,6 +208,7 @@ fn walk_root(
     root: &Path,
     implicit: bool,
     options: &WalkOptions,
+    by: By,
     errors: &mut Vec<WalkError>,
     sink: &mut dyn FnMut(Candidate) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
@@ -232,17 +263,79 @@ fn walk_root(
             break;
         }
         let scopes = Arc::new(std::sync::Mutex::new(DirScopes::default()));
-        let mut builder = walk_builder(root, parents, options, &scopes);
-        let follow = options.follow_links;
-        builder.sort_by_file_path(move |a, b| in_sorted_order(a, b, follow));
-        for entry in builder.build() {
-            if let Some(c) = candidate(entry, &root_display, implicit, options, &scopes, errors) {
-                any = true;
-                sink(c)?;
+        let flags = listed::Flags {
+            respect_ignore: options.respect_ignore,
+            skip_hidden: !options.hidden,
+            parents,
+        };
+        // The walk by listings does not follow links; where it declines, the crate walks.
+        let walker = (by == By::Listing && !options.follow_links)
+            .then(|| listed::Walker::new(root, flags))
+            .flatten();
+        let Some(walker) = walker else {
+            let mut builder = walk_builder(root, parents, options, &scopes);
+            let follow = options.follow_links;
+            builder.sort_by_file_path(move |a, b| in_sorted_order(a, b, follow));
+            for entry in builder.build() {
+                if let Some(c) = candidate(entry, &root_display, implicit, options, &scopes, errors)
+                {
+                    any = true;
+                    sink(c)?;
+                }
             }
-        }
+            continue;
+        };
+        let filtered = options.exclude.is_some() || options.scopes.is_some();
+        walker.walk(&mut |visit| match visit {
+            listed::Visit::Error { path, error } => {
+                let path = (!path.as_os_str().is_empty()).then_some(path);
+                push_error(unreadable(path, &error), &root_display, implicit, errors);
+                ControlFlow::Continue(false)
+            }
+            listed::Visit::Entry {
+                path,
+                depth,
+                file_type,
+                listing,
+            } => {
+                let is_dir = file_type.is_dir();
+                if filtered && excluded_entry(&scopes, options, path, depth, is_dir, Some(listing))
+                {
+                    return ControlFlow::Continue(false);
+                }
+                if !file_type.is_file() {
+                    return ControlFlow::Continue(true);
+                }
+                let scope = DirScopes::scope_of(&scopes, options, path, depth, Some(listing));
+                match file_candidate(path, &scope, implicit) {
+                    Some(c) => {
+                        any = true;
+                        sink(c)?;
+                        ControlFlow::Continue(false)
+                    }
+                    None => ControlFlow::Continue(false),
+                }
+            }
+        })?;
     }
     ControlFlow::Continue(())
+}
+
+/// Is the entry `path` (at `depth`) excluded by the `exclude` of its directory? Its
+/// directory's settings are asked with `listing`, the directory's names.
+fn excluded_entry(
+    scopes: &std::sync::Mutex<DirScopes>,
+    options: &WalkOptions,
+    path: &Path,
+    depth: usize,
+    is_dir: bool,
+    listing: Option<&listed::Listing>,
+) -> bool {
+    depth > 0
+        && DirScopes::scope_of(scopes, options, path, depth, listing)
+            .exclude
+            .as_ref()
+            .is_some_and(|exclude| exclude.excludes(path, is_dir, false))
 }
 
 fn walk_builder(
@@ -263,17 +356,14 @@ fn walk_builder(
         let options = options.clone();
         let scopes = scopes.clone();
         builder.filter_entry(move |entry| {
-            entry.depth() == 0
-                || !DirScopes::scope_of(&scopes, &options, entry.path(), entry.depth())
-                    .exclude
-                    .as_ref()
-                    .is_some_and(|exclude| {
-                        exclude.excludes(
-                            entry.path(),
-                            entry.file_type().is_some_and(|t| t.is_dir()),
-                            false,
-                        )
-                    })
+            !excluded_entry(
+                &scopes,
+                &options,
+                entry.path(),
+                entry.depth(),
+                entry.file_type().is_some_and(|t| t.is_dir()),
+                None,
+            )
         });
     }
     builder
@@ -300,9 +390,10 @@ impl DirScopes {
         options: &WalkOptions,
         path: &Path,
         depth: usize,
+        listing: Option<&listed::Listing>,
     ) -> Arc<Scope> {
         let Some(dir) = dir_bytes(path) else {
-            return options.scope_of(path);
+            return options.scope_of_listed(path, listing);
         };
         // Only the walker thread uses it: the lock is never contended; a panic while it
         // was held left whole slots (each is set in one assignment).
@@ -314,7 +405,7 @@ impl DirScopes {
                 return scope.clone();
             }
         }
-        let scope = options.scope_of(path);
+        let scope = options.scope_of_listed(path, listing);
         if cache.slots.len() <= depth {
             cache.slots.resize(depth + 1, None);
         }
@@ -350,16 +441,8 @@ fn candidate(
     let entry = match entry {
         Ok(entry) => entry,
         Err(err) => {
-            if let Some(mut walk_error) = walk_error(&err) {
-                if implicit {
-                    if let Some(rest) = walk_error.display.strip_prefix("./") {
-                        walk_error.display = rest.to_string();
-                    }
-                }
-                if walk_error.display.is_empty() {
-                    walk_error.display = root_display.to_string();
-                }
-                errors.push(walk_error);
+            if let Some(walk_error) = walk_error(&err) {
+                push_error(walk_error, root_display, implicit, errors);
             }
             return None;
         }
@@ -369,7 +452,12 @@ fn candidate(
         return None;
     }
     let path = entry.path();
-    let scope = DirScopes::scope_of(scopes, options, path, entry.depth());
+    let scope = DirScopes::scope_of(scopes, options, path, entry.depth(), None);
+    file_candidate(path, &scope, implicit)
+}
+
+/// The regular file `path` of the walk, if its directory's settings (`scope`) check it.
+fn file_candidate(path: &Path, scope: &Scope, implicit: bool) -> Option<Candidate> {
     if !has_template_extension(path, &scope.extensions) {
         return None;
     }
@@ -389,6 +477,25 @@ fn candidate(
         display,
         path: path.to_path_buf(),
     })
+}
+
+/// Keep a walk error, named as the user reaches the path (the root's name for an error
+/// without a path).
+fn push_error(
+    mut walk_error: WalkError,
+    root_display: &str,
+    implicit: bool,
+    errors: &mut Vec<WalkError>,
+) {
+    if implicit {
+        if let Some(rest) = walk_error.display.strip_prefix("./") {
+            walk_error.display = rest.to_string();
+        }
+    }
+    if walk_error.display.is_empty() {
+        walk_error.display = root_display.to_string();
+    }
+    errors.push(walk_error);
 }
 
 /// The files [`discover`] finds, one at a time and in its order, without a list of them
@@ -414,19 +521,26 @@ pub fn discover_sorted(paths: &[PathBuf], options: &WalkOptions) -> Walk {
         let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut errors = Vec::new();
             let mut batch = Vec::with_capacity(BATCH);
-            let sent = walk_root(&root, implicit, &options, &mut errors, &mut |c| {
-                batch.push(c);
-                if batch.len() < BATCH {
-                    return ControlFlow::Continue(());
-                }
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                // An error means the reader stopped (its run ended early): nothing to
-                // report.
-                match send.send(full) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(_) => ControlFlow::Break(()),
-                }
-            });
+            let sent = walk_root(
+                &root,
+                implicit,
+                &options,
+                By::Listing,
+                &mut errors,
+                &mut |c| {
+                    batch.push(c);
+                    if batch.len() < BATCH {
+                        return ControlFlow::Continue(());
+                    }
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    // An error means the reader stopped (its run ended early): nothing to
+                    // report.
+                    match send.send(full) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(_) => ControlFlow::Break(()),
+                    }
+                },
+            );
             if sent.is_continue() && !batch.is_empty() {
                 let _ = send.send(batch);
             }
@@ -541,37 +655,51 @@ fn walk_error(err: &ignore::Error) -> Option<WalkError> {
         ignore::Error::Loop { .. } => None,
         ignore::Error::WithPath { path, err } => walk_error(err).map(|mut e| {
             e.display = path.display().to_string();
-            // With --follow, a link whose target is missing or that points back at itself
-            // fails like an unreadable directory; say what it is.
-            let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
-            if let (true, Some(io)) = (is_link, io_error(err)) {
-                e.message = if io.kind() == std::io::ErrorKind::NotFound {
-                    "broken symbolic link: its target does not exist, so it is not checked".into()
-                } else {
-                    format!(
-                        "cannot follow symbolic link, so it is not checked: {}",
-                        io_reason(io)
-                    )
-                };
+            if let Some(message) = io_error(err).and_then(|io| link_message(path, io)) {
+                e.message = message;
             }
             e
         }),
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
             walk_error(err)
         }
-        ignore::Error::Io(io) => Some(WalkError {
-            display: String::new(),
-            message: format!(
-                "cannot read directory, so templates in it are not checked: {}",
-                io_reason(io)
-            ),
-        }),
+        ignore::Error::Io(io) => Some(unreadable(None, io)),
         // A malformed .gitignore line is not worth failing a run over.
         ignore::Error::Glob { .. }
         | ignore::Error::UnrecognizedFileType(_)
         | ignore::Error::InvalidDefinition => None,
         ignore::Error::Partial(errors) => errors.iter().find_map(walk_error),
     }
+}
+
+/// The error of a directory (`path`, or none known) that could not be read.
+fn unreadable(path: Option<&Path>, io: &std::io::Error) -> WalkError {
+    let message = path.and_then(|p| link_message(p, io)).unwrap_or_else(|| {
+        format!(
+            "cannot read directory, so templates in it are not checked: {}",
+            io_reason(io)
+        )
+    });
+    WalkError {
+        display: path.map(|p| p.display().to_string()).unwrap_or_default(),
+        message,
+    }
+}
+
+/// With --follow, a link whose target is missing or that points back at itself fails
+/// like an unreadable directory: what to say instead, when `path` is a link.
+fn link_message(path: &Path, io: &std::io::Error) -> Option<String> {
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink()) {
+        return None;
+    }
+    Some(if io.kind() == std::io::ErrorKind::NotFound {
+        "broken symbolic link: its target does not exist, so it is not checked".into()
+    } else {
+        format!(
+            "cannot follow symbolic link, so it is not checked: {}",
+            io_reason(io)
+        )
+    })
 }
 
 /// The I/O error inside a walk error's wrappers.
