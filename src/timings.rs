@@ -102,6 +102,9 @@ pub enum Part {
     /// (scanning and tree building together), and the work thrown away on a file it
     /// declines, which then goes through the parts below.
     FastYaml,
+    /// The fast path for JSON (`load::json_fast`), likewise: the whole reading of a file it
+    /// accepts, and the work thrown away on one it declines.
+    FastJson,
     /// The parsers' own work: saphyr-parser's events for YAML, jsonc-parser's AST for JSON.
     Tokenizer,
     /// Our tree built from those events or that AST, with its checks (keys, tags, limits,
@@ -114,11 +117,18 @@ pub enum Part {
 }
 
 impl Part {
-    pub const ALL: [Part; 4] = [Part::FastYaml, Part::Tokenizer, Part::Tree, Part::Dialects];
+    pub const ALL: [Part; 5] = [
+        Part::FastYaml,
+        Part::FastJson,
+        Part::Tokenizer,
+        Part::Tree,
+        Part::Dialects,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Part::FastYaml => "fast YAML path",
+            Part::FastJson => "fast JSON path",
             Part::Tokenizer => "tokenizer",
             Part::Tree => "tree building",
             Part::Dialects => "dialect checks",

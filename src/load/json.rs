@@ -7,9 +7,11 @@ use jsonc_parser::tokens::Token;
 use jsonc_parser::{ParseOptions, Scanner, ScannerOptions};
 
 use super::tree::{Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
-use super::{duplicate_key, scalar_too_long, too_deep, too_many_nodes, FileError, KeySet, Limits};
+use super::{
+    duplicate_key, json_fast, scalar_too_long, too_deep, too_many_nodes, FileError, KeySet, Limits,
+};
 use crate::source::Span;
-use crate::timings::{Laps, Part};
+use crate::timings::{self, Laps, Part};
 
 fn strict() -> ParseOptions {
     ParseOptions {
@@ -38,6 +40,22 @@ fn strict() -> ParseOptions {
 /// tree error (a duplicate key, a limit): after the first tree error the text is only
 /// checked, and that error is reported at the end if the syntax is sound.
 pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, FileError> {
+    // Most templates are strict JSON, which the fast path reads; it declines the rest
+    // (issue 23).
+    let fast = timings::time_part(Part::FastJson, || json_fast::load(text, base, limits));
+    if let Ok(doc) = fast {
+        return Ok(doc);
+    }
+    jsonc_path(text, base, limits)
+}
+
+/// jsonc-parser's reading: what every text outside the fast path's subset goes through, and
+/// the reading the fast path must match exactly or decline (its oracle compares with it).
+pub(crate) fn jsonc_path<'s>(
+    text: &'s str,
+    base: usize,
+    limits: &Limits,
+) -> Result<Document<'s>, FileError> {
     let options = strict();
     let mut parser = Parser {
         scanner: Scanner::new(
@@ -603,7 +621,7 @@ mod tests {
     /// The streaming loader and the AST oracle agree: the same tree (nodes, spans, root,
     /// large-map indexes) or the same error (message, span, labels).
     fn agree(text: &str, limits: &L) {
-        let streamed = super::load(text, 3, limits);
+        let streamed = super::jsonc_path(text, 3, limits);
         let oracle = super::ast_oracle::load(text, 3, limits);
         match (streamed, oracle) {
             (Ok(a), Ok(b)) => {

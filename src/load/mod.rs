@@ -1,13 +1,15 @@
 //! Stage 2: bytes to one spanned document tree, the same node type for YAML and JSON.
 //!
 //! YAML goes through saphyr-parser's event iterator and JSON through jsonc-parser (every
-//! lenient option off); both feed [`tree::Document`]. serde_yaml is not used: it has no
+//! lenient option off), each behind a fast path for the subset most templates are written
+//! in (`yaml_fast`, `json_fast`); all feed [`tree::Document`]. serde_yaml is not used: it has no
 //! value spans, is archived, and expands aliases silently (see ARCHITECTURE.md).
 
 pub mod alias_budget;
 mod builder;
 pub mod embedded;
 mod json;
+mod json_fast;
 pub mod tree;
 mod yaml;
 mod yaml_dialects;
@@ -156,6 +158,41 @@ pub fn yaml_fast_declines(text: &str, limits: &Limits) -> Option<u32> {
         None => (text, 0),
     };
     yaml_fast::load(body, base, limits, Aliases::Refuse)
+        .err()
+        .map(|declined| declined.line)
+}
+
+/// The fast JSON path's document for `text` (`None` where it declines) and the jsonc
+/// path's result, each as [`load`] returns it: the differential oracle of `json_fast` (its
+/// unit tests, the corpus run in `tests/it`, the `json_fast_agrees` fuzz target).
+#[doc(hidden)]
+pub fn json_paths<'s>(
+    text: &'s str,
+    limits: &Limits,
+) -> (Option<Document<'s>>, Result<Document<'s>, FileError>) {
+    let (body, base) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    let finish = |mut doc: Document<'s>| {
+        doc.text = text;
+        doc.format = Format::Json;
+        doc
+    };
+    let fast = json_fast::load(body, base, limits).ok().map(finish);
+    let slow = json::jsonc_path(body, base, limits).map(finish);
+    (fast, slow)
+}
+
+/// Where the fast JSON path declines `text`: the line of `load/json_fast/mod.rs` that
+/// declined (`None`: it reads the text). The corpus run counts them.
+#[doc(hidden)]
+pub fn json_fast_declines(text: &str, limits: &Limits) -> Option<u32> {
+    let (body, base) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    json_fast::load(body, base, limits)
         .err()
         .map(|declined| declined.line)
 }

@@ -361,6 +361,7 @@ fn timings_print_every_stage_on_stderr_and_leave_stdout_alone() {
         "prefilter",
         "parse",
         "fast YAML path",
+        "fast JSON path",
         "tokenizer",
         "tree building",
         "dialect checks",
