@@ -240,10 +240,10 @@ enum J {
 }
 
 /// Pieces of string bodies, as written between the quotes. `clean` ones are all valid;
-/// the others hold every escape and character class the fast path declines, and the
-/// valid ones again.
-fn string_piece(clean: bool) -> impl Strategy<Value = &'static str> {
-    let mut pieces = vec![
+/// the others add, one piece in eight, every escape and character class the fast path
+/// declines.
+fn string_piece(clean: bool) -> BoxedStrategy<&'static str> {
+    let valid = prop::sample::select(vec![
         "a",
         "Type",
         "AWS::DynamoDB::Table",
@@ -265,35 +265,36 @@ fn string_piece(clean: bool) -> impl Strategy<Value = &'static str> {
         "\\ud83d\\ude00",
         "\\uDBFF\\uDFFF",
         "\\uffff",
-    ];
-    if !clean {
-        pieces.extend([
-            "\\ud83d",
-            "\\ude00",
-            "\\ude00\\ud83d",
-            "\\ud83d\\u0041",
-            "\\ud83dx",
-            "\\u12",
-            "\\uZZZZ",
-            "\\'",
-            "\\x41",
-            "\\v",
-            "\\0",
-            "\\\n",
-            "\\",
-            "\t",
-            "\n",
-            "\r",
-            "\u{1}",
-            "\u{2028}",
-            "\"",
-        ]);
+    ]);
+    if clean {
+        return valid.boxed();
     }
-    prop::sample::select(pieces)
+    let odd = prop::sample::select(vec![
+        "\\ud83d",
+        "\\ude00",
+        "\\ude00\\ud83d",
+        "\\ud83d\\u0041",
+        "\\ud83dx",
+        "\\u12",
+        "\\uZZZZ",
+        "\\'",
+        "\\x41",
+        "\\v",
+        "\\0",
+        "\\\n",
+        "\\",
+        "\t",
+        "\n",
+        "\r",
+        "\u{1}",
+        "\u{2028}",
+        "\"",
+    ]);
+    prop_oneof![7 => valid, 1 => odd].boxed()
 }
 
-fn number(clean: bool) -> impl Strategy<Value = &'static str> {
-    let mut numbers = vec![
+fn number(clean: bool) -> BoxedStrategy<&'static str> {
+    let valid = prop::sample::select(vec![
         "0",
         "-0",
         "1",
@@ -306,22 +307,24 @@ fn number(clean: bool) -> impl Strategy<Value = &'static str> {
         "123456789012345678901234567890",
         "1e400",
         "0.000",
-    ];
-    if !clean {
-        numbers.extend([
-            "01", "1.", "-", ".5", "+1", "0x1F", "Infinity", "-Infinity", "NaN", "1e", "1e+",
-            "--1", "1.2.3", "-01", "1.e3",
-        ]);
+    ]);
+    if clean {
+        return valid.boxed();
     }
-    prop::sample::select(numbers)
+    let odd = prop::sample::select(vec![
+        "01", "1.", "-", ".5", "+1", "0x1F", "Infinity", "-Infinity", "NaN", "1e", "1e+", "--1",
+        "1.2.3", "-01", "1.e3",
+    ]);
+    prop_oneof![7 => valid, 1 => odd].boxed()
 }
 
-fn literal(clean: bool) -> impl Strategy<Value = &'static str> {
-    let mut literals = vec!["true", "false", "null"];
-    if !clean {
-        literals.extend(["True", "nul", "truex", "true_", "undefined", "word"]);
+fn literal(clean: bool) -> BoxedStrategy<&'static str> {
+    let valid = prop::sample::select(vec!["true", "false", "null"]);
+    if clean {
+        return valid.boxed();
     }
-    prop::sample::select(literals)
+    let odd = prop::sample::select(vec!["True", "nul", "truex", "true_", "undefined", "word"]);
+    prop_oneof![7 => valid, 1 => odd].boxed()
 }
 
 /// Keys: in `clean` texts made unique within their object (by a numeric suffix); otherwise
@@ -331,9 +334,9 @@ fn key(clean: bool) -> impl Strategy<Value = String> {
     let names = prop::sample::select(vec![
         "A", "\\u0041", "B", "Type", "é", "\\u00e9", "", "k", "Properties",
     ]);
-    (names, any::<bool>(), prop::collection::vec(string_piece(clean), 0..2)).prop_map(
-        move |(name, plain, pieces)| {
-            if plain || clean {
+    (names, 0u8..4, prop::collection::vec(string_piece(clean), 0..3)).prop_map(
+        move |(name, pick, pieces)| {
+            if pick == 0 || clean {
                 name.to_string()
             } else {
                 pieces.concat()
@@ -388,12 +391,12 @@ impl Writer<'_> {
 
     fn blank(&mut self) {
         let c = self.choice();
-        let odd = !self.clean && c >= 240;
+        let odd = !self.clean && c >= 250;
         let blank = if odd {
             [
                 "\u{b}", "\u{c}", "\u{a0}", "\u{2028}", "\u{feff}", "/* c */", "// c\n", "\u{3000}",
                 "\u{85}", "/", "#", "\u{0}", "/*", ",", ":", "x",
-            ][(c - 240) as usize]
+            ][self.at % 16]
         } else {
             ["", "", " ", "\n  ", "\n", "\t", "\r\n    ", "  "][(c % 8) as usize]
         };
@@ -443,7 +446,7 @@ impl Writer<'_> {
     /// A comma between children; now and then a trailing one, or none.
     fn separator(&mut self, last: bool) {
         let c = self.choice();
-        let flip = !self.clean && c < 6;
+        let flip = !self.clean && c < 4;
         if last == flip {
             self.out.push(',');
         }
@@ -504,10 +507,15 @@ fn uniquely_keyed(v: J) -> J {
 /// JSON and almost-JSON: every construct the fast path reads and every one it declines,
 /// then a few mutations (a cut, an inserted piece, two characters swapped).
 fn any_text() -> impl Strategy<Value = String> {
-    let root = prop_oneof![
-        4 => prop::collection::vec((key(false), value(false)), 0..6).prop_map(J::Obj),
-        1 => value(false),
-    ];
+    // Odd values in some texts, an odd layout in some, both or neither: each decline class
+    // alone is met, and so are texts the fast path must read.
+    let values = |clean| {
+        prop_oneof![
+            4 => prop::collection::vec((key(clean), value(clean)), 0..6).prop_map(J::Obj),
+            1 => value(clean),
+        ]
+    };
+    let root = prop_oneof![values(false), values(true).prop_map(uniquely_keyed)];
     let mutation = (
         0u8..4,
         any::<prop::sample::Index>(),
@@ -520,10 +528,11 @@ fn any_text() -> impl Strategy<Value = String> {
     (
         root,
         prop::collection::vec(any::<u8>(), 1..64),
-        prop::collection::vec(mutation, 0..3),
+        any::<bool>(),
+        prop_oneof![Just(Vec::new()), prop::collection::vec(mutation, 1..3)],
     )
-        .prop_map(|(root, choices, mutations)| {
-            let text = write(&root, &choices, false);
+        .prop_map(|(root, choices, clean_layout, mutations)| {
+            let text = write(&root, &choices, clean_layout);
             let mut chars: Vec<char> = text.chars().collect();
             for (kind, a, b, piece) in mutations {
                 if chars.is_empty() {
