@@ -12,8 +12,8 @@
 # compare with the table's total. The JSON findings go to a file, and the script checks
 # that they are the same with and without the timings (the timings only add to stderr).
 #
-# Under parse, the table shows its parts: the fast YAML path (the whole reading of a file
-# it accepts, and the work thrown away on one it declines), the tokenizer (saphyr-parser's events,
+# Under parse, the table shows its parts: the fast YAML and JSON paths (each: the whole
+# reading of a file it accepts, and the work thrown away on one it declines), the tokenizer (saphyr-parser's events,
 # jsonc-parser's AST), our tree building, and the YAML dialect checks that cost a pass of
 # their own (the Unicode scan, libyaml-safer's second reading). The YAML split reads the
 # clock once per parser event, which adds some time to both parts; `perf` does not.

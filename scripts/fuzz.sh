@@ -17,7 +17,7 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(load_yaml load_json evaluate fix_roundtrip parsers_agree soundness yaml_fast_agrees)
+    targets=(load_yaml load_json evaluate fix_roundtrip parsers_agree soundness yaml_fast_agrees json_fast_agrees)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -369,6 +369,32 @@ pub fn yaml_fast_agrees(text: &str) {
     }
 }
 
+/// Differential: wherever the fast JSON path (`load::json_fast`) accepts a text, its
+/// document equals the jsonc path's in every field; wherever the jsonc path refuses a text,
+/// the fast path declined it; and neither path panics. Also with small limits, so that the
+/// depth, node and scalar-length refusals are met.
+pub fn json_fast_agrees(text: &str) {
+    init();
+    let small = load::Limits {
+        max_depth: 3,
+        max_nodes: 40,
+        max_scalar_len: 8,
+    };
+    for limits in [limits(), small] {
+        let (fast, slow) = load::json_paths(text, &limits);
+        let Some(fast) = fast else { continue };
+        match slow {
+            Ok(slow) => assert!(
+                fast == slow,
+                "the fast JSON path and jsonc read this differently:\n{:?}\n{:?}",
+                fast.nodes,
+                slow.nodes
+            ),
+            Err(error) => panic!("the fast JSON path accepted what jsonc refuses: {error:?}"),
+        }
+    }
+}
+
 /// The soundness oracle on a template generated from `data` (the choices of
 /// `soundness_oracle::generate`): every table some deployment can delete is reported, and
 /// within the oracle's precision scope a table every deployment keeps is not. The known

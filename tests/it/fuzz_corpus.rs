@@ -89,6 +89,16 @@ fn yaml_fast_agrees_corpus_reads_alike_or_is_declined() {
 }
 
 #[test]
+fn json_fast_agrees_corpus_reads_alike_or_is_declined() {
+    for (name, bytes) in corpus("json_fast_agrees") {
+        eprintln!("{name}");
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            oracles::json_fast_agrees(text);
+        }
+    }
+}
+
+#[test]
 fn soundness_corpus_keeps_the_oracle_property() {
     for (name, bytes) in corpus("soundness") {
         eprintln!("{name}");

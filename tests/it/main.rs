@@ -27,6 +27,7 @@ mod guardrails;
 mod hostile;
 mod iam_oracle;
 mod inventory;
+mod json_fast;
 mod layers;
 mod load_errors;
 mod oracle;

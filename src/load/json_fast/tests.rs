@@ -85,7 +85,10 @@ fn accepts_and_agrees_on_the_common_constructs() {
     for text in texts {
         assert!(agrees(text), "declined:\n{text}");
         // A BOM is stripped before either path runs; the spans count it.
-        assert!(agrees(&format!("\u{feff}{text}")), "declined after a BOM:\n{text}");
+        assert!(
+            agrees(&format!("\u{feff}{text}")),
+            "declined after a BOM:\n{text}"
+        );
     }
 }
 
@@ -226,7 +229,10 @@ fn agrees_on_every_json_file_of_the_repository() {
     eprintln!("{accepted} of {readable} readable JSON files ({files} in all) accepted");
     assert!(files > 50, "only {files} JSON files found");
     // Most of them are strict JSON; a fall means the path stopped being used.
-    assert!(accepted * 10 > readable * 8, "{accepted} of {readable} accepted");
+    assert!(
+        accepted * 10 > readable * 8,
+        "{accepted} of {readable} accepted"
+    );
 }
 
 /// A JSON value as the generator writes it: string bodies and numbers as source text.
@@ -320,8 +326,21 @@ fn number(clean: bool) -> BoxedStrategy<&'static str> {
 
 fn odd_number() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "01", "1.", "-", ".5", "+1", "0x1F", "Infinity", "-Infinity", "NaN", "1e", "1e+", "--1",
-        "1.2.3", "-01", "1.e3",
+        "01",
+        "1.",
+        "-",
+        ".5",
+        "+1",
+        "0x1F",
+        "Infinity",
+        "-Infinity",
+        "NaN",
+        "1e",
+        "1e+",
+        "--1",
+        "1.2.3",
+        "-01",
+        "1.e3",
     ])
 }
 
@@ -342,17 +361,28 @@ fn odd_literal() -> impl Strategy<Value = &'static str> {
 /// spelling (`A` and `\u0041`).
 fn key(clean: bool) -> impl Strategy<Value = String> {
     let names = prop::sample::select(vec![
-        "A", "\\u0041", "B", "Type", "é", "\\u00e9", "", "k", "Properties",
+        "A",
+        "\\u0041",
+        "B",
+        "Type",
+        "é",
+        "\\u00e9",
+        "",
+        "k",
+        "Properties",
     ]);
-    (names, 0u8..4, prop::collection::vec(string_piece(clean), 0..3)).prop_map(
-        move |(name, pick, pieces)| {
+    (
+        names,
+        0u8..4,
+        prop::collection::vec(string_piece(clean), 0..3),
+    )
+        .prop_map(move |(name, pick, pieces)| {
             if pick == 0 || clean {
                 name.to_string()
             } else {
                 pieces.concat()
             }
-        },
-    )
+        })
 }
 
 fn value(clean: bool) -> impl Strategy<Value = J> {
@@ -397,9 +427,13 @@ struct Writer<'c> {
 
 impl Writer<'_> {
     fn choice(&mut self) -> u8 {
-        let c = self.choices.get(self.at % self.choices.len().max(1)).copied();
+        let c = self
+            .choices
+            .get(self.at % self.choices.len().max(1))
+            .copied();
         self.at += 1;
-        c.unwrap_or(0).wrapping_add((self.at / self.choices.len().max(1)) as u8)
+        c.unwrap_or(0)
+            .wrapping_add((self.at / self.choices.len().max(1)) as u8)
     }
 
     fn blank(&mut self) {
@@ -408,8 +442,8 @@ impl Writer<'_> {
         let odd = (!self.clean && c >= 250) || self.odd_blank == Some(self.blanks);
         let blank = if odd {
             [
-                "\u{b}", "\u{c}", "\u{a0}", "\u{2028}", "\u{feff}", "/* c */", "// c\n", "\u{3000}",
-                "\u{85}", "/", "#", "\u{0}", "/*", ",", ":", "x",
+                "\u{b}", "\u{c}", "\u{a0}", "\u{2028}", "\u{feff}", "/* c */", "// c\n",
+                "\u{3000}", "\u{85}", "/", "#", "\u{0}", "/*", ",", ":", "x",
             ][self.at % 16]
         } else {
             ["", "", " ", "\n  ", "\n", "\t", "\r\n    ", "  "][(c % 8) as usize]
@@ -586,8 +620,7 @@ fn any_text() -> impl Strategy<Value = String> {
 /// an odd number or word.
 fn odd_leaf() -> impl Strategy<Value = J> {
     prop_oneof![
-        (odd_piece(), string_piece(true))
-            .prop_map(|(odd, valid)| J::Str(format!("{valid}{odd}x"))),
+        (odd_piece(), string_piece(true)).prop_map(|(odd, valid)| J::Str(format!("{valid}{odd}x"))),
         odd_number().prop_map(J::Num),
         odd_literal().prop_map(J::Lit),
     ]
@@ -634,7 +667,10 @@ fn one_odd_text() -> impl Strategy<Value = String> {
             1 => write_with(&root, &choices, true, Some(at.index(64))),
             2 => {
                 let text = write(&root, &choices, true);
-                let commas: Vec<usize> = text.match_indices([',', '}', ']']).map(|(i, _)| i).collect();
+                let commas: Vec<usize> = text
+                    .match_indices([',', '}', ']'])
+                    .map(|(i, _)| i)
+                    .collect();
                 let Some(&i) = commas.get(at.index(commas.len().max(1))) else {
                     return text;
                 };
@@ -739,10 +775,7 @@ fn accepts_a_good_share_of_the_generated_texts_jsonc_reads() {
     );
     let (mut readable, mut accepted) = (0, 0);
     for _ in 0..2000 {
-        let text = any_text()
-            .new_tree(&mut runner)
-            .expect("a text")
-            .current();
+        let text = any_text().new_tree(&mut runner).expect("a text").current();
         if json_paths(&text, &Limits::default()).1.is_ok() {
             readable += 1;
             if agrees(&text) {
