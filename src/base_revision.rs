@@ -455,12 +455,16 @@ pub fn canonical(path: &Path) -> PathBuf {
 /// `backup:` action need not name DynamoDB).
 fn may_hold_tables(path: &Path, bytes: &[u8]) -> bool {
     // A Serverless service may keep every table in `${file(...)}` fragments.
-    crate::model::serverless::may_include_files(path, bytes)
-        || crate::prefilter::may_match(
-            bytes,
-            &[&["dynamodb"], &["simpletable"], &["deny", "statement"]],
+    // Built once per run, not per old file: the searcher costs more to build than to run.
+    static TABLES: std::sync::OnceLock<crate::prefilter::Prefilter> = std::sync::OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        crate::prefilter::Prefilter::new(
+            [&["dynamodb"][..], &["simpletable"], &["deny", "statement"]]
+                .into_iter()
+                .chain(crate::prefilter::INCLUDES.iter().copied()),
         )
-        || crate::prefilter::may_match(bytes, crate::prefilter::INCLUDES)
+    });
+    crate::model::serverless::may_include_files(path, bytes) || tables.may_match(bytes)
 }
 
 /// An old file, if it may hold tables; an unreadable one is an error, never a pass.

@@ -240,7 +240,10 @@ pub fn inventory_text(
     bytes: &[u8],
     settings: &Settings,
 ) -> FileInventory {
-    inventory_bytes(display, path, bytes, &Prefilter::new(needles()), settings)
+    // Built once per run, not per text (`audit` inventories every deployed template).
+    static PREFILTER: std::sync::OnceLock<Prefilter> = std::sync::OnceLock::new();
+    let prefilter = PREFILTER.get_or_init(|| Prefilter::new(needles()));
+    inventory_bytes(display, path, bytes, prefilter, settings)
 }
 
 fn inventory_bytes(

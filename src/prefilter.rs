@@ -4,6 +4,9 @@
 
 use crate::rules::Rule;
 
+#[cfg(test)]
+mod old;
+
 /// The cheap prefilter: can a file with these bytes fire any rule whose needles are
 /// given? A rule's needles are groups of patterns ([`crate::rules::Needles`]); a file that
 /// holds every pattern of no group (ASCII case-insensitive) cannot fire it, unless it holds
@@ -12,36 +15,51 @@ use crate::rules::Rule;
 /// It must never change a result, only save the parse.
 ///
 /// Build it once per run: it owns the patterns' SIMD searchers. It folds the haystack in
-/// small chunks (`byte | 0x20`, which maps `A-Z` onto `a-z`) and runs one memmem
-/// search per pattern on the folded chunk, which is several times cheaper than verifying
-/// every `d`/`D` of a file by hand. Folding both sides can only add matches (bytes that
-/// differ only in bit 5, such as `@` and `` ` ``), never lose one, so a skipped file is
-/// always a file that no enabled rule can fire on.
+/// small chunks (`byte | 0x20`, which maps `A-Z` onto `a-z`) and searches each folded chunk
+/// once for every pattern together, with the `aho-corasick` crate's packed (Teddy)
+/// searcher; a file that holds no pattern costs one pass, not one pass per pattern.
+/// Folding both sides can only add matches (bytes that differ only in bit 5, such as `@`
+/// and `` ` ``), never lose one, so a skipped file is always a file that no enabled rule
+/// can fire on.
 ///
-/// The first pass looks for each group's first pattern only (its lead, the rarest by
-/// convention: a resource type), so a file that holds no lead costs what a one-pattern
-/// filter costs; the other patterns of the groups whose lead is present are looked for in
-/// a second pass.
+/// Two kinds of pattern are looked up on their own with a memmem search, which stops at
+/// their first occurrence: patterns shorter than [`MIN_PACKED`] (`${`), which would make
+/// the packed searcher compare fewer bytes and stop at far more places; and the
+/// [`EVERYWHERE`] patterns (`type`), which every template spells once per resource, so
+/// the packed searcher would stop at each of them for nothing once the first was seen.
 pub struct Prefilter {
-    /// One searcher per distinct folded pattern.
-    finders: Vec<memchr::memmem::Finder<'static>>,
-    /// Each group as indexes into `finders`, lead first.
+    /// How many distinct folded patterns there are.
+    patterns: usize,
+    /// All patterns but the [`Prefilter::alone`] ones in one searcher (`None` when there
+    /// are none, or when this CPU has no packed searcher: then they are all alone).
+    packed: Option<aho_corasick::packed::Searcher>,
+    /// The pattern index of each of `packed`'s patterns, in its order.
+    packed_ids: Vec<usize>,
+    /// Whether each pattern is one of `packed`'s.
+    is_packed: Vec<bool>,
+    /// For each pattern of `packed` (in its order), the patterns it contains, itself
+    /// included: an occurrence of it is an occurrence of each of them.
+    within: Vec<Vec<usize>>,
+    /// The patterns looked up with a searcher of their own, and their indexes.
+    alone: Vec<(usize, memchr::memmem::Finder<'static>)>,
+    /// Each group as indexes into the patterns.
     groups: Vec<Vec<usize>>,
-    /// The distinct leads of the groups.
-    leads: Vec<usize>,
-    /// For each pattern, the other patterns it contains (`aws::iam::` holds `iam`): a
-    /// text without one of those cannot hold it, so [`Prefilter::held_groups`] looks for
-    /// it only once they are all found.
-    inside: Vec<Vec<usize>>,
     /// The longest pattern minus one: how far consecutive chunks overlap.
     overlap: usize,
-    /// Every pattern, shortest first: a pattern's `inside` ones come before it.
-    by_length: Vec<usize>,
 }
 
 /// Chunk size of the folded copy; patterns longer than half of it (none are) are searched
 /// without folding.
 const FOLD_CHUNK: usize = 8 * 1024;
+
+/// Patterns shorter than this are searched alone (see [`Prefilter`]): the packed searcher
+/// compares as many leading bytes as its shortest pattern has, up to three.
+const MIN_PACKED: usize = 3;
+
+/// Patterns that nearly every template holds many times (`Type` of each resource),
+/// searched alone (see [`Prefilter`]). Only a matter of speed: any pattern may be here or
+/// not.
+const EVERYWHERE: &[&str] = &["type"];
 
 impl Prefilter {
     /// `groups`: every rule's needle groups, chained. An empty group would keep every file.
@@ -61,40 +79,52 @@ impl Prefilter {
             .into_iter()
             .map(|group| group.iter().map(|p| index_of(p)).collect())
             .collect();
-        let mut leads: Vec<usize> = groups.iter().filter_map(|g| g.first().copied()).collect();
-        leads.sort_unstable();
-        leads.dedup();
         let overlap = patterns
             .iter()
             .map(|n| n.len().saturating_sub(1))
             .max()
             .unwrap_or(0);
-        let inside = patterns
+        let everywhere: Vec<Vec<u8>> = EVERYWHERE.iter().map(|p| fold(p.as_bytes())).collect();
+        let (alone_ids, packed_ids): (Vec<usize>, Vec<usize>) = (0..patterns.len())
+            .partition(|&i| patterns[i].len() < MIN_PACKED || everywhere.contains(&patterns[i]));
+        let packed = if packed_ids.is_empty() {
+            None
+        } else {
+            aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+                .builder()
+                .extend(packed_ids.iter().map(|&i| &patterns[i]))
+                .build()
+        };
+        // Without a packed searcher (a CPU without one), every pattern is searched alone.
+        let (alone_ids, packed_ids) = if packed.is_some() {
+            (alone_ids, packed_ids)
+        } else {
+            ((0..patterns.len()).collect(), Vec::new())
+        };
+        let within = packed_ids
             .iter()
-            .enumerate()
-            .map(|(i, outer)| {
+            .map(|&i| {
                 (0..patterns.len())
-                    .filter(|&j| {
-                        j != i
-                            && memchr::memmem::find(outer, &patterns[j]).is_some()
-                            // Two equal patterns are one (deduplicated above); keep the
-                            // relation acyclic all the same.
-                            && patterns[j].len() < outer.len()
-                    })
+                    .filter(|&j| memchr::memmem::find(&patterns[i], &patterns[j]).is_some())
                     .collect()
             })
             .collect();
-        let mut by_length: Vec<usize> = (0..patterns.len()).collect();
-        by_length.sort_by_key(|&i| patterns[i].len());
+        let mut is_packed = vec![false; patterns.len()];
+        for &i in &packed_ids {
+            is_packed[i] = true;
+        }
         Prefilter {
-            by_length,
-            finders: patterns
-                .iter()
-                .map(|n| memchr::memmem::Finder::new(n).into_owned())
+            patterns: patterns.len(),
+            packed,
+            packed_ids,
+            is_packed,
+            within,
+            alone: alone_ids
+                .into_iter()
+                .map(|i| (i, memchr::memmem::Finder::new(&patterns[i]).into_owned()))
                 .collect(),
             groups,
-            leads,
-            inside,
             overlap,
         }
     }
@@ -107,68 +137,73 @@ impl Prefilter {
         if self.groups.iter().any(Vec::is_empty) {
             return true;
         }
-        let mut found = vec![false; self.finders.len()];
-        let complete = |found: &[bool]| self.complete(found);
-        if self.search(bytes, &self.leads, &mut found, complete) {
-            return true;
-        }
-        let mut rest: Vec<usize> = self
-            .groups
-            .iter()
-            .filter(|g| found[g[0]])
-            .flat_map(|g| g[1..].iter().copied().filter(|&i| !found[i]))
-            .collect();
-        rest.sort_unstable();
-        rest.dedup();
-        !rest.is_empty() && self.search(bytes, &rest, &mut found, complete)
+        let mut found = vec![false; self.patterns];
+        self.search(bytes, &mut found, |found| self.complete(found))
     }
 
     /// Which of the groups given to [`Prefilter::new`] (in that order) the bytes hold, all
     /// of them when an escape could spell a pattern. One pass over the file for every
-    /// pattern: for a file about to be parsed, which costs far more.
-    ///
-    /// The file is folded chunk by chunk (as [`Prefilter::may_match`] does), each chunk
-    /// searched for every pattern not found yet while it is in the cache: folding the whole
-    /// file first wrote a copy as large as the file and read it again once per pattern.
-    /// A pattern that contains another (`aws::iam::policy` holds `aws::iam::`, which holds
-    /// `iam`) is looked for in a chunk only once the ones inside it are found: a text
-    /// without `iam` holds none of them, so most files are scanned for fewer patterns.
-    /// (The shorter patterns are searched first in each chunk, and an occurrence of a
-    /// pattern lies whole in some chunk, with the ones inside it: so a pattern is found
-    /// exactly when the file holds it.)
+    /// pattern.
     pub fn held_groups(&self, bytes: &[u8]) -> Vec<bool> {
         if has_spelling_escape(bytes) {
             return vec![true; self.groups.len()];
         }
-        let found = self.patterns_in(bytes);
+        let mut found = vec![false; self.patterns];
+        self.search(bytes, &mut found, |found| found.iter().all(|&f| f));
         self.groups
             .iter()
             .map(|g| g.iter().all(|&i| found[i]))
             .collect()
     }
 
-    /// Which patterns the folded bytes hold (see [`Prefilter::held_groups`]).
-    fn patterns_in(&self, bytes: &[u8]) -> Vec<bool> {
-        let mut found = vec![false; self.finders.len()];
-        // Searches `haystack` for the patterns not found yet; whether all are found.
-        let mark = |haystack: &[u8], found: &mut [bool]| {
-            let mut all = true;
-            for &i in &self.by_length {
-                if found[i] {
-                    continue;
-                }
-                if self.inside[i].iter().all(|&j| found[j])
-                    && self.finders[i].find(haystack).is_some()
-                {
-                    found[i] = true;
-                } else {
-                    all = false;
+    /// Marks in `found` every pattern the folded bytes hold, until `done` says so; returns
+    /// whether it did.
+    ///
+    /// Each chunk is searched alone for the [`Prefilter::alone`] patterns not found yet,
+    /// then once for the packed ones: the packed searcher reports, at each position where
+    /// some of them starts, the longest one; every pattern that starts there is a prefix of
+    /// it, and every pattern inside it occurs too ([`Prefilter::within`]). It resumes one
+    /// byte after the start, so no position is skipped: a pattern is found exactly when
+    /// the folded chunk holds it, and an occurrence lies whole in some chunk.
+    fn search(&self, bytes: &[u8], found: &mut [bool], done: impl Fn(&[bool]) -> bool) -> bool {
+        let mut packed_left = self.packed_ids.len();
+        let mark = |chunk: &[u8], found: &mut [bool], packed_left: &mut usize| {
+            for (i, finder) in &self.alone {
+                if !found[*i] && finder.find(chunk).is_some() {
+                    found[*i] = true;
+                    if done(found) {
+                        return true;
+                    }
                 }
             }
-            all
+            let Some(packed) = &self.packed else {
+                return false;
+            };
+            let mut at = 0;
+            while *packed_left > 0 {
+                let span = aho_corasick::Span::from(at..chunk.len());
+                let Some(m) = packed.find_in(chunk, span) else {
+                    break;
+                };
+                let p = m.pattern().as_usize();
+                if !found[self.packed_ids[p]] {
+                    for &j in &self.within[p] {
+                        if !found[j] {
+                            found[j] = true;
+                            if self.is_packed[j] {
+                                *packed_left -= 1;
+                            }
+                        }
+                    }
+                    if done(found) {
+                        return true;
+                    }
+                }
+                at = m.start() + 1;
+            }
+            false
         };
-        self.folded_chunks_until(bytes, |chunk| mark(chunk, &mut found));
-        found
+        self.folded_chunks_until(bytes, |chunk| mark(chunk, found, &mut packed_left))
     }
 
     /// Calls `stop` on the bytes folded to lower case, chunk by chunk (overlapping by the
@@ -198,28 +233,6 @@ impl Prefilter {
 
     fn complete(&self, found: &[bool]) -> bool {
         self.groups.iter().any(|g| g.iter().all(|&i| found[i]))
-    }
-
-    /// Look for the patterns `which` (marking them in `found`) until `done` says so;
-    /// returns whether it did.
-    fn search(
-        &self,
-        bytes: &[u8],
-        which: &[usize],
-        found: &mut [bool],
-        done: impl Fn(&[bool]) -> bool,
-    ) -> bool {
-        let mark = |haystack: &[u8], found: &mut [bool]| {
-            let mut new = false;
-            for &i in which {
-                if !found[i] && self.finders[i].find(haystack).is_some() {
-                    found[i] = true;
-                    new = true;
-                }
-            }
-            new && done(found)
-        };
-        self.folded_chunks_until(bytes, |chunk| mark(chunk, found))
     }
 }
 
@@ -501,6 +514,168 @@ mod tests {
             let naive = NEEDLES.iter().any(|g| naive_contains(&prefix, g[0].as_bytes()));
             proptest::prop_assert!(!naive || prefilter.may_match(&prefix));
         }
+    }
+
+    /// Every pattern of every rule and of [`INCLUDES`], with a few that fall one byte
+    /// short or run one byte over, as planted words.
+    fn planted_words() -> Vec<String> {
+        let mut words: Vec<String> = crate::rules::RULES
+            .iter()
+            .flat_map(|r| r.needles.iter().flat_map(|g| g.iter()))
+            .chain(INCLUDES.iter().flat_map(|g| g.iter()))
+            .map(|p| p.to_string())
+            .collect();
+        words.sort();
+        words.dedup();
+        let near: Vec<String> = words
+            .iter()
+            .flat_map(|w| {
+                [
+                    w[..w.len() - 1].to_string(),
+                    format!("{w}s"),
+                    w[1..].to_string(),
+                ]
+            })
+            .collect();
+        words.extend(near);
+        words.extend(
+            [
+                "aws::iam::polic",
+                "aws::cloudformation::stackse",
+                "$[",
+                "ddb\rguard",
+            ]
+            .map(String::from),
+        );
+        words
+    }
+
+    /// Where a planted word goes: anywhere, or across an 8 KiB boundary, or across the
+    /// start of a chunk of the folded search (chunks overlap by the longest pattern less
+    /// one).
+    fn plant_at(kind: u8, pick: usize, cut: usize, len: usize, overlap: usize) -> usize {
+        let boundaries = 1 + len / (FOLD_CHUNK - overlap);
+        let k = 1 + pick % boundaries;
+        let at = match kind % 3 {
+            0 => pick,
+            1 => k * FOLD_CHUNK,
+            _ => k * (FOLD_CHUNK - overlap),
+        };
+        at.saturating_sub(cut).min(len)
+    }
+
+    proptest::proptest! {
+        /// The one-pass search says what the search it replaced says ([`old::OldPrefilter`],
+        /// one memmem search per pattern), for every group and for `may_match`: on texts of
+        /// any bytes (so also the ones folding confuses, `@` and `` ` ``, `[` and `{`) with
+        /// the rules' patterns, near misses of them, in mixed case, planted anywhere and
+        /// across 8 KiB and chunk boundaries, and for random subsets of the rules (the
+        /// patterns decide how the packed searcher is built).
+        #[test]
+        fn the_one_pass_search_agrees_with_the_old_one(
+            filler in proptest::collection::vec(proptest::num::u8::ANY, 0..(3 * FOLD_CHUNK)),
+            plants in proptest::collection::vec(
+                (0usize..1000, 0u8..3, 0usize..100_000, 0usize..40, proptest::num::u64::ANY),
+                0..12,
+            ),
+            rule_mask in proptest::num::u64::ANY,
+            all_rules in proptest::bool::ANY,
+            escapes in proptest::bool::ANY,
+        ) {
+            let words = planted_words();
+            let rules: Vec<&crate::rules::Rule> = crate::rules::RULES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| all_rules || rule_mask & (1 << (i % 64)) != 0)
+                .map(|(_, r)| *r)
+                .collect();
+            let groups: Vec<&[&str]> = rules
+                .iter()
+                .flat_map(|r| r.needles.iter().copied())
+                .chain(INCLUDES.iter().copied())
+                .collect();
+            let new = Prefilter::new(groups.iter().copied());
+            let old = old::OldPrefilter::new(groups.iter().copied());
+            let mut text = filler;
+            if !escapes {
+                // Mostly texts without a spelling escape: with one, every group is held.
+                for b in text.iter_mut().filter(|b| **b == b'\\') {
+                    *b = b'/';
+                }
+            }
+            for (word, kind, pick, cut, case) in plants {
+                let word = &words[word % words.len()];
+                let spelled: Vec<u8> = word
+                    .bytes()
+                    .enumerate()
+                    .map(|(i, b)| if case >> (i % 64) & 1 == 1 { b.to_ascii_uppercase() } else { b })
+                    .collect();
+                let at = plant_at(kind, pick, cut % (word.len() + 1), text.len(), new.overlap);
+                let end = (at + spelled.len()).min(text.len());
+                text.splice(at..end, spelled);
+            }
+            proptest::prop_assert_eq!(new.held_groups(&text), old.held_groups(&text));
+            proptest::prop_assert_eq!(new.may_match(&text), old.may_match(&text));
+            let nested = Prefilter::new(NESTED.iter().copied());
+            let nested_old = old::OldPrefilter::new(NESTED.iter().copied());
+            proptest::prop_assert_eq!(nested.held_groups(&text), nested_old.held_groups(&text));
+            proptest::prop_assert_eq!(nested.may_match(&text), nested_old.may_match(&text));
+        }
+    }
+
+    /// Exhaustively, every pattern of every rule (and each near miss), cut at every byte by
+    /// the end of the first 8 KiB and by the start of the second chunk of the folded
+    /// search, is found exactly when the folded text holds it.
+    #[test]
+    fn every_pattern_is_found_across_every_chunk_boundary() {
+        let rules: Vec<&crate::rules::Rule> = crate::rules::RULES.to_vec();
+        let groups: Vec<&[&str]> = rules
+            .iter()
+            .flat_map(|r| r.needles.iter().copied())
+            .chain(INCLUDES.iter().copied())
+            .collect();
+        let new = Prefilter::new(groups.iter().copied());
+        for word in planted_words() {
+            for boundary in [FOLD_CHUNK, FOLD_CHUNK - new.overlap] {
+                for cut in 0..=word.len() {
+                    let mut text = vec![b'.'; boundary - cut];
+                    text.extend(word.bytes().map(|b| b.to_ascii_uppercase()));
+                    text.resize(boundary + 64, b'.');
+                    let held = new.held_groups(&text);
+                    // The definition: the folded text holds every folded pattern.
+                    let folded = fold(&text);
+                    let defined: Vec<bool> = groups
+                        .iter()
+                        .map(|g| {
+                            g.iter().all(|p| {
+                                memchr::memmem::find(&folded, &fold(p.as_bytes())).is_some()
+                            })
+                        })
+                        .collect();
+                    assert_eq!(held, defined, "{word} cut at {cut}");
+                }
+            }
+        }
+    }
+
+    /// The packed searcher is in use for the rules' patterns (else the one-pass search
+    /// would not be tested here), and the patterns searched alone are the short and the
+    /// everywhere ones.
+    #[test]
+    fn the_rules_patterns_are_searched_in_one_pass() {
+        let rules: Vec<&crate::rules::Rule> = crate::rules::RULES.to_vec();
+        let filter = RuleFilter::new(&rules);
+        if filter.any.packed.is_none() {
+            // A CPU without a packed searcher: every pattern is searched alone.
+            assert_eq!(filter.any.alone.len(), filter.any.patterns);
+            return;
+        }
+        assert!(
+            filter.any.packed_ids.len() > 10,
+            "{}",
+            filter.any.packed_ids.len()
+        );
+        assert_eq!(filter.any.alone.len(), 2, "`type` and `${{`");
     }
 
     #[test]
