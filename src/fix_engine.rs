@@ -376,7 +376,9 @@ fn written_elsewhere(doc: &Document, change: &Change) -> Vec<Span> {
     doc.nodes
         .iter()
         .filter(|n| n.span != change.map)
-        .filter(|n| matches!(&n.kind, NodeKind::Map(m) if m.iter().any(|e| entries.contains(e))))
+        .filter(|n| {
+            matches!(&n.kind, NodeKind::Map(m) if doc.entries(*m).iter().any(|e| entries.contains(e)))
+        })
         .map(|n| n.span)
         .collect()
 }
@@ -443,6 +445,7 @@ impl Compare<'_, '_, '_> {
                 }
             }
             (NodeKind::Seq(p), NodeKind::Seq(q)) => {
+                let (p, q) = (self.a.items(*p), self.b.items(*q));
                 if p.len() != q.len() {
                     return Err(here);
                 }
@@ -470,7 +473,10 @@ impl Compare<'_, '_, '_> {
                         .copied()
                         .collect()
                 };
-                let (p, q) = (untouched(self.a, p), untouched(self.b, q));
+                let (p, q) = (
+                    untouched(self.a, self.a.entries(*p)),
+                    untouched(self.b, self.b.entries(*q)),
+                );
                 if p.len() != q.len() {
                     return Err(here);
                 }
@@ -495,6 +501,7 @@ fn matches(doc: &Document, node: NodeId, value: &FixValue) -> bool {
             t.style == ScalarStyle::Plain && t.text == v.to_string()
         }
         (FixValue::Map(entries), NodeKind::Map(found)) => {
+            let found = doc.entries(*found);
             entries.len() == found.len()
                 && entries
                     .iter()

@@ -304,7 +304,7 @@ pub fn shape(doc: &Document) -> String {
         match &node.kind {
             NodeKind::Map(entries) => {
                 out.push('{');
-                for entry in entries {
+                for entry in doc.entries(*entries) {
                     walk(doc, entry.key, out);
                     out.push_str(": ");
                     walk(doc, entry.value, out);
@@ -314,7 +314,7 @@ pub fn shape(doc: &Document) -> String {
             }
             NodeKind::Seq(items) => {
                 out.push('[');
-                for item in items {
+                for item in doc.items(*items) {
                     walk(doc, *item, out);
                     out.push_str(", ");
                 }

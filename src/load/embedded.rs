@@ -70,16 +70,13 @@ pub fn graft_json_string(
     let base = doc.nodes.len() as NodeId;
     for node in &inner.nodes {
         let kind = match &node.kind {
-            NodeKind::Map(entries) => NodeKind::Map(
-                entries
-                    .iter()
-                    .map(|e| super::Entry {
-                        key: e.key + base,
-                        value: e.value + base,
-                    })
-                    .collect(),
-            ),
-            NodeKind::Seq(items) => NodeKind::Seq(items.iter().map(|i| i + base).collect()),
+            NodeKind::Map(entries) => {
+                doc.new_map(inner.entries(*entries).iter().map(|e| super::Entry {
+                    key: e.key + base,
+                    value: e.value + base,
+                }))
+            }
+            NodeKind::Seq(items) => doc.new_seq(inner.items(*items).iter().map(|i| i + base)),
             NodeKind::Scalar(s) => NodeKind::Scalar(Scalar {
                 text: Cow::Owned(s.text.to_string()),
                 style: s.style,

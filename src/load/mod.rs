@@ -22,7 +22,7 @@ use std::path::Path;
 
 pub use crate::file_error::FileError;
 use crate::source::Span;
-pub use tree::{Call, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
+pub use tree::{Call, Children, Document, Entry, Node, NodeId, NodeKind, Scalar, ScalarStyle};
 
 const BOM: &str = "\u{feff}";
 

@@ -68,6 +68,7 @@ fn assert_spans_slice_back(text: &str, doc: &Document) {
                 }
             }
             NodeKind::Map(entries) => {
+                let entries = doc.entries(*entries);
                 let flow = slice.starts_with('{');
                 if flow {
                     assert!(slice.ends_with('}'), "flow map {slice:?}");
@@ -88,7 +89,7 @@ fn assert_spans_slice_back(text: &str, doc: &Document) {
             NodeKind::Seq(items) => {
                 if slice.starts_with('[') || node.tag.is_some() && slice.contains('[') {
                     assert!(slice.ends_with(']'), "flow sequence {slice:?}");
-                } else if let Some(first) = items.first() {
+                } else if let Some(first) = doc.items(*items).first() {
                     assert!(slice.starts_with('-'), "block sequence {slice:?}");
                     assert!(node.span.start < doc.span(*first).start);
                 }

@@ -369,6 +369,7 @@ pub fn first_difference(a: &Document, b: &Document) -> Option<Span> {
                 }
             }
             (NodeKind::Seq(ix), NodeKind::Seq(iy)) => {
+                let (ix, iy) = (a.items(*ix), b.items(*iy));
                 if ix.len() != iy.len() {
                     stack.push(Step::Longer(nx.span));
                 }
@@ -376,6 +377,7 @@ pub fn first_difference(a: &Document, b: &Document) -> Option<Span> {
                 stack.extend(pairs.map(|(x, y)| Step::Compare(*x, *y)));
             }
             (NodeKind::Map(ex), NodeKind::Map(ey)) => {
+                let (ex, ey) = (a.entries(*ex), b.entries(*ey));
                 if ex.len() != ey.len() {
                     stack.push(Step::Longer(nx.span));
                 }

@@ -644,12 +644,14 @@ fn unknown_value(
 fn owned(doc: &Document, node: NodeId) -> Value {
     match &doc.node(node).kind {
         NodeKind::Map(entries) => Value::Object(
-            entries
+            doc.entries(*entries)
                 .iter()
                 .map(|e| (doc.key(e).to_string(), owned(doc, e.value)))
                 .collect(),
         ),
-        NodeKind::Seq(items) => Value::Array(items.iter().map(|i| owned(doc, *i)).collect()),
+        NodeKind::Seq(items) => {
+            Value::Array(doc.items(*items).iter().map(|i| owned(doc, *i)).collect())
+        }
         NodeKind::Scalar(s) => match (s.style, &*s.text) {
             (ScalarStyle::Quoted, text) => Value::String(text.to_string()),
             (_, "true") => Value::Bool(true),

@@ -140,7 +140,7 @@ pub fn items(ev: &Evaluator, doc: &Document, node: NodeId) -> Vec<Branch> {
         };
         match &doc.node(list).kind {
             NodeKind::Seq(entries) if doc.call(list).is_none() => {
-                for item in entries {
+                for item in doc.items(*entries) {
                     for b in branches(ev, doc, *item) {
                         let merged = match b {
                             Branch::Node { node, when: w } => {

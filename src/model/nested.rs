@@ -152,7 +152,7 @@ pub fn literal_body<'d>(doc: &'d Document, body: NodeId) -> Option<Body<'d>> {
             mappable: true,
         }),
         (NodeKind::Map(entries), None) if entries.len() == 1 => {
-            let entry = entries[0];
+            let entry = *doc.entries(*entries).first()?;
             if doc.scalar(entry.key).map(|k| k.text.as_ref()) != Some("Fn::Sub") {
                 return None;
             }

@@ -196,6 +196,7 @@ fn wrap_subs(
     let kind = doc.node(node).kind.clone();
     match kind {
         NodeKind::Map(entries) => {
+            let entries = doc.entries(entries).to_vec();
             let mut new_entries: Vec<Entry> = Vec::with_capacity(entries.len());
             for e in entries {
                 if doc.str(e.key).is_some_and(|k| k.contains("${")) {
@@ -204,15 +205,16 @@ fn wrap_subs(
                 let value = wrap_subs(doc, e.value, vars, string)?;
                 new_entries.push(Entry { key: e.key, value });
             }
-            doc.nodes[node as usize].kind = NodeKind::Map(new_entries);
+            doc.nodes[node as usize].kind = doc.new_map(new_entries);
             Ok(node)
         }
         NodeKind::Seq(items) => {
+            let items = doc.items(items).to_vec();
             let mut new_items = Vec::with_capacity(items.len());
             for i in items {
                 new_items.push(wrap_subs(doc, i, vars, string)?);
             }
-            doc.nodes[node as usize].kind = NodeKind::Seq(new_items);
+            doc.nodes[node as usize].kind = doc.new_seq(new_items);
             Ok(node)
         }
         NodeKind::Scalar(s) => {
@@ -235,16 +237,20 @@ fn wrap_subs(
             });
             let arg = match vars {
                 None => node,
-                Some(v) => doc.push(Node {
-                    span,
-                    tag: None,
-                    kind: NodeKind::Seq(vec![node, v]),
-                }),
+                Some(v) => {
+                    let kind = doc.new_seq([node, v]);
+                    doc.push(Node {
+                        span,
+                        tag: None,
+                        kind,
+                    })
+                }
             };
+            let kind = doc.new_map([Entry { key, value: arg }]);
             Ok(doc.push(Node {
                 span,
                 tag: None,
-                kind: NodeKind::Map(vec![Entry { key, value: arg }]),
+                kind,
             }))
         }
     }
@@ -260,20 +266,27 @@ fn placeholder_error(doc: &Document, node: NodeId, string: NodeId) -> FileError 
     .with_help("write the policy document as YAML or JSON (not a string), or keep placeholders inside JSON string values")
 }
 
+/// Put `new` in place of `old` among `parent`'s children, in a new run of the pool (the
+/// old one may be another node's too).
 fn replace_child(doc: &mut Document, parent: NodeId, old: NodeId, new: NodeId) {
-    match &mut doc.nodes[parent as usize].kind {
+    let kind = match doc.node(parent).kind {
         NodeKind::Map(entries) => {
+            let mut entries = doc.entries(entries).to_vec();
             for e in entries.iter_mut().filter(|e| e.value == old) {
                 e.value = new;
             }
+            doc.new_map(entries)
         }
         NodeKind::Seq(items) => {
+            let mut items = doc.items(items).to_vec();
             for i in items.iter_mut().filter(|i| **i == old) {
                 *i = new;
             }
+            doc.new_seq(items)
         }
-        NodeKind::Scalar(_) => {}
-    }
+        NodeKind::Scalar(_) => return,
+    };
+    doc.nodes[parent as usize].kind = kind;
 }
 
 #[cfg(test)]

@@ -217,7 +217,8 @@ fn resolve_chosen(ev: &Evaluator, doc: &Document, node: NodeId, depth: usize) ->
     if doc.call(node).is_none() {
         match &doc.node(node).kind {
             NodeKind::Map(entries) => {
-                let parts: Vec<(String, Vec<Case>)> = entries
+                let parts: Vec<(String, Vec<Case>)> = doc
+                    .entries(*entries)
                     .iter()
                     .map(|e| {
                         (
@@ -236,7 +237,8 @@ fn resolve_chosen(ev: &Evaluator, doc: &Document, node: NodeId, depth: usize) ->
                 });
             }
             NodeKind::Seq(items) if doc.list(node).is_some() => {
-                let parts: Vec<(String, Vec<Case>)> = items
+                let parts: Vec<(String, Vec<Case>)> = doc
+                    .items(*items)
                     .iter()
                     .map(|i| (String::new(), resolve_node(ev, doc, *i, depth + 1)))
                     .collect();

@@ -110,6 +110,7 @@ fn eq(
                             && substitute(&x.text, bounds.0) == substitute(&y.text, bounds.1))
                 }
                 (NodeKind::Seq(x), NodeKind::Seq(y)) => {
+                    let (x, y) = (ad.items(*x), bd.items(*y));
                     x.len() == y.len()
                         && x.iter()
                             .zip(y)
@@ -117,7 +118,7 @@ fn eq(
                 }
                 (NodeKind::Map(x), NodeKind::Map(y)) => {
                     x.len() == y.len()
-                        && x.iter().all(|e| {
+                        && ad.entries(*x).iter().all(|e| {
                             bd.get(b, ad.key(e))
                                 .is_some_and(|f| eq(ad, e.value, false, bd, f.value, false, bounds))
                         })
@@ -169,14 +170,14 @@ fn print(doc: &Document, node: NodeId, bare: bool, out: &mut impl std::hash::Has
         }
         NodeKind::Seq(items) => {
             (3u8, items.len()).hash(out);
-            for item in items {
+            for item in doc.items(*items) {
                 print(doc, *item, false, out)?;
             }
         }
         NodeKind::Map(entries) => {
             // Keys compare as a set: hashed in key order.
             let mut keyed: Vec<(&str, u64)> = Vec::with_capacity(entries.len());
-            for e in entries {
+            for e in doc.entries(*entries) {
                 let mut value = std::collections::hash_map::DefaultHasher::new();
                 print(doc, e.value, false, &mut value)?;
                 keyed.push((doc.key(e), std::hash::Hasher::finish(&value)));

@@ -158,11 +158,11 @@ fn extend(
             None => merged.push(entry),
         }
     }
-    let original = doc.node(existing.value);
+    let span = doc.span(existing.value);
     let node = crate::load::Node {
-        span: original.span,
+        span,
         tag: None,
-        kind: NodeKind::Map(merged),
+        kind: doc.new_map(merged),
     };
     let id = doc.push(node);
     // The merged mapping's entries lie in two places: no edit may insert into it by
@@ -183,12 +183,15 @@ fn extend(
 /// Put `entry` in place of `existing` in the mapping `target`, or append it.
 fn set_entry(doc: &mut Document, target: NodeId, existing: Option<Entry>, entry: Entry) {
     doc.large_maps.remove(&target);
-    if let NodeKind::Map(entries) = &mut doc.nodes[target as usize].kind {
-        match existing.and_then(|e| entries.iter().position(|x| *x == e)) {
-            Some(at) => entries[at] = entry,
-            None => entries.push(entry),
-        }
+    // A new run of the pool: the old one may be another node's too.
+    let Some(mut entries) = doc.map(target).map(<[Entry]>::to_vec) else {
+        return;
+    };
+    match existing.and_then(|e| entries.iter().position(|x| *x == e)) {
+        Some(at) => entries[at] = entry,
+        None => entries.push(entry),
     }
+    doc.nodes[target as usize].kind = doc.new_map(entries);
 }
 
 fn unreadable(doc: &Document, node: NodeId, what: &str) -> FileError {
@@ -331,11 +334,11 @@ pub fn resolve_files(
         }
         match &doc.node(node).kind {
             NodeKind::Map(entries) => {
-                todo.extend(entries.iter().map(|e| (e.value, depth)));
+                todo.extend(doc.entries(*entries).iter().map(|e| (e.value, depth)));
                 continue;
             }
             NodeKind::Seq(items) => {
-                todo.extend(items.iter().map(|&i| (i, depth)));
+                todo.extend(doc.items(*items).iter().map(|&i| (i, depth)));
                 continue;
             }
             NodeKind::Scalar(_) => {}
@@ -452,8 +455,12 @@ fn graft(doc: &mut Document, from: &Document, value: NodeId, base: usize) -> Nod
         }
         let node = from.node(id);
         let children: Vec<NodeId> = match &node.kind {
-            NodeKind::Map(entries) => entries.iter().flat_map(|e| [e.key, e.value]).collect(),
-            NodeKind::Seq(items) => items.clone(),
+            NodeKind::Map(entries) => from
+                .entries(*entries)
+                .iter()
+                .flat_map(|e| [e.key, e.value])
+                .collect(),
+            NodeKind::Seq(items) => from.items(*items).to_vec(),
             NodeKind::Scalar(_) => Vec::new(),
         };
         if !expanded && children.iter().any(|c| !copied.contains_key(c)) {
@@ -463,16 +470,21 @@ fn graft(doc: &mut Document, from: &Document, value: NodeId, base: usize) -> Nod
         }
         let at = |i: &NodeId| copied.get(i).copied().unwrap_or_default();
         let kind = match &node.kind {
-            NodeKind::Map(entries) => NodeKind::Map(
-                entries
+            NodeKind::Map(entries) => {
+                let entries: Vec<Entry> = from
+                    .entries(*entries)
                     .iter()
                     .map(|e| Entry {
                         key: at(&e.key),
                         value: at(&e.value),
                     })
-                    .collect(),
-            ),
-            NodeKind::Seq(items) => NodeKind::Seq(items.iter().map(at).collect()),
+                    .collect();
+                doc.new_map(entries)
+            }
+            NodeKind::Seq(items) => {
+                let items: Vec<NodeId> = from.items(*items).iter().map(at).collect();
+                doc.new_seq(items)
+            }
             NodeKind::Scalar(s) => NodeKind::Scalar(crate::load::Scalar {
                 text: std::borrow::Cow::Owned(s.text.to_string()),
                 style: s.style,

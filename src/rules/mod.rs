@@ -370,8 +370,8 @@ fn last_line(doc: &Document, mut node: NodeId) -> Span {
     // Bounded by the loader's depth limit.
     loop {
         let next = match &doc.node(node).kind {
-            crate::load::NodeKind::Map(entries) => entries.last().map(|e| e.value),
-            crate::load::NodeKind::Seq(items) => items.last().copied(),
+            crate::load::NodeKind::Map(entries) => doc.entries(*entries).last().map(|e| e.value),
+            crate::load::NodeKind::Seq(items) => doc.items(*items).last().copied(),
             crate::load::NodeKind::Scalar(_) => None,
         };
         match next {

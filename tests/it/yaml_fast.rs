@@ -99,7 +99,12 @@ fn first_difference(
         Ok(slow) => slow,
         Err(error) => return format!("saphyr refuses it: {}", error.message),
     };
-    match fast.nodes.iter().zip(&slow.nodes).position(|(a, b)| a != b) {
+    match fast
+        .nodes
+        .iter()
+        .zip(&slow.nodes)
+        .position(|(a, b)| !fast.same_node(a, slow, b))
+    {
         Some(at) => format!(
             "node {at}: fast {:?}, saphyr {:?}",
             fast.nodes[at], slow.nodes[at]

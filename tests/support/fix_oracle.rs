@@ -97,15 +97,16 @@ fn same(
         (NodeKind::Scalar(s), NodeKind::Scalar(t)) if s.text == t.text && s.style == t.style => {
             Ok(())
         }
-        (NodeKind::Seq(p), NodeKind::Seq(q)) if p.len() == q.len() => p
+        (NodeKind::Seq(p), NodeKind::Seq(q)) if p.len() == q.len() => a
+            .items(*p)
             .iter()
-            .zip(q)
+            .zip(b.items(*q))
             .try_for_each(|(i, j)| same(a, *i, b, *j, tables, verdict)),
         (NodeKind::Map(_), NodeKind::Map(_)) if tables.contains(&x) => {
             table(a, x, b, y, tables, verdict)
         }
         (NodeKind::Map(p), NodeKind::Map(q)) if p.len() == q.len() => {
-            for (e, f) in p.iter().zip(q) {
+            for (e, f) in a.entries(*p).iter().zip(b.entries(*q)) {
                 if a.key(e) != b.key(f) {
                     return Err(at("keys differ"));
                 }
