@@ -104,7 +104,12 @@ fn first_difference(
         Ok(slow) => slow,
         Err(error) => return format!("jsonc refuses it: {}", error.message),
     };
-    match fast.nodes.iter().zip(&slow.nodes).position(|(a, b)| a != b) {
+    match fast
+        .nodes
+        .iter()
+        .zip(&slow.nodes)
+        .position(|(a, b)| !fast.same_node(a, slow, b))
+    {
         Some(at) => format!(
             "node {at}: fast {:?}, jsonc {:?}",
             fast.nodes[at], slow.nodes[at]

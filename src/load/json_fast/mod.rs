@@ -440,18 +440,18 @@ impl<'s> Reader<'s, '_> {
         let frame = self.frames.pop().ok_or_else(declined)?;
         let span = self.span(frame.start, end);
         if !frame.map {
-            let items = self.items.split_off(frame.first.min(self.items.len()));
+            let kind = self.doc.seq_from_tail(&mut self.items, frame.first);
             return self.push(Node {
                 span,
                 tag: None,
-                kind: NodeKind::Seq(items),
+                kind,
             });
         }
-        let entries = self.entries.split_off(frame.first.min(self.entries.len()));
+        let kind = self.doc.map_from_tail(&mut self.entries, frame.first);
         let id = self.push(Node {
             span,
             tag: None,
-            kind: NodeKind::Map(entries),
+            kind,
         })?;
         self.open_maps -= 1;
         if let Some(seen) = self.key_sets.get_mut(self.open_maps) {

@@ -39,7 +39,11 @@ fn agrees(text: &str) -> bool {
 
 fn assert_same(text: &str, fast: &Document, slow: &Document) {
     if fast != slow {
-        let at = fast.nodes.iter().zip(&slow.nodes).position(|(a, b)| a != b);
+        let at = fast
+            .nodes
+            .iter()
+            .zip(&slow.nodes)
+            .position(|(a, b)| !fast.same_node(a, slow, b));
         let node = |doc: &Document, i: Option<usize>| {
             i.and_then(|i| doc.nodes.get(i).map(|n| format!("{n:?}")))
         };
