@@ -9,9 +9,9 @@ mod old;
 
 /// The cheap prefilter: can a file with these bytes fire any rule whose needles are
 /// given? A rule's needles are groups of patterns ([`crate::rules::Needles`]); a file that
-/// holds every pattern of no group (ASCII case-insensitive) cannot fire it, unless it holds
-/// a backslash escape that could spell one after decoding (JSON `\u0044`, YAML
-/// double-quoted `\x44`, `\u`, `\U`, or an escaped line break that joins two halves).
+/// holds every pattern of no group (ASCII case-insensitive), as written or with its
+/// backslash escapes decoded (JSON `\u0044`, YAML double-quoted `\x44`, `\U`, or an
+/// escaped line break that joins two halves: [`with_escapes_decoded`]), cannot fire it.
 /// It must never change a result, only save the parse.
 ///
 /// Build it once per run: it owns the patterns' SIMD searchers. It folds the haystack in
@@ -130,7 +130,10 @@ impl Prefilter {
     }
 
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.holds_a_group(bytes) || has_spelling_escape(bytes)
+        match with_escapes_decoded(bytes) {
+            Some(both) => self.holds_a_group(&both),
+            None => self.holds_a_group(bytes),
+        }
     }
 
     fn holds_a_group(&self, bytes: &[u8]) -> bool {
@@ -141,13 +144,12 @@ impl Prefilter {
         self.search(bytes, &mut found, |found| self.complete(found))
     }
 
-    /// Which of the groups given to [`Prefilter::new`] (in that order) the bytes hold, all
-    /// of them when an escape could spell a pattern. One pass over the file for every
-    /// pattern.
+    /// Which of the groups given to [`Prefilter::new`] (in that order) the bytes hold,
+    /// read as written or with their escapes decoded ([`with_escapes_decoded`]). One pass
+    /// over the file for every pattern.
     pub fn held_groups(&self, bytes: &[u8]) -> Vec<bool> {
-        if has_spelling_escape(bytes) {
-            return vec![true; self.groups.len()];
-        }
+        let both = with_escapes_decoded(bytes);
+        let bytes = both.as_deref().unwrap_or(bytes);
         let mut found = vec![false; self.patterns];
         self.search(bytes, &mut found, |found| found.iter().all(|&f| f));
         self.groups
@@ -245,9 +247,125 @@ fn fold(bytes: &[u8]) -> Vec<u8> {
     bytes.iter().map(|b| b | 0x20).collect()
 }
 
+/// Does the text hold a backslash escape that could decode to a character of a pattern
+/// (`\u`, `\U`, `\x`) or join two lines (an escaped line break: `\` before LF, CR, or
+/// the YAML 1.1 breaks NEL, LS and PS, whose UTF-8 begins with 0xC2 or 0xE2)?
 fn has_spelling_escape(bytes: &[u8]) -> bool {
-    memchr::memchr_iter(b'\\', bytes)
-        .any(|i| matches!(bytes.get(i + 1), Some(b'u' | b'U' | b'x' | b'\n' | b'\r')))
+    memchr::memchr_iter(b'\\', bytes).any(|i| {
+        matches!(
+            bytes.get(i + 1),
+            Some(b'u' | b'U' | b'x' | b'\n' | b'\r' | 0xC2 | 0xE2)
+        )
+    })
+}
+
+/// A byte no pattern holds (patterns are ASCII, and folding keeps 0xFF): what an escape
+/// to a character outside ASCII decodes to, and the separator of the two readings.
+const NO_PATTERN: u8 = 0xFF;
+
+/// The text as written, [`NO_PATTERN`], then the text with every backslash escape decoded
+/// as a JSON string or a YAML double-quoted scalar decodes it; `None` when the text holds
+/// no escape that could spell a pattern ([`has_spelling_escape`]): the bytes alone then
+/// say which patterns it holds.
+///
+/// Why a pattern in any decoded scalar is in one of the two readings (the soundness of
+/// skipping on them): patterns are ASCII without whitespace or backslash
+/// (`tests::patterns_are_ascii_without_whitespace_or_backslash`), and no escape decodes a
+/// pattern across two scalars. Where a backslash is not an escape (a plain, single-quoted
+/// or block scalar), the value is the text as written, folded at line breaks into
+/// whitespace that no pattern holds, so an occurrence is in the first reading. In a JSON
+/// string or a YAML double-quoted scalar, the second reading is the decoded value between
+/// its unescaped line breaks (which fold into whitespace): both read escapes from the
+/// left, two characters for `\\` and `\"`, and the decoding starts in step at the opening
+/// quote, which never follows a backslash that an escape here leaves unconsumed (outside
+/// strings JSON has no backslash; YAML opens a double-quoted scalar after whitespace or an
+/// indicator). An escaped line break and the indentation after it decode to nothing, so
+/// `Dynamo\⏎    DB` reads `DynamoDB`. Where the decoding here is wrong (a backslash that is
+/// not an escape in a plain scalar), it only adds text to search, never loses the text
+/// as written. The checks: `tests::a_pattern_spelled_with_any_escapes_is_found`, which
+/// loads each text to see that the loader reads the pattern, and the planted cases beside it.
+fn with_escapes_decoded(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !has_spelling_escape(bytes) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(2 * bytes.len() + 1);
+    out.extend_from_slice(bytes);
+    out.push(NO_PATTERN);
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(slash) = memchr::memchr(b'\\', &bytes[i..]) else {
+            out.extend_from_slice(&bytes[i..]);
+            break;
+        };
+        out.extend_from_slice(&bytes[i..i + slash]);
+        i += slash;
+        let rest = &bytes[i + 1..];
+        let hex = |digits: usize| -> Option<u8> {
+            let text = std::str::from_utf8(rest.get(1..1 + digits)?).ok()?;
+            if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            let code = u32::from_str_radix(text, 16).ok()?;
+            Some(
+                u8::try_from(code)
+                    .ok()
+                    .filter(u8::is_ascii)
+                    .unwrap_or(NO_PATTERN),
+            )
+        };
+        let (decoded, used) = match rest.first() {
+            Some(b'u') => (hex(4), 5),
+            Some(b'U') => (hex(8), 9),
+            Some(b'x') => (hex(2), 3),
+            Some(&c @ (b'\\' | b'"' | b'/' | b' ')) => (Some(c), 1),
+            Some(b'\t' | b't') => (Some(b'\t'), 1),
+            Some(b'0') => (Some(0), 1),
+            Some(b'a') => (Some(0x07), 1),
+            Some(b'b') => (Some(0x08), 1),
+            Some(b'n') => (Some(b'\n'), 1),
+            Some(b'v') => (Some(0x0B), 1),
+            Some(b'f') => (Some(0x0C), 1),
+            Some(b'r') => (Some(b'\r'), 1),
+            Some(b'e') => (Some(0x1B), 1),
+            Some(b'N' | b'_' | b'L' | b'P') => (Some(NO_PATTERN), 1),
+            _ => match line_break(rest) {
+                // An escaped line break: it and the next line's indentation are no text.
+                Some(n) => {
+                    let indent = rest[n..]
+                        .iter()
+                        .take_while(|&&b| b == b' ' || b == b'\t')
+                        .count();
+                    i += 1 + n + indent;
+                    continue;
+                }
+                None => (None, 0),
+            },
+        };
+        match decoded {
+            Some(b) => {
+                out.push(b);
+                i += 1 + used;
+            }
+            // Not an escape: the backslash is text.
+            None => {
+                out.push(b'\\');
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The length of the line break `text` starts with (CR LF, LF, CR, or NEL, LS, PS in
+/// UTF-8), if it starts with one.
+fn line_break(text: &[u8]) -> Option<usize> {
+    match text {
+        [b'\r', b'\n', ..] => Some(2),
+        [b'\n' | b'\r', ..] => Some(1),
+        [0xC2, 0x85, ..] => Some(2),
+        [0xE2, 0x80, 0xA8 | 0xA9, ..] => Some(3),
+        _ => None,
+    }
 }
 
 /// What a file that includes other templates holds: `AWS::CloudFormation::Stack` (and
@@ -380,10 +498,173 @@ mod tests {
     }
 
     #[test]
-    fn prefilter_with_no_needles_only_keeps_escapes() {
+    fn prefilter_with_no_needles_keeps_nothing() {
         let prefilter = Prefilter::new([]);
         assert!(!prefilter.may_match(b"AWS::DynamoDB::Table"));
-        assert!(prefilter.may_match(b"\\u0044ynamoDB"));
+        assert!(!prefilter.may_match(b"\\u0044ynamoDB"));
+    }
+
+    /// An escape that cannot spell a pattern (a line continuation in a shell script, a
+    /// curly quote, `\t`) no longer gets a file parsed; one that spells it does, wherever
+    /// it is in the pattern.
+    #[test]
+    fn only_escapes_that_spell_a_pattern_keep_a_file() {
+        for kept in [
+            &br#"{"Type": "AWS::Dynamo\u0044B::Table"}"#[..],
+            br#"{"Type": "AWS::\u0064\u0079namodb::Table"}"#,
+            b"Type: \"AWS::Dynamo\\x44B::Table\"",
+            b"Type: \"AWS::Dynamo\\U00000044B::Table\"",
+            b"Type: \"AWS::Dyna\\\n  moDB::Table\"",
+            b"Type: \"AWS::Dyna\\\r\n\t moDB::Table\"",
+            b"Type: \"AWS::Dyna\\\n  \\\n  moDB::Table\"",
+            b"Type: \"AWS::Dyna\\\xc2\x85moDB::Table\"",
+            b"Type: \"AWS::Dyna\\\xe2\x80\xa8moDB::Table\"",
+            b"Type: \"\\\\\\u0044ynamoDB\"",
+            b"Type: \"Simple\\x54able\" # \\u2018",
+        ] {
+            assert!(
+                may_match(kept, NEEDLES),
+                "{}",
+                String::from_utf8_lossy(kept)
+            );
+        }
+        for skipped in [
+            &b"UserData: |\n  yum install \\\n    httpd\n"[..],
+            br#"{"Description": "\u2018quoted\u2019 \u0041"}"#,
+            b"Name: \"a\\tb \\x41\\x42\"",
+            b"Type: \"AWS::Dynamo\\u00c4B::Table\"",
+            b"Type: \"AWS::Dynamo\\xZZDB::Table\"",
+            b"Type: \"AWS::Dynamo\\\\u0044B::Table\"",
+        ] {
+            assert!(
+                !may_match(skipped, NEEDLES),
+                "{}",
+                String::from_utf8_lossy(skipped)
+            );
+        }
+    }
+
+    /// What the soundness argument of [`with_escapes_decoded`] assumes of every rule's
+    /// patterns and of [`INCLUDES`].
+    #[test]
+    fn patterns_are_ascii_without_whitespace_or_backslash() {
+        for rule in crate::rules::RULES {
+            for group in rule.needles.iter().chain(INCLUDES) {
+                for pattern in *group {
+                    assert!(
+                        pattern.bytes().all(|b| b.is_ascii_graphic() && b != b'\\'),
+                        "{}: {pattern:?}",
+                        rule.code
+                    );
+                }
+            }
+        }
+    }
+
+    /// One way to write a character of a pattern inside a JSON string or YAML
+    /// double-quoted scalar.
+    #[derive(Clone, Copy, Debug)]
+    enum Spelling {
+        AsIs,
+        Upper,
+        U4,
+        U8,
+        X2,
+        /// An escaped line break and this much indentation before the character.
+        Joined(u8),
+    }
+
+    fn spelling() -> impl proptest::strategy::Strategy<Value = Spelling> {
+        use proptest::prelude::*;
+        prop_oneof![
+            3 => Just(Spelling::AsIs),
+            1 => Just(Spelling::Upper),
+            1 => Just(Spelling::U4),
+            1 => Just(Spelling::U8),
+            1 => Just(Spelling::X2),
+            1 => (0u8..4).prop_map(Spelling::Joined),
+        ]
+    }
+
+    /// `pattern` written with `spellings` (cycled), for JSON (`json`: only `\u`) or YAML.
+    fn spell(pattern: &str, spellings: &[Spelling], json: bool) -> String {
+        let mut out = String::new();
+        for (i, c) in pattern.chars().enumerate() {
+            let how = spellings[i % spellings.len()];
+            let how = match how {
+                Spelling::U8 | Spelling::X2 | Spelling::Joined(_) if json => Spelling::U4,
+                how => how,
+            };
+            match how {
+                Spelling::AsIs => out.push(c),
+                Spelling::Upper => out.push(c.to_ascii_uppercase()),
+                Spelling::U4 => out.push_str(&format!("\\u{:04X}", c as u32)),
+                Spelling::U8 => out.push_str(&format!("\\U{:08x}", c as u32)),
+                Spelling::X2 => out.push_str(&format!("\\x{:02x}", c as u32)),
+                Spelling::Joined(indent) => {
+                    out.push_str("\\\n");
+                    out.push_str(&" ".repeat(usize::from(indent) + 4));
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// A pattern hidden by any escapes (each character as written, in upper case, as
+        /// `\u`, `\U`, `\x`, or after an escaped line break) in a JSON string or a YAML
+        /// double-quoted scalar, after other escapes (`\\`, `\"`, `\t`, a curly quote):
+        /// the loader reads the pattern in the value, and the prefilter keeps the file and
+        /// runs the rule whose group it completes.
+        #[test]
+        fn a_pattern_spelled_with_any_escapes_is_found(
+            rule in 0usize..1000,
+            group in 0usize..100,
+            spellings in proptest::collection::vec(spelling(), 1..6),
+            json in proptest::bool::ANY,
+            before in proptest::sample::select(vec!["", "\\\\", "\\\"", "\\t", "\\u2018", "x\\\\\\\"y"]),
+        ) {
+            let rules: Vec<&crate::rules::Rule> = crate::rules::RULES
+                .iter()
+                .filter(|r| !r.needles.is_empty())
+                .copied()
+                .collect();
+            let rule = rules[rule % rules.len()];
+            let group = rule.needles[group % rule.needles.len()];
+            let values: Vec<String> = group
+                .iter()
+                .map(|p| format!("{before}{}", spell(p, &spellings, json)))
+                .collect();
+            let text = if json {
+                let members: Vec<String> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| format!("\"k{i}\": \"{v}\""))
+                    .collect();
+                format!("{{{}}}\n", members.join(", "))
+            } else {
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| format!("k{i}: \"{v}\"\n"))
+                    .collect()
+            };
+            // The spelling is one the loader reads as the pattern.
+            let format = if json { crate::load::Format::Json } else { crate::load::Format::Yaml };
+            let doc = crate::load::load(&text, format, &crate::load::Limits::default())
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{text}: {}", e.message)))?;
+            let read: Vec<String> = (0..doc.nodes.len())
+                .filter_map(|i| doc.str(i as crate::load::tree::NodeId))
+                .map(str::to_ascii_lowercase)
+                .collect();
+            for p in group.iter() {
+                proptest::prop_assert!(read.iter().any(|v| v.contains(&p.to_ascii_lowercase())), "{p} not read in {text}");
+            }
+            let filter = RuleFilter::new(&rules);
+            proptest::prop_assert!(filter.may_match(text.as_bytes()), "{}", text);
+            proptest::prop_assert!(filter.rules_for(text.as_bytes()).contains(&rule.code), "{}", text);
+        }
     }
 
     fn naive_contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -598,7 +879,7 @@ mod tests {
             let old = old::OldPrefilter::new(groups.iter().copied());
             let mut text = filler;
             if !escapes {
-                // Mostly texts without a spelling escape: with one, every group is held.
+                // Mostly texts without a spelling escape.
                 for b in text.iter_mut().filter(|b| **b == b'\\') {
                     *b = b'/';
                 }

@@ -2,7 +2,7 @@
 //! search per pattern over folded 8 KiB chunks, leads first. Kept for the tests only, as
 //! the oracle the one-pass search must agree with on every text.
 
-use super::{fold, has_spelling_escape, FOLD_CHUNK};
+use super::{fold, with_escapes_decoded, FOLD_CHUNK};
 
 pub struct OldPrefilter {
     /// One searcher per distinct folded pattern.
@@ -77,8 +77,11 @@ impl OldPrefilter {
         }
     }
 
+    /// (Escapes are read as the new one reads them, [`with_escapes_decoded`]: what is
+    /// compared is the search.)
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.holds_a_group(bytes) || has_spelling_escape(bytes)
+        let both = with_escapes_decoded(bytes);
+        self.holds_a_group(both.as_deref().unwrap_or(bytes))
     }
 
     fn holds_a_group(&self, bytes: &[u8]) -> bool {
@@ -101,8 +104,8 @@ impl OldPrefilter {
         !rest.is_empty() && self.search(bytes, &rest, &mut found, complete)
     }
 
-    /// Which of the groups given to [`OldPrefilter::new`] (in that order) the bytes hold, all
-    /// of them when an escape could spell a pattern. One pass over the file for every
+    /// Which of the groups given to [`OldPrefilter::new`] (in that order) the bytes hold,
+    /// read as written or with their escapes decoded. One pass over the file for every
     /// pattern: for a file about to be parsed, which costs far more.
     ///
     /// The file is folded chunk by chunk (as [`OldPrefilter::may_match`] does), each chunk
@@ -115,10 +118,8 @@ impl OldPrefilter {
     /// pattern lies whole in some chunk, with the ones inside it: so a pattern is found
     /// exactly when the file holds it.)
     pub fn held_groups(&self, bytes: &[u8]) -> Vec<bool> {
-        if has_spelling_escape(bytes) {
-            return vec![true; self.groups.len()];
-        }
-        let found = self.patterns_in(bytes);
+        let both = with_escapes_decoded(bytes);
+        let found = self.patterns_in(both.as_deref().unwrap_or(bytes));
         self.groups
             .iter()
             .map(|g| g.iter().all(|&i| found[i]))

@@ -2083,3 +2083,25 @@ fn the_inventory_of_a_global_table_with_thousands_of_replicas_grows_linearly() {
     assert_eq!(tables.len(), 1, "{:#}", small.json);
     assert_eq!(tables[0]["resource"], "G");
 }
+
+#[test]
+fn an_escaped_yaml_1_1_line_break_does_not_hide_a_table_from_the_prefilter() {
+    // In a double-quoted scalar, `\` before NEL (U+0085) or LS (U+2028) is an escaped
+    // line break, which the loader joins: the type reads `AWS::DynamoDB::Table`. The
+    // prefilter looked for escapes only before LF and CR, so ddb-guard f90a483 skipped
+    // these files unparsed and passed them (exit 0, "skipped"); with a `dynamodb` comment
+    // elsewhere in the file it reported the table.
+    let dir = workspace();
+    for (name, line_break) in [("nel.yaml", "\u{85}"), ("ls.yaml", "\u{2028}")] {
+        fs::write(
+            dir.path().join(name),
+            format!("Resources:\n  T:\n    Type: \"AWS::Dyna\\{line_break}moDB::Table\"\n"),
+        )
+        .unwrap();
+    }
+    let run = check(dir.path(), &["--select", "DDB001,DDB002"]);
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    assert_eq!(run.findings_for("nel.yaml"), ["DDB001", "DDB002"]);
+    assert_eq!(run.findings_for("ls.yaml"), ["DDB001", "DDB002"]);
+    run.assert_control_checked();
+}
