@@ -115,6 +115,45 @@ fn has_control(bytes: &[u8]) -> bool {
     bytes.iter().fold(false, |seen, &c| seen | (c < 0x20))
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes at `at`, as a little-endian word.
+#[inline(always)]
+fn word_at(b: &[u8], at: usize) -> Option<u64> {
+    let bytes: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// Where the first `"`, `\` or control character of a string body lies, among the
+/// [`SHORT`] bytes at `at` (a string's body is short, usually): eight bytes at a time with
+/// word arithmetic (a call to `memchr2` costs more than a short body). `None`: not within
+/// those bytes (or too near the end of the text), and `string` scans on with `memchr2`.
+#[inline(always)]
+fn short_string_stop(b: &[u8], at: usize) -> Option<usize> {
+    let mut chunk = at;
+    while chunk < at + SHORT {
+        let word = word_at(b, chunk)?;
+        // A byte's high bit is set where it is zero (`"` after `^`, `\` after `^`) or
+        // below 0x20; a borrow can set it wrongly only in a byte above a true one, so the
+        // lowest flag is the first match.
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let flags = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word))
+            & HIGH_BITS;
+        if flags != 0 {
+            return Some(chunk + (flags.trailing_zeros() / 8) as usize);
+        }
+        chunk += 8;
+    }
+    None
+}
+
+/// How many bytes of a string body [`short_string_stop`] scans before `memchr2` takes over.
+const SHORT: usize = 32;
+
 impl<'s> Reader<'s, '_> {
     /// The root value, then nothing but whitespace.
     fn document(&mut self) -> Fast<NodeId> {
@@ -207,6 +246,10 @@ impl<'s> Reader<'s, '_> {
                 break;
             }
             pos += 1;
+            // The indentation of pretty-printed JSON, eight spaces at a time.
+            while word_at(self.b, pos) == Some(ONES * u64::from(b' ')) {
+                pos += 8;
+            }
         }
         pos
     }
@@ -295,19 +338,27 @@ impl<'s> Reader<'s, '_> {
     #[inline]
     fn string(&self, pos: usize) -> Fast<(Cow<'s, str>, usize)> {
         let start = pos + 1;
-        let rest = self.b.get(start..).ok_or_else(declined)?;
-        let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
-            return Err(declined());
+        let end = match short_string_stop(self.b, start) {
+            Some(end) => end,
+            None => {
+                let rest = self.b.get(start..).ok_or_else(declined)?;
+                let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+                    return Err(declined());
+                };
+                if has_control(&rest[..at]) {
+                    return Err(declined());
+                }
+                start + at
+            }
         };
-        if has_control(&rest[..at]) {
-            return Err(declined());
+        match self.b.get(end) {
+            Some(b'"') => {
+                let text = self.text.get(start..end).ok_or_else(declined)?;
+                Ok((Cow::Borrowed(text), end + 1))
+            }
+            Some(b'\\') => self.escaped(start, end),
+            _ => Err(declined()),
         }
-        let end = start + at;
-        if rest[at] == b'"' {
-            let text = self.text.get(start..end).ok_or_else(declined)?;
-            return Ok((Cow::Borrowed(text), end + 1));
-        }
-        self.escaped(start, end)
     }
 
     /// The rest of a string from its first backslash, at `at` (its text starts at `start`).

@@ -793,3 +793,41 @@ fn accepts_a_good_share_of_the_generated_texts_jsonc_reads() {
         "{accepted} of {readable}"
     );
 }
+
+/// Bytes around each of the word scan's cases: the three stops, their neighbours (the
+/// bytes one off `"`, `\` and 0x20), and bytes with the high bit set, where a borrow or a
+/// sign could go wrong.
+fn scan_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        8 => prop::sample::select(vec![
+            b'a', b' ', b'!', b'#', b'[', b']', 0x20, 0x21, 0x7f, 0x80, 0xa2, 0xc3, 0xdc, 0xff,
+        ]),
+        1 => prop::sample::select(vec![b'"', b'\\', 0x00, 0x01, 0x1f, b'\n', b'\t']),
+        1 => any::<u8>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(2000)
+    ))]
+    /// The word-at-a-time scan of a string body finds what a byte loop finds: the first
+    /// `"`, `\` or control character, or nothing within the words it read.
+    #[test]
+    fn the_word_scan_finds_the_first_stop_a_byte_loop_finds(
+        bytes in prop::collection::vec(scan_byte(), 0..80),
+        at in 0usize..10,
+    ) {
+        let at = at.min(bytes.len());
+        let first = bytes[at..]
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+            .map(|i| i + at);
+        // The whole words within SHORT bytes of `at` that the text holds.
+        let read = at + (bytes.len().saturating_sub(at) / 8 * 8).min(super::SHORT);
+        match super::short_string_stop(&bytes, at) {
+            Some(found) => prop_assert_eq!(Some(found), first),
+            None => prop_assert!(first.is_none_or(|i| i >= read), "{:?} {}", first, read),
+        }
+    }
+}
