@@ -56,22 +56,42 @@ const MAX_NESTING: usize = 200;
 /// The document `text` (at offset `base` of its file) holds, if it is strict JSON that the
 /// jsonc path reads without an error.
 pub fn load<'s>(text: &'s str, base: usize, limits: &Limits) -> Result<Document<'s>, Declined> {
+    let (frames, entries, items) = SPARE_STACKS.take();
     let mut reader = Reader {
         text,
         b: text.as_bytes(),
         base,
         limits,
         doc: Document::with_capacity_for(text, limits),
-        frames: Vec::new(),
-        entries: Vec::new(),
-        items: Vec::new(),
+        frames,
+        entries,
+        items,
         key_sets: Vec::new(),
         open_maps: 0,
     };
-    let root = reader.document()?;
-    reader.doc.root = Some(root);
-    Ok(reader.doc)
+    let root = reader.document();
+    let (mut frames, mut entries, mut items) = (reader.frames, reader.entries, reader.items);
+    if entries.capacity() <= SPARE_STACK_LIMIT && items.capacity() <= SPARE_STACK_LIMIT {
+        frames.clear();
+        entries.clear();
+        items.clear();
+        SPARE_STACKS.set((frames, entries, items));
+    }
+    let mut doc = reader.doc;
+    doc.root = Some(root?);
+    Ok(doc)
 }
+
+thread_local! {
+    /// The stacks of the last reading on this thread, empty, for the next one: starting
+    /// each file from empty stacks cost a few reallocations per file, as in the YAML
+    /// builder.
+    static SPARE_STACKS: std::cell::Cell<(Vec<Frame>, Vec<Entry>, Vec<NodeId>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
+/// Stacks larger than this many children are not kept for the next file.
+const SPARE_STACK_LIMIT: usize = 1 << 16;
 
 /// An open object or array.
 struct Frame {
