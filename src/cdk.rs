@@ -38,7 +38,7 @@ pub fn synthesized(path: &Path, template: &Template) -> Option<Synthesized> {
     let has_paths = template
         .resources
         .iter()
-        .any(|r| construct_path(template.doc, r.node).is_some());
+        .any(|r| path_text(template.doc, r.node).is_some());
     match assembly {
         Some(manifest) => Some(Synthesized {
             stack: stack_name(&manifest, path),
@@ -52,10 +52,7 @@ pub fn synthesized(path: &Path, template: &Template) -> Option<Synthesized> {
 /// the L2 construct wraps its CloudFormation resource in: the construct's path as the
 /// CDK app names it (`AppStack/CartTable`).
 pub fn construct_path(doc: &Document, resource: crate::load::tree::NodeId) -> Option<String> {
-    let path = doc
-        .get_value(resource, "Metadata")
-        .and_then(|m| doc.get_value(m, PATH_KEY))
-        .and_then(|p| doc.str(p))?;
+    let path = path_text(doc, resource)?;
     let trimmed = path
         .strip_suffix("/Resource")
         .or_else(|| path.strip_suffix("/Default"))
@@ -63,10 +60,27 @@ pub fn construct_path(doc: &Document, resource: crate::load::tree::NodeId) -> Op
     Some(trimmed.to_string())
 }
 
+/// A resource's `aws:cdk:path` as written.
+fn path_text<'d>(doc: &'d Document, resource: crate::load::tree::NodeId) -> Option<&'d str> {
+    doc.get_value(resource, "Metadata")
+        .and_then(|m| doc.get_value(m, PATH_KEY))
+        .and_then(|p| doc.str(p))
+}
+
 /// The `manifest.json` of the cloud assembly holding `path`: the nearest one in a parent
 /// directory, not above the `cdk.out` directory (nested assemblies of CDK stages have
 /// their own).
 fn cloud_assembly(path: &Path) -> Option<PathBuf> {
+    // An absolute path is made absolute only by dropping `.` components and repeated
+    // separators, which cannot make `cdk.out` appear: one that does not spell it is
+    // outside any `cdk.out` without the copy (`std::path::absolute` was 3,800
+    // instructions per template; issue 23). A relative one may be inside through the
+    // working directory.
+    if path.is_absolute()
+        && memchr::memmem::find(path.as_os_str().as_encoded_bytes(), b"cdk.out").is_none()
+    {
+        return None;
+    }
     let absolute = std::path::absolute(path).ok()?;
     let in_cdk_out = |d: &Path| d.file_name().is_some_and(|n| n == "cdk.out");
     // Outside a `cdk.out` directory there is no assembly to find: decided from the path
@@ -226,6 +240,17 @@ mod tests {
             cloud_assembly(&dir.path().join("cdk.out/AppStack.template.json")),
             Some(dir.path().join("cdk.out/manifest.json"))
         );
+        // `.` components and doubled separators: the same directories.
+        for odd in [
+            "./cdk.out/./AppStack.template.json",
+            "cdk.out//AppStack.template.json",
+        ] {
+            assert_eq!(
+                cloud_assembly(&dir.path().join(odd)),
+                Some(dir.path().join("cdk.out/manifest.json")),
+                "{odd}"
+            );
+        }
         // A manifest.json elsewhere does not make a cloud assembly.
         let other = dir.path().join("build");
         std::fs::create_dir(&other).unwrap();

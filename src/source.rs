@@ -62,7 +62,11 @@ const BOM: &str = "\u{feff}";
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let mut line_starts = vec![0];
+        // Counted first (a vectorized count), so that the starts are stored without the
+        // vector's regrowths, which cost more than the count (issue 23).
+        let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        let mut line_starts = Vec::with_capacity(newlines + 1);
+        line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex {
             line_starts,

@@ -109,7 +109,9 @@ impl<'s, 'l> Builder<'s, 'l> {
             heights: Vec::new(),
             text,
             base,
-            stack: Vec::new(),
+            // Room for the nesting of nearly every template: growing from empty was a few
+            // reallocations per file.
+            stack: Vec::with_capacity(16),
             entries,
             items,
             prints,
@@ -448,6 +450,10 @@ impl<'s, 'l> Builder<'s, 'l> {
         }
     }
 
+    /// Inlined into `scalar` and `end` (each node is built in place): called on its own it
+    /// was 26.6 M instructions on the corpus, moving every 72-byte node once more
+    /// (issue 23).
+    #[inline(always)]
     fn push(&mut self, node: Node<'s>) -> Result<NodeId, FileError> {
         if self.doc.nodes.len() >= self.limits.max_nodes {
             return Err(too_many_nodes(node.span, self.limits));

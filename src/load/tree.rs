@@ -254,6 +254,7 @@ impl<'s> Document<'s> {
         self.node(id).span
     }
 
+    #[inline]
     pub fn push(&mut self, node: Node<'s>) -> NodeId {
         let id = self.nodes.len() as NodeId;
         self.nodes.push(node);

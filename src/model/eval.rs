@@ -1352,11 +1352,9 @@ pub fn yaml_typed(text: &str) -> bool {
     if text.is_empty() || text == "~" || text == "=" {
         return true;
     }
-    let lower = text.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-    ) {
+    // Compared without a lowercase copy (an allocation per literal evaluated; issue 23).
+    const WORDS: [&str; 9] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+    if WORDS.iter().any(|word| text.eq_ignore_ascii_case(word)) {
         return true;
     }
     let body = text.strip_prefix(['+', '-']).unwrap_or(text);
@@ -1399,6 +1397,54 @@ fn cap(out: Vec<Outcome>, span: Span) -> Vec<Outcome> {
         return too_many(span);
     }
     out
+}
+
+#[cfg(test)]
+mod yaml_typed_tests {
+    use super::yaml_typed;
+    use proptest::prelude::*;
+
+    /// The words as `yaml_typed` read them before it compared without a copy.
+    fn lowercased(text: &str) -> bool {
+        if text == "true" || text == "false" || super::canonical_int(text) {
+            return false;
+        }
+        if text.is_empty() || text == "~" || text == "=" {
+            return true;
+        }
+        let lower = text.to_ascii_lowercase();
+        if matches!(
+            lower.as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        ) {
+            return true;
+        }
+        let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+        body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+    }
+
+    #[test]
+    fn booleans_and_nulls_are_typed_in_any_case() {
+        for text in [
+            "Yes", "YES", "yEs", "oN", "OFF", "Null", "NULL", "True", "FALSE", "Y", "n",
+        ] {
+            assert!(yaml_typed(text), "{text}");
+        }
+        for text in [
+            "true", "false", "0", "12", "yes!", "nul", "İ", "ye", "Ｙ", "nO0",
+        ] {
+            assert_eq!(yaml_typed(text), lowercased(text), "{text}");
+        }
+        assert!(!yaml_typed("true") && !yaml_typed("Retain") && !yaml_typed("ye"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn reads_as_the_lowercased_comparison_did(text in "[yYnNeEsSoOfFtTrRuUaAlLİı~=+.0-9 -]{0,6}") {
+            prop_assert_eq!(yaml_typed(&text), lowercased(&text));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -503,6 +503,9 @@ fn collect_resources<'d>(
     out: &mut Vec<Resource<'d>>,
 ) {
     let Some(entries) = doc.map(map) else { return };
+    // One resource per entry but for the loops (growing from empty was 4 M instructions
+    // of reallocation on the corpus; issue 23).
+    out.reserve(entries.len());
     for entry in entries {
         let key = doc.key(entry);
         if key.starts_with(FOR_EACH) {
