@@ -588,11 +588,7 @@ impl Resolver {
         // The listing is of `dir` as the walk names it, which is `absolute` unless
         // normalizing took a `..` away (`link/..` is not where the link is).
         let mut listing = listing.filter(|_| {
-            !self
-                .cwd
-                .join(dir)
-                .components()
-                .any(|c| c == std::path::Component::ParentDir)
+            !(has_parent_component(dir) || dir.is_relative() && has_parent_component(&self.cwd))
         });
         // Each directory is looked at once: going up, the first one already known answers
         // for the ones below it (a deep tree costs one stat per directory, not per level).
@@ -861,6 +857,14 @@ fn is_plain_absolute(path: &Path) -> bool {
         && bytes[1..]
             .split(|&b| b == b'/')
             .all(|part| !part.is_empty() && part != b"." && part != b"..")
+}
+
+/// Does `path` have a `..` component (read from its bytes, without taking it apart)?
+fn has_parent_component(path: &Path) -> bool {
+    path.as_os_str()
+        .as_bytes()
+        .split(|&b| b == b'/')
+        .any(|part| part == b"..")
 }
 
 /// The path with `.` and `..` components resolved lexically.

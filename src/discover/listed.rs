@@ -401,10 +401,15 @@ fn is_plain(node: &Node) -> bool {
 /// name read as if followed by `/` (what `in_sorted_order` answers, from the listing's
 /// file types instead of a `stat`).
 pub fn listed_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Ordering {
-    let slash: &[u8] = b"/";
-    let x = a.iter().chain(if a_dir { slash } else { &[] });
-    let y = b.iter().chain(if b_dir { slash } else { &[] });
-    x.cmp(y)
+    // The common length compares as bytes (one `memcmp`); what is left of either name
+    // is empty or decides at its first byte, before a directory's `/`.
+    let common = a.len().min(b.len());
+    a[..common].cmp(&b[..common]).then_with(|| {
+        let slash: &[u8] = b"/";
+        let x = a[common..].iter().chain(if a_dir { slash } else { &[] });
+        let y = b[common..].iter().chain(if b_dir { slash } else { &[] });
+        x.cmp(y)
+    })
 }
 
 /// The crate's `create_gitignore` for one file: read when it exists; its I/O errors and

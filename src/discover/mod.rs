@@ -644,9 +644,32 @@ fn name_bytes(path: &Path) -> &[u8] {
 }
 
 pub fn has_template_extension(path: &Path, extensions: &[String]) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
+    // The bytes equal an extension's but for ASCII case only if they are UTF-8 too.
+    extension_bytes(path).is_some_and(|e| {
+        extensions
+            .iter()
+            .any(|x| x.as_bytes().eq_ignore_ascii_case(e))
+    })
+}
+
+/// `path.extension()` as bytes, from the bytes after the last `/` when they are a plain
+/// name (as every path of the walk ends): `Path::extension` takes the path apart from its
+/// end, which cost as much as the rest of keeping a file.
+fn extension_bytes(path: &Path) -> Option<&[u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let name = match memchr::memrchr(b'/', bytes) {
+        Some(i) => &bytes[i + 1..],
+        None => bytes,
+    };
+    if name.is_empty() || name == b"." || name == b".." {
+        return path.extension().map(|e| e.as_bytes());
+    }
+    // `Path::extension`: after the last dot, unless that dot starts the name.
+    match memchr::memrchr(b'.', name) {
+        Some(0) | None => None,
+        Some(dot) => Some(&name[dot + 1..]),
+    }
 }
 
 /// A walk error worth reporting; a symlink loop is not (its target is walked anyway).
@@ -1057,6 +1080,50 @@ mod tests {
         asked.sort();
         asked.dedup();
         assert_eq!(all, asked.len(), "a directory asked twice: {asked:?}");
+    }
+
+    /// The extension read from a path's bytes is `Path::extension`'s.
+    #[test]
+    fn the_extension_from_bytes_is_the_paths() {
+        use std::os::unix::ffi::OsStrExt;
+        for path in [
+            "a.yaml",
+            "dir/a.yaml",
+            "/abs/dir/b.JSON",
+            "a",
+            ".yaml",
+            "dir/.yaml",
+            "..yaml",
+            "a.",
+            "a.b.c",
+            ".a.b",
+            "dir/",
+            "dir/.",
+            "dir/..",
+            "..",
+            ".",
+            "",
+            "/",
+            "a/b.yaml/",
+            "a/b.yaml/.",
+            "a.d/b",
+            "./x.yml",
+            "x/./y.template",
+            "a//b.json",
+            "...",
+        ] {
+            let path = Path::new(path);
+            assert_eq!(
+                extension_bytes(path),
+                path.extension().map(|e| e.as_bytes()),
+                "{}",
+                path.display()
+            );
+        }
+        let yaml = ["yaml".to_string()];
+        assert!(has_template_extension(Path::new("d/t.YAML"), &yaml));
+        assert!(!has_template_extension(Path::new("d/.yaml"), &yaml));
+        assert!(!has_template_extension(Path::new("d/t.yaml.txt"), &yaml));
     }
 
     /// Panics while walking any directory under the root.
