@@ -119,3 +119,98 @@ fn first_difference(
         ),
     }
 }
+
+/// What the fast path declines on the corpus, by class and by bytes: the order in which to
+/// widen it. A file's class is its first reason: a byte outside the subset (CR, tab, other)
+/// or else the line of `load/yaml_fast/mod.rs` that declined. For CR and tab files it also
+/// says where the path would decline with those bytes gone (CRLF read as LF, a tab as a
+/// space), so a class's reach is known before it is read.
+///
+///     DDB_GUARD_CORPUS=/path/to/corpus cargo test --release --test it yaml_fast::rank -- --ignored --nocapture
+#[test]
+#[ignore = "needs DDB_GUARD_CORPUS, a tree of templates"]
+fn rank_the_decline_classes_of_the_corpus() {
+    let root = std::env::var_os("DDB_GUARD_CORPUS").expect("set DDB_GUARD_CORPUS");
+    let mut classes = std::collections::BTreeMap::<String, (usize, usize, f64)>::new();
+    let (mut total, mut declined_bytes) = (0, 0);
+    let (mut all_cost, mut declined_cost) = (0.0, 0.0);
+    // What loading the file costs today (the fast path's try, then saphyr's path where it
+    // declines): the fastest of a few runs, in microseconds.
+    let cost = |text: &str| {
+        (0..5)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                let _ = std::hint::black_box(load::load(text, Format::Yaml, &Limits::default()));
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    for path in files(Path::new(&root)) {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        if Format::detect(&path, text) != Format::Yaml {
+            continue;
+        }
+        total += text.len();
+        let micros = cost(text);
+        all_cost += micros;
+        let Some(line) = load::yaml_fast_declines(text, &Limits::default()) else {
+            continue;
+        };
+        declined_bytes += text.len();
+        declined_cost += micros;
+        // What the saphyr path makes of it: a refusal, or libyaml's reading where saphyr
+        // cannot read it, are outside any widening of the fast path (it must match them).
+        let mut class = match load::yaml_paths(text, &Limits::default()).1 {
+            Err(_) => "refused+".to_string(),
+            Ok(doc) if doc.lenient => "lenient+".to_string(),
+            Ok(_) => String::new(),
+        };
+        let mut rest = text.to_string();
+        if rest.contains('\r') {
+            let lone = rest.replace("\r\n", "").contains('\r');
+            class.push_str(if lone { "lone CR+" } else { "CRLF+" });
+            rest = rest.replace("\r\n", "\n").replace('\r', "\n");
+        }
+        if rest.contains('\t') {
+            class.push_str("tab+");
+            rest = rest.replace('\t', " ");
+        }
+        let then = if !rest.contains(['\r', '\t']) {
+            Some(line)
+        } else {
+            load::yaml_fast_declines(&rest, &Limits::default())
+        };
+        class.push_str(&then.map_or("accepted".to_string(), |l| format!("line {l}")));
+        let entry = classes.entry(class).or_default();
+        entry.0 += 1;
+        entry.1 += text.len();
+        entry.2 += micros;
+        if std::env::var_os("DDB_GUARD_DECLINED_LIST").is_some() {
+            println!(
+                "{}\t{micros:.0}\t{line}\t{:?}\t{}",
+                text.len(),
+                then,
+                path.display()
+            );
+        }
+    }
+    let mut ranked: Vec<_> = classes.into_iter().collect();
+    ranked.sort_by_key(|(_, (_, bytes, _))| std::cmp::Reverse(*bytes));
+    println!(
+        "declined: {declined_bytes} of {total} YAML bytes ({:.1}%), {:.1}% of the time to load them all",
+        100.0 * declined_bytes as f64 / total.max(1) as f64,
+        100.0 * declined_cost / all_cost.max(1.0),
+    );
+    for (class, (files, bytes, micros)) in ranked {
+        println!(
+            "  {class:<24} {files:>5} files {bytes:>9} bytes ({:.1}% of YAML bytes, {:.1}% of the load time)",
+            100.0 * bytes as f64 / total.max(1) as f64,
+            100.0 * micros / all_cost.max(1.0),
+        );
+    }
+}

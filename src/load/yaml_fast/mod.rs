@@ -13,10 +13,12 @@
 //!
 //! The subset: one document (a leading `---`), a block mapping or sequence at the root;
 //! block mappings and sequences (compact `- key: v`, indentless `key:\n- v`, `-` alone,
-//! `key:` alone); plain scalars, also over several lines; quoted scalars (the common
-//! escapes), also over several lines indented past their collection; comments; `!Name`
-//! tags (CloudFormation's short forms), also alone or above their value; flow collections
-//! of those, also over several lines; literal and folded block scalars without an
+//! `key:` alone); plain scalars, also over several lines (continuation lines may start
+//! with an indicator or end in a comment); quoted scalars (the common escapes), also over
+//! several lines indented past their collection; comments; `!Name` tags (CloudFormation's
+//! short forms), also alone or above their value; flow collections of those, also over
+//! several lines, with single-pair mappings in flow sequences (`[0, Fn::GetAZs: x]`) and
+//! tags with no value (`[!GetAZs ]`); literal and folded block scalars without an
 //! indentation indicator. Left to saphyr: anchors, aliases, `?` keys, directives, several
 //! documents, tabs, carriage returns, `!!` and `!<...>` tags, the Unicode characters YAML
 //! 1.1 reads otherwise (`yaml_dialects`), any error, and everything else.
@@ -637,7 +639,7 @@ impl<'s> Reader<'s, '_> {
                 }
                 at = self.flow_space(at + 1, n)?;
             }
-            let end = self.flow_item(at, n)?;
+            let end = self.flow_item(at, n, !map)?;
             at = self.flow_space(end, n)?;
             match self.b.get(at) {
                 Some(b',') => {
@@ -734,43 +736,71 @@ impl<'s> Reader<'s, '_> {
         }
     }
 
-    /// A flow sequence's item or a flow mapping's value at `p`; returns the offset after it.
-    fn flow_item(&mut self, p: usize, n: usize) -> Fast<usize> {
+    /// A flow sequence's item (`seq`) or a flow mapping's value at `p`; returns the offset
+    /// after it. A sequence's item may be a single-pair mapping (`[0, Fn::GetAZs: x]`).
+    fn flow_item(&mut self, p: usize, n: usize, seq: bool) -> Fast<usize> {
         let (tag, q) = if self.b[p] == b'!' {
             let (tag, after) = self.tag(p)?;
             let q = self.skip_spaces(after);
             if q == after {
                 return Err(declined());
             }
+            // A tag with no value (`!GetAZs ]`): saphyr's empty scalar covers the tag.
+            let next = self.flow_space(after, n)?;
+            if matches!(self.b.get(next), Some(b',' | b']' | b'}')) {
+                self.scalar(
+                    Cow::Borrowed(""),
+                    ScalarStyle::Plain,
+                    self.span(p, after),
+                    Some(tag),
+                )?;
+                return Ok(after);
+            }
             (Some((p, tag)), q)
         } else {
             (None, p)
         };
+        let pair = seq && tag.is_none();
         match self.b.get(q) {
             Some(b'[' | b'{') => self.flow(q, tag, n),
             Some(b'\'' | b'"') => {
-                let Quoted { value, end, .. } = self.quoted(q, n)?;
+                let Quoted {
+                    value,
+                    end,
+                    multi_line,
+                } = self.quoted(q, n)?;
                 let start = tag.as_ref().map_or(q, |t| t.0);
                 let event_end = self.token_end(end)?;
-                self.scalar(
-                    value,
-                    ScalarStyle::Quoted,
-                    self.span(start, event_end),
-                    tag.map(|t| t.1),
-                )?;
+                let span = self.span(start, event_end);
+                if pair && !multi_line && end - q <= MAX_KEY {
+                    if let Some(colon) = self.pair_colon(end) {
+                        return self.flow_pair(q, value, ScalarStyle::Quoted, span, colon, n);
+                    }
+                }
+                self.scalar(value, ScalarStyle::Quoted, span, tag.map(|t| t.1))?;
                 Ok(end)
             }
             Some(_) => {
                 let end = scalars::plain_in_flow(self.b, q).ok_or_else(|| declined())?;
-                // A `key: value` pair inside a flow sequence is left to saphyr.
-                if self.b.get(end) == Some(&b':')
-                    || self.b.get(self.skip_spaces(end)) == Some(&b':')
-                {
-                    return Err(declined());
+                let value = Cow::Borrowed(&self.text[q..end]);
+                if self.b.get(self.skip_spaces(end)) == Some(&b':') {
+                    // Only a sequence's item can be a `key: value` pair.
+                    let colon = self.pair_colon(end).filter(|_| pair && end - q <= MAX_KEY);
+                    let Some(colon) = colon else {
+                        return Err(declined());
+                    };
+                    return self.flow_pair(
+                        q,
+                        value,
+                        ScalarStyle::Plain,
+                        self.span(q, end),
+                        colon,
+                        n,
+                    );
                 }
                 let start = tag.as_ref().map_or(q, |t| t.0);
                 self.scalar(
-                    Cow::Borrowed(&self.text[q..end]),
+                    value,
                     ScalarStyle::Plain,
                     self.span(start, end),
                     tag.map(|t| t.1),
@@ -779,6 +809,39 @@ impl<'s> Reader<'s, '_> {
             }
             None => Err(declined()),
         }
+    }
+
+    /// After a flow sequence's scalar ending at `end`: the colon that makes it the key of a
+    /// single-pair mapping, on the same line and followed by a blank or the line's end.
+    fn pair_colon(&self, end: usize) -> Option<usize> {
+        let colon = self.skip_spaces(end);
+        (self.b.get(colon) == Some(&b':') && matches!(self.b.get(colon + 1), Some(b' ' | b'\n')))
+            .then_some(colon)
+    }
+
+    /// The single-pair mapping of a flow sequence (`[0, key: value]`) whose key starts at
+    /// `p` (read as `key`, `style`, `key_span`) and whose colon is at `colon`; returns the
+    /// offset after its value. saphyr starts the mapping at the key, as a block one (no
+    /// bracket opens it, so the builder ends it at its value); an empty value is left to
+    /// it.
+    fn flow_pair(
+        &mut self,
+        p: usize,
+        key: Cow<'s, str>,
+        style: ScalarStyle,
+        key_span: Span,
+        colon: usize,
+        n: usize,
+    ) -> Fast<usize> {
+        self.start(Collection::Map, self.span(p, p), None, false)?;
+        self.scalar(key, style, key_span, None)?;
+        let at = self.flow_space(colon + 1, n)?;
+        if matches!(self.b.get(at), Some(b',' | b']' | b'}')) {
+            return Err(declined());
+        }
+        let end = self.flow_item(at, n, false)?;
+        self.end(self.span(end, end))?;
+        Ok(end)
     }
 }
 

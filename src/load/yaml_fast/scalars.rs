@@ -404,8 +404,9 @@ fn push_breaks(value: &mut String, breaks: usize) {
 /// at `eol`, with the lines that continue it: those indented by more than `parent` (the
 /// block collection it is in), as saphyr's `scan_plain_scalar` reads them (a line break is
 /// a space, each empty line after it a line break, the blanks around breaks dropped).
-/// Returns the value and the end of its last line's text; `None` if a continuation line
-/// leaves the subset (it starts with an indicator, or holds `: ` or ` #`).
+/// A continuation line may start with an indicator (`- x`, `'x`, `{`: text there) and may
+/// end in a comment, which ends the scalar. Returns the value and the end of its last
+/// line's text; `None` if a continuation line starts with or holds `: ` (an error).
 pub(super) fn plain_lines(
     text: &str,
     p: usize,
@@ -432,11 +433,20 @@ pub(super) fn plain_lines(
             }
             Some(b'#') => break,
             Some(_) if first - line <= parent => break,
-            Some(&c) if is_indicator(c) => return None,
+            // Any other character goes on the text (saphyr's and libyaml's scanners test
+            // for indicators only where a token starts); `: ` would end it, and then the
+            // text is an error.
+            Some(b':') if matches!(b.get(first + 1), None | Some(b' ' | b'\n')) => return None,
             Some(_) => {}
         }
         let (text_end, stop) = scan_line(b, first)?;
-        let Stop::Eol(at) = stop else { return None };
+        let at = match stop {
+            Stop::Eol(at) => Some(at),
+            // A comment ends the text; a line more indented after it is an error, which
+            // the caller declines.
+            Stop::Comment(_) => None,
+            Stop::Colon(_) => return None,
+        };
         let s = value.get_or_insert_with(|| text[p..end].to_string());
         if breaks == 0 {
             s.push(' ');
@@ -447,6 +457,7 @@ pub(super) fn plain_lines(
         s.push_str(text.get(first..text_end)?);
         last = text_end;
         breaks = 0;
+        let Some(at) = at else { break };
         line = at + 1;
     }
     let value = match value {
@@ -454,28 +465,4 @@ pub(super) fn plain_lines(
         None => Cow::Borrowed(text.get(p..end)?),
     };
     Some((value, last))
-}
-
-fn is_indicator(c: u8) -> bool {
-    matches!(
-        c,
-        b'-' | b'?'
-            | b':'
-            | b','
-            | b'['
-            | b']'
-            | b'{'
-            | b'}'
-            | b'#'
-            | b'&'
-            | b'*'
-            | b'!'
-            | b'|'
-            | b'>'
-            | b'\''
-            | b'"'
-            | b'%'
-            | b'@'
-            | b'`'
-    )
 }

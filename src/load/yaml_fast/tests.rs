@@ -68,6 +68,15 @@ fn accepts_and_agrees_on_the_common_constructs() {
         "G:\n  !If\n    - c\n    - !Sub\n      'x ${y}'\nH: !Ref\n  z\nI: !Rain::Module m\n",
         "R:\n  !Join\n  - ''\n  - - a\nS:\n  !Transform\n  Name: x\n",
         "T: !If [ # in flow\n    c,\n    x\n  ]\nU: { # c\n    a: b }\n",
+        // Single-pair mappings in flow sequences.
+        "a: !Select [0, Fn::GetAZs: !Ref AWS::Region]\nb: [k : v, 'q': [1, 2] , \"d\" : {x: y}]\n",
+        "c: ['${f}.handler', f: index]\nd: [\n    k: v # c\n    , k:\n      w]\n",
+        // A tag with no value inside a flow collection.
+        "a: !Select [ 0, !GetAZs ]\nb: [!GetAZs , x]\nc: {k: !GetAZs }\nd: [x, !GetAZs # c\n  ]\n",
+        // Continuation lines of a plain scalar that start with an indicator or end in a
+        // comment.
+        "a: b\n  - c ! & * | > % @ ` [ ] { } , ? ' \" # e\nf: g\n",
+        "- b\n  c # d\n- settings -\n  's3' solution\n  :x\n",
     ];
     for text in texts {
         assert!(agrees(text), "declined:\n{text}");
@@ -83,9 +92,15 @@ fn declines_what_it_cannot_prove() {
         "a: 1\n---\nb: 2\n",
         "a:\tb\n",
         "a: 1\r\nb: 2\r\n",
-        "a: b\n  c: d\n",
         "a: 'b\n c'\n",
-        "a: b\n  - c\n",
+        "a: b\n  c # d\n  e\n",
+        "a: b\n  c: d\n",
+        "a: b\n  : d\n",
+        "a: [k: ]\n",
+        "a: [k:, y]\n",
+        "a: [!t k: v]\n",
+        "a: {k: \"x\": v}\n",
+        "a: [\"k\":v]\n",
         "a: b # c\n  d\n",
         "a: \u{2028}\n",
         "a: |2\n   x\n",
