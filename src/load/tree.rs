@@ -315,6 +315,11 @@ impl<'s> Document<'s> {
     /// The entry for `key` in the mapping `id`, if `id` is a mapping and has it.
     pub fn get(&self, id: NodeId, key: &str) -> Option<Entry> {
         let entries = self.map(id)?;
+        // Only a mapping with more than `LARGE_MAP` keys has an index: a smaller one (most
+        // of them) is searched without hashing its id.
+        if entries.len() <= crate::load::LARGE_MAP {
+            return entries.iter().copied().find(|e| self.key(e) == key);
+        }
         if let Some(index) = self.large_maps.get(&id) {
             return index
                 .get(key)

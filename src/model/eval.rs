@@ -197,6 +197,9 @@ pub struct Evaluator<'t, 'd, 's> {
     operands: RefCell<HashMap<NodeId, Rc<Vec<Outcome>>>>,
     /// Set while [`Assumptions::satisfiable`] runs (see [`Evaluator::consistent`]).
     searching: Cell<bool>,
+    /// Whether `given` alone can hold, once asked outside a search: what
+    /// [`Evaluator::consistent`] answers for no assumption, which most values carry.
+    given_satisfiable: Cell<Option<bool>>,
     /// What [`Evaluator::under`] was given contradicts the resource's own `Condition`.
     given_conflict: bool,
     /// Strings with unknown parts stay [`Value::Partial`] instead of becoming `Unknown`.
@@ -219,6 +222,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             satisfiable: RefCell::new(HashMap::default()),
             operands: RefCell::new(HashMap::default()),
             searching: Cell::new(false),
+            given_satisfiable: Cell::new(None),
             given_conflict: false,
             keep_parts: false,
             assigned: false,
@@ -263,6 +267,7 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
             None => self.given_conflict = true,
         }
         self.assigned = true;
+        self.given_satisfiable.set(None);
         self.conditions.borrow_mut().clear();
         self.satisfiable.borrow_mut().clear();
         self.operands.borrow_mut().clear();
@@ -303,6 +308,19 @@ impl<'t, 'd, 's> Evaluator<'t, 'd, 's> {
     pub fn consistent(&self, when: &[Assumption]) -> bool {
         if self.given_conflict {
             return false;
+        }
+        if when.is_empty() {
+            // `given` with nothing added: the same question every time, answered once
+            // (while a search runs, `satisfiable_here` answers true without asking).
+            if self.searching.get() {
+                return true;
+            }
+            if let Some(known) = self.given_satisfiable.get() {
+                return known;
+            }
+            let answer = self.satisfiable_here(&self.given);
+            self.given_satisfiable.set(Some(answer));
+            return answer;
         }
         self.given
             .and(when)

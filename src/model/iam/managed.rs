@@ -244,6 +244,46 @@ pub(crate) type NamedPolicies = Vec<Named>;
 /// The positions in [`AWS_MANAGED_POLICIES`], in order, of the policies one of whose
 /// spellings `pattern` matches; the bare names count only when `bare_names` (SAM).
 fn matching_policies(pattern: &str, bare_names: bool) -> Vec<usize> {
+    if !pattern.contains(['*', '?']) {
+        // Without wildcards, a pattern matches only a spelling equal to it: one look-up
+        // instead of a match against every spelling of every policy (most values are
+        // plain ARNs).
+        let Some(spelled) = spelling_index().get(pattern) else {
+            return Vec::new();
+        };
+        let mut out: Vec<usize> = spelled
+            .iter()
+            .filter(|(_, bare)| bare_names || !bare)
+            .map(|(i, _)| *i)
+            .collect();
+        out.dedup();
+        return out;
+    }
+    scan_matching_policies(pattern, bare_names)
+}
+
+/// Each spelling of the listed policies: the positions of the policies it spells, in
+/// order, and whether it is their bare name.
+fn spelling_index() -> &'static std::collections::HashMap<&'static str, Vec<(usize, bool)>> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, Vec<(usize, bool)>>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: std::collections::HashMap<&'static str, Vec<(usize, bool)>> =
+            std::collections::HashMap::new();
+        for (i, spellings) in spellings_of().iter().enumerate() {
+            for (k, spelling) in spellings.iter().enumerate() {
+                index
+                    .entry(spelling.as_str())
+                    .or_default()
+                    .push((i, k >= PARTITIONS.len()));
+            }
+        }
+        index
+    })
+}
+
+/// [`matching_policies`] by matching `pattern` against every spelling.
+fn scan_matching_policies(pattern: &str, bare_names: bool) -> Vec<usize> {
     AWS_MANAGED_POLICIES
         .iter()
         .zip(spellings_of())
@@ -391,6 +431,38 @@ mod tests {
     use super::*;
     use crate::load::{self, Format, Limits};
     use crate::model::iam::DELETE_TABLE;
+
+    /// The look-up of a literal value finds what matching it against every spelling
+    /// finds: for every spelling of every policy, in the case written and others, cut or
+    /// extended, as an ARN or a bare name, with and without bare names counting.
+    #[test]
+    fn a_literal_value_finds_the_policies_a_scan_finds() {
+        let mut values: Vec<String> = Vec::new();
+        for spellings in spellings_of() {
+            for s in spellings {
+                values.push(s.clone());
+                values.push(s.to_ascii_lowercase());
+                values.push(s.to_ascii_uppercase());
+                values.push(s[..s.len() - 1].to_string());
+                values.push(format!("{s}x"));
+                values.push(format!(" {s}"));
+            }
+        }
+        values.extend(["", "arn:aws:iam::aws:policy/", "AdministratorAccess"].map(String::from));
+        let mut found = 0;
+        for v in &values {
+            for bare_names in [false, true] {
+                let looked_up = matching_policies(v, bare_names);
+                assert_eq!(
+                    looked_up,
+                    scan_matching_policies(v, bare_names),
+                    "{v} {bare_names}"
+                );
+                found += usize::from(!looked_up.is_empty());
+            }
+        }
+        assert!(found > AWS_MANAGED_POLICIES.len(), "{found}");
+    }
 
     fn grants_of(kind: &str, key: &str, value: &str) -> Vec<Grant> {
         let text = format!(
