@@ -1581,7 +1581,8 @@ impl Gen<'_> {
                         &["first", "a:b", "-1", "a#b"],
                         &[
                             "next", "- x", "é", "[a]", "a#b", "?x", "{b}", "&x", "*y", "!t", "|",
-                            ">",
+                            ">", "'q' x", "\"q\"", "%x", "@x", "`x", ",x", ":x", "]", "}", "? x",
+                            "--- x",
                         ],
                         &[1, 2, 2, 4],
                     )
@@ -1597,6 +1598,11 @@ impl Gen<'_> {
                     self.pad(indent + more);
                     let word = self.c.pick(words);
                     self.out.push_str(word);
+                }
+                // A comment ends the scalar (valid when no continuation line follows it).
+                if !self.wild && self.c.chance(25) {
+                    self.hit(Family::CommentAfterValue);
+                    self.out.push_str(self.c.pick(&[" # c", "   # a: b", " #"]));
                 }
                 self.after_value();
             }
@@ -1771,8 +1777,12 @@ impl Gen<'_> {
             if tag.starts_with("!<") {
                 self.hit(Family::TagVerbatim);
             }
-            if self.c.chance(5) {
+            if self.c.chance(if flow { 20 } else { 5 }) {
                 self.hit(Family::TagEmpty);
+                // In a flow, also with blanks before the `,` or bracket that ends it.
+                if flow && self.c.chance(50) {
+                    return format!("{tag}{}", self.c.pick(&[" ", "  "]));
+                }
                 return tag.to_string();
             }
             if flow && !value.starts_with(['"', '\'']) && value.contains([',', '[', ']', '{', '}'])
@@ -2100,7 +2110,18 @@ impl Gen<'_> {
                             self.hit(Family::FlowPairInSeq);
                             let k = self.c.pick(KEYS);
                             let v = self.flow_node(depth + 1, indent, false);
-                            format!("{k}: {v}")
+                            match self.c.below(4) {
+                                1 => {
+                                    self.hit(Family::QuotedKey);
+                                    format!("\"{k}\": {v}")
+                                }
+                                2 => {
+                                    self.hit(Family::QuotedKey);
+                                    format!("'{k}' : {v}")
+                                }
+                                3 => format!("{k} : {v}"),
+                                _ => format!("{k}: {v}"),
+                            }
                         }
                         _ => self.flow_node(depth + 1, indent, false),
                     };
