@@ -2467,14 +2467,19 @@ pub(crate) fn differential(
     cases: u32,
     candidate: impl for<'s> Fn(&'s str) -> Option<Result<Document<'s>, FileError>>,
 ) -> Agreement {
-    use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+    use proptest::test_runner::{Config, TestCaseError, TestError, TestRng, TestRunner};
     use std::cell::Cell;
     let seen = Cell::new(Agreement::default());
-    let mut runner = TestRunner::new(Config {
+    let config = Config {
         cases,
         failure_persistence: None,
         ..Config::default()
-    });
+    };
+    // A fixed seed: the one caller is a test of this harness itself (does it find and
+    // shrink a planted difference?), whose minimal text must not depend on the draw. The
+    // generators' own proptests keep drawing fresh texts on every run.
+    let rng = TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
     let result = runner.run(&yaml_text(), |text| {
         let declined = Cell::new(false);
         let outcome = same_document(&text, &Limits::default(), Aliases::Refuse, |t| {
