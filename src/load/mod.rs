@@ -26,6 +26,15 @@ pub use tree::{Call, Children, Document, Entry, Node, NodeId, NodeKind, Scalar, 
 
 const BOM: &str = "\u{feff}";
 
+/// `text` without its byte order mark, and the byte offset where the body starts (spans
+/// count from the file's first byte, mark included).
+fn without_bom(text: &str) -> (&str, usize) {
+    match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    }
+}
+
 /// Resource limits for one document, so that no input can exhaust the stack or memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -98,10 +107,7 @@ pub fn load_with<'s>(
     limits: &Limits,
     aliases: Aliases,
 ) -> Result<Document<'s>, FileError> {
-    let (body, base) = match text.strip_prefix(BOM) {
-        Some(rest) => (rest, BOM.len()),
-        None => (text, 0),
-    };
+    let (body, base) = without_bom(text);
     let mut doc = match format {
         Format::Yaml => yaml::load(body, base, limits, aliases),
         Format::Json => json::load(body, base, limits),
@@ -114,10 +120,7 @@ pub fn load_with<'s>(
 /// Parse YAML `text` with the libyaml-safer fallback alone, as `load` does when saphyr
 /// rejects a file: the fix engine reads a fixed text with the parser that read the original.
 pub fn load_lenient_yaml<'s>(text: &'s str, limits: &Limits) -> Result<Document<'s>, FileError> {
-    let (body, base) = match text.strip_prefix(BOM) {
-        Some(rest) => (rest, BOM.len()),
-        None => (text, 0),
-    };
+    let (body, base) = without_bom(text);
     let mut doc = yaml::load_lenient(body, base, limits, Aliases::Refuse)?;
     doc.text = text;
     doc.format = Format::Yaml;
@@ -132,10 +135,7 @@ pub fn yaml_paths<'s>(
     text: &'s str,
     limits: &Limits,
 ) -> (Option<Document<'s>>, Result<Document<'s>, FileError>) {
-    let (body, base) = match text.strip_prefix(BOM) {
-        Some(rest) => (rest, BOM.len()),
-        None => (text, 0),
-    };
+    let (body, base) = without_bom(text);
     let finish = |mut doc: Document<'s>| {
         doc.text = text;
         doc.format = Format::Yaml;
@@ -153,10 +153,7 @@ pub fn yaml_paths<'s>(
 /// construct to read next.
 #[doc(hidden)]
 pub fn yaml_fast_declines(text: &str, limits: &Limits) -> Option<u32> {
-    let (body, base) = match text.strip_prefix(BOM) {
-        Some(rest) => (rest, BOM.len()),
-        None => (text, 0),
-    };
+    let (body, base) = without_bom(text);
     yaml_fast::load(body, base, limits, Aliases::Refuse)
         .err()
         .map(|declined| declined.line)
@@ -170,10 +167,7 @@ pub fn json_paths<'s>(
     text: &'s str,
     limits: &Limits,
 ) -> (Option<Document<'s>>, Result<Document<'s>, FileError>) {
-    let (body, base) = match text.strip_prefix(BOM) {
-        Some(rest) => (rest, BOM.len()),
-        None => (text, 0),
-    };
+    let (body, base) = without_bom(text);
     let finish = |mut doc: Document<'s>| {
         doc.text = text;
         doc.format = Format::Json;
@@ -188,10 +182,7 @@ pub fn json_paths<'s>(
 /// declined (`None`: it reads the text). The corpus run counts them.
 #[doc(hidden)]
 pub fn json_fast_declines(text: &str, limits: &Limits) -> Option<u32> {
-    let (body, base) = match text.strip_prefix(BOM) {
-        Some(rest) => (rest, BOM.len()),
-        None => (text, 0),
-    };
+    let (body, base) = without_bom(text);
     json_fast::load(body, base, limits)
         .err()
         .map(|declined| declined.line)
